@@ -1,0 +1,156 @@
+package app
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"runtime"
+	"sync"
+
+	abci "github.com/cometbft/cometbft/abci/types"
+
+	"github.com/depinhq/depin/errs"
+	"github.com/depinhq/depin/state"
+	"github.com/depinhq/depin/store"
+	"github.com/depinhq/depin/x/auth"
+	"github.com/depinhq/depin/x/bank"
+)
+
+// AppVersion is the application protocol version reported to CometBFT.
+const AppVersion = 1
+
+// Config configures an App.
+type Config struct {
+	// ChainID must equal the genesis chain id; it is part of every sign
+	// bytes.
+	ChainID string
+	// KeepRecent is how many recent state versions to keep for queries;
+	// 0 keeps every version.
+	KeepRecent int64
+	// SigWorkers is how many goroutines verify a block's signatures;
+	// 0 means GOMAXPROCS. It never affects results.
+	SigWorkers int
+	// Logger receives the app's logs; nil discards them.
+	Logger *slog.Logger
+}
+
+// Validate checks the config.
+func (c Config) Validate() error {
+	if c.ChainID == "" {
+		return fmt.Errorf("app: chain id is empty")
+	}
+	if c.KeepRecent < 0 {
+		return fmt.Errorf("app: keep_recent must be ≥ 0")
+	}
+	return nil
+}
+
+// App is the state machine. All its ABCI methods are safe for concurrent
+// use; they serialize on one mutex.
+type App struct {
+	abci.BaseApplication
+
+	mu     sync.Mutex
+	cfg    Config
+	log    *slog.Logger
+	tree   *store.Tree
+	auth   auth.Keeper
+	bank   bank.Keeper
+	check  *store.Cache // CheckTx state over the last committed version
+	staged int64        // height finalized but not committed, or 0
+
+	valUpdates []abci.ValidatorUpdate
+
+	// AfterCommit, if set, is called with the new committed state after
+	// every Commit (tests check invariants with it).
+	AfterCommit func(height int64, r store.Reader)
+}
+
+var _ abci.Application = (*App)(nil)
+
+// New returns an App over tree (opened at its latest version).
+func New(cfg Config, tree *store.Tree) (*App, error) {
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	if cfg.SigWorkers <= 0 {
+		cfg.SigWorkers = runtime.GOMAXPROCS(0)
+	}
+	lg := cfg.Logger
+	if lg == nil {
+		lg = slog.New(slog.DiscardHandler)
+	}
+	a := &App{cfg: cfg, log: lg, tree: tree}
+	a.auth = auth.Keeper{Bank: a.bank}
+	a.resetCheckState()
+	return a, nil
+}
+
+// ChainID is the chain the app validates signatures for.
+func (a *App) ChainID() string { return a.cfg.ChainID }
+
+// resetCheckState points the CheckTx state at the last committed version.
+func (a *App) resetCheckState() {
+	var parent store.KV
+	if v := a.tree.Version(); v > 0 {
+		snap, err := a.tree.Snapshot(v)
+		if err != nil {
+			panic(err)
+		}
+		parent = store.ReadOnly(snap)
+	} else {
+		// Before the first block: genesis is not committed yet, so CheckTx
+		// sees an empty state and rejects everything; blocks start at once.
+		parent = store.NewCache(store.ReadOnly(store.NewMemTree()))
+	}
+	a.check = store.NewCache(parent)
+}
+
+// QueueValidatorUpdate schedules a validator power change, returned to
+// CometBFT at the end of the current block. Modules (staking) call it from
+// message handlers or end-block logic.
+func (a *App) QueueValidatorUpdate(u abci.ValidatorUpdate) {
+	a.valUpdates = append(a.valUpdates, u)
+}
+
+// Info implements abci.Application: CometBFT's handshake compares this
+// height and hash with its block store and replays what the app missed.
+func (a *App) Info(_ context.Context, _ *abci.InfoRequest) (*abci.InfoResponse, error) {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	return &abci.InfoResponse{
+		Data:             "depin",
+		Version:          "v1",
+		AppVersion:       AppVersion,
+		LastBlockHeight:  a.tree.Version(),
+		LastBlockAppHash: a.tree.Hash(),
+	}, nil
+}
+
+// deliver runs one decoded transaction against parent: ante (fee and
+// sequence) then messages. A failed message leaves only the ante's changes.
+func (a *App) deliver(ctx state.Context, tx *auth.Tx) *abci.ExecTxResult {
+	parent := ctx.KV
+	anteKV := store.NewCache(parent)
+	actx := ctx.WithKV(anteKV)
+	if err := a.auth.Ante(actx, tx); err != nil {
+		return errResult(err)
+	}
+	anteKV.Write()
+	msgKV := store.NewCache(parent)
+	mctx := ctx.WithKV(msgKV)
+	for i, m := range tx.Body.Messages {
+		if err := a.route(mctx, tx, m); err != nil {
+			res := errResult(fmt.Errorf("message %d: %w", i, err))
+			res.Events = actx.Events.List() // the fee was paid
+			return res
+		}
+	}
+	msgKV.Write()
+	return &abci.ExecTxResult{Code: 0, Events: append(actx.Events.List(), mctx.Events.List()...)}
+}
+
+func errResult(err error) *abci.ExecTxResult {
+	space, code, log := errs.Info(err)
+	return &abci.ExecTxResult{Code: code, Codespace: space, Log: log}
+}

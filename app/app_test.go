@@ -1,0 +1,260 @@
+package app
+
+import (
+	"context"
+	"crypto/ed25519"
+	"crypto/sha256"
+	"math"
+	"testing"
+	"time"
+
+	abci "github.com/cometbft/cometbft/abci/types"
+
+	"github.com/depinhq/depin/crypto"
+	"github.com/depinhq/depin/errs"
+	bankv1 "github.com/depinhq/depin/gen/depin/bank/v1"
+	txv1 "github.com/depinhq/depin/gen/depin/tx/v1"
+	"github.com/depinhq/depin/store"
+	"github.com/depinhq/depin/x/auth"
+	"github.com/depinhq/depin/x/bank"
+)
+
+const testChain = "depin-test"
+
+type testKey struct {
+	priv ed25519.PrivateKey
+	addr crypto.Address
+}
+
+func newTestKey(name string) testKey {
+	seed := sha256.Sum256([]byte(name))
+	priv := ed25519.NewKeyFromSeed(seed[:])
+	return testKey{priv: priv, addr: crypto.AddressFromPubKey(priv.Public().(ed25519.PublicKey))}
+}
+
+// testChainApp is an App over an in-memory tree driven block by block, with
+// the bank invariant checked after every commit.
+type testChainApp struct {
+	t      *testing.T
+	app    *App
+	height int64
+	time   time.Time
+}
+
+func newTestChainApp(t *testing.T, balances ...*bankv1.Balance) *testChainApp {
+	t.Helper()
+	a, err := New(Config{ChainID: testChain}, store.NewMemTree())
+	if err != nil {
+		t.Fatal(err)
+	}
+	a.AfterCommit = func(h int64, r store.Reader) {
+		if err := (bank.Keeper{}).CheckInvariant(r); err != nil {
+			t.Fatalf("after block %d: %v", h, err)
+		}
+	}
+	js, err := MarshalGenesis(DefaultGenesis(balances...))
+	if err != nil {
+		t.Fatal(err)
+	}
+	start := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+	if _, err := a.InitChain(context.Background(), &abci.InitChainRequest{ChainId: testChain, AppStateBytes: js, InitialHeight: 1, Time: start}); err != nil {
+		t.Fatal(err)
+	}
+	return &testChainApp{t: t, app: a, time: start}
+}
+
+// block finalizes and commits one block of txs and returns the results.
+func (c *testChainApp) block(txs ...[]byte) []*abci.ExecTxResult {
+	c.t.Helper()
+	c.height++
+	c.time = c.time.Add(time.Second)
+	res, err := c.app.FinalizeBlock(context.Background(), &abci.FinalizeBlockRequest{Height: c.height, Time: c.time, Txs: txs})
+	if err != nil {
+		c.t.Fatal(err)
+	}
+	if _, err := c.app.Commit(context.Background(), &abci.CommitRequest{}); err != nil {
+		c.t.Fatal(err)
+	}
+	return res.TxResults
+}
+
+func (c *testChainApp) balance(addr crypto.Address, denom string) uint64 {
+	snap, err := c.app.tree.Snapshot(c.app.tree.Version())
+	if err != nil {
+		c.t.Fatal(err)
+	}
+	return bank.Keeper{}.Balance(snap, addr, denom)
+}
+
+func (c *testChainApp) seq(addr crypto.Address) uint64 {
+	snap, _ := c.app.tree.Snapshot(c.app.tree.Version())
+	if acc := (auth.Keeper{}).Account(snap, addr); acc != nil {
+		return acc.Sequence
+	}
+	return 0
+}
+
+func bal(k testKey, coins ...*bankv1.Coin) *bankv1.Balance {
+	return &bankv1.Balance{Address: k.addr.String(), Coins: coins}
+}
+
+func sendTx(t testing.TB, from testKey, to crypto.Address, seq uint64, fee uint64, chainID string, coins ...*bankv1.Coin) []byte {
+	t.Helper()
+	body := &txv1.TxBody{
+		Messages: []*txv1.Msg{{Sum: &txv1.Msg_Send{Send: &bankv1.MsgSend{From: from.addr.Bytes(), To: to.Bytes(), Amount: coins}}}},
+		Signer:   &txv1.SignerInfo{PublicKey: from.priv.Public().(ed25519.PublicKey), Sequence: seq},
+		Fee:      bank.Coin(bank.NativeDenom, fee),
+	}
+	raw, err := auth.SignTx(from.priv, chainID, body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return raw
+}
+
+const fee = 10_000
+
+func TestSendMovesCoinsAndChargesFee(t *testing.T) {
+	alice, bob := newTestKey("alice"), newTestKey("bob")
+	c := newTestChainApp(t, bal(alice, bank.Coin("udpin", 1_000_000)))
+	res := c.block(sendTx(t, alice, bob.addr, 0, fee, testChain, bank.Coin("udpin", 250_000)))
+	if res[0].Code != 0 {
+		t.Fatalf("send failed: %s", res[0].Log)
+	}
+	if got := c.balance(bob.addr, "udpin"); got != 250_000 {
+		t.Errorf("bob has %d, want 250000", got)
+	}
+	if got := c.balance(alice.addr, "udpin"); got != 1_000_000-250_000-fee {
+		t.Errorf("alice has %d", got)
+	}
+	if got := c.balance(auth.FeeCollector, "udpin"); got != fee {
+		t.Errorf("fee collector has %d", got)
+	}
+	if c.seq(alice.addr) != 1 {
+		t.Errorf("sequence not advanced")
+	}
+	// Typed events: a fee transfer and a send transfer.
+	var types []string
+	for _, e := range res[0].Events {
+		types = append(types, e.Type)
+	}
+	if len(types) != 2 || types[0] != "depin.bank.v1.EventTransfer" {
+		t.Errorf("events %v", types)
+	}
+}
+
+func TestRejectedTxsChangeNothingButTheFee(t *testing.T) {
+	alice, bob, mallory := newTestKey("alice"), newTestKey("bob"), newTestKey("mallory")
+	udpin := func(n uint64) *bankv1.Coin { return bank.Coin("udpin", n) }
+	good := sendTx(t, alice, bob.addr, 0, fee, testChain, udpin(1))
+	tampered := append([]byte(nil), good...)
+	tampered[len(tampered)-1] ^= 1 // flips a signature bit
+	mangledBody := sendTx(t, alice, bob.addr, 0, fee, testChain, udpin(2))
+	mangledBody[5] ^= 0x40
+
+	cases := []struct {
+		name      string
+		tx        []byte
+		kind      *errs.Error
+		chargeFee bool // the ante passed, the message failed
+	}{
+		{"malformed bytes", []byte{0xff, 0x01, 0x02}, errs.ErrTxDecode, false},
+		{"empty", []byte{}, errs.ErrTxDecode, false},
+		{"wrong chain id", sendTx(t, alice, bob.addr, 0, fee, "other-chain", udpin(1)), errs.ErrInvalidSignature, false},
+		{"bad signature", tampered, errs.ErrInvalidSignature, false},
+		{"tampered body", mangledBody, errs.ErrTxDecode, false},
+		{"sequence from the future", sendTx(t, alice, bob.addr, 7, fee, testChain, udpin(1)), errs.ErrWrongSequence, false},
+		{"fee too low", sendTx(t, alice, bob.addr, 0, 10, testChain, udpin(1)), errs.ErrInsufficientFee, false},
+		{"cannot pay fee", sendTx(t, mallory, bob.addr, 0, fee, testChain, udpin(1)), errs.ErrInsufficientFee, false},
+		{"insufficient funds", sendTx(t, alice, bob.addr, 0, fee, testChain, udpin(5_000_000)), bank.ErrInsufficientFunds, true},
+		{"zero amount", sendTx(t, alice, bob.addr, 0, fee, testChain, udpin(0)), bank.ErrInvalidAmount, true},
+		{"overflowing amount", sendTx(t, alice, bob.addr, 0, fee, testChain, udpin(math.MaxUint64)), bank.ErrInsufficientFunds, true},
+		{"unknown denom", sendTx(t, alice, bob.addr, 0, fee, testChain, bank.Coin("ufake", 1)), bank.ErrUnknownDenom, true},
+		{"bad denom", sendTx(t, alice, bob.addr, 0, fee, testChain, bank.Coin("A!", 1)), bank.ErrInvalidDenom, true},
+		{"duplicate denoms", sendTx(t, alice, bob.addr, 0, fee, testChain, udpin(1), udpin(1)), bank.ErrInvalidAmount, true},
+		{"send to self", sendTx(t, alice, alice.addr, 0, fee, testChain, udpin(1)), bank.ErrSelfSend, true},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			c := newTestChainApp(t, bal(alice, udpin(1_000_000)))
+			c.block()
+			before := c.app.tree.Hash()
+			chk, _ := c.app.CheckTx(context.Background(), &abci.CheckTxRequest{Tx: tc.tx})
+			if chk.Code == 0 {
+				t.Fatalf("CheckTx accepted it")
+			}
+			res := c.block(tc.tx)[0]
+			if res.Code != tc.kind.Code || res.Codespace != tc.kind.Codespace {
+				t.Fatalf("got %s/%d %q, want %s/%d (%s)", res.Codespace, res.Code, res.Log, tc.kind.Codespace, tc.kind.Code, tc.kind.Desc)
+			}
+			if res.Log == "" {
+				t.Errorf("no log")
+			}
+			wantAlice := uint64(1_000_000)
+			if tc.chargeFee {
+				wantAlice -= fee
+				if c.seq(alice.addr) != 1 {
+					t.Errorf("failed message must still advance the sequence")
+				}
+			} else if got := c.app.tree.Hash(); string(got) != string(before) {
+				// Nothing changed at all: the state tree is identical.
+				t.Errorf("state changed: app hash %X -> %X", before, got)
+			}
+			if got := c.balance(alice.addr, "udpin"); got != wantAlice {
+				t.Errorf("alice has %d, want %d", got, wantAlice)
+			}
+			if got := c.balance(bob.addr, "udpin"); got != 0 {
+				t.Errorf("bob has %d", got)
+			}
+		})
+	}
+}
+
+func TestReplayIsRejected(t *testing.T) {
+	alice, bob := newTestKey("alice"), newTestKey("bob")
+	c := newTestChainApp(t, bal(alice, bank.Coin("udpin", 1_000_000)))
+	tx := sendTx(t, alice, bob.addr, 0, fee, testChain, bank.Coin("udpin", 5))
+	res := c.block(tx, tx) // the same tx twice in one block
+	if res[0].Code != 0 || res[1].Code != errs.ErrWrongSequence.Code {
+		t.Fatalf("codes %d %d", res[0].Code, res[1].Code)
+	}
+	res = c.block(tx) // and again later
+	if res[0].Code != errs.ErrWrongSequence.Code {
+		t.Fatalf("replay accepted: %d", res[0].Code)
+	}
+	if got := c.balance(bob.addr, "udpin"); got != 5 {
+		t.Fatalf("bob has %d", got)
+	}
+}
+
+func TestAppHashIsDeterministic(t *testing.T) {
+	alice, bob := newTestKey("alice"), newTestKey("bob")
+	var hashes [2][]byte
+	for i := range hashes {
+		c := newTestChainApp(t, bal(alice, bank.Coin("udpin", 1_000_000)), bal(bob, bank.Coin("udpin", 7)))
+		for s := uint64(0); s < 5; s++ {
+			c.block(sendTx(t, alice, bob.addr, s, fee, testChain, bank.Coin("udpin", 100+s)))
+		}
+		hashes[i] = c.app.tree.Hash()
+	}
+	if string(hashes[0]) != string(hashes[1]) {
+		t.Fatal("same blocks, different app hashes")
+	}
+}
+
+func TestCheckTxTracksPendingSequences(t *testing.T) {
+	alice, bob := newTestKey("alice"), newTestKey("bob")
+	c := newTestChainApp(t, bal(alice, bank.Coin("udpin", 1_000_000)))
+	c.block()
+	for s := uint64(0); s < 3; s++ {
+		r, _ := c.app.CheckTx(context.Background(), &abci.CheckTxRequest{Tx: sendTx(t, alice, bob.addr, s, fee, testChain, bank.Coin("udpin", 1))})
+		if r.Code != 0 {
+			t.Fatalf("seq %d: %s", s, r.Log)
+		}
+	}
+	// Overspending across pending txs is caught before the block.
+	r, _ := c.app.CheckTx(context.Background(), &abci.CheckTxRequest{Tx: sendTx(t, alice, bob.addr, 3, fee, testChain, bank.Coin("udpin", 999_000))})
+	if r.Code != bank.ErrInsufficientFunds.Code {
+		t.Fatalf("overspend: code %d %s", r.Code, r.Log)
+	}
+}

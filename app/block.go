@@ -1,0 +1,186 @@
+package app
+
+import (
+	"context"
+	"fmt"
+	"sync"
+
+	abci "github.com/cometbft/cometbft/abci/types"
+	"google.golang.org/protobuf/encoding/protojson"
+
+	appv1 "github.com/depinhq/depin/gen/depin/app/v1"
+	"github.com/depinhq/depin/state"
+	"github.com/depinhq/depin/store"
+	"github.com/depinhq/depin/x/auth"
+	"github.com/depinhq/depin/x/bank"
+)
+
+// MaxGenesisBytes bounds the app_state the app will parse.
+const MaxGenesisBytes = 256 << 20
+
+// ParseGenesis decodes and validates the genesis app_state JSON.
+func ParseGenesis(js []byte) (*appv1.GenesisState, error) {
+	if len(js) > MaxGenesisBytes {
+		return nil, fmt.Errorf("genesis app_state is %d bytes, max %d", len(js), MaxGenesisBytes)
+	}
+	g := &appv1.GenesisState{}
+	if err := protojson.Unmarshal(js, g); err != nil {
+		return nil, fmt.Errorf("genesis app_state: %w", err)
+	}
+	if g.Auth == nil || g.Bank == nil {
+		return nil, fmt.Errorf("genesis app_state: auth and bank sections are required")
+	}
+	if err := bank.ValidateGenesis(g.Bank); err != nil {
+		return nil, err
+	}
+	return g, nil
+}
+
+// InitChain implements abci.Application: it writes the genesis state into
+// the working tree (committed with the first block).
+func (a *App) InitChain(_ context.Context, req *abci.InitChainRequest) (*abci.InitChainResponse, error) {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	if req.ChainId != a.cfg.ChainID {
+		return nil, fmt.Errorf("InitChain: chain id %q, app configured for %q", req.ChainId, a.cfg.ChainID)
+	}
+	g, err := ParseGenesis(req.AppStateBytes)
+	if err != nil {
+		return nil, err
+	}
+	a.tree.Rollback()
+	kv := store.NewCache(a.tree)
+	ctx := state.Context{KV: kv, ChainID: a.cfg.ChainID, Height: req.InitialHeight, Time: req.Time, Events: &state.Events{}}
+	if err := a.auth.InitGenesis(ctx, g.Auth); err != nil {
+		return nil, err
+	}
+	if err := a.bank.InitGenesis(ctx, g.Bank); err != nil {
+		return nil, err
+	}
+	kv.Write()
+	a.log.Info("genesis loaded", "chain_id", req.ChainId, "accounts", len(g.Bank.Balances), "validators", len(req.Validators))
+	return &abci.InitChainResponse{AppHash: a.tree.WorkingHash()}, nil
+}
+
+// CheckTx implements abci.Application. It runs the transaction against the
+// CheckTx state (committed state plus the mempool's earlier txs) and keeps
+// its effects only if it would succeed, so a tx that cannot pay its fee or
+// whose messages would fail never enters the mempool.
+func (a *App) CheckTx(_ context.Context, req *abci.CheckTxRequest) (*abci.CheckTxResponse, error) {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	tx, err := auth.DecodeTx(req.Tx)
+	if err == nil {
+		err = tx.VerifySignature(a.cfg.ChainID)
+	}
+	if err != nil {
+		r := errResult(err)
+		return &abci.CheckTxResponse{Code: r.Code, Codespace: r.Codespace, Log: r.Log}, nil
+	}
+	kv := store.NewCache(a.check)
+	ctx := state.Context{KV: kv, ChainID: a.cfg.ChainID, Height: a.tree.Version() + 1, Events: &state.Events{}}
+	res := a.deliver(ctx, tx)
+	if res.Code != 0 {
+		return &abci.CheckTxResponse{Code: res.Code, Codespace: res.Codespace, Log: res.Log}, nil
+	}
+	kv.Write()
+	return &abci.CheckTxResponse{Code: 0}, nil
+}
+
+// decoded is a transaction decoded and signature-checked ahead of
+// execution.
+type decoded struct {
+	tx  *auth.Tx
+	err error
+}
+
+// decodeAll decodes and verifies every tx of a block in parallel; results
+// are stored by index so order never depends on scheduling.
+func (a *App) decodeAll(txs [][]byte) []decoded {
+	out := make([]decoded, len(txs))
+	var wg sync.WaitGroup
+	next := make(chan int, len(txs))
+	for i := range txs {
+		next <- i
+	}
+	close(next)
+	workers := min(a.cfg.SigWorkers, len(txs))
+	for w := 0; w < workers; w++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := range next {
+				tx, err := auth.DecodeTx(txs[i])
+				if err == nil {
+					err = tx.VerifySignature(a.cfg.ChainID)
+				}
+				out[i] = decoded{tx: tx, err: err}
+			}
+		}()
+	}
+	wg.Wait()
+	return out
+}
+
+// FinalizeBlock implements abci.Application: it executes the decided block
+// and returns the app hash the block commits to.
+func (a *App) FinalizeBlock(_ context.Context, req *abci.FinalizeBlockRequest) (*abci.FinalizeBlockResponse, error) {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	if want := a.tree.Version() + 1; req.Height != want && a.tree.Version() != 0 {
+		return nil, fmt.Errorf("FinalizeBlock: height %d, state is at %d", req.Height, a.tree.Version())
+	}
+	// A FinalizeBlock without Commit (a crash, or CometBFT re-executing)
+	// must start from the committed state.
+	if a.staged != 0 {
+		a.tree.Rollback()
+		a.staged = 0
+	}
+	blockKV := store.NewCache(a.tree)
+	ctx := state.Context{KV: blockKV, ChainID: a.cfg.ChainID, Height: req.Height, Time: req.Time, Events: &state.Events{}}
+	results := make([]*abci.ExecTxResult, len(req.Txs))
+	for i, d := range a.decodeAll(req.Txs) {
+		if d.err != nil {
+			results[i] = errResult(d.err)
+			continue
+		}
+		results[i] = a.deliver(ctx.WithKV(blockKV), d.tx)
+	}
+	blockKV.Write()
+	a.staged = req.Height
+	updates := a.valUpdates
+	a.valUpdates = nil
+	return &abci.FinalizeBlockResponse{
+		TxResults:        results,
+		ValidatorUpdates: updates,
+		AppHash:          a.tree.WorkingHash(),
+		Events:           ctx.Events.List(),
+	}, nil
+}
+
+// Commit implements abci.Application: it persists the finalized block's
+// state as version = height, prunes old versions and resets the CheckTx
+// state.
+func (a *App) Commit(_ context.Context, _ *abci.CommitRequest) (*abci.CommitResponse, error) {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	_, v, err := a.tree.SaveVersion()
+	if err != nil {
+		return nil, fmt.Errorf("commit: %w", err)
+	}
+	a.staged = 0
+	if k := a.cfg.KeepRecent; k > 0 && v > k {
+		if err := a.tree.Prune(v - k); err != nil {
+			a.log.Error("prune failed", "to_version", v-k, "err", err)
+		}
+	}
+	a.resetCheckState()
+	if a.AfterCommit != nil {
+		snap, err := a.tree.Snapshot(v)
+		if err != nil {
+			return nil, err
+		}
+		a.AfterCommit(v, snap)
+	}
+	return &abci.CommitResponse{}, nil
+}

@@ -1,0 +1,121 @@
+package app
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+
+	abci "github.com/cometbft/cometbft/abci/types"
+	cmtcrypto "github.com/cometbft/cometbft/api/cometbft/crypto/v1"
+	"google.golang.org/protobuf/proto"
+
+	"github.com/depinhq/depin/errs"
+	appv1 "github.com/depinhq/depin/gen/depin/app/v1"
+	"github.com/depinhq/depin/store"
+)
+
+// Query paths.
+const (
+	// QueryKey returns the value under the key in Data; with Prove, an
+	// ICS-23 proof (ProofOp type ProofOpICS23) of its presence or absence
+	// against the app hash of that height.
+	QueryKey = "/store/key"
+	// QueryPrefix returns a PrefixResult for the PrefixQuery in Data.
+	QueryPrefix = "/store/prefix"
+)
+
+// ProofOpICS23 is the type of the proof op returned by QueryKey.
+const ProofOpICS23 = "ics23:iavl"
+
+// Query limits.
+const (
+	MaxQueryKeyBytes   = 1024
+	DefaultPrefixLimit = 100
+	MaxPrefixLimit     = 1000
+)
+
+// Query implements abci.Application. It reads committed versions only.
+func (a *App) Query(_ context.Context, req *abci.QueryRequest) (*abci.QueryResponse, error) {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	res, err := a.query(req)
+	if err != nil {
+		space, code, log := errs.Info(err)
+		return &abci.QueryResponse{Code: code, Codespace: space, Log: log, Height: req.Height}, nil
+	}
+	return res, nil
+}
+
+func (a *App) query(req *abci.QueryRequest) (*abci.QueryResponse, error) {
+	height := req.Height
+	if height == 0 {
+		height = a.tree.Version()
+	}
+	if height <= 0 {
+		return nil, fmt.Errorf("%w: no block committed yet", errs.ErrHeightUnavailable)
+	}
+	snap, err := a.tree.Snapshot(height)
+	if err != nil {
+		if errors.Is(err, store.ErrVersionUnavailable) {
+			return nil, fmt.Errorf("%w: %v", errs.ErrHeightUnavailable, err)
+		}
+		return nil, err
+	}
+	switch req.Path {
+	case QueryKey:
+		if len(req.Data) == 0 || len(req.Data) > MaxQueryKeyBytes {
+			return nil, fmt.Errorf("%w: key must be 1..%d bytes", errs.ErrInvalidQuery, MaxQueryKeyBytes)
+		}
+		res := &abci.QueryResponse{Key: req.Data, Value: snap.Get(req.Data), Height: height}
+		if req.Prove {
+			p, err := snap.Proof(req.Data)
+			if err != nil {
+				return nil, fmt.Errorf("proof: %w", err)
+			}
+			bz, err := p.Marshal()
+			if err != nil {
+				return nil, err
+			}
+			res.ProofOps = &cmtcrypto.ProofOps{Ops: []cmtcrypto.ProofOp{{Type: ProofOpICS23, Key: req.Data, Data: bz}}}
+		}
+		return res, nil
+	case QueryPrefix:
+		var q appv1.PrefixQuery
+		if err := proto.Unmarshal(req.Data, &q); err != nil {
+			return nil, fmt.Errorf("%w: %v", errs.ErrInvalidQuery, err)
+		}
+		if len(q.Prefix) > MaxQueryKeyBytes || len(q.StartAfter) > MaxQueryKeyBytes {
+			return nil, fmt.Errorf("%w: prefix too long", errs.ErrInvalidQuery)
+		}
+		limit := int(q.Limit)
+		if limit == 0 {
+			limit = DefaultPrefixLimit
+		}
+		limit = min(limit, MaxPrefixLimit)
+		out := &appv1.PrefixResult{}
+		start := q.Prefix
+		if len(q.StartAfter) > 0 {
+			if !bytes.HasPrefix(q.StartAfter, q.Prefix) {
+				return nil, fmt.Errorf("%w: start_after is outside the prefix", errs.ErrInvalidQuery)
+			}
+			start = append(bytes.Clone(q.StartAfter), 0)
+		}
+		it := snap.Iterator(start, store.PrefixEnd(q.Prefix))
+		defer it.Close()
+		for ; it.Valid(); it.Next() {
+			if len(out.Pairs) == limit {
+				out.More = true
+				break
+			}
+			out.Pairs = append(out.Pairs, &appv1.KVPair{Key: bytes.Clone(it.Key()), Value: bytes.Clone(it.Value())})
+		}
+		bz, err := proto.Marshal(out)
+		if err != nil {
+			return nil, err
+		}
+		return &abci.QueryResponse{Key: q.Prefix, Value: bz, Height: height}, nil
+	default:
+		return nil, fmt.Errorf("%w: unknown path %q (want %s or %s)", errs.ErrInvalidQuery, req.Path, QueryKey, QueryPrefix)
+	}
+}

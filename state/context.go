@@ -1,0 +1,27 @@
+package state
+
+import (
+	"time"
+
+	"github.com/depinhq/depin/store"
+)
+
+// Context is what a message handler sees: the state to read and write, the
+// block it runs in, and the event sink.
+type Context struct {
+	KV      store.KV
+	ChainID string
+	Height  int64
+	Time    time.Time // block time from the header; never the wall clock
+	Events  *Events
+}
+
+// WithKV returns a copy of ctx over kv with a fresh event sink.
+func (c Context) WithKV(kv store.KV) Context {
+	c.KV = kv
+	c.Events = &Events{}
+	return c
+}
+
+// Emit records a typed event.
+func (c Context) Emit(ev Event) { c.Events.Emit(ev) }

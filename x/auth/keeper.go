@@ -1,0 +1,145 @@
+package auth
+
+import (
+	"fmt"
+	"math/bits"
+
+	"google.golang.org/protobuf/proto"
+
+	"github.com/depinhq/depin/crypto"
+	"github.com/depinhq/depin/errs"
+	authv1 "github.com/depinhq/depin/gen/depin/auth/v1"
+	bankv1 "github.com/depinhq/depin/gen/depin/bank/v1"
+	"github.com/depinhq/depin/state"
+	"github.com/depinhq/depin/store"
+	"github.com/depinhq/depin/x/bank"
+)
+
+// Keys.
+var (
+	AccountPrefix = []byte("auth/a/")
+	ParamsKey     = []byte("auth/params")
+)
+
+// AccountKey is the key of addr's account record.
+func AccountKey(addr crypto.Address) []byte {
+	return append(append([]byte{}, AccountPrefix...), addr[:]...)
+}
+
+// FeeCollector receives every fee.
+var FeeCollector = crypto.ModuleAddress("fee_collector")
+
+// Keeper manages accounts and runs the ante checks.
+type Keeper struct {
+	Bank bank.Keeper
+}
+
+// DefaultParams: 0.001 DPIN per tx plus 1 udpin per byte.
+func DefaultParams() *authv1.Params {
+	return &authv1.Params{FeeBase: 1000, FeePerByte: 1, MaxMemoBytes: 256, MaxMsgs: 64}
+}
+
+// Params returns the module parameters.
+func (Keeper) Params(r store.Reader) *authv1.Params {
+	p := &authv1.Params{}
+	if v := r.Get(ParamsKey); v != nil {
+		if err := proto.Unmarshal(v, p); err != nil {
+			panic(fmt.Errorf("auth params: %w", err))
+		}
+	}
+	return p
+}
+
+func marshal(m proto.Message) []byte {
+	b, err := proto.MarshalOptions{Deterministic: true}.Marshal(m)
+	if err != nil {
+		panic(err)
+	}
+	return b
+}
+
+// InitGenesis stores the parameters.
+func (Keeper) InitGenesis(ctx state.Context, g *authv1.GenesisState) error {
+	if g.GetParams() == nil {
+		return fmt.Errorf("auth genesis: params missing")
+	}
+	if g.Params.MaxMsgs == 0 {
+		return fmt.Errorf("auth genesis: max_msgs must be positive")
+	}
+	ctx.KV.Set(ParamsKey, marshal(g.Params))
+	return nil
+}
+
+// Account returns addr's account, or nil.
+func (Keeper) Account(r store.Reader, addr crypto.Address) *authv1.Account {
+	v := r.Get(AccountKey(addr))
+	if v == nil {
+		return nil
+	}
+	a := &authv1.Account{}
+	if err := proto.Unmarshal(v, a); err != nil {
+		panic(fmt.Errorf("account %s: %w", addr, err))
+	}
+	return a
+}
+
+// SetAccount stores an account.
+func (Keeper) SetAccount(kv store.KV, a *authv1.Account) {
+	addr, err := crypto.AddressFromBytes(a.Address)
+	if err != nil {
+		panic(err)
+	}
+	kv.Set(AccountKey(addr), marshal(a))
+}
+
+// MinFee is the fee a tx of txLen bytes must pay, or false on overflow.
+func MinFee(p *authv1.Params, txLen int) (uint64, bool) {
+	hi, perBytes := bits.Mul64(p.FeePerByte, uint64(txLen))
+	if hi != 0 {
+		return 0, false
+	}
+	sum, carry := bits.Add64(p.FeeBase, perBytes, 0)
+	return sum, carry == 0
+}
+
+// Ante runs the checks every transaction passes before its messages and,
+// if all pass, charges the fee and advances the signer's sequence. On error
+// it changes nothing. The signature must already have been verified
+// (VerifySignature), possibly in parallel with other txs.
+func (k Keeper) Ante(ctx state.Context, tx *Tx) error {
+	p := k.Params(ctx.KV)
+	b := tx.Body
+	if uint32(len(b.Memo)) > p.MaxMemoBytes {
+		return fmt.Errorf("%w: memo is %d bytes, max %d", errs.ErrInvalidRequest, len(b.Memo), p.MaxMemoBytes)
+	}
+	if uint32(len(b.Messages)) > p.MaxMsgs {
+		return fmt.Errorf("%w: %d messages, max %d", errs.ErrInvalidRequest, len(b.Messages), p.MaxMsgs)
+	}
+	if b.TimeoutHeight != 0 && ctx.Height > 0 && uint64(ctx.Height) > b.TimeoutHeight {
+		return fmt.Errorf("%w: timeout height %d, block %d", errs.ErrTxTimeout, b.TimeoutHeight, ctx.Height)
+	}
+	if b.Fee.Denom != bank.NativeDenom {
+		return fmt.Errorf("%w: fee must be paid in %s, not %q", errs.ErrInsufficientFee, bank.NativeDenom, b.Fee.Denom)
+	}
+	minFee, ok := MinFee(p, len(tx.Raw))
+	if !ok || b.Fee.Amount < minFee {
+		return fmt.Errorf("%w: paid %d%s, need at least %d%s (%d + %d per byte × %d bytes)",
+			errs.ErrInsufficientFee, b.Fee.Amount, bank.NativeDenom, minFee, bank.NativeDenom, p.FeeBase, p.FeePerByte, len(tx.Raw))
+	}
+	acc := k.Account(ctx.KV, tx.Signer)
+	if acc == nil {
+		acc = &authv1.Account{Address: tx.Signer.Bytes()}
+	}
+	if tx.Body.Signer.Sequence != acc.Sequence {
+		return fmt.Errorf("%w: account %s expects sequence %d, tx has %d", errs.ErrWrongSequence, tx.Signer, acc.Sequence, tx.Body.Signer.Sequence)
+	}
+	if b.Fee.Amount > 0 {
+		if err := k.Bank.Send(ctx, tx.Signer, FeeCollector, []*bankv1.Coin{b.Fee}, "fee"); err != nil {
+			return fmt.Errorf("%w: cannot pay fee: %v", errs.ErrInsufficientFee, err)
+		}
+	}
+	acc.PublicKey = tx.PubKey
+	acc.Sequence++
+	k.SetAccount(ctx.KV, acc)
+	return nil
+}

@@ -1,0 +1,70 @@
+package bank
+
+import (
+	"fmt"
+	"math/bits"
+	"regexp"
+	"strings"
+
+	bankv1 "github.com/depinhq/depin/gen/depin/bank/v1"
+)
+
+// Native token.
+const (
+	NativeDenom    = "udpin"
+	NativeDisplay  = "DPIN"
+	NativeExponent = 6
+)
+
+var denomRE = regexp.MustCompile(`^[a-z][a-z0-9/:._-]{1,127}$`)
+
+// ValidateDenom checks a denom's syntax.
+func ValidateDenom(d string) error {
+	if !denomRE.MatchString(d) {
+		return fmt.Errorf("%w: %q (want 2-128 chars of a-z 0-9 / : . _ -, starting with a letter)", ErrInvalidDenom, d)
+	}
+	return nil
+}
+
+// ValidateCoins checks a coin list: not empty, denoms valid, sorted and
+// unique, amounts positive.
+func ValidateCoins(coins []*bankv1.Coin) error {
+	if len(coins) == 0 {
+		return fmt.Errorf("%w: no coins", ErrInvalidAmount)
+	}
+	for i, c := range coins {
+		if c == nil {
+			return fmt.Errorf("%w: empty coin", ErrInvalidAmount)
+		}
+		if err := ValidateDenom(c.Denom); err != nil {
+			return err
+		}
+		if c.Amount == 0 {
+			return fmt.Errorf("%w: zero amount of %s", ErrInvalidAmount, c.Denom)
+		}
+		if i > 0 && coins[i-1].Denom >= c.Denom {
+			return fmt.Errorf("%w: denoms must be sorted and unique (%s after %s)", ErrInvalidAmount, c.Denom, coins[i-1].Denom)
+		}
+	}
+	return nil
+}
+
+// AddUint64 adds with overflow detection.
+func AddUint64(a, b uint64) (uint64, bool) {
+	s, carry := bits.Add64(a, b, 0)
+	return s, carry == 0
+}
+
+// FormatCoins renders coins as "5udpin,3share/x".
+func FormatCoins(coins []*bankv1.Coin) string {
+	parts := make([]string, len(coins))
+	for i, c := range coins {
+		parts[i] = fmt.Sprintf("%d%s", c.Amount, c.Denom)
+	}
+	return strings.Join(parts, ",")
+}
+
+// Coin is a shorthand constructor.
+func Coin(denom string, amount uint64) *bankv1.Coin {
+	return &bankv1.Coin{Denom: denom, Amount: amount}
+}

@@ -1,0 +1,213 @@
+package bank
+
+import (
+	"encoding/binary"
+	"fmt"
+	"math/big"
+	"sort"
+
+	"google.golang.org/protobuf/proto"
+
+	"github.com/depinhq/depin/crypto"
+	bankv1 "github.com/depinhq/depin/gen/depin/bank/v1"
+	"github.com/depinhq/depin/state"
+	"github.com/depinhq/depin/store"
+)
+
+// Keeper reads and changes balances and supply. It is stateless: all state
+// is in the Context's KV.
+type Keeper struct{}
+
+func getUint64(r store.Reader, key []byte) uint64 {
+	v := r.Get(key)
+	if len(v) != 8 {
+		return 0
+	}
+	return binary.BigEndian.Uint64(v)
+}
+
+func setUint64(kv store.KV, key []byte, v uint64) {
+	if v == 0 {
+		kv.Delete(key)
+		return
+	}
+	var b [8]byte
+	binary.BigEndian.PutUint64(b[:], v)
+	kv.Set(key, b[:])
+}
+
+// Balance returns addr's balance of denom.
+func (Keeper) Balance(r store.Reader, addr crypto.Address, denom string) uint64 {
+	return getUint64(r, BalanceKey(addr, denom))
+}
+
+// Balances returns all of addr's non-zero balances, sorted by denom.
+func (Keeper) Balances(r store.Reader, addr crypto.Address) []*bankv1.Coin {
+	prefix := AccountBalancesPrefix(addr)
+	var out []*bankv1.Coin
+	store.Each(r, prefix, func(k, v []byte) bool {
+		out = append(out, Coin(string(k[len(prefix):]), binary.BigEndian.Uint64(v)))
+		return true
+	})
+	return out
+}
+
+// Supply returns the total supply of denom.
+func (Keeper) Supply(r store.Reader, denom string) uint64 {
+	return getUint64(r, SupplyKey(denom))
+}
+
+// Params returns the module parameters.
+func (Keeper) Params(r store.Reader) *bankv1.Params {
+	p := &bankv1.Params{}
+	if v := r.Get(ParamsKey); v != nil {
+		if err := proto.Unmarshal(v, p); err != nil {
+			panic(fmt.Errorf("bank params: %w", err))
+		}
+	}
+	return p
+}
+
+// SetParams stores the module parameters.
+func (Keeper) SetParams(kv store.KV, p *bankv1.Params) {
+	b, err := proto.MarshalOptions{Deterministic: true}.Marshal(p)
+	if err != nil {
+		panic(err)
+	}
+	kv.Set(ParamsKey, b)
+}
+
+// KnownDenom reports whether denom is registered.
+func (k Keeper) KnownDenom(r store.Reader, denom string) bool {
+	for _, d := range k.Params(r).Denoms {
+		if d.Base == denom {
+			return true
+		}
+	}
+	return false
+}
+
+// RegisterDenom adds a denom to the registry (idempotent). Modules that
+// create tokens call it.
+func (k Keeper) RegisterDenom(kv store.KV, md *bankv1.DenomMetadata) error {
+	if err := ValidateDenom(md.Base); err != nil {
+		return err
+	}
+	p := k.Params(kv)
+	for _, d := range p.Denoms {
+		if d.Base == md.Base {
+			return nil
+		}
+	}
+	p.Denoms = append(p.Denoms, md)
+	sort.Slice(p.Denoms, func(i, j int) bool { return p.Denoms[i].Base < p.Denoms[j].Base })
+	k.SetParams(kv, p)
+	return nil
+}
+
+// Send moves coins from one account to another, or changes nothing and
+// returns an error. reason is recorded in the transfer event.
+func (k Keeper) Send(ctx state.Context, from, to crypto.Address, coins []*bankv1.Coin, reason string) error {
+	if err := ValidateCoins(coins); err != nil {
+		return err
+	}
+	if from == to {
+		return fmt.Errorf("%w: %s", ErrSelfSend, from)
+	}
+	// Check everything first so a failure leaves state untouched.
+	for _, c := range coins {
+		if !k.KnownDenom(ctx.KV, c.Denom) {
+			return fmt.Errorf("%w: %s", ErrUnknownDenom, c.Denom)
+		}
+		if have := k.Balance(ctx.KV, from, c.Denom); have < c.Amount {
+			return fmt.Errorf("%w: %s has %d%s, needs %d%s", ErrInsufficientFunds, from, have, c.Denom, c.Amount, c.Denom)
+		}
+		// A recipient balance can never overflow: it is bounded by supply.
+	}
+	for _, c := range coins {
+		fk, tk := BalanceKey(from, c.Denom), BalanceKey(to, c.Denom)
+		setUint64(ctx.KV, fk, getUint64(ctx.KV, fk)-c.Amount)
+		nt, ok := AddUint64(getUint64(ctx.KV, tk), c.Amount)
+		if !ok {
+			panic("bank: balance exceeds supply") // invariant broken
+		}
+		setUint64(ctx.KV, tk, nt)
+	}
+	ctx.Emit(&bankv1.EventTransfer{From: from.String(), To: to.String(), Amount: coins, Reason: reason})
+	return nil
+}
+
+// Mint creates coins in to's account, growing supply.
+func (k Keeper) Mint(ctx state.Context, to crypto.Address, coins []*bankv1.Coin, reason string) error {
+	if err := ValidateCoins(coins); err != nil {
+		return err
+	}
+	for _, c := range coins {
+		if !k.KnownDenom(ctx.KV, c.Denom) {
+			return fmt.Errorf("%w: %s", ErrUnknownDenom, c.Denom)
+		}
+		if _, ok := AddUint64(k.Supply(ctx.KV, c.Denom), c.Amount); !ok {
+			return fmt.Errorf("%w: %s", ErrSupplyOverflow, c.Denom)
+		}
+	}
+	for _, c := range coins {
+		sk, bk := SupplyKey(c.Denom), BalanceKey(to, c.Denom)
+		setUint64(ctx.KV, sk, getUint64(ctx.KV, sk)+c.Amount)
+		setUint64(ctx.KV, bk, getUint64(ctx.KV, bk)+c.Amount) // ≤ supply
+	}
+	ctx.Emit(&bankv1.EventMint{To: to.String(), Amount: coins, Reason: reason})
+	return nil
+}
+
+// CheckInvariant verifies that, for every denom, the balances sum to the
+// supply, and that no zero balance or supply is stored. Tests run it after
+// every block.
+func (k Keeper) CheckInvariant(r store.Reader) error {
+	sums := map[string]*big.Int{}
+	var bad error
+	store.Each(r, BalancePrefix, func(key, v []byte) bool {
+		if len(key) < len(BalancePrefix)+crypto.AddressLen+1 || len(v) != 8 {
+			bad = fmt.Errorf("malformed balance entry %x", key)
+			return false
+		}
+		denom := string(key[len(BalancePrefix)+crypto.AddressLen:])
+		amt := binary.BigEndian.Uint64(v)
+		if amt == 0 {
+			bad = fmt.Errorf("zero balance stored at %x", key)
+			return false
+		}
+		if sums[denom] == nil {
+			sums[denom] = new(big.Int)
+		}
+		sums[denom].Add(sums[denom], new(big.Int).SetUint64(amt))
+		return true
+	})
+	if bad != nil {
+		return bad
+	}
+	supplies := map[string]uint64{}
+	store.Each(r, SupplyPrefix, func(key, v []byte) bool {
+		supplies[string(key[len(SupplyPrefix):])] = binary.BigEndian.Uint64(v)
+		return true
+	})
+	denoms := make([]string, 0, len(sums)+len(supplies))
+	for d := range sums {
+		denoms = append(denoms, d)
+	}
+	for d := range supplies {
+		if sums[d] == nil {
+			denoms = append(denoms, d)
+		}
+	}
+	sort.Strings(denoms)
+	for _, d := range denoms {
+		sum := sums[d]
+		if sum == nil {
+			sum = new(big.Int)
+		}
+		if sum.Cmp(new(big.Int).SetUint64(supplies[d])) != 0 {
+			return fmt.Errorf("bank invariant broken for %s: balances sum to %s, supply is %d", d, sum, supplies[d])
+		}
+	}
+	return nil
+}
