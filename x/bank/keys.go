@@ -1,6 +1,13 @@
 package bank
 
-import "github.com/depinhq/depin/crypto"
+import (
+	"bytes"
+	"encoding/binary"
+
+	"github.com/depinhq/depin/crypto"
+	appv1 "github.com/depinhq/depin/gen/depin/app/v1"
+	bankv1 "github.com/depinhq/depin/gen/depin/bank/v1"
+)
 
 // Key prefixes. Exported so clients can build keys to query (with proofs).
 var (
@@ -25,4 +32,26 @@ func AccountBalancesPrefix(addr crypto.Address) []byte {
 // SupplyKey is the key of denom's total supply.
 func SupplyKey(denom string) []byte {
 	return append(append([]byte{}, SupplyPrefix...), denom...)
+}
+
+// DecodeAmount decodes a stored balance or supply value (nil = 0).
+func DecodeAmount(v []byte) uint64 {
+	if len(v) != 8 {
+		return 0
+	}
+	return binary.BigEndian.Uint64(v)
+}
+
+// DecodeBalances turns the entries under AccountBalancesPrefix(addr) into
+// coins; entries not under that prefix are skipped.
+func DecodeBalances(addr crypto.Address, pairs []*appv1.KVPair) []*bankv1.Coin {
+	prefix := AccountBalancesPrefix(addr)
+	var out []*bankv1.Coin
+	for _, p := range pairs {
+		if !bytes.HasPrefix(p.Key, prefix) || len(p.Key) == len(prefix) {
+			continue
+		}
+		out = append(out, Coin(string(p.Key[len(prefix):]), DecodeAmount(p.Value)))
+	}
+	return out
 }

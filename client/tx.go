@@ -1,0 +1,166 @@
+package client
+
+import (
+	"context"
+	"crypto/ed25519"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	abci "github.com/cometbft/cometbft/abci/types"
+	cmttypes "github.com/cometbft/cometbft/types"
+
+	"github.com/depinhq/depin/crypto"
+	bankv1 "github.com/depinhq/depin/gen/depin/bank/v1"
+	txv1 "github.com/depinhq/depin/gen/depin/tx/v1"
+	"github.com/depinhq/depin/x/auth"
+	"github.com/depinhq/depin/x/bank"
+)
+
+// ErrTimeout is returned when a broadcast tx is not committed in time.
+var ErrTimeout = errors.New("tx not committed in time")
+
+// TxOptions tune BuildTx. Zero values pick sensible defaults.
+type TxOptions struct {
+	// Fee in udpin; 0 = the minimum the chain asks for this tx.
+	Fee uint64
+	// Sequence to sign with; nil = ask the node.
+	Sequence *uint64
+	Memo     string
+}
+
+// BuildTx signs msgs with priv. It asks the node for the chain id, the
+// signer's sequence and the fee schedule unless opts say otherwise.
+func (c *Client) BuildTx(ctx context.Context, priv ed25519.PrivateKey, msgs []*txv1.Msg, opts TxOptions) ([]byte, error) {
+	chainID, err := c.ChainID(ctx)
+	if err != nil {
+		return nil, err
+	}
+	pub := priv.Public().(ed25519.PublicKey)
+	var seq uint64
+	if opts.Sequence != nil {
+		seq = *opts.Sequence
+	} else {
+		acc, _, err := c.Account(ctx, crypto.AddressFromPubKey(pub), QueryOptions{})
+		if err != nil {
+			return nil, err
+		}
+		if acc != nil {
+			seq = acc.Sequence
+		}
+	}
+	body := &txv1.TxBody{
+		Messages: msgs,
+		Signer:   &txv1.SignerInfo{PublicKey: pub, Sequence: seq},
+		Fee:      bank.Coin(bank.NativeDenom, opts.Fee),
+		Memo:     opts.Memo,
+	}
+	if opts.Fee != 0 {
+		return auth.SignTx(priv, chainID, body)
+	}
+	params, err := c.AuthParams(ctx)
+	if err != nil {
+		return nil, err
+	}
+	return SignWithMinFee(priv, chainID, body, params.FeeBase, params.FeePerByte)
+}
+
+// SignWithMinFee signs body paying exactly the minimum fee for its size.
+// The fee's own encoding changes the size, so it iterates to a fixed point.
+func SignWithMinFee(priv ed25519.PrivateKey, chainID string, body *txv1.TxBody, base, perByte uint64) ([]byte, error) {
+	body.Fee = bank.Coin(bank.NativeDenom, base)
+	for range 4 {
+		raw, err := auth.SignTx(priv, chainID, body)
+		if err != nil {
+			return nil, err
+		}
+		need := base + perByte*uint64(len(raw))
+		if body.Fee.Amount >= need {
+			return raw, nil
+		}
+		body.Fee.Amount = need + perByte*4 // headroom for the varint growing
+	}
+	return nil, fmt.Errorf("fee did not converge")
+}
+
+// Broadcast submits a tx and returns its hash once the node's CheckTx
+// accepted it; a CheckTx rejection is returned as a *CodeError.
+func (c *Client) Broadcast(ctx context.Context, tx []byte) ([]byte, error) {
+	res, err := c.rpc.BroadcastTxSync(ctx, tx)
+	if err != nil {
+		if strings.Contains(err.Error(), "mempool is full") {
+			return nil, fmt.Errorf("%w: %v", ErrMempoolFull, err)
+		}
+		return nil, fmt.Errorf("%w: %v", ErrNodeUnreachable, err)
+	}
+	if err := resultError(res.Codespace, res.Code, res.Log); err != nil {
+		return res.Hash, err
+	}
+	return res.Hash, nil
+}
+
+// ErrMempoolFull means the node's mempool refused the tx for lack of room;
+// retry later.
+var ErrMempoolFull = errors.New("mempool is full")
+
+// BroadcastAsync submits a tx without waiting for CheckTx.
+func (c *Client) BroadcastAsync(ctx context.Context, tx []byte) error {
+	_, err := c.rpc.BroadcastTxAsync(ctx, tx)
+	if err != nil && strings.Contains(err.Error(), "mempool is full") {
+		return fmt.Errorf("%w: %v", ErrMempoolFull, err)
+	}
+	return err
+}
+
+// TxResult is a committed transaction's outcome.
+type TxResult struct {
+	Hash   string // hex, upper case as CometBFT shows it
+	Height int64
+	Code   uint32
+	Log    string
+	Events []abci.Event
+}
+
+// WaitTx polls until the tx with hash is in a block or timeout passes.
+func (c *Client) WaitTx(ctx context.Context, hash []byte, timeout time.Duration) (*TxResult, error) {
+	deadline := time.Now().Add(timeout)
+	for {
+		res, err := c.rpc.Tx(ctx, hash, false)
+		if err == nil {
+			r := res.TxResult
+			return &TxResult{Hash: strings.ToUpper(hex.EncodeToString(hash)), Height: res.Height, Code: r.Code, Log: r.Log, Events: r.Events}, resultError(r.Codespace, r.Code, r.Log)
+		}
+		if time.Now().After(deadline) {
+			return nil, fmt.Errorf("%w: %X after %s", ErrTimeout, hash, timeout)
+		}
+		select {
+		case <-ctx.Done():
+			return nil, ctx.Err()
+		case <-time.After(150 * time.Millisecond):
+		}
+	}
+}
+
+// SendTx builds, signs, broadcasts and waits for msgs to be committed.
+// A failure in CheckTx or in the block is returned as a *CodeError.
+func (c *Client) SendTx(ctx context.Context, priv ed25519.PrivateKey, msgs []*txv1.Msg, opts TxOptions) (*TxResult, error) {
+	tx, err := c.BuildTx(ctx, priv, msgs, opts)
+	if err != nil {
+		return nil, err
+	}
+	hash, err := c.Broadcast(ctx, tx)
+	if err != nil {
+		return nil, err
+	}
+	return c.WaitTx(ctx, hash, 30*time.Second)
+}
+
+// TxHash is the hash CometBFT indexes a tx under.
+func TxHash(tx []byte) []byte { return cmttypes.Tx(tx).Hash() }
+
+// MsgSend is a bank transfer message.
+func MsgSend(from, to crypto.Address, coins ...*bankv1.Coin) *txv1.Msg {
+	return &txv1.Msg{Sum: &txv1.Msg_Send{Send: &bankv1.MsgSend{From: from.Bytes(), To: to.Bytes(), Amount: coins}}}
+}

@@ -1,0 +1,233 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"os"
+	"time"
+
+	cmttypes "github.com/cometbft/cometbft/types"
+	"github.com/spf13/cobra"
+
+	"github.com/depinhq/depin/app"
+	"github.com/depinhq/depin/client"
+	"github.com/depinhq/depin/crypto"
+	bankv1 "github.com/depinhq/depin/gen/depin/bank/v1"
+	"github.com/depinhq/depin/node"
+)
+
+// runNode starts the node in home and blocks until ctx ends.
+func runNode(ctx context.Context, g *globals, home string, verbose bool, ready func(*node.Node)) error {
+	lg, err := g.logger(os.Stderr)
+	if err != nil {
+		return err
+	}
+	n, err := node.New(ctx, node.Config{Home: home, Logger: lg, VerboseConsensus: verbose})
+	if err != nil {
+		return err
+	}
+	if err := n.Start(); err != nil {
+		n.Close()
+		return err
+	}
+	if ready != nil {
+		ready(n)
+	}
+	<-ctx.Done()
+	fmt.Fprintln(os.Stderr, "Stopping node…")
+	return n.Close()
+}
+
+func newDevnetCmd(g *globals) *cobra.Command {
+	var reset, verbose bool
+	var chainID string
+	cmd := &cobra.Command{
+		Use:   "devnet",
+		Short: "Run a single-validator development chain with funded dev accounts",
+		Long: `Run a single-validator chain in --home (default ~/.depin), creating it on
+first use with funded dev accounts alice, bob, carol, dave and eve (their
+keys are stored UNENCRYPTED: devnet use only). Later runs resume the same
+chain; --reset starts over.`,
+		Args: argsExactly(0, ""),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			created, err := node.SetupDevnet(node.DevnetOptions{Home: g.home, ChainID: chainID, Reset: reset})
+			if err != nil {
+				return err
+			}
+			out := cmd.OutOrStdout()
+			return runNode(cmd.Context(), g, g.home, verbose, func(n *node.Node) {
+				state := "resumed"
+				if created {
+					state = "created"
+				}
+				fmt.Fprintf(out, "depin devnet %s (chain %s)\n", state, n.ChainID())
+				fmt.Fprintf(out, "  home:      %s\n", g.home)
+				fmt.Fprintf(out, "  RPC:       %s\n", n.RPCURL())
+				if u := n.APIURL(); u != "" {
+					fmt.Fprintf(out, "  REST API:  %s/v1/status\n", u)
+				}
+				fmt.Fprintf(out, "  P2P:       %s (node id %s)\n", n.P2PAddress(), n.NodeID())
+				fmt.Fprintf(out, "  accounts:  ")
+				for i, name := range node.DevAccounts {
+					if i > 0 {
+						fmt.Fprint(out, ", ")
+					}
+					fmt.Fprint(out, name)
+				}
+				fmt.Fprintf(out, " (unencrypted dev keys in %s)\n", node.KeysDir(g.home))
+				fmt.Fprintf(out, "Try: depin tx bank send alice bob 1.5dpin   |   depin query bank balance bob\n")
+				fmt.Fprintf(out, "Press Ctrl-C to stop.\n")
+			})
+		},
+	}
+	cmd.Flags().BoolVar(&reset, "reset", false, "delete the devnet in --home and start a new chain")
+	cmd.Flags().StringVar(&chainID, "chain-id", node.DevnetChainID, "chain id of a new devnet")
+	cmd.Flags().BoolVar(&verbose, "verbose", false, "log CometBFT consensus messages")
+	return cmd
+}
+
+func newInitCmd(g *globals) *cobra.Command {
+	var chainID, moniker string
+	var funds []string
+	cmd := &cobra.Command{
+		Use:   "init",
+		Short: "Create a node home: config, node and validator keys, and a genesis with this node as validator",
+		Example: `  depin init --chain-id mynet --home ./mynode --fund depin1…=1000dpin
+  depin start --home ./mynode`,
+		Args: argsExactly(0, ""),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if chainID == "" {
+				return usageError{fmt.Errorf("--chain-id is required")}
+			}
+			var balances []*bankv1.Balance
+			for _, f := range funds {
+				addr, amt, ok := cutLast(f, "=")
+				if !ok {
+					return usageError{fmt.Errorf("--fund %q: want ADDRESS=AMOUNT", f)}
+				}
+				a, err := crypto.ParseAddress(addr)
+				if err != nil {
+					return usageError{fmt.Errorf("--fund %q: %w", f, err)}
+				}
+				coins, err := client.ParseCoins(amt)
+				if err != nil {
+					return usageError{fmt.Errorf("--fund %q: %w", f, err)}
+				}
+				balances = append(balances, &bankv1.Balance{Address: a.String(), Coins: coins})
+			}
+			id, err := node.Init(g.home, node.InitOptions{Moniker: moniker})
+			if err != nil {
+				return err
+			}
+			err = node.WriteGenesis(g.home, node.GenesisOptions{
+				ChainID: chainID, GenesisTime: time.Now(),
+				Validators: []cmttypes.GenesisValidator{{Name: moniker, PubKey: id.ValidatorPubKey, Power: 100}},
+				AppState:   app.DefaultGenesis(balances...),
+			})
+			if err != nil {
+				return err
+			}
+			res := map[string]any{"home": g.home, "chain_id": chainID, "node_id": id.NodeID}
+			return g.print(cmd.OutOrStdout(), res, func(w io.Writer) {
+				fmt.Fprintf(w, "Initialized node %s for chain %s in %s\nStart it with: depin start --home %s\n", id.NodeID, chainID, g.home, g.home)
+			})
+		},
+	}
+	cmd.Flags().StringVar(&chainID, "chain-id", "", "chain id (required)")
+	cmd.Flags().StringVar(&moniker, "moniker", "depin-node", "node name")
+	cmd.Flags().StringArrayVar(&funds, "fund", nil, "genesis balance ADDRESS=AMOUNT (repeatable)")
+	return cmd
+}
+
+func cutLast(s, sep string) (string, string, bool) {
+	for i := len(s) - len(sep); i >= 0; i-- {
+		if s[i:i+len(sep)] == sep {
+			return s[:i], s[i+len(sep):], true
+		}
+	}
+	return s, "", false
+}
+
+func newStartCmd(g *globals) *cobra.Command {
+	var verbose bool
+	cmd := &cobra.Command{
+		Use:   "start",
+		Short: "Run the node in --home",
+		Args:  argsExactly(0, ""),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			out := cmd.OutOrStdout()
+			return runNode(cmd.Context(), g, g.home, verbose, func(n *node.Node) {
+				fmt.Fprintf(out, "depin node %s running (chain %s, home %s)\n  RPC: %s\n  P2P: %s\n", n.NodeID(), n.ChainID(), g.home, n.RPCURL(), n.P2PAddress())
+				if u := n.APIURL(); u != "" {
+					fmt.Fprintf(out, "  REST API: %s\n", u)
+				}
+			})
+		},
+	}
+	cmd.Flags().BoolVar(&verbose, "verbose", false, "log CometBFT consensus messages")
+	return cmd
+}
+
+func newTestnetCmd(g *globals) *cobra.Command {
+	var n, basePort int
+	var outDir, chainID string
+	cmd := &cobra.Command{
+		Use:   "testnet",
+		Short: "Write configs for an N-validator network on loopback",
+		Example: `  depin testnet --validators 4 --output ./testnet
+  depin start --home ./testnet/node0   # and node1, node2, node3 in other terminals`,
+		Args: argsExactly(0, ""),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if outDir == "" {
+				return usageError{fmt.Errorf("--output is required")}
+			}
+			nodes, err := node.WriteTestnet(node.TestnetOptions{Output: outDir, Validators: n, ChainID: chainID, BasePort: basePort})
+			if err != nil {
+				return err
+			}
+			return g.print(cmd.OutOrStdout(), nodes, func(w io.Writer) {
+				fmt.Fprintf(w, "Wrote %d validator homes for chain %s:\n", len(nodes), chainID)
+				for _, nd := range nodes {
+					fmt.Fprintf(w, "  depin start --home %s    # RPC %s, P2P %s, API %s\n", nd.Home, nd.Ports.RPC, nd.Ports.P2P, nd.Ports.API)
+				}
+				fmt.Fprintf(w, "Dev accounts (%v) are funded; their keys are in each home's keys/ directory.\n", node.DevAccounts)
+			})
+		},
+	}
+	cmd.Flags().IntVar(&n, "validators", 4, "number of validators")
+	cmd.Flags().StringVar(&outDir, "output", "", "directory to write node homes into (required)")
+	cmd.Flags().StringVar(&chainID, "chain-id", "depin-testnet", "chain id")
+	cmd.Flags().IntVar(&basePort, "base-port", 26656, "node k uses ports base+10k (p2p), +1 (RPC), +2 (REST)")
+	return cmd
+}
+
+func newStatusCmd(g *globals) *cobra.Command {
+	return &cobra.Command{
+		Use:   "status",
+		Short: "Show the node's chain, height and sync state",
+		Args:  argsExactly(0, ""),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			c, err := g.client()
+			if err != nil {
+				return err
+			}
+			st, err := c.Status(cmd.Context())
+			if err != nil {
+				return err
+			}
+			si := st.SyncInfo
+			res := map[string]any{
+				"chain_id": st.NodeInfo.Network, "node_id": st.NodeInfo.ID(), "moniker": st.NodeInfo.Moniker,
+				"latest_height": si.LatestBlockHeight, "latest_block_time": si.LatestBlockTime,
+				"latest_app_hash": si.LatestAppHash.String(), "catching_up": si.CatchingUp,
+				"validator_address": st.ValidatorInfo.Address.String(), "voting_power": st.ValidatorInfo.VotingPower,
+			}
+			return g.print(cmd.OutOrStdout(), res, func(w io.Writer) {
+				fmt.Fprintf(w, "chain:       %s\nnode:        %s (%s)\nheight:      %d at %s\napp hash:    %s\ncatching up: %v\n",
+					st.NodeInfo.Network, st.NodeInfo.ID(), st.NodeInfo.Moniker, si.LatestBlockHeight,
+					si.LatestBlockTime.UTC().Format(time.RFC3339), si.LatestAppHash, si.CatchingUp)
+			})
+		},
+	}
+}

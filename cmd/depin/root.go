@@ -1,0 +1,112 @@
+package main
+
+import (
+	"encoding/json"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"strings"
+
+	"github.com/spf13/cobra"
+
+	"github.com/depinhq/depin/client"
+)
+
+// globals are the flags every command takes.
+type globals struct {
+	home     string
+	nodeURL  string
+	output   string
+	logLevel string
+}
+
+func defaultHome() string {
+	if h := os.Getenv("DEPIN_HOME"); h != "" {
+		return h
+	}
+	dir, err := os.UserHomeDir()
+	if err != nil {
+		return ".depin"
+	}
+	return filepath.Join(dir, ".depin")
+}
+
+func defaultNode() string {
+	if u := os.Getenv("DEPIN_NODE"); u != "" {
+		return u
+	}
+	return client.DefaultNode
+}
+
+func newRootCmd() *cobra.Command {
+	g := &globals{}
+	root := &cobra.Command{
+		Use:   "depin",
+		Short: "depin — a ledger and toolkit for decentralized physical infrastructure networks",
+		Long: `depin runs a CometBFT chain on which networks of real devices (solar
+inverters, batteries, storage, sensors, vehicles…) prove the work they do
+and earn tokens for it.
+
+Start a local chain with 'depin devnet', then try
+  depin query bank balance alice
+  depin tx bank send alice bob 1.5dpin`,
+		SilenceUsage:  true,
+		SilenceErrors: true,
+		PersistentPreRunE: func(cmd *cobra.Command, args []string) error {
+			switch g.output {
+			case "text", "json":
+			default:
+				return usageError{fmt.Errorf("--output must be text or json, not %q", g.output)}
+			}
+			return nil
+		},
+	}
+	pf := root.PersistentFlags()
+	pf.StringVar(&g.home, "home", defaultHome(), "node and key store directory ($DEPIN_HOME)")
+	pf.StringVar(&g.nodeURL, "node", defaultNode(), "RPC address of the node ($DEPIN_NODE)")
+	pf.StringVarP(&g.output, "output", "o", "text", "output format: text or json")
+	pf.StringVar(&g.logLevel, "log-level", "info", "log level: debug, info, warn, error")
+	root.SetFlagErrorFunc(func(c *cobra.Command, err error) error { return usageError{err} })
+
+	root.AddCommand(
+		newDevnetCmd(g), newInitCmd(g), newStartCmd(g), newTestnetCmd(g),
+		newKeysCmd(g), newTxCmd(g), newQueryCmd(g), newStatusCmd(g), newBenchCmd(g),
+	)
+	return root
+}
+
+func (g *globals) logger(w io.Writer) (*slog.Logger, error) {
+	var lvl slog.Level
+	if err := lvl.UnmarshalText([]byte(g.logLevel)); err != nil {
+		return nil, usageError{fmt.Errorf("--log-level: %w", err)}
+	}
+	return slog.New(slog.NewTextHandler(w, &slog.HandlerOptions{Level: lvl})), nil
+}
+
+func (g *globals) client() (*client.Client, error) {
+	return client.New(g.nodeURL)
+}
+
+// print writes v as JSON with -o json, or calls text otherwise.
+func (g *globals) print(w io.Writer, v any, text func(w io.Writer)) error {
+	if g.output == "json" {
+		enc := json.NewEncoder(w)
+		enc.SetIndent("", "  ")
+		return enc.Encode(v)
+	}
+	text(w)
+	return nil
+}
+
+func argsExactly(n int, usage string) cobra.PositionalArgs {
+	return func(cmd *cobra.Command, args []string) error {
+		if len(args) != n {
+			return usageError{fmt.Errorf("want %d argument(s): %s", n, usage)}
+		}
+		return nil
+	}
+}
+
+func indent(s string) string { return "  " + strings.ReplaceAll(s, "\n", "\n  ") }

@@ -1,0 +1,107 @@
+package main
+
+import (
+	"fmt"
+	"io"
+
+	"github.com/spf13/cobra"
+
+	"github.com/depinhq/depin/client"
+	txv1 "github.com/depinhq/depin/gen/depin/tx/v1"
+)
+
+// txFlags are shared by every tx command.
+type txFlags struct {
+	fee      string
+	memo     string
+	passFile string
+	async    bool
+}
+
+func (f *txFlags) register(cmd *cobra.Command) {
+	cmd.Flags().StringVar(&f.fee, "fee", "", "fee to pay (e.g. 2000udpin); default: the chain's minimum for this tx")
+	cmd.Flags().StringVar(&f.memo, "memo", "", "note stored with the tx")
+	cmd.Flags().StringVar(&f.passFile, "passphrase-file", "", "file with the signing key's passphrase ($DEPIN_PASSPHRASE)")
+	cmd.Flags().BoolVar(&f.async, "no-wait", false, "return once the node accepted the tx into its mempool")
+}
+
+// sendMsgs signs msgs with the key named from and broadcasts them.
+func (g *globals) sendMsgs(cmd *cobra.Command, from string, f *txFlags, msgs ...*txv1.Msg) error {
+	key, err := g.loadKey(from, f.passFile)
+	if err != nil {
+		return err
+	}
+	c, err := g.client()
+	if err != nil {
+		return err
+	}
+	opts := client.TxOptions{Memo: f.memo}
+	if f.fee != "" {
+		coins, err := client.ParseCoins(f.fee)
+		if err != nil || len(coins) != 1 || coins[0].Denom != "udpin" {
+			return usageError{fmt.Errorf("--fee %q: want one amount in udpin or dpin", f.fee)}
+		}
+		opts.Fee = coins[0].Amount
+	}
+	ctx := cmd.Context()
+	tx, err := c.BuildTx(ctx, key.Private, msgs, opts)
+	if err != nil {
+		return err
+	}
+	hash, err := c.Broadcast(ctx, tx)
+	if err != nil {
+		return fmt.Errorf("rejected by the node: %w", err)
+	}
+	if f.async {
+		return g.print(cmd.OutOrStdout(), map[string]any{"hash": fmt.Sprintf("%X", hash), "status": "in mempool"}, func(w io.Writer) {
+			fmt.Fprintf(w, "Submitted tx %X (not waiting for a block)\n", hash)
+		})
+	}
+	res, err := c.WaitTx(ctx, hash, 30e9)
+	if res == nil {
+		return err
+	}
+	out := map[string]any{"hash": res.Hash, "height": res.Height, "code": res.Code, "log": res.Log}
+	if perr := g.print(cmd.OutOrStdout(), out, func(w io.Writer) {
+		if res.Code == 0 {
+			fmt.Fprintf(w, "Committed tx %s in block %d\n", res.Hash, res.Height)
+		} else {
+			fmt.Fprintf(w, "Tx %s in block %d FAILED (fee paid): %s\n", res.Hash, res.Height, res.Log)
+		}
+	}); perr != nil {
+		return perr
+	}
+	return err
+}
+
+func newTxCmd(g *globals) *cobra.Command {
+	cmd := &cobra.Command{Use: "tx", Short: "Sign and submit transactions"}
+	bank := &cobra.Command{Use: "bank", Short: "Token transfers"}
+	var f txFlags
+	send := &cobra.Command{
+		Use:   "send FROM TO AMOUNT",
+		Short: "Send tokens from a local key to an address (or local key name)",
+		Example: `  depin tx bank send alice bob 1.5dpin
+  depin tx bank send mykey depin1… 2500udpin -o json`,
+		Args: argsExactly(3, "FROM TO AMOUNT"),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			coins, err := client.ParseCoins(args[2])
+			if err != nil {
+				return usageError{err}
+			}
+			to, err := g.resolveAddress(args[1])
+			if err != nil {
+				return err
+			}
+			from, err := g.resolveAddress(args[0])
+			if err != nil {
+				return err
+			}
+			return g.sendMsgs(cmd, args[0], &f, client.MsgSend(from, to, coins...))
+		},
+	}
+	f.register(send)
+	bank.AddCommand(send)
+	cmd.AddCommand(bank)
+	return cmd
+}

@@ -1,0 +1,179 @@
+package node
+
+import (
+	"context"
+	"encoding/base64"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"net/http"
+	"strconv"
+	"time"
+
+	abci "github.com/cometbft/cometbft/abci/types"
+	"google.golang.org/protobuf/proto"
+
+	"github.com/depinhq/depin/app"
+	"github.com/depinhq/depin/crypto"
+	"github.com/depinhq/depin/errs"
+	appv1 "github.com/depinhq/depin/gen/depin/app/v1"
+	authv1 "github.com/depinhq/depin/gen/depin/auth/v1"
+	"github.com/depinhq/depin/x/auth"
+	"github.com/depinhq/depin/x/bank"
+)
+
+// The REST API is a small read-only JSON view of the state for browsers
+// and scripts; clients that need proofs use ABCI queries (package client).
+
+func newAPIServer(n *Node) *http.Server {
+	mux := http.NewServeMux()
+	mux.HandleFunc("GET /v1/status", n.handleStatus)
+	mux.HandleFunc("GET /v1/accounts/{address}", n.handleAccount)
+	mux.HandleFunc("GET /v1/supply/{denom...}", n.handleSupply)
+	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
+		writeError(w, http.StatusNotFound, errors.New("no such endpoint; try /v1/status, /v1/accounts/{address}, /v1/supply/{denom}"))
+	})
+	return &http.Server{
+		Handler:           http.MaxBytesHandler(mux, 1<<10),
+		ReadHeaderTimeout: 5 * time.Second,
+		ReadTimeout:       10 * time.Second,
+		WriteTimeout:      10 * time.Second,
+		IdleTimeout:       60 * time.Second,
+		MaxHeaderBytes:    16 << 10,
+	}
+}
+
+func writeJSON(w http.ResponseWriter, status int, v any) {
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("X-Content-Type-Options", "nosniff")
+	w.WriteHeader(status)
+	enc := json.NewEncoder(w)
+	enc.SetIndent("", "  ")
+	_ = enc.Encode(v)
+}
+
+// writeError maps errors once: registered kinds carry their code.
+func writeError(w http.ResponseWriter, status int, err error) {
+	space, code, msg := errs.Info(err)
+	writeJSON(w, status, map[string]any{"error": msg, "codespace": space, "code": code})
+}
+
+func httpStatus(err error) int {
+	switch {
+	case errors.Is(err, errs.ErrInvalidAddress), errors.Is(err, errs.ErrInvalidQuery), errors.Is(err, bank.ErrInvalidDenom):
+		return http.StatusBadRequest
+	case errors.Is(err, errs.ErrNotFound), errors.Is(err, errs.ErrHeightUnavailable):
+		return http.StatusNotFound
+	default:
+		return http.StatusInternalServerError
+	}
+}
+
+func (n *Node) queryHeight(r *http.Request) (int64, error) {
+	h := r.URL.Query().Get("height")
+	if h == "" {
+		return 0, nil
+	}
+	v, err := strconv.ParseInt(h, 10, 64)
+	if err != nil || v < 0 {
+		return 0, errs.Wrapf(errs.ErrInvalidQuery, "height %q is not a non-negative integer", h)
+	}
+	return v, nil
+}
+
+// abciQuery runs a query through the app and turns a failure into an error.
+func (n *Node) abciQuery(ctx context.Context, path string, data []byte, height int64) (*abci.QueryResponse, error) {
+	res, err := n.App.Query(ctx, &abci.QueryRequest{Path: path, Data: data, Height: height})
+	if err != nil {
+		return nil, err
+	}
+	if res.Code != 0 {
+		if kind := errs.Lookup(res.Codespace, res.Code); kind != nil {
+			return nil, errors.Join(kind, errors.New(res.Log))
+		}
+		return nil, errors.New(res.Log)
+	}
+	return res, nil
+}
+
+type coinJSON struct {
+	Denom  string `json:"denom"`
+	Amount string `json:"amount"`
+}
+
+func (n *Node) handleStatus(w http.ResponseWriter, r *http.Request) {
+	bs := n.comet.BlockStore()
+	h := bs.Height()
+	out := map[string]any{"chain_id": n.chainID, "height": h, "node_id": n.NodeID()}
+	if meta := bs.LoadBlockMeta(h); meta != nil {
+		out["block_time"] = meta.Header.Time
+		out["app_hash"] = hex.EncodeToString(meta.Header.AppHash)
+	}
+	writeJSON(w, http.StatusOK, out)
+}
+
+func (n *Node) handleAccount(w http.ResponseWriter, r *http.Request) {
+	addr, err := crypto.ParseAddress(r.PathValue("address"))
+	if err != nil {
+		writeError(w, http.StatusBadRequest, errs.Wrapf(errs.ErrInvalidAddress, "%v", err))
+		return
+	}
+	height, err := n.queryHeight(r)
+	if err != nil {
+		writeError(w, http.StatusBadRequest, err)
+		return
+	}
+	accRes, err := n.abciQuery(r.Context(), app.QueryKey, auth.AccountKey(addr), height)
+	if err != nil {
+		writeError(w, httpStatus(err), err)
+		return
+	}
+	out := map[string]any{"address": addr.String(), "height": accRes.Height, "sequence": "0", "public_key": nil}
+	if len(accRes.Value) > 0 {
+		var acc authv1.Account
+		if err := proto.Unmarshal(accRes.Value, &acc); err != nil {
+			writeError(w, http.StatusInternalServerError, err)
+			return
+		}
+		out["sequence"] = strconv.FormatUint(acc.Sequence, 10)
+		if len(acc.PublicKey) > 0 {
+			out["public_key"] = base64.StdEncoding.EncodeToString(acc.PublicKey)
+		}
+	}
+	q, _ := proto.Marshal(&appv1.PrefixQuery{Prefix: bank.AccountBalancesPrefix(addr), Limit: app.MaxPrefixLimit})
+	balRes, err := n.abciQuery(r.Context(), app.QueryPrefix, q, accRes.Height)
+	if err != nil {
+		writeError(w, httpStatus(err), err)
+		return
+	}
+	var pr appv1.PrefixResult
+	if err := proto.Unmarshal(balRes.Value, &pr); err != nil {
+		writeError(w, http.StatusInternalServerError, err)
+		return
+	}
+	balances := []coinJSON{}
+	for _, c := range bank.DecodeBalances(addr, pr.Pairs) {
+		balances = append(balances, coinJSON{Denom: c.Denom, Amount: strconv.FormatUint(c.Amount, 10)})
+	}
+	out["balances"] = balances
+	writeJSON(w, http.StatusOK, out)
+}
+
+func (n *Node) handleSupply(w http.ResponseWriter, r *http.Request) {
+	denom := r.PathValue("denom")
+	if err := bank.ValidateDenom(denom); err != nil {
+		writeError(w, http.StatusBadRequest, err)
+		return
+	}
+	height, err := n.queryHeight(r)
+	if err != nil {
+		writeError(w, http.StatusBadRequest, err)
+		return
+	}
+	res, err := n.abciQuery(r.Context(), app.QueryKey, bank.SupplyKey(denom), height)
+	if err != nil {
+		writeError(w, httpStatus(err), err)
+		return
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"denom": denom, "amount": strconv.FormatUint(bank.DecodeAmount(res.Value), 10), "height": res.Height})
+}

@@ -1,0 +1,144 @@
+package node
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"net"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	cmtcfg "github.com/cometbft/cometbft/config"
+	"github.com/pelletier/go-toml/v2"
+	"github.com/spf13/viper"
+)
+
+// AppConfig is depin's own node configuration (config/app.toml).
+type AppConfig struct {
+	// APIAddress is where the JSON REST API listens ("" disables it).
+	APIAddress string `toml:"api_address" comment:"JSON REST API listen address (host:port); empty disables it"`
+	// KeepRecent is how many recent state versions to keep (0 = all).
+	KeepRecent int64 `toml:"keep_recent" comment:"state versions kept for queries and proofs; 0 keeps all"`
+}
+
+// DefaultAppConfig listens on loopback and keeps the last 10000 versions.
+func DefaultAppConfig() AppConfig {
+	return AppConfig{APIAddress: "127.0.0.1:1317", KeepRecent: 10000}
+}
+
+// Validate checks an AppConfig.
+func (c AppConfig) Validate() error {
+	if c.KeepRecent < 0 {
+		return fmt.Errorf("app config: keep_recent must be ≥ 0, got %d", c.KeepRecent)
+	}
+	if c.APIAddress != "" {
+		if _, _, err := net.SplitHostPort(c.APIAddress); err != nil {
+			return fmt.Errorf("app config: api_address %q: %w", c.APIAddress, err)
+		}
+	}
+	return nil
+}
+
+// maxConfigBytes bounds config files we parse.
+const maxConfigBytes = 1 << 20
+
+// ParseAppConfig decodes app.toml strictly: unknown keys are errors.
+func ParseAppConfig(data []byte) (AppConfig, error) {
+	c := DefaultAppConfig()
+	if len(data) > maxConfigBytes {
+		return c, fmt.Errorf("app config: %d bytes, max %d", len(data), maxConfigBytes)
+	}
+	dec := toml.NewDecoder(bytes.NewReader(data))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(&c); err != nil {
+		return c, fmt.Errorf("app config: %w", err)
+	}
+	return c, c.Validate()
+}
+
+// Paths under a home directory.
+func appConfigPath(home string) string { return filepath.Join(home, "config", "app.toml") }
+
+// KeysDir is the key store directory of a home.
+func KeysDir(home string) string { return filepath.Join(home, "keys") }
+
+// LoadAppConfig reads config/app.toml (defaults if it does not exist).
+func LoadAppConfig(home string) (AppConfig, error) {
+	data, err := os.ReadFile(appConfigPath(home))
+	if errors.Is(err, os.ErrNotExist) {
+		return DefaultAppConfig(), nil
+	}
+	if err != nil {
+		return AppConfig{}, err
+	}
+	c, err := ParseAppConfig(data)
+	if err != nil {
+		return c, fmt.Errorf("%s: %w", appConfigPath(home), err)
+	}
+	return c, nil
+}
+
+// WriteAppConfig writes config/app.toml.
+func WriteAppConfig(home string, c AppConfig) error {
+	if err := c.Validate(); err != nil {
+		return err
+	}
+	data, err := toml.Marshal(c)
+	if err != nil {
+		return err
+	}
+	header := "# depin node configuration (the CometBFT part is in config.toml)\n\n"
+	return os.WriteFile(appConfigPath(home), append([]byte(header), data...), 0o644)
+}
+
+// DefaultCometConfig is CometBFT's default adjusted for depin: every
+// listener on loopback, ~1 s blocks, room for multi-megabyte report batches.
+func DefaultCometConfig(home string) *cmtcfg.Config {
+	c := cmtcfg.DefaultConfig()
+	c.SetRoot(home)
+	c.Moniker = "depin-node"
+	c.P2P.ListenAddress = "tcp://127.0.0.1:26656"
+	c.RPC.ListenAddress = "tcp://127.0.0.1:26657"
+	c.RPC.MaxBodyBytes = 16 << 20
+	c.RPC.TimeoutBroadcastTxCommit = 15 * time.Second
+	c.Mempool.Size = 20000
+	c.Mempool.MaxTxBytes = 4 << 20
+	c.Mempool.MaxTxsBytes = 256 << 20
+	c.Consensus.TimeoutCommit = 900 * time.Millisecond
+	c.Instrumentation.Prometheus = false
+	c.Instrumentation.PrometheusListenAddr = "127.0.0.1:26660"
+	return c
+}
+
+// LoadCometConfig reads config/config.toml over CometBFT's defaults.
+func LoadCometConfig(home string) (*cmtcfg.Config, error) {
+	path := filepath.Join(home, "config", "config.toml")
+	if _, err := os.Stat(path); err != nil {
+		return nil, fmt.Errorf("no node at %s (%v): run 'depin init --home %s' or 'depin devnet'", home, err, home)
+	}
+	v := viper.New()
+	v.SetConfigFile(path)
+	if err := v.ReadInConfig(); err != nil {
+		return nil, fmt.Errorf("%s: %w", path, err)
+	}
+	c := DefaultCometConfig(home)
+	if err := v.Unmarshal(c); err != nil {
+		return nil, fmt.Errorf("%s: %w", path, err)
+	}
+	c.SetRoot(home)
+	if err := c.ValidateBasic(); err != nil {
+		return nil, fmt.Errorf("%s: %w", path, err)
+	}
+	return c, nil
+}
+
+// rpcHostPort turns "tcp://127.0.0.1:26657" into "127.0.0.1:26657".
+func rpcHostPort(laddr string) string {
+	_, hp, ok := strings.Cut(laddr, "://")
+	if !ok {
+		return laddr
+	}
+	return hp
+}

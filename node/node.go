@@ -1,0 +1,178 @@
+package node
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"time"
+
+	cmtcfg "github.com/cometbft/cometbft/config"
+	cmtnode "github.com/cometbft/cometbft/node"
+	"github.com/cometbft/cometbft/p2p"
+	"github.com/cometbft/cometbft/privval"
+	"github.com/cometbft/cometbft/proxy"
+
+	"github.com/depinhq/depin/app"
+	"github.com/depinhq/depin/store"
+)
+
+// Config configures a Node beyond what its home's files say.
+type Config struct {
+	Home   string
+	Logger *slog.Logger
+	// VerboseConsensus logs CometBFT's info messages at info level.
+	VerboseConsensus bool
+}
+
+// Node is one running depin node.
+type Node struct {
+	home    string
+	log     *slog.Logger
+	comet   *cmtnode.Node
+	cometCf *cmtcfg.Config
+	appCf   AppConfig
+	App     *app.App
+	tree    *store.Tree
+	api     *http.Server
+	apiLn   net.Listener
+	chainID string
+}
+
+// New opens the node in cfg.Home: its state, keys and genesis. It does not
+// start it.
+func New(ctx context.Context, cfg Config) (*Node, error) {
+	lg := cfg.Logger
+	if lg == nil {
+		lg = slog.New(slog.DiscardHandler)
+	}
+	cc, err := LoadCometConfig(cfg.Home)
+	if err != nil {
+		return nil, err
+	}
+	ac, err := LoadAppConfig(cfg.Home)
+	if err != nil {
+		return nil, err
+	}
+	gen, err := LoadGenesis(cfg.Home)
+	if err != nil {
+		return nil, fmt.Errorf("genesis: %w", err)
+	}
+	for _, f := range []string{cc.PrivValidatorKeyFile(), cc.PrivValidatorStateFile(), cc.NodeKeyFile()} {
+		if _, err := os.Stat(f); err != nil {
+			return nil, fmt.Errorf("node key file missing: %w", err)
+		}
+	}
+	tree, err := store.OpenTree(cc.DBDir(), "app", store.TreeOptions{InitialVersion: uint64(gen.InitialHeight)})
+	if err != nil {
+		return nil, err
+	}
+	a, err := app.New(app.Config{ChainID: gen.ChainID, KeepRecent: ac.KeepRecent, Logger: lg.With("module", "app")}, tree)
+	if err != nil {
+		tree.Close()
+		return nil, err
+	}
+	nk, err := p2p.LoadNodeKey(cc.NodeKeyFile())
+	if err != nil {
+		tree.Close()
+		return nil, err
+	}
+	pv := privval.LoadFilePV(cc.PrivValidatorKeyFile(), cc.PrivValidatorStateFile())
+	cn, err := cmtnode.NewNode(ctx, cc, pv, nk,
+		proxy.NewLocalClientCreator(a),
+		cmtnode.DefaultGenesisDocProviderFunc(cc),
+		cmtcfg.DefaultDBProvider,
+		cmtnode.DefaultMetricsProvider(cc.Instrumentation),
+		newCometLogger(lg, cfg.VerboseConsensus),
+	)
+	if err != nil {
+		tree.Close()
+		return nil, fmt.Errorf("start cometbft: %w", err)
+	}
+	return &Node{home: cfg.Home, log: lg, comet: cn, cometCf: cc, appCf: ac, App: a, tree: tree, chainID: gen.ChainID}, nil
+}
+
+// ChainID of the node's chain.
+func (n *Node) ChainID() string { return n.chainID }
+
+// Home directory.
+func (n *Node) Home() string { return n.home }
+
+// Comet is the embedded CometBFT node.
+func (n *Node) Comet() *cmtnode.Node { return n.comet }
+
+// RPCURL is the CometBFT RPC address, e.g. http://127.0.0.1:26657.
+func (n *Node) RPCURL() string { return "http://" + rpcHostPort(n.cometCf.RPC.ListenAddress) }
+
+// P2PAddress is the p2p listen address.
+func (n *Node) P2PAddress() string { return rpcHostPort(n.cometCf.P2P.ListenAddress) }
+
+// APIURL is the REST API base URL, or "" if disabled.
+func (n *Node) APIURL() string {
+	if n.apiLn == nil {
+		return ""
+	}
+	return "http://" + n.apiLn.Addr().String()
+}
+
+// NodeID is the p2p identity.
+func (n *Node) NodeID() string { return string(n.comet.NodeInfo().ID()) }
+
+// Start starts consensus, RPC and the REST API.
+func (n *Node) Start() error {
+	if n.appCf.APIAddress != "" {
+		ln, err := net.Listen("tcp", n.appCf.APIAddress)
+		if err != nil {
+			return fmt.Errorf("REST API: %w", err)
+		}
+		n.apiLn = ln
+		n.api = newAPIServer(n)
+		go func() {
+			if err := n.api.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
+				n.log.Error("REST API stopped", "err", err)
+			}
+		}()
+	}
+	if err := n.comet.Start(); err != nil {
+		n.closeAPI()
+		return err
+	}
+	return nil
+}
+
+// Run starts the node and blocks until ctx is done, then stops it.
+func (n *Node) Run(ctx context.Context) error {
+	if err := n.Start(); err != nil {
+		return err
+	}
+	<-ctx.Done()
+	return n.Close()
+}
+
+func (n *Node) closeAPI() {
+	if n.api != nil {
+		sctx, cancel := context.WithTimeout(context.Background(), 3*time.Second)
+		defer cancel()
+		_ = n.api.Shutdown(sctx)
+		n.api = nil
+	}
+}
+
+// Close stops everything in reverse order of start and closes the state.
+func (n *Node) Close() error {
+	n.closeAPI()
+	var errs []error
+	if n.comet.IsRunning() {
+		if err := n.comet.Stop(); err != nil {
+			errs = append(errs, err)
+		}
+		n.comet.Wait()
+	}
+	if err := n.tree.Close(); err != nil {
+		errs = append(errs, err)
+	}
+	return errors.Join(errs...)
+}
