@@ -8,8 +8,10 @@ import (
 	"net"
 	"net/http"
 	"os"
+	"sync"
 	"time"
 
+	dbm "github.com/cometbft/cometbft-db"
 	cmtcfg "github.com/cometbft/cometbft/config"
 	cmtnode "github.com/cometbft/cometbft/node"
 	"github.com/cometbft/cometbft/p2p"
@@ -40,6 +42,40 @@ type Node struct {
 	api     *http.Server
 	apiLn   net.Listener
 	chainID string
+	dbs     *dbTracker
+}
+
+// dbTracker opens CometBFT's databases and remembers the ones CometBFT does
+// not close on Stop (the tx index), so a node can be restarted in-process.
+type dbTracker struct {
+	mu      sync.Mutex
+	unowned []dbm.DB
+}
+
+func (t *dbTracker) provide(ctx *cmtcfg.DBContext) (dbm.DB, error) {
+	db, err := cmtcfg.DefaultDBProvider(ctx)
+	if err != nil {
+		return nil, err
+	}
+	switch ctx.ID {
+	case "blockstore", "state", "evidence": // closed by CometBFT's OnStop
+	default:
+		t.mu.Lock()
+		t.unowned = append(t.unowned, db)
+		t.mu.Unlock()
+	}
+	return db, nil
+}
+
+func (t *dbTracker) close() error {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	var errs []error
+	for _, db := range t.unowned {
+		errs = append(errs, db.Close())
+	}
+	t.unowned = nil
+	return errors.Join(errs...)
 }
 
 // New opens the node in cfg.Home: its state, keys and genesis. It does not
@@ -80,11 +116,12 @@ func New(ctx context.Context, cfg Config) (*Node, error) {
 		tree.Close()
 		return nil, err
 	}
+	dbs := &dbTracker{}
 	pv := privval.LoadFilePV(cc.PrivValidatorKeyFile(), cc.PrivValidatorStateFile())
 	cn, err := cmtnode.NewNode(ctx, cc, pv, nk,
 		proxy.NewLocalClientCreator(a),
 		cmtnode.DefaultGenesisDocProviderFunc(cc),
-		cmtcfg.DefaultDBProvider,
+		dbs.provide,
 		cmtnode.DefaultMetricsProvider(cc.Instrumentation),
 		newCometLogger(lg, cfg.VerboseConsensus),
 	)
@@ -92,7 +129,7 @@ func New(ctx context.Context, cfg Config) (*Node, error) {
 		tree.Close()
 		return nil, fmt.Errorf("start cometbft: %w", err)
 	}
-	return &Node{home: cfg.Home, log: lg, comet: cn, cometCf: cc, appCf: ac, App: a, tree: tree, chainID: gen.ChainID}, nil
+	return &Node{home: cfg.Home, log: lg, comet: cn, cometCf: cc, appCf: ac, App: a, tree: tree, chainID: gen.ChainID, dbs: dbs}, nil
 }
 
 // ChainID of the node's chain.
@@ -170,6 +207,9 @@ func (n *Node) Close() error {
 			errs = append(errs, err)
 		}
 		n.comet.Wait()
+	}
+	if err := n.dbs.close(); err != nil {
+		errs = append(errs, err)
 	}
 	if err := n.tree.Close(); err != nil {
 		errs = append(errs, err)
