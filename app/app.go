@@ -58,6 +58,7 @@ type App struct {
 	bank   bank.Keeper
 	check  *store.Cache // CheckTx state over the last committed version
 	staged int64        // height finalized but not committed, or 0
+	sigs   *sigCache    // txs whose signature CheckTx verified
 
 	valUpdates []abci.ValidatorUpdate
 
@@ -80,7 +81,7 @@ func New(cfg Config, tree *store.Tree) (*App, error) {
 	if lg == nil {
 		lg = slog.New(slog.DiscardHandler)
 	}
-	a := &App{cfg: cfg, log: lg, tree: tree}
+	a := &App{cfg: cfg, log: lg, tree: tree, sigs: newSigCache(100_000)}
 	a.auth = auth.Keeper{Bank: a.bank}
 	a.resetCheckState()
 	return a, nil

@@ -8,6 +8,7 @@ import (
 	abci "github.com/cometbft/cometbft/abci/types"
 	"google.golang.org/protobuf/encoding/protojson"
 
+	"github.com/depinhq/depin/crypto"
 	appv1 "github.com/depinhq/depin/gen/depin/app/v1"
 	"github.com/depinhq/depin/state"
 	"github.com/depinhq/depin/store"
@@ -29,6 +30,9 @@ func ParseGenesis(js []byte) (*appv1.GenesisState, error) {
 	}
 	if g.Auth == nil || g.Bank == nil {
 		return nil, fmt.Errorf("genesis app_state: auth and bank sections are required")
+	}
+	if err := auth.ValidateGenesis(g.Auth); err != nil {
+		return nil, err
 	}
 	if err := bank.ValidateGenesis(g.Bank); err != nil {
 		return nil, err
@@ -77,6 +81,7 @@ func (a *App) CheckTx(_ context.Context, req *abci.CheckTxRequest) (*abci.CheckT
 		r := errResult(err)
 		return &abci.CheckTxResponse{Code: r.Code, Codespace: r.Codespace, Log: r.Log}, nil
 	}
+	a.sigs.add(req.Tx)
 	kv := store.NewCache(a.check)
 	ctx := state.Context{KV: kv, ChainID: a.cfg.ChainID, Height: a.tree.Version() + 1, Events: &state.Events{}}
 	res := a.deliver(ctx, tx)
@@ -94,27 +99,37 @@ type decoded struct {
 	err error
 }
 
-// decodeAll decodes and verifies every tx of a block in parallel; results
-// are stored by index so order never depends on scheduling.
+// decodeAll decodes every tx of a block and batch-verifies the
+// signatures, in parallel over contiguous chunks; results are stored by
+// index so they never depend on scheduling.
 func (a *App) decodeAll(txs [][]byte) []decoded {
 	out := make([]decoded, len(txs))
-	var wg sync.WaitGroup
-	next := make(chan int, len(txs))
-	for i := range txs {
-		next <- i
-	}
-	close(next)
 	workers := min(a.cfg.SigWorkers, len(txs))
-	for w := 0; w < workers; w++ {
+	if workers == 0 {
+		return out
+	}
+	chunk := (len(txs) + workers - 1) / workers
+	var wg sync.WaitGroup
+	for lo := 0; lo < len(txs); lo += chunk {
+		hi := min(lo+chunk, len(txs))
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			for i := range next {
+			entries := make([]crypto.BatchEntry, 0, hi-lo)
+			pos := make([]int, 0, hi-lo)
+			for i := lo; i < hi; i++ {
 				tx, err := auth.DecodeTx(txs[i])
-				if err == nil {
-					err = tx.VerifySignature(a.cfg.ChainID)
-				}
 				out[i] = decoded{tx: tx, err: err}
+				if err == nil && !a.sigs.has(txs[i]) {
+					entries = append(entries, crypto.BatchEntry{PubKey: tx.PubKey, Message: tx.SignBytes(a.cfg.ChainID), Sig: tx.Signature})
+					pos = append(pos, i)
+				}
+			}
+			for j, ok := range crypto.BatchVerify(entries) {
+				if !ok {
+					i := pos[j]
+					out[i].err = out[i].tx.SignatureError(a.cfg.ChainID)
+				}
 			}
 		}()
 	}

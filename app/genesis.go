@@ -3,8 +3,8 @@ package app
 import (
 	"google.golang.org/protobuf/encoding/protojson"
 
-	authv1 "github.com/depinhq/depin/gen/depin/auth/v1"
 	appv1 "github.com/depinhq/depin/gen/depin/app/v1"
+	authv1 "github.com/depinhq/depin/gen/depin/auth/v1"
 	bankv1 "github.com/depinhq/depin/gen/depin/bank/v1"
 	"github.com/depinhq/depin/x/auth"
 	"github.com/depinhq/depin/x/bank"

@@ -6,6 +6,8 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"regexp"
+	"strconv"
 	"strings"
 	"time"
 
@@ -90,10 +92,7 @@ func SignWithMinFee(priv ed25519.PrivateKey, chainID string, body *txv1.TxBody, 
 func (c *Client) Broadcast(ctx context.Context, tx []byte) ([]byte, error) {
 	res, err := c.rpc.BroadcastTxSync(ctx, tx)
 	if err != nil {
-		if strings.Contains(err.Error(), "mempool is full") {
-			return nil, fmt.Errorf("%w: %v", ErrMempoolFull, err)
-		}
-		return nil, fmt.Errorf("%w: %v", ErrNodeUnreachable, err)
+		return TxHash(tx), broadcastError(err)
 	}
 	if err := resultError(res.Codespace, res.Code, res.Log); err != nil {
 		return res.Hash, err
@@ -101,17 +100,45 @@ func (c *Client) Broadcast(ctx context.Context, tx []byte) ([]byte, error) {
 	return res.Hash, nil
 }
 
+// invalidTxRE matches CometBFT's ErrInvalidTx as it arrives over JSON-RPC
+// (CometBFT v1 reports a CheckTx rejection of broadcast_tx_sync as an RPC
+// error, not as a result code).
+var invalidTxRE = regexp.MustCompile(`is invalid: code=(\d+), data=[0-9A-Fa-f]*, log='(?s)(.*)', codespace='([^']*)'`)
+
+// broadcastError classifies a broadcast failure: a CheckTx rejection
+// becomes a *CodeError, a full mempool ErrMempoolFull, a tx the node has
+// already seen ErrTxInCache, anything else ErrNodeUnreachable.
+func broadcastError(err error) error {
+	msg := err.Error()
+	if m := invalidTxRE.FindStringSubmatch(msg); m != nil {
+		code, perr := strconv.ParseUint(m[1], 10, 32)
+		if perr == nil && code != 0 {
+			return resultError(m[3], uint32(code), m[2])
+		}
+	}
+	switch {
+	case strings.Contains(msg, "mempool is full"):
+		return fmt.Errorf("%w: %v", ErrMempoolFull, err)
+	case strings.Contains(msg, "tx already exists in cache"):
+		return fmt.Errorf("%w: %v", ErrTxInCache, err)
+	}
+	return fmt.Errorf("%w: %v", ErrNodeUnreachable, err)
+}
+
+// ErrTxInCache means the node has already seen this exact tx (it is in the
+// mempool or was recently committed).
+var ErrTxInCache = errors.New("tx already submitted")
+
 // ErrMempoolFull means the node's mempool refused the tx for lack of room;
 // retry later.
 var ErrMempoolFull = errors.New("mempool is full")
 
 // BroadcastAsync submits a tx without waiting for CheckTx.
 func (c *Client) BroadcastAsync(ctx context.Context, tx []byte) error {
-	_, err := c.rpc.BroadcastTxAsync(ctx, tx)
-	if err != nil && strings.Contains(err.Error(), "mempool is full") {
-		return fmt.Errorf("%w: %v", ErrMempoolFull, err)
+	if _, err := c.rpc.BroadcastTxAsync(ctx, tx); err != nil {
+		return broadcastError(err)
 	}
-	return err
+	return nil
 }
 
 // TxResult is a committed transaction's outcome.

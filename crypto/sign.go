@@ -47,7 +47,7 @@ func Verify(pub ed25519.PublicKey, domain, chainID string, payload, sig []byte) 
 	if len(pub) != ed25519.PublicKeySize {
 		return ErrInvalidPubKey
 	}
-	if len(sig) != ed25519.SignatureSize || !ed25519.Verify(pub, SignBytes(domain, chainID, payload), sig) {
+	if len(sig) != ed25519.SignatureSize || !verifyEd25519(pub, SignBytes(domain, chainID, payload), sig) {
 		return ErrInvalidSignature
 	}
 	return nil

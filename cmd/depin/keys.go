@@ -75,7 +75,11 @@ func (g *globals) loadKey(nameOrAddr, passFile string) (*keystore.Key, error) {
 // resolveAddress accepts a bech32 address or the name of a local key.
 func (g *globals) resolveAddress(s string) (crypto.Address, error) {
 	if strings.HasPrefix(s, crypto.AccountPrefix+"1") {
-		return crypto.ParseAddress(s)
+		a, err := crypto.ParseAddress(s)
+		if err != nil {
+			return a, usageError{err}
+		}
+		return a, nil
 	}
 	info, err := g.keystore().Show(s)
 	if err != nil {

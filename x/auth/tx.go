@@ -40,9 +40,10 @@ func DecodeTx(raw []byte) (*Tx, error) {
 		return nil, fmt.Errorf("%w: %v", errs.ErrTxDecode, err)
 	}
 	// Canonical encoding only: otherwise one signed tx could travel under
-	// many hashes.
+	// many hashes. Unknown fields survive re-encoding, so they are checked
+	// separately: anyone could append one to a signed tx.
 	canon, err := proto.MarshalOptions{Deterministic: true}.Marshal(&t)
-	if err != nil || !bytes.Equal(canon, raw) {
+	if err != nil || !bytes.Equal(canon, raw) || len(t.ProtoReflect().GetUnknown()) > 0 {
 		return nil, fmt.Errorf("%w: not canonically encoded", errs.ErrTxDecode)
 	}
 	if len(t.Signature) != ed25519.SignatureSize {
@@ -79,12 +80,23 @@ func DecodeTx(raw []byte) (*Tx, error) {
 	}, nil
 }
 
+// SignBytes are the bytes the signature must cover on chainID.
+func (t *Tx) SignBytes(chainID string) []byte {
+	return crypto.SignBytes(crypto.DomainTx, chainID, t.BodyBytes)
+}
+
 // VerifySignature checks the signature over the chain's sign bytes.
 func (t *Tx) VerifySignature(chainID string) error {
 	if err := crypto.Verify(t.PubKey, crypto.DomainTx, chainID, t.BodyBytes, t.Signature); err != nil {
-		return fmt.Errorf("%w: signer %s on chain %q (wrong key, tampered body or wrong chain id)", errs.ErrInvalidSignature, t.Signer, chainID)
+		return t.SignatureError(chainID)
 	}
 	return nil
+}
+
+// SignatureError is the error for a signature that did not verify (by
+// VerifySignature or in a batch).
+func (t *Tx) SignatureError(chainID string) error {
+	return fmt.Errorf("%w: signer %s on chain %q (wrong key, tampered body or wrong chain id)", errs.ErrInvalidSignature, t.Signer, chainID)
 }
 
 func hasUnknown(m protoreflect.Message) bool {

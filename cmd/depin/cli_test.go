@@ -1,0 +1,190 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/depinhq/depin/client"
+	"github.com/depinhq/depin/node"
+)
+
+// devnet starts an in-process devnet with free ports and returns its home
+// and RPC URL.
+func devnet(t *testing.T) (home string, n *node.Node) {
+	t.Helper()
+	home = t.TempDir()
+	ports, err := node.FreePorts(3)
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := node.Ports{P2P: fmt.Sprintf("127.0.0.1:%d", ports[0]), RPC: fmt.Sprintf("127.0.0.1:%d", ports[1]), API: fmt.Sprintf("127.0.0.1:%d", ports[2])}
+	if _, err := node.SetupDevnet(node.DevnetOptions{Home: home, Ports: p, TimeoutCommit: 100 * time.Millisecond}); err != nil {
+		t.Fatal(err)
+	}
+	n, err = node.New(context.Background(), node.Config{Home: home})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := n.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { n.Close() })
+	c, _ := client.New(n.RPCURL())
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		if st, err := c.Status(context.Background()); err == nil && st.SyncInfo.LatestBlockHeight >= 1 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("devnet did not start")
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	return home, n
+}
+
+// run executes the CLI and returns stdout and the exit code it maps to.
+func run(t *testing.T, home, nodeURL string, args ...string) (string, int, error) {
+	t.Helper()
+	cmd := newRootCmd()
+	var out bytes.Buffer
+	cmd.SetOut(&out)
+	cmd.SetErr(io.Discard)
+	cmd.SetArgs(append([]string{"--home", home, "--node", nodeURL}, args...))
+	err := cmd.ExecuteContext(context.Background())
+	return out.String(), exitCode(err), err
+}
+
+func TestCLIEndToEnd(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts a devnet")
+	}
+	home, n := devnet(t)
+	url := n.RPCURL()
+	t.Setenv("DEPIN_PASSPHRASE", "correct horse battery")
+
+	// A new encrypted key.
+	out, code, err := run(t, home, url, "keys", "add", "carl", "-o", "json")
+	if code != 0 {
+		t.Fatalf("keys add: %v", err)
+	}
+	var key struct{ Address string }
+	if err := json.Unmarshal([]byte(out), &key); err != nil || !strings.HasPrefix(key.Address, "depin1") {
+		t.Fatalf("keys add output %q: %v", out, err)
+	}
+	raw, _ := os.ReadFile(filepath.Join(home, "keys", "carl.json"))
+	if !strings.Contains(string(raw), `"encrypted": true`) {
+		t.Fatalf("key not encrypted at rest: %s", raw)
+	}
+
+	// alice → carl, then carl → bob signed with the encrypted key.
+	if _, code, err := run(t, home, url, "tx", "bank", "send", "alice", key.Address, "2dpin"); code != 0 {
+		t.Fatalf("send: %v", err)
+	}
+	out, code, err = run(t, home, url, "tx", "bank", "send", "carl", "bob", "0.5dpin", "-o", "json")
+	if code != 0 {
+		t.Fatalf("send from encrypted key: %v", err)
+	}
+	var txr struct {
+		Hash   string
+		Height int64
+		Code   uint32
+	}
+	if err := json.Unmarshal([]byte(out), &txr); err != nil || txr.Height == 0 || txr.Code != 0 {
+		t.Fatalf("tx output %q: %v", out, err)
+	}
+
+	// Balances, with a proof.
+	out, code, err = run(t, home, url, "query", "bank", "balance", "carl", "udpin", "--prove", "-o", "json")
+	if code != 0 {
+		t.Fatalf("balance: %v", err)
+	}
+	var bal struct {
+		Amount string
+		Proven bool
+	}
+	json.Unmarshal([]byte(out), &bal)
+	if !bal.Proven {
+		t.Fatalf("not proven: %s", out)
+	}
+	// carl got 2 DPIN, sent 0.5 and paid one fee (base 1000 + 1 per byte).
+	var amount uint64
+	fmt.Sscan(bal.Amount, &amount)
+	if amount >= 1_500_000-1000 || amount < 1_500_000-2000 {
+		t.Fatalf("carl's balance %s", bal.Amount)
+	}
+
+	// Rejections map to exit codes and change nothing.
+	_, code, err = run(t, home, url, "tx", "bank", "send", "carl", "bob", "100dpin")
+	if code != exitRejected {
+		t.Fatalf("overspend: exit %d (%v)", code, err)
+	}
+	var ce *client.CodeError
+	if !errors.As(err, &ce) || !strings.Contains(err.Error(), "insufficient funds") {
+		t.Fatalf("overspend error: %v", err)
+	}
+	if _, code, _ := run(t, home, url, "tx", "bank", "send", "alice", "bob", "-1dpin"); code != exitUsage {
+		t.Fatalf("negative amount: exit %d", code)
+	}
+	if _, code, _ := run(t, home, url, "query", "bank", "balance", "depin1notanaddress"); code != exitUsage {
+		t.Fatalf("bad address: exit %d", code)
+	}
+	t.Setenv("DEPIN_PASSPHRASE", "wrong")
+	if _, code, _ := run(t, home, url, "tx", "bank", "send", "carl", "bob", "1udpin"); code != exitBadSecret {
+		t.Fatalf("wrong passphrase: exit %d", code)
+	}
+	if _, code, _ := run(t, home, "http://127.0.0.1:1", "status"); code != exitNoNode {
+		t.Fatalf("no node: exit %d", code)
+	}
+
+	// Block and status commands speak JSON.
+	out, code, _ = run(t, home, url, "query", "block", fmt.Sprint(txr.Height), "-o", "json")
+	if code != 0 || !strings.Contains(out, txr.Hash) {
+		t.Fatalf("block %d does not list tx %s: %s", txr.Height, txr.Hash, out)
+	}
+	out, code, _ = run(t, home, url, "status", "-o", "json")
+	if code != 0 || !strings.Contains(out, `"chain_id": "depin-devnet"`) {
+		t.Fatalf("status: %s", out)
+	}
+
+	// The REST API agrees.
+	resp, err := http.Get(n.APIURL() + "/v1/accounts/" + key.Address)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var acc struct {
+		Sequence string
+		Balances []struct{ Denom, Amount string }
+	}
+	json.NewDecoder(resp.Body).Decode(&acc)
+	resp.Body.Close()
+	if acc.Sequence != "1" || len(acc.Balances) != 1 || acc.Balances[0].Amount != bal.Amount {
+		t.Fatalf("REST account: %+v (CLI said %s)", acc, bal.Amount)
+	}
+	for path, status := range map[string]int{
+		"/v1/accounts/nonsense":                            400,
+		"/v1/accounts/" + key.Address + "?height=-1":       400,
+		"/v1/accounts/" + key.Address + "?height=99999999": 404,
+		"/v1/supply/udpin":                                 200,
+		"/v1/nothing":                                      404,
+	} {
+		resp, err := http.Get(n.APIURL() + path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if resp.StatusCode != status {
+			t.Errorf("GET %s: %d, want %d", path, resp.StatusCode, status)
+		}
+	}
+}
