@@ -59,6 +59,8 @@ type App struct {
 	check  *store.Cache // CheckTx state over the last committed version
 	staged int64        // height finalized but not committed, or 0
 	sigs   *sigCache    // txs whose signature CheckTx verified
+	// lastBlock summarizes the finalized block for the commit log line.
+	lastBlock blockSummary
 
 	valUpdates []abci.ValidatorUpdate
 
@@ -107,10 +109,18 @@ func (a *App) resetCheckState() {
 	a.check = store.NewCache(parent)
 }
 
-// QueueValidatorUpdate schedules a validator power change, returned to
-// CometBFT at the end of the current block. Modules (staking) call it from
-// message handlers or end-block logic.
+// QueueValidatorUpdate schedules a validator power change (power 0
+// removes the validator), returned to CometBFT at the end of the next
+// FinalizeBlock; CometBFT applies it two blocks later. It is for callers
+// outside the ABCI methods; modules running inside a block use
+// queueValidatorUpdate.
 func (a *App) QueueValidatorUpdate(u abci.ValidatorUpdate) {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	a.queueValidatorUpdate(u)
+}
+
+func (a *App) queueValidatorUpdate(u abci.ValidatorUpdate) {
 	a.valUpdates = append(a.valUpdates, u)
 }
 

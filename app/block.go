@@ -163,6 +163,7 @@ func (a *App) FinalizeBlock(_ context.Context, req *abci.FinalizeBlockRequest) (
 	}
 	blockKV.Write()
 	a.staged = req.Height
+	a.lastBlock = blockSummary{height: req.Height, txs: len(req.Txs), failed: countFailed(results)}
 	updates := a.valUpdates
 	a.valUpdates = nil
 	return &abci.FinalizeBlockResponse{
@@ -190,6 +191,9 @@ func (a *App) Commit(_ context.Context, _ *abci.CommitRequest) (*abci.CommitResp
 		}
 	}
 	a.resetCheckState()
+	if b := a.lastBlock; b.height == v {
+		a.log.Info("committed block", "height", v, "txs", b.txs, "failed", b.failed, "app_hash", fmt.Sprintf("%X", a.tree.Hash()))
+	}
 	if a.AfterCommit != nil {
 		snap, err := a.tree.Snapshot(v)
 		if err != nil {
@@ -198,4 +202,20 @@ func (a *App) Commit(_ context.Context, _ *abci.CommitRequest) (*abci.CommitResp
 		a.AfterCommit(v, snap)
 	}
 	return &abci.CommitResponse{}, nil
+}
+
+// blockSummary is what the commit log line reports.
+type blockSummary struct {
+	height      int64
+	txs, failed int
+}
+
+func countFailed(rs []*abci.ExecTxResult) int {
+	n := 0
+	for _, r := range rs {
+		if r.Code != 0 {
+			n++
+		}
+	}
+	return n
 }

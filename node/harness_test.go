@@ -5,6 +5,7 @@ import (
 	"crypto/ed25519"
 	"log/slog"
 	"os"
+	"strconv"
 	"sync"
 	"testing"
 	"time"
@@ -128,3 +129,5 @@ func send(t *testing.T, c *client.Client, priv ed25519.PrivateKey, to crypto.Add
 	}
 	return res
 }
+
+func itoa(i int) string { return strconv.Itoa(i) }
