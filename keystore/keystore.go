@@ -40,6 +40,12 @@ var (
 // FileVersion is the key file format version.
 const FileVersion = 1
 
+// Bounds on the KDF cost a key file may ask for: 4× the default.
+const (
+	maxScryptMemory = 128 << 20
+	maxScryptWork   = 4 * (1 << 15) * 8
+)
+
 // maxFileSize bounds what Load and Import read.
 const maxFileSize = 64 << 10
 
@@ -225,8 +231,14 @@ func deriveAEAD(kdf *KDF, salt, passphrase []byte) (interface {
 	Seal(dst, nonce, plaintext, ad []byte) []byte
 	Open(dst, nonce, ciphertext, ad []byte) ([]byte, error)
 }, error) {
-	if kdf.Name != "scrypt" || kdf.N < 2 || kdf.N > 1<<22 || kdf.N&(kdf.N-1) != 0 || kdf.R < 1 || kdf.R > 32 || kdf.P < 1 || kdf.P > 16 {
+	if kdf.Name != "scrypt" || kdf.N < 2 || kdf.N > 1<<20 || kdf.N&(kdf.N-1) != 0 || kdf.R < 1 || kdf.R > 32 || kdf.P < 1 || kdf.P > 16 {
 		return nil, fmt.Errorf("%w: unsupported kdf parameters", ErrInvalidFile)
+	}
+	// scrypt needs 128·N·r bytes of memory and time proportional to N·r·p;
+	// a key file must not be able to exhaust either before the passphrase
+	// is even checked.
+	if 128*kdf.N*kdf.R > maxScryptMemory || kdf.N*kdf.R*kdf.P > maxScryptWork {
+		return nil, fmt.Errorf("%w: kdf parameters cost more than this key store allows (%d MiB)", ErrInvalidFile, maxScryptMemory>>20)
 	}
 	key, err := scrypt.Key(passphrase, salt, kdf.N, kdf.R, kdf.P, chacha20poly1305.KeySize)
 	if err != nil {
@@ -269,6 +281,8 @@ func (s *Store) write(f *File, overwrite bool) error {
 	return fh.Close()
 }
 
+// read loads name's file. The key's name is its file name: a name field
+// inside the file that disagrees (a renamed file) is overridden.
 func (s *Store) read(name string) (*File, error) {
 	p, err := s.path(name)
 	if err != nil {
@@ -286,7 +300,12 @@ func (s *Store) read(name string) (*File, error) {
 	if err != nil {
 		return nil, err
 	}
-	return ParseFile(data)
+	f, err := ParseFile(data)
+	if err != nil {
+		return nil, err
+	}
+	f.Name = name
+	return f, nil
 }
 
 // ParseFile decodes and checks a key file without decrypting it.

@@ -58,13 +58,21 @@ func marshal(m proto.Message) []byte {
 	return b
 }
 
-// InitGenesis stores the parameters.
-func (Keeper) InitGenesis(ctx state.Context, g *authv1.GenesisState) error {
+// ValidateGenesis checks a genesis state without applying it.
+func ValidateGenesis(g *authv1.GenesisState) error {
 	if g.GetParams() == nil {
 		return fmt.Errorf("auth genesis: params missing")
 	}
 	if g.Params.MaxMsgs == 0 {
 		return fmt.Errorf("auth genesis: max_msgs must be positive")
+	}
+	return nil
+}
+
+// InitGenesis stores the parameters.
+func (Keeper) InitGenesis(ctx state.Context, g *authv1.GenesisState) error {
+	if err := ValidateGenesis(g); err != nil {
+		return err
 	}
 	ctx.KV.Set(ParamsKey, marshal(g.Params))
 	return nil
