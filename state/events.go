@@ -36,7 +36,6 @@ func (e *Events) List() []abci.Event { return e.list }
 // proto name. Scalar values are plain text (strings as they are, integers
 // in decimal, bytes in base64, enums by name); messages and lists are
 // compact JSON in the protojson mapping (64-bit integers as strings).
-// Scalar attributes are indexed by CometBFT.
 func ToABCI(ev Event) abci.Event {
 	m := ev.ProtoReflect()
 	desc := m.Descriptor()
@@ -55,7 +54,11 @@ func ToABCI(ev Event) abci.Event {
 		} else {
 			s = scalarText(fd, v)
 		}
-		out.Attributes = append(out.Attributes, abci.EventAttribute{Key: string(fd.Name()), Value: s, Index: !composite && fd.Kind() != protoreflect.BytesKind})
+		// Index is false: CometBFT's own tx index then holds only tx hashes
+		// and heights (what clients look txs up by); indexing every
+		// attribute made its database compaction the node's biggest CPU
+		// cost under load. Queries by attribute are the depin indexer's job.
+		out.Attributes = append(out.Attributes, abci.EventAttribute{Key: string(fd.Name()), Value: s})
 	}
 	return out
 }

@@ -20,10 +20,10 @@ func TestToABCI(t *testing.T) {
 		key, value string
 		index      bool
 	}{
-		{"from", "depin1a", true},
-		{"to", `depin1"b"`, true},
+		{"from", "depin1a", false},
+		{"to", `depin1"b"`, false},
 		{"amount", `[{"denom":"udpin","amount":"18446744073709551615"},{"denom":"x"}]`, false},
-		{"reason", "fee", true},
+		{"reason", "fee", false},
 	}
 	if len(ev.Attributes) != len(want) {
 		t.Fatalf("attributes %v", ev.Attributes)
