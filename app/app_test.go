@@ -258,3 +258,24 @@ func TestCheckTxTracksPendingSequences(t *testing.T) {
 		t.Fatalf("overspend: code %d %s", r.Code, r.Log)
 	}
 }
+
+func TestPruningKeepsRecentVersions(t *testing.T) {
+	alice, bob := newTestKey("alice"), newTestKey("bob")
+	c := newTestChainApp(t, bal(alice, bank.Coin("udpin", 1_000_000)))
+	c.app.cfg.KeepRecent = 3
+	for s := uint64(0); s < 6; s++ {
+		c.block(sendTx(t, alice, bob.addr, s, fee, testChain, bank.Coin("udpin", 1)))
+	}
+	if got := c.app.tree.AvailableVersions(); len(got) != 3 || got[0] != 4 {
+		t.Fatalf("versions kept: %v", got)
+	}
+	key := bank.BalanceKey(bob.addr, "udpin")
+	res, _ := c.app.Query(context.Background(), &abci.QueryRequest{Path: QueryKey, Data: key, Height: 2})
+	if res.Code != errs.ErrHeightUnavailable.Code || res.Codespace != "query" {
+		t.Fatalf("pruned height answered: code %d %s", res.Code, res.Log)
+	}
+	res, _ = c.app.Query(context.Background(), &abci.QueryRequest{Path: QueryKey, Data: key, Height: 5})
+	if res.Code != 0 || bank.DecodeAmount(res.Value) != 5 {
+		t.Fatalf("height 5: code %d value %x", res.Code, res.Value)
+	}
+}

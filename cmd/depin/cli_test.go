@@ -14,6 +14,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/cometbft/cometbft/p2p"
+
 	"github.com/depinhq/depin/client"
 	"github.com/depinhq/depin/node"
 )
@@ -186,5 +188,77 @@ func TestCLIEndToEnd(t *testing.T) {
 		if resp.StatusCode != status {
 			t.Errorf("GET %s: %d, want %d", path, resp.StatusCode, status)
 		}
+	}
+}
+
+// TestInitThenStart: 'depin init' writes a home a node starts from, with
+// the --fund balances in genesis; a second init refuses to overwrite it;
+// 'depin testnet' writes N homes with peers wired.
+func TestInitThenStart(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts a node")
+	}
+	home := t.TempDir()
+	rich := "depin1p9v0xhfsxhl5zhg8gu5n6k9yq8zf6kq5nvuj2s" // devnet alice
+	if _, code, err := run(t, home, "", "init", "--chain-id", "mynet", "--fund", rich+"=5dpin"); code != 0 {
+		t.Fatalf("init: %v", err)
+	}
+	if _, code, _ := run(t, home, "", "init", "--chain-id", "mynet"); code == 0 {
+		t.Fatal("second init overwrote the home")
+	}
+	if _, code, _ := run(t, t.TempDir(), "", "init"); code != exitUsage {
+		t.Fatal("init without --chain-id accepted")
+	}
+	// Free ports so the test does not collide with a running devnet.
+	ports, _ := node.FreePorts(3)
+	cfgPath := filepath.Join(home, "config", "config.toml")
+	b, _ := os.ReadFile(cfgPath)
+	s := strings.Replace(string(b), "tcp://127.0.0.1:26657", fmt.Sprintf("tcp://127.0.0.1:%d", ports[0]), 1)
+	s = strings.Replace(s, "tcp://127.0.0.1:26656", fmt.Sprintf("tcp://127.0.0.1:%d", ports[1]), 1)
+	os.WriteFile(cfgPath, []byte(s), 0o600)
+	os.WriteFile(filepath.Join(home, "config", "app.toml"), []byte(fmt.Sprintf("api_address = \"127.0.0.1:%d\"\n", ports[2])), 0o600)
+
+	n, err := node.New(context.Background(), node.Config{Home: home})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := n.Start(); err != nil {
+		t.Fatal(err)
+	}
+	defer n.Close()
+	if n.ChainID() != "mynet" {
+		t.Fatalf("chain id %s", n.ChainID())
+	}
+	c, _ := client.New(n.RPCURL())
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		out, code, _ := run(t, home, n.RPCURL(), "query", "bank", "balance", rich, "-o", "json")
+		if code == 0 && strings.Contains(out, `"amount": "5000000"`) {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("funded balance not visible: %s", out)
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	_ = c
+
+	// testnet's --output is the directory (so it prints text only).
+	tn := filepath.Join(t.TempDir(), "tn")
+	if _, code, err := run(t, home, "", "testnet", "--validators", "3", "--output", tn, "--base-port", "36000"); code != 0 {
+		t.Fatalf("testnet: %v", err)
+	}
+	var nodes []struct{ Home, NodeID string }
+	for k := 0; k < 3; k++ {
+		h := filepath.Join(tn, fmt.Sprintf("node%d", k))
+		nk, err := p2p.LoadNodeKey(filepath.Join(h, "config", "node_key.json"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		nodes = append(nodes, struct{ Home, NodeID string }{h, string(nk.ID())})
+	}
+	cfg, _ := os.ReadFile(filepath.Join(nodes[0].Home, "config", "config.toml"))
+	if !strings.Contains(string(cfg), nodes[1].NodeID+"@127.0.0.1:36010") || !strings.Contains(string(cfg), nodes[2].NodeID+"@127.0.0.1:36020") {
+		t.Fatalf("peers not wired in node0's config")
 	}
 }

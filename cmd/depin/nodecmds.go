@@ -196,6 +196,8 @@ func newTestnetCmd(g *globals) *cobra.Command {
 		},
 	}
 	cmd.Flags().IntVar(&n, "validators", 4, "number of validators")
+	// --output is the directory here, as in 'cometbft testnet'; this
+	// command has no JSON output.
 	cmd.Flags().StringVar(&outDir, "output", "", "directory to write node homes into (required)")
 	cmd.Flags().StringVar(&chainID, "chain-id", "depin-testnet", "chain id")
 	cmd.Flags().IntVar(&basePort, "base-port", 26656, "node k uses ports base+10k (p2p), +1 (RPC), +2 (REST)")
