@@ -221,10 +221,9 @@ func Transfers(ctx context.Context, c *client.Client, cfg TransfersConfig) (*Tra
 	wg.Wait()
 	// Count outcomes.
 	for hh := res.FirstHeight; hh <= res.LastHeight; hh++ {
-		x := hh
-		br, err := c.RPC().BlockResults(ctx, &x)
+		br, err := c.BlockResults(ctx, hh)
 		if err != nil {
-			return nil, fmt.Errorf("results of block %d: %w", hh, err)
+			return nil, err
 		}
 		for _, r := range br.TxResults {
 			if r.Code == 0 {

@@ -2,13 +2,13 @@ package bench
 
 import (
 	"context"
-	"fmt"
 	"testing"
 	"time"
 
 	"github.com/depinhq/depin/client"
 	"github.com/depinhq/depin/keystore"
 	"github.com/depinhq/depin/node"
+	"github.com/depinhq/depin/node/nodetest"
 )
 
 // TestTransfersOnDevnet runs the end-to-end benchmark at a small size and
@@ -17,24 +17,9 @@ func TestTransfersOnDevnet(t *testing.T) {
 	if testing.Short() {
 		t.Skip("starts a devnet")
 	}
-	home := t.TempDir()
-	ports, err := node.FreePorts(3)
-	if err != nil {
-		t.Fatal(err)
-	}
-	p := node.Ports{P2P: fmt.Sprintf("127.0.0.1:%d", ports[0]), RPC: fmt.Sprintf("127.0.0.1:%d", ports[1]), API: fmt.Sprintf("127.0.0.1:%d", ports[2])}
-	if _, err := node.SetupDevnet(node.DevnetOptions{Home: home, Ports: p, TimeoutCommit: 200 * time.Millisecond}); err != nil {
-		t.Fatal(err)
-	}
+	n := nodetest.Devnet(t, node.DevnetOptions{TimeoutCommit: 200 * time.Millisecond})
+	home := n.Home()
 	ctx := context.Background()
-	n, err := node.New(ctx, node.Config{Home: home})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := n.Start(); err != nil {
-		t.Fatal(err)
-	}
-	defer n.Close()
 	alice, err := keystore.Open(node.KeysDir(home)).Load("alice", nil)
 	if err != nil {
 		t.Fatal(err)

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"strings"
 	"sync"
 	"time"
 
@@ -105,3 +106,24 @@ func (e *CodeError) Error() string {
 
 // Unwrap lets errors.Is match the kind.
 func (e *CodeError) Unwrap() error { return e.Kind }
+
+// BlockResults returns the results of block h. A block is in the block
+// store (and counted in the node's latest height) slightly before its
+// results are saved, so a missing result is retried for a few seconds.
+func (c *Client) BlockResults(ctx context.Context, h int64) (*ctypes.ResultBlockResults, error) {
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		res, err := c.rpc.BlockResults(ctx, &h)
+		if err == nil {
+			return res, nil
+		}
+		if !strings.Contains(err.Error(), "could not find results") || time.Now().After(deadline) {
+			return nil, fmt.Errorf("results of block %d: %w", h, err)
+		}
+		select {
+		case <-ctx.Done():
+			return nil, ctx.Err()
+		case <-time.After(50 * time.Millisecond):
+		}
+	}
+}

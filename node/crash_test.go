@@ -84,11 +84,10 @@ func TestCrashRecovery(t *testing.T) {
 		t.Skip("crash test in -short mode")
 	}
 	home := t.TempDir()
-	ports, err := FreePorts(3)
+	p, err := FreeLoopbackPorts()
 	if err != nil {
 		t.Fatal(err)
 	}
-	p := Ports{P2P: fmt.Sprintf("127.0.0.1:%d", ports[0]), RPC: fmt.Sprintf("127.0.0.1:%d", ports[1]), API: fmt.Sprintf("127.0.0.1:%d", ports[2])}
 	if _, err := SetupDevnet(DevnetOptions{Home: home, Ports: p, TimeoutCommit: 150 * time.Millisecond}); err != nil {
 		t.Fatal(err)
 	}
@@ -181,8 +180,7 @@ func TestCrashRecovery(t *testing.T) {
 	top := latestHeight(ctx, c)
 	var sends uint64
 	for h := int64(1); h <= top; h++ {
-		hh := h
-		br, err := c.RPC().BlockResults(ctx, &hh)
+		br, err := c.BlockResults(ctx, h)
 		if err != nil {
 			t.Fatal(err)
 		}

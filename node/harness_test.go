@@ -5,7 +5,6 @@ import (
 	"crypto/ed25519"
 	"log/slog"
 	"os"
-	"strconv"
 	"sync"
 	"testing"
 	"time"
@@ -129,5 +128,3 @@ func send(t *testing.T, c *client.Client, priv ed25519.PrivateKey, to crypto.Add
 	}
 	return res
 }
-
-func itoa(i int) string { return strconv.Itoa(i) }

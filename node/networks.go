@@ -61,6 +61,19 @@ func FreePorts(n int) ([]int, error) {
 	return out, nil
 }
 
+// FreeLoopbackPorts picks free 127.0.0.1 ports for one node.
+func FreeLoopbackPorts() (Ports, error) {
+	p, err := FreePorts(3)
+	if err != nil {
+		return Ports{}, err
+	}
+	return Ports{
+		P2P: fmt.Sprintf("127.0.0.1:%d", p[0]),
+		RPC: fmt.Sprintf("127.0.0.1:%d", p[1]),
+		API: fmt.Sprintf("127.0.0.1:%d", p[2]),
+	}, nil
+}
+
 // DevnetOptions configure SetupDevnet.
 type DevnetOptions struct {
 	Home    string

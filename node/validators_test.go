@@ -19,11 +19,10 @@ func TestValidatorUpdatesReachCometBFT(t *testing.T) {
 		t.Skip("starts a node")
 	}
 	home := t.TempDir()
-	ports, err := FreePorts(3)
+	p, err := FreeLoopbackPorts()
 	if err != nil {
 		t.Fatal(err)
 	}
-	p := Ports{P2P: addr(ports[0]), RPC: addr(ports[1]), API: addr(ports[2])}
 	if _, err := SetupDevnet(DevnetOptions{Home: home, Ports: p, TimeoutCommit: 100 * time.Millisecond}); err != nil {
 		t.Fatal(err)
 	}
@@ -69,5 +68,3 @@ func TestValidatorUpdatesReachCometBFT(t *testing.T) {
 		return err == nil && st.SyncInfo.LatestBlockHeight > h+2
 	})
 }
-
-func addr(port int) string { return "127.0.0.1:" + itoa(port) }

@@ -37,11 +37,10 @@ against a fresh devnet started in this process with --in-process.`,
 					return err
 				}
 				defer os.RemoveAll(dir)
-				ports, err := node.FreePorts(3)
+				p, err := node.FreeLoopbackPorts()
 				if err != nil {
 					return err
 				}
-				p := node.Ports{P2P: fmt.Sprintf("127.0.0.1:%d", ports[0]), RPC: fmt.Sprintf("127.0.0.1:%d", ports[1]), API: fmt.Sprintf("127.0.0.1:%d", ports[2])}
 				if _, err := node.SetupDevnet(node.DevnetOptions{Home: dir, Ports: p}); err != nil {
 					return err
 				}

@@ -18,41 +18,13 @@ import (
 
 	"github.com/depinhq/depin/client"
 	"github.com/depinhq/depin/node"
+	"github.com/depinhq/depin/node/nodetest"
 )
 
-// devnet starts an in-process devnet with free ports and returns its home
-// and RPC URL.
-func devnet(t *testing.T) (home string, n *node.Node) {
-	t.Helper()
-	home = t.TempDir()
-	ports, err := node.FreePorts(3)
-	if err != nil {
-		t.Fatal(err)
-	}
-	p := node.Ports{P2P: fmt.Sprintf("127.0.0.1:%d", ports[0]), RPC: fmt.Sprintf("127.0.0.1:%d", ports[1]), API: fmt.Sprintf("127.0.0.1:%d", ports[2])}
-	if _, err := node.SetupDevnet(node.DevnetOptions{Home: home, Ports: p, TimeoutCommit: 100 * time.Millisecond}); err != nil {
-		t.Fatal(err)
-	}
-	n, err = node.New(context.Background(), node.Config{Home: home})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := n.Start(); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { n.Close() })
-	c, _ := client.New(n.RPCURL())
-	deadline := time.Now().Add(30 * time.Second)
-	for {
-		if st, err := c.Status(context.Background()); err == nil && st.SyncInfo.LatestBlockHeight >= 1 {
-			break
-		}
-		if time.Now().After(deadline) {
-			t.Fatal("devnet did not start")
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
-	return home, n
+// devnet starts an in-process devnet and returns its home and node.
+func devnet(t *testing.T) (string, *node.Node) {
+	n := nodetest.Devnet(t, node.DevnetOptions{})
+	return n.Home(), n
 }
 
 // run executes the CLI and returns stdout and the exit code it maps to.

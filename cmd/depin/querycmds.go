@@ -161,9 +161,9 @@ func newQueryCmd(g *globals) *cobra.Command {
 				return fmt.Errorf("block: %w", err)
 			}
 			h := b.Block.Height
-			br, err := c.RPC().BlockResults(ctx, &h)
+			br, err := c.BlockResults(ctx, h)
 			if err != nil {
-				return fmt.Errorf("block results: %w", err)
+				return err
 			}
 			type txOut struct {
 				Hash string `json:"hash"`
