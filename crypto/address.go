@@ -105,3 +105,19 @@ func ModuleAddress(name string) Address {
 	copy(a[:], sum[:AddressLen])
 	return a
 }
+
+// DeviceID is a device's identity: the first 20 bytes of SHA-256 of its
+// public key, shown as depindev1….
+type DeviceID = Address
+
+// DeviceString renders a device id in bech32 (depindev1…).
+func DeviceString(id DeviceID) string { return EncodeBech32(DevicePrefix, id[:]) }
+
+// ParseDeviceID decodes a depindev1… device id.
+func ParseDeviceID(s string) (DeviceID, error) {
+	raw, err := DecodeBech32(DevicePrefix, s)
+	if err != nil {
+		return DeviceID{}, err
+	}
+	return AddressFromBytes(raw)
+}

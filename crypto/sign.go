@@ -10,7 +10,9 @@ import (
 // Domain prefixes of sign bytes. Every kind of signed message has its own,
 // so a signature made for one kind can never be replayed as another.
 const (
-	DomainTx = "depin/tx/v1"
+	DomainTx      = "depin/tx/v1"
+	DomainReport  = "depin/report/v1"
+	DomainDevCert = "depin/devcert/v1"
 )
 
 // ErrInvalidSignature is returned when a signature does not verify.

@@ -8,6 +8,9 @@ package txv1
 
 import (
 	v1 "github.com/depinhq/depin/gen/depin/bank/v1"
+	v12 "github.com/depinhq/depin/gen/depin/device/v1"
+	v11 "github.com/depinhq/depin/gen/depin/network/v1"
+	v13 "github.com/depinhq/depin/gen/depin/report/v1"
 	protoreflect "google.golang.org/protobuf/reflect/protoreflect"
 	protoimpl "google.golang.org/protobuf/runtime/protoimpl"
 	reflect "reflect"
@@ -217,6 +220,17 @@ type Msg struct {
 	// Types that are valid to be assigned to Sum:
 	//
 	//	*Msg_Send
+	//	*Msg_CreateNetwork
+	//	*Msg_UpdateNetworkParams
+	//	*Msg_ApproveMaker
+	//	*Msg_RevokeMaker
+	//	*Msg_RegisterDevice
+	//	*Msg_TransferDevice
+	//	*Msg_MoveDevice
+	//	*Msg_DeactivateDevice
+	//	*Msg_WithdrawStake
+	//	*Msg_ReportBatch
+	//	*Msg_SubmitEvidence
 	Sum           isMsg_Sum `protobuf_oneof:"sum"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
@@ -268,6 +282,105 @@ func (x *Msg) GetSend() *v1.MsgSend {
 	return nil
 }
 
+func (x *Msg) GetCreateNetwork() *v11.MsgCreateNetwork {
+	if x != nil {
+		if x, ok := x.Sum.(*Msg_CreateNetwork); ok {
+			return x.CreateNetwork
+		}
+	}
+	return nil
+}
+
+func (x *Msg) GetUpdateNetworkParams() *v11.MsgUpdateNetworkParams {
+	if x != nil {
+		if x, ok := x.Sum.(*Msg_UpdateNetworkParams); ok {
+			return x.UpdateNetworkParams
+		}
+	}
+	return nil
+}
+
+func (x *Msg) GetApproveMaker() *v11.MsgApproveMaker {
+	if x != nil {
+		if x, ok := x.Sum.(*Msg_ApproveMaker); ok {
+			return x.ApproveMaker
+		}
+	}
+	return nil
+}
+
+func (x *Msg) GetRevokeMaker() *v11.MsgRevokeMaker {
+	if x != nil {
+		if x, ok := x.Sum.(*Msg_RevokeMaker); ok {
+			return x.RevokeMaker
+		}
+	}
+	return nil
+}
+
+func (x *Msg) GetRegisterDevice() *v12.MsgRegisterDevice {
+	if x != nil {
+		if x, ok := x.Sum.(*Msg_RegisterDevice); ok {
+			return x.RegisterDevice
+		}
+	}
+	return nil
+}
+
+func (x *Msg) GetTransferDevice() *v12.MsgTransferDevice {
+	if x != nil {
+		if x, ok := x.Sum.(*Msg_TransferDevice); ok {
+			return x.TransferDevice
+		}
+	}
+	return nil
+}
+
+func (x *Msg) GetMoveDevice() *v12.MsgMoveDevice {
+	if x != nil {
+		if x, ok := x.Sum.(*Msg_MoveDevice); ok {
+			return x.MoveDevice
+		}
+	}
+	return nil
+}
+
+func (x *Msg) GetDeactivateDevice() *v12.MsgDeactivateDevice {
+	if x != nil {
+		if x, ok := x.Sum.(*Msg_DeactivateDevice); ok {
+			return x.DeactivateDevice
+		}
+	}
+	return nil
+}
+
+func (x *Msg) GetWithdrawStake() *v12.MsgWithdrawStake {
+	if x != nil {
+		if x, ok := x.Sum.(*Msg_WithdrawStake); ok {
+			return x.WithdrawStake
+		}
+	}
+	return nil
+}
+
+func (x *Msg) GetReportBatch() *v13.MsgReportBatch {
+	if x != nil {
+		if x, ok := x.Sum.(*Msg_ReportBatch); ok {
+			return x.ReportBatch
+		}
+	}
+	return nil
+}
+
+func (x *Msg) GetSubmitEvidence() *v13.MsgSubmitEvidence {
+	if x != nil {
+		if x, ok := x.Sum.(*Msg_SubmitEvidence); ok {
+			return x.SubmitEvidence
+		}
+	}
+	return nil
+}
+
 type isMsg_Sum interface {
 	isMsg_Sum()
 }
@@ -276,13 +389,79 @@ type Msg_Send struct {
 	Send *v1.MsgSend `protobuf:"bytes,1,opt,name=send,proto3,oneof"`
 }
 
+type Msg_CreateNetwork struct {
+	CreateNetwork *v11.MsgCreateNetwork `protobuf:"bytes,10,opt,name=create_network,json=createNetwork,proto3,oneof"`
+}
+
+type Msg_UpdateNetworkParams struct {
+	UpdateNetworkParams *v11.MsgUpdateNetworkParams `protobuf:"bytes,11,opt,name=update_network_params,json=updateNetworkParams,proto3,oneof"`
+}
+
+type Msg_ApproveMaker struct {
+	ApproveMaker *v11.MsgApproveMaker `protobuf:"bytes,12,opt,name=approve_maker,json=approveMaker,proto3,oneof"`
+}
+
+type Msg_RevokeMaker struct {
+	RevokeMaker *v11.MsgRevokeMaker `protobuf:"bytes,13,opt,name=revoke_maker,json=revokeMaker,proto3,oneof"`
+}
+
+type Msg_RegisterDevice struct {
+	RegisterDevice *v12.MsgRegisterDevice `protobuf:"bytes,20,opt,name=register_device,json=registerDevice,proto3,oneof"`
+}
+
+type Msg_TransferDevice struct {
+	TransferDevice *v12.MsgTransferDevice `protobuf:"bytes,21,opt,name=transfer_device,json=transferDevice,proto3,oneof"`
+}
+
+type Msg_MoveDevice struct {
+	MoveDevice *v12.MsgMoveDevice `protobuf:"bytes,22,opt,name=move_device,json=moveDevice,proto3,oneof"`
+}
+
+type Msg_DeactivateDevice struct {
+	DeactivateDevice *v12.MsgDeactivateDevice `protobuf:"bytes,23,opt,name=deactivate_device,json=deactivateDevice,proto3,oneof"`
+}
+
+type Msg_WithdrawStake struct {
+	WithdrawStake *v12.MsgWithdrawStake `protobuf:"bytes,24,opt,name=withdraw_stake,json=withdrawStake,proto3,oneof"`
+}
+
+type Msg_ReportBatch struct {
+	ReportBatch *v13.MsgReportBatch `protobuf:"bytes,30,opt,name=report_batch,json=reportBatch,proto3,oneof"`
+}
+
+type Msg_SubmitEvidence struct {
+	SubmitEvidence *v13.MsgSubmitEvidence `protobuf:"bytes,31,opt,name=submit_evidence,json=submitEvidence,proto3,oneof"`
+}
+
 func (*Msg_Send) isMsg_Sum() {}
+
+func (*Msg_CreateNetwork) isMsg_Sum() {}
+
+func (*Msg_UpdateNetworkParams) isMsg_Sum() {}
+
+func (*Msg_ApproveMaker) isMsg_Sum() {}
+
+func (*Msg_RevokeMaker) isMsg_Sum() {}
+
+func (*Msg_RegisterDevice) isMsg_Sum() {}
+
+func (*Msg_TransferDevice) isMsg_Sum() {}
+
+func (*Msg_MoveDevice) isMsg_Sum() {}
+
+func (*Msg_DeactivateDevice) isMsg_Sum() {}
+
+func (*Msg_WithdrawStake) isMsg_Sum() {}
+
+func (*Msg_ReportBatch) isMsg_Sum() {}
+
+func (*Msg_SubmitEvidence) isMsg_Sum() {}
 
 var File_depin_tx_v1_tx_proto protoreflect.FileDescriptor
 
 const file_depin_tx_v1_tx_proto_rawDesc = "" +
 	"\n" +
-	"\x14depin/tx/v1/tx.proto\x12\vdepin.tx.v1\x1a\x18depin/bank/v1/bank.proto\"A\n" +
+	"\x14depin/tx/v1/tx.proto\x12\vdepin.tx.v1\x1a\x18depin/bank/v1/bank.proto\x1a\x1cdepin/device/v1/device.proto\x1a\x1edepin/network/v1/network.proto\x1a\x1cdepin/report/v1/report.proto\"A\n" +
 	"\x02Tx\x12\x1d\n" +
 	"\n" +
 	"body_bytes\x18\x01 \x01(\fR\tbodyBytes\x12\x1c\n" +
@@ -297,9 +476,22 @@ const file_depin_tx_v1_tx_proto_rawDesc = "" +
 	"SignerInfo\x12\x1d\n" +
 	"\n" +
 	"public_key\x18\x01 \x01(\fR\tpublicKey\x12\x1a\n" +
-	"\bsequence\x18\x02 \x01(\x04R\bsequence\":\n" +
+	"\bsequence\x18\x02 \x01(\x04R\bsequence\"\x8f\a\n" +
 	"\x03Msg\x12,\n" +
-	"\x04send\x18\x01 \x01(\v2\x16.depin.bank.v1.MsgSendH\x00R\x04sendB\x05\n" +
+	"\x04send\x18\x01 \x01(\v2\x16.depin.bank.v1.MsgSendH\x00R\x04send\x12K\n" +
+	"\x0ecreate_network\x18\n" +
+	" \x01(\v2\".depin.network.v1.MsgCreateNetworkH\x00R\rcreateNetwork\x12^\n" +
+	"\x15update_network_params\x18\v \x01(\v2(.depin.network.v1.MsgUpdateNetworkParamsH\x00R\x13updateNetworkParams\x12H\n" +
+	"\rapprove_maker\x18\f \x01(\v2!.depin.network.v1.MsgApproveMakerH\x00R\fapproveMaker\x12E\n" +
+	"\frevoke_maker\x18\r \x01(\v2 .depin.network.v1.MsgRevokeMakerH\x00R\vrevokeMaker\x12M\n" +
+	"\x0fregister_device\x18\x14 \x01(\v2\".depin.device.v1.MsgRegisterDeviceH\x00R\x0eregisterDevice\x12M\n" +
+	"\x0ftransfer_device\x18\x15 \x01(\v2\".depin.device.v1.MsgTransferDeviceH\x00R\x0etransferDevice\x12A\n" +
+	"\vmove_device\x18\x16 \x01(\v2\x1e.depin.device.v1.MsgMoveDeviceH\x00R\n" +
+	"moveDevice\x12S\n" +
+	"\x11deactivate_device\x18\x17 \x01(\v2$.depin.device.v1.MsgDeactivateDeviceH\x00R\x10deactivateDevice\x12J\n" +
+	"\x0ewithdraw_stake\x18\x18 \x01(\v2!.depin.device.v1.MsgWithdrawStakeH\x00R\rwithdrawStake\x12D\n" +
+	"\freport_batch\x18\x1e \x01(\v2\x1f.depin.report.v1.MsgReportBatchH\x00R\vreportBatch\x12M\n" +
+	"\x0fsubmit_evidence\x18\x1f \x01(\v2\".depin.report.v1.MsgSubmitEvidenceH\x00R\x0esubmitEvidenceB\x05\n" +
 	"\x03sumB/Z-github.com/depinhq/depin/gen/depin/tx/v1;txv1b\x06proto3"
 
 var (
@@ -316,23 +508,45 @@ func file_depin_tx_v1_tx_proto_rawDescGZIP() []byte {
 
 var file_depin_tx_v1_tx_proto_msgTypes = make([]protoimpl.MessageInfo, 4)
 var file_depin_tx_v1_tx_proto_goTypes = []any{
-	(*Tx)(nil),         // 0: depin.tx.v1.Tx
-	(*TxBody)(nil),     // 1: depin.tx.v1.TxBody
-	(*SignerInfo)(nil), // 2: depin.tx.v1.SignerInfo
-	(*Msg)(nil),        // 3: depin.tx.v1.Msg
-	(*v1.Coin)(nil),    // 4: depin.bank.v1.Coin
-	(*v1.MsgSend)(nil), // 5: depin.bank.v1.MsgSend
+	(*Tx)(nil),                         // 0: depin.tx.v1.Tx
+	(*TxBody)(nil),                     // 1: depin.tx.v1.TxBody
+	(*SignerInfo)(nil),                 // 2: depin.tx.v1.SignerInfo
+	(*Msg)(nil),                        // 3: depin.tx.v1.Msg
+	(*v1.Coin)(nil),                    // 4: depin.bank.v1.Coin
+	(*v1.MsgSend)(nil),                 // 5: depin.bank.v1.MsgSend
+	(*v11.MsgCreateNetwork)(nil),       // 6: depin.network.v1.MsgCreateNetwork
+	(*v11.MsgUpdateNetworkParams)(nil), // 7: depin.network.v1.MsgUpdateNetworkParams
+	(*v11.MsgApproveMaker)(nil),        // 8: depin.network.v1.MsgApproveMaker
+	(*v11.MsgRevokeMaker)(nil),         // 9: depin.network.v1.MsgRevokeMaker
+	(*v12.MsgRegisterDevice)(nil),      // 10: depin.device.v1.MsgRegisterDevice
+	(*v12.MsgTransferDevice)(nil),      // 11: depin.device.v1.MsgTransferDevice
+	(*v12.MsgMoveDevice)(nil),          // 12: depin.device.v1.MsgMoveDevice
+	(*v12.MsgDeactivateDevice)(nil),    // 13: depin.device.v1.MsgDeactivateDevice
+	(*v12.MsgWithdrawStake)(nil),       // 14: depin.device.v1.MsgWithdrawStake
+	(*v13.MsgReportBatch)(nil),         // 15: depin.report.v1.MsgReportBatch
+	(*v13.MsgSubmitEvidence)(nil),      // 16: depin.report.v1.MsgSubmitEvidence
 }
 var file_depin_tx_v1_tx_proto_depIdxs = []int32{
-	3, // 0: depin.tx.v1.TxBody.messages:type_name -> depin.tx.v1.Msg
-	2, // 1: depin.tx.v1.TxBody.signer:type_name -> depin.tx.v1.SignerInfo
-	4, // 2: depin.tx.v1.TxBody.fee:type_name -> depin.bank.v1.Coin
-	5, // 3: depin.tx.v1.Msg.send:type_name -> depin.bank.v1.MsgSend
-	4, // [4:4] is the sub-list for method output_type
-	4, // [4:4] is the sub-list for method input_type
-	4, // [4:4] is the sub-list for extension type_name
-	4, // [4:4] is the sub-list for extension extendee
-	0, // [0:4] is the sub-list for field type_name
+	3,  // 0: depin.tx.v1.TxBody.messages:type_name -> depin.tx.v1.Msg
+	2,  // 1: depin.tx.v1.TxBody.signer:type_name -> depin.tx.v1.SignerInfo
+	4,  // 2: depin.tx.v1.TxBody.fee:type_name -> depin.bank.v1.Coin
+	5,  // 3: depin.tx.v1.Msg.send:type_name -> depin.bank.v1.MsgSend
+	6,  // 4: depin.tx.v1.Msg.create_network:type_name -> depin.network.v1.MsgCreateNetwork
+	7,  // 5: depin.tx.v1.Msg.update_network_params:type_name -> depin.network.v1.MsgUpdateNetworkParams
+	8,  // 6: depin.tx.v1.Msg.approve_maker:type_name -> depin.network.v1.MsgApproveMaker
+	9,  // 7: depin.tx.v1.Msg.revoke_maker:type_name -> depin.network.v1.MsgRevokeMaker
+	10, // 8: depin.tx.v1.Msg.register_device:type_name -> depin.device.v1.MsgRegisterDevice
+	11, // 9: depin.tx.v1.Msg.transfer_device:type_name -> depin.device.v1.MsgTransferDevice
+	12, // 10: depin.tx.v1.Msg.move_device:type_name -> depin.device.v1.MsgMoveDevice
+	13, // 11: depin.tx.v1.Msg.deactivate_device:type_name -> depin.device.v1.MsgDeactivateDevice
+	14, // 12: depin.tx.v1.Msg.withdraw_stake:type_name -> depin.device.v1.MsgWithdrawStake
+	15, // 13: depin.tx.v1.Msg.report_batch:type_name -> depin.report.v1.MsgReportBatch
+	16, // 14: depin.tx.v1.Msg.submit_evidence:type_name -> depin.report.v1.MsgSubmitEvidence
+	15, // [15:15] is the sub-list for method output_type
+	15, // [15:15] is the sub-list for method input_type
+	15, // [15:15] is the sub-list for extension type_name
+	15, // [15:15] is the sub-list for extension extendee
+	0,  // [0:15] is the sub-list for field type_name
 }
 
 func init() { file_depin_tx_v1_tx_proto_init() }
@@ -342,6 +556,17 @@ func file_depin_tx_v1_tx_proto_init() {
 	}
 	file_depin_tx_v1_tx_proto_msgTypes[3].OneofWrappers = []any{
 		(*Msg_Send)(nil),
+		(*Msg_CreateNetwork)(nil),
+		(*Msg_UpdateNetworkParams)(nil),
+		(*Msg_ApproveMaker)(nil),
+		(*Msg_RevokeMaker)(nil),
+		(*Msg_RegisterDevice)(nil),
+		(*Msg_TransferDevice)(nil),
+		(*Msg_MoveDevice)(nil),
+		(*Msg_DeactivateDevice)(nil),
+		(*Msg_WithdrawStake)(nil),
+		(*Msg_ReportBatch)(nil),
+		(*Msg_SubmitEvidence)(nil),
 	}
 	type x struct{}
 	out := protoimpl.TypeBuilder{
