@@ -6,6 +6,7 @@ import (
 	"log/slog"
 	"runtime"
 	"sync"
+	"time"
 
 	abci "github.com/cometbft/cometbft/abci/types"
 
@@ -14,6 +15,9 @@ import (
 	"github.com/depinhq/depin/store"
 	"github.com/depinhq/depin/x/auth"
 	"github.com/depinhq/depin/x/bank"
+	"github.com/depinhq/depin/x/device"
+	"github.com/depinhq/depin/x/network"
+	"github.com/depinhq/depin/x/report"
 )
 
 // AppVersion is the application protocol version reported to CometBFT.
@@ -50,15 +54,21 @@ func (c Config) Validate() error {
 type App struct {
 	abci.BaseApplication
 
-	mu     sync.Mutex
-	cfg    Config
-	log    *slog.Logger
-	tree   *store.Tree
-	auth   auth.Keeper
-	bank   bank.Keeper
-	check  *store.Cache // CheckTx state over the last committed version
-	staged int64        // height finalized but not committed, or 0
-	sigs   *sigCache    // txs whose signature CheckTx verified
+	mu      sync.Mutex
+	cfg     Config
+	log     *slog.Logger
+	tree    *store.Tree
+	auth    auth.Keeper
+	bank    bank.Keeper
+	network network.Keeper
+	device  device.Keeper
+	report  report.Keeper
+	check   *store.Cache // CheckTx state over the last committed version
+	staged  int64        // height finalized but not committed, or 0
+	sigs    *sigCache    // txs whose signature CheckTx verified
+	// lastBlockTime is the time of the last finalized block; CheckTx uses
+	// it as its best guess of the next block's time.
+	lastBlockTime time.Time
 	// lastBlock summarizes the finalized block for the commit log line.
 	lastBlock blockSummary
 
@@ -85,7 +95,11 @@ func New(cfg Config, tree *store.Tree) (*App, error) {
 	}
 	a := &App{cfg: cfg, log: lg, tree: tree, sigs: newSigCache(100_000)}
 	a.auth = auth.Keeper{Bank: a.bank}
+	a.network = network.Keeper{Bank: a.bank}
+	a.device = device.Keeper{Bank: a.bank, Network: a.network}
+	a.report = report.Keeper{Network: a.network, Device: a.device}
 	a.resetCheckState()
+	a.lastBlockTime = decodeTime(a.check.Get(blockTimeKey))
 	return a, nil
 }
 
@@ -140,7 +154,7 @@ func (a *App) Info(_ context.Context, _ *abci.InfoRequest) (*abci.InfoResponse, 
 
 // deliver runs one decoded transaction against parent: ante (fee and
 // sequence) then messages. A failed message leaves only the ante's changes.
-func (a *App) deliver(ctx state.Context, tx *auth.Tx) *abci.ExecTxResult {
+func (a *App) deliver(ctx state.Context, tx *auth.Tx, prep map[int]*report.Prepared) *abci.ExecTxResult {
 	parent := ctx.KV
 	anteKV := store.NewCache(parent)
 	actx := ctx.WithKV(anteKV)
@@ -151,7 +165,7 @@ func (a *App) deliver(ctx state.Context, tx *auth.Tx) *abci.ExecTxResult {
 	msgKV := store.NewCache(parent)
 	mctx := ctx.WithKV(msgKV)
 	for i, m := range tx.Body.Messages {
-		if err := a.route(mctx, tx, m); err != nil {
+		if err := a.route(mctx, tx, m, prep[i]); err != nil {
 			res := errResult(fmt.Errorf("message %d: %w", i, err))
 			res.Events = actx.Events.List() // the fee was paid
 			return res

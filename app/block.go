@@ -2,8 +2,10 @@ package app
 
 import (
 	"context"
+	"encoding/binary"
 	"fmt"
 	"sync"
+	"time"
 
 	abci "github.com/cometbft/cometbft/abci/types"
 	"google.golang.org/protobuf/encoding/protojson"
@@ -14,6 +16,7 @@ import (
 	"github.com/depinhq/depin/store"
 	"github.com/depinhq/depin/x/auth"
 	"github.com/depinhq/depin/x/bank"
+	"github.com/depinhq/depin/x/report"
 )
 
 // MaxGenesisBytes bounds the app_state the app will parse.
@@ -83,8 +86,8 @@ func (a *App) CheckTx(_ context.Context, req *abci.CheckTxRequest) (*abci.CheckT
 	}
 	a.sigs.add(req.Tx)
 	kv := store.NewCache(a.check)
-	ctx := state.Context{KV: kv, ChainID: a.cfg.ChainID, Height: a.tree.Version() + 1, Events: &state.Events{}}
-	res := a.deliver(ctx, tx)
+	ctx := state.Context{KV: kv, ChainID: a.cfg.ChainID, Height: a.tree.Version() + 1, Time: a.lastBlockTime, Events: &state.Events{}, CheckTx: true}
+	res := a.deliver(ctx, tx, nil)
 	if res.Code != 0 {
 		return &abci.CheckTxResponse{Code: res.Code, Codespace: res.Codespace, Log: res.Log}, nil
 	}
@@ -95,8 +98,9 @@ func (a *App) CheckTx(_ context.Context, req *abci.CheckTxRequest) (*abci.CheckT
 // decoded is a transaction decoded and signature-checked ahead of
 // execution.
 type decoded struct {
-	tx  *auth.Tx
-	err error
+	tx   *auth.Tx
+	err  error
+	prep map[int]*report.Prepared // by message index
 }
 
 // decodeAll decodes every tx of a block and batch-verifies the
@@ -134,6 +138,21 @@ func (a *App) decodeAll(txs [][]byte) []decoded {
 		}()
 	}
 	wg.Wait()
+	// Report batches: decode and batch-verify every report, each batch
+	// spread over all workers.
+	for i := range out {
+		if out[i].err != nil {
+			continue
+		}
+		for j, m := range out[i].tx.Body.Messages {
+			if rb := m.GetReportBatch(); rb != nil && len(rb.Reports) <= report.MaxBatchReports {
+				if out[i].prep == nil {
+					out[i].prep = map[int]*report.Prepared{}
+				}
+				out[i].prep[j] = report.Prepare(a.cfg.ChainID, rb, a.cfg.SigWorkers)
+			}
+		}
+	}
 	return out
 }
 
@@ -159,10 +178,12 @@ func (a *App) FinalizeBlock(_ context.Context, req *abci.FinalizeBlockRequest) (
 			results[i] = errResult(d.err)
 			continue
 		}
-		results[i] = a.deliver(ctx.WithKV(blockKV), d.tx)
+		results[i] = a.deliver(ctx.WithKV(blockKV), d.tx, d.prep)
 	}
+	blockKV.Set(blockTimeKey, encodeTime(req.Time))
 	blockKV.Write()
 	a.staged = req.Height
+	a.lastBlockTime = req.Time
 	a.lastBlock = blockSummary{height: req.Height, txs: len(req.Txs), failed: countFailed(results)}
 	updates := a.valUpdates
 	a.valUpdates = nil
@@ -218,4 +239,19 @@ func countFailed(rs []*abci.ExecTxResult) int {
 		}
 	}
 	return n
+}
+
+// blockTimeKey holds the last block's time, so CheckTx after a restart
+// judges time-dependent rules against it rather than the zero time.
+var blockTimeKey = []byte("app/block_time")
+
+func encodeTime(t time.Time) []byte {
+	return binary.BigEndian.AppendUint64(nil, uint64(t.UnixNano()))
+}
+
+func decodeTime(b []byte) time.Time {
+	if len(b) != 8 {
+		return time.Time{}
+	}
+	return time.Unix(0, int64(binary.BigEndian.Uint64(b))).UTC()
 }

@@ -7,13 +7,39 @@ import (
 	txv1 "github.com/depinhq/depin/gen/depin/tx/v1"
 	"github.com/depinhq/depin/state"
 	"github.com/depinhq/depin/x/auth"
+	"github.com/depinhq/depin/x/report"
 )
 
-// route sends one message to the module that owns it.
-func (a *App) route(ctx state.Context, tx *auth.Tx, m *txv1.Msg) error {
+// route sends one message to the module that owns it. prep holds work
+// done ahead of execution (decoded, signature-checked report batches), or
+// is nil.
+func (a *App) route(ctx state.Context, tx *auth.Tx, m *txv1.Msg, prep *report.Prepared) error {
+	s := tx.Signer
 	switch sum := m.Sum.(type) {
 	case *txv1.Msg_Send:
-		return a.bank.HandleSend(ctx, tx.Signer, sum.Send)
+		return a.bank.HandleSend(ctx, s, sum.Send)
+	case *txv1.Msg_CreateNetwork:
+		return a.network.Create(ctx, s, sum.CreateNetwork)
+	case *txv1.Msg_UpdateNetworkParams:
+		return a.network.UpdateParams(ctx, s, sum.UpdateNetworkParams)
+	case *txv1.Msg_ApproveMaker:
+		return a.network.ApproveMaker(ctx, s, sum.ApproveMaker)
+	case *txv1.Msg_RevokeMaker:
+		return a.network.RevokeMaker(ctx, s, sum.RevokeMaker)
+	case *txv1.Msg_RegisterDevice:
+		return a.device.Register(ctx, s, sum.RegisterDevice)
+	case *txv1.Msg_TransferDevice:
+		return a.device.Transfer(ctx, s, sum.TransferDevice)
+	case *txv1.Msg_MoveDevice:
+		return a.device.Move(ctx, s, sum.MoveDevice)
+	case *txv1.Msg_DeactivateDevice:
+		return a.device.Deactivate(ctx, s, sum.DeactivateDevice)
+	case *txv1.Msg_WithdrawStake:
+		return a.device.WithdrawStake(ctx, s, sum.WithdrawStake)
+	case *txv1.Msg_ReportBatch:
+		return a.report.HandleBatch(ctx, s, sum.ReportBatch, prep)
+	case *txv1.Msg_SubmitEvidence:
+		return a.report.SubmitEvidence(ctx, s, sum.SubmitEvidence)
 	default:
 		return fmt.Errorf("%w: %T", errs.ErrUnknownMsg, sum)
 	}

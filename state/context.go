@@ -14,6 +14,10 @@ type Context struct {
 	Height  int64
 	Time    time.Time // block time from the header; never the wall clock
 	Events  *Events
+	// CheckTx is set when the message runs for mempool admission, not in a
+	// block: handlers may skip work whose outcome is recorded per item
+	// rather than as a tx failure (e.g. each report of a batch).
+	CheckTx bool
 }
 
 // WithKV returns a copy of ctx over kv with a fresh event sink.

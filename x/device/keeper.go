@@ -1,0 +1,349 @@
+package device
+
+import (
+	"bytes"
+	"encoding/binary"
+	"fmt"
+
+	"google.golang.org/protobuf/proto"
+
+	"github.com/depinhq/depin/crypto"
+	"github.com/depinhq/depin/errs"
+	bankv1 "github.com/depinhq/depin/gen/depin/bank/v1"
+	devicev1 "github.com/depinhq/depin/gen/depin/device/v1"
+	networkv1 "github.com/depinhq/depin/gen/depin/network/v1"
+	"github.com/depinhq/depin/state"
+	"github.com/depinhq/depin/store"
+	"github.com/depinhq/depin/x/bank"
+	"github.com/depinhq/depin/x/h3"
+	"github.com/depinhq/depin/x/network"
+)
+
+// Error kinds (codespace "device").
+var (
+	ErrInvalidCert    = errs.Register("device", 2, "invalid device certificate")
+	ErrDeviceExists   = errs.Register("device", 3, "device already registered")
+	ErrUnknownDevice  = errs.Register("device", 4, "unknown device")
+	ErrNotDeviceOwner = errs.Register("device", 5, "not the device owner")
+	ErrInvalidCell    = errs.Register("device", 6, "invalid H3 cell")
+	ErrMoveTooSoon    = errs.Register("device", 7, "device moved too recently")
+	ErrWrongStatus    = errs.Register("device", 8, "device status does not allow this")
+	ErrStillBonded    = errs.Register("device", 9, "stake still unbonding")
+	ErrSerialTaken    = errs.Register("device", 10, "serial already registered by this maker")
+)
+
+// StakePool holds device stakes.
+var StakePool = crypto.ModuleAddress("device_stake")
+
+// MinCellResolution is the coarsest location a device may register with.
+const MinCellResolution = 5
+
+// Keys.
+var (
+	DevicePrefix  = []byte("device/d/")
+	OwnerPrefix   = []byte("device/o/")
+	NetPrefix     = []byte("device/n/")
+	HexPrefix     = []byte("device/h/")
+	SerialPrefix  = []byte("device/s/")
+	maxModelBytes = 64
+)
+
+func cat(parts ...[]byte) []byte {
+	n := 0
+	for _, p := range parts {
+		n += len(p)
+	}
+	out := make([]byte, 0, n)
+	for _, p := range parts {
+		out = append(out, p...)
+	}
+	return out
+}
+
+// Key is the key of a device record.
+func Key(id crypto.DeviceID) []byte { return cat(DevicePrefix, id[:]) }
+
+// ByOwnerPrefix is the index prefix of an owner's devices.
+func ByOwnerPrefix(owner crypto.Address) []byte { return cat(OwnerPrefix, owner[:]) }
+
+// ByNetworkPrefix is the index prefix of a network's devices.
+func ByNetworkPrefix(net string) []byte { return cat(NetPrefix, []byte(net), []byte{0}) }
+
+// ByHexPrefix is the index prefix of a network's devices by location.
+func ByHexPrefix(net string) []byte { return cat(HexPrefix, []byte(net), []byte{0}) }
+
+// HexKey is the hex-index key of a device at cell.
+func HexKey(net string, cell uint64, id crypto.DeviceID) []byte {
+	var k [8]byte
+	binary.BigEndian.PutUint64(k[:], h3.SortKey(cell))
+	return cat(ByHexPrefix(net), k[:], id[:])
+}
+
+// HexRange is the [start, end) key range of a network's devices inside
+// cell (at any resolution).
+func HexRange(net string, cell uint64) (start, end []byte) {
+	lo, hi := h3.DescendantRange(cell)
+	var a, b [8]byte
+	binary.BigEndian.PutUint64(a[:], lo)
+	binary.BigEndian.PutUint64(b[:], hi+1)
+	return cat(ByHexPrefix(net), a[:]), cat(ByHexPrefix(net), b[:])
+}
+
+func serialKey(net string, maker []byte, serial string) []byte {
+	return cat(SerialPrefix, []byte(net), []byte{0}, maker, []byte(serial))
+}
+
+// IDFromIndexKey extracts the device id at the end of an index key.
+func IDFromIndexKey(k []byte) (crypto.DeviceID, bool) {
+	if len(k) < crypto.AddressLen {
+		return crypto.DeviceID{}, false
+	}
+	id, err := crypto.AddressFromBytes(k[len(k)-crypto.AddressLen:])
+	return id, err == nil
+}
+
+// Keeper manages devices.
+type Keeper struct {
+	Bank    bank.Keeper
+	Network network.Keeper
+}
+
+func marshal(m proto.Message) []byte {
+	b, err := proto.MarshalOptions{Deterministic: true}.Marshal(m)
+	if err != nil {
+		panic(err)
+	}
+	return b
+}
+
+// Get returns a device, or nil.
+func (Keeper) Get(r store.Reader, id crypto.DeviceID) *devicev1.Device {
+	v := r.Get(Key(id))
+	if v == nil {
+		return nil
+	}
+	d := &devicev1.Device{}
+	if err := proto.Unmarshal(v, d); err != nil {
+		panic(fmt.Errorf("device %x: %w", id, err))
+	}
+	return d
+}
+
+// Set stores a device record (indices are maintained by the operations).
+func (Keeper) Set(kv store.KV, d *devicev1.Device) {
+	id, _ := crypto.AddressFromBytes(d.Id)
+	kv.Set(Key(id), marshal(d))
+}
+
+// VerifyCert checks a maker certificate's signature and decodes it.
+func VerifyCert(chainID string, sc *devicev1.SignedDeviceCert) (*devicev1.DeviceCert, error) {
+	if sc == nil {
+		return nil, fmt.Errorf("%w: missing", ErrInvalidCert)
+	}
+	var c devicev1.DeviceCert
+	if err := proto.Unmarshal(sc.CertBytes, &c); err != nil {
+		return nil, fmt.Errorf("%w: %v", ErrInvalidCert, err)
+	}
+	maker, err := crypto.CheckPubKey(c.MakerPublicKey)
+	if err != nil {
+		return nil, fmt.Errorf("%w: maker key: %v", ErrInvalidCert, err)
+	}
+	if _, err := crypto.CheckPubKey(c.DevicePublicKey); err != nil {
+		return nil, fmt.Errorf("%w: device key: %v", ErrInvalidCert, err)
+	}
+	if err := crypto.Verify(maker, crypto.DomainDevCert, chainID, sc.CertBytes, sc.Signature); err != nil {
+		return nil, fmt.Errorf("%w: maker signature does not verify (forged, tampered or for another chain)", ErrInvalidCert)
+	}
+	switch {
+	case c.Capacity == 0:
+		return nil, fmt.Errorf("%w: capacity must be positive", ErrInvalidCert)
+	case c.Serial == "" || len(c.Serial) > maxModelBytes || len(c.Model) > maxModelBytes:
+		return nil, fmt.Errorf("%w: serial must be 1..%d bytes, model ≤ %d", ErrInvalidCert, maxModelBytes, maxModelBytes)
+	}
+	return &c, nil
+}
+
+// SignCert encodes and signs a device certificate with a maker key.
+func SignCert(makerPriv []byte, chainID string, c *devicev1.DeviceCert) (*devicev1.SignedDeviceCert, error) {
+	b, err := proto.MarshalOptions{Deterministic: true}.Marshal(c)
+	if err != nil {
+		return nil, err
+	}
+	return &devicev1.SignedDeviceCert{CertBytes: b, Signature: crypto.Sign(makerPriv, crypto.DomainDevCert, chainID, b)}, nil
+}
+
+// ValidateCell checks a registration cell.
+func ValidateCell(cell uint64) error {
+	if err := h3.Validate(cell); err != nil {
+		return fmt.Errorf("%w: %v", ErrInvalidCell, err)
+	}
+	if r := h3.Resolution(cell); r < MinCellResolution {
+		return fmt.Errorf("%w: resolution %d is too coarse (≥ %d)", ErrInvalidCell, r, MinCellResolution)
+	}
+	return nil
+}
+
+// Register adds a maker-certified device, locking the network's minimum
+// stake from the owner.
+func (k Keeper) Register(ctx state.Context, signer crypto.Address, m *devicev1.MsgRegisterDevice) error {
+	if !bytes.Equal(m.Owner, signer[:]) {
+		return fmt.Errorf("%w: owner must be the signer", errs.ErrUnauthorized)
+	}
+	cert, err := VerifyCert(ctx.ChainID, m.Cert)
+	if err != nil {
+		return err
+	}
+	n := k.Network.Current(ctx, cert.Network)
+	if n == nil {
+		return fmt.Errorf("%w: %q", network.ErrUnknownNetwork, cert.Network)
+	}
+	mk := k.Network.Maker(ctx.KV, cert.Network, cert.MakerPublicKey)
+	if mk == nil || !mk.Active {
+		return fmt.Errorf("%w: maker %x is not approved for %s", network.ErrUnknownMaker, cert.MakerPublicKey, cert.Network)
+	}
+	if err := ValidateCell(m.Cell); err != nil {
+		return err
+	}
+	id := crypto.AddressFromPubKey(cert.DevicePublicKey)
+	if k.Get(ctx.KV, id) != nil {
+		return fmt.Errorf("%w: %s", ErrDeviceExists, crypto.DeviceString(id))
+	}
+	sk := serialKey(cert.Network, cert.MakerPublicKey, cert.Serial)
+	if ctx.KV.Get(sk) != nil {
+		return fmt.Errorf("%w: %q", ErrSerialTaken, cert.Serial)
+	}
+	stake := n.Params.MinStake
+	if stake > 0 {
+		if err := k.Bank.Send(ctx, signer, StakePool, []*bankv1.Coin{bank.Coin(bank.NativeDenom, stake)}, "device_stake"); err != nil {
+			return err
+		}
+	}
+	d := &devicev1.Device{
+		Id: id.Bytes(), PublicKey: cert.DevicePublicKey, Network: cert.Network, Owner: signer.Bytes(),
+		Model: cert.Model, Serial: cert.Serial, Capacity: cert.Capacity, MakerPublicKey: cert.MakerPublicKey,
+		Cell: m.Cell, Status: devicev1.DeviceStatus_DEVICE_STATUS_ACTIVE, Stake: stake,
+		RegisteredHeight: ctx.Height, LastMoveTime: ctx.Time.Unix(),
+	}
+	k.Set(ctx.KV, d)
+	ctx.KV.Set(cat(ByOwnerPrefix(signer), id[:]), []byte{})
+	ctx.KV.Set(cat(ByNetworkPrefix(cert.Network), id[:]), []byte{})
+	ctx.KV.Set(HexKey(cert.Network, m.Cell, id), []byte{})
+	ctx.KV.Set(sk, id[:])
+	ctx.Emit(&devicev1.EventDeviceRegistered{
+		Device: crypto.DeviceString(id), Network: cert.Network, Owner: signer.String(),
+		Cell: m.Cell, Capacity: cert.Capacity, Model: cert.Model, Stake: stake,
+	})
+	return nil
+}
+
+// owned loads a device and checks the signer owns it.
+func (k Keeper) owned(ctx state.Context, signer crypto.Address, owner, rawID []byte) (*devicev1.Device, crypto.DeviceID, error) {
+	if !bytes.Equal(owner, signer[:]) {
+		return nil, crypto.DeviceID{}, fmt.Errorf("%w: owner must be the signer", errs.ErrUnauthorized)
+	}
+	id, err := crypto.AddressFromBytes(rawID)
+	if err != nil {
+		return nil, id, fmt.Errorf("%w: device id: %v", errs.ErrInvalidAddress, err)
+	}
+	d := k.Get(ctx.KV, id)
+	if d == nil {
+		return nil, id, fmt.Errorf("%w: %s", ErrUnknownDevice, crypto.DeviceString(id))
+	}
+	if !bytes.Equal(d.Owner, signer[:]) {
+		return nil, id, fmt.Errorf("%w: %s", ErrNotDeviceOwner, crypto.DeviceString(id))
+	}
+	return d, id, nil
+}
+
+// Transfer gives a device (and its stake) to a new owner.
+func (k Keeper) Transfer(ctx state.Context, signer crypto.Address, m *devicev1.MsgTransferDevice) error {
+	d, id, err := k.owned(ctx, signer, m.Owner, m.Device)
+	if err != nil {
+		return err
+	}
+	to, err := crypto.AddressFromBytes(m.NewOwner)
+	if err != nil {
+		return fmt.Errorf("%w: new owner: %v", errs.ErrInvalidAddress, err)
+	}
+	if d.Status == devicev1.DeviceStatus_DEVICE_STATUS_RETIRED {
+		return fmt.Errorf("%w: retired", ErrWrongStatus)
+	}
+	if to == signer {
+		return fmt.Errorf("%w: already the owner", errs.ErrInvalidRequest)
+	}
+	ctx.KV.Delete(cat(ByOwnerPrefix(signer), id[:]))
+	ctx.KV.Set(cat(ByOwnerPrefix(to), id[:]), []byte{})
+	d.Owner = to.Bytes()
+	k.Set(ctx.KV, d)
+	ctx.Emit(&devicev1.EventDeviceTransferred{Device: crypto.DeviceString(id), From: signer.String(), To: to.String()})
+	return nil
+}
+
+// Move relocates a device, at most once per the network's move interval.
+func (k Keeper) Move(ctx state.Context, signer crypto.Address, m *devicev1.MsgMoveDevice) error {
+	d, id, err := k.owned(ctx, signer, m.Owner, m.Device)
+	if err != nil {
+		return err
+	}
+	if d.Status != devicev1.DeviceStatus_DEVICE_STATUS_ACTIVE {
+		return fmt.Errorf("%w: %s", ErrWrongStatus, d.Status)
+	}
+	if err := ValidateCell(m.Cell); err != nil {
+		return err
+	}
+	n := k.Network.Current(ctx, d.Network)
+	if next := d.LastMoveTime + int64(n.Params.MinMoveIntervalSeconds); ctx.Time.Unix() < next {
+		return fmt.Errorf("%w: next move allowed at unix time %d", ErrMoveTooSoon, next)
+	}
+	ctx.KV.Delete(HexKey(d.Network, d.Cell, id))
+	ctx.KV.Set(HexKey(d.Network, m.Cell, id), []byte{})
+	from := d.Cell
+	d.Cell, d.LastMoveTime = m.Cell, ctx.Time.Unix()
+	k.Set(ctx.KV, d)
+	ctx.Emit(&devicev1.EventDeviceMoved{Device: crypto.DeviceString(id), FromCell: from, ToCell: m.Cell})
+	return nil
+}
+
+// Deactivate stops a device; its stake unbonds for the network's delay.
+func (k Keeper) Deactivate(ctx state.Context, signer crypto.Address, m *devicev1.MsgDeactivateDevice) error {
+	d, id, err := k.owned(ctx, signer, m.Owner, m.Device)
+	if err != nil {
+		return err
+	}
+	if d.Status != devicev1.DeviceStatus_DEVICE_STATUS_ACTIVE {
+		return fmt.Errorf("%w: %s", ErrWrongStatus, d.Status)
+	}
+	n := k.Network.Current(ctx, d.Network)
+	d.Status = devicev1.DeviceStatus_DEVICE_STATUS_UNBONDING
+	d.UnbondTime = ctx.Time.Unix() + int64(n.Params.UnbondingSeconds)
+	k.Set(ctx.KV, d)
+	ctx.Emit(&devicev1.EventDeviceDeactivated{Device: crypto.DeviceString(id), UnbondTime: d.UnbondTime})
+	return nil
+}
+
+// WithdrawStake returns an unbonded device's stake to its owner.
+func (k Keeper) WithdrawStake(ctx state.Context, signer crypto.Address, m *devicev1.MsgWithdrawStake) error {
+	d, id, err := k.owned(ctx, signer, m.Owner, m.Device)
+	if err != nil {
+		return err
+	}
+	if d.Status != devicev1.DeviceStatus_DEVICE_STATUS_UNBONDING {
+		return fmt.Errorf("%w: %s (deactivate it first)", ErrWrongStatus, d.Status)
+	}
+	if ctx.Time.Unix() < d.UnbondTime {
+		return fmt.Errorf("%w: until unix time %d", ErrStillBonded, d.UnbondTime)
+	}
+	amt := d.Stake
+	if amt > 0 {
+		if err := k.Bank.Send(ctx, StakePool, signer, []*bankv1.Coin{bank.Coin(bank.NativeDenom, amt)}, "device_unstake"); err != nil {
+			return err
+		}
+	}
+	d.Stake = 0
+	d.Status = devicev1.DeviceStatus_DEVICE_STATUS_RETIRED
+	k.Set(ctx.KV, d)
+	ctx.Emit(&devicev1.EventStakeWithdrawn{Device: crypto.DeviceString(id), Owner: signer.String(), Amount: amt})
+	return nil
+}
+
+var _ = networkv1.Network{}

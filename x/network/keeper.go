@@ -1,0 +1,323 @@
+package network
+
+import (
+	"bytes"
+	"fmt"
+	"regexp"
+	"sort"
+	"strings"
+
+	"google.golang.org/protobuf/proto"
+
+	"github.com/depinhq/depin/crypto"
+	"github.com/depinhq/depin/errs"
+	bankv1 "github.com/depinhq/depin/gen/depin/bank/v1"
+	networkv1 "github.com/depinhq/depin/gen/depin/network/v1"
+	"github.com/depinhq/depin/state"
+	"github.com/depinhq/depin/store"
+	"github.com/depinhq/depin/x/bank"
+)
+
+// Error kinds (codespace "network").
+var (
+	ErrInvalidNetwork = errs.Register("network", 2, "invalid network")
+	ErrNetworkExists  = errs.Register("network", 3, "network already exists")
+	ErrUnknownNetwork = errs.Register("network", 4, "unknown network")
+	ErrNotOwner       = errs.Register("network", 5, "not the network owner")
+	ErrInvalidParams  = errs.Register("network", 6, "invalid network params")
+	ErrUnknownMaker   = errs.Register("network", 7, "maker not approved")
+)
+
+// Keys.
+var (
+	NetworkPrefix = []byte("network/n/")
+	MakerPrefix   = []byte("network/m/")
+)
+
+// NetworkKey is the key of a network.
+func NetworkKey(id string) []byte { return append(append([]byte{}, NetworkPrefix...), id...) }
+
+// MakersPrefix is the prefix of a network's makers.
+func MakersPrefix(network string) []byte {
+	return append(append(append([]byte{}, MakerPrefix...), network...), 0)
+}
+
+// MakerKey is the key of a maker of a network.
+func MakerKey(network string, pub []byte) []byte { return append(MakersPrefix(network), pub...) }
+
+// Keeper manages networks and makers.
+type Keeper struct {
+	Bank bank.Keeper
+}
+
+var idRE = regexp.MustCompile(`^[a-z][a-z0-9-]{2,31}$`)
+
+// ValidateID checks a network id's syntax.
+func ValidateID(id string) error {
+	if !idRE.MatchString(id) {
+		return fmt.Errorf("%w: id %q (want 3-32 chars of a-z 0-9 -, starting with a letter)", ErrInvalidNetwork, id)
+	}
+	return nil
+}
+
+// Limits on parameters.
+const (
+	MaxMetrics        = 16
+	MinEpochSeconds   = 10
+	MaxEpochSeconds   = 366 * 24 * 3600
+	MaxWindowSeconds  = 30 * 24 * 3600
+	MaxSkewSeconds    = 600
+	MaxUnbondSeconds  = 366 * 24 * 3600
+	MaxMoveInterval   = 366 * 24 * 3600
+	maxNameLen        = 64
+	maxMetricNameLen  = 32
+	maxMetricUnitLen  = 16
+	maxBoundComponent = 1 << 32
+)
+
+// ValidateParams checks network parameters.
+func ValidateParams(p *networkv1.Params) error {
+	if p == nil {
+		return fmt.Errorf("%w: missing", ErrInvalidParams)
+	}
+	if len(p.Metrics) == 0 || len(p.Metrics) > MaxMetrics {
+		return fmt.Errorf("%w: %d metrics (1..%d)", ErrInvalidParams, len(p.Metrics), MaxMetrics)
+	}
+	seen := map[uint32]bool{}
+	for _, m := range p.Metrics {
+		switch {
+		case m.Id == 0 || m.Id > 255:
+			return fmt.Errorf("%w: metric id %d (1..255)", ErrInvalidParams, m.Id)
+		case seen[m.Id]:
+			return fmt.Errorf("%w: metric id %d twice", ErrInvalidParams, m.Id)
+		case m.Name == "" || len(m.Name) > maxMetricNameLen || len(m.Unit) > maxMetricUnitLen:
+			return fmt.Errorf("%w: metric %d name/unit length", ErrInvalidParams, m.Id)
+		case m.BoundNum == 0 || m.BoundDen == 0 || m.BoundNum > maxBoundComponent || m.BoundDen > maxBoundComponent:
+			return fmt.Errorf("%w: metric %d bound %d/%d (each 1..2^32)", ErrInvalidParams, m.Id, m.BoundNum, m.BoundDen)
+		case m.Weight > maxBoundComponent:
+			return fmt.Errorf("%w: metric %d weight too large", ErrInvalidParams, m.Id)
+		}
+		seen[m.Id] = true
+	}
+	switch {
+	case p.EpochSeconds < MinEpochSeconds || p.EpochSeconds > MaxEpochSeconds:
+		return fmt.Errorf("%w: epoch_seconds %d (%d..%d)", ErrInvalidParams, p.EpochSeconds, MinEpochSeconds, MaxEpochSeconds)
+	case p.ReportWindowSeconds == 0 || p.ReportWindowSeconds > MaxWindowSeconds:
+		return fmt.Errorf("%w: report_window_seconds %d (1..%d)", ErrInvalidParams, p.ReportWindowSeconds, MaxWindowSeconds)
+	case p.MaxClockSkewSeconds > MaxSkewSeconds:
+		return fmt.Errorf("%w: max_clock_skew_seconds %d (≤ %d)", ErrInvalidParams, p.MaxClockSkewSeconds, MaxSkewSeconds)
+	case p.UnbondingSeconds > MaxUnbondSeconds:
+		return fmt.Errorf("%w: unbonding_seconds too large", ErrInvalidParams)
+	case p.MinMoveIntervalSeconds > MaxMoveInterval:
+		return fmt.Errorf("%w: min_move_interval_seconds too large", ErrInvalidParams)
+	}
+	return nil
+}
+
+// sortMetrics orders metrics by id (the canonical stored form).
+func sortMetrics(p *networkv1.Params) {
+	sort.Slice(p.Metrics, func(i, j int) bool { return p.Metrics[i].Id < p.Metrics[j].Id })
+}
+
+func marshal(m proto.Message) []byte {
+	b, err := proto.MarshalOptions{Deterministic: true}.Marshal(m)
+	if err != nil {
+		panic(err)
+	}
+	return b
+}
+
+// Network returns the stored network (without activating pending params),
+// or nil.
+func (Keeper) Network(r store.Reader, id string) *networkv1.Network {
+	v := r.Get(NetworkKey(id))
+	if v == nil {
+		return nil
+	}
+	n := &networkv1.Network{}
+	if err := proto.Unmarshal(v, n); err != nil {
+		panic(fmt.Errorf("network %s: %w", id, err))
+	}
+	return n
+}
+
+// SetNetwork stores a network.
+func (Keeper) SetNetwork(kv store.KV, n *networkv1.Network) { kv.Set(NetworkKey(n.Id), marshal(n)) }
+
+// Current returns the network as in force at the context's block time:
+// pending params whose epoch has come are activated (and stored).
+func (k Keeper) Current(ctx state.Context, id string) *networkv1.Network {
+	n := k.Network(ctx.KV, id)
+	if n == nil {
+		return nil
+	}
+	if n.Pending != nil && EpochAt(n, ctx.Time.Unix()) >= n.PendingEpoch {
+		activate(n)
+		k.SetNetwork(ctx.KV, n)
+	}
+	return n
+}
+
+// activate puts pending params in force at the start of pending_epoch,
+// re-anchoring epoch numbering if the epoch length changes.
+func activate(n *networkv1.Network) {
+	e := n.PendingEpoch
+	n.EpochAnchor += int64(e-n.EpochBase) * int64(n.Params.EpochSeconds)
+	n.EpochBase = e
+	n.Params = n.Pending
+	n.Pending = nil
+	n.PendingEpoch = 0
+}
+
+// EpochAt is the epoch containing unix time t under the params in force.
+func EpochAt(n *networkv1.Network, t int64) uint64 {
+	if t < n.EpochAnchor {
+		return n.EpochBase
+	}
+	return n.EpochBase + uint64(t-n.EpochAnchor)/n.Params.EpochSeconds
+}
+
+// EpochStart is the unix time at which epoch e starts (e ≥ epoch_base).
+func EpochStart(n *networkv1.Network, e uint64) int64 {
+	if e < n.EpochBase {
+		return n.EpochAnchor
+	}
+	return n.EpochAnchor + int64(e-n.EpochBase)*int64(n.Params.EpochSeconds)
+}
+
+func checkOwner(signer crypto.Address, owner []byte) error {
+	if !bytes.Equal(owner, signer[:]) {
+		return fmt.Errorf("%w: owner field %x is not the signer %s", errs.ErrUnauthorized, owner, signer)
+	}
+	return nil
+}
+
+// Create launches a network. The signer becomes its owner; its reward
+// denom is registered with the bank.
+func (k Keeper) Create(ctx state.Context, signer crypto.Address, m *networkv1.MsgCreateNetwork) error {
+	if err := checkOwner(signer, m.Owner); err != nil {
+		return err
+	}
+	if err := ValidateID(m.Id); err != nil {
+		return err
+	}
+	if m.Name == "" || len(m.Name) > maxNameLen {
+		return fmt.Errorf("%w: name must be 1..%d bytes", ErrInvalidNetwork, maxNameLen)
+	}
+	if _, ok := networkv1.ResourceClass_name[int32(m.Class)]; !ok || m.Class == networkv1.ResourceClass_RESOURCE_CLASS_UNSPECIFIED {
+		return fmt.Errorf("%w: resource class %d", ErrInvalidNetwork, m.Class)
+	}
+	if err := bank.ValidateDenom(m.RewardDenom); err != nil {
+		return fmt.Errorf("%w: reward denom: %v", ErrInvalidNetwork, err)
+	}
+	if m.RewardDenom == bank.NativeDenom || k.Bank.KnownDenom(ctx.KV, m.RewardDenom) {
+		return fmt.Errorf("%w: reward denom %s is already in use", ErrInvalidNetwork, m.RewardDenom)
+	}
+	if err := ValidateParams(m.Params); err != nil {
+		return err
+	}
+	if k.Network(ctx.KV, m.Id) != nil {
+		return fmt.Errorf("%w: %s", ErrNetworkExists, m.Id)
+	}
+	params := proto.Clone(m.Params).(*networkv1.Params)
+	sortMetrics(params)
+	n := &networkv1.Network{
+		Id: m.Id, Name: m.Name, Owner: signer.Bytes(), Class: m.Class, Physical: m.Physical,
+		RewardDenom: m.RewardDenom, Params: params,
+		EpochAnchor: ctx.Time.Unix(), EpochBase: 0, CreatedHeight: ctx.Height,
+	}
+	display := strings.ToUpper(strings.TrimPrefix(m.RewardDenom, "u"))
+	if err := k.Bank.RegisterDenom(ctx.KV, &bankv1.DenomMetadata{Base: m.RewardDenom, Display: display, Exponent: 6}); err != nil {
+		return err
+	}
+	k.SetNetwork(ctx.KV, n)
+	ctx.Emit(&networkv1.EventNetworkCreated{Id: n.Id, Owner: signer.String(), Class: n.Class, RewardDenom: n.RewardDenom, Network: n})
+	return nil
+}
+
+// UpdateParams schedules new params for the next epoch.
+func (k Keeper) UpdateParams(ctx state.Context, signer crypto.Address, m *networkv1.MsgUpdateNetworkParams) error {
+	n, err := k.owned(ctx, signer, m.Owner, m.Network)
+	if err != nil {
+		return err
+	}
+	if err := ValidateParams(m.Params); err != nil {
+		return err
+	}
+	params := proto.Clone(m.Params).(*networkv1.Params)
+	sortMetrics(params)
+	n.Pending = params
+	n.PendingEpoch = EpochAt(n, ctx.Time.Unix()) + 1
+	k.SetNetwork(ctx.KV, n)
+	ctx.Emit(&networkv1.EventNetworkParamsScheduled{Network: n.Id, EffectiveEpoch: n.PendingEpoch, Params: params})
+	return nil
+}
+
+func (k Keeper) owned(ctx state.Context, signer crypto.Address, owner []byte, id string) (*networkv1.Network, error) {
+	if err := checkOwner(signer, owner); err != nil {
+		return nil, err
+	}
+	n := k.Current(ctx, id)
+	if n == nil {
+		return nil, fmt.Errorf("%w: %q", ErrUnknownNetwork, id)
+	}
+	if !bytes.Equal(n.Owner, signer[:]) {
+		return nil, fmt.Errorf("%w: %s is owned by %x", ErrNotOwner, id, n.Owner)
+	}
+	return n, nil
+}
+
+// ApproveMaker lets a maker key certify devices for the network.
+func (k Keeper) ApproveMaker(ctx state.Context, signer crypto.Address, m *networkv1.MsgApproveMaker) error {
+	if _, err := k.owned(ctx, signer, m.Owner, m.Network); err != nil {
+		return err
+	}
+	if _, err := crypto.CheckPubKey(m.MakerPublicKey); err != nil {
+		return fmt.Errorf("%w: %v", ErrInvalidNetwork, err)
+	}
+	if len(m.Name) > maxNameLen {
+		return fmt.Errorf("%w: maker name too long", ErrInvalidNetwork)
+	}
+	mk := &networkv1.Maker{Network: m.Network, PublicKey: m.MakerPublicKey, Name: m.Name, Active: true}
+	ctx.KV.Set(MakerKey(m.Network, m.MakerPublicKey), marshal(mk))
+	ctx.Emit(&networkv1.EventMakerApproved{Network: m.Network, MakerPublicKey: m.MakerPublicKey, Name: m.Name})
+	return nil
+}
+
+// RevokeMaker stops a maker from certifying new devices (devices already
+// registered stay).
+func (k Keeper) RevokeMaker(ctx state.Context, signer crypto.Address, m *networkv1.MsgRevokeMaker) error {
+	if _, err := k.owned(ctx, signer, m.Owner, m.Network); err != nil {
+		return err
+	}
+	mk := k.Maker(ctx.KV, m.Network, m.MakerPublicKey)
+	if mk == nil {
+		return fmt.Errorf("%w: %x", ErrUnknownMaker, m.MakerPublicKey)
+	}
+	mk.Active = false
+	ctx.KV.Set(MakerKey(m.Network, m.MakerPublicKey), marshal(mk))
+	ctx.Emit(&networkv1.EventMakerRevoked{Network: m.Network, MakerPublicKey: m.MakerPublicKey})
+	return nil
+}
+
+// Maker returns a network's maker record, or nil.
+func (Keeper) Maker(r store.Reader, network string, pub []byte) *networkv1.Maker {
+	v := r.Get(MakerKey(network, pub))
+	if v == nil {
+		return nil
+	}
+	mk := &networkv1.Maker{}
+	if err := proto.Unmarshal(v, mk); err != nil {
+		panic(err)
+	}
+	return mk
+}
+
+// MetricByID finds a metric in params, or nil.
+func MetricByID(p *networkv1.Params, id uint32) *networkv1.Metric {
+	i := sort.Search(len(p.Metrics), func(i int) bool { return p.Metrics[i].Id >= id })
+	if i < len(p.Metrics) && p.Metrics[i].Id == id {
+		return p.Metrics[i]
+	}
+	return nil
+}

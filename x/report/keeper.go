@@ -1,0 +1,438 @@
+package report
+
+import (
+	"bytes"
+	"crypto/sha256"
+	"encoding/binary"
+	"encoding/hex"
+	"fmt"
+	"math/bits"
+	"sort"
+
+	"google.golang.org/protobuf/proto"
+
+	"github.com/depinhq/depin/crypto"
+	"github.com/depinhq/depin/errs"
+	devicev1 "github.com/depinhq/depin/gen/depin/device/v1"
+	networkv1 "github.com/depinhq/depin/gen/depin/network/v1"
+	reportv1 "github.com/depinhq/depin/gen/depin/report/v1"
+	"github.com/depinhq/depin/state"
+	"github.com/depinhq/depin/store"
+	"github.com/depinhq/depin/x/device"
+	"github.com/depinhq/depin/x/network"
+)
+
+// MaxBatchReports bounds one MsgReportBatch.
+const MaxBatchReports = 10_000
+
+// Error kinds (codespace "report").
+var (
+	ErrBatchTooLarge   = errs.Register("report", 2, "report batch too large")
+	ErrEmptyBatch      = errs.Register("report", 3, "empty report batch")
+	ErrInvalidEvidence = errs.Register("report", 4, "invalid evidence")
+	ErrEvidenceExists  = errs.Register("report", 5, "evidence already recorded")
+)
+
+// Keys.
+var (
+	WorkPrefix           = []byte("report/w/")
+	EvidencePrefix       = []byte("report/e/")
+	EvidenceDevicePrefix = []byte("report/ed/")
+)
+
+// WorkKey is the key of a device's work record in an epoch.
+func WorkKey(net string, epoch uint64, id crypto.DeviceID) []byte {
+	k := make([]byte, 0, len(WorkPrefix)+len(net)+1+8+crypto.AddressLen)
+	k = append(k, WorkPrefix...)
+	k = append(k, net...)
+	k = append(k, 0)
+	k = binary.BigEndian.AppendUint64(k, epoch)
+	return append(k, id[:]...)
+}
+
+// EpochWorkPrefix is the prefix of every work record of a network's epoch.
+func EpochWorkPrefix(net string, epoch uint64) []byte {
+	k := append(append(append([]byte{}, WorkPrefix...), net...), 0)
+	return binary.BigEndian.AppendUint64(k, epoch)
+}
+
+// EvidenceKey is the key of an evidence record.
+func EvidenceKey(id []byte) []byte { return append(append([]byte{}, EvidencePrefix...), id...) }
+
+// Keeper runs proof of physical work.
+type Keeper struct {
+	Network network.Keeper
+	Device  device.Keeper
+}
+
+func marshal(m proto.Message) []byte {
+	b, err := proto.MarshalOptions{Deterministic: true}.Marshal(m)
+	if err != nil {
+		panic(err)
+	}
+	return b
+}
+
+// Work returns a device's work record for an epoch (empty if none).
+func (Keeper) Work(r store.Reader, net string, epoch uint64, id crypto.DeviceID) *reportv1.WorkRecord {
+	w := &reportv1.WorkRecord{}
+	if v := r.Get(WorkKey(net, epoch, id)); v != nil {
+		if err := proto.Unmarshal(v, w); err != nil {
+			panic(err)
+		}
+	}
+	return w
+}
+
+// batchState caches what a batch touches, written back once, sorted.
+type batchState struct {
+	k        Keeper
+	ctx      state.Context
+	networks map[string]*networkv1.Network
+	devices  map[crypto.DeviceID]*devicev1.Device
+	dirty    map[crypto.DeviceID]bool
+	work     map[string]*reportv1.WorkRecord
+}
+
+func (b *batchState) network(id string) *networkv1.Network {
+	if n, ok := b.networks[id]; ok {
+		return n
+	}
+	n := b.k.Network.Current(b.ctx, id)
+	b.networks[id] = n
+	return n
+}
+
+func (b *batchState) device(id crypto.DeviceID) *devicev1.Device {
+	if d, ok := b.devices[id]; ok {
+		return d
+	}
+	d := b.k.Device.Get(b.ctx.KV, id)
+	b.devices[id] = d
+	return d
+}
+
+func (b *batchState) workRecord(net string, epoch uint64, id crypto.DeviceID) *reportv1.WorkRecord {
+	key := string(WorkKey(net, epoch, id))
+	if w, ok := b.work[key]; ok {
+		return w
+	}
+	w := b.k.Work(b.ctx.KV, net, epoch, id)
+	b.work[key] = w
+	return w
+}
+
+func (b *batchState) flush() {
+	ids := make([]crypto.DeviceID, 0, len(b.dirty))
+	for id := range b.dirty {
+		ids = append(ids, id)
+	}
+	sort.Slice(ids, func(i, j int) bool { return ids[i].Compare(ids[j]) < 0 })
+	for _, id := range ids {
+		b.k.Device.Set(b.ctx.KV, b.devices[id])
+	}
+	keys := make([]string, 0, len(b.work))
+	for k := range b.work {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	for _, k := range keys {
+		b.ctx.KV.Set([]byte(k), marshal(b.work[k]))
+	}
+}
+
+// HandleBatch runs every report of a batch through the acceptance rules.
+// Each report is accepted or rejected on its own, with a reason in the
+// events; a bad report never affects the others. prep may be nil (it is
+// then computed here).
+func (k Keeper) HandleBatch(ctx state.Context, signer crypto.Address, m *reportv1.MsgReportBatch, prep *Prepared) error {
+	if !bytes.Equal(m.Submitter, signer[:]) {
+		return fmt.Errorf("%w: submitter must be the signer", errs.ErrUnauthorized)
+	}
+	if len(m.Reports) == 0 {
+		return ErrEmptyBatch
+	}
+	if len(m.Reports) > MaxBatchReports {
+		return fmt.Errorf("%w: %d reports, max %d", ErrBatchTooLarge, len(m.Reports), MaxBatchReports)
+	}
+	if ctx.CheckTx {
+		return nil // reports are judged one by one in the block
+	}
+	if prep == nil {
+		prep = Prepare(ctx.ChainID, m, 1)
+	}
+	b := &batchState{
+		k: k, ctx: ctx,
+		networks: map[string]*networkv1.Network{},
+		devices:  map[crypto.DeviceID]*devicev1.Device{},
+		dirty:    map[crypto.DeviceID]bool{},
+		work:     map[string]*reportv1.WorkRecord{},
+	}
+	var accepted, rejected uint32
+	for i := range m.Reports {
+		if reason, detail := b.judge(i, prep); reason != reportv1.RejectReason_REJECT_REASON_UNSPECIFIED {
+			rejected++
+			ev := &reportv1.EventReportRejected{Index: uint32(i), Reason: reason, Detail: detail}
+			if d := prep.Reports[i]; d != nil {
+				ev.Device, ev.Network, ev.Seq = crypto.DeviceString(d.Device), d.Report.Network, d.Report.Seq
+			}
+			ctx.Emit(ev)
+		} else {
+			accepted++
+		}
+	}
+	b.flush()
+	ctx.Emit(&reportv1.EventReportBatch{Submitter: signer.String(), Accepted: accepted, Rejected: rejected})
+	return nil
+}
+
+// judge applies the acceptance rules to report i, updating the batch state
+// if it is accepted, and returns the reject reason (UNSPECIFIED = accepted).
+func (b *batchState) judge(i int, prep *Prepared) (reportv1.RejectReason, string) {
+	d := prep.Reports[i]
+	if d == nil {
+		return reportv1.RejectReason_REJECT_REASON_MALFORMED, prep.Errs[i].Error()
+	}
+	if !prep.SigOK[i] {
+		return reportv1.RejectReason_REJECT_REASON_BAD_SIGNATURE, ""
+	}
+	r := d.Report
+	n := b.network(r.Network)
+	if n == nil {
+		return reportv1.RejectReason_REJECT_REASON_UNKNOWN_NETWORK, r.Network
+	}
+	dev := b.device(d.Device)
+	if dev == nil {
+		return reportv1.RejectReason_REJECT_REASON_UNKNOWN_DEVICE, ""
+	}
+	if dev.Network != r.Network {
+		return reportv1.RejectReason_REJECT_REASON_WRONG_NETWORK, "registered in " + dev.Network
+	}
+	if dev.Status != devicev1.DeviceStatus_DEVICE_STATUS_ACTIVE {
+		return reportv1.RejectReason_REJECT_REASON_DEVICE_INACTIVE, dev.Status.String()
+	}
+	reason, detail := b.rules(d, n, dev)
+	now := b.ctx.Time.Unix()
+	epoch := network.EpochAt(n, now)
+	w := b.workRecord(r.Network, epoch, d.Device)
+	b.dirty[d.Device] = true
+	if reason != reportv1.RejectReason_REJECT_REASON_UNSPECIFIED {
+		dev.ReportsRejected++
+		w.ReportsRejected++
+		return reason, detail
+	}
+	dur := uint64(r.PeriodEnd - r.PeriodStart)
+	addMetrics(w, r.Metrics)
+	w.CoveredSeconds = satAdd(w.CoveredSeconds, dur)
+	w.ReportsAccepted++
+	dev.LastSeq, dev.LastPeriodEnd, dev.LastReport = r.Seq, r.PeriodEnd, d.Raw
+	dev.ReportsAccepted++
+	b.ctx.Emit(&reportv1.EventReportAccepted{
+		Device: crypto.DeviceString(d.Device), Network: r.Network, Seq: r.Seq,
+		PeriodStart: r.PeriodStart, PeriodEnd: r.PeriodEnd, Epoch: epoch, Metrics: r.Metrics,
+	})
+	return reportv1.RejectReason_REJECT_REASON_UNSPECIFIED, ""
+}
+
+// rules are the per-device checks of a validly signed report from an
+// active device.
+func (b *batchState) rules(d *Decoded, n *networkv1.Network, dev *devicev1.Device) (reportv1.RejectReason, string) {
+	r, p := d.Report, n.Params
+	now := b.ctx.Time.Unix()
+	if r.Seq <= dev.LastSeq {
+		if r.Seq == dev.LastSeq && len(dev.LastReport) > 0 && !sameReport(dev.LastReport, d.Signed) {
+			if prev, err := Decode(dev.LastReport); err == nil {
+				b.k.record(b.ctx, reportv1.EvidenceKind_EVIDENCE_KIND_DOUBLE_REPORT, dev, []*reportv1.SignedReport{prev.Signed, d.Signed}, nil)
+			}
+			return reportv1.RejectReason_REJECT_REASON_EQUIVOCATION, fmt.Sprintf("seq %d", r.Seq)
+		}
+		return reportv1.RejectReason_REJECT_REASON_STALE_SEQ, fmt.Sprintf("seq %d, last accepted %d", r.Seq, dev.LastSeq)
+	}
+	if r.PeriodEnd <= r.PeriodStart {
+		return reportv1.RejectReason_REJECT_REASON_BAD_PERIOD, ""
+	}
+	if r.PeriodStart < dev.LastPeriodEnd {
+		return reportv1.RejectReason_REJECT_REASON_PERIOD_OVERLAP, fmt.Sprintf("starts %d, last period ended %d", r.PeriodStart, dev.LastPeriodEnd)
+	}
+	if r.PeriodEnd > now+int64(p.MaxClockSkewSeconds) {
+		return reportv1.RejectReason_REJECT_REASON_FUTURE_PERIOD, fmt.Sprintf("ends %d, block time %d", r.PeriodEnd, now)
+	}
+	if r.PeriodStart < now-int64(p.ReportWindowSeconds) {
+		return reportv1.RejectReason_REJECT_REASON_TOO_OLD, fmt.Sprintf("starts %d, window opens %d", r.PeriodStart, now-int64(p.ReportWindowSeconds))
+	}
+	if reason, detail := checkMetrics(r, p, dev.Capacity); reason != reportv1.RejectReason_REJECT_REASON_UNSPECIFIED {
+		if reason == reportv1.RejectReason_REJECT_REASON_IMPOSSIBLE_METRIC {
+			b.k.record(b.ctx, reportv1.EvidenceKind_EVIDENCE_KIND_IMPOSSIBLE_REPORT, dev, []*reportv1.SignedReport{d.Signed}, nil)
+		}
+		return reason, detail
+	}
+	return reportv1.RejectReason_REJECT_REASON_UNSPECIFIED, ""
+}
+
+func sameReport(lastRaw []byte, s *reportv1.SignedReport) bool {
+	var last reportv1.SignedReport
+	if proto.Unmarshal(lastRaw, &last) != nil {
+		return false
+	}
+	return bytes.Equal(last.ReportBytes, s.ReportBytes)
+}
+
+// checkMetrics validates metric ids and physical bounds.
+func checkMetrics(r *reportv1.Report, p *networkv1.Params, capacity uint64) (reportv1.RejectReason, string) {
+	dur := uint64(r.PeriodEnd - r.PeriodStart)
+	seen := map[uint32]bool{}
+	for _, mv := range r.Metrics {
+		m := network.MetricByID(p, mv.Id)
+		if m == nil {
+			return reportv1.RejectReason_REJECT_REASON_UNKNOWN_METRIC, fmt.Sprintf("metric %d", mv.Id)
+		}
+		if seen[mv.Id] {
+			return reportv1.RejectReason_REJECT_REASON_DUPLICATE_METRIC, fmt.Sprintf("metric %d", mv.Id)
+		}
+		seen[mv.Id] = true
+		if !Possible(mv.Value, m.BoundDen, capacity, dur, m.BoundNum) {
+			return reportv1.RejectReason_REJECT_REASON_IMPOSSIBLE_METRIC,
+				fmt.Sprintf("%s = %d %s over %d s exceeds capacity %d × %d/%d per second", m.Name, mv.Value, m.Unit, dur, capacity, m.BoundNum, m.BoundDen)
+		}
+	}
+	return reportv1.RejectReason_REJECT_REASON_UNSPECIFIED, ""
+}
+
+// Possible reports whether value × den ≤ capacity × seconds × num, exactly,
+// in 128-bit integer arithmetic.
+func Possible(value, den, capacity, seconds, num uint64) bool {
+	lh, ll := bits.Mul64(value, den)
+	ch, cl := bits.Mul64(capacity, seconds)
+	// right = (ch·2^64 + cl) × num
+	h1, l1 := bits.Mul64(cl, num)
+	h2, l2 := bits.Mul64(ch, num)
+	if h2 != 0 {
+		return true // right ≥ 2^128 > left
+	}
+	rh, carry := bits.Add64(l2, h1, 0)
+	if carry != 0 {
+		return true
+	}
+	if lh != rh {
+		return lh < rh
+	}
+	return ll <= l1
+}
+
+func satAdd(a, b uint64) uint64 {
+	s, c := bits.Add64(a, b, 0)
+	if c != 0 {
+		return ^uint64(0)
+	}
+	return s
+}
+
+// addMetrics adds values into totals (kept sorted by id).
+func addMetrics(w *reportv1.WorkRecord, ms []*reportv1.MetricValue) {
+	for _, mv := range ms {
+		i := sort.Search(len(w.Totals), func(i int) bool { return w.Totals[i].Id >= mv.Id })
+		if i < len(w.Totals) && w.Totals[i].Id == mv.Id {
+			w.Totals[i].Value = satAdd(w.Totals[i].Value, mv.Value)
+			continue
+		}
+		w.Totals = append(w.Totals, nil)
+		copy(w.Totals[i+1:], w.Totals[i:])
+		w.Totals[i] = &reportv1.MetricValue{Id: mv.Id, Value: mv.Value}
+	}
+}
+
+// EvidenceID identifies evidence by its kind and the reports' contents, so
+// the same fraud can be recorded once.
+func EvidenceID(kind reportv1.EvidenceKind, reports []*reportv1.SignedReport) []byte {
+	hs := make([][]byte, len(reports))
+	for i, r := range reports {
+		h := sha256.Sum256(r.ReportBytes)
+		hs[i] = h[:]
+	}
+	sort.Slice(hs, func(i, j int) bool { return bytes.Compare(hs[i], hs[j]) < 0 })
+	sum := sha256.New()
+	sum.Write([]byte("depin/evidence/v1"))
+	sum.Write([]byte{byte(kind)})
+	for _, h := range hs {
+		sum.Write(h)
+	}
+	return sum.Sum(nil)
+}
+
+// record stores evidence against a device unless it is already recorded;
+// it reports whether it stored it.
+func (k Keeper) record(ctx state.Context, kind reportv1.EvidenceKind, dev *devicev1.Device, reports []*reportv1.SignedReport, submitter []byte) bool {
+	id := EvidenceID(kind, reports)
+	if ctx.KV.Get(EvidenceKey(id)) != nil {
+		return false
+	}
+	ev := &reportv1.Evidence{Id: id, Kind: kind, Device: dev.Id, Network: dev.Network, Reports: reports, Submitter: submitter, Height: ctx.Height}
+	ctx.KV.Set(EvidenceKey(id), marshal(ev))
+	ctx.KV.Set(append(append(append([]byte{}, EvidenceDevicePrefix...), dev.Id...), id...), []byte{})
+	dev.EvidenceCount++
+	sub := ""
+	if len(submitter) == crypto.AddressLen {
+		a, _ := crypto.AddressFromBytes(submitter)
+		sub = a.String()
+	}
+	did, _ := crypto.AddressFromBytes(dev.Id)
+	ctx.Emit(&reportv1.EventEvidenceRecorded{Id: hex.EncodeToString(id), Kind: kind, Device: crypto.DeviceString(did), Network: dev.Network, Submitter: sub})
+	return true
+}
+
+// SubmitEvidence records fraud evidence anyone found: two different signed
+// reports of one device with the same seq, or one signed report beyond the
+// physical bound.
+func (k Keeper) SubmitEvidence(ctx state.Context, signer crypto.Address, m *reportv1.MsgSubmitEvidence) error {
+	if !bytes.Equal(m.Submitter, signer[:]) {
+		return fmt.Errorf("%w: submitter must be the signer", errs.ErrUnauthorized)
+	}
+	want := map[reportv1.EvidenceKind]int{reportv1.EvidenceKind_EVIDENCE_KIND_DOUBLE_REPORT: 2, reportv1.EvidenceKind_EVIDENCE_KIND_IMPOSSIBLE_REPORT: 1}[m.Kind]
+	if want == 0 || len(m.Reports) != want {
+		return fmt.Errorf("%w: kind %s needs %d report(s), got %d", ErrInvalidEvidence, m.Kind, want, len(m.Reports))
+	}
+	ds := make([]*Decoded, len(m.Reports))
+	for i, s := range m.Reports {
+		d, err := decodeInBatch(s)
+		if err != nil {
+			return fmt.Errorf("%w: report %d: %v", ErrInvalidEvidence, i, err)
+		}
+		if !d.Verify(ctx.ChainID) {
+			return fmt.Errorf("%w: report %d is not signed by its device", ErrInvalidEvidence, i)
+		}
+		ds[i] = d
+	}
+	dev := k.Device.Get(ctx.KV, ds[0].Device)
+	if dev == nil {
+		return fmt.Errorf("%w: device %s is not registered", ErrInvalidEvidence, crypto.DeviceString(ds[0].Device))
+	}
+	switch m.Kind {
+	case reportv1.EvidenceKind_EVIDENCE_KIND_DOUBLE_REPORT:
+		a, b := ds[0].Report, ds[1].Report
+		switch {
+		case ds[0].Device != ds[1].Device:
+			return fmt.Errorf("%w: reports of two devices", ErrInvalidEvidence)
+		case a.Seq != b.Seq:
+			return fmt.Errorf("%w: seqs differ (%d, %d)", ErrInvalidEvidence, a.Seq, b.Seq)
+		case bytes.Equal(m.Reports[0].ReportBytes, m.Reports[1].ReportBytes):
+			return fmt.Errorf("%w: the two reports are the same", ErrInvalidEvidence)
+		}
+	case reportv1.EvidenceKind_EVIDENCE_KIND_IMPOSSIBLE_REPORT:
+		r := ds[0].Report
+		n := k.Network.Current(ctx, r.Network)
+		if n == nil || r.Network != dev.Network {
+			return fmt.Errorf("%w: report is not for the device's network", ErrInvalidEvidence)
+		}
+		if r.PeriodEnd <= r.PeriodStart {
+			return fmt.Errorf("%w: empty period", ErrInvalidEvidence)
+		}
+		if reason, _ := checkMetrics(r, n.Params, dev.Capacity); reason != reportv1.RejectReason_REJECT_REASON_IMPOSSIBLE_METRIC {
+			return fmt.Errorf("%w: every metric is within its physical bound", ErrInvalidEvidence)
+		}
+	}
+	if !k.record(ctx, m.Kind, dev, m.Reports, signer.Bytes()) {
+		return ErrEvidenceExists
+	}
+	k.Device.Set(ctx.KV, dev)
+	return nil
+}

@@ -1,0 +1,66 @@
+package report
+
+import (
+	"sync"
+
+	"google.golang.org/protobuf/proto"
+
+	"github.com/depinhq/depin/crypto"
+	reportv1 "github.com/depinhq/depin/gen/depin/report/v1"
+)
+
+// Prepared is a batch decoded and signature-checked ahead of execution,
+// which may be done in parallel; execution then only reads it.
+type Prepared struct {
+	Reports []*Decoded // nil where decoding failed
+	Errs    []error    // decoding errors by index
+	SigOK   []bool     // signature validity by index
+}
+
+// Prepare decodes every report of a batch and batch-verifies the
+// signatures on up to workers goroutines. Results are stored by index, so
+// they never depend on scheduling.
+func Prepare(chainID string, m *reportv1.MsgReportBatch, workers int) *Prepared {
+	n := len(m.Reports)
+	p := &Prepared{Reports: make([]*Decoded, n), Errs: make([]error, n), SigOK: make([]bool, n)}
+	if n == 0 {
+		return p
+	}
+	workers = max(1, min(workers, n/64+1))
+	chunk := (n + workers - 1) / workers
+	var wg sync.WaitGroup
+	for lo := 0; lo < n; lo += chunk {
+		hi := min(lo+chunk, n)
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			entries := make([]crypto.BatchEntry, 0, hi-lo)
+			pos := make([]int, 0, hi-lo)
+			for i := lo; i < hi; i++ {
+				d, err := decodeInBatch(m.Reports[i])
+				p.Reports[i], p.Errs[i] = d, err
+				if err == nil {
+					entries = append(entries, crypto.BatchEntry{PubKey: d.PubKey, Message: d.SignBytes(chainID), Sig: d.Signed.Signature})
+					pos = append(pos, i)
+				}
+			}
+			for j, ok := range crypto.BatchVerify(entries) {
+				p.SigOK[pos[j]] = ok
+			}
+		}()
+	}
+	wg.Wait()
+	return p
+}
+
+// decodeInBatch decodes one SignedReport of a batch; its raw form is its
+// deterministic encoding.
+func decodeInBatch(s *reportv1.SignedReport) (*Decoded, error) {
+	if s == nil {
+		return nil, ErrMalformed
+	}
+	if proto.Size(s) > MaxSignedReportBytes {
+		return nil, ErrMalformed
+	}
+	return DecodeSigned(s, nil)
+}
