@@ -1,0 +1,401 @@
+package app
+
+import (
+	"crypto/ed25519"
+	"crypto/sha256"
+	"fmt"
+	"testing"
+	"time"
+
+	abci "github.com/cometbft/cometbft/abci/types"
+	uh3 "github.com/uber/h3-go/v4"
+
+	"github.com/depinhq/depin/crypto"
+	"github.com/depinhq/depin/errs"
+	bankv1 "github.com/depinhq/depin/gen/depin/bank/v1"
+	devicev1 "github.com/depinhq/depin/gen/depin/device/v1"
+	networkv1 "github.com/depinhq/depin/gen/depin/network/v1"
+	reportv1 "github.com/depinhq/depin/gen/depin/report/v1"
+	txv1 "github.com/depinhq/depin/gen/depin/tx/v1"
+	"github.com/depinhq/depin/store"
+	"github.com/depinhq/depin/x/auth"
+	"github.com/depinhq/depin/x/bank"
+	"github.com/depinhq/depin/x/device"
+	"github.com/depinhq/depin/x/network"
+	"github.com/depinhq/depin/x/report"
+)
+
+// signedTx signs msgs as k with the next sequence the chain expects.
+func (c *testChainApp) tx(k testKey, msgs ...*txv1.Msg) []byte {
+	c.t.Helper()
+	body := &txv1.TxBody{Messages: msgs, Signer: &txv1.SignerInfo{PublicKey: k.priv.Public().(ed25519.PublicKey), Sequence: c.seq(k.addr)}, Fee: bank.Coin(bank.NativeDenom, txFee)}
+	raw, err := auth.SignTx(k.priv, testChain, body)
+	if err != nil {
+		c.t.Fatal(err)
+	}
+	return raw
+}
+
+// mustBlock commits one block of one tx and fails unless it succeeded.
+func (c *testChainApp) mustBlock(raw []byte) *abci.ExecTxResult {
+	c.t.Helper()
+	r := c.block(raw)[0]
+	if r.Code != 0 {
+		c.t.Fatalf("tx failed: %s", r.Log)
+	}
+	return r
+}
+
+func (c *testChainApp) snapshot() store.Reader {
+	s, err := c.app.tree.Snapshot(c.app.tree.Version())
+	if err != nil {
+		c.t.Fatal(err)
+	}
+	return s
+}
+
+// solarParams: energy in Wh, at most 1 Wh per W of capacity per hour.
+func solarParams() *networkv1.Params {
+	return &networkv1.Params{
+		Metrics:      []*networkv1.Metric{{Id: 1, Name: "energy", Unit: "Wh", BoundNum: 1, BoundDen: 3600, Weight: 1}},
+		EpochSeconds: 3600, ReportWindowSeconds: 3600, MaxClockSkewSeconds: 5,
+		MinStake: 10_000_000, UnbondingSeconds: 60, MinMoveIntervalSeconds: 30,
+	}
+}
+
+type world struct {
+	c      *testChainApp
+	owner  testKey
+	maker  testKey
+	cell   uint64
+	device map[string]ed25519.PrivateKey
+}
+
+// newWorld: alice owns network "solar" with maker "acme" approved.
+func newWorld(t *testing.T) *world {
+	alice, acme := newTestKey("alice"), newTestKey("acme")
+	c := newTestChainApp(t, bal(alice, bank.Coin("udpin", 1_000_000_000_000)))
+	w := &world{c: c, owner: alice, maker: acme, device: map[string]ed25519.PrivateKey{},
+		cell: uint64(uh3.LatLngToCell(uh3.NewLatLng(52.52, 13.405), 10))}
+	c.mustBlock(c.tx(alice, &txv1.Msg{Sum: &txv1.Msg_CreateNetwork{CreateNetwork: &networkv1.MsgCreateNetwork{
+		Owner: alice.addr.Bytes(), Id: "solar", Name: "Solar", Class: networkv1.ResourceClass_RESOURCE_CLASS_ENERGY,
+		Physical: true, RewardDenom: "usolar", Params: solarParams()}}}))
+	c.mustBlock(c.tx(alice, &txv1.Msg{Sum: &txv1.Msg_ApproveMaker{ApproveMaker: &networkv1.MsgApproveMaker{
+		Owner: alice.addr.Bytes(), Network: "solar", MakerPublicKey: acme.priv.Public().(ed25519.PublicKey), Name: "ACME"}}}))
+	return w
+}
+
+func devKey(name string) ed25519.PrivateKey {
+	s := sha256.Sum256([]byte("device " + name))
+	return ed25519.NewKeyFromSeed(s[:])
+}
+
+func (w *world) cert(name string, capacity uint64) *devicev1.SignedDeviceCert {
+	w.c.t.Helper()
+	priv := devKey(name)
+	sc, err := device.SignCert(w.maker.priv, testChain, &devicev1.DeviceCert{
+		Network: "solar", DevicePublicKey: priv.Public().(ed25519.PublicKey), Model: "SunBox 5", Serial: "SN-" + name,
+		Capacity: capacity, MakerPublicKey: w.maker.priv.Public().(ed25519.PublicKey)})
+	if err != nil {
+		w.c.t.Fatal(err)
+	}
+	return sc
+}
+
+func (w *world) register(name string, capacity uint64) crypto.DeviceID {
+	w.c.t.Helper()
+	w.c.mustBlock(w.c.tx(w.owner, &txv1.Msg{Sum: &txv1.Msg_RegisterDevice{RegisterDevice: &devicev1.MsgRegisterDevice{
+		Owner: w.owner.addr.Bytes(), Cert: w.cert(name, capacity), Cell: w.cell}}}))
+	w.device[name] = devKey(name)
+	return crypto.AddressFromPubKey(w.device[name].Public().(ed25519.PublicKey))
+}
+
+func (w *world) report(name string, seq uint64, start, end int64, wh uint64) *reportv1.SignedReport {
+	return signReport(w.c.t, devKey(name), "solar", seq, start, end, &reportv1.MetricValue{Id: 1, Value: wh})
+}
+
+func signReport(t *testing.T, priv ed25519.PrivateKey, net string, seq uint64, start, end int64, ms ...*reportv1.MetricValue) *reportv1.SignedReport {
+	t.Helper()
+	raw, err := report.Sign(priv, testChain, &reportv1.Report{Network: net, Seq: seq, PeriodStart: start, PeriodEnd: end, Metrics: ms})
+	if err != nil {
+		t.Fatal(err)
+	}
+	d, err := report.Decode(raw)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return d.Signed
+}
+
+func (w *world) batch(reports ...*reportv1.SignedReport) *abci.ExecTxResult {
+	w.c.t.Helper()
+	return w.c.mustBlock(w.c.tx(w.owner, &txv1.Msg{Sum: &txv1.Msg_ReportBatch{ReportBatch: &reportv1.MsgReportBatch{Submitter: w.owner.addr.Bytes(), Reports: reports}}}))
+}
+
+// outcomes maps batch index → reject reason (absent = accepted).
+func outcomes(t *testing.T, r *abci.ExecTxResult) (accepted int, rejected map[int]string) {
+	rejected = map[int]string{}
+	for _, e := range r.Events {
+		switch e.Type {
+		case "depin.report.v1.EventReportAccepted":
+			accepted++
+		case "depin.report.v1.EventReportRejected":
+			var idx int
+			reason := ""
+			for _, a := range e.Attributes {
+				switch a.Key {
+				case "index":
+					fmt.Sscan(a.Value, &idx)
+				case "reason":
+					reason = a.Value
+				}
+			}
+			rejected[idx] = reason
+		}
+	}
+	return accepted, rejected
+}
+
+func TestReportRules(t *testing.T) {
+	w := newWorld(t)
+	dev := w.register("a", 5000) // 5 kW: at most 5000 Wh per hour
+	w.register("b", 5000)
+	now := w.c.time.Unix() + 1 // the next block's time
+	other := signReport(t, devKey("stranger"), "solar", 1, now-60, now-30, &reportv1.MetricValue{Id: 1, Value: 1})
+	badSig := w.report("a", 1, now-600, now-300, 100)
+	badSig.Signature = append([]byte(nil), badSig.Signature...)
+	badSig.Signature[3] ^= 1
+
+	cases := []struct {
+		name   string
+		report *reportv1.SignedReport
+		reason string // "" = accepted
+	}{
+		{"garbage", &reportv1.SignedReport{ReportBytes: []byte{0xff, 0xff}, Signature: make([]byte, 64)}, "REJECT_REASON_MALFORMED"},
+		{"bad signature", badSig, "REJECT_REASON_BAD_SIGNATURE"},
+		{"unknown network", signReport(t, devKey("a"), "wind", 1, now-600, now-300, &reportv1.MetricValue{Id: 1, Value: 1}), "REJECT_REASON_UNKNOWN_NETWORK"},
+		{"unknown device", other, "REJECT_REASON_UNKNOWN_DEVICE"},
+		{"first report", w.report("a", 1, now-600, now-300, 400), ""},
+		{"replayed", w.report("a", 1, now-600, now-300, 400), "REJECT_REASON_STALE_SEQ"},
+		{"out-of-order seq", w.report("a", 0, now-290, now-280, 1), "REJECT_REASON_STALE_SEQ"},
+		{"empty period", w.report("a", 2, now-200, now-200, 1), "REJECT_REASON_BAD_PERIOD"},
+		{"overlapping period", w.report("a", 2, now-400, now-200, 1), "REJECT_REASON_PERIOD_OVERLAP"},
+		{"future period", w.report("a", 2, now-100, now+60, 1), "REJECT_REASON_FUTURE_PERIOD"},
+		{"ancient period", w.report("b", 1, now-7200, now-7000, 1), "REJECT_REASON_TOO_OLD"},
+		{"unknown metric", signReport(t, devKey("a"), "solar", 2, now-300, now-200, &reportv1.MetricValue{Id: 9, Value: 1}), "REJECT_REASON_UNKNOWN_METRIC"},
+		{"duplicate metric", signReport(t, devKey("a"), "solar", 2, now-300, now-200, &reportv1.MetricValue{Id: 1, Value: 1}, &reportv1.MetricValue{Id: 1, Value: 1}), "REJECT_REASON_DUPLICATE_METRIC"},
+		// 5000 W over 100 s is at most 138.9 Wh.
+		{"impossible metric", w.report("a", 2, now-300, now-200, 139), "REJECT_REASON_IMPOSSIBLE_METRIC"},
+		{"at the physical bound", w.report("a", 2, now-300, now-200, 138), ""},
+		{"double report", w.report("a", 2, now-300, now-200, 137), "REJECT_REASON_EQUIVOCATION"},
+		{"next report", w.report("a", 3, now-200, now-100, 50), ""},
+	}
+	var batch []*reportv1.SignedReport
+	for _, tc := range cases {
+		batch = append(batch, tc.report)
+	}
+	before := w.c.balance(w.owner.addr, "udpin")
+	res := w.batch(batch...)
+	accepted, rejected := outcomes(t, res)
+	for i, tc := range cases {
+		if got := rejected[i]; got != tc.reason {
+			t.Errorf("%s: got %q, want %q", tc.name, got, tc.reason)
+		}
+	}
+	if accepted != 3 {
+		t.Errorf("accepted %d, want 3", accepted)
+	}
+	// Only the fee moved: rejected reports cost the submitter nothing more.
+	if after := w.c.balance(w.owner.addr, "udpin"); before-after != txFee {
+		t.Errorf("submitter paid %d, want the fee only", before-after)
+	}
+	// The device's accumulators hold exactly the accepted work.
+	r := w.c.snapshot()
+	n := network.Keeper{}.Network(r, "solar")
+	epoch := network.EpochAt(n, w.c.time.Unix())
+	work := report.Keeper{}.Work(r, "solar", epoch, dev)
+	if len(work.Totals) != 1 || work.Totals[0].Value != 400+138+50 || work.CoveredSeconds != 300+100+100 || work.ReportsAccepted != 3 {
+		t.Errorf("work record %v", work)
+	}
+	d := device.Keeper{}.Get(r, dev)
+	if d.LastSeq != 3 || d.ReportsAccepted != 3 || d.EvidenceCount != 2 {
+		t.Errorf("device after batch: seq %d accepted %d evidence %d", d.LastSeq, d.ReportsAccepted, d.EvidenceCount)
+	}
+	// Validly signed rejections of a known device count against it.
+	if d.ReportsRejected != 9 {
+		t.Errorf("rejected count %d, want 9", d.ReportsRejected)
+	}
+	if err := (bank.Keeper{}).CheckInvariant(r); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func TestBatchLimits(t *testing.T) {
+	w := newWorld(t)
+	w.register("a", 5000)
+	now := w.c.time.Unix()
+	big := make([]*reportv1.SignedReport, report.MaxBatchReports+1)
+	for i := range big {
+		big[i] = w.report("a", uint64(i+1), now-10, now-5, 1)
+	}
+	msg := &txv1.Msg{Sum: &txv1.Msg_ReportBatch{ReportBatch: &reportv1.MsgReportBatch{Submitter: w.owner.addr.Bytes(), Reports: big}}}
+	res := w.c.block(w.c.tx(w.owner, msg))[0]
+	if res.Code != report.ErrBatchTooLarge.Code || res.Codespace != "report" {
+		t.Fatalf("oversized batch: %d %s", res.Code, res.Log)
+	}
+	empty := &txv1.Msg{Sum: &txv1.Msg_ReportBatch{ReportBatch: &reportv1.MsgReportBatch{Submitter: w.owner.addr.Bytes()}}}
+	if res := w.c.block(w.c.tx(w.owner, empty))[0]; res.Code != report.ErrEmptyBatch.Code {
+		t.Fatalf("empty batch: %d %s", res.Code, res.Log)
+	}
+	// Someone else's address as submitter.
+	bob := newTestKey("bob")
+	forged := &txv1.Msg{Sum: &txv1.Msg_ReportBatch{ReportBatch: &reportv1.MsgReportBatch{Submitter: bob.addr.Bytes(), Reports: big[:1]}}}
+	if res := w.c.block(w.c.tx(w.owner, forged))[0]; res.Code != errs.ErrUnauthorized.Code {
+		t.Fatalf("forged submitter: %d %s", res.Code, res.Log)
+	}
+}
+
+func TestDeviceLifecycle(t *testing.T) {
+	w := newWorld(t)
+	c := w.c
+	alice := w.owner
+	stake := solarParams().MinStake
+	before := c.balance(alice.addr, "udpin")
+	id := w.register("a", 5000)
+	if got := before - c.balance(alice.addr, "udpin"); got != stake+txFee {
+		t.Fatalf("registration cost %d, want stake + fee", got)
+	}
+	if c.balance(device.StakePool, "udpin") != stake {
+		t.Fatal("stake not in the pool")
+	}
+	msg := func(m any) *txv1.Msg {
+		switch m := m.(type) {
+		case *devicev1.MsgRegisterDevice:
+			return &txv1.Msg{Sum: &txv1.Msg_RegisterDevice{RegisterDevice: m}}
+		case *devicev1.MsgMoveDevice:
+			return &txv1.Msg{Sum: &txv1.Msg_MoveDevice{MoveDevice: m}}
+		case *devicev1.MsgTransferDevice:
+			return &txv1.Msg{Sum: &txv1.Msg_TransferDevice{TransferDevice: m}}
+		case *devicev1.MsgDeactivateDevice:
+			return &txv1.Msg{Sum: &txv1.Msg_DeactivateDevice{DeactivateDevice: m}}
+		case *devicev1.MsgWithdrawStake:
+			return &txv1.Msg{Sum: &txv1.Msg_WithdrawStake{WithdrawStake: m}}
+		}
+		panic("unknown")
+	}
+	expect := func(k testKey, m *txv1.Msg, kind *errs.Error) {
+		t.Helper()
+		r := c.block(c.tx(k, m))[0]
+		if kind == nil && r.Code != 0 || kind != nil && (r.Code != kind.Code || r.Codespace != kind.Codespace) {
+			t.Fatalf("got %s/%d %q, want %v", r.Codespace, r.Code, r.Log, kind)
+		}
+	}
+	// Registration rules.
+	forgedCert := w.cert("x", 5000)
+	forgedCert.Signature[0] ^= 1
+	expect(alice, msg(&devicev1.MsgRegisterDevice{Owner: alice.addr.Bytes(), Cert: forgedCert, Cell: w.cell}), device.ErrInvalidCert)
+	expect(alice, msg(&devicev1.MsgRegisterDevice{Owner: alice.addr.Bytes(), Cert: w.cert("a", 5000), Cell: w.cell}), device.ErrDeviceExists)
+	expect(alice, msg(&devicev1.MsgRegisterDevice{Owner: alice.addr.Bytes(), Cert: w.cert("y", 5000), Cell: w.cell + 1}), device.ErrInvalidCell)
+	coarse, _ := uh3.LatLngToCell(uh3.NewLatLng(52.5, 13.4), 3), 0
+	expect(alice, msg(&devicev1.MsgRegisterDevice{Owner: alice.addr.Bytes(), Cert: w.cert("y", 5000), Cell: uint64(coarse)}), device.ErrInvalidCell)
+	// A maker the owner did not approve.
+	rogue := newTestKey("rogue")
+	priv := devKey("z")
+	sc, _ := device.SignCert(rogue.priv, testChain, &devicev1.DeviceCert{Network: "solar", DevicePublicKey: priv.Public().(ed25519.PublicKey), Serial: "1", Capacity: 1, MakerPublicKey: rogue.priv.Public().(ed25519.PublicKey)})
+	expect(alice, msg(&devicev1.MsgRegisterDevice{Owner: alice.addr.Bytes(), Cert: sc, Cell: w.cell}), network.ErrUnknownMaker)
+
+	// Move: rate limited.
+	newCell := uint64(uh3.LatLngToCell(uh3.NewLatLng(48.85, 2.35), 10))
+	expect(alice, msg(&devicev1.MsgMoveDevice{Owner: alice.addr.Bytes(), Device: id[:], Cell: newCell}), device.ErrMoveTooSoon)
+	c.time = c.time.Add(31 * time.Second)
+	expect(alice, msg(&devicev1.MsgMoveDevice{Owner: alice.addr.Bytes(), Device: id[:], Cell: newCell}), nil)
+	// Indices follow the device.
+	r := c.snapshot()
+	start, end := device.HexRange("solar", uint64(uh3.Cell(newCell).Parent(5)))
+	found := 0
+	it := r.Iterator(start, end)
+	for ; it.Valid(); it.Next() {
+		found++
+	}
+	it.Close()
+	if found != 1 {
+		t.Fatalf("%d devices in the new hex", found)
+	}
+	// Transfer: only the owner. Bob cannot even pay a fee yet.
+	bob := newTestKey("bob")
+	expect(bob, msg(&devicev1.MsgTransferDevice{Owner: bob.addr.Bytes(), Device: id[:], NewOwner: bob.addr.Bytes()}), errs.ErrInsufficientFee)
+	c.mustBlock(c.tx(alice, &txv1.Msg{Sum: &txv1.Msg_Send{Send: &bankv1.MsgSend{From: alice.addr.Bytes(), To: bob.addr.Bytes(), Amount: []*bankv1.Coin{bank.Coin("udpin", 100_000_000)}}}}))
+	expect(bob, msg(&devicev1.MsgTransferDevice{Owner: bob.addr.Bytes(), Device: id[:], NewOwner: bob.addr.Bytes()}), device.ErrNotDeviceOwner)
+	expect(alice, msg(&devicev1.MsgTransferDevice{Owner: alice.addr.Bytes(), Device: id[:], NewOwner: bob.addr.Bytes()}), nil)
+	expect(alice, msg(&devicev1.MsgDeactivateDevice{Owner: alice.addr.Bytes(), Device: id[:]}), device.ErrNotDeviceOwner)
+
+	// Deactivate, wait out the unbonding, withdraw: the stake goes to the
+	// owner of the day.
+	expect(bob, msg(&devicev1.MsgWithdrawStake{Owner: bob.addr.Bytes(), Device: id[:]}), device.ErrWrongStatus)
+	expect(bob, msg(&devicev1.MsgDeactivateDevice{Owner: bob.addr.Bytes(), Device: id[:]}), nil)
+	expect(bob, msg(&devicev1.MsgWithdrawStake{Owner: bob.addr.Bytes(), Device: id[:]}), device.ErrStillBonded)
+	now := c.time.Unix()
+	if res := w.batch(w.report("a", 1, now-60, now-30, 1)); true {
+		if _, rej := outcomes(t, res); rej[0] != "REJECT_REASON_DEVICE_INACTIVE" {
+			t.Fatalf("report from a deactivated device: %v", rej)
+		}
+	}
+	c.time = c.time.Add(61 * time.Second)
+	bobBefore := c.balance(bob.addr, "udpin")
+	expect(bob, msg(&devicev1.MsgWithdrawStake{Owner: bob.addr.Bytes(), Device: id[:]}), nil)
+	if got := c.balance(bob.addr, "udpin") - bobBefore; got != stake-txFee {
+		t.Fatalf("bob got %d back, want stake − fee", got)
+	}
+	if c.balance(device.StakePool, "udpin") != 0 {
+		t.Fatal("stake pool not empty")
+	}
+	expect(bob, msg(&devicev1.MsgWithdrawStake{Owner: bob.addr.Bytes(), Device: id[:]}), device.ErrWrongStatus)
+}
+
+func TestNetworkRules(t *testing.T) {
+	w := newWorld(t)
+	c, alice := w.c, w.owner
+	create := func(k testKey, id, denom string, p *networkv1.Params) *abci.ExecTxResult {
+		return c.block(c.tx(k, &txv1.Msg{Sum: &txv1.Msg_CreateNetwork{CreateNetwork: &networkv1.MsgCreateNetwork{
+			Owner: k.addr.Bytes(), Id: id, Name: "N", Class: networkv1.ResourceClass_RESOURCE_CLASS_STORAGE, RewardDenom: denom, Params: p}}}))[0]
+	}
+	for name, tc := range map[string]struct {
+		id, denom string
+		p         *networkv1.Params
+		kind      *errs.Error
+	}{
+		"duplicate id":    {"solar", "uother", solarParams(), network.ErrNetworkExists},
+		"bad id":          {"X!", "uother", solarParams(), network.ErrInvalidNetwork},
+		"denom taken":     {"store", "usolar", solarParams(), network.ErrInvalidNetwork},
+		"native denom":    {"store", "udpin", solarParams(), network.ErrInvalidNetwork},
+		"no metrics":      {"store", "ustore", &networkv1.Params{EpochSeconds: 60, ReportWindowSeconds: 60}, network.ErrInvalidParams},
+		"zero bound":      {"store", "ustore", func() *networkv1.Params { p := solarParams(); p.Metrics[0].BoundDen = 0; return p }(), network.ErrInvalidParams},
+		"epoch too short": {"store", "ustore", func() *networkv1.Params { p := solarParams(); p.EpochSeconds = 1; return p }(), network.ErrInvalidParams},
+	} {
+		r := create(alice, tc.id, tc.denom, tc.p)
+		if r.Code != tc.kind.Code || r.Codespace != tc.kind.Codespace {
+			t.Errorf("%s: got %s/%d %q", name, r.Codespace, r.Code, r.Log)
+		}
+	}
+	// Parameter changes wait for the next epoch.
+	p := solarParams()
+	p.MinStake = 1
+	c.mustBlock(c.tx(alice, &txv1.Msg{Sum: &txv1.Msg_UpdateNetworkParams{UpdateNetworkParams: &networkv1.MsgUpdateNetworkParams{Owner: alice.addr.Bytes(), Network: "solar", Params: p}}}))
+	bob := newTestKey("bob")
+	r := c.block(c.tx(alice, &txv1.Msg{Sum: &txv1.Msg_UpdateNetworkParams{UpdateNetworkParams: &networkv1.MsgUpdateNetworkParams{Owner: bob.addr.Bytes(), Network: "solar", Params: p}}}))[0]
+	if r.Code != errs.ErrUnauthorized.Code {
+		t.Fatalf("update by a non-signer: %d", r.Code)
+	}
+	stakeNow := func() uint64 {
+		before := c.balance(device.StakePool, "udpin")
+		w.register(fmt.Sprintf("d%d", c.height), 5000)
+		return c.balance(device.StakePool, "udpin") - before
+	}
+	if got := stakeNow(); got != solarParams().MinStake {
+		t.Fatalf("new params in force early: stake %d", got)
+	}
+	c.time = c.time.Add(time.Hour)
+	if got := stakeNow(); got != 1 {
+		t.Fatalf("new params not in force next epoch: stake %d", got)
+	}
+}
