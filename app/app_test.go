@@ -2,12 +2,12 @@ package app
 
 import (
 	"context"
-	"fmt"
-	"sort"
-	"strings"
 	"crypto/ed25519"
 	"crypto/sha256"
+	"fmt"
 	"math"
+	"sort"
+	"strings"
 	"testing"
 	"time"
 
