@@ -399,3 +399,53 @@ func TestNetworkRules(t *testing.T) {
 		t.Fatalf("new params not in force next epoch: stake %d", got)
 	}
 }
+
+func TestSubmitEvidence(t *testing.T) {
+	w := newWorld(t)
+	c := w.c
+	id := w.register("a", 1000)
+	bob := newTestKey("bob")
+	c.mustBlock(c.tx(w.owner, &txv1.Msg{Sum: &txv1.Msg_Send{Send: &bankv1.MsgSend{From: w.owner.addr.Bytes(), To: bob.addr.Bytes(), Amount: []*bankv1.Coin{bank.Coin("udpin", 1_000_000_000)}}}}))
+	now := c.time.Unix()
+	evidence := func(kind reportv1.EvidenceKind, rs ...*reportv1.SignedReport) *abci.ExecTxResult {
+		return c.block(c.tx(bob, &txv1.Msg{Sum: &txv1.Msg_SubmitEvidence{SubmitEvidence: &reportv1.MsgSubmitEvidence{Submitter: bob.addr.Bytes(), Kind: kind, Reports: rs}}}))[0]
+	}
+	double := reportv1.EvidenceKind_EVIDENCE_KIND_DOUBLE_REPORT
+	impossible := reportv1.EvidenceKind_EVIDENCE_KIND_IMPOSSIBLE_REPORT
+	r1, r2 := w.report("a", 7, now-100, now-50, 1), w.report("a", 7, now-100, now-50, 2)
+	forged := w.report("a", 7, now-100, now-50, 3)
+	forged.Signature = append([]byte(nil), forged.Signature...)
+	forged.Signature[0] ^= 1
+	tooMuch := w.report("a", 8, now-100, now-50, 1000) // 1 kW over 50 s is ≤ 13.9 Wh
+	stranger := signReport(t, devKey("nobody"), "solar", 7, now-100, now-50, &reportv1.MetricValue{Id: 1, Value: 1})
+	for name, tc := range map[string]struct {
+		kind reportv1.EvidenceKind
+		rs   []*reportv1.SignedReport
+	}{
+		"forged signature":       {double, []*reportv1.SignedReport{r1, forged}},
+		"same report twice":      {double, []*reportv1.SignedReport{r1, r1}},
+		"different seqs":         {double, []*reportv1.SignedReport{r1, w.report("a", 8, now-100, now-50, 2)}},
+		"unregistered device":    {double, []*reportv1.SignedReport{stranger, stranger}},
+		"one report for double":  {double, []*reportv1.SignedReport{r1}},
+		"possible report":        {impossible, []*reportv1.SignedReport{r1}},
+		"unspecified kind":       {reportv1.EvidenceKind_EVIDENCE_KIND_UNSPECIFIED, []*reportv1.SignedReport{r1}},
+		"two reports impossible": {impossible, []*reportv1.SignedReport{tooMuch, tooMuch}},
+	} {
+		if r := evidence(tc.kind, tc.rs...); r.Code != report.ErrInvalidEvidence.Code || r.Codespace != "report" {
+			t.Errorf("%s: got %s/%d %q", name, r.Codespace, r.Code, r.Log)
+		}
+	}
+	if r := evidence(double, r1, r2); r.Code != 0 {
+		t.Fatalf("double report: %s", r.Log)
+	}
+	if r := evidence(double, r2, r1); r.Code != report.ErrEvidenceExists.Code {
+		t.Fatalf("same evidence again: %d %s", r.Code, r.Log)
+	}
+	if r := evidence(impossible, tooMuch); r.Code != 0 {
+		t.Fatalf("impossible report: %s", r.Log)
+	}
+	d := device.Keeper{}.Get(c.snapshot(), id)
+	if d.EvidenceCount != 2 {
+		t.Fatalf("evidence count %d", d.EvidenceCount)
+	}
+}

@@ -1,0 +1,191 @@
+package gateway
+
+import (
+	"crypto/ed25519"
+	"errors"
+	"fmt"
+	"net/url"
+	"strings"
+	"time"
+
+	"github.com/depinhq/depin/x/auth"
+	"github.com/depinhq/depin/x/report"
+)
+
+// Config configures a Gateway. Only cmd/ reads files, flags and the
+// environment into it.
+type Config struct {
+	// ChainID the reports are signed for. "" = ask the node when Run
+	// starts; if set, Run checks it against the node's when it can.
+	ChainID string
+
+	// MQTTListen is the TCP address of the embedded MQTT broker; "" runs
+	// no broker.
+	MQTTListen string
+	// MQTTBroker is the URL of an external broker to subscribe to instead
+	// of embedding one (tcp://host:1883, tls://host:8883, ws://…). Set at
+	// most one of MQTTListen and MQTTBroker.
+	MQTTBroker string
+	// MQTTTopic is the filter subscribed to on the external broker. The
+	// default is a shared subscription, so that several gateways split the
+	// reports between them instead of each submitting every one.
+	MQTTTopic string
+	// MQTTClientID is the gateway's client id on the external broker; ""
+	// picks a random one per process.
+	MQTTClientID string
+	// MQTTUsername and MQTTPassword authenticate to the external broker.
+	MQTTUsername string
+	MQTTPassword string
+
+	// HTTPListen is the address of the HTTP endpoint (POST /v1/reports,
+	// GET /metrics, GET /healthz); "" disables it.
+	HTTPListen string
+
+	// MaxBatchReports and MaxBatchBytes bound one batch transaction;
+	// MaxBatchWait is the longest a queued report waits for its batch to
+	// fill before the batch is sent anyway.
+	MaxBatchReports int
+	MaxBatchBytes   int
+	MaxBatchWait    time.Duration
+
+	// QueueLimit is how many reports may wait for a batch; beyond it new
+	// reports are refused.
+	QueueLimit int
+	// DedupeWindow is how many recent payload hashes are remembered to
+	// drop duplicates (0 disables the filter).
+	DedupeWindow int
+
+	// SubmitterKey is the ed25519 private key of the account that signs
+	// and pays for the batch transactions.
+	SubmitterKey ed25519.PrivateKey
+
+	// ConfirmTimeout is how long a submitted transaction may take to show
+	// up in a block before the gateway checks with the node whether it is
+	// still pending (and submits it again if the node lost it).
+	ConfirmTimeout time.Duration
+	// RetryMin and RetryMax bound the exponential backoff between retries
+	// while the node is unreachable or its mempool is full.
+	RetryMin time.Duration
+	RetryMax time.Duration
+	// DrainTimeout is how long Run keeps submitting queued reports after
+	// its context ends; 0 stops at once (queued reports are then lost).
+	DrainTimeout time.Duration
+}
+
+// Defaults.
+const (
+	DefaultMQTTListen      = "127.0.0.1:1883"
+	DefaultHTTPListen      = "127.0.0.1:8080"
+	DefaultMaxBatchReports = 2000
+	DefaultQueueLimit      = 200_000
+	// TopicFilter matches every report topic (see ReportTopic).
+	TopicFilter = "depin/v1/+/+/report"
+	// DefaultMQTTTopic is TopicFilter as a shared subscription.
+	DefaultMQTTTopic = "$share/depin-gateway/" + TopicFilter
+	// MaxHTTPBodyBytes bounds a POST /v1/reports body.
+	MaxHTTPBodyBytes = 2 << 10
+)
+
+// maxTxOverhead is what a batch transaction adds to its reports: the
+// envelope, signer, fee and signature (a few hundred bytes), with room.
+const maxTxOverhead = 64 << 10
+
+// DefaultConfig is a gateway with an embedded broker and the HTTP endpoint
+// on loopback. SubmitterKey must still be set.
+func DefaultConfig() Config {
+	return Config{
+		MQTTListen:      DefaultMQTTListen,
+		MQTTTopic:       DefaultMQTTTopic,
+		HTTPListen:      DefaultHTTPListen,
+		MaxBatchReports: DefaultMaxBatchReports,
+		MaxBatchBytes:   3 << 20,
+		MaxBatchWait:    time.Second,
+		QueueLimit:      DefaultQueueLimit,
+		DedupeWindow:    DefaultQueueLimit,
+		ConfirmTimeout:  15 * time.Second,
+		RetryMin:        100 * time.Millisecond,
+		RetryMax:        10 * time.Second,
+		DrainTimeout:    10 * time.Second,
+	}
+}
+
+// TestConfig is DefaultConfig on free loopback ports with short waits, for
+// tests. SubmitterKey must still be set.
+func TestConfig() Config {
+	c := DefaultConfig()
+	c.MQTTListen = "127.0.0.1:0"
+	c.HTTPListen = "127.0.0.1:0"
+	c.MaxBatchWait = 20 * time.Millisecond
+	c.ConfirmTimeout = 500 * time.Millisecond
+	c.RetryMin = 5 * time.Millisecond
+	c.RetryMax = 50 * time.Millisecond
+	c.DrainTimeout = 5 * time.Second
+	return c
+}
+
+// Validate reports the first problem with c, saying what to change.
+func (c Config) Validate() error {
+	var errs []error
+	bad := func(format string, args ...any) { errs = append(errs, fmt.Errorf(format, args...)) }
+	if len(c.SubmitterKey) != ed25519.PrivateKeySize {
+		bad("submitter key: %d bytes, want an ed25519 private key (%d bytes)", len(c.SubmitterKey), ed25519.PrivateKeySize)
+	}
+	if c.MQTTListen != "" && c.MQTTBroker != "" {
+		bad("set either an MQTT listen address (embedded broker) or an external broker URL, not both")
+	}
+	if c.MQTTBroker != "" {
+		if err := checkBrokerURL(c.MQTTBroker); err != nil {
+			bad("MQTT broker: %v", err)
+		}
+		if c.MQTTTopic == "" {
+			bad("MQTT topic: empty (the default is %q)", DefaultMQTTTopic)
+		}
+	}
+	if c.MQTTListen == "" && c.MQTTBroker == "" && c.HTTPListen == "" {
+		bad("no way in for reports: set an MQTT listen address, an MQTT broker or an HTTP listen address")
+	}
+	if c.MaxBatchReports < 1 {
+		bad("max batch reports: %d, want at least 1", c.MaxBatchReports)
+	}
+	if minBytes := report.MaxSignedReportBytes + 16; c.MaxBatchBytes < minBytes || c.MaxBatchBytes > auth.MaxTxBytes-maxTxOverhead {
+		bad("max batch bytes: %d, want %d..%d (a transaction is at most %d bytes)", c.MaxBatchBytes, minBytes, auth.MaxTxBytes-maxTxOverhead, auth.MaxTxBytes)
+	}
+	if c.MaxBatchWait <= 0 {
+		bad("max batch wait: %s, want > 0", c.MaxBatchWait)
+	}
+	if c.QueueLimit < c.MaxBatchReports {
+		bad("queue limit: %d, want at least the max batch size (%d)", c.QueueLimit, c.MaxBatchReports)
+	}
+	if c.DedupeWindow < 0 {
+		bad("dedupe window: %d, want ≥ 0", c.DedupeWindow)
+	}
+	if c.ConfirmTimeout <= 0 {
+		bad("confirm timeout: %s, want > 0", c.ConfirmTimeout)
+	}
+	if c.RetryMin <= 0 || c.RetryMax < c.RetryMin {
+		bad("retry backoff: min %s, max %s; want 0 < min ≤ max", c.RetryMin, c.RetryMax)
+	}
+	if c.DrainTimeout < 0 {
+		bad("drain timeout: %s, want ≥ 0", c.DrainTimeout)
+	}
+	if len(errs) > 0 {
+		return fmt.Errorf("gateway config: %w", errors.Join(errs...))
+	}
+	return nil
+}
+
+func checkBrokerURL(s string) error {
+	u, err := url.Parse(s)
+	if err != nil {
+		return err
+	}
+	switch strings.ToLower(u.Scheme) {
+	case "mqtt", "tcp", "ssl", "tls", "mqtts", "mqtt+ssl", "tcps", "ws", "wss":
+	default:
+		return fmt.Errorf("%q: scheme %q, want tcp://, tls://, ws:// or wss://", s, u.Scheme)
+	}
+	if u.Host == "" {
+		return fmt.Errorf("%q: no host", s)
+	}
+	return nil
+}
