@@ -101,7 +101,25 @@ func (a *App) query(req *abci.QueryRequest) (*abci.QueryResponse, error) {
 			}
 			start = append(bytes.Clone(q.StartAfter), 0)
 		}
-		it := snap.Iterator(start, store.PrefixEnd(q.Prefix))
+		end := store.PrefixEnd(q.Prefix)
+		if len(q.Start) > 0 {
+			if !bytes.HasPrefix(q.Start, q.Prefix) {
+				return nil, fmt.Errorf("%w: start is outside the prefix", errs.ErrInvalidQuery)
+			}
+			if bytes.Compare(q.Start, start) > 0 {
+				start = q.Start
+			}
+		}
+		if len(q.End) > 0 {
+			if !bytes.HasPrefix(q.End, q.Prefix) {
+				return nil, fmt.Errorf("%w: end is outside the prefix", errs.ErrInvalidQuery)
+			}
+			end = q.End
+		}
+		if len(q.Start) > MaxQueryKeyBytes || len(q.End) > MaxQueryKeyBytes {
+			return nil, fmt.Errorf("%w: bound too long", errs.ErrInvalidQuery)
+		}
+		it := snap.Iterator(start, end)
 		defer it.Close()
 		for ; it.Valid(); it.Next() {
 			if len(out.Pairs) == limit {

@@ -136,9 +136,9 @@ func (c *Client) verifiedAppHash(ctx context.Context, h int64) ([]byte, error) {
 	return commit.Header.AppHash, nil
 }
 
-// QueryPrefix lists up to limit entries under prefix after startAfter.
-func (c *Client) QueryPrefix(ctx context.Context, prefix, startAfter []byte, limit uint32, height int64) (*appv1.PrefixResult, int64, error) {
-	data, err := proto.Marshal(&appv1.PrefixQuery{Prefix: prefix, StartAfter: startAfter, Limit: limit})
+// QueryPrefix runs one page of a prefix query at height (0 = latest).
+func (c *Client) QueryPrefix(ctx context.Context, q *appv1.PrefixQuery, height int64) (*appv1.PrefixResult, int64, error) {
+	data, err := proto.Marshal(q)
 	if err != nil {
 		return nil, 0, err
 	}
@@ -182,9 +182,10 @@ func (c *Client) Balance(ctx context.Context, addr crypto.Address, denom string,
 // Balances returns all of addr's balances at one height.
 func (c *Client) Balances(ctx context.Context, addr crypto.Address, height int64) ([]*bankv1.Coin, int64, error) {
 	var out []*bankv1.Coin
-	var after []byte
+	q := &appv1.PrefixQuery{Prefix: bank.AccountBalancesPrefix(addr)}
 	for {
-		res, h, err := c.QueryPrefix(ctx, bank.AccountBalancesPrefix(addr), after, app.MaxPrefixLimit, height)
+		q.Limit = app.MaxPrefixLimit
+		res, h, err := c.QueryPrefix(ctx, q, height)
 		if err != nil {
 			return nil, 0, err
 		}
@@ -193,7 +194,7 @@ func (c *Client) Balances(ctx context.Context, addr crypto.Address, height int64
 		if !res.More || len(res.Pairs) == 0 {
 			return out, height, nil
 		}
-		after = res.Pairs[len(res.Pairs)-1].Key
+		q.StartAfter = res.Pairs[len(res.Pairs)-1].Key
 	}
 }
 

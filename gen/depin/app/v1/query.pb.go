@@ -24,10 +24,13 @@ const (
 // PrefixQuery asks for the entries under a key prefix (ABCI query path
 // "/store/prefix"), in key order, starting after start_after.
 type PrefixQuery struct {
-	state         protoimpl.MessageState `protogen:"open.v1"`
-	Prefix        []byte                 `protobuf:"bytes,1,opt,name=prefix,proto3" json:"prefix,omitempty"`
-	StartAfter    []byte                 `protobuf:"bytes,2,opt,name=start_after,json=startAfter,proto3" json:"start_after,omitempty"`
-	Limit         uint32                 `protobuf:"varint,3,opt,name=limit,proto3" json:"limit,omitempty"` // 0 = the server's default; capped by the server
+	state      protoimpl.MessageState `protogen:"open.v1"`
+	Prefix     []byte                 `protobuf:"bytes,1,opt,name=prefix,proto3" json:"prefix,omitempty"`
+	StartAfter []byte                 `protobuf:"bytes,2,opt,name=start_after,json=startAfter,proto3" json:"start_after,omitempty"`
+	Limit      uint32                 `protobuf:"varint,3,opt,name=limit,proto3" json:"limit,omitempty"` // 0 = the server's default; capped by the server
+	// Optional bounds inside the prefix: keys ≥ start and < end.
+	Start         []byte `protobuf:"bytes,4,opt,name=start,proto3" json:"start,omitempty"`
+	End           []byte `protobuf:"bytes,5,opt,name=end,proto3" json:"end,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -81,6 +84,20 @@ func (x *PrefixQuery) GetLimit() uint32 {
 		return x.Limit
 	}
 	return 0
+}
+
+func (x *PrefixQuery) GetStart() []byte {
+	if x != nil {
+		return x.Start
+	}
+	return nil
+}
+
+func (x *PrefixQuery) GetEnd() []byte {
+	if x != nil {
+		return x.End
+	}
+	return nil
 }
 
 // KVPair is one state entry.
@@ -194,12 +211,14 @@ var File_depin_app_v1_query_proto protoreflect.FileDescriptor
 
 const file_depin_app_v1_query_proto_rawDesc = "" +
 	"\n" +
-	"\x18depin/app/v1/query.proto\x12\fdepin.app.v1\"\\\n" +
+	"\x18depin/app/v1/query.proto\x12\fdepin.app.v1\"\x84\x01\n" +
 	"\vPrefixQuery\x12\x16\n" +
 	"\x06prefix\x18\x01 \x01(\fR\x06prefix\x12\x1f\n" +
 	"\vstart_after\x18\x02 \x01(\fR\n" +
 	"startAfter\x12\x14\n" +
-	"\x05limit\x18\x03 \x01(\rR\x05limit\"0\n" +
+	"\x05limit\x18\x03 \x01(\rR\x05limit\x12\x14\n" +
+	"\x05start\x18\x04 \x01(\fR\x05start\x12\x10\n" +
+	"\x03end\x18\x05 \x01(\fR\x03end\"0\n" +
 	"\x06KVPair\x12\x10\n" +
 	"\x03key\x18\x01 \x01(\fR\x03key\x12\x14\n" +
 	"\x05value\x18\x02 \x01(\fR\x05value\"N\n" +

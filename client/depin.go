@@ -1,0 +1,161 @@
+package client
+
+import (
+	"context"
+
+	"google.golang.org/protobuf/proto"
+
+	"github.com/depinhq/depin/app"
+	"github.com/depinhq/depin/crypto"
+	appv1 "github.com/depinhq/depin/gen/depin/app/v1"
+	devicev1 "github.com/depinhq/depin/gen/depin/device/v1"
+	networkv1 "github.com/depinhq/depin/gen/depin/network/v1"
+	reportv1 "github.com/depinhq/depin/gen/depin/report/v1"
+	"github.com/depinhq/depin/x/device"
+	"github.com/depinhq/depin/x/network"
+	"github.com/depinhq/depin/x/report"
+)
+
+// getProto reads one key into m; it reports false if the key is absent.
+func (c *Client) getProto(ctx context.Context, key []byte, o QueryOptions, m proto.Message) (bool, *KeyResult, error) {
+	r, err := c.QueryKey(ctx, key, o)
+	if err != nil {
+		return false, nil, err
+	}
+	if r.Value == nil {
+		return false, r, nil
+	}
+	return true, r, proto.Unmarshal(r.Value, m)
+}
+
+// Network returns a network (nil if there is none).
+func (c *Client) Network(ctx context.Context, id string, o QueryOptions) (*networkv1.Network, error) {
+	var n networkv1.Network
+	ok, _, err := c.getProto(ctx, network.NetworkKey(id), o, &n)
+	if !ok || err != nil {
+		return nil, err
+	}
+	return &n, nil
+}
+
+// Networks lists every network.
+func (c *Client) Networks(ctx context.Context) ([]*networkv1.Network, error) {
+	var out []*networkv1.Network
+	err := c.scan(ctx, &appv1.PrefixQuery{Prefix: network.NetworkPrefix}, 0, func(k, v []byte) error {
+		var n networkv1.Network
+		if err := proto.Unmarshal(v, &n); err != nil {
+			return err
+		}
+		out = append(out, &n)
+		return nil
+	})
+	return out, err
+}
+
+// Maker returns a network's maker record (nil if none).
+func (c *Client) Maker(ctx context.Context, net string, pub []byte) (*networkv1.Maker, error) {
+	var m networkv1.Maker
+	ok, _, err := c.getProto(ctx, network.MakerKey(net, pub), QueryOptions{}, &m)
+	if !ok || err != nil {
+		return nil, err
+	}
+	return &m, nil
+}
+
+// Device returns a device (nil if it is not registered).
+func (c *Client) Device(ctx context.Context, id crypto.DeviceID, o QueryOptions) (*devicev1.Device, error) {
+	var d devicev1.Device
+	ok, _, err := c.getProto(ctx, device.Key(id), o, &d)
+	if !ok || err != nil {
+		return nil, err
+	}
+	return &d, nil
+}
+
+// DeviceFilter selects devices to list: by owner, by network, or by
+// network and hex (a cell at any resolution).
+type DeviceFilter struct {
+	Owner   *crypto.Address
+	Network string
+	Hex     uint64
+	Limit   int // 0 = no limit
+}
+
+// Devices lists the ids of devices matching f, in index order.
+func (c *Client) Devices(ctx context.Context, f DeviceFilter) ([]crypto.DeviceID, error) {
+	var q appv1.PrefixQuery
+	switch {
+	case f.Owner != nil:
+		q.Prefix = device.ByOwnerPrefix(*f.Owner)
+	case f.Network != "" && f.Hex != 0:
+		q.Prefix = device.ByHexPrefix(f.Network)
+		q.Start, q.End = device.HexRange(f.Network, f.Hex)
+	case f.Network != "":
+		q.Prefix = device.ByNetworkPrefix(f.Network)
+	default:
+		return nil, errUsage("choose devices by owner, network, or network and hex")
+	}
+	var out []crypto.DeviceID
+	err := c.scan(ctx, &q, f.Limit, func(k, _ []byte) error {
+		if id, ok := device.IDFromIndexKey(k); ok {
+			out = append(out, id)
+		}
+		return nil
+	})
+	return out, err
+}
+
+// Work returns a device's work record for an epoch.
+func (c *Client) Work(ctx context.Context, net string, epoch uint64, id crypto.DeviceID) (*reportv1.WorkRecord, error) {
+	var w reportv1.WorkRecord
+	_, _, err := c.getProto(ctx, report.WorkKey(net, epoch, id), QueryOptions{}, &w)
+	return &w, err
+}
+
+// Evidence lists the fraud evidence recorded against a device.
+func (c *Client) Evidence(ctx context.Context, id crypto.DeviceID) ([]*reportv1.Evidence, error) {
+	prefix := append(append([]byte{}, report.EvidenceDevicePrefix...), id[:]...)
+	var out []*reportv1.Evidence
+	err := c.scan(ctx, &appv1.PrefixQuery{Prefix: prefix}, 0, func(k, _ []byte) error {
+		var e reportv1.Evidence
+		ok, _, err := c.getProto(ctx, report.EvidenceKey(k[len(prefix):]), QueryOptions{}, &e)
+		if ok && err == nil {
+			out = append(out, &e)
+		}
+		return err
+	})
+	return out, err
+}
+
+// scan pages through a prefix query at one height.
+func (c *Client) scan(ctx context.Context, q *appv1.PrefixQuery, limit int, fn func(k, v []byte) error) error {
+	var height int64
+	seen := 0
+	for {
+		q.Limit = app.MaxPrefixLimit
+		res, h, err := c.QueryPrefix(ctx, q, height)
+		if err != nil {
+			return err
+		}
+		height = h
+		for _, p := range res.Pairs {
+			if limit > 0 && seen == limit {
+				return nil
+			}
+			if err := fn(p.Key, p.Value); err != nil {
+				return err
+			}
+			seen++
+		}
+		if !res.More || len(res.Pairs) == 0 {
+			return nil
+		}
+		q.StartAfter = res.Pairs[len(res.Pairs)-1].Key
+	}
+}
+
+type usageErr string
+
+func (e usageErr) Error() string { return string(e) }
+
+func errUsage(s string) error { return usageErr(s) }
