@@ -91,3 +91,10 @@ func (h *hashStream) Read(p []byte) (int, error) {
 	}
 	return n, nil
 }
+
+// VerifyRaw checks one ed25519 signature over msg under the same rules as
+// Verify and BatchVerify (for measurements and tools; protocol code uses
+// Verify with a domain).
+func VerifyRaw(pub, msg, sig []byte) bool {
+	return len(pub) == voi.PublicKeySize && len(sig) == voi.SignatureSize && verifyEd25519(pub, msg, sig)
+}

@@ -1,10 +1,13 @@
 package main
 
 import (
+	"context"
+	"crypto/ed25519"
 	"fmt"
 	"io"
 	"os"
 	"runtime"
+	"strings"
 
 	"github.com/spf13/cobra"
 
@@ -13,11 +16,64 @@ import (
 	"github.com/depinhq/depin/node"
 )
 
+// benchTarget is the node a benchmark runs against: --node, or a
+// throwaway devnet in this process with --in-process.
+type benchTarget struct {
+	inProcess bool
+}
+
+func (b *benchTarget) register(cmd *cobra.Command) {
+	cmd.Flags().BoolVar(&b.inProcess, "in-process", false, "start a throwaway devnet in this process and benchmark it")
+}
+
+// open returns a client and the home holding the funder keys; stop ends
+// an in-process devnet.
+func (b *benchTarget) open(ctx context.Context, g *globals) (c *client.Client, home string, stop func(), err error) {
+	home, url := g.home, g.nodeURL
+	stop = func() {}
+	if b.inProcess {
+		dir, err := os.MkdirTemp("", "depin-bench-")
+		if err != nil {
+			return nil, "", nil, err
+		}
+		p, err := node.FreeLoopbackPorts()
+		if err != nil {
+			return nil, "", nil, err
+		}
+		if _, err := node.SetupDevnet(node.DevnetOptions{Home: dir, Ports: p}); err != nil {
+			return nil, "", nil, err
+		}
+		lg, err := g.logger(os.Stderr)
+		if err != nil {
+			return nil, "", nil, err
+		}
+		n, err := node.New(ctx, node.Config{Home: dir, Logger: lg.With("component", "node")})
+		if err != nil {
+			return nil, "", nil, err
+		}
+		if err := n.Start(); err != nil {
+			return nil, "", nil, err
+		}
+		stop = func() { n.Close(); os.RemoveAll(dir) }
+		home, url = dir, n.RPCURL()
+		fmt.Fprintf(os.Stderr, "started an in-process devnet in %s (RPC %s)\n", dir, url)
+	}
+	c, err = client.New(url)
+	if err == nil {
+		_, err = c.Status(ctx)
+	}
+	if err != nil {
+		stop()
+		return nil, "", nil, err
+	}
+	return c, home, stop, nil
+}
+
 func newBenchCmd(g *globals) *cobra.Command {
 	cmd := &cobra.Command{Use: "bench", Short: "End-to-end benchmarks against a node"}
 	cfg := bench.DefaultTransfersConfig()
 	var from string
-	var inProcess bool
+	var target benchTarget
 	transfers := &cobra.Command{
 		Use:   "transfers",
 		Short: "Measure committed transfers per second",
@@ -29,43 +85,11 @@ against a fresh devnet started in this process with --in-process.`,
   depin bench transfers --in-process -o json`,
 		Args: argsExactly(0, ""),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			ctx := cmd.Context()
-			home, url := g.home, g.nodeURL
-			if inProcess {
-				dir, err := os.MkdirTemp("", "depin-bench-")
-				if err != nil {
-					return err
-				}
-				defer os.RemoveAll(dir)
-				p, err := node.FreeLoopbackPorts()
-				if err != nil {
-					return err
-				}
-				if _, err := node.SetupDevnet(node.DevnetOptions{Home: dir, Ports: p}); err != nil {
-					return err
-				}
-				lg, err := g.logger(os.Stderr)
-				if err != nil {
-					return err
-				}
-				n, err := node.New(ctx, node.Config{Home: dir, Logger: lg.With("component", "node")})
-				if err != nil {
-					return err
-				}
-				if err := n.Start(); err != nil {
-					return err
-				}
-				defer n.Close()
-				home, url = dir, n.RPCURL()
-				fmt.Fprintf(os.Stderr, "started an in-process devnet in %s (RPC %s)\n", dir, url)
-			}
-			c, err := client.New(url)
+			c, home, stop, err := target.open(cmd.Context(), g)
 			if err != nil {
 				return err
 			}
-			if _, err := c.Status(ctx); err != nil {
-				return err
-			}
+			defer stop()
 			sub := *g
 			sub.home = home
 			key, err := sub.loadKey(from, "")
@@ -74,7 +98,7 @@ against a fresh devnet started in this process with --in-process.`,
 			}
 			cfg.Funder = key.Private
 			cfg.Progress = os.Stderr
-			res, err := bench.Transfers(ctx, c, cfg)
+			res, err := bench.Transfers(cmd.Context(), c, cfg)
 			if err != nil {
 				return err
 			}
@@ -92,7 +116,58 @@ against a fresh devnet started in this process with --in-process.`,
 	f.IntVar(&cfg.Workers, "workers", cfg.Workers, "concurrent RPC submitters")
 	f.DurationVar(&cfg.Timeout, "timeout", cfg.Timeout, "give up after this long")
 	f.StringVar(&from, "from", "alice", "key that funds the sender accounts")
-	f.BoolVar(&inProcess, "in-process", false, "start a throwaway devnet in this process and benchmark it")
-	cmd.AddCommand(transfers)
+	target.register(transfers)
+
+	rcfg := bench.DefaultReportsConfig()
+	var funders string
+	var rtarget benchTarget
+	reports := &cobra.Command{
+		Use:   "reports",
+		Short: "Measure verified device reports committed per second",
+		Long: `Create a network, register --devices devices, have each sign
+--reports-per-device reports, submit them in ReportBatch txs of --batch, and
+measure the reports the chain verifies and accepts per second of block time.
+In the same run it measures this machine's raw ed25519 verification rate
+(one by one and batched, all cores) and reports the share reached.`,
+		Example: `  depin bench reports --in-process --devices 100000`,
+		Args:    argsExactly(0, ""),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			c, home, stop, err := rtarget.open(cmd.Context(), g)
+			if err != nil {
+				return err
+			}
+			defer stop()
+			sub := *g
+			sub.home = home
+			for _, name := range strings.Split(funders, ",") {
+				key, err := sub.loadKey(strings.TrimSpace(name), "")
+				if err != nil {
+					return err
+				}
+				rcfg.Funders = append(rcfg.Funders, ed25519.PrivateKey(key.Private))
+			}
+			rcfg.Progress = os.Stderr
+			res, err := bench.Reports(cmd.Context(), c, rcfg)
+			if err != nil {
+				return err
+			}
+			return g.print(cmd.OutOrStdout(), res, func(w io.Writer) {
+				fmt.Fprintf(w, "accepted %d of %d reports (%d rejected) from %d devices in %d blocks; signed report %d bytes\n",
+					res.Accepted, res.Reports, res.Rejected, res.Devices, res.Blocks, res.SignedBytes)
+				fmt.Fprintf(w, "throughput: %.0f verified reports/s over %.1f s of block time\n", res.ReportsPerSec, res.ChainSeconds)
+				fmt.Fprintf(w, "limit on %d cores: %.0f/s one by one, %.0f/s batched → %.0f%% of the batched limit\n",
+					res.VerifyLimit.Cores, res.VerifyLimit.SingleAllCores, res.VerifyLimit.BatchedAllCores, 100*res.LimitShare)
+				fmt.Fprintf(w, "setup (certify, register at %.0f devices/s, sign): %.1f s\n", res.RegisterPerSec, res.SetupSeconds)
+			})
+		},
+	}
+	rf := reports.Flags()
+	rf.IntVar(&rcfg.Devices, "devices", rcfg.Devices, "devices to register")
+	rf.IntVar(&rcfg.ReportsPerDevice, "reports-per-device", rcfg.ReportsPerDevice, "reports each device sends")
+	rf.IntVar(&rcfg.BatchSize, "batch", rcfg.BatchSize, "reports per ReportBatch tx (≤ 10000)")
+	rf.DurationVar(&rcfg.Timeout, "timeout", rcfg.Timeout, "give up after this long")
+	rf.StringVar(&funders, "from", strings.Join(node.DevAccounts, ","), "comma-separated keys that register devices and submit batches in parallel")
+	rtarget.register(reports)
+	cmd.AddCommand(transfers, reports)
 	return cmd
 }

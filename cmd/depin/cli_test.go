@@ -3,6 +3,8 @@ package main
 import (
 	"bytes"
 	"context"
+	"crypto/ed25519"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -17,6 +19,7 @@ import (
 	"github.com/cometbft/cometbft/p2p"
 
 	"github.com/depinhq/depin/client"
+	"github.com/depinhq/depin/crypto"
 	"github.com/depinhq/depin/node"
 	"github.com/depinhq/depin/node/nodetest"
 )
@@ -233,4 +236,62 @@ func TestInitThenStart(t *testing.T) {
 	if !strings.Contains(string(cfg), nodes[1].NodeID+"@127.0.0.1:36010") || !strings.Contains(string(cfg), nodes[2].NodeID+"@127.0.0.1:36020") {
 		t.Fatalf("peers not wired in node0's config")
 	}
+}
+
+// TestNetworkDeviceCommands: launch a network from a kind template, approve
+// a maker, certify offline, register by lat/lon, and find the device by
+// id, owner and hex.
+func TestNetworkDeviceCommands(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts a devnet")
+	}
+	home, n := devnet(t)
+	url := n.RPCURL()
+	must := func(args ...string) string {
+		t.Helper()
+		out, code, err := run(t, home, url, args...)
+		if code != 0 {
+			t.Fatalf("depin %s: exit %d: %v", strings.Join(args, " "), code, err)
+		}
+		return out
+	}
+	must("tx", "network", "create", "solar", "--kind", "solar", "--epoch", "1m", "--from", "alice")
+	out := must("query", "network", "solar", "-o", "json")
+	if !strings.Contains(out, `"reward_denom": "usolar"`) || !strings.Contains(out, `"name": "energy"`) {
+		t.Fatalf("network: %s", out)
+	}
+	if _, code, _ := run(t, home, url, "tx", "network", "create", "solar", "--kind", "solar", "--from", "alice"); code != exitRejected {
+		t.Fatalf("duplicate network: exit %d", code)
+	}
+	must("keys", "add", "acme", "--unencrypted")
+	must("tx", "network", "approve-maker", "solar", "acme", "--name", "ACME", "--from", "alice")
+
+	pub, _, _ := ed25519.GenerateKey(nil)
+	cert := filepath.Join(t.TempDir(), "cert.json")
+	must("maker", "certify", "acme", "--network", "solar", "--device-key", hex.EncodeToString(pub),
+		"--model", "SunBox", "--serial", "SN1", "--capacity", "5000", "--chain-id", "depin-devnet", "--out", cert)
+	must("tx", "device", "register", "--cert", cert, "--lat", "52.52", "--lon", "13.405", "--from", "alice")
+	id := crypto.DeviceString(crypto.AddressFromPubKey(pub))
+	out = must("query", "device", id, "-o", "json")
+	if !strings.Contains(out, `"status": "DEVICE_STATUS_ACTIVE"`) || !strings.Contains(out, `"capacity": 5000`) {
+		t.Fatalf("device: %s", out)
+	}
+	for _, args := range [][]string{
+		{"query", "devices", "--owner", "alice", "-o", "json"},
+		{"query", "devices", "--network", "solar", "-o", "json"},
+		{"query", "devices", "--network", "solar", "--lat", "52.5", "--lon", "13.4", "--res", "5", "-o", "json"},
+	} {
+		if out := must(args...); !strings.Contains(out, id) {
+			t.Errorf("%v does not list the device: %s", args, out)
+		}
+	}
+	if out := must("query", "devices", "--network", "solar", "--lat", "48.85", "--lon", "2.35", "--res", "5", "-o", "json"); strings.Contains(out, id) {
+		t.Errorf("Paris hex lists a Berlin device")
+	}
+	// The same certificate cannot register twice; a forged one never.
+	if _, code, _ := run(t, home, url, "tx", "device", "register", "--cert", cert, "--lat", "52.52", "--lon", "13.405", "--from", "alice"); code != exitRejected {
+		t.Fatalf("second registration: exit %d", code)
+	}
+	must("query", "work", id, "-o", "json")
+	must("query", "evidence", id)
 }

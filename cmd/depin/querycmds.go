@@ -196,5 +196,7 @@ func newQueryCmd(g *globals) *cobra.Command {
 		},
 	}
 	cmd.AddCommand(bank, account, block)
+	cmd.AddCommand(newNetworkQueryCmds(g)...)
+	cmd.AddCommand(newDeviceQueryCmds(g)...)
 	return cmd
 }

@@ -102,6 +102,6 @@ func newTxCmd(g *globals) *cobra.Command {
 	}
 	f.register(send)
 	bank.AddCommand(send)
-	cmd.AddCommand(bank)
+	cmd.AddCommand(bank, newNetworkTxCmd(g), newDeviceTxCmd(g))
 	return cmd
 }

@@ -1,0 +1,405 @@
+package bench
+
+import (
+	"context"
+	"crypto/ed25519"
+	"crypto/rand"
+	"crypto/sha256"
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"io"
+	"runtime"
+	"strings"
+	"sync"
+	"time"
+
+	"google.golang.org/protobuf/proto"
+
+	"github.com/depinhq/depin/client"
+	"github.com/depinhq/depin/crypto"
+	devicev1 "github.com/depinhq/depin/gen/depin/device/v1"
+	networkv1 "github.com/depinhq/depin/gen/depin/network/v1"
+	reportv1 "github.com/depinhq/depin/gen/depin/report/v1"
+	txv1 "github.com/depinhq/depin/gen/depin/tx/v1"
+	"github.com/depinhq/depin/x/device"
+	"github.com/depinhq/depin/x/report"
+	"github.com/uber/h3-go/v4"
+)
+
+// ReportsConfig configures Reports.
+type ReportsConfig struct {
+	Devices          int                  // registered devices
+	ReportsPerDevice int                  // signed reports each device sends
+	BatchSize        int                  // reports per ReportBatch tx
+	Funders          []ed25519.PrivateKey // register devices and submit batches, in parallel
+	Progress         io.Writer
+	Timeout          time.Duration
+}
+
+// DefaultReportsConfig: 100k devices, one report each, batches of 2000.
+func DefaultReportsConfig() ReportsConfig {
+	return ReportsConfig{Devices: 100_000, ReportsPerDevice: 1, BatchSize: 2000, Timeout: 30 * time.Minute}
+}
+
+// ReportsResult is what the chain verified and committed.
+type ReportsResult struct {
+	Devices        int     `json:"devices"`
+	Reports        int     `json:"reports"`
+	Accepted       int     `json:"accepted"`
+	Rejected       int     `json:"rejected"`
+	Blocks         int     `json:"blocks"`
+	ChainSeconds   float64 `json:"chain_seconds"`
+	ReportsPerSec  float64 `json:"reports_per_second"` // accepted / chain seconds
+	SignedBytes    int     `json:"signed_report_bytes"`
+	SetupSeconds   float64 `json:"setup_seconds"`
+	VerifyLimit    Limit   `json:"verify_limit"`
+	LimitShare     float64 `json:"share_of_batched_limit"` // ReportsPerSec / VerifyLimit.BatchedAllCores
+	MaxBlockTxs    int     `json:"max_block_txs"`
+	RegisterPerSec float64 `json:"registrations_per_second"`
+}
+
+// Limit is the raw ed25519 verification rate of this machine, measured in
+// the same run.
+type Limit struct {
+	Cores           int     `json:"cores"`
+	SingleAllCores  float64 `json:"single_all_cores_per_second"`
+	BatchedAllCores float64 `json:"batched_all_cores_per_second"`
+}
+
+// MeasureVerifyLimit verifies signatures on every core for about d each,
+// one by one and in batches of 1024.
+func MeasureVerifyLimit(d time.Duration) Limit {
+	const n = 1024
+	entries := make([]crypto.BatchEntry, n)
+	for i := range entries {
+		seed := sha256.Sum256([]byte(fmt.Sprintf("limit %d", i)))
+		priv := ed25519.NewKeyFromSeed(seed[:])
+		msg := seed[:]
+		entries[i] = crypto.BatchEntry{PubKey: priv.Public().(ed25519.PublicKey), Message: msg, Sig: ed25519.Sign(priv, msg)}
+	}
+	cores := runtime.GOMAXPROCS(0)
+	run := func(batch bool) float64 {
+		var wg sync.WaitGroup
+		counts := make([]int, cores)
+		deadline := time.Now().Add(d)
+		start := time.Now()
+		for c := 0; c < cores; c++ {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				for time.Now().Before(deadline) {
+					if batch {
+						crypto.BatchVerify(entries)
+						counts[c] += n
+					} else {
+						for i := 0; i < 64; i++ {
+							e := entries[i]
+							if !crypto.VerifyRaw(e.PubKey, e.Message, e.Sig) {
+								panic("bench: invalid fixture signature")
+							}
+						}
+						counts[c] += 64
+					}
+				}
+			}()
+		}
+		wg.Wait()
+		total := 0
+		for _, c := range counts {
+			total += c
+		}
+		return float64(total) / time.Since(start).Seconds()
+	}
+	return Limit{Cores: cores, SingleAllCores: run(false), BatchedAllCores: run(true)}
+}
+
+// Reports registers cfg.Devices devices in a fresh network, has each send
+// cfg.ReportsPerDevice signed reports in ReportBatch txs, and measures the
+// verified reports the chain commits per second of block time.
+func Reports(ctx context.Context, c *client.Client, cfg ReportsConfig) (*ReportsResult, error) {
+	if cfg.Devices <= 0 || cfg.ReportsPerDevice <= 0 || cfg.BatchSize <= 0 || cfg.BatchSize > report.MaxBatchReports || len(cfg.Funders) == 0 {
+		return nil, errors.New("devices, reports per device and batch size (≤ 10000) must be positive, and a funder given")
+	}
+	progress := func(format string, args ...any) {
+		if cfg.Progress != nil {
+			fmt.Fprintf(cfg.Progress, format, args...)
+		}
+	}
+	ctx, cancel := context.WithTimeout(ctx, cfg.Timeout)
+	defer cancel()
+	res := &ReportsResult{Devices: cfg.Devices, Reports: cfg.Devices * cfg.ReportsPerDevice}
+	progress("measuring the ed25519 verification limit on %d cores…\n", runtime.GOMAXPROCS(0))
+	res.VerifyLimit = MeasureVerifyLimit(2 * time.Second)
+	progress("  one by one: %.0f/s, batched: %.0f/s\n", res.VerifyLimit.SingleAllCores, res.VerifyLimit.BatchedAllCores)
+
+	if err := WaitForHeight(ctx, c, 2, time.Minute); err != nil {
+		return nil, err
+	}
+	chainID, err := c.ChainID(ctx)
+	if err != nil {
+		return nil, err
+	}
+	setup := time.Now()
+	var tag [4]byte
+	_, _ = rand.Read(tag[:])
+	netID := fmt.Sprintf("bench-%x", tag)
+	owner := cfg.Funders[0]
+	ownerAddr := addrOf(owner)
+	maker := ed25519.NewKeyFromSeed(sha256.New().Sum(tag[:])[:32])
+	params := &networkv1.Params{
+		Metrics:      []*networkv1.Metric{{Id: 1, Name: "work", Unit: "unit", BoundNum: 1, BoundDen: 1, Weight: 1}},
+		EpochSeconds: 3600, ReportWindowSeconds: 3600, MaxClockSkewSeconds: 30, UnbondingSeconds: 60, MinMoveIntervalSeconds: 60,
+	}
+	progress("creating network %s and approving a maker…\n", netID)
+	if _, err := c.SendTx(ctx, owner, []*txv1.Msg{
+		{Sum: &txv1.Msg_CreateNetwork{CreateNetwork: &networkv1.MsgCreateNetwork{Owner: ownerAddr.Bytes(), Id: netID, Name: "bench", Class: networkv1.ResourceClass_RESOURCE_CLASS_COMPUTE, RewardDenom: "u" + strings.ReplaceAll(netID, "-", ""), Params: params}}},
+		{Sum: &txv1.Msg_ApproveMaker{ApproveMaker: &networkv1.MsgApproveMaker{Owner: ownerAddr.Bytes(), Network: netID, MakerPublicKey: maker.Public().(ed25519.PublicKey), Name: "bench maker"}}},
+	}, client.TxOptions{}); err != nil {
+		return nil, fmt.Errorf("create network: %w", err)
+	}
+
+	// Device keys and certificates, in parallel.
+	progress("generating and certifying %d devices…\n", cfg.Devices)
+	devs := make([]ed25519.PrivateKey, cfg.Devices)
+	certs := make([]*devicev1.SignedDeviceCert, cfg.Devices)
+	parallel(cfg.Devices, func(i int) {
+		var seed [32]byte
+		copy(seed[:], tag[:])
+		binary.BigEndian.PutUint64(seed[8:], uint64(i))
+		s := sha256.Sum256(seed[:])
+		devs[i] = ed25519.NewKeyFromSeed(s[:])
+		certs[i], _ = device.SignCert(maker, chainID, &devicev1.DeviceCert{
+			Network: netID, DevicePublicKey: devs[i].Public().(ed25519.PublicKey), Model: "bench",
+			Serial: fmt.Sprint(i), Capacity: 1000, MakerPublicKey: maker.Public().(ed25519.PublicKey)})
+	})
+	cell := uint64(h3.LatLngToCell(h3.NewLatLng(52.52, 13.405), 9))
+	regStart := time.Now()
+	err = submitAll(ctx, c, cfg.Funders, cfg.Devices, 60, func(f ed25519.PrivateKey, lo, hi int) []*txv1.Msg {
+		msgs := make([]*txv1.Msg, 0, hi-lo)
+		for i := lo; i < hi; i++ {
+			msgs = append(msgs, &txv1.Msg{Sum: &txv1.Msg_RegisterDevice{RegisterDevice: &devicev1.MsgRegisterDevice{Owner: addrOf(f).Bytes(), Cert: certs[i], Cell: cell}}})
+		}
+		return msgs
+	}, progress, "registered")
+	if err != nil {
+		return nil, fmt.Errorf("register: %w", err)
+	}
+	res.RegisterPerSec = float64(cfg.Devices) / time.Since(regStart).Seconds()
+
+	// Reports: device i's k-th report covers [t0+10k, t0+10k+10).
+	st, err := c.Status(ctx)
+	if err != nil {
+		return nil, err
+	}
+	t0 := st.SyncInfo.LatestBlockTime.Unix() - 600
+	progress("signing %d reports…\n", res.Reports)
+	signed := make([]*reportv1.SignedReport, res.Reports)
+	parallel(res.Reports, func(n int) {
+		i, k := n%cfg.Devices, n/cfg.Devices
+		raw, err := report.Sign(devs[i], chainID, &reportv1.Report{
+			Network: netID, Seq: uint64(k + 1), PeriodStart: t0 + int64(10*k), PeriodEnd: t0 + int64(10*k+10),
+			Metrics: []*reportv1.MetricValue{{Id: 1, Value: 5000 + uint64(i%1000)}},
+		})
+		if err != nil {
+			panic(err)
+		}
+		var s reportv1.SignedReport
+		if err := proto.Unmarshal(raw, &s); err != nil {
+			panic(err)
+		}
+		signed[n] = &s
+	})
+	res.SignedBytes = proto.Size(signed[0])
+	res.SetupSeconds = time.Since(setup).Seconds()
+
+	st, err = c.Status(ctx)
+	if err != nil {
+		return nil, err
+	}
+	startHeight := st.SyncInfo.LatestBlockHeight
+	progress("submitting in batches of %d…\n", cfg.BatchSize)
+	// Round k holds every device's k-th report; rounds go out one after
+	// the other so each device's reports arrive in seq order.
+	for k := 0; k < cfg.ReportsPerDevice; k++ {
+		round := signed[k*cfg.Devices : (k+1)*cfg.Devices]
+		err = submitAll(ctx, c, cfg.Funders, len(round), cfg.BatchSize, func(f ed25519.PrivateKey, lo, hi int) []*txv1.Msg {
+			return []*txv1.Msg{{Sum: &txv1.Msg_ReportBatch{ReportBatch: &reportv1.MsgReportBatch{Submitter: addrOf(f).Bytes(), Reports: round[lo:hi]}}}}
+		}, progress, fmt.Sprintf("reports of round %d submitted", k+1))
+		if err != nil {
+			return nil, fmt.Errorf("reports: %w", err)
+		}
+	}
+	// Measure from the blocks.
+	st, err = c.Status(ctx)
+	if err != nil {
+		return nil, err
+	}
+	var first, last time.Time
+	for h := startHeight + 1; h <= st.SyncInfo.LatestBlockHeight; h++ {
+		br, err := c.BlockResults(ctx, h)
+		if err != nil {
+			return nil, err
+		}
+		txs := 0
+		for _, r := range br.TxResults {
+			for _, e := range r.Events {
+				if e.Type != "depin.report.v1.EventReportBatch" {
+					continue
+				}
+				txs++
+				for _, a := range e.Attributes {
+					var v int
+					fmt.Sscan(a.Value, &v)
+					switch a.Key {
+					case "accepted":
+						res.Accepted += v
+					case "rejected":
+						res.Rejected += v
+					}
+				}
+			}
+		}
+		if txs == 0 {
+			continue
+		}
+		hh := h
+		b, err := c.RPC().Block(ctx, &hh)
+		if err != nil {
+			return nil, err
+		}
+		if first.IsZero() {
+			prev := h - 1
+			pb, err := c.RPC().Block(ctx, &prev)
+			if err != nil {
+				return nil, err
+			}
+			first = pb.Block.Time
+		}
+		last = b.Block.Time
+		res.Blocks++
+		res.MaxBlockTxs = max(res.MaxBlockTxs, txs)
+	}
+	res.ChainSeconds = last.Sub(first).Seconds()
+	if res.ChainSeconds > 0 {
+		res.ReportsPerSec = float64(res.Accepted) / res.ChainSeconds
+	}
+	if res.VerifyLimit.BatchedAllCores > 0 {
+		res.LimitShare = res.ReportsPerSec / res.VerifyLimit.BatchedAllCores
+	}
+	return res, nil
+}
+
+func addrOf(k ed25519.PrivateKey) crypto.Address {
+	return crypto.AddressFromPubKey(k.Public().(ed25519.PublicKey))
+}
+
+// parallel runs fn(0..n-1) on every core.
+func parallel(n int, fn func(i int)) {
+	w := runtime.GOMAXPROCS(0)
+	var wg sync.WaitGroup
+	for k := 0; k < w; k++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := k; i < n; i += w {
+				fn(i)
+			}
+		}()
+	}
+	wg.Wait()
+}
+
+// submitAll splits items into chunks of size, builds one tx per chunk with
+// build, and has the funders submit them: chunk j goes to funder j mod F,
+// each funder in order with its own sequence; it waits until every tx is
+// committed and fails on the first failed one.
+func submitAll(ctx context.Context, c *client.Client, funders []ed25519.PrivateKey, items, size int,
+	build func(f ed25519.PrivateKey, lo, hi int) []*txv1.Msg, progress func(string, ...any), what string) error {
+	params, err := c.AuthParams(ctx)
+	if err != nil {
+		return err
+	}
+	chainID, err := c.ChainID(ctx)
+	if err != nil {
+		return err
+	}
+	var mu sync.Mutex
+	done := 0
+	errc := make(chan error, len(funders))
+	var wg sync.WaitGroup
+	for fi, f := range funders {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			acc, _, err := c.Account(ctx, addrOf(f), client.QueryOptions{})
+			if err != nil {
+				errc <- err
+				return
+			}
+			var seq uint64
+			if acc != nil {
+				seq = acc.Sequence
+			}
+			var hashes [][]byte
+			var sizes []int
+			for lo := fi * size; lo < items; lo += size * len(funders) {
+				hi := min(lo+size, items)
+				body := &txv1.TxBody{Messages: build(f, lo, hi), Signer: &txv1.SignerInfo{PublicKey: f.Public().(ed25519.PublicKey), Sequence: seq}}
+				tx, err := client.SignWithMinFee(f, chainID, body, params.FeeBase, params.FeePerByte)
+				if err != nil {
+					errc <- err
+					return
+				}
+				for {
+					h, err := c.Broadcast(ctx, tx)
+					if err == nil {
+						hashes = append(hashes, h)
+						sizes = append(sizes, hi-lo)
+						break
+					}
+					if errors.Is(err, client.ErrMempoolFull) && ctx.Err() == nil {
+						time.Sleep(200 * time.Millisecond)
+						continue
+					}
+					errc <- err
+					return
+				}
+				seq++
+				// Keep at most a few txs of this funder in flight.
+				if len(hashes) > 4 {
+					if err := wait(ctx, c, hashes[0]); err != nil {
+						errc <- err
+						return
+					}
+					mu.Lock()
+					done += sizes[0]
+					progress("  %d/%d %s\n", done, items, what)
+					mu.Unlock()
+					hashes, sizes = hashes[1:], sizes[1:]
+				}
+			}
+			for i, h := range hashes {
+				if err := wait(ctx, c, h); err != nil {
+					errc <- err
+					return
+				}
+				mu.Lock()
+				done += sizes[i]
+				mu.Unlock()
+			}
+		}()
+	}
+	wg.Wait()
+	close(errc)
+	if err := <-errc; err != nil {
+		return err
+	}
+	progress("  %d/%d %s\n", done, items, what)
+	return nil
+}
+
+func wait(ctx context.Context, c *client.Client, hash []byte) error {
+	_, err := c.WaitTx(ctx, hash, 2*time.Minute)
+	return err
+}

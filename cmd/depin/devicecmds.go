@@ -1,0 +1,429 @@
+package main
+
+import (
+	"crypto/ed25519"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"strconv"
+
+	"github.com/spf13/cobra"
+	uh3 "github.com/uber/h3-go/v4"
+	"google.golang.org/protobuf/encoding/protojson"
+
+	"github.com/depinhq/depin/client"
+	"github.com/depinhq/depin/crypto"
+	devicev1 "github.com/depinhq/depin/gen/depin/device/v1"
+	txv1 "github.com/depinhq/depin/gen/depin/tx/v1"
+	"github.com/depinhq/depin/x/device"
+	"github.com/depinhq/depin/x/network"
+)
+
+// locationFlags give a cell directly or as latitude/longitude.
+type locationFlags struct {
+	cell     string
+	lat, lon float64
+	res      int
+}
+
+func (l *locationFlags) register(cmd *cobra.Command) {
+	cmd.Flags().StringVar(&l.cell, "cell", "", "H3 cell index (hex, as h3 tools print it)")
+	cmd.Flags().Float64Var(&l.lat, "lat", 0, "latitude (with --lon, instead of --cell)")
+	cmd.Flags().Float64Var(&l.lon, "lon", 0, "longitude")
+	cmd.Flags().IntVar(&l.res, "res", 10, "H3 resolution for --lat/--lon")
+}
+
+func (l *locationFlags) resolve(cmd *cobra.Command) (uint64, error) {
+	if l.cell != "" {
+		c, err := strconv.ParseUint(l.cell, 16, 64)
+		if err != nil {
+			return 0, usageError{fmt.Errorf("--cell %q: not a hex H3 index", l.cell)}
+		}
+		return c, nil
+	}
+	if !cmd.Flags().Changed("lat") || !cmd.Flags().Changed("lon") {
+		return 0, usageError{errors.New("give the location: --cell, or --lat and --lon")}
+	}
+	return latLonCell(l.lat, l.lon, l.res)
+}
+
+// latLonCell converts a location to a cell (off chain: floating point).
+func latLonCell(lat, lon float64, res int) (uint64, error) {
+	if lat < -90 || lat > 90 || lon < -180 || lon > 180 || res < device.MinCellResolution || res > 15 {
+		return 0, usageError{fmt.Errorf("location %f,%f at resolution %d is out of range (lat ±90, lon ±180, res %d..15)", lat, lon, res, device.MinCellResolution)}
+	}
+	return uint64(uh3.LatLngToCell(uh3.NewLatLng(lat, lon), res)), nil
+}
+
+func cellString(c uint64) string { return strconv.FormatUint(c, 16) }
+
+// readCert reads a certificate file written by 'depin maker certify'.
+func readCert(path string) (*devicev1.SignedDeviceCert, error) {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return nil, err
+	}
+	if len(b) > 64<<10 {
+		return nil, fmt.Errorf("%s: too large for a certificate", path)
+	}
+	var sc devicev1.SignedDeviceCert
+	if err := protojson.Unmarshal(b, &sc); err != nil {
+		return nil, fmt.Errorf("%s: not a device certificate: %w", path, err)
+	}
+	return &sc, nil
+}
+
+func newMakerCmd(g *globals) *cobra.Command {
+	cmd := &cobra.Command{Use: "maker", Short: "Device makers: keys and offline device certificates"}
+	var network_, model, serial, devKeyHex, out, chainID, passFile string
+	var capacity uint64
+	certify := &cobra.Command{
+		Use:   "certify MAKER_KEY",
+		Short: "Sign a device certificate with a maker key (offline)",
+		Example: `  depin maker certify acme --network solar --device-key 3b6a…(64 hex) --model SunBox5 --serial SN123 --capacity 5000 --chain-id depin-devnet --out cert.json`,
+		Args: argsExactly(1, "MAKER_KEY"),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			pub, err := hex.DecodeString(devKeyHex)
+			if err != nil || len(pub) != ed25519.PublicKeySize {
+				return usageError{fmt.Errorf("--device-key must be the device's 32-byte public key in hex")}
+			}
+			if chainID == "" {
+				c, err := g.client()
+				if err == nil {
+					chainID, err = c.ChainID(cmd.Context())
+				}
+				if err != nil {
+					return usageError{fmt.Errorf("--chain-id is needed offline (no node reachable at %s)", g.nodeURL)}
+				}
+			}
+			key, err := g.loadKey(args[0], passFile)
+			if err != nil {
+				return err
+			}
+			sc, err := device.SignCert(key.Private, chainID, &devicev1.DeviceCert{
+				Network: network_, DevicePublicKey: pub, Model: model, Serial: serial, Capacity: capacity, MakerPublicKey: key.PublicKey})
+			if err != nil {
+				return err
+			}
+			if _, err := device.VerifyCert(chainID, sc); err != nil {
+				return usageError{err}
+			}
+			js, _ := protojson.MarshalOptions{Multiline: true, Indent: "  "}.Marshal(sc)
+			if out == "" {
+				_, err = fmt.Fprintln(cmd.OutOrStdout(), string(js))
+				return err
+			}
+			if err := os.WriteFile(out, js, 0o644); err != nil {
+				return err
+			}
+			fmt.Fprintf(cmd.OutOrStdout(), "Wrote certificate for device %s to %s\n", crypto.DeviceString(crypto.AddressFromPubKey(pub)), out)
+			return nil
+		},
+	}
+	fl := certify.Flags()
+	fl.StringVar(&network_, "network", "", "network the device joins (required)")
+	fl.StringVar(&devKeyHex, "device-key", "", "device public key, hex (required; see 'depin device keygen')")
+	fl.StringVar(&model, "model", "", "device model")
+	fl.StringVar(&serial, "serial", "", "serial number (required, unique per maker)")
+	fl.Uint64Var(&capacity, "capacity", 0, "certified capacity in the network's unit (W, GB, …) (required)")
+	fl.StringVar(&out, "out", "", "write the certificate to this file instead of stdout")
+	fl.StringVar(&chainID, "chain-id", "", "chain the certificate is for (default: ask the node)")
+	fl.StringVar(&passFile, "passphrase-file", "", "file with the maker key's passphrase")
+	for _, f := range []string{"network", "device-key", "serial", "capacity"} {
+		_ = certify.MarkFlagRequired(f)
+	}
+	cmd.AddCommand(certify)
+	return cmd
+}
+
+func newDeviceTxCmd(g *globals) *cobra.Command {
+	cmd := &cobra.Command{Use: "device", Short: "Register and manage devices"}
+	var from, certPath string
+	var loc locationFlags
+	var f txFlags
+	register := &cobra.Command{
+		Use:     "register",
+		Short:   "Register a maker-certified device, locking the network's stake",
+		Example: `  depin tx device register --cert cert.json --lat 52.52 --lon 13.405 --from alice`,
+		Args:    argsExactly(0, ""),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			sc, err := readCert(certPath)
+			if err != nil {
+				return usageError{err}
+			}
+			cell, err := loc.resolve(cmd)
+			if err != nil {
+				return err
+			}
+			owner, err := g.resolveAddress(from)
+			if err != nil {
+				return err
+			}
+			return g.sendMsgs(cmd, from, &f, &txv1.Msg{Sum: &txv1.Msg_RegisterDevice{RegisterDevice: &devicev1.MsgRegisterDevice{Owner: owner.Bytes(), Cert: sc, Cell: cell}}})
+		},
+	}
+	register.Flags().StringVar(&certPath, "cert", "", "certificate file from 'depin maker certify' (required)")
+	register.Flags().StringVar(&from, "from", "", "owner key (required)")
+	loc.register(register)
+	f.register(register)
+	_ = register.MarkFlagRequired("cert")
+	_ = register.MarkFlagRequired("from")
+
+	ownerOp := func(use, short string, nargs int, build func(cmd *cobra.Command, owner crypto.Address, id crypto.DeviceID, args []string) (*txv1.Msg, error)) *cobra.Command {
+		var of txFlags
+		var ofrom string
+		c := &cobra.Command{
+			Use:   use,
+			Short: short,
+			Args:  argsExactly(nargs, use),
+			RunE: func(cmd *cobra.Command, args []string) error {
+				id, err := crypto.ParseDeviceID(args[0])
+				if err != nil {
+					return usageError{err}
+				}
+				owner, err := g.resolveAddress(ofrom)
+				if err != nil {
+					return err
+				}
+				m, err := build(cmd, owner, id, args)
+				if err != nil {
+					return err
+				}
+				return g.sendMsgs(cmd, ofrom, &of, m)
+			},
+		}
+		c.Flags().StringVar(&ofrom, "from", "", "owner key (required)")
+		of.register(c)
+		_ = c.MarkFlagRequired("from")
+		return c
+	}
+	transfer := ownerOp("transfer DEVICE NEW_OWNER", "Give a device (and its stake) to another account", 2, func(cmd *cobra.Command, owner crypto.Address, id crypto.DeviceID, args []string) (*txv1.Msg, error) {
+		to, err := g.resolveAddress(args[1])
+		if err != nil {
+			return nil, err
+		}
+		return &txv1.Msg{Sum: &txv1.Msg_TransferDevice{TransferDevice: &devicev1.MsgTransferDevice{Owner: owner.Bytes(), Device: id[:], NewOwner: to.Bytes()}}}, nil
+	})
+	var mloc locationFlags
+	move := ownerOp("move DEVICE", "Relocate a device (rate-limited by the network)", 1, func(cmd *cobra.Command, owner crypto.Address, id crypto.DeviceID, args []string) (*txv1.Msg, error) {
+		cell, err := mloc.resolve(cmd)
+		if err != nil {
+			return nil, err
+		}
+		return &txv1.Msg{Sum: &txv1.Msg_MoveDevice{MoveDevice: &devicev1.MsgMoveDevice{Owner: owner.Bytes(), Device: id[:], Cell: cell}}}, nil
+	})
+	mloc.register(move)
+	deactivate := ownerOp("deactivate DEVICE", "Stop a device; its stake unbonds", 1, func(cmd *cobra.Command, owner crypto.Address, id crypto.DeviceID, args []string) (*txv1.Msg, error) {
+		return &txv1.Msg{Sum: &txv1.Msg_DeactivateDevice{DeactivateDevice: &devicev1.MsgDeactivateDevice{Owner: owner.Bytes(), Device: id[:]}}}, nil
+	})
+	withdraw := ownerOp("withdraw DEVICE", "Withdraw an unbonded device's stake", 1, func(cmd *cobra.Command, owner crypto.Address, id crypto.DeviceID, args []string) (*txv1.Msg, error) {
+		return &txv1.Msg{Sum: &txv1.Msg_WithdrawStake{WithdrawStake: &devicev1.MsgWithdrawStake{Owner: owner.Bytes(), Device: id[:]}}}, nil
+	})
+	cmd.AddCommand(register, transfer, move, deactivate, withdraw)
+	return cmd
+}
+
+// deviceView is a device as the CLI shows it.
+func deviceView(d *devicev1.Device) map[string]any {
+	id, _ := crypto.AddressFromBytes(d.Id)
+	owner, _ := crypto.AddressFromBytes(d.Owner)
+	ll := uh3.Cell(d.Cell).LatLng()
+	lat, lon := ll.Lat, ll.Lng
+	return map[string]any{
+		"id": crypto.DeviceString(id), "network": d.Network, "owner": owner.String(), "model": d.Model, "serial": d.Serial,
+		"capacity": d.Capacity, "cell": cellString(d.Cell), "lat": lat, "lon": lon, "status": d.Status.String(),
+		"stake_udpin": strconv.FormatUint(d.Stake, 10), "last_seq": d.LastSeq, "last_period_end": d.LastPeriodEnd,
+		"reports_accepted": d.ReportsAccepted, "reports_rejected": d.ReportsRejected, "evidence": d.EvidenceCount,
+		"public_key": hex.EncodeToString(d.PublicKey), "registered_height": d.RegisteredHeight,
+	}
+}
+
+func newDeviceQueryCmds(g *globals) []*cobra.Command {
+	one := &cobra.Command{
+		Use:   "device DEVICE",
+		Short: "Show a device",
+		Args:  argsExactly(1, "DEVICE"),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			id, err := crypto.ParseDeviceID(args[0])
+			if err != nil {
+				return usageError{err}
+			}
+			c, err := g.client()
+			if err != nil {
+				return err
+			}
+			d, err := c.Device(cmd.Context(), id, client.QueryOptions{})
+			if err != nil {
+				return err
+			}
+			if d == nil {
+				return fmt.Errorf("device %s is not registered", args[0])
+			}
+			v := deviceView(d)
+			return g.print(cmd.OutOrStdout(), v, func(w io.Writer) {
+				fmt.Fprintf(w, "device %s (%s %s, capacity %d) in %s\n  owner %s, %s, stake %s udpin\n  at cell %s (%.5f, %.5f)\n  reports: %d accepted, %d rejected, last seq %d; evidence %d\n",
+					v["id"], d.Model, d.Serial, d.Capacity, d.Network, v["owner"], d.Status, v["stake_udpin"], v["cell"], v["lat"], v["lon"],
+					d.ReportsAccepted, d.ReportsRejected, d.LastSeq, d.EvidenceCount)
+			})
+		},
+	}
+	var owner, net string
+	var loc locationFlags
+	var limit int
+	list := &cobra.Command{
+		Use:   "devices",
+		Short: "List devices by --owner, by --network, or by --network and hex (--cell or --lat/--lon/--res)",
+		Args:  argsExactly(0, ""),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			var f client.DeviceFilter
+			f.Limit = limit
+			switch {
+			case owner != "":
+				a, err := g.resolveAddress(owner)
+				if err != nil {
+					return err
+				}
+				f.Owner = &a
+			case net != "":
+				f.Network = net
+				if loc.cell != "" || cmd.Flags().Changed("lat") {
+					cell, err := loc.resolve(cmd)
+					if err != nil {
+						return err
+					}
+					f.Hex = cell
+				}
+			default:
+				return usageError{errors.New("give --owner, or --network (optionally with a hex)")}
+			}
+			c, err := g.client()
+			if err != nil {
+				return err
+			}
+			ids, err := c.Devices(cmd.Context(), f)
+			if err != nil {
+				return err
+			}
+			views := []map[string]any{}
+			for _, id := range ids {
+				d, err := c.Device(cmd.Context(), id, client.QueryOptions{})
+				if err != nil {
+					return err
+				}
+				if d != nil {
+					views = append(views, deviceView(d))
+				}
+			}
+			return g.print(cmd.OutOrStdout(), views, func(w io.Writer) {
+				if len(views) == 0 {
+					fmt.Fprintln(w, "No devices match.")
+				}
+				for _, v := range views {
+					fmt.Fprintf(w, "%s %-10s %-24s cell %s  %v accepted\n", v["id"], v["network"], v["status"], v["cell"], v["reports_accepted"])
+				}
+			})
+		},
+	}
+	list.Flags().StringVar(&owner, "owner", "", "owner address or key name")
+	list.Flags().StringVar(&net, "network", "", "network id")
+	list.Flags().IntVar(&limit, "limit", 100, "at most this many (0 = all)")
+	loc.res = 7
+	list.Flags().StringVar(&loc.cell, "cell", "", "hex (any resolution) to list devices in")
+	list.Flags().Float64Var(&loc.lat, "lat", 0, "latitude of the hex")
+	list.Flags().Float64Var(&loc.lon, "lon", 0, "longitude of the hex")
+	list.Flags().IntVar(&loc.res, "res", 7, "resolution of the hex for --lat/--lon")
+
+	var epoch int64
+	work := &cobra.Command{
+		Use:   "work DEVICE",
+		Short: "Show a device's verified work in an epoch (default: the current one)",
+		Args:  argsExactly(1, "DEVICE"),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			id, err := crypto.ParseDeviceID(args[0])
+			if err != nil {
+				return usageError{err}
+			}
+			c, err := g.client()
+			if err != nil {
+				return err
+			}
+			ctx := cmd.Context()
+			d, err := c.Device(ctx, id, client.QueryOptions{})
+			if err != nil {
+				return err
+			}
+			if d == nil {
+				return fmt.Errorf("device %s is not registered", args[0])
+			}
+			n, err := c.Network(ctx, d.Network, client.QueryOptions{})
+			if err != nil {
+				return err
+			}
+			e := uint64(epoch)
+			if epoch < 0 {
+				st, err := c.Status(ctx)
+				if err != nil {
+					return err
+				}
+				e = network.EpochAt(n, st.SyncInfo.LatestBlockTime.Unix())
+			}
+			wr, err := c.Work(ctx, d.Network, e, id)
+			if err != nil {
+				return err
+			}
+			totals := map[string]string{}
+			for _, t := range wr.Totals {
+				name := strconv.Itoa(int(t.Id))
+				if m := network.MetricByID(n.Params, t.Id); m != nil {
+					name = m.Name + " (" + m.Unit + ")"
+				}
+				totals[name] = strconv.FormatUint(t.Value, 10)
+			}
+			v := map[string]any{"device": args[0], "network": d.Network, "epoch": e, "totals": totals,
+				"covered_seconds": wr.CoveredSeconds, "reports_accepted": wr.ReportsAccepted, "reports_rejected": wr.ReportsRejected}
+			return g.print(cmd.OutOrStdout(), v, func(w io.Writer) {
+				fmt.Fprintf(w, "%s in %s, epoch %d: %d reports accepted, %d rejected, %d s covered\n", args[0], d.Network, e, wr.ReportsAccepted, wr.ReportsRejected, wr.CoveredSeconds)
+				for k, val := range totals {
+					fmt.Fprintf(w, "  %s: %s\n", k, val)
+				}
+			})
+		},
+	}
+	work.Flags().Int64Var(&epoch, "epoch", -1, "epoch number (default: the current one)")
+
+	evidence := &cobra.Command{
+		Use:   "evidence DEVICE",
+		Short: "List fraud evidence recorded against a device",
+		Args:  argsExactly(1, "DEVICE"),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			id, err := crypto.ParseDeviceID(args[0])
+			if err != nil {
+				return usageError{err}
+			}
+			c, err := g.client()
+			if err != nil {
+				return err
+			}
+			evs, err := c.Evidence(cmd.Context(), id)
+			if err != nil {
+				return err
+			}
+			out := []map[string]any{}
+			for _, e := range evs {
+				out = append(out, map[string]any{"id": hex.EncodeToString(e.Id), "kind": e.Kind.String(), "height": e.Height, "reports": len(e.Reports)})
+			}
+			return g.print(cmd.OutOrStdout(), out, func(w io.Writer) {
+				if len(out) == 0 {
+					fmt.Fprintln(w, "No evidence recorded.")
+				}
+				for _, e := range out {
+					fmt.Fprintf(w, "%s %s at height %v\n", e["id"], e["kind"], e["height"])
+				}
+			})
+		},
+	}
+	return []*cobra.Command{one, list, work, evidence}
+}
+

@@ -1,0 +1,329 @@
+package main
+
+import (
+	"encoding/hex"
+	"fmt"
+	"io"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/depinhq/depin/client"
+	"github.com/depinhq/depin/crypto"
+	networkv1 "github.com/depinhq/depin/gen/depin/network/v1"
+	txv1 "github.com/depinhq/depin/gen/depin/tx/v1"
+	"github.com/depinhq/depin/x/bank"
+	"github.com/depinhq/depin/x/network"
+)
+
+// paramFlags are the network parameters as flags.
+type paramFlags struct {
+	metrics                          []string
+	epoch, window, skew, unbond, mov time.Duration
+	minStake                         string
+}
+
+func (f *paramFlags) register(cmd *cobra.Command) {
+	fl := cmd.Flags()
+	fl.StringArrayVar(&f.metrics, "metric", nil, `metric "ID:NAME:UNIT:NUM/DEN[:WEIGHT]": at most NUM/DEN units per unit of capacity per second (repeatable), e.g. 1:energy:Wh:1/3600`)
+	fl.DurationVar(&f.epoch, "epoch", time.Hour, "epoch length (block time)")
+	fl.DurationVar(&f.window, "window", time.Hour, "how old a report's period may start")
+	fl.DurationVar(&f.skew, "skew", 30*time.Second, "how far after block time a report's period may end")
+	fl.StringVar(&f.minStake, "min-stake", "10dpin", "stake each device locks")
+	fl.DurationVar(&f.unbond, "unbonding", 24*time.Hour, "delay between deactivating a device and withdrawing its stake")
+	fl.DurationVar(&f.mov, "move-interval", 24*time.Hour, "minimum time between two moves of a device")
+}
+
+func parseMetric(s string) (*networkv1.Metric, error) {
+	parts := strings.Split(s, ":")
+	if len(parts) < 4 || len(parts) > 5 {
+		return nil, fmt.Errorf("--metric %q: want ID:NAME:UNIT:NUM/DEN[:WEIGHT]", s)
+	}
+	id, err := strconv.ParseUint(parts[0], 10, 8)
+	if err != nil {
+		return nil, fmt.Errorf("--metric %q: id: %v", s, err)
+	}
+	num, den, ok := strings.Cut(parts[3], "/")
+	if !ok {
+		den = "1"
+	}
+	n, err1 := strconv.ParseUint(num, 10, 64)
+	d, err2 := strconv.ParseUint(den, 10, 64)
+	if err1 != nil || err2 != nil {
+		return nil, fmt.Errorf("--metric %q: bound must be NUM/DEN integers", s)
+	}
+	m := &networkv1.Metric{Id: uint32(id), Name: parts[1], Unit: parts[2], BoundNum: n, BoundDen: d, Weight: 1}
+	if len(parts) == 5 {
+		w, err := strconv.ParseUint(parts[4], 10, 64)
+		if err != nil {
+			return nil, fmt.Errorf("--metric %q: weight: %v", s, err)
+		}
+		m.Weight = w
+	}
+	return m, nil
+}
+
+func (f *paramFlags) params(kindMetrics []*networkv1.Metric) (*networkv1.Params, error) {
+	p := &networkv1.Params{
+		EpochSeconds: uint64(f.epoch.Seconds()), ReportWindowSeconds: uint64(f.window.Seconds()),
+		MaxClockSkewSeconds: uint64(f.skew.Seconds()), UnbondingSeconds: uint64(f.unbond.Seconds()),
+		MinMoveIntervalSeconds: uint64(f.mov.Seconds()), Metrics: kindMetrics,
+	}
+	for _, s := range f.metrics {
+		m, err := parseMetric(s)
+		if err != nil {
+			return nil, usageError{err}
+		}
+		p.Metrics = append(p.Metrics, m)
+	}
+	if len(p.Metrics) == 0 {
+		return nil, usageError{fmt.Errorf("a network needs at least one --metric (or --kind)")}
+	}
+	coins, err := client.ParseCoins(f.minStake)
+	if err != nil || len(coins) != 1 || coins[0].Denom != "udpin" {
+		return nil, usageError{fmt.Errorf("--min-stake %q: want an amount of dpin", f.minStake)}
+	}
+	p.MinStake = coins[0].Amount
+	return p, network.ValidateParams(p)
+}
+
+var classes = map[string]networkv1.ResourceClass{
+	"energy": networkv1.ResourceClass_RESOURCE_CLASS_ENERGY, "storage": networkv1.ResourceClass_RESOURCE_CLASS_STORAGE,
+	"compute": networkv1.ResourceClass_RESOURCE_CLASS_COMPUTE, "connectivity": networkv1.ResourceClass_RESOURCE_CLASS_CONNECTIVITY,
+	"sensing": networkv1.ResourceClass_RESOURCE_CLASS_SENSING, "mobility": networkv1.ResourceClass_RESOURCE_CLASS_MOBILITY,
+}
+
+func className(c networkv1.ResourceClass) string {
+	for k, v := range classes {
+		if v == c {
+			return k
+		}
+	}
+	return c.String()
+}
+
+// makerKey resolves a maker given as a local key name or a hex public key.
+func (g *globals) makerKey(s string) ([]byte, error) {
+	if b, err := hex.DecodeString(s); err == nil && len(b) == 32 {
+		return b, nil
+	}
+	info, err := g.keystore().Show(s)
+	if err != nil {
+		return nil, usageError{fmt.Errorf("maker %q is neither a 64-hex-digit public key nor a local key: %w", s, err)}
+	}
+	return info.PublicKey, nil
+}
+
+func newNetworkTxCmd(g *globals) *cobra.Command {
+	cmd := &cobra.Command{Use: "network", Short: "Launch and govern DePIN networks"}
+	var f txFlags
+	var pf paramFlags
+	var name, class, denom, kind, from string
+	var physical bool
+	create := &cobra.Command{
+		Use:   "create ID",
+		Short: "Launch a network (you become its owner)",
+		Example: `  depin tx network create solar-berlin --kind solar --reward-denom usolar --from alice
+  depin tx network create air --class sensing --metric 1:readings:count:1/3600 --reward-denom uair --epoch 10m --from alice`,
+		Args: argsExactly(1, "ID"),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			var km []*networkv1.Metric
+			if kind != "" {
+				k, ok := kindTemplate(kind)
+				if !ok {
+					return usageError{fmt.Errorf("--kind %q: known kinds are %s", kind, strings.Join(kindNames(), ", "))}
+				}
+				km = k.Metrics
+				if class == "" {
+					class = className(k.Class)
+				}
+			}
+			c, ok := classes[class]
+			if !ok {
+				return usageError{fmt.Errorf("--class %q: one of energy, storage, compute, connectivity, sensing, mobility", class)}
+			}
+			p, err := pf.params(km)
+			if err != nil {
+				return err
+			}
+			owner, err := g.resolveAddress(from)
+			if err != nil {
+				return err
+			}
+			if name == "" {
+				name = args[0]
+			}
+			if denom == "" {
+				denom = "u" + strings.ReplaceAll(args[0], "-", "")
+			}
+			return g.sendMsgs(cmd, from, &f, &txv1.Msg{Sum: &txv1.Msg_CreateNetwork{CreateNetwork: &networkv1.MsgCreateNetwork{
+				Owner: owner.Bytes(), Id: args[0], Name: name, Class: c, Physical: physical, RewardDenom: denom, Params: p}}})
+		},
+	}
+	create.Flags().StringVar(&name, "name", "", "display name (default: the id)")
+	create.Flags().StringVar(&class, "class", "", "resource class: energy, storage, compute, connectivity, sensing, mobility")
+	create.Flags().BoolVar(&physical, "physical", true, "physical infrastructure (false: a digital resource)")
+	create.Flags().StringVar(&denom, "reward-denom", "", "the network's reward token (default u<id>)")
+	create.Flags().StringVar(&kind, "kind", "", "take metrics and class from a device kind ("+strings.Join(kindNames(), ", ")+")")
+	create.Flags().StringVar(&from, "from", "", "owner key (required)")
+	pf.register(create)
+	f.register(create)
+	_ = create.MarkFlagRequired("from")
+
+	var uf txFlags
+	var upf paramFlags
+	var ukind string
+	update := &cobra.Command{
+		Use:   "update-params ID",
+		Short: "Change a network's parameters from the next epoch on",
+		Args:  argsExactly(1, "ID"),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			var km []*networkv1.Metric
+			if ukind != "" {
+				k, ok := kindTemplate(ukind)
+				if !ok {
+					return usageError{fmt.Errorf("unknown --kind %q", ukind)}
+				}
+				km = k.Metrics
+			}
+			p, err := upf.params(km)
+			if err != nil {
+				return err
+			}
+			owner, err := g.resolveAddress(from)
+			if err != nil {
+				return err
+			}
+			return g.sendMsgs(cmd, from, &uf, &txv1.Msg{Sum: &txv1.Msg_UpdateNetworkParams{UpdateNetworkParams: &networkv1.MsgUpdateNetworkParams{Owner: owner.Bytes(), Network: args[0], Params: p}}})
+		},
+	}
+	update.Flags().StringVar(&from, "from", "", "owner key (required)")
+	update.Flags().StringVar(&ukind, "kind", "", "take metrics from a device kind")
+	upf.register(update)
+	uf.register(update)
+	_ = update.MarkFlagRequired("from")
+
+	var af txFlags
+	var makerName string
+	approve := &cobra.Command{
+		Use:   "approve-maker NETWORK MAKER",
+		Short: "Let a maker (key name or hex public key) certify devices for your network",
+		Args:  argsExactly(2, "NETWORK MAKER"),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			pub, err := g.makerKey(args[1])
+			if err != nil {
+				return err
+			}
+			owner, err := g.resolveAddress(from)
+			if err != nil {
+				return err
+			}
+			return g.sendMsgs(cmd, from, &af, &txv1.Msg{Sum: &txv1.Msg_ApproveMaker{ApproveMaker: &networkv1.MsgApproveMaker{Owner: owner.Bytes(), Network: args[0], MakerPublicKey: pub, Name: makerName}}})
+		},
+	}
+	approve.Flags().StringVar(&makerName, "name", "", "maker's name")
+	approve.Flags().StringVar(&from, "from", "", "owner key (required)")
+	af.register(approve)
+	_ = approve.MarkFlagRequired("from")
+
+	var rf txFlags
+	revoke := &cobra.Command{
+		Use:   "revoke-maker NETWORK MAKER",
+		Short: "Stop a maker from certifying new devices",
+		Args:  argsExactly(2, "NETWORK MAKER"),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			pub, err := g.makerKey(args[1])
+			if err != nil {
+				return err
+			}
+			owner, err := g.resolveAddress(from)
+			if err != nil {
+				return err
+			}
+			return g.sendMsgs(cmd, from, &rf, &txv1.Msg{Sum: &txv1.Msg_RevokeMaker{RevokeMaker: &networkv1.MsgRevokeMaker{Owner: owner.Bytes(), Network: args[0], MakerPublicKey: pub}}})
+		},
+	}
+	revoke.Flags().StringVar(&from, "from", "", "owner key (required)")
+	rf.register(revoke)
+	_ = revoke.MarkFlagRequired("from")
+	cmd.AddCommand(create, update, approve, revoke)
+	return cmd
+}
+
+// networkView is a network as the CLI shows it.
+func networkView(n *networkv1.Network) map[string]any {
+	owner, _ := crypto.AddressFromBytes(n.Owner)
+	metrics := []map[string]any{}
+	for _, m := range n.Params.Metrics {
+		metrics = append(metrics, map[string]any{"id": m.Id, "name": m.Name, "unit": m.Unit, "bound": fmt.Sprintf("%d/%d", m.BoundNum, m.BoundDen), "weight": m.Weight})
+	}
+	v := map[string]any{
+		"id": n.Id, "name": n.Name, "owner": owner.String(), "class": className(n.Class), "physical": n.Physical,
+		"reward_denom": n.RewardDenom, "metrics": metrics, "epoch_seconds": n.Params.EpochSeconds,
+		"report_window_seconds": n.Params.ReportWindowSeconds, "min_stake_udpin": strconv.FormatUint(n.Params.MinStake, 10),
+		"unbonding_seconds": n.Params.UnbondingSeconds, "created_height": n.CreatedHeight,
+	}
+	if n.Pending != nil {
+		v["pending_from_epoch"] = n.PendingEpoch
+	}
+	return v
+}
+
+func newNetworkQueryCmds(g *globals) []*cobra.Command {
+	one := &cobra.Command{
+		Use:   "network ID",
+		Short: "Show a network",
+		Args:  argsExactly(1, "ID"),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			c, err := g.client()
+			if err != nil {
+				return err
+			}
+			n, err := c.Network(cmd.Context(), args[0], client.QueryOptions{})
+			if err != nil {
+				return err
+			}
+			if n == nil {
+				return fmt.Errorf("no network %q (see 'depin query networks')", args[0])
+			}
+			v := networkView(n)
+			return g.print(cmd.OutOrStdout(), v, func(w io.Writer) {
+				fmt.Fprintf(w, "%s (%s) — %s, owner %s, reward token %s\n", n.Id, n.Name, className(n.Class), v["owner"], n.RewardDenom)
+				for _, m := range n.Params.Metrics {
+					fmt.Fprintf(w, "  metric %d %s [%s] ≤ %d/%d per unit capacity per second, weight %d\n", m.Id, m.Name, m.Unit, m.BoundNum, m.BoundDen, m.Weight)
+				}
+				fmt.Fprintf(w, "  epoch %ds, report window %ds, min stake %s\n", n.Params.EpochSeconds, n.Params.ReportWindowSeconds, client.FormatAmount(bank.Coin(bank.NativeDenom, n.Params.MinStake)))
+			})
+		},
+	}
+	all := &cobra.Command{
+		Use:   "networks",
+		Short: "List networks",
+		Args:  argsExactly(0, ""),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			c, err := g.client()
+			if err != nil {
+				return err
+			}
+			ns, err := c.Networks(cmd.Context())
+			if err != nil {
+				return err
+			}
+			views := []map[string]any{}
+			for _, n := range ns {
+				views = append(views, networkView(n))
+			}
+			return g.print(cmd.OutOrStdout(), views, func(w io.Writer) {
+				if len(ns) == 0 {
+					fmt.Fprintln(w, "No networks yet. Launch one with 'depin tx network create'.")
+				}
+				for _, n := range ns {
+					fmt.Fprintf(w, "%-20s %-10s %-10s %s\n", n.Id, className(n.Class), n.RewardDenom, n.Name)
+				}
+			})
+		},
+	}
+	return []*cobra.Command{one, all}
+}
