@@ -175,7 +175,7 @@ func Reports(ctx context.Context, c *client.Client, cfg ReportsConfig) (*Reports
 	})
 	cell := uint64(h3.LatLngToCell(h3.NewLatLng(52.52, 13.405), 9))
 	regStart := time.Now()
-	err = submitAll(ctx, c, cfg.Funders, cfg.Devices, 60, func(f ed25519.PrivateKey, lo, hi int) []*txv1.Msg {
+	err = c.SubmitChunked(ctx, cfg.Funders, cfg.Devices, 60, func(f ed25519.PrivateKey, lo, hi int) []*txv1.Msg {
 		msgs := make([]*txv1.Msg, 0, hi-lo)
 		for i := lo; i < hi; i++ {
 			msgs = append(msgs, &txv1.Msg{Sum: &txv1.Msg_RegisterDevice{RegisterDevice: &devicev1.MsgRegisterDevice{Owner: addrOf(f).Bytes(), Cert: certs[i], Cell: cell}}})
@@ -223,7 +223,7 @@ func Reports(ctx context.Context, c *client.Client, cfg ReportsConfig) (*Reports
 	// the other so each device's reports arrive in seq order.
 	for k := 0; k < cfg.ReportsPerDevice; k++ {
 		round := signed[k*cfg.Devices : (k+1)*cfg.Devices]
-		err = submitAll(ctx, c, cfg.Funders, len(round), cfg.BatchSize, func(f ed25519.PrivateKey, lo, hi int) []*txv1.Msg {
+		err = c.SubmitChunked(ctx, cfg.Funders, len(round), cfg.BatchSize, func(f ed25519.PrivateKey, lo, hi int) []*txv1.Msg {
 			return []*txv1.Msg{{Sum: &txv1.Msg_ReportBatch{ReportBatch: &reportv1.MsgReportBatch{Submitter: addrOf(f).Bytes(), Reports: round[lo:hi]}}}}
 		}, progress, fmt.Sprintf("reports of round %d submitted", k+1))
 		if err != nil {
@@ -308,98 +308,4 @@ func parallel(n int, fn func(i int)) {
 		}()
 	}
 	wg.Wait()
-}
-
-// submitAll splits items into chunks of size, builds one tx per chunk with
-// build, and has the funders submit them: chunk j goes to funder j mod F,
-// each funder in order with its own sequence; it waits until every tx is
-// committed and fails on the first failed one.
-func submitAll(ctx context.Context, c *client.Client, funders []ed25519.PrivateKey, items, size int,
-	build func(f ed25519.PrivateKey, lo, hi int) []*txv1.Msg, progress func(string, ...any), what string) error {
-	params, err := c.AuthParams(ctx)
-	if err != nil {
-		return err
-	}
-	chainID, err := c.ChainID(ctx)
-	if err != nil {
-		return err
-	}
-	var mu sync.Mutex
-	done := 0
-	errc := make(chan error, len(funders))
-	var wg sync.WaitGroup
-	for fi, f := range funders {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			acc, _, err := c.Account(ctx, addrOf(f), client.QueryOptions{})
-			if err != nil {
-				errc <- err
-				return
-			}
-			var seq uint64
-			if acc != nil {
-				seq = acc.Sequence
-			}
-			var hashes [][]byte
-			var sizes []int
-			for lo := fi * size; lo < items; lo += size * len(funders) {
-				hi := min(lo+size, items)
-				body := &txv1.TxBody{Messages: build(f, lo, hi), Signer: &txv1.SignerInfo{PublicKey: f.Public().(ed25519.PublicKey), Sequence: seq}}
-				tx, err := client.SignWithMinFee(f, chainID, body, params.FeeBase, params.FeePerByte)
-				if err != nil {
-					errc <- err
-					return
-				}
-				for {
-					h, err := c.Broadcast(ctx, tx)
-					if err == nil {
-						hashes = append(hashes, h)
-						sizes = append(sizes, hi-lo)
-						break
-					}
-					if errors.Is(err, client.ErrMempoolFull) && ctx.Err() == nil {
-						time.Sleep(200 * time.Millisecond)
-						continue
-					}
-					errc <- err
-					return
-				}
-				seq++
-				// Keep at most a few txs of this funder in flight.
-				if len(hashes) > 4 {
-					if err := wait(ctx, c, hashes[0]); err != nil {
-						errc <- err
-						return
-					}
-					mu.Lock()
-					done += sizes[0]
-					progress("  %d/%d %s\n", done, items, what)
-					mu.Unlock()
-					hashes, sizes = hashes[1:], sizes[1:]
-				}
-			}
-			for i, h := range hashes {
-				if err := wait(ctx, c, h); err != nil {
-					errc <- err
-					return
-				}
-				mu.Lock()
-				done += sizes[i]
-				mu.Unlock()
-			}
-		}()
-	}
-	wg.Wait()
-	close(errc)
-	if err := <-errc; err != nil {
-		return err
-	}
-	progress("  %d/%d %s\n", done, items, what)
-	return nil
-}
-
-func wait(ctx context.Context, c *client.Client, hash []byte) error {
-	_, err := c.WaitTx(ctx, hash, 2*time.Minute)
-	return err
 }

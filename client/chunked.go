@@ -1,0 +1,111 @@
+package client
+
+import (
+	"context"
+	"crypto/ed25519"
+	"errors"
+	"sync"
+	"time"
+
+	"github.com/depinhq/depin/crypto"
+	txv1 "github.com/depinhq/depin/gen/depin/tx/v1"
+)
+
+// SubmitChunked splits items into chunks of size, builds one tx per chunk with
+// build, and has the funders submit them: chunk j goes to funder j mod F,
+// each funder in order with its own sequence; it waits until every tx is
+// committed and fails on the first failed one.
+func (c *Client) SubmitChunked(ctx context.Context, funders []ed25519.PrivateKey, items, size int,
+	build func(f ed25519.PrivateKey, lo, hi int) []*txv1.Msg, progress func(string, ...any), what string) error {
+	report := func(format string, args ...any) {
+		if progress != nil {
+			progress(format, args...)
+		}
+	}
+	params, err := c.AuthParams(ctx)
+	if err != nil {
+		return err
+	}
+	chainID, err := c.ChainID(ctx)
+	if err != nil {
+		return err
+	}
+	var mu sync.Mutex
+	done := 0
+	errc := make(chan error, len(funders))
+	var wg sync.WaitGroup
+	for fi, f := range funders {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			acc, _, err := c.Account(ctx, crypto.AddressFromPubKey(f.Public().(ed25519.PublicKey)), QueryOptions{})
+			if err != nil {
+				errc <- err
+				return
+			}
+			var seq uint64
+			if acc != nil {
+				seq = acc.Sequence
+			}
+			var hashes [][]byte
+			var sizes []int
+			for lo := fi * size; lo < items; lo += size * len(funders) {
+				hi := min(lo+size, items)
+				body := &txv1.TxBody{Messages: build(f, lo, hi), Signer: &txv1.SignerInfo{PublicKey: f.Public().(ed25519.PublicKey), Sequence: seq}}
+				tx, err := SignWithMinFee(f, chainID, body, params.FeeBase, params.FeePerByte)
+				if err != nil {
+					errc <- err
+					return
+				}
+				for {
+					h, err := c.Broadcast(ctx, tx)
+					if err == nil {
+						hashes = append(hashes, h)
+						sizes = append(sizes, hi-lo)
+						break
+					}
+					if errors.Is(err, ErrMempoolFull) && ctx.Err() == nil {
+						time.Sleep(200 * time.Millisecond)
+						continue
+					}
+					errc <- err
+					return
+				}
+				seq++
+				// Keep at most a few txs of this funder in flight.
+				if len(hashes) > 4 {
+					if err := c.waitCommitted(ctx, hashes[0]); err != nil {
+						errc <- err
+						return
+					}
+					mu.Lock()
+					done += sizes[0]
+					report("  %d/%d %s\n", done, items, what)
+					mu.Unlock()
+					hashes, sizes = hashes[1:], sizes[1:]
+				}
+			}
+			for i, h := range hashes {
+				if err := c.waitCommitted(ctx, h); err != nil {
+					errc <- err
+					return
+				}
+				mu.Lock()
+				done += sizes[i]
+				mu.Unlock()
+			}
+		}()
+	}
+	wg.Wait()
+	close(errc)
+	if err := <-errc; err != nil {
+		return err
+	}
+	report("  %d/%d %s\n", done, items, what)
+	return nil
+}
+
+func (c *Client) waitCommitted(ctx context.Context, hash []byte) error {
+	_, err := c.WaitTx(ctx, hash, 2*time.Minute)
+	return err
+}

@@ -1,0 +1,250 @@
+package main
+
+import (
+	"context"
+	"crypto/ed25519"
+	"encoding/binary"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io"
+	"time"
+
+	"github.com/spf13/cobra"
+	uh3 "github.com/uber/h3-go/v4"
+
+	"github.com/depinhq/depin/agent"
+	"github.com/depinhq/depin/client"
+	"github.com/depinhq/depin/crypto"
+	devicev1 "github.com/depinhq/depin/gen/depin/device/v1"
+	txv1 "github.com/depinhq/depin/gen/depin/tx/v1"
+	"github.com/depinhq/depin/x/device"
+)
+
+// newDeviceCmd is the device side: keys, registration, running a device.
+func newDeviceCmd(g *globals) *cobra.Command {
+	cmd := &cobra.Command{Use: "device", Short: "Device software: keys, registration, run a (simulated) device"}
+
+	var out string
+	keygen := &cobra.Command{
+		Use:   "keygen",
+		Short: "Create a device key file (unencrypted: device firmware must read it unattended)",
+		Args:  argsExactly(0, ""),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			k, err := agent.GenerateKey()
+			if err != nil {
+				return err
+			}
+			if err := agent.SaveKey(out, k); err != nil {
+				return err
+			}
+			id := crypto.AddressFromPubKey(k.Public().(ed25519.PublicKey))
+			v := map[string]any{"device": crypto.DeviceString(id), "public_key": hex.EncodeToString(k.Public().(ed25519.PublicKey)), "key_file": out}
+			return g.print(cmd.OutOrStdout(), v, func(w io.Writer) {
+				fmt.Fprintf(w, "device %s\npublic key %s\nkey written to %s (mode 0600)\n", v["device"], v["public_key"], out)
+			})
+		},
+	}
+	keygen.Flags().StringVar(&out, "out", "device.key", "key file to write")
+
+	var keyPath, certPath, maker, network_, model, serial, from string
+	var capacity uint64
+	var loc locationFlags
+	var f txFlags
+	register := &cobra.Command{
+		Use:   "register",
+		Short: "Register a device: with a maker certificate (--cert), or certify it now with a local maker key (--maker)",
+		Example: `  depin device register --key device.key --maker acme --network solar --capacity 5000 --lat 52.52 --lon 13.405 --from alice
+  depin device register --cert cert.json --lat 52.52 --lon 13.405 --from alice`,
+		Args: argsExactly(0, ""),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			var sc *devicev1.SignedDeviceCert
+			var err error
+			switch {
+			case certPath != "":
+				if sc, err = readCert(certPath); err != nil {
+					return usageError{err}
+				}
+			case maker != "":
+				if keyPath == "" || network_ == "" || capacity == 0 {
+					return usageError{errors.New("with --maker, give --key, --network and --capacity")}
+				}
+				k, err := agent.LoadKey(keyPath)
+				if err != nil {
+					return err
+				}
+				mk, err := g.loadKey(maker, f.passFile)
+				if err != nil {
+					return err
+				}
+				c, err := g.client()
+				if err != nil {
+					return err
+				}
+				chainID, err := c.ChainID(cmd.Context())
+				if err != nil {
+					return err
+				}
+				pub := k.Public().(ed25519.PublicKey)
+				if serial == "" {
+					serial = crypto.DeviceString(crypto.AddressFromPubKey(pub))
+				}
+				sc, err = device.SignCert(mk.Private, chainID, &devicev1.DeviceCert{Network: network_, DevicePublicKey: pub, Model: model, Serial: serial, Capacity: capacity, MakerPublicKey: mk.PublicKey})
+				if err != nil {
+					return err
+				}
+			default:
+				return usageError{errors.New("give --cert, or --maker with --key")}
+			}
+			cell, err := loc.resolve(cmd)
+			if err != nil {
+				return err
+			}
+			owner, err := g.resolveAddress(from)
+			if err != nil {
+				return err
+			}
+			return g.sendMsgs(cmd, from, &f, &txv1.Msg{Sum: &txv1.Msg_RegisterDevice{RegisterDevice: &devicev1.MsgRegisterDevice{Owner: owner.Bytes(), Cert: sc, Cell: cell}}})
+		},
+	}
+	rf := register.Flags()
+	rf.StringVar(&keyPath, "key", "", "device key file (with --maker)")
+	rf.StringVar(&certPath, "cert", "", "certificate file from 'depin maker certify'")
+	rf.StringVar(&maker, "maker", "", "local maker key to certify the device with")
+	rf.StringVar(&network_, "network", "", "network (with --maker)")
+	rf.StringVar(&model, "model", "", "model (with --maker)")
+	rf.StringVar(&serial, "serial", "", "serial (with --maker; default: the device id)")
+	rf.Uint64Var(&capacity, "capacity", 0, "capacity (with --maker)")
+	rf.StringVar(&from, "from", "", "owner key (required)")
+	loc.register(register)
+	f.register(register)
+	_ = register.MarkFlagRequired("from")
+
+	var rKey, rKind, rNet, mqttURL, httpURL, statePath string
+	var rInterval, rDuration time.Duration
+	run := &cobra.Command{
+		Use:   "run",
+		Short: "Run a device: sign a report every interval and publish it over MQTT or HTTP",
+		Long: `Run a device with a simulated sensor (--sim KIND): every --interval it
+measures, signs a report with the device key and publishes it to a gateway
+(MQTT topic depin/v1/<network>/<device>/report, or HTTP POST /v1/reports),
+queueing and retrying while the gateway is unreachable. The device's
+sequence is kept in --state so a restart never reuses a seq.`,
+		Example: `  depin device run --key device.key --sim solar --network solar --mqtt tcp://127.0.0.1:1883`,
+		Args:    argsExactly(0, ""),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			ctx := cmd.Context()
+			kind, err := agent.LookupKind(rKind)
+			if err != nil {
+				return usageError{fmt.Errorf("--sim %q: %w (known: %v)", rKind, err, agent.KindNames())}
+			}
+			k, err := agent.LoadKey(rKey)
+			if err != nil {
+				return err
+			}
+			c, err := g.client()
+			if err != nil {
+				return err
+			}
+			chainID, err := c.ChainID(ctx)
+			if err != nil {
+				return err
+			}
+			id := crypto.AddressFromPubKey(k.Public().(ed25519.PublicKey))
+			d, err := c.Device(ctx, id, client.QueryOptions{})
+			if err != nil {
+				return err
+			}
+			if d == nil {
+				return fmt.Errorf("device %s is not registered: run 'depin device register' first", crypto.DeviceString(id))
+			}
+			if rNet == "" {
+				rNet = d.Network
+			}
+			ll := uh3.Cell(d.Cell).LatLng()
+			if statePath == "" {
+				statePath = rKey + ".state"
+			}
+			sf := agent.StateFile{Path: statePath}
+			st, err := sf.Load()
+			if err != nil {
+				return err
+			}
+			dev, err := agent.NewDevice(agent.DeviceConfig{Key: k, Network: rNet, ChainID: chainID, Capacity: d.Capacity, Lat: ll.Lat, Lon: ll.Lng, State: st, Saver: sf})
+			if err != nil {
+				return err
+			}
+			gen, err := kind.NewGenerator(agent.GeneratorConfig{Seed: binary.BigEndian.Uint64(id[:8]), Capacity: d.Capacity, Lat: ll.Lat, Lon: ll.Lng})
+			if err != nil {
+				return err
+			}
+			var pub agent.Publisher
+			switch {
+			case httpURL != "":
+				pub, err = agent.NewHTTPPublisher(agent.HTTPConfig{URL: httpURL})
+			default:
+				mc := agent.DefaultMQTTConfig(mqttURL)
+				mc.ClientID = dev.String()
+				pub, err = agent.NewMQTTPublisher(mc)
+			}
+			if err != nil {
+				return err
+			}
+			q, err := agent.NewQueuedPublisher(pub, agent.DefaultQueueConfig())
+			if err != nil {
+				return err
+			}
+			interval := rInterval
+			if interval == 0 {
+				interval = kind.ReportInterval
+			}
+			rc := agent.RunnerConfig{Interval: interval, Clock: agent.SystemClock()}
+			if rDuration > 0 {
+				rc.Until = time.Now().Add(rDuration)
+			}
+			runner, err := agent.NewRunner(dev, gen, q, rc)
+			if err != nil {
+				return err
+			}
+			fmt.Fprintf(cmd.ErrOrStderr(), "device %s (%s, capacity %d) reporting every %s to %s; Ctrl-C to stop\n", dev.String(), rKind, d.Capacity, interval, firstNonEmpty(httpURL, mqttURL))
+			runErr := runner.Run(ctx)
+			fctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+			defer cancel()
+			_ = q.Flush(fctx)
+			q.Close()
+			stats := runner.Stats()
+			qs := q.Stats()
+			v := map[string]any{"device": dev.String(), "signed": stats.Signed, "offline": stats.Offline, "delivered": qs.Delivered, "rejected": qs.Rejected, "dropped": qs.Dropped, "pending": qs.Pending, "last_seq": stats.LastSeq}
+			if perr := g.print(cmd.OutOrStdout(), v, func(w io.Writer) {
+				fmt.Fprintf(w, "signed %d reports (last seq %d), delivered %d, rejected %d, dropped %d, still queued %d\n", stats.Signed, stats.LastSeq, qs.Delivered, qs.Rejected, qs.Dropped, qs.Pending)
+			}); perr != nil {
+				return perr
+			}
+			if errors.Is(runErr, context.Canceled) {
+				return nil
+			}
+			return runErr
+		},
+	}
+	runf := run.Flags()
+	runf.StringVar(&rKey, "key", "device.key", "device key file")
+	runf.StringVar(&rKind, "sim", "", "simulated sensor kind (required): "+fmt.Sprint(agent.KindNames()))
+	runf.StringVar(&rNet, "network", "", "network (default: the one the device is registered in)")
+	runf.StringVar(&mqttURL, "mqtt", "tcp://127.0.0.1:1883", "gateway MQTT broker")
+	runf.StringVar(&httpURL, "http", "", "gateway HTTP base URL (instead of MQTT), e.g. http://127.0.0.1:8080")
+	runf.StringVar(&statePath, "state", "", "file keeping the device's seq (default: KEY.state)")
+	runf.DurationVar(&rInterval, "interval", 0, "report period (default: the kind's)")
+	runf.DurationVar(&rDuration, "duration", 0, "stop after this long (default: run until Ctrl-C)")
+	_ = run.MarkFlagRequired("sim")
+	cmd.AddCommand(keygen, register, run)
+	return cmd
+}
+
+func firstNonEmpty(s ...string) string {
+	for _, x := range s {
+		if x != "" {
+			return x
+		}
+	}
+	return ""
+}
