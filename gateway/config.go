@@ -30,8 +30,10 @@ type Config struct {
 	// default is a shared subscription, so that several gateways split the
 	// reports between them instead of each submitting every one.
 	MQTTTopic string
-	// MQTTClientID is the gateway's client id on the external broker; ""
-	// picks a random one per process.
+	// MQTTClientID is the gateway's client id on the external broker. Set
+	// one that stays the same across restarts (and differs between
+	// gateways) to keep the session, and the QoS 1 reports the broker
+	// holds for it, over a restart; "" picks a random id and no session.
 	MQTTClientID string
 	// MQTTUsername and MQTTPassword authenticate to the external broker.
 	MQTTUsername string
@@ -144,8 +146,8 @@ func (c Config) Validate() error {
 	if c.MQTTListen == "" && c.MQTTBroker == "" && c.HTTPListen == "" {
 		bad("no way in for reports: set an MQTT listen address, an MQTT broker or an HTTP listen address")
 	}
-	if c.MaxBatchReports < 1 {
-		bad("max batch reports: %d, want at least 1", c.MaxBatchReports)
+	if c.MaxBatchReports < 1 || c.MaxBatchReports > report.MaxBatchReports {
+		bad("max batch reports: %d, want 1..%d (the chain's limit)", c.MaxBatchReports, report.MaxBatchReports)
 	}
 	if minBytes := report.MaxSignedReportBytes + 16; c.MaxBatchBytes < minBytes || c.MaxBatchBytes > auth.MaxTxBytes-maxTxOverhead {
 		bad("max batch bytes: %d, want %d..%d (a transaction is at most %d bytes)", c.MaxBatchBytes, minBytes, auth.MaxTxBytes-maxTxOverhead, auth.MaxTxBytes)

@@ -14,23 +14,27 @@
 //
 //   - A report accepted into the queue (HTTP 202, or an MQTT publish that
 //     was not refused) is never dropped because of a transient failure: an
-//     unreachable node, a full mempool, a lost mempool after a node restart,
-//     a stale account sequence or a fee change all lead to a retry with
-//     exponential backoff that keeps the batch. Only a batch the chain
-//     rejects for good (a CheckTx error that no retry can fix, or a
-//     committed transaction that failed) is dropped, and it is counted and
-//     logged at error level.
+//     unreachable node, a full mempool, a mempool lost in a node restart, a
+//     stale account sequence, a fee change or an unfunded gateway account
+//     all lead to retries with exponential backoff that keep the batch.
+//     Only a batch the chain rejects for good (a CheckTx error no retry can
+//     fix, or a committed transaction that failed) is dropped; it is
+//     counted and logged at error level.
 //   - Reports are submitted in the order they were queued, one transaction
 //     in flight at a time, so each report lands in at most one committed
 //     transaction: the signer's sequence makes any two transactions signed
 //     for the same sequence mutually exclusive, and a batch is moved to a
 //     new sequence only after its old one is known to be used by another
-//     transaction.
+//     transaction. So a gateway commits at most one batch per block; its
+//     throughput is MaxBatchReports per block (the chain takes up to
+//     report.MaxBatchReports in one batch), and gateways with different
+//     keys scale out.
 //   - The queue and the duplicate filter are in memory and bounded; when
 //     the queue is full new reports are refused (HTTP 503, MQTT 5 reason
-//     code 0x97 "quota exceeded") rather than accepted and lost. On shutdown
-//     the gateway stops taking reports and drains the queue for up to
-//     Config.DrainTimeout.
+//     code 0x97 "quota exceeded") rather than accepted and lost. MQTT 3 and
+//     QoS 0 publishers cannot be told: their refused reports are
+//     acknowledged, counted and dropped. On shutdown the gateway stops
+//     taking reports and drains the queue for up to Config.DrainTimeout.
 //   - Report payloads and device keys are never logged at info level or
 //     above; a rejected report is logged at debug level with its reason.
 //   - The gateway does not trust MQTT credentials: any client may connect

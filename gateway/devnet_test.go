@@ -1,0 +1,100 @@
+package gateway
+
+import (
+	"context"
+	"crypto/ed25519"
+	"errors"
+	"testing"
+	"time"
+
+	"github.com/depinhq/depin/client"
+	"github.com/depinhq/depin/crypto"
+	"github.com/depinhq/depin/errs"
+	reportv1 "github.com/depinhq/depin/gen/depin/report/v1"
+	txv1 "github.com/depinhq/depin/gen/depin/tx/v1"
+	"github.com/depinhq/depin/keystore"
+	"github.com/depinhq/depin/node"
+	"github.com/depinhq/depin/node/nodetest"
+)
+
+// TestGatewayOnDevnet runs the gateway against a real single-validator
+// chain: reports published over MQTT and HTTP end up in committed
+// ReportBatch transactions (each one accepted or rejected by the chain with
+// a reason; the devices here are not registered, so the chain may reject
+// them all: this test is about delivery).
+func TestGatewayOnDevnet(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts a devnet")
+	}
+	n := nodetest.Devnet(t, node.DevnetOptions{})
+	c, err := client.New(n.RPCURL())
+	if err != nil {
+		t.Fatal(err)
+	}
+	alice, err := keystore.Open(node.KeysDir(n.Home())).Load("alice", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(t.Context(), 60*time.Second)
+	defer cancel()
+	if err := probeReportBatch(ctx, c, alice.Private); errors.Is(err, errs.ErrUnknownMsg) {
+		t.Skip("needs x/report: the chain rejects MsgReportBatch with 'unknown message'")
+	} else if err != nil {
+		t.Fatalf("probing MsgReportBatch: %v", err)
+	}
+	chainID, err := c.ChainID(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+
+	cfg := TestConfig()
+	cfg.SubmitterKey = alice.Private
+	cfg.MaxBatchWait = 100 * time.Millisecond
+	cfg.ConfirmTimeout = 5 * time.Second
+	g := newGateway(t, cfg, c)
+	runGateway(t, g)
+
+	dev := newDevice("devnet", "solar")
+	pub := mqttPublisher(t, g.MQTTAddr(), "dev-devnet")
+	for range 10 {
+		if code := publish(t, pub, dev.topic(), dev.report(t, chainID)); code != 0 {
+			t.Fatalf("PUBACK reason code %#x", code)
+		}
+	}
+	for range 10 {
+		if status, reply, _ := post(t, g, dev.report(t, chainID)); status != 202 {
+			t.Fatalf("POST: %d %+v", status, reply)
+		}
+	}
+	deadline := time.Now().Add(30 * time.Second)
+	for g.Stats().Committed < 20 {
+		if time.Now().After(deadline) {
+			t.Fatalf("not committed in 30 s: %+v", g.Stats())
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	st := g.Stats()
+	if st.Dropped != 0 || st.Batches[BatchCommitted] == 0 || st.LastHeight == 0 {
+		t.Fatalf("stats %+v", st)
+	}
+	var rejected uint64
+	for _, n := range st.ChainRejected {
+		rejected += n
+	}
+	t.Logf("committed %d reports in %d batches; chain accepted %d, rejected %v; mean latency %s",
+		st.Committed, st.Batches[BatchCommitted], st.ChainAccepted, st.ChainRejected, st.LatencyMean)
+}
+
+// probeReportBatch submits an empty MsgReportBatch and waits for it: an
+// error wrapping errs.ErrUnknownMsg means the chain has no x/report yet.
+// Any other refusal of the empty batch is fine: the message is known.
+func probeReportBatch(ctx context.Context, c *client.Client, key ed25519.PrivateKey) error {
+	addr := crypto.AddressFromPubKey(key.Public().(ed25519.PublicKey))
+	msg := &txv1.Msg{Sum: &txv1.Msg_ReportBatch{ReportBatch: &reportv1.MsgReportBatch{Submitter: addr.Bytes()}}}
+	_, err := c.SendTx(ctx, key, []*txv1.Msg{msg}, client.TxOptions{})
+	var code *client.CodeError
+	if errors.As(err, &code) && !errors.Is(err, errs.ErrUnknownMsg) {
+		return nil
+	}
+	return err
+}

@@ -1,0 +1,260 @@
+package gateway
+
+import (
+	"context"
+	"encoding/hex"
+	"fmt"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	abci "github.com/cometbft/cometbft/abci/types"
+	"google.golang.org/protobuf/proto"
+
+	"github.com/depinhq/depin/client"
+	"github.com/depinhq/depin/crypto"
+	"github.com/depinhq/depin/errs"
+	authv1 "github.com/depinhq/depin/gen/depin/auth/v1"
+	reportv1 "github.com/depinhq/depin/gen/depin/report/v1"
+	txv1 "github.com/depinhq/depin/gen/depin/tx/v1"
+	"github.com/depinhq/depin/state"
+	"github.com/depinhq/depin/x/auth"
+)
+
+// memChain is an in-memory chain with the node's observable behaviour:
+// CheckTx (signature, fee, sequence against committed state plus the
+// mempool), a mempool and its cache, blocks every few milliseconds, a tx
+// index; and failures to inject: an unreachable node, a full mempool,
+// answers lost after the tx was accepted, a restart that loses the
+// mempool, a refusal of every batch.
+type memChain struct {
+	chainID string
+
+	mu       sync.Mutex
+	params   *authv1.Params
+	seqs     map[crypto.Address]uint64 // committed
+	mempool  []*auth.Tx
+	cache    map[string]bool // hashes seen (in the mempool or committed), lost on restart
+	index    map[string]*client.TxResult
+	height   int64
+	reports  []string // report_bytes of every committed report, in order
+	batches  []int    // reports per committed batch
+	accepted int      // broadcasts CheckTx accepted
+
+	down          bool        // every call fails as unreachable
+	fullFor       int         // the next n broadcasts answer "mempool full"
+	loseAnswers   int         // the next n accepted broadcasts answer "unreachable"
+	downAfterLoss bool        // and the node then goes down
+	reject        *errs.Error // CheckTx refuses every batch with this kind
+	paused        bool        // no blocks
+}
+
+const testChainID = "gateway-test"
+
+func newMemChain(t testing.TB) *memChain {
+	c := &memChain{
+		chainID: testChainID,
+		params:  &authv1.Params{FeeBase: 10, FeePerByte: 1, MaxMemoBytes: 256, MaxMsgs: 8},
+		seqs:    map[crypto.Address]uint64{},
+		cache:   map[string]bool{},
+		index:   map[string]*client.TxResult{},
+	}
+	stop := make(chan struct{})
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		tick := time.NewTicker(5 * time.Millisecond)
+		defer tick.Stop()
+		for {
+			select {
+			case <-stop:
+				return
+			case <-tick.C:
+				c.block()
+			}
+		}
+	}()
+	t.Cleanup(func() { close(stop); <-done })
+	return c
+}
+
+var _ Chain = (*memChain)(nil)
+
+func unreachable() error {
+	return fmt.Errorf("%w: dial tcp 127.0.0.1:26657: connection refused", client.ErrNodeUnreachable)
+}
+
+func codeErr(kind *errs.Error, format string, args ...any) error {
+	return &client.CodeError{Kind: kind, Log: kind.Desc + ": " + fmt.Sprintf(format, args...)}
+}
+
+func (c *memChain) ChainID(context.Context) (string, error) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.down {
+		return "", unreachable()
+	}
+	return c.chainID, nil
+}
+
+func (c *memChain) AuthParams(context.Context) (*authv1.Params, error) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.down {
+		return nil, unreachable()
+	}
+	return proto.Clone(c.params).(*authv1.Params), nil
+}
+
+func (c *memChain) Account(_ context.Context, addr crypto.Address, _ client.QueryOptions) (*authv1.Account, *client.KeyResult, error) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.down {
+		return nil, nil, unreachable()
+	}
+	seq, ok := c.seqs[addr]
+	if !ok {
+		return nil, nil, nil // never signed
+	}
+	return &authv1.Account{Address: addr.Bytes(), Sequence: seq}, nil, nil
+}
+
+func (c *memChain) checkSeq(addr crypto.Address) uint64 {
+	n := c.seqs[addr]
+	for _, tx := range c.mempool {
+		if tx.Signer == addr {
+			n++
+		}
+	}
+	return n
+}
+
+func (c *memChain) Broadcast(_ context.Context, raw []byte) ([]byte, error) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	hash := client.TxHash(raw)
+	if c.down {
+		return hash, unreachable()
+	}
+	if c.cache[string(hash)] {
+		return hash, fmt.Errorf("%w: tx already exists in cache", client.ErrTxInCache)
+	}
+	tx, err := auth.DecodeTx(raw)
+	if err != nil {
+		return hash, codeErr(errs.ErrTxDecode, "%v", err)
+	}
+	if err := tx.VerifySignature(c.chainID); err != nil {
+		return hash, codeErr(errs.ErrInvalidSignature, "%v", err)
+	}
+	if fee, _ := auth.MinFee(c.params, len(raw)); tx.Body.Fee.GetAmount() < fee {
+		return hash, codeErr(errs.ErrInsufficientFee, "paid %d, need %d", tx.Body.Fee.GetAmount(), fee)
+	}
+	if want := c.checkSeq(tx.Signer); tx.Body.Signer.Sequence != want {
+		return hash, codeErr(errs.ErrWrongSequence, "account expects sequence %d, tx has %d", want, tx.Body.Signer.Sequence)
+	}
+	if _, ok := tx.Body.Messages[0].Sum.(*txv1.Msg_ReportBatch); !ok {
+		return hash, codeErr(errs.ErrUnknownMsg, "%T", tx.Body.Messages[0].Sum)
+	}
+	if c.reject != nil {
+		return hash, codeErr(c.reject, "refused by the test")
+	}
+	if c.fullFor > 0 {
+		c.fullFor--
+		return hash, fmt.Errorf("%w: mempool is full: number of txs 20000 (max: 20000)", client.ErrMempoolFull)
+	}
+	c.mempool = append(c.mempool, tx)
+	c.cache[string(hash)] = true
+	c.accepted++
+	if c.loseAnswers > 0 {
+		c.loseAnswers--
+		c.down = c.down || c.downAfterLoss
+		return hash, unreachable()
+	}
+	return hash, nil
+}
+
+func (c *memChain) WaitTx(ctx context.Context, hash []byte, timeout time.Duration) (*client.TxResult, error) {
+	deadline := time.Now().Add(timeout)
+	for {
+		c.mu.Lock()
+		down, res := c.down, c.index[string(hash)]
+		c.mu.Unlock()
+		if !down && res != nil {
+			return res, nil
+		}
+		if !time.Now().Before(deadline) {
+			return nil, fmt.Errorf("%w: %X after %s", client.ErrTimeout, hash, timeout)
+		}
+		select {
+		case <-ctx.Done():
+			return nil, ctx.Err()
+		case <-time.After(2 * time.Millisecond):
+		}
+	}
+}
+
+// block commits the mempool, as a block would: a tx whose sequence is no
+// longer the account's (another tx took it) is left out.
+func (c *memChain) block() {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.paused || len(c.mempool) == 0 {
+		return
+	}
+	c.height++
+	for _, tx := range c.mempool {
+		hash := client.TxHash(tx.Raw)
+		if tx.Body.Signer.Sequence != c.seqs[tx.Signer] {
+			continue
+		}
+		c.seqs[tx.Signer]++
+		rb := tx.Body.Messages[0].GetReportBatch()
+		for _, r := range rb.Reports {
+			c.reports = append(c.reports, string(r.ReportBytes))
+		}
+		c.batches = append(c.batches, len(rb.Reports))
+		c.index[string(hash)] = &client.TxResult{
+			Hash:   strings.ToUpper(hex.EncodeToString(hash)),
+			Height: c.height,
+			Events: []abci.Event{
+				state.ToABCI(&reportv1.EventReportBatch{Submitter: tx.Signer.String(), Accepted: uint32(len(rb.Reports)) - 1, Rejected: 1}),
+				state.ToABCI(&reportv1.EventReportRejected{Index: 0, Reason: reportv1.RejectReason_REJECT_REASON_UNKNOWN_DEVICE}),
+			},
+		}
+	}
+	c.mempool = nil
+}
+
+// restart loses the mempool and its cache, as a node restart does.
+func (c *memChain) restart() {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.mempool = nil
+	c.cache = map[string]bool{}
+}
+
+// take has another transaction of addr take its next sequence.
+func (c *memChain) take(addr crypto.Address) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.seqs[addr]++
+}
+
+func (c *memChain) set(f func(c *memChain)) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	f(c)
+}
+
+func (c *memChain) committed() (reports []string, batches []int) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return append([]string(nil), c.reports...), append([]int(nil), c.batches...)
+}
+
+func (c *memChain) mempoolLen() int {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return len(c.mempool)
+}
