@@ -80,10 +80,10 @@ func newMakerCmd(g *globals) *cobra.Command {
 	var network_, model, serial, devKeyHex, out, chainID, passFile string
 	var capacity uint64
 	certify := &cobra.Command{
-		Use:   "certify MAKER_KEY",
-		Short: "Sign a device certificate with a maker key (offline)",
+		Use:     "certify MAKER_KEY",
+		Short:   "Sign a device certificate with a maker key (offline)",
 		Example: `  depin maker certify acme --network solar --device-key 3b6a…(64 hex) --model SunBox5 --serial SN123 --capacity 5000 --chain-id depin-devnet --out cert.json`,
-		Args: argsExactly(1, "MAKER_KEY"),
+		Args:    argsExactly(1, "MAKER_KEY"),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			pub, err := hex.DecodeString(devKeyHex)
 			if err != nil || len(pub) != ed25519.PublicKeySize {
@@ -426,4 +426,3 @@ func newDeviceQueryCmds(g *globals) []*cobra.Command {
 	}
 	return []*cobra.Command{one, list, work, evidence}
 }
-
