@@ -21,17 +21,22 @@ type AppConfig struct {
 	APIAddress string `toml:"api_address" comment:"JSON REST API listen address (host:port); empty disables it"`
 	// KeepRecent is how many recent state versions to keep (0 = all).
 	KeepRecent int64 `toml:"keep_recent" comment:"state versions kept for queries and proofs; 0 keeps all"`
+	// StateCacheNodes is how many IAVL nodes stay in memory (~0.5 KB each).
+	StateCacheNodes int `toml:"state_cache_nodes" comment:"IAVL nodes kept in memory (about 0.5 KB each); more means fewer disk reads per write"`
 }
 
 // DefaultAppConfig listens on loopback and keeps the last 10000 versions.
 func DefaultAppConfig() AppConfig {
-	return AppConfig{APIAddress: "127.0.0.1:1317", KeepRecent: 10000}
+	return AppConfig{APIAddress: "127.0.0.1:1317", KeepRecent: 10000, StateCacheNodes: 1_000_000}
 }
 
 // Validate checks an AppConfig.
 func (c AppConfig) Validate() error {
 	if c.KeepRecent < 0 {
 		return fmt.Errorf("app config: keep_recent must be ≥ 0, got %d", c.KeepRecent)
+	}
+	if c.StateCacheNodes < 0 || c.StateCacheNodes > 100_000_000 {
+		return fmt.Errorf("app config: state_cache_nodes must be 0..100000000, got %d", c.StateCacheNodes)
 	}
 	if c.APIAddress != "" {
 		if _, _, err := net.SplitHostPort(c.APIAddress); err != nil {

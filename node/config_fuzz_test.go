@@ -21,10 +21,10 @@ func TestParseAppConfig(t *testing.T) {
 	}{
 		{name: "empty is the defaults", in: "", want: def},
 		{name: "comments only", in: "# nothing\n\n", want: def},
-		{name: "override", in: "api_address = \"0.0.0.0:1318\"\nkeep_recent = 5\n", want: node.AppConfig{APIAddress: "0.0.0.0:1318", KeepRecent: 5}},
-		{name: "partial keeps other defaults", in: "keep_recent = 0\n", want: node.AppConfig{APIAddress: def.APIAddress, KeepRecent: 0}},
-		{name: "api disabled", in: "api_address = \"\"\n", want: node.AppConfig{KeepRecent: def.KeepRecent}},
-		{name: "ipv6", in: "api_address = \"[::1]:1317\"\n", want: node.AppConfig{APIAddress: "[::1]:1317", KeepRecent: def.KeepRecent}},
+		{name: "override", in: "api_address = \"0.0.0.0:1318\"\nkeep_recent = 5\n", want: node.AppConfig{APIAddress: "0.0.0.0:1318", KeepRecent: 5, StateCacheNodes: def.StateCacheNodes}},
+		{name: "partial keeps other defaults", in: "keep_recent = 0\n", want: node.AppConfig{APIAddress: def.APIAddress, KeepRecent: 0, StateCacheNodes: def.StateCacheNodes}},
+		{name: "api disabled", in: "api_address = \"\"\n", want: node.AppConfig{KeepRecent: def.KeepRecent, StateCacheNodes: def.StateCacheNodes}},
+		{name: "ipv6", in: "api_address = \"[::1]:1317\"\n", want: node.AppConfig{APIAddress: "[::1]:1317", KeepRecent: def.KeepRecent, StateCacheNodes: def.StateCacheNodes}},
 
 		{name: "unknown key", in: "keep_recnet = 5\n", wantErr: true},
 		{name: "unknown table", in: "[api]\naddress = \"127.0.0.1:1\"\n", wantErr: true},

@@ -102,7 +102,7 @@ func New(ctx context.Context, cfg Config) (*Node, error) {
 			return nil, fmt.Errorf("node key file missing: %w", err)
 		}
 	}
-	tree, err := store.OpenTree(cc.DBDir(), "app", store.TreeOptions{InitialVersion: uint64(gen.InitialHeight)})
+	tree, err := store.OpenTree(cc.DBDir(), "app", store.TreeOptions{InitialVersion: uint64(gen.InitialHeight), CacheSize: ac.StateCacheNodes})
 	if err != nil {
 		return nil, err
 	}

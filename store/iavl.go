@@ -55,7 +55,7 @@ func NewMemTree() *Tree {
 
 func newTree(db idb.DB, opts TreeOptions) (*Tree, error) {
 	if opts.CacheSize == 0 {
-		opts.CacheSize = 100_000
+		opts.CacheSize = 1_000_000
 	}
 	iopts := []iavl.Option{iavl.SyncOption(true)}
 	if opts.InitialVersion > 1 {
