@@ -2,6 +2,7 @@ package app
 
 import (
 	"crypto/ed25519"
+	"encoding/base64"
 	"crypto/sha256"
 	"fmt"
 	"testing"
@@ -137,8 +138,21 @@ func outcomes(t *testing.T, r *abci.ExecTxResult) (accepted int, rejected map[in
 	rejected = map[int]string{}
 	for _, e := range r.Events {
 		switch e.Type {
-		case "depin.report.v1.EventReportAccepted":
-			accepted++
+		case "depin.report.v1.EventReportBatch":
+			for _, a := range e.Attributes {
+				if a.Key != "outcomes" {
+					continue
+				}
+				raw, err := base64.StdEncoding.DecodeString(a.Value)
+				if err != nil {
+					t.Fatal(err)
+				}
+				for _, o := range raw {
+					if o == 0 {
+						accepted++
+					}
+				}
+			}
 		case "depin.report.v1.EventReportRejected":
 			var idx int
 			reason := ""

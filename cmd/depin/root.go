@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
+	"runtime/pprof"
 	"strings"
 
 	"github.com/spf13/cobra"
@@ -20,6 +21,7 @@ type globals struct {
 	nodeURL  string
 	output   string
 	logLevel string
+	cpuProf  string
 }
 
 func defaultHome() string {
@@ -55,6 +57,16 @@ Start a local chain with 'depin devnet', then try
 		SilenceUsage:  true,
 		SilenceErrors: true,
 		PersistentPreRunE: func(cmd *cobra.Command, args []string) error {
+			if g.cpuProf != "" {
+				f, err := os.Create(g.cpuProf)
+				if err != nil {
+					return err
+				}
+				if err := pprof.StartCPUProfile(f); err != nil {
+					return err
+				}
+				cobra.OnFinalize(func() { pprof.StopCPUProfile(); f.Close() })
+			}
 			switch g.output {
 			case "text", "json":
 			default:
@@ -68,6 +80,8 @@ Start a local chain with 'depin devnet', then try
 	pf.StringVar(&g.nodeURL, "node", defaultNode(), "RPC address of the node ($DEPIN_NODE)")
 	pf.StringVarP(&g.output, "output", "o", "text", "output format: text or json")
 	pf.StringVar(&g.logLevel, "log-level", "info", "log level: debug, info, warn, error")
+	pf.StringVar(&g.cpuProf, "cpuprofile", "", "write a CPU profile of this command to FILE (for performance work)")
+	_ = pf.MarkHidden("cpuprofile")
 	root.SetFlagErrorFunc(func(c *cobra.Command, err error) error { return usageError{err} })
 
 	root.AddCommand(

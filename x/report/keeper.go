@@ -169,9 +169,11 @@ func (k Keeper) HandleBatch(ctx state.Context, signer crypto.Address, m *reportv
 		work:     map[string]*reportv1.WorkRecord{},
 	}
 	var accepted, rejected uint32
+	outcomes := make([]byte, len(m.Reports))
 	for i := range m.Reports {
 		if reason, detail := b.judge(i, prep); reason != reportv1.RejectReason_REJECT_REASON_UNSPECIFIED {
 			rejected++
+			outcomes[i] = byte(reason)
 			ev := &reportv1.EventReportRejected{Index: uint32(i), Reason: reason, Detail: detail}
 			if d := prep.Reports[i]; d != nil {
 				ev.Device, ev.Network, ev.Seq = crypto.DeviceString(d.Device), d.Report.Network, d.Report.Seq
@@ -182,7 +184,7 @@ func (k Keeper) HandleBatch(ctx state.Context, signer crypto.Address, m *reportv
 		}
 	}
 	b.flush()
-	ctx.Emit(&reportv1.EventReportBatch{Submitter: signer.String(), Accepted: accepted, Rejected: rejected})
+	ctx.Emit(&reportv1.EventReportBatch{Submitter: signer.String(), Accepted: accepted, Rejected: rejected, Outcomes: outcomes})
 	return nil
 }
 
@@ -227,10 +229,6 @@ func (b *batchState) judge(i int, prep *Prepared) (reportv1.RejectReason, string
 	w.ReportsAccepted++
 	dev.LastSeq, dev.LastPeriodEnd, dev.LastReport = r.Seq, r.PeriodEnd, d.Raw
 	dev.ReportsAccepted++
-	b.ctx.Emit(&reportv1.EventReportAccepted{
-		Device: crypto.DeviceString(d.Device), Network: r.Network, Seq: r.Seq,
-		PeriodStart: r.PeriodStart, PeriodEnd: r.PeriodEnd, Epoch: epoch, Metrics: r.Metrics,
-	})
 	return reportv1.RejectReason_REJECT_REASON_UNSPECIFIED, ""
 }
 

@@ -630,98 +630,7 @@ func (x *MsgSubmitEvidence) GetReports() []*SignedReport {
 	return nil
 }
 
-type EventReportAccepted struct {
-	state         protoimpl.MessageState `protogen:"open.v1"`
-	Device        string                 `protobuf:"bytes,1,opt,name=device,proto3" json:"device,omitempty"`
-	Network       string                 `protobuf:"bytes,2,opt,name=network,proto3" json:"network,omitempty"`
-	Seq           uint64                 `protobuf:"varint,3,opt,name=seq,proto3" json:"seq,omitempty"`
-	PeriodStart   int64                  `protobuf:"varint,4,opt,name=period_start,json=periodStart,proto3" json:"period_start,omitempty"`
-	PeriodEnd     int64                  `protobuf:"varint,5,opt,name=period_end,json=periodEnd,proto3" json:"period_end,omitempty"`
-	Epoch         uint64                 `protobuf:"varint,6,opt,name=epoch,proto3" json:"epoch,omitempty"`
-	Metrics       []*MetricValue         `protobuf:"bytes,7,rep,name=metrics,proto3" json:"metrics,omitempty"`
-	unknownFields protoimpl.UnknownFields
-	sizeCache     protoimpl.SizeCache
-}
-
-func (x *EventReportAccepted) Reset() {
-	*x = EventReportAccepted{}
-	mi := &file_depin_report_v1_report_proto_msgTypes[7]
-	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
-	ms.StoreMessageInfo(mi)
-}
-
-func (x *EventReportAccepted) String() string {
-	return protoimpl.X.MessageStringOf(x)
-}
-
-func (*EventReportAccepted) ProtoMessage() {}
-
-func (x *EventReportAccepted) ProtoReflect() protoreflect.Message {
-	mi := &file_depin_report_v1_report_proto_msgTypes[7]
-	if x != nil {
-		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
-		if ms.LoadMessageInfo() == nil {
-			ms.StoreMessageInfo(mi)
-		}
-		return ms
-	}
-	return mi.MessageOf(x)
-}
-
-// Deprecated: Use EventReportAccepted.ProtoReflect.Descriptor instead.
-func (*EventReportAccepted) Descriptor() ([]byte, []int) {
-	return file_depin_report_v1_report_proto_rawDescGZIP(), []int{7}
-}
-
-func (x *EventReportAccepted) GetDevice() string {
-	if x != nil {
-		return x.Device
-	}
-	return ""
-}
-
-func (x *EventReportAccepted) GetNetwork() string {
-	if x != nil {
-		return x.Network
-	}
-	return ""
-}
-
-func (x *EventReportAccepted) GetSeq() uint64 {
-	if x != nil {
-		return x.Seq
-	}
-	return 0
-}
-
-func (x *EventReportAccepted) GetPeriodStart() int64 {
-	if x != nil {
-		return x.PeriodStart
-	}
-	return 0
-}
-
-func (x *EventReportAccepted) GetPeriodEnd() int64 {
-	if x != nil {
-		return x.PeriodEnd
-	}
-	return 0
-}
-
-func (x *EventReportAccepted) GetEpoch() uint64 {
-	if x != nil {
-		return x.Epoch
-	}
-	return 0
-}
-
-func (x *EventReportAccepted) GetMetrics() []*MetricValue {
-	if x != nil {
-		return x.Metrics
-	}
-	return nil
-}
-
+// EventReportRejected explains one rejected report of a batch.
 type EventReportRejected struct {
 	state         protoimpl.MessageState `protogen:"open.v1"`
 	Index         uint32                 `protobuf:"varint,1,opt,name=index,proto3" json:"index,omitempty"`  // position in the batch
@@ -736,7 +645,7 @@ type EventReportRejected struct {
 
 func (x *EventReportRejected) Reset() {
 	*x = EventReportRejected{}
-	mi := &file_depin_report_v1_report_proto_msgTypes[8]
+	mi := &file_depin_report_v1_report_proto_msgTypes[7]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -748,7 +657,7 @@ func (x *EventReportRejected) String() string {
 func (*EventReportRejected) ProtoMessage() {}
 
 func (x *EventReportRejected) ProtoReflect() protoreflect.Message {
-	mi := &file_depin_report_v1_report_proto_msgTypes[8]
+	mi := &file_depin_report_v1_report_proto_msgTypes[7]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -761,7 +670,7 @@ func (x *EventReportRejected) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use EventReportRejected.ProtoReflect.Descriptor instead.
 func (*EventReportRejected) Descriptor() ([]byte, []int) {
-	return file_depin_report_v1_report_proto_rawDescGZIP(), []int{8}
+	return file_depin_report_v1_report_proto_rawDescGZIP(), []int{7}
 }
 
 func (x *EventReportRejected) GetIndex() uint32 {
@@ -806,18 +715,25 @@ func (x *EventReportRejected) GetDetail() string {
 	return ""
 }
 
+// EventReportBatch is the outcome of every report of a batch: outcomes[i]
+// is the RejectReason of report i (0 = accepted). Accepted reports count
+// toward epoch `epoch` of their network. The reports themselves are in the
+// transaction; an indexer joins them with this by index. (One event per
+// batch rather than per report keeps blocks of thousands of reports cheap
+// to store and serve.)
 type EventReportBatch struct {
 	state         protoimpl.MessageState `protogen:"open.v1"`
 	Submitter     string                 `protobuf:"bytes,1,opt,name=submitter,proto3" json:"submitter,omitempty"`
 	Accepted      uint32                 `protobuf:"varint,2,opt,name=accepted,proto3" json:"accepted,omitempty"`
 	Rejected      uint32                 `protobuf:"varint,3,opt,name=rejected,proto3" json:"rejected,omitempty"`
+	Outcomes      []byte                 `protobuf:"bytes,4,opt,name=outcomes,proto3" json:"outcomes,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
 
 func (x *EventReportBatch) Reset() {
 	*x = EventReportBatch{}
-	mi := &file_depin_report_v1_report_proto_msgTypes[9]
+	mi := &file_depin_report_v1_report_proto_msgTypes[8]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -829,7 +745,7 @@ func (x *EventReportBatch) String() string {
 func (*EventReportBatch) ProtoMessage() {}
 
 func (x *EventReportBatch) ProtoReflect() protoreflect.Message {
-	mi := &file_depin_report_v1_report_proto_msgTypes[9]
+	mi := &file_depin_report_v1_report_proto_msgTypes[8]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -842,7 +758,7 @@ func (x *EventReportBatch) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use EventReportBatch.ProtoReflect.Descriptor instead.
 func (*EventReportBatch) Descriptor() ([]byte, []int) {
-	return file_depin_report_v1_report_proto_rawDescGZIP(), []int{9}
+	return file_depin_report_v1_report_proto_rawDescGZIP(), []int{8}
 }
 
 func (x *EventReportBatch) GetSubmitter() string {
@@ -866,6 +782,13 @@ func (x *EventReportBatch) GetRejected() uint32 {
 	return 0
 }
 
+func (x *EventReportBatch) GetOutcomes() []byte {
+	if x != nil {
+		return x.Outcomes
+	}
+	return nil
+}
+
 type EventEvidenceRecorded struct {
 	state         protoimpl.MessageState `protogen:"open.v1"`
 	Id            string                 `protobuf:"bytes,1,opt,name=id,proto3" json:"id,omitempty"` // hex
@@ -879,7 +802,7 @@ type EventEvidenceRecorded struct {
 
 func (x *EventEvidenceRecorded) Reset() {
 	*x = EventEvidenceRecorded{}
-	mi := &file_depin_report_v1_report_proto_msgTypes[10]
+	mi := &file_depin_report_v1_report_proto_msgTypes[9]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -891,7 +814,7 @@ func (x *EventEvidenceRecorded) String() string {
 func (*EventEvidenceRecorded) ProtoMessage() {}
 
 func (x *EventEvidenceRecorded) ProtoReflect() protoreflect.Message {
-	mi := &file_depin_report_v1_report_proto_msgTypes[10]
+	mi := &file_depin_report_v1_report_proto_msgTypes[9]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -904,7 +827,7 @@ func (x *EventEvidenceRecorded) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use EventEvidenceRecorded.ProtoReflect.Descriptor instead.
 func (*EventEvidenceRecorded) Descriptor() ([]byte, []int) {
-	return file_depin_report_v1_report_proto_rawDescGZIP(), []int{10}
+	return file_depin_report_v1_report_proto_rawDescGZIP(), []int{9}
 }
 
 func (x *EventEvidenceRecorded) GetId() string {
@@ -981,27 +904,19 @@ const file_depin_report_v1_report_proto_rawDesc = "" +
 	"\x11MsgSubmitEvidence\x12\x1c\n" +
 	"\tsubmitter\x18\x01 \x01(\fR\tsubmitter\x121\n" +
 	"\x04kind\x18\x02 \x01(\x0e2\x1d.depin.report.v1.EvidenceKindR\x04kind\x127\n" +
-	"\areports\x18\x03 \x03(\v2\x1d.depin.report.v1.SignedReportR\areports\"\xe9\x01\n" +
-	"\x13EventReportAccepted\x12\x16\n" +
-	"\x06device\x18\x01 \x01(\tR\x06device\x12\x18\n" +
-	"\anetwork\x18\x02 \x01(\tR\anetwork\x12\x10\n" +
-	"\x03seq\x18\x03 \x01(\x04R\x03seq\x12!\n" +
-	"\fperiod_start\x18\x04 \x01(\x03R\vperiodStart\x12\x1d\n" +
-	"\n" +
-	"period_end\x18\x05 \x01(\x03R\tperiodEnd\x12\x14\n" +
-	"\x05epoch\x18\x06 \x01(\x04R\x05epoch\x126\n" +
-	"\ametrics\x18\a \x03(\v2\x1c.depin.report.v1.MetricValueR\ametrics\"\xbe\x01\n" +
+	"\areports\x18\x03 \x03(\v2\x1d.depin.report.v1.SignedReportR\areports\"\xbe\x01\n" +
 	"\x13EventReportRejected\x12\x14\n" +
 	"\x05index\x18\x01 \x01(\rR\x05index\x12\x16\n" +
 	"\x06device\x18\x02 \x01(\tR\x06device\x12\x18\n" +
 	"\anetwork\x18\x03 \x01(\tR\anetwork\x12\x10\n" +
 	"\x03seq\x18\x04 \x01(\x04R\x03seq\x125\n" +
 	"\x06reason\x18\x05 \x01(\x0e2\x1d.depin.report.v1.RejectReasonR\x06reason\x12\x16\n" +
-	"\x06detail\x18\x06 \x01(\tR\x06detail\"h\n" +
+	"\x06detail\x18\x06 \x01(\tR\x06detail\"\x84\x01\n" +
 	"\x10EventReportBatch\x12\x1c\n" +
 	"\tsubmitter\x18\x01 \x01(\tR\tsubmitter\x12\x1a\n" +
 	"\baccepted\x18\x02 \x01(\rR\baccepted\x12\x1a\n" +
-	"\brejected\x18\x03 \x01(\rR\brejected\"\xaa\x01\n" +
+	"\brejected\x18\x03 \x01(\rR\brejected\x12\x1a\n" +
+	"\boutcomes\x18\x04 \x01(\fR\boutcomes\"\xaa\x01\n" +
 	"\x15EventEvidenceRecorded\x12\x0e\n" +
 	"\x02id\x18\x01 \x01(\tR\x02id\x121\n" +
 	"\x04kind\x18\x02 \x01(\x0e2\x1d.depin.report.v1.EvidenceKindR\x04kind\x12\x16\n" +
@@ -1044,7 +959,7 @@ func file_depin_report_v1_report_proto_rawDescGZIP() []byte {
 }
 
 var file_depin_report_v1_report_proto_enumTypes = make([]protoimpl.EnumInfo, 2)
-var file_depin_report_v1_report_proto_msgTypes = make([]protoimpl.MessageInfo, 11)
+var file_depin_report_v1_report_proto_msgTypes = make([]protoimpl.MessageInfo, 10)
 var file_depin_report_v1_report_proto_goTypes = []any{
 	(RejectReason)(0),             // 0: depin.report.v1.RejectReason
 	(EvidenceKind)(0),             // 1: depin.report.v1.EvidenceKind
@@ -1055,27 +970,25 @@ var file_depin_report_v1_report_proto_goTypes = []any{
 	(*WorkRecord)(nil),            // 6: depin.report.v1.WorkRecord
 	(*Evidence)(nil),              // 7: depin.report.v1.Evidence
 	(*MsgSubmitEvidence)(nil),     // 8: depin.report.v1.MsgSubmitEvidence
-	(*EventReportAccepted)(nil),   // 9: depin.report.v1.EventReportAccepted
-	(*EventReportRejected)(nil),   // 10: depin.report.v1.EventReportRejected
-	(*EventReportBatch)(nil),      // 11: depin.report.v1.EventReportBatch
-	(*EventEvidenceRecorded)(nil), // 12: depin.report.v1.EventEvidenceRecorded
+	(*EventReportRejected)(nil),   // 9: depin.report.v1.EventReportRejected
+	(*EventReportBatch)(nil),      // 10: depin.report.v1.EventReportBatch
+	(*EventEvidenceRecorded)(nil), // 11: depin.report.v1.EventEvidenceRecorded
 }
 var file_depin_report_v1_report_proto_depIdxs = []int32{
-	2,  // 0: depin.report.v1.Report.metrics:type_name -> depin.report.v1.MetricValue
-	4,  // 1: depin.report.v1.MsgReportBatch.reports:type_name -> depin.report.v1.SignedReport
-	2,  // 2: depin.report.v1.WorkRecord.totals:type_name -> depin.report.v1.MetricValue
-	1,  // 3: depin.report.v1.Evidence.kind:type_name -> depin.report.v1.EvidenceKind
-	4,  // 4: depin.report.v1.Evidence.reports:type_name -> depin.report.v1.SignedReport
-	1,  // 5: depin.report.v1.MsgSubmitEvidence.kind:type_name -> depin.report.v1.EvidenceKind
-	4,  // 6: depin.report.v1.MsgSubmitEvidence.reports:type_name -> depin.report.v1.SignedReport
-	2,  // 7: depin.report.v1.EventReportAccepted.metrics:type_name -> depin.report.v1.MetricValue
-	0,  // 8: depin.report.v1.EventReportRejected.reason:type_name -> depin.report.v1.RejectReason
-	1,  // 9: depin.report.v1.EventEvidenceRecorded.kind:type_name -> depin.report.v1.EvidenceKind
-	10, // [10:10] is the sub-list for method output_type
-	10, // [10:10] is the sub-list for method input_type
-	10, // [10:10] is the sub-list for extension type_name
-	10, // [10:10] is the sub-list for extension extendee
-	0,  // [0:10] is the sub-list for field type_name
+	2, // 0: depin.report.v1.Report.metrics:type_name -> depin.report.v1.MetricValue
+	4, // 1: depin.report.v1.MsgReportBatch.reports:type_name -> depin.report.v1.SignedReport
+	2, // 2: depin.report.v1.WorkRecord.totals:type_name -> depin.report.v1.MetricValue
+	1, // 3: depin.report.v1.Evidence.kind:type_name -> depin.report.v1.EvidenceKind
+	4, // 4: depin.report.v1.Evidence.reports:type_name -> depin.report.v1.SignedReport
+	1, // 5: depin.report.v1.MsgSubmitEvidence.kind:type_name -> depin.report.v1.EvidenceKind
+	4, // 6: depin.report.v1.MsgSubmitEvidence.reports:type_name -> depin.report.v1.SignedReport
+	0, // 7: depin.report.v1.EventReportRejected.reason:type_name -> depin.report.v1.RejectReason
+	1, // 8: depin.report.v1.EventEvidenceRecorded.kind:type_name -> depin.report.v1.EvidenceKind
+	9, // [9:9] is the sub-list for method output_type
+	9, // [9:9] is the sub-list for method input_type
+	9, // [9:9] is the sub-list for extension type_name
+	9, // [9:9] is the sub-list for extension extendee
+	0, // [0:9] is the sub-list for field type_name
 }
 
 func init() { file_depin_report_v1_report_proto_init() }
@@ -1089,7 +1002,7 @@ func file_depin_report_v1_report_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_depin_report_v1_report_proto_rawDesc), len(file_depin_report_v1_report_proto_rawDesc)),
 			NumEnums:      2,
-			NumMessages:   11,
+			NumMessages:   10,
 			NumExtensions: 0,
 			NumServices:   0,
 		},
