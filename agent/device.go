@@ -9,7 +9,7 @@ import (
 
 	"github.com/depinhq/depin/crypto"
 	reportv1 "github.com/depinhq/depin/gen/depin/report/v1"
-	"github.com/depinhq/depin/x/report"
+	"github.com/depinhq/depin/x/report/wire"
 )
 
 // Errors of Device. ErrOffline and ErrEmptyPeriod are not failures: the
@@ -203,12 +203,12 @@ func (d *Device) sign(start, end int64, metrics []*reportv1.MetricValue) ([]byte
 		PeriodEnd:       end,
 		Metrics:         metrics,
 	}
-	payload, err := report.Sign(d.cfg.Key, d.cfg.ChainID, r)
+	payload, err := wire.Sign(d.cfg.Key, d.cfg.ChainID, r)
 	if err != nil {
 		return nil, fmt.Errorf("signing report: %w", err)
 	}
-	if len(payload) > report.MaxSignedReportBytes {
-		return nil, fmt.Errorf("%w: %d bytes signed, max %d", ErrInvalidReport, len(payload), report.MaxSignedReportBytes)
+	if len(payload) > wire.MaxSignedReportBytes {
+		return nil, fmt.Errorf("%w: %d bytes signed, max %d", ErrInvalidReport, len(payload), wire.MaxSignedReportBytes)
 	}
 	next := State{Device: d.name, Seq: seq, PeriodEnd: end}
 	if d.cfg.Saver != nil {
@@ -224,8 +224,8 @@ func (d *Device) sign(start, end int64, metrics []*reportv1.MetricValue) ([]byte
 }
 
 func checkMetrics(metrics []*reportv1.MetricValue) error {
-	if len(metrics) == 0 || len(metrics) > report.MaxMetrics {
-		return fmt.Errorf("%w: %d metrics, want 1 to %d", ErrInvalidReport, len(metrics), report.MaxMetrics)
+	if len(metrics) == 0 || len(metrics) > wire.MaxMetrics {
+		return fmt.Errorf("%w: %d metrics, want 1 to %d", ErrInvalidReport, len(metrics), wire.MaxMetrics)
 	}
 	seen := map[uint32]bool{}
 	for _, m := range metrics {

@@ -1,4 +1,8 @@
-package report
+// Package wire is the wire format of device reports: decoding and checking
+// a SignedReport, and signing one with a device key. It is all a device or
+// a gateway needs, so it depends on nothing but crypto and the generated
+// protobuf types (no chain state, no storage).
+package wire
 
 import (
 	"bytes"
