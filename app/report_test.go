@@ -463,3 +463,35 @@ func TestSubmitEvidence(t *testing.T) {
 		t.Fatalf("evidence count %d", d.EvidenceCount)
 	}
 }
+
+// TestWorkRollsOverEpochs: a device's running work record moves to its own
+// key when the device reports in a later epoch; both stay readable.
+func TestWorkRollsOverEpochs(t *testing.T) {
+	w := newWorld(t)
+	id := w.register("a", 5000)
+	now := w.c.time.Unix() + 1
+	w.batch(w.report("a", 1, now-100, now-50, 10), w.report("a", 2, now-50, now-10, 20))
+	n := network.Keeper{}.Network(w.c.snapshot(), "solar")
+	e1 := network.EpochAt(n, w.c.time.Unix())
+	w.c.time = w.c.time.Add(time.Hour)
+	now = w.c.time.Unix() + 1
+	w.batch(w.report("a", 3, now-30, now-20, 7))
+	e2 := network.EpochAt(n, w.c.time.Unix())
+	if e2 != e1+1 {
+		t.Fatalf("epochs %d, %d", e1, e2)
+	}
+	r := w.c.snapshot()
+	k := report.Keeper{Device: device.Keeper{}}
+	if got := k.Work(r, "solar", e1, id); got.ReportsAccepted != 2 || got.Totals[0].Value != 30 || got.CoveredSeconds != 90 {
+		t.Fatalf("epoch %d: %v", e1, got)
+	}
+	if r.Get(report.WorkKey("solar", e1, id)) == nil {
+		t.Fatal("finished epoch not moved to its own record")
+	}
+	if got := k.Work(r, "solar", e2, id); got.ReportsAccepted != 1 || got.Totals[0].Value != 7 {
+		t.Fatalf("epoch %d: %v", e2, got)
+	}
+	if got := k.Work(r, "solar", e2+1, id); got.ReportsAccepted != 0 {
+		t.Fatalf("future epoch: %v", got)
+	}
+}

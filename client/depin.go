@@ -108,8 +108,17 @@ func (c *Client) Devices(ctx context.Context, f DeviceFilter) ([]crypto.DeviceID
 // Work returns a device's work record for an epoch.
 func (c *Client) Work(ctx context.Context, net string, epoch uint64, id crypto.DeviceID) (*reportv1.WorkRecord, error) {
 	var w reportv1.WorkRecord
-	_, _, err := c.getProto(ctx, report.WorkKey(net, epoch, id), QueryOptions{}, &w)
-	return &w, err
+	ok, r, err := c.getProto(ctx, report.WorkKey(net, epoch, id), QueryOptions{}, &w)
+	if err != nil || ok {
+		return &w, err
+	}
+	// The device's latest epoch is kept in the device record (read at the
+	// same height).
+	d, err := c.Device(ctx, id, QueryOptions{Height: r.Height})
+	if err != nil || d == nil || d.Network != net || d.WorkEpoch != epoch || d.Work == nil {
+		return &w, err
+	}
+	return d.Work, nil
 }
 
 // Evidence lists the fraud evidence recorded against a device.

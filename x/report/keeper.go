@@ -73,13 +73,18 @@ func marshal(m proto.Message) []byte {
 	return b
 }
 
-// Work returns a device's work record for an epoch (empty if none).
-func (Keeper) Work(r store.Reader, net string, epoch uint64, id crypto.DeviceID) *reportv1.WorkRecord {
+// Work returns a device's work record for an epoch (empty if none): the
+// record under WorkKey, or the running one in the device record.
+func (k Keeper) Work(r store.Reader, net string, epoch uint64, id crypto.DeviceID) *reportv1.WorkRecord {
 	w := &reportv1.WorkRecord{}
 	if v := r.Get(WorkKey(net, epoch, id)); v != nil {
 		if err := proto.Unmarshal(v, w); err != nil {
 			panic(err)
 		}
+		return w
+	}
+	if d := k.Device.Get(r, id); d != nil && d.Network == net && d.WorkEpoch == epoch && d.Work != nil {
+		return d.Work
 	}
 	return w
 }
@@ -91,7 +96,7 @@ type batchState struct {
 	networks map[string]*networkv1.Network
 	devices  map[crypto.DeviceID]*devicev1.Device
 	dirty    map[crypto.DeviceID]bool
-	work     map[string]*reportv1.WorkRecord
+	work     map[string]*reportv1.WorkRecord // finished epochs moved out of device records
 }
 
 func (b *batchState) network(id string) *networkv1.Network {
@@ -112,14 +117,17 @@ func (b *batchState) device(id crypto.DeviceID) *devicev1.Device {
 	return d
 }
 
-func (b *batchState) workRecord(net string, epoch uint64, id crypto.DeviceID) *reportv1.WorkRecord {
-	key := string(WorkKey(net, epoch, id))
-	if w, ok := b.work[key]; ok {
-		return w
+// workRecord returns the device's running work record for epoch, first
+// moving a record of an earlier epoch out to its own key.
+func (b *batchState) workRecord(dev *devicev1.Device, id crypto.DeviceID, epoch uint64) *reportv1.WorkRecord {
+	if dev.Work != nil && dev.WorkEpoch != epoch {
+		b.work[string(WorkKey(dev.Network, dev.WorkEpoch, id))] = dev.Work
+		dev.Work = nil
 	}
-	w := b.k.Work(b.ctx.KV, net, epoch, id)
-	b.work[key] = w
-	return w
+	if dev.Work == nil {
+		dev.Work, dev.WorkEpoch = &reportv1.WorkRecord{}, epoch
+	}
+	return dev.Work
 }
 
 func (b *batchState) flush() {
@@ -216,7 +224,7 @@ func (b *batchState) judge(i int, prep *Prepared) (reportv1.RejectReason, string
 	reason, detail := b.rules(d, n, dev)
 	now := b.ctx.Time.Unix()
 	epoch := network.EpochAt(n, now)
-	w := b.workRecord(r.Network, epoch, d.Device)
+	w := b.workRecord(dev, d.Device, epoch)
 	b.dirty[d.Device] = true
 	if reason != reportv1.RejectReason_REJECT_REASON_UNSPECIFIED {
 		dev.ReportsRejected++

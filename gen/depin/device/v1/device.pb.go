@@ -7,6 +7,7 @@
 package devicev1
 
 import (
+	v1 "github.com/depinhq/depin/gen/depin/report/v1"
 	protoreflect "google.golang.org/protobuf/reflect/protoreflect"
 	protoimpl "google.golang.org/protobuf/runtime/protoimpl"
 	reflect "reflect"
@@ -241,8 +242,13 @@ type Device struct {
 	ReportsAccepted uint64 `protobuf:"varint,18,opt,name=reports_accepted,json=reportsAccepted,proto3" json:"reports_accepted,omitempty"`
 	ReportsRejected uint64 `protobuf:"varint,19,opt,name=reports_rejected,json=reportsRejected,proto3" json:"reports_rejected,omitempty"` // validly signed but rejected
 	EvidenceCount   uint64 `protobuf:"varint,20,opt,name=evidence_count,json=evidenceCount,proto3" json:"evidence_count,omitempty"`
-	unknownFields   protoimpl.UnknownFields
-	sizeCache       protoimpl.SizeCache
+	// Work accepted in epoch work_epoch, kept here while that epoch is the
+	// device's latest (one state write per report instead of two); moved to
+	// its own record (report/w/…) when the device reports in a later epoch.
+	WorkEpoch     uint64         `protobuf:"varint,21,opt,name=work_epoch,json=workEpoch,proto3" json:"work_epoch,omitempty"`
+	Work          *v1.WorkRecord `protobuf:"bytes,22,opt,name=work,proto3" json:"work,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
 }
 
 func (x *Device) Reset() {
@@ -413,6 +419,20 @@ func (x *Device) GetEvidenceCount() uint64 {
 		return x.EvidenceCount
 	}
 	return 0
+}
+
+func (x *Device) GetWorkEpoch() uint64 {
+	if x != nil {
+		return x.WorkEpoch
+	}
+	return 0
+}
+
+func (x *Device) GetWork() *v1.WorkRecord {
+	if x != nil {
+		return x.Work
+	}
+	return nil
 }
 
 type MsgRegisterDevice struct {
@@ -1027,7 +1047,7 @@ var File_depin_device_v1_device_proto protoreflect.FileDescriptor
 
 const file_depin_device_v1_device_proto_rawDesc = "" +
 	"\n" +
-	"\x1cdepin/device/v1/device.proto\x12\x0fdepin.device.v1\"\xc6\x01\n" +
+	"\x1cdepin/device/v1/device.proto\x12\x0fdepin.device.v1\x1a\x1cdepin/report/v1/report.proto\"\xc6\x01\n" +
 	"\n" +
 	"DeviceCert\x12\x18\n" +
 	"\anetwork\x18\x01 \x01(\tR\anetwork\x12*\n" +
@@ -1039,7 +1059,7 @@ const file_depin_device_v1_device_proto_rawDesc = "" +
 	"\x10SignedDeviceCert\x12\x1d\n" +
 	"\n" +
 	"cert_bytes\x18\x01 \x01(\fR\tcertBytes\x12\x1c\n" +
-	"\tsignature\x18\x02 \x01(\fR\tsignature\"\x91\x05\n" +
+	"\tsignature\x18\x02 \x01(\fR\tsignature\"\xe1\x05\n" +
 	"\x06Device\x12\x0e\n" +
 	"\x02id\x18\x01 \x01(\fR\x02id\x12\x1d\n" +
 	"\n" +
@@ -1064,7 +1084,10 @@ const file_depin_device_v1_device_proto_rawDesc = "" +
 	"lastReport\x12)\n" +
 	"\x10reports_accepted\x18\x12 \x01(\x04R\x0freportsAccepted\x12)\n" +
 	"\x10reports_rejected\x18\x13 \x01(\x04R\x0freportsRejected\x12%\n" +
-	"\x0eevidence_count\x18\x14 \x01(\x04R\revidenceCount\"t\n" +
+	"\x0eevidence_count\x18\x14 \x01(\x04R\revidenceCount\x12\x1d\n" +
+	"\n" +
+	"work_epoch\x18\x15 \x01(\x04R\tworkEpoch\x12/\n" +
+	"\x04work\x18\x16 \x01(\v2\x1b.depin.report.v1.WorkRecordR\x04work\"t\n" +
 	"\x11MsgRegisterDevice\x12\x14\n" +
 	"\x05owner\x18\x01 \x01(\fR\x05owner\x125\n" +
 	"\x04cert\x18\x02 \x01(\v2!.depin.device.v1.SignedDeviceCertR\x04cert\x12\x12\n" +
@@ -1143,15 +1166,17 @@ var file_depin_device_v1_device_proto_goTypes = []any{
 	(*EventDeviceMoved)(nil),       // 11: depin.device.v1.EventDeviceMoved
 	(*EventDeviceDeactivated)(nil), // 12: depin.device.v1.EventDeviceDeactivated
 	(*EventStakeWithdrawn)(nil),    // 13: depin.device.v1.EventStakeWithdrawn
+	(*v1.WorkRecord)(nil),          // 14: depin.report.v1.WorkRecord
 }
 var file_depin_device_v1_device_proto_depIdxs = []int32{
-	0, // 0: depin.device.v1.Device.status:type_name -> depin.device.v1.DeviceStatus
-	2, // 1: depin.device.v1.MsgRegisterDevice.cert:type_name -> depin.device.v1.SignedDeviceCert
-	2, // [2:2] is the sub-list for method output_type
-	2, // [2:2] is the sub-list for method input_type
-	2, // [2:2] is the sub-list for extension type_name
-	2, // [2:2] is the sub-list for extension extendee
-	0, // [0:2] is the sub-list for field type_name
+	0,  // 0: depin.device.v1.Device.status:type_name -> depin.device.v1.DeviceStatus
+	14, // 1: depin.device.v1.Device.work:type_name -> depin.report.v1.WorkRecord
+	2,  // 2: depin.device.v1.MsgRegisterDevice.cert:type_name -> depin.device.v1.SignedDeviceCert
+	3,  // [3:3] is the sub-list for method output_type
+	3,  // [3:3] is the sub-list for method input_type
+	3,  // [3:3] is the sub-list for extension type_name
+	3,  // [3:3] is the sub-list for extension extendee
+	0,  // [0:3] is the sub-list for field type_name
 }
 
 func init() { file_depin_device_v1_device_proto_init() }
