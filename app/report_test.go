@@ -2,8 +2,8 @@ package app
 
 import (
 	"crypto/ed25519"
-	"encoding/base64"
 	"crypto/sha256"
+	"encoding/base64"
 	"fmt"
 	"testing"
 	"time"
