@@ -119,7 +119,7 @@ against a fresh devnet started in this process with --in-process.`,
 	target.register(transfers)
 
 	rcfg := bench.DefaultReportsConfig()
-	var funders string
+	var funders, profile string
 	var rtarget benchTarget
 	reports := &cobra.Command{
 		Use:   "reports",
@@ -147,6 +147,14 @@ In the same run it measures this machine's raw ed25519 verification rate
 				rcfg.Funders = append(rcfg.Funders, ed25519.PrivateKey(key.Private))
 			}
 			rcfg.Progress = os.Stderr
+			if profile != "" {
+				f, err := os.Create(profile)
+				if err != nil {
+					return err
+				}
+				defer f.Close()
+				rcfg.Profile = f
+			}
 			res, err := bench.Reports(cmd.Context(), c, rcfg)
 			if err != nil {
 				return err
@@ -167,6 +175,7 @@ In the same run it measures this machine's raw ed25519 verification rate
 	rf.IntVar(&rcfg.BatchSize, "batch", rcfg.BatchSize, "reports per ReportBatch tx (≤ 10000)")
 	rf.DurationVar(&rcfg.Timeout, "timeout", rcfg.Timeout, "give up after this long")
 	rf.StringVar(&funders, "from", strings.Join(node.DevAccounts, ","), "comma-separated keys that register devices and submit batches in parallel")
+	rf.StringVar(&profile, "profile-reports", "", "write a CPU profile of the report submission phase to FILE (with --in-process it covers the node)")
 	rtarget.register(reports)
 	cmd.AddCommand(transfers, reports)
 	return cmd
