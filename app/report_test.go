@@ -495,3 +495,31 @@ func TestWorkRollsOverEpochs(t *testing.T) {
 		t.Fatalf("future epoch: %v", got)
 	}
 }
+
+// TestReportForAnotherNetwork: a device registered in one network cannot
+// have its reports counted in another.
+func TestReportForAnotherNetwork(t *testing.T) {
+	w := newWorld(t)
+	c, alice := w.c, w.owner
+	c.mustBlock(c.tx(alice, &txv1.Msg{Sum: &txv1.Msg_CreateNetwork{CreateNetwork: &networkv1.MsgCreateNetwork{
+		Owner: alice.addr.Bytes(), Id: "grid", Name: "Grid", Class: networkv1.ResourceClass_RESOURCE_CLASS_ENERGY,
+		RewardDenom: "ugrid", Params: solarParams()}}}))
+	c.mustBlock(c.tx(alice, &txv1.Msg{Sum: &txv1.Msg_ApproveMaker{ApproveMaker: &networkv1.MsgApproveMaker{
+		Owner: alice.addr.Bytes(), Network: "grid", MakerPublicKey: w.maker.priv.Public().(ed25519.PublicKey)}}}))
+	priv := devKey("g")
+	sc, err := device.SignCert(w.maker.priv, testChain, &devicev1.DeviceCert{Network: "grid", DevicePublicKey: priv.Public().(ed25519.PublicKey),
+		Serial: "G1", Capacity: 5000, MakerPublicKey: w.maker.priv.Public().(ed25519.PublicKey)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	c.mustBlock(c.tx(alice, &txv1.Msg{Sum: &txv1.Msg_RegisterDevice{RegisterDevice: &devicev1.MsgRegisterDevice{Owner: alice.addr.Bytes(), Cert: sc, Cell: w.cell}}}))
+	now := c.time.Unix() + 1
+	res := w.batch(
+		signReport(t, priv, "solar", 1, now-60, now-30, &reportv1.MetricValue{Id: 1, Value: 1}),
+		signReport(t, priv, "grid", 1, now-60, now-30, &reportv1.MetricValue{Id: 1, Value: 1}),
+	)
+	accepted, rejected := outcomes(t, res)
+	if accepted != 1 || rejected[0] != "REJECT_REASON_WRONG_NETWORK" {
+		t.Fatalf("accepted %d, rejected %v", accepted, rejected)
+	}
+}
