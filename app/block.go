@@ -16,6 +16,7 @@ import (
 	"github.com/depinhq/depin/store"
 	"github.com/depinhq/depin/x/auth"
 	"github.com/depinhq/depin/x/bank"
+	"github.com/depinhq/depin/x/device"
 	"github.com/depinhq/depin/x/report"
 )
 
@@ -139,7 +140,20 @@ func (a *App) decodeAll(txs [][]byte) []decoded {
 	}
 	wg.Wait()
 	// Report batches: decode and batch-verify every report, each batch
-	// spread over all workers.
+	// spread over all workers, reading the batch's device records from the
+	// last committed state meanwhile.
+	var prefetch report.Prefetcher
+	if v := a.tree.Version(); v > 0 {
+		if snap, err := a.tree.Snapshot(v); err == nil {
+			prefetch = func(ids []crypto.DeviceID) map[crypto.DeviceID][]byte {
+				m := make(map[crypto.DeviceID][]byte, len(ids))
+				for _, id := range ids {
+					m[id] = snap.Get(device.Key(id))
+				}
+				return m
+			}
+		}
+	}
 	for i := range out {
 		if out[i].err != nil {
 			continue
@@ -149,7 +163,7 @@ func (a *App) decodeAll(txs [][]byte) []decoded {
 				if out[i].prep == nil {
 					out[i].prep = map[int]*report.Prepared{}
 				}
-				out[i].prep[j] = report.Prepare(a.cfg.ChainID, rb, a.cfg.SigWorkers)
+				out[i].prep[j] = report.Prepare(a.cfg.ChainID, rb, a.cfg.SigWorkers, prefetch)
 			}
 		}
 	}

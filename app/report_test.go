@@ -523,3 +523,39 @@ func TestReportForAnotherNetwork(t *testing.T) {
 		t.Fatalf("accepted %d, rejected %v", accepted, rejected)
 	}
 }
+
+// TestBatchesInOneBlockSeeEachOther: device records read ahead of the
+// block must not hide what an earlier tx of the same block wrote.
+func TestBatchesInOneBlockSeeEachOther(t *testing.T) {
+	w := newWorld(t)
+	c := w.c
+	id := w.register("a", 5000)
+	now := c.time.Unix() + 1
+	seq := c.seq(w.owner.addr)
+	batch := func(s uint64, r *reportv1.SignedReport) []byte {
+		body := &txv1.TxBody{Messages: []*txv1.Msg{{Sum: &txv1.Msg_ReportBatch{ReportBatch: &reportv1.MsgReportBatch{Submitter: w.owner.addr.Bytes(), Reports: []*reportv1.SignedReport{r}}}}},
+			Signer: &txv1.SignerInfo{PublicKey: w.owner.priv.Public().(ed25519.PublicKey), Sequence: s}, Fee: bank.Coin(bank.NativeDenom, txFee)}
+		raw, err := auth.SignTx(w.owner.priv, testChain, body)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return raw
+	}
+	res := c.block(
+		batch(seq, w.report("a", 1, now-100, now-60, 10)),
+		batch(seq+1, w.report("a", 2, now-60, now-30, 20)),
+		batch(seq+2, w.report("a", 2, now-60, now-30, 20)), // a replay of the second
+	)
+	for i, r := range res {
+		if r.Code != 0 {
+			t.Fatalf("tx %d: %s", i, r.Log)
+		}
+	}
+	if _, rej := outcomes(t, res[2]); rej[0] != "REJECT_REASON_STALE_SEQ" {
+		t.Fatalf("replay in the same block: %v", rej)
+	}
+	d := device.Keeper{}.Get(c.snapshot(), id)
+	if d.ReportsAccepted != 2 || d.LastSeq != 2 || d.Work.Totals[0].Value != 30 {
+		t.Fatalf("device after the block: accepted %d seq %d work %v", d.ReportsAccepted, d.LastSeq, d.Work)
+	}
+}

@@ -49,6 +49,19 @@ func (c *Cache) Delete(key []byte) {
 	c.entries[string(key)] = entry{deleted: true}
 }
 
+// Staged reports whether key has a staged write in this cache or in a
+// Cache it is layered on: if not, reads of key fall through to the
+// underlying store.
+func (c *Cache) Staged(key []byte) bool {
+	if _, ok := c.entries[string(key)]; ok {
+		return true
+	}
+	if p, ok := c.parent.(*Cache); ok {
+		return p.Staged(key)
+	}
+	return false
+}
+
 // Len is the number of staged writes.
 func (c *Cache) Len() int { return len(c.entries) }
 

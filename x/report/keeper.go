@@ -97,6 +97,7 @@ type batchState struct {
 	devices  map[crypto.DeviceID]*devicev1.Device
 	dirty    map[crypto.DeviceID]bool
 	work     map[string]*reportv1.WorkRecord // finished epochs moved out of device records
+	prep     *Prepared
 }
 
 func (b *batchState) network(id string) *networkv1.Network {
@@ -112,9 +113,36 @@ func (b *batchState) device(id crypto.DeviceID) *devicev1.Device {
 	if d, ok := b.devices[id]; ok {
 		return d
 	}
-	d := b.k.Device.Get(b.ctx.KV, id)
+	var d *devicev1.Device
+	if raw, ok := b.prefetched(id); ok {
+		if raw != nil {
+			d = &devicev1.Device{}
+			if err := proto.Unmarshal(raw, d); err != nil {
+				panic(err)
+			}
+		}
+	} else {
+		d = b.k.Device.Get(b.ctx.KV, id)
+	}
 	b.devices[id] = d
 	return d
+}
+
+// prefetched returns the device record read ahead of execution, if there
+// is one and the block has not written that key since (a read would then
+// return the same bytes).
+func (b *batchState) prefetched(id crypto.DeviceID) ([]byte, bool) {
+	if b.prep == nil || b.prep.Devices == nil {
+		return nil, false
+	}
+	raw, ok := b.prep.Devices[id]
+	if !ok {
+		return nil, false
+	}
+	if c, isCache := b.ctx.KV.(*store.Cache); !isCache || c.Staged(device.Key(id)) {
+		return nil, false
+	}
+	return raw, true
 }
 
 // workRecord returns the device's running work record for epoch, first
@@ -167,10 +195,10 @@ func (k Keeper) HandleBatch(ctx state.Context, signer crypto.Address, m *reportv
 		return nil // reports are judged one by one in the block
 	}
 	if prep == nil {
-		prep = Prepare(ctx.ChainID, m, 1)
+		prep = Prepare(ctx.ChainID, m, 1, nil)
 	}
 	b := &batchState{
-		k: k, ctx: ctx,
+		k: k, ctx: ctx, prep: prep,
 		networks: map[string]*networkv1.Network{},
 		devices:  map[crypto.DeviceID]*devicev1.Device{},
 		dirty:    map[crypto.DeviceID]bool{},

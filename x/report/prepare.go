@@ -15,12 +15,24 @@ type Prepared struct {
 	Reports []*Decoded // nil where decoding failed
 	Errs    []error    // decoding errors by index
 	SigOK   []bool     // signature validity by index
+	// Devices holds the batch's device records as read from the last
+	// committed state while the signatures were being verified (nil value:
+	// no such device). Execution uses an entry only for a key the block
+	// has not written yet, so it is exactly what a read would return.
+	Devices map[crypto.DeviceID][]byte
 }
+
+// Prefetcher reads device records of the last committed state; it is
+// called on its own goroutine during Prepare.
+type Prefetcher func(ids []crypto.DeviceID) map[crypto.DeviceID][]byte
 
 // Prepare decodes every report of a batch and batch-verifies the
 // signatures on up to workers goroutines. Results are stored by index, so
 // they never depend on scheduling.
-func Prepare(chainID string, m *reportv1.MsgReportBatch, workers int) *Prepared {
+//
+// If prefetch is not nil, the batch's device records are read with it on
+// another goroutine while the signatures are verified.
+func Prepare(chainID string, m *reportv1.MsgReportBatch, workers int, prefetch Prefetcher) *Prepared {
 	n := len(m.Reports)
 	p := &Prepared{Reports: make([]*Decoded, n), Errs: make([]error, n), SigOK: make([]bool, n)}
 	if n == 0 {
@@ -28,12 +40,13 @@ func Prepare(chainID string, m *reportv1.MsgReportBatch, workers int) *Prepared 
 	}
 	workers = max(1, min(workers, n/64+1))
 	chunk := (n + workers - 1) / workers
-	var wg sync.WaitGroup
+	var decoded, verified sync.WaitGroup
+	decoded.Add((n + chunk - 1) / chunk)
 	for lo := 0; lo < n; lo += chunk {
 		hi := min(lo+chunk, n)
-		wg.Add(1)
+		verified.Add(1)
 		go func() {
-			defer wg.Done()
+			defer verified.Done()
 			entries := make([]crypto.BatchEntry, 0, hi-lo)
 			pos := make([]int, 0, hi-lo)
 			for i := lo; i < hi; i++ {
@@ -44,12 +57,25 @@ func Prepare(chainID string, m *reportv1.MsgReportBatch, workers int) *Prepared 
 					pos = append(pos, i)
 				}
 			}
+			decoded.Done()
 			for j, ok := range crypto.BatchVerify(entries) {
 				p.SigOK[pos[j]] = ok
 			}
 		}()
 	}
-	wg.Wait()
+	if prefetch != nil {
+		decoded.Wait()
+		seen := make(map[crypto.DeviceID]bool, n)
+		ids := make([]crypto.DeviceID, 0, n)
+		for _, d := range p.Reports {
+			if d != nil && !seen[d.Device] {
+				seen[d.Device] = true
+				ids = append(ids, d.Device)
+			}
+		}
+		p.Devices = prefetch(ids)
+	}
+	verified.Wait()
 	return p
 }
 
