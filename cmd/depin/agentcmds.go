@@ -17,7 +17,6 @@ import (
 	"github.com/depinhq/depin/client"
 	"github.com/depinhq/depin/crypto"
 	devicev1 "github.com/depinhq/depin/gen/depin/device/v1"
-	txv1 "github.com/depinhq/depin/gen/depin/tx/v1"
 	"github.com/depinhq/depin/x/device"
 )
 
@@ -96,15 +95,7 @@ func newDeviceCmd(g *globals) *cobra.Command {
 			default:
 				return usageError{errors.New("give --cert, or --maker with --key")}
 			}
-			cell, err := loc.resolve(cmd)
-			if err != nil {
-				return err
-			}
-			owner, err := g.resolveAddress(from)
-			if err != nil {
-				return err
-			}
-			return g.sendMsgs(cmd, from, &f, &txv1.Msg{Sum: &txv1.Msg_RegisterDevice{RegisterDevice: &devicev1.MsgRegisterDevice{Owner: owner.Bytes(), Cert: sc, Cell: cell}}})
+			return g.registerDevice(cmd, from, &f, sc, &loc)
 		},
 	}
 	rf := register.Flags()

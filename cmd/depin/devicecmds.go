@@ -153,15 +153,7 @@ func newDeviceTxCmd(g *globals) *cobra.Command {
 			if err != nil {
 				return usageError{err}
 			}
-			cell, err := loc.resolve(cmd)
-			if err != nil {
-				return err
-			}
-			owner, err := g.resolveAddress(from)
-			if err != nil {
-				return err
-			}
-			return g.sendMsgs(cmd, from, &f, &txv1.Msg{Sum: &txv1.Msg_RegisterDevice{RegisterDevice: &devicev1.MsgRegisterDevice{Owner: owner.Bytes(), Cert: sc, Cell: cell}}})
+			return g.registerDevice(cmd, from, &f, sc, &loc)
 		},
 	}
 	register.Flags().StringVar(&certPath, "cert", "", "certificate file from 'depin maker certify' (required)")
@@ -223,6 +215,20 @@ func newDeviceTxCmd(g *globals) *cobra.Command {
 	})
 	cmd.AddCommand(register, transfer, move, deactivate, withdraw)
 	return cmd
+}
+
+// registerDevice submits a registration of a certified device at the
+// location the flags give ('tx device register' and 'device register').
+func (g *globals) registerDevice(cmd *cobra.Command, from string, f *txFlags, sc *devicev1.SignedDeviceCert, loc *locationFlags) error {
+	cell, err := loc.resolve(cmd)
+	if err != nil {
+		return err
+	}
+	owner, err := g.resolveAddress(from)
+	if err != nil {
+		return err
+	}
+	return g.sendMsgs(cmd, from, f, &txv1.Msg{Sum: &txv1.Msg_RegisterDevice{RegisterDevice: &devicev1.MsgRegisterDevice{Owner: owner.Bytes(), Cert: sc, Cell: cell}}})
 }
 
 // deviceView is a device as the CLI shows it.
