@@ -20,6 +20,10 @@ import (
 	"github.com/depinhq/depin/x/report"
 )
 
+// recentDevices bounds how many committed device records the app keeps
+// decoded-ready in memory (a few hundred bytes each).
+const recentDevices = 1_000_000
+
 // AppVersion is the application protocol version reported to CometBFT.
 const AppVersion = 1
 
@@ -50,24 +54,31 @@ func (c Config) Validate() error {
 }
 
 // App is the state machine. All its ABCI methods are safe for concurrent
-// use; they serialize on one mutex.
+// use. Block execution, commit, queries and the handshake serialize on mu;
+// CheckTx takes only checkMu (held by Commit while it resets the CheckTx
+// state), so the mempool keeps admitting txs while a block executes.
 type App struct {
 	abci.BaseApplication
 
-	mu      sync.Mutex
-	cfg     Config
-	log     *slog.Logger
-	tree    *store.Tree
-	auth    auth.Keeper
-	bank    bank.Keeper
-	network network.Keeper
-	device  device.Keeper
-	report  report.Keeper
-	check   *store.Cache // CheckTx state over the last committed version
-	staged  int64        // height finalized but not committed, or 0
-	sigs    *sigCache    // txs whose signature CheckTx verified
-	// lastBlockTime is the time of the last finalized block; CheckTx uses
-	// it as its best guess of the next block's time.
+	mu          sync.Mutex
+	cfg         Config
+	log         *slog.Logger
+	tree        *store.Tree
+	auth        auth.Keeper
+	bank        bank.Keeper
+	network     network.Keeper
+	device      device.Keeper
+	report      report.Keeper
+	checkMu     sync.Mutex
+	check       *store.Cache  // CheckTx state over the last committed version
+	checkHeight int64         // height CheckTx assumes for the next block
+	checkTime   time.Time     // time CheckTx assumes for the next block
+	preps       *prepCache    // report batches CheckTx verified
+	devices     *store.Recent // committed device records, for report batches
+	staged      int64         // height finalized but not committed, or 0
+	sigs        *sigCache     // txs whose signature CheckTx verified
+	// lastBlockTime is the time of the last finalized block; after Commit
+	// CheckTx uses it as its best guess of the next block's time.
 	lastBlockTime time.Time
 	// lastBlock summarizes the finalized block for the commit log line.
 	lastBlock blockSummary
@@ -93,13 +104,14 @@ func New(cfg Config, tree *store.Tree) (*App, error) {
 	if lg == nil {
 		lg = slog.New(slog.DiscardHandler)
 	}
-	a := &App{cfg: cfg, log: lg, tree: tree, sigs: newSigCache(100_000)}
+	a := &App{cfg: cfg, log: lg, tree: tree, sigs: newSigCache(100_000), preps: newPrepCache(prepCacheReports),
+		devices: store.NewRecent(device.DevicePrefix, recentDevices)}
 	a.auth = auth.Keeper{Bank: a.bank}
 	a.network = network.Keeper{Bank: a.bank}
 	a.device = device.Keeper{Bank: a.bank, Network: a.network}
 	a.report = report.Keeper{Network: a.network, Device: a.device}
+	a.lastBlockTime = decodeTime(tree.Get(blockTimeKey))
 	a.resetCheckState()
-	a.lastBlockTime = decodeTime(a.check.Get(blockTimeKey))
 	return a, nil
 }
 
@@ -107,7 +119,10 @@ func New(cfg Config, tree *store.Tree) (*App, error) {
 func (a *App) ChainID() string { return a.cfg.ChainID }
 
 // resetCheckState points the CheckTx state at the last committed version.
+// The caller holds mu and checkMu (or has the App to itself).
 func (a *App) resetCheckState() {
+	a.checkHeight = a.tree.Version() + 1
+	a.checkTime = a.lastBlockTime
 	var parent store.KV
 	if v := a.tree.Version(); v > 0 {
 		snap, err := a.tree.Snapshot(v)

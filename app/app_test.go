@@ -45,8 +45,13 @@ type testChainApp struct {
 }
 
 func newTestChainApp(t *testing.T, balances ...*bankv1.Balance) *testChainApp {
+	return newTestChainAppOn(t, store.NewMemTree(), balances...)
+}
+
+// newTestChainAppOn is newTestChainApp over the given (empty) tree.
+func newTestChainAppOn(t *testing.T, tree *store.Tree, balances ...*bankv1.Balance) *testChainApp {
 	t.Helper()
-	a, err := New(Config{ChainID: testChain}, store.NewMemTree())
+	a, err := New(Config{ChainID: testChain}, tree)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -74,25 +74,37 @@ func (a *App) InitChain(_ context.Context, req *abci.InitChainRequest) (*abci.In
 // CheckTx state (committed state plus the mempool's earlier txs) and keeps
 // its effects only if it would succeed, so a tx that cannot pay its fee or
 // whose messages would fail never enters the mempool.
+//
+// CheckTx runs concurrently with block execution (CometBFT calls it on
+// its own connection): decoding and signature checks take no lock, the
+// CheckTx state has its own. Report batches of a tx that passed are
+// signature-verified here too, while the chain may be busy with a block,
+// and FinalizeBlock reuses the results.
 func (a *App) CheckTx(_ context.Context, req *abci.CheckTxRequest) (*abci.CheckTxResponse, error) {
-	a.mu.Lock()
-	defer a.mu.Unlock()
 	tx, err := auth.DecodeTx(req.Tx)
-	if err == nil {
-		err = tx.VerifySignature(a.cfg.ChainID)
+	if err == nil && !a.sigs.has(req.Tx) {
+		if err = tx.VerifySignature(a.cfg.ChainID); err == nil {
+			a.sigs.add(req.Tx)
+		}
 	}
 	if err != nil {
 		r := errResult(err)
 		return &abci.CheckTxResponse{Code: r.Code, Codespace: r.Codespace, Log: r.Log}, nil
 	}
-	a.sigs.add(req.Tx)
+	a.checkMu.Lock()
 	kv := store.NewCache(a.check)
-	ctx := state.Context{KV: kv, ChainID: a.cfg.ChainID, Height: a.tree.Version() + 1, Time: a.lastBlockTime, Events: &state.Events{}, CheckTx: true}
+	ctx := state.Context{KV: kv, ChainID: a.cfg.ChainID, Height: a.checkHeight, Time: a.checkTime, Events: &state.Events{}, CheckTx: true}
 	res := a.deliver(ctx, tx, nil)
+	if res.Code == 0 {
+		kv.Write()
+	}
+	a.checkMu.Unlock()
 	if res.Code != 0 {
 		return &abci.CheckTxResponse{Code: res.Code, Codespace: res.Codespace, Log: res.Log}, nil
 	}
-	kv.Write()
+	if req.Type != abci.CHECK_TX_TYPE_RECHECK {
+		a.preps.prepare(a.cfg.ChainID, req.Tx, tx, a.cfg.SigWorkers)
+	}
 	return &abci.CheckTxResponse{Code: 0}, nil
 }
 
@@ -148,25 +160,43 @@ func (a *App) decodeAll(txs [][]byte) []decoded {
 			prefetch = func(ids []crypto.DeviceID) map[crypto.DeviceID][]byte {
 				m := make(map[crypto.DeviceID][]byte, len(ids))
 				for _, id := range ids {
-					m[id] = snap.Get(device.Key(id))
+					k := device.Key(id)
+					m[id] = a.devices.Get(k, func() []byte { return snap.Get(k) })
 				}
 				return m
 			}
 		}
 	}
+	// Batches CheckTx verified only need their device records read; the
+	// others are verified now.
+	var pending sync.WaitGroup
 	for i := range out {
 		if out[i].err != nil {
 			continue
 		}
+		cached := a.preps.get(txs[i])
 		for j, m := range out[i].tx.Body.Messages {
 			if rb := m.GetReportBatch(); rb != nil && len(rb.Reports) <= report.MaxBatchReports {
 				if out[i].prep == nil {
 					out[i].prep = map[int]*report.Prepared{}
 				}
+				if p := cached[j]; p != nil && len(p.Reports) == len(rb.Reports) {
+					q := *p
+					out[i].prep[j] = &q
+					if prefetch != nil {
+						pending.Add(1)
+						go func() {
+							defer pending.Done()
+							q.Prefetch(prefetch)
+						}()
+					}
+					continue
+				}
 				out[i].prep[j] = report.Prepare(a.cfg.ChainID, rb, a.cfg.SigWorkers, prefetch)
 			}
 		}
 	}
+	pending.Wait()
 	return out
 }
 
@@ -182,6 +212,7 @@ func (a *App) FinalizeBlock(_ context.Context, req *abci.FinalizeBlockRequest) (
 	// must start from the committed state.
 	if a.staged != 0 {
 		a.tree.Rollback()
+		a.devices.Drop()
 		a.staged = 0
 	}
 	blockKV := store.NewCache(a.tree)
@@ -195,6 +226,7 @@ func (a *App) FinalizeBlock(_ context.Context, req *abci.FinalizeBlockRequest) (
 		results[i] = a.deliver(ctx.WithKV(blockKV), d.tx, d.prep)
 	}
 	blockKV.Set(blockTimeKey, encodeTime(req.Time))
+	a.devices.Stage(blockKV)
 	blockKV.Write()
 	a.staged = req.Height
 	a.lastBlockTime = req.Time
@@ -220,12 +252,15 @@ func (a *App) Commit(_ context.Context, _ *abci.CommitRequest) (*abci.CommitResp
 		return nil, fmt.Errorf("commit: %w", err)
 	}
 	a.staged = 0
+	a.devices.Commit()
 	if k := a.cfg.KeepRecent; k > 0 && v > k {
 		if err := a.tree.Prune(v - k); err != nil {
 			a.log.Error("prune failed", "to_version", v-k, "err", err)
 		}
 	}
+	a.checkMu.Lock()
 	a.resetCheckState()
+	a.checkMu.Unlock()
 	if b := a.lastBlock; b.height == v {
 		a.log.Info("committed block", "height", v, "txs", b.txs, "failed", b.failed, "app_hash", fmt.Sprintf("%X", a.tree.Hash()))
 	}

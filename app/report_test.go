@@ -1,6 +1,7 @@
 package app
 
 import (
+	"context"
 	"crypto/ed25519"
 	"crypto/sha256"
 	"encoding/base64"
@@ -74,8 +75,13 @@ type world struct {
 
 // newWorld: alice owns network "solar" with maker "acme" approved.
 func newWorld(t *testing.T) *world {
+	return newWorldOn(t, store.NewMemTree())
+}
+
+// newWorldOn is newWorld over the given (empty) tree.
+func newWorldOn(t *testing.T, tree *store.Tree) *world {
 	alice, acme := newTestKey("alice"), newTestKey("acme")
-	c := newTestChainApp(t, bal(alice, bank.Coin("udpin", 1_000_000_000_000)))
+	c := newTestChainAppOn(t, tree, bal(alice, bank.Coin("udpin", 1_000_000_000_000)))
 	w := &world{c: c, owner: alice, maker: acme, device: map[string]ed25519.PrivateKey{},
 		cell: uint64(uh3.LatLngToCell(uh3.NewLatLng(52.52, 13.405), 10))}
 	c.mustBlock(c.tx(alice, &txv1.Msg{Sum: &txv1.Msg_CreateNetwork{CreateNetwork: &networkv1.MsgCreateNetwork{
@@ -557,5 +563,64 @@ func TestBatchesInOneBlockSeeEachOther(t *testing.T) {
 	d := device.Keeper{}.Get(c.snapshot(), id)
 	if d.ReportsAccepted != 2 || d.LastSeq != 2 || d.Work.Totals[0].Value != 30 {
 		t.Fatalf("device after the block: accepted %d seq %d work %v", d.ReportsAccepted, d.LastSeq, d.Work)
+	}
+}
+
+// TestCheckTxDuringBlock runs CheckTx of report batches while blocks
+// execute (as CometBFT does, one lock per connection), then executes the
+// batches: results and app hash must equal those of a node that never saw
+// the txs in its mempool (nothing cached). Run with -race.
+func TestCheckTxDuringBlock(t *testing.T) {
+	worlds := []*world{newWorld(t), newWorld(t)}
+	var txs [][]byte
+	for i, w := range worlds {
+		w.register("a", 5000)
+		w.register("b", 5000)
+		now := w.c.time.Unix() + 1
+		bad := w.report("b", 1, now-100, now-60, 10)
+		bad.Signature = append([]byte(nil), bad.Signature...)
+		bad.Signature[3] ^= 1
+		built := [][]byte{w.c.tx(w.owner, &txv1.Msg{Sum: &txv1.Msg_ReportBatch{ReportBatch: &reportv1.MsgReportBatch{
+			Submitter: w.owner.addr.Bytes(),
+			Reports:   []*reportv1.SignedReport{w.report("a", 1, now-100, now-60, 10), bad, w.report("a", 2, now-60, now-30, 20)}}}})}
+		if i == 0 {
+			txs = built
+		} else if string(built[0]) != string(txs[0]) {
+			t.Fatal("the two worlds built different txs")
+		}
+	}
+	a := worlds[0].c
+	done := make(chan error)
+	go func() {
+		for _, tx := range txs {
+			r, err := a.app.CheckTx(context.Background(), &abci.CheckTxRequest{Tx: tx, Type: abci.CHECK_TX_TYPE_CHECK})
+			if err == nil && r.Code != 0 {
+				err = fmt.Errorf("CheckTx: %s", r.Log)
+			}
+			done <- err
+		}
+	}()
+	a.block() // executes while CheckTx runs
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+	if a.app.preps.get(txs[0]) == nil {
+		t.Fatal("CheckTx did not cache the verified batch")
+	}
+	worlds[1].c.block()
+	var hashes [2][]byte
+	var results [2]*abci.ExecTxResult
+	for i, w := range worlds {
+		results[i] = w.c.mustBlock(txs[0])
+		hashes[i] = w.c.app.tree.Hash()
+	}
+	if acc, rej := outcomes(t, results[0]); acc != 2 || rej[1] != "REJECT_REASON_BAD_SIGNATURE" {
+		t.Fatalf("with cached verification: %d accepted, rejected %v", acc, rej)
+	}
+	if fmt.Sprint(results[0]) != fmt.Sprint(results[1]) {
+		t.Fatalf("results differ:\n%v\n%v", results[0], results[1])
+	}
+	if string(hashes[0]) != string(hashes[1]) {
+		t.Fatalf("app hashes differ: %X vs %X", hashes[0], hashes[1])
 	}
 }

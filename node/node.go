@@ -118,8 +118,10 @@ func New(ctx context.Context, cfg Config) (*Node, error) {
 	}
 	dbs := &dbTracker{}
 	pv := privval.LoadFilePV(cc.PrivValidatorKeyFile(), cc.PrivValidatorStateFile())
+	// One lock per ABCI connection, not one for all: the app guards its
+	// own state, and the mempool's CheckTx runs while a block executes.
 	cn, err := cmtnode.NewNode(ctx, cc, pv, nk,
-		proxy.NewLocalClientCreator(a),
+		proxy.NewConnSyncLocalClientCreator(a),
 		cmtnode.DefaultGenesisDocProviderFunc(cc),
 		dbs.provide,
 		cmtnode.DefaultMetricsProvider(cc.Instrumentation),

@@ -65,18 +65,24 @@ func Prepare(chainID string, m *reportv1.MsgReportBatch, workers int, prefetch P
 	}
 	if prefetch != nil {
 		decoded.Wait()
-		seen := make(map[crypto.DeviceID]bool, n)
-		ids := make([]crypto.DeviceID, 0, n)
-		for _, d := range p.Reports {
-			if d != nil && !seen[d.Device] {
-				seen[d.Device] = true
-				ids = append(ids, d.Device)
-			}
-		}
-		p.Devices = prefetch(ids)
+		p.Prefetch(prefetch)
 	}
 	verified.Wait()
 	return p
+}
+
+// Prefetch sets p.Devices to the batch's device records read with
+// prefetch; it reads only p.Reports and writes only p.Devices.
+func (p *Prepared) Prefetch(prefetch Prefetcher) {
+	seen := make(map[crypto.DeviceID]bool, len(p.Reports))
+	ids := make([]crypto.DeviceID, 0, len(p.Reports))
+	for _, d := range p.Reports {
+		if d != nil && !seen[d.Device] {
+			seen[d.Device] = true
+			ids = append(ids, d.Device)
+		}
+	}
+	p.Devices = prefetch(ids)
 }
 
 // decodeInBatch decodes one SignedReport of a batch; its raw form is its
