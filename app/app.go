@@ -109,7 +109,7 @@ func New(cfg Config, tree *store.Tree) (*App, error) {
 	a.auth = auth.Keeper{Bank: a.bank}
 	a.network = network.Keeper{Bank: a.bank}
 	a.device = device.Keeper{Bank: a.bank, Network: a.network}
-	a.report = report.Keeper{Network: a.network, Device: a.device}
+	a.report = report.Keeper{Bank: a.bank, Network: a.network, Device: a.device}
 	a.lastBlockTime = decodeTime(tree.Get(blockTimeKey))
 	a.resetCheckState()
 	return a, nil

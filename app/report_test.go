@@ -205,10 +205,12 @@ func TestReportRules(t *testing.T) {
 		{"unknown metric", signReport(t, devKey("a"), "solar", 2, now-300, now-200, &reportv1.MetricValue{Id: 9, Value: 1}), "REJECT_REASON_UNKNOWN_METRIC"},
 		{"duplicate metric", signReport(t, devKey("a"), "solar", 2, now-300, now-200, &reportv1.MetricValue{Id: 1, Value: 1}, &reportv1.MetricValue{Id: 1, Value: 1}), "REJECT_REASON_DUPLICATE_METRIC"},
 		// 5000 W over 100 s is at most 138.9 Wh.
-		{"impossible metric", w.report("a", 2, now-300, now-200, 139), "REJECT_REASON_IMPOSSIBLE_METRIC"},
 		{"at the physical bound", w.report("a", 2, now-300, now-200, 138), ""},
-		{"double report", w.report("a", 2, now-300, now-200, 137), "REJECT_REASON_EQUIVOCATION"},
 		{"next report", w.report("a", 3, now-200, now-100, 50), ""},
+		// Fraud: evidence is recorded and the device jailed.
+		{"double report", w.report("a", 3, now-200, now-100, 49), "REJECT_REASON_EQUIVOCATION"},
+		{"jailed device", w.report("a", 4, now-100, now-50, 1), "REJECT_REASON_DEVICE_INACTIVE"},
+		{"impossible metric", w.report("b", 1, now-300, now-200, 139), "REJECT_REASON_IMPOSSIBLE_METRIC"},
 	}
 	var batch []*reportv1.SignedReport
 	for _, tc := range cases {
@@ -238,12 +240,24 @@ func TestReportRules(t *testing.T) {
 		t.Errorf("work record %v", work)
 	}
 	d := device.Keeper{}.Get(r, dev)
-	if d.LastSeq != 3 || d.ReportsAccepted != 3 || d.EvidenceCount != 2 {
+	if d.LastSeq != 3 || d.ReportsAccepted != 3 || d.EvidenceCount != 1 {
 		t.Errorf("device after batch: seq %d accepted %d evidence %d", d.LastSeq, d.ReportsAccepted, d.EvidenceCount)
 	}
-	// Validly signed rejections of a known device count against it.
-	if d.ReportsRejected != 9 {
-		t.Errorf("rejected count %d, want 9", d.ReportsRejected)
+	// Validly signed rejections of a known active device count against it.
+	if d.ReportsRejected != 8 {
+		t.Errorf("rejected count %d, want 8", d.ReportsRejected)
+	}
+	// Fraud slashed 10% of each cheat's stake (no finder: the chain found
+	// it) into the treasury and jailed both.
+	b := device.Keeper{}.Get(r, crypto.AddressFromPubKey(devKey("b").Public().(ed25519.PublicKey)))
+	stake := solarParams().MinStake
+	for _, x := range []*devicev1.Device{d, b} {
+		if x.Status != devicev1.DeviceStatus_DEVICE_STATUS_JAILED || x.Stake != stake-stake/10 {
+			t.Errorf("after fraud: status %s stake %d", x.Status, x.Stake)
+		}
+	}
+	if got := w.c.balance(report.TreasuryAddress("solar"), "udpin"); got != 2*(stake/10) {
+		t.Errorf("treasury holds %d, want %d", got, 2*(stake/10))
 	}
 	if err := (bank.Keeper{}).CheckInvariant(r); err != nil {
 		t.Fatal(err)

@@ -111,6 +111,9 @@ func ValidateParams(p *networkv1.Params) error {
 	case p.MinMoveIntervalSeconds > MaxMoveInterval:
 		return fmt.Errorf("%w: min_move_interval_seconds too large", ErrInvalidParams)
 	}
+	if err := ValidateRewards(p.Rewards); err != nil {
+		return fmt.Errorf("%w: rewards: %v", ErrInvalidParams, err)
+	}
 	return nil
 }
 
@@ -162,6 +165,7 @@ func (k Keeper) Current(ctx state.Context, id string) *networkv1.Network {
 // re-anchoring epoch numbering if the epoch length changes.
 func activate(n *networkv1.Network) {
 	e := n.PendingEpoch
+	n.Previous = n.Params
 	n.EpochAnchor += int64(e-n.EpochBase) * int64(n.Params.EpochSeconds)
 	n.EpochBase = e
 	n.Params = n.Pending

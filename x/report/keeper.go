@@ -14,10 +14,13 @@ import (
 	"github.com/depinhq/depin/crypto"
 	"github.com/depinhq/depin/errs"
 	devicev1 "github.com/depinhq/depin/gen/depin/device/v1"
+	bankv1 "github.com/depinhq/depin/gen/depin/bank/v1"
 	networkv1 "github.com/depinhq/depin/gen/depin/network/v1"
 	reportv1 "github.com/depinhq/depin/gen/depin/report/v1"
+	rewardv1 "github.com/depinhq/depin/gen/depin/reward/v1"
 	"github.com/depinhq/depin/state"
 	"github.com/depinhq/depin/store"
+	"github.com/depinhq/depin/x/bank"
 	"github.com/depinhq/depin/x/device"
 	"github.com/depinhq/depin/x/network"
 )
@@ -61,6 +64,7 @@ func EvidenceKey(id []byte) []byte { return append(append([]byte{}, EvidencePref
 
 // Keeper runs proof of physical work.
 type Keeper struct {
+	Bank    bank.Keeper
 	Network network.Keeper
 	Device  device.Keeper
 }
@@ -254,6 +258,7 @@ func (b *batchState) judge(i int, prep *Prepared) (reportv1.RejectReason, string
 	epoch := network.EpochAt(n, now)
 	w := b.workRecord(dev, d.Device, epoch)
 	b.dirty[d.Device] = true
+	UpdateReputation(dev, network.RewardsOf(n.Params), reason == reportv1.RejectReason_REJECT_REASON_UNSPECIFIED)
 	if reason != reportv1.RejectReason_REJECT_REASON_UNSPECIFIED {
 		dev.ReportsRejected++
 		w.ReportsRejected++
@@ -411,7 +416,73 @@ func (k Keeper) record(ctx state.Context, kind reportv1.EvidenceKind, dev *devic
 	}
 	did, _ := crypto.AddressFromBytes(dev.Id)
 	ctx.Emit(&reportv1.EventEvidenceRecorded{Id: hex.EncodeToString(id), Kind: kind, Device: crypto.DeviceString(did), Network: dev.Network, Submitter: sub})
+	k.punish(ctx, dev, did, id, submitter)
 	return true
+}
+
+// TreasuryAddress is the account holding a network's treasury: its
+// treasury pools and slashed stakes.
+func TreasuryAddress(net string) crypto.Address { return crypto.ModuleAddress("treasury/" + net) }
+
+// punish applies fraud evidence to a device: its reputation takes the
+// evidence weight, a share of its stake is slashed (a finder's fee of it to
+// the submitter, if any; the rest to the network's treasury) and it is
+// jailed: it can report no more.
+func (k Keeper) punish(ctx state.Context, dev *devicev1.Device, id crypto.DeviceID, evidence, submitter []byte) {
+	n := k.Network.Network(ctx.KV, dev.Network)
+	rp := network.RewardsOf(nil)
+	if n != nil {
+		rp = network.RewardsOf(n.Params)
+	}
+	initReputation(dev, rp)
+	dev.RepBeta = satAdd(dev.RepBeta, rp.RepEvidenceWeight)
+	slashed := mulDiv(dev.Stake, uint64(rp.SlashBps), 10_000)
+	var fee uint64
+	var finder string
+	if len(submitter) == crypto.AddressLen && slashed > 0 {
+		fee = mulDiv(slashed, uint64(rp.FinderFeeBps), 10_000)
+		a, _ := crypto.AddressFromBytes(submitter)
+		finder = a.String()
+		if fee > 0 {
+			if err := k.Bank.Send(ctx, device.StakePool, a, []*bankv1.Coin{bank.Coin(bank.NativeDenom, fee)}, "finder_fee"); err != nil {
+				panic(fmt.Errorf("finder fee from the stake pool: %w", err)) // the pool holds every stake
+			}
+		}
+	}
+	if rest := slashed - fee; rest > 0 {
+		if err := k.Bank.Send(ctx, device.StakePool, TreasuryAddress(dev.Network), []*bankv1.Coin{bank.Coin(bank.NativeDenom, rest)}, "slash"); err != nil {
+			panic(fmt.Errorf("slash from the stake pool: %w", err))
+		}
+	}
+	dev.Stake -= slashed
+	dev.Status = devicev1.DeviceStatus_DEVICE_STATUS_JAILED
+	ctx.Emit(&rewardv1.EventDeviceSlashed{Device: crypto.DeviceString(id), Network: dev.Network, Slashed: slashed, FinderFee: fee, Finder: finder, Evidence: evidence})
+}
+
+func initReputation(dev *devicev1.Device, rp *rewardv1.RewardParams) {
+	if !dev.RepInit {
+		dev.RepAlpha, dev.RepBeta, dev.RepInit = rp.RepAlpha0, rp.RepBeta0, true
+	}
+}
+
+// UpdateReputation ages a device's α and β by λ and counts one validly
+// signed report: accepted (α + 1) or rejected (β + 1), in micro-units.
+func UpdateReputation(dev *devicev1.Device, rp *rewardv1.RewardParams, accepted bool) {
+	initReputation(dev, rp)
+	dev.RepAlpha = mulDiv(dev.RepAlpha, uint64(rp.RepLambdaPpm), 1_000_000)
+	dev.RepBeta = mulDiv(dev.RepBeta, uint64(rp.RepLambdaPpm), 1_000_000)
+	if accepted {
+		dev.RepAlpha = satAdd(dev.RepAlpha, 1_000_000)
+	} else {
+		dev.RepBeta = satAdd(dev.RepBeta, 1_000_000)
+	}
+}
+
+// mulDiv is a × b / c rounded down, for b ≤ c.
+func mulDiv(a, b, c uint64) uint64 {
+	hi, lo := bits.Mul64(a, b)
+	q, _ := bits.Div64(hi, lo, c)
+	return q
 }
 
 // SubmitEvidence records fraud evidence anyone found: two different signed

@@ -245,8 +245,13 @@ type Device struct {
 	// Work accepted in epoch work_epoch, kept here while that epoch is the
 	// device's latest (one state write per report instead of two); moved to
 	// its own record (report/w/…) when the device reports in a later epoch.
-	WorkEpoch     uint64         `protobuf:"varint,21,opt,name=work_epoch,json=workEpoch,proto3" json:"work_epoch,omitempty"`
-	Work          *v1.WorkRecord `protobuf:"bytes,22,opt,name=work,proto3" json:"work,omitempty"`
+	WorkEpoch uint64         `protobuf:"varint,21,opt,name=work_epoch,json=workEpoch,proto3" json:"work_epoch,omitempty"`
+	Work      *v1.WorkRecord `protobuf:"bytes,22,opt,name=work,proto3" json:"work,omitempty"`
+	// Reputation (see reward.v1.RewardParams), micro-units; both 0 until the
+	// device's first validly signed report sets them from the network's α₀, β₀.
+	RepAlpha      uint64 `protobuf:"varint,23,opt,name=rep_alpha,json=repAlpha,proto3" json:"rep_alpha,omitempty"`
+	RepBeta       uint64 `protobuf:"varint,24,opt,name=rep_beta,json=repBeta,proto3" json:"rep_beta,omitempty"`
+	RepInit       bool   `protobuf:"varint,25,opt,name=rep_init,json=repInit,proto3" json:"rep_init,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -433,6 +438,27 @@ func (x *Device) GetWork() *v1.WorkRecord {
 		return x.Work
 	}
 	return nil
+}
+
+func (x *Device) GetRepAlpha() uint64 {
+	if x != nil {
+		return x.RepAlpha
+	}
+	return 0
+}
+
+func (x *Device) GetRepBeta() uint64 {
+	if x != nil {
+		return x.RepBeta
+	}
+	return 0
+}
+
+func (x *Device) GetRepInit() bool {
+	if x != nil {
+		return x.RepInit
+	}
+	return false
 }
 
 type MsgRegisterDevice struct {
@@ -1059,7 +1085,7 @@ const file_depin_device_v1_device_proto_rawDesc = "" +
 	"\x10SignedDeviceCert\x12\x1d\n" +
 	"\n" +
 	"cert_bytes\x18\x01 \x01(\fR\tcertBytes\x12\x1c\n" +
-	"\tsignature\x18\x02 \x01(\fR\tsignature\"\xe1\x05\n" +
+	"\tsignature\x18\x02 \x01(\fR\tsignature\"\xb4\x06\n" +
 	"\x06Device\x12\x0e\n" +
 	"\x02id\x18\x01 \x01(\fR\x02id\x12\x1d\n" +
 	"\n" +
@@ -1087,7 +1113,10 @@ const file_depin_device_v1_device_proto_rawDesc = "" +
 	"\x0eevidence_count\x18\x14 \x01(\x04R\revidenceCount\x12\x1d\n" +
 	"\n" +
 	"work_epoch\x18\x15 \x01(\x04R\tworkEpoch\x12/\n" +
-	"\x04work\x18\x16 \x01(\v2\x1b.depin.report.v1.WorkRecordR\x04work\"t\n" +
+	"\x04work\x18\x16 \x01(\v2\x1b.depin.report.v1.WorkRecordR\x04work\x12\x1b\n" +
+	"\trep_alpha\x18\x17 \x01(\x04R\brepAlpha\x12\x19\n" +
+	"\brep_beta\x18\x18 \x01(\x04R\arepBeta\x12\x19\n" +
+	"\brep_init\x18\x19 \x01(\bR\arepInit\"t\n" +
 	"\x11MsgRegisterDevice\x12\x14\n" +
 	"\x05owner\x18\x01 \x01(\fR\x05owner\x125\n" +
 	"\x04cert\x18\x02 \x01(\v2!.depin.device.v1.SignedDeviceCertR\x04cert\x12\x12\n" +

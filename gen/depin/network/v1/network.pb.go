@@ -7,6 +7,7 @@
 package networkv1
 
 import (
+	v1 "github.com/depinhq/depin/gen/depin/reward/v1"
 	protoreflect "google.golang.org/protobuf/reflect/protoreflect"
 	protoimpl "google.golang.org/protobuf/runtime/protoimpl"
 	reflect "reflect"
@@ -183,6 +184,7 @@ type Params struct {
 	MinStake               uint64                 `protobuf:"varint,5,opt,name=min_stake,json=minStake,proto3" json:"min_stake,omitempty"`                                      // udpin locked per device
 	UnbondingSeconds       uint64                 `protobuf:"varint,6,opt,name=unbonding_seconds,json=unbondingSeconds,proto3" json:"unbonding_seconds,omitempty"`              // from deactivation to stake withdrawal
 	MinMoveIntervalSeconds uint64                 `protobuf:"varint,7,opt,name=min_move_interval_seconds,json=minMoveIntervalSeconds,proto3" json:"min_move_interval_seconds,omitempty"`
+	Rewards                *v1.RewardParams       `protobuf:"bytes,8,opt,name=rewards,proto3" json:"rewards,omitempty"` // incentives; unset = no emission
 	unknownFields          protoimpl.UnknownFields
 	sizeCache              protoimpl.SizeCache
 }
@@ -266,6 +268,13 @@ func (x *Params) GetMinMoveIntervalSeconds() uint64 {
 	return 0
 }
 
+func (x *Params) GetRewards() *v1.RewardParams {
+	if x != nil {
+		return x.Rewards
+	}
+	return nil
+}
+
 // Network is a DePIN network hosted on the chain.
 type Network struct {
 	state        protoimpl.MessageState `protogen:"open.v1"`
@@ -283,6 +292,9 @@ type Network struct {
 	EpochAnchor   int64  `protobuf:"varint,10,opt,name=epoch_anchor,json=epochAnchor,proto3" json:"epoch_anchor,omitempty"`
 	EpochBase     uint64 `protobuf:"varint,11,opt,name=epoch_base,json=epochBase,proto3" json:"epoch_base,omitempty"`
 	CreatedHeight int64  `protobuf:"varint,12,opt,name=created_height,json=createdHeight,proto3" json:"created_height,omitempty"`
+	// The params in force before the last activation (until epoch_base):
+	// rewards for an epoch that ended before it use them.
+	Previous      *Params `protobuf:"bytes,13,opt,name=previous,proto3" json:"previous,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -399,6 +411,13 @@ func (x *Network) GetCreatedHeight() int64 {
 		return x.CreatedHeight
 	}
 	return 0
+}
+
+func (x *Network) GetPrevious() *Params {
+	if x != nil {
+		return x.Previous
+	}
+	return nil
 }
 
 // Maker is a device manufacturer a network's owner approved: its key signs
@@ -1003,14 +1022,14 @@ var File_depin_network_v1_network_proto protoreflect.FileDescriptor
 
 const file_depin_network_v1_network_proto_rawDesc = "" +
 	"\n" +
-	"\x1edepin/network/v1/network.proto\x12\x10depin.network.v1\"\x92\x01\n" +
+	"\x1edepin/network/v1/network.proto\x12\x10depin.network.v1\x1a\x1cdepin/reward/v1/reward.proto\"\x92\x01\n" +
 	"\x06Metric\x12\x0e\n" +
 	"\x02id\x18\x01 \x01(\rR\x02id\x12\x12\n" +
 	"\x04name\x18\x02 \x01(\tR\x04name\x12\x12\n" +
 	"\x04unit\x18\x03 \x01(\tR\x04unit\x12\x1b\n" +
 	"\tbound_num\x18\x04 \x01(\x04R\bboundNum\x12\x1b\n" +
 	"\tbound_den\x18\x05 \x01(\x04R\bboundDen\x12\x16\n" +
-	"\x06weight\x18\x06 \x01(\x04R\x06weight\"\xcf\x02\n" +
+	"\x06weight\x18\x06 \x01(\x04R\x06weight\"\x88\x03\n" +
 	"\x06Params\x122\n" +
 	"\ametrics\x18\x01 \x03(\v2\x18.depin.network.v1.MetricR\ametrics\x12#\n" +
 	"\repoch_seconds\x18\x02 \x01(\x04R\fepochSeconds\x122\n" +
@@ -1018,7 +1037,8 @@ const file_depin_network_v1_network_proto_rawDesc = "" +
 	"\x16max_clock_skew_seconds\x18\x04 \x01(\x04R\x13maxClockSkewSeconds\x12\x1b\n" +
 	"\tmin_stake\x18\x05 \x01(\x04R\bminStake\x12+\n" +
 	"\x11unbonding_seconds\x18\x06 \x01(\x04R\x10unbondingSeconds\x129\n" +
-	"\x19min_move_interval_seconds\x18\a \x01(\x04R\x16minMoveIntervalSeconds\"\xad\x03\n" +
+	"\x19min_move_interval_seconds\x18\a \x01(\x04R\x16minMoveIntervalSeconds\x127\n" +
+	"\arewards\x18\b \x01(\v2\x1d.depin.reward.v1.RewardParamsR\arewards\"\xe3\x03\n" +
 	"\aNetwork\x12\x0e\n" +
 	"\x02id\x18\x01 \x01(\tR\x02id\x12\x12\n" +
 	"\x04name\x18\x02 \x01(\tR\x04name\x12\x14\n" +
@@ -1033,7 +1053,8 @@ const file_depin_network_v1_network_proto_rawDesc = "" +
 	" \x01(\x03R\vepochAnchor\x12\x1d\n" +
 	"\n" +
 	"epoch_base\x18\v \x01(\x04R\tepochBase\x12%\n" +
-	"\x0ecreated_height\x18\f \x01(\x03R\rcreatedHeight\"l\n" +
+	"\x0ecreated_height\x18\f \x01(\x03R\rcreatedHeight\x124\n" +
+	"\bprevious\x18\r \x01(\v2\x18.depin.network.v1.ParamsR\bprevious\"l\n" +
 	"\x05Maker\x12\x18\n" +
 	"\anetwork\x18\x01 \x01(\tR\anetwork\x12\x1d\n" +
 	"\n" +
@@ -1115,23 +1136,26 @@ var file_depin_network_v1_network_proto_goTypes = []any{
 	(*EventNetworkParamsScheduled)(nil), // 10: depin.network.v1.EventNetworkParamsScheduled
 	(*EventMakerApproved)(nil),          // 11: depin.network.v1.EventMakerApproved
 	(*EventMakerRevoked)(nil),           // 12: depin.network.v1.EventMakerRevoked
+	(*v1.RewardParams)(nil),             // 13: depin.reward.v1.RewardParams
 }
 var file_depin_network_v1_network_proto_depIdxs = []int32{
 	1,  // 0: depin.network.v1.Params.metrics:type_name -> depin.network.v1.Metric
-	0,  // 1: depin.network.v1.Network.class:type_name -> depin.network.v1.ResourceClass
-	2,  // 2: depin.network.v1.Network.params:type_name -> depin.network.v1.Params
-	2,  // 3: depin.network.v1.Network.pending:type_name -> depin.network.v1.Params
-	0,  // 4: depin.network.v1.MsgCreateNetwork.class:type_name -> depin.network.v1.ResourceClass
-	2,  // 5: depin.network.v1.MsgCreateNetwork.params:type_name -> depin.network.v1.Params
-	2,  // 6: depin.network.v1.MsgUpdateNetworkParams.params:type_name -> depin.network.v1.Params
-	0,  // 7: depin.network.v1.EventNetworkCreated.class:type_name -> depin.network.v1.ResourceClass
-	3,  // 8: depin.network.v1.EventNetworkCreated.network:type_name -> depin.network.v1.Network
-	2,  // 9: depin.network.v1.EventNetworkParamsScheduled.params:type_name -> depin.network.v1.Params
-	10, // [10:10] is the sub-list for method output_type
-	10, // [10:10] is the sub-list for method input_type
-	10, // [10:10] is the sub-list for extension type_name
-	10, // [10:10] is the sub-list for extension extendee
-	0,  // [0:10] is the sub-list for field type_name
+	13, // 1: depin.network.v1.Params.rewards:type_name -> depin.reward.v1.RewardParams
+	0,  // 2: depin.network.v1.Network.class:type_name -> depin.network.v1.ResourceClass
+	2,  // 3: depin.network.v1.Network.params:type_name -> depin.network.v1.Params
+	2,  // 4: depin.network.v1.Network.pending:type_name -> depin.network.v1.Params
+	2,  // 5: depin.network.v1.Network.previous:type_name -> depin.network.v1.Params
+	0,  // 6: depin.network.v1.MsgCreateNetwork.class:type_name -> depin.network.v1.ResourceClass
+	2,  // 7: depin.network.v1.MsgCreateNetwork.params:type_name -> depin.network.v1.Params
+	2,  // 8: depin.network.v1.MsgUpdateNetworkParams.params:type_name -> depin.network.v1.Params
+	0,  // 9: depin.network.v1.EventNetworkCreated.class:type_name -> depin.network.v1.ResourceClass
+	3,  // 10: depin.network.v1.EventNetworkCreated.network:type_name -> depin.network.v1.Network
+	2,  // 11: depin.network.v1.EventNetworkParamsScheduled.params:type_name -> depin.network.v1.Params
+	12, // [12:12] is the sub-list for method output_type
+	12, // [12:12] is the sub-list for method input_type
+	12, // [12:12] is the sub-list for extension type_name
+	12, // [12:12] is the sub-list for extension extendee
+	0,  // [0:12] is the sub-list for field type_name
 }
 
 func init() { file_depin_network_v1_network_proto_init() }

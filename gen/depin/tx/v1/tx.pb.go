@@ -11,6 +11,7 @@ import (
 	v12 "github.com/depinhq/depin/gen/depin/device/v1"
 	v11 "github.com/depinhq/depin/gen/depin/network/v1"
 	v13 "github.com/depinhq/depin/gen/depin/report/v1"
+	v14 "github.com/depinhq/depin/gen/depin/reward/v1"
 	protoreflect "google.golang.org/protobuf/reflect/protoreflect"
 	protoimpl "google.golang.org/protobuf/runtime/protoimpl"
 	reflect "reflect"
@@ -231,6 +232,8 @@ type Msg struct {
 	//	*Msg_WithdrawStake
 	//	*Msg_ReportBatch
 	//	*Msg_SubmitEvidence
+	//	*Msg_ClaimRewards
+	//	*Msg_SetBoost
 	Sum           isMsg_Sum `protobuf_oneof:"sum"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
@@ -381,6 +384,24 @@ func (x *Msg) GetSubmitEvidence() *v13.MsgSubmitEvidence {
 	return nil
 }
 
+func (x *Msg) GetClaimRewards() *v14.MsgClaimRewards {
+	if x != nil {
+		if x, ok := x.Sum.(*Msg_ClaimRewards); ok {
+			return x.ClaimRewards
+		}
+	}
+	return nil
+}
+
+func (x *Msg) GetSetBoost() *v14.MsgSetBoost {
+	if x != nil {
+		if x, ok := x.Sum.(*Msg_SetBoost); ok {
+			return x.SetBoost
+		}
+	}
+	return nil
+}
+
 type isMsg_Sum interface {
 	isMsg_Sum()
 }
@@ -433,6 +454,14 @@ type Msg_SubmitEvidence struct {
 	SubmitEvidence *v13.MsgSubmitEvidence `protobuf:"bytes,31,opt,name=submit_evidence,json=submitEvidence,proto3,oneof"`
 }
 
+type Msg_ClaimRewards struct {
+	ClaimRewards *v14.MsgClaimRewards `protobuf:"bytes,40,opt,name=claim_rewards,json=claimRewards,proto3,oneof"`
+}
+
+type Msg_SetBoost struct {
+	SetBoost *v14.MsgSetBoost `protobuf:"bytes,41,opt,name=set_boost,json=setBoost,proto3,oneof"`
+}
+
 func (*Msg_Send) isMsg_Sum() {}
 
 func (*Msg_CreateNetwork) isMsg_Sum() {}
@@ -457,11 +486,15 @@ func (*Msg_ReportBatch) isMsg_Sum() {}
 
 func (*Msg_SubmitEvidence) isMsg_Sum() {}
 
+func (*Msg_ClaimRewards) isMsg_Sum() {}
+
+func (*Msg_SetBoost) isMsg_Sum() {}
+
 var File_depin_tx_v1_tx_proto protoreflect.FileDescriptor
 
 const file_depin_tx_v1_tx_proto_rawDesc = "" +
 	"\n" +
-	"\x14depin/tx/v1/tx.proto\x12\vdepin.tx.v1\x1a\x18depin/bank/v1/bank.proto\x1a\x1cdepin/device/v1/device.proto\x1a\x1edepin/network/v1/network.proto\x1a\x1cdepin/report/v1/report.proto\"A\n" +
+	"\x14depin/tx/v1/tx.proto\x12\vdepin.tx.v1\x1a\x18depin/bank/v1/bank.proto\x1a\x1cdepin/device/v1/device.proto\x1a\x1edepin/network/v1/network.proto\x1a\x1cdepin/report/v1/report.proto\x1a\x1cdepin/reward/v1/reward.proto\"A\n" +
 	"\x02Tx\x12\x1d\n" +
 	"\n" +
 	"body_bytes\x18\x01 \x01(\fR\tbodyBytes\x12\x1c\n" +
@@ -476,7 +509,7 @@ const file_depin_tx_v1_tx_proto_rawDesc = "" +
 	"SignerInfo\x12\x1d\n" +
 	"\n" +
 	"public_key\x18\x01 \x01(\fR\tpublicKey\x12\x1a\n" +
-	"\bsequence\x18\x02 \x01(\x04R\bsequence\"\x8f\a\n" +
+	"\bsequence\x18\x02 \x01(\x04R\bsequence\"\x95\b\n" +
 	"\x03Msg\x12,\n" +
 	"\x04send\x18\x01 \x01(\v2\x16.depin.bank.v1.MsgSendH\x00R\x04send\x12K\n" +
 	"\x0ecreate_network\x18\n" +
@@ -491,7 +524,9 @@ const file_depin_tx_v1_tx_proto_rawDesc = "" +
 	"\x11deactivate_device\x18\x17 \x01(\v2$.depin.device.v1.MsgDeactivateDeviceH\x00R\x10deactivateDevice\x12J\n" +
 	"\x0ewithdraw_stake\x18\x18 \x01(\v2!.depin.device.v1.MsgWithdrawStakeH\x00R\rwithdrawStake\x12D\n" +
 	"\freport_batch\x18\x1e \x01(\v2\x1f.depin.report.v1.MsgReportBatchH\x00R\vreportBatch\x12M\n" +
-	"\x0fsubmit_evidence\x18\x1f \x01(\v2\".depin.report.v1.MsgSubmitEvidenceH\x00R\x0esubmitEvidenceB\x05\n" +
+	"\x0fsubmit_evidence\x18\x1f \x01(\v2\".depin.report.v1.MsgSubmitEvidenceH\x00R\x0esubmitEvidence\x12G\n" +
+	"\rclaim_rewards\x18( \x01(\v2 .depin.reward.v1.MsgClaimRewardsH\x00R\fclaimRewards\x12;\n" +
+	"\tset_boost\x18) \x01(\v2\x1c.depin.reward.v1.MsgSetBoostH\x00R\bsetBoostB\x05\n" +
 	"\x03sumB/Z-github.com/depinhq/depin/gen/depin/tx/v1;txv1b\x06proto3"
 
 var (
@@ -525,6 +560,8 @@ var file_depin_tx_v1_tx_proto_goTypes = []any{
 	(*v12.MsgWithdrawStake)(nil),       // 14: depin.device.v1.MsgWithdrawStake
 	(*v13.MsgReportBatch)(nil),         // 15: depin.report.v1.MsgReportBatch
 	(*v13.MsgSubmitEvidence)(nil),      // 16: depin.report.v1.MsgSubmitEvidence
+	(*v14.MsgClaimRewards)(nil),        // 17: depin.reward.v1.MsgClaimRewards
+	(*v14.MsgSetBoost)(nil),            // 18: depin.reward.v1.MsgSetBoost
 }
 var file_depin_tx_v1_tx_proto_depIdxs = []int32{
 	3,  // 0: depin.tx.v1.TxBody.messages:type_name -> depin.tx.v1.Msg
@@ -542,11 +579,13 @@ var file_depin_tx_v1_tx_proto_depIdxs = []int32{
 	14, // 12: depin.tx.v1.Msg.withdraw_stake:type_name -> depin.device.v1.MsgWithdrawStake
 	15, // 13: depin.tx.v1.Msg.report_batch:type_name -> depin.report.v1.MsgReportBatch
 	16, // 14: depin.tx.v1.Msg.submit_evidence:type_name -> depin.report.v1.MsgSubmitEvidence
-	15, // [15:15] is the sub-list for method output_type
-	15, // [15:15] is the sub-list for method input_type
-	15, // [15:15] is the sub-list for extension type_name
-	15, // [15:15] is the sub-list for extension extendee
-	0,  // [0:15] is the sub-list for field type_name
+	17, // 15: depin.tx.v1.Msg.claim_rewards:type_name -> depin.reward.v1.MsgClaimRewards
+	18, // 16: depin.tx.v1.Msg.set_boost:type_name -> depin.reward.v1.MsgSetBoost
+	17, // [17:17] is the sub-list for method output_type
+	17, // [17:17] is the sub-list for method input_type
+	17, // [17:17] is the sub-list for extension type_name
+	17, // [17:17] is the sub-list for extension extendee
+	0,  // [0:17] is the sub-list for field type_name
 }
 
 func init() { file_depin_tx_v1_tx_proto_init() }
@@ -567,6 +606,8 @@ func file_depin_tx_v1_tx_proto_init() {
 		(*Msg_WithdrawStake)(nil),
 		(*Msg_ReportBatch)(nil),
 		(*Msg_SubmitEvidence)(nil),
+		(*Msg_ClaimRewards)(nil),
+		(*Msg_SetBoost)(nil),
 	}
 	type x struct{}
 	out := protoimpl.TypeBuilder{

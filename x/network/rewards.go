@@ -1,0 +1,131 @@
+package network
+
+import (
+	"fmt"
+
+	networkv1 "github.com/depinhq/depin/gen/depin/network/v1"
+	rewardv1 "github.com/depinhq/depin/gen/depin/reward/v1"
+)
+
+// Reward parameter bounds.
+const (
+	MaxPools     = 8
+	MaxGeoRules  = 16
+	maxRepMicros = 1 << 40
+	maxGeoMax    = 1 << 32
+)
+
+// HIP104Geo is HIP-17 density scaling with the values of HIP-104:
+// (N, target, max) for resolutions 4 to 10.
+func HIP104Geo() []*rewardv1.GeoRule {
+	return []*rewardv1.GeoRule{
+		{Resolution: 4, N: 2, Target: 500, Max: 1000},
+		{Resolution: 5, N: 4, Target: 100, Max: 200},
+		{Resolution: 6, N: 4, Target: 25, Max: 50},
+		{Resolution: 7, N: 4, Target: 5, Max: 10},
+		{Resolution: 8, N: 2, Target: 1, Max: 1},
+		{Resolution: 9, N: 2, Target: 1, Max: 1},
+		{Resolution: 10, N: 2, Target: 1, Max: 1},
+	}
+}
+
+// DefaultRewards are the incentive parameters a network gets unless its
+// owner sets others: emission units per epoch (0 here: the owner decides),
+// pools 70% work / 20% availability / 10% treasury, Storj's reputation
+// defaults (α₀ = 1000, β₀ = 0, λ = 0.999) with a 0.5 threshold, one fraud
+// evidence worth 1000 rejections, HIP-104 geography, 10% of the stake
+// slashed per fraud with 20% of it to the finder.
+func DefaultRewards(emission uint64) *rewardv1.RewardParams {
+	return &rewardv1.RewardParams{
+		EpochEmission: emission,
+		Pools: []*rewardv1.Pool{
+			{Name: "work", Kind: rewardv1.PoolKind_POOL_KIND_WORK, Bps: 7000},
+			{Name: "availability", Kind: rewardv1.PoolKind_POOL_KIND_AVAILABILITY, Bps: 2000},
+			{Name: "treasury", Kind: rewardv1.PoolKind_POOL_KIND_TREASURY, Bps: 1000},
+		},
+		RepAlpha0:         1000 * 1_000_000,
+		RepBeta0:          0,
+		RepLambdaPpm:      999_000,
+		RepThresholdPpm:   500_000,
+		RepEvidenceWeight: 1000 * 1_000_000,
+		Geo:               HIP104Geo(),
+		SlashBps:          1000,
+		FinderFeeBps:      2000,
+	}
+}
+
+// RewardsOf returns p's reward params, or the defaults without emission
+// if it has none (reputation and slashing still apply).
+func RewardsOf(p *networkv1.Params) *rewardv1.RewardParams {
+	if p != nil && p.Rewards != nil {
+		return p.Rewards
+	}
+	return DefaultRewards(0)
+}
+
+// ParamsForEpoch returns the params that were in force during epoch e
+// (e ≤ the current epoch): the previous ones if e ended before the last
+// activation.
+func ParamsForEpoch(n *networkv1.Network, e uint64) *networkv1.Params {
+	if n.Pending != nil && e >= n.PendingEpoch {
+		return n.Pending
+	}
+	if e < n.EpochBase && n.Previous != nil {
+		return n.Previous
+	}
+	return n.Params
+}
+
+// ValidateRewards checks reward params (nil is valid: no emission).
+func ValidateRewards(p *rewardv1.RewardParams) error {
+	if p == nil {
+		return nil
+	}
+	if len(p.Pools) > MaxPools {
+		return fmt.Errorf("at most %d pools", MaxPools)
+	}
+	var sum uint32
+	names := map[string]bool{}
+	for _, pool := range p.Pools {
+		if pool.Name == "" || len(pool.Name) > 32 || names[pool.Name] {
+			return fmt.Errorf("pool names must be unique, 1..32 bytes (%q)", pool.Name)
+		}
+		names[pool.Name] = true
+		if pool.Kind < rewardv1.PoolKind_POOL_KIND_WORK || pool.Kind > rewardv1.PoolKind_POOL_KIND_TREASURY {
+			return fmt.Errorf("pool %s: unknown kind %d", pool.Name, pool.Kind)
+		}
+		if pool.Bps > 10_000 {
+			return fmt.Errorf("pool %s: %d bps > 10000", pool.Name, pool.Bps)
+		}
+		sum += pool.Bps
+	}
+	if p.EpochEmission > 0 && sum != 10_000 {
+		return fmt.Errorf("pools must sum to 10000 bps, got %d", sum)
+	}
+	if p.RepLambdaPpm > 1_000_000 || p.RepThresholdPpm > 1_000_000 {
+		return fmt.Errorf("rep_lambda_ppm and rep_threshold_ppm must be ≤ 1000000")
+	}
+	if p.RepAlpha0 == 0 && p.RepBeta0 == 0 {
+		return fmt.Errorf("rep_alpha0 and rep_beta0 cannot both be 0")
+	}
+	if p.RepAlpha0 > maxRepMicros || p.RepBeta0 > maxRepMicros || p.RepEvidenceWeight > maxRepMicros {
+		return fmt.Errorf("reputation parameters too large (max 2^40 micro-units)")
+	}
+	if p.SlashBps > 10_000 || p.FinderFeeBps > 10_000 {
+		return fmt.Errorf("slash_bps and finder_fee_bps must be ≤ 10000")
+	}
+	if len(p.Geo) > MaxGeoRules {
+		return fmt.Errorf("at most %d geo rules", MaxGeoRules)
+	}
+	seen := map[uint32]bool{}
+	for _, g := range p.Geo {
+		if g.Resolution > 15 || seen[g.Resolution] {
+			return fmt.Errorf("geo rule resolutions must be unique and ≤ 15 (%d)", g.Resolution)
+		}
+		seen[g.Resolution] = true
+		if g.Target == 0 || g.Max < g.Target || g.Max > maxGeoMax || g.N > 7 {
+			return fmt.Errorf("geo rule r%d: need 1 ≤ target ≤ max ≤ 2^32 and N ≤ 7", g.Resolution)
+		}
+	}
+	return nil
+}
