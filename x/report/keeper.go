@@ -13,8 +13,8 @@ import (
 
 	"github.com/depinhq/depin/crypto"
 	"github.com/depinhq/depin/errs"
-	devicev1 "github.com/depinhq/depin/gen/depin/device/v1"
 	bankv1 "github.com/depinhq/depin/gen/depin/bank/v1"
+	devicev1 "github.com/depinhq/depin/gen/depin/device/v1"
 	networkv1 "github.com/depinhq/depin/gen/depin/network/v1"
 	reportv1 "github.com/depinhq/depin/gen/depin/report/v1"
 	rewardv1 "github.com/depinhq/depin/gen/depin/reward/v1"
