@@ -18,6 +18,7 @@ import (
 	"github.com/depinhq/depin/x/device"
 	"github.com/depinhq/depin/x/network"
 	"github.com/depinhq/depin/x/report"
+	"github.com/depinhq/depin/x/reward"
 )
 
 // recentDevices bounds how many committed device records the app keeps
@@ -69,6 +70,7 @@ type App struct {
 	network     network.Keeper
 	device      device.Keeper
 	report      report.Keeper
+	reward      reward.Keeper
 	checkMu     sync.Mutex
 	check       *store.Cache  // CheckTx state over the last committed version
 	checkHeight int64         // height CheckTx assumes for the next block
@@ -110,6 +112,7 @@ func New(cfg Config, tree *store.Tree) (*App, error) {
 	a.network = network.Keeper{Bank: a.bank}
 	a.device = device.Keeper{Bank: a.bank, Network: a.network}
 	a.report = report.Keeper{Bank: a.bank, Network: a.network, Device: a.device}
+	a.reward = reward.Keeper{Bank: a.bank, Network: a.network, Device: a.device, Report: a.report}
 	a.lastBlockTime = decodeTime(tree.Get(blockTimeKey))
 	a.resetCheckState()
 	return a, nil

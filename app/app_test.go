@@ -20,6 +20,7 @@ import (
 	"github.com/depinhq/depin/store"
 	"github.com/depinhq/depin/x/auth"
 	"github.com/depinhq/depin/x/bank"
+	"github.com/depinhq/depin/x/reward"
 )
 
 const testChain = "depin-test"
@@ -57,6 +58,9 @@ func newTestChainAppOn(t *testing.T, tree *store.Tree, balances ...*bankv1.Balan
 	}
 	a.AfterCommit = func(h int64, r store.Reader) {
 		if err := (bank.Keeper{}).CheckInvariant(r); err != nil {
+			t.Fatalf("after block %d: %v", h, err)
+		}
+		if err := (reward.Keeper{}).CheckInvariant(r); err != nil {
 			t.Fatalf("after block %d: %v", h, err)
 		}
 	}

@@ -217,6 +217,12 @@ func (a *App) FinalizeBlock(_ context.Context, req *abci.FinalizeBlockRequest) (
 	}
 	blockKV := store.NewCache(a.tree)
 	ctx := state.Context{KV: blockKV, ChainID: a.cfg.ChainID, Height: req.Height, Time: req.Time, Events: &state.Events{}}
+	// Epochs that ended are rewarded before the block's txs run.
+	beginKV := store.NewCache(blockKV)
+	if err := a.reward.BeginBlock(ctx.WithKV(beginKV)); err != nil {
+		return nil, fmt.Errorf("FinalizeBlock %d: rewards: %w", req.Height, err)
+	}
+	beginKV.Write()
 	results := make([]*abci.ExecTxResult, len(req.Txs))
 	for i, d := range a.decodeAll(req.Txs) {
 		if d.err != nil {

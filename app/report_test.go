@@ -80,13 +80,18 @@ func newWorld(t *testing.T) *world {
 
 // newWorldOn is newWorld over the given (empty) tree.
 func newWorldOn(t *testing.T, tree *store.Tree) *world {
+	return newWorldWith(t, tree, solarParams())
+}
+
+// newWorldWith is newWorld over tree with the given network params.
+func newWorldWith(t *testing.T, tree *store.Tree, params *networkv1.Params) *world {
 	alice, acme := newTestKey("alice"), newTestKey("acme")
 	c := newTestChainAppOn(t, tree, bal(alice, bank.Coin("udpin", 1_000_000_000_000)))
 	w := &world{c: c, owner: alice, maker: acme, device: map[string]ed25519.PrivateKey{},
 		cell: uint64(uh3.LatLngToCell(uh3.NewLatLng(52.52, 13.405), 10))}
 	c.mustBlock(c.tx(alice, &txv1.Msg{Sum: &txv1.Msg_CreateNetwork{CreateNetwork: &networkv1.MsgCreateNetwork{
 		Owner: alice.addr.Bytes(), Id: "solar", Name: "Solar", Class: networkv1.ResourceClass_RESOURCE_CLASS_ENERGY,
-		Physical: true, RewardDenom: "usolar", Params: solarParams()}}}))
+		Physical: true, RewardDenom: "usolar", Params: params}}}))
 	c.mustBlock(c.tx(alice, &txv1.Msg{Sum: &txv1.Msg_ApproveMaker{ApproveMaker: &networkv1.MsgApproveMaker{
 		Owner: alice.addr.Bytes(), Network: "solar", MakerPublicKey: acme.priv.Public().(ed25519.PublicKey), Name: "ACME"}}}))
 	return w
@@ -469,8 +474,21 @@ func TestSubmitEvidence(t *testing.T) {
 			t.Errorf("%s: got %s/%d %q", name, r.Codespace, r.Code, r.Log)
 		}
 	}
+	bobBefore := c.balance(bob.addr, "udpin")
+	stake := solarParams().MinStake
 	if r := evidence(double, r1, r2); r.Code != 0 {
 		t.Fatalf("double report: %s", r.Log)
+	}
+	// 10% of the stake slashed: a fifth of it to bob, who found it; the
+	// rest to the network's treasury; the device is jailed.
+	if got, want := c.balance(bob.addr, "udpin"), bobBefore-txFee+stake/10/5; got != want {
+		t.Errorf("finder has %d udpin, want %d", got, want)
+	}
+	if got := c.balance(report.TreasuryAddress("solar"), "udpin"); got != stake/10-stake/10/5 {
+		t.Errorf("treasury has %d", got)
+	}
+	if d := (device.Keeper{}).Get(c.snapshot(), id); d.Stake != stake-stake/10 || d.Status != devicev1.DeviceStatus_DEVICE_STATUS_JAILED {
+		t.Errorf("after slashing: stake %d status %s", d.Stake, d.Status)
 	}
 	if r := evidence(double, r2, r1); r.Code != report.ErrEvidenceExists.Code {
 		t.Fatalf("same evidence again: %d %s", r.Code, r.Log)

@@ -40,6 +40,10 @@ func (a *App) route(ctx state.Context, tx *auth.Tx, m *txv1.Msg, prep *report.Pr
 		return a.report.HandleBatch(ctx, s, sum.ReportBatch, prep)
 	case *txv1.Msg_SubmitEvidence:
 		return a.report.SubmitEvidence(ctx, s, sum.SubmitEvidence)
+	case *txv1.Msg_ClaimRewards:
+		return a.reward.Claim(ctx, s, sum.ClaimRewards)
+	case *txv1.Msg_SetBoost:
+		return a.reward.SetBoost(ctx, s, sum.SetBoost)
 	default:
 		return fmt.Errorf("%w: %T", errs.ErrUnknownMsg, sum)
 	}

@@ -2,6 +2,8 @@ package client
 
 import (
 	"context"
+	"encoding/binary"
+	"fmt"
 
 	"google.golang.org/protobuf/proto"
 
@@ -11,9 +13,11 @@ import (
 	devicev1 "github.com/depinhq/depin/gen/depin/device/v1"
 	networkv1 "github.com/depinhq/depin/gen/depin/network/v1"
 	reportv1 "github.com/depinhq/depin/gen/depin/report/v1"
+	rewardv1 "github.com/depinhq/depin/gen/depin/reward/v1"
 	"github.com/depinhq/depin/x/device"
 	"github.com/depinhq/depin/x/network"
 	"github.com/depinhq/depin/x/report"
+	"github.com/depinhq/depin/x/reward"
 )
 
 // getProto reads one key into m; it reports false if the key is absent.
@@ -168,3 +172,37 @@ type usageErr string
 func (e usageErr) Error() string { return string(e) }
 
 func errUsage(s string) error { return usageErr(s) }
+
+// RewardState returns a network's incentive bookkeeping, or nil.
+func (c *Client) RewardState(ctx context.Context, net string, o QueryOptions) (*rewardv1.State, error) {
+	var s rewardv1.State
+	ok, _, err := c.getProto(ctx, reward.StateKey(net), o, &s)
+	if !ok || err != nil {
+		return nil, err
+	}
+	return &s, nil
+}
+
+// RewardBreakdown returns why a device earned what it did in an epoch, or
+// nil if it earned nothing recorded (no work, or no emission).
+func (c *Client) RewardBreakdown(ctx context.Context, net string, epoch uint64, id crypto.DeviceID, o QueryOptions) (*rewardv1.Breakdown, error) {
+	var b rewardv1.Breakdown
+	ok, _, err := c.getProto(ctx, reward.BreakdownKey(net, epoch, id), o, &b)
+	if !ok || err != nil {
+		return nil, err
+	}
+	return &b, nil
+}
+
+// Unclaimed returns a device's accrued, unclaimed reward (in its network's
+// reward token).
+func (c *Client) Unclaimed(ctx context.Context, id crypto.DeviceID, o QueryOptions) (uint64, error) {
+	r, err := c.QueryKey(ctx, reward.UnclaimedKey(id), o)
+	if err != nil || r.Value == nil {
+		return 0, err
+	}
+	if len(r.Value) != 8 {
+		return 0, fmt.Errorf("unclaimed record of %d bytes", len(r.Value))
+	}
+	return binary.BigEndian.Uint64(r.Value), nil
+}

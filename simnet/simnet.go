@@ -32,6 +32,7 @@ import (
 	networkv1 "github.com/depinhq/depin/gen/depin/network/v1"
 	txv1 "github.com/depinhq/depin/gen/depin/tx/v1"
 	"github.com/depinhq/depin/x/device"
+	"github.com/depinhq/depin/x/network"
 )
 
 // Config describes one simulation run.
@@ -303,6 +304,10 @@ func bar(elapsed, total time.Duration) string {
 	return "[" + strings.Repeat("#", n) + strings.Repeat(".", width-n) + "]"
 }
 
+// DefaultEmission is what a network the simulator creates mints per
+// epoch: 1,000 tokens of 10^6 units.
+const DefaultEmission = 1_000_000_000
+
 // ensureNetwork returns the network to report to, creating one for the
 // kind if none was named.
 func ensureNetwork(ctx context.Context, c *client.Client, cfg Config, kind agent.Kind, owner ed25519.PrivateKey, ownerAddr crypto.Address, say func(string, ...any)) (string, error) {
@@ -334,6 +339,7 @@ func ensureNetwork(ctx context.Context, c *client.Client, cfg Config, kind agent
 		Params: &networkv1.Params{
 			Metrics: kind.Metrics, EpochSeconds: cfg.EpochSeconds, ReportWindowSeconds: 3600, MaxClockSkewSeconds: 30,
 			MinStake: 1_000_000, UnbondingSeconds: 3600, MinMoveIntervalSeconds: 3600,
+			Rewards: network.DefaultRewards(DefaultEmission),
 		}}}}}, client.TxOptions{})
 	if err != nil {
 		return "", fmt.Errorf("create network %s: %w", id, err)

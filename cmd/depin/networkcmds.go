@@ -13,6 +13,7 @@ import (
 	"github.com/depinhq/depin/client"
 	"github.com/depinhq/depin/crypto"
 	networkv1 "github.com/depinhq/depin/gen/depin/network/v1"
+	rewardv1 "github.com/depinhq/depin/gen/depin/reward/v1"
 	txv1 "github.com/depinhq/depin/gen/depin/tx/v1"
 	"github.com/depinhq/depin/x/bank"
 	"github.com/depinhq/depin/x/network"
@@ -23,6 +24,10 @@ type paramFlags struct {
 	metrics                          []string
 	epoch, window, skew, unbond, mov time.Duration
 	minStake                         string
+	// incentives
+	emission, maxSupply, halving uint64
+	pools, geo                   string
+	slash, finder, threshold     float64
 }
 
 func (f *paramFlags) register(cmd *cobra.Command) {
@@ -34,6 +39,63 @@ func (f *paramFlags) register(cmd *cobra.Command) {
 	fl.StringVar(&f.minStake, "min-stake", "10dpin", "stake each device locks")
 	fl.DurationVar(&f.unbond, "unbonding", 24*time.Hour, "delay between deactivating a device and withdrawing its stake")
 	fl.DurationVar(&f.mov, "move-interval", 24*time.Hour, "minimum time between two moves of a device")
+	fl.Uint64Var(&f.emission, "emission", 1_000_000_000, "reward-token units minted per epoch (0: no rewards)")
+	fl.Uint64Var(&f.halving, "halving-epochs", 0, "halve the emission every this many epochs (0: never)")
+	fl.Uint64Var(&f.maxSupply, "max-supply", 0, "cap on all reward-token units ever minted (0: none)")
+	fl.StringVar(&f.pools, "pools", "work=70,availability=20,treasury=10", `how an epoch's emission is split, NAME=PERCENT (kinds: work, availability, treasury; a name containing one is of that kind)`)
+	fl.StringVar(&f.geo, "geo", "hip104", `geographic scaling: "hip104" (HIP-17 with HIP-104's values) or "none"`)
+	fl.Float64Var(&f.slash, "slash", 10, "percent of a device's stake slashed per fraud evidence")
+	fl.Float64Var(&f.finder, "finder-fee", 20, "percent of a slash paid to whoever submitted the evidence")
+	fl.Float64Var(&f.threshold, "rep-threshold", 0.5, "reputation (0..1) below which a device earns nothing")
+}
+
+// rewards builds the incentive params from the flags.
+func (f *paramFlags) rewards() (*rewardv1.RewardParams, error) {
+	rp := network.DefaultRewards(f.emission)
+	rp.HalvingEpochs, rp.MaxSupply = f.halving, f.maxSupply
+	rp.Pools = nil
+	for _, part := range strings.Split(f.pools, ",") {
+		name, pct, ok := strings.Cut(strings.TrimSpace(part), "=")
+		v, err := strconv.ParseFloat(strings.TrimSuffix(pct, "%"), 64)
+		if !ok || err != nil || v < 0 || v > 100 {
+			return nil, usageError{fmt.Errorf("--pools %q: want NAME=PERCENT,…", f.pools)}
+		}
+		kind := rewardv1.PoolKind_POOL_KIND_UNSPECIFIED
+		for k, pk := range map[string]rewardv1.PoolKind{"work": rewardv1.PoolKind_POOL_KIND_WORK, "avail": rewardv1.PoolKind_POOL_KIND_AVAILABILITY, "treasury": rewardv1.PoolKind_POOL_KIND_TREASURY} {
+			if strings.Contains(name, k) {
+				kind = pk
+			}
+		}
+		if kind == rewardv1.PoolKind_POOL_KIND_UNSPECIFIED {
+			return nil, usageError{fmt.Errorf("--pools: pool %q: its name must contain work, avail or treasury", name)}
+		}
+		rp.Pools = append(rp.Pools, &rewardv1.Pool{Name: name, Kind: kind, Bps: uint32(v*100 + 0.5)})
+	}
+	switch f.geo {
+	case "hip104":
+	case "none":
+		rp.Geo = nil
+	default:
+		return nil, usageError{fmt.Errorf("--geo %q: want hip104 or none", f.geo)}
+	}
+	pct := func(name string, v float64) (uint32, error) {
+		if v < 0 || v > 100 {
+			return 0, usageError{fmt.Errorf("--%s %v: want 0..100", name, v)}
+		}
+		return uint32(v*100 + 0.5), nil
+	}
+	var err error
+	if rp.SlashBps, err = pct("slash", f.slash); err != nil {
+		return nil, err
+	}
+	if rp.FinderFeeBps, err = pct("finder-fee", f.finder); err != nil {
+		return nil, err
+	}
+	if f.threshold < 0 || f.threshold > 1 {
+		return nil, usageError{fmt.Errorf("--rep-threshold %v: want 0..1", f.threshold)}
+	}
+	rp.RepThresholdPpm = uint32(f.threshold*1e6 + 0.5)
+	return rp, nil
 }
 
 func parseMetric(s string) (*networkv1.Metric, error) {
@@ -86,7 +148,13 @@ func (f *paramFlags) params(kindMetrics []*networkv1.Metric) (*networkv1.Params,
 		return nil, usageError{fmt.Errorf("--min-stake %q: want an amount of dpin", f.minStake)}
 	}
 	p.MinStake = coins[0].Amount
-	return p, network.ValidateParams(p)
+	if p.Rewards, err = f.rewards(); err != nil {
+		return nil, err
+	}
+	if err := network.ValidateParams(p); err != nil {
+		return nil, usageError{err}
+	}
+	return p, nil
 }
 
 var classes = map[string]networkv1.ResourceClass{

@@ -1,8 +1,10 @@
 // Package h3 implements the H3 cell operations the state machine needs with
-// integer bit manipulation only: validity, resolution, parent, and the
-// index ranges that hold a cell's descendants. Converting latitude and
-// longitude to cells needs floating point and happens off chain
-// (github.com/uber/h3-go); tests check this package against it.
+// integer bit manipulation only: validity, resolution, parent, the index
+// ranges that hold a cell's descendants, and neighbours. Converting
+// latitude and longitude to cells needs floating point and happens off
+// chain (github.com/uber/h3-go); tests check this package against it, and
+// internal/tablegen reads the base-cell tables (tables_gen.go) off it.
+// Nothing here may import it: it is cgo and floating point.
 package h3
 
 import "fmt"
@@ -22,9 +24,6 @@ const (
 	numBase     = 122
 	cellMode    = 1
 )
-
-// pentagonBase marks the 12 base cells that are pentagons.
-var pentagonBase = map[uint64]bool{4: true, 14: true, 24: true, 38: true, 49: true, 58: true, 63: true, 72: true, 83: true, 97: true, 107: true, 117: true}
 
 // Resolution of a cell index.
 func Resolution(c uint64) int { return int((c & resMask) >> resOffset) }
@@ -68,7 +67,7 @@ func Validate(c uint64) error {
 		}
 	}
 	// Pentagons have no cells in the deleted K axis (digit 1) subsequence.
-	if pentagonBase[base] && firstNonZero == 1 {
+	if basePentagon[base] && firstNonZero == 1 {
 		return fmt.Errorf("h3 %x: deleted pentagon subsequence", c)
 	}
 	return nil

@@ -314,3 +314,5 @@ func GeoScales(rules []*rewardv1.GeoRule, devs []Input, disk1 func(uint64) ([]ui
 	}
 	return out, nil
 }
+
+func mul64(a, b uint64) (hi, lo uint64) { return bits.Mul64(a, b) }

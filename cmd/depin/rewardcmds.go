@@ -1,0 +1,225 @@
+package main
+
+import (
+	"fmt"
+	"io"
+	"math/big"
+	"strconv"
+
+	"github.com/spf13/cobra"
+
+	"github.com/depinhq/depin/client"
+	"github.com/depinhq/depin/crypto"
+	rewardv1 "github.com/depinhq/depin/gen/depin/reward/v1"
+	txv1 "github.com/depinhq/depin/gen/depin/tx/v1"
+	"github.com/depinhq/depin/x/network"
+)
+
+func newRewardTxCmd(g *globals) *cobra.Command {
+	cmd := &cobra.Command{Use: "reward", Short: "Claim rewards; boost underserved hexes"}
+	var from, dev string
+	var f txFlags
+	claim := &cobra.Command{
+		Use:   "claim",
+		Short: "Pay yourself the rewards your devices accrued (all of them, or --device)",
+		Example: `  depin tx reward claim --from alice
+  depin tx reward claim --device depindev1… --from alice`,
+		Args: argsExactly(0, ""),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			owner, err := g.resolveAddress(from)
+			if err != nil {
+				return err
+			}
+			m := &rewardv1.MsgClaimRewards{Owner: owner.Bytes()}
+			if dev != "" {
+				id, err := crypto.ParseDeviceID(dev)
+				if err != nil {
+					return usageError{err}
+				}
+				m.Device = id[:]
+			}
+			return g.sendMsgs(cmd, from, &f, &txv1.Msg{Sum: &txv1.Msg_ClaimRewards{ClaimRewards: m}})
+		},
+	}
+	claim.Flags().StringVar(&from, "from", "", "owner key (required)")
+	claim.Flags().StringVar(&dev, "device", "", "claim only this device's rewards")
+	f.register(claim)
+	_ = claim.MarkFlagRequired("from")
+
+	var bfrom string
+	var bf txFlags
+	var loc locationFlags
+	var mult float64
+	var until uint64
+	boost := &cobra.Command{
+		Use:     "boost NETWORK",
+		Short:   "Multiply rewards of devices in a hex until an epoch (network owner only; --multiplier 1 removes it)",
+		Example: `  depin tx reward boost solar --lat 52.52 --lon 13.405 --res 7 --multiplier 2 --until-epoch 500 --from alice`,
+		Args:    argsExactly(1, "NETWORK"),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			cell, err := loc.resolve(cmd)
+			if err != nil {
+				return err
+			}
+			owner, err := g.resolveAddress(bfrom)
+			if err != nil {
+				return err
+			}
+			if mult < 1 || mult > 100 {
+				return usageError{fmt.Errorf("--multiplier %v: want 1..100", mult)}
+			}
+			b := &rewardv1.Boost{Cell: cell, MultiplierBps: uint32(mult*10_000 + 0.5), UntilEpoch: until}
+			return g.sendMsgs(cmd, bfrom, &bf, &txv1.Msg{Sum: &txv1.Msg_SetBoost{SetBoost: &rewardv1.MsgSetBoost{Owner: owner.Bytes(), Network: args[0], Boost: b}}})
+		},
+	}
+	boost.Flags().StringVar(&bfrom, "from", "", "network owner key (required)")
+	boost.Flags().Float64Var(&mult, "multiplier", 2, "reward multiplier (1..100)")
+	boost.Flags().Uint64Var(&until, "until-epoch", 0, "last epoch the boost applies to (required)")
+	loc.res = 7
+	loc.register(boost)
+	bf.register(boost)
+	_ = boost.MarkFlagRequired("from")
+	_ = boost.MarkFlagRequired("until-epoch")
+	cmd.AddCommand(claim, boost)
+	return cmd
+}
+
+func ppm(v uint32) string { return strconv.FormatFloat(float64(v)/1e6, 'f', 4, 64) }
+
+// explain says in words why a device earned what it did.
+func explain(w io.Writer, b *rewardv1.Breakdown, id string) {
+	fmt.Fprintf(w, "Device %s in network %s, epoch %d: earned %d %s.\n\n", id, b.Network, b.Epoch, b.Reward, b.Denom)
+	fmt.Fprintf(w, "The epoch minted %d %s, shared among %d devices that did verified work, by weight =\nproductivity × quality × geography × boost.\n\n", b.Emission, b.Denom, b.Devices)
+	fmt.Fprintf(w, "  productivity  %d work units from %d accepted reports (%d rejected)\n", b.Productivity, b.ReportsAccepted, b.ReportsRejected)
+	fmt.Fprintf(w, "  uptime        %s — accepted reports covered %d of the epoch's %d seconds\n", ppm(b.UptimePpm), b.CoveredSeconds, b.EpochSeconds)
+	fmt.Fprintf(w, "  reputation    %s", ppm(b.ReputationPpm))
+	if b.BelowThreshold {
+		fmt.Fprintf(w, " — BELOW the network's threshold: the device earns nothing until it recovers\n")
+	} else {
+		fmt.Fprintf(w, " — share of its recent reports that were accepted (older ones count less)\n")
+	}
+	fmt.Fprintf(w, "  quality       %s = uptime × reputation\n", ppm(b.QualityPpm))
+	fmt.Fprintf(w, "  geography     %s — HIP-17 density scaling of hex %x", ppm(b.GeoPpm), b.Cell)
+	if b.GeoPpm < 1_000_000 {
+		fmt.Fprintf(w, " (crowded: other devices nearby share its coverage)\n")
+	} else {
+		fmt.Fprintf(w, " (no crowding)\n")
+	}
+	fmt.Fprintf(w, "  boost         ×%s\n", strconv.FormatFloat(float64(b.BoostBps)/10_000, 'f', -1, 64))
+	share := "0"
+	if tw, ok := new(big.Int).SetString(b.TotalWeight, 10); ok && tw.Sign() > 0 {
+		wt, _ := new(big.Int).SetString(b.Weight, 10)
+		if wt != nil {
+			r := new(big.Rat).SetFrac(new(big.Int).Mul(wt, big.NewInt(100)), tw)
+			share = r.FloatString(4)
+		}
+	}
+	fmt.Fprintf(w, "  weight        %s of the network's %s (%s%%)\n\n", b.Weight, b.TotalWeight, share)
+	fmt.Fprintf(w, "Reward: %d from the work pools + %d from the availability pools = %d %s.\n", b.WorkReward, b.AvailabilityReward, b.Reward, b.Denom)
+}
+
+func newRewardQueryCmd(g *globals) *cobra.Command {
+	cmd := &cobra.Command{Use: "reward", Short: "Rewards: why a device earned what it did, what is unclaimed, a network's totals"}
+	explainCmd := &cobra.Command{
+		Use:     "explain DEVICE EPOCH",
+		Short:   "Why did this device get this reward in this epoch?",
+		Example: `  depin query reward explain depindev1… 42`,
+		Args:    argsExactly(2, "DEVICE EPOCH"),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			id, err := crypto.ParseDeviceID(args[0])
+			if err != nil {
+				return usageError{err}
+			}
+			epoch, err := strconv.ParseUint(args[1], 10, 64)
+			if err != nil {
+				return usageError{fmt.Errorf("EPOCH %q: %v", args[1], err)}
+			}
+			c, err := g.client()
+			if err != nil {
+				return err
+			}
+			d, err := c.Device(cmd.Context(), id, client.QueryOptions{})
+			if err != nil {
+				return err
+			}
+			if d == nil {
+				return fmt.Errorf("device %s is not registered", args[0])
+			}
+			b, err := c.RewardBreakdown(cmd.Context(), d.Network, epoch, id, client.QueryOptions{})
+			if err != nil {
+				return err
+			}
+			if b == nil {
+				return fmt.Errorf("no reward recorded for %s in epoch %d: the device did no verified work then, the epoch has not ended yet, or the network had no emission", args[0], epoch)
+			}
+			return g.print(cmd.OutOrStdout(), b, func(w io.Writer) { explain(w, b, args[0]) })
+		},
+	}
+	unclaimed := &cobra.Command{
+		Use:   "unclaimed DEVICE",
+		Short: "A device's accrued, unclaimed reward",
+		Args:  argsExactly(1, "DEVICE"),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			id, err := crypto.ParseDeviceID(args[0])
+			if err != nil {
+				return usageError{err}
+			}
+			c, err := g.client()
+			if err != nil {
+				return err
+			}
+			d, err := c.Device(cmd.Context(), id, client.QueryOptions{})
+			if err != nil {
+				return err
+			}
+			if d == nil {
+				return fmt.Errorf("device %s is not registered", args[0])
+			}
+			n, err := c.Network(cmd.Context(), d.Network, client.QueryOptions{})
+			if err != nil {
+				return err
+			}
+			amt, err := c.Unclaimed(cmd.Context(), id, client.QueryOptions{})
+			if err != nil {
+				return err
+			}
+			v := map[string]any{"device": args[0], "network": d.Network, "denom": n.RewardDenom, "unclaimed": strconv.FormatUint(amt, 10)}
+			return g.print(cmd.OutOrStdout(), v, func(w io.Writer) { fmt.Fprintf(w, "%d %s unclaimed\n", amt, n.RewardDenom) })
+		},
+	}
+	netCmd := &cobra.Command{
+		Use:   "network NETWORK",
+		Short: "A network's incentive totals and current epoch",
+		Args:  argsExactly(1, "NETWORK"),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			c, err := g.client()
+			if err != nil {
+				return err
+			}
+			n, err := c.Network(cmd.Context(), args[0], client.QueryOptions{})
+			if err != nil {
+				return err
+			}
+			if n == nil {
+				return fmt.Errorf("network %q does not exist", args[0])
+			}
+			st, err := c.RewardState(cmd.Context(), args[0], client.QueryOptions{})
+			if err != nil {
+				return err
+			}
+			if st == nil {
+				st = &rewardv1.State{Network: args[0]}
+			}
+			rp := network.RewardsOf(n.Params)
+			v := map[string]any{"network": n.Id, "denom": n.RewardDenom, "epoch_emission": strconv.FormatUint(rp.EpochEmission, 10),
+				"current_epoch": st.SeenEpoch, "first_epoch": st.FirstEpoch, "minted": strconv.FormatUint(st.Minted, 10),
+				"claimed": strconv.FormatUint(st.Claimed, 10), "treasury": strconv.FormatUint(st.Treasury, 10), "unclaimed": strconv.FormatUint(st.Unclaimed, 10)}
+			return g.print(cmd.OutOrStdout(), v, func(w io.Writer) {
+				fmt.Fprintf(w, "%s: epoch %d, %d %s per epoch\n  minted %d = claimed %d + treasury %d + unclaimed %d\n",
+					n.Id, st.SeenEpoch, rp.EpochEmission, n.RewardDenom, st.Minted, st.Claimed, st.Treasury, st.Unclaimed)
+			})
+		},
+	}
+	cmd.AddCommand(explainCmd, unclaimed, netCmd)
+	return cmd
+}
