@@ -19,6 +19,7 @@ import (
 	"github.com/depinhq/depin/x/network"
 	"github.com/depinhq/depin/x/report"
 	"github.com/depinhq/depin/x/reward"
+	"github.com/depinhq/depin/x/staking"
 )
 
 // recentDevices bounds how many committed device records the app keeps
@@ -71,6 +72,7 @@ type App struct {
 	device      device.Keeper
 	report      report.Keeper
 	reward      reward.Keeper
+	staking     staking.Keeper
 	checkMu     sync.Mutex
 	check       *store.Cache  // CheckTx state over the last committed version
 	checkHeight int64         // height CheckTx assumes for the next block
@@ -112,6 +114,7 @@ func New(cfg Config, tree *store.Tree) (*App, error) {
 	a.network = network.Keeper{Bank: a.bank}
 	a.device = device.Keeper{Bank: a.bank, Network: a.network}
 	a.report = report.Keeper{Bank: a.bank, Network: a.network, Device: a.device}
+	a.staking = staking.Keeper{Bank: a.bank}
 	a.reward = reward.Keeper{Bank: a.bank, Network: a.network, Device: a.device, Report: a.report}
 	a.lastBlockTime = decodeTime(tree.Get(blockTimeKey))
 	a.resetCheckState()

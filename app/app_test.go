@@ -21,6 +21,7 @@ import (
 	"github.com/depinhq/depin/x/auth"
 	"github.com/depinhq/depin/x/bank"
 	"github.com/depinhq/depin/x/reward"
+	"github.com/depinhq/depin/x/staking"
 )
 
 const testChain = "depin-test"
@@ -61,6 +62,9 @@ func newTestChainAppOn(t *testing.T, tree *store.Tree, balances ...*bankv1.Balan
 			t.Fatalf("after block %d: %v", h, err)
 		}
 		if err := (reward.Keeper{}).CheckInvariant(r); err != nil {
+			t.Fatalf("after block %d: %v", h, err)
+		}
+		if err := (staking.Keeper{}).CheckInvariant(r); err != nil {
 			t.Fatalf("after block %d: %v", h, err)
 		}
 	}

@@ -8,6 +8,8 @@ import (
 	"time"
 
 	abci "github.com/cometbft/cometbft/abci/types"
+	cmttypes "github.com/cometbft/cometbft/api/cometbft/types/v1"
+	"github.com/cometbft/cometbft/crypto/ed25519"
 	"google.golang.org/protobuf/encoding/protojson"
 
 	"github.com/depinhq/depin/crypto"
@@ -18,6 +20,7 @@ import (
 	"github.com/depinhq/depin/x/bank"
 	"github.com/depinhq/depin/x/device"
 	"github.com/depinhq/depin/x/report"
+	"github.com/depinhq/depin/x/staking"
 )
 
 // MaxGenesisBytes bounds the app_state the app will parse.
@@ -41,6 +44,11 @@ func ParseGenesis(js []byte) (*appv1.GenesisState, error) {
 	if err := bank.ValidateGenesis(g.Bank); err != nil {
 		return nil, err
 	}
+	if g.Staking != nil {
+		if err := staking.ValidateParams(g.Staking.Params); err != nil {
+			return nil, err
+		}
+	}
 	return g, nil
 }
 
@@ -63,6 +71,13 @@ func (a *App) InitChain(_ context.Context, req *abci.InitChainRequest) (*abci.In
 		return nil, err
 	}
 	if err := a.bank.InitGenesis(ctx, g.Bank); err != nil {
+		return nil, err
+	}
+	vals := make([]staking.GenesisValidator, len(req.Validators))
+	for i, v := range req.Validators {
+		vals[i] = staking.GenesisValidator{PubKey: v.PubKeyBytes, Power: v.Power}
+	}
+	if err := a.staking.InitGenesis(ctx, g.Staking, vals); err != nil {
 		return nil, err
 	}
 	kv.Write()
@@ -217,8 +232,12 @@ func (a *App) FinalizeBlock(_ context.Context, req *abci.FinalizeBlockRequest) (
 	}
 	blockKV := store.NewCache(a.tree)
 	ctx := state.Context{KV: blockKV, ChainID: a.cfg.ChainID, Height: req.Height, Time: req.Time, Events: &state.Events{}}
-	// Epochs that ended are rewarded before the block's txs run.
+	// Before the block's txs: CometBFT's evidence and last-commit votes,
+	// then the rewards of epochs that ended.
 	beginKV := store.NewCache(blockKV)
+	if err := a.staking.BeginBlock(ctx.WithKV(beginKV), misbehavior(req.Misbehavior), lastVotes(req.DecidedLastCommit)); err != nil {
+		return nil, fmt.Errorf("FinalizeBlock %d: staking: %w", req.Height, err)
+	}
 	if err := a.reward.BeginBlock(ctx.WithKV(beginKV)); err != nil {
 		return nil, fmt.Errorf("FinalizeBlock %d: rewards: %w", req.Height, err)
 	}
@@ -230,6 +249,9 @@ func (a *App) FinalizeBlock(_ context.Context, req *abci.FinalizeBlockRequest) (
 			continue
 		}
 		results[i] = a.deliver(ctx.WithKV(blockKV), d.tx, d.prep)
+	}
+	for _, pc := range a.staking.EndBlock(ctx.WithKV(blockKV)) {
+		a.queueValidatorUpdate(abci.ValidatorUpdate{Power: pc.Power, PubKeyBytes: pc.PubKey, PubKeyType: ed25519.KeyType})
 	}
 	blockKV.Set(blockTimeKey, encodeTime(req.Time))
 	a.devices.Stage(blockKV)
@@ -309,4 +331,23 @@ func decodeTime(b []byte) time.Time {
 		return time.Time{}
 	}
 	return time.Unix(0, int64(binary.BigEndian.Uint64(b))).UTC()
+}
+
+// misbehavior converts CometBFT's evidence for the staking module.
+func misbehavior(ms []abci.Misbehavior) []staking.Misbehavior {
+	out := make([]staking.Misbehavior, 0, len(ms))
+	for _, m := range ms {
+		out = append(out, staking.Misbehavior{ConsAddress: m.Validator.Address,
+			DoubleSign: m.Type == abci.MISBEHAVIOR_TYPE_DUPLICATE_VOTE || m.Type == abci.MISBEHAVIOR_TYPE_LIGHT_CLIENT_ATTACK})
+	}
+	return out
+}
+
+// lastVotes says which validators signed the previous block.
+func lastVotes(c abci.CommitInfo) []staking.Vote {
+	out := make([]staking.Vote, 0, len(c.Votes))
+	for _, v := range c.Votes {
+		out = append(out, staking.Vote{ConsAddress: v.Validator.Address, Signed: v.BlockIdFlag != cmttypes.BlockIDFlagAbsent})
+	}
+	return out
 }

@@ -44,6 +44,14 @@ func (a *App) route(ctx state.Context, tx *auth.Tx, m *txv1.Msg, prep *report.Pr
 		return a.reward.Claim(ctx, s, sum.ClaimRewards)
 	case *txv1.Msg_SetBoost:
 		return a.reward.SetBoost(ctx, s, sum.SetBoost)
+	case *txv1.Msg_CreateValidator:
+		return a.staking.CreateValidator(ctx, s, sum.CreateValidator)
+	case *txv1.Msg_Delegate:
+		return a.staking.Delegate(ctx, s, sum.Delegate)
+	case *txv1.Msg_Unbond:
+		return a.staking.Unbond(ctx, s, sum.Unbond)
+	case *txv1.Msg_Unjail:
+		return a.staking.Unjail(ctx, s, sum.Unjail)
 	default:
 		return fmt.Errorf("%w: %T", errs.ErrUnknownMsg, sum)
 	}

@@ -14,10 +14,12 @@ import (
 	networkv1 "github.com/depinhq/depin/gen/depin/network/v1"
 	reportv1 "github.com/depinhq/depin/gen/depin/report/v1"
 	rewardv1 "github.com/depinhq/depin/gen/depin/reward/v1"
+	stakingv1 "github.com/depinhq/depin/gen/depin/staking/v1"
 	"github.com/depinhq/depin/x/device"
 	"github.com/depinhq/depin/x/network"
 	"github.com/depinhq/depin/x/report"
 	"github.com/depinhq/depin/x/reward"
+	"github.com/depinhq/depin/x/staking"
 )
 
 // getProto reads one key into m; it reports false if the key is absent.
@@ -205,4 +207,18 @@ func (c *Client) Unclaimed(ctx context.Context, id crypto.DeviceID, o QueryOptio
 		return 0, fmt.Errorf("unclaimed record of %d bytes", len(r.Value))
 	}
 	return binary.BigEndian.Uint64(r.Value), nil
+}
+
+// Validators lists the chain's validator records (staking).
+func (c *Client) Validators(ctx context.Context) ([]*stakingv1.Validator, error) {
+	var out []*stakingv1.Validator
+	err := c.scan(ctx, &appv1.PrefixQuery{Prefix: staking.ValidatorPrefix}, 0, func(_, v []byte) error {
+		val := &stakingv1.Validator{}
+		if err := proto.Unmarshal(v, val); err != nil {
+			return err
+		}
+		out = append(out, val)
+		return nil
+	})
+	return out, err
 }

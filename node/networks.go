@@ -189,6 +189,10 @@ type TestnetOptions struct {
 	// 0 picks free ports.
 	BasePort      int
 	TimeoutCommit time.Duration
+	// FullNodes adds this many nodes (after the validators) that have a
+	// consensus key but are not in the genesis validator set: they can
+	// become validators by staking.
+	FullNodes int
 }
 
 // TestnetNode describes one written node.
@@ -201,27 +205,28 @@ type TestnetNode struct {
 // WriteTestnet writes N validator homes (Output/node0 … nodeN-1) sharing a
 // genesis, with persistent peers wired on loopback.
 func WriteTestnet(opts TestnetOptions) ([]TestnetNode, error) {
-	if opts.Validators < 1 || opts.Validators > 64 {
-		return nil, fmt.Errorf("validators must be 1..64, got %d", opts.Validators)
+	if opts.Validators < 1 || opts.Validators > 64 || opts.FullNodes < 0 || opts.FullNodes > 64 {
+		return nil, fmt.Errorf("validators must be 1..64 and full nodes 0..64, got %d and %d", opts.Validators, opts.FullNodes)
 	}
+	total := opts.Validators + opts.FullNodes
 	if opts.ChainID == "" {
 		opts.ChainID = "depin-testnet"
 	}
 	var ports []int
 	if opts.BasePort == 0 {
 		var err error
-		if ports, err = FreePorts(3 * opts.Validators); err != nil {
+		if ports, err = FreePorts(3 * total); err != nil {
 			return nil, err
 		}
 	} else {
-		for k := 0; k < opts.Validators; k++ {
+		for k := 0; k < total; k++ {
 			b := opts.BasePort + 10*k
 			ports = append(ports, b, b+1, b+2)
 		}
 	}
-	nodes := make([]TestnetNode, opts.Validators)
+	nodes := make([]TestnetNode, total)
 	var vals []cmttypes.GenesisValidator
-	cfgs := make([]*cmtcfg.Config, opts.Validators)
+	cfgs := make([]*cmtcfg.Config, total)
 	for k := range nodes {
 		home := filepath.Join(opts.Output, fmt.Sprintf("node%d", k))
 		p := Ports{
@@ -245,7 +250,9 @@ func WriteTestnet(opts TestnetOptions) ([]TestnetNode, error) {
 			return nil, err
 		}
 		nodes[k] = TestnetNode{Home: home, NodeID: id.NodeID, Ports: p}
-		vals = append(vals, cmttypes.GenesisValidator{Name: c.Moniker, PubKey: id.ValidatorPubKey, Power: 10})
+		if k < opts.Validators {
+			vals = append(vals, cmttypes.GenesisValidator{Name: c.Moniker, PubKey: id.ValidatorPubKey, Power: 10})
+		}
 	}
 	// Wire peers and rewrite each config.
 	for k, n := range nodes {

@@ -198,6 +198,6 @@ func newQueryCmd(g *globals) *cobra.Command {
 	cmd.AddCommand(bank, account, block)
 	cmd.AddCommand(newNetworkQueryCmds(g)...)
 	cmd.AddCommand(newDeviceQueryCmds(g)...)
-	cmd.AddCommand(newRewardQueryCmd(g))
+	cmd.AddCommand(newRewardQueryCmd(g), newStakingQueryCmd(g))
 	return cmd
 }

@@ -106,7 +106,7 @@ func TestDecodeTxRejects(t *testing.T) {
 		{"empty Msg", withBody(func(b *txv1.TxBody) { b.Messages = append(b.Messages, &txv1.Msg{}) }), errs.ErrTxDecode},
 		{"Msg of unknown type", withBody(func(b *txv1.TxBody) {
 			m := &txv1.Msg{}
-			m.ProtoReflect().SetUnknown(field(nil, 50, []byte{0x0a, 0x00}))
+			m.ProtoReflect().SetUnknown(field(nil, 999, []byte{0x0a, 0x00}))
 			b.Messages = []*txv1.Msg{m}
 		}), errs.ErrTxDecode},
 		{"missing fee", withBody(func(b *txv1.TxBody) { b.Fee = nil }), errs.ErrTxDecode},

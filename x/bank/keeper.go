@@ -137,6 +137,26 @@ func (k Keeper) Send(ctx state.Context, from, to crypto.Address, coins []*bankv1
 	return nil
 }
 
+// Burn destroys coins held by from, shrinking supply, or changes nothing
+// and returns an error.
+func (k Keeper) Burn(ctx state.Context, from crypto.Address, coins []*bankv1.Coin, reason string) error {
+	if err := ValidateCoins(coins); err != nil {
+		return err
+	}
+	for _, c := range coins {
+		if have := k.Balance(ctx.KV, from, c.Denom); have < c.Amount {
+			return fmt.Errorf("%w: %s has %d%s, burning %d%s", ErrInsufficientFunds, from, have, c.Denom, c.Amount, c.Denom)
+		}
+	}
+	for _, c := range coins {
+		sk, bk := SupplyKey(c.Denom), BalanceKey(from, c.Denom)
+		setUint64(ctx.KV, bk, getUint64(ctx.KV, bk)-c.Amount)
+		setUint64(ctx.KV, sk, getUint64(ctx.KV, sk)-c.Amount) // supply ≥ any balance
+	}
+	ctx.Emit(&bankv1.EventBurn{From: from.String(), Amount: coins, Reason: reason})
+	return nil
+}
+
 // Mint creates coins in to's account, growing supply.
 func (k Keeper) Mint(ctx state.Context, to crypto.Address, coins []*bankv1.Coin, reason string) error {
 	if err := ValidateCoins(coins); err != nil {

@@ -9,6 +9,7 @@ package appv1
 import (
 	v1 "github.com/depinhq/depin/gen/depin/auth/v1"
 	v11 "github.com/depinhq/depin/gen/depin/bank/v1"
+	v12 "github.com/depinhq/depin/gen/depin/staking/v1"
 	protoreflect "google.golang.org/protobuf/reflect/protoreflect"
 	protoimpl "google.golang.org/protobuf/runtime/protoimpl"
 	reflect "reflect"
@@ -28,6 +29,7 @@ type GenesisState struct {
 	state         protoimpl.MessageState `protogen:"open.v1"`
 	Auth          *v1.GenesisState       `protobuf:"bytes,1,opt,name=auth,proto3" json:"auth,omitempty"`
 	Bank          *v11.GenesisState      `protobuf:"bytes,2,opt,name=bank,proto3" json:"bank,omitempty"`
+	Staking       *v12.GenesisState      `protobuf:"bytes,3,opt,name=staking,proto3" json:"staking,omitempty"` // unset: defaults
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -76,14 +78,22 @@ func (x *GenesisState) GetBank() *v11.GenesisState {
 	return nil
 }
 
+func (x *GenesisState) GetStaking() *v12.GenesisState {
+	if x != nil {
+		return x.Staking
+	}
+	return nil
+}
+
 var File_depin_app_v1_genesis_proto protoreflect.FileDescriptor
 
 const file_depin_app_v1_genesis_proto_rawDesc = "" +
 	"\n" +
-	"\x1adepin/app/v1/genesis.proto\x12\fdepin.app.v1\x1a\x18depin/auth/v1/auth.proto\x1a\x18depin/bank/v1/bank.proto\"p\n" +
+	"\x1adepin/app/v1/genesis.proto\x12\fdepin.app.v1\x1a\x18depin/auth/v1/auth.proto\x1a\x18depin/bank/v1/bank.proto\x1a\x1edepin/staking/v1/staking.proto\"\xaa\x01\n" +
 	"\fGenesisState\x12/\n" +
 	"\x04auth\x18\x01 \x01(\v2\x1b.depin.auth.v1.GenesisStateR\x04auth\x12/\n" +
-	"\x04bank\x18\x02 \x01(\v2\x1b.depin.bank.v1.GenesisStateR\x04bankB1Z/github.com/depinhq/depin/gen/depin/app/v1;appv1b\x06proto3"
+	"\x04bank\x18\x02 \x01(\v2\x1b.depin.bank.v1.GenesisStateR\x04bank\x128\n" +
+	"\astaking\x18\x03 \x01(\v2\x1e.depin.staking.v1.GenesisStateR\astakingB1Z/github.com/depinhq/depin/gen/depin/app/v1;appv1b\x06proto3"
 
 var (
 	file_depin_app_v1_genesis_proto_rawDescOnce sync.Once
@@ -102,15 +112,17 @@ var file_depin_app_v1_genesis_proto_goTypes = []any{
 	(*GenesisState)(nil),     // 0: depin.app.v1.GenesisState
 	(*v1.GenesisState)(nil),  // 1: depin.auth.v1.GenesisState
 	(*v11.GenesisState)(nil), // 2: depin.bank.v1.GenesisState
+	(*v12.GenesisState)(nil), // 3: depin.staking.v1.GenesisState
 }
 var file_depin_app_v1_genesis_proto_depIdxs = []int32{
 	1, // 0: depin.app.v1.GenesisState.auth:type_name -> depin.auth.v1.GenesisState
 	2, // 1: depin.app.v1.GenesisState.bank:type_name -> depin.bank.v1.GenesisState
-	2, // [2:2] is the sub-list for method output_type
-	2, // [2:2] is the sub-list for method input_type
-	2, // [2:2] is the sub-list for extension type_name
-	2, // [2:2] is the sub-list for extension extendee
-	0, // [0:2] is the sub-list for field type_name
+	3, // 2: depin.app.v1.GenesisState.staking:type_name -> depin.staking.v1.GenesisState
+	3, // [3:3] is the sub-list for method output_type
+	3, // [3:3] is the sub-list for method input_type
+	3, // [3:3] is the sub-list for extension type_name
+	3, // [3:3] is the sub-list for extension extendee
+	0, // [0:3] is the sub-list for field type_name
 }
 
 func init() { file_depin_app_v1_genesis_proto_init() }

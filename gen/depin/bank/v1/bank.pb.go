@@ -421,6 +421,67 @@ func (x *EventTransfer) GetReason() string {
 	return ""
 }
 
+// EventBurn is emitted when coins leave the supply (slashing).
+type EventBurn struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	From          string                 `protobuf:"bytes,1,opt,name=from,proto3" json:"from,omitempty"`
+	Amount        []*Coin                `protobuf:"bytes,2,rep,name=amount,proto3" json:"amount,omitempty"`
+	Reason        string                 `protobuf:"bytes,3,opt,name=reason,proto3" json:"reason,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *EventBurn) Reset() {
+	*x = EventBurn{}
+	mi := &file_depin_bank_v1_bank_proto_msgTypes[7]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *EventBurn) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*EventBurn) ProtoMessage() {}
+
+func (x *EventBurn) ProtoReflect() protoreflect.Message {
+	mi := &file_depin_bank_v1_bank_proto_msgTypes[7]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use EventBurn.ProtoReflect.Descriptor instead.
+func (*EventBurn) Descriptor() ([]byte, []int) {
+	return file_depin_bank_v1_bank_proto_rawDescGZIP(), []int{7}
+}
+
+func (x *EventBurn) GetFrom() string {
+	if x != nil {
+		return x.From
+	}
+	return ""
+}
+
+func (x *EventBurn) GetAmount() []*Coin {
+	if x != nil {
+		return x.Amount
+	}
+	return nil
+}
+
+func (x *EventBurn) GetReason() string {
+	if x != nil {
+		return x.Reason
+	}
+	return ""
+}
+
 // EventMint is emitted when new coins enter the supply.
 type EventMint struct {
 	state         protoimpl.MessageState `protogen:"open.v1"`
@@ -433,7 +494,7 @@ type EventMint struct {
 
 func (x *EventMint) Reset() {
 	*x = EventMint{}
-	mi := &file_depin_bank_v1_bank_proto_msgTypes[7]
+	mi := &file_depin_bank_v1_bank_proto_msgTypes[8]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -445,7 +506,7 @@ func (x *EventMint) String() string {
 func (*EventMint) ProtoMessage() {}
 
 func (x *EventMint) ProtoReflect() protoreflect.Message {
-	mi := &file_depin_bank_v1_bank_proto_msgTypes[7]
+	mi := &file_depin_bank_v1_bank_proto_msgTypes[8]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -458,7 +519,7 @@ func (x *EventMint) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use EventMint.ProtoReflect.Descriptor instead.
 func (*EventMint) Descriptor() ([]byte, []int) {
-	return file_depin_bank_v1_bank_proto_rawDescGZIP(), []int{7}
+	return file_depin_bank_v1_bank_proto_rawDescGZIP(), []int{8}
 }
 
 func (x *EventMint) GetTo() string {
@@ -510,7 +571,11 @@ const file_depin_bank_v1_bank_proto_rawDesc = "" +
 	"\x04from\x18\x01 \x01(\tR\x04from\x12\x0e\n" +
 	"\x02to\x18\x02 \x01(\tR\x02to\x12+\n" +
 	"\x06amount\x18\x03 \x03(\v2\x13.depin.bank.v1.CoinR\x06amount\x12\x16\n" +
-	"\x06reason\x18\x04 \x01(\tR\x06reason\"`\n" +
+	"\x06reason\x18\x04 \x01(\tR\x06reason\"d\n" +
+	"\tEventBurn\x12\x12\n" +
+	"\x04from\x18\x01 \x01(\tR\x04from\x12+\n" +
+	"\x06amount\x18\x02 \x03(\v2\x13.depin.bank.v1.CoinR\x06amount\x12\x16\n" +
+	"\x06reason\x18\x03 \x01(\tR\x06reason\"`\n" +
 	"\tEventMint\x12\x0e\n" +
 	"\x02to\x18\x01 \x01(\tR\x02to\x12+\n" +
 	"\x06amount\x18\x02 \x03(\v2\x13.depin.bank.v1.CoinR\x06amount\x12\x16\n" +
@@ -528,7 +593,7 @@ func file_depin_bank_v1_bank_proto_rawDescGZIP() []byte {
 	return file_depin_bank_v1_bank_proto_rawDescData
 }
 
-var file_depin_bank_v1_bank_proto_msgTypes = make([]protoimpl.MessageInfo, 8)
+var file_depin_bank_v1_bank_proto_msgTypes = make([]protoimpl.MessageInfo, 9)
 var file_depin_bank_v1_bank_proto_goTypes = []any{
 	(*Coin)(nil),          // 0: depin.bank.v1.Coin
 	(*MsgSend)(nil),       // 1: depin.bank.v1.MsgSend
@@ -537,7 +602,8 @@ var file_depin_bank_v1_bank_proto_goTypes = []any{
 	(*Balance)(nil),       // 4: depin.bank.v1.Balance
 	(*GenesisState)(nil),  // 5: depin.bank.v1.GenesisState
 	(*EventTransfer)(nil), // 6: depin.bank.v1.EventTransfer
-	(*EventMint)(nil),     // 7: depin.bank.v1.EventMint
+	(*EventBurn)(nil),     // 7: depin.bank.v1.EventBurn
+	(*EventMint)(nil),     // 8: depin.bank.v1.EventMint
 }
 var file_depin_bank_v1_bank_proto_depIdxs = []int32{
 	0, // 0: depin.bank.v1.MsgSend.amount:type_name -> depin.bank.v1.Coin
@@ -546,12 +612,13 @@ var file_depin_bank_v1_bank_proto_depIdxs = []int32{
 	2, // 3: depin.bank.v1.GenesisState.params:type_name -> depin.bank.v1.Params
 	4, // 4: depin.bank.v1.GenesisState.balances:type_name -> depin.bank.v1.Balance
 	0, // 5: depin.bank.v1.EventTransfer.amount:type_name -> depin.bank.v1.Coin
-	0, // 6: depin.bank.v1.EventMint.amount:type_name -> depin.bank.v1.Coin
-	7, // [7:7] is the sub-list for method output_type
-	7, // [7:7] is the sub-list for method input_type
-	7, // [7:7] is the sub-list for extension type_name
-	7, // [7:7] is the sub-list for extension extendee
-	0, // [0:7] is the sub-list for field type_name
+	0, // 6: depin.bank.v1.EventBurn.amount:type_name -> depin.bank.v1.Coin
+	0, // 7: depin.bank.v1.EventMint.amount:type_name -> depin.bank.v1.Coin
+	8, // [8:8] is the sub-list for method output_type
+	8, // [8:8] is the sub-list for method input_type
+	8, // [8:8] is the sub-list for extension type_name
+	8, // [8:8] is the sub-list for extension extendee
+	0, // [0:8] is the sub-list for field type_name
 }
 
 func init() { file_depin_bank_v1_bank_proto_init() }
@@ -565,7 +632,7 @@ func file_depin_bank_v1_bank_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_depin_bank_v1_bank_proto_rawDesc), len(file_depin_bank_v1_bank_proto_rawDesc)),
 			NumEnums:      0,
-			NumMessages:   8,
+			NumMessages:   9,
 			NumExtensions: 0,
 			NumServices:   0,
 		},

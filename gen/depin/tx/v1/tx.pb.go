@@ -12,6 +12,7 @@ import (
 	v11 "github.com/depinhq/depin/gen/depin/network/v1"
 	v13 "github.com/depinhq/depin/gen/depin/report/v1"
 	v14 "github.com/depinhq/depin/gen/depin/reward/v1"
+	v15 "github.com/depinhq/depin/gen/depin/staking/v1"
 	protoreflect "google.golang.org/protobuf/reflect/protoreflect"
 	protoimpl "google.golang.org/protobuf/runtime/protoimpl"
 	reflect "reflect"
@@ -234,6 +235,10 @@ type Msg struct {
 	//	*Msg_SubmitEvidence
 	//	*Msg_ClaimRewards
 	//	*Msg_SetBoost
+	//	*Msg_CreateValidator
+	//	*Msg_Delegate
+	//	*Msg_Unbond
+	//	*Msg_Unjail
 	Sum           isMsg_Sum `protobuf_oneof:"sum"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
@@ -402,6 +407,42 @@ func (x *Msg) GetSetBoost() *v14.MsgSetBoost {
 	return nil
 }
 
+func (x *Msg) GetCreateValidator() *v15.MsgCreateValidator {
+	if x != nil {
+		if x, ok := x.Sum.(*Msg_CreateValidator); ok {
+			return x.CreateValidator
+		}
+	}
+	return nil
+}
+
+func (x *Msg) GetDelegate() *v15.MsgDelegate {
+	if x != nil {
+		if x, ok := x.Sum.(*Msg_Delegate); ok {
+			return x.Delegate
+		}
+	}
+	return nil
+}
+
+func (x *Msg) GetUnbond() *v15.MsgUnbond {
+	if x != nil {
+		if x, ok := x.Sum.(*Msg_Unbond); ok {
+			return x.Unbond
+		}
+	}
+	return nil
+}
+
+func (x *Msg) GetUnjail() *v15.MsgUnjail {
+	if x != nil {
+		if x, ok := x.Sum.(*Msg_Unjail); ok {
+			return x.Unjail
+		}
+	}
+	return nil
+}
+
 type isMsg_Sum interface {
 	isMsg_Sum()
 }
@@ -462,6 +503,22 @@ type Msg_SetBoost struct {
 	SetBoost *v14.MsgSetBoost `protobuf:"bytes,41,opt,name=set_boost,json=setBoost,proto3,oneof"`
 }
 
+type Msg_CreateValidator struct {
+	CreateValidator *v15.MsgCreateValidator `protobuf:"bytes,50,opt,name=create_validator,json=createValidator,proto3,oneof"`
+}
+
+type Msg_Delegate struct {
+	Delegate *v15.MsgDelegate `protobuf:"bytes,51,opt,name=delegate,proto3,oneof"`
+}
+
+type Msg_Unbond struct {
+	Unbond *v15.MsgUnbond `protobuf:"bytes,52,opt,name=unbond,proto3,oneof"`
+}
+
+type Msg_Unjail struct {
+	Unjail *v15.MsgUnjail `protobuf:"bytes,53,opt,name=unjail,proto3,oneof"`
+}
+
 func (*Msg_Send) isMsg_Sum() {}
 
 func (*Msg_CreateNetwork) isMsg_Sum() {}
@@ -490,11 +547,19 @@ func (*Msg_ClaimRewards) isMsg_Sum() {}
 
 func (*Msg_SetBoost) isMsg_Sum() {}
 
+func (*Msg_CreateValidator) isMsg_Sum() {}
+
+func (*Msg_Delegate) isMsg_Sum() {}
+
+func (*Msg_Unbond) isMsg_Sum() {}
+
+func (*Msg_Unjail) isMsg_Sum() {}
+
 var File_depin_tx_v1_tx_proto protoreflect.FileDescriptor
 
 const file_depin_tx_v1_tx_proto_rawDesc = "" +
 	"\n" +
-	"\x14depin/tx/v1/tx.proto\x12\vdepin.tx.v1\x1a\x18depin/bank/v1/bank.proto\x1a\x1cdepin/device/v1/device.proto\x1a\x1edepin/network/v1/network.proto\x1a\x1cdepin/report/v1/report.proto\x1a\x1cdepin/reward/v1/reward.proto\"A\n" +
+	"\x14depin/tx/v1/tx.proto\x12\vdepin.tx.v1\x1a\x18depin/bank/v1/bank.proto\x1a\x1cdepin/device/v1/device.proto\x1a\x1edepin/network/v1/network.proto\x1a\x1cdepin/report/v1/report.proto\x1a\x1cdepin/reward/v1/reward.proto\x1a\x1edepin/staking/v1/staking.proto\"A\n" +
 	"\x02Tx\x12\x1d\n" +
 	"\n" +
 	"body_bytes\x18\x01 \x01(\fR\tbodyBytes\x12\x1c\n" +
@@ -509,7 +574,8 @@ const file_depin_tx_v1_tx_proto_rawDesc = "" +
 	"SignerInfo\x12\x1d\n" +
 	"\n" +
 	"public_key\x18\x01 \x01(\fR\tpublicKey\x12\x1a\n" +
-	"\bsequence\x18\x02 \x01(\x04R\bsequence\"\x95\b\n" +
+	"\bsequence\x18\x02 \x01(\x04R\bsequence\"\x93\n" +
+	"\n" +
 	"\x03Msg\x12,\n" +
 	"\x04send\x18\x01 \x01(\v2\x16.depin.bank.v1.MsgSendH\x00R\x04send\x12K\n" +
 	"\x0ecreate_network\x18\n" +
@@ -526,7 +592,11 @@ const file_depin_tx_v1_tx_proto_rawDesc = "" +
 	"\freport_batch\x18\x1e \x01(\v2\x1f.depin.report.v1.MsgReportBatchH\x00R\vreportBatch\x12M\n" +
 	"\x0fsubmit_evidence\x18\x1f \x01(\v2\".depin.report.v1.MsgSubmitEvidenceH\x00R\x0esubmitEvidence\x12G\n" +
 	"\rclaim_rewards\x18( \x01(\v2 .depin.reward.v1.MsgClaimRewardsH\x00R\fclaimRewards\x12;\n" +
-	"\tset_boost\x18) \x01(\v2\x1c.depin.reward.v1.MsgSetBoostH\x00R\bsetBoostB\x05\n" +
+	"\tset_boost\x18) \x01(\v2\x1c.depin.reward.v1.MsgSetBoostH\x00R\bsetBoost\x12Q\n" +
+	"\x10create_validator\x182 \x01(\v2$.depin.staking.v1.MsgCreateValidatorH\x00R\x0fcreateValidator\x12;\n" +
+	"\bdelegate\x183 \x01(\v2\x1d.depin.staking.v1.MsgDelegateH\x00R\bdelegate\x125\n" +
+	"\x06unbond\x184 \x01(\v2\x1b.depin.staking.v1.MsgUnbondH\x00R\x06unbond\x125\n" +
+	"\x06unjail\x185 \x01(\v2\x1b.depin.staking.v1.MsgUnjailH\x00R\x06unjailB\x05\n" +
 	"\x03sumB/Z-github.com/depinhq/depin/gen/depin/tx/v1;txv1b\x06proto3"
 
 var (
@@ -562,6 +632,10 @@ var file_depin_tx_v1_tx_proto_goTypes = []any{
 	(*v13.MsgSubmitEvidence)(nil),      // 16: depin.report.v1.MsgSubmitEvidence
 	(*v14.MsgClaimRewards)(nil),        // 17: depin.reward.v1.MsgClaimRewards
 	(*v14.MsgSetBoost)(nil),            // 18: depin.reward.v1.MsgSetBoost
+	(*v15.MsgCreateValidator)(nil),     // 19: depin.staking.v1.MsgCreateValidator
+	(*v15.MsgDelegate)(nil),            // 20: depin.staking.v1.MsgDelegate
+	(*v15.MsgUnbond)(nil),              // 21: depin.staking.v1.MsgUnbond
+	(*v15.MsgUnjail)(nil),              // 22: depin.staking.v1.MsgUnjail
 }
 var file_depin_tx_v1_tx_proto_depIdxs = []int32{
 	3,  // 0: depin.tx.v1.TxBody.messages:type_name -> depin.tx.v1.Msg
@@ -581,11 +655,15 @@ var file_depin_tx_v1_tx_proto_depIdxs = []int32{
 	16, // 14: depin.tx.v1.Msg.submit_evidence:type_name -> depin.report.v1.MsgSubmitEvidence
 	17, // 15: depin.tx.v1.Msg.claim_rewards:type_name -> depin.reward.v1.MsgClaimRewards
 	18, // 16: depin.tx.v1.Msg.set_boost:type_name -> depin.reward.v1.MsgSetBoost
-	17, // [17:17] is the sub-list for method output_type
-	17, // [17:17] is the sub-list for method input_type
-	17, // [17:17] is the sub-list for extension type_name
-	17, // [17:17] is the sub-list for extension extendee
-	0,  // [0:17] is the sub-list for field type_name
+	19, // 17: depin.tx.v1.Msg.create_validator:type_name -> depin.staking.v1.MsgCreateValidator
+	20, // 18: depin.tx.v1.Msg.delegate:type_name -> depin.staking.v1.MsgDelegate
+	21, // 19: depin.tx.v1.Msg.unbond:type_name -> depin.staking.v1.MsgUnbond
+	22, // 20: depin.tx.v1.Msg.unjail:type_name -> depin.staking.v1.MsgUnjail
+	21, // [21:21] is the sub-list for method output_type
+	21, // [21:21] is the sub-list for method input_type
+	21, // [21:21] is the sub-list for extension type_name
+	21, // [21:21] is the sub-list for extension extendee
+	0,  // [0:21] is the sub-list for field type_name
 }
 
 func init() { file_depin_tx_v1_tx_proto_init() }
@@ -608,6 +686,10 @@ func file_depin_tx_v1_tx_proto_init() {
 		(*Msg_SubmitEvidence)(nil),
 		(*Msg_ClaimRewards)(nil),
 		(*Msg_SetBoost)(nil),
+		(*Msg_CreateValidator)(nil),
+		(*Msg_Delegate)(nil),
+		(*Msg_Unbond)(nil),
+		(*Msg_Unjail)(nil),
 	}
 	type x struct{}
 	out := protoimpl.TypeBuilder{

@@ -1,0 +1,172 @@
+package main
+
+import (
+	"encoding/base64"
+	"encoding/hex"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+
+	"github.com/cometbft/cometbft/privval"
+	"github.com/spf13/cobra"
+
+	"github.com/depinhq/depin/client"
+	stakingv1 "github.com/depinhq/depin/gen/depin/staking/v1"
+	txv1 "github.com/depinhq/depin/gen/depin/tx/v1"
+)
+
+// parseDpin reads an amount of dpin ("5dpin", "5000000udpin", "5").
+func parseDpin(s string) (uint64, error) {
+	if _, err := strconv.ParseFloat(s, 64); err == nil {
+		s += "dpin"
+	}
+	coins, err := client.ParseCoins(s)
+	if err != nil || len(coins) != 1 || coins[0].Denom != "udpin" || coins[0].Amount == 0 {
+		return 0, usageError{fmt.Errorf("amount %q: want a positive amount of dpin, e.g. 5dpin or 5000000udpin", s)}
+	}
+	return coins[0].Amount, nil
+}
+
+// parseValidator reads a validator's consensus address (40 hex digits).
+func parseValidator(s string) ([]byte, error) {
+	b, err := hex.DecodeString(strings.TrimPrefix(strings.ToLower(s), "0x"))
+	if err != nil || len(b) != 20 {
+		return nil, usageError{fmt.Errorf("validator %q: want its consensus address, 40 hex digits (see 'depin query staking validators')", s)}
+	}
+	return b, nil
+}
+
+func newStakingTxCmd(g *globals) *cobra.Command {
+	cmd := &cobra.Command{Use: "staking", Short: "Become a validator, delegate, unbond, unjail"}
+	var from, pubkey, moniker string
+	var f txFlags
+	create := &cobra.Command{
+		Use:   "create-validator AMOUNT",
+		Short: "Bond AMOUNT of dpin behind a consensus key (this node's, unless --pubkey)",
+		Example: `  depin tx staking create-validator 25dpin --moniker mynode --from alice
+  depin tx staking create-validator 25dpin --pubkey <base64 ed25519> --from alice`,
+		Args: argsExactly(1, "AMOUNT"),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			amt, err := parseDpin(args[0])
+			if err != nil {
+				return err
+			}
+			var pub []byte
+			if pubkey != "" {
+				if pub, err = base64.StdEncoding.DecodeString(pubkey); err != nil {
+					if pub, err = hex.DecodeString(pubkey); err != nil {
+						return usageError{fmt.Errorf("--pubkey: want base64 or hex of a 32-byte ed25519 key")}
+					}
+				}
+			} else {
+				keyFile := filepath.Join(g.home, "config", "priv_validator_key.json")
+				if _, err := os.Stat(keyFile); err != nil {
+					return usageError{fmt.Errorf("no consensus key at %s: give --pubkey or --home of the validator node", keyFile)}
+				}
+				pv := privval.LoadFilePV(keyFile, filepath.Join(g.home, "data", "priv_validator_state.json"))
+				pub = pv.Key.PubKey.Bytes()
+			}
+			if len(pub) != 32 {
+				return usageError{fmt.Errorf("consensus key of %d bytes, want 32", len(pub))}
+			}
+			op, err := g.resolveAddress(from)
+			if err != nil {
+				return err
+			}
+			return g.sendMsgs(cmd, from, &f, &txv1.Msg{Sum: &txv1.Msg_CreateValidator{CreateValidator: &stakingv1.MsgCreateValidator{
+				Operator: op.Bytes(), PubKey: pub, Moniker: moniker, Amount: amt}}})
+		},
+	}
+	create.Flags().StringVar(&from, "from", "", "operator key, pays the bond (required)")
+	create.Flags().StringVar(&pubkey, "pubkey", "", "consensus public key (default: this home's priv_validator_key.json)")
+	create.Flags().StringVar(&moniker, "moniker", "", "display name")
+	f.register(create)
+	_ = create.MarkFlagRequired("from")
+
+	amountOp := func(use, short string, build func(del, val []byte, amt uint64) *txv1.Msg) *cobra.Command {
+		var ofrom string
+		var of txFlags
+		c := &cobra.Command{
+			Use: use, Short: short, Args: argsExactly(2, "VALIDATOR AMOUNT"),
+			RunE: func(cmd *cobra.Command, args []string) error {
+				val, err := parseValidator(args[0])
+				if err != nil {
+					return err
+				}
+				amt, err := parseDpin(args[1])
+				if err != nil {
+					return err
+				}
+				del, err := g.resolveAddress(ofrom)
+				if err != nil {
+					return err
+				}
+				return g.sendMsgs(cmd, ofrom, &of, build(del.Bytes(), val, amt))
+			},
+		}
+		c.Flags().StringVar(&ofrom, "from", "", "delegator key (required)")
+		of.register(c)
+		_ = c.MarkFlagRequired("from")
+		return c
+	}
+	delegate := amountOp("delegate VALIDATOR AMOUNT", "Bond dpin to a validator", func(del, val []byte, amt uint64) *txv1.Msg {
+		return &txv1.Msg{Sum: &txv1.Msg_Delegate{Delegate: &stakingv1.MsgDelegate{Delegator: del, Validator: val, Amount: amt}}}
+	})
+	unbond := amountOp("unbond VALIDATOR AMOUNT", "Start unbonding dpin from a validator (returned after the unbonding period)", func(del, val []byte, amt uint64) *txv1.Msg {
+		return &txv1.Msg{Sum: &txv1.Msg_Unbond{Unbond: &stakingv1.MsgUnbond{Delegator: del, Validator: val, Amount: amt}}}
+	})
+	var ufrom string
+	var uf txFlags
+	unjail := &cobra.Command{
+		Use: "unjail VALIDATOR", Short: "Bring a validator jailed for downtime back, once its jail time is over", Args: argsExactly(1, "VALIDATOR"),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			val, err := parseValidator(args[0])
+			if err != nil {
+				return err
+			}
+			op, err := g.resolveAddress(ufrom)
+			if err != nil {
+				return err
+			}
+			return g.sendMsgs(cmd, ufrom, &uf, &txv1.Msg{Sum: &txv1.Msg_Unjail{Unjail: &stakingv1.MsgUnjail{Operator: op.Bytes(), Validator: val}}})
+		},
+	}
+	unjail.Flags().StringVar(&ufrom, "from", "", "operator key (required)")
+	uf.register(unjail)
+	_ = unjail.MarkFlagRequired("from")
+	cmd.AddCommand(create, delegate, unbond, unjail)
+	return cmd
+}
+
+func newStakingQueryCmd(g *globals) *cobra.Command {
+	cmd := &cobra.Command{Use: "staking", Short: "Validators and their stake"}
+	validators := &cobra.Command{
+		Use: "validators", Short: "List validators with their status, stake and voting power", Args: argsExactly(0, ""),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			c, err := g.client()
+			if err != nil {
+				return err
+			}
+			vals, err := c.Validators(cmd.Context())
+			if err != nil {
+				return err
+			}
+			views := []map[string]any{}
+			for _, v := range vals {
+				views = append(views, map[string]any{"address": strings.ToUpper(hex.EncodeToString(v.ConsAddress)), "moniker": v.Moniker,
+					"status": strings.TrimPrefix(v.Status.String(), "VALIDATOR_STATUS_"), "tokens_udpin": strconv.FormatUint(v.Tokens, 10),
+					"power": v.Power, "genesis_power": v.GenesisPower, "jailed_until": v.JailedUntil})
+			}
+			return g.print(cmd.OutOrStdout(), views, func(w io.Writer) {
+				for _, v := range views {
+					fmt.Fprintf(w, "%s %-10s %-12s power %-6v stake %s udpin\n", v["address"], v["status"], v["moniker"], v["power"], v["tokens_udpin"])
+				}
+			})
+		},
+	}
+	cmd.AddCommand(validators)
+	return cmd
+}
