@@ -116,8 +116,8 @@ func TestStakingOnANetwork(t *testing.T) {
 	vote := func(seed string) *cmttypes.Vote {
 		hash := sha256.Sum256([]byte(seed))
 		v := &cmttypes.Vote{Type: cmtproto.PrevoteType, Height: h, Round: 0,
-			BlockID:          cmttypes.BlockID{Hash: hash[:], PartSetHeader: cmttypes.PartSetHeader{Total: 1, Hash: hash[:]}},
-			Timestamp:        blk.Block.Time, ValidatorAddress: addr3, ValidatorIndex: idx}
+			BlockID:   cmttypes.BlockID{Hash: hash[:], PartSetHeader: cmttypes.PartSetHeader{Total: 1, Hash: hash[:]}},
+			Timestamp: blk.Block.Time, ValidatorAddress: addr3, ValidatorIndex: idx}
 		p := v.ToProto()
 		sig, err := pv3.Key.PrivKey.Sign(cmttypes.VoteSignBytes(chainID, p))
 		if err != nil {
