@@ -10,6 +10,7 @@ import (
 	"time"
 
 	abci "github.com/cometbft/cometbft/abci/types"
+	uh3 "github.com/uber/h3-go/v4"
 
 	"github.com/depinhq/depin/crypto"
 	devicev1 "github.com/depinhq/depin/gen/depin/device/v1"
@@ -19,6 +20,8 @@ import (
 	"github.com/depinhq/depin/x/auth"
 	"github.com/depinhq/depin/x/bank"
 	"github.com/depinhq/depin/x/device"
+	"github.com/depinhq/depin/x/network"
+	"github.com/depinhq/depin/x/reward"
 	"github.com/depinhq/depin/x/report"
 )
 
@@ -143,4 +146,85 @@ func parallelFor(n int, fn func(i int)) {
 		}()
 	}
 	wg.Wait()
+}
+
+// BenchmarkEpochRewardsOnChain measures an epoch's reward job on the
+// on-disk tree: 50,000 devices that each reported once, rewarded with the
+// default incentives (HIP-104 geography) in blocks of at most
+// reward.BlockBudget devices. It reports the slowest block and the blocks
+// the job took.
+//
+//	go test ./app -run '^$' -bench EpochRewardsOnChain -benchtime 1x
+func BenchmarkEpochRewardsOnChain(b *testing.B) {
+	const devices = 50_000
+	t := &testing.T{}
+	tree, err := store.OpenTree(b.TempDir(), "state", store.TreeOptions{})
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer tree.Close()
+	params := solarParams()
+	params.Rewards = network.DefaultRewards(1_000_000_000)
+	w := newWorldWith(t, tree, params)
+	c := w.c
+	keys := make([]ed25519.PrivateKey, devices)
+	cells := berlinCells(b, 2000)
+	for lo := 0; lo < devices; lo += 60 {
+		var msgs []*txv1.Msg
+		for i := lo; i < min(lo+60, devices); i++ {
+			name := fmt.Sprintf("bench-%d", i)
+			keys[i] = devKey(name)
+			msgs = append(msgs, &txv1.Msg{Sum: &txv1.Msg_RegisterDevice{RegisterDevice: &devicev1.MsgRegisterDevice{Owner: w.owner.addr.Bytes(), Cert: w.cert(name, 5000), Cell: cells[i%len(cells)]}}})
+		}
+		if r := c.block(c.tx(w.owner, msgs...))[0]; r.Code != 0 {
+			b.Fatalf("register: %s", r.Log)
+		}
+	}
+	n := network.Keeper{}.Network(c.snapshot(), "solar")
+	// Report in the next epoch's first seconds so the whole batch lands in one epoch.
+	c.time = time.Unix(network.EpochStart(n, network.EpochAt(n, c.time.Unix())+1)+120, 0).UTC()
+	for c.block(); rewardBusy(c); c.block() { // epoch 0 had no work: let its job finish
+	}
+	txs := reportBlockTxs(b, w, keys, 5000)
+	c.block(txs...)
+	e := network.EpochAt(n, c.time.Unix())
+	c.time = time.Unix(network.EpochStart(n, e+1), 0).UTC()
+	b.ResetTimer()
+	var slowest time.Duration
+	blocks := 0
+	for {
+		start := time.Now()
+		c.block()
+		slowest = max(slowest, time.Since(start))
+		blocks++
+		if !rewardBusy(c) {
+			break
+		}
+	}
+	b.StopTimer()
+	if st := (reward.Keeper{}).State(c.snapshot(), "solar"); st.Unclaimed == 0 || st.Pending != 0 {
+		b.Fatalf("state after the job (%d blocks, epoch %d): %v", blocks, e, st)
+	}
+	b.ReportMetric(float64(blocks), "blocks")
+	b.ReportMetric(slowest.Seconds()*1000, "slowest-block-ms")
+	b.ReportMetric(float64(devices)/b.Elapsed().Seconds(), "devices/s")
+}
+
+// rewardBusy reports whether the solar network has reward work left.
+func rewardBusy(c *testChainApp) bool {
+	r := c.snapshot()
+	return r.Get(reward.JobKey("solar")) != nil || len(reward.Keeper{}.State(r, "solar").GetQueued()) > 0
+}
+
+// berlinCells returns n res-10 cells around Berlin.
+func berlinCells(b *testing.B, n int) []uint64 {
+	base := uh3.LatLngToCell(uh3.NewLatLng(52.52, 13.405), 6)
+	var out []uint64
+	for _, k := range base.Children(10) {
+		out = append(out, uint64(k))
+		if len(out) == n {
+			break
+		}
+	}
+	return out
 }

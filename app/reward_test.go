@@ -6,6 +6,7 @@ import (
 
 	"github.com/depinhq/depin/crypto"
 	bankv1 "github.com/depinhq/depin/gen/depin/bank/v1"
+	reportv1 "github.com/depinhq/depin/gen/depin/report/v1"
 	rewardv1 "github.com/depinhq/depin/gen/depin/reward/v1"
 	txv1 "github.com/depinhq/depin/gen/depin/tx/v1"
 	"github.com/depinhq/depin/store"
@@ -114,4 +115,62 @@ type claimResult struct {
 	code  uint32
 	space string
 	log   string
+}
+
+// TestRewardJobSpreadsOverBlocks: with a budget of 2 devices per block an
+// epoch's rewards take several blocks (the books balance after every one:
+// AfterCommit checks the invariants) and end exactly where a single-block
+// run ends.
+func TestRewardJobSpreadsOverBlocks(t *testing.T) {
+	defer func(b int) { reward.BlockBudget = b }(reward.BlockBudget)
+	run := func(budget int) (map[crypto.DeviceID]uint64, *rewardv1.State, int) {
+		params := solarParams()
+		params.Rewards = network.DefaultRewards(1_000_000)
+		w := newWorldWith(t, store.NewMemTree(), params)
+		c := w.c
+		names := []string{"a", "b", "c", "d", "e"}
+		ids := map[string]crypto.DeviceID{}
+		for _, nm := range names {
+			ids[nm] = w.register(nm, 5000)
+		}
+		n := network.Keeper{}.Network(c.snapshot(), "solar")
+		now := c.time.Unix() + 1
+		e := network.EpochAt(n, now)
+		var reports []*reportv1.SignedReport
+		for i, nm := range names {
+			reports = append(reports, w.report(nm, 1, now-int64(100*(i+1)), now, uint64(10*(i+1))))
+		}
+		w.batch(reports...)
+		reward.BlockBudget = budget
+		c.time = time.Unix(network.EpochStart(n, e+1), 0).UTC()
+		blocks := 0
+		for {
+			c.block()
+			blocks++
+			if c.snapshot().Get(reward.JobKey("solar")) == nil {
+				break
+			}
+			if blocks > 20 {
+				t.Fatal("job never finished")
+			}
+		}
+		out := map[crypto.DeviceID]uint64{}
+		for _, id := range ids {
+			out[id] = reward.Keeper{}.Unclaimed(c.snapshot(), id)
+		}
+		return out, reward.Keeper{}.State(c.snapshot(), "solar"), blocks
+	}
+	one, st1, b1 := run(10_000)
+	spread, st2, b2 := run(2)
+	if b1 != 1 || b2 < 4 {
+		t.Fatalf("blocks: %d with a large budget, %d with 2 per block", b1, b2)
+	}
+	for id, v := range one {
+		if spread[id] != v || v == 0 {
+			t.Errorf("device %x: %d in one block, %d spread", id, v, spread[id])
+		}
+	}
+	if st1.Minted != st2.Minted || st1.Treasury != st2.Treasury || st1.Unclaimed != st2.Unclaimed || st2.Pending != 0 {
+		t.Fatalf("states differ: %v vs %v", st1, st2)
+	}
 }

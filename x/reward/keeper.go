@@ -130,10 +130,18 @@ func setUnclaimed(kv store.KV, id crypto.DeviceID, v uint64) {
 	kv.Set(UnclaimedKey(id), binary.BigEndian.AppendUint64(nil, v))
 }
 
-// BeginBlock rewards, for every network, the epoch the previous block
-// was in if this block starts a later one. It runs before the block's
-// transactions, so the ended epoch's work is final and params an owner
-// scheduled are not yet in force.
+// BlockBudget bounds the reward work of one block: devices read while
+// gathering an epoch's work, plus devices paid out while distributing.
+// The computation itself (all the epoch's devices at once, ~0.45 s per
+// million) runs in the block between the two phases.
+var BlockBudget = 5_000
+
+// BeginBlock advances, for every network, the reward jobs: an epoch that
+// ended (the previous block was in it, this one is later) gets a job;
+// jobs gather the devices' work, compute and mint, then pay out, at most
+// BlockBudget devices per block. It runs before the block's transactions,
+// so an ended epoch's work is final and params an owner scheduled are not
+// yet in force.
 func (k Keeper) BeginBlock(ctx state.Context) error {
 	var nets []string
 	store.Each(ctx.KV, network.NetworkPrefix, func(key, _ []byte) bool {
@@ -148,6 +156,15 @@ func (k Keeper) BeginBlock(ctx state.Context) error {
 	return nil
 }
 
+// JobKey is where a network's running reward job lives.
+func JobKey(net string) []byte { return append([]byte("reward/j/"), net...) }
+
+func chunkKey(kind byte, net string, i uint32) []byte {
+	k := append([]byte("reward/c/"), net...)
+	k = append(k, 0, kind)
+	return binary.BigEndian.AppendUint32(k, i)
+}
+
 func (k Keeper) beginNetwork(ctx state.Context, id string) error {
 	n := k.Network.Current(ctx, id)
 	now := network.EpochAt(n, ctx.Time.Unix())
@@ -157,16 +174,223 @@ func (k Keeper) beginNetwork(ctx state.Context, id string) error {
 		ctx.KV.Set(StateKey(id), marshal(st))
 		return nil
 	}
-	if now <= st.SeenEpoch {
+	changed := false
+	if now > st.SeenEpoch {
+		// The previous block was in st.SeenEpoch; no block ran in the
+		// epochs between it and now, so they had no work.
+		if Emission(network.RewardsOf(network.ParamsForEpoch(n, st.SeenEpoch)), st, st.SeenEpoch) > 0 {
+			st.Queued = append(st.Queued, st.SeenEpoch)
+		}
+		st.SeenEpoch, st.NextEpoch = now, now
+		changed = true
+	}
+	job := &rewardv1.Job{}
+	if !get(ctx.KV, JobKey(id), job) {
+		job = nil
+	}
+	budget := BlockBudget
+	for budget > 0 {
+		if job == nil {
+			if len(st.Queued) == 0 {
+				break
+			}
+			job = &rewardv1.Job{Epoch: st.Queued[0], Phase: rewardv1.JobPhase_JOB_PHASE_GATHER}
+			st.Queued = st.Queued[1:]
+			changed = true
+		}
+		done, err := k.step(ctx, n, st, job, &budget)
+		if err != nil {
+			return err
+		}
+		changed = true
+		if done {
+			ctx.KV.Delete(JobKey(id))
+			job = nil
+		} else {
+			ctx.KV.Set(JobKey(id), marshal(job))
+		}
+	}
+	if changed {
+		ctx.KV.Set(StateKey(id), marshal(st))
+	}
+	return nil
+}
+
+func get(r store.Reader, key []byte, m proto.Message) bool {
+	v := r.Get(key)
+	if v == nil {
+		return false
+	}
+	unmarshal(v, m)
+	return true
+}
+
+// step does up to *budget devices of work on job and reports whether the
+// job is finished.
+func (k Keeper) step(ctx state.Context, n *networkv1.Network, st *rewardv1.State, job *rewardv1.Job, budget *int) (bool, error) {
+	params := network.ParamsForEpoch(n, job.Epoch)
+	switch job.Phase {
+	case rewardv1.JobPhase_JOB_PHASE_GATHER:
+		finished := k.gather(ctx, n, params, job, budget)
+		if !finished {
+			return false, nil
+		}
+		if err := k.compute(ctx, n, params, st, job); err != nil {
+			return false, err
+		}
+		if job.Devices == 0 {
+			return true, nil
+		}
+		return false, nil
+	case rewardv1.JobPhase_JOB_PHASE_DISTRIBUTE:
+		for *budget > 0 && job.NextChunk < job.Chunks {
+			rc := &rewardv1.ResultChunk{}
+			key := chunkKey('r', n.Id, job.NextChunk)
+			get(ctx.KV, key, rc)
+			for _, b := range rc.Breakdowns {
+				id, err := crypto.AddressFromBytes(b.Device)
+				if err != nil {
+					return false, err
+				}
+				if b.Reward > 0 {
+					setUnclaimed(ctx.KV, id, k.Unclaimed(ctx.KV, id)+b.Reward) // ≤ supply
+					st.Pending -= b.Reward
+					st.Unclaimed += b.Reward
+				}
+				ctx.KV.Set(BreakdownKey(n.Id, b.Epoch, id), marshal(b))
+			}
+			ctx.KV.Delete(key)
+			*budget -= max(1, len(rc.Breakdowns))
+			job.NextChunk++
+		}
+		return job.NextChunk >= job.Chunks, nil
+	}
+	return false, fmt.Errorf("reward job in phase %s", job.Phase)
+}
+
+// gather reads up to *budget devices of the network after the job's
+// cursor and stores the inputs of those that worked in the epoch as one
+// chunk. It reports whether every device has been read.
+func (k Keeper) gather(ctx state.Context, n *networkv1.Network, params *networkv1.Params, job *rewardv1.Job, budget *int) bool {
+	rp := network.RewardsOf(params)
+	boosts := k.boosts(ctx.KV, n.Id, job.Epoch)
+	prefix := device.ByNetworkPrefix(n.Id)
+	start := prefix
+	if len(job.Cursor) > 0 {
+		start = append(bytes.Clone(job.Cursor), 0)
+	}
+	it := ctx.KV.Iterator(start, store.PrefixEnd(prefix))
+	defer it.Close()
+	chunk := &rewardv1.InputChunk{}
+	for ; it.Valid(); it.Next() {
+		if *budget <= 0 {
+			break
+		}
+		*budget--
+		job.Cursor = bytes.Clone(it.Key())
+		id, ok := device.IDFromIndexKey(it.Key())
+		if !ok {
+			continue
+		}
+		d := k.Device.Get(ctx.KV, id)
+		if d == nil || d.Status != devicev1.DeviceStatus_DEVICE_STATUS_ACTIVE {
+			continue
+		}
+		var w *reportv1.WorkRecord
+		if d.WorkEpoch == job.Epoch && d.Work != nil {
+			w = d.Work
+		} else if v := ctx.KV.Get(report.WorkKey(n.Id, job.Epoch, id)); v != nil {
+			w = &reportv1.WorkRecord{}
+			unmarshal(v, w)
+		}
+		if w == nil || w.ReportsAccepted == 0 {
+			continue
+		}
+		alpha, beta := d.RepAlpha, d.RepBeta
+		if !d.RepInit {
+			alpha, beta = rp.RepAlpha0, rp.RepBeta0
+		}
+		chunk.Inputs = append(chunk.Inputs, &rewardv1.WorkerInput{
+			Device: id.Bytes(), Productivity: Productivity(params, w), CoveredSeconds: w.CoveredSeconds,
+			RepAlpha: alpha, RepBeta: beta, Cell: d.Cell, BoostBps: boostFor(boosts, d.Cell),
+			ReportsAccepted: w.ReportsAccepted, ReportsRejected: w.ReportsRejected,
+		})
+	}
+	finished := !it.Valid()
+	if len(chunk.Inputs) > 0 {
+		ctx.KV.Set(chunkKey('i', n.Id, job.Chunks), marshal(chunk))
+		job.Chunks++
+		job.Devices += uint64(len(chunk.Inputs))
+	}
+	return finished
+}
+
+// compute reads every gathered input, shares the epoch's emission, mints
+// it, and writes the results as chunks for distribution.
+func (k Keeper) compute(ctx state.Context, n *networkv1.Network, params *networkv1.Params, st *rewardv1.State, job *rewardv1.Job) error {
+	rp := network.RewardsOf(params)
+	var ws []*rewardv1.WorkerInput
+	sizes := make([]int, 0, job.Chunks)
+	for i := uint32(0); i < job.Chunks; i++ {
+		ic := &rewardv1.InputChunk{}
+		get(ctx.KV, chunkKey('i', n.Id, i), ic)
+		ctx.KV.Delete(chunkKey('i', n.Id, i))
+		ws = append(ws, ic.Inputs...)
+		sizes = append(sizes, len(ic.Inputs))
+	}
+	emission := Emission(rp, st, job.Epoch)
+	job.Phase, job.Chunks, job.NextChunk = rewardv1.JobPhase_JOB_PHASE_DISTRIBUTE, 0, 0
+	if emission == 0 {
+		job.Devices = 0
 		return nil
 	}
-	// The previous block was in st.SeenEpoch; no block ran in the epochs
-	// between it and now, so they had no work.
-	if err := k.rewardEpoch(ctx, n, st, st.SeenEpoch); err != nil {
+	ins := make([]Input, len(ws))
+	for i, w := range ws {
+		ins[i] = Input{Productivity: w.Productivity, CoveredSeconds: w.CoveredSeconds, RepAlpha: w.RepAlpha, RepBeta: w.RepBeta, Cell: w.Cell, BoostBPS: w.BoostBps}
+	}
+	res, err := Compute(Params{
+		Emission: emission, EpochSeconds: params.EpochSeconds, Pools: rp.Pools,
+		RepThresholdPPM: rp.RepThresholdPpm, Geo: geoRulesFor(rp.Geo, ins),
+		Disk1: h3.Disk1, Parent: h3.Parent,
+	}, ins)
+	if err != nil {
 		return err
 	}
-	st.SeenEpoch, st.NextEpoch = now, now
-	ctx.KV.Set(StateKey(id), marshal(st))
+	if res.Distributed > 0 {
+		if err := k.Bank.Mint(ctx, Pool, []*bankv1.Coin{bank.Coin(n.RewardDenom, res.Distributed)}, "epoch_rewards"); err != nil {
+			return err
+		}
+	}
+	if res.Treasury > 0 {
+		if err := k.Bank.Mint(ctx, report.TreasuryAddress(n.Id), []*bankv1.Coin{bank.Coin(n.RewardDenom, res.Treasury)}, "treasury"); err != nil {
+			return err
+		}
+	}
+	st.Minted += res.Minted
+	st.Treasury += res.Treasury
+	st.Pending += res.Distributed
+	total := res.TotalWeight.String()
+	pos := 0
+	for _, size := range sizes {
+		rc := &rewardv1.ResultChunk{Breakdowns: make([]*rewardv1.Breakdown, 0, size)}
+		for i := pos; i < pos+size; i++ {
+			w, o := ws[i], &res.Devices[i]
+			rc.Breakdowns = append(rc.Breakdowns, &rewardv1.Breakdown{
+				Network: n.Id, Epoch: job.Epoch, Device: w.Device,
+				Productivity: w.Productivity, ReportsAccepted: w.ReportsAccepted, ReportsRejected: w.ReportsRejected,
+				CoveredSeconds: w.CoveredSeconds, EpochSeconds: params.EpochSeconds,
+				UptimePpm: o.UptimePPM, ReputationPpm: o.ReputationPPM, BelowThreshold: o.BelowThreshold, QualityPpm: o.QualityPPM,
+				GeoPpm: o.GeoPPM, Cell: w.Cell, BoostBps: o.BoostBPS, Weight: o.Weight.String(),
+				WorkReward: o.Work, AvailabilityReward: o.Availability, Reward: o.Reward(),
+				Denom: n.RewardDenom, Emission: emission, TotalWeight: total, Devices: uint64(len(ws)),
+			})
+		}
+		pos += size
+		ctx.KV.Set(chunkKey('r', n.Id, job.Chunks), marshal(rc))
+		job.Chunks++
+	}
+	ctx.Emit(&rewardv1.EventEpochRewarded{Network: n.Id, Epoch: job.Epoch, Emission: emission, Minted: res.Minted,
+		Distributed: res.Distributed, Treasury: res.Treasury, Devices: uint64(len(ws))})
 	return nil
 }
 
@@ -210,101 +434,6 @@ func Productivity(p *networkv1.Params, w *reportv1.WorkRecord) uint64 {
 		sum += lo
 	}
 	return sum
-}
-
-type worker struct {
-	id   crypto.DeviceID
-	dev  *devicev1.Device
-	work *reportv1.WorkRecord
-}
-
-// rewardEpoch computes and records epoch e's rewards of network n.
-func (k Keeper) rewardEpoch(ctx state.Context, n *networkv1.Network, st *rewardv1.State, e uint64) error {
-	params := network.ParamsForEpoch(n, e)
-	rp := network.RewardsOf(params)
-	emission := Emission(rp, st, e)
-	if emission == 0 {
-		return nil // no emission (none configured, or past the cap): nothing to share
-	}
-	// Devices that did verified work in the epoch, in id order.
-	var ws []worker
-	store.Each(ctx.KV, device.ByNetworkPrefix(n.Id), func(key, _ []byte) bool {
-		id, ok := device.IDFromIndexKey(key)
-		if !ok {
-			return true
-		}
-		d := k.Device.Get(ctx.KV, id)
-		if d == nil || d.Status != devicev1.DeviceStatus_DEVICE_STATUS_ACTIVE {
-			return true
-		}
-		var w *reportv1.WorkRecord
-		if d.WorkEpoch == e && d.Work != nil {
-			w = d.Work
-		} else if v := ctx.KV.Get(report.WorkKey(n.Id, e, id)); v != nil {
-			w = &reportv1.WorkRecord{}
-			unmarshal(v, w)
-		}
-		if w != nil && w.ReportsAccepted > 0 {
-			ws = append(ws, worker{id: id, dev: d, work: w})
-		}
-		return true
-	})
-	boosts := k.boosts(ctx.KV, n.Id, e)
-	ins := make([]Input, len(ws))
-	for i, w := range ws {
-		alpha, beta := w.dev.RepAlpha, w.dev.RepBeta
-		if !w.dev.RepInit {
-			alpha, beta = rp.RepAlpha0, rp.RepBeta0
-		}
-		ins[i] = Input{
-			Productivity:   Productivity(params, w.work),
-			CoveredSeconds: w.work.CoveredSeconds,
-			RepAlpha:       alpha, RepBeta: beta,
-			Cell:     w.dev.Cell,
-			BoostBPS: boostFor(boosts, w.dev.Cell),
-		}
-	}
-	res, err := Compute(Params{
-		Emission: emission, EpochSeconds: params.EpochSeconds, Pools: rp.Pools,
-		RepThresholdPPM: rp.RepThresholdPpm, Geo: geoRulesFor(rp.Geo, ins),
-		Disk1: h3.Disk1, Parent: h3.Parent,
-	}, ins)
-	if err != nil {
-		return err
-	}
-	if res.Distributed > 0 {
-		if err := k.Bank.Mint(ctx, Pool, []*bankv1.Coin{bank.Coin(n.RewardDenom, res.Distributed)}, "epoch_rewards"); err != nil {
-			return err
-		}
-	}
-	if res.Treasury > 0 {
-		if err := k.Bank.Mint(ctx, report.TreasuryAddress(n.Id), []*bankv1.Coin{bank.Coin(n.RewardDenom, res.Treasury)}, "treasury"); err != nil {
-			return err
-		}
-	}
-	total := res.TotalWeight.String()
-	for i, w := range ws {
-		o := &res.Devices[i]
-		if r := o.Reward(); r > 0 {
-			setUnclaimed(ctx.KV, w.id, k.Unclaimed(ctx.KV, w.id)+r) // ≤ supply: no overflow
-		}
-		b := &rewardv1.Breakdown{
-			Network: n.Id, Epoch: e, Device: w.id.Bytes(),
-			Productivity: ins[i].Productivity, ReportsAccepted: w.work.ReportsAccepted, ReportsRejected: w.work.ReportsRejected,
-			CoveredSeconds: w.work.CoveredSeconds, EpochSeconds: params.EpochSeconds,
-			UptimePpm: o.UptimePPM, ReputationPpm: o.ReputationPPM, BelowThreshold: o.BelowThreshold, QualityPpm: o.QualityPPM,
-			GeoPpm: o.GeoPPM, Cell: w.dev.Cell, BoostBps: o.BoostBPS, Weight: o.Weight.String(),
-			WorkReward: o.Work, AvailabilityReward: o.Availability, Reward: o.Reward(),
-			Denom: n.RewardDenom, Emission: emission, TotalWeight: total, Devices: uint64(len(ws)),
-		}
-		ctx.KV.Set(BreakdownKey(n.Id, e, w.id), marshal(b))
-	}
-	st.Minted += res.Minted
-	st.Treasury += res.Treasury
-	st.Unclaimed += res.Distributed
-	ctx.Emit(&rewardv1.EventEpochRewarded{Network: n.Id, Epoch: e, Emission: emission, Minted: res.Minted,
-		Distributed: res.Distributed, Treasury: res.Treasury, Devices: uint64(len(ws))})
-	return nil
 }
 
 // geoRulesFor drops rules finer than some device's cell (a device
@@ -463,24 +592,27 @@ func (k Keeper) SetBoost(ctx state.Context, signer crypto.Address, m *rewardv1.M
 }
 
 // CheckInvariant verifies every network's bookkeeping against the bank:
-// minted = claimed + treasury + unclaimed, the reward pool holds exactly
-// the unclaimed rewards of each denom, and the unclaimed records sum to it.
+// minted = claimed + treasury + unclaimed + pending, the reward pool holds
+// exactly the unclaimed and pending rewards of each denom, and the
+// unclaimed records sum to the unclaimed total.
 func (k Keeper) CheckInvariant(r store.Reader) error {
 	unclaimedByDenom := map[string]uint64{}
+	pendingByDenom := map[string]uint64{}
 	store.Each(r, StatePrefix, func(_, v []byte) bool {
 		st := &rewardv1.State{}
 		unmarshal(v, st)
-		if st.Minted != st.Claimed+st.Treasury+st.Unclaimed {
+		if st.Minted != st.Claimed+st.Treasury+st.Unclaimed+st.Pending {
 			unclaimedByDenom["!"+st.Network] = 1
 		}
 		if n := k.Network.Network(r, st.Network); n != nil {
 			unclaimedByDenom[n.RewardDenom] += st.Unclaimed
+			pendingByDenom[n.RewardDenom] += st.Pending
 		}
 		return true
 	})
 	for key := range unclaimedByDenom {
 		if len(key) > 0 && key[0] == '!' {
-			return fmt.Errorf("reward invariant: network %s: minted ≠ claimed + treasury + unclaimed", key[1:])
+			return fmt.Errorf("reward invariant: network %s: minted ≠ claimed + treasury + unclaimed + pending", key[1:])
 		}
 	}
 	records := map[string]uint64{}
@@ -497,8 +629,8 @@ func (k Keeper) CheckInvariant(r store.Reader) error {
 		return true
 	})
 	for denom, want := range unclaimedByDenom {
-		if got := k.Bank.Balance(r, Pool, denom); got != want {
-			return fmt.Errorf("reward invariant: pool holds %d %s, unclaimed is %d", got, denom, want)
+		if got := k.Bank.Balance(r, Pool, denom); got != want+pendingByDenom[denom] {
+			return fmt.Errorf("reward invariant: pool holds %d %s, unclaimed + pending is %d", got, denom, want+pendingByDenom[denom])
 		}
 		if records[denom] != want {
 			return fmt.Errorf("reward invariant: device records hold %d %s, unclaimed is %d", records[denom], denom, want)

@@ -78,6 +78,55 @@ func (PoolKind) EnumDescriptor() ([]byte, []int) {
 	return file_depin_reward_v1_reward_proto_rawDescGZIP(), []int{0}
 }
 
+type JobPhase int32
+
+const (
+	JobPhase_JOB_PHASE_UNSPECIFIED JobPhase = 0
+	JobPhase_JOB_PHASE_GATHER      JobPhase = 1 // reading devices' work, a budget per block
+	JobPhase_JOB_PHASE_DISTRIBUTE  JobPhase = 2 // computed and minted; accruing to devices, a budget per block
+)
+
+// Enum value maps for JobPhase.
+var (
+	JobPhase_name = map[int32]string{
+		0: "JOB_PHASE_UNSPECIFIED",
+		1: "JOB_PHASE_GATHER",
+		2: "JOB_PHASE_DISTRIBUTE",
+	}
+	JobPhase_value = map[string]int32{
+		"JOB_PHASE_UNSPECIFIED": 0,
+		"JOB_PHASE_GATHER":      1,
+		"JOB_PHASE_DISTRIBUTE":  2,
+	}
+)
+
+func (x JobPhase) Enum() *JobPhase {
+	p := new(JobPhase)
+	*p = x
+	return p
+}
+
+func (x JobPhase) String() string {
+	return protoimpl.X.EnumStringOf(x.Descriptor(), protoreflect.EnumNumber(x))
+}
+
+func (JobPhase) Descriptor() protoreflect.EnumDescriptor {
+	return file_depin_reward_v1_reward_proto_enumTypes[1].Descriptor()
+}
+
+func (JobPhase) Type() protoreflect.EnumType {
+	return &file_depin_reward_v1_reward_proto_enumTypes[1]
+}
+
+func (x JobPhase) Number() protoreflect.EnumNumber {
+	return protoreflect.EnumNumber(x)
+}
+
+// Deprecated: Use JobPhase.Descriptor instead.
+func (JobPhase) EnumDescriptor() ([]byte, []int) {
+	return file_depin_reward_v1_reward_proto_rawDescGZIP(), []int{1}
+}
+
 type Pool struct {
 	state         protoimpl.MessageState `protogen:"open.v1"`
 	Name          string                 `protobuf:"bytes,1,opt,name=name,proto3" json:"name,omitempty"`
@@ -419,6 +468,8 @@ type State struct {
 	Claimed       uint64                 `protobuf:"varint,6,opt,name=claimed,proto3" json:"claimed,omitempty"`                         // paid out to owners
 	Treasury      uint64                 `protobuf:"varint,7,opt,name=treasury,proto3" json:"treasury,omitempty"`                       // sent to the treasury account
 	Unclaimed     uint64                 `protobuf:"varint,8,opt,name=unclaimed,proto3" json:"unclaimed,omitempty"`                     // accrued to devices, not yet claimed
+	Pending       uint64                 `protobuf:"varint,9,opt,name=pending,proto3" json:"pending,omitempty"`                         // minted for devices, not yet accrued (a job is distributing)
+	Queued        []uint64               `protobuf:"varint,10,rep,packed,name=queued,proto3" json:"queued,omitempty"`                   // ended epochs waiting for the running job
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -507,6 +558,20 @@ func (x *State) GetUnclaimed() uint64 {
 		return x.Unclaimed
 	}
 	return 0
+}
+
+func (x *State) GetPending() uint64 {
+	if x != nil {
+		return x.Pending
+	}
+	return 0
+}
+
+func (x *State) GetQueued() []uint64 {
+	if x != nil {
+		return x.Queued
+	}
+	return nil
 }
 
 // Breakdown is why a device earned what it did in an epoch.
@@ -1154,6 +1219,289 @@ func (x *EventBoostSet) GetUntilEpoch() uint64 {
 	return 0
 }
 
+// Job is an epoch's reward computation in progress, spread over blocks so
+// no block does more than a bounded amount of it.
+type Job struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Epoch         uint64                 `protobuf:"varint,1,opt,name=epoch,proto3" json:"epoch,omitempty"`
+	Phase         JobPhase               `protobuf:"varint,2,opt,name=phase,proto3,enum=depin.reward.v1.JobPhase" json:"phase,omitempty"`
+	Cursor        []byte                 `protobuf:"bytes,3,opt,name=cursor,proto3" json:"cursor,omitempty"`                         // gather: the last device index key read
+	Chunks        uint32                 `protobuf:"varint,4,opt,name=chunks,proto3" json:"chunks,omitempty"`                        // chunks of inputs (gather) / results (distribute)
+	NextChunk     uint32                 `protobuf:"varint,5,opt,name=next_chunk,json=nextChunk,proto3" json:"next_chunk,omitempty"` // distribute: the next chunk to pay out
+	Devices       uint64                 `protobuf:"varint,6,opt,name=devices,proto3" json:"devices,omitempty"`                      // devices with work found so far
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *Job) Reset() {
+	*x = Job{}
+	mi := &file_depin_reward_v1_reward_proto_msgTypes[12]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *Job) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*Job) ProtoMessage() {}
+
+func (x *Job) ProtoReflect() protoreflect.Message {
+	mi := &file_depin_reward_v1_reward_proto_msgTypes[12]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use Job.ProtoReflect.Descriptor instead.
+func (*Job) Descriptor() ([]byte, []int) {
+	return file_depin_reward_v1_reward_proto_rawDescGZIP(), []int{12}
+}
+
+func (x *Job) GetEpoch() uint64 {
+	if x != nil {
+		return x.Epoch
+	}
+	return 0
+}
+
+func (x *Job) GetPhase() JobPhase {
+	if x != nil {
+		return x.Phase
+	}
+	return JobPhase_JOB_PHASE_UNSPECIFIED
+}
+
+func (x *Job) GetCursor() []byte {
+	if x != nil {
+		return x.Cursor
+	}
+	return nil
+}
+
+func (x *Job) GetChunks() uint32 {
+	if x != nil {
+		return x.Chunks
+	}
+	return 0
+}
+
+func (x *Job) GetNextChunk() uint32 {
+	if x != nil {
+		return x.NextChunk
+	}
+	return 0
+}
+
+func (x *Job) GetDevices() uint64 {
+	if x != nil {
+		return x.Devices
+	}
+	return 0
+}
+
+// WorkerInput is one device's epoch as gathered.
+type WorkerInput struct {
+	state           protoimpl.MessageState `protogen:"open.v1"`
+	Device          []byte                 `protobuf:"bytes,1,opt,name=device,proto3" json:"device,omitempty"`
+	Productivity    uint64                 `protobuf:"varint,2,opt,name=productivity,proto3" json:"productivity,omitempty"`
+	CoveredSeconds  uint64                 `protobuf:"varint,3,opt,name=covered_seconds,json=coveredSeconds,proto3" json:"covered_seconds,omitempty"`
+	RepAlpha        uint64                 `protobuf:"varint,4,opt,name=rep_alpha,json=repAlpha,proto3" json:"rep_alpha,omitempty"`
+	RepBeta         uint64                 `protobuf:"varint,5,opt,name=rep_beta,json=repBeta,proto3" json:"rep_beta,omitempty"`
+	Cell            uint64                 `protobuf:"varint,6,opt,name=cell,proto3" json:"cell,omitempty"`
+	BoostBps        uint32                 `protobuf:"varint,7,opt,name=boost_bps,json=boostBps,proto3" json:"boost_bps,omitempty"`
+	ReportsAccepted uint64                 `protobuf:"varint,8,opt,name=reports_accepted,json=reportsAccepted,proto3" json:"reports_accepted,omitempty"`
+	ReportsRejected uint64                 `protobuf:"varint,9,opt,name=reports_rejected,json=reportsRejected,proto3" json:"reports_rejected,omitempty"`
+	unknownFields   protoimpl.UnknownFields
+	sizeCache       protoimpl.SizeCache
+}
+
+func (x *WorkerInput) Reset() {
+	*x = WorkerInput{}
+	mi := &file_depin_reward_v1_reward_proto_msgTypes[13]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *WorkerInput) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*WorkerInput) ProtoMessage() {}
+
+func (x *WorkerInput) ProtoReflect() protoreflect.Message {
+	mi := &file_depin_reward_v1_reward_proto_msgTypes[13]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use WorkerInput.ProtoReflect.Descriptor instead.
+func (*WorkerInput) Descriptor() ([]byte, []int) {
+	return file_depin_reward_v1_reward_proto_rawDescGZIP(), []int{13}
+}
+
+func (x *WorkerInput) GetDevice() []byte {
+	if x != nil {
+		return x.Device
+	}
+	return nil
+}
+
+func (x *WorkerInput) GetProductivity() uint64 {
+	if x != nil {
+		return x.Productivity
+	}
+	return 0
+}
+
+func (x *WorkerInput) GetCoveredSeconds() uint64 {
+	if x != nil {
+		return x.CoveredSeconds
+	}
+	return 0
+}
+
+func (x *WorkerInput) GetRepAlpha() uint64 {
+	if x != nil {
+		return x.RepAlpha
+	}
+	return 0
+}
+
+func (x *WorkerInput) GetRepBeta() uint64 {
+	if x != nil {
+		return x.RepBeta
+	}
+	return 0
+}
+
+func (x *WorkerInput) GetCell() uint64 {
+	if x != nil {
+		return x.Cell
+	}
+	return 0
+}
+
+func (x *WorkerInput) GetBoostBps() uint32 {
+	if x != nil {
+		return x.BoostBps
+	}
+	return 0
+}
+
+func (x *WorkerInput) GetReportsAccepted() uint64 {
+	if x != nil {
+		return x.ReportsAccepted
+	}
+	return 0
+}
+
+func (x *WorkerInput) GetReportsRejected() uint64 {
+	if x != nil {
+		return x.ReportsRejected
+	}
+	return 0
+}
+
+type InputChunk struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Inputs        []*WorkerInput         `protobuf:"bytes,1,rep,name=inputs,proto3" json:"inputs,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *InputChunk) Reset() {
+	*x = InputChunk{}
+	mi := &file_depin_reward_v1_reward_proto_msgTypes[14]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *InputChunk) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*InputChunk) ProtoMessage() {}
+
+func (x *InputChunk) ProtoReflect() protoreflect.Message {
+	mi := &file_depin_reward_v1_reward_proto_msgTypes[14]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use InputChunk.ProtoReflect.Descriptor instead.
+func (*InputChunk) Descriptor() ([]byte, []int) {
+	return file_depin_reward_v1_reward_proto_rawDescGZIP(), []int{14}
+}
+
+func (x *InputChunk) GetInputs() []*WorkerInput {
+	if x != nil {
+		return x.Inputs
+	}
+	return nil
+}
+
+type ResultChunk struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Breakdowns    []*Breakdown           `protobuf:"bytes,1,rep,name=breakdowns,proto3" json:"breakdowns,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ResultChunk) Reset() {
+	*x = ResultChunk{}
+	mi := &file_depin_reward_v1_reward_proto_msgTypes[15]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ResultChunk) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ResultChunk) ProtoMessage() {}
+
+func (x *ResultChunk) ProtoReflect() protoreflect.Message {
+	mi := &file_depin_reward_v1_reward_proto_msgTypes[15]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ResultChunk.ProtoReflect.Descriptor instead.
+func (*ResultChunk) Descriptor() ([]byte, []int) {
+	return file_depin_reward_v1_reward_proto_rawDescGZIP(), []int{15}
+}
+
+func (x *ResultChunk) GetBreakdowns() []*Breakdown {
+	if x != nil {
+		return x.Breakdowns
+	}
+	return nil
+}
+
 var File_depin_reward_v1_reward_proto protoreflect.FileDescriptor
 
 const file_depin_reward_v1_reward_proto_rawDesc = "" +
@@ -1190,7 +1538,7 @@ const file_depin_reward_v1_reward_proto_rawDesc = "" +
 	"\x04cell\x18\x01 \x01(\x04R\x04cell\x12%\n" +
 	"\x0emultiplier_bps\x18\x02 \x01(\rR\rmultiplierBps\x12\x1f\n" +
 	"\vuntil_epoch\x18\x03 \x01(\x04R\n" +
-	"untilEpoch\"\xec\x01\n" +
+	"untilEpoch\"\x9e\x02\n" +
 	"\x05State\x12\x18\n" +
 	"\anetwork\x18\x01 \x01(\tR\anetwork\x12\x1f\n" +
 	"\vfirst_epoch\x18\x02 \x01(\x04R\n" +
@@ -1202,7 +1550,10 @@ const file_depin_reward_v1_reward_proto_rawDesc = "" +
 	"\x06minted\x18\x05 \x01(\x04R\x06minted\x12\x18\n" +
 	"\aclaimed\x18\x06 \x01(\x04R\aclaimed\x12\x1a\n" +
 	"\btreasury\x18\a \x01(\x04R\btreasury\x12\x1c\n" +
-	"\tunclaimed\x18\b \x01(\x04R\tunclaimed\"\xe6\x05\n" +
+	"\tunclaimed\x18\b \x01(\x04R\tunclaimed\x12\x18\n" +
+	"\apending\x18\t \x01(\x04R\apending\x12\x16\n" +
+	"\x06queued\x18\n" +
+	" \x03(\x04R\x06queued\"\xe6\x05\n" +
 	"\tBreakdown\x12\x18\n" +
 	"\anetwork\x18\x01 \x01(\tR\anetwork\x12\x14\n" +
 	"\x05epoch\x18\x02 \x01(\x04R\x05epoch\x12\x16\n" +
@@ -1264,12 +1615,41 @@ const file_depin_reward_v1_reward_proto_rawDesc = "" +
 	"\x04cell\x18\x02 \x01(\x04R\x04cell\x12%\n" +
 	"\x0emultiplier_bps\x18\x03 \x01(\rR\rmultiplierBps\x12\x1f\n" +
 	"\vuntil_epoch\x18\x04 \x01(\x04R\n" +
-	"untilEpoch*m\n" +
+	"untilEpoch\"\xb5\x01\n" +
+	"\x03Job\x12\x14\n" +
+	"\x05epoch\x18\x01 \x01(\x04R\x05epoch\x12/\n" +
+	"\x05phase\x18\x02 \x01(\x0e2\x19.depin.reward.v1.JobPhaseR\x05phase\x12\x16\n" +
+	"\x06cursor\x18\x03 \x01(\fR\x06cursor\x12\x16\n" +
+	"\x06chunks\x18\x04 \x01(\rR\x06chunks\x12\x1d\n" +
+	"\n" +
+	"next_chunk\x18\x05 \x01(\rR\tnextChunk\x12\x18\n" +
+	"\adevices\x18\x06 \x01(\x04R\adevices\"\xb1\x02\n" +
+	"\vWorkerInput\x12\x16\n" +
+	"\x06device\x18\x01 \x01(\fR\x06device\x12\"\n" +
+	"\fproductivity\x18\x02 \x01(\x04R\fproductivity\x12'\n" +
+	"\x0fcovered_seconds\x18\x03 \x01(\x04R\x0ecoveredSeconds\x12\x1b\n" +
+	"\trep_alpha\x18\x04 \x01(\x04R\brepAlpha\x12\x19\n" +
+	"\brep_beta\x18\x05 \x01(\x04R\arepBeta\x12\x12\n" +
+	"\x04cell\x18\x06 \x01(\x04R\x04cell\x12\x1b\n" +
+	"\tboost_bps\x18\a \x01(\rR\bboostBps\x12)\n" +
+	"\x10reports_accepted\x18\b \x01(\x04R\x0freportsAccepted\x12)\n" +
+	"\x10reports_rejected\x18\t \x01(\x04R\x0freportsRejected\"B\n" +
+	"\n" +
+	"InputChunk\x124\n" +
+	"\x06inputs\x18\x01 \x03(\v2\x1c.depin.reward.v1.WorkerInputR\x06inputs\"I\n" +
+	"\vResultChunk\x12:\n" +
+	"\n" +
+	"breakdowns\x18\x01 \x03(\v2\x1a.depin.reward.v1.BreakdownR\n" +
+	"breakdowns*m\n" +
 	"\bPoolKind\x12\x19\n" +
 	"\x15POOL_KIND_UNSPECIFIED\x10\x00\x12\x12\n" +
 	"\x0ePOOL_KIND_WORK\x10\x01\x12\x1a\n" +
 	"\x16POOL_KIND_AVAILABILITY\x10\x02\x12\x16\n" +
-	"\x12POOL_KIND_TREASURY\x10\x03B7Z5github.com/depinhq/depin/gen/depin/reward/v1;rewardv1b\x06proto3"
+	"\x12POOL_KIND_TREASURY\x10\x03*U\n" +
+	"\bJobPhase\x12\x19\n" +
+	"\x15JOB_PHASE_UNSPECIFIED\x10\x00\x12\x14\n" +
+	"\x10JOB_PHASE_GATHER\x10\x01\x12\x18\n" +
+	"\x14JOB_PHASE_DISTRIBUTE\x10\x02B7Z5github.com/depinhq/depin/gen/depin/reward/v1;rewardv1b\x06proto3"
 
 var (
 	file_depin_reward_v1_reward_proto_rawDescOnce sync.Once
@@ -1283,33 +1663,41 @@ func file_depin_reward_v1_reward_proto_rawDescGZIP() []byte {
 	return file_depin_reward_v1_reward_proto_rawDescData
 }
 
-var file_depin_reward_v1_reward_proto_enumTypes = make([]protoimpl.EnumInfo, 1)
-var file_depin_reward_v1_reward_proto_msgTypes = make([]protoimpl.MessageInfo, 12)
+var file_depin_reward_v1_reward_proto_enumTypes = make([]protoimpl.EnumInfo, 2)
+var file_depin_reward_v1_reward_proto_msgTypes = make([]protoimpl.MessageInfo, 16)
 var file_depin_reward_v1_reward_proto_goTypes = []any{
 	(PoolKind)(0),               // 0: depin.reward.v1.PoolKind
-	(*Pool)(nil),                // 1: depin.reward.v1.Pool
-	(*GeoRule)(nil),             // 2: depin.reward.v1.GeoRule
-	(*RewardParams)(nil),        // 3: depin.reward.v1.RewardParams
-	(*Boost)(nil),               // 4: depin.reward.v1.Boost
-	(*State)(nil),               // 5: depin.reward.v1.State
-	(*Breakdown)(nil),           // 6: depin.reward.v1.Breakdown
-	(*MsgClaimRewards)(nil),     // 7: depin.reward.v1.MsgClaimRewards
-	(*MsgSetBoost)(nil),         // 8: depin.reward.v1.MsgSetBoost
-	(*EventEpochRewarded)(nil),  // 9: depin.reward.v1.EventEpochRewarded
-	(*EventRewardsClaimed)(nil), // 10: depin.reward.v1.EventRewardsClaimed
-	(*EventDeviceSlashed)(nil),  // 11: depin.reward.v1.EventDeviceSlashed
-	(*EventBoostSet)(nil),       // 12: depin.reward.v1.EventBoostSet
+	(JobPhase)(0),               // 1: depin.reward.v1.JobPhase
+	(*Pool)(nil),                // 2: depin.reward.v1.Pool
+	(*GeoRule)(nil),             // 3: depin.reward.v1.GeoRule
+	(*RewardParams)(nil),        // 4: depin.reward.v1.RewardParams
+	(*Boost)(nil),               // 5: depin.reward.v1.Boost
+	(*State)(nil),               // 6: depin.reward.v1.State
+	(*Breakdown)(nil),           // 7: depin.reward.v1.Breakdown
+	(*MsgClaimRewards)(nil),     // 8: depin.reward.v1.MsgClaimRewards
+	(*MsgSetBoost)(nil),         // 9: depin.reward.v1.MsgSetBoost
+	(*EventEpochRewarded)(nil),  // 10: depin.reward.v1.EventEpochRewarded
+	(*EventRewardsClaimed)(nil), // 11: depin.reward.v1.EventRewardsClaimed
+	(*EventDeviceSlashed)(nil),  // 12: depin.reward.v1.EventDeviceSlashed
+	(*EventBoostSet)(nil),       // 13: depin.reward.v1.EventBoostSet
+	(*Job)(nil),                 // 14: depin.reward.v1.Job
+	(*WorkerInput)(nil),         // 15: depin.reward.v1.WorkerInput
+	(*InputChunk)(nil),          // 16: depin.reward.v1.InputChunk
+	(*ResultChunk)(nil),         // 17: depin.reward.v1.ResultChunk
 }
 var file_depin_reward_v1_reward_proto_depIdxs = []int32{
-	0, // 0: depin.reward.v1.Pool.kind:type_name -> depin.reward.v1.PoolKind
-	1, // 1: depin.reward.v1.RewardParams.pools:type_name -> depin.reward.v1.Pool
-	2, // 2: depin.reward.v1.RewardParams.geo:type_name -> depin.reward.v1.GeoRule
-	4, // 3: depin.reward.v1.MsgSetBoost.boost:type_name -> depin.reward.v1.Boost
-	4, // [4:4] is the sub-list for method output_type
-	4, // [4:4] is the sub-list for method input_type
-	4, // [4:4] is the sub-list for extension type_name
-	4, // [4:4] is the sub-list for extension extendee
-	0, // [0:4] is the sub-list for field type_name
+	0,  // 0: depin.reward.v1.Pool.kind:type_name -> depin.reward.v1.PoolKind
+	2,  // 1: depin.reward.v1.RewardParams.pools:type_name -> depin.reward.v1.Pool
+	3,  // 2: depin.reward.v1.RewardParams.geo:type_name -> depin.reward.v1.GeoRule
+	5,  // 3: depin.reward.v1.MsgSetBoost.boost:type_name -> depin.reward.v1.Boost
+	1,  // 4: depin.reward.v1.Job.phase:type_name -> depin.reward.v1.JobPhase
+	15, // 5: depin.reward.v1.InputChunk.inputs:type_name -> depin.reward.v1.WorkerInput
+	7,  // 6: depin.reward.v1.ResultChunk.breakdowns:type_name -> depin.reward.v1.Breakdown
+	7,  // [7:7] is the sub-list for method output_type
+	7,  // [7:7] is the sub-list for method input_type
+	7,  // [7:7] is the sub-list for extension type_name
+	7,  // [7:7] is the sub-list for extension extendee
+	0,  // [0:7] is the sub-list for field type_name
 }
 
 func init() { file_depin_reward_v1_reward_proto_init() }
@@ -1322,8 +1710,8 @@ func file_depin_reward_v1_reward_proto_init() {
 		File: protoimpl.DescBuilder{
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_depin_reward_v1_reward_proto_rawDesc), len(file_depin_reward_v1_reward_proto_rawDesc)),
-			NumEnums:      1,
-			NumMessages:   12,
+			NumEnums:      2,
+			NumMessages:   16,
 			NumExtensions: 0,
 			NumServices:   0,
 		},
