@@ -21,8 +21,8 @@ import (
 	"github.com/depinhq/depin/x/bank"
 	"github.com/depinhq/depin/x/device"
 	"github.com/depinhq/depin/x/network"
-	"github.com/depinhq/depin/x/reward"
 	"github.com/depinhq/depin/x/report"
+	"github.com/depinhq/depin/x/reward"
 )
 
 // BenchmarkReportBlock measures the state machine on proof of work as a
