@@ -294,25 +294,40 @@ func GeoScales(rules []*rewardv1.GeoRule, devs []Input, disk1 func(uint64) ([]ui
 					n++
 				}
 			}
-			mult := uint64(1) // max(1, n − N + 1)
-			if n+1 > uint64(r.N) {
-				mult = max(1, n+1-uint64(r.N))
-			}
-			limit := min(r.Max, r.Target*mult)
-			ratios[k][c] = ratio{clipped: min(limit, u), unclipped: u}
+			ratios[k][c] = ratio{clipped: min(HexLimit(r, n), u), unclipped: u}
 		}
 	}
+	chain := make([][2]uint64, len(rs))
 	for i := range devs {
-		s := uint64(PPM)
 		for k := range rs {
 			rt := ratios[k][cells[k][i]]
-			if rt.unclipped > 0 {
-				s = s * rt.clipped / rt.unclipped
-			}
+			chain[k] = [2]uint64{rt.clipped, rt.unclipped}
 		}
-		out[i] = uint32(s)
+		out[i] = ChainScale(chain)
 	}
 	return out, nil
+}
+
+// HexLimit is HIP-17's density limit of a hex whose radius-1 disk has n
+// hexes at or above the target: min(max, target × max(1, n − N + 1)).
+func HexLimit(r *rewardv1.GeoRule, n uint64) uint64 {
+	mult := uint64(1)
+	if n+1 > uint64(r.N) {
+		mult = max(1, n+1-uint64(r.N))
+	}
+	return min(r.Max, r.Target*mult)
+}
+
+// ChainScale is a device's scale in ppm: the product of clipped/unclipped
+// over its hexes, finest first, rounded down at each step.
+func ChainScale(pairs [][2]uint64) uint32 {
+	s := uint64(PPM)
+	for _, p := range pairs {
+		if p[1] > 0 {
+			s = s * p[0] / p[1] // clipped ≤ unclipped ≤ 2^32: no overflow
+		}
+	}
+	return uint32(s)
 }
 
 func mul64(a, b uint64) (hi, lo uint64) { return bits.Mul64(a, b) }

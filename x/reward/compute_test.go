@@ -169,3 +169,59 @@ func TestRandomWorlds(t *testing.T) {
 }
 
 func pick(rng *rand.Rand, xs []uint64) uint64 { return xs[rng.IntN(len(xs))] }
+
+// TestHIP17Examples reproduces the examples of HIP-17's text (resolution
+// 8, N = 2, Density_tgt = 1, Density_max = 4).
+func TestHIP17Examples(t *testing.T) {
+	rule := &rewardv1.GeoRule{Resolution: 8, N: 2, Target: 1, Max: 4}
+	// "Example thresholds for N=2, Density_tgt = 1": limit as % of target
+	// for n = 0..7: 100 100 100 200 300 400 400 400.
+	for n, pct := range []uint64{100, 100, 100, 200, 300, 400, 400, 400} {
+		if got := HexLimit(rule, uint64(n)) * 100; got != pct {
+			t.Errorf("n=%d: limit %d%%, HIP-17 says %d%%", n, got, pct)
+		}
+	}
+	center := uh3.LatLngToCell(uh3.NewLatLng(37.7749, -122.4194), 8)
+	ring := uh3.GridDisk(center, 1)
+	var neighbours []uint64
+	for _, c := range ring {
+		if c != center {
+			neighbours = append(neighbours, uint64(c))
+		}
+	}
+	// five devices in the centre hex, plus one in each of k neighbours
+	world := func(k int) []Input {
+		devs := []Input{{Cell: uint64(center)}, {Cell: uint64(center)}, {Cell: uint64(center)}, {Cell: uint64(center)}, {Cell: uint64(center)}}
+		for _, c := range neighbours[:k] {
+			devs = append(devs, Input{Cell: c})
+		}
+		return devs
+	}
+	for _, ex := range []struct {
+		name       string
+		neighbours int
+		clipped    uint64 // the centre hex's clipped density (of 5)
+	}{
+		{"example 1: one occupied hex", 0, 1},
+		{"example 2: two occupied hexes (= N)", 1, 1},
+		{"example 3: three occupied hexes (> N)", 2, 2},
+		{"example 4: seven occupied hexes (capped at Density_max)", 6, 4},
+	} {
+		scales, err := GeoScales([]*rewardv1.GeoRule{rule}, world(ex.neighbours), h3.Disk1, h3.Parent)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if want := uint32(ex.clipped * PPM / 5); scales[0] != want {
+			t.Errorf("%s: centre scale %d ppm, want %d/5 = %d", ex.name, scales[0], ex.clipped, want)
+		}
+	}
+	// HIP-17's worked hotspot: clipped/unclipped 4/61 (r8), 27/27, 49/106,
+	// 62/62, 117/117, 136/136, 504/504, 504/504 → scale 0.066 then 0.030.
+	chain := [][2]uint64{{4, 61}, {27, 27}, {49, 106}, {62, 62}, {117, 117}, {136, 136}, {504, 504}, {504, 504}}
+	if got := ChainScale(chain[:1]); got/1000 != 65 { // 0.0656 → "0.066"
+		t.Errorf("after r8: %d ppm", got)
+	}
+	if got := ChainScale(chain); got/1000 != 30 { // 0.0303 → "0.030"
+		t.Errorf("whole chain: %d ppm, HIP-17 says 0.030", got)
+	}
+}
