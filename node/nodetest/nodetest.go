@@ -12,8 +12,10 @@ import (
 	"github.com/depinhq/depin/node"
 )
 
-// Devnet starts a single-validator devnet with fast blocks and waits for
-// its first block. Zero fields of opts get test defaults (a temp home, free
+// Devnet starts a single-validator devnet with fast blocks and waits until
+// its first block is committed by the app (CometBFT reports a height as
+// soon as it stores the block, before the app commits it, so it waits for
+// height 2). Zero fields of opts get test defaults (a temp home, free
 // ports, 100 ms between blocks).
 func Devnet(t testing.TB, opts node.DevnetOptions) *node.Node {
 	t.Helper()
@@ -48,7 +50,7 @@ func Devnet(t testing.TB, opts node.DevnetOptions) *node.Node {
 	}
 	deadline := time.Now().Add(30 * time.Second)
 	for {
-		if st, err := c.Status(ctx); err == nil && st.SyncInfo.LatestBlockHeight >= 1 {
+		if st, err := c.Status(ctx); err == nil && st.SyncInfo.LatestBlockHeight >= 2 {
 			return n
 		}
 		if time.Now().After(deadline) {
