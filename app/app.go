@@ -13,6 +13,7 @@ import (
 	"github.com/depinhq/depin/errs"
 	"github.com/depinhq/depin/state"
 	"github.com/depinhq/depin/store"
+	"github.com/depinhq/depin/x/agreement"
 	"github.com/depinhq/depin/x/auth"
 	"github.com/depinhq/depin/x/bank"
 	"github.com/depinhq/depin/x/device"
@@ -73,6 +74,7 @@ type App struct {
 	report      report.Keeper
 	reward      reward.Keeper
 	staking     staking.Keeper
+	agreement   agreement.Keeper
 	checkMu     sync.Mutex
 	check       *store.Cache  // CheckTx state over the last committed version
 	checkHeight int64         // height CheckTx assumes for the next block
@@ -115,6 +117,7 @@ func New(cfg Config, tree *store.Tree) (*App, error) {
 	a.device = device.Keeper{Bank: a.bank, Network: a.network}
 	a.report = report.Keeper{Bank: a.bank, Network: a.network, Device: a.device}
 	a.staking = staking.Keeper{Bank: a.bank}
+	a.agreement = agreement.Keeper{Bank: a.bank, Network: a.network, Device: a.device, Report: a.report}
 	a.reward = reward.Keeper{Bank: a.bank, Network: a.network, Device: a.device, Report: a.report}
 	a.lastBlockTime = decodeTime(tree.Get(blockTimeKey))
 	a.resetCheckState()

@@ -18,6 +18,7 @@ import (
 	bankv1 "github.com/depinhq/depin/gen/depin/bank/v1"
 	txv1 "github.com/depinhq/depin/gen/depin/tx/v1"
 	"github.com/depinhq/depin/store"
+	"github.com/depinhq/depin/x/agreement"
 	"github.com/depinhq/depin/x/auth"
 	"github.com/depinhq/depin/x/bank"
 	"github.com/depinhq/depin/x/reward"
@@ -65,6 +66,9 @@ func newTestChainAppOn(t *testing.T, tree *store.Tree, balances ...*bankv1.Balan
 			t.Fatalf("after block %d: %v", h, err)
 		}
 		if err := (staking.Keeper{}).CheckInvariant(r); err != nil {
+			t.Fatalf("after block %d: %v", h, err)
+		}
+		if err := (agreement.Keeper{}).CheckInvariant(r); err != nil {
 			t.Fatalf("after block %d: %v", h, err)
 		}
 	}

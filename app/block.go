@@ -233,13 +233,16 @@ func (a *App) FinalizeBlock(_ context.Context, req *abci.FinalizeBlockRequest) (
 	blockKV := store.NewCache(a.tree)
 	ctx := state.Context{KV: blockKV, ChainID: a.cfg.ChainID, Height: req.Height, Time: req.Time, Events: &state.Events{}}
 	// Before the block's txs: CometBFT's evidence and last-commit votes,
-	// then the rewards of epochs that ended.
+	// then the rewards and agreement payments of epochs that ended.
 	beginKV := store.NewCache(blockKV)
 	if err := a.staking.BeginBlock(ctx.WithKV(beginKV), misbehavior(req.Misbehavior), lastVotes(req.DecidedLastCommit)); err != nil {
 		return nil, fmt.Errorf("FinalizeBlock %d: staking: %w", req.Height, err)
 	}
 	if err := a.reward.BeginBlock(ctx.WithKV(beginKV)); err != nil {
 		return nil, fmt.Errorf("FinalizeBlock %d: rewards: %w", req.Height, err)
+	}
+	if err := a.agreement.BeginBlock(ctx.WithKV(beginKV)); err != nil {
+		return nil, fmt.Errorf("FinalizeBlock %d: agreements: %w", req.Height, err)
 	}
 	beginKV.Write()
 	results := make([]*abci.ExecTxResult, len(req.Txs))

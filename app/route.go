@@ -52,6 +52,13 @@ func (a *App) route(ctx state.Context, tx *auth.Tx, m *txv1.Msg, prep *report.Pr
 		return a.staking.Unbond(ctx, s, sum.Unbond)
 	case *txv1.Msg_Unjail:
 		return a.staking.Unjail(ctx, s, sum.Unjail)
+	case *txv1.Msg_OpenAgreement:
+		_, err := a.agreement.Open(ctx, s, sum.OpenAgreement)
+		return err
+	case *txv1.Msg_CancelAgreement:
+		return a.agreement.Cancel(ctx, s, sum.CancelAgreement)
+	case *txv1.Msg_DeclineAgreement:
+		return a.agreement.Decline(ctx, s, sum.DeclineAgreement)
 	default:
 		return fmt.Errorf("%w: %T", errs.ErrUnknownMsg, sum)
 	}

@@ -7,6 +7,7 @@
 package txv1
 
 import (
+	v16 "github.com/depinhq/depin/gen/depin/agreement/v1"
 	v1 "github.com/depinhq/depin/gen/depin/bank/v1"
 	v12 "github.com/depinhq/depin/gen/depin/device/v1"
 	v11 "github.com/depinhq/depin/gen/depin/network/v1"
@@ -239,6 +240,9 @@ type Msg struct {
 	//	*Msg_Delegate
 	//	*Msg_Unbond
 	//	*Msg_Unjail
+	//	*Msg_OpenAgreement
+	//	*Msg_CancelAgreement
+	//	*Msg_DeclineAgreement
 	Sum           isMsg_Sum `protobuf_oneof:"sum"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
@@ -443,6 +447,33 @@ func (x *Msg) GetUnjail() *v15.MsgUnjail {
 	return nil
 }
 
+func (x *Msg) GetOpenAgreement() *v16.MsgOpenAgreement {
+	if x != nil {
+		if x, ok := x.Sum.(*Msg_OpenAgreement); ok {
+			return x.OpenAgreement
+		}
+	}
+	return nil
+}
+
+func (x *Msg) GetCancelAgreement() *v16.MsgCancelAgreement {
+	if x != nil {
+		if x, ok := x.Sum.(*Msg_CancelAgreement); ok {
+			return x.CancelAgreement
+		}
+	}
+	return nil
+}
+
+func (x *Msg) GetDeclineAgreement() *v16.MsgDeclineAgreement {
+	if x != nil {
+		if x, ok := x.Sum.(*Msg_DeclineAgreement); ok {
+			return x.DeclineAgreement
+		}
+	}
+	return nil
+}
+
 type isMsg_Sum interface {
 	isMsg_Sum()
 }
@@ -519,6 +550,18 @@ type Msg_Unjail struct {
 	Unjail *v15.MsgUnjail `protobuf:"bytes,53,opt,name=unjail,proto3,oneof"`
 }
 
+type Msg_OpenAgreement struct {
+	OpenAgreement *v16.MsgOpenAgreement `protobuf:"bytes,60,opt,name=open_agreement,json=openAgreement,proto3,oneof"`
+}
+
+type Msg_CancelAgreement struct {
+	CancelAgreement *v16.MsgCancelAgreement `protobuf:"bytes,61,opt,name=cancel_agreement,json=cancelAgreement,proto3,oneof"`
+}
+
+type Msg_DeclineAgreement struct {
+	DeclineAgreement *v16.MsgDeclineAgreement `protobuf:"bytes,62,opt,name=decline_agreement,json=declineAgreement,proto3,oneof"`
+}
+
 func (*Msg_Send) isMsg_Sum() {}
 
 func (*Msg_CreateNetwork) isMsg_Sum() {}
@@ -555,11 +598,17 @@ func (*Msg_Unbond) isMsg_Sum() {}
 
 func (*Msg_Unjail) isMsg_Sum() {}
 
+func (*Msg_OpenAgreement) isMsg_Sum() {}
+
+func (*Msg_CancelAgreement) isMsg_Sum() {}
+
+func (*Msg_DeclineAgreement) isMsg_Sum() {}
+
 var File_depin_tx_v1_tx_proto protoreflect.FileDescriptor
 
 const file_depin_tx_v1_tx_proto_rawDesc = "" +
 	"\n" +
-	"\x14depin/tx/v1/tx.proto\x12\vdepin.tx.v1\x1a\x18depin/bank/v1/bank.proto\x1a\x1cdepin/device/v1/device.proto\x1a\x1edepin/network/v1/network.proto\x1a\x1cdepin/report/v1/report.proto\x1a\x1cdepin/reward/v1/reward.proto\x1a\x1edepin/staking/v1/staking.proto\"A\n" +
+	"\x14depin/tx/v1/tx.proto\x12\vdepin.tx.v1\x1a\"depin/agreement/v1/agreement.proto\x1a\x18depin/bank/v1/bank.proto\x1a\x1cdepin/device/v1/device.proto\x1a\x1edepin/network/v1/network.proto\x1a\x1cdepin/report/v1/report.proto\x1a\x1cdepin/reward/v1/reward.proto\x1a\x1edepin/staking/v1/staking.proto\"A\n" +
 	"\x02Tx\x12\x1d\n" +
 	"\n" +
 	"body_bytes\x18\x01 \x01(\fR\tbodyBytes\x12\x1c\n" +
@@ -574,8 +623,7 @@ const file_depin_tx_v1_tx_proto_rawDesc = "" +
 	"SignerInfo\x12\x1d\n" +
 	"\n" +
 	"public_key\x18\x01 \x01(\fR\tpublicKey\x12\x1a\n" +
-	"\bsequence\x18\x02 \x01(\x04R\bsequence\"\x93\n" +
-	"\n" +
+	"\bsequence\x18\x02 \x01(\x04R\bsequence\"\x8f\f\n" +
 	"\x03Msg\x12,\n" +
 	"\x04send\x18\x01 \x01(\v2\x16.depin.bank.v1.MsgSendH\x00R\x04send\x12K\n" +
 	"\x0ecreate_network\x18\n" +
@@ -596,7 +644,10 @@ const file_depin_tx_v1_tx_proto_rawDesc = "" +
 	"\x10create_validator\x182 \x01(\v2$.depin.staking.v1.MsgCreateValidatorH\x00R\x0fcreateValidator\x12;\n" +
 	"\bdelegate\x183 \x01(\v2\x1d.depin.staking.v1.MsgDelegateH\x00R\bdelegate\x125\n" +
 	"\x06unbond\x184 \x01(\v2\x1b.depin.staking.v1.MsgUnbondH\x00R\x06unbond\x125\n" +
-	"\x06unjail\x185 \x01(\v2\x1b.depin.staking.v1.MsgUnjailH\x00R\x06unjailB\x05\n" +
+	"\x06unjail\x185 \x01(\v2\x1b.depin.staking.v1.MsgUnjailH\x00R\x06unjail\x12M\n" +
+	"\x0eopen_agreement\x18< \x01(\v2$.depin.agreement.v1.MsgOpenAgreementH\x00R\ropenAgreement\x12S\n" +
+	"\x10cancel_agreement\x18= \x01(\v2&.depin.agreement.v1.MsgCancelAgreementH\x00R\x0fcancelAgreement\x12V\n" +
+	"\x11decline_agreement\x18> \x01(\v2'.depin.agreement.v1.MsgDeclineAgreementH\x00R\x10declineAgreementB\x05\n" +
 	"\x03sumB/Z-github.com/depinhq/depin/gen/depin/tx/v1;txv1b\x06proto3"
 
 var (
@@ -636,6 +687,9 @@ var file_depin_tx_v1_tx_proto_goTypes = []any{
 	(*v15.MsgDelegate)(nil),            // 20: depin.staking.v1.MsgDelegate
 	(*v15.MsgUnbond)(nil),              // 21: depin.staking.v1.MsgUnbond
 	(*v15.MsgUnjail)(nil),              // 22: depin.staking.v1.MsgUnjail
+	(*v16.MsgOpenAgreement)(nil),       // 23: depin.agreement.v1.MsgOpenAgreement
+	(*v16.MsgCancelAgreement)(nil),     // 24: depin.agreement.v1.MsgCancelAgreement
+	(*v16.MsgDeclineAgreement)(nil),    // 25: depin.agreement.v1.MsgDeclineAgreement
 }
 var file_depin_tx_v1_tx_proto_depIdxs = []int32{
 	3,  // 0: depin.tx.v1.TxBody.messages:type_name -> depin.tx.v1.Msg
@@ -659,11 +713,14 @@ var file_depin_tx_v1_tx_proto_depIdxs = []int32{
 	20, // 18: depin.tx.v1.Msg.delegate:type_name -> depin.staking.v1.MsgDelegate
 	21, // 19: depin.tx.v1.Msg.unbond:type_name -> depin.staking.v1.MsgUnbond
 	22, // 20: depin.tx.v1.Msg.unjail:type_name -> depin.staking.v1.MsgUnjail
-	21, // [21:21] is the sub-list for method output_type
-	21, // [21:21] is the sub-list for method input_type
-	21, // [21:21] is the sub-list for extension type_name
-	21, // [21:21] is the sub-list for extension extendee
-	0,  // [0:21] is the sub-list for field type_name
+	23, // 21: depin.tx.v1.Msg.open_agreement:type_name -> depin.agreement.v1.MsgOpenAgreement
+	24, // 22: depin.tx.v1.Msg.cancel_agreement:type_name -> depin.agreement.v1.MsgCancelAgreement
+	25, // 23: depin.tx.v1.Msg.decline_agreement:type_name -> depin.agreement.v1.MsgDeclineAgreement
+	24, // [24:24] is the sub-list for method output_type
+	24, // [24:24] is the sub-list for method input_type
+	24, // [24:24] is the sub-list for extension type_name
+	24, // [24:24] is the sub-list for extension extendee
+	0,  // [0:24] is the sub-list for field type_name
 }
 
 func init() { file_depin_tx_v1_tx_proto_init() }
@@ -690,6 +747,9 @@ func file_depin_tx_v1_tx_proto_init() {
 		(*Msg_Delegate)(nil),
 		(*Msg_Unbond)(nil),
 		(*Msg_Unjail)(nil),
+		(*Msg_OpenAgreement)(nil),
+		(*Msg_CancelAgreement)(nil),
+		(*Msg_DeclineAgreement)(nil),
 	}
 	type x struct{}
 	out := protoimpl.TypeBuilder{

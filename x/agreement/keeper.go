@@ -1,0 +1,343 @@
+// Package agreement is the chain's pay-per-verified-unit contract: a
+// consumer escrows funds for a provider device; at the end of each epoch
+// of the device's network the chain pays the device's owner for the units
+// of one metric that the device's accepted reports proved in that epoch,
+// up to a cap, and refunds what is left when the agreement ends. The same
+// mechanism pays per kWh delivered, per GB-hour stored, per km driven or
+// per sensor reading.
+package agreement
+
+import (
+	"bytes"
+	"encoding/binary"
+	"fmt"
+	"math/bits"
+
+	"google.golang.org/protobuf/proto"
+
+	"github.com/depinhq/depin/crypto"
+	"github.com/depinhq/depin/errs"
+	agreementv1 "github.com/depinhq/depin/gen/depin/agreement/v1"
+	bankv1 "github.com/depinhq/depin/gen/depin/bank/v1"
+	devicev1 "github.com/depinhq/depin/gen/depin/device/v1"
+	"github.com/depinhq/depin/state"
+	"github.com/depinhq/depin/store"
+	"github.com/depinhq/depin/x/bank"
+	"github.com/depinhq/depin/x/device"
+	"github.com/depinhq/depin/x/network"
+	"github.com/depinhq/depin/x/report"
+)
+
+// Errors.
+var (
+	ErrInvalid  = errs.Register("agreement", 2, "invalid agreement")
+	ErrNotFound = errs.Register("agreement", 3, "no such agreement")
+	ErrClosed   = errs.Register("agreement", 4, "agreement is closed")
+)
+
+// Escrow holds the funds of open agreements.
+var Escrow = crypto.ModuleAddress("agreement_escrow")
+
+// NoticeEpochs: a consumer's cancellation lets the current epoch and the
+// next one be paid.
+const NoticeEpochs = 1
+
+// MaxEpochs bounds an agreement's length in epochs.
+const MaxEpochs = 100_000
+
+// State layout.
+var (
+	seqKey          = []byte("agreement/seq")
+	AgreementPrefix = []byte("agreement/a/") // + id(8) → Agreement
+	OpenPrefix      = []byte("agreement/o/") // + network 0x00 id(8): open agreements by provider network
+	ConsumerPrefix  = []byte("agreement/c/") // + consumer(20) id(8)
+	DevicePrefix    = []byte("agreement/d/") // + device(20) id(8)
+	seenPrefix      = []byte("agreement/e/") // + network → uint64 last epoch seen by a block
+)
+
+func u64(v uint64) []byte { return binary.BigEndian.AppendUint64(nil, v) }
+
+// Key is where an agreement lives.
+func Key(id uint64) []byte { return append(bytes.Clone(AgreementPrefix), u64(id)...) }
+
+func openKey(net string, id uint64) []byte {
+	return append(append(append(bytes.Clone(OpenPrefix), net...), 0), u64(id)...)
+}
+
+// ByConsumerPrefix lists a consumer's agreements.
+func ByConsumerPrefix(a crypto.Address) []byte { return append(bytes.Clone(ConsumerPrefix), a[:]...) }
+
+// ByDevicePrefix lists a device's agreements.
+func ByDevicePrefix(id crypto.DeviceID) []byte { return append(bytes.Clone(DevicePrefix), id[:]...) }
+
+// Keeper runs agreements.
+type Keeper struct {
+	Bank    bank.Keeper
+	Network network.Keeper
+	Device  device.Keeper
+	Report  report.Keeper
+}
+
+func marshal(m proto.Message) []byte {
+	b, err := proto.MarshalOptions{Deterministic: true}.Marshal(m)
+	if err != nil {
+		panic(err)
+	}
+	return b
+}
+
+// Get returns an agreement, or nil.
+func (Keeper) Get(r store.Reader, id uint64) *agreementv1.Agreement {
+	v := r.Get(Key(id))
+	if v == nil {
+		return nil
+	}
+	a := &agreementv1.Agreement{}
+	if err := proto.Unmarshal(v, a); err != nil {
+		panic(fmt.Errorf("agreement %d: %w", id, err))
+	}
+	return a
+}
+
+func (Keeper) set(kv store.KV, a *agreementv1.Agreement) { kv.Set(Key(a.Id), marshal(a)) }
+
+// mulDiv returns a × b / c rounded down (up if ceil), and false if the
+// result does not fit in 64 bits.
+func mulDiv(a, b, c uint64, ceil bool) (uint64, bool) {
+	hi, lo := bits.Mul64(a, b)
+	if hi >= c {
+		return 0, false
+	}
+	q, r := bits.Div64(hi, lo, c)
+	if ceil && r != 0 {
+		if q == ^uint64(0) {
+			return 0, false
+		}
+		q++
+	}
+	return q, true
+}
+
+// Open escrows the consumer's funds for an agreement with a device.
+func (k Keeper) Open(ctx state.Context, signer crypto.Address, m *agreementv1.MsgOpenAgreement) (uint64, error) {
+	if !bytes.Equal(m.Consumer, signer[:]) {
+		return 0, fmt.Errorf("%w: consumer must be the signer", errs.ErrUnauthorized)
+	}
+	id, err := crypto.AddressFromBytes(m.Device)
+	if err != nil {
+		return 0, fmt.Errorf("%w: device: %v", ErrInvalid, err)
+	}
+	d := k.Device.Get(ctx.KV, id)
+	if d == nil || d.Status != devicev1.DeviceStatus_DEVICE_STATUS_ACTIVE {
+		return 0, fmt.Errorf("%w: device %s is not an active registered device", ErrInvalid, crypto.DeviceString(id))
+	}
+	n := k.Network.Current(ctx, d.Network)
+	if network.MetricByID(n.Params, m.Metric) == nil {
+		return 0, fmt.Errorf("%w: network %s has no metric %d", ErrInvalid, n.Id, m.Metric)
+	}
+	if m.PriceNum == 0 || m.PriceDen == 0 || m.MaxUnits == 0 {
+		return 0, fmt.Errorf("%w: price and max units must be > 0", ErrInvalid)
+	}
+	if !k.Bank.KnownDenom(ctx.KV, m.Denom) {
+		return 0, fmt.Errorf("%w: unknown denom %q", ErrInvalid, m.Denom)
+	}
+	now := network.EpochAt(n, ctx.Time.Unix())
+	start := m.StartEpoch
+	if start == 0 {
+		start = now
+	}
+	if start < now {
+		return 0, fmt.Errorf("%w: start epoch %d has passed (now %d)", ErrInvalid, start, now)
+	}
+	if m.EndEpoch < start || m.EndEpoch-start >= MaxEpochs {
+		return 0, fmt.Errorf("%w: end epoch %d must be ≥ start %d and within %d epochs", ErrInvalid, m.EndEpoch, start, MaxEpochs)
+	}
+	escrow, ok := mulDiv(m.MaxUnits, m.PriceNum, m.PriceDen, true)
+	if !ok || escrow == 0 {
+		return 0, fmt.Errorf("%w: max units × price overflows or is 0", ErrInvalid)
+	}
+	if err := k.Bank.Send(ctx, signer, Escrow, []*bankv1.Coin{bank.Coin(m.Denom, escrow)}, "agreement_escrow"); err != nil {
+		return 0, err
+	}
+	seq := uint64(1)
+	if v := ctx.KV.Get(seqKey); len(v) == 8 {
+		seq = binary.BigEndian.Uint64(v) + 1
+	}
+	ctx.KV.Set(seqKey, u64(seq))
+	a := &agreementv1.Agreement{Id: seq, Consumer: signer.Bytes(), Device: id.Bytes(), Network: n.Id, Metric: m.Metric, Denom: m.Denom,
+		PriceNum: m.PriceNum, PriceDen: m.PriceDen, MaxUnits: m.MaxUnits, StartEpoch: start, EndEpoch: m.EndEpoch,
+		Escrow: escrow, NextEpoch: start, Status: agreementv1.Status_STATUS_OPEN}
+	k.set(ctx.KV, a)
+	ctx.KV.Set(openKey(n.Id, seq), []byte{})
+	ctx.KV.Set(append(ByConsumerPrefix(signer), u64(seq)...), []byte{})
+	ctx.KV.Set(append(ByDevicePrefix(id), u64(seq)...), []byte{})
+	ctx.Emit(&agreementv1.EventAgreementOpened{Id: seq, Consumer: signer.String(), Device: crypto.DeviceString(id), Escrow: escrow, Denom: m.Denom})
+	return seq, nil
+}
+
+func (k Keeper) open(ctx state.Context, id uint64) (*agreementv1.Agreement, error) {
+	a := k.Get(ctx.KV, id)
+	if a == nil {
+		return nil, fmt.Errorf("%w: %d", ErrNotFound, id)
+	}
+	if a.Status != agreementv1.Status_STATUS_OPEN {
+		return nil, fmt.Errorf("%w: %d (%s)", ErrClosed, id, a.CloseReason)
+	}
+	return a, nil
+}
+
+// Cancel ends an agreement at the consumer's request after the notice
+// period: the current epoch and the next are still paid (if within its
+// term); before its start it ends at once.
+func (k Keeper) Cancel(ctx state.Context, signer crypto.Address, m *agreementv1.MsgCancelAgreement) error {
+	a, err := k.open(ctx, m.Id)
+	if err != nil {
+		return err
+	}
+	if !bytes.Equal(a.Consumer, signer[:]) || !bytes.Equal(m.Consumer, signer[:]) {
+		return fmt.Errorf("%w: only the consumer cancels", errs.ErrUnauthorized)
+	}
+	n := k.Network.Network(ctx.KV, a.Network)
+	now := network.EpochAt(n, ctx.Time.Unix())
+	if now < a.StartEpoch {
+		return k.close(ctx, a, "cancelled before start")
+	}
+	if last := now + NoticeEpochs; last < a.EndEpoch {
+		a.EndEpoch = last
+		a.CloseReason = "cancelled by the consumer"
+		k.set(ctx.KV, a)
+	}
+	return nil
+}
+
+// Decline lets the provider device's owner refuse an agreement: it ends
+// now; epochs already settled stay paid, the rest is refunded.
+func (k Keeper) Decline(ctx state.Context, signer crypto.Address, m *agreementv1.MsgDeclineAgreement) error {
+	a, err := k.open(ctx, m.Id)
+	if err != nil {
+		return err
+	}
+	id, _ := crypto.AddressFromBytes(a.Device)
+	d := k.Device.Get(ctx.KV, id)
+	if d == nil || !bytes.Equal(d.Owner, signer[:]) || !bytes.Equal(m.Owner, signer[:]) {
+		return fmt.Errorf("%w: only the provider device's owner declines", errs.ErrUnauthorized)
+	}
+	return k.close(ctx, a, "declined by the provider")
+}
+
+// close refunds what is left and closes the agreement.
+func (k Keeper) close(ctx state.Context, a *agreementv1.Agreement, reason string) error {
+	rest := a.Escrow - a.Paid
+	if rest > 0 {
+		consumer, _ := crypto.AddressFromBytes(a.Consumer)
+		if err := k.Bank.Send(ctx, Escrow, consumer, []*bankv1.Coin{bank.Coin(a.Denom, rest)}, "agreement_refund"); err != nil {
+			return err
+		}
+	}
+	a.Refunded, a.Status, a.CloseReason = rest, agreementv1.Status_STATUS_CLOSED, reason
+	k.set(ctx.KV, a)
+	ctx.KV.Delete(openKey(a.Network, a.Id))
+	ctx.Emit(&agreementv1.EventAgreementClosed{Id: a.Id, Reason: reason, Refunded: rest})
+	return nil
+}
+
+// BeginBlock settles, for every network whose epoch changed since the
+// previous block, the open agreements' ended epochs: it runs before the
+// block's transactions, so an ended epoch's work is final.
+func (k Keeper) BeginBlock(ctx state.Context) error {
+	var nets []string
+	store.Each(ctx.KV, network.NetworkPrefix, func(key, _ []byte) bool {
+		nets = append(nets, string(key[len(network.NetworkPrefix):]))
+		return true
+	})
+	for _, net := range nets {
+		n := k.Network.Network(ctx.KV, net)
+		now := network.EpochAt(n, ctx.Time.Unix())
+		sk := append(bytes.Clone(seenPrefix), net...)
+		if v := ctx.KV.Get(sk); len(v) == 8 && binary.BigEndian.Uint64(v) == now {
+			continue
+		}
+		ctx.KV.Set(sk, u64(now))
+		var ids []uint64
+		store.Each(ctx.KV, append(append(bytes.Clone(OpenPrefix), net...), 0), func(key, _ []byte) bool {
+			ids = append(ids, binary.BigEndian.Uint64(key[len(key)-8:]))
+			return true
+		})
+		for _, id := range ids {
+			if err := k.settle(ctx, k.Get(ctx.KV, id), now); err != nil {
+				return fmt.Errorf("agreement %d: %w", id, err)
+			}
+		}
+	}
+	return nil
+}
+
+// settle pays an open agreement for its ended epochs (those before now)
+// and closes it once its term or cap is reached.
+func (k Keeper) settle(ctx state.Context, a *agreementv1.Agreement, now uint64) error {
+	id, _ := crypto.AddressFromBytes(a.Device)
+	for a.NextEpoch < now && a.NextEpoch <= a.EndEpoch && a.UnitsPaid < a.MaxUnits {
+		e := a.NextEpoch
+		a.NextEpoch++
+		var units uint64
+		for _, t := range k.Report.Work(ctx.KV, a.Network, e, id).Totals {
+			if t.Id == a.Metric {
+				units = t.Value
+			}
+		}
+		pay := min(units, a.MaxUnits-a.UnitsPaid)
+		// Pay for the units proved so far, rounded down, minus what was
+		// already paid: never more than the escrow (ceil of the cap).
+		total, ok := mulDiv(a.UnitsPaid+pay, a.PriceNum, a.PriceDen, false)
+		if !ok {
+			return fmt.Errorf("payment overflows")
+		}
+		amount := total - a.Paid
+		a.UnitsPaid += pay
+		if amount > 0 {
+			d := k.Device.Get(ctx.KV, id)
+			owner, _ := crypto.AddressFromBytes(d.Owner)
+			if err := k.Bank.Send(ctx, Escrow, owner, []*bankv1.Coin{bank.Coin(a.Denom, amount)}, "agreement_payment"); err != nil {
+				return err
+			}
+			a.Paid += amount
+			ctx.Emit(&agreementv1.EventAgreementSettled{Id: a.Id, Epoch: e, Units: units, UnitsPaid: pay, Amount: amount, Provider: owner.String()})
+		}
+	}
+	switch {
+	case a.UnitsPaid >= a.MaxUnits:
+		return k.close(ctx, a, "cap reached")
+	case a.NextEpoch > a.EndEpoch:
+		reason := "term ended"
+		if a.CloseReason != "" {
+			reason = a.CloseReason
+		}
+		return k.close(ctx, a, reason)
+	}
+	k.set(ctx.KV, a)
+	return nil
+}
+
+// CheckInvariant verifies that the escrow holds exactly what open
+// agreements have left, per denom.
+func (k Keeper) CheckInvariant(r store.Reader) error {
+	left := map[string]uint64{}
+	store.Each(r, AgreementPrefix, func(_, v []byte) bool {
+		a := &agreementv1.Agreement{}
+		if err := proto.Unmarshal(v, a); err == nil && a.Status == agreementv1.Status_STATUS_OPEN {
+			left[a.Denom] += a.Escrow - a.Paid
+		}
+		return true
+	})
+	for denom, want := range left {
+		if got := k.Bank.Balance(r, Escrow, denom); got != want {
+			return fmt.Errorf("agreement invariant: escrow holds %d %s, open agreements %d", got, denom, want)
+		}
+	}
+	for _, c := range k.Bank.Balances(r, Escrow) {
+		if left[c.Denom] != c.Amount {
+			return fmt.Errorf("agreement invariant: escrow holds %d %s, open agreements %d", c.Amount, c.Denom, left[c.Denom])
+		}
+	}
+	return nil
+}
