@@ -9,12 +9,14 @@ import (
 
 	"github.com/depinhq/depin/app"
 	"github.com/depinhq/depin/crypto"
+	agreementv1 "github.com/depinhq/depin/gen/depin/agreement/v1"
 	appv1 "github.com/depinhq/depin/gen/depin/app/v1"
 	devicev1 "github.com/depinhq/depin/gen/depin/device/v1"
 	networkv1 "github.com/depinhq/depin/gen/depin/network/v1"
 	reportv1 "github.com/depinhq/depin/gen/depin/report/v1"
 	rewardv1 "github.com/depinhq/depin/gen/depin/reward/v1"
 	stakingv1 "github.com/depinhq/depin/gen/depin/staking/v1"
+	"github.com/depinhq/depin/x/agreement"
 	"github.com/depinhq/depin/x/device"
 	"github.com/depinhq/depin/x/network"
 	"github.com/depinhq/depin/x/report"
@@ -221,4 +223,27 @@ func (c *Client) Validators(ctx context.Context) ([]*stakingv1.Validator, error)
 		return nil
 	})
 	return out, err
+}
+
+// Agreement returns a service agreement, or nil.
+func (c *Client) Agreement(ctx context.Context, id uint64, o QueryOptions) (*agreementv1.Agreement, error) {
+	var a agreementv1.Agreement
+	ok, _, err := c.getProto(ctx, agreement.Key(id), o, &a)
+	if !ok || err != nil {
+		return nil, err
+	}
+	return &a, nil
+}
+
+// AgreementIDs lists agreement ids under an index prefix
+// (agreement.ByConsumerPrefix or agreement.ByDevicePrefix).
+func (c *Client) AgreementIDs(ctx context.Context, prefix []byte) ([]uint64, error) {
+	var ids []uint64
+	err := c.scan(ctx, &appv1.PrefixQuery{Prefix: prefix}, 0, func(k, _ []byte) error {
+		if len(k) >= 8 {
+			ids = append(ids, binary.BigEndian.Uint64(k[len(k)-8:]))
+		}
+		return nil
+	})
+	return ids, err
 }

@@ -199,5 +199,6 @@ func newQueryCmd(g *globals) *cobra.Command {
 	cmd.AddCommand(newNetworkQueryCmds(g)...)
 	cmd.AddCommand(newDeviceQueryCmds(g)...)
 	cmd.AddCommand(newRewardQueryCmd(g), newStakingQueryCmd(g))
+	cmd.AddCommand(newAgreementQueryCmds(g)...)
 	return cmd
 }

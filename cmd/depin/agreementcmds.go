@@ -1,0 +1,188 @@
+package main
+
+import (
+	"fmt"
+	"io"
+	"strconv"
+	"strings"
+
+	"github.com/spf13/cobra"
+
+	"github.com/depinhq/depin/client"
+	"github.com/depinhq/depin/crypto"
+	agreementv1 "github.com/depinhq/depin/gen/depin/agreement/v1"
+	txv1 "github.com/depinhq/depin/gen/depin/tx/v1"
+	"github.com/depinhq/depin/x/agreement"
+)
+
+// parsePrice reads "AMOUNT/UNITS" (e.g. 50udpin/1000) into denom, num, den.
+func parsePrice(s string) (string, uint64, uint64, error) {
+	amt, per, ok := strings.Cut(s, "/")
+	if !ok {
+		per = "1"
+	}
+	coins, err := client.ParseCoins(amt)
+	if err != nil || len(coins) != 1 || coins[0].Amount == 0 {
+		return "", 0, 0, usageError{fmt.Errorf("--price %q: want AMOUNT[/UNITS], e.g. 50udpin/1000 (50 udpin per 1000 units)", s)}
+	}
+	den, err := strconv.ParseUint(per, 10, 64)
+	if err != nil || den == 0 {
+		return "", 0, 0, usageError{fmt.Errorf("--price %q: units after / must be a positive integer", s)}
+	}
+	return coins[0].Denom, coins[0].Amount, den, nil
+}
+
+func newAgreementTxCmd(g *globals) *cobra.Command {
+	cmd := &cobra.Command{Use: "agreement", Short: "Pay a device per verified unit: open, cancel, decline service agreements"}
+	var from, price string
+	var metric uint32
+	var maxUnits, start, end uint64
+	var f txFlags
+	open := &cobra.Command{
+		Use:   "open DEVICE",
+		Short: "Escrow funds to pay DEVICE per unit of a metric its accepted reports prove, each epoch from --start to --end",
+		Example: `  depin tx agreement open depindev1… --metric 1 --price 2udpin/1000 --max-units 5000000 --end 42 --from bob
+      (2 udpin per 1000 mGBh stored, up to 5,000,000, until epoch 42)`,
+		Args: argsExactly(1, "DEVICE"),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			id, err := crypto.ParseDeviceID(args[0])
+			if err != nil {
+				return usageError{err}
+			}
+			denom, num, den, err := parsePrice(price)
+			if err != nil {
+				return err
+			}
+			consumer, err := g.resolveAddress(from)
+			if err != nil {
+				return err
+			}
+			return g.sendMsgs(cmd, from, &f, &txv1.Msg{Sum: &txv1.Msg_OpenAgreement{OpenAgreement: &agreementv1.MsgOpenAgreement{
+				Consumer: consumer.Bytes(), Device: id[:], Metric: metric, Denom: denom, PriceNum: num, PriceDen: den,
+				MaxUnits: maxUnits, StartEpoch: start, EndEpoch: end}}})
+		},
+	}
+	open.Flags().StringVar(&from, "from", "", "consumer key, pays the escrow (required)")
+	open.Flags().Uint32Var(&metric, "metric", 1, "metric id of the device's network")
+	open.Flags().StringVar(&price, "price", "", "price per unit: AMOUNT[/UNITS], e.g. 50udpin/1000 (required)")
+	open.Flags().Uint64Var(&maxUnits, "max-units", 0, "the most units paid for (required)")
+	open.Flags().Uint64Var(&start, "start", 0, "first epoch paid (default: the current one)")
+	open.Flags().Uint64Var(&end, "end", 0, "last epoch paid (required)")
+	f.register(open)
+	for _, fl := range []string{"from", "price", "max-units", "end"} {
+		_ = open.MarkFlagRequired(fl)
+	}
+	byID := func(use, short string, build func(signer []byte, id uint64) *txv1.Msg) *cobra.Command {
+		var ofrom string
+		var of txFlags
+		c := &cobra.Command{Use: use, Short: short, Args: argsExactly(1, "ID"),
+			RunE: func(cmd *cobra.Command, args []string) error {
+				id, err := strconv.ParseUint(args[0], 10, 64)
+				if err != nil {
+					return usageError{fmt.Errorf("ID %q: %v", args[0], err)}
+				}
+				who, err := g.resolveAddress(ofrom)
+				if err != nil {
+					return err
+				}
+				return g.sendMsgs(cmd, ofrom, &of, build(who.Bytes(), id))
+			}}
+		c.Flags().StringVar(&ofrom, "from", "", "your key (required)")
+		of.register(c)
+		_ = c.MarkFlagRequired("from")
+		return c
+	}
+	cancel := byID("cancel ID", "End your agreement after the notice period (the current and next epoch are still paid)", func(s []byte, id uint64) *txv1.Msg {
+		return &txv1.Msg{Sum: &txv1.Msg_CancelAgreement{CancelAgreement: &agreementv1.MsgCancelAgreement{Consumer: s, Id: id}}}
+	})
+	decline := byID("decline ID", "As the device's owner, refuse an agreement (unpaid escrow goes back)", func(s []byte, id uint64) *txv1.Msg {
+		return &txv1.Msg{Sum: &txv1.Msg_DeclineAgreement{DeclineAgreement: &agreementv1.MsgDeclineAgreement{Owner: s, Id: id}}}
+	})
+	cmd.AddCommand(open, cancel, decline)
+	return cmd
+}
+
+func agreementView(a *agreementv1.Agreement) map[string]any {
+	consumer, _ := crypto.AddressFromBytes(a.Consumer)
+	dev, _ := crypto.AddressFromBytes(a.Device)
+	return map[string]any{"id": a.Id, "consumer": consumer.String(), "device": crypto.DeviceString(dev), "network": a.Network,
+		"metric": a.Metric, "price": fmt.Sprintf("%d%s/%d", a.PriceNum, a.Denom, a.PriceDen), "max_units": a.MaxUnits,
+		"start_epoch": a.StartEpoch, "end_epoch": a.EndEpoch, "escrow": a.Escrow, "units_paid": a.UnitsPaid, "paid": a.Paid,
+		"refunded": a.Refunded, "status": strings.TrimPrefix(a.Status.String(), "STATUS_"), "close_reason": a.CloseReason}
+}
+
+func newAgreementQueryCmds(g *globals) []*cobra.Command {
+	one := &cobra.Command{Use: "agreement ID", Short: "Show a service agreement", Args: argsExactly(1, "ID"),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			id, err := strconv.ParseUint(args[0], 10, 64)
+			if err != nil {
+				return usageError{fmt.Errorf("ID %q: %v", args[0], err)}
+			}
+			c, err := g.client()
+			if err != nil {
+				return err
+			}
+			a, err := c.Agreement(cmd.Context(), id, client.QueryOptions{})
+			if err != nil {
+				return err
+			}
+			if a == nil {
+				return fmt.Errorf("no agreement %d", id)
+			}
+			v := agreementView(a)
+			return g.print(cmd.OutOrStdout(), v, func(w io.Writer) {
+				fmt.Fprintf(w, "agreement %d (%s): %s pays %s %s per unit of metric %d, epochs %d–%d, up to %d units\n  escrow %d, paid %d for %d units, refunded %d %s\n",
+					a.Id, v["status"], v["consumer"], v["device"], v["price"], a.Metric, a.StartEpoch, a.EndEpoch, a.MaxUnits, a.Escrow, a.Paid, a.UnitsPaid, a.Refunded, a.CloseReason)
+			})
+		}}
+	var consumer, dev string
+	list := &cobra.Command{Use: "agreements", Short: "List agreements by --consumer or --device", Args: argsExactly(0, ""),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			var prefix []byte
+			switch {
+			case consumer != "":
+				a, err := g.resolveAddress(consumer)
+				if err != nil {
+					return err
+				}
+				prefix = agreement.ByConsumerPrefix(a)
+			case dev != "":
+				id, err := crypto.ParseDeviceID(dev)
+				if err != nil {
+					return usageError{err}
+				}
+				prefix = agreement.ByDevicePrefix(id)
+			default:
+				return usageError{fmt.Errorf("give --consumer or --device")}
+			}
+			c, err := g.client()
+			if err != nil {
+				return err
+			}
+			ids, err := c.AgreementIDs(cmd.Context(), prefix)
+			if err != nil {
+				return err
+			}
+			views := []map[string]any{}
+			for _, id := range ids {
+				a, err := c.Agreement(cmd.Context(), id, client.QueryOptions{})
+				if err != nil {
+					return err
+				}
+				if a != nil {
+					views = append(views, agreementView(a))
+				}
+			}
+			return g.print(cmd.OutOrStdout(), views, func(w io.Writer) {
+				if len(views) == 0 {
+					fmt.Fprintln(w, "No agreements.")
+				}
+				for _, v := range views {
+					fmt.Fprintf(w, "%-5v %-7v %s  %s  paid %v\n", v["id"], v["status"], v["device"], v["price"], v["paid"])
+				}
+			})
+		}}
+	list.Flags().StringVar(&consumer, "consumer", "", "consumer address or key name")
+	list.Flags().StringVar(&dev, "device", "", "provider device id")
+	return []*cobra.Command{one, list}
+}
