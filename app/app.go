@@ -17,6 +17,7 @@ import (
 	"github.com/depinhq/depin/x/auth"
 	"github.com/depinhq/depin/x/bank"
 	"github.com/depinhq/depin/x/device"
+	"github.com/depinhq/depin/x/market"
 	"github.com/depinhq/depin/x/network"
 	"github.com/depinhq/depin/x/report"
 	"github.com/depinhq/depin/x/reward"
@@ -75,6 +76,7 @@ type App struct {
 	reward      reward.Keeper
 	staking     staking.Keeper
 	agreement   agreement.Keeper
+	market      market.Keeper
 	checkMu     sync.Mutex
 	check       *store.Cache  // CheckTx state over the last committed version
 	checkHeight int64         // height CheckTx assumes for the next block
@@ -115,7 +117,8 @@ func New(cfg Config, tree *store.Tree) (*App, error) {
 	a.auth = auth.Keeper{Bank: a.bank}
 	a.network = network.Keeper{Bank: a.bank}
 	a.device = device.Keeper{Bank: a.bank, Network: a.network}
-	a.report = report.Keeper{Bank: a.bank, Network: a.network, Device: a.device}
+	a.market = market.Keeper{Bank: a.bank, Network: a.network, Device: a.device}
+	a.report = report.Keeper{Bank: a.bank, Network: a.network, Device: a.device, Market: a.market}
 	a.staking = staking.Keeper{Bank: a.bank}
 	a.agreement = agreement.Keeper{Bank: a.bank, Network: a.network, Device: a.device, Report: a.report}
 	a.reward = reward.Keeper{Bank: a.bank, Network: a.network, Device: a.device, Report: a.report}

@@ -21,6 +21,7 @@ import (
 	"github.com/depinhq/depin/x/agreement"
 	"github.com/depinhq/depin/x/auth"
 	"github.com/depinhq/depin/x/bank"
+	"github.com/depinhq/depin/x/market"
 	"github.com/depinhq/depin/x/reward"
 	"github.com/depinhq/depin/x/staking"
 )
@@ -69,6 +70,9 @@ func newTestChainAppOn(t *testing.T, tree *store.Tree, balances ...*bankv1.Balan
 			t.Fatalf("after block %d: %v", h, err)
 		}
 		if err := (agreement.Keeper{}).CheckInvariant(r); err != nil {
+			t.Fatalf("after block %d: %v", h, err)
+		}
+		if err := (market.Keeper{}).CheckInvariant(r); err != nil {
 			t.Fatalf("after block %d: %v", h, err)
 		}
 	}

@@ -244,6 +244,9 @@ func (a *App) FinalizeBlock(_ context.Context, req *abci.FinalizeBlockRequest) (
 	if err := a.agreement.BeginBlock(ctx.WithKV(beginKV)); err != nil {
 		return nil, fmt.Errorf("FinalizeBlock %d: agreements: %w", req.Height, err)
 	}
+	if err := a.market.BeginBlock(ctx.WithKV(beginKV)); err != nil {
+		return nil, fmt.Errorf("FinalizeBlock %d: market: %w", req.Height, err)
+	}
 	beginKV.Write()
 	results := make([]*abci.ExecTxResult, len(req.Txs))
 	for i, d := range a.decodeAll(req.Txs) {

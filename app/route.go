@@ -59,6 +59,8 @@ func (a *App) route(ctx state.Context, tx *auth.Tx, m *txv1.Msg, prep *report.Pr
 		return a.agreement.Cancel(ctx, s, sum.CancelAgreement)
 	case *txv1.Msg_DeclineAgreement:
 		return a.agreement.Decline(ctx, s, sum.DeclineAgreement)
+	case *txv1.Msg_PlaceOrder:
+		return a.market.Place(ctx, s, sum.PlaceOrder)
 	default:
 		return fmt.Errorf("%w: %T", errs.ErrUnknownMsg, sum)
 	}

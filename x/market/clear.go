@@ -100,3 +100,5 @@ func Clear(bids, asks []Order) Result {
 	}
 	return res
 }
+
+func sortStrings(s []string) { sort.Strings(s) }

@@ -114,6 +114,9 @@ func ValidateParams(p *networkv1.Params) error {
 	if err := ValidateRewards(p.Rewards); err != nil {
 		return fmt.Errorf("%w: rewards: %v", ErrInvalidParams, err)
 	}
+	if err := ValidateMarket(p); err != nil {
+		return fmt.Errorf("%w: %v", ErrInvalidParams, err)
+	}
 	return nil
 }
 

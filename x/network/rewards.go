@@ -129,3 +129,24 @@ func ValidateRewards(p *rewardv1.RewardParams) error {
 	}
 	return nil
 }
+
+// ValidateMarket checks a network's energy-market params (nil: no market).
+func ValidateMarket(p *networkv1.Params) error {
+	m := p.Market
+	if m == nil {
+		return nil
+	}
+	switch {
+	case m.IntervalSeconds < MinEpochSeconds || m.IntervalSeconds > 24*3600:
+		return fmt.Errorf("market interval_seconds %d (%d..86400)", m.IntervalSeconds, MinEpochSeconds)
+	case m.Denom == "":
+		return fmt.Errorf("market denom is empty")
+	case MetricByID(p, m.SellerMetric) == nil || MetricByID(p, m.BuyerMetric) == nil:
+		return fmt.Errorf("market seller_metric %d and buyer_metric %d must be metrics of the network", m.SellerMetric, m.BuyerMetric)
+	case m.SettleDelaySeconds > 7*24*3600:
+		return fmt.Errorf("market settle_delay_seconds too large (≤ 7 days)")
+	case m.ShortfallPenalty > maxRepMicros:
+		return fmt.Errorf("market shortfall_penalty too large")
+	}
+	return nil
+}

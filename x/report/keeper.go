@@ -67,6 +67,14 @@ type Keeper struct {
 	Bank    bank.Keeper
 	Network network.Keeper
 	Device  device.Keeper
+	// Market, if set, meters accepted reports of devices with market
+	// orders (x/market).
+	Market Meterer
+}
+
+// Meterer is told of every accepted report.
+type Meterer interface {
+	Meter(ctx state.Context, dev *devicev1.Device, n *networkv1.Network, r *reportv1.Report)
 }
 
 func marshal(m proto.Message) []byte {
@@ -270,6 +278,9 @@ func (b *batchState) judge(i int, prep *Prepared) (reportv1.RejectReason, string
 	w.ReportsAccepted++
 	dev.LastSeq, dev.LastPeriodEnd, dev.LastReport = r.Seq, r.PeriodEnd, d.Raw
 	dev.ReportsAccepted++
+	if b.k.Market != nil && dev.MarketUntil > 0 {
+		b.k.Market.Meter(b.ctx, dev, n, r)
+	}
 	return reportv1.RejectReason_REJECT_REASON_UNSPECIFIED, ""
 }
 

@@ -249,9 +249,12 @@ type Device struct {
 	Work      *v1.WorkRecord `protobuf:"bytes,22,opt,name=work,proto3" json:"work,omitempty"`
 	// Reputation (see reward.v1.RewardParams), micro-units; both 0 until the
 	// device's first validly signed report sets them from the network's α₀, β₀.
-	RepAlpha      uint64 `protobuf:"varint,23,opt,name=rep_alpha,json=repAlpha,proto3" json:"rep_alpha,omitempty"`
-	RepBeta       uint64 `protobuf:"varint,24,opt,name=rep_beta,json=repBeta,proto3" json:"rep_beta,omitempty"`
-	RepInit       bool   `protobuf:"varint,25,opt,name=rep_init,json=repInit,proto3" json:"rep_init,omitempty"`
+	RepAlpha uint64 `protobuf:"varint,23,opt,name=rep_alpha,json=repAlpha,proto3" json:"rep_alpha,omitempty"`
+	RepBeta  uint64 `protobuf:"varint,24,opt,name=rep_beta,json=repBeta,proto3" json:"rep_beta,omitempty"`
+	RepInit  bool   `protobuf:"varint,25,opt,name=rep_init,json=repInit,proto3" json:"rep_init,omitempty"`
+	// The last market interval the device has an order in: its accepted
+	// reports are metered per interval up to it.
+	MarketUntil   uint64 `protobuf:"varint,26,opt,name=market_until,json=marketUntil,proto3" json:"market_until,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -459,6 +462,13 @@ func (x *Device) GetRepInit() bool {
 		return x.RepInit
 	}
 	return false
+}
+
+func (x *Device) GetMarketUntil() uint64 {
+	if x != nil {
+		return x.MarketUntil
+	}
+	return 0
 }
 
 type MsgRegisterDevice struct {
@@ -1085,7 +1095,7 @@ const file_depin_device_v1_device_proto_rawDesc = "" +
 	"\x10SignedDeviceCert\x12\x1d\n" +
 	"\n" +
 	"cert_bytes\x18\x01 \x01(\fR\tcertBytes\x12\x1c\n" +
-	"\tsignature\x18\x02 \x01(\fR\tsignature\"\xb4\x06\n" +
+	"\tsignature\x18\x02 \x01(\fR\tsignature\"\xd7\x06\n" +
 	"\x06Device\x12\x0e\n" +
 	"\x02id\x18\x01 \x01(\fR\x02id\x12\x1d\n" +
 	"\n" +
@@ -1116,7 +1126,8 @@ const file_depin_device_v1_device_proto_rawDesc = "" +
 	"\x04work\x18\x16 \x01(\v2\x1b.depin.report.v1.WorkRecordR\x04work\x12\x1b\n" +
 	"\trep_alpha\x18\x17 \x01(\x04R\brepAlpha\x12\x19\n" +
 	"\brep_beta\x18\x18 \x01(\x04R\arepBeta\x12\x19\n" +
-	"\brep_init\x18\x19 \x01(\bR\arepInit\"t\n" +
+	"\brep_init\x18\x19 \x01(\bR\arepInit\x12!\n" +
+	"\fmarket_until\x18\x1a \x01(\x04R\vmarketUntil\"t\n" +
 	"\x11MsgRegisterDevice\x12\x14\n" +
 	"\x05owner\x18\x01 \x01(\fR\x05owner\x125\n" +
 	"\x04cert\x18\x02 \x01(\v2!.depin.device.v1.SignedDeviceCertR\x04cert\x12\x12\n" +

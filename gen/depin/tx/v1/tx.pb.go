@@ -10,6 +10,7 @@ import (
 	v16 "github.com/depinhq/depin/gen/depin/agreement/v1"
 	v1 "github.com/depinhq/depin/gen/depin/bank/v1"
 	v12 "github.com/depinhq/depin/gen/depin/device/v1"
+	v17 "github.com/depinhq/depin/gen/depin/market/v1"
 	v11 "github.com/depinhq/depin/gen/depin/network/v1"
 	v13 "github.com/depinhq/depin/gen/depin/report/v1"
 	v14 "github.com/depinhq/depin/gen/depin/reward/v1"
@@ -243,6 +244,7 @@ type Msg struct {
 	//	*Msg_OpenAgreement
 	//	*Msg_CancelAgreement
 	//	*Msg_DeclineAgreement
+	//	*Msg_PlaceOrder
 	Sum           isMsg_Sum `protobuf_oneof:"sum"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
@@ -474,6 +476,15 @@ func (x *Msg) GetDeclineAgreement() *v16.MsgDeclineAgreement {
 	return nil
 }
 
+func (x *Msg) GetPlaceOrder() *v17.MsgPlaceOrder {
+	if x != nil {
+		if x, ok := x.Sum.(*Msg_PlaceOrder); ok {
+			return x.PlaceOrder
+		}
+	}
+	return nil
+}
+
 type isMsg_Sum interface {
 	isMsg_Sum()
 }
@@ -562,6 +573,10 @@ type Msg_DeclineAgreement struct {
 	DeclineAgreement *v16.MsgDeclineAgreement `protobuf:"bytes,62,opt,name=decline_agreement,json=declineAgreement,proto3,oneof"`
 }
 
+type Msg_PlaceOrder struct {
+	PlaceOrder *v17.MsgPlaceOrder `protobuf:"bytes,70,opt,name=place_order,json=placeOrder,proto3,oneof"`
+}
+
 func (*Msg_Send) isMsg_Sum() {}
 
 func (*Msg_CreateNetwork) isMsg_Sum() {}
@@ -604,11 +619,13 @@ func (*Msg_CancelAgreement) isMsg_Sum() {}
 
 func (*Msg_DeclineAgreement) isMsg_Sum() {}
 
+func (*Msg_PlaceOrder) isMsg_Sum() {}
+
 var File_depin_tx_v1_tx_proto protoreflect.FileDescriptor
 
 const file_depin_tx_v1_tx_proto_rawDesc = "" +
 	"\n" +
-	"\x14depin/tx/v1/tx.proto\x12\vdepin.tx.v1\x1a\"depin/agreement/v1/agreement.proto\x1a\x18depin/bank/v1/bank.proto\x1a\x1cdepin/device/v1/device.proto\x1a\x1edepin/network/v1/network.proto\x1a\x1cdepin/report/v1/report.proto\x1a\x1cdepin/reward/v1/reward.proto\x1a\x1edepin/staking/v1/staking.proto\"A\n" +
+	"\x14depin/tx/v1/tx.proto\x12\vdepin.tx.v1\x1a\"depin/agreement/v1/agreement.proto\x1a\x18depin/bank/v1/bank.proto\x1a\x1cdepin/device/v1/device.proto\x1a\x1cdepin/market/v1/market.proto\x1a\x1edepin/network/v1/network.proto\x1a\x1cdepin/report/v1/report.proto\x1a\x1cdepin/reward/v1/reward.proto\x1a\x1edepin/staking/v1/staking.proto\"A\n" +
 	"\x02Tx\x12\x1d\n" +
 	"\n" +
 	"body_bytes\x18\x01 \x01(\fR\tbodyBytes\x12\x1c\n" +
@@ -623,7 +640,7 @@ const file_depin_tx_v1_tx_proto_rawDesc = "" +
 	"SignerInfo\x12\x1d\n" +
 	"\n" +
 	"public_key\x18\x01 \x01(\fR\tpublicKey\x12\x1a\n" +
-	"\bsequence\x18\x02 \x01(\x04R\bsequence\"\x8f\f\n" +
+	"\bsequence\x18\x02 \x01(\x04R\bsequence\"\xd2\f\n" +
 	"\x03Msg\x12,\n" +
 	"\x04send\x18\x01 \x01(\v2\x16.depin.bank.v1.MsgSendH\x00R\x04send\x12K\n" +
 	"\x0ecreate_network\x18\n" +
@@ -647,7 +664,9 @@ const file_depin_tx_v1_tx_proto_rawDesc = "" +
 	"\x06unjail\x185 \x01(\v2\x1b.depin.staking.v1.MsgUnjailH\x00R\x06unjail\x12M\n" +
 	"\x0eopen_agreement\x18< \x01(\v2$.depin.agreement.v1.MsgOpenAgreementH\x00R\ropenAgreement\x12S\n" +
 	"\x10cancel_agreement\x18= \x01(\v2&.depin.agreement.v1.MsgCancelAgreementH\x00R\x0fcancelAgreement\x12V\n" +
-	"\x11decline_agreement\x18> \x01(\v2'.depin.agreement.v1.MsgDeclineAgreementH\x00R\x10declineAgreementB\x05\n" +
+	"\x11decline_agreement\x18> \x01(\v2'.depin.agreement.v1.MsgDeclineAgreementH\x00R\x10declineAgreement\x12A\n" +
+	"\vplace_order\x18F \x01(\v2\x1e.depin.market.v1.MsgPlaceOrderH\x00R\n" +
+	"placeOrderB\x05\n" +
 	"\x03sumB/Z-github.com/depinhq/depin/gen/depin/tx/v1;txv1b\x06proto3"
 
 var (
@@ -690,6 +709,7 @@ var file_depin_tx_v1_tx_proto_goTypes = []any{
 	(*v16.MsgOpenAgreement)(nil),       // 23: depin.agreement.v1.MsgOpenAgreement
 	(*v16.MsgCancelAgreement)(nil),     // 24: depin.agreement.v1.MsgCancelAgreement
 	(*v16.MsgDeclineAgreement)(nil),    // 25: depin.agreement.v1.MsgDeclineAgreement
+	(*v17.MsgPlaceOrder)(nil),          // 26: depin.market.v1.MsgPlaceOrder
 }
 var file_depin_tx_v1_tx_proto_depIdxs = []int32{
 	3,  // 0: depin.tx.v1.TxBody.messages:type_name -> depin.tx.v1.Msg
@@ -716,11 +736,12 @@ var file_depin_tx_v1_tx_proto_depIdxs = []int32{
 	23, // 21: depin.tx.v1.Msg.open_agreement:type_name -> depin.agreement.v1.MsgOpenAgreement
 	24, // 22: depin.tx.v1.Msg.cancel_agreement:type_name -> depin.agreement.v1.MsgCancelAgreement
 	25, // 23: depin.tx.v1.Msg.decline_agreement:type_name -> depin.agreement.v1.MsgDeclineAgreement
-	24, // [24:24] is the sub-list for method output_type
-	24, // [24:24] is the sub-list for method input_type
-	24, // [24:24] is the sub-list for extension type_name
-	24, // [24:24] is the sub-list for extension extendee
-	0,  // [0:24] is the sub-list for field type_name
+	26, // 24: depin.tx.v1.Msg.place_order:type_name -> depin.market.v1.MsgPlaceOrder
+	25, // [25:25] is the sub-list for method output_type
+	25, // [25:25] is the sub-list for method input_type
+	25, // [25:25] is the sub-list for extension type_name
+	25, // [25:25] is the sub-list for extension extendee
+	0,  // [0:25] is the sub-list for field type_name
 }
 
 func init() { file_depin_tx_v1_tx_proto_init() }
@@ -750,6 +771,7 @@ func file_depin_tx_v1_tx_proto_init() {
 		(*Msg_OpenAgreement)(nil),
 		(*Msg_CancelAgreement)(nil),
 		(*Msg_DeclineAgreement)(nil),
+		(*Msg_PlaceOrder)(nil),
 	}
 	type x struct{}
 	out := protoimpl.TypeBuilder{

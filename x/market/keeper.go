@@ -1,0 +1,483 @@
+package market
+
+import (
+	"bytes"
+	"encoding/binary"
+	"fmt"
+	"math/bits"
+
+	"google.golang.org/protobuf/proto"
+
+	"github.com/depinhq/depin/crypto"
+	"github.com/depinhq/depin/errs"
+	bankv1 "github.com/depinhq/depin/gen/depin/bank/v1"
+	devicev1 "github.com/depinhq/depin/gen/depin/device/v1"
+	marketv1 "github.com/depinhq/depin/gen/depin/market/v1"
+	networkv1 "github.com/depinhq/depin/gen/depin/network/v1"
+	reportv1 "github.com/depinhq/depin/gen/depin/report/v1"
+	"github.com/depinhq/depin/state"
+	"github.com/depinhq/depin/store"
+	"github.com/depinhq/depin/x/bank"
+	"github.com/depinhq/depin/x/device"
+	"github.com/depinhq/depin/x/network"
+)
+
+// Errors.
+var (
+	ErrNoMarket     = errs.Register("market", 2, "network has no market")
+	ErrInvalidOrder = errs.Register("market", 3, "invalid order")
+	ErrClosed       = errs.Register("market", 4, "interval closed")
+)
+
+// Escrow holds bids' funds.
+var Escrow = crypto.ModuleAddress("market_escrow")
+
+// MaxOrdersPerInterval bounds one interval's book (clearing is one
+// block's work: ~0.1 s per 100k orders).
+const MaxOrdersPerInterval = 200_000
+
+// MaxIntervalsAhead bounds how far ahead an order may be placed.
+const MaxIntervalsAhead = 96 * 7
+
+// State layout.
+var (
+	seqKey       = []byte("market/seq")
+	OrderPrefix  = []byte("market/o/") // + id(8) → Order
+	BookPrefix   = []byte("market/b/") // + net 0x00 interval(8) id(8)
+	ClearPrefix  = []byte("market/c/") // + net 0x00 interval(8) → Clearing
+	UnsettledPfx = []byte("market/u/") // + net 0x00 interval(8): cleared, not settled
+	MeterPrefix  = []byte("market/m/") // + device(20) interval(8) → Metered
+	OwnerPrefix  = []byte("market/w/") // + owner(20) id(8)
+	countPrefix  = []byte("market/n/") // + net 0x00 interval(8) → uint64 orders
+)
+
+func u64(v uint64) []byte { return binary.BigEndian.AppendUint64(nil, v) }
+
+func netKey(prefix []byte, net string) []byte {
+	return append(append(bytes.Clone(prefix), net...), 0)
+}
+
+// OrderKey is where an order lives.
+func OrderKey(id uint64) []byte { return append(bytes.Clone(OrderPrefix), u64(id)...) }
+
+// BookPrefixOf lists an interval's orders.
+func BookPrefixOf(net string, interval uint64) []byte {
+	return append(netKey(BookPrefix, net), u64(interval)...)
+}
+
+// ClearingKey is where an interval's clearing lives.
+func ClearingKey(net string, interval uint64) []byte {
+	return append(netKey(ClearPrefix, net), u64(interval)...)
+}
+
+// ByOwnerPrefix lists a participant's orders.
+func ByOwnerPrefix(a crypto.Address) []byte { return append(bytes.Clone(OwnerPrefix), a[:]...) }
+
+// MeterKey is where a device's metered amounts for an interval live.
+func MeterKey(id crypto.DeviceID, interval uint64) []byte {
+	return append(append(bytes.Clone(MeterPrefix), id[:]...), u64(interval)...)
+}
+
+// IntervalAt is the market interval containing unix time t.
+func IntervalAt(m *marketv1.MarketParams, t int64) uint64 {
+	if t < 0 {
+		return 0
+	}
+	return uint64(t) / m.IntervalSeconds
+}
+
+// Keeper runs the market.
+type Keeper struct {
+	Bank    bank.Keeper
+	Network network.Keeper
+	Device  device.Keeper
+}
+
+func marshal(m proto.Message) []byte {
+	b, err := proto.MarshalOptions{Deterministic: true}.Marshal(m)
+	if err != nil {
+		panic(err)
+	}
+	return b
+}
+
+func get(r store.Reader, key []byte, m proto.Message) bool {
+	v := r.Get(key)
+	if v == nil {
+		return false
+	}
+	if err := proto.Unmarshal(v, m); err != nil {
+		panic(fmt.Errorf("market state %x: %w", key, err))
+	}
+	return true
+}
+
+// Order returns an order, or nil.
+func (Keeper) Order(r store.Reader, id uint64) *marketv1.Order {
+	o := &marketv1.Order{}
+	if !get(r, OrderKey(id), o) {
+		return nil
+	}
+	return o
+}
+
+// Clearing returns an interval's clearing, or nil.
+func (Keeper) Clearing(r store.Reader, net string, interval uint64) *marketv1.Clearing {
+	c := &marketv1.Clearing{}
+	if !get(r, ClearingKey(net, interval), c) {
+		return nil
+	}
+	return c
+}
+
+func mul(a, b uint64) (uint64, bool) {
+	hi, lo := bits.Mul64(a, b)
+	return lo, hi == 0
+}
+
+// Place puts an order in an open interval's book, bound to the signer's
+// meter; a bid escrows quantity × price.
+func (k Keeper) Place(ctx state.Context, signer crypto.Address, m *marketv1.MsgPlaceOrder) error {
+	if !bytes.Equal(m.Owner, signer[:]) {
+		return fmt.Errorf("%w: owner must be the signer", errs.ErrUnauthorized)
+	}
+	id, err := crypto.AddressFromBytes(m.Device)
+	if err != nil {
+		return fmt.Errorf("%w: device: %v", ErrInvalidOrder, err)
+	}
+	d := k.Device.Get(ctx.KV, id)
+	if d == nil || d.Status != devicev1.DeviceStatus_DEVICE_STATUS_ACTIVE {
+		return fmt.Errorf("%w: device %s is not an active registered device", ErrInvalidOrder, crypto.DeviceString(id))
+	}
+	if !bytes.Equal(d.Owner, signer[:]) {
+		return fmt.Errorf("%w: meter %s belongs to another account", errs.ErrUnauthorized, crypto.DeviceString(id))
+	}
+	n := k.Network.Current(ctx, d.Network)
+	mp := n.Params.Market
+	if mp == nil {
+		return fmt.Errorf("%w: %s", ErrNoMarket, n.Id)
+	}
+	if m.Side != marketv1.Side_SIDE_BID && m.Side != marketv1.Side_SIDE_ASK {
+		return fmt.Errorf("%w: side must be bid or ask", ErrInvalidOrder)
+	}
+	if m.Price == 0 || m.Quantity == 0 {
+		return fmt.Errorf("%w: price and quantity must be > 0", ErrInvalidOrder)
+	}
+	cur := IntervalAt(mp, ctx.Time.Unix())
+	iv := m.Interval
+	if iv == 0 {
+		iv = cur
+	}
+	if iv < cur {
+		return fmt.Errorf("%w: interval %d has closed (now %d)", ErrClosed, iv, cur)
+	}
+	if iv > cur+MaxIntervalsAhead {
+		return fmt.Errorf("%w: interval %d is more than %d intervals ahead", ErrInvalidOrder, iv, MaxIntervalsAhead)
+	}
+	ck := append(netKey(countPrefix, n.Id), u64(iv)...)
+	var count uint64
+	if v := ctx.KV.Get(ck); len(v) == 8 {
+		count = binary.BigEndian.Uint64(v)
+	}
+	if count >= MaxOrdersPerInterval {
+		return fmt.Errorf("%w: interval %d's book is full", ErrInvalidOrder, iv)
+	}
+	var escrow uint64
+	if m.Side == marketv1.Side_SIDE_BID {
+		e, ok := mul(m.Quantity, m.Price)
+		if !ok {
+			return fmt.Errorf("%w: quantity × price overflows", ErrInvalidOrder)
+		}
+		if !k.Bank.KnownDenom(ctx.KV, mp.Denom) {
+			return fmt.Errorf("%w: market denom %q unknown", ErrInvalidOrder, mp.Denom)
+		}
+		if err := k.Bank.Send(ctx, signer, Escrow, []*bankv1.Coin{bank.Coin(mp.Denom, e)}, "bid_escrow"); err != nil {
+			return err
+		}
+		escrow = e
+	}
+	seq := uint64(1)
+	if v := ctx.KV.Get(seqKey); len(v) == 8 {
+		seq = binary.BigEndian.Uint64(v) + 1
+	}
+	ctx.KV.Set(seqKey, u64(seq))
+	ctx.KV.Set(ck, u64(count+1))
+	o := &marketv1.Order{Id: seq, Network: n.Id, Owner: signer.Bytes(), Device: id.Bytes(), Side: m.Side, Interval: iv,
+		Price: m.Price, Quantity: m.Quantity, Escrow: escrow}
+	ctx.KV.Set(OrderKey(seq), marshal(o))
+	ctx.KV.Set(append(BookPrefixOf(n.Id, iv), u64(seq)...), []byte{})
+	ctx.KV.Set(append(ByOwnerPrefix(signer), u64(seq)...), []byte{})
+	if d.MarketUntil < iv {
+		d.MarketUntil = iv
+		k.Device.Set(ctx.KV, d)
+	}
+	ctx.Emit(&marketv1.EventOrderPlaced{Id: seq, Network: n.Id, Side: m.Side, Interval: iv, Price: m.Price, Quantity: m.Quantity})
+	return nil
+}
+
+// Meter records an accepted report of a device with market orders: its
+// seller and buyer metrics count for the interval containing the end of
+// its period (devices in a market report within intervals). It is called
+// by the report module for every accepted report; it costs nothing for
+// devices that never placed an order.
+func (Keeper) Meter(ctx state.Context, dev *devicev1.Device, n *networkv1.Network, r *reportv1.Report) {
+	mp := n.Params.Market
+	if mp == nil || dev.MarketUntil == 0 || r.PeriodEnd <= 0 {
+		return
+	}
+	iv := IntervalAt(mp, r.PeriodEnd-1) // the period is [start, end)
+	if iv > dev.MarketUntil {
+		return
+	}
+	id, err := crypto.AddressFromBytes(dev.Id)
+	if err != nil {
+		return
+	}
+	me := &marketv1.Metered{}
+	get(ctx.KV, MeterKey(id, iv), me)
+	for _, v := range r.Metrics {
+		if v.Id == mp.SellerMetric {
+			me.Delivered = satAdd(me.Delivered, v.Value)
+		}
+		if v.Id == mp.BuyerMetric {
+			me.Consumed = satAdd(me.Consumed, v.Value)
+		}
+	}
+	ctx.KV.Set(MeterKey(id, iv), marshal(me))
+}
+
+func satAdd(a, b uint64) uint64 {
+	if s := a + b; s >= a {
+		return s
+	}
+	return ^uint64(0)
+}
+
+// BeginBlock clears every interval that has closed and settles every
+// cleared interval whose reports had time to arrive.
+func (k Keeper) BeginBlock(ctx state.Context) error {
+	var nets []string
+	store.Each(ctx.KV, network.NetworkPrefix, func(key, _ []byte) bool {
+		nets = append(nets, string(key[len(network.NetworkPrefix):]))
+		return true
+	})
+	for _, net := range nets {
+		n := k.Network.Network(ctx.KV, net)
+		mp := n.Params.Market
+		if mp == nil {
+			continue
+		}
+		now := ctx.Time.Unix()
+		cur := IntervalAt(mp, now)
+		// Clear closed intervals that have orders, in order.
+		var ivs []uint64
+		store.Each(ctx.KV, netKey(BookPrefix, net), func(key, _ []byte) bool {
+			iv := binary.BigEndian.Uint64(key[len(key)-16 : len(key)-8])
+			if iv >= cur {
+				return false
+			}
+			if len(ivs) == 0 || ivs[len(ivs)-1] != iv {
+				ivs = append(ivs, iv)
+			}
+			return true
+		})
+		for _, iv := range ivs {
+			if err := k.clear(ctx, net, iv); err != nil {
+				return err
+			}
+		}
+		// Settle cleared intervals whose settle delay has passed.
+		var due []uint64
+		store.Each(ctx.KV, netKey(UnsettledPfx, net), func(key, _ []byte) bool {
+			iv := binary.BigEndian.Uint64(key[len(key)-8:])
+			if int64((iv+1)*mp.IntervalSeconds+mp.SettleDelaySeconds) > now {
+				return false
+			}
+			due = append(due, iv)
+			return true
+		})
+		for _, iv := range due {
+			if err := k.settle(ctx, n, iv); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+// clear runs the auction of a closed interval, refunds what bids will not
+// need and removes the interval's book.
+func (k Keeper) clear(ctx state.Context, net string, iv uint64) error {
+	n := k.Network.Network(ctx.KV, net)
+	mp := n.Params.Market
+	var ids []uint64
+	prefix := BookPrefixOf(net, iv)
+	store.Each(ctx.KV, prefix, func(key, _ []byte) bool {
+		ids = append(ids, binary.BigEndian.Uint64(key[len(key)-8:]))
+		return true
+	})
+	orders := make(map[uint64]*marketv1.Order, len(ids))
+	var bids, asks []Order
+	for _, id := range ids {
+		o := k.Order(ctx.KV, id)
+		orders[id] = o
+		ao := Order{ID: id, Price: o.Price, Quantity: o.Quantity}
+		if o.Side == marketv1.Side_SIDE_BID {
+			bids = append(bids, ao)
+		} else {
+			asks = append(asks, ao)
+		}
+		ctx.KV.Delete(append(bytes.Clone(prefix), u64(id)...))
+	}
+	ctx.KV.Delete(append(netKey(countPrefix, net), u64(iv)...))
+	res := Clear(bids, asks)
+	c := &marketv1.Clearing{Network: net, Interval: iv, Price: res.Price, Volume: res.Volume, Orders: uint64(len(ids))}
+	for _, t := range res.Trades {
+		c.Trades = append(c.Trades, &marketv1.Trade{Bid: t.Bid, Ask: t.Ask, Quantity: t.Quantity})
+	}
+	for _, id := range ids {
+		o := orders[id]
+		o.Allocated = res.Allocated[id]
+		if o.Side == marketv1.Side_SIDE_BID {
+			keep := o.Allocated * res.Price // ≤ quantity × bid price = escrow
+			if refund := o.Escrow - keep; refund > 0 {
+				owner, _ := crypto.AddressFromBytes(o.Owner)
+				if err := k.Bank.Send(ctx, Escrow, owner, []*bankv1.Coin{bank.Coin(mp.Denom, refund)}, "bid_refund"); err != nil {
+					return err
+				}
+			}
+			o.Escrow = keep
+		}
+		ctx.KV.Set(OrderKey(id), marshal(o))
+	}
+	ctx.KV.Set(ClearingKey(net, iv), marshal(c))
+	if len(c.Trades) > 0 {
+		ctx.KV.Set(append(netKey(UnsettledPfx, net), u64(iv)...), []byte{})
+	} else {
+		c.Settled = true
+		ctx.KV.Set(ClearingKey(net, iv), marshal(c))
+	}
+	ctx.Emit(&marketv1.EventIntervalCleared{Network: net, Interval: iv, Price: res.Price, Volume: res.Volume, Trades: uint32(len(c.Trades))})
+	return nil
+}
+
+// settle pays each trade of a cleared interval for min(allocated,
+// delivered by the seller, consumed by the buyer), in trade order, from
+// the meters' accepted reports; shortfalls go back to the buyer and the
+// side that fell short loses reputation. Once only: the interval leaves
+// the unsettled index.
+func (k Keeper) settle(ctx state.Context, n *networkv1.Network, iv uint64) error {
+	mp := n.Params.Market
+	c := k.Clearing(ctx.KV, n.Id, iv)
+	delivered := map[string]uint64{}
+	consumed := map[string]uint64{}
+	metered := func(dev []byte) *marketv1.Metered {
+		id, _ := crypto.AddressFromBytes(dev)
+		me := &marketv1.Metered{}
+		get(ctx.KV, MeterKey(id, iv), me)
+		return me
+	}
+	orders := map[uint64]*marketv1.Order{}
+	order := func(id uint64) *marketv1.Order {
+		if o, ok := orders[id]; ok {
+			return o
+		}
+		o := k.Order(ctx.KV, id)
+		orders[id] = o
+		return o
+	}
+	short := map[string]bool{} // device → fell short
+	for _, t := range c.Trades {
+		bid, ask := order(t.Bid), order(t.Ask)
+		if _, ok := delivered[string(ask.Device)]; !ok {
+			delivered[string(ask.Device)] = metered(ask.Device).Delivered
+		}
+		if _, ok := consumed[string(bid.Device)]; !ok {
+			consumed[string(bid.Device)] = metered(bid.Device).Consumed
+		}
+		dAvail, cAvail := delivered[string(ask.Device)], consumed[string(bid.Device)]
+		q := min(t.Quantity, dAvail, cAvail)
+		delivered[string(ask.Device)] -= q
+		consumed[string(bid.Device)] -= q
+		t.Delivered = q
+		pay := q * c.Price // ≤ allocated × price = what the bid kept
+		shortSide := ""
+		if q < t.Quantity {
+			// The side whose meter proved less is the one that fell short.
+			if dAvail <= cAvail {
+				shortSide = "seller"
+				short[string(ask.Device)] = true
+			} else {
+				shortSide = "buyer"
+				short[string(bid.Device)] = true
+			}
+		}
+		seller, _ := crypto.AddressFromBytes(ask.Owner)
+		if pay > 0 {
+			if err := k.Bank.Send(ctx, Escrow, seller, []*bankv1.Coin{bank.Coin(mp.Denom, pay)}, "energy_payment"); err != nil {
+				return err
+			}
+		}
+		refund := (t.Quantity - q) * c.Price
+		if refund > 0 {
+			buyer, _ := crypto.AddressFromBytes(bid.Owner)
+			if err := k.Bank.Send(ctx, Escrow, buyer, []*bankv1.Coin{bank.Coin(mp.Denom, refund)}, "energy_shortfall_refund"); err != nil {
+				return err
+			}
+		}
+		bid.Escrow -= pay + refund
+		bid.Delivered += q
+		ask.Delivered += q
+		ctx.Emit(&marketv1.EventTradeSettled{Network: n.Id, Interval: iv, Bid: t.Bid, Ask: t.Ask, Quantity: t.Quantity, Delivered: q, Paid: pay, ShortSide: shortSide})
+	}
+	for id, o := range orders {
+		ctx.KV.Set(OrderKey(id), marshal(o))
+	}
+	// Reputation of those who fell short, in a fixed order.
+	var devs []string
+	for d := range short {
+		devs = append(devs, d)
+	}
+	sortStrings(devs)
+	for _, d := range devs {
+		id, _ := crypto.AddressFromBytes([]byte(d))
+		if dev := k.Device.Get(ctx.KV, id); dev != nil {
+			rp := network.RewardsOf(n.Params)
+			if !dev.RepInit {
+				dev.RepAlpha, dev.RepBeta, dev.RepInit = rp.RepAlpha0, rp.RepBeta0, true
+			}
+			dev.RepBeta = satAdd(dev.RepBeta, mp.ShortfallPenalty)
+			k.Device.Set(ctx.KV, dev)
+		}
+	}
+	c.Settled = true
+	ctx.KV.Set(ClearingKey(n.Id, iv), marshal(c))
+	ctx.KV.Delete(append(netKey(UnsettledPfx, n.Id), u64(iv)...))
+	return nil
+}
+
+// CheckInvariant verifies that the escrow holds exactly what bids keep.
+func (k Keeper) CheckInvariant(r store.Reader) error {
+	held := map[string]uint64{}
+	store.Each(r, OrderPrefix, func(_, v []byte) bool {
+		o := &marketv1.Order{}
+		if err := proto.Unmarshal(v, o); err == nil && o.Escrow > 0 {
+			if n := k.Network.Network(r, o.Network); n != nil && n.Params.Market != nil {
+				held[n.Params.Market.Denom] += o.Escrow
+			}
+		}
+		return true
+	})
+	for _, c := range k.Bank.Balances(r, Escrow) {
+		if held[c.Denom] != c.Amount {
+			return fmt.Errorf("market invariant: escrow holds %d %s, orders %d", c.Amount, c.Denom, held[c.Denom])
+		}
+		delete(held, c.Denom)
+	}
+	for d, v := range held {
+		if v != 0 {
+			return fmt.Errorf("market invariant: orders hold %d %s, escrow none", v, d)
+		}
+	}
+	return nil
+}
