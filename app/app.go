@@ -21,6 +21,7 @@ import (
 	"github.com/depinhq/depin/x/network"
 	"github.com/depinhq/depin/x/report"
 	"github.com/depinhq/depin/x/reward"
+	"github.com/depinhq/depin/x/share"
 	"github.com/depinhq/depin/x/staking"
 )
 
@@ -114,6 +115,8 @@ func New(cfg Config, tree *store.Tree) (*App, error) {
 	}
 	a := &App{cfg: cfg, log: lg, tree: tree, sigs: newSigCache(100_000), preps: newPrepCache(prepCacheReports),
 		devices: store.NewRecent(device.DevicePrefix, recentDevices)}
+	// Share balances settle their holders' rewards before they change.
+	a.bank = bank.Keeper{Hook: share.Hook{Shares: share.Keeper{}, Bank: bank.Keeper{}}}
 	a.auth = auth.Keeper{Bank: a.bank}
 	a.network = network.Keeper{Bank: a.bank}
 	a.device = device.Keeper{Bank: a.bank, Network: a.network}
@@ -121,7 +124,7 @@ func New(cfg Config, tree *store.Tree) (*App, error) {
 	a.report = report.Keeper{Bank: a.bank, Network: a.network, Device: a.device, Market: a.market}
 	a.staking = staking.Keeper{Bank: a.bank}
 	a.agreement = agreement.Keeper{Bank: a.bank, Network: a.network, Device: a.device, Report: a.report}
-	a.reward = reward.Keeper{Bank: a.bank, Network: a.network, Device: a.device, Report: a.report}
+	a.reward = reward.Keeper{Bank: a.bank, Network: a.network, Device: a.device, Report: a.report, Shares: share.Keeper{}}
 	a.lastBlockTime = decodeTime(tree.Get(blockTimeKey))
 	a.resetCheckState()
 	return a, nil

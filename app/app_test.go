@@ -75,6 +75,9 @@ func newTestChainAppOn(t *testing.T, tree *store.Tree, balances ...*bankv1.Balan
 		if err := (market.Keeper{}).CheckInvariant(r); err != nil {
 			t.Fatalf("after block %d: %v", h, err)
 		}
+		if err := (reward.Keeper{}).CheckShareInvariant(r); err != nil {
+			t.Fatalf("after block %d: %v", h, err)
+		}
 	}
 	js, err := MarshalGenesis(DefaultGenesis(balances...))
 	if err != nil {

@@ -61,6 +61,12 @@ func (a *App) route(ctx state.Context, tx *auth.Tx, m *txv1.Msg, prep *report.Pr
 		return a.agreement.Decline(ctx, s, sum.DeclineAgreement)
 	case *txv1.Msg_PlaceOrder:
 		return a.market.Place(ctx, s, sum.PlaceOrder)
+	case *txv1.Msg_Tokenize:
+		return a.reward.Tokenize(ctx, s, sum.Tokenize)
+	case *txv1.Msg_Untokenize:
+		return a.reward.Untokenize(ctx, s, sum.Untokenize)
+	case *txv1.Msg_ClaimShareRewards:
+		return a.reward.ClaimShares(ctx, s, sum.ClaimShareRewards)
 	default:
 		return fmt.Errorf("%w: %T", errs.ErrUnknownMsg, sum)
 	}

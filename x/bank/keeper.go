@@ -16,7 +16,25 @@ import (
 
 // Keeper reads and changes balances and supply. It is stateless: all state
 // is in the Context's KV.
-type Keeper struct{}
+type Keeper struct {
+	// Hook, if set, is told before any balance changes (x/share settles
+	// share holders' rewards there).
+	Hook BalanceHook
+}
+
+// BalanceHook is called before addr's balance of denom changes.
+type BalanceHook interface {
+	BeforeBalanceChange(ctx state.Context, addr crypto.Address, denom string)
+}
+
+func (k Keeper) before(ctx state.Context, denom string, addrs ...crypto.Address) {
+	if k.Hook == nil {
+		return
+	}
+	for _, a := range addrs {
+		k.Hook.BeforeBalanceChange(ctx, a, denom)
+	}
+}
 
 func getUint64(r store.Reader, key []byte) uint64 {
 	v := r.Get(key)
@@ -125,6 +143,7 @@ func (k Keeper) Send(ctx state.Context, from, to crypto.Address, coins []*bankv1
 		// A recipient balance can never overflow: it is bounded by supply.
 	}
 	for _, c := range coins {
+		k.before(ctx, c.Denom, from, to)
 		fk, tk := BalanceKey(from, c.Denom), BalanceKey(to, c.Denom)
 		setUint64(ctx.KV, fk, getUint64(ctx.KV, fk)-c.Amount)
 		nt, ok := AddUint64(getUint64(ctx.KV, tk), c.Amount)
@@ -149,6 +168,7 @@ func (k Keeper) Burn(ctx state.Context, from crypto.Address, coins []*bankv1.Coi
 		}
 	}
 	for _, c := range coins {
+		k.before(ctx, c.Denom, from)
 		sk, bk := SupplyKey(c.Denom), BalanceKey(from, c.Denom)
 		setUint64(ctx.KV, bk, getUint64(ctx.KV, bk)-c.Amount)
 		setUint64(ctx.KV, sk, getUint64(ctx.KV, sk)-c.Amount) // supply ≥ any balance
@@ -171,6 +191,7 @@ func (k Keeper) Mint(ctx state.Context, to crypto.Address, coins []*bankv1.Coin,
 		}
 	}
 	for _, c := range coins {
+		k.before(ctx, c.Denom, to)
 		sk, bk := SupplyKey(c.Denom), BalanceKey(to, c.Denom)
 		setUint64(ctx.KV, sk, getUint64(ctx.KV, sk)+c.Amount)
 		setUint64(ctx.KV, bk, getUint64(ctx.KV, bk)+c.Amount) // ≤ supply

@@ -271,12 +271,24 @@ func (k Keeper) Transfer(ctx state.Context, signer crypto.Address, m *devicev1.M
 	if to == signer {
 		return fmt.Errorf("%w: already the owner", errs.ErrInvalidRequest)
 	}
-	ctx.KV.Delete(cat(ByOwnerPrefix(signer), id[:]))
+	if d.Tokenized {
+		return fmt.Errorf("%w: the device is split into shares; its shares move instead (untokenize to move the device)", ErrWrongStatus)
+	}
+	k.SetOwner(ctx, d, id, to)
+	return nil
+}
+
+// SetOwner gives a device to another account (indices included).
+func (k Keeper) SetOwner(ctx state.Context, d *devicev1.Device, id crypto.DeviceID, to crypto.Address) {
+	from, _ := crypto.AddressFromBytes(d.Owner)
+	if from == to {
+		return
+	}
+	ctx.KV.Delete(cat(ByOwnerPrefix(from), id[:]))
 	ctx.KV.Set(cat(ByOwnerPrefix(to), id[:]), []byte{})
 	d.Owner = to.Bytes()
 	k.Set(ctx.KV, d)
-	ctx.Emit(&devicev1.EventDeviceTransferred{Device: crypto.DeviceString(id), From: signer.String(), To: to.String()})
-	return nil
+	ctx.Emit(&devicev1.EventDeviceTransferred{Device: crypto.DeviceString(id), From: from.String(), To: to.String()})
 }
 
 // Move relocates a device, at most once per the network's move interval.

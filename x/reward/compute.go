@@ -185,12 +185,12 @@ func Compute(p Params, devs []Input) (*Result, error) {
 		amount := mulDiv(p.Emission, uint64(pool.Bps), BPS)
 		switch pool.Kind {
 		case rewardv1.PoolKind_POOL_KIND_WORK:
-			given, total := share(amount, len(devs), func(i int) U128 { return res.Devices[i].Weight },
+			given, total := shareOut(amount, len(devs), func(i int) U128 { return res.Devices[i].Weight },
 				func(i int, r uint64) { res.Devices[i].Work += r })
 			res.Distributed += given
 			res.TotalWeight = total
 		case rewardv1.PoolKind_POOL_KIND_AVAILABILITY:
-			given, _ := share(amount, len(devs), func(i int) U128 { return U128{Lo: res.Devices[i].AvailWeight} },
+			given, _ := shareOut(amount, len(devs), func(i int) U128 { return U128{Lo: res.Devices[i].AvailWeight} },
 				func(i int, r uint64) { res.Devices[i].Availability += r })
 			res.Distributed += given
 		}
@@ -200,11 +200,11 @@ func Compute(p Params, devs []Input) (*Result, error) {
 	return res, nil
 }
 
-// share gives each of n devices floor(amount × w_i / W) and returns what
+// shareOut gives each of n devices floor(amount × w_i / W) and returns what
 // it gave and W. Weights are shifted right just enough for W to fit in 63
 // bits, so the arithmetic is exact 64/128-bit integer math; the shift
 // drops only differences below 2^-63 of the total.
-func share(amount uint64, n int, weight func(i int) U128, credit func(i int, r uint64)) (uint64, U192) {
+func shareOut(amount uint64, n int, weight func(i int) U128, credit func(i int, r uint64)) (uint64, U192) {
 	var sum U192
 	for i := 0; i < n; i++ {
 		sum.add(weight(i))

@@ -23,6 +23,7 @@ import (
 	"github.com/depinhq/depin/x/h3"
 	"github.com/depinhq/depin/x/network"
 	"github.com/depinhq/depin/x/report"
+	"github.com/depinhq/depin/x/share"
 )
 
 // Errors.
@@ -75,6 +76,7 @@ type Keeper struct {
 	Network network.Keeper
 	Device  device.Keeper
 	Report  report.Keeper
+	Shares  share.Keeper
 }
 
 func marshal(m proto.Message) []byte {
@@ -84,6 +86,8 @@ func marshal(m proto.Message) []byte {
 	}
 	return b
 }
+
+func unmarshalErr(v []byte, m proto.Message) error { return proto.Unmarshal(v, m) }
 
 func unmarshal(v []byte, m proto.Message) {
 	if err := proto.Unmarshal(v, m); err != nil {
@@ -256,6 +260,7 @@ func (k Keeper) step(ctx state.Context, n *networkv1.Network, st *rewardv1.State
 					setUnclaimed(ctx.KV, id, k.Unclaimed(ctx.KV, id)+b.Reward) // ≤ supply
 					st.Pending -= b.Reward
 					st.Unclaimed += b.Reward
+					k.Shares.AddReward(ctx.KV, id, b.Reward) // no-op unless tokenized
 				}
 				ctx.KV.Set(BreakdownKey(n.Id, b.Epoch, id), marshal(b))
 			}
@@ -522,6 +527,12 @@ func (k Keeper) Claim(ctx state.Context, signer crypto.Address, m *rewardv1.MsgC
 			continue
 		}
 		d := k.Device.Get(ctx.KV, id)
+		if d.Tokenized {
+			if len(m.Device) > 0 {
+				return fmt.Errorf("%w: device %s is split into shares: its holders claim (claim-shares)", errs.ErrInvalidRequest, crypto.DeviceString(id))
+			}
+			continue // its rewards belong to the share holders
+		}
 		n := k.Network.Network(ctx.KV, d.Network)
 		byDenom[n.RewardDenom] += amt
 		byNet[n.Id] += amt

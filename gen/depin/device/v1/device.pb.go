@@ -254,7 +254,10 @@ type Device struct {
 	RepInit  bool   `protobuf:"varint,25,opt,name=rep_init,json=repInit,proto3" json:"rep_init,omitempty"`
 	// The last market interval the device has an order in: its accepted
 	// reports are metered per interval up to it.
-	MarketUntil   uint64 `protobuf:"varint,26,opt,name=market_until,json=marketUntil,proto3" json:"market_until,omitempty"`
+	MarketUntil uint64 `protobuf:"varint,26,opt,name=market_until,json=marketUntil,proto3" json:"market_until,omitempty"`
+	// Split into fungible shares (x/share): rewards go to the holders and
+	// the device cannot be transferred until untokenized.
+	Tokenized     bool `protobuf:"varint,27,opt,name=tokenized,proto3" json:"tokenized,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -469,6 +472,13 @@ func (x *Device) GetMarketUntil() uint64 {
 		return x.MarketUntil
 	}
 	return 0
+}
+
+func (x *Device) GetTokenized() bool {
+	if x != nil {
+		return x.Tokenized
+	}
+	return false
 }
 
 type MsgRegisterDevice struct {
@@ -1095,7 +1105,7 @@ const file_depin_device_v1_device_proto_rawDesc = "" +
 	"\x10SignedDeviceCert\x12\x1d\n" +
 	"\n" +
 	"cert_bytes\x18\x01 \x01(\fR\tcertBytes\x12\x1c\n" +
-	"\tsignature\x18\x02 \x01(\fR\tsignature\"\xd7\x06\n" +
+	"\tsignature\x18\x02 \x01(\fR\tsignature\"\xf5\x06\n" +
 	"\x06Device\x12\x0e\n" +
 	"\x02id\x18\x01 \x01(\fR\x02id\x12\x1d\n" +
 	"\n" +
@@ -1127,7 +1137,8 @@ const file_depin_device_v1_device_proto_rawDesc = "" +
 	"\trep_alpha\x18\x17 \x01(\x04R\brepAlpha\x12\x19\n" +
 	"\brep_beta\x18\x18 \x01(\x04R\arepBeta\x12\x19\n" +
 	"\brep_init\x18\x19 \x01(\bR\arepInit\x12!\n" +
-	"\fmarket_until\x18\x1a \x01(\x04R\vmarketUntil\"t\n" +
+	"\fmarket_until\x18\x1a \x01(\x04R\vmarketUntil\x12\x1c\n" +
+	"\ttokenized\x18\x1b \x01(\bR\ttokenized\"t\n" +
 	"\x11MsgRegisterDevice\x12\x14\n" +
 	"\x05owner\x18\x01 \x01(\fR\x05owner\x125\n" +
 	"\x04cert\x18\x02 \x01(\v2!.depin.device.v1.SignedDeviceCertR\x04cert\x12\x12\n" +

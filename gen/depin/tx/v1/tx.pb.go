@@ -14,6 +14,7 @@ import (
 	v11 "github.com/depinhq/depin/gen/depin/network/v1"
 	v13 "github.com/depinhq/depin/gen/depin/report/v1"
 	v14 "github.com/depinhq/depin/gen/depin/reward/v1"
+	v18 "github.com/depinhq/depin/gen/depin/share/v1"
 	v15 "github.com/depinhq/depin/gen/depin/staking/v1"
 	protoreflect "google.golang.org/protobuf/reflect/protoreflect"
 	protoimpl "google.golang.org/protobuf/runtime/protoimpl"
@@ -245,6 +246,9 @@ type Msg struct {
 	//	*Msg_CancelAgreement
 	//	*Msg_DeclineAgreement
 	//	*Msg_PlaceOrder
+	//	*Msg_Tokenize
+	//	*Msg_Untokenize
+	//	*Msg_ClaimShareRewards
 	Sum           isMsg_Sum `protobuf_oneof:"sum"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
@@ -485,6 +489,33 @@ func (x *Msg) GetPlaceOrder() *v17.MsgPlaceOrder {
 	return nil
 }
 
+func (x *Msg) GetTokenize() *v18.MsgTokenize {
+	if x != nil {
+		if x, ok := x.Sum.(*Msg_Tokenize); ok {
+			return x.Tokenize
+		}
+	}
+	return nil
+}
+
+func (x *Msg) GetUntokenize() *v18.MsgUntokenize {
+	if x != nil {
+		if x, ok := x.Sum.(*Msg_Untokenize); ok {
+			return x.Untokenize
+		}
+	}
+	return nil
+}
+
+func (x *Msg) GetClaimShareRewards() *v18.MsgClaimShareRewards {
+	if x != nil {
+		if x, ok := x.Sum.(*Msg_ClaimShareRewards); ok {
+			return x.ClaimShareRewards
+		}
+	}
+	return nil
+}
+
 type isMsg_Sum interface {
 	isMsg_Sum()
 }
@@ -577,6 +608,18 @@ type Msg_PlaceOrder struct {
 	PlaceOrder *v17.MsgPlaceOrder `protobuf:"bytes,70,opt,name=place_order,json=placeOrder,proto3,oneof"`
 }
 
+type Msg_Tokenize struct {
+	Tokenize *v18.MsgTokenize `protobuf:"bytes,80,opt,name=tokenize,proto3,oneof"`
+}
+
+type Msg_Untokenize struct {
+	Untokenize *v18.MsgUntokenize `protobuf:"bytes,81,opt,name=untokenize,proto3,oneof"`
+}
+
+type Msg_ClaimShareRewards struct {
+	ClaimShareRewards *v18.MsgClaimShareRewards `protobuf:"bytes,82,opt,name=claim_share_rewards,json=claimShareRewards,proto3,oneof"`
+}
+
 func (*Msg_Send) isMsg_Sum() {}
 
 func (*Msg_CreateNetwork) isMsg_Sum() {}
@@ -621,11 +664,17 @@ func (*Msg_DeclineAgreement) isMsg_Sum() {}
 
 func (*Msg_PlaceOrder) isMsg_Sum() {}
 
+func (*Msg_Tokenize) isMsg_Sum() {}
+
+func (*Msg_Untokenize) isMsg_Sum() {}
+
+func (*Msg_ClaimShareRewards) isMsg_Sum() {}
+
 var File_depin_tx_v1_tx_proto protoreflect.FileDescriptor
 
 const file_depin_tx_v1_tx_proto_rawDesc = "" +
 	"\n" +
-	"\x14depin/tx/v1/tx.proto\x12\vdepin.tx.v1\x1a\"depin/agreement/v1/agreement.proto\x1a\x18depin/bank/v1/bank.proto\x1a\x1cdepin/device/v1/device.proto\x1a\x1cdepin/market/v1/market.proto\x1a\x1edepin/network/v1/network.proto\x1a\x1cdepin/report/v1/report.proto\x1a\x1cdepin/reward/v1/reward.proto\x1a\x1edepin/staking/v1/staking.proto\"A\n" +
+	"\x14depin/tx/v1/tx.proto\x12\vdepin.tx.v1\x1a\"depin/agreement/v1/agreement.proto\x1a\x18depin/bank/v1/bank.proto\x1a\x1cdepin/device/v1/device.proto\x1a\x1cdepin/market/v1/market.proto\x1a\x1edepin/network/v1/network.proto\x1a\x1cdepin/report/v1/report.proto\x1a\x1cdepin/reward/v1/reward.proto\x1a\x1adepin/share/v1/share.proto\x1a\x1edepin/staking/v1/staking.proto\"A\n" +
 	"\x02Tx\x12\x1d\n" +
 	"\n" +
 	"body_bytes\x18\x01 \x01(\fR\tbodyBytes\x12\x1c\n" +
@@ -640,7 +689,7 @@ const file_depin_tx_v1_tx_proto_rawDesc = "" +
 	"SignerInfo\x12\x1d\n" +
 	"\n" +
 	"public_key\x18\x01 \x01(\fR\tpublicKey\x12\x1a\n" +
-	"\bsequence\x18\x02 \x01(\x04R\bsequence\"\xd2\f\n" +
+	"\bsequence\x18\x02 \x01(\x04R\bsequence\"\xa6\x0e\n" +
 	"\x03Msg\x12,\n" +
 	"\x04send\x18\x01 \x01(\v2\x16.depin.bank.v1.MsgSendH\x00R\x04send\x12K\n" +
 	"\x0ecreate_network\x18\n" +
@@ -666,7 +715,12 @@ const file_depin_tx_v1_tx_proto_rawDesc = "" +
 	"\x10cancel_agreement\x18= \x01(\v2&.depin.agreement.v1.MsgCancelAgreementH\x00R\x0fcancelAgreement\x12V\n" +
 	"\x11decline_agreement\x18> \x01(\v2'.depin.agreement.v1.MsgDeclineAgreementH\x00R\x10declineAgreement\x12A\n" +
 	"\vplace_order\x18F \x01(\v2\x1e.depin.market.v1.MsgPlaceOrderH\x00R\n" +
-	"placeOrderB\x05\n" +
+	"placeOrder\x129\n" +
+	"\btokenize\x18P \x01(\v2\x1b.depin.share.v1.MsgTokenizeH\x00R\btokenize\x12?\n" +
+	"\n" +
+	"untokenize\x18Q \x01(\v2\x1d.depin.share.v1.MsgUntokenizeH\x00R\n" +
+	"untokenize\x12V\n" +
+	"\x13claim_share_rewards\x18R \x01(\v2$.depin.share.v1.MsgClaimShareRewardsH\x00R\x11claimShareRewardsB\x05\n" +
 	"\x03sumB/Z-github.com/depinhq/depin/gen/depin/tx/v1;txv1b\x06proto3"
 
 var (
@@ -710,6 +764,9 @@ var file_depin_tx_v1_tx_proto_goTypes = []any{
 	(*v16.MsgCancelAgreement)(nil),     // 24: depin.agreement.v1.MsgCancelAgreement
 	(*v16.MsgDeclineAgreement)(nil),    // 25: depin.agreement.v1.MsgDeclineAgreement
 	(*v17.MsgPlaceOrder)(nil),          // 26: depin.market.v1.MsgPlaceOrder
+	(*v18.MsgTokenize)(nil),            // 27: depin.share.v1.MsgTokenize
+	(*v18.MsgUntokenize)(nil),          // 28: depin.share.v1.MsgUntokenize
+	(*v18.MsgClaimShareRewards)(nil),   // 29: depin.share.v1.MsgClaimShareRewards
 }
 var file_depin_tx_v1_tx_proto_depIdxs = []int32{
 	3,  // 0: depin.tx.v1.TxBody.messages:type_name -> depin.tx.v1.Msg
@@ -737,11 +794,14 @@ var file_depin_tx_v1_tx_proto_depIdxs = []int32{
 	24, // 22: depin.tx.v1.Msg.cancel_agreement:type_name -> depin.agreement.v1.MsgCancelAgreement
 	25, // 23: depin.tx.v1.Msg.decline_agreement:type_name -> depin.agreement.v1.MsgDeclineAgreement
 	26, // 24: depin.tx.v1.Msg.place_order:type_name -> depin.market.v1.MsgPlaceOrder
-	25, // [25:25] is the sub-list for method output_type
-	25, // [25:25] is the sub-list for method input_type
-	25, // [25:25] is the sub-list for extension type_name
-	25, // [25:25] is the sub-list for extension extendee
-	0,  // [0:25] is the sub-list for field type_name
+	27, // 25: depin.tx.v1.Msg.tokenize:type_name -> depin.share.v1.MsgTokenize
+	28, // 26: depin.tx.v1.Msg.untokenize:type_name -> depin.share.v1.MsgUntokenize
+	29, // 27: depin.tx.v1.Msg.claim_share_rewards:type_name -> depin.share.v1.MsgClaimShareRewards
+	28, // [28:28] is the sub-list for method output_type
+	28, // [28:28] is the sub-list for method input_type
+	28, // [28:28] is the sub-list for extension type_name
+	28, // [28:28] is the sub-list for extension extendee
+	0,  // [0:28] is the sub-list for field type_name
 }
 
 func init() { file_depin_tx_v1_tx_proto_init() }
@@ -772,6 +832,9 @@ func file_depin_tx_v1_tx_proto_init() {
 		(*Msg_CancelAgreement)(nil),
 		(*Msg_DeclineAgreement)(nil),
 		(*Msg_PlaceOrder)(nil),
+		(*Msg_Tokenize)(nil),
+		(*Msg_Untokenize)(nil),
+		(*Msg_ClaimShareRewards)(nil),
 	}
 	type x struct{}
 	out := protoimpl.TypeBuilder{

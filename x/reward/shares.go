@@ -1,0 +1,182 @@
+package reward
+
+import (
+	"bytes"
+	"fmt"
+
+	"github.com/depinhq/depin/crypto"
+	"github.com/depinhq/depin/errs"
+	bankv1 "github.com/depinhq/depin/gen/depin/bank/v1"
+	devicev1 "github.com/depinhq/depin/gen/depin/device/v1"
+	sharev1 "github.com/depinhq/depin/gen/depin/share/v1"
+	"github.com/depinhq/depin/state"
+	"github.com/depinhq/depin/store"
+	"github.com/depinhq/depin/x/bank"
+	"github.com/depinhq/depin/x/share"
+)
+
+// Tokenize splits the signer's device into shares, all minted to the
+// signer; from now on the device's rewards go to whoever holds them.
+func (k Keeper) Tokenize(ctx state.Context, signer crypto.Address, m *sharev1.MsgTokenize) error {
+	d, id, err := k.ownedDevice(ctx, signer, m.Owner, m.Device)
+	if err != nil {
+		return err
+	}
+	if d.Tokenized {
+		return fmt.Errorf("%w: already tokenized", share.ErrInvalid)
+	}
+	if d.Status == devicev1.DeviceStatus_DEVICE_STATUS_RETIRED {
+		return fmt.Errorf("%w: retired device", share.ErrInvalid)
+	}
+	if err := share.ValidateShares(m.Shares); err != nil {
+		return err
+	}
+	if u := k.Unclaimed(ctx.KV, id); u > 0 {
+		return fmt.Errorf("%w: the device has %d unclaimed; claim it first", share.ErrInvalid, u)
+	}
+	denom := share.Denom(id)
+	if err := k.Bank.RegisterDenom(ctx.KV, &bankv1.DenomMetadata{Base: denom, Display: denom, Exponent: 0}); err != nil {
+		return err
+	}
+	k.Shares.Open(ctx.KV, id, m.Shares)
+	if err := k.Bank.Mint(ctx, signer, []*bankv1.Coin{bank.Coin(denom, m.Shares)}, "tokenize"); err != nil {
+		return err
+	}
+	d.Tokenized = true
+	k.Device.Set(ctx.KV, d)
+	ctx.Emit(&sharev1.EventTokenized{Device: crypto.DeviceString(id), Owner: signer.String(), Denom: denom, Shares: m.Shares})
+	return nil
+}
+
+func (k Keeper) ownedDevice(ctx state.Context, signer crypto.Address, field, raw []byte) (*devicev1.Device, crypto.DeviceID, error) {
+	if !bytes.Equal(field, signer[:]) {
+		return nil, crypto.DeviceID{}, fmt.Errorf("%w: must be the signer", errs.ErrUnauthorized)
+	}
+	id, err := crypto.AddressFromBytes(raw)
+	if err != nil {
+		return nil, id, fmt.Errorf("%w: device: %v", share.ErrInvalid, err)
+	}
+	d := k.Device.Get(ctx.KV, id)
+	if d == nil {
+		return nil, id, fmt.Errorf("%w: device %s is not registered", errs.ErrNotFound, crypto.DeviceString(id))
+	}
+	if !bytes.Equal(d.Owner, signer[:]) {
+		return nil, id, fmt.Errorf("%w: device %s belongs to another account", errs.ErrUnauthorized, crypto.DeviceString(id))
+	}
+	return d, id, nil
+}
+
+// payShareholder pays a holder what it is owed of a tokenized device.
+func (k Keeper) payShareholder(ctx state.Context, d *devicev1.Device, id crypto.DeviceID, holder crypto.Address) (uint64, string, error) {
+	owed := k.Shares.TakeOwed(ctx.KV, k.Bank, id, holder)
+	n := k.Network.Network(ctx.KV, d.Network)
+	if owed == 0 {
+		return 0, n.RewardDenom, nil
+	}
+	if err := k.Bank.Send(ctx, Pool, holder, []*bankv1.Coin{bank.Coin(n.RewardDenom, owed)}, "share_claim"); err != nil {
+		return 0, "", err
+	}
+	setUnclaimed(ctx.KV, id, k.Unclaimed(ctx.KV, id)-owed) // owed ≤ what the device accrued
+	st := k.State(ctx.KV, d.Network)
+	st.Unclaimed -= owed
+	st.Claimed += owed
+	ctx.KV.Set(StateKey(d.Network), marshal(st))
+	ctx.Emit(&sharev1.EventShareRewardsClaimed{Device: crypto.DeviceString(id), Holder: holder.String(), Amount: owed, Denom: n.RewardDenom})
+	return owed, n.RewardDenom, nil
+}
+
+func (k Keeper) tokenizedDevice(ctx state.Context, raw []byte) (*devicev1.Device, crypto.DeviceID, error) {
+	id, err := crypto.AddressFromBytes(raw)
+	if err != nil {
+		return nil, id, fmt.Errorf("%w: device: %v", share.ErrInvalid, err)
+	}
+	d := k.Device.Get(ctx.KV, id)
+	if d == nil || !d.Tokenized {
+		return nil, id, fmt.Errorf("%w: device %s is not tokenized", share.ErrInvalid, crypto.DeviceString(id))
+	}
+	return d, id, nil
+}
+
+// ClaimShares pays a share holder its rewards of a tokenized device.
+func (k Keeper) ClaimShares(ctx state.Context, signer crypto.Address, m *sharev1.MsgClaimShareRewards) error {
+	if !bytes.Equal(m.Holder, signer[:]) {
+		return fmt.Errorf("%w: holder must be the signer", errs.ErrUnauthorized)
+	}
+	d, id, err := k.tokenizedDevice(ctx, m.Device)
+	if err != nil {
+		return err
+	}
+	owed, _, err := k.payShareholder(ctx, d, id, signer)
+	if err != nil {
+		return err
+	}
+	if owed == 0 {
+		return ErrNothingToClaim
+	}
+	return nil
+}
+
+// Untokenize merges a device's shares back: the account holding all of
+// them burns them, is paid what it is owed and becomes the device's
+// owner; rounding dust left in the device's rewards stays claimable by it.
+func (k Keeper) Untokenize(ctx state.Context, signer crypto.Address, m *sharev1.MsgUntokenize) error {
+	if !bytes.Equal(m.Holder, signer[:]) {
+		return fmt.Errorf("%w: holder must be the signer", errs.ErrUnauthorized)
+	}
+	d, id, err := k.tokenizedDevice(ctx, m.Device)
+	if err != nil {
+		return err
+	}
+	p := k.Shares.Pool(ctx.KV, id)
+	if have := k.Bank.Balance(ctx.KV, signer, p.Denom); have != p.TotalShares {
+		return fmt.Errorf("%w: untokenizing needs all %d shares, you hold %d", share.ErrInvalid, p.TotalShares, have)
+	}
+	if _, _, err := k.payShareholder(ctx, d, id, signer); err != nil {
+		return err
+	}
+	if err := k.Bank.Burn(ctx, signer, []*bankv1.Coin{bank.Coin(p.Denom, p.TotalShares)}, "untokenize"); err != nil {
+		return err
+	}
+	k.Shares.Close(ctx.KV, id)
+	d.Tokenized = false
+	k.Device.SetOwner(ctx, d, id, signer)
+	d = k.Device.Get(ctx.KV, id)
+	d.Tokenized = false
+	k.Device.Set(ctx.KV, d)
+	ctx.Emit(&sharev1.EventUntokenized{Device: crypto.DeviceString(id), Owner: signer.String()})
+	return nil
+}
+
+// CheckShareInvariant verifies each tokenized device's books: the share
+// supply is the pool's total, and the device's unclaimed record is exactly
+// what its holders have not been paid (owed + unsettled + dust).
+func (k Keeper) CheckShareInvariant(r store.Reader) error {
+	var err error
+	store.Each(r, share.PoolPrefix, func(_, v []byte) bool {
+		p := &sharev1.Pool{}
+		if e := unmarshalErr(v, p); e != nil {
+			err = e
+			return false
+		}
+		id, _ := crypto.AddressFromBytes(p.Device)
+		if s := k.Bank.Supply(r, p.Denom); s != p.TotalShares {
+			err = fmt.Errorf("share invariant: %s supply %d, pool %d", p.Denom, s, p.TotalShares)
+			return false
+		}
+		var owed uint64
+		store.Each(r, append(bytes.Clone(share.HolderPrefix), id[:]...), func(_, hv []byte) bool {
+			h := &sharev1.Holder{}
+			if e := unmarshalErr(hv, h); e == nil {
+				owed += h.Owed
+			}
+			return true
+		})
+		paidOut := p.Credited - owed
+		if u := k.Unclaimed(r, id); u != p.Rewarded-paidOut {
+			err = fmt.Errorf("share invariant: device %s unclaimed %d, rewarded %d − paid %d", crypto.DeviceString(id), u, p.Rewarded, paidOut)
+			return false
+		}
+		return true
+	})
+	return err
+}

@@ -1,0 +1,230 @@
+// Package share splits a device into fungible shares (denom
+// share/<device id>, moved with the bank like any token) whose holders
+// earn the device's rewards pro rata, with reward-per-share accounting:
+// each reward adds reward/total to a per-share accumulator (O(1)); a
+// holder's entitlement is balance × (accumulator − the accumulator at its
+// last settlement), settled into an owed amount before every change of its
+// balance, so a transfer never moves or loses rewards earned before it.
+package share
+
+import (
+	"bytes"
+	"fmt"
+	"math/big"
+	"math/bits"
+	"strings"
+
+	"google.golang.org/protobuf/proto"
+
+	"github.com/depinhq/depin/crypto"
+	"github.com/depinhq/depin/errs"
+	sharev1 "github.com/depinhq/depin/gen/depin/share/v1"
+	"github.com/depinhq/depin/state"
+	"github.com/depinhq/depin/store"
+	"github.com/depinhq/depin/x/bank"
+)
+
+// Errors.
+var (
+	ErrInvalid = errs.Register("share", 2, "invalid share operation")
+)
+
+// MaxShares bounds a device's share count.
+const MaxShares = 1 << 60
+
+// DenomPrefix starts every share denom.
+const DenomPrefix = "share/"
+
+// Denom is the share token of a device.
+func Denom(id crypto.DeviceID) string { return DenomPrefix + crypto.DeviceString(id) }
+
+// State layout.
+var (
+	PoolPrefix   = []byte("share/p/") // + device(20) → Pool
+	HolderPrefix = []byte("share/h/") // + device(20) holder(20) → Holder
+)
+
+// PoolKey is where a device's share pool lives.
+func PoolKey(id crypto.DeviceID) []byte { return append(bytes.Clone(PoolPrefix), id[:]...) }
+
+// HolderKey is where a holder's position lives.
+func HolderKey(id crypto.DeviceID, holder crypto.Address) []byte {
+	return append(append(bytes.Clone(HolderPrefix), id[:]...), holder[:]...)
+}
+
+// Keeper keeps the share books. It moves no coins itself: it only keeps
+// the accounting the bank hook and the reward module drive.
+type Keeper struct{}
+
+func marshal(m proto.Message) []byte {
+	b, err := proto.MarshalOptions{Deterministic: true}.Marshal(m)
+	if err != nil {
+		panic(err)
+	}
+	return b
+}
+
+// Pool returns a device's share pool, or nil.
+func (Keeper) Pool(r store.Reader, id crypto.DeviceID) *sharev1.Pool {
+	v := r.Get(PoolKey(id))
+	if v == nil {
+		return nil
+	}
+	p := &sharev1.Pool{}
+	if err := proto.Unmarshal(v, p); err != nil {
+		panic(err)
+	}
+	return p
+}
+
+// Holder returns a holder's position (zero if none).
+func (Keeper) Holder(r store.Reader, id crypto.DeviceID, h crypto.Address) *sharev1.Holder {
+	out := &sharev1.Holder{}
+	if v := r.Get(HolderKey(id, h)); v != nil {
+		if err := proto.Unmarshal(v, out); err != nil {
+			panic(err)
+		}
+	}
+	return out
+}
+
+type u128 struct{ hi, lo uint64 }
+
+func load(b []byte) u128 {
+	if len(b) != 16 {
+		return u128{}
+	}
+	var u u128
+	for i := 0; i < 8; i++ {
+		u.hi = u.hi<<8 | uint64(b[i])
+		u.lo = u.lo<<8 | uint64(b[8+i])
+	}
+	return u
+}
+
+func (u u128) bytes() []byte {
+	b := make([]byte, 16)
+	for i := 0; i < 8; i++ {
+		b[7-i] = byte(u.hi >> (8 * i))
+		b[15-i] = byte(u.lo >> (8 * i))
+	}
+	return b
+}
+
+// Open creates the pool of a device being tokenized into total shares.
+func (Keeper) Open(kv store.KV, id crypto.DeviceID, total uint64) *sharev1.Pool {
+	p := &sharev1.Pool{Device: id.Bytes(), Denom: Denom(id), TotalShares: total, Acc: u128{}.bytes()}
+	kv.Set(PoolKey(id), marshal(p))
+	return p
+}
+
+// Close removes a device's pool and holder records.
+func (Keeper) Close(kv store.KV, id crypto.DeviceID) {
+	kv.Delete(PoolKey(id))
+	var keys [][]byte
+	store.Each(kv, append(bytes.Clone(HolderPrefix), id[:]...), func(k, _ []byte) bool {
+		keys = append(keys, bytes.Clone(k))
+		return true
+	})
+	for _, k := range keys {
+		kv.Delete(k)
+	}
+}
+
+// AddReward spreads a reward over the device's shares: acc += reward ×
+// 2^64 / total, the remainder carried to the next reward. O(1).
+func (k Keeper) AddReward(kv store.KV, id crypto.DeviceID, reward uint64) {
+	p := k.Pool(kv, id)
+	if p == nil || reward == 0 {
+		return
+	}
+	// x = reward × 2^64 + acc_rem (acc_rem < total): a 128-bit value;
+	// delta = x / total may exceed 64 bits, so divide in two steps.
+	x := u128{hi: reward, lo: p.AccRem}
+	qhi, r := bits.Div64(0, x.hi, p.TotalShares)
+	qlo, rem := bits.Div64(r, x.lo, p.TotalShares)
+	acc := load(p.Acc)
+	var carry uint64
+	acc.lo, carry = bits.Add64(acc.lo, qlo, 0)
+	acc.hi, _ = bits.Add64(acc.hi, qhi, carry)
+	p.Acc, p.AccRem = acc.bytes(), rem
+	p.Rewarded += reward
+	kv.Set(PoolKey(id), marshal(p))
+}
+
+// entitled is balance × (acc − paid) / 2^64, rounded down.
+func entitled(balance uint64, acc, paid u128) uint64 {
+	d := new(big.Int).Sub(new(big.Int).SetBytes(acc.bytes()), new(big.Int).SetBytes(paid.bytes()))
+	d.Mul(d, new(big.Int).SetUint64(balance))
+	d.Rsh(d, 64)
+	return d.Uint64() // ≤ the rewards since the holder's last settlement
+}
+
+// Settle moves what a holder earned since its last settlement (at its
+// current balance) into its owed amount.
+func (k Keeper) Settle(kv store.KV, id crypto.DeviceID, holder crypto.Address, balance uint64) {
+	p := k.Pool(kv, id)
+	if p == nil {
+		return
+	}
+	h := k.Holder(kv, id, holder)
+	acc := load(p.Acc)
+	if e := entitled(balance, acc, load(h.PaidAcc)); e > 0 {
+		h.Owed += e
+		p.Credited += e
+		kv.Set(PoolKey(id), marshal(p))
+	}
+	h.PaidAcc = acc.bytes()
+	kv.Set(HolderKey(id, holder), marshal(h))
+}
+
+// Pending is what a holder could claim now (owed + unsettled).
+func (k Keeper) Pending(r store.Reader, bk bank.Keeper, id crypto.DeviceID, holder crypto.Address) uint64 {
+	p := k.Pool(r, id)
+	if p == nil {
+		return 0
+	}
+	h := k.Holder(r, id, holder)
+	return h.Owed + entitled(bk.Balance(r, holder, p.Denom), load(p.Acc), load(h.PaidAcc))
+}
+
+// TakeOwed settles a holder and empties its owed amount, returning it.
+func (k Keeper) TakeOwed(kv store.KV, bk bank.Keeper, id crypto.DeviceID, holder crypto.Address) uint64 {
+	p := k.Pool(kv, id)
+	if p == nil {
+		return 0
+	}
+	k.Settle(kv, id, holder, bk.Balance(kv, holder, p.Denom))
+	h := k.Holder(kv, id, holder)
+	owed := h.Owed
+	h.Owed = 0
+	kv.Set(HolderKey(id, holder), marshal(h))
+	return owed
+}
+
+// Hook settles share holders before their share balances change; bank
+// calls it (bank.BalanceHook).
+type Hook struct {
+	Shares Keeper
+	Bank   bank.Keeper // without a hook: only reads balances
+}
+
+// BeforeBalanceChange implements bank.BalanceHook.
+func (h Hook) BeforeBalanceChange(ctx state.Context, addr crypto.Address, denom string) {
+	if !strings.HasPrefix(denom, DenomPrefix) {
+		return
+	}
+	id, err := crypto.ParseDeviceID(denom[len(DenomPrefix):])
+	if err != nil {
+		return
+	}
+	h.Shares.Settle(ctx.KV, id, addr, h.Bank.Balance(ctx.KV, addr, denom))
+}
+
+// ValidateShares checks a tokenization's share count.
+func ValidateShares(n uint64) error {
+	if n == 0 || n > MaxShares {
+		return fmt.Errorf("%w: shares must be 1..2^60, got %d", ErrInvalid, n)
+	}
+	return nil
+}
