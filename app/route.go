@@ -67,6 +67,12 @@ func (a *App) route(ctx state.Context, tx *auth.Tx, m *txv1.Msg, prep *report.Pr
 		return a.reward.Untokenize(ctx, s, sum.Untokenize)
 	case *txv1.Msg_ClaimShareRewards:
 		return a.reward.ClaimShares(ctx, s, sum.ClaimShareRewards)
+	case *txv1.Msg_OfferLease:
+		return a.reward.OfferLease(ctx, s, sum.OfferLease)
+	case *txv1.Msg_AcceptLease:
+		return a.reward.AcceptLease(ctx, s, sum.AcceptLease)
+	case *txv1.Msg_DepositLease:
+		return a.reward.DepositLease(ctx, s, sum.DepositLease)
 	default:
 		return fmt.Errorf("%w: %T", errs.ErrUnknownMsg, sum)
 	}

@@ -180,6 +180,9 @@ func (k Keeper) beginNetwork(ctx state.Context, id string) error {
 	}
 	changed := false
 	if now > st.SeenEpoch {
+		if err := k.chargeLeases(ctx, id, now); err != nil {
+			return err
+		}
 		// The previous block was in st.SeenEpoch; no block ran in the
 		// epochs between it and now, so they had no work.
 		if Emission(network.RewardsOf(network.ParamsForEpoch(n, st.SeenEpoch)), st, st.SeenEpoch) > 0 {
@@ -257,10 +260,23 @@ func (k Keeper) step(ctx state.Context, n *networkv1.Network, st *rewardv1.State
 					return false, err
 				}
 				if b.Reward > 0 {
-					setUnclaimed(ctx.KV, id, k.Unclaimed(ctx.KV, id)+b.Reward) // ≤ supply
-					st.Pending -= b.Reward
-					st.Unclaimed += b.Reward
-					k.Shares.AddReward(ctx.KV, id, b.Reward) // no-op unless tokenized
+					rest := b.Reward
+					// A lessee's share of the reward is paid out at once.
+					if cut, lessee := k.lesseeCut(ctx.KV, id, b.Epoch, b.Reward); cut > 0 {
+						if err := k.Bank.Send(ctx, Pool, lessee, []*bankv1.Coin{bank.Coin(n.RewardDenom, cut)}, "lessee_reward"); err != nil {
+							return false, err
+						}
+						l := k.Lease(ctx.KV, id)
+						l.RewardsPaid += cut
+						ctx.KV.Set(LeaseKey(id), marshal(l))
+						st.Pending -= cut
+						st.Claimed += cut
+						rest -= cut
+					}
+					setUnclaimed(ctx.KV, id, k.Unclaimed(ctx.KV, id)+rest) // ≤ supply
+					st.Pending -= rest
+					st.Unclaimed += rest
+					k.Shares.AddReward(ctx.KV, id, rest) // no-op unless tokenized
 				}
 				ctx.KV.Set(BreakdownKey(n.Id, b.Epoch, id), marshal(b))
 			}

@@ -178,5 +178,26 @@ func (k Keeper) CheckShareInvariant(r store.Reader) error {
 		}
 		return true
 	})
-	return err
+	if err != nil {
+		return err
+	}
+	// The lease escrow holds exactly the active leases' deposits.
+	held := map[string]uint64{}
+	store.Each(r, LeasePrefix, func(_, v []byte) bool {
+		l := &sharev1.Lease{}
+		if unmarshalErr(v, l) == nil && l.Escrow > 0 {
+			held[l.Denom] += l.Escrow
+		}
+		return true
+	})
+	for _, c := range k.Bank.Balances(r, LeaseEscrow) {
+		if held[c.Denom] != c.Amount {
+			return fmt.Errorf("lease invariant: escrow holds %d %s, leases %d", c.Amount, c.Denom, held[c.Denom])
+		}
+		delete(held, c.Denom)
+	}
+	for d, v := range held {
+		return fmt.Errorf("lease invariant: leases hold %d %s, escrow none", v, d)
+	}
+	return nil
 }

@@ -21,6 +21,58 @@ const (
 	_ = protoimpl.EnforceVersion(protoimpl.MaxVersion - 20)
 )
 
+type LeaseStatus int32
+
+const (
+	LeaseStatus_LEASE_STATUS_UNSPECIFIED LeaseStatus = 0
+	LeaseStatus_LEASE_STATUS_OFFERED     LeaseStatus = 1 // the owner offered; the lessee has not accepted
+	LeaseStatus_LEASE_STATUS_ACTIVE      LeaseStatus = 2
+	LeaseStatus_LEASE_STATUS_ENDED       LeaseStatus = 3
+)
+
+// Enum value maps for LeaseStatus.
+var (
+	LeaseStatus_name = map[int32]string{
+		0: "LEASE_STATUS_UNSPECIFIED",
+		1: "LEASE_STATUS_OFFERED",
+		2: "LEASE_STATUS_ACTIVE",
+		3: "LEASE_STATUS_ENDED",
+	}
+	LeaseStatus_value = map[string]int32{
+		"LEASE_STATUS_UNSPECIFIED": 0,
+		"LEASE_STATUS_OFFERED":     1,
+		"LEASE_STATUS_ACTIVE":      2,
+		"LEASE_STATUS_ENDED":       3,
+	}
+)
+
+func (x LeaseStatus) Enum() *LeaseStatus {
+	p := new(LeaseStatus)
+	*p = x
+	return p
+}
+
+func (x LeaseStatus) String() string {
+	return protoimpl.X.EnumStringOf(x.Descriptor(), protoreflect.EnumNumber(x))
+}
+
+func (LeaseStatus) Descriptor() protoreflect.EnumDescriptor {
+	return file_depin_share_v1_share_proto_enumTypes[0].Descriptor()
+}
+
+func (LeaseStatus) Type() protoreflect.EnumType {
+	return &file_depin_share_v1_share_proto_enumTypes[0]
+}
+
+func (x LeaseStatus) Number() protoreflect.EnumNumber {
+	return protoreflect.EnumNumber(x)
+}
+
+// Deprecated: Use LeaseStatus.Descriptor instead.
+func (LeaseStatus) EnumDescriptor() ([]byte, []int) {
+	return file_depin_share_v1_share_proto_rawDescGZIP(), []int{0}
+}
+
 // Pool is a tokenized device's reward-per-share accounting. acc is the
 // rewards per share so far, × 2^64, as a 16-byte big-endian integer;
 // acc_rem carries the remainder of that division to the next reward.
@@ -521,6 +573,453 @@ func (x *EventShareRewardsClaimed) GetDenom() string {
 	return ""
 }
 
+// Lease: a device's owner lets another account operate it for a term, for
+// rent per epoch (of the device's network) paid from the lessee's escrow;
+// the lessee receives reward_share_bps of the device's rewards meanwhile.
+type Lease struct {
+	state          protoimpl.MessageState `protogen:"open.v1"`
+	Device         []byte                 `protobuf:"bytes,1,opt,name=device,proto3" json:"device,omitempty"`
+	Owner          []byte                 `protobuf:"bytes,2,opt,name=owner,proto3" json:"owner,omitempty"`
+	Lessee         []byte                 `protobuf:"bytes,3,opt,name=lessee,proto3" json:"lessee,omitempty"`
+	Denom          string                 `protobuf:"bytes,4,opt,name=denom,proto3" json:"denom,omitempty"`
+	RentPerEpoch   uint64                 `protobuf:"varint,5,opt,name=rent_per_epoch,json=rentPerEpoch,proto3" json:"rent_per_epoch,omitempty"`
+	RewardShareBps uint32                 `protobuf:"varint,6,opt,name=reward_share_bps,json=rewardShareBps,proto3" json:"reward_share_bps,omitempty"`
+	StartEpoch     uint64                 `protobuf:"varint,7,opt,name=start_epoch,json=startEpoch,proto3" json:"start_epoch,omitempty"`
+	EndEpoch       uint64                 `protobuf:"varint,8,opt,name=end_epoch,json=endEpoch,proto3" json:"end_epoch,omitempty"`     // last epoch of the term
+	Escrow         uint64                 `protobuf:"varint,9,opt,name=escrow,proto3" json:"escrow,omitempty"`                         // what is left of the lessee's deposit
+	NextEpoch      uint64                 `protobuf:"varint,10,opt,name=next_epoch,json=nextEpoch,proto3" json:"next_epoch,omitempty"` // the next epoch whose rent is due
+	Status         LeaseStatus            `protobuf:"varint,11,opt,name=status,proto3,enum=depin.share.v1.LeaseStatus" json:"status,omitempty"`
+	EndReason      string                 `protobuf:"bytes,12,opt,name=end_reason,json=endReason,proto3" json:"end_reason,omitempty"`
+	RentPaid       uint64                 `protobuf:"varint,13,opt,name=rent_paid,json=rentPaid,proto3" json:"rent_paid,omitempty"`
+	RewardsPaid    uint64                 `protobuf:"varint,14,opt,name=rewards_paid,json=rewardsPaid,proto3" json:"rewards_paid,omitempty"` // the lessee's share of rewards so far
+	unknownFields  protoimpl.UnknownFields
+	sizeCache      protoimpl.SizeCache
+}
+
+func (x *Lease) Reset() {
+	*x = Lease{}
+	mi := &file_depin_share_v1_share_proto_msgTypes[8]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *Lease) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*Lease) ProtoMessage() {}
+
+func (x *Lease) ProtoReflect() protoreflect.Message {
+	mi := &file_depin_share_v1_share_proto_msgTypes[8]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use Lease.ProtoReflect.Descriptor instead.
+func (*Lease) Descriptor() ([]byte, []int) {
+	return file_depin_share_v1_share_proto_rawDescGZIP(), []int{8}
+}
+
+func (x *Lease) GetDevice() []byte {
+	if x != nil {
+		return x.Device
+	}
+	return nil
+}
+
+func (x *Lease) GetOwner() []byte {
+	if x != nil {
+		return x.Owner
+	}
+	return nil
+}
+
+func (x *Lease) GetLessee() []byte {
+	if x != nil {
+		return x.Lessee
+	}
+	return nil
+}
+
+func (x *Lease) GetDenom() string {
+	if x != nil {
+		return x.Denom
+	}
+	return ""
+}
+
+func (x *Lease) GetRentPerEpoch() uint64 {
+	if x != nil {
+		return x.RentPerEpoch
+	}
+	return 0
+}
+
+func (x *Lease) GetRewardShareBps() uint32 {
+	if x != nil {
+		return x.RewardShareBps
+	}
+	return 0
+}
+
+func (x *Lease) GetStartEpoch() uint64 {
+	if x != nil {
+		return x.StartEpoch
+	}
+	return 0
+}
+
+func (x *Lease) GetEndEpoch() uint64 {
+	if x != nil {
+		return x.EndEpoch
+	}
+	return 0
+}
+
+func (x *Lease) GetEscrow() uint64 {
+	if x != nil {
+		return x.Escrow
+	}
+	return 0
+}
+
+func (x *Lease) GetNextEpoch() uint64 {
+	if x != nil {
+		return x.NextEpoch
+	}
+	return 0
+}
+
+func (x *Lease) GetStatus() LeaseStatus {
+	if x != nil {
+		return x.Status
+	}
+	return LeaseStatus_LEASE_STATUS_UNSPECIFIED
+}
+
+func (x *Lease) GetEndReason() string {
+	if x != nil {
+		return x.EndReason
+	}
+	return ""
+}
+
+func (x *Lease) GetRentPaid() uint64 {
+	if x != nil {
+		return x.RentPaid
+	}
+	return 0
+}
+
+func (x *Lease) GetRewardsPaid() uint64 {
+	if x != nil {
+		return x.RewardsPaid
+	}
+	return 0
+}
+
+type MsgOfferLease struct {
+	state          protoimpl.MessageState `protogen:"open.v1"`
+	Owner          []byte                 `protobuf:"bytes,1,opt,name=owner,proto3" json:"owner,omitempty"`
+	Device         []byte                 `protobuf:"bytes,2,opt,name=device,proto3" json:"device,omitempty"`
+	Lessee         []byte                 `protobuf:"bytes,3,opt,name=lessee,proto3" json:"lessee,omitempty"`
+	Denom          string                 `protobuf:"bytes,4,opt,name=denom,proto3" json:"denom,omitempty"`
+	RentPerEpoch   uint64                 `protobuf:"varint,5,opt,name=rent_per_epoch,json=rentPerEpoch,proto3" json:"rent_per_epoch,omitempty"`
+	RewardShareBps uint32                 `protobuf:"varint,6,opt,name=reward_share_bps,json=rewardShareBps,proto3" json:"reward_share_bps,omitempty"`
+	StartEpoch     uint64                 `protobuf:"varint,7,opt,name=start_epoch,json=startEpoch,proto3" json:"start_epoch,omitempty"` // must be in the future
+	EndEpoch       uint64                 `protobuf:"varint,8,opt,name=end_epoch,json=endEpoch,proto3" json:"end_epoch,omitempty"`
+	unknownFields  protoimpl.UnknownFields
+	sizeCache      protoimpl.SizeCache
+}
+
+func (x *MsgOfferLease) Reset() {
+	*x = MsgOfferLease{}
+	mi := &file_depin_share_v1_share_proto_msgTypes[9]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *MsgOfferLease) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*MsgOfferLease) ProtoMessage() {}
+
+func (x *MsgOfferLease) ProtoReflect() protoreflect.Message {
+	mi := &file_depin_share_v1_share_proto_msgTypes[9]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use MsgOfferLease.ProtoReflect.Descriptor instead.
+func (*MsgOfferLease) Descriptor() ([]byte, []int) {
+	return file_depin_share_v1_share_proto_rawDescGZIP(), []int{9}
+}
+
+func (x *MsgOfferLease) GetOwner() []byte {
+	if x != nil {
+		return x.Owner
+	}
+	return nil
+}
+
+func (x *MsgOfferLease) GetDevice() []byte {
+	if x != nil {
+		return x.Device
+	}
+	return nil
+}
+
+func (x *MsgOfferLease) GetLessee() []byte {
+	if x != nil {
+		return x.Lessee
+	}
+	return nil
+}
+
+func (x *MsgOfferLease) GetDenom() string {
+	if x != nil {
+		return x.Denom
+	}
+	return ""
+}
+
+func (x *MsgOfferLease) GetRentPerEpoch() uint64 {
+	if x != nil {
+		return x.RentPerEpoch
+	}
+	return 0
+}
+
+func (x *MsgOfferLease) GetRewardShareBps() uint32 {
+	if x != nil {
+		return x.RewardShareBps
+	}
+	return 0
+}
+
+func (x *MsgOfferLease) GetStartEpoch() uint64 {
+	if x != nil {
+		return x.StartEpoch
+	}
+	return 0
+}
+
+func (x *MsgOfferLease) GetEndEpoch() uint64 {
+	if x != nil {
+		return x.EndEpoch
+	}
+	return 0
+}
+
+type MsgAcceptLease struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Lessee        []byte                 `protobuf:"bytes,1,opt,name=lessee,proto3" json:"lessee,omitempty"`
+	Device        []byte                 `protobuf:"bytes,2,opt,name=device,proto3" json:"device,omitempty"`
+	Deposit       uint64                 `protobuf:"varint,3,opt,name=deposit,proto3" json:"deposit,omitempty"` // escrowed for rent; at least one epoch's
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *MsgAcceptLease) Reset() {
+	*x = MsgAcceptLease{}
+	mi := &file_depin_share_v1_share_proto_msgTypes[10]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *MsgAcceptLease) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*MsgAcceptLease) ProtoMessage() {}
+
+func (x *MsgAcceptLease) ProtoReflect() protoreflect.Message {
+	mi := &file_depin_share_v1_share_proto_msgTypes[10]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use MsgAcceptLease.ProtoReflect.Descriptor instead.
+func (*MsgAcceptLease) Descriptor() ([]byte, []int) {
+	return file_depin_share_v1_share_proto_rawDescGZIP(), []int{10}
+}
+
+func (x *MsgAcceptLease) GetLessee() []byte {
+	if x != nil {
+		return x.Lessee
+	}
+	return nil
+}
+
+func (x *MsgAcceptLease) GetDevice() []byte {
+	if x != nil {
+		return x.Device
+	}
+	return nil
+}
+
+func (x *MsgAcceptLease) GetDeposit() uint64 {
+	if x != nil {
+		return x.Deposit
+	}
+	return 0
+}
+
+type MsgDepositLease struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Lessee        []byte                 `protobuf:"bytes,1,opt,name=lessee,proto3" json:"lessee,omitempty"`
+	Device        []byte                 `protobuf:"bytes,2,opt,name=device,proto3" json:"device,omitempty"`
+	Amount        uint64                 `protobuf:"varint,3,opt,name=amount,proto3" json:"amount,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *MsgDepositLease) Reset() {
+	*x = MsgDepositLease{}
+	mi := &file_depin_share_v1_share_proto_msgTypes[11]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *MsgDepositLease) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*MsgDepositLease) ProtoMessage() {}
+
+func (x *MsgDepositLease) ProtoReflect() protoreflect.Message {
+	mi := &file_depin_share_v1_share_proto_msgTypes[11]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use MsgDepositLease.ProtoReflect.Descriptor instead.
+func (*MsgDepositLease) Descriptor() ([]byte, []int) {
+	return file_depin_share_v1_share_proto_rawDescGZIP(), []int{11}
+}
+
+func (x *MsgDepositLease) GetLessee() []byte {
+	if x != nil {
+		return x.Lessee
+	}
+	return nil
+}
+
+func (x *MsgDepositLease) GetDevice() []byte {
+	if x != nil {
+		return x.Device
+	}
+	return nil
+}
+
+func (x *MsgDepositLease) GetAmount() uint64 {
+	if x != nil {
+		return x.Amount
+	}
+	return 0
+}
+
+type EventLeaseChanged struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Device        string                 `protobuf:"bytes,1,opt,name=device,proto3" json:"device,omitempty"`
+	Status        LeaseStatus            `protobuf:"varint,2,opt,name=status,proto3,enum=depin.share.v1.LeaseStatus" json:"status,omitempty"`
+	Reason        string                 `protobuf:"bytes,3,opt,name=reason,proto3" json:"reason,omitempty"`
+	RentPaid      uint64                 `protobuf:"varint,4,opt,name=rent_paid,json=rentPaid,proto3" json:"rent_paid,omitempty"`
+	Refunded      uint64                 `protobuf:"varint,5,opt,name=refunded,proto3" json:"refunded,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *EventLeaseChanged) Reset() {
+	*x = EventLeaseChanged{}
+	mi := &file_depin_share_v1_share_proto_msgTypes[12]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *EventLeaseChanged) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*EventLeaseChanged) ProtoMessage() {}
+
+func (x *EventLeaseChanged) ProtoReflect() protoreflect.Message {
+	mi := &file_depin_share_v1_share_proto_msgTypes[12]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use EventLeaseChanged.ProtoReflect.Descriptor instead.
+func (*EventLeaseChanged) Descriptor() ([]byte, []int) {
+	return file_depin_share_v1_share_proto_rawDescGZIP(), []int{12}
+}
+
+func (x *EventLeaseChanged) GetDevice() string {
+	if x != nil {
+		return x.Device
+	}
+	return ""
+}
+
+func (x *EventLeaseChanged) GetStatus() LeaseStatus {
+	if x != nil {
+		return x.Status
+	}
+	return LeaseStatus_LEASE_STATUS_UNSPECIFIED
+}
+
+func (x *EventLeaseChanged) GetReason() string {
+	if x != nil {
+		return x.Reason
+	}
+	return ""
+}
+
+func (x *EventLeaseChanged) GetRentPaid() uint64 {
+	if x != nil {
+		return x.RentPaid
+	}
+	return 0
+}
+
+func (x *EventLeaseChanged) GetRefunded() uint64 {
+	if x != nil {
+		return x.Refunded
+	}
+	return 0
+}
+
 var File_depin_share_v1_share_proto protoreflect.FileDescriptor
 
 const file_depin_share_v1_share_proto_rawDesc = "" +
@@ -559,7 +1058,55 @@ const file_depin_share_v1_share_proto_rawDesc = "" +
 	"\x06device\x18\x01 \x01(\tR\x06device\x12\x16\n" +
 	"\x06holder\x18\x02 \x01(\tR\x06holder\x12\x16\n" +
 	"\x06amount\x18\x03 \x01(\x04R\x06amount\x12\x14\n" +
-	"\x05denom\x18\x04 \x01(\tR\x05denomB5Z3github.com/depinhq/depin/gen/depin/share/v1;sharev1b\x06proto3"
+	"\x05denom\x18\x04 \x01(\tR\x05denom\"\xbc\x03\n" +
+	"\x05Lease\x12\x16\n" +
+	"\x06device\x18\x01 \x01(\fR\x06device\x12\x14\n" +
+	"\x05owner\x18\x02 \x01(\fR\x05owner\x12\x16\n" +
+	"\x06lessee\x18\x03 \x01(\fR\x06lessee\x12\x14\n" +
+	"\x05denom\x18\x04 \x01(\tR\x05denom\x12$\n" +
+	"\x0erent_per_epoch\x18\x05 \x01(\x04R\frentPerEpoch\x12(\n" +
+	"\x10reward_share_bps\x18\x06 \x01(\rR\x0erewardShareBps\x12\x1f\n" +
+	"\vstart_epoch\x18\a \x01(\x04R\n" +
+	"startEpoch\x12\x1b\n" +
+	"\tend_epoch\x18\b \x01(\x04R\bendEpoch\x12\x16\n" +
+	"\x06escrow\x18\t \x01(\x04R\x06escrow\x12\x1d\n" +
+	"\n" +
+	"next_epoch\x18\n" +
+	" \x01(\x04R\tnextEpoch\x123\n" +
+	"\x06status\x18\v \x01(\x0e2\x1b.depin.share.v1.LeaseStatusR\x06status\x12\x1d\n" +
+	"\n" +
+	"end_reason\x18\f \x01(\tR\tendReason\x12\x1b\n" +
+	"\trent_paid\x18\r \x01(\x04R\brentPaid\x12!\n" +
+	"\frewards_paid\x18\x0e \x01(\x04R\vrewardsPaid\"\xf9\x01\n" +
+	"\rMsgOfferLease\x12\x14\n" +
+	"\x05owner\x18\x01 \x01(\fR\x05owner\x12\x16\n" +
+	"\x06device\x18\x02 \x01(\fR\x06device\x12\x16\n" +
+	"\x06lessee\x18\x03 \x01(\fR\x06lessee\x12\x14\n" +
+	"\x05denom\x18\x04 \x01(\tR\x05denom\x12$\n" +
+	"\x0erent_per_epoch\x18\x05 \x01(\x04R\frentPerEpoch\x12(\n" +
+	"\x10reward_share_bps\x18\x06 \x01(\rR\x0erewardShareBps\x12\x1f\n" +
+	"\vstart_epoch\x18\a \x01(\x04R\n" +
+	"startEpoch\x12\x1b\n" +
+	"\tend_epoch\x18\b \x01(\x04R\bendEpoch\"Z\n" +
+	"\x0eMsgAcceptLease\x12\x16\n" +
+	"\x06lessee\x18\x01 \x01(\fR\x06lessee\x12\x16\n" +
+	"\x06device\x18\x02 \x01(\fR\x06device\x12\x18\n" +
+	"\adeposit\x18\x03 \x01(\x04R\adeposit\"Y\n" +
+	"\x0fMsgDepositLease\x12\x16\n" +
+	"\x06lessee\x18\x01 \x01(\fR\x06lessee\x12\x16\n" +
+	"\x06device\x18\x02 \x01(\fR\x06device\x12\x16\n" +
+	"\x06amount\x18\x03 \x01(\x04R\x06amount\"\xb1\x01\n" +
+	"\x11EventLeaseChanged\x12\x16\n" +
+	"\x06device\x18\x01 \x01(\tR\x06device\x123\n" +
+	"\x06status\x18\x02 \x01(\x0e2\x1b.depin.share.v1.LeaseStatusR\x06status\x12\x16\n" +
+	"\x06reason\x18\x03 \x01(\tR\x06reason\x12\x1b\n" +
+	"\trent_paid\x18\x04 \x01(\x04R\brentPaid\x12\x1a\n" +
+	"\brefunded\x18\x05 \x01(\x04R\brefunded*v\n" +
+	"\vLeaseStatus\x12\x1c\n" +
+	"\x18LEASE_STATUS_UNSPECIFIED\x10\x00\x12\x18\n" +
+	"\x14LEASE_STATUS_OFFERED\x10\x01\x12\x17\n" +
+	"\x13LEASE_STATUS_ACTIVE\x10\x02\x12\x16\n" +
+	"\x12LEASE_STATUS_ENDED\x10\x03B5Z3github.com/depinhq/depin/gen/depin/share/v1;sharev1b\x06proto3"
 
 var (
 	file_depin_share_v1_share_proto_rawDescOnce sync.Once
@@ -573,23 +1120,32 @@ func file_depin_share_v1_share_proto_rawDescGZIP() []byte {
 	return file_depin_share_v1_share_proto_rawDescData
 }
 
-var file_depin_share_v1_share_proto_msgTypes = make([]protoimpl.MessageInfo, 8)
+var file_depin_share_v1_share_proto_enumTypes = make([]protoimpl.EnumInfo, 1)
+var file_depin_share_v1_share_proto_msgTypes = make([]protoimpl.MessageInfo, 13)
 var file_depin_share_v1_share_proto_goTypes = []any{
-	(*Pool)(nil),                     // 0: depin.share.v1.Pool
-	(*Holder)(nil),                   // 1: depin.share.v1.Holder
-	(*MsgTokenize)(nil),              // 2: depin.share.v1.MsgTokenize
-	(*MsgUntokenize)(nil),            // 3: depin.share.v1.MsgUntokenize
-	(*MsgClaimShareRewards)(nil),     // 4: depin.share.v1.MsgClaimShareRewards
-	(*EventTokenized)(nil),           // 5: depin.share.v1.EventTokenized
-	(*EventUntokenized)(nil),         // 6: depin.share.v1.EventUntokenized
-	(*EventShareRewardsClaimed)(nil), // 7: depin.share.v1.EventShareRewardsClaimed
+	(LeaseStatus)(0),                 // 0: depin.share.v1.LeaseStatus
+	(*Pool)(nil),                     // 1: depin.share.v1.Pool
+	(*Holder)(nil),                   // 2: depin.share.v1.Holder
+	(*MsgTokenize)(nil),              // 3: depin.share.v1.MsgTokenize
+	(*MsgUntokenize)(nil),            // 4: depin.share.v1.MsgUntokenize
+	(*MsgClaimShareRewards)(nil),     // 5: depin.share.v1.MsgClaimShareRewards
+	(*EventTokenized)(nil),           // 6: depin.share.v1.EventTokenized
+	(*EventUntokenized)(nil),         // 7: depin.share.v1.EventUntokenized
+	(*EventShareRewardsClaimed)(nil), // 8: depin.share.v1.EventShareRewardsClaimed
+	(*Lease)(nil),                    // 9: depin.share.v1.Lease
+	(*MsgOfferLease)(nil),            // 10: depin.share.v1.MsgOfferLease
+	(*MsgAcceptLease)(nil),           // 11: depin.share.v1.MsgAcceptLease
+	(*MsgDepositLease)(nil),          // 12: depin.share.v1.MsgDepositLease
+	(*EventLeaseChanged)(nil),        // 13: depin.share.v1.EventLeaseChanged
 }
 var file_depin_share_v1_share_proto_depIdxs = []int32{
-	0, // [0:0] is the sub-list for method output_type
-	0, // [0:0] is the sub-list for method input_type
-	0, // [0:0] is the sub-list for extension type_name
-	0, // [0:0] is the sub-list for extension extendee
-	0, // [0:0] is the sub-list for field type_name
+	0, // 0: depin.share.v1.Lease.status:type_name -> depin.share.v1.LeaseStatus
+	0, // 1: depin.share.v1.EventLeaseChanged.status:type_name -> depin.share.v1.LeaseStatus
+	2, // [2:2] is the sub-list for method output_type
+	2, // [2:2] is the sub-list for method input_type
+	2, // [2:2] is the sub-list for extension type_name
+	2, // [2:2] is the sub-list for extension extendee
+	0, // [0:2] is the sub-list for field type_name
 }
 
 func init() { file_depin_share_v1_share_proto_init() }
@@ -602,13 +1158,14 @@ func file_depin_share_v1_share_proto_init() {
 		File: protoimpl.DescBuilder{
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_depin_share_v1_share_proto_rawDesc), len(file_depin_share_v1_share_proto_rawDesc)),
-			NumEnums:      0,
-			NumMessages:   8,
+			NumEnums:      1,
+			NumMessages:   13,
 			NumExtensions: 0,
 			NumServices:   0,
 		},
 		GoTypes:           file_depin_share_v1_share_proto_goTypes,
 		DependencyIndexes: file_depin_share_v1_share_proto_depIdxs,
+		EnumInfos:         file_depin_share_v1_share_proto_enumTypes,
 		MessageInfos:      file_depin_share_v1_share_proto_msgTypes,
 	}.Build()
 	File_depin_share_v1_share_proto = out.File

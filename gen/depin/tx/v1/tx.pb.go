@@ -249,6 +249,9 @@ type Msg struct {
 	//	*Msg_Tokenize
 	//	*Msg_Untokenize
 	//	*Msg_ClaimShareRewards
+	//	*Msg_OfferLease
+	//	*Msg_AcceptLease
+	//	*Msg_DepositLease
 	Sum           isMsg_Sum `protobuf_oneof:"sum"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
@@ -516,6 +519,33 @@ func (x *Msg) GetClaimShareRewards() *v18.MsgClaimShareRewards {
 	return nil
 }
 
+func (x *Msg) GetOfferLease() *v18.MsgOfferLease {
+	if x != nil {
+		if x, ok := x.Sum.(*Msg_OfferLease); ok {
+			return x.OfferLease
+		}
+	}
+	return nil
+}
+
+func (x *Msg) GetAcceptLease() *v18.MsgAcceptLease {
+	if x != nil {
+		if x, ok := x.Sum.(*Msg_AcceptLease); ok {
+			return x.AcceptLease
+		}
+	}
+	return nil
+}
+
+func (x *Msg) GetDepositLease() *v18.MsgDepositLease {
+	if x != nil {
+		if x, ok := x.Sum.(*Msg_DepositLease); ok {
+			return x.DepositLease
+		}
+	}
+	return nil
+}
+
 type isMsg_Sum interface {
 	isMsg_Sum()
 }
@@ -620,6 +650,18 @@ type Msg_ClaimShareRewards struct {
 	ClaimShareRewards *v18.MsgClaimShareRewards `protobuf:"bytes,82,opt,name=claim_share_rewards,json=claimShareRewards,proto3,oneof"`
 }
 
+type Msg_OfferLease struct {
+	OfferLease *v18.MsgOfferLease `protobuf:"bytes,83,opt,name=offer_lease,json=offerLease,proto3,oneof"`
+}
+
+type Msg_AcceptLease struct {
+	AcceptLease *v18.MsgAcceptLease `protobuf:"bytes,84,opt,name=accept_lease,json=acceptLease,proto3,oneof"`
+}
+
+type Msg_DepositLease struct {
+	DepositLease *v18.MsgDepositLease `protobuf:"bytes,85,opt,name=deposit_lease,json=depositLease,proto3,oneof"`
+}
+
 func (*Msg_Send) isMsg_Sum() {}
 
 func (*Msg_CreateNetwork) isMsg_Sum() {}
@@ -670,6 +712,12 @@ func (*Msg_Untokenize) isMsg_Sum() {}
 
 func (*Msg_ClaimShareRewards) isMsg_Sum() {}
 
+func (*Msg_OfferLease) isMsg_Sum() {}
+
+func (*Msg_AcceptLease) isMsg_Sum() {}
+
+func (*Msg_DepositLease) isMsg_Sum() {}
+
 var File_depin_tx_v1_tx_proto protoreflect.FileDescriptor
 
 const file_depin_tx_v1_tx_proto_rawDesc = "" +
@@ -689,7 +737,7 @@ const file_depin_tx_v1_tx_proto_rawDesc = "" +
 	"SignerInfo\x12\x1d\n" +
 	"\n" +
 	"public_key\x18\x01 \x01(\fR\tpublicKey\x12\x1a\n" +
-	"\bsequence\x18\x02 \x01(\x04R\bsequence\"\xa6\x0e\n" +
+	"\bsequence\x18\x02 \x01(\x04R\bsequence\"\xf5\x0f\n" +
 	"\x03Msg\x12,\n" +
 	"\x04send\x18\x01 \x01(\v2\x16.depin.bank.v1.MsgSendH\x00R\x04send\x12K\n" +
 	"\x0ecreate_network\x18\n" +
@@ -720,7 +768,11 @@ const file_depin_tx_v1_tx_proto_rawDesc = "" +
 	"\n" +
 	"untokenize\x18Q \x01(\v2\x1d.depin.share.v1.MsgUntokenizeH\x00R\n" +
 	"untokenize\x12V\n" +
-	"\x13claim_share_rewards\x18R \x01(\v2$.depin.share.v1.MsgClaimShareRewardsH\x00R\x11claimShareRewardsB\x05\n" +
+	"\x13claim_share_rewards\x18R \x01(\v2$.depin.share.v1.MsgClaimShareRewardsH\x00R\x11claimShareRewards\x12@\n" +
+	"\voffer_lease\x18S \x01(\v2\x1d.depin.share.v1.MsgOfferLeaseH\x00R\n" +
+	"offerLease\x12C\n" +
+	"\faccept_lease\x18T \x01(\v2\x1e.depin.share.v1.MsgAcceptLeaseH\x00R\vacceptLease\x12F\n" +
+	"\rdeposit_lease\x18U \x01(\v2\x1f.depin.share.v1.MsgDepositLeaseH\x00R\fdepositLeaseB\x05\n" +
 	"\x03sumB/Z-github.com/depinhq/depin/gen/depin/tx/v1;txv1b\x06proto3"
 
 var (
@@ -767,6 +819,9 @@ var file_depin_tx_v1_tx_proto_goTypes = []any{
 	(*v18.MsgTokenize)(nil),            // 27: depin.share.v1.MsgTokenize
 	(*v18.MsgUntokenize)(nil),          // 28: depin.share.v1.MsgUntokenize
 	(*v18.MsgClaimShareRewards)(nil),   // 29: depin.share.v1.MsgClaimShareRewards
+	(*v18.MsgOfferLease)(nil),          // 30: depin.share.v1.MsgOfferLease
+	(*v18.MsgAcceptLease)(nil),         // 31: depin.share.v1.MsgAcceptLease
+	(*v18.MsgDepositLease)(nil),        // 32: depin.share.v1.MsgDepositLease
 }
 var file_depin_tx_v1_tx_proto_depIdxs = []int32{
 	3,  // 0: depin.tx.v1.TxBody.messages:type_name -> depin.tx.v1.Msg
@@ -797,11 +852,14 @@ var file_depin_tx_v1_tx_proto_depIdxs = []int32{
 	27, // 25: depin.tx.v1.Msg.tokenize:type_name -> depin.share.v1.MsgTokenize
 	28, // 26: depin.tx.v1.Msg.untokenize:type_name -> depin.share.v1.MsgUntokenize
 	29, // 27: depin.tx.v1.Msg.claim_share_rewards:type_name -> depin.share.v1.MsgClaimShareRewards
-	28, // [28:28] is the sub-list for method output_type
-	28, // [28:28] is the sub-list for method input_type
-	28, // [28:28] is the sub-list for extension type_name
-	28, // [28:28] is the sub-list for extension extendee
-	0,  // [0:28] is the sub-list for field type_name
+	30, // 28: depin.tx.v1.Msg.offer_lease:type_name -> depin.share.v1.MsgOfferLease
+	31, // 29: depin.tx.v1.Msg.accept_lease:type_name -> depin.share.v1.MsgAcceptLease
+	32, // 30: depin.tx.v1.Msg.deposit_lease:type_name -> depin.share.v1.MsgDepositLease
+	31, // [31:31] is the sub-list for method output_type
+	31, // [31:31] is the sub-list for method input_type
+	31, // [31:31] is the sub-list for extension type_name
+	31, // [31:31] is the sub-list for extension extendee
+	0,  // [0:31] is the sub-list for field type_name
 }
 
 func init() { file_depin_tx_v1_tx_proto_init() }
@@ -835,6 +893,9 @@ func file_depin_tx_v1_tx_proto_init() {
 		(*Msg_Tokenize)(nil),
 		(*Msg_Untokenize)(nil),
 		(*Msg_ClaimShareRewards)(nil),
+		(*Msg_OfferLease)(nil),
+		(*Msg_AcceptLease)(nil),
+		(*Msg_DepositLease)(nil),
 	}
 	type x struct{}
 	out := protoimpl.TypeBuilder{

@@ -1,0 +1,199 @@
+package reward
+
+import (
+	"bytes"
+	"fmt"
+	"math/bits"
+
+	"github.com/depinhq/depin/crypto"
+	"github.com/depinhq/depin/errs"
+	bankv1 "github.com/depinhq/depin/gen/depin/bank/v1"
+	devicev1 "github.com/depinhq/depin/gen/depin/device/v1"
+	sharev1 "github.com/depinhq/depin/gen/depin/share/v1"
+	"github.com/depinhq/depin/state"
+	"github.com/depinhq/depin/store"
+	"github.com/depinhq/depin/x/bank"
+	"github.com/depinhq/depin/x/network"
+	"github.com/depinhq/depin/x/share"
+)
+
+// LeaseEscrow holds lessees' rent deposits.
+var LeaseEscrow = crypto.ModuleAddress("lease_escrow")
+
+// Lease state.
+var (
+	LeasePrefix  = []byte("share/l/")  // + device(20) → Lease
+	activeLeases = []byte("share/la/") // + network 0x00 device(20)
+)
+
+// LeaseKey is where a device's lease lives.
+func LeaseKey(id crypto.DeviceID) []byte { return append(bytes.Clone(LeasePrefix), id[:]...) }
+
+func activeLeaseKey(net string, id crypto.DeviceID) []byte {
+	return append(append(append(bytes.Clone(activeLeases), net...), 0), id[:]...)
+}
+
+// Lease returns a device's lease record, or nil.
+func (Keeper) Lease(r store.Reader, id crypto.DeviceID) *sharev1.Lease {
+	l := &sharev1.Lease{}
+	if v := r.Get(LeaseKey(id)); v == nil || unmarshalErr(v, l) != nil {
+		return nil
+	}
+	return l
+}
+
+// OfferLease lets a device's owner offer its operation to an account.
+func (k Keeper) OfferLease(ctx state.Context, signer crypto.Address, m *sharev1.MsgOfferLease) error {
+	d, id, err := k.ownedDevice(ctx, signer, m.Owner, m.Device)
+	if err != nil {
+		return err
+	}
+	if d.Status != devicev1.DeviceStatus_DEVICE_STATUS_ACTIVE {
+		return fmt.Errorf("%w: device is %s", share.ErrInvalid, d.Status)
+	}
+	if l := k.Lease(ctx.KV, id); l != nil && l.Status != sharev1.LeaseStatus_LEASE_STATUS_ENDED {
+		return fmt.Errorf("%w: the device already has a lease (%s)", share.ErrInvalid, l.Status)
+	}
+	lessee, err := crypto.AddressFromBytes(m.Lessee)
+	if err != nil || lessee == signer {
+		return fmt.Errorf("%w: lessee must be another account", share.ErrInvalid)
+	}
+	n := k.Network.Network(ctx.KV, d.Network)
+	now := network.EpochAt(n, ctx.Time.Unix())
+	switch {
+	case m.RentPerEpoch == 0:
+		return fmt.Errorf("%w: rent must be > 0", share.ErrInvalid)
+	case m.RewardShareBps > 10_000:
+		return fmt.Errorf("%w: reward share %d bps > 10000", share.ErrInvalid, m.RewardShareBps)
+	case m.StartEpoch <= now || m.EndEpoch < m.StartEpoch || m.EndEpoch-m.StartEpoch > 100_000:
+		return fmt.Errorf("%w: term %d–%d must start after the current epoch %d and last ≤ 100000 epochs", share.ErrInvalid, m.StartEpoch, m.EndEpoch, now)
+	case !k.Bank.KnownDenom(ctx.KV, m.Denom):
+		return fmt.Errorf("%w: unknown denom %q", share.ErrInvalid, m.Denom)
+	}
+	l := &sharev1.Lease{Device: id.Bytes(), Owner: signer.Bytes(), Lessee: lessee.Bytes(), Denom: m.Denom, RentPerEpoch: m.RentPerEpoch,
+		RewardShareBps: m.RewardShareBps, StartEpoch: m.StartEpoch, EndEpoch: m.EndEpoch, NextEpoch: m.StartEpoch,
+		Status: sharev1.LeaseStatus_LEASE_STATUS_OFFERED}
+	ctx.KV.Set(LeaseKey(id), marshal(l))
+	ctx.Emit(&sharev1.EventLeaseChanged{Device: crypto.DeviceString(id), Status: l.Status})
+	return nil
+}
+
+// AcceptLease lets the named lessee take an offered lease, escrowing rent.
+func (k Keeper) AcceptLease(ctx state.Context, signer crypto.Address, m *sharev1.MsgAcceptLease) error {
+	id, l, err := k.leaseFor(ctx, signer, m.Lessee, m.Device)
+	if err != nil {
+		return err
+	}
+	if l.Status != sharev1.LeaseStatus_LEASE_STATUS_OFFERED {
+		return fmt.Errorf("%w: lease is %s", share.ErrInvalid, l.Status)
+	}
+	if m.Deposit < l.RentPerEpoch {
+		return fmt.Errorf("%w: deposit %d is less than one epoch's rent %d", share.ErrInvalid, m.Deposit, l.RentPerEpoch)
+	}
+	if err := k.Bank.Send(ctx, signer, LeaseEscrow, []*bankv1.Coin{bank.Coin(l.Denom, m.Deposit)}, "lease_deposit"); err != nil {
+		return err
+	}
+	d := k.Device.Get(ctx.KV, id)
+	l.Escrow, l.Status = m.Deposit, sharev1.LeaseStatus_LEASE_STATUS_ACTIVE
+	ctx.KV.Set(LeaseKey(id), marshal(l))
+	ctx.KV.Set(activeLeaseKey(d.Network, id), []byte{})
+	ctx.Emit(&sharev1.EventLeaseChanged{Device: crypto.DeviceString(id), Status: l.Status})
+	return nil
+}
+
+// DepositLease tops up an active lease's rent escrow.
+func (k Keeper) DepositLease(ctx state.Context, signer crypto.Address, m *sharev1.MsgDepositLease) error {
+	id, l, err := k.leaseFor(ctx, signer, m.Lessee, m.Device)
+	if err != nil {
+		return err
+	}
+	if l.Status != sharev1.LeaseStatus_LEASE_STATUS_ACTIVE || m.Amount == 0 {
+		return fmt.Errorf("%w: deposit to an active lease, more than 0", share.ErrInvalid)
+	}
+	esc, ok := bank.AddUint64(l.Escrow, m.Amount)
+	if !ok {
+		return fmt.Errorf("%w: overflow", share.ErrInvalid)
+	}
+	if err := k.Bank.Send(ctx, signer, LeaseEscrow, []*bankv1.Coin{bank.Coin(l.Denom, m.Amount)}, "lease_deposit"); err != nil {
+		return err
+	}
+	l.Escrow = esc
+	ctx.KV.Set(LeaseKey(id), marshal(l))
+	return nil
+}
+
+func (k Keeper) leaseFor(ctx state.Context, signer crypto.Address, field, raw []byte) (crypto.DeviceID, *sharev1.Lease, error) {
+	id, err := crypto.AddressFromBytes(raw)
+	if err != nil {
+		return id, nil, fmt.Errorf("%w: device: %v", share.ErrInvalid, err)
+	}
+	l := k.Lease(ctx.KV, id)
+	if l == nil {
+		return id, nil, fmt.Errorf("%w: no lease for %s", share.ErrInvalid, crypto.DeviceString(id))
+	}
+	if !bytes.Equal(field, signer[:]) || !bytes.Equal(l.Lessee, signer[:]) {
+		return id, nil, fmt.Errorf("%w: not the lease's lessee", errs.ErrUnauthorized)
+	}
+	return id, l, nil
+}
+
+// chargeLeases collects, for a network whose epoch is now `now`, the rent
+// of every ended epoch of its active leases; a lease ends when its term is
+// over or its escrow cannot pay an epoch, and the rest is refunded.
+func (k Keeper) chargeLeases(ctx state.Context, net string, now uint64) error {
+	var ids []crypto.DeviceID
+	prefix := append(append(bytes.Clone(activeLeases), net...), 0)
+	store.Each(ctx.KV, prefix, func(key, _ []byte) bool {
+		if id, err := crypto.AddressFromBytes(key[len(prefix):]); err == nil {
+			ids = append(ids, id)
+		}
+		return true
+	})
+	for _, id := range ids {
+		l := k.Lease(ctx.KV, id)
+		owner, _ := crypto.AddressFromBytes(l.Owner)
+		reason := ""
+		for l.NextEpoch < now && l.NextEpoch <= l.EndEpoch {
+			if l.Escrow < l.RentPerEpoch {
+				reason = "escrow ran dry"
+				break
+			}
+			if err := k.Bank.Send(ctx, LeaseEscrow, owner, []*bankv1.Coin{bank.Coin(l.Denom, l.RentPerEpoch)}, "lease_rent"); err != nil {
+				return err
+			}
+			l.Escrow -= l.RentPerEpoch
+			l.RentPaid += l.RentPerEpoch
+			l.NextEpoch++
+		}
+		if reason == "" && l.NextEpoch > l.EndEpoch {
+			reason = "term ended"
+		}
+		if reason != "" {
+			refund := l.Escrow
+			if refund > 0 {
+				lessee, _ := crypto.AddressFromBytes(l.Lessee)
+				if err := k.Bank.Send(ctx, LeaseEscrow, lessee, []*bankv1.Coin{bank.Coin(l.Denom, refund)}, "lease_refund"); err != nil {
+					return err
+				}
+			}
+			l.Escrow, l.Status, l.EndReason = 0, sharev1.LeaseStatus_LEASE_STATUS_ENDED, reason
+			ctx.KV.Delete(activeLeaseKey(net, id))
+			ctx.Emit(&sharev1.EventLeaseChanged{Device: crypto.DeviceString(id), Status: l.Status, Reason: reason, RentPaid: l.RentPaid, Refunded: refund})
+		}
+		ctx.KV.Set(LeaseKey(id), marshal(l))
+	}
+	return nil
+}
+
+// lesseeCut is the part of a device's epoch reward due to its lessee (0
+// without an active lease covering the epoch), and the lessee.
+func (k Keeper) lesseeCut(r store.Reader, id crypto.DeviceID, epoch, reward uint64) (uint64, crypto.Address) {
+	l := k.Lease(r, id)
+	if l == nil || l.Status != sharev1.LeaseStatus_LEASE_STATUS_ACTIVE || epoch < l.StartEpoch || epoch > l.EndEpoch {
+		return 0, crypto.Address{}
+	}
+	hi, lo := bits.Mul64(reward, uint64(l.RewardShareBps))
+	cut, _ := bits.Div64(hi, lo, 10_000)
+	lessee, _ := crypto.AddressFromBytes(l.Lessee)
+	return cut, lessee
+}
