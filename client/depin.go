@@ -247,3 +247,19 @@ func (c *Client) AgreementIDs(ctx context.Context, prefix []byte) ([]uint64, err
 	})
 	return ids, err
 }
+
+// GetProto reads one key of the latest state into m (false if absent).
+func (c *Client) GetProto(ctx context.Context, key []byte, m proto.Message) (bool, error) {
+	ok, _, err := c.getProto(ctx, key, QueryOptions{}, m)
+	return ok, err
+}
+
+// Keys lists the keys under a prefix (at most limit, 0 = all).
+func (c *Client) Keys(ctx context.Context, prefix []byte, limit int) ([][]byte, error) {
+	var out [][]byte
+	err := c.scan(ctx, &appv1.PrefixQuery{Prefix: prefix}, limit, func(k, _ []byte) error {
+		out = append(out, append([]byte(nil), k...))
+		return nil
+	})
+	return out, err
+}

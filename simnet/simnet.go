@@ -29,6 +29,7 @@ import (
 	"github.com/depinhq/depin/crypto"
 	"github.com/depinhq/depin/gateway"
 	devicev1 "github.com/depinhq/depin/gen/depin/device/v1"
+	marketv1 "github.com/depinhq/depin/gen/depin/market/v1"
 	networkv1 "github.com/depinhq/depin/gen/depin/network/v1"
 	txv1 "github.com/depinhq/depin/gen/depin/tx/v1"
 	"github.com/depinhq/depin/x/device"
@@ -333,13 +334,20 @@ func ensureNetwork(ctx context.Context, c *client.Client, cfg Config, kind agent
 		return id, nil
 	}
 	say("creating network %q for %s devices…\n", id, kind.Name)
+	var mkt *marketv1.MarketParams
+	if kind.Name == "meter" {
+		// Household meters trade energy: exports sell, consumption buys,
+		// in intervals of one epoch, settled an interval later.
+		mkt = &marketv1.MarketParams{IntervalSeconds: cfg.EpochSeconds, Denom: "udpin", SellerMetric: 2, BuyerMetric: 1,
+			SettleDelaySeconds: cfg.EpochSeconds, ShortfallPenalty: 10_000_000}
+	}
 	_, err = c.SendTx(ctx, owner, []*txv1.Msg{{Sum: &txv1.Msg_CreateNetwork{CreateNetwork: &networkv1.MsgCreateNetwork{
 		Owner: ownerAddr.Bytes(), Id: id, Name: strings.ToUpper(kind.Name[:1]) + kind.Name[1:] + " network", Class: kind.Class, Physical: kind.Physical,
 		RewardDenom: "u" + kind.Name,
 		Params: &networkv1.Params{
 			Metrics: kind.Metrics, EpochSeconds: cfg.EpochSeconds, ReportWindowSeconds: 3600, MaxClockSkewSeconds: 30,
 			MinStake: 1_000_000, UnbondingSeconds: 3600, MinMoveIntervalSeconds: 3600,
-			Rewards: network.DefaultRewards(DefaultEmission),
+			Rewards: network.DefaultRewards(DefaultEmission), Market: mkt,
 		}}}}}, client.TxOptions{})
 	if err != nil {
 		return "", fmt.Errorf("create network %s: %w", id, err)

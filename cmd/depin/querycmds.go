@@ -200,5 +200,6 @@ func newQueryCmd(g *globals) *cobra.Command {
 	cmd.AddCommand(newDeviceQueryCmds(g)...)
 	cmd.AddCommand(newRewardQueryCmd(g), newStakingQueryCmd(g))
 	cmd.AddCommand(newAgreementQueryCmds(g)...)
+	cmd.AddCommand(newMarketQueryCmd(g), newShareQueryCmd(g))
 	return cmd
 }

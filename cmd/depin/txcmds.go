@@ -102,6 +102,6 @@ func newTxCmd(g *globals) *cobra.Command {
 	}
 	f.register(send)
 	bank.AddCommand(send)
-	cmd.AddCommand(bank, newNetworkTxCmd(g), newDeviceTxCmd(g), newRewardTxCmd(g), newStakingTxCmd(g), newAgreementTxCmd(g))
+	cmd.AddCommand(bank, newNetworkTxCmd(g), newDeviceTxCmd(g), newRewardTxCmd(g), newStakingTxCmd(g), newAgreementTxCmd(g), newShareTxCmd(g), newLeaseTxCmd(g), newMarketTxCmd(g))
 	return cmd
 }
