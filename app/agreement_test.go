@@ -1,6 +1,7 @@
 package app
 
 import (
+	"fmt"
 	"testing"
 	"time"
 
@@ -106,8 +107,17 @@ func TestAgreementPaysPerVerifiedUnit(t *testing.T) {
 
 // TestAgreementEnds: the cap closes an agreement at once; a consumer's
 // cancellation leaves the notice epochs paid; the provider's decline
-// refunds everything not yet paid.
+// refunds everything not yet paid. With a budget of one agreement per
+// block the settlement pass takes several blocks and ends the same.
 func TestAgreementEnds(t *testing.T) {
+	defer func(b int) { agreement.BlockBudget = b }(agreement.BlockBudget)
+	for _, budget := range []int{20_000, 1} {
+		agreement.BlockBudget = budget
+		t.Run(fmt.Sprintf("budget=%d", budget), testAgreementEnds)
+	}
+}
+
+func testAgreementEnds(t *testing.T) {
 	w := newWorld(t)
 	c := w.c
 	a := w.register("a", 5000)
@@ -142,6 +152,8 @@ func TestAgreementEnds(t *testing.T) {
 	w.batch(w.report("a", 1, now-100, now, 100))
 	c.time = time.Unix(network.EpochStart(n, e+1)+1, 0).UTC()
 	c.block()
+	c.block()
+	c.block()
 	if ag := k.Get(c.snapshot(), 1); ag.Status != agreementv1.Status_STATUS_CLOSED || ag.Paid != 50 || ag.CloseReason != "cap reached" {
 		t.Fatalf("capped: %v", ag)
 	}
@@ -149,6 +161,8 @@ func TestAgreementEnds(t *testing.T) {
 		t.Fatalf("cancelled, in notice: %v", ag)
 	}
 	c.time = time.Unix(network.EpochStart(n, e+2)+1, 0).UTC()
+	c.block()
+	c.block()
 	c.block()
 	if ag := k.Get(c.snapshot(), 2); ag.Status != agreementv1.Status_STATUS_CLOSED || ag.Paid != 100 || ag.Refunded != 900 || ag.CloseReason != "cancelled by the consumer" {
 		t.Fatalf("cancelled, after notice: %v", ag)

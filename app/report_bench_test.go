@@ -13,10 +13,12 @@ import (
 	uh3 "github.com/uber/h3-go/v4"
 
 	"github.com/depinhq/depin/crypto"
+	agreementv1 "github.com/depinhq/depin/gen/depin/agreement/v1"
 	devicev1 "github.com/depinhq/depin/gen/depin/device/v1"
 	reportv1 "github.com/depinhq/depin/gen/depin/report/v1"
 	txv1 "github.com/depinhq/depin/gen/depin/tx/v1"
 	"github.com/depinhq/depin/store"
+	"github.com/depinhq/depin/x/agreement"
 	"github.com/depinhq/depin/x/auth"
 	"github.com/depinhq/depin/x/bank"
 	"github.com/depinhq/depin/x/device"
@@ -227,4 +229,73 @@ func berlinCells(b *testing.B, n int) []uint64 {
 		}
 	}
 	return out
+}
+
+// BenchmarkAgreementSettlement measures an epoch's settlement of 100,000
+// open service agreements (50 per device, 2,000 devices that each
+// reported in the epoch) on the on-disk tree: the first block of the next
+// epoch pays them all.
+//
+//	go test ./app -run '^$' -bench AgreementSettlement -benchtime 1x
+func BenchmarkAgreementSettlement(b *testing.B) {
+	const devices, perDevice = 2_000, 50
+	t := &testing.T{}
+	tree, err := store.OpenTree(b.TempDir(), "state", store.TreeOptions{})
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer tree.Close()
+	w := newWorldWith(t, tree, solarParams())
+	c := w.c
+	keys := make([]ed25519.PrivateKey, devices)
+	ids := make([]crypto.DeviceID, devices)
+	for lo := 0; lo < devices; lo += 60 {
+		var msgs []*txv1.Msg
+		for i := lo; i < min(lo+60, devices); i++ {
+			name := fmt.Sprintf("bench-%d", i)
+			keys[i] = devKey(name)
+			ids[i] = crypto.AddressFromPubKey(keys[i].Public().(ed25519.PublicKey))
+			msgs = append(msgs, &txv1.Msg{Sum: &txv1.Msg_RegisterDevice{RegisterDevice: &devicev1.MsgRegisterDevice{Owner: w.owner.addr.Bytes(), Cert: w.cert(name, 5000), Cell: w.cell}}})
+		}
+		if r := c.block(c.tx(w.owner, msgs...))[0]; r.Code != 0 {
+			b.Fatalf("register: %s", r.Log)
+		}
+	}
+	n := network.Keeper{}.Network(c.snapshot(), "solar")
+	c.time = time.Unix(network.EpochStart(n, network.EpochAt(n, c.time.Unix())+1)+60, 0).UTC()
+	e := network.EpochAt(n, c.time.Unix())
+	var msgs []*txv1.Msg
+	flush := func() {
+		if len(msgs) == 0 {
+			return
+		}
+		if r := c.block(c.tx(w.owner, msgs...))[0]; r.Code != 0 {
+			b.Fatalf("open: %s", r.Log)
+		}
+		msgs = nil
+	}
+	for i := 0; i < devices; i++ {
+		for j := 0; j < perDevice; j++ {
+			msgs = append(msgs, &txv1.Msg{Sum: &txv1.Msg_OpenAgreement{OpenAgreement: &agreementv1.MsgOpenAgreement{Consumer: w.owner.addr.Bytes(), Device: ids[i][:],
+				Metric: 1, Denom: "udpin", PriceNum: 1, PriceDen: 1, MaxUnits: 1_000_000, StartEpoch: e, EndEpoch: e + 5}}})
+			if len(msgs) == 64 {
+				flush()
+			}
+		}
+	}
+	flush()
+	c.block(reportBlockTxs(b, w, keys, 2000)...)
+	c.time = time.Unix(network.EpochStart(n, e+1), 0).UTC()
+	var before, after runtime.MemStats
+	runtime.GC()
+	runtime.ReadMemStats(&before)
+	b.ResetTimer()
+	c.block()
+	b.StopTimer()
+	runtime.ReadMemStats(&after)
+	if a := (agreement.Keeper{}).Get(c.snapshot(), 1); a.Paid == 0 || a.NextEpoch != e+1 {
+		b.Fatalf("agreement 1 after the epoch: %v", a)
+	}
+	b.ReportMetric(float64(devices*perDevice)/b.Elapsed().Seconds(), "agreements/s")
+	b.ReportMetric(float64(after.TotalAlloc-before.TotalAlloc)/(1<<20), "MiB-allocated")
 }

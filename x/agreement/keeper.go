@@ -53,6 +53,7 @@ var (
 	ConsumerPrefix  = []byte("agreement/c/") // + consumer(20) id(8)
 	DevicePrefix    = []byte("agreement/d/") // + device(20) id(8)
 	seenPrefix      = []byte("agreement/e/") // + network → uint64 last epoch seen by a block
+	cursorPrefix    = []byte("agreement/k/") // + network → last id settled in the running pass (empty: from the start)
 )
 
 func u64(v uint64) []byte { return binary.BigEndian.AppendUint64(nil, v) }
@@ -241,32 +242,56 @@ func (k Keeper) close(ctx state.Context, a *agreementv1.Agreement, reason string
 	return nil
 }
 
-// BeginBlock settles, for every network whose epoch changed since the
-// previous block, the open agreements' ended epochs: it runs before the
-// block's transactions, so an ended epoch's work is final.
+// BlockBudget bounds how many open agreements one block settles; a pass
+// over a network's agreements that does not fit continues in the next
+// blocks.
+var BlockBudget = 20_000
+
+// BeginBlock settles, for every network whose epoch changed, the open
+// agreements' ended epochs, at most BlockBudget agreements per block. It
+// runs before the block's transactions, so an ended epoch's work is final.
 func (k Keeper) BeginBlock(ctx state.Context) error {
 	var nets []string
 	store.Each(ctx.KV, network.NetworkPrefix, func(key, _ []byte) bool {
 		nets = append(nets, string(key[len(network.NetworkPrefix):]))
 		return true
 	})
+	budget := BlockBudget
 	for _, net := range nets {
 		n := k.Network.Network(ctx.KV, net)
 		now := network.EpochAt(n, ctx.Time.Unix())
 		sk := append(bytes.Clone(seenPrefix), net...)
-		if v := ctx.KV.Get(sk); len(v) == 8 && binary.BigEndian.Uint64(v) == now {
-			continue
+		ck := append(bytes.Clone(cursorPrefix), net...)
+		if v := ctx.KV.Get(sk); len(v) != 8 || binary.BigEndian.Uint64(v) != now {
+			ctx.KV.Set(sk, u64(now))
+			ctx.KV.Set(ck, []byte{}) // start a pass over the open agreements
 		}
-		ctx.KV.Set(sk, u64(now))
+		cursor := ctx.KV.Get(ck)
+		if cursor == nil {
+			continue // no pass running
+		}
+		prefix := append(append(bytes.Clone(OpenPrefix), net...), 0)
+		start := prefix
+		if len(cursor) == 8 {
+			start = append(bytes.Clone(prefix), u64(binary.BigEndian.Uint64(cursor)+1)...)
+		}
 		var ids []uint64
-		store.Each(ctx.KV, append(append(bytes.Clone(OpenPrefix), net...), 0), func(key, _ []byte) bool {
-			ids = append(ids, binary.BigEndian.Uint64(key[len(key)-8:]))
-			return true
-		})
+		it := ctx.KV.Iterator(start, store.PrefixEnd(prefix))
+		for ; it.Valid() && len(ids) < budget; it.Next() {
+			ids = append(ids, binary.BigEndian.Uint64(it.Key()[len(it.Key())-8:]))
+		}
+		more := it.Valid()
+		it.Close()
 		for _, id := range ids {
 			if err := k.settle(ctx, k.Get(ctx.KV, id), now); err != nil {
 				return fmt.Errorf("agreement %d: %w", id, err)
 			}
+		}
+		budget -= len(ids)
+		if more && len(ids) > 0 {
+			ctx.KV.Set(ck, u64(ids[len(ids)-1]))
+		} else if !more {
+			ctx.KV.Delete(ck)
 		}
 	}
 	return nil
@@ -275,6 +300,9 @@ func (k Keeper) BeginBlock(ctx state.Context) error {
 // settle pays an open agreement for its ended epochs (those before now)
 // and closes it once its term or cap is reached.
 func (k Keeper) settle(ctx state.Context, a *agreementv1.Agreement, now uint64) error {
+	if a.NextEpoch >= now && a.NextEpoch <= a.EndEpoch && a.UnitsPaid < a.MaxUnits {
+		return nil // nothing ended since its last settlement
+	}
 	id, _ := crypto.AddressFromBytes(a.Device)
 	for a.NextEpoch < now && a.NextEpoch <= a.EndEpoch && a.UnitsPaid < a.MaxUnits {
 		e := a.NextEpoch
