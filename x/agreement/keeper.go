@@ -20,6 +20,7 @@ import (
 	agreementv1 "github.com/depinhq/depin/gen/depin/agreement/v1"
 	bankv1 "github.com/depinhq/depin/gen/depin/bank/v1"
 	devicev1 "github.com/depinhq/depin/gen/depin/device/v1"
+	reportv1 "github.com/depinhq/depin/gen/depin/report/v1"
 	"github.com/depinhq/depin/state"
 	"github.com/depinhq/depin/store"
 	"github.com/depinhq/depin/x/bank"
@@ -245,7 +246,7 @@ func (k Keeper) close(ctx state.Context, a *agreementv1.Agreement, reason string
 // BlockBudget bounds how many open agreements one block settles; a pass
 // over a network's agreements that does not fit continues in the next
 // blocks.
-var BlockBudget = 20_000
+var BlockBudget = 10_000
 
 // BeginBlock settles, for every network whose epoch changed, the open
 // agreements' ended epochs, at most BlockBudget agreements per block. It
@@ -282,8 +283,19 @@ func (k Keeper) BeginBlock(ctx state.Context) error {
 		}
 		more := it.Valid()
 		it.Close()
+		// Many agreements may share a device: read each device's epoch work once.
+		memo := map[string]*reportv1.WorkRecord{}
+		work := func(dev crypto.DeviceID, e uint64) *reportv1.WorkRecord {
+			key := string(dev[:]) + string(u64(e))
+			if w, ok := memo[key]; ok {
+				return w
+			}
+			w := k.Report.Work(ctx.KV, net, e, dev)
+			memo[key] = w
+			return w
+		}
 		for _, id := range ids {
-			if err := k.settle(ctx, k.Get(ctx.KV, id), now); err != nil {
+			if err := k.settle(ctx, k.Get(ctx.KV, id), now, work); err != nil {
 				return fmt.Errorf("agreement %d: %w", id, err)
 			}
 		}
@@ -299,7 +311,7 @@ func (k Keeper) BeginBlock(ctx state.Context) error {
 
 // settle pays an open agreement for its ended epochs (those before now)
 // and closes it once its term or cap is reached.
-func (k Keeper) settle(ctx state.Context, a *agreementv1.Agreement, now uint64) error {
+func (k Keeper) settle(ctx state.Context, a *agreementv1.Agreement, now uint64, work func(crypto.DeviceID, uint64) *reportv1.WorkRecord) error {
 	if a.NextEpoch >= now && a.NextEpoch <= a.EndEpoch && a.UnitsPaid < a.MaxUnits {
 		return nil // nothing ended since its last settlement
 	}
@@ -308,7 +320,7 @@ func (k Keeper) settle(ctx state.Context, a *agreementv1.Agreement, now uint64) 
 		e := a.NextEpoch
 		a.NextEpoch++
 		var units uint64
-		for _, t := range k.Report.Work(ctx.KV, a.Network, e, id).Totals {
+		for _, t := range work(id, e).Totals {
 			if t.Id == a.Metric {
 				units = t.Value
 			}
