@@ -1,0 +1,140 @@
+package indexer
+
+import (
+	"context"
+	"crypto/ed25519"
+	"path/filepath"
+	"strconv"
+	"testing"
+	"time"
+
+	"github.com/depinhq/depin/client"
+	"github.com/depinhq/depin/crypto"
+	"github.com/depinhq/depin/keystore"
+	"github.com/depinhq/depin/node"
+	"github.com/depinhq/depin/node/nodetest"
+	"github.com/depinhq/depin/simnet"
+)
+
+// TestIndexerFollowsTheChain: a devnet with a simulated fleet; the indexer
+// (SQLite) is killed mid-stream and restarted; the index ends with every
+// block exactly once, the fleet's devices and reports, and balances equal
+// to the chain's at the indexed height.
+func TestIndexerFollowsTheChain(t *testing.T) {
+	if testing.Short() {
+		t.Skip("runs a devnet")
+	}
+	n := nodetest.Devnet(t, node.DevnetOptions{})
+	ks := keystore.Open(node.KeysDir(n.Home()))
+	alice, _ := ks.Load("alice", nil)
+	eve, _ := ks.Load("eve", nil)
+	c, err := client.New(n.RPCURL())
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	dsn := "sqlite:" + filepath.Join(t.TempDir(), "index.db")
+	run := func(ctx context.Context) *Indexer {
+		db, err := Open(ctx, dsn)
+		if err != nil {
+			t.Fatal(err)
+		}
+		ix := &Indexer{DB: db, Client: c, Poll: 50 * time.Millisecond}
+		done := make(chan struct{})
+		go func() {
+			defer close(done)
+			if err := ix.Run(ctx); err != nil {
+				t.Error(err)
+			}
+		}()
+		t.Cleanup(func() { <-done; db.Close() })
+		return ix
+	}
+	// First run: killed after a few blocks, while the fleet works.
+	ctx1, kill := context.WithCancel(ctx)
+	ix := run(ctx1)
+	simDone := make(chan *simnet.Result, 1)
+	go func() {
+		res, err := simnet.Run(ctx, c, simnet.Config{Kind: "solar", Devices: 8, Regions: []simnet.Region{simnet.Cities["tokyo"]},
+			Duration: 8 * time.Second, Interval: time.Second, Seed: 9, Owners: []ed25519.PrivateKey{alice.Private}, Submitter: eve.Private})
+		if err != nil {
+			t.Error(err)
+		}
+		simDone <- res
+	}()
+	deadline := time.Now().Add(30 * time.Second)
+	for ix.Height() < 8 && time.Now().Before(deadline) {
+		time.Sleep(20 * time.Millisecond)
+	}
+	kill()
+	res := <-simDone
+	if res == nil {
+		t.Fatal("sim failed")
+	}
+	// Second run resumes from the cursor and catches up.
+	ctx2, stop := context.WithCancel(ctx)
+	defer stop()
+	ix2 := run(ctx2)
+	st, _ := c.Status(ctx)
+	target := st.SyncInfo.LatestBlockHeight
+	for ix2.Height() < target {
+		if time.Now().After(deadline.Add(30 * time.Second)) {
+			t.Fatalf("indexer at %d, chain at %d", ix2.Height(), target)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	stop()
+	time.Sleep(100 * time.Millisecond)
+	db, err := Open(ctx, dsn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	h, _ := db.Height(ctx)
+	var count, maxH int64
+	if err := db.QueryRow(`SELECT COUNT(*), COALESCE(MAX(height), 0) FROM blocks`).Scan(&count, &maxH); err != nil {
+		t.Fatal(err)
+	}
+	if count != maxH || maxH != h || h < target {
+		t.Fatalf("blocks: %d rows, max %d, cursor %d, target %d: a gap or a duplicate", count, maxH, h, target)
+	}
+	var devices, accepted int64
+	if err := db.QueryRow(`SELECT COUNT(*), COALESCE(SUM(reports_accepted), 0) FROM devices WHERE network = 'solar'`).Scan(&devices, &accepted); err != nil {
+		t.Fatal(err)
+	}
+	if devices != 8 || accepted != int64(res.Accepted) {
+		t.Fatalf("indexed %d devices with %d accepted reports; the sim says %d devices, %d accepted", devices, accepted, res.Devices, res.Accepted)
+	}
+	// Balances equal the chain's at the indexed height.
+	rows, err := db.Query(`SELECT address, denom, amount FROM balances`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rows.Close()
+	checked := 0
+	for rows.Next() {
+		var addr, denom, amount string
+		if err := rows.Scan(&addr, &denom, &amount); err != nil {
+			t.Fatal(err)
+		}
+		a, err := parseAddr(addr)
+		if err != nil {
+			t.Fatal(err)
+		}
+		got, _, err := c.Balance(ctx, a, denom, client.QueryOptions{Height: h})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if amount != itoa(got) {
+			t.Errorf("%s %s: index %s, chain %d at height %d", addr, denom, amount, got, h)
+		}
+		checked++
+	}
+	if checked < 6 {
+		t.Fatalf("only %d balances indexed", checked)
+	}
+}
+
+func parseAddr(s string) (crypto.Address, error) { return crypto.ParseAddress(s) }
+
+func itoa(v uint64) string { return strconv.FormatUint(v, 10) }
