@@ -13,7 +13,8 @@ import (
 	"fmt"
 	"strings"
 
-	_ "modernc.org/sqlite" // the "sqlite" driver
+	_ "github.com/jackc/pgx/v5/stdlib" // the "pgx" driver
+	_ "modernc.org/sqlite"             // the "sqlite" driver
 )
 
 // DB is an indexer database.
@@ -63,10 +64,10 @@ func Open(ctx context.Context, dsn string) (*DB, error) {
 var migrations = []string{
 	// 1: blocks, txs, events, balances, networks, devices, reports, evidence.
 	`
-CREATE TABLE cursor (id INTEGER PRIMARY KEY CHECK (id = 1), height BIGINT NOT NULL);
-INSERT INTO cursor (id, height) VALUES (1, 0);
+CREATE TABLE index_cursor (id INTEGER PRIMARY KEY CHECK (id = 1), height BIGINT NOT NULL);
+INSERT INTO index_cursor (id, height) VALUES (1, 0);
 CREATE TABLE blocks (
-  height BIGINT PRIMARY KEY, time TEXT NOT NULL, hash TEXT NOT NULL, app_hash TEXT NOT NULL,
+  height BIGINT PRIMARY KEY, block_time TEXT NOT NULL, hash TEXT NOT NULL, app_hash TEXT NOT NULL,
   proposer TEXT NOT NULL, txs INTEGER NOT NULL, events INTEGER NOT NULL);
 CREATE TABLE txs (
   hash TEXT PRIMARY KEY, height BIGINT NOT NULL, idx INTEGER NOT NULL, signer TEXT NOT NULL,
@@ -139,6 +140,6 @@ func (db *DB) migrate(ctx context.Context) error {
 // Height is the last indexed height.
 func (db *DB) Height(ctx context.Context) (int64, error) {
 	var h int64
-	err := db.QueryRowContext(ctx, `SELECT height FROM cursor WHERE id = 1`).Scan(&h)
+	err := db.QueryRowContext(ctx, `SELECT height FROM index_cursor WHERE id = 1`).Scan(&h)
 	return h, err
 }

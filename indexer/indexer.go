@@ -158,7 +158,7 @@ func (ix *Indexer) indexBlock(ctx context.Context, h int64) error {
 	for _, r := range res.TxResults {
 		nevents += len(r.Events)
 	}
-	if _, err := tx.ExecContext(ctx, `INSERT INTO blocks (height, time, hash, app_hash, proposer, txs, events) VALUES ($1, $2, $3, $4, $5, $6, $7)`,
+	if _, err := tx.ExecContext(ctx, `INSERT INTO blocks (height, block_time, hash, app_hash, proposer, txs, events) VALUES ($1, $2, $3, $4, $5, $6, $7)`,
 		h, b.Block.Time.UTC().Format(time.RFC3339Nano), b.BlockID.Hash.String(), b.Block.AppHash.String(), b.Block.ProposerAddress.String(), len(b.Block.Txs), nevents); err != nil {
 		return fmt.Errorf("block %d: %w", h, err)
 	}
@@ -189,8 +189,12 @@ func (ix *Indexer) indexBlock(ctx context.Context, h int64) error {
 			}
 		}
 	}
-	if _, err := tx.ExecContext(ctx, `UPDATE cursor SET height = $1 WHERE id = 1 AND height = $2`, h, h-1); err != nil {
+	r, err := tx.ExecContext(ctx, `UPDATE index_cursor SET height = $1 WHERE id = 1 AND height = $2`, h, h-1)
+	if err != nil {
 		return err
+	}
+	if n, err := r.RowsAffected(); err != nil || n != 1 {
+		return fmt.Errorf("block %d: the cursor moved under us: is another indexer writing to this database?", h)
 	}
 	return tx.Commit()
 }

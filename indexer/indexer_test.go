@@ -17,13 +17,18 @@ import (
 )
 
 // TestIndexerFollowsTheChain: a devnet with a simulated fleet; the indexer
-// (SQLite) is killed mid-stream and restarted; the index ends with every
-// block exactly once, the fleet's devices and reports, and balances equal
-// to the chain's at the indexed height.
+// is killed mid-stream and restarted; the index ends with every block
+// exactly once, the fleet's devices and reports, and balances equal to the
+// chain's at the indexed height. On SQLite and on a real PostgreSQL.
 func TestIndexerFollowsTheChain(t *testing.T) {
 	if testing.Short() {
 		t.Skip("runs a devnet")
 	}
+	t.Run("sqlite", func(t *testing.T) { followTheChain(t, "sqlite:"+filepath.Join(t.TempDir(), "index.db")) })
+	t.Run("postgres", func(t *testing.T) { followTheChain(t, postgresDSN(t)) })
+}
+
+func followTheChain(t *testing.T, dsn string) {
 	n := nodetest.Devnet(t, node.DevnetOptions{})
 	ks := keystore.Open(node.KeysDir(n.Home()))
 	alice, _ := ks.Load("alice", nil)
@@ -33,7 +38,6 @@ func TestIndexerFollowsTheChain(t *testing.T) {
 		t.Fatal(err)
 	}
 	ctx := context.Background()
-	dsn := "sqlite:" + filepath.Join(t.TempDir(), "index.db")
 	run := func(ctx context.Context) *Indexer {
 		db, err := Open(ctx, dsn)
 		if err != nil {
