@@ -235,16 +235,20 @@ func (a *App) FinalizeBlock(_ context.Context, req *abci.FinalizeBlockRequest) (
 	// Before the block's txs: CometBFT's evidence and last-commit votes,
 	// then the rewards and agreement payments of epochs that ended.
 	beginKV := store.NewCache(blockKV)
-	if err := a.staking.BeginBlock(ctx.WithKV(beginKV), misbehavior(req.Misbehavior), lastVotes(req.DecidedLastCommit)); err != nil {
+	// The block-level phases share the block's event sink: their events
+	// (mints, payments, clearings, punishments) are the block's events.
+	bctx := ctx
+	bctx.KV = beginKV
+	if err := a.staking.BeginBlock(bctx, misbehavior(req.Misbehavior), lastVotes(req.DecidedLastCommit)); err != nil {
 		return nil, fmt.Errorf("FinalizeBlock %d: staking: %w", req.Height, err)
 	}
-	if err := a.reward.BeginBlock(ctx.WithKV(beginKV)); err != nil {
+	if err := a.reward.BeginBlock(bctx); err != nil {
 		return nil, fmt.Errorf("FinalizeBlock %d: rewards: %w", req.Height, err)
 	}
-	if err := a.agreement.BeginBlock(ctx.WithKV(beginKV)); err != nil {
+	if err := a.agreement.BeginBlock(bctx); err != nil {
 		return nil, fmt.Errorf("FinalizeBlock %d: agreements: %w", req.Height, err)
 	}
-	if err := a.market.BeginBlock(ctx.WithKV(beginKV)); err != nil {
+	if err := a.market.BeginBlock(bctx); err != nil {
 		return nil, fmt.Errorf("FinalizeBlock %d: market: %w", req.Height, err)
 	}
 	beginKV.Write()
@@ -256,7 +260,9 @@ func (a *App) FinalizeBlock(_ context.Context, req *abci.FinalizeBlockRequest) (
 		}
 		results[i] = a.deliver(ctx.WithKV(blockKV), d.tx, d.prep)
 	}
-	for _, pc := range a.staking.EndBlock(ctx.WithKV(blockKV)) {
+	ectx := ctx
+	ectx.KV = blockKV
+	for _, pc := range a.staking.EndBlock(ectx) {
 		a.queueValidatorUpdate(abci.ValidatorUpdate{Power: pc.Power, PubKeyBytes: pc.PubKey, PubKeyType: ed25519.KeyType})
 	}
 	blockKV.Set(blockTimeKey, encodeTime(req.Time))

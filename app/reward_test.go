@@ -1,8 +1,11 @@
 package app
 
 import (
+	"context"
 	"testing"
 	"time"
+
+	abci "github.com/cometbft/cometbft/abci/types"
 
 	"github.com/depinhq/depin/crypto"
 	bankv1 "github.com/depinhq/depin/gen/depin/bank/v1"
@@ -172,5 +175,38 @@ func TestRewardJobSpreadsOverBlocks(t *testing.T) {
 	}
 	if st1.Minted != st2.Minted || st1.Treasury != st2.Treasury || st1.Unclaimed != st2.Unclaimed || st2.Pending != 0 {
 		t.Fatalf("states differ: %v vs %v", st1, st2)
+	}
+}
+
+// TestBlockEventsReported: what the block-level phases do (here: minting
+// an epoch's rewards) appears in FinalizeBlock's events, so indexers see it.
+func TestBlockEventsReported(t *testing.T) {
+	params := solarParams()
+	params.Rewards = network.DefaultRewards(1_000_000)
+	params.Rewards.Geo = nil
+	w := newWorldWith(t, store.NewMemTree(), params)
+	c := w.c
+	w.register("a", 5000)
+	n := network.Keeper{}.Network(c.snapshot(), "solar")
+	now := c.time.Unix() + 1
+	e := network.EpochAt(n, now)
+	w.batch(w.report("a", 1, now-100, now, 100))
+	c.height++
+	c.time = time.Unix(network.EpochStart(n, e+1), 0).UTC()
+	res, err := c.app.FinalizeBlock(context.Background(), &abci.FinalizeBlockRequest{Height: c.height, Time: c.time})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := c.app.Commit(context.Background(), &abci.CommitRequest{}); err != nil {
+		t.Fatal(err)
+	}
+	seen := map[string]bool{}
+	for _, ev := range res.Events {
+		seen[ev.Type] = true
+	}
+	for _, want := range []string{"depin.bank.v1.EventMint", "depin.reward.v1.EventEpochRewarded", "depin.reward.v1.EventDeviceRewarded"} {
+		if !seen[want] {
+			t.Errorf("block events lack %s (have %v)", want, seen)
+		}
 	}
 }

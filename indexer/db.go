@@ -99,6 +99,38 @@ CREATE TABLE reject_reasons (
 CREATE TABLE evidence (
   id TEXT PRIMARY KEY, kind TEXT NOT NULL, device TEXT NOT NULL, network TEXT NOT NULL, submitter TEXT NOT NULL, height BIGINT NOT NULL);
 `,
+	// 2: rewards, claims, shares, agreements, market.
+	`
+CREATE TABLE rewards (
+  network TEXT NOT NULL, epoch BIGINT NOT NULL, device TEXT NOT NULL, reward TEXT NOT NULL, denom TEXT NOT NULL,
+  work_reward TEXT NOT NULL, availability_reward TEXT NOT NULL, productivity TEXT NOT NULL,
+  uptime_ppm INTEGER NOT NULL, reputation_ppm INTEGER NOT NULL, quality_ppm INTEGER NOT NULL, geo_ppm INTEGER NOT NULL,
+  boost_bps INTEGER NOT NULL, below_threshold BOOLEAN NOT NULL, weight TEXT NOT NULL, total_weight TEXT NOT NULL,
+  emission TEXT NOT NULL, devices BIGINT NOT NULL, covered_seconds BIGINT NOT NULL, epoch_seconds BIGINT NOT NULL,
+  reports_accepted BIGINT NOT NULL, reports_rejected BIGINT NOT NULL, cell TEXT NOT NULL, height BIGINT NOT NULL,
+  PRIMARY KEY (network, epoch, device));
+CREATE INDEX rewards_device ON rewards (device, epoch);
+CREATE TABLE epochs (
+  network TEXT NOT NULL, epoch BIGINT NOT NULL, emission TEXT NOT NULL, distributed TEXT NOT NULL, treasury TEXT NOT NULL,
+  devices BIGINT NOT NULL, height BIGINT NOT NULL, PRIMARY KEY (network, epoch));
+CREATE TABLE claims (
+  height BIGINT NOT NULL, tx_index INTEGER NOT NULL, seq INTEGER NOT NULL, owner TEXT NOT NULL, denom TEXT NOT NULL,
+  amount TEXT NOT NULL, kind TEXT NOT NULL, device TEXT NOT NULL, PRIMARY KEY (height, tx_index, seq));
+CREATE INDEX claims_owner ON claims (owner, height);
+CREATE TABLE shares (device TEXT PRIMARY KEY, denom TEXT NOT NULL, shares TEXT NOT NULL, owner TEXT NOT NULL, active BOOLEAN NOT NULL, height BIGINT NOT NULL);
+CREATE TABLE agreements (
+  id BIGINT PRIMARY KEY, consumer TEXT NOT NULL, device TEXT NOT NULL, denom TEXT NOT NULL, escrow TEXT NOT NULL,
+  paid TEXT NOT NULL, units_paid TEXT NOT NULL, refunded TEXT NOT NULL, status TEXT NOT NULL, reason TEXT NOT NULL, opened_height BIGINT NOT NULL);
+CREATE INDEX agreements_consumer ON agreements (consumer);
+CREATE INDEX agreements_device ON agreements (device);
+CREATE TABLE market_orders (
+  id BIGINT PRIMARY KEY, network TEXT NOT NULL, side TEXT NOT NULL, interval_no BIGINT NOT NULL, price TEXT NOT NULL,
+  quantity TEXT NOT NULL, owner TEXT NOT NULL, height BIGINT NOT NULL);
+CREATE INDEX market_orders_interval ON market_orders (network, interval_no);
+CREATE TABLE market_clearings (
+  network TEXT NOT NULL, interval_no BIGINT NOT NULL, price TEXT NOT NULL, volume TEXT NOT NULL, trades INTEGER NOT NULL,
+  delivered TEXT NOT NULL, paid TEXT NOT NULL, settled BOOLEAN NOT NULL, height BIGINT NOT NULL, PRIMARY KEY (network, interval_no));
+`,
 }
 
 func (db *DB) migrate(ctx context.Context) error {

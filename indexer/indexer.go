@@ -11,6 +11,7 @@ import (
 	"fmt"
 	"log/slog"
 	"math/big"
+	"sort"
 	"strconv"
 	"strings"
 	"sync/atomic"
@@ -209,9 +210,10 @@ func truncate(s string, n int) string {
 }
 
 type blockWriter struct {
-	ctx    context.Context
-	tx     *sql.Tx
-	height int64
+	ctx          context.Context
+	tx           *sql.Tx
+	height       int64
+	txIndex, seq int // of the event being applied
 }
 
 // event stores an event and applies it to the domain tables.
@@ -225,6 +227,7 @@ func (w *blockWriter) event(txIndex, seq int, ev abci.Event, t *auth.Tx) error {
 		w.height, txIndex, seq, ev.Type, string(js)); err != nil {
 		return fmt.Errorf("event %s at %d/%d: %w", ev.Type, txIndex, seq, err)
 	}
+	w.txIndex, w.seq = txIndex, seq
 	return w.apply(ev.Type, attrs, t)
 }
 
@@ -341,8 +344,174 @@ VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, 'ACTIVE', $12, $13)`,
 			a["id"], a["kind"], a["device"], a["network"], a["submitter"], h)
 	case "depin.report.v1.EventReportBatch":
 		return w.reportBatch(a, t)
+	case "depin.reward.v1.EventDeviceRewarded":
+		return w.deviceRewarded(a["breakdown"])
+	case "depin.reward.v1.EventEpochRewarded":
+		return exec(`INSERT INTO epochs (network, epoch, emission, distributed, treasury, devices, height) VALUES ($1, $2, $3, $4, $5, $6, $7)
+ON CONFLICT (network, epoch) DO NOTHING`, a["network"], int64(u(a["epoch"])), n0(a["emission"]), n0(a["distributed"]), n0(a["treasury"]), int64(u(a["devices"])), h)
+	case "depin.reward.v1.EventRewardsClaimed":
+		return exec(`INSERT INTO claims (height, tx_index, seq, owner, denom, amount, kind, device) VALUES ($1, $2, $3, $4, $5, $6, 'owner', '')`,
+			h, w.txIndex, w.seq, a["owner"], a["denom"], n0(a["amount"]))
+	case "depin.share.v1.EventShareRewardsClaimed":
+		return exec(`INSERT INTO claims (height, tx_index, seq, owner, denom, amount, kind, device) VALUES ($1, $2, $3, $4, $5, $6, 'shares', $7)`,
+			h, w.txIndex, w.seq, a["holder"], a["denom"], n0(a["amount"]), a["device"])
+	case "depin.share.v1.EventTokenized":
+		return exec(`INSERT INTO shares (device, denom, shares, owner, active, height) VALUES ($1, $2, $3, $4, TRUE, $5)
+ON CONFLICT (device) DO UPDATE SET denom = excluded.denom, shares = excluded.shares, owner = excluded.owner, active = TRUE, height = excluded.height`,
+			a["device"], a["denom"], n0(a["shares"]), a["owner"], h)
+	case "depin.share.v1.EventUntokenized":
+		if err := exec(`UPDATE shares SET active = FALSE, owner = $1, height = $2 WHERE device = $3`, a["owner"], h, a["device"]); err != nil {
+			return err
+		}
+		return exec(`UPDATE devices SET owner = $1 WHERE id = $2`, a["owner"], a["device"])
+	case "depin.agreement.v1.EventAgreementOpened":
+		return exec(`INSERT INTO agreements (id, consumer, device, denom, escrow, paid, units_paid, refunded, status, reason, opened_height)
+VALUES ($1, $2, $3, $4, $5, '0', '0', '0', 'OPEN', '', $6)`, int64(u(a["id"])), a["consumer"], a["device"], a["denom"], n0(a["escrow"]), h)
+	case "depin.agreement.v1.EventAgreementSettled":
+		return w.addText(`agreements`, `id`, int64(u(a["id"])), map[string]string{"paid": n0(a["amount"]), "units_paid": n0(a["units_paid"])})
+	case "depin.agreement.v1.EventAgreementClosed":
+		return exec(`UPDATE agreements SET status = 'CLOSED', reason = $1, refunded = $2 WHERE id = $3`, a["reason"], n0(a["refunded"]), int64(u(a["id"])))
+	case "depin.market.v1.EventOrderPlaced":
+		owner := ""
+		if t != nil {
+			owner = t.Signer.String()
+		}
+		return exec(`INSERT INTO market_orders (id, network, side, interval_no, price, quantity, owner, height) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)`,
+			int64(u(a["id"])), a["network"], a["side"], int64(u(a["interval"])), n0(a["price"]), n0(a["quantity"]), owner, h)
+	case "depin.market.v1.EventIntervalCleared":
+		return exec(`INSERT INTO market_clearings (network, interval_no, price, volume, trades, delivered, paid, settled, height) VALUES ($1, $2, $3, $4, $5, '0', '0', $6, $7)`,
+			a["network"], int64(u(a["interval"])), n0(a["price"]), n0(a["volume"]), int64(u(a["trades"])), a["trades"] == "" || a["trades"] == "0", h)
+	case "depin.market.v1.EventTradeSettled":
+		return w.settleTrade(a)
 	}
 	return nil
+}
+
+// n0 is a uint64 attribute as decimal text ("0" when absent).
+func n0(s string) string {
+	if s == "" {
+		return "0"
+	}
+	return s
+}
+
+// addText adds decimal amounts to TEXT columns of the row whose key
+// column equals key (exact, in big integers).
+func (w *blockWriter) addText(table, keyCol string, key any, deltas map[string]string) error {
+	if len(deltas) == 0 {
+		return nil
+	}
+	cols := make([]string, 0, len(deltas))
+	for c := range deltas {
+		cols = append(cols, c)
+	}
+	sort.Strings(cols)
+	vals := make([]any, len(cols))
+	ptrs := make([]any, len(cols))
+	for i := range vals {
+		var s string
+		vals[i] = &s
+		ptrs[i] = &s
+	}
+	q := "SELECT " + strings.Join(cols, ", ") + " FROM " + table + " WHERE " + keyCol + " = $1"
+	if err := w.tx.QueryRowContext(w.ctx, q, key).Scan(ptrs...); err != nil {
+		if errors.Is(err, sql.ErrNoRows) {
+			return nil // a row from before the index began
+		}
+		return err
+	}
+	sets := make([]string, len(cols))
+	args := make([]any, 0, len(cols)+1)
+	for i, c := range cols {
+		cur, _ := new(big.Int).SetString(*ptrs[i].(*string), 10)
+		if cur == nil {
+			cur = new(big.Int)
+		}
+		d, _ := new(big.Int).SetString(deltas[c], 10)
+		if d != nil {
+			cur.Add(cur, d)
+		}
+		sets[i] = fmt.Sprintf("%s = $%d", c, i+1)
+		args = append(args, cur.String())
+	}
+	args = append(args, key)
+	_, err := w.tx.ExecContext(w.ctx, "UPDATE "+table+" SET "+strings.Join(sets, ", ")+fmt.Sprintf(" WHERE %s = $%d", keyCol, len(cols)+1), args...)
+	return err
+}
+
+func (w *blockWriter) settleTrade(a map[string]string) error {
+	net, iv := a["network"], int64(u(a["interval"]))
+	var delivered, paid string
+	err := w.tx.QueryRowContext(w.ctx, `SELECT delivered, paid FROM market_clearings WHERE network = $1 AND interval_no = $2`, net, iv).Scan(&delivered, &paid)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	add := func(cur, d string) string {
+		x, _ := new(big.Int).SetString(cur, 10)
+		y, _ := new(big.Int).SetString(n0(d), 10)
+		if x == nil {
+			x = new(big.Int)
+		}
+		if y != nil {
+			x.Add(x, y)
+		}
+		return x.String()
+	}
+	_, err = w.tx.ExecContext(w.ctx, `UPDATE market_clearings SET delivered = $1, paid = $2, settled = TRUE WHERE network = $3 AND interval_no = $4`,
+		add(delivered, a["delivered"]), add(paid, a["paid"]), net, iv)
+	return err
+}
+
+// breakdownJSON is reward.v1.Breakdown as the event carries it: 64-bit
+// integers as strings, 32-bit as numbers, bytes in base64.
+type breakdownJSON struct {
+	Network            string `json:"network"`
+	Epoch              string `json:"epoch"`
+	Device             []byte `json:"device"`
+	Productivity       string `json:"productivity"`
+	ReportsAccepted    string `json:"reports_accepted"`
+	ReportsRejected    string `json:"reports_rejected"`
+	CoveredSeconds     string `json:"covered_seconds"`
+	EpochSeconds       string `json:"epoch_seconds"`
+	UptimePpm          int64  `json:"uptime_ppm"`
+	ReputationPpm      int64  `json:"reputation_ppm"`
+	BelowThreshold     bool   `json:"below_threshold"`
+	QualityPpm         int64  `json:"quality_ppm"`
+	GeoPpm             int64  `json:"geo_ppm"`
+	Cell               string `json:"cell"`
+	BoostBps           int64  `json:"boost_bps"`
+	Weight             string `json:"weight"`
+	WorkReward         string `json:"work_reward"`
+	AvailabilityReward string `json:"availability_reward"`
+	Reward             string `json:"reward"`
+	Denom              string `json:"denom"`
+	Emission           string `json:"emission"`
+	TotalWeight        string `json:"total_weight"`
+	Devices            string `json:"devices"`
+}
+
+func (w *blockWriter) deviceRewarded(js string) error {
+	var b breakdownJSON
+	if err := json.Unmarshal([]byte(js), &b); err != nil {
+		return fmt.Errorf("reward breakdown: %w", err)
+	}
+	id, err := crypto.AddressFromBytes(b.Device)
+	if err != nil {
+		return fmt.Errorf("reward breakdown device: %w", err)
+	}
+	_, err = w.tx.ExecContext(w.ctx, `INSERT INTO rewards (network, epoch, device, reward, denom, work_reward, availability_reward, productivity,
+  uptime_ppm, reputation_ppm, quality_ppm, geo_ppm, boost_bps, below_threshold, weight, total_weight, emission, devices,
+  covered_seconds, epoch_seconds, reports_accepted, reports_rejected, cell, height)
+VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22, $23, $24)
+ON CONFLICT (network, epoch, device) DO NOTHING`,
+		b.Network, int64(u(b.Epoch)), crypto.DeviceString(id), n0(b.Reward), b.Denom, n0(b.WorkReward), n0(b.AvailabilityReward), n0(b.Productivity),
+		b.UptimePpm, b.ReputationPpm, b.QualityPpm, b.GeoPpm, b.BoostBps, b.BelowThreshold, n0(b.Weight), n0(b.TotalWeight), n0(b.Emission),
+		int64(u(b.Devices)), int64(u(b.CoveredSeconds)), int64(u(b.EpochSeconds)), int64(u(b.ReportsAccepted)), int64(u(b.ReportsRejected)),
+		strconv.FormatUint(u(b.Cell), 16), w.height)
+	return err
 }
 
 // reportBatch counts a batch's outcomes per device (by decoding the

@@ -3,6 +3,8 @@ package indexer
 import (
 	"context"
 	"crypto/ed25519"
+	"log/slog"
+	"os"
 	"path/filepath"
 	"strconv"
 	"testing"
@@ -10,6 +12,8 @@ import (
 
 	"github.com/depinhq/depin/client"
 	"github.com/depinhq/depin/crypto"
+	rewardv1 "github.com/depinhq/depin/gen/depin/reward/v1"
+	txv1 "github.com/depinhq/depin/gen/depin/tx/v1"
 	"github.com/depinhq/depin/keystore"
 	"github.com/depinhq/depin/node"
 	"github.com/depinhq/depin/node/nodetest"
@@ -43,7 +47,7 @@ func followTheChain(t *testing.T, dsn string) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		ix := &Indexer{DB: db, Client: c, Poll: 50 * time.Millisecond}
+		ix := &Indexer{DB: db, Client: c, Poll: 50 * time.Millisecond, Log: slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))}
 		done := make(chan struct{})
 		go func() {
 			defer close(done)
@@ -59,8 +63,8 @@ func followTheChain(t *testing.T, dsn string) {
 	ix := run(ctx1)
 	simDone := make(chan *simnet.Result, 1)
 	go func() {
-		res, err := simnet.Run(ctx, c, simnet.Config{Kind: "solar", Devices: 8, Regions: []simnet.Region{simnet.Cities["tokyo"]},
-			Duration: 8 * time.Second, Interval: time.Second, Seed: 9, Owners: []ed25519.PrivateKey{alice.Private}, Submitter: eve.Private})
+		res, err := simnet.Run(ctx, c, simnet.Config{Kind: "storage", Devices: 8, Regions: []simnet.Region{simnet.Cities["tokyo"]}, EpochSeconds: 10,
+			Duration: 12 * time.Second, Interval: time.Second, Seed: 9, Owners: []ed25519.PrivateKey{alice.Private}, Submitter: eve.Private})
 		if err != nil {
 			t.Error(err)
 		}
@@ -75,6 +79,22 @@ func followTheChain(t *testing.T, dsn string) {
 	if res == nil {
 		t.Fatal("sim failed")
 	}
+	// Wait for an epoch's rewards, then alice claims them.
+	for {
+		rs, err := c.RewardState(ctx, "storage", client.QueryOptions{})
+		if err == nil && rs != nil && rs.Unclaimed > 0 {
+			break
+		}
+		if time.Now().After(deadline.Add(30 * time.Second)) {
+			t.Fatal("no rewards accrued")
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
+	before, _, _ := c.Balance(ctx, alice.Address, "ustorage", client.QueryOptions{})
+	if _, err := c.SendTx(ctx, alice.Private, []*txv1.Msg{{Sum: &txv1.Msg_ClaimRewards{ClaimRewards: &rewardv1.MsgClaimRewards{Owner: alice.Address.Bytes()}}}}, client.TxOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	after, _, _ := c.Balance(ctx, alice.Address, "ustorage", client.QueryOptions{})
 	// Second run resumes from the cursor and catches up.
 	ctx2, stop := context.WithCancel(ctx)
 	defer stop()
@@ -103,11 +123,38 @@ func followTheChain(t *testing.T, dsn string) {
 		t.Fatalf("blocks: %d rows, max %d, cursor %d, target %d: a gap or a duplicate", count, maxH, h, target)
 	}
 	var devices, accepted int64
-	if err := db.QueryRow(`SELECT COUNT(*), COALESCE(SUM(reports_accepted), 0) FROM devices WHERE network = 'solar'`).Scan(&devices, &accepted); err != nil {
+	if err := db.QueryRow(`SELECT COUNT(*), COALESCE(SUM(reports_accepted), 0) FROM devices WHERE network = 'storage'`).Scan(&devices, &accepted); err != nil {
 		t.Fatal(err)
 	}
 	if devices != 8 || accepted != int64(res.Accepted) {
 		t.Fatalf("indexed %d devices with %d accepted reports; the sim says %d devices, %d accepted", devices, accepted, res.Devices, res.Accepted)
+	}
+	// Every reward row equals the chain's breakdown; the claim is there.
+	rrows, err := db.Query(`SELECT network, epoch, device, reward FROM rewards`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	nrewards := 0
+	for rrows.Next() {
+		var net, dev, reward string
+		var epoch uint64
+		if err := rrows.Scan(&net, &epoch, &dev, &reward); err != nil {
+			t.Fatal(err)
+		}
+		id, _ := crypto.ParseDeviceID(dev)
+		b, err := c.RewardBreakdown(ctx, net, epoch, id, client.QueryOptions{})
+		if err != nil || b == nil || itoa(b.Reward) != reward {
+			t.Fatalf("reward %s %d %s: index %s, chain %v (%v)", net, epoch, dev, reward, b, err)
+		}
+		nrewards++
+	}
+	rrows.Close()
+	if nrewards == 0 {
+		t.Fatal("no rewards indexed")
+	}
+	var claimed string
+	if err := db.QueryRow(`SELECT amount FROM claims WHERE owner = $1 AND denom = 'ustorage'`, alice.Address.String()).Scan(&claimed); err != nil || claimed != itoa(after-before) {
+		t.Fatalf("claim indexed as %q (%v), balance grew by %d", claimed, err, after-before)
 	}
 	// Balances equal the chain's at the indexed height.
 	rows, err := db.Query(`SELECT address, denom, amount FROM balances`)

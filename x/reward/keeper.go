@@ -279,6 +279,7 @@ func (k Keeper) step(ctx state.Context, n *networkv1.Network, st *rewardv1.State
 					k.Shares.AddReward(ctx.KV, id, rest) // no-op unless tokenized
 				}
 				ctx.KV.Set(BreakdownKey(n.Id, b.Epoch, id), marshal(b))
+				ctx.Emit(&rewardv1.EventDeviceRewarded{Breakdown: b})
 			}
 			ctx.KV.Delete(key)
 			*budget -= max(1, len(rc.Breakdowns))

@@ -999,6 +999,52 @@ func (x *EventEpochRewarded) GetDevices() uint64 {
 	return 0
 }
 
+// EventDeviceRewarded is emitted when a device's epoch reward accrues,
+// with the whole breakdown (indexers keep it; the chain keeps it too).
+type EventDeviceRewarded struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Breakdown     *Breakdown             `protobuf:"bytes,1,opt,name=breakdown,proto3" json:"breakdown,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *EventDeviceRewarded) Reset() {
+	*x = EventDeviceRewarded{}
+	mi := &file_depin_reward_v1_reward_proto_msgTypes[9]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *EventDeviceRewarded) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*EventDeviceRewarded) ProtoMessage() {}
+
+func (x *EventDeviceRewarded) ProtoReflect() protoreflect.Message {
+	mi := &file_depin_reward_v1_reward_proto_msgTypes[9]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use EventDeviceRewarded.ProtoReflect.Descriptor instead.
+func (*EventDeviceRewarded) Descriptor() ([]byte, []int) {
+	return file_depin_reward_v1_reward_proto_rawDescGZIP(), []int{9}
+}
+
+func (x *EventDeviceRewarded) GetBreakdown() *Breakdown {
+	if x != nil {
+		return x.Breakdown
+	}
+	return nil
+}
+
 type EventRewardsClaimed struct {
 	state         protoimpl.MessageState `protogen:"open.v1"`
 	Owner         string                 `protobuf:"bytes,1,opt,name=owner,proto3" json:"owner,omitempty"`
@@ -1011,7 +1057,7 @@ type EventRewardsClaimed struct {
 
 func (x *EventRewardsClaimed) Reset() {
 	*x = EventRewardsClaimed{}
-	mi := &file_depin_reward_v1_reward_proto_msgTypes[9]
+	mi := &file_depin_reward_v1_reward_proto_msgTypes[10]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1023,7 +1069,7 @@ func (x *EventRewardsClaimed) String() string {
 func (*EventRewardsClaimed) ProtoMessage() {}
 
 func (x *EventRewardsClaimed) ProtoReflect() protoreflect.Message {
-	mi := &file_depin_reward_v1_reward_proto_msgTypes[9]
+	mi := &file_depin_reward_v1_reward_proto_msgTypes[10]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1036,7 +1082,7 @@ func (x *EventRewardsClaimed) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use EventRewardsClaimed.ProtoReflect.Descriptor instead.
 func (*EventRewardsClaimed) Descriptor() ([]byte, []int) {
-	return file_depin_reward_v1_reward_proto_rawDescGZIP(), []int{9}
+	return file_depin_reward_v1_reward_proto_rawDescGZIP(), []int{10}
 }
 
 func (x *EventRewardsClaimed) GetOwner() string {
@@ -1081,7 +1127,7 @@ type EventDeviceSlashed struct {
 
 func (x *EventDeviceSlashed) Reset() {
 	*x = EventDeviceSlashed{}
-	mi := &file_depin_reward_v1_reward_proto_msgTypes[10]
+	mi := &file_depin_reward_v1_reward_proto_msgTypes[11]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1093,7 +1139,7 @@ func (x *EventDeviceSlashed) String() string {
 func (*EventDeviceSlashed) ProtoMessage() {}
 
 func (x *EventDeviceSlashed) ProtoReflect() protoreflect.Message {
-	mi := &file_depin_reward_v1_reward_proto_msgTypes[10]
+	mi := &file_depin_reward_v1_reward_proto_msgTypes[11]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1106,7 +1152,7 @@ func (x *EventDeviceSlashed) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use EventDeviceSlashed.ProtoReflect.Descriptor instead.
 func (*EventDeviceSlashed) Descriptor() ([]byte, []int) {
-	return file_depin_reward_v1_reward_proto_rawDescGZIP(), []int{10}
+	return file_depin_reward_v1_reward_proto_rawDescGZIP(), []int{11}
 }
 
 func (x *EventDeviceSlashed) GetDevice() string {
@@ -1163,7 +1209,7 @@ type EventBoostSet struct {
 
 func (x *EventBoostSet) Reset() {
 	*x = EventBoostSet{}
-	mi := &file_depin_reward_v1_reward_proto_msgTypes[11]
+	mi := &file_depin_reward_v1_reward_proto_msgTypes[12]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1175,7 +1221,7 @@ func (x *EventBoostSet) String() string {
 func (*EventBoostSet) ProtoMessage() {}
 
 func (x *EventBoostSet) ProtoReflect() protoreflect.Message {
-	mi := &file_depin_reward_v1_reward_proto_msgTypes[11]
+	mi := &file_depin_reward_v1_reward_proto_msgTypes[12]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1188,7 +1234,7 @@ func (x *EventBoostSet) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use EventBoostSet.ProtoReflect.Descriptor instead.
 func (*EventBoostSet) Descriptor() ([]byte, []int) {
-	return file_depin_reward_v1_reward_proto_rawDescGZIP(), []int{11}
+	return file_depin_reward_v1_reward_proto_rawDescGZIP(), []int{12}
 }
 
 func (x *EventBoostSet) GetNetwork() string {
@@ -1235,7 +1281,7 @@ type Job struct {
 
 func (x *Job) Reset() {
 	*x = Job{}
-	mi := &file_depin_reward_v1_reward_proto_msgTypes[12]
+	mi := &file_depin_reward_v1_reward_proto_msgTypes[13]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1247,7 +1293,7 @@ func (x *Job) String() string {
 func (*Job) ProtoMessage() {}
 
 func (x *Job) ProtoReflect() protoreflect.Message {
-	mi := &file_depin_reward_v1_reward_proto_msgTypes[12]
+	mi := &file_depin_reward_v1_reward_proto_msgTypes[13]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1260,7 +1306,7 @@ func (x *Job) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Job.ProtoReflect.Descriptor instead.
 func (*Job) Descriptor() ([]byte, []int) {
-	return file_depin_reward_v1_reward_proto_rawDescGZIP(), []int{12}
+	return file_depin_reward_v1_reward_proto_rawDescGZIP(), []int{13}
 }
 
 func (x *Job) GetEpoch() uint64 {
@@ -1323,7 +1369,7 @@ type WorkerInput struct {
 
 func (x *WorkerInput) Reset() {
 	*x = WorkerInput{}
-	mi := &file_depin_reward_v1_reward_proto_msgTypes[13]
+	mi := &file_depin_reward_v1_reward_proto_msgTypes[14]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1335,7 +1381,7 @@ func (x *WorkerInput) String() string {
 func (*WorkerInput) ProtoMessage() {}
 
 func (x *WorkerInput) ProtoReflect() protoreflect.Message {
-	mi := &file_depin_reward_v1_reward_proto_msgTypes[13]
+	mi := &file_depin_reward_v1_reward_proto_msgTypes[14]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1348,7 +1394,7 @@ func (x *WorkerInput) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use WorkerInput.ProtoReflect.Descriptor instead.
 func (*WorkerInput) Descriptor() ([]byte, []int) {
-	return file_depin_reward_v1_reward_proto_rawDescGZIP(), []int{13}
+	return file_depin_reward_v1_reward_proto_rawDescGZIP(), []int{14}
 }
 
 func (x *WorkerInput) GetDevice() []byte {
@@ -1423,7 +1469,7 @@ type InputChunk struct {
 
 func (x *InputChunk) Reset() {
 	*x = InputChunk{}
-	mi := &file_depin_reward_v1_reward_proto_msgTypes[14]
+	mi := &file_depin_reward_v1_reward_proto_msgTypes[15]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1435,7 +1481,7 @@ func (x *InputChunk) String() string {
 func (*InputChunk) ProtoMessage() {}
 
 func (x *InputChunk) ProtoReflect() protoreflect.Message {
-	mi := &file_depin_reward_v1_reward_proto_msgTypes[14]
+	mi := &file_depin_reward_v1_reward_proto_msgTypes[15]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1448,7 +1494,7 @@ func (x *InputChunk) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use InputChunk.ProtoReflect.Descriptor instead.
 func (*InputChunk) Descriptor() ([]byte, []int) {
-	return file_depin_reward_v1_reward_proto_rawDescGZIP(), []int{14}
+	return file_depin_reward_v1_reward_proto_rawDescGZIP(), []int{15}
 }
 
 func (x *InputChunk) GetInputs() []*WorkerInput {
@@ -1467,7 +1513,7 @@ type ResultChunk struct {
 
 func (x *ResultChunk) Reset() {
 	*x = ResultChunk{}
-	mi := &file_depin_reward_v1_reward_proto_msgTypes[15]
+	mi := &file_depin_reward_v1_reward_proto_msgTypes[16]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1479,7 +1525,7 @@ func (x *ResultChunk) String() string {
 func (*ResultChunk) ProtoMessage() {}
 
 func (x *ResultChunk) ProtoReflect() protoreflect.Message {
-	mi := &file_depin_reward_v1_reward_proto_msgTypes[15]
+	mi := &file_depin_reward_v1_reward_proto_msgTypes[16]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1492,7 +1538,7 @@ func (x *ResultChunk) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ResultChunk.ProtoReflect.Descriptor instead.
 func (*ResultChunk) Descriptor() ([]byte, []int) {
-	return file_depin_reward_v1_reward_proto_rawDescGZIP(), []int{15}
+	return file_depin_reward_v1_reward_proto_rawDescGZIP(), []int{16}
 }
 
 func (x *ResultChunk) GetBreakdowns() []*Breakdown {
@@ -1596,7 +1642,9 @@ const file_depin_reward_v1_reward_proto_rawDesc = "" +
 	"\x06minted\x18\x04 \x01(\x04R\x06minted\x12 \n" +
 	"\vdistributed\x18\x05 \x01(\x04R\vdistributed\x12\x1a\n" +
 	"\btreasury\x18\x06 \x01(\x04R\btreasury\x12\x18\n" +
-	"\adevices\x18\a \x01(\x04R\adevices\"s\n" +
+	"\adevices\x18\a \x01(\x04R\adevices\"O\n" +
+	"\x13EventDeviceRewarded\x128\n" +
+	"\tbreakdown\x18\x01 \x01(\v2\x1a.depin.reward.v1.BreakdownR\tbreakdown\"s\n" +
 	"\x13EventRewardsClaimed\x12\x14\n" +
 	"\x05owner\x18\x01 \x01(\tR\x05owner\x12\x14\n" +
 	"\x05denom\x18\x02 \x01(\tR\x05denom\x12\x16\n" +
@@ -1664,7 +1712,7 @@ func file_depin_reward_v1_reward_proto_rawDescGZIP() []byte {
 }
 
 var file_depin_reward_v1_reward_proto_enumTypes = make([]protoimpl.EnumInfo, 2)
-var file_depin_reward_v1_reward_proto_msgTypes = make([]protoimpl.MessageInfo, 16)
+var file_depin_reward_v1_reward_proto_msgTypes = make([]protoimpl.MessageInfo, 17)
 var file_depin_reward_v1_reward_proto_goTypes = []any{
 	(PoolKind)(0),               // 0: depin.reward.v1.PoolKind
 	(JobPhase)(0),               // 1: depin.reward.v1.JobPhase
@@ -1677,27 +1725,29 @@ var file_depin_reward_v1_reward_proto_goTypes = []any{
 	(*MsgClaimRewards)(nil),     // 8: depin.reward.v1.MsgClaimRewards
 	(*MsgSetBoost)(nil),         // 9: depin.reward.v1.MsgSetBoost
 	(*EventEpochRewarded)(nil),  // 10: depin.reward.v1.EventEpochRewarded
-	(*EventRewardsClaimed)(nil), // 11: depin.reward.v1.EventRewardsClaimed
-	(*EventDeviceSlashed)(nil),  // 12: depin.reward.v1.EventDeviceSlashed
-	(*EventBoostSet)(nil),       // 13: depin.reward.v1.EventBoostSet
-	(*Job)(nil),                 // 14: depin.reward.v1.Job
-	(*WorkerInput)(nil),         // 15: depin.reward.v1.WorkerInput
-	(*InputChunk)(nil),          // 16: depin.reward.v1.InputChunk
-	(*ResultChunk)(nil),         // 17: depin.reward.v1.ResultChunk
+	(*EventDeviceRewarded)(nil), // 11: depin.reward.v1.EventDeviceRewarded
+	(*EventRewardsClaimed)(nil), // 12: depin.reward.v1.EventRewardsClaimed
+	(*EventDeviceSlashed)(nil),  // 13: depin.reward.v1.EventDeviceSlashed
+	(*EventBoostSet)(nil),       // 14: depin.reward.v1.EventBoostSet
+	(*Job)(nil),                 // 15: depin.reward.v1.Job
+	(*WorkerInput)(nil),         // 16: depin.reward.v1.WorkerInput
+	(*InputChunk)(nil),          // 17: depin.reward.v1.InputChunk
+	(*ResultChunk)(nil),         // 18: depin.reward.v1.ResultChunk
 }
 var file_depin_reward_v1_reward_proto_depIdxs = []int32{
 	0,  // 0: depin.reward.v1.Pool.kind:type_name -> depin.reward.v1.PoolKind
 	2,  // 1: depin.reward.v1.RewardParams.pools:type_name -> depin.reward.v1.Pool
 	3,  // 2: depin.reward.v1.RewardParams.geo:type_name -> depin.reward.v1.GeoRule
 	5,  // 3: depin.reward.v1.MsgSetBoost.boost:type_name -> depin.reward.v1.Boost
-	1,  // 4: depin.reward.v1.Job.phase:type_name -> depin.reward.v1.JobPhase
-	15, // 5: depin.reward.v1.InputChunk.inputs:type_name -> depin.reward.v1.WorkerInput
-	7,  // 6: depin.reward.v1.ResultChunk.breakdowns:type_name -> depin.reward.v1.Breakdown
-	7,  // [7:7] is the sub-list for method output_type
-	7,  // [7:7] is the sub-list for method input_type
-	7,  // [7:7] is the sub-list for extension type_name
-	7,  // [7:7] is the sub-list for extension extendee
-	0,  // [0:7] is the sub-list for field type_name
+	7,  // 4: depin.reward.v1.EventDeviceRewarded.breakdown:type_name -> depin.reward.v1.Breakdown
+	1,  // 5: depin.reward.v1.Job.phase:type_name -> depin.reward.v1.JobPhase
+	16, // 6: depin.reward.v1.InputChunk.inputs:type_name -> depin.reward.v1.WorkerInput
+	7,  // 7: depin.reward.v1.ResultChunk.breakdowns:type_name -> depin.reward.v1.Breakdown
+	8,  // [8:8] is the sub-list for method output_type
+	8,  // [8:8] is the sub-list for method input_type
+	8,  // [8:8] is the sub-list for extension type_name
+	8,  // [8:8] is the sub-list for extension extendee
+	0,  // [0:8] is the sub-list for field type_name
 }
 
 func init() { file_depin_reward_v1_reward_proto_init() }
@@ -1711,7 +1761,7 @@ func file_depin_reward_v1_reward_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_depin_reward_v1_reward_proto_rawDesc), len(file_depin_reward_v1_reward_proto_rawDesc)),
 			NumEnums:      2,
-			NumMessages:   16,
+			NumMessages:   17,
 			NumExtensions: 0,
 			NumServices:   0,
 		},
