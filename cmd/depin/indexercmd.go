@@ -2,6 +2,8 @@ package main
 
 import (
 	"fmt"
+	"net"
+	"net/http"
 	"os"
 	"path/filepath"
 	"time"
@@ -9,10 +11,11 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/depinhq/depin/indexer"
+	"github.com/depinhq/depin/indexer/graph"
 )
 
 func newIndexerCmd(g *globals) *cobra.Command {
-	var dsn string
+	var dsn, listen string
 	cmd := &cobra.Command{
 		Use:   "indexer",
 		Short: "Copy the chain's finalized blocks into a SQL database of domain tables",
@@ -48,9 +51,26 @@ progress and lag (blocks behind the node).`,
 			h, _ := db.Height(cmd.Context())
 			fmt.Fprintf(os.Stderr, "indexing %s into %s (from height %d)\n", g.nodeURL, dsn, h+1)
 			ix := &indexer.Indexer{DB: db, Client: c, Log: lg, Poll: 200 * time.Millisecond}
+			if listen != "" {
+				mux := http.NewServeMux()
+				mux.Handle("/graphql", graph.Handler(&graph.Resolver{DB: db, Chain: func() (int64, int64) { return ix.Height(), ix.Height() + ix.Lag() }}))
+				mux.HandleFunc("/playground", func(w http.ResponseWriter, _ *http.Request) {
+					w.Header().Set("Content-Type", "text/html; charset=utf-8")
+					fmt.Fprint(w, graph.Playground)
+				})
+				ln, err := net.Listen("tcp", listen)
+				if err != nil {
+					return fmt.Errorf("--listen %s: %w", listen, err)
+				}
+				srv := &http.Server{Handler: mux, ReadHeaderTimeout: 5 * time.Second, ReadTimeout: 15 * time.Second, WriteTimeout: 30 * time.Second}
+				go srv.Serve(ln)
+				defer srv.Close()
+				fmt.Fprintf(os.Stderr, "GraphQL at http://%s/graphql (playground: http://%s/playground)\n", ln.Addr(), ln.Addr())
+			}
 			return ix.Run(cmd.Context())
 		},
 	}
 	cmd.Flags().StringVar(&dsn, "db", "", "sqlite:PATH or postgres://… (default sqlite:<home>/data/index.db)")
+	cmd.Flags().StringVar(&listen, "listen", "127.0.0.1:8081", `address of the GraphQL API ("" for none)`)
 	return cmd
 }

@@ -3,13 +3,13 @@ package main
 import (
 	"fmt"
 	"io"
-	"math/big"
 	"strconv"
 
 	"github.com/spf13/cobra"
 
 	"github.com/depinhq/depin/client"
 	"github.com/depinhq/depin/crypto"
+	"github.com/depinhq/depin/explain"
 	rewardv1 "github.com/depinhq/depin/gen/depin/reward/v1"
 	txv1 "github.com/depinhq/depin/gen/depin/tx/v1"
 	"github.com/depinhq/depin/x/network"
@@ -84,40 +84,6 @@ func newRewardTxCmd(g *globals) *cobra.Command {
 	return cmd
 }
 
-func ppm(v uint32) string { return strconv.FormatFloat(float64(v)/1e6, 'f', 4, 64) }
-
-// explain says in words why a device earned what it did.
-func explain(w io.Writer, b *rewardv1.Breakdown, id string) {
-	fmt.Fprintf(w, "Device %s in network %s, epoch %d: earned %d %s.\n\n", id, b.Network, b.Epoch, b.Reward, b.Denom)
-	fmt.Fprintf(w, "The epoch minted %d %s, shared among %d devices that did verified work, by weight =\nproductivity × quality × geography × boost.\n\n", b.Emission, b.Denom, b.Devices)
-	fmt.Fprintf(w, "  productivity  %d work units from %d accepted reports (%d rejected)\n", b.Productivity, b.ReportsAccepted, b.ReportsRejected)
-	fmt.Fprintf(w, "  uptime        %s — accepted reports covered %d of the epoch's %d seconds\n", ppm(b.UptimePpm), b.CoveredSeconds, b.EpochSeconds)
-	fmt.Fprintf(w, "  reputation    %s", ppm(b.ReputationPpm))
-	if b.BelowThreshold {
-		fmt.Fprintf(w, " — BELOW the network's threshold: the device earns nothing until it recovers\n")
-	} else {
-		fmt.Fprintf(w, " — share of its recent reports that were accepted (older ones count less)\n")
-	}
-	fmt.Fprintf(w, "  quality       %s = uptime × reputation\n", ppm(b.QualityPpm))
-	fmt.Fprintf(w, "  geography     %s — HIP-17 density scaling of hex %x", ppm(b.GeoPpm), b.Cell)
-	if b.GeoPpm < 1_000_000 {
-		fmt.Fprintf(w, " (crowded: other devices nearby share its coverage)\n")
-	} else {
-		fmt.Fprintf(w, " (no crowding)\n")
-	}
-	fmt.Fprintf(w, "  boost         ×%s\n", strconv.FormatFloat(float64(b.BoostBps)/10_000, 'f', -1, 64))
-	share := "0"
-	if tw, ok := new(big.Int).SetString(b.TotalWeight, 10); ok && tw.Sign() > 0 {
-		wt, _ := new(big.Int).SetString(b.Weight, 10)
-		if wt != nil {
-			r := new(big.Rat).SetFrac(new(big.Int).Mul(wt, big.NewInt(100)), tw)
-			share = r.FloatString(4)
-		}
-	}
-	fmt.Fprintf(w, "  weight        %s of the network's %s (%s%%)\n\n", b.Weight, b.TotalWeight, share)
-	fmt.Fprintf(w, "Reward: %d from the work pools + %d from the availability pools = %d %s.\n", b.WorkReward, b.AvailabilityReward, b.Reward, b.Denom)
-}
-
 func newRewardQueryCmd(g *globals) *cobra.Command {
 	cmd := &cobra.Command{Use: "reward", Short: "Rewards: why a device earned what it did, what is unclaimed, a network's totals"}
 	explainCmd := &cobra.Command{
@@ -152,7 +118,7 @@ func newRewardQueryCmd(g *globals) *cobra.Command {
 			if b == nil {
 				return fmt.Errorf("no reward recorded for %s in epoch %d: the device did no verified work then, the epoch has not ended yet, or the network had no emission", args[0], epoch)
 			}
-			return g.print(cmd.OutOrStdout(), b, func(w io.Writer) { explain(w, b, args[0]) })
+			return g.print(cmd.OutOrStdout(), b, func(w io.Writer) { explain.Write(w, b, args[0]) })
 		},
 	}
 	unclaimed := &cobra.Command{
