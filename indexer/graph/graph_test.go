@@ -171,16 +171,16 @@ func TestBadQueries(t *testing.T) {
 	for name, tc := range map[string]struct {
 		q, want string
 	}{
-		"malformed":         {`{ devices(first: 5 { id }`, "Expected"},
-		"unknown field":     {`{ nope }`, "Cannot query field"},
-		"huge page":         {`{ devices(first: 100000) { totalCount } }`, "first must be between 1 and 100"},
-		"zero page":         {`{ devices(first: 0) { totalCount } }`, "first must be between 1 and 100"},
-		"too complex":       {`{ a: devices(first: 100) { edges { node { id reports(last: 100) { height } rewards(last: 100) { reward } } } } }`, "complexity"},
-		"forged cursor":     {`{ devices(first: 5, after: "not-a-cursor!!") { totalCount } }`, "not a cursor"},
-		"bad device id":     {`{ device(id: "x'; DROP TABLE devices; --") { id } }`, "id:"},
-		"bad address":       {`{ account(address: "robert'); DROP TABLE balances;--") { address } }`, "address:"},
-		"bad resolution":    {`{ devicesPerHex(network: "air", resolution: 99) { hex } }`, "resolution must be 4 to 8"},
-		"too many in":       {`{ devices(where: {owner: {in: [` + strings.Repeat(`"a",`, 101) + `"a"]}}) { totalCount } }`, "1 to 100 values"},
+		"malformed":      {`{ devices(first: 5 { id }`, "Expected"},
+		"unknown field":  {`{ nope }`, "Cannot query field"},
+		"huge page":      {`{ devices(first: 100000) { totalCount } }`, "first must be between 1 and 100"},
+		"zero page":      {`{ devices(first: 0) { totalCount } }`, "first must be between 1 and 100"},
+		"too complex":    {`{ a: devices(first: 100) { edges { node { id reports(last: 100) { height } rewards(last: 100) { reward } } } } }`, "complexity"},
+		"forged cursor":  {`{ devices(first: 5, after: "not-a-cursor!!") { totalCount } }`, "not a cursor"},
+		"bad device id":  {`{ device(id: "x'; DROP TABLE devices; --") { id } }`, "id:"},
+		"bad address":    {`{ account(address: "robert'); DROP TABLE balances;--") { address } }`, "address:"},
+		"bad resolution": {`{ devicesPerHex(network: "air", resolution: 99) { hex } }`, "resolution must be 4 to 8"},
+		"too many in":    {`{ devices(where: {owner: {in: [` + strings.Repeat(`"a",`, 101) + `"a"]}}) { totalCount } }`, "1 to 100 values"},
 	} {
 		r := query(t, srv, tc.q)
 		if len(r.Errors) == 0 || !strings.Contains(r.Errors[0].Message, tc.want) {
