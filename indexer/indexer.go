@@ -39,6 +39,7 @@ type Indexer struct {
 
 	chainHeight atomic.Int64
 	height      atomic.Int64
+	live        broker
 }
 
 // Lag is how many finalized blocks the indexer is behind the node.
@@ -154,7 +155,7 @@ func (ix *Indexer) indexBlock(ctx context.Context, h int64) error {
 		return err
 	}
 	defer tx.Rollback()
-	w := &blockWriter{ctx: ctx, tx: tx, height: h}
+	w := &blockWriter{ctx: ctx, tx: tx, height: h, reports: map[string]ReportCount{}}
 	nevents := len(res.FinalizeBlockEvents)
 	for _, r := range res.TxResults {
 		nevents += len(r.Events)
@@ -197,7 +198,11 @@ func (ix *Indexer) indexBlock(ctx context.Context, h int64) error {
 	if n, err := r.RowsAffected(); err != nil || n != 1 {
 		return fmt.Errorf("block %d: the cursor moved under us: is another indexer writing to this database?", h)
 	}
-	return tx.Commit()
+	if err := tx.Commit(); err != nil {
+		return err
+	}
+	ix.live.publish(Update{Height: h, Time: b.Block.Time.UTC().Format(time.RFC3339Nano), Txs: len(b.Block.Txs), Reports: w.reports})
+	return nil
 }
 
 func sha256Sum(b []byte) []byte { s := sha256.Sum256(b); return s[:] }
@@ -214,6 +219,7 @@ type blockWriter struct {
 	tx           *sql.Tx
 	height       int64
 	txIndex, seq int // of the event being applied
+	reports      map[string]ReportCount
 }
 
 // event stores an event and applies it to the domain tables.
@@ -565,6 +571,10 @@ func (w *blockWriter) reportBatch(a map[string]string, t *auth.Tx) error {
 	ctx, tx, h := w.ctx, w.tx, w.height
 	for _, dev := range order {
 		c := per[dev]
+		rc := w.reports[dev]
+		rc.Accepted += c.acc
+		rc.Rejected += c.rej
+		w.reports[dev] = rc
 		if _, err := tx.ExecContext(ctx, `UPDATE devices SET reports_accepted = reports_accepted + $1, reports_rejected = reports_rejected + $2, last_report_height = $3 WHERE id = $4`,
 			c.acc, c.rej, h, dev); err != nil {
 			return err

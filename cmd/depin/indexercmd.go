@@ -54,6 +54,7 @@ progress and lag (blocks behind the node).`,
 			if listen != "" {
 				mux := http.NewServeMux()
 				mux.Handle("/graphql", graph.Handler(&graph.Resolver{DB: db, Chain: func() (int64, int64) { return ix.Height(), ix.Height() + ix.Lag() }}))
+				mux.Handle("/live", ix.LiveHandler())
 				mux.HandleFunc("/playground", func(w http.ResponseWriter, _ *http.Request) {
 					w.Header().Set("Content-Type", "text/html; charset=utf-8")
 					fmt.Fprint(w, graph.Playground)
@@ -65,7 +66,7 @@ progress and lag (blocks behind the node).`,
 				srv := &http.Server{Handler: mux, ReadHeaderTimeout: 5 * time.Second, ReadTimeout: 15 * time.Second, WriteTimeout: 30 * time.Second}
 				go srv.Serve(ln)
 				defer srv.Close()
-				fmt.Fprintf(os.Stderr, "GraphQL at http://%s/graphql (playground: http://%s/playground)\n", ln.Addr(), ln.Addr())
+				fmt.Fprintf(os.Stderr, "GraphQL at http://%s/graphql (playground: /playground, live updates as server-sent events: /live[?device=ID])\n", ln.Addr())
 			}
 			return ix.Run(cmd.Context())
 		},
