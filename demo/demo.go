@@ -1,0 +1,212 @@
+// Package demo runs the whole system in one process: a devnet, the
+// indexer with its GraphQL API and live updates, and simulated fleets of
+// three networks (solar energy, storage, air-quality sensors) in real
+// cities, so devices report, epochs end and rewards accrue within a
+// minute.
+package demo
+
+import (
+	"context"
+	"crypto/ed25519"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"path/filepath"
+	"sync"
+	"time"
+
+	"github.com/depinhq/depin/client"
+	"github.com/depinhq/depin/indexer"
+	"github.com/depinhq/depin/indexer/graph"
+	"github.com/depinhq/depin/keystore"
+	"github.com/depinhq/depin/node"
+	"github.com/depinhq/depin/simnet"
+)
+
+// Config configures a demo.
+type Config struct {
+	Home     string        // kept between runs; created if needed
+	Listen   string        // the API and explorer address (default 127.0.0.1:8080)
+	Duration time.Duration // 0: until ctx ends
+	Devices  int           // per fleet (default 12)
+	Out      io.Writer     // what is running, progress
+	Logger   *slog.Logger
+	// Ready, if set, is called with the API's base URL once everything runs.
+	Ready func(baseURL string)
+}
+
+// Fleet is one simulated network of the demo.
+type Fleet struct {
+	Kind   string
+	Cities []string
+	Owner  string // dev account owning the devices
+	Sender string // dev account submitting the gateway's batches
+}
+
+// Fleets are the demo's networks.
+var Fleets = []Fleet{
+	{Kind: "solar", Cities: []string{"berlin", "madrid", "sydney"}, Owner: "alice", Sender: "eve"},
+	{Kind: "storage", Cities: []string{"tokyo", "newyork", "saopaulo"}, Owner: "bob", Sender: "dave"},
+	{Kind: "airquality", Cities: []string{"lagos", "mumbai", "paris"}, Owner: "carol", Sender: "carol"},
+}
+
+// EpochSeconds of the demo's networks: rewards within a minute.
+const EpochSeconds = 30
+
+// Run starts everything and blocks until ctx ends or Duration passes.
+func Run(ctx context.Context, cfg Config) error {
+	if cfg.Listen == "" {
+		cfg.Listen = "127.0.0.1:8080"
+	}
+	if cfg.Devices <= 0 {
+		cfg.Devices = 12
+	}
+	if cfg.Out == nil {
+		cfg.Out = io.Discard
+	}
+	if cfg.Logger == nil {
+		cfg.Logger = slog.New(slog.DiscardHandler)
+	}
+	if cfg.Duration > 0 {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithTimeout(ctx, cfg.Duration)
+		defer cancel()
+	}
+	say := func(format string, args ...any) { fmt.Fprintf(cfg.Out, format, args...) }
+
+	ports, err := node.FreeLoopbackPorts()
+	if err != nil {
+		return err
+	}
+	created, err := node.SetupDevnet(node.DevnetOptions{Home: cfg.Home, Ports: ports})
+	if err != nil {
+		return err
+	}
+	n, err := node.New(ctx, node.Config{Home: cfg.Home, Logger: cfg.Logger})
+	if err != nil {
+		return err
+	}
+	if err := n.Start(); err != nil {
+		return err
+	}
+	defer n.Close()
+	c, err := client.New(n.RPCURL())
+	if err != nil {
+		return err
+	}
+	for {
+		st, err := c.Status(ctx)
+		if err == nil && st.SyncInfo.LatestBlockHeight >= 2 {
+			break
+		}
+		if ctx.Err() != nil {
+			return ctx.Err()
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+
+	db, err := indexer.Open(ctx, "sqlite:"+filepath.Join(cfg.Home, "data", "index.db"))
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	ix := &indexer.Indexer{DB: db, Client: c, Log: cfg.Logger}
+	ln, err := net.Listen("tcp", cfg.Listen)
+	if err != nil {
+		return fmt.Errorf("listen %s: %w (use --listen)", cfg.Listen, err)
+	}
+	base := "http://" + ln.Addr().String()
+	mux := http.NewServeMux()
+	mux.Handle("/graphql", graph.Handler(&graph.Resolver{DB: db, Chain: func() (int64, int64) { return ix.Height(), ix.Height() + ix.Lag() }}))
+	mux.Handle("/live", ix.LiveHandler())
+	mux.HandleFunc("/playground", func(w http.ResponseWriter, _ *http.Request) {
+		w.Header().Set("Content-Type", "text/html; charset=utf-8")
+		fmt.Fprint(w, graph.Playground)
+	})
+	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path != "/" {
+			http.NotFound(w, r)
+			return
+		}
+		w.Header().Set("Content-Type", "text/html; charset=utf-8")
+		fmt.Fprint(w, landing)
+	})
+	srv := &http.Server{Handler: mux, ReadHeaderTimeout: 5 * time.Second, ReadTimeout: 15 * time.Second}
+	go srv.Serve(ln)
+	defer srv.Close()
+
+	var wg sync.WaitGroup
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		ix.Run(ctx)
+	}()
+
+	state := "resumed"
+	if created {
+		state = "created"
+	}
+	say("depin demo: devnet %s in %s\n", state, cfg.Home)
+	say("  explorer and API: %s   (GraphQL %s/graphql, playground %s/playground, live %s/live)\n", base, base, base, base)
+	say("  node RPC:         %s\n", n.RPCURL())
+	say("  fleets:           ")
+	ks := keystore.Open(node.KeysDir(cfg.Home))
+	errc := make(chan error, len(Fleets))
+	for i, f := range Fleets {
+		if i > 0 {
+			say(", ")
+		}
+		say("%d %s devices in %v", cfg.Devices, f.Kind, f.Cities)
+		owner, err := ks.Load(f.Owner, nil)
+		if err != nil {
+			return err
+		}
+		sender, err := ks.Load(f.Sender, nil)
+		if err != nil {
+			return err
+		}
+		var regions []simnet.Region
+		for _, name := range f.Cities {
+			regions = append(regions, simnet.Cities[name])
+		}
+		d := cfg.Duration
+		if d == 0 {
+			d = 100 * 365 * 24 * time.Hour
+		}
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			_, err := simnet.Run(ctx, c, simnet.Config{Kind: f.Kind, Devices: cfg.Devices, Regions: regions, EpochSeconds: EpochSeconds,
+				Duration: d, Seed: uint64(i + 1), Owners: []ed25519.PrivateKey{owner.Private}, Submitter: sender.Private, Logger: cfg.Logger})
+			if err != nil && ctx.Err() == nil {
+				errc <- fmt.Errorf("%s fleet: %w", f.Kind, err)
+			}
+		}()
+	}
+	say("\n  epochs of %d s: rewards accrue within a minute. Press Ctrl-C to stop.\n", EpochSeconds)
+	if cfg.Ready != nil {
+		cfg.Ready(base)
+	}
+	var runErr error
+	select {
+	case <-ctx.Done():
+	case runErr = <-errc:
+	}
+	wg.Wait()
+	return runErr
+}
+
+const landing = `<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
+<title>depin demo</title>
+<style>body{font:16px system-ui,sans-serif;margin:1.5rem;color:#111;background:#fff;max-width:50rem}a{color:#0645ad}</style></head>
+<body><h1>depin demo</h1>
+<p>A devnet with simulated solar, storage and air-quality fleets is running, indexed as it goes.</p>
+<ul>
+<li><a href="/playground">GraphQL playground</a> (endpoint <code>/graphql</code>)</li>
+<li><a href="/live">Live updates</a> (server-sent events; <code>/live?device=ID</code> for one device)</li>
+</ul>
+<p>The explorer with its device map is being built.</p>
+</body></html>`

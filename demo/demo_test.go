@@ -1,0 +1,71 @@
+package demo
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"net/http"
+	"strings"
+	"testing"
+	"time"
+)
+
+// TestDemo runs the demo until its three networks have devices reporting
+// and an epoch's rewards are visible through the GraphQL API.
+func TestDemo(t *testing.T) {
+	if testing.Short() {
+		t.Skip("runs the whole demo")
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	ready := make(chan string, 1)
+	var out bytes.Buffer
+	done := make(chan error, 1)
+	go func() {
+		done <- Run(ctx, Config{Home: t.TempDir(), Listen: "127.0.0.1:0", Duration: 3 * time.Minute, Devices: 4, Out: &out,
+			Ready: func(u string) { ready <- u }})
+	}()
+	var base string
+	select {
+	case base = <-ready:
+	case err := <-done:
+		t.Fatalf("demo ended: %v\n%s", err, out.String())
+	case <-time.After(60 * time.Second):
+		t.Fatal("demo not ready")
+	}
+	if !strings.Contains(out.String(), base) {
+		t.Fatalf("the demo did not print its URL:\n%s", out.String())
+	}
+	gql := func(q string) string {
+		body, _ := json.Marshal(map[string]string{"query": q})
+		resp, err := http.Post(base+"/graphql", "application/json", bytes.NewReader(body))
+		if err != nil {
+			return ""
+		}
+		defer resp.Body.Close()
+		var r struct{ Data json.RawMessage }
+		json.NewDecoder(resp.Body).Decode(&r)
+		return string(r.Data)
+	}
+	deadline := time.Now().Add(100 * time.Second)
+	for {
+		nets := gql(`{ networks { id devices } }`)
+		rewards := gql(`{ rewardsPerEpoch(network: "solar") { epoch distributed } r2: rewardsPerEpoch(network: "storage") { epoch } }`)
+		if strings.Count(nets, `"devices":4`) == 3 && strings.Contains(rewards, `"epoch"`) && strings.Contains(rewards, `"r2":[{`) {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("after %s: networks %s, rewards %s", time.Since(deadline.Add(-100*time.Second)), nets, rewards)
+		}
+		time.Sleep(time.Second)
+	}
+	resp, err := http.Get(base + "/")
+	if err != nil || resp.StatusCode != http.StatusOK {
+		t.Fatalf("landing page: %v", err)
+	}
+	resp.Body.Close()
+	cancel()
+	if err := <-done; err != nil && ctx.Err() == nil {
+		t.Fatal(err)
+	}
+}
