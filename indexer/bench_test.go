@@ -85,6 +85,9 @@ func BenchmarkWriteEvents(b *testing.B) {
 						b.Fatal(err)
 					}
 				}
+				if err := w.flush(); err != nil {
+					b.Fatal(err)
+				}
 				if err := tx.Commit(); err != nil {
 					b.Fatal(err)
 				}

@@ -191,6 +191,9 @@ func (ix *Indexer) indexBlock(ctx context.Context, h int64) error {
 			}
 		}
 	}
+	if err := w.flush(); err != nil {
+		return err
+	}
 	r, err := tx.ExecContext(ctx, `UPDATE index_cursor SET height = $1 WHERE id = 1 AND height = $2`, h, h-1)
 	if err != nil {
 		return err
@@ -220,6 +223,118 @@ type blockWriter struct {
 	height       int64
 	txIndex, seq int // of the event being applied
 	reports      map[string]ReportCount
+	// Buffered until the block's end: event rows (written in multi-row
+	// inserts) and balance changes (summed per account and denom, then
+	// written once each).
+	events   []eventRow
+	balances map[[2]string]*big.Int
+	stmts    map[string]*sql.Stmt // prepared once per block
+}
+
+// exec runs a statement prepared once per block (hot statements).
+func (w *blockWriter) exec(q string, args ...any) (sql.Result, error) {
+	st, err := w.stmt(q)
+	if err != nil {
+		return nil, err
+	}
+	return st.ExecContext(w.ctx, args...)
+}
+
+func (w *blockWriter) stmt(q string) (*sql.Stmt, error) {
+	if st, ok := w.stmts[q]; ok {
+		return st, nil
+	}
+	st, err := w.tx.PrepareContext(w.ctx, q)
+	if err != nil {
+		return nil, err
+	}
+	if w.stmts == nil {
+		w.stmts = map[string]*sql.Stmt{}
+	}
+	w.stmts[q] = st
+	return st, nil
+}
+
+type eventRow struct {
+	txIndex, seq int
+	typ, attrs   string
+}
+
+// flush writes the buffered event rows and balance changes.
+func (w *blockWriter) flush() error {
+	const perInsert = 200
+	for lo := 0; lo < len(w.events); lo += perInsert {
+		rows := w.events[lo:min(lo+perInsert, len(w.events))]
+		var sb strings.Builder
+		sb.WriteString(`INSERT INTO events (height, tx_index, seq, type, attrs) VALUES `)
+		args := make([]any, 0, 5*len(rows))
+		for i, r := range rows {
+			if i > 0 {
+				sb.WriteString(", ")
+			}
+			n := len(args)
+			fmt.Fprintf(&sb, "($%d, $%d, $%d, $%d, $%d)", n+1, n+2, n+3, n+4, n+5)
+			args = append(args, w.height, r.txIndex, r.seq, r.typ, r.attrs)
+		}
+		if _, err := w.tx.ExecContext(w.ctx, sb.String(), args...); err != nil {
+			return fmt.Errorf("events of block %d: %w", w.height, err)
+		}
+	}
+	keys := make([][2]string, 0, len(w.balances))
+	for k := range w.balances {
+		keys = append(keys, k)
+	}
+	sort.Slice(keys, func(i, j int) bool {
+		if keys[i][0] != keys[j][0] {
+			return keys[i][0] < keys[j][0]
+		}
+		return keys[i][1] < keys[j][1]
+	})
+	sel, err := w.stmt(`SELECT amount FROM balances WHERE address = $1 AND denom = $2`)
+	if err != nil {
+		return err
+	}
+	for _, k := range keys {
+		d := w.balances[k]
+		if d.Sign() == 0 {
+			continue
+		}
+		var cur string
+		v := new(big.Int)
+		switch err := sel.QueryRowContext(w.ctx, k[0], k[1]).Scan(&cur); {
+		case errors.Is(err, sql.ErrNoRows):
+		case err != nil:
+			return err
+		default:
+			v.SetString(cur, 10)
+		}
+		v.Add(v, d)
+		switch v.Sign() {
+		case -1:
+			return fmt.Errorf("balance of %s in %s would go negative: the index is inconsistent", k[0], k[1])
+		case 0:
+			_, err = w.exec(`DELETE FROM balances WHERE address = $1 AND denom = $2`, k[0], k[1])
+		default:
+			_, err = w.exec(`INSERT INTO balances (address, denom, amount, updated_height) VALUES ($1, $2, $3, $4)
+ON CONFLICT (address, denom) DO UPDATE SET amount = excluded.amount, updated_height = excluded.updated_height`, k[0], k[1], v.String(), w.height)
+		}
+		if err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func (w *blockWriter) addBalance(addr, denom string, delta *big.Int) {
+	if w.balances == nil {
+		w.balances = map[[2]string]*big.Int{}
+	}
+	k := [2]string{addr, denom}
+	if cur, ok := w.balances[k]; ok {
+		cur.Add(cur, delta)
+		return
+	}
+	w.balances[k] = new(big.Int).Set(delta)
 }
 
 // event stores an event and applies it to the domain tables.
@@ -229,10 +344,7 @@ func (w *blockWriter) event(txIndex, seq int, ev abci.Event, t *auth.Tx) error {
 		attrs[a.Key] = a.Value
 	}
 	js, _ := json.Marshal(attrs)
-	if _, err := w.tx.ExecContext(w.ctx, `INSERT INTO events (height, tx_index, seq, type, attrs) VALUES ($1, $2, $3, $4, $5)`,
-		w.height, txIndex, seq, ev.Type, string(js)); err != nil {
-		return fmt.Errorf("event %s at %d/%d: %w", ev.Type, txIndex, seq, err)
-	}
+	w.events = append(w.events, eventRow{txIndex: txIndex, seq: seq, typ: ev.Type, attrs: string(js)})
 	w.txIndex, w.seq = txIndex, seq
 	return w.apply(ev.Type, attrs, t)
 }
@@ -302,14 +414,10 @@ func (w *blockWriter) apply(typ string, a map[string]string, t *auth.Tx) error {
 		for _, c := range cs {
 			amt := amountOf(c)
 			if from := a["from"]; from != "" {
-				if err := addBalance(ctx, tx, from, c.Denom, new(big.Int).Neg(amt), h); err != nil {
-					return err
-				}
+				w.addBalance(from, c.Denom, new(big.Int).Neg(amt))
 			}
 			if to := a["to"]; to != "" {
-				if err := addBalance(ctx, tx, to, c.Denom, amt, h); err != nil {
-					return err
-				}
+				w.addBalance(to, c.Denom, amt)
 			}
 		}
 	case "depin.network.v1.EventNetworkCreated":
@@ -508,7 +616,7 @@ func (w *blockWriter) deviceRewarded(js string) error {
 	if err != nil {
 		return fmt.Errorf("reward breakdown device: %w", err)
 	}
-	_, err = w.tx.ExecContext(w.ctx, `INSERT INTO rewards (network, epoch, device, reward, denom, work_reward, availability_reward, productivity,
+	_, err = w.exec(`INSERT INTO rewards (network, epoch, device, reward, denom, work_reward, availability_reward, productivity,
   uptime_ppm, reputation_ppm, quality_ppm, geo_ppm, boost_bps, below_threshold, weight, total_weight, emission, devices,
   covered_seconds, epoch_seconds, reports_accepted, reports_rejected, cell, height)
 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22, $23, $24)
