@@ -54,6 +54,16 @@ VALUES ($1, $2, $3, $4, 5000, 'c', 'r4', 'r5', 'r6', $5, 'r8', 'ACTIVE', 10, $6,
 	if _, err := db.Exec(`INSERT INTO balances (address, denom, amount, updated_height) VALUES ($1, 'udpin', '18446744073709551615', 1)`, addr(1)); err != nil {
 		t.Fatal(err)
 	}
+	for _, q := range []string{
+		`INSERT INTO agreements (id, consumer, device, denom, escrow, paid, units_paid, refunded, status, reason, opened_height) VALUES (1, 'c1', 'd1', 'udpin', '750', '649', '433', '101', 'CLOSED', 'term ended', 3)`,
+		`INSERT INTO market_clearings (network, interval_no, price, volume, trades, delivered, paid, settled, height) VALUES ('grid', 7, '7', '150', 2, '130', '910', TRUE, 4)`,
+		`INSERT INTO market_orders (id, network, side, interval_no, price, quantity, owner, height) VALUES (1, 'grid', 'SIDE_ASK', 7, '5', '100', 'a', 2), (2, 'grid', 'SIDE_BID', 7, '8', '150', 'b', 2)`,
+		`INSERT INTO claims (height, tx_index, seq, owner, denom, amount, kind, device) VALUES (5, 0, 3, 'c1', 'usolar', '899998', 'owner', '')`,
+	} {
+		if _, err := db.Exec(q); err != nil {
+			t.Fatal(err)
+		}
+	}
 	mux := http.NewServeMux()
 	mux.Handle("/graphql", Handler(&Resolver{DB: db}))
 	srv := httptest.NewServer(mux)
@@ -213,5 +223,27 @@ func TestBadQueries(t *testing.T) {
 	r = query(t, srv, `{ devices { totalCount } }`)
 	if !strings.Contains(string(r.Data), `"totalCount":30`) {
 		t.Fatalf("after the bad queries: %s %v", r.Data, r.Errors)
+	}
+}
+
+// TestMarketAgreementClaimQueries: the ownership, agreement and market
+// tables through GraphQL.
+func TestMarketAgreementClaimQueries(t *testing.T) {
+	srv := newServer(t)
+	r := query(t, srv, `{ agreements(consumer: "c1") { id paid refunded status reason }
+	  marketClearings(network: "grid") { interval price volume delivered paid settled }
+	  marketOrders(network: "grid", interval: 7) { id side price quantity }
+	  claims(owner: "c1") { height denom amount kind } }`)
+	if len(r.Errors) > 0 {
+		t.Fatal(r.Errors)
+	}
+	for _, want := range []string{`"paid":"649"`, `"reason":"term ended"`, `"price":"7","volume":"150","delivered":"130","paid":"910","settled":true`,
+		`{"id":2,"side":"SIDE_BID","price":"8","quantity":"150"}`, `"amount":"899998"`} {
+		if !strings.Contains(string(r.Data), want) {
+			t.Errorf("missing %s in %s", want, r.Data)
+		}
+	}
+	if r := query(t, srv, `{ agreements { id } }`); len(r.Errors) == 0 || !strings.Contains(r.Errors[0].Message, "consumer or device") {
+		t.Errorf("agreements without a filter: %v", r.Errors)
 	}
 }

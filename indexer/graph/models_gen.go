@@ -15,6 +15,20 @@ type Account struct {
 	Devices  []*Device  `json:"devices"`
 }
 
+type Agreement struct {
+	ID           int    `json:"id"`
+	Consumer     string `json:"consumer"`
+	Device       string `json:"device"`
+	Denom        string `json:"denom"`
+	Escrow       string `json:"escrow"`
+	Paid         string `json:"paid"`
+	UnitsPaid    string `json:"unitsPaid"`
+	Refunded     string `json:"refunded"`
+	Status       string `json:"status"`
+	Reason       string `json:"reason"`
+	OpenedHeight int    `json:"openedHeight"`
+}
+
 type Balance struct {
 	Denom  string `json:"denom"`
 	Amount string `json:"amount"`
@@ -37,6 +51,14 @@ type BlockConnection struct {
 type BlockEdge struct {
 	Cursor string `json:"cursor"`
 	Node   *Block `json:"node"`
+}
+
+type Claim struct {
+	Height int    `json:"height"`
+	Denom  string `json:"denom"`
+	Amount string `json:"amount"`
+	Kind   string `json:"kind"`
+	Device string `json:"device"`
 }
 
 type Device struct {
@@ -107,6 +129,25 @@ type IntFilter struct {
 	Eq *int `json:"eq,omitempty"`
 	Gt *int `json:"gt,omitempty"`
 	Lt *int `json:"lt,omitempty"`
+}
+
+type MarketClearing struct {
+	Interval  int    `json:"interval"`
+	Price     string `json:"price"`
+	Volume    string `json:"volume"`
+	Trades    int    `json:"trades"`
+	Delivered string `json:"delivered"`
+	Paid      string `json:"paid"`
+	Settled   bool   `json:"settled"`
+}
+
+type MarketOrder struct {
+	ID       int    `json:"id"`
+	Side     string `json:"side"`
+	Price    string `json:"price"`
+	Quantity string `json:"quantity"`
+	Owner    string `json:"owner"`
+	Height   int    `json:"height"`
 }
 
 type Network struct {

@@ -487,3 +487,105 @@ func (r *Resolver) Query() QueryResolver { return &queryResolver{r} }
 type accountResolver struct{ *Resolver }
 type deviceResolver struct{ *Resolver }
 type queryResolver struct{ *Resolver }
+
+// Agreements is the resolver for the agreements field.
+func (r *queryResolver) Agreements(ctx context.Context, consumer *string, device *string, last *int) ([]*Agreement, error) {
+	n, err := lastN(last, 50)
+	if err != nil {
+		return nil, err
+	}
+	var w where
+	switch {
+	case consumer != nil:
+		w.conds = append(w.conds, "consumer = "+w.arg(*consumer))
+	case device != nil:
+		w.conds = append(w.conds, "device = "+w.arg(*device))
+	default:
+		return nil, fmt.Errorf("give consumer or device")
+	}
+	rows, err := r.DB.QueryContext(ctx, `SELECT id, consumer, device, denom, escrow, paid, units_paid, refunded, status, reason, opened_height FROM agreements`+
+		w.sql()+` ORDER BY id DESC LIMIT `+w.arg(n), w.args...)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	out := []*Agreement{}
+	for rows.Next() {
+		var a Agreement
+		var id, h int64
+		if err := rows.Scan(&id, &a.Consumer, &a.Device, &a.Denom, &a.Escrow, &a.Paid, &a.UnitsPaid, &a.Refunded, &a.Status, &a.Reason, &h); err != nil {
+			return nil, err
+		}
+		a.ID, a.OpenedHeight = int(id), int(h)
+		out = append(out, &a)
+	}
+	return out, rows.Err()
+}
+
+// MarketClearings is the resolver for the marketClearings field.
+func (r *queryResolver) MarketClearings(ctx context.Context, network string, last *int) ([]*MarketClearing, error) {
+	n, err := lastN(last, 50)
+	if err != nil {
+		return nil, err
+	}
+	rows, err := r.DB.QueryContext(ctx, `SELECT interval_no, price, volume, trades, delivered, paid, settled FROM market_clearings WHERE network = $1 ORDER BY interval_no DESC LIMIT $2`, network, n)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	out := []*MarketClearing{}
+	for rows.Next() {
+		var c MarketClearing
+		var iv int64
+		if err := rows.Scan(&iv, &c.Price, &c.Volume, &c.Trades, &c.Delivered, &c.Paid, &c.Settled); err != nil {
+			return nil, err
+		}
+		c.Interval = int(iv)
+		out = append(out, &c)
+	}
+	return out, rows.Err()
+}
+
+// MarketOrders is the resolver for the marketOrders field.
+func (r *queryResolver) MarketOrders(ctx context.Context, network string, interval int) ([]*MarketOrder, error) {
+	rows, err := r.DB.QueryContext(ctx, `SELECT id, side, price, quantity, owner, height FROM market_orders WHERE network = $1 AND interval_no = $2 ORDER BY id LIMIT 1000`, network, interval)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	out := []*MarketOrder{}
+	for rows.Next() {
+		var o MarketOrder
+		var id, h int64
+		if err := rows.Scan(&id, &o.Side, &o.Price, &o.Quantity, &o.Owner, &h); err != nil {
+			return nil, err
+		}
+		o.ID, o.Height = int(id), int(h)
+		out = append(out, &o)
+	}
+	return out, rows.Err()
+}
+
+// Claims is the resolver for the claims field.
+func (r *queryResolver) Claims(ctx context.Context, owner string, last *int) ([]*Claim, error) {
+	n, err := lastN(last, 50)
+	if err != nil {
+		return nil, err
+	}
+	rows, err := r.DB.QueryContext(ctx, `SELECT height, denom, amount, kind, device FROM claims WHERE owner = $1 ORDER BY height DESC, tx_index DESC, seq DESC LIMIT $2`, owner, n)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	out := []*Claim{}
+	for rows.Next() {
+		var c Claim
+		var h int64
+		if err := rows.Scan(&h, &c.Denom, &c.Amount, &c.Kind, &c.Device); err != nil {
+			return nil, err
+		}
+		c.Height = int(h)
+		out = append(out, &c)
+	}
+	return out, rows.Err()
+}

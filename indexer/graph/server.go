@@ -41,6 +41,10 @@ func Handler(r *Resolver) http.Handler {
 	cfg.Complexity.Account.Devices = func(child int) int { return 100 * child }
 	cfg.Complexity.Query.DevicesPerHex = func(child int, _ string, _ int) int { return 200 * child }
 	cfg.Complexity.Query.RewardsPerEpoch = func(child int, _ string) int { return 100 * child }
+	cfg.Complexity.Query.Agreements = func(child int, _ *string, _ *string, last *int) int { return listCost(child, last) }
+	cfg.Complexity.Query.MarketClearings = func(child int, _ string, last *int) int { return listCost(child, last) }
+	cfg.Complexity.Query.MarketOrders = func(child int, _ string, _ int) int { return 100 * child }
+	cfg.Complexity.Query.Claims = func(child int, _ string, last *int) int { return listCost(child, last) }
 	srv := handler.New(NewExecutableSchema(cfg))
 	srv.AddTransport(transport.GET{})
 	srv.AddTransport(transport.POST{})
