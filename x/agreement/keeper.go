@@ -11,7 +11,6 @@ import (
 	"bytes"
 	"encoding/binary"
 	"fmt"
-	"math/bits"
 
 	"google.golang.org/protobuf/proto"
 
@@ -25,6 +24,7 @@ import (
 	"github.com/depinhq/depin/store"
 	"github.com/depinhq/depin/x/bank"
 	"github.com/depinhq/depin/x/device"
+	"github.com/depinhq/depin/x/fixed"
 	"github.com/depinhq/depin/x/network"
 	"github.com/depinhq/depin/x/report"
 )
@@ -80,14 +80,6 @@ type Keeper struct {
 	Report  report.Keeper
 }
 
-func marshal(m proto.Message) []byte {
-	b, err := proto.MarshalOptions{Deterministic: true}.Marshal(m)
-	if err != nil {
-		panic(err)
-	}
-	return b
-}
-
 // Get returns an agreement, or nil.
 func (Keeper) Get(r store.Reader, id uint64) *agreementv1.Agreement {
 	v := r.Get(Key(id))
@@ -101,24 +93,7 @@ func (Keeper) Get(r store.Reader, id uint64) *agreementv1.Agreement {
 	return a
 }
 
-func (Keeper) set(kv store.KV, a *agreementv1.Agreement) { kv.Set(Key(a.Id), marshal(a)) }
-
-// mulDiv returns a × b / c rounded down (up if ceil), and false if the
-// result does not fit in 64 bits.
-func mulDiv(a, b, c uint64, ceil bool) (uint64, bool) {
-	hi, lo := bits.Mul64(a, b)
-	if hi >= c {
-		return 0, false
-	}
-	q, r := bits.Div64(hi, lo, c)
-	if ceil && r != 0 {
-		if q == ^uint64(0) {
-			return 0, false
-		}
-		q++
-	}
-	return q, true
-}
+func (Keeper) set(kv store.KV, a *agreementv1.Agreement) { kv.Set(Key(a.Id), state.Marshal(a)) }
 
 // Open escrows the consumer's funds for an agreement with a device.
 func (k Keeper) Open(ctx state.Context, signer crypto.Address, m *agreementv1.MsgOpenAgreement) (uint64, error) {
@@ -154,7 +129,7 @@ func (k Keeper) Open(ctx state.Context, signer crypto.Address, m *agreementv1.Ms
 	if m.EndEpoch < start || m.EndEpoch-start >= MaxEpochs {
 		return 0, fmt.Errorf("%w: end epoch %d must be ≥ start %d and within %d epochs", ErrInvalid, m.EndEpoch, start, MaxEpochs)
 	}
-	escrow, ok := mulDiv(m.MaxUnits, m.PriceNum, m.PriceDen, true)
+	escrow, ok := fixed.MulDivCeil(m.MaxUnits, m.PriceNum, m.PriceDen)
 	if !ok || escrow == 0 {
 		return 0, fmt.Errorf("%w: max units × price overflows or is 0", ErrInvalid)
 	}
@@ -328,7 +303,7 @@ func (k Keeper) settle(ctx state.Context, a *agreementv1.Agreement, now uint64, 
 		pay := min(units, a.MaxUnits-a.UnitsPaid)
 		// Pay for the units proved so far, rounded down, minus what was
 		// already paid: never more than the escrow (ceil of the cap).
-		total, ok := mulDiv(a.UnitsPaid+pay, a.PriceNum, a.PriceDen, false)
+		total, ok := fixed.MulDiv(a.UnitsPaid+pay, a.PriceNum, a.PriceDen)
 		if !ok {
 			return fmt.Errorf("payment overflows")
 		}

@@ -50,14 +50,6 @@ func (Keeper) Params(r store.Reader) *authv1.Params {
 	return p
 }
 
-func marshal(m proto.Message) []byte {
-	b, err := proto.MarshalOptions{Deterministic: true}.Marshal(m)
-	if err != nil {
-		panic(err)
-	}
-	return b
-}
-
 // ValidateGenesis checks a genesis state without applying it.
 func ValidateGenesis(g *authv1.GenesisState) error {
 	if g.GetParams() == nil {
@@ -74,7 +66,7 @@ func (Keeper) InitGenesis(ctx state.Context, g *authv1.GenesisState) error {
 	if err := ValidateGenesis(g); err != nil {
 		return err
 	}
-	ctx.KV.Set(ParamsKey, marshal(g.Params))
+	ctx.KV.Set(ParamsKey, state.Marshal(g.Params))
 	return nil
 }
 
@@ -97,7 +89,7 @@ func (Keeper) SetAccount(kv store.KV, a *authv1.Account) {
 	if err != nil {
 		panic(err)
 	}
-	kv.Set(AccountKey(addr), marshal(a))
+	kv.Set(AccountKey(addr), state.Marshal(a))
 }
 
 // MinFee is the fee a tx of txLen bytes must pay, or false on overflow.

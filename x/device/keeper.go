@@ -108,14 +108,6 @@ type Keeper struct {
 	Network network.Keeper
 }
 
-func marshal(m proto.Message) []byte {
-	b, err := proto.MarshalOptions{Deterministic: true}.Marshal(m)
-	if err != nil {
-		panic(err)
-	}
-	return b
-}
-
 // Get returns a device, or nil.
 func (Keeper) Get(r store.Reader, id crypto.DeviceID) *devicev1.Device {
 	v := r.Get(Key(id))
@@ -132,7 +124,7 @@ func (Keeper) Get(r store.Reader, id crypto.DeviceID) *devicev1.Device {
 // Set stores a device record (indices are maintained by the operations).
 func (Keeper) Set(kv store.KV, d *devicev1.Device) {
 	id, _ := crypto.AddressFromBytes(d.Id)
-	kv.Set(Key(id), marshal(d))
+	kv.Set(Key(id), state.Marshal(d))
 }
 
 // VerifyCert checks a maker certificate's signature and decodes it.

@@ -19,6 +19,7 @@ import (
 	"github.com/depinhq/depin/store"
 	"github.com/depinhq/depin/x/bank"
 	"github.com/depinhq/depin/x/device"
+	"github.com/depinhq/depin/x/fixed"
 	"github.com/depinhq/depin/x/network"
 )
 
@@ -93,29 +94,10 @@ type Keeper struct {
 	Device  device.Keeper
 }
 
-func marshal(m proto.Message) []byte {
-	b, err := proto.MarshalOptions{Deterministic: true}.Marshal(m)
-	if err != nil {
-		panic(err)
-	}
-	return b
-}
-
-func get(r store.Reader, key []byte, m proto.Message) bool {
-	v := r.Get(key)
-	if v == nil {
-		return false
-	}
-	if err := proto.Unmarshal(v, m); err != nil {
-		panic(fmt.Errorf("market state %x: %w", key, err))
-	}
-	return true
-}
-
 // Order returns an order, or nil.
 func (Keeper) Order(r store.Reader, id uint64) *marketv1.Order {
 	o := &marketv1.Order{}
-	if !get(r, OrderKey(id), o) {
+	if !state.Get(r, OrderKey(id), o) {
 		return nil
 	}
 	return o
@@ -124,7 +106,7 @@ func (Keeper) Order(r store.Reader, id uint64) *marketv1.Order {
 // Clearing returns an interval's clearing, or nil.
 func (Keeper) Clearing(r store.Reader, net string, interval uint64) *marketv1.Clearing {
 	c := &marketv1.Clearing{}
-	if !get(r, ClearingKey(net, interval), c) {
+	if !state.Get(r, ClearingKey(net, interval), c) {
 		return nil
 	}
 	return c
@@ -204,7 +186,7 @@ func (k Keeper) Place(ctx state.Context, signer crypto.Address, m *marketv1.MsgP
 	ctx.KV.Set(ck, u64(count+1))
 	o := &marketv1.Order{Id: seq, Network: n.Id, Owner: signer.Bytes(), Device: id.Bytes(), Side: m.Side, Interval: iv,
 		Price: m.Price, Quantity: m.Quantity, Escrow: escrow}
-	ctx.KV.Set(OrderKey(seq), marshal(o))
+	ctx.KV.Set(OrderKey(seq), state.Marshal(o))
 	ctx.KV.Set(append(BookPrefixOf(n.Id, iv), u64(seq)...), []byte{})
 	ctx.KV.Set(append(ByOwnerPrefix(signer), u64(seq)...), []byte{})
 	if d.MarketUntil < iv {
@@ -234,23 +216,16 @@ func (Keeper) Meter(ctx state.Context, dev *devicev1.Device, n *networkv1.Networ
 		return
 	}
 	me := &marketv1.Metered{}
-	get(ctx.KV, MeterKey(id, iv), me)
+	state.Get(ctx.KV, MeterKey(id, iv), me)
 	for _, v := range r.Metrics {
 		if v.Id == mp.SellerMetric {
-			me.Delivered = satAdd(me.Delivered, v.Value)
+			me.Delivered = fixed.SatAdd(me.Delivered, v.Value)
 		}
 		if v.Id == mp.BuyerMetric {
-			me.Consumed = satAdd(me.Consumed, v.Value)
+			me.Consumed = fixed.SatAdd(me.Consumed, v.Value)
 		}
 	}
-	ctx.KV.Set(MeterKey(id, iv), marshal(me))
-}
-
-func satAdd(a, b uint64) uint64 {
-	if s := a + b; s >= a {
-		return s
-	}
-	return ^uint64(0)
+	ctx.KV.Set(MeterKey(id, iv), state.Marshal(me))
 }
 
 // BeginBlock clears every interval that has closed and settles every
@@ -348,14 +323,14 @@ func (k Keeper) clear(ctx state.Context, net string, iv uint64) error {
 			}
 			o.Escrow = keep
 		}
-		ctx.KV.Set(OrderKey(id), marshal(o))
+		ctx.KV.Set(OrderKey(id), state.Marshal(o))
 	}
-	ctx.KV.Set(ClearingKey(net, iv), marshal(c))
+	ctx.KV.Set(ClearingKey(net, iv), state.Marshal(c))
 	if len(c.Trades) > 0 {
 		ctx.KV.Set(append(netKey(UnsettledPfx, net), u64(iv)...), []byte{})
 	} else {
 		c.Settled = true
-		ctx.KV.Set(ClearingKey(net, iv), marshal(c))
+		ctx.KV.Set(ClearingKey(net, iv), state.Marshal(c))
 	}
 	ctx.Emit(&marketv1.EventIntervalCleared{Network: net, Interval: iv, Price: res.Price, Volume: res.Volume, Trades: uint32(len(c.Trades))})
 	return nil
@@ -374,7 +349,7 @@ func (k Keeper) settle(ctx state.Context, n *networkv1.Network, iv uint64) error
 	metered := func(dev []byte) *marketv1.Metered {
 		id, _ := crypto.AddressFromBytes(dev)
 		me := &marketv1.Metered{}
-		get(ctx.KV, MeterKey(id, iv), me)
+		state.Get(ctx.KV, MeterKey(id, iv), me)
 		return me
 	}
 	orders := map[uint64]*marketv1.Order{}
@@ -431,7 +406,7 @@ func (k Keeper) settle(ctx state.Context, n *networkv1.Network, iv uint64) error
 		ctx.Emit(&marketv1.EventTradeSettled{Network: n.Id, Interval: iv, Bid: t.Bid, Ask: t.Ask, Quantity: t.Quantity, Delivered: q, Paid: pay, ShortSide: shortSide})
 	}
 	for id, o := range orders {
-		ctx.KV.Set(OrderKey(id), marshal(o))
+		ctx.KV.Set(OrderKey(id), state.Marshal(o))
 	}
 	// Reputation of those who fell short, in a fixed order.
 	var devs []string
@@ -446,12 +421,12 @@ func (k Keeper) settle(ctx state.Context, n *networkv1.Network, iv uint64) error
 			if !dev.RepInit {
 				dev.RepAlpha, dev.RepBeta, dev.RepInit = rp.RepAlpha0, rp.RepBeta0, true
 			}
-			dev.RepBeta = satAdd(dev.RepBeta, mp.ShortfallPenalty)
+			dev.RepBeta = fixed.SatAdd(dev.RepBeta, mp.ShortfallPenalty)
 			k.Device.Set(ctx.KV, dev)
 		}
 	}
 	c.Settled = true
-	ctx.KV.Set(ClearingKey(n.Id, iv), marshal(c))
+	ctx.KV.Set(ClearingKey(n.Id, iv), state.Marshal(c))
 	ctx.KV.Delete(append(netKey(UnsettledPfx, n.Id), u64(iv)...))
 	return nil
 }

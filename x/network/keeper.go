@@ -125,14 +125,6 @@ func sortMetrics(p *networkv1.Params) {
 	sort.Slice(p.Metrics, func(i, j int) bool { return p.Metrics[i].Id < p.Metrics[j].Id })
 }
 
-func marshal(m proto.Message) []byte {
-	b, err := proto.MarshalOptions{Deterministic: true}.Marshal(m)
-	if err != nil {
-		panic(err)
-	}
-	return b
-}
-
 // Network returns the stored network (without activating pending params),
 // or nil.
 func (Keeper) Network(r store.Reader, id string) *networkv1.Network {
@@ -148,7 +140,9 @@ func (Keeper) Network(r store.Reader, id string) *networkv1.Network {
 }
 
 // SetNetwork stores a network.
-func (Keeper) SetNetwork(kv store.KV, n *networkv1.Network) { kv.Set(NetworkKey(n.Id), marshal(n)) }
+func (Keeper) SetNetwork(kv store.KV, n *networkv1.Network) {
+	kv.Set(NetworkKey(n.Id), state.Marshal(n))
+}
 
 // Current returns the network as in force at the context's block time:
 // pending params whose epoch has come are activated (and stored).
@@ -286,7 +280,7 @@ func (k Keeper) ApproveMaker(ctx state.Context, signer crypto.Address, m *networ
 		return fmt.Errorf("%w: maker name too long", ErrInvalidNetwork)
 	}
 	mk := &networkv1.Maker{Network: m.Network, PublicKey: m.MakerPublicKey, Name: m.Name, Active: true}
-	ctx.KV.Set(MakerKey(m.Network, m.MakerPublicKey), marshal(mk))
+	ctx.KV.Set(MakerKey(m.Network, m.MakerPublicKey), state.Marshal(mk))
 	ctx.Emit(&networkv1.EventMakerApproved{Network: m.Network, MakerPublicKey: m.MakerPublicKey, Name: m.Name})
 	return nil
 }
@@ -302,7 +296,7 @@ func (k Keeper) RevokeMaker(ctx state.Context, signer crypto.Address, m *network
 		return fmt.Errorf("%w: %x", ErrUnknownMaker, m.MakerPublicKey)
 	}
 	mk.Active = false
-	ctx.KV.Set(MakerKey(m.Network, m.MakerPublicKey), marshal(mk))
+	ctx.KV.Set(MakerKey(m.Network, m.MakerPublicKey), state.Marshal(mk))
 	ctx.Emit(&networkv1.EventMakerRevoked{Network: m.Network, MakerPublicKey: m.MakerPublicKey})
 	return nil
 }

@@ -22,6 +22,7 @@ import (
 	"github.com/depinhq/depin/store"
 	"github.com/depinhq/depin/x/bank"
 	"github.com/depinhq/depin/x/device"
+	"github.com/depinhq/depin/x/fixed"
 	"github.com/depinhq/depin/x/network"
 )
 
@@ -75,14 +76,6 @@ type Keeper struct {
 // Meterer is told of every accepted report.
 type Meterer interface {
 	Meter(ctx state.Context, dev *devicev1.Device, n *networkv1.Network, r *reportv1.Report)
-}
-
-func marshal(m proto.Message) []byte {
-	b, err := proto.MarshalOptions{Deterministic: true}.Marshal(m)
-	if err != nil {
-		panic(err)
-	}
-	return b
 }
 
 // Work returns a device's work record for an epoch (empty if none): the
@@ -185,7 +178,7 @@ func (b *batchState) flush() {
 	}
 	sort.Strings(keys)
 	for _, k := range keys {
-		b.ctx.KV.Set([]byte(k), marshal(b.work[k]))
+		b.ctx.KV.Set([]byte(k), state.Marshal(b.work[k]))
 	}
 }
 
@@ -274,7 +267,7 @@ func (b *batchState) judge(i int, prep *Prepared) (reportv1.RejectReason, string
 	}
 	dur := uint64(r.PeriodEnd - r.PeriodStart)
 	addMetrics(w, r.Metrics)
-	w.CoveredSeconds = satAdd(w.CoveredSeconds, dur)
+	w.CoveredSeconds = fixed.SatAdd(w.CoveredSeconds, dur)
 	w.ReportsAccepted++
 	dev.LastSeq, dev.LastPeriodEnd, dev.LastReport = r.Seq, r.PeriodEnd, d.Raw
 	dev.ReportsAccepted++
@@ -369,20 +362,12 @@ func Possible(value, den, capacity, seconds, num uint64) bool {
 	return ll <= l1
 }
 
-func satAdd(a, b uint64) uint64 {
-	s, c := bits.Add64(a, b, 0)
-	if c != 0 {
-		return ^uint64(0)
-	}
-	return s
-}
-
 // addMetrics adds values into totals (kept sorted by id).
 func addMetrics(w *reportv1.WorkRecord, ms []*reportv1.MetricValue) {
 	for _, mv := range ms {
 		i := sort.Search(len(w.Totals), func(i int) bool { return w.Totals[i].Id >= mv.Id })
 		if i < len(w.Totals) && w.Totals[i].Id == mv.Id {
-			w.Totals[i].Value = satAdd(w.Totals[i].Value, mv.Value)
+			w.Totals[i].Value = fixed.SatAdd(w.Totals[i].Value, mv.Value)
 			continue
 		}
 		w.Totals = append(w.Totals, nil)
@@ -417,7 +402,7 @@ func (k Keeper) record(ctx state.Context, kind reportv1.EvidenceKind, dev *devic
 		return false
 	}
 	ev := &reportv1.Evidence{Id: id, Kind: kind, Device: dev.Id, Network: dev.Network, Reports: reports, Submitter: submitter, Height: ctx.Height}
-	ctx.KV.Set(EvidenceKey(id), marshal(ev))
+	ctx.KV.Set(EvidenceKey(id), state.Marshal(ev))
 	ctx.KV.Set(append(append(append([]byte{}, EvidenceDevicePrefix...), dev.Id...), id...), []byte{})
 	dev.EvidenceCount++
 	sub := ""
@@ -446,12 +431,12 @@ func (k Keeper) punish(ctx state.Context, dev *devicev1.Device, id crypto.Device
 		rp = network.RewardsOf(n.Params)
 	}
 	initReputation(dev, rp)
-	dev.RepBeta = satAdd(dev.RepBeta, rp.RepEvidenceWeight)
-	slashed := mulDiv(dev.Stake, uint64(rp.SlashBps), 10_000)
+	dev.RepBeta = fixed.SatAdd(dev.RepBeta, rp.RepEvidenceWeight)
+	slashed := fixed.Frac(dev.Stake, uint64(rp.SlashBps), 10_000)
 	var fee uint64
 	var finder string
 	if len(submitter) == crypto.AddressLen && slashed > 0 {
-		fee = mulDiv(slashed, uint64(rp.FinderFeeBps), 10_000)
+		fee = fixed.Frac(slashed, uint64(rp.FinderFeeBps), 10_000)
 		a, _ := crypto.AddressFromBytes(submitter)
 		finder = a.String()
 		if fee > 0 {
@@ -480,20 +465,13 @@ func initReputation(dev *devicev1.Device, rp *rewardv1.RewardParams) {
 // signed report: accepted (α + 1) or rejected (β + 1), in micro-units.
 func UpdateReputation(dev *devicev1.Device, rp *rewardv1.RewardParams, accepted bool) {
 	initReputation(dev, rp)
-	dev.RepAlpha = mulDiv(dev.RepAlpha, uint64(rp.RepLambdaPpm), 1_000_000)
-	dev.RepBeta = mulDiv(dev.RepBeta, uint64(rp.RepLambdaPpm), 1_000_000)
+	dev.RepAlpha = fixed.Frac(dev.RepAlpha, uint64(rp.RepLambdaPpm), 1_000_000)
+	dev.RepBeta = fixed.Frac(dev.RepBeta, uint64(rp.RepLambdaPpm), 1_000_000)
 	if accepted {
-		dev.RepAlpha = satAdd(dev.RepAlpha, 1_000_000)
+		dev.RepAlpha = fixed.SatAdd(dev.RepAlpha, 1_000_000)
 	} else {
-		dev.RepBeta = satAdd(dev.RepBeta, 1_000_000)
+		dev.RepBeta = fixed.SatAdd(dev.RepBeta, 1_000_000)
 	}
-}
-
-// mulDiv is a × b / c rounded down, for b ≤ c.
-func mulDiv(a, b, c uint64) uint64 {
-	hi, lo := bits.Mul64(a, b)
-	q, _ := bits.Div64(hi, lo, c)
-	return q
 }
 
 // SubmitEvidence records fraud evidence anyone found: two different signed

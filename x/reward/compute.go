@@ -16,6 +16,7 @@ import (
 	"sort"
 
 	rewardv1 "github.com/depinhq/depin/gen/depin/reward/v1"
+	"github.com/depinhq/depin/x/fixed"
 )
 
 const (
@@ -128,13 +129,6 @@ func shr(u U128, n uint) uint64 {
 	return 0
 }
 
-// mulDiv returns a × b / c (floor) for b ≤ c, c > 0.
-func mulDiv(a, b, c uint64) uint64 {
-	hi, lo := bits.Mul64(a, b)
-	q, _ := bits.Div64(hi, lo, c) // hi < c since b ≤ c
-	return q
-}
-
 // Quality returns uptime, reputation and quality in ppm for a device.
 func Quality(in *Input, epochSeconds uint64, thresholdPPM uint32) (uptime, rep, quality uint32, below bool) {
 	if epochSeconds > 0 {
@@ -145,7 +139,7 @@ func Quality(in *Input, epochSeconds uint64, thresholdPPM uint32) (uptime, rep, 
 		}
 	}
 	if s := in.RepAlpha + in.RepBeta; s > 0 {
-		rep = uint32(mulDiv(in.RepAlpha, PPM, s))
+		rep = uint32(fixed.Frac(in.RepAlpha, PPM, s))
 	}
 	below = rep < thresholdPPM
 	if !below {
@@ -182,7 +176,7 @@ func Compute(p Params, devs []Input) (*Result, error) {
 	// Pools: the bps split of the emission; what a pool cannot give
 	// (nobody eligible, rounding) goes to the treasury.
 	for _, pool := range p.Pools {
-		amount := mulDiv(p.Emission, uint64(pool.Bps), BPS)
+		amount := fixed.Frac(p.Emission, uint64(pool.Bps), BPS)
 		switch pool.Kind {
 		case rewardv1.PoolKind_POOL_KIND_WORK:
 			given, total := shareOut(amount, len(devs), func(i int) U128 { return res.Devices[i].Weight },
@@ -223,7 +217,7 @@ func shareOut(amount uint64, n int, weight func(i int) U128, credit func(i int, 
 	var given uint64
 	for i := 0; i < n; i++ {
 		if w := shr(weight(i), shift); w > 0 {
-			r := mulDiv(amount, w, total)
+			r := fixed.Frac(amount, w, total)
 			credit(i, r)
 			given += r
 		}

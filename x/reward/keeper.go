@@ -79,14 +79,6 @@ type Keeper struct {
 	Shares  share.Keeper
 }
 
-func marshal(m proto.Message) []byte {
-	b, err := proto.MarshalOptions{Deterministic: true}.Marshal(m)
-	if err != nil {
-		panic(err)
-	}
-	return b
-}
-
 func unmarshalErr(v []byte, m proto.Message) error { return proto.Unmarshal(v, m) }
 
 func unmarshal(v []byte, m proto.Message) {
@@ -175,7 +167,7 @@ func (k Keeper) beginNetwork(ctx state.Context, id string) error {
 	st := k.State(ctx.KV, id)
 	if st == nil {
 		st = &rewardv1.State{Network: id, FirstEpoch: now, NextEpoch: now, SeenEpoch: now}
-		ctx.KV.Set(StateKey(id), marshal(st))
+		ctx.KV.Set(StateKey(id), state.Marshal(st))
 		return nil
 	}
 	changed := false
@@ -192,7 +184,7 @@ func (k Keeper) beginNetwork(ctx state.Context, id string) error {
 		changed = true
 	}
 	job := &rewardv1.Job{}
-	if !get(ctx.KV, JobKey(id), job) {
+	if !state.Get(ctx.KV, JobKey(id), job) {
 		job = nil
 	}
 	budget := BlockBudget
@@ -214,22 +206,13 @@ func (k Keeper) beginNetwork(ctx state.Context, id string) error {
 			ctx.KV.Delete(JobKey(id))
 			job = nil
 		} else {
-			ctx.KV.Set(JobKey(id), marshal(job))
+			ctx.KV.Set(JobKey(id), state.Marshal(job))
 		}
 	}
 	if changed {
-		ctx.KV.Set(StateKey(id), marshal(st))
+		ctx.KV.Set(StateKey(id), state.Marshal(st))
 	}
 	return nil
-}
-
-func get(r store.Reader, key []byte, m proto.Message) bool {
-	v := r.Get(key)
-	if v == nil {
-		return false
-	}
-	unmarshal(v, m)
-	return true
 }
 
 // step does up to *budget devices of work on job and reports whether the
@@ -253,7 +236,7 @@ func (k Keeper) step(ctx state.Context, n *networkv1.Network, st *rewardv1.State
 		for *budget > 0 && job.NextChunk < job.Chunks {
 			rc := &rewardv1.ResultChunk{}
 			key := chunkKey('r', n.Id, job.NextChunk)
-			get(ctx.KV, key, rc)
+			state.Get(ctx.KV, key, rc)
 			for _, b := range rc.Breakdowns {
 				id, err := crypto.AddressFromBytes(b.Device)
 				if err != nil {
@@ -268,7 +251,7 @@ func (k Keeper) step(ctx state.Context, n *networkv1.Network, st *rewardv1.State
 						}
 						l := k.Lease(ctx.KV, id)
 						l.RewardsPaid += cut
-						ctx.KV.Set(LeaseKey(id), marshal(l))
+						ctx.KV.Set(LeaseKey(id), state.Marshal(l))
 						st.Pending -= cut
 						st.Claimed += cut
 						rest -= cut
@@ -278,7 +261,7 @@ func (k Keeper) step(ctx state.Context, n *networkv1.Network, st *rewardv1.State
 					st.Unclaimed += rest
 					k.Shares.AddReward(ctx.KV, id, rest) // no-op unless tokenized
 				}
-				ctx.KV.Set(BreakdownKey(n.Id, b.Epoch, id), marshal(b))
+				ctx.KV.Set(BreakdownKey(n.Id, b.Epoch, id), state.Marshal(b))
 				ctx.Emit(&rewardv1.EventDeviceRewarded{Breakdown: b})
 			}
 			ctx.KV.Delete(key)
@@ -340,7 +323,7 @@ func (k Keeper) gather(ctx state.Context, n *networkv1.Network, params *networkv
 	}
 	finished := !it.Valid()
 	if len(chunk.Inputs) > 0 {
-		ctx.KV.Set(chunkKey('i', n.Id, job.Chunks), marshal(chunk))
+		ctx.KV.Set(chunkKey('i', n.Id, job.Chunks), state.Marshal(chunk))
 		job.Chunks++
 		job.Devices += uint64(len(chunk.Inputs))
 	}
@@ -355,7 +338,7 @@ func (k Keeper) compute(ctx state.Context, n *networkv1.Network, params *network
 	sizes := make([]int, 0, job.Chunks)
 	for i := uint32(0); i < job.Chunks; i++ {
 		ic := &rewardv1.InputChunk{}
-		get(ctx.KV, chunkKey('i', n.Id, i), ic)
+		state.Get(ctx.KV, chunkKey('i', n.Id, i), ic)
 		ctx.KV.Delete(chunkKey('i', n.Id, i))
 		ws = append(ws, ic.Inputs...)
 		sizes = append(sizes, len(ic.Inputs))
@@ -408,7 +391,7 @@ func (k Keeper) compute(ctx state.Context, n *networkv1.Network, params *network
 			})
 		}
 		pos += size
-		ctx.KV.Set(chunkKey('r', n.Id, job.Chunks), marshal(rc))
+		ctx.KV.Set(chunkKey('r', n.Id, job.Chunks), state.Marshal(rc))
 		job.Chunks++
 	}
 	ctx.Emit(&rewardv1.EventEpochRewarded{Network: n.Id, Epoch: job.Epoch, Emission: emission, Minted: res.Minted,
@@ -583,7 +566,7 @@ func (k Keeper) Claim(ctx state.Context, signer crypto.Address, m *rewardv1.MsgC
 		}
 		st.Claimed += byNet[id]
 		st.Unclaimed -= byNet[id]
-		ctx.KV.Set(StateKey(id), marshal(st))
+		ctx.KV.Set(StateKey(id), state.Marshal(st))
 	}
 	return nil
 }
@@ -613,7 +596,7 @@ func (k Keeper) SetBoost(ctx state.Context, signer crypto.Address, m *rewardv1.M
 		if network.EpochAt(n, ctx.Time.Unix()) > b.UntilEpoch {
 			return fmt.Errorf("%w: until_epoch %d has passed", ErrInvalidBoost, b.UntilEpoch)
 		}
-		ctx.KV.Set(BoostKey(n.Id, b.Cell), marshal(b))
+		ctx.KV.Set(BoostKey(n.Id, b.Cell), state.Marshal(b))
 	}
 	ctx.Emit(&rewardv1.EventBoostSet{Network: n.Id, Cell: b.Cell, MultiplierBps: b.MultiplierBps, UntilEpoch: b.UntilEpoch})
 	return nil

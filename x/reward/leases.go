@@ -3,7 +3,6 @@ package reward
 import (
 	"bytes"
 	"fmt"
-	"math/bits"
 
 	"github.com/depinhq/depin/crypto"
 	"github.com/depinhq/depin/errs"
@@ -13,6 +12,7 @@ import (
 	"github.com/depinhq/depin/state"
 	"github.com/depinhq/depin/store"
 	"github.com/depinhq/depin/x/bank"
+	"github.com/depinhq/depin/x/fixed"
 	"github.com/depinhq/depin/x/network"
 	"github.com/depinhq/depin/x/share"
 )
@@ -73,7 +73,7 @@ func (k Keeper) OfferLease(ctx state.Context, signer crypto.Address, m *sharev1.
 	l := &sharev1.Lease{Device: id.Bytes(), Owner: signer.Bytes(), Lessee: lessee.Bytes(), Denom: m.Denom, RentPerEpoch: m.RentPerEpoch,
 		RewardShareBps: m.RewardShareBps, StartEpoch: m.StartEpoch, EndEpoch: m.EndEpoch, NextEpoch: m.StartEpoch,
 		Status: sharev1.LeaseStatus_LEASE_STATUS_OFFERED}
-	ctx.KV.Set(LeaseKey(id), marshal(l))
+	ctx.KV.Set(LeaseKey(id), state.Marshal(l))
 	ctx.Emit(&sharev1.EventLeaseChanged{Device: crypto.DeviceString(id), Status: l.Status})
 	return nil
 }
@@ -95,7 +95,7 @@ func (k Keeper) AcceptLease(ctx state.Context, signer crypto.Address, m *sharev1
 	}
 	d := k.Device.Get(ctx.KV, id)
 	l.Escrow, l.Status = m.Deposit, sharev1.LeaseStatus_LEASE_STATUS_ACTIVE
-	ctx.KV.Set(LeaseKey(id), marshal(l))
+	ctx.KV.Set(LeaseKey(id), state.Marshal(l))
 	ctx.KV.Set(activeLeaseKey(d.Network, id), []byte{})
 	ctx.Emit(&sharev1.EventLeaseChanged{Device: crypto.DeviceString(id), Status: l.Status})
 	return nil
@@ -118,7 +118,7 @@ func (k Keeper) DepositLease(ctx state.Context, signer crypto.Address, m *sharev
 		return err
 	}
 	l.Escrow = esc
-	ctx.KV.Set(LeaseKey(id), marshal(l))
+	ctx.KV.Set(LeaseKey(id), state.Marshal(l))
 	return nil
 }
 
@@ -180,7 +180,7 @@ func (k Keeper) chargeLeases(ctx state.Context, net string, now uint64) error {
 			ctx.KV.Delete(activeLeaseKey(net, id))
 			ctx.Emit(&sharev1.EventLeaseChanged{Device: crypto.DeviceString(id), Status: l.Status, Reason: reason, RentPaid: l.RentPaid, Refunded: refund})
 		}
-		ctx.KV.Set(LeaseKey(id), marshal(l))
+		ctx.KV.Set(LeaseKey(id), state.Marshal(l))
 	}
 	return nil
 }
@@ -192,8 +192,7 @@ func (k Keeper) lesseeCut(r store.Reader, id crypto.DeviceID, epoch, reward uint
 	if l == nil || l.Status != sharev1.LeaseStatus_LEASE_STATUS_ACTIVE || epoch < l.StartEpoch || epoch > l.EndEpoch {
 		return 0, crypto.Address{}
 	}
-	hi, lo := bits.Mul64(reward, uint64(l.RewardShareBps))
-	cut, _ := bits.Div64(hi, lo, 10_000)
+	cut := fixed.Frac(reward, uint64(l.RewardShareBps), 10_000)
 	lessee, _ := crypto.AddressFromBytes(l.Lessee)
 	return cut, lessee
 }

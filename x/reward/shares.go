@@ -80,7 +80,7 @@ func (k Keeper) payShareholder(ctx state.Context, d *devicev1.Device, id crypto.
 	st := k.State(ctx.KV, d.Network)
 	st.Unclaimed -= owed
 	st.Claimed += owed
-	ctx.KV.Set(StateKey(d.Network), marshal(st))
+	ctx.KV.Set(StateKey(d.Network), state.Marshal(st))
 	ctx.Emit(&sharev1.EventShareRewardsClaimed{Device: crypto.DeviceString(id), Holder: holder.String(), Amount: owed, Denom: n.RewardDenom})
 	return owed, n.RewardDenom, nil
 }

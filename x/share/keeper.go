@@ -56,14 +56,6 @@ func HolderKey(id crypto.DeviceID, holder crypto.Address) []byte {
 // the accounting the bank hook and the reward module drive.
 type Keeper struct{}
 
-func marshal(m proto.Message) []byte {
-	b, err := proto.MarshalOptions{Deterministic: true}.Marshal(m)
-	if err != nil {
-		panic(err)
-	}
-	return b
-}
-
 // Pool returns a device's share pool, or nil.
 func (Keeper) Pool(r store.Reader, id crypto.DeviceID) *sharev1.Pool {
 	v := r.Get(PoolKey(id))
@@ -114,7 +106,7 @@ func (u u128) bytes() []byte {
 // Open creates the pool of a device being tokenized into total shares.
 func (Keeper) Open(kv store.KV, id crypto.DeviceID, total uint64) *sharev1.Pool {
 	p := &sharev1.Pool{Device: id.Bytes(), Denom: Denom(id), TotalShares: total, Acc: u128{}.bytes()}
-	kv.Set(PoolKey(id), marshal(p))
+	kv.Set(PoolKey(id), state.Marshal(p))
 	return p
 }
 
@@ -149,7 +141,7 @@ func (k Keeper) AddReward(kv store.KV, id crypto.DeviceID, reward uint64) {
 	acc.hi, _ = bits.Add64(acc.hi, qhi, carry)
 	p.Acc, p.AccRem = acc.bytes(), rem
 	p.Rewarded += reward
-	kv.Set(PoolKey(id), marshal(p))
+	kv.Set(PoolKey(id), state.Marshal(p))
 }
 
 // entitled is balance × (acc − paid) / 2^64, rounded down.
@@ -172,10 +164,10 @@ func (k Keeper) Settle(kv store.KV, id crypto.DeviceID, holder crypto.Address, b
 	if e := entitled(balance, acc, load(h.PaidAcc)); e > 0 {
 		h.Owed += e
 		p.Credited += e
-		kv.Set(PoolKey(id), marshal(p))
+		kv.Set(PoolKey(id), state.Marshal(p))
 	}
 	h.PaidAcc = acc.bytes()
-	kv.Set(HolderKey(id, holder), marshal(h))
+	kv.Set(HolderKey(id, holder), state.Marshal(h))
 }
 
 // Pending is what a holder could claim now (owed + unsettled).
@@ -198,7 +190,7 @@ func (k Keeper) TakeOwed(kv store.KV, bk bank.Keeper, id crypto.DeviceID, holder
 	h := k.Holder(kv, id, holder)
 	owed := h.Owed
 	h.Owed = 0
-	kv.Set(HolderKey(id, holder), marshal(h))
+	kv.Set(HolderKey(id, holder), state.Marshal(h))
 	return owed
 }
 

@@ -11,7 +11,6 @@ import (
 	"encoding/binary"
 	"encoding/hex"
 	"fmt"
-	"math/bits"
 
 	"google.golang.org/protobuf/proto"
 
@@ -22,6 +21,7 @@ import (
 	"github.com/depinhq/depin/state"
 	"github.com/depinhq/depin/store"
 	"github.com/depinhq/depin/x/bank"
+	"github.com/depinhq/depin/x/fixed"
 )
 
 // Errors.
@@ -97,29 +97,10 @@ type Keeper struct {
 	Bank bank.Keeper
 }
 
-func marshal(m proto.Message) []byte {
-	b, err := proto.MarshalOptions{Deterministic: true}.Marshal(m)
-	if err != nil {
-		panic(err)
-	}
-	return b
-}
-
-func get(r store.Reader, key []byte, m proto.Message) bool {
-	v := r.Get(key)
-	if v == nil {
-		return false
-	}
-	if err := proto.Unmarshal(v, m); err != nil {
-		panic(fmt.Errorf("staking state %x: %w", key, err))
-	}
-	return true
-}
-
 // Params returns the staking params.
 func (Keeper) Params(r store.Reader) *stakingv1.Params {
 	p := &stakingv1.Params{}
-	if !get(r, paramsKey, p) {
+	if !state.Get(r, paramsKey, p) {
 		return DefaultParams()
 	}
 	return p
@@ -128,20 +109,20 @@ func (Keeper) Params(r store.Reader) *stakingv1.Params {
 // Validator returns a validator by consensus address, or nil.
 func (Keeper) Validator(r store.Reader, cons []byte) *stakingv1.Validator {
 	v := &stakingv1.Validator{}
-	if !get(r, ValidatorKey(cons), v) {
+	if !state.Get(r, ValidatorKey(cons), v) {
 		return nil
 	}
 	return v
 }
 
 func (Keeper) setValidator(kv store.KV, v *stakingv1.Validator) {
-	kv.Set(ValidatorKey(v.ConsAddress), marshal(v))
+	kv.Set(ValidatorKey(v.ConsAddress), state.Marshal(v))
 }
 
 // Delegation returns a delegation, or nil.
 func (Keeper) Delegation(r store.Reader, delegator crypto.Address, cons []byte) *stakingv1.Delegation {
 	d := &stakingv1.Delegation{}
-	if !get(r, DelegationKey(delegator, cons), d) {
+	if !state.Get(r, DelegationKey(delegator, cons), d) {
 		return nil
 	}
 	return d
@@ -163,7 +144,7 @@ func (k Keeper) InitGenesis(ctx state.Context, g *stakingv1.GenesisState, vals [
 	if err := ValidateParams(p); err != nil {
 		return err
 	}
-	ctx.KV.Set(paramsKey, marshal(p))
+	ctx.KV.Set(paramsKey, state.Marshal(p))
 	for _, gv := range vals {
 		if len(gv.PubKey) != 32 || gv.Power <= 0 {
 			return fmt.Errorf("staking genesis: validator key of %d bytes, power %d", len(gv.PubKey), gv.Power)
@@ -172,15 +153,6 @@ func (k Keeper) InitGenesis(ctx state.Context, g *stakingv1.GenesisState, vals [
 			Status: stakingv1.ValidatorStatus_VALIDATOR_STATUS_BONDED, GenesisPower: gv.Power, Power: gv.Power})
 	}
 	return nil
-}
-
-func mulDiv(a, b, c uint64) (uint64, bool) {
-	hi, lo := bits.Mul64(a, b)
-	if hi >= c {
-		return 0, false
-	}
-	q, _ := bits.Div64(hi, lo, c)
-	return q, true
 }
 
 func sameSigner(signer crypto.Address, field []byte, what string) error {
@@ -215,7 +187,7 @@ func (k Keeper) CreateValidator(ctx state.Context, signer crypto.Address, m *sta
 	v := &stakingv1.Validator{Operator: signer.Bytes(), PubKey: m.PubKey, ConsAddress: cons, Moniker: m.Moniker,
 		Tokens: m.Amount, Shares: m.Amount, Status: stakingv1.ValidatorStatus_VALIDATOR_STATUS_BONDED}
 	k.setValidator(ctx.KV, v)
-	ctx.KV.Set(DelegationKey(signer, cons), marshal(&stakingv1.Delegation{Delegator: signer.Bytes(), Validator: cons, Shares: m.Amount}))
+	ctx.KV.Set(DelegationKey(signer, cons), state.Marshal(&stakingv1.Delegation{Delegator: signer.Bytes(), Validator: cons, Shares: m.Amount}))
 	ctx.Emit(&stakingv1.EventValidatorCreated{Validator: hex.EncodeToString(cons), Operator: signer.String(), Moniker: m.Moniker, Amount: m.Amount})
 	return nil
 }
@@ -237,7 +209,7 @@ func (k Keeper) Delegate(ctx state.Context, signer crypto.Address, m *stakingv1.
 	}
 	shares := m.Amount
 	if v.Tokens > 0 {
-		s, ok := mulDiv(m.Amount, v.Shares, v.Tokens)
+		s, ok := fixed.MulDiv(m.Amount, v.Shares, v.Tokens)
 		if !ok || s == 0 {
 			return fmt.Errorf("%w: %d udpin buys no shares", ErrInvalidAmount, m.Amount)
 		}
@@ -258,7 +230,7 @@ func (k Keeper) Delegate(ctx state.Context, signer crypto.Address, m *stakingv1.
 		d = &stakingv1.Delegation{Delegator: signer.Bytes(), Validator: m.Validator}
 	}
 	d.Shares += shares // ≤ v.Shares: no overflow
-	ctx.KV.Set(DelegationKey(signer, m.Validator), marshal(d))
+	ctx.KV.Set(DelegationKey(signer, m.Validator), state.Marshal(d))
 	ctx.Emit(&stakingv1.EventDelegated{Delegator: signer.String(), Validator: hex.EncodeToString(m.Validator), Amount: m.Amount, Shares: shares})
 	return nil
 }
@@ -278,16 +250,12 @@ func (k Keeper) Unbond(ctx state.Context, signer crypto.Address, m *stakingv1.Ms
 		return fmt.Errorf("%w: no delegation to %X", ErrNotDelegated, m.Validator)
 	}
 	// Shares needed for amount, rounded up so nobody unbonds more than owned.
-	hi, lo := bits.Mul64(m.Amount, v.Shares)
-	if hi >= v.Tokens {
+	shares, ok := fixed.MulDivCeil(m.Amount, v.Shares, v.Tokens)
+	if !ok {
 		return fmt.Errorf("%w: %d udpin", ErrNotDelegated, m.Amount)
 	}
-	shares, rem := bits.Div64(hi, lo, v.Tokens)
-	if rem != 0 {
-		shares++
-	}
 	if shares > d.Shares || m.Amount > v.Tokens {
-		owned, _ := mulDiv(d.Shares, v.Tokens, v.Shares)
+		owned, _ := fixed.MulDiv(d.Shares, v.Tokens, v.Shares)
 		return fmt.Errorf("%w: %d udpin asked, %d bonded", ErrNotDelegated, m.Amount, owned)
 	}
 	if err := k.Bank.Send(ctx, BondedPool, UnbondingPool, []*bankv1.Coin{bank.Coin(bank.NativeDenom, m.Amount)}, "unbond"); err != nil {
@@ -300,12 +268,12 @@ func (k Keeper) Unbond(ctx state.Context, signer crypto.Address, m *stakingv1.Ms
 	if d.Shares == 0 {
 		ctx.KV.Delete(DelegationKey(signer, m.Validator))
 	} else {
-		ctx.KV.Set(DelegationKey(signer, m.Validator), marshal(d))
+		ctx.KV.Set(DelegationKey(signer, m.Validator), state.Marshal(d))
 	}
 	done := ctx.Time.Unix() + int64(k.Params(ctx.KV).UnbondingSeconds)
 	key := binary.BigEndian.AppendUint64(bytes.Clone(UnbondPrefix), uint64(done))
 	key = binary.BigEndian.AppendUint64(key, k.nextSeq(ctx.KV))
-	ctx.KV.Set(key, marshal(&stakingv1.Unbonding{Delegator: signer.Bytes(), Validator: m.Validator, Amount: m.Amount, CompleteTime: done}))
+	ctx.KV.Set(key, state.Marshal(&stakingv1.Unbonding{Delegator: signer.Bytes(), Validator: m.Validator, Amount: m.Amount, CompleteTime: done}))
 	ctx.Emit(&stakingv1.EventUnbonding{Delegator: signer.String(), Validator: hex.EncodeToString(m.Validator), Amount: m.Amount, CompleteTime: done})
 	return nil
 }
@@ -363,7 +331,7 @@ func (k Keeper) BeginBlock(ctx state.Context, evidence []Misbehavior, votes []Vo
 		if v == nil || v.Status == stakingv1.ValidatorStatus_VALIDATOR_STATUS_TOMBSTONED {
 			continue // unknown, or already punished for good
 		}
-		burn, _ := mulDiv(v.Tokens, uint64(p.DoubleSignSlashBps), 10_000)
+		burn, _ := fixed.MulDiv(v.Tokens, uint64(p.DoubleSignSlashBps), 10_000)
 		if burn > 0 {
 			if err := k.Bank.Burn(ctx, BondedPool, []*bankv1.Coin{bank.Coin(bank.NativeDenom, burn)}, "double_sign"); err != nil {
 				return err
