@@ -118,13 +118,7 @@ func Run(ctx context.Context, cfg Config) error {
 		return fmt.Errorf("listen %s: %w (use --listen)", cfg.Listen, err)
 	}
 	base := "http://" + ln.Addr().String()
-	mux := http.NewServeMux()
-	mux.Handle("/graphql", graph.Handler(&graph.Resolver{DB: db, Chain: func() (int64, int64) { return ix.Height(), ix.Height() + ix.Lag() }}))
-	mux.Handle("/live", ix.LiveHandler())
-	mux.HandleFunc("/playground", func(w http.ResponseWriter, _ *http.Request) {
-		w.Header().Set("Content-Type", "text/html; charset=utf-8")
-		fmt.Fprint(w, graph.Playground)
-	})
+	mux := graph.Mux(ix)
 	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
 		if r.URL.Path != "/" {
 			http.NotFound(w, r)

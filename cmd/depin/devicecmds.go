@@ -252,20 +252,9 @@ func newDeviceQueryCmds(g *globals) []*cobra.Command {
 		Short: "Show a device",
 		Args:  argsExactly(1, "DEVICE"),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			id, err := crypto.ParseDeviceID(args[0])
-			if err != nil {
-				return usageError{err}
-			}
-			c, err := g.client()
+			_, _, d, err := g.registeredDevice(cmd, args[0])
 			if err != nil {
 				return err
-			}
-			d, err := c.Device(cmd.Context(), id, client.QueryOptions{})
-			if err != nil {
-				return err
-			}
-			if d == nil {
-				return fmt.Errorf("device %s is not registered", args[0])
 			}
 			v := deviceView(d)
 			return g.print(cmd.OutOrStdout(), v, func(w io.Writer) {

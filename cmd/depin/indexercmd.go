@@ -52,13 +52,7 @@ progress and lag (blocks behind the node).`,
 			fmt.Fprintf(os.Stderr, "indexing %s into %s (from height %d)\n", g.nodeURL, dsn, h+1)
 			ix := &indexer.Indexer{DB: db, Client: c, Log: lg, Poll: 200 * time.Millisecond}
 			if listen != "" {
-				mux := http.NewServeMux()
-				mux.Handle("/graphql", graph.Handler(&graph.Resolver{DB: db, Chain: func() (int64, int64) { return ix.Height(), ix.Height() + ix.Lag() }}))
-				mux.Handle("/live", ix.LiveHandler())
-				mux.HandleFunc("/playground", func(w http.ResponseWriter, _ *http.Request) {
-					w.Header().Set("Content-Type", "text/html; charset=utf-8")
-					fmt.Fprint(w, graph.Playground)
-				})
+				mux := graph.Mux(ix)
 				ln, err := net.Listen("tcp", listen)
 				if err != nil {
 					return fmt.Errorf("--listen %s: %w", listen, err)

@@ -10,6 +10,7 @@ import (
 	"github.com/depinhq/depin/client"
 	"github.com/depinhq/depin/crypto"
 	"github.com/depinhq/depin/explain"
+	devicev1 "github.com/depinhq/depin/gen/depin/device/v1"
 	rewardv1 "github.com/depinhq/depin/gen/depin/reward/v1"
 	txv1 "github.com/depinhq/depin/gen/depin/tx/v1"
 	"github.com/depinhq/depin/x/network"
@@ -92,24 +93,13 @@ func newRewardQueryCmd(g *globals) *cobra.Command {
 		Example: `  depin query reward explain depindev1… 42`,
 		Args:    argsExactly(2, "DEVICE EPOCH"),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			id, err := crypto.ParseDeviceID(args[0])
-			if err != nil {
-				return usageError{err}
-			}
 			epoch, err := strconv.ParseUint(args[1], 10, 64)
 			if err != nil {
 				return usageError{fmt.Errorf("EPOCH %q: %v", args[1], err)}
 			}
-			c, err := g.client()
+			c, id, d, err := g.registeredDevice(cmd, args[0])
 			if err != nil {
 				return err
-			}
-			d, err := c.Device(cmd.Context(), id, client.QueryOptions{})
-			if err != nil {
-				return err
-			}
-			if d == nil {
-				return fmt.Errorf("device %s is not registered", args[0])
 			}
 			b, err := c.RewardBreakdown(cmd.Context(), d.Network, epoch, id, client.QueryOptions{})
 			if err != nil {
@@ -126,20 +116,9 @@ func newRewardQueryCmd(g *globals) *cobra.Command {
 		Short: "A device's accrued, unclaimed reward",
 		Args:  argsExactly(1, "DEVICE"),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			id, err := crypto.ParseDeviceID(args[0])
-			if err != nil {
-				return usageError{err}
-			}
-			c, err := g.client()
+			c, id, d, err := g.registeredDevice(cmd, args[0])
 			if err != nil {
 				return err
-			}
-			d, err := c.Device(cmd.Context(), id, client.QueryOptions{})
-			if err != nil {
-				return err
-			}
-			if d == nil {
-				return fmt.Errorf("device %s is not registered", args[0])
 			}
 			n, err := c.Network(cmd.Context(), d.Network, client.QueryOptions{})
 			if err != nil {
@@ -188,4 +167,25 @@ func newRewardQueryCmd(g *globals) *cobra.Command {
 	}
 	cmd.AddCommand(explainCmd, unclaimed, netCmd)
 	return cmd
+}
+
+// registeredDevice parses a device id argument and reads the device,
+// failing clearly when it is not registered.
+func (g *globals) registeredDevice(cmd *cobra.Command, arg string) (*client.Client, crypto.DeviceID, *devicev1.Device, error) {
+	id, err := crypto.ParseDeviceID(arg)
+	if err != nil {
+		return nil, id, nil, usageError{err}
+	}
+	c, err := g.client()
+	if err != nil {
+		return nil, id, nil, err
+	}
+	d, err := c.Device(cmd.Context(), id, client.QueryOptions{})
+	if err != nil {
+		return nil, id, nil, err
+	}
+	if d == nil {
+		return nil, id, nil, fmt.Errorf("device %s is not registered", arg)
+	}
+	return c, id, d, nil
 }

@@ -2,6 +2,7 @@ package graph
 
 import (
 	"context"
+	"io"
 	"net/http"
 	"time"
 
@@ -10,6 +11,8 @@ import (
 	"github.com/99designs/gqlgen/graphql/handler/lru"
 	"github.com/99designs/gqlgen/graphql/handler/transport"
 	"github.com/vektah/gqlparser/v2/ast"
+
+	"github.com/depinhq/depin/indexer"
 )
 
 // Limits keep one query from taking the server down.
@@ -81,3 +84,16 @@ async function run() {
 document.getElementById('run').onclick = run;
 q.addEventListener('keydown', e => { if (e.key === 'Enter' && e.ctrlKey) run(); });
 </script></body></html>`
+
+// Mux serves an indexer's API: GraphQL at /graphql, the playground at
+// /playground and live updates (server-sent events) at /live.
+func Mux(ix *indexer.Indexer) *http.ServeMux {
+	mux := http.NewServeMux()
+	mux.Handle("/graphql", Handler(&Resolver{DB: ix.DB, Chain: func() (int64, int64) { return ix.Height(), ix.Height() + ix.Lag() }}))
+	mux.Handle("/live", ix.LiveHandler())
+	mux.HandleFunc("/playground", func(w http.ResponseWriter, _ *http.Request) {
+		w.Header().Set("Content-Type", "text/html; charset=utf-8")
+		io.WriteString(w, Playground)
+	})
+	return mux
+}

@@ -227,11 +227,7 @@ var BlockBudget = 10_000
 // agreements' ended epochs, at most BlockBudget agreements per block. It
 // runs before the block's transactions, so an ended epoch's work is final.
 func (k Keeper) BeginBlock(ctx state.Context) error {
-	var nets []string
-	store.Each(ctx.KV, network.NetworkPrefix, func(key, _ []byte) bool {
-		nets = append(nets, string(key[len(network.NetworkPrefix):]))
-		return true
-	})
+	nets := k.Network.IDs(ctx.KV)
 	budget := BlockBudget
 	for _, net := range nets {
 		n := k.Network.Network(ctx.KV, net)

@@ -231,11 +231,7 @@ func (Keeper) Meter(ctx state.Context, dev *devicev1.Device, n *networkv1.Networ
 // BeginBlock clears every interval that has closed and settles every
 // cleared interval whose reports had time to arrive.
 func (k Keeper) BeginBlock(ctx state.Context) error {
-	var nets []string
-	store.Each(ctx.KV, network.NetworkPrefix, func(key, _ []byte) bool {
-		nets = append(nets, string(key[len(network.NetworkPrefix):]))
-		return true
-	})
+	nets := k.Network.IDs(ctx.KV)
 	for _, net := range nets {
 		n := k.Network.Network(ctx.KV, net)
 		mp := n.Params.Market

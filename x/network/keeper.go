@@ -139,6 +139,16 @@ func (Keeper) Network(r store.Reader, id string) *networkv1.Network {
 	return n
 }
 
+// IDs lists every network's id, in key order.
+func (Keeper) IDs(r store.Reader) []string {
+	var ids []string
+	store.Each(r, NetworkPrefix, func(key, _ []byte) bool {
+		ids = append(ids, string(key[len(NetworkPrefix):]))
+		return true
+	})
+	return ids
+}
+
 // SetNetwork stores a network.
 func (Keeper) SetNetwork(kv store.KV, n *networkv1.Network) {
 	kv.Set(NetworkKey(n.Id), state.Marshal(n))

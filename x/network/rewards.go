@@ -54,13 +54,18 @@ func DefaultRewards(emission uint64) *rewardv1.RewardParams {
 	}
 }
 
+// noEmission is DefaultRewards(0), built once: RewardsOf runs for every
+// report.
+var noEmission = DefaultRewards(0)
+
 // RewardsOf returns p's reward params, or the defaults without emission
-// if it has none (reputation and slashing still apply).
+// if it has none (reputation and slashing still apply). The result is
+// shared: callers must not modify it.
 func RewardsOf(p *networkv1.Params) *rewardv1.RewardParams {
 	if p != nil && p.Rewards != nil {
 		return p.Rewards
 	}
-	return DefaultRewards(0)
+	return noEmission
 }
 
 // ParamsForEpoch returns the params that were in force during epoch e

@@ -139,11 +139,7 @@ var BlockBudget = 5_000
 // so an ended epoch's work is final and params an owner scheduled are not
 // yet in force.
 func (k Keeper) BeginBlock(ctx state.Context) error {
-	var nets []string
-	store.Each(ctx.KV, network.NetworkPrefix, func(key, _ []byte) bool {
-		nets = append(nets, string(key[len(network.NetworkPrefix):]))
-		return true
-	})
+	nets := k.Network.IDs(ctx.KV)
 	for _, id := range nets {
 		if err := k.beginNetwork(ctx, id); err != nil {
 			return fmt.Errorf("network %s: %w", id, err)
