@@ -131,7 +131,20 @@ CREATE TABLE market_clearings (
   network TEXT NOT NULL, interval_no BIGINT NOT NULL, price TEXT NOT NULL, volume TEXT NOT NULL, trades INTEGER NOT NULL,
   delivered TEXT NOT NULL, paid TEXT NOT NULL, settled BOOLEAN NOT NULL, height BIGINT NOT NULL, PRIMARY KEY (network, interval_no));
 `,
+	// 3: per-hex counts for the explorer's map (devices located in each H3
+	// cell at resolutions 4–8 and the rewards they earned), with the cell's
+	// centre for viewport queries. Backfilled by backfillHexStats.
+	`
+CREATE TABLE hex_stats (
+  network TEXT NOT NULL, res INTEGER NOT NULL, cell TEXT NOT NULL, lat DOUBLE PRECISION NOT NULL, lon DOUBLE PRECISION NOT NULL,
+  devices BIGINT NOT NULL, rewards TEXT NOT NULL, PRIMARY KEY (network, res, cell));
+CREATE INDEX hex_stats_view ON hex_stats (res, lat, lon);
+`,
 }
+
+// backfills fill what a migration added from the rows already indexed,
+// in the migration's transaction.
+var backfills = map[int]func(context.Context, *sql.Tx) error{3: backfillHexStats}
 
 func (db *DB) migrate(ctx context.Context) error {
 	if _, err := db.ExecContext(ctx, `CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY)`); err != nil {
@@ -154,6 +167,12 @@ func (db *DB) migrate(ctx context.Context) error {
 				continue
 			}
 			if _, err := tx.ExecContext(ctx, stmt); err != nil {
+				tx.Rollback()
+				return fmt.Errorf("migration %d: %w", v, err)
+			}
+		}
+		if fill := backfills[v]; fill != nil {
+			if err := fill(ctx, tx); err != nil {
 				tx.Rollback()
 				return fmt.Errorf("migration %d: %w", v, err)
 			}

@@ -25,7 +25,6 @@ import (
 	appv1 "github.com/depinhq/depin/gen/depin/app/v1"
 	reportv1 "github.com/depinhq/depin/gen/depin/report/v1"
 	"github.com/depinhq/depin/x/auth"
-	"github.com/depinhq/depin/x/h3"
 	"github.com/depinhq/depin/x/report"
 )
 
@@ -155,7 +154,7 @@ func (ix *Indexer) indexBlock(ctx context.Context, h int64) error {
 		return err
 	}
 	defer tx.Rollback()
-	w := &blockWriter{ctx: ctx, tx: tx, height: h, reports: map[string]ReportCount{}}
+	w := &blockWriter{ctx: ctx, tx: tx, height: h, reports: map[string]ReportCount{}, hexes: hexTally{}}
 	nevents := len(res.FinalizeBlockEvents)
 	for _, r := range res.TxResults {
 		nevents += len(r.Events)
@@ -228,6 +227,7 @@ type blockWriter struct {
 	// written once each).
 	events   []eventRow
 	balances map[[2]string]*big.Int
+	hexes    hexTally
 	stmts    map[string]*sql.Stmt // prepared once per block
 }
 
@@ -260,8 +260,11 @@ type eventRow struct {
 	typ, attrs   string
 }
 
-// flush writes the buffered event rows and balance changes.
+// flush writes the buffered event rows, balance and hex changes.
 func (w *blockWriter) flush() error {
+	if err := w.hexes.flush(w.ctx, w.tx); err != nil {
+		return err
+	}
 	const perInsert = 200
 	for lo := 0; lo < len(w.events); lo += perInsert {
 		rows := w.events[lo:min(lo+perInsert, len(w.events))]
@@ -425,12 +428,8 @@ func (w *blockWriter) apply(typ string, a map[string]string, t *auth.Tx) error {
 			a["id"], a["owner"], a["class"], a["reward_denom"], h)
 	case "depin.device.v1.EventDeviceRegistered":
 		cell := u(a["cell"])
-		parents := make([]string, 5)
-		for i, r := range []int{4, 5, 6, 7, 8} {
-			if p, err := h3.Parent(cell, r); err == nil {
-				parents[i] = strconv.FormatUint(p, 16)
-			}
-		}
+		parents := parents(cell)
+		w.hexes.add(a["network"], cell, 1, nil)
 		return exec(`INSERT INTO devices (id, network, owner, model, capacity, cell, cell_r4, cell_r5, cell_r6, cell_r7, cell_r8, status, stake, registered_height)
 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, 'ACTIVE', $12, $13)`,
 			a["device"], a["network"], a["owner"], a["model"], int64(u(a["capacity"])), strconv.FormatUint(cell, 16),
@@ -439,17 +438,18 @@ VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, 'ACTIVE', $12, $13)`,
 		return exec(`UPDATE devices SET owner = $1 WHERE id = $2`, a["to"], a["device"])
 	case "depin.device.v1.EventDeviceMoved":
 		cell := u(a["to_cell"])
-		parents := make([]string, 5)
-		for i, r := range []int{4, 5, 6, 7, 8} {
-			if p, err := h3.Parent(cell, r); err == nil {
-				parents[i] = strconv.FormatUint(p, 16)
-			}
+		parents := parents(cell)
+		if err := w.moveHexes(a["device"], cell); err != nil {
+			return err
 		}
 		return exec(`UPDATE devices SET cell = $1, cell_r4 = $2, cell_r5 = $3, cell_r6 = $4, cell_r7 = $5, cell_r8 = $6 WHERE id = $7`,
 			strconv.FormatUint(cell, 16), parents[0], parents[1], parents[2], parents[3], parents[4], a["device"])
 	case "depin.device.v1.EventDeviceDeactivated":
 		return exec(`UPDATE devices SET status = 'UNBONDING' WHERE id = $1`, a["device"])
 	case "depin.device.v1.EventStakeWithdrawn":
+		if err := w.moveHexes(a["device"], 0); err != nil {
+			return err
+		}
 		return exec(`UPDATE devices SET status = 'RETIRED', stake = 0 WHERE id = $1`, a["device"])
 	case "depin.reward.v1.EventDeviceSlashed":
 		return exec(`UPDATE devices SET status = 'JAILED', stake = stake - $1 WHERE id = $2`, int64(u(a["slashed"])), a["device"])
@@ -625,7 +625,27 @@ ON CONFLICT (network, epoch, device) DO NOTHING`,
 		b.UptimePpm, b.ReputationPpm, b.QualityPpm, b.GeoPpm, b.BoostBps, b.BelowThreshold, n0(b.Weight), n0(b.TotalWeight), n0(b.Emission),
 		int64(u(b.Devices)), int64(u(b.CoveredSeconds)), int64(u(b.EpochSeconds)), int64(u(b.ReportsAccepted)), int64(u(b.ReportsRejected)),
 		strconv.FormatUint(u(b.Cell), 16), w.height)
-	return err
+	if err != nil {
+		return err
+	}
+	if v, ok := new(big.Int).SetString(n0(b.Reward), 10); ok && v.Sign() > 0 {
+		w.hexes.add(b.Network, u(b.Cell), 0, v)
+	}
+	return nil
+}
+
+// moveHexes takes a device out of its current cell's hexes and, unless
+// to is 0 (it retired), into to's.
+func (w *blockWriter) moveHexes(device string, to uint64) error {
+	network, from, ok, err := deviceCell(w.ctx, w.tx, device)
+	if err != nil || !ok {
+		return err
+	}
+	w.hexes.add(network, from, -1, nil)
+	if to != 0 {
+		w.hexes.add(network, to, 1, nil)
+	}
+	return nil
 }
 
 // reportBatch counts a batch's outcomes per device (by decoding the

@@ -3,10 +3,12 @@ package indexer
 import (
 	"context"
 	"crypto/ed25519"
+	"fmt"
 	"log/slog"
 	"os"
 	"path/filepath"
 	"strconv"
+	"strings"
 	"testing"
 	"time"
 
@@ -128,6 +130,40 @@ func followTheChain(t *testing.T, dsn string) {
 	}
 	if devices != 8 || accepted != int64(res.Accepted) {
 		t.Fatalf("indexed %d devices with %d accepted reports; the sim says %d devices, %d accepted", devices, accepted, res.Devices, res.Accepted)
+	}
+	// The per-hex counts kept block by block equal a recount from scratch,
+	// and count the fleet: 8 devices at every resolution.
+	hexStats := func() string {
+		rows, err := db.Query(`SELECT network, res, cell, devices, rewards FROM hex_stats ORDER BY network, res, cell`)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer rows.Close()
+		var b strings.Builder
+		perRes := map[int]int64{}
+		for rows.Next() {
+			var net, cell, rewards string
+			var res int
+			var n int64
+			if err := rows.Scan(&net, &res, &cell, &n, &rewards); err != nil {
+				t.Fatal(err)
+			}
+			perRes[res] += n
+			fmt.Fprintln(&b, net, res, cell, n, rewards)
+		}
+		for _, r := range HexResolutions {
+			if perRes[r] != 8 {
+				t.Errorf("resolution %d: hex_stats counts %d devices, want 8", r, perRes[r])
+			}
+		}
+		return b.String()
+	}
+	kept := hexStats()
+	if err := db.RebuildHexStats(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if rebuilt := hexStats(); rebuilt != kept {
+		t.Fatalf("hex_stats kept while indexing:\n%s\nrecounted:\n%s", kept, rebuilt)
 	}
 	// Every reward row equals the chain's breakdown; the claim is there.
 	rrows, err := db.Query(`SELECT network, epoch, device, reward FROM rewards`)

@@ -6,10 +6,14 @@ import (
 	"crypto/sha256"
 	"encoding/json"
 	"fmt"
+	"math"
 	"net/http"
 	"net/http/httptest"
+	"strconv"
 	"strings"
 	"testing"
+
+	uh3 "github.com/uber/h3-go/v4"
 
 	"github.com/depinhq/depin/crypto"
 	"github.com/depinhq/depin/indexer"
@@ -21,6 +25,19 @@ func devID(i int) string {
 	return crypto.DeviceString(a)
 }
 
+// testCells: five resolution-9 cells in different cities; device i is in
+// testCells[i%5].
+var testCells = func() (out [5]uh3.Cell) {
+	for i, p := range []uh3.LatLng{{Lat: 52.52, Lng: 13.405}, {Lat: 48.8566, Lng: 2.3522}, {Lat: 40.4168, Lng: -3.7038}, {Lat: 41.9028, Lng: 12.4964}, {Lat: 52.3676, Lng: 4.9041}} {
+		out[i] = uh3.LatLngToCell(p, 9)
+	}
+	return out
+}()
+
+func parentHex(c uh3.Cell, r int) string {
+	return strconv.FormatUint(uint64(c.Parent(r)), 16)
+}
+
 func addr(i int) string {
 	h := sha256.Sum256([]byte(fmt.Sprint("acct", i)))
 	a, _ := crypto.AddressFromBytes(h[:20])
@@ -30,6 +47,11 @@ func addr(i int) string {
 // newServer: an index with 30 devices in two networks (reports_accepted = i)
 // and a few blocks, served over HTTP.
 func newServer(t *testing.T) *httptest.Server {
+	srv, _ := newServerDB(t)
+	return srv
+}
+
+func newServerDB(t *testing.T) (*httptest.Server, *indexer.DB) {
 	ctx := context.Background()
 	db, err := indexer.Open(ctx, "sqlite::memory:")
 	if err != nil {
@@ -42,7 +64,8 @@ func newServer(t *testing.T) *httptest.Server {
 			net = "air"
 		}
 		if _, err := db.Exec(`INSERT INTO devices (id, network, owner, model, capacity, cell, cell_r4, cell_r5, cell_r6, cell_r7, cell_r8, status, stake, registered_height, reports_accepted)
-VALUES ($1, $2, $3, $4, 5000, 'c', 'r4', 'r5', 'r6', $5, 'r8', 'ACTIVE', 10, $6, $7)`, devID(i), net, addr(i%4), fmt.Sprint("Model ", i%2), fmt.Sprint("hex", i%5), i+1, i); err != nil {
+VALUES ($1, $2, $3, $4, 5000, $5, $6, $7, $8, $9, $10, 'ACTIVE', 10, $11, $12)`, devID(i), net, addr(i%4), fmt.Sprint("Model ", i%2),
+			testCells[i%5].String(), parentHex(testCells[i%5], 4), parentHex(testCells[i%5], 5), parentHex(testCells[i%5], 6), parentHex(testCells[i%5], 7), parentHex(testCells[i%5], 8), i+1, i); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -52,6 +75,17 @@ VALUES ($1, $2, $3, $4, 5000, 'c', 'r4', 'r5', 'r6', $5, 'r8', 'ACTIVE', 10, $6,
 		}
 	}
 	if _, err := db.Exec(`INSERT INTO balances (address, denom, amount, updated_height) VALUES ($1, 'udpin', '18446744073709551615', 1)`, addr(1)); err != nil {
+		t.Fatal(err)
+	}
+	// Rewards of device 0 (air, testCells[0]) in two epochs, beyond 2^64 summed.
+	for epoch := 1; epoch <= 2; epoch++ {
+		if _, err := db.Exec(`INSERT INTO rewards (network, epoch, device, reward, denom, work_reward, availability_reward, productivity, uptime_ppm, reputation_ppm,
+  quality_ppm, geo_ppm, boost_bps, below_threshold, weight, total_weight, emission, devices, covered_seconds, epoch_seconds, reports_accepted, reports_rejected, cell, height)
+VALUES ('air', $1, $2, '18446744073709551615', 'uair', '0', '0', '0', 0, 0, 0, 0, 0, FALSE, '1', '1', '1', 1, 0, 60, 0, 0, $3, 5)`, epoch, devID(0), testCells[0].String()); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := db.RebuildHexStats(ctx); err != nil {
 		t.Fatal(err)
 	}
 	for _, q := range []string{
@@ -68,7 +102,7 @@ VALUES ($1, $2, $3, $4, 5000, 'c', 'r4', 'r5', 'r6', $5, 'r8', 'ACTIVE', 10, $6,
 	mux.Handle("/graphql", Handler(&Resolver{DB: db}))
 	srv := httptest.NewServer(mux)
 	t.Cleanup(srv.Close)
-	return srv
+	return srv, db
 }
 
 type gqlResponse struct {
@@ -162,13 +196,13 @@ func TestFiltersAndPagination(t *testing.T) {
 		t.Fatalf("%d devices over %d pages", len(seen), pages)
 	}
 	// in / contains filters.
-	r = query(t, srv, `{ devices(first: 100, where: {model: {contains: "1"}, cellR7: {in: ["hex0", "hex1"]}}) { totalCount } }`)
+	r = query(t, srv, fmt.Sprintf(`{ devices(first: 100, where: {model: {contains: "1"}, cellR7: {in: [%q, %q]}}) { totalCount } }`, parentHex(testCells[0], 7), parentHex(testCells[1], 7)))
 	if !strings.Contains(string(r.Data), `"totalCount":6`) {
 		t.Fatalf("in/contains: %s %v", r.Data, r.Errors)
 	}
 	// Aggregates, an account with an amount beyond 2^53.
 	r = query(t, srv, fmt.Sprintf(`{ devicesPerHex(network: "air", resolution: 7) { hex devices } account(address: %q) { balances { denom amount } } }`, addr(1)))
-	if len(r.Errors) > 0 || !strings.Contains(string(r.Data), "18446744073709551615") || !strings.Contains(string(r.Data), `"hex":"hex0","devices":2`) {
+	if len(r.Errors) > 0 || !strings.Contains(string(r.Data), "18446744073709551615") || !strings.Contains(string(r.Data), fmt.Sprintf(`"hex":%q,"devices":2`, parentHex(testCells[0], 7))) {
 		t.Fatalf("aggregates: %s %v", r.Data, r.Errors)
 	}
 }
@@ -245,5 +279,135 @@ func TestMarketAgreementClaimQueries(t *testing.T) {
 	}
 	if r := query(t, srv, `{ agreements { id } }`); len(r.Errors) == 0 || !strings.Contains(r.Errors[0].Message, "consumer or device") {
 		t.Errorf("agreements without a filter: %v", r.Errors)
+	}
+}
+
+// TestExplorerQueries: the queries the explorer's pages make — map hexes
+// (per network and summed over networks, within a view), one network,
+// blocks with their transactions, a transaction with its events, an
+// account's shares and transactions, and search.
+func TestExplorerQueries(t *testing.T) {
+	srv, db := newServerDB(t)
+	type hex struct {
+		Hex        string
+		Resolution int
+		Devices    int
+		Rewards    string
+		Lat, Lon   float64
+		Boundary   [][]float64
+	}
+	hexes := func(q string) []hex {
+		t.Helper()
+		r := query(t, srv, q)
+		var d struct{ Hexes []hex }
+		if err := json.Unmarshal(r.Data, &d); err != nil || len(r.Errors) > 0 {
+			t.Fatalf("%s: %v %v", q, err, r.Errors)
+		}
+		return d.Hexes
+	}
+	// All networks at resolution 5: 30 devices in 5 cities, 6 each, densest first.
+	all := hexes(`{ hexes(resolution: 5) { hex resolution devices rewards lat lon boundary } }`)
+	if len(all) != 5 {
+		t.Fatalf("%d hexes, want 5: %+v", len(all), all)
+	}
+	for _, h := range all {
+		if h.Devices != 6 || h.Resolution != 5 || len(h.Boundary) < 5 {
+			t.Errorf("hex %+v", h)
+		}
+	}
+	berlin := parentHex(testCells[0], 5)
+	for _, h := range all {
+		if h.Hex == berlin && h.Rewards != "36893488147419103230" {
+			t.Errorf("Berlin's rewards %s, want 2 × (2^64−1)", h.Rewards)
+		}
+		if h.Hex != berlin && h.Rewards != "0" {
+			t.Errorf("hex %s rewards %s, want 0", h.Hex, h.Rewards)
+		}
+	}
+	// One network: air devices are i%3 == 0 (10 of them), 2 per city.
+	air := hexes(`{ hexes(network: "air", resolution: 7) { hex devices lat lon } }`)
+	if len(air) != 5 || air[0].Devices != 2 {
+		t.Fatalf("air hexes: %+v", air)
+	}
+	// A view around Berlin only.
+	view := hexes(`{ hexes(resolution: 6, bbox: [13.0, 52.3, 13.8, 52.7]) { hex devices lat lon } }`)
+	if len(view) != 1 || view[0].Hex != parentHex(testCells[0], 6) || math.Abs(view[0].Lat-52.52) > 0.2 {
+		t.Fatalf("Berlin view: %+v", view)
+	}
+	// Device coordinates and outline come from its cell.
+	r := query(t, srv, fmt.Sprintf(`{ device(id: %q) { lat lon boundary } }`, devID(1)))
+	var dv struct {
+		Device struct {
+			Lat, Lon float64
+			Boundary [][]float64
+		}
+	}
+	if err := json.Unmarshal(r.Data, &dv); err != nil || len(r.Errors) > 0 || math.Abs(dv.Device.Lat-48.8566) > 0.01 || len(dv.Device.Boundary) != 6 {
+		t.Fatalf("device position: %s %v", r.Data, r.Errors)
+	}
+
+	// Blocks, transactions, events, shares, search.
+	ctx := context.Background()
+	for _, q := range []string{
+		fmt.Sprintf(`INSERT INTO txs (hash, height, idx, signer, code, codespace, log, msg_types, size) VALUES ('%s', 3, 0, '%s', 0, '', '', 'Send,Claim', 180)`, strings.Repeat("AB", 32), addr(1)),
+		fmt.Sprintf(`INSERT INTO txs (hash, height, idx, signer, code, codespace, log, msg_types, size) VALUES ('%s', 3, 1, '%s', 7, 'bank', 'insufficient funds', 'Send', 120)`, strings.Repeat("CD", 32), addr(1)),
+		`INSERT INTO events (height, tx_index, seq, type, attrs) VALUES (3, 0, 0, 'transfer', '{"amount":"5"}'), (3, 0, 1, 'claim', '{}'), (3, -1, 0, 'epoch', '{}')`,
+		`INSERT INTO reject_reasons (network, reason, count) VALUES ('air', 'REASON_BAD_SIGNATURE', 3), ('air', 'REASON_STALE', 9)`,
+		`INSERT INTO networks (id, owner, class, reward_denom, created_height) VALUES ('air', 'o', 'CLASS_SENSING', 'uair', 1), ('grid', 'o', 'CLASS_ENERGY', 'ugrid', 1)`,
+		fmt.Sprintf(`INSERT INTO balances (address, denom, amount, updated_height) VALUES ('%s', 'share/%s', '250', 2)`, addr(1), devID(0)),
+		fmt.Sprintf(`INSERT INTO shares (device, denom, shares, owner, active, height) VALUES ('%s', 'share/%s', '1000', 'o', TRUE, 2)`, devID(0), devID(0)),
+	} {
+		if _, err := db.ExecContext(ctx, q); err != nil {
+			t.Fatal(q, err)
+		}
+	}
+	r = query(t, srv, fmt.Sprintf(`{ block(height: 3) { proposer transactions { hash index code msgTypes } }
+	  tx(hash: %q) { height signer size msgTypes events { type attrs } }
+	  network(id: "air") { id class devices hasMarket rejectReasons { reason count } }
+	  grid: network(id: "grid") { hasMarket }
+	  nope: network(id: "nope") { id }
+	  account(address: %q) { shares { device amount total } txs(last: 1) { hash code log } } }`, strings.ToLower(strings.Repeat("AB", 32)), addr(1)))
+	if len(r.Errors) > 0 {
+		t.Fatal(r.Errors)
+	}
+	for _, want := range []string{
+		`"proposer":"p","transactions":[{"hash":"` + strings.Repeat("AB", 32) + `","index":0,"code":0,"msgTypes":["Send","Claim"]},{"hash":"` + strings.Repeat("CD", 32) + `","index":1,"code":7`,
+		`"events":[{"type":"transfer","attrs":"{\"amount\":\"5\"}"},{"type":"claim","attrs":"{}"}]`,
+		`"network":{"id":"air","class":"CLASS_SENSING","devices":10,"hasMarket":false,"rejectReasons":[{"reason":"REASON_STALE","count":9},{"reason":"REASON_BAD_SIGNATURE","count":3}]}`,
+		`"grid":{"hasMarket":true}`, `"nope":null`,
+		`"shares":[{"device":"` + devID(0) + `","amount":"250","total":"1000"}]`,
+		`"txs":[{"hash":"` + strings.Repeat("CD", 32) + `","code":7,"log":"insufficient funds"}]`,
+	} {
+		if !strings.Contains(string(r.Data), want) {
+			t.Errorf("missing %s in %s", want, r.Data)
+		}
+	}
+	for q, want := range map[string]string{
+		"3":                        `[{"kind":"block","id":"3"`,
+		strings.Repeat("cd", 32):   `[{"kind":"tx","id":"` + strings.Repeat("CD", 32) + `"`,
+		addr(2):                    `[{"kind":"account","id":"` + addr(2) + `"`,
+		devID(4):                   `[{"kind":"device","id":"` + devID(4) + `","label":"Device in solar"}]`,
+		"air":                      `[{"kind":"network","id":"air"`,
+		"999":                      `[]`,
+		devID(999):                 `[]`,
+		"'; DROP TABLE blocks; --": `[]`,
+	} {
+		r := query(t, srv, fmt.Sprintf(`{ search(q: %q) { kind id label } }`, q))
+		if len(r.Errors) > 0 || !strings.Contains(string(r.Data), `"search":`+want) {
+			t.Errorf("search %q: %s %v, want %s", q, r.Data, r.Errors, want)
+		}
+	}
+	for q, want := range map[string]string{
+		`{ hexes(resolution: 3) { hex } }`:                        "resolution must be 4 to 8",
+		`{ hexes(resolution: 5, bbox: [1, 2, 3]) { hex } }`:       "bbox",
+		`{ hexes(resolution: 5, bbox: [0, 60, 10, 50]) { hex } }`: "bbox",
+		`{ tx(hash: "zz") { hash } }`:                             "64 hex digits",
+		`{ search(q: "") { id } }`:                                "1 to 128",
+		`{ a: hexes(resolution: 5) { hex } b: hexes(resolution: 6) { hex } c: hexes(resolution: 7) { hex } }`: "complexity",
+	} {
+		r := query(t, srv, q)
+		if len(r.Errors) == 0 || !strings.Contains(r.Errors[0].Message, want) {
+			t.Errorf("%s: %v, want %q", q, r.Errors, want)
+		}
 	}
 }

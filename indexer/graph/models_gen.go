@@ -13,6 +13,10 @@ type Account struct {
 	Address  string     `json:"address"`
 	Balances []*Balance `json:"balances"`
 	Devices  []*Device  `json:"devices"`
+	// Device shares held (share/<device> balances), with each device's total.
+	Shares []*ShareHolding `json:"shares"`
+	// Transactions signed by the account, newest first.
+	Txs []*Tx `json:"txs"`
 }
 
 type Agreement struct {
@@ -35,11 +39,14 @@ type Balance struct {
 }
 
 type Block struct {
-	Height int    `json:"height"`
-	Time   string `json:"time"`
-	Hash   string `json:"hash"`
-	Txs    int    `json:"txs"`
-	Events int    `json:"events"`
+	Height   int    `json:"height"`
+	Time     string `json:"time"`
+	Hash     string `json:"hash"`
+	Txs      int    `json:"txs"`
+	Events   int    `json:"events"`
+	Proposer string `json:"proposer"`
+	// The block's transactions in order.
+	Transactions []*Tx `json:"transactions"`
 }
 
 type BlockConnection struct {
@@ -75,6 +82,11 @@ type Device struct {
 	ReportsAccepted  int    `json:"reportsAccepted"`
 	ReportsRejected  int    `json:"reportsRejected"`
 	LastReportHeight int    `json:"lastReportHeight"`
+	// The centre of the device's cell.
+	Lat float64 `json:"lat"`
+	Lon float64 `json:"lon"`
+	// The outline of the device's cell: [lat, lon] pairs.
+	Boundary [][]float64 `json:"boundary"`
 	// Accepted and rejected reports per block, newest first.
 	Reports []*ReportCount `json:"reports"`
 	// Reward breakdowns, newest epoch first.
@@ -112,6 +124,24 @@ type EpochRewards struct {
 	Distributed string `json:"distributed"`
 	Treasury    string `json:"treasury"`
 	Devices     int    `json:"devices"`
+}
+
+type Event struct {
+	Type string `json:"type"`
+	// The event's attributes as a JSON object.
+	Attrs string `json:"attrs"`
+}
+
+type Hex struct {
+	Hex        string `json:"hex"`
+	Resolution int    `json:"resolution"`
+	Devices    int    `json:"devices"`
+	// Rewards earned by the devices of this hex, summed over denoms and epochs.
+	Rewards string  `json:"rewards"`
+	Lat     float64 `json:"lat"`
+	Lon     float64 `json:"lon"`
+	// The outline: [lat, lon] pairs.
+	Boundary [][]float64 `json:"boundary"`
 }
 
 type HexCount struct {
@@ -157,6 +187,10 @@ type Network struct {
 	RewardDenom   string `json:"rewardDenom"`
 	CreatedHeight int    `json:"createdHeight"`
 	Devices       int    `json:"devices"`
+	// Reports rejected per reason.
+	RejectReasons []*ReasonCount `json:"rejectReasons"`
+	// Whether the network runs an energy market (orders were placed).
+	HasMarket bool `json:"hasMarket"`
 }
 
 type PageInfo struct {
@@ -165,6 +199,11 @@ type PageInfo struct {
 }
 
 type Query struct {
+}
+
+type ReasonCount struct {
+	Reason string `json:"reason"`
+	Count  int    `json:"count"`
 }
 
 type ReportCount struct {
@@ -197,10 +236,36 @@ type Reward struct {
 	Explanation string `json:"explanation"`
 }
 
+type SearchHit struct {
+	// block, tx, account, device or network
+	Kind  string `json:"kind"`
+	ID    string `json:"id"`
+	Label string `json:"label"`
+}
+
+type ShareHolding struct {
+	Device string `json:"device"`
+	Amount string `json:"amount"`
+	Total  string `json:"total"`
+}
+
 type StringFilter struct {
 	Eq       *string  `json:"eq,omitempty"`
 	In       []string `json:"in,omitempty"`
 	Contains *string  `json:"contains,omitempty"`
+}
+
+type Tx struct {
+	Hash      string   `json:"hash"`
+	Height    int      `json:"height"`
+	Index     int      `json:"index"`
+	Signer    string   `json:"signer"`
+	Code      int      `json:"code"`
+	Codespace string   `json:"codespace"`
+	Log       string   `json:"log"`
+	MsgTypes  []string `json:"msgTypes"`
+	Size      int      `json:"size"`
+	Events    []*Event `json:"events"`
 }
 
 type DeviceOrderField string

@@ -3,132 +3,22 @@ package graph
 // THIS CODE WILL BE UPDATED WITH SCHEMA CHANGES. PREVIOUS IMPLEMENTATION FOR SCHEMA CHANGES WILL BE KEPT IN THE COMMENT SECTION. IMPLEMENTATION FOR UNCHANGED SCHEMA WILL BE KEPT.
 
 import (
+	"math"
+	"math/big"
+	"sort"
+	"strings"
+
 	"context"
 	"database/sql"
-	"encoding/base64"
 	"errors"
 	"fmt"
+	"github.com/depinhq/depin/indexer"
 	"strconv"
-	"strings"
 
 	"github.com/depinhq/depin/crypto"
 	"github.com/depinhq/depin/explain"
 	rewardv1 "github.com/depinhq/depin/gen/depin/reward/v1"
-	"github.com/depinhq/depin/indexer"
 )
-
-// Resolver answers queries from the index.
-type Resolver struct {
-	DB *indexer.DB
-	// Chain reports the indexer's and the node's heights (nil: the
-	// index's cursor only).
-	Chain func() (indexed, chain int64)
-}
-
-// MaxPage bounds first.
-const MaxPage = 100
-
-func page(first *int) (int, error) {
-	if first == nil {
-		return 20, nil
-	}
-	if *first < 1 || *first > MaxPage {
-		return 0, fmt.Errorf("first must be between 1 and %d, got %d", MaxPage, *first)
-	}
-	return *first, nil
-}
-
-func encodeCursor(parts ...string) string {
-	return base64.RawURLEncoding.EncodeToString([]byte(strings.Join(parts, "\x00")))
-}
-
-func decodeCursor(s string, n int) ([]string, error) {
-	b, err := base64.RawURLEncoding.DecodeString(s)
-	if err != nil {
-		return nil, fmt.Errorf("after: not a cursor from this API")
-	}
-	parts := strings.Split(string(b), "\x00")
-	if len(parts) != n {
-		return nil, fmt.Errorf("after: not a cursor for this list")
-	}
-	return parts, nil
-}
-
-// where builds a SQL condition with numbered placeholders.
-type where struct {
-	conds []string
-	args  []any
-}
-
-func (w *where) arg(v any) string {
-	w.args = append(w.args, v)
-	return "$" + strconv.Itoa(len(w.args))
-}
-
-func escapeLike(s string) string {
-	return strings.NewReplacer(`\`, `\\`, `%`, `\%`, `_`, `\_`).Replace(s)
-}
-
-func (w *where) str(col string, f *StringFilter) error {
-	if f == nil {
-		return nil
-	}
-	if f.Eq != nil {
-		w.conds = append(w.conds, col+" = "+w.arg(*f.Eq))
-	}
-	if f.In != nil {
-		if len(f.In) == 0 || len(f.In) > 100 {
-			return fmt.Errorf("in: give 1 to 100 values")
-		}
-		ph := make([]string, len(f.In))
-		for i, v := range f.In {
-			ph[i] = w.arg(v)
-		}
-		w.conds = append(w.conds, col+" IN ("+strings.Join(ph, ", ")+")")
-	}
-	if f.Contains != nil {
-		if len(*f.Contains) > 200 {
-			return fmt.Errorf("contains: at most 200 characters")
-		}
-		w.conds = append(w.conds, col+" LIKE "+w.arg("%"+escapeLike(*f.Contains)+"%")+` ESCAPE '\'`)
-	}
-	return nil
-}
-
-func (w *where) int(col string, f *IntFilter) {
-	if f == nil {
-		return
-	}
-	if f.Eq != nil {
-		w.conds = append(w.conds, col+" = "+w.arg(*f.Eq))
-	}
-	if f.Gt != nil {
-		w.conds = append(w.conds, col+" > "+w.arg(*f.Gt))
-	}
-	if f.Lt != nil {
-		w.conds = append(w.conds, col+" < "+w.arg(*f.Lt))
-	}
-}
-
-func (w *where) sql() string {
-	if len(w.conds) == 0 {
-		return ""
-	}
-	return " WHERE " + strings.Join(w.conds, " AND ")
-}
-
-const deviceCols = `id, network, owner, model, capacity, cell, cell_r7, status, stake, registered_height, reports_accepted, reports_rejected, last_report_height`
-
-func scanDevice(row interface{ Scan(...any) error }) (*Device, error) {
-	var d Device
-	var capacity, stake, reg, acc, rej, last int64
-	if err := row.Scan(&d.ID, &d.Network, &d.Owner, &d.Model, &capacity, &d.Cell, &d.CellR7, &d.Status, &stake, &reg, &acc, &rej, &last); err != nil {
-		return nil, err
-	}
-	d.Capacity, d.Stake = strconv.FormatInt(capacity, 10), strconv.FormatInt(stake, 10)
-	d.RegisteredHeight, d.ReportsAccepted, d.ReportsRejected, d.LastReportHeight = int(reg), int(acc), int(rej), int(last)
-	return &d, nil
-}
 
 // Balances is the resolver for the balances field.
 func (r *accountResolver) Balances(ctx context.Context, obj *Account) ([]*Balance, error) {
@@ -166,14 +56,58 @@ func (r *accountResolver) Devices(ctx context.Context, obj *Account) ([]*Device,
 	return out, rows.Err()
 }
 
-func lastN(last *int, def int) (int, error) {
-	if last == nil {
-		return def, nil
+// Shares is the resolver for the shares field.
+func (r *accountResolver) Shares(ctx context.Context, obj *Account) ([]*ShareHolding, error) {
+	rows, err := r.DB.QueryContext(ctx, `SELECT b.denom, b.amount, COALESCE(s.device, ''), COALESCE(s.shares, '') FROM balances b LEFT JOIN shares s ON s.denom = b.denom
+WHERE b.address = $1 AND b.denom LIKE 'share/%' AND b.amount <> '0' ORDER BY b.denom LIMIT 1000`, obj.Address)
+	if err != nil {
+		return nil, err
 	}
-	if *last < 1 || *last > MaxPage {
-		return 0, fmt.Errorf("last must be between 1 and %d", MaxPage)
+	defer rows.Close()
+	out := []*ShareHolding{}
+	for rows.Next() {
+		var h ShareHolding
+		var denom string
+		if err := rows.Scan(&denom, &h.Amount, &h.Device, &h.Total); err != nil {
+			return nil, err
+		}
+		if h.Device == "" {
+			h.Device = strings.TrimPrefix(denom, "share/")
+		}
+		out = append(out, &h)
 	}
-	return *last, nil
+	return out, rows.Err()
+}
+
+// Txs is the resolver for the txs field.
+func (r *accountResolver) Txs(ctx context.Context, obj *Account, last *int) ([]*Tx, error) {
+	n, err := lastN(last, 20)
+	if err != nil {
+		return nil, err
+	}
+	return r.txs(ctx, `WHERE signer = $1 ORDER BY height DESC, idx DESC LIMIT $2`, obj.Address, n)
+}
+
+// Transactions is the resolver for the transactions field.
+func (r *blockResolver) Transactions(ctx context.Context, obj *Block) ([]*Tx, error) {
+	return r.txs(ctx, `WHERE height = $1 ORDER BY idx LIMIT 10000`, obj.Height)
+}
+
+// Lat is the resolver for the lat field.
+func (r *deviceResolver) Lat(ctx context.Context, obj *Device) (float64, error) {
+	c, err := cellOf(obj.Cell)
+	return c.LatLng().Lat, err
+}
+
+// Lon is the resolver for the lon field.
+func (r *deviceResolver) Lon(ctx context.Context, obj *Device) (float64, error) {
+	c, err := cellOf(obj.Cell)
+	return c.LatLng().Lng, err
+}
+
+// Boundary is the resolver for the boundary field.
+func (r *deviceResolver) Boundary(ctx context.Context, obj *Device) ([][]float64, error) {
+	return boundary(obj.Cell)
 }
 
 // Reports is the resolver for the reports field.
@@ -236,6 +170,41 @@ FROM rewards WHERE device = $1 ORDER BY epoch DESC LIMIT $2`, obj.ID, n)
 	return out, rows.Err()
 }
 
+// Boundary is the resolver for the boundary field.
+func (r *hexResolver) Boundary(ctx context.Context, obj *Hex) ([][]float64, error) {
+	return boundary(obj.Hex)
+}
+
+// RejectReasons is the resolver for the rejectReasons field.
+func (r *networkResolver) RejectReasons(ctx context.Context, obj *Network) ([]*ReasonCount, error) {
+	rows, err := r.DB.QueryContext(ctx, `SELECT reason, count FROM reject_reasons WHERE network = $1 ORDER BY count DESC, reason LIMIT 100`, obj.ID)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	out := []*ReasonCount{}
+	for rows.Next() {
+		var c ReasonCount
+		var n int64
+		if err := rows.Scan(&c.Reason, &n); err != nil {
+			return nil, err
+		}
+		c.Count = int(n)
+		out = append(out, &c)
+	}
+	return out, rows.Err()
+}
+
+// HasMarket is the resolver for the hasMarket field.
+func (r *networkResolver) HasMarket(ctx context.Context, obj *Network) (bool, error) {
+	var one int
+	err := r.DB.QueryRowContext(ctx, `SELECT 1 FROM market_orders WHERE network = $1 LIMIT 1`, obj.ID).Scan(&one)
+	if errors.Is(err, sql.ErrNoRows) {
+		return false, nil
+	}
+	return err == nil, err
+}
+
 // Status is the resolver for the status field.
 func (r *queryResolver) Status(ctx context.Context) (*IndexStatus, error) {
 	h, err := r.DB.Height(ctx)
@@ -251,33 +220,17 @@ func (r *queryResolver) Status(ctx context.Context) (*IndexStatus, error) {
 
 // Networks is the resolver for the networks field.
 func (r *queryResolver) Networks(ctx context.Context) ([]*Network, error) {
-	rows, err := r.DB.QueryContext(ctx, `SELECT n.id, n.owner, n.class, n.reward_denom, n.created_height, (SELECT COUNT(*) FROM devices d WHERE d.network = n.id)
-FROM networks n ORDER BY n.id`)
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	out := []*Network{}
-	for rows.Next() {
-		var n Network
-		var h, c int64
-		if err := rows.Scan(&n.ID, &n.Owner, &n.Class, &n.RewardDenom, &h, &c); err != nil {
-			return nil, err
-		}
-		n.CreatedHeight, n.Devices = int(h), int(c)
-		out = append(out, &n)
-	}
-	return out, rows.Err()
+	return r.networks(ctx, "")
 }
 
 // Devices is the resolver for the devices field.
-func (r *queryResolver) Devices(ctx context.Context, first *int, after *string, wh *DeviceWhere, orderBy *DeviceOrder) (*DeviceConnection, error) {
+func (r *queryResolver) Devices(ctx context.Context, first *int, after *string, where *DeviceWhere, orderBy *DeviceOrder) (*DeviceConnection, error) {
 	n, err := page(first)
 	if err != nil {
 		return nil, err
 	}
-	var w where
-	if wh != nil {
+	var w sqlWhere
+	if wh := where; wh != nil {
 		for _, f := range []struct {
 			col string
 			f   *StringFilter
@@ -371,7 +324,7 @@ func (r *queryResolver) Blocks(ctx context.Context, first *int, after *string) (
 	if err != nil {
 		return nil, err
 	}
-	var w where
+	var w sqlWhere
 	if after != nil {
 		parts, err := decodeCursor(*after, 1)
 		if err != nil {
@@ -387,24 +340,22 @@ func (r *queryResolver) Blocks(ctx context.Context, first *int, after *string) (
 	if err := r.DB.QueryRowContext(ctx, `SELECT COUNT(*) FROM blocks`).Scan(&total); err != nil {
 		return nil, err
 	}
-	rows, err := r.DB.QueryContext(ctx, `SELECT height, block_time, hash, txs, events FROM blocks`+w.sql()+` ORDER BY height DESC LIMIT `+w.arg(n+1), w.args...)
+	rows, err := r.DB.QueryContext(ctx, `SELECT `+blockCols+` FROM blocks`+w.sql()+` ORDER BY height DESC LIMIT `+w.arg(n+1), w.args...)
 	if err != nil {
 		return nil, err
 	}
 	defer rows.Close()
 	conn := &BlockConnection{TotalCount: total, Edges: []*BlockEdge{}, PageInfo: &PageInfo{}}
 	for rows.Next() {
-		var b Block
-		var h int64
-		if err := rows.Scan(&h, &b.Time, &b.Hash, &b.Txs, &b.Events); err != nil {
+		b, err := scanBlock(rows)
+		if err != nil {
 			return nil, err
 		}
-		b.Height = int(h)
 		if len(conn.Edges) == n {
 			conn.PageInfo.HasNextPage = true
 			break
 		}
-		conn.Edges = append(conn.Edges, &BlockEdge{Cursor: encodeCursor(strconv.FormatInt(h, 10)), Node: &b})
+		conn.Edges = append(conn.Edges, &BlockEdge{Cursor: encodeCursor(strconv.Itoa(b.Height)), Node: b})
 	}
 	if len(conn.Edges) > 0 {
 		c := conn.Edges[len(conn.Edges)-1].Cursor
@@ -415,14 +366,11 @@ func (r *queryResolver) Blocks(ctx context.Context, first *int, after *string) (
 
 // Block is the resolver for the block field.
 func (r *queryResolver) Block(ctx context.Context, height int) (*Block, error) {
-	var b Block
-	var h int64
-	err := r.DB.QueryRowContext(ctx, `SELECT height, block_time, hash, txs, events FROM blocks WHERE height = $1`, height).Scan(&h, &b.Time, &b.Hash, &b.Txs, &b.Events)
+	b, err := scanBlock(r.DB.QueryRowContext(ctx, `SELECT `+blockCols+` FROM blocks WHERE height = $1`, height))
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, nil
 	}
-	b.Height = int(h)
-	return &b, err
+	return b, err
 }
 
 // Account is the resolver for the account field.
@@ -438,8 +386,7 @@ func (r *queryResolver) DevicesPerHex(ctx context.Context, network string, resol
 	if resolution < 4 || resolution > 8 {
 		return nil, fmt.Errorf("resolution must be 4 to 8")
 	}
-	col := fmt.Sprintf("cell_r%d", resolution) // from a checked integer: no injection
-	rows, err := r.DB.QueryContext(ctx, `SELECT `+col+`, COUNT(*) FROM devices WHERE network = $1 GROUP BY `+col+` ORDER BY `+col+` LIMIT 100000`, network)
+	rows, err := r.DB.QueryContext(ctx, `SELECT cell, devices FROM hex_stats WHERE network = $1 AND res = $2 AND devices > 0 ORDER BY cell LIMIT 100000`, network, resolution)
 	if err != nil {
 		return nil, err
 	}
@@ -447,9 +394,11 @@ func (r *queryResolver) DevicesPerHex(ctx context.Context, network string, resol
 	out := []*HexCount{}
 	for rows.Next() {
 		var h HexCount
-		if err := rows.Scan(&h.Hex, &h.Devices); err != nil {
+		var n int64
+		if err := rows.Scan(&h.Hex, &n); err != nil {
 			return nil, err
 		}
+		h.Devices = int(n)
 		out = append(out, &h)
 	}
 	return out, rows.Err()
@@ -475,26 +424,13 @@ func (r *queryResolver) RewardsPerEpoch(ctx context.Context, network string) ([]
 	return out, rows.Err()
 }
 
-// Account returns AccountResolver implementation.
-func (r *Resolver) Account() AccountResolver { return &accountResolver{r} }
-
-// Device returns DeviceResolver implementation.
-func (r *Resolver) Device() DeviceResolver { return &deviceResolver{r} }
-
-// Query returns QueryResolver implementation.
-func (r *Resolver) Query() QueryResolver { return &queryResolver{r} }
-
-type accountResolver struct{ *Resolver }
-type deviceResolver struct{ *Resolver }
-type queryResolver struct{ *Resolver }
-
 // Agreements is the resolver for the agreements field.
 func (r *queryResolver) Agreements(ctx context.Context, consumer *string, device *string, last *int) ([]*Agreement, error) {
 	n, err := lastN(last, 50)
 	if err != nil {
 		return nil, err
 	}
-	var w where
+	var w sqlWhere
 	switch {
 	case consumer != nil:
 		w.conds = append(w.conds, "consumer = "+w.arg(*consumer))
@@ -589,3 +525,157 @@ func (r *queryResolver) Claims(ctx context.Context, owner string, last *int) ([]
 	}
 	return out, rows.Err()
 }
+
+// Network is the resolver for the network field.
+func (r *queryResolver) Network(ctx context.Context, id string) (*Network, error) {
+	if len(id) > 64 {
+		return nil, fmt.Errorf("id: at most 64 characters")
+	}
+	list, err := r.networks(ctx, `WHERE n.id = $1`, id)
+	if err != nil || len(list) == 0 {
+		return nil, err
+	}
+	return list[0], nil
+}
+
+// Tx is the resolver for the tx field.
+func (r *queryResolver) Tx(ctx context.Context, hash string) (*Tx, error) {
+	if !isTxHash(hash) {
+		return nil, fmt.Errorf("hash: want 64 hex digits")
+	}
+	list, err := r.txs(ctx, `WHERE hash = $1`, strings.ToUpper(hash))
+	if err != nil || len(list) == 0 {
+		return nil, err
+	}
+	return list[0], nil
+}
+
+// Hexes is the resolver for the hexes field.
+func (r *queryResolver) Hexes(ctx context.Context, network *string, resolution int, bbox []float64) ([]*Hex, error) {
+	if resolution < indexer.HexResolutions[0] || resolution > indexer.HexResolutions[len(indexer.HexResolutions)-1] {
+		return nil, fmt.Errorf("resolution must be %d to %d", indexer.HexResolutions[0], indexer.HexResolutions[len(indexer.HexResolutions)-1])
+	}
+	var w sqlWhere
+	w.conds = append(w.conds, "res = "+w.arg(resolution))
+	if network != nil {
+		w.conds = append(w.conds, "network = "+w.arg(*network))
+	}
+	if bbox != nil {
+		if len(bbox) != 4 {
+			return nil, fmt.Errorf("bbox: want [west, south, east, north]")
+		}
+		west, south, east, north := bbox[0], bbox[1], bbox[2], bbox[3]
+		for _, v := range bbox {
+			if math.IsNaN(v) || math.IsInf(v, 0) {
+				return nil, fmt.Errorf("bbox: not a number")
+			}
+		}
+		if south < -90 || north > 90 || south > north || west < -180 || east > 180 {
+			return nil, fmt.Errorf("bbox: want -180 ≤ west, east ≤ 180 and -90 ≤ south ≤ north ≤ 90")
+		}
+		w.conds = append(w.conds, "lat >= "+w.arg(south), "lat <= "+w.arg(north))
+		if west <= east {
+			w.conds = append(w.conds, "lon >= "+w.arg(west), "lon <= "+w.arg(east))
+		} else { // across the antimeridian
+			w.conds = append(w.conds, "(lon >= "+w.arg(west)+" OR lon <= "+w.arg(east)+")")
+		}
+	}
+	// Summed over networks in SQL; rewards (decimal strings of any size)
+	// are summed here.
+	rows, err := r.DB.QueryContext(ctx, `SELECT cell, lat, lon, devices, rewards FROM hex_stats`+w.sql()+` ORDER BY cell LIMIT 200000`, w.args...)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	byCell := map[string]*Hex{}
+	sums := map[string]*big.Int{}
+	for rows.Next() {
+		var h Hex
+		var devices int64
+		var rewards string
+		if err := rows.Scan(&h.Hex, &h.Lat, &h.Lon, &devices, &rewards); err != nil {
+			return nil, err
+		}
+		v, ok := new(big.Int).SetString(rewards, 10)
+		if !ok {
+			v = new(big.Int)
+		}
+		if prev := byCell[h.Hex]; prev != nil {
+			prev.Devices += int(devices)
+			sums[h.Hex].Add(sums[h.Hex], v)
+			continue
+		}
+		h.Resolution, h.Devices = resolution, int(devices)
+		byCell[h.Hex], sums[h.Hex] = &h, v
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	out := make([]*Hex, 0, len(byCell))
+	for cell, h := range byCell {
+		h.Rewards = sums[cell].String()
+		out = append(out, h)
+	}
+	sort.Slice(out, func(i, j int) bool {
+		if out[i].Devices != out[j].Devices {
+			return out[i].Devices > out[j].Devices
+		}
+		return out[i].Hex < out[j].Hex
+	})
+	if len(out) > MaxHexes {
+		out = out[:MaxHexes]
+	}
+	return out, nil
+}
+
+// Search is the resolver for the search field.
+func (r *queryResolver) Search(ctx context.Context, q string) ([]*SearchHit, error) {
+	return r.search(ctx, q)
+}
+
+// Events is the resolver for the events field.
+func (r *txResolver) Events(ctx context.Context, obj *Tx) ([]*Event, error) {
+	rows, err := r.DB.QueryContext(ctx, `SELECT type, attrs FROM events WHERE height = $1 AND tx_index = $2 ORDER BY seq LIMIT 1000`, obj.Height, obj.Index)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	out := []*Event{}
+	for rows.Next() {
+		var e Event
+		if err := rows.Scan(&e.Type, &e.Attrs); err != nil {
+			return nil, err
+		}
+		out = append(out, &e)
+	}
+	return out, rows.Err()
+}
+
+// Account returns AccountResolver implementation.
+func (r *Resolver) Account() AccountResolver { return &accountResolver{r} }
+
+// Block returns BlockResolver implementation.
+func (r *Resolver) Block() BlockResolver { return &blockResolver{r} }
+
+// Device returns DeviceResolver implementation.
+func (r *Resolver) Device() DeviceResolver { return &deviceResolver{r} }
+
+// Hex returns HexResolver implementation.
+func (r *Resolver) Hex() HexResolver { return &hexResolver{r} }
+
+// Network returns NetworkResolver implementation.
+func (r *Resolver) Network() NetworkResolver { return &networkResolver{r} }
+
+// Query returns QueryResolver implementation.
+func (r *Resolver) Query() QueryResolver { return &queryResolver{r} }
+
+// Tx returns TxResolver implementation.
+func (r *Resolver) Tx() TxResolver { return &txResolver{r} }
+
+type accountResolver struct{ *Resolver }
+type blockResolver struct{ *Resolver }
+type deviceResolver struct{ *Resolver }
+type hexResolver struct{ *Resolver }
+type networkResolver struct{ *Resolver }
+type queryResolver struct{ *Resolver }
+type txResolver struct{ *Resolver }

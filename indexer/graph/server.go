@@ -48,6 +48,15 @@ func Handler(r *Resolver) http.Handler {
 	cfg.Complexity.Query.MarketClearings = func(child int, _ string, last *int) int { return listCost(child, last) }
 	cfg.Complexity.Query.MarketOrders = func(child int, _ string, _ int) int { return 100 * child }
 	cfg.Complexity.Query.Claims = func(child int, _ string, last *int) int { return listCost(child, last) }
+	cfg.Complexity.Account.Txs = func(child int, last *int) int { return listCost(child, last) }
+	cfg.Complexity.Account.Shares = func(child int) int { return 50 * child }
+	cfg.Complexity.Block.Transactions = func(child int) int { return 50 * child }
+	cfg.Complexity.Tx.Events = func(child int) int { return 20 * child }
+	cfg.Complexity.Network.RejectReasons = func(child int) int { return 20 * child }
+	cfg.Complexity.Query.Search = func(child int, _ string) int { return 5 * child }
+	// A map query reads up to MaxHexes rows from an indexed table; it is
+	// priced so that one fits in a request but not three.
+	cfg.Complexity.Query.Hexes = func(child int, _ *string, _ int, _ []float64) int { return 800 + child }
 	srv := handler.New(NewExecutableSchema(cfg))
 	srv.AddTransport(transport.GET{})
 	srv.AddTransport(transport.POST{})

@@ -1,0 +1,283 @@
+package graph
+
+import (
+	"context"
+	"database/sql"
+	"encoding/base64"
+	"errors"
+	"fmt"
+	uh3 "github.com/uber/h3-go/v4"
+	"strconv"
+	"strings"
+
+	"github.com/depinhq/depin/crypto"
+	"github.com/depinhq/depin/indexer"
+)
+
+// Resolver answers queries from the index.
+type Resolver struct {
+	DB *indexer.DB
+	// Chain reports the indexer's and the node's heights (nil: the
+	// index's cursor only).
+	Chain func() (indexed, chain int64)
+}
+
+// MaxPage bounds first.
+const MaxPage = 100
+
+func page(first *int) (int, error) {
+	if first == nil {
+		return 20, nil
+	}
+	if *first < 1 || *first > MaxPage {
+		return 0, fmt.Errorf("first must be between 1 and %d, got %d", MaxPage, *first)
+	}
+	return *first, nil
+}
+
+func encodeCursor(parts ...string) string {
+	return base64.RawURLEncoding.EncodeToString([]byte(strings.Join(parts, "\x00")))
+}
+
+func decodeCursor(s string, n int) ([]string, error) {
+	b, err := base64.RawURLEncoding.DecodeString(s)
+	if err != nil {
+		return nil, fmt.Errorf("after: not a cursor from this API")
+	}
+	parts := strings.Split(string(b), "\x00")
+	if len(parts) != n {
+		return nil, fmt.Errorf("after: not a cursor for this list")
+	}
+	return parts, nil
+}
+
+// sqlWhere builds a SQL condition with numbered placeholders.
+type sqlWhere struct {
+	conds []string
+	args  []any
+}
+
+func (w *sqlWhere) arg(v any) string {
+	w.args = append(w.args, v)
+	return "$" + strconv.Itoa(len(w.args))
+}
+
+func escapeLike(s string) string {
+	return strings.NewReplacer(`\`, `\\`, `%`, `\%`, `_`, `\_`).Replace(s)
+}
+
+func (w *sqlWhere) str(col string, f *StringFilter) error {
+	if f == nil {
+		return nil
+	}
+	if f.Eq != nil {
+		w.conds = append(w.conds, col+" = "+w.arg(*f.Eq))
+	}
+	if f.In != nil {
+		if len(f.In) == 0 || len(f.In) > 100 {
+			return fmt.Errorf("in: give 1 to 100 values")
+		}
+		ph := make([]string, len(f.In))
+		for i, v := range f.In {
+			ph[i] = w.arg(v)
+		}
+		w.conds = append(w.conds, col+" IN ("+strings.Join(ph, ", ")+")")
+	}
+	if f.Contains != nil {
+		if len(*f.Contains) > 200 {
+			return fmt.Errorf("contains: at most 200 characters")
+		}
+		w.conds = append(w.conds, col+" LIKE "+w.arg("%"+escapeLike(*f.Contains)+"%")+` ESCAPE '\'`)
+	}
+	return nil
+}
+
+func (w *sqlWhere) int(col string, f *IntFilter) {
+	if f == nil {
+		return
+	}
+	if f.Eq != nil {
+		w.conds = append(w.conds, col+" = "+w.arg(*f.Eq))
+	}
+	if f.Gt != nil {
+		w.conds = append(w.conds, col+" > "+w.arg(*f.Gt))
+	}
+	if f.Lt != nil {
+		w.conds = append(w.conds, col+" < "+w.arg(*f.Lt))
+	}
+}
+
+func (w *sqlWhere) sql() string {
+	if len(w.conds) == 0 {
+		return ""
+	}
+	return " WHERE " + strings.Join(w.conds, " AND ")
+}
+
+const deviceCols = `id, network, owner, model, capacity, cell, cell_r7, status, stake, registered_height, reports_accepted, reports_rejected, last_report_height`
+
+func scanDevice(row interface{ Scan(...any) error }) (*Device, error) {
+	var d Device
+	var capacity, stake, reg, acc, rej, last int64
+	if err := row.Scan(&d.ID, &d.Network, &d.Owner, &d.Model, &capacity, &d.Cell, &d.CellR7, &d.Status, &stake, &reg, &acc, &rej, &last); err != nil {
+		return nil, err
+	}
+	d.Capacity, d.Stake = strconv.FormatInt(capacity, 10), strconv.FormatInt(stake, 10)
+	d.RegisteredHeight, d.ReportsAccepted, d.ReportsRejected, d.LastReportHeight = int(reg), int(acc), int(rej), int(last)
+	return &d, nil
+}
+
+func lastN(last *int, def int) (int, error) {
+	if last == nil {
+		return def, nil
+	}
+	if *last < 1 || *last > MaxPage {
+		return 0, fmt.Errorf("last must be between 1 and %d", MaxPage)
+	}
+	return *last, nil
+}
+
+// MaxHexes bounds the hexes one map query returns.
+const MaxHexes = 5000
+
+const blockCols = `height, block_time, hash, txs, events, proposer`
+
+func scanBlock(row interface{ Scan(...any) error }) (*Block, error) {
+	var b Block
+	var h int64
+	if err := row.Scan(&h, &b.Time, &b.Hash, &b.Txs, &b.Events, &b.Proposer); err != nil {
+		return nil, err
+	}
+	b.Height = int(h)
+	return &b, nil
+}
+
+// networks lists the networks matching cond (SQL over n, with args).
+func (r *Resolver) networks(ctx context.Context, cond string, args ...any) ([]*Network, error) {
+	rows, err := r.DB.QueryContext(ctx, `SELECT n.id, n.owner, n.class, n.reward_denom, n.created_height, (SELECT COUNT(*) FROM devices d WHERE d.network = n.id)
+FROM networks n `+cond+` ORDER BY n.id LIMIT 1000`, args...)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	out := []*Network{}
+	for rows.Next() {
+		var n Network
+		var h, c int64
+		if err := rows.Scan(&n.ID, &n.Owner, &n.Class, &n.RewardDenom, &h, &c); err != nil {
+			return nil, err
+		}
+		n.CreatedHeight, n.Devices = int(h), int(c)
+		out = append(out, &n)
+	}
+	return out, rows.Err()
+}
+
+// txs lists the transactions matching tail (WHERE … ORDER BY … LIMIT …).
+func (r *Resolver) txs(ctx context.Context, tail string, args ...any) ([]*Tx, error) {
+	rows, err := r.DB.QueryContext(ctx, `SELECT hash, height, idx, signer, code, codespace, log, msg_types, size FROM txs `+tail, args...)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	out := []*Tx{}
+	for rows.Next() {
+		var t Tx
+		var h int64
+		var types string
+		if err := rows.Scan(&t.Hash, &h, &t.Index, &t.Signer, &t.Code, &t.Codespace, &t.Log, &types, &t.Size); err != nil {
+			return nil, err
+		}
+		t.Height, t.MsgTypes = int(h), []string{}
+		if types != "" {
+			t.MsgTypes = strings.Split(types, ",")
+		}
+		out = append(out, &t)
+	}
+	return out, rows.Err()
+}
+
+func isTxHash(s string) bool {
+	if len(s) != 64 {
+		return false
+	}
+	for _, c := range s {
+		if !strings.ContainsRune("0123456789abcdefABCDEF", c) {
+			return false
+		}
+	}
+	return true
+}
+
+// cellOf parses a cell in hex as stored in the index.
+func cellOf(s string) (uh3.Cell, error) {
+	v, err := strconv.ParseUint(s, 16, 64)
+	if err != nil || !uh3.Cell(v).IsValid() {
+		return 0, fmt.Errorf("cell %q: not an H3 cell", s)
+	}
+	return uh3.Cell(v), nil
+}
+
+// boundary is a cell's outline as [lat, lon] pairs.
+func boundary(cell string) ([][]float64, error) {
+	c, err := cellOf(cell)
+	if err != nil {
+		return nil, err
+	}
+	b := c.Boundary()
+	out := make([][]float64, len(b))
+	for i, p := range b {
+		out[i] = []float64{p.Lat, p.Lng}
+	}
+	return out, nil
+}
+
+// search finds what q names; several kinds may match (a network may be
+// called like a number).
+func (r *Resolver) search(ctx context.Context, q string) ([]*SearchHit, error) {
+	q = strings.TrimSpace(q)
+	if q == "" || len(q) > 128 {
+		return nil, fmt.Errorf("q: give 1 to 128 characters")
+	}
+	out := []*SearchHit{}
+	if h, err := strconv.ParseInt(q, 10, 64); err == nil && h > 0 {
+		b, err := scanBlock(r.DB.QueryRowContext(ctx, `SELECT `+blockCols+` FROM blocks WHERE height = $1`, h))
+		switch {
+		case err == nil:
+			out = append(out, &SearchHit{Kind: "block", ID: strconv.Itoa(b.Height), Label: fmt.Sprintf("Block %d (%d txs)", b.Height, b.Txs)})
+		case !errors.Is(err, sql.ErrNoRows):
+			return nil, err
+		}
+	}
+	if isTxHash(q) {
+		t, err := r.txs(ctx, `WHERE hash = $1`, strings.ToUpper(q))
+		if err != nil {
+			return nil, err
+		}
+		for _, t := range t {
+			out = append(out, &SearchHit{Kind: "tx", ID: t.Hash, Label: fmt.Sprintf("Transaction in block %d", t.Height)})
+		}
+	}
+	if a, err := crypto.ParseAddress(q); err == nil {
+		// Every valid address has an account page (perhaps empty).
+		out = append(out, &SearchHit{Kind: "account", ID: a.String(), Label: "Account " + a.String()})
+	}
+	if _, err := crypto.ParseDeviceID(q); err == nil {
+		var network string
+		err := r.DB.QueryRowContext(ctx, `SELECT network FROM devices WHERE id = $1`, q).Scan(&network)
+		switch {
+		case err == nil:
+			out = append(out, &SearchHit{Kind: "device", ID: q, Label: "Device in " + network})
+		case !errors.Is(err, sql.ErrNoRows):
+			return nil, err
+		}
+	}
+	n, err := r.networks(ctx, `WHERE n.id = $1`, q)
+	if err != nil {
+		return nil, err
+	}
+	for _, n := range n {
+		out = append(out, &SearchHit{Kind: "network", ID: n.ID, Label: fmt.Sprintf("Network %s (%s, %d devices)", n.ID, n.Class, n.Devices)})
+	}
+	return out, nil
+}
