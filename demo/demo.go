@@ -119,14 +119,6 @@ func Run(ctx context.Context, cfg Config) error {
 	}
 	base := "http://" + ln.Addr().String()
 	mux := graph.Mux(ix)
-	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
-		if r.URL.Path != "/" {
-			http.NotFound(w, r)
-			return
-		}
-		w.Header().Set("Content-Type", "text/html; charset=utf-8")
-		fmt.Fprint(w, landing)
-	})
 	srv := &http.Server{Handler: mux, ReadHeaderTimeout: 5 * time.Second, ReadTimeout: 15 * time.Second}
 	go srv.Serve(ln)
 	defer srv.Close()
@@ -191,16 +183,3 @@ func Run(ctx context.Context, cfg Config) error {
 	wg.Wait()
 	return runErr
 }
-
-const landing = `<!doctype html>
-<html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
-<title>depin demo</title>
-<style>body{font:16px system-ui,sans-serif;margin:1.5rem;color:#111;background:#fff;max-width:50rem}a{color:#0645ad}</style></head>
-<body><h1>depin demo</h1>
-<p>A devnet with simulated solar, storage and air-quality fleets is running, indexed as it goes.</p>
-<ul>
-<li><a href="/playground">GraphQL playground</a> (endpoint <code>/graphql</code>)</li>
-<li><a href="/live">Live updates</a> (server-sent events; <code>/live?device=ID</code> for one device)</li>
-</ul>
-<p>The explorer with its device map is being built.</p>
-</body></html>`

@@ -94,6 +94,9 @@ func (ix *Indexer) LiveHandler() http.Handler {
 			return
 		}
 		defer stop()
+		// A stream outlives the server's write timeout (meant for
+		// ordinary requests): each write gets its own deadline instead.
+		rc := http.NewResponseController(w)
 		w.Header().Set("Content-Type", "text/event-stream")
 		w.Header().Set("Cache-Control", "no-cache")
 		w.WriteHeader(http.StatusOK)
@@ -106,9 +109,11 @@ func (ix *Indexer) LiveHandler() http.Handler {
 			case <-r.Context().Done():
 				return
 			case <-keepalive.C:
+				rc.SetWriteDeadline(time.Now().Add(10 * time.Second))
 				fmt.Fprint(w, ": keepalive\n\n")
 				fl.Flush()
 			case u := <-ch:
+				rc.SetWriteDeadline(time.Now().Add(10 * time.Second))
 				block := u
 				block.Reports = nil
 				js, _ := json.Marshal(block)

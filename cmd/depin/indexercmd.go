@@ -60,7 +60,7 @@ progress and lag (blocks behind the node).`,
 				srv := &http.Server{Handler: mux, ReadHeaderTimeout: 5 * time.Second, ReadTimeout: 15 * time.Second, WriteTimeout: 30 * time.Second}
 				go srv.Serve(ln)
 				defer srv.Close()
-				fmt.Fprintf(os.Stderr, "GraphQL at http://%s/graphql (playground: /playground, live updates as server-sent events: /live[?device=ID])\n", ln.Addr())
+				fmt.Fprintf(os.Stderr, "explorer at http://%[1]s/, GraphQL at http://%[1]s/graphql (playground: /playground, live updates as server-sent events: /live[?device=ID])\n", ln.Addr())
 			}
 			return ix.Run(cmd.Context())
 		},

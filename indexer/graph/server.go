@@ -12,6 +12,7 @@ import (
 	"github.com/99designs/gqlgen/graphql/handler/transport"
 	"github.com/vektah/gqlparser/v2/ast"
 
+	"github.com/depinhq/depin/explorer"
 	"github.com/depinhq/depin/indexer"
 )
 
@@ -94,12 +95,14 @@ document.getElementById('run').onclick = run;
 q.addEventListener('keydown', e => { if (e.key === 'Enter' && e.ctrlKey) run(); });
 </script></body></html>`
 
-// Mux serves an indexer's API: GraphQL at /graphql, the playground at
-// /playground and live updates (server-sent events) at /live.
+// Mux serves an indexer's API and explorer: GraphQL at /graphql, the
+// playground at /playground, live updates (server-sent events) at /live
+// and the web explorer at /.
 func Mux(ix *indexer.Indexer) *http.ServeMux {
 	mux := http.NewServeMux()
 	mux.Handle("/graphql", Handler(&Resolver{DB: ix.DB, Chain: func() (int64, int64) { return ix.Height(), ix.Height() + ix.Lag() }}))
 	mux.Handle("/live", ix.LiveHandler())
+	mux.Handle("/", explorer.Handler())
 	mux.HandleFunc("/playground", func(w http.ResponseWriter, _ *http.Request) {
 		w.Header().Set("Content-Type", "text/html; charset=utf-8")
 		io.WriteString(w, Playground)
