@@ -11,7 +11,8 @@ import (
 )
 
 // TestDemo runs the demo until its three networks have devices reporting
-// and an epoch's rewards are visible through the GraphQL API.
+// and an epoch's rewards are visible through the GraphQL API, then drives
+// its explorer in headless Chromium.
 func TestDemo(t *testing.T) {
 	if testing.Short() {
 		t.Skip("runs the whole demo")
@@ -59,11 +60,8 @@ func TestDemo(t *testing.T) {
 		}
 		time.Sleep(time.Second)
 	}
-	resp, err := http.Get(base + "/")
-	if err != nil || resp.StatusCode != http.StatusOK {
-		t.Fatalf("landing page: %v", err)
-	}
-	resp.Body.Close()
+	// The explorer, driven by a real browser while the demo keeps running.
+	t.Run("explorer", func(t *testing.T) { testExplorer(t, base, gql) })
 	cancel()
 	if err := <-done; err != nil && ctx.Err() == nil {
 		t.Fatal(err)

@@ -138,6 +138,17 @@
     ready(p, 'notfound', 'Not found');
   }
 
+  // Message types of a transaction, repeats folded: "RegisterDevice ×12".
+  function msgSummary(types) {
+    const runs = [];
+    for (const t of types) {
+      const last = runs[runs.length - 1];
+      if (last && last[0] === t) last[1]++;
+      else runs.push([t, 1]);
+    }
+    return runs.map(([t, n]) => (n > 1 ? `${t} ×${n}` : t)).join(', ');
+  }
+
   // ---- charts (uPlot) with a text alternative
   function figure(id, label, summary, data = '') {
     return html`<figure class="fig"><div id="${id}" class="chart" role="img" aria-label="${label}"></div>
@@ -162,7 +173,9 @@
         x: { time: false, range: (_, lo, hi) => (lo === hi ? [lo - 1, hi + 1] : [lo - pad, hi + pad]) },
         y: { range: (_, lo, hi) => [Math.min(0, lo), hi > 0 ? hi * 1.08 : 1] }, // from zero: bar heights must compare honestly
       },
-      axes: [{ ...axis, label: xLabel }, { ...axis, size: 64, values: (_, ticks) => ticks.map((v) => compact.format(v)) }],
+      // x is a count (block, epoch, interval): whole-number ticks only.
+      axes: [{ ...axis, label: xLabel, incrs: [1, 2, 5, 10, 20, 50, 100, 200, 500, 1e3, 2e3, 5e3, 1e4, 2e4, 5e4, 1e5, 2e5, 5e5, 1e6, 2e6, 5e6, 1e7],
+        values: (_, ticks) => ticks.map((v) => String(v)) }, { ...axis, size: 64, values: (_, ticks) => ticks.map((v) => compact.format(v)) }],
       series: [{ label: xLabel }, ...series.map(([label, colour]) => ({
         label, stroke: colour, width: 2, fill: bars ? `${colour}bb` : undefined, paths: bars ? barPaths : undefined, points: { show: !bars && xs.length < 60 },
       }))],
@@ -201,7 +214,7 @@
       countries(want).then((geo) => {
         if (!p.alive || scale !== want) return;
         land?.remove();
-        land = L.geoJSON(geo, { pane: 'land', interactive: false, style: { color: '#a8a29e', weight: 0.7, fillColor: '#f6f3ea', fillOpacity: 1 } }).addTo(map);
+        land = L.geoJSON(geo, { pane: 'land', interactive: false, style: { className: 'land', color: '#a8a29e', weight: 0.7, fillColor: '#f6f3ea', fillOpacity: 1 } }).addTo(map);
       }).catch((e) => { scale = ''; if (p.alive) showError(`Could not load the world map (${e.message}).`); });
     };
     drawLand();
@@ -310,7 +323,11 @@
     $(`#${id}-net`)?.addEventListener('change', (e) => { st.network = e.target.value || null; load(); });
     document.getElementsByName(`${id}-by`).forEach((r) => r.addEventListener('change', (e) => { st.by = e.target.value; draw(); }));
     p.maps.push({ refresh: load });
-    return { ready: load() };
+    // A network's map starts framed on its devices (the world's when they are everywhere).
+    const first = load().then(() => {
+      if (network && p.alive && st.hexes.length) map.fitBounds(L.latLngBounds(st.hexes.map((h) => [h.lat, h.lon])), { maxZoom: 8, padding: [32, 32] });
+    });
+    return { ready: first };
   }
   function deviceMap(p, id, d) {
     const el = document.getElementById(id);
@@ -526,7 +543,7 @@
     }
   }
   const txTable = (label, txs) => table(label, ['Transaction', num('Block'), 'Result', 'Messages'],
-    txs.map((t) => [link('tx', t.hash), link('block', t.height, amount(t.height)), t.code === 0 ? 'Success' : `Failed (code ${t.code})`, t.msgTypes.join(', ')]),
+    txs.map((t) => [link('tx', t.hash), link('block', t.height, amount(t.height)), t.code === 0 ? 'Success' : `Failed (code ${t.code})`, msgSummary(t.msgTypes)]),
     { empty: 'No transactions.' });
   const accountHtml = (d) => html`
     ${section('acct-balances', 'Balances', table('Balances', ['Denom', num('Amount')], d.account.balances.map((b) => [b.denom, amount(b.amount)]), { id: 'balances', empty: 'No balances.' }))}
@@ -579,7 +596,7 @@
       ${section('block-details', 'Details', kv([['Time', when(b.time)], ['Hash', html`<span class="mono">${b.hash}</span>`],
         ['Proposer', html`<span class="mono">${b.proposer}</span>`], ['Transactions', amount(b.txs)], ['Events', amount(b.events)]]))}
       ${section('block-txs', 'Transactions', table('Transactions in this block', [num('#'), 'Transaction', 'Signer', 'Result', 'Messages'],
-        b.transactions.map((t) => [t.index, link('tx', t.hash), link('account', t.signer), t.code === 0 ? 'Success' : `Failed (code ${t.code})`, t.msgTypes.join(', ')]),
+        b.transactions.map((t) => [t.index, link('tx', t.hash), link('account', t.signer), t.code === 0 ? 'Success' : `Failed (code ${t.code})`, msgSummary(t.msgTypes)]),
         { empty: 'No transactions.' }))}`;
     ready(p, 'block', `Block ${b.height}`);
   }

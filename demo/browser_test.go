@@ -1,0 +1,260 @@
+package demo
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/chromedp/cdproto/runtime"
+	"github.com/chromedp/chromedp"
+)
+
+// chromium finds a Chromium to drive: $DEPIN_CHROMIUM, else chromium,
+// chromium-browser or google-chrome on PATH. Under CI (CI=true) a
+// missing browser fails the test; elsewhere it skips.
+func chromium(t *testing.T) string {
+	t.Helper()
+	if p := os.Getenv("DEPIN_CHROMIUM"); p != "" {
+		return p
+	}
+	for _, name := range []string{"chromium", "chromium-browser", "google-chrome"} {
+		if p, err := exec.LookPath(name); err == nil {
+			return p
+		}
+	}
+	if os.Getenv("CI") == "true" {
+		t.Fatal("no Chromium found (apt-get install -y chromium, or set DEPIN_CHROMIUM): browser tests must run under CI")
+	}
+	t.Skip("no Chromium found (apt-get install -y chromium, or set DEPIN_CHROMIUM)")
+	return ""
+}
+
+var artifacts struct {
+	once sync.Once
+	dir  string
+	err  error
+}
+
+// artifactDir is where screenshots go: $DEPIN_ARTIFACTS, else a new
+// directory under the system's temp dir that outlives the test (its path
+// is logged), so a failed run's screenshots can be looked at.
+func artifactDir(t *testing.T) string {
+	artifacts.once.Do(func() {
+		if d := os.Getenv("DEPIN_ARTIFACTS"); d != "" {
+			artifacts.dir, artifacts.err = d, os.MkdirAll(d, 0o755)
+			return
+		}
+		artifacts.dir, artifacts.err = os.MkdirTemp("", "depin-explorer-screenshots-")
+	})
+	if artifacts.err != nil {
+		t.Fatalf("screenshot directory: %v", artifacts.err)
+	}
+	return artifacts.dir
+}
+
+// browser is a headless Chromium tab that fails the test on any uncaught
+// script error and saves screenshots into dir.
+type browser struct {
+	t    *testing.T
+	ctx  context.Context
+	dir  string
+	mu   sync.Mutex
+	errs []string
+}
+
+func newBrowser(t *testing.T, width, height int) *browser {
+	opts := []chromedp.ExecAllocatorOption{
+		chromedp.ExecPath(chromium(t)),
+		chromedp.Headless,
+		chromedp.NoSandbox,
+		chromedp.DisableGPU,
+		chromedp.NoFirstRun,
+		chromedp.NoDefaultBrowserCheck,
+		chromedp.Flag("disable-background-networking", true),
+		chromedp.Flag("disable-component-update", true),
+		chromedp.Flag("disable-sync", true),
+		chromedp.Flag("disable-dev-shm-usage", true),
+		chromedp.UserDataDir(t.TempDir()),
+		chromedp.WindowSize(width, height),
+	}
+	actx, cancelAlloc := chromedp.NewExecAllocator(context.Background(), opts...)
+	ctx, cancel := chromedp.NewContext(actx)
+	t.Cleanup(func() { cancel(); cancelAlloc() })
+	b := &browser{t: t, ctx: ctx, dir: artifactDir(t)}
+	chromedp.ListenTarget(ctx, func(ev any) {
+		if e, ok := ev.(*runtime.EventExceptionThrown); ok {
+			b.mu.Lock()
+			b.errs = append(b.errs, e.ExceptionDetails.Error())
+			b.mu.Unlock()
+		}
+	})
+	if err := chromedp.Run(ctx); err != nil { // starts the browser
+		t.Fatalf("starting Chromium: %v", err)
+	}
+	return b
+}
+
+// run runs actions with a deadline, failing with a screenshot if they do not finish.
+func (b *browser) run(what string, actions ...chromedp.Action) {
+	b.t.Helper()
+	ctx, cancel := context.WithTimeout(b.ctx, 30*time.Second)
+	defer cancel()
+	if err := chromedp.Run(ctx, actions...); err != nil {
+		b.shot("failed-" + strings.ReplaceAll(what, " ", "-"))
+		var main string
+		c2, cancel2 := context.WithTimeout(b.ctx, 5*time.Second)
+		defer cancel2()
+		chromedp.Run(c2, chromedp.Evaluate(`document.querySelector('main').outerHTML.slice(0, 2000)`, &main))
+		b.t.Fatalf("%s: %v\npage: %s", what, err, main)
+	}
+	b.checkErrors()
+}
+
+func (b *browser) checkErrors() {
+	b.t.Helper()
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	for _, e := range b.errs {
+		b.t.Errorf("script error in the page: %s", e)
+	}
+	b.errs = nil
+}
+
+// shot saves a full-page screenshot as dir/name.png.
+func (b *browser) shot(name string) {
+	b.t.Helper()
+	var png []byte
+	ctx, cancel := context.WithTimeout(b.ctx, 15*time.Second)
+	defer cancel()
+	if err := chromedp.Run(ctx, chromedp.FullScreenshot(&png, 100)); err != nil {
+		b.t.Logf("screenshot %s: %v", name, err)
+		return
+	}
+	p := filepath.Join(b.dir, name+".png")
+	if err := os.WriteFile(p, png, 0o644); err != nil {
+		b.t.Logf("screenshot %s: %v", name, err)
+		return
+	}
+	b.t.Logf("screenshot: %s", p)
+}
+
+// loaded waits until the explorer has rendered a page of the given kind.
+func loaded(page string) chromedp.Action {
+	return chromedp.WaitVisible(fmt.Sprintf(`main#main[data-page=%q][data-loaded="true"]`, page), chromedp.ByQuery)
+}
+
+// count waits until at least n elements match sel and returns how many.
+func (b *browser) count(sel string, n int) int {
+	b.t.Helper()
+	var got int
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		b.run("count "+sel, chromedp.Evaluate(fmt.Sprintf(`document.querySelectorAll(%q).length`, sel), &got))
+		if got >= n || time.Now().After(deadline) {
+			return got
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
+}
+
+// testExplorer drives the explorer of a running demo like a user: the
+// map fills with hexes, a device found by the search box shows its
+// reward breakdown in words, an owner's address opens their account with
+// balances, and the same works on a phone-sized screen.
+func testExplorer(t *testing.T, base string, gql func(string) string) {
+	// A solar device with a reward, and its owner, from the API.
+	var d struct {
+		Devices struct {
+			Edges []struct {
+				Node struct {
+					ID, Owner string
+					Rewards   []struct{ Explanation string }
+				}
+			}
+		}
+	}
+	if err := json.Unmarshal([]byte(gql(`{ devices(first: 20, where: {network: {eq: "solar"}}) { edges { node { id owner rewards(last: 1) { explanation } } } } }`)), &d); err != nil {
+		t.Fatal(err)
+	}
+	var id, owner, explanation string
+	for _, e := range d.Devices.Edges {
+		if len(e.Node.Rewards) > 0 {
+			id, owner, explanation = e.Node.ID, e.Node.Owner, e.Node.Rewards[0].Explanation
+			break
+		}
+	}
+	if id == "" {
+		t.Fatal("no solar device has a reward yet")
+	}
+
+	b := newBrowser(t, 1280, 900)
+	// Home: networks and the device map with hexes on a world basemap.
+	b.run("home", chromedp.Navigate(base+"/"), loaded("home"))
+	if n := b.count("path.hex", 1); n == 0 {
+		b.shot("home")
+		t.Fatal("no hexes on the home page's map")
+	}
+	if n := b.count("path.land", 10); n < 10 {
+		b.shot("home")
+		t.Fatalf("%d countries drawn on the basemap", n)
+	}
+	b.shot("home")
+
+	// Search for the device by id: one hit opens its page.
+	var text string
+	b.run("search device", chromedp.SetValue(`#q`, id, chromedp.ByID), chromedp.Click(`#search button[type=submit]`, chromedp.ByQuery), loaded("device"),
+		chromedp.WaitVisible(`#reward-breakdown`, chromedp.ByID), chromedp.Text(`#reward-breakdown`, &text, chromedp.ByID))
+	if first := strings.SplitN(explanation, "\n", 2)[0]; !strings.Contains(text, first) {
+		t.Fatalf("the device page explains the reward as %q; the API says %q", text, explanation)
+	}
+	if n := b.count("path.hex", 1); n == 0 {
+		t.Error("no hex on the device's map")
+	}
+	var location string
+	b.run("device url", chromedp.Location(&location))
+	if !strings.HasSuffix(location, "#/device/"+id) {
+		t.Errorf("search went to %s", location)
+	}
+	b.shot("device")
+
+	// Search for the owner's address: the account page lists their
+	// balances (a dev account holds the devnet's udpin) and their devices.
+	var balances string
+	b.run("search account", chromedp.SetValue(`#q`, owner, chromedp.ByID), chromedp.Click(`#search button[type=submit]`, chromedp.ByQuery), loaded("account"),
+		chromedp.Text(`table#balances`, &balances, chromedp.ByQuery))
+	if !strings.Contains(balances, "udpin") {
+		t.Fatalf("account balances: %q", balances)
+	}
+	var devLinks int
+	b.run("account devices", chromedp.Evaluate(fmt.Sprintf(`document.querySelectorAll('a[href="#/device/%s"]').length`, id), &devLinks))
+	if devLinks == 0 {
+		t.Error("the owner's account page does not link the device")
+	}
+	b.shot("account")
+
+	// A network page and the blocks list.
+	b.run("network", chromedp.Navigate(base+"/#/network/solar"), loaded("network"))
+	if n := b.count("path.hex", 1); n == 0 {
+		t.Error("no hexes on the network's map")
+	}
+	b.shot("network")
+	b.run("blocks", chromedp.Navigate(base+"/#/blocks"), loaded("blocks"))
+	b.shot("blocks")
+
+	// Phone-sized: no horizontal scrolling on the home page.
+	p := newBrowser(t, 390, 844)
+	var overflow bool
+	p.run("phone home", chromedp.Navigate(base+"/"), loaded("home"),
+		chromedp.Evaluate(`document.documentElement.scrollWidth > window.innerWidth + 1`, &overflow))
+	p.shot("phone-home")
+	if overflow {
+		t.Error("the home page scrolls sideways on a phone-sized screen")
+	}
+}
