@@ -248,6 +248,20 @@ func testExplorer(t *testing.T, base string, gql func(string) string) {
 	b.run("blocks", chromedp.Navigate(base+"/#/blocks"), loaded("blocks"))
 	b.shot("blocks")
 
+	// The energy market: the network page links it; it lists clearings.
+	var clearings, book string
+	b.run("market", chromedp.Navigate(base+"/#/network/meter"), loaded("network"),
+		chromedp.Click(`a[href^="#/market/meter"]`, chromedp.ByQuery), loaded("market"),
+		chromedp.Text(`#mk-clearings`, &clearings, chromedp.ByID), chromedp.Text(`#mk-book`, &book, chromedp.ByID))
+	if !strings.Contains(clearings, "Yes") && !strings.Contains(clearings, "No") {
+		t.Errorf("market clearings: %q", clearings)
+	}
+	// The demo's meters place bids and asks for every interval.
+	if strings.Contains(book, "No orders") {
+		t.Errorf("the order book of a cleared interval is empty: %q", book)
+	}
+	b.shot("market")
+
 	// Phone-sized: no horizontal scrolling on the home page.
 	p := newBrowser(t, 390, 844)
 	var overflow bool

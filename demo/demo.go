@@ -1,8 +1,9 @@
 // Package demo runs the whole system in one process: a devnet, the
-// indexer with its GraphQL API and live updates, and simulated fleets of
-// three networks (solar energy, storage, air-quality sensors) in real
-// cities, so devices report, epochs end and rewards accrue within a
-// minute.
+// indexer with its GraphQL API, live updates and web explorer, and
+// simulated fleets of four networks (solar energy, storage, air-quality
+// sensors, household meters trading energy in a market) in real cities, so
+// devices report, epochs end, rewards accrue and the market clears within
+// a minute.
 package demo
 
 import (
@@ -43,6 +44,9 @@ type Fleet struct {
 	Cities []string
 	Owner  string // dev account owning the devices
 	Sender string // dev account submitting the gateway's batches
+	// Market: the owner trades the fleet's energy (a demo account, not a
+	// dev account, so its transactions never race the others').
+	Market bool
 }
 
 // Fleets are the demo's networks.
@@ -50,6 +54,9 @@ var Fleets = []Fleet{
 	{Kind: "solar", Cities: []string{"berlin", "madrid", "sydney"}, Owner: "alice", Sender: "eve"},
 	{Kind: "storage", Cities: []string{"tokyo", "newyork", "saopaulo"}, Owner: "bob", Sender: "dave"},
 	{Kind: "airquality", Cities: []string{"lagos", "mumbai", "paris"}, Owner: "carol", Sender: "carol"},
+	// Household meters trading energy in the network's market (their
+	// owner places the orders; see trade).
+	{Kind: "meter", Cities: []string{"london", "nairobi", "sanfrancisco"}, Owner: "meter-owner", Sender: "meter-gateway", Market: true},
 }
 
 // EpochSeconds of the demo's networks: rewards within a minute.
@@ -139,7 +146,10 @@ func Run(ctx context.Context, cfg Config) error {
 	say("  node RPC:         %s\n", n.RPCURL())
 	say("  fleets:           ")
 	ks := keystore.Open(node.KeysDir(cfg.Home))
-	errc := make(chan error, len(Fleets))
+	if err := demoAccounts(ctx, c, ks, []string{"meter-owner", "meter-gateway"}); err != nil {
+		return fmt.Errorf("demo accounts: %w", err)
+	}
+	errc := make(chan error, 2*len(Fleets))
 	for i, f := range Fleets {
 		if i > 0 {
 			say(", ")
@@ -170,8 +180,18 @@ func Run(ctx context.Context, cfg Config) error {
 				errc <- fmt.Errorf("%s fleet: %w", f.Kind, err)
 			}
 		}()
+		if f.Market {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				if err := trade(ctx, c, owner.Private, f.Kind, cfg.Devices, uint64(i+1), cfg.Logger); err != nil && ctx.Err() == nil {
+					errc <- fmt.Errorf("%s market: %w", f.Kind, err)
+				}
+			}()
+		}
 	}
-	say("\n  epochs of %d s: rewards accrue within a minute. Press Ctrl-C to stop.\n", EpochSeconds)
+	say("\n  epochs and market intervals of %d s: rewards accrue and the meters' energy market clears within a minute.\n", EpochSeconds)
+	say("  open %s in a browser; press Ctrl-C to stop.\n", base)
 	if cfg.Ready != nil {
 		cfg.Ready(base)
 	}

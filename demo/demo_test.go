@@ -10,7 +10,8 @@ import (
 	"time"
 )
 
-// TestDemo runs the demo until its three networks have devices reporting
+// TestDemo runs the demo until its four networks have devices reporting,
+// the meters' market has cleared an interval
 // and an epoch's rewards are visible through the GraphQL API, then drives
 // its explorer in headless Chromium.
 func TestDemo(t *testing.T) {
@@ -48,15 +49,18 @@ func TestDemo(t *testing.T) {
 		json.NewDecoder(resp.Body).Decode(&r)
 		return string(r.Data)
 	}
-	deadline := time.Now().Add(100 * time.Second)
+	const wait = 150 * time.Second
+	deadline := time.Now().Add(wait)
 	for {
 		nets := gql(`{ networks { id devices } }`)
 		rewards := gql(`{ rewardsPerEpoch(network: "solar") { epoch distributed } r2: rewardsPerEpoch(network: "storage") { epoch } }`)
-		if strings.Count(nets, `"devices":4`) == 3 && strings.Contains(rewards, `"epoch"`) && strings.Contains(rewards, `"r2":[{`) {
+		market := gql(`{ marketClearings(network: "meter") { interval price volume } }`)
+		if strings.Count(nets, `"devices":4`) == len(Fleets) && strings.Contains(rewards, `"epoch"`) && strings.Contains(rewards, `"r2":[{`) &&
+			strings.Contains(market, `"price"`) {
 			break
 		}
 		if time.Now().After(deadline) {
-			t.Fatalf("after %s: networks %s, rewards %s", time.Since(deadline.Add(-100*time.Second)), nets, rewards)
+			t.Fatalf("after %s: networks %s, rewards %s, market %s\n%s", wait, nets, rewards, market, out.String())
 		}
 		time.Sleep(time.Second)
 	}

@@ -653,7 +653,7 @@
     update($('#mk-clearings'), table('Recent clearings', [num('Interval'), num('Price'), num('Volume'), num('Trades'), num('Delivered'), num('Paid'), 'Settled'],
       cl.slice(0, 20).map((c) => [html`<a href="${href.market(net)}?interval=${c.interval}">${c.interval}</a>`, amount(c.price), amount(c.volume), amount(c.trades),
         amount(c.delivered), amount(c.paid), c.settled ? 'Yes' : 'No']), { empty: 'No clearings yet.' }));
-    const side = (s) => orders.filter((o) => o.side.toUpperCase() === s);
+    const side = (s) => orders.filter((o) => o.side.toUpperCase().replace(/^SIDE_/, '') === s); // SIDE_BID, SIDE_ASK
     update($('#mk-book'), interval == null ? html`<p class="empty">No interval yet.</p>` : html`<p>Interval ${interval}.</p><div class="cols">
       <div><h3>Bids</h3>${bookTable(`Bids for interval ${interval}, highest price first`, side('BID').sort((a, b) => cmpDec(b.price, a.price)))}</div>
       <div><h3>Asks</h3>${bookTable(`Asks for interval ${interval}, lowest price first`, side('ASK').sort((a, b) => cmpDec(a.price, b.price)))}</div></div>`);
