@@ -7,8 +7,11 @@ import (
 	"encoding/base64"
 	"fmt"
 	"math/big"
+	"os"
 	"path/filepath"
+	"strings"
 	"testing"
+	"time"
 
 	abci "github.com/cometbft/cometbft/abci/types"
 
@@ -76,7 +79,7 @@ func BenchmarkWriteEvents(b *testing.B) {
 				if err != nil {
 					b.Fatal(err)
 				}
-				w := &blockWriter{ctx: ctx, tx: tx, height: int64(n + 1), reports: map[string]ReportCount{}}
+				w := &blockWriter{ctx: ctx, tx: tx, height: int64(n + 1), reports: map[string]ReportCount{}, multiRow: db.Dialect == "postgres"}
 				for i, ev := range events {
 					if ev.Type == "depin.reward.v1.EventDeviceRewarded" {
 						ev = abci.Event{Type: ev.Type, Attributes: []abci.EventAttribute{{Key: "breakdown", Value: fmt.Sprintf(ev.Attributes[0].Value, n)}}}
@@ -93,6 +96,87 @@ func BenchmarkWriteEvents(b *testing.B) {
 				}
 			}
 			b.ReportMetric(float64(b.N*len(events))/b.Elapsed().Seconds(), "events/s")
+		})
+	}
+}
+
+// benchDSN opens the named backend for a benchmark (false: not here).
+func benchDSN(name string) (dsn string) {
+	t := &testing.T{}
+	defer func() {
+		if recover() != nil {
+			dsn = ""
+		}
+	}()
+	switch name {
+	case "sqlite":
+		return "sqlite:" + filepath.Join(os.TempDir(), fmt.Sprintf("depin-bench-%d.db", time.Now().UnixNano()))
+	default:
+		return postgresDSN(t)
+	}
+}
+
+// BenchmarkWriteReports measures the database side of indexing device
+// reports: blocks of 30,000 report outcomes (one per device, out of
+// 100,000 registered devices), each written as a device_reports row and a
+// devices counter update, one DB transaction per block. Reports/s is the
+// figure (decoding the batches is not included).
+//
+//	go test ./indexer -run '^$' -bench WriteReports -benchtime 10x
+func BenchmarkWriteReports(b *testing.B) {
+	const devices, perBlock = 100_000, 30_000
+	for _, name := range []string{"sqlite", "postgres"} {
+		b.Run(name, func(b *testing.B) {
+			dsn := benchDSN(name)
+			if dsn == "" {
+				b.Skip("no database")
+			}
+			if strings.HasPrefix(dsn, "sqlite:") {
+				defer os.Remove(strings.TrimPrefix(dsn, "sqlite:"))
+			}
+			ctx := context.Background()
+			db, err := Open(ctx, dsn)
+			if err != nil {
+				b.Fatal(err)
+			}
+			defer db.Close()
+			ids := make([]string, devices)
+			tx, _ := db.BeginTx(ctx, nil)
+			for i := range ids {
+				h := sha256.Sum256([]byte(fmt.Sprint("dev", i)))
+				a, _ := crypto.AddressFromBytes(h[:20])
+				ids[i] = crypto.DeviceString(a)
+				if _, err := tx.ExecContext(ctx, `INSERT INTO devices (id, network, owner, model, capacity, cell, cell_r4, cell_r5, cell_r6, cell_r7, cell_r8, status, stake, registered_height)
+VALUES ($1, 'solar', 'o', 'm', 1, 'c', '', '', '', '', '', 'ACTIVE', 1, 1)`, ids[i]); err != nil {
+					b.Fatal(err)
+				}
+			}
+			if err := tx.Commit(); err != nil {
+				b.Fatal(err)
+			}
+			b.ResetTimer()
+			for n := 0; n < b.N; n++ {
+				tx, err := db.BeginTx(ctx, nil)
+				if err != nil {
+					b.Fatal(err)
+				}
+				w := &blockWriter{ctx: ctx, tx: tx, height: int64(n + 2), reports: make(map[string]ReportCount, perBlock), hexes: hexTally{}, multiRow: db.Dialect == "postgres"}
+				for i := 0; i < perBlock; i++ {
+					w.reports[ids[(n*perBlock+i)%devices]] = ReportCount{Accepted: 1}
+				}
+				if err := w.flush(); err != nil {
+					b.Fatal(err)
+				}
+				if err := tx.Commit(); err != nil {
+					b.Fatal(err)
+				}
+			}
+			b.ReportMetric(float64(b.N*perBlock)/b.Elapsed().Seconds(), "reports/s")
+			b.StopTimer()
+			var sum int64
+			if err := db.QueryRow(`SELECT SUM(reports_accepted) FROM devices`).Scan(&sum); err != nil || sum != int64(b.N*perBlock) {
+				b.Fatalf("devices count %d accepted reports (%v), want %d", sum, err, b.N*perBlock)
+			}
 		})
 	}
 }
