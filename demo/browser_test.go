@@ -207,6 +207,30 @@ func testExplorer(t *testing.T, base string, gql func(string) string) {
 	}
 	b.shot("home")
 
+	// Live: the header's height follows new blocks without a reload.
+	var h1, h2, state string
+	b.run("live height", chromedp.Text(`#height`, &h1, chromedp.ByID))
+	for deadline := time.Now().Add(20 * time.Second); ; {
+		b.run("live height", chromedp.Text(`#height`, &h2, chromedp.ByID), chromedp.Text(`#live-state`, &state, chromedp.ByID))
+		if h2 != h1 && state == "live" {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("the height stayed %q (live state %q)", h1, state)
+		}
+		time.Sleep(500 * time.Millisecond)
+	}
+
+	// Accessible: every form control has a label, every image an alt text.
+	var unlabelled []string
+	b.run("labels", chromedp.Evaluate(`[...document.querySelectorAll('input, select, textarea, button')]
+	  .filter((el) => !(el.labels?.length || el.getAttribute('aria-label') || (el.tagName === 'BUTTON' && el.textContent.trim())))
+	  .map((el) => el.outerHTML.slice(0, 120))
+	  .concat([...document.querySelectorAll('img:not([alt])')].map((el) => el.outerHTML.slice(0, 120)))`, &unlabelled))
+	if len(unlabelled) > 0 {
+		t.Errorf("controls without a label: %v", unlabelled)
+	}
+
 	// Search for the device by id: one hit opens its page.
 	var text string
 	b.run("search device", chromedp.SetValue(`#q`, id, chromedp.ByID), chromedp.Click(`#search button[type=submit]`, chromedp.ByQuery), loaded("device"),

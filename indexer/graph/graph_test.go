@@ -46,12 +46,12 @@ func addr(i int) string {
 
 // newServer: an index with 30 devices in two networks (reports_accepted = i)
 // and a few blocks, served over HTTP.
-func newServer(t *testing.T) *httptest.Server {
+func newServer(t testing.TB) *httptest.Server {
 	srv, _ := newServerDB(t)
 	return srv
 }
 
-func newServerDB(t *testing.T) (*httptest.Server, *indexer.DB) {
+func newServerDB(t testing.TB) (*httptest.Server, *indexer.DB) {
 	ctx := context.Background()
 	db, err := indexer.Open(ctx, "sqlite::memory:")
 	if err != nil {
