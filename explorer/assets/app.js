@@ -170,7 +170,10 @@
       width: el.clientWidth || 320,
       height: 220,
       scales: {
-        x: { time: false, range: (_, lo, hi) => (lo === hi ? [lo - 1, hi + 1] : [lo - pad, hi + pad]) },
+        // One point: a fixed window around it (uPlot's own single-value
+        // range would start the axis at 0).
+        x: xs.length === 1 ? { time: false, auto: false, min: xs[0] - 1, max: xs[0] + 1 }
+          : { time: false, range: (_, lo, hi) => (lo === hi ? [lo - 1, hi + 1] : [lo - pad, hi + pad]) },
         y: { range: (_, lo, hi) => [Math.min(0, lo), hi > 0 ? hi * 1.08 : 1] }, // from zero: bar heights must compare honestly
       },
       // x is a count (block, epoch, interval): whole-number ticks only.
