@@ -116,7 +116,7 @@ func (w *sqlWhere) sql() string {
 
 const deviceCols = `id, network, owner, model, capacity, cell, cell_r7, status, stake, registered_height, reports_accepted, reports_rejected, last_report_height`
 
-func scanDevice(row interface{ Scan(...any) error }) (*Device, error) {
+func scanDevice(row scanner) (*Device, error) {
 	var d Device
 	var capacity, stake, reg, acc, rej, last int64
 	if err := row.Scan(&d.ID, &d.Network, &d.Owner, &d.Model, &capacity, &d.Cell, &d.CellR7, &d.Status, &stake, &reg, &acc, &rej, &last); err != nil {
@@ -142,7 +142,7 @@ const MaxHexes = 5000
 
 const blockCols = `height, block_time, hash, txs, events, proposer`
 
-func scanBlock(row interface{ Scan(...any) error }) (*Block, error) {
+func scanBlock(row scanner) (*Block, error) {
 	var b Block
 	var h int64
 	if err := row.Scan(&h, &b.Time, &b.Hash, &b.Txs, &b.Events, &b.Proposer); err != nil {
@@ -154,47 +154,33 @@ func scanBlock(row interface{ Scan(...any) error }) (*Block, error) {
 
 // networks lists the networks matching cond (SQL over n, with args).
 func (r *Resolver) networks(ctx context.Context, cond string, args ...any) ([]*Network, error) {
-	rows, err := r.DB.QueryContext(ctx, `SELECT n.id, n.owner, n.class, n.reward_denom, n.created_height, (SELECT COUNT(*) FROM devices d WHERE d.network = n.id)
-FROM networks n `+cond+` ORDER BY n.id LIMIT 1000`, args...)
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	out := []*Network{}
-	for rows.Next() {
+	return list(ctx, r.DB, func(row scanner) (*Network, error) {
 		var n Network
 		var h, c int64
-		if err := rows.Scan(&n.ID, &n.Owner, &n.Class, &n.RewardDenom, &h, &c); err != nil {
+		if err := row.Scan(&n.ID, &n.Owner, &n.Class, &n.RewardDenom, &h, &c); err != nil {
 			return nil, err
 		}
 		n.CreatedHeight, n.Devices = int(h), int(c)
-		out = append(out, &n)
-	}
-	return out, rows.Err()
+		return &n, nil
+	}, `SELECT n.id, n.owner, n.class, n.reward_denom, n.created_height, (SELECT COUNT(*) FROM devices d WHERE d.network = n.id)
+FROM networks n `+cond+` ORDER BY n.id LIMIT 1000`, args...)
 }
 
 // txs lists the transactions matching tail (WHERE … ORDER BY … LIMIT …).
 func (r *Resolver) txs(ctx context.Context, tail string, args ...any) ([]*Tx, error) {
-	rows, err := r.DB.QueryContext(ctx, `SELECT hash, height, idx, signer, code, codespace, log, msg_types, size FROM txs `+tail, args...)
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	out := []*Tx{}
-	for rows.Next() {
+	return list(ctx, r.DB, func(row scanner) (*Tx, error) {
 		var t Tx
 		var h int64
 		var types string
-		if err := rows.Scan(&t.Hash, &h, &t.Index, &t.Signer, &t.Code, &t.Codespace, &t.Log, &types, &t.Size); err != nil {
+		if err := row.Scan(&t.Hash, &h, &t.Index, &t.Signer, &t.Code, &t.Codespace, &t.Log, &types, &t.Size); err != nil {
 			return nil, err
 		}
 		t.Height, t.MsgTypes = int(h), []string{}
 		if types != "" {
 			t.MsgTypes = strings.Split(types, ",")
 		}
-		out = append(out, &t)
-	}
-	return out, rows.Err()
+		return &t, nil
+	}, `SELECT hash, height, idx, signer, code, codespace, log, msg_types, size FROM txs `+tail, args...)
 }
 
 func isTxHash(s string) bool {
@@ -280,4 +266,25 @@ func (r *Resolver) search(ctx context.Context, q string) ([]*SearchHit, error) {
 		out = append(out, &SearchHit{Kind: "network", ID: n.ID, Label: fmt.Sprintf("Network %s (%s, %d devices)", n.ID, n.Class, n.Devices)})
 	}
 	return out, nil
+}
+
+// scanner is a row to scan (*sql.Row or *sql.Rows).
+type scanner interface{ Scan(...any) error }
+
+// list runs a query and scans each of its rows into a *T.
+func list[T any](ctx context.Context, db *indexer.DB, scan func(row scanner) (*T, error), q string, args ...any) ([]*T, error) {
+	rows, err := db.QueryContext(ctx, q, args...)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	out := []*T{}
+	for rows.Next() {
+		v, err := scan(rows)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, v)
+	}
+	return out, rows.Err()
 }

@@ -22,61 +22,34 @@ import (
 
 // Balances is the resolver for the balances field.
 func (r *accountResolver) Balances(ctx context.Context, obj *Account) ([]*Balance, error) {
-	rows, err := r.DB.QueryContext(ctx, `SELECT denom, amount FROM balances WHERE address = $1 ORDER BY denom`, obj.Address)
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	out := []*Balance{}
-	for rows.Next() {
+	return list(ctx, r.DB, func(row scanner) (*Balance, error) {
 		var b Balance
-		if err := rows.Scan(&b.Denom, &b.Amount); err != nil {
+		if err := row.Scan(&b.Denom, &b.Amount); err != nil {
 			return nil, err
 		}
-		out = append(out, &b)
-	}
-	return out, rows.Err()
+		return &b, nil
+	}, `SELECT denom, amount FROM balances WHERE address = $1 ORDER BY denom`, obj.Address)
 }
 
 // Devices is the resolver for the devices field.
 func (r *accountResolver) Devices(ctx context.Context, obj *Account) ([]*Device, error) {
-	rows, err := r.DB.QueryContext(ctx, `SELECT `+deviceCols+` FROM devices WHERE owner = $1 ORDER BY id LIMIT 1000`, obj.Address)
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	out := []*Device{}
-	for rows.Next() {
-		d, err := scanDevice(rows)
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, d)
-	}
-	return out, rows.Err()
+	return list(ctx, r.DB, scanDevice, `SELECT `+deviceCols+` FROM devices WHERE owner = $1 ORDER BY id LIMIT 1000`, obj.Address)
 }
 
 // Shares is the resolver for the shares field.
 func (r *accountResolver) Shares(ctx context.Context, obj *Account) ([]*ShareHolding, error) {
-	rows, err := r.DB.QueryContext(ctx, `SELECT b.denom, b.amount, COALESCE(s.device, ''), COALESCE(s.shares, '') FROM balances b LEFT JOIN shares s ON s.denom = b.denom
-WHERE b.address = $1 AND b.denom LIKE 'share/%' AND b.amount <> '0' ORDER BY b.denom LIMIT 1000`, obj.Address)
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	out := []*ShareHolding{}
-	for rows.Next() {
+	return list(ctx, r.DB, func(row scanner) (*ShareHolding, error) {
 		var h ShareHolding
 		var denom string
-		if err := rows.Scan(&denom, &h.Amount, &h.Device, &h.Total); err != nil {
+		if err := row.Scan(&denom, &h.Amount, &h.Device, &h.Total); err != nil {
 			return nil, err
 		}
 		if h.Device == "" {
 			h.Device = strings.TrimPrefix(denom, "share/")
 		}
-		out = append(out, &h)
-	}
-	return out, rows.Err()
+		return &h, nil
+	}, `SELECT b.denom, b.amount, COALESCE(s.device, ''), COALESCE(s.shares, '') FROM balances b LEFT JOIN shares s ON s.denom = b.denom
+WHERE b.address = $1 AND b.denom LIKE 'share/%' AND b.amount <> '0' ORDER BY b.denom LIMIT 1000`, obj.Address)
 }
 
 // Txs is the resolver for the txs field.
@@ -116,22 +89,15 @@ func (r *deviceResolver) Reports(ctx context.Context, obj *Device, last *int) ([
 	if err != nil {
 		return nil, err
 	}
-	rows, err := r.DB.QueryContext(ctx, `SELECT height, accepted, rejected FROM device_reports WHERE device = $1 ORDER BY height DESC LIMIT $2`, obj.ID, n)
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	out := []*ReportCount{}
-	for rows.Next() {
+	return list(ctx, r.DB, func(row scanner) (*ReportCount, error) {
 		var c ReportCount
 		var h int64
-		if err := rows.Scan(&h, &c.Accepted, &c.Rejected); err != nil {
+		if err := row.Scan(&h, &c.Accepted, &c.Rejected); err != nil {
 			return nil, err
 		}
 		c.Height = int(h)
-		out = append(out, &c)
-	}
-	return out, rows.Err()
+		return &c, nil
+	}, `SELECT height, accepted, rejected FROM device_reports WHERE device = $1 ORDER BY height DESC LIMIT $2`, obj.ID, n)
 }
 
 // Rewards is the resolver for the rewards field.
@@ -140,19 +106,11 @@ func (r *deviceResolver) Rewards(ctx context.Context, obj *Device, last *int) ([
 	if err != nil {
 		return nil, err
 	}
-	rows, err := r.DB.QueryContext(ctx, `SELECT network, epoch, reward, denom, work_reward, availability_reward, productivity, uptime_ppm, reputation_ppm,
-  quality_ppm, geo_ppm, boost_bps, below_threshold, weight, total_weight, emission, devices, covered_seconds, epoch_seconds, reports_accepted, reports_rejected, cell
-FROM rewards WHERE device = $1 ORDER BY epoch DESC LIMIT $2`, obj.ID, n)
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	out := []*Reward{}
-	for rows.Next() {
+	return list(ctx, r.DB, func(row scanner) (*Reward, error) {
 		var w Reward
 		var epoch, devices, covered, epochSecs, acc, rej int64
 		var cell string
-		if err := rows.Scan(&w.Network, &epoch, &w.Reward, &w.Denom, &w.WorkReward, &w.AvailabilityReward, &w.Productivity, &w.UptimePpm, &w.ReputationPpm,
+		if err := row.Scan(&w.Network, &epoch, &w.Reward, &w.Denom, &w.WorkReward, &w.AvailabilityReward, &w.Productivity, &w.UptimePpm, &w.ReputationPpm,
 			&w.QualityPpm, &w.GeoPpm, &w.BoostBps, &w.BelowThreshold, &w.Weight, &w.TotalWeight, &w.Emission, &devices, &covered, &epochSecs, &acc, &rej, &cell); err != nil {
 			return nil, err
 		}
@@ -165,9 +123,10 @@ FROM rewards WHERE device = $1 ORDER BY epoch DESC LIMIT $2`, obj.ID, n)
 			GeoPpm: uint32(w.GeoPpm), Cell: c, BoostBps: uint32(w.BoostBps), Weight: w.Weight, WorkReward: u(w.WorkReward),
 			AvailabilityReward: u(w.AvailabilityReward), Reward: u(w.Reward), Denom: w.Denom, Emission: u(w.Emission), TotalWeight: w.TotalWeight,
 			Devices: uint64(devices)}, obj.ID)
-		out = append(out, &w)
-	}
-	return out, rows.Err()
+		return &w, nil
+	}, `SELECT network, epoch, reward, denom, work_reward, availability_reward, productivity, uptime_ppm, reputation_ppm,
+  quality_ppm, geo_ppm, boost_bps, below_threshold, weight, total_weight, emission, devices, covered_seconds, epoch_seconds, reports_accepted, reports_rejected, cell
+FROM rewards WHERE device = $1 ORDER BY epoch DESC LIMIT $2`, obj.ID, n)
 }
 
 // Boundary is the resolver for the boundary field.
@@ -177,22 +136,15 @@ func (r *hexResolver) Boundary(ctx context.Context, obj *Hex) ([][]float64, erro
 
 // RejectReasons is the resolver for the rejectReasons field.
 func (r *networkResolver) RejectReasons(ctx context.Context, obj *Network) ([]*ReasonCount, error) {
-	rows, err := r.DB.QueryContext(ctx, `SELECT reason, count FROM reject_reasons WHERE network = $1 ORDER BY count DESC, reason LIMIT 100`, obj.ID)
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	out := []*ReasonCount{}
-	for rows.Next() {
+	return list(ctx, r.DB, func(row scanner) (*ReasonCount, error) {
 		var c ReasonCount
 		var n int64
-		if err := rows.Scan(&c.Reason, &n); err != nil {
+		if err := row.Scan(&c.Reason, &n); err != nil {
 			return nil, err
 		}
 		c.Count = int(n)
-		out = append(out, &c)
-	}
-	return out, rows.Err()
+		return &c, nil
+	}, `SELECT reason, count FROM reject_reasons WHERE network = $1 ORDER BY count DESC, reason LIMIT 100`, obj.ID)
 }
 
 // HasMarket is the resolver for the hasMarket field.
@@ -386,42 +338,28 @@ func (r *queryResolver) DevicesPerHex(ctx context.Context, network string, resol
 	if resolution < 4 || resolution > 8 {
 		return nil, fmt.Errorf("resolution must be 4 to 8")
 	}
-	rows, err := r.DB.QueryContext(ctx, `SELECT cell, devices FROM hex_stats WHERE network = $1 AND res = $2 AND devices > 0 ORDER BY cell LIMIT 100000`, network, resolution)
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	out := []*HexCount{}
-	for rows.Next() {
+	return list(ctx, r.DB, func(row scanner) (*HexCount, error) {
 		var h HexCount
 		var n int64
-		if err := rows.Scan(&h.Hex, &n); err != nil {
+		if err := row.Scan(&h.Hex, &n); err != nil {
 			return nil, err
 		}
 		h.Devices = int(n)
-		out = append(out, &h)
-	}
-	return out, rows.Err()
+		return &h, nil
+	}, `SELECT cell, devices FROM hex_stats WHERE network = $1 AND res = $2 AND devices > 0 ORDER BY cell LIMIT 100000`, network, resolution)
 }
 
 // RewardsPerEpoch is the resolver for the rewardsPerEpoch field.
 func (r *queryResolver) RewardsPerEpoch(ctx context.Context, network string) ([]*EpochRewards, error) {
-	rows, err := r.DB.QueryContext(ctx, `SELECT epoch, emission, distributed, treasury, devices FROM epochs WHERE network = $1 ORDER BY epoch DESC LIMIT 1000`, network)
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	out := []*EpochRewards{}
-	for rows.Next() {
+	return list(ctx, r.DB, func(row scanner) (*EpochRewards, error) {
 		var e EpochRewards
 		var epoch, devices int64
-		if err := rows.Scan(&epoch, &e.Emission, &e.Distributed, &e.Treasury, &devices); err != nil {
+		if err := row.Scan(&epoch, &e.Emission, &e.Distributed, &e.Treasury, &devices); err != nil {
 			return nil, err
 		}
 		e.Epoch, e.Devices = int(epoch), int(devices)
-		out = append(out, &e)
-	}
-	return out, rows.Err()
+		return &e, nil
+	}, `SELECT epoch, emission, distributed, treasury, devices FROM epochs WHERE network = $1 ORDER BY epoch DESC LIMIT 1000`, network)
 }
 
 // Agreements is the resolver for the agreements field.
@@ -439,23 +377,16 @@ func (r *queryResolver) Agreements(ctx context.Context, consumer *string, device
 	default:
 		return nil, fmt.Errorf("give consumer or device")
 	}
-	rows, err := r.DB.QueryContext(ctx, `SELECT id, consumer, device, denom, escrow, paid, units_paid, refunded, status, reason, opened_height FROM agreements`+
-		w.sql()+` ORDER BY id DESC LIMIT `+w.arg(n), w.args...)
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	out := []*Agreement{}
-	for rows.Next() {
+	return list(ctx, r.DB, func(row scanner) (*Agreement, error) {
 		var a Agreement
 		var id, h int64
-		if err := rows.Scan(&id, &a.Consumer, &a.Device, &a.Denom, &a.Escrow, &a.Paid, &a.UnitsPaid, &a.Refunded, &a.Status, &a.Reason, &h); err != nil {
+		if err := row.Scan(&id, &a.Consumer, &a.Device, &a.Denom, &a.Escrow, &a.Paid, &a.UnitsPaid, &a.Refunded, &a.Status, &a.Reason, &h); err != nil {
 			return nil, err
 		}
 		a.ID, a.OpenedHeight = int(id), int(h)
-		out = append(out, &a)
-	}
-	return out, rows.Err()
+		return &a, nil
+	}, `SELECT id, consumer, device, denom, escrow, paid, units_paid, refunded, status, reason, opened_height FROM agreements`+
+		w.sql()+` ORDER BY id DESC LIMIT `+w.arg(n), w.args...)
 }
 
 // MarketClearings is the resolver for the marketClearings field.
@@ -464,42 +395,28 @@ func (r *queryResolver) MarketClearings(ctx context.Context, network string, las
 	if err != nil {
 		return nil, err
 	}
-	rows, err := r.DB.QueryContext(ctx, `SELECT interval_no, price, volume, trades, delivered, paid, settled FROM market_clearings WHERE network = $1 ORDER BY interval_no DESC LIMIT $2`, network, n)
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	out := []*MarketClearing{}
-	for rows.Next() {
+	return list(ctx, r.DB, func(row scanner) (*MarketClearing, error) {
 		var c MarketClearing
 		var iv int64
-		if err := rows.Scan(&iv, &c.Price, &c.Volume, &c.Trades, &c.Delivered, &c.Paid, &c.Settled); err != nil {
+		if err := row.Scan(&iv, &c.Price, &c.Volume, &c.Trades, &c.Delivered, &c.Paid, &c.Settled); err != nil {
 			return nil, err
 		}
 		c.Interval = int(iv)
-		out = append(out, &c)
-	}
-	return out, rows.Err()
+		return &c, nil
+	}, `SELECT interval_no, price, volume, trades, delivered, paid, settled FROM market_clearings WHERE network = $1 ORDER BY interval_no DESC LIMIT $2`, network, n)
 }
 
 // MarketOrders is the resolver for the marketOrders field.
 func (r *queryResolver) MarketOrders(ctx context.Context, network string, interval int) ([]*MarketOrder, error) {
-	rows, err := r.DB.QueryContext(ctx, `SELECT id, side, price, quantity, owner, height FROM market_orders WHERE network = $1 AND interval_no = $2 ORDER BY id LIMIT 1000`, network, interval)
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	out := []*MarketOrder{}
-	for rows.Next() {
+	return list(ctx, r.DB, func(row scanner) (*MarketOrder, error) {
 		var o MarketOrder
 		var id, h int64
-		if err := rows.Scan(&id, &o.Side, &o.Price, &o.Quantity, &o.Owner, &h); err != nil {
+		if err := row.Scan(&id, &o.Side, &o.Price, &o.Quantity, &o.Owner, &h); err != nil {
 			return nil, err
 		}
 		o.ID, o.Height = int(id), int(h)
-		out = append(out, &o)
-	}
-	return out, rows.Err()
+		return &o, nil
+	}, `SELECT id, side, price, quantity, owner, height FROM market_orders WHERE network = $1 AND interval_no = $2 ORDER BY id LIMIT 1000`, network, interval)
 }
 
 // Claims is the resolver for the claims field.
@@ -508,22 +425,15 @@ func (r *queryResolver) Claims(ctx context.Context, owner string, last *int) ([]
 	if err != nil {
 		return nil, err
 	}
-	rows, err := r.DB.QueryContext(ctx, `SELECT height, denom, amount, kind, device FROM claims WHERE owner = $1 ORDER BY height DESC, tx_index DESC, seq DESC LIMIT $2`, owner, n)
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	out := []*Claim{}
-	for rows.Next() {
+	return list(ctx, r.DB, func(row scanner) (*Claim, error) {
 		var c Claim
 		var h int64
-		if err := rows.Scan(&h, &c.Denom, &c.Amount, &c.Kind, &c.Device); err != nil {
+		if err := row.Scan(&h, &c.Denom, &c.Amount, &c.Kind, &c.Device); err != nil {
 			return nil, err
 		}
 		c.Height = int(h)
-		out = append(out, &c)
-	}
-	return out, rows.Err()
+		return &c, nil
+	}, `SELECT height, denom, amount, kind, device FROM claims WHERE owner = $1 ORDER BY height DESC, tx_index DESC, seq DESC LIMIT $2`, owner, n)
 }
 
 // Network is the resolver for the network field.
@@ -635,20 +545,13 @@ func (r *queryResolver) Search(ctx context.Context, q string) ([]*SearchHit, err
 
 // Events is the resolver for the events field.
 func (r *txResolver) Events(ctx context.Context, obj *Tx) ([]*Event, error) {
-	rows, err := r.DB.QueryContext(ctx, `SELECT type, attrs FROM events WHERE height = $1 AND tx_index = $2 ORDER BY seq LIMIT 1000`, obj.Height, obj.Index)
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	out := []*Event{}
-	for rows.Next() {
+	return list(ctx, r.DB, func(row scanner) (*Event, error) {
 		var e Event
-		if err := rows.Scan(&e.Type, &e.Attrs); err != nil {
+		if err := row.Scan(&e.Type, &e.Attrs); err != nil {
 			return nil, err
 		}
-		out = append(out, &e)
-	}
-	return out, rows.Err()
+		return &e, nil
+	}, `SELECT type, attrs FROM events WHERE height = $1 AND tx_index = $2 ORDER BY seq LIMIT 1000`, obj.Height, obj.Index)
 }
 
 // Account returns AccountResolver implementation.
