@@ -778,44 +778,62 @@ const rowsPerStatement = 500
 // comma-separated list of %d verbs; "" for plain "$n, $n, …"). Without
 // multiRow, one prepared statement runs row by row.
 func (w *blockWriter) values(head, rowFmt, tail string, rows [][]any) error {
-	per := rowsPerStatement
-	if !w.multiRow {
-		per = 1
+	if len(rows) == 0 {
+		return nil
 	}
-	for lo := 0; lo < len(rows); lo += per {
-		chunk := rows[lo:min(lo+per, len(rows))]
+	cols := len(rows[0])
+	// statement for k rows (all rows have cols values).
+	statement := func(k int) string {
 		var sb strings.Builder
 		sb.WriteString(head)
-		args := make([]any, 0, len(chunk)*len(chunk[0]))
-		for i, r := range chunk {
+		nums := make([]any, cols)
+		for i := 0; i < k; i++ {
 			if i > 0 {
 				sb.WriteString(", ")
 			}
 			sb.WriteByte('(')
-			n := len(args)
+			for j := range nums {
+				nums[j] = i*cols + j + 1
+			}
 			if rowFmt != "" {
-				nums := make([]any, len(r))
-				for j := range r {
-					nums[j] = n + j + 1
-				}
 				fmt.Fprintf(&sb, rowFmt, nums...)
 			} else {
-				for j := range r {
+				for j, n := range nums {
 					if j > 0 {
 						sb.WriteString(", ")
 					}
-					sb.WriteString("$" + strconv.Itoa(n+j+1))
+					sb.WriteString("$" + strconv.Itoa(n.(int)))
 				}
 			}
 			sb.WriteByte(')')
-			args = append(args, r...)
 		}
 		sb.WriteString(tail)
-		exec := w.tx.ExecContext
-		if !w.multiRow {
-			exec = func(_ context.Context, q string, args ...any) (sql.Result, error) { return w.exec(q, args...) }
+		return sb.String()
+	}
+	if !w.multiRow {
+		q := statement(1) // prepared once per block by exec
+		for _, r := range rows {
+			if _, err := w.exec(q, r...); err != nil {
+				return err
+			}
 		}
-		if _, err := exec(w.ctx, sb.String(), args...); err != nil {
+		return nil
+	}
+	full := ""
+	for lo := 0; lo < len(rows); lo += rowsPerStatement {
+		chunk := rows[lo:min(lo+rowsPerStatement, len(rows))]
+		q := full
+		if len(chunk) < rowsPerStatement {
+			q = statement(len(chunk))
+		} else if q == "" {
+			full = statement(rowsPerStatement)
+			q = full
+		}
+		args := make([]any, 0, len(chunk)*cols)
+		for _, r := range chunk {
+			args = append(args, r...)
+		}
+		if _, err := w.tx.ExecContext(w.ctx, q, args...); err != nil {
 			return err
 		}
 	}
