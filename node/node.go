@@ -59,6 +59,7 @@ func (t *dbTracker) provide(ctx *cmtcfg.DBContext) (dbm.DB, error) {
 	}
 	switch ctx.ID {
 	case "blockstore", "state", "evidence": // closed by CometBFT's OnStop
+		return &closedGuard{DB: db}, nil
 	default:
 		t.mu.Lock()
 		t.unowned = append(t.unowned, db)
