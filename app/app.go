@@ -62,6 +62,14 @@ func (c Config) Validate() error {
 // use. Block execution, commit, queries and the handshake serialize on mu;
 // CheckTx takes only checkMu (held by Commit while it resets the CheckTx
 // state), so the mempool keeps admitting txs while a block executes.
+//
+// Commit returns before the tree has written the block to disk: the save
+// runs in the background, during CometBFT's pause between blocks, and
+// everything that reads or writes the tree (the next FinalizeBlock, Query,
+// Info) first waits for it. CheckTx meanwhile reads the block's writes
+// over the previous version. A crash before the save ends loses nothing:
+// the app reports the previous height on restart and CometBFT replays the
+// block from its block store.
 type App struct {
 	abci.BaseApplication
 
@@ -85,6 +93,14 @@ type App struct {
 	preps       *prepCache    // report batches CheckTx verified
 	devices     *store.Recent // committed device records, for report batches
 	staged      int64         // height finalized but not committed, or 0
+	// view is the staged block's writes over the last committed version:
+	// the state the block commits to, readable before the tree saves it.
+	// nil when the block must be saved before Commit returns.
+	view *store.Cache
+	// saving is closed when the background save of the last committed
+	// block ends (nil: none running); saveErr is its failure, if any.
+	saving  chan struct{}
+	saveErr error
 	sigs        *sigCache     // txs whose signature CheckTx verified
 	// lastBlockTime is the time of the last finalized block; after Commit
 	// CheckTx uses it as its best guess of the next block's time.
@@ -164,6 +180,28 @@ func (a *App) QueueValidatorUpdate(u abci.ValidatorUpdate) {
 	a.queueValidatorUpdate(u)
 }
 
+// WaitCommitted waits until the last committed block is saved to disk
+// and returns the save's error, if it failed. Call it before closing the
+// tree.
+func (a *App) WaitCommitted() error {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	return a.waitSaved()
+}
+
+// waitSaved waits for the background save, if one runs; the caller holds
+// mu. A failed save fails every later block: the node must stop.
+func (a *App) waitSaved() error {
+	if a.saving != nil {
+		<-a.saving
+		a.saving = nil
+	}
+	if a.saveErr != nil {
+		return fmt.Errorf("saving the committed state failed; the node must be restarted: %w", a.saveErr)
+	}
+	return nil
+}
+
 func (a *App) queueValidatorUpdate(u abci.ValidatorUpdate) {
 	a.valUpdates = append(a.valUpdates, u)
 }
@@ -173,6 +211,9 @@ func (a *App) queueValidatorUpdate(u abci.ValidatorUpdate) {
 func (a *App) Info(_ context.Context, _ *abci.InfoRequest) (*abci.InfoResponse, error) {
 	a.mu.Lock()
 	defer a.mu.Unlock()
+	if err := a.waitSaved(); err != nil {
+		return nil, err
+	}
 	return &abci.InfoResponse{
 		Data:             "depin",
 		Version:          "v1",

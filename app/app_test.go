@@ -8,6 +8,7 @@ import (
 	"math"
 	"sort"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -105,8 +106,17 @@ func (c *testChainApp) block(txs ...[]byte) []*abci.ExecTxResult {
 	return res.TxResults
 }
 
+// tree is the app's tree once the last committed block is saved.
+func (c *testChainApp) tree() *store.Tree {
+	c.t.Helper()
+	if err := c.app.WaitCommitted(); err != nil {
+		c.t.Fatal(err)
+	}
+	return c.app.tree
+}
+
 func (c *testChainApp) balance(addr crypto.Address, denom string) uint64 {
-	snap, err := c.app.tree.Snapshot(c.app.tree.Version())
+	snap, err := c.tree().Snapshot(c.tree().Version())
 	if err != nil {
 		c.t.Fatal(err)
 	}
@@ -114,10 +124,10 @@ func (c *testChainApp) balance(addr crypto.Address, denom string) uint64 {
 }
 
 func (c *testChainApp) seq(addr crypto.Address) uint64 {
-	if c.app.tree.Version() == 0 {
+	if c.tree().Version() == 0 {
 		return 0
 	}
-	snap, _ := c.app.tree.Snapshot(c.app.tree.Version())
+	snap, _ := c.tree().Snapshot(c.tree().Version())
 	if acc := (auth.Keeper{}).Account(snap, addr); acc != nil {
 		return acc.Sequence
 	}
@@ -211,7 +221,7 @@ func TestRejectedTxsChangeNothingButTheFee(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			c := newTestChainApp(t, bal(alice, udpin(1_000_000)))
 			c.block()
-			before, _ := c.app.tree.Snapshot(c.app.tree.Version())
+			before, _ := c.tree().Snapshot(c.tree().Version())
 			chk, _ := c.app.CheckTx(context.Background(), &abci.CheckTxRequest{Tx: tc.tx})
 			if chk.Code == 0 {
 				t.Fatalf("CheckTx accepted it")
@@ -231,7 +241,7 @@ func TestRejectedTxsChangeNothingButTheFee(t *testing.T) {
 				}
 			} else {
 				// Nothing changed at all but the recorded block time.
-				after, _ := c.app.tree.Snapshot(c.app.tree.Version())
+				after, _ := c.tree().Snapshot(c.tree().Version())
 				if diff := stateDiff(before, after); diff != "" {
 					t.Errorf("state changed: %s", diff)
 				}
@@ -271,10 +281,57 @@ func TestAppHashIsDeterministic(t *testing.T) {
 		for s := uint64(0); s < 5; s++ {
 			c.block(sendTx(t, alice, bob.addr, s, fee, testChain, bank.Coin("udpin", 100+s)))
 		}
-		hashes[i] = c.app.tree.Hash()
+		hashes[i] = c.tree().Hash()
 	}
 	if string(hashes[0]) != string(hashes[1]) {
 		t.Fatal("same blocks, different app hashes")
+	}
+}
+
+// TestCommitSavesInBackground: Commit returns while the block is still
+// being saved; meanwhile CheckTx already judges against the committed
+// block, and a query waits for the save and answers for the new height.
+func TestCommitSavesInBackground(t *testing.T) {
+	alice, bob := newTestKey("alice"), newTestKey("bob")
+	c := newTestChainApp(t, bal(alice, bank.Coin("udpin", 1_000_000)))
+	c.block()
+	release := make(chan struct{})
+	var saved atomic.Int64
+	c.app.AfterCommit = func(h int64, _ store.Reader) {
+		<-release
+		saved.Store(h)
+	}
+	c.block(sendTx(t, alice, bob.addr, 0, fee, testChain, bank.Coin("udpin", 500)))
+	if saved.Load() != 0 {
+		t.Fatal("Commit waited for the save")
+	}
+	// CheckTx sees seq 1 and alice's new balance while the save runs.
+	if r, _ := c.app.CheckTx(context.Background(), &abci.CheckTxRequest{Tx: sendTx(t, alice, bob.addr, 0, fee, testChain, bank.Coin("udpin", 1))}); r.Code != errs.ErrWrongSequence.Code {
+		t.Fatalf("replayed seq 0: code %d %s, want wrong sequence", r.Code, r.Log)
+	}
+	if r, _ := c.app.CheckTx(context.Background(), &abci.CheckTxRequest{Tx: sendTx(t, alice, bob.addr, 1, fee, testChain, bank.Coin("udpin", 1_000_000-500-fee))}); r.Code != bank.ErrInsufficientFunds.Code {
+		t.Fatalf("spending the pre-block balance: code %d %s, want insufficient funds", r.Code, r.Log)
+	}
+	if r, _ := c.app.CheckTx(context.Background(), &abci.CheckTxRequest{Tx: sendTx(t, alice, bob.addr, 1, fee, testChain, bank.Coin("udpin", 1))}); r.Code != 0 {
+		t.Fatalf("seq 1: %s", r.Log)
+	}
+	answered := make(chan *abci.QueryResponse)
+	go func() {
+		res, _ := c.app.Query(context.Background(), &abci.QueryRequest{Path: QueryKey, Data: bank.BalanceKey(bob.addr, "udpin")})
+		answered <- res
+	}()
+	select {
+	case <-answered:
+		t.Fatal("query answered before the save ended")
+	case <-time.After(50 * time.Millisecond):
+	}
+	close(release)
+	res := <-answered
+	if res.Code != 0 || res.Height != c.height || bank.DecodeAmount(res.Value) != 500 {
+		t.Fatalf("query after the save: height %d (want %d), code %d, bob %d", res.Height, c.height, res.Code, bank.DecodeAmount(res.Value))
+	}
+	if saved.Load() != c.height {
+		t.Fatalf("saved %d, want %d", saved.Load(), c.height)
 	}
 }
 
@@ -302,7 +359,7 @@ func TestPruningKeepsRecentVersions(t *testing.T) {
 	for s := uint64(0); s < 6; s++ {
 		c.block(sendTx(t, alice, bob.addr, s, fee, testChain, bank.Coin("udpin", 1)))
 	}
-	if got := c.app.tree.AvailableVersions(); len(got) != 3 || got[0] != 4 {
+	if got := c.tree().AvailableVersions(); len(got) != 3 || got[0] != 4 {
 		t.Fatalf("versions kept: %v", got)
 	}
 	key := bank.BalanceKey(bob.addr, "udpin")

@@ -57,6 +57,9 @@ func ParseGenesis(js []byte) (*appv1.GenesisState, error) {
 func (a *App) InitChain(_ context.Context, req *abci.InitChainRequest) (*abci.InitChainResponse, error) {
 	a.mu.Lock()
 	defer a.mu.Unlock()
+	if err := a.waitSaved(); err != nil {
+		return nil, err
+	}
 	if req.ChainId != a.cfg.ChainID {
 		return nil, fmt.Errorf("InitChain: chain id %q, app configured for %q", req.ChainId, a.cfg.ChainID)
 	}
@@ -220,6 +223,9 @@ func (a *App) decodeAll(txs [][]byte) []decoded {
 func (a *App) FinalizeBlock(_ context.Context, req *abci.FinalizeBlockRequest) (*abci.FinalizeBlockResponse, error) {
 	a.mu.Lock()
 	defer a.mu.Unlock()
+	if err := a.waitSaved(); err != nil {
+		return nil, err
+	}
 	if want := a.tree.Version() + 1; req.Height != want && a.tree.Version() != 0 {
 		return nil, fmt.Errorf("FinalizeBlock: height %d, state is at %d", req.Height, a.tree.Version())
 	}
@@ -228,7 +234,7 @@ func (a *App) FinalizeBlock(_ context.Context, req *abci.FinalizeBlockRequest) (
 	if a.staged != 0 {
 		a.tree.Rollback()
 		a.devices.Drop()
-		a.staged = 0
+		a.staged, a.view = 0, nil
 	}
 	blockKV := store.NewCache(a.tree)
 	ctx := state.Context{KV: blockKV, ChainID: a.cfg.ChainID, Height: req.Height, Time: req.Time, Events: &state.Events{}}
@@ -267,7 +273,20 @@ func (a *App) FinalizeBlock(_ context.Context, req *abci.FinalizeBlockRequest) (
 	}
 	blockKV.Set(blockTimeKey, encodeTime(req.Time))
 	a.devices.Stage(blockKV)
-	blockKV.Write()
+	if v := a.tree.Version(); v > 0 {
+		// The block's writes stay readable over the version before it, so
+		// Commit can hand them to CheckTx and save the tree in the
+		// background. (Not for the first block: InitChain's genesis writes
+		// went straight into the tree.)
+		prev, err := a.tree.Snapshot(v)
+		if err != nil {
+			return nil, fmt.Errorf("FinalizeBlock %d: %w", req.Height, err)
+		}
+		a.view = blockKV.WriteOver(store.ReadOnly(prev))
+	} else {
+		blockKV.Write()
+		a.view = nil
+	}
 	a.staged = req.Height
 	a.lastBlockTime = req.Time
 	a.lastBlock = blockSummary{height: req.Height, txs: len(req.Txs), failed: countFailed(results)}
@@ -281,37 +300,66 @@ func (a *App) FinalizeBlock(_ context.Context, req *abci.FinalizeBlockRequest) (
 	}, nil
 }
 
-// Commit implements abci.Application: it persists the finalized block's
-// state as version = height, prunes old versions and resets the CheckTx
-// state.
+// Commit implements abci.Application: it makes the finalized block the
+// committed state — CheckTx and the device cache move to it at once — and
+// saves it to disk as version = height, in the background when it can
+// (see App), pruning old versions after.
 func (a *App) Commit(_ context.Context, _ *abci.CommitRequest) (*abci.CommitResponse, error) {
 	a.mu.Lock()
 	defer a.mu.Unlock()
+	if err := a.waitSaved(); err != nil {
+		return nil, err
+	}
+	height, view := a.staged, a.view
+	a.staged, a.view = 0, nil
+	a.devices.Commit()
+	if view == nil {
+		if err := a.save(); err != nil {
+			return nil, err
+		}
+		a.checkMu.Lock()
+		a.resetCheckState()
+		a.checkMu.Unlock()
+		return &abci.CommitResponse{}, nil
+	}
+	a.checkMu.Lock()
+	a.checkHeight, a.checkTime = height+1, a.lastBlockTime
+	a.check = store.NewCache(view)
+	a.checkMu.Unlock()
+	done := make(chan struct{})
+	a.saving = done
+	go func() {
+		defer close(done)
+		a.saveErr = a.save()
+	}()
+	return &abci.CommitResponse{}, nil
+}
+
+// save writes the working tree as the next version, prunes, logs and runs
+// AfterCommit. It runs under mu, or in the background while every other
+// user of the tree waits for it (waitSaved).
+func (a *App) save() error {
 	_, v, err := a.tree.SaveVersion()
 	if err != nil {
-		return nil, fmt.Errorf("commit: %w", err)
+		a.log.Error("saving the committed state failed", "err", err)
+		return fmt.Errorf("commit: %w", err)
 	}
-	a.staged = 0
-	a.devices.Commit()
 	if k := a.cfg.KeepRecent; k > 0 && v > k {
 		if err := a.tree.Prune(v - k); err != nil {
 			a.log.Error("prune failed", "to_version", v-k, "err", err)
 		}
 	}
-	a.checkMu.Lock()
-	a.resetCheckState()
-	a.checkMu.Unlock()
 	if b := a.lastBlock; b.height == v {
 		a.log.Info("committed block", "height", v, "txs", b.txs, "failed", b.failed, "app_hash", fmt.Sprintf("%X", a.tree.Hash()))
 	}
 	if a.AfterCommit != nil {
 		snap, err := a.tree.Snapshot(v)
 		if err != nil {
-			return nil, err
+			return err
 		}
 		a.AfterCommit(v, snap)
 	}
-	return &abci.CommitResponse{}, nil
+	return nil
 }
 
 // blockSummary is what the commit log line reports.

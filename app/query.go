@@ -39,6 +39,9 @@ const (
 func (a *App) Query(_ context.Context, req *abci.QueryRequest) (*abci.QueryResponse, error) {
 	a.mu.Lock()
 	defer a.mu.Unlock()
+	if err := a.waitSaved(); err != nil {
+		return nil, err
+	}
 	res, err := a.query(req)
 	if err != nil {
 		space, code, log := errs.Info(err)

@@ -93,6 +93,9 @@ func FuzzQuery(f *testing.F) {
 	f.Add(uint8(key), []byte("x"), int64(3), true)
 	f.Add(uint8(key), []byte("x"), int64(1<<62), true)
 
+	if err := a.WaitCommitted(); err != nil {
+		f.Fatal(err)
+	}
 	latest := a.tree.Version()
 	f.Fuzz(func(t *testing.T, pathSel uint8, data []byte, height int64, prove bool) {
 		req := &abci.QueryRequest{Path: paths[int(pathSel)%len(paths)], Data: data, Height: height, Prove: prove}

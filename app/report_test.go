@@ -49,7 +49,7 @@ func (c *testChainApp) mustBlock(raw []byte) *abci.ExecTxResult {
 }
 
 func (c *testChainApp) snapshot() store.Reader {
-	s, err := c.app.tree.Snapshot(c.app.tree.Version())
+	s, err := c.tree().Snapshot(c.tree().Version())
 	if err != nil {
 		c.t.Fatal(err)
 	}
@@ -644,7 +644,7 @@ func TestCheckTxDuringBlock(t *testing.T) {
 	var results [2]*abci.ExecTxResult
 	for i, w := range worlds {
 		results[i] = w.c.mustBlock(txs[0])
-		hashes[i] = w.c.app.tree.Hash()
+		hashes[i] = w.c.tree().Hash()
 	}
 	if acc, rej := outcomes(t, results[0]); acc != 2 || rej[1] != "REJECT_REASON_BAD_SIGNATURE" {
 		t.Fatalf("with cached verification: %d accepted, rejected %v", acc, rej)

@@ -23,8 +23,10 @@ var ErrNodeUnreachable = errors.New("node unreachable")
 
 // Client talks to one node.
 type Client struct {
-	url string
-	rpc *rpchttp.HTTP
+	url  string
+	rpc  *rpchttp.HTTP
+	http *http.Client
+	api  string // REST API for Broadcast, or "" (see UseAPI)
 
 	mu      sync.Mutex
 	chainID string
@@ -43,7 +45,7 @@ func New(url string) (*Client, error) {
 	if err != nil {
 		return nil, fmt.Errorf("node URL %q: %w", url, err)
 	}
-	return &Client{url: url, rpc: rpc}, nil
+	return &Client{url: url, rpc: rpc, http: hc}, nil
 }
 
 // URL is the node's RPC address.

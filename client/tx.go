@@ -90,6 +90,9 @@ func SignWithMinFee(priv ed25519.PrivateKey, chainID string, body *txv1.TxBody, 
 // Broadcast submits a tx and returns its hash once the node's CheckTx
 // accepted it; a CheckTx rejection is returned as a *CodeError.
 func (c *Client) Broadcast(ctx context.Context, tx []byte) ([]byte, error) {
+	if c.api != "" {
+		return c.broadcastREST(ctx, tx)
+	}
 	res, err := c.rpc.BroadcastTxSync(ctx, tx)
 	if err != nil {
 		return TxHash(tx), broadcastError(err)

@@ -211,6 +211,9 @@ func (n *Node) Close() error {
 		}
 		n.comet.Wait()
 	}
+	if err := n.App.WaitCommitted(); err != nil {
+		errs = append(errs, err)
+	}
 	if err := n.dbs.close(); err != nil {
 		errs = append(errs, err)
 	}

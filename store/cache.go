@@ -68,6 +68,11 @@ func (c *Cache) Len() int { return len(c.entries) }
 // Write applies the staged writes to the parent in ascending key order and
 // empties the cache.
 func (c *Cache) Write() {
+	c.apply()
+	clear(c.entries)
+}
+
+func (c *Cache) apply() {
 	for _, k := range c.sortedKeys(nil, nil) {
 		e := c.entries[k]
 		if e.deleted {
@@ -76,7 +81,16 @@ func (c *Cache) Write() {
 			c.parent.Set([]byte(k), e.value)
 		}
 	}
-	clear(c.entries)
+}
+
+// WriteOver applies the staged writes to the parent like Write, and
+// returns them, not copied, as a new Cache over base: reads of it see
+// these writes over base. c is left empty.
+func (c *Cache) WriteOver(base KV) *Cache {
+	c.apply()
+	out := &Cache{parent: base, entries: c.entries}
+	c.entries = make(map[string]entry)
+	return out
 }
 
 // Discard drops the staged writes.

@@ -29,7 +29,7 @@ func (b *benchTarget) register(cmd *cobra.Command) {
 // open returns a client and the home holding the funder keys; stop ends
 // an in-process devnet.
 func (b *benchTarget) open(ctx context.Context, g *globals) (c *client.Client, home string, stop func(), err error) {
-	home, url := g.home, g.nodeURL
+	home, url, api := g.home, g.nodeURL, g.apiURL
 	stop = func() {}
 	if b.inProcess {
 		dir, err := os.MkdirTemp("", "depin-bench-")
@@ -55,10 +55,13 @@ func (b *benchTarget) open(ctx context.Context, g *globals) (c *client.Client, h
 			return nil, "", nil, err
 		}
 		stop = func() { n.Close(); os.RemoveAll(dir) }
-		home, url = dir, n.RPCURL()
+		home, url, api = dir, n.RPCURL(), n.APIURL()
 		fmt.Fprintf(os.Stderr, "started an in-process devnet in %s (RPC %s)\n", dir, url)
 	}
 	c, err = client.New(url)
+	if err == nil {
+		err = c.UseAPI(api)
+	}
 	if err == nil {
 		_, err = c.Status(ctx)
 	}
