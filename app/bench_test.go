@@ -42,6 +42,7 @@ func benchTransfers(b *testing.B, perBlock int) {
 	if err != nil {
 		b.Fatal(err)
 	}
+	defer a.WaitCommitted() // before the tree closes
 	js, _ := MarshalGenesis(DefaultGenesis(balances...))
 	ctx := context.Background()
 	if _, err := a.InitChain(ctx, &abci.InitChainRequest{ChainId: testChain, AppStateBytes: js, InitialHeight: 1}); err != nil {
@@ -69,6 +70,9 @@ func benchTransfers(b *testing.B, perBlock int) {
 			b.Fatalf("tx failed: %s", res.TxResults[0].Log)
 		}
 		if _, err := a.Commit(ctx, &abci.CommitRequest{}); err != nil {
+			b.Fatal(err)
+		}
+		if err := a.WaitCommitted(); err != nil { // the background save counts
 			b.Fatal(err)
 		}
 	}

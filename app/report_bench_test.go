@@ -46,6 +46,7 @@ func BenchmarkReportBlock(b *testing.B) {
 	}
 	defer tree.Close()
 	w := newWorldOn(t, tree)
+	defer w.c.app.WaitCommitted() // before the tree closes
 	c := w.c
 	keys := make([]ed25519.PrivateKey, devices)
 	for lo := 0; lo < devices; lo += 60 {
@@ -81,6 +82,9 @@ func BenchmarkReportBlock(b *testing.B) {
 					b.Fatal(err)
 				}
 				if _, err := c.app.Commit(context.Background(), &abci.CommitRequest{}); err != nil {
+					b.Fatal(err)
+				}
+				if err := c.app.WaitCommitted(); err != nil { // the background save counts
 					b.Fatal(err)
 				}
 				for _, r := range res.TxResults {
@@ -168,6 +172,7 @@ func BenchmarkEpochRewardsOnChain(b *testing.B) {
 	params := solarParams()
 	params.Rewards = network.DefaultRewards(1_000_000_000)
 	w := newWorldWith(t, tree, params)
+	defer w.c.app.WaitCommitted() // before the tree closes
 	c := w.c
 	keys := make([]ed25519.PrivateKey, devices)
 	cells := berlinCells(b, 2000)
@@ -246,6 +251,7 @@ func BenchmarkAgreementSettlement(b *testing.B) {
 	}
 	defer tree.Close()
 	w := newWorldWith(t, tree, solarParams())
+	defer w.c.app.WaitCommitted() // before the tree closes
 	c := w.c
 	keys := make([]ed25519.PrivateKey, devices)
 	ids := make([]crypto.DeviceID, devices)
