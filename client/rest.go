@@ -10,6 +10,8 @@ import (
 	"net/http"
 	"net/url"
 	"strings"
+
+	abci "github.com/cometbft/cometbft/abci/types"
 )
 
 // UseAPI makes Broadcast submit txs to the node's REST API at apiURL
@@ -83,4 +85,43 @@ func (c *Client) broadcastREST(ctx context.Context, tx []byte) ([]byte, error) {
 		return hash, fmt.Errorf("%w: %s has no POST /v1/txs (is it a depin node's REST API?)", ErrNodeUnreachable, c.api)
 	}
 	return hash, fmt.Errorf("submit tx: %s: %s", resp.Status, r.Error)
+}
+
+// restTxResult is GET /v1/txs/{hash}'s answer.
+type restTxResult struct {
+	Height    int64        `json:"height"`
+	Code      uint32       `json:"code"`
+	Codespace string       `json:"codespace"`
+	Log       string       `json:"log"`
+	Events    []abci.Event `json:"events"`
+	Error     string       `json:"error"`
+}
+
+// txResultREST looks a committed tx up through GET /v1/txs/{hash}: its
+// result, or nil if it is not in a block yet.
+func (c *Client) txResultREST(ctx context.Context, hash []byte) (*TxResult, error) {
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, c.api+"/v1/txs/"+hex.EncodeToString(hash), nil)
+	if err != nil {
+		return nil, err
+	}
+	resp, err := c.http.Do(req)
+	if err != nil {
+		return nil, fmt.Errorf("%w at %s: %v", ErrNodeUnreachable, c.api, err)
+	}
+	defer resp.Body.Close()
+	body, err := io.ReadAll(io.LimitReader(resp.Body, 64<<20))
+	if err != nil {
+		return nil, fmt.Errorf("%w at %s: %v", ErrNodeUnreachable, c.api, err)
+	}
+	var r restTxResult
+	if err := json.Unmarshal(body, &r); err != nil {
+		return nil, fmt.Errorf("%w: %s answered %s: %.200s", ErrNodeUnreachable, c.api, resp.Status, body)
+	}
+	switch resp.StatusCode {
+	case http.StatusOK:
+		return &TxResult{Hash: strings.ToUpper(hex.EncodeToString(hash)), Height: r.Height, Code: r.Code, Log: r.Log, Events: r.Events}, resultError(r.Codespace, r.Code, r.Log)
+	case http.StatusNotFound:
+		return nil, nil
+	}
+	return nil, fmt.Errorf("tx %X: %s: %s", hash, resp.Status, r.Error)
 }

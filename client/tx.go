@@ -157,8 +157,12 @@ type TxResult struct {
 func (c *Client) WaitTx(ctx context.Context, hash []byte, timeout time.Duration) (*TxResult, error) {
 	deadline := time.Now().Add(timeout)
 	for {
-		res, err := c.rpc.Tx(ctx, hash, false)
-		if err == nil {
+		if c.api != "" {
+			res, err := c.txResultREST(ctx, hash)
+			if res != nil || (err != nil && !errors.Is(err, ErrNodeUnreachable)) {
+				return res, err
+			}
+		} else if res, err := c.rpc.Tx(ctx, hash, false); err == nil {
 			r := res.TxResult
 			return &TxResult{Hash: strings.ToUpper(hex.EncodeToString(hash)), Height: res.Height, Code: r.Code, Log: r.Log, Events: r.Events}, resultError(r.Codespace, r.Code, r.Log)
 		}

@@ -103,6 +103,9 @@ func Run(ctx context.Context, cfg Config) error {
 	if err != nil {
 		return err
 	}
+	if err := c.UseAPI(n.APIURL()); err != nil {
+		return err
+	}
 	for {
 		st, err := c.Status(ctx)
 		if err == nil && st.SyncInfo.LatestBlockHeight >= 2 {

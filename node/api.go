@@ -37,8 +37,9 @@ func newAPIServer(n *Node) *http.Server {
 	mux.HandleFunc("GET /v1/accounts/{address}", n.handleAccount)
 	mux.HandleFunc("GET /v1/supply/{denom...}", n.handleSupply)
 	mux.HandleFunc("POST /v1/txs", n.handleBroadcast)
+	mux.HandleFunc("GET /v1/txs/{hash}", n.handleTxResult)
 	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
-		writeError(w, http.StatusNotFound, errors.New("no such endpoint; try GET /v1/status, /v1/accounts/{address}, /v1/supply/{denom} or POST /v1/txs"))
+		writeError(w, http.StatusNotFound, errors.New("no such endpoint; try GET /v1/status, /v1/accounts/{address}, /v1/supply/{denom}, /v1/txs/{hash} or POST /v1/txs"))
 	})
 	small := http.MaxBytesHandler(mux, maxQueryBody)
 	return &http.Server{

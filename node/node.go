@@ -17,6 +17,7 @@ import (
 	"github.com/cometbft/cometbft/p2p"
 	"github.com/cometbft/cometbft/privval"
 	"github.com/cometbft/cometbft/proxy"
+	"github.com/cometbft/cometbft/state/txindex"
 
 	"github.com/depinhq/depin/app"
 	"github.com/depinhq/depin/store"
@@ -43,6 +44,9 @@ type Node struct {
 	apiLn   net.Listener
 	chainID string
 	dbs     *dbTracker
+
+	rpcEnvOnce sync.Once
+	txIndex    txindex.TxIndexer // for GET /v1/txs/{hash}; nil if indexing is off
 }
 
 // dbTracker opens CometBFT's databases and remembers the ones CometBFT does
