@@ -97,11 +97,16 @@ type App struct {
 	// the state the block commits to, readable before the tree saves it.
 	// nil when the block must be saved before Commit returns.
 	view *store.Cache
+	// committed is the last committed block's view while its save may
+	// still run (nil: read the tree), and height its height: the next
+	// block executes over it without waiting for the save.
+	committed *store.Cache
+	height    int64
 	// saving is closed when the background save of the last committed
 	// block ends (nil: none running); saveErr is its failure, if any.
 	saving  chan struct{}
 	saveErr error
-	sigs        *sigCache     // txs whose signature CheckTx verified
+	sigs    *sigCache // txs whose signature CheckTx verified
 	// lastBlockTime is the time of the last finalized block; after Commit
 	// CheckTx uses it as its best guess of the next block's time.
 	lastBlockTime time.Time
@@ -142,6 +147,7 @@ func New(cfg Config, tree *store.Tree) (*App, error) {
 	a.agreement = agreement.Keeper{Bank: a.bank, Network: a.network, Device: a.device, Report: a.report}
 	a.reward = reward.Keeper{Bank: a.bank, Network: a.network, Device: a.device, Report: a.report, Shares: share.Keeper{}}
 	a.lastBlockTime = decodeTime(tree.Get(blockTimeKey))
+	a.height = tree.Version()
 	a.resetCheckState()
 	return a, nil
 }

@@ -47,6 +47,8 @@ type testChainApp struct {
 	app    *App
 	height int64
 	time   time.Time
+	// appHash is what the last FinalizeBlock returned.
+	appHash []byte
 }
 
 func newTestChainApp(t *testing.T, balances ...*bankv1.Balance) *testChainApp {
@@ -103,6 +105,7 @@ func (c *testChainApp) block(txs ...[]byte) []*abci.ExecTxResult {
 	if _, err := c.app.Commit(context.Background(), &abci.CommitRequest{}); err != nil {
 		c.t.Fatal(err)
 	}
+	c.appHash = res.AppHash
 	return res.TxResults
 }
 

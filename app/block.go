@@ -137,7 +137,7 @@ type decoded struct {
 // decodeAll decodes every tx of a block and batch-verifies the
 // signatures, in parallel over contiguous chunks; results are stored by
 // index so they never depend on scheduling.
-func (a *App) decodeAll(txs [][]byte) []decoded {
+func (a *App) decodeAll(txs [][]byte, committed store.Reader) []decoded {
 	out := make([]decoded, len(txs))
 	workers := min(a.cfg.SigWorkers, len(txs))
 	if workers == 0 {
@@ -173,16 +173,14 @@ func (a *App) decodeAll(txs [][]byte) []decoded {
 	// spread over all workers, reading the batch's device records from the
 	// last committed state meanwhile.
 	var prefetch report.Prefetcher
-	if v := a.tree.Version(); v > 0 {
-		if snap, err := a.tree.Snapshot(v); err == nil {
-			prefetch = func(ids []crypto.DeviceID) map[crypto.DeviceID][]byte {
-				m := make(map[crypto.DeviceID][]byte, len(ids))
-				for _, id := range ids {
-					k := device.Key(id)
-					m[id] = a.devices.Get(k, func() []byte { return snap.Get(k) })
-				}
-				return m
+	if committed != nil {
+		prefetch = func(ids []crypto.DeviceID) map[crypto.DeviceID][]byte {
+			m := make(map[crypto.DeviceID][]byte, len(ids))
+			for _, id := range ids {
+				k := device.Key(id)
+				m[id] = a.devices.Get(k, func() []byte { return committed.Get(k) })
 			}
+			return m
 		}
 	}
 	// Batches CheckTx verified only need their device records read; the
@@ -223,20 +221,27 @@ func (a *App) decodeAll(txs [][]byte) []decoded {
 func (a *App) FinalizeBlock(_ context.Context, req *abci.FinalizeBlockRequest) (*abci.FinalizeBlockResponse, error) {
 	a.mu.Lock()
 	defer a.mu.Unlock()
-	if err := a.waitSaved(); err != nil {
-		return nil, err
-	}
-	if want := a.tree.Version() + 1; req.Height != want && a.tree.Version() != 0 {
-		return nil, fmt.Errorf("FinalizeBlock: height %d, state is at %d", req.Height, a.tree.Version())
-	}
 	// A FinalizeBlock without Commit (a crash, or CometBFT re-executing)
 	// must start from the committed state.
 	if a.staged != 0 {
+		if err := a.waitSaved(); err != nil {
+			return nil, err
+		}
 		a.tree.Rollback()
 		a.devices.Drop()
 		a.staged, a.view = 0, nil
 	}
-	blockKV := store.NewCache(a.tree)
+	if req.Height != a.height+1 && a.height != 0 {
+		return nil, fmt.Errorf("FinalizeBlock: height %d, state is at %d", req.Height, a.height)
+	}
+	// The block executes over the committed state — the last block's view
+	// while the tree may still be saving it — and waits for the save only
+	// to write its own changes into the tree.
+	base, prefetchOK, err := a.committedState()
+	if err != nil {
+		return nil, err
+	}
+	blockKV := store.NewCache(store.ReadOnly(base))
 	ctx := state.Context{KV: blockKV, ChainID: a.cfg.ChainID, Height: req.Height, Time: req.Time, Events: &state.Events{}}
 	// Before the block's txs: CometBFT's evidence and last-commit votes,
 	// then the rewards and agreement payments of epochs that ended.
@@ -259,7 +264,14 @@ func (a *App) FinalizeBlock(_ context.Context, req *abci.FinalizeBlockRequest) (
 	}
 	beginKV.Write()
 	results := make([]*abci.ExecTxResult, len(req.Txs))
-	for i, d := range a.decodeAll(req.Txs) {
+	decodeStart := time.Now()
+	var prefetchFrom store.Reader
+	if prefetchOK {
+		prefetchFrom = base
+	}
+	decoded := a.decodeAll(req.Txs, prefetchFrom)
+	execStart := time.Now()
+	for i, d := range decoded {
 		if d.err != nil {
 			results[i] = errResult(d.err)
 			continue
@@ -272,7 +284,14 @@ func (a *App) FinalizeBlock(_ context.Context, req *abci.FinalizeBlockRequest) (
 		a.queueValidatorUpdate(abci.ValidatorUpdate{Power: pc.Power, PubKeyBytes: pc.PubKey, PubKeyType: ed25519.KeyType})
 	}
 	blockKV.Set(blockTimeKey, encodeTime(req.Time))
+	waitStart := time.Now()
+	if err := a.waitSaved(); err != nil {
+		return nil, err
+	}
+	waited := time.Since(waitStart)
+	blockKV.SetParent(a.tree) // the tree now holds the committed state
 	a.devices.Stage(blockKV)
+	writeStart := time.Now()
 	if v := a.tree.Version(); v > 0 {
 		// The block's writes stay readable over the version before it, so
 		// Commit can hand them to CheckTx and save the tree in the
@@ -287,17 +306,42 @@ func (a *App) FinalizeBlock(_ context.Context, req *abci.FinalizeBlockRequest) (
 		blockKV.Write()
 		a.view = nil
 	}
+	hashStart := time.Now()
+	appHash := a.tree.WorkingHash()
 	a.staged = req.Height
 	a.lastBlockTime = req.Time
-	a.lastBlock = blockSummary{height: req.Height, txs: len(req.Txs), failed: countFailed(results)}
+	a.lastBlock = blockSummary{height: req.Height, txs: len(req.Txs), failed: countFailed(results),
+		waited: waited, decode: execStart.Sub(decodeStart), exec: waitStart.Sub(execStart),
+		write: hashStart.Sub(writeStart), hash: time.Since(hashStart)}
 	updates := a.valUpdates
 	a.valUpdates = nil
 	return &abci.FinalizeBlockResponse{
 		TxResults:        results,
 		ValidatorUpdates: updates,
-		AppHash:          a.tree.WorkingHash(),
+		AppHash:          appHash,
 		Events:           ctx.Events.List(),
 	}, nil
+}
+
+// committedState is what the next block executes over: the last
+// committed block's view, or the tree once no save runs. prefetchOK says
+// whether it may be read from several goroutines (not the working tree,
+// which holds InitChain's genesis before the first block).
+func (a *App) committedState() (store.Reader, bool, error) {
+	if a.committed != nil {
+		return a.committed, true, nil
+	}
+	if err := a.waitSaved(); err != nil {
+		return nil, false, err
+	}
+	if v := a.tree.Version(); v > 0 {
+		snap, err := a.tree.Snapshot(v)
+		if err != nil {
+			return nil, false, err
+		}
+		return snap, true, nil
+	}
+	return a.tree, false, nil
 }
 
 // Commit implements abci.Application: it makes the finalized block the
@@ -312,6 +356,7 @@ func (a *App) Commit(_ context.Context, _ *abci.CommitRequest) (*abci.CommitResp
 	}
 	height, view := a.staged, a.view
 	a.staged, a.view = 0, nil
+	a.height, a.committed = height, view
 	a.devices.Commit()
 	if view == nil {
 		if err := a.save(); err != nil {
@@ -339,6 +384,7 @@ func (a *App) Commit(_ context.Context, _ *abci.CommitRequest) (*abci.CommitResp
 // AfterCommit. It runs under mu, or in the background while every other
 // user of the tree waits for it (waitSaved).
 func (a *App) save() error {
+	start := time.Now()
 	_, v, err := a.tree.SaveVersion()
 	if err != nil {
 		a.log.Error("saving the committed state failed", "err", err)
@@ -351,6 +397,9 @@ func (a *App) save() error {
 	}
 	if b := a.lastBlock; b.height == v {
 		a.log.Info("committed block", "height", v, "txs", b.txs, "failed", b.failed, "app_hash", fmt.Sprintf("%X", a.tree.Hash()))
+		// Where a block's time went, for performance work.
+		a.log.Debug("block timing", "height", v, "wait_prev_save", b.waited, "decode_verify", b.decode, "execute", b.exec,
+			"tree_write", b.write, "hash", b.hash, "save", time.Since(start))
 	}
 	if a.AfterCommit != nil {
 		snap, err := a.tree.Snapshot(v)
@@ -366,6 +415,9 @@ func (a *App) save() error {
 type blockSummary struct {
 	height      int64
 	txs, failed int
+	// time spent waiting for the previous block's save, decoding and
+	// verifying, executing, writing the tree and hashing it
+	waited, decode, exec, write, hash time.Duration
 }
 
 func countFailed(rs []*abci.ExecTxResult) int {

@@ -62,6 +62,12 @@ func (c *Cache) Staged(key []byte) bool {
 	return false
 }
 
+// SetParent points c at another parent. Use it only when the new parent
+// holds the same values for every key c has read through (the block
+// executes over a read-only view of the committed state, then writes into
+// the tree once it holds that state too).
+func (c *Cache) SetParent(parent KV) { c.parent = parent }
+
 // Len is the number of staged writes.
 func (c *Cache) Len() int { return len(c.entries) }
 
