@@ -6,6 +6,7 @@ import (
 	"log/slog"
 	"runtime"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	abci "github.com/cometbft/cometbft/abci/types"
@@ -102,6 +103,9 @@ type App struct {
 	// block executes over it without waiting for the save.
 	committed *store.Cache
 	height    int64
+	// executing is set during FinalizeBlock: CheckTx then verifies on one
+	// core fewer (it never changes a result).
+	executing atomic.Bool
 	// saving is closed when the background save of the last committed
 	// block ends (nil: none running); saveErr is its failure, if any.
 	saving  chan struct{}

@@ -121,7 +121,13 @@ func (a *App) CheckTx(_ context.Context, req *abci.CheckTxRequest) (*abci.CheckT
 		return &abci.CheckTxResponse{Code: res.Code, Codespace: res.Codespace, Log: res.Log}, nil
 	}
 	if req.Type != abci.CHECK_TX_TYPE_RECHECK {
-		a.preps.prepare(a.cfg.ChainID, req.Tx, tx, a.cfg.SigWorkers)
+		// While a block executes (one core, serially) the batch verifies
+		// on the other cores only, so the block is not slowed down.
+		workers := a.cfg.SigWorkers
+		if a.executing.Load() {
+			workers = max(1, workers-1)
+		}
+		a.preps.prepare(a.cfg.ChainID, req.Tx, tx, workers)
 	}
 	return &abci.CheckTxResponse{Code: 0}, nil
 }
@@ -221,6 +227,8 @@ func (a *App) decodeAll(txs [][]byte, committed store.Reader) []decoded {
 func (a *App) FinalizeBlock(_ context.Context, req *abci.FinalizeBlockRequest) (*abci.FinalizeBlockResponse, error) {
 	a.mu.Lock()
 	defer a.mu.Unlock()
+	a.executing.Store(true)
+	defer a.executing.Store(false)
 	// A FinalizeBlock without Commit (a crash, or CometBFT re-executing)
 	// must start from the committed state.
 	if a.staged != 0 {

@@ -22,12 +22,18 @@ type AppConfig struct {
 	// KeepRecent is how many recent state versions to keep (0 = all).
 	KeepRecent int64 `toml:"keep_recent" comment:"state versions kept for queries and proofs; 0 keeps all"`
 	// StateCacheNodes is how many IAVL nodes stay in memory (~0.5 KB each).
+	// The default holds the whole tree of a chain with ~100k devices (five
+	// leaves each) plus a few blocks of new nodes; with 1M, a 100k-device
+	// chain read a third of its tree writes' nodes back from disk (block
+	// tree writes 520–610 ms vs 260–340 ms for 55k reports). It fills only
+	// as the state grows (~1.5 GB when full).
 	StateCacheNodes int `toml:"state_cache_nodes" comment:"IAVL nodes kept in memory (about 0.5 KB each); more means fewer disk reads per write"`
 }
 
-// DefaultAppConfig listens on loopback and keeps the last 10000 versions.
+// DefaultAppConfig listens on loopback, keeps the last 10000 versions and
+// caches up to 3M tree nodes.
 func DefaultAppConfig() AppConfig {
-	return AppConfig{APIAddress: "127.0.0.1:1317", KeepRecent: 10000, StateCacheNodes: 1_000_000}
+	return AppConfig{APIAddress: "127.0.0.1:1317", KeepRecent: 10000, StateCacheNodes: 3_000_000}
 }
 
 // Validate checks an AppConfig.

@@ -65,7 +65,7 @@ chain; --reset starts over.`,
 				fmt.Fprintf(out, "  home:      %s\n", g.home)
 				fmt.Fprintf(out, "  RPC:       %s\n", n.RPCURL())
 				if u := n.APIURL(); u != "" {
-					fmt.Fprintf(out, "  REST API:  %s/v1/status\n", u)
+					fmt.Fprintf(out, "  REST API:  %s/v1/status (submit big txs there: --api %s)\n", u, u)
 				}
 				fmt.Fprintf(out, "  P2P:       %s (node id %s)\n", n.P2PAddress(), n.NodeID())
 				fmt.Fprintf(out, "  accounts:  ")
