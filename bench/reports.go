@@ -235,16 +235,16 @@ func Reports(ctx context.Context, c *client.Client, cfg ReportsConfig) (*Reports
 			return nil, err
 		}
 	}
-	// Round k holds every device's k-th report; rounds go out one after
-	// the other so each device's reports arrive in seq order.
-	for k := 0; k < cfg.ReportsPerDevice; k++ {
+	// Round k holds every device's k-th report; a device's reports go out
+	// in the same chunk of each round, so one submitter sends them in seq
+	// order. Rounds follow each other without waiting for commits, as a
+	// gateway streams batches.
+	err = c.SubmitRounds(ctx, cfg.Funders, cfg.ReportsPerDevice, cfg.Devices, cfg.BatchSize, func(f ed25519.PrivateKey, k, lo, hi int) []*txv1.Msg {
 		round := signed[k*cfg.Devices : (k+1)*cfg.Devices]
-		err = c.SubmitChunked(ctx, cfg.Funders, len(round), cfg.BatchSize, func(f ed25519.PrivateKey, lo, hi int) []*txv1.Msg {
-			return []*txv1.Msg{{Sum: &txv1.Msg_ReportBatch{ReportBatch: &reportv1.MsgReportBatch{Submitter: addrOf(f).Bytes(), Reports: round[lo:hi]}}}}
-		}, progress, fmt.Sprintf("reports of round %d submitted", k+1))
-		if err != nil {
-			return nil, fmt.Errorf("reports: %w", err)
-		}
+		return []*txv1.Msg{{Sum: &txv1.Msg_ReportBatch{ReportBatch: &reportv1.MsgReportBatch{Submitter: addrOf(f).Bytes(), Reports: round[lo:hi]}}}}
+	}, progress, "reports submitted")
+	if err != nil {
+		return nil, fmt.Errorf("reports: %w", err)
 	}
 	res.WallSeconds = time.Since(submitStart).Seconds()
 	if cfg.Profile != nil {

@@ -17,6 +17,19 @@ import (
 // committed and fails on the first failed one.
 func (c *Client) SubmitChunked(ctx context.Context, funders []ed25519.PrivateKey, items, size int,
 	build func(f ed25519.PrivateKey, lo, hi int) []*txv1.Msg, progress func(string, ...any), what string) error {
+	return c.SubmitRounds(ctx, funders, 1, items, size, func(f ed25519.PrivateKey, _, lo, hi int) []*txv1.Msg {
+		return build(f, lo, hi)
+	}, progress, what)
+}
+
+// SubmitRounds is SubmitChunked over rounds of the same items: chunk j of
+// every round goes to funder j mod F, which submits its chunks round after
+// round, without waiting for a round to be committed (at most five of its
+// txs in flight). Whatever chunk j of round r+1 carries is therefore
+// committed after chunk j of round r: the same signer's sequence orders
+// them.
+func (c *Client) SubmitRounds(ctx context.Context, funders []ed25519.PrivateKey, rounds, items, size int,
+	build func(f ed25519.PrivateKey, round, lo, hi int) []*txv1.Msg, progress func(string, ...any), what string) error {
 	report := func(format string, args ...any) {
 		if progress != nil {
 			progress(format, args...)
@@ -49,40 +62,42 @@ func (c *Client) SubmitChunked(ctx context.Context, funders []ed25519.PrivateKey
 			}
 			var hashes [][]byte
 			var sizes []int
-			for lo := fi * size; lo < items; lo += size * len(funders) {
-				hi := min(lo+size, items)
-				body := &txv1.TxBody{Messages: build(f, lo, hi), Signer: &txv1.SignerInfo{PublicKey: f.Public().(ed25519.PublicKey), Sequence: seq}}
-				tx, err := SignWithMinFee(f, chainID, body, params.FeeBase, params.FeePerByte)
-				if err != nil {
-					errc <- err
-					return
-				}
-				for {
-					h, err := c.Broadcast(ctx, tx)
-					if err == nil {
-						hashes = append(hashes, h)
-						sizes = append(sizes, hi-lo)
-						break
-					}
-					if errors.Is(err, ErrMempoolFull) && ctx.Err() == nil {
-						time.Sleep(200 * time.Millisecond)
-						continue
-					}
-					errc <- err
-					return
-				}
-				seq++
-				// Keep at most a few txs of this funder in flight.
-				if len(hashes) > 4 {
-					if err := c.waitCommitted(ctx, hashes[0]); err != nil {
+			for r := 0; r < rounds; r++ {
+				for lo := fi * size; lo < items; lo += size * len(funders) {
+					hi := min(lo+size, items)
+					body := &txv1.TxBody{Messages: build(f, r, lo, hi), Signer: &txv1.SignerInfo{PublicKey: f.Public().(ed25519.PublicKey), Sequence: seq}}
+					tx, err := SignWithMinFee(f, chainID, body, params.FeeBase, params.FeePerByte)
+					if err != nil {
 						errc <- err
 						return
 					}
-					mu.Lock()
-					done += sizes[0]
-					report("  %d/%d %s\n", done, items, what)
-					mu.Unlock()
-					hashes, sizes = hashes[1:], sizes[1:]
+					for {
+						h, err := c.Broadcast(ctx, tx)
+						if err == nil {
+							hashes = append(hashes, h)
+							sizes = append(sizes, hi-lo)
+							break
+						}
+						if errors.Is(err, ErrMempoolFull) && ctx.Err() == nil {
+							time.Sleep(200 * time.Millisecond)
+							continue
+						}
+						errc <- err
+						return
+					}
+					seq++
+					// Keep at most a few txs of this funder in flight.
+					if len(hashes) > 4 {
+						if err := c.waitCommitted(ctx, hashes[0]); err != nil {
+							errc <- err
+							return
+						}
+						mu.Lock()
+						done += sizes[0]
+						report("  %d/%d %s\n", done, rounds*items, what)
+						mu.Unlock()
+						hashes, sizes = hashes[1:], sizes[1:]
+					}
 				}
 			}
 			for i, h := range hashes {
@@ -101,7 +116,7 @@ func (c *Client) SubmitChunked(ctx context.Context, funders []ed25519.PrivateKey
 	if err := <-errc; err != nil {
 		return err
 	}
-	report("  %d/%d %s\n", done, items, what)
+	report("  %d/%d %s\n", done, rounds*items, what)
 	return nil
 }
 
