@@ -46,6 +46,10 @@ type Config struct {
 	SigWorkers int
 	// Logger receives the app's logs; nil discards them.
 	Logger *slog.Logger
+	// Stopwatch, if set, reads the wall clock for the "block timing" debug
+	// log line only: the state machine itself never reads the clock (the
+	// node passes time.Now).
+	Stopwatch func() time.Time
 }
 
 // Validate checks the config.
@@ -210,6 +214,15 @@ func (a *App) waitSaved() error {
 		return fmt.Errorf("saving the committed state failed; the node must be restarted: %w", a.saveErr)
 	}
 	return nil
+}
+
+// now reads the Stopwatch (the zero time without one); only durations
+// for the block timing log come from it.
+func (a *App) now() time.Time {
+	if a.cfg.Stopwatch == nil {
+		return time.Time{}
+	}
+	return a.cfg.Stopwatch()
 }
 
 func (a *App) queueValidatorUpdate(u abci.ValidatorUpdate) {

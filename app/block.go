@@ -272,13 +272,13 @@ func (a *App) FinalizeBlock(_ context.Context, req *abci.FinalizeBlockRequest) (
 	}
 	beginKV.Write()
 	results := make([]*abci.ExecTxResult, len(req.Txs))
-	decodeStart := time.Now()
+	decodeStart := a.now()
 	var prefetchFrom store.Reader
 	if prefetchOK {
 		prefetchFrom = base
 	}
 	decoded := a.decodeAll(req.Txs, prefetchFrom)
-	execStart := time.Now()
+	execStart := a.now()
 	for i, d := range decoded {
 		if d.err != nil {
 			results[i] = errResult(d.err)
@@ -292,14 +292,14 @@ func (a *App) FinalizeBlock(_ context.Context, req *abci.FinalizeBlockRequest) (
 		a.queueValidatorUpdate(abci.ValidatorUpdate{Power: pc.Power, PubKeyBytes: pc.PubKey, PubKeyType: ed25519.KeyType})
 	}
 	blockKV.Set(blockTimeKey, encodeTime(req.Time))
-	waitStart := time.Now()
+	waitStart := a.now()
 	if err := a.waitSaved(); err != nil {
 		return nil, err
 	}
-	waited := time.Since(waitStart)
+	waited := a.now().Sub(waitStart)
 	blockKV.SetParent(a.tree) // the tree now holds the committed state
 	a.devices.Stage(blockKV)
-	writeStart := time.Now()
+	writeStart := a.now()
 	if v := a.tree.Version(); v > 0 {
 		// The block's writes stay readable over the version before it, so
 		// Commit can hand them to CheckTx and save the tree in the
@@ -314,13 +314,13 @@ func (a *App) FinalizeBlock(_ context.Context, req *abci.FinalizeBlockRequest) (
 		blockKV.Write()
 		a.view = nil
 	}
-	hashStart := time.Now()
+	hashStart := a.now()
 	appHash := a.tree.WorkingHash()
 	a.staged = req.Height
 	a.lastBlockTime = req.Time
 	a.lastBlock = blockSummary{height: req.Height, txs: len(req.Txs), failed: countFailed(results),
 		waited: waited, decode: execStart.Sub(decodeStart), exec: waitStart.Sub(execStart),
-		write: hashStart.Sub(writeStart), hash: time.Since(hashStart)}
+		write: hashStart.Sub(writeStart), hash: a.now().Sub(hashStart)}
 	updates := a.valUpdates
 	a.valUpdates = nil
 	return &abci.FinalizeBlockResponse{
@@ -392,7 +392,7 @@ func (a *App) Commit(_ context.Context, _ *abci.CommitRequest) (*abci.CommitResp
 // AfterCommit. It runs under mu, or in the background while every other
 // user of the tree waits for it (waitSaved).
 func (a *App) save() error {
-	start := time.Now()
+	start := a.now()
 	_, v, err := a.tree.SaveVersion()
 	if err != nil {
 		a.log.Error("saving the committed state failed", "err", err)
@@ -406,8 +406,10 @@ func (a *App) save() error {
 	if b := a.lastBlock; b.height == v {
 		a.log.Info("committed block", "height", v, "txs", b.txs, "failed", b.failed, "app_hash", fmt.Sprintf("%X", a.tree.Hash()))
 		// Where a block's time went, for performance work.
-		a.log.Debug("block timing", "height", v, "wait_prev_save", b.waited, "decode_verify", b.decode, "execute", b.exec,
-			"tree_write", b.write, "hash", b.hash, "save", time.Since(start))
+		if a.cfg.Stopwatch != nil {
+			a.log.Debug("block timing", "height", v, "wait_prev_save", b.waited, "decode_verify", b.decode, "execute", b.exec,
+				"tree_write", b.write, "hash", b.hash, "save", a.now().Sub(start))
+		}
 	}
 	if a.AfterCommit != nil {
 		snap, err := a.tree.Snapshot(v)

@@ -111,7 +111,7 @@ func New(ctx context.Context, cfg Config) (*Node, error) {
 	if err != nil {
 		return nil, err
 	}
-	a, err := app.New(app.Config{ChainID: gen.ChainID, KeepRecent: ac.KeepRecent, Logger: lg.With("module", "app")}, tree)
+	a, err := app.New(app.Config{ChainID: gen.ChainID, KeepRecent: ac.KeepRecent, Logger: lg.With("module", "app"), Stopwatch: time.Now}, tree)
 	if err != nil {
 		tree.Close()
 		return nil, err
