@@ -68,9 +68,10 @@ func TestCLIEndToEnd(t *testing.T) {
 	if _, code, err := run(t, home, url, "tx", "bank", "send", "alice", key.Address, "2dpin"); code != 0 {
 		t.Fatalf("send: %v", err)
 	}
-	out, code, err = run(t, home, url, "tx", "bank", "send", "carl", "bob", "0.5dpin", "-o", "json")
+	// (through the REST API: raw tx bytes in, result without the bytes out)
+	out, code, err = run(t, home, url, "tx", "bank", "send", "carl", "bob", "0.5dpin", "-o", "json", "--api", n.APIURL())
 	if code != 0 {
-		t.Fatalf("send from encrypted key: %v", err)
+		t.Fatalf("send from encrypted key over --api: %v", err)
 	}
 	var txr struct {
 		Hash   string
@@ -101,14 +102,19 @@ func TestCLIEndToEnd(t *testing.T) {
 		t.Fatalf("carl's balance %s", bal.Amount)
 	}
 
-	// Rejections map to exit codes and change nothing.
-	_, code, err = run(t, home, url, "tx", "bank", "send", "carl", "bob", "100dpin")
-	if code != exitRejected {
-		t.Fatalf("overspend: exit %d (%v)", code, err)
+	// Rejections map to exit codes and change nothing, over RPC or the API.
+	for _, extra := range [][]string{nil, {"--api", n.APIURL()}} {
+		_, code, err = run(t, home, url, append([]string{"tx", "bank", "send", "carl", "bob", "100dpin"}, extra...)...)
+		if code != exitRejected {
+			t.Fatalf("overspend %v: exit %d (%v)", extra, code, err)
+		}
+		var ce *client.CodeError
+		if !errors.As(err, &ce) || !strings.Contains(err.Error(), "insufficient funds") {
+			t.Fatalf("overspend error %v: %v", extra, err)
+		}
 	}
-	var ce *client.CodeError
-	if !errors.As(err, &ce) || !strings.Contains(err.Error(), "insufficient funds") {
-		t.Fatalf("overspend error: %v", err)
+	if _, code, _ := run(t, home, url, "status", "--api", "ftp://x"); code != exitUsage {
+		t.Fatalf("--api ftp://x: exit %d", code)
 	}
 	if _, code, _ := run(t, home, url, "tx", "bank", "send", "alice", "bob", "-1dpin"); code != exitUsage {
 		t.Fatalf("negative amount: exit %d", code)
