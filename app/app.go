@@ -39,7 +39,8 @@ type Config struct {
 	// bytes.
 	ChainID string
 	// KeepRecent is how many recent state versions to keep for queries;
-	// 0 keeps every version.
+	// 0 keeps every version, and at least 2 are kept (the committed view
+	// reads the version before the latest while the latest is saved).
 	KeepRecent int64
 	// SigWorkers is how many goroutines verify a block's signatures;
 	// 0 means GOMAXPROCS. It never affects results.

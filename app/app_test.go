@@ -376,6 +376,28 @@ func TestPruningKeepsRecentVersions(t *testing.T) {
 	}
 }
 
+// TestKeepRecentKeepsTwo: keep_recent = 1 still keeps two versions, since
+// the next block and CheckTx read the version before the one being saved.
+func TestKeepRecentKeepsTwo(t *testing.T) {
+	alice, bob := newTestKey("alice"), newTestKey("bob")
+	c := newTestChainApp(t, bal(alice, bank.Coin("udpin", 1_000_000)))
+	c.block()
+	c.tree()
+	c.app.cfg.KeepRecent = 1
+	c.app.AfterCommit = func(int64, store.Reader) { time.Sleep(5 * time.Millisecond) }
+	for s := uint64(0); s < 5; s++ {
+		if r := c.block(sendTx(t, alice, bob.addr, s, fee, testChain, bank.Coin("udpin", 1)))[0]; r.Code != 0 {
+			t.Fatalf("block %d: %s", s, r.Log)
+		}
+		if r, _ := c.app.CheckTx(context.Background(), &abci.CheckTxRequest{Tx: sendTx(t, alice, bob.addr, s+1, fee, testChain, bank.Coin("udpin", 1))}); r.Code != 0 {
+			t.Fatalf("CheckTx after block %d: %s", s, r.Log)
+		}
+	}
+	if got := c.tree().AvailableVersions(); len(got) != 2 || got[1] != int(c.height) {
+		t.Fatalf("versions kept: %v (height %d)", got, c.height)
+	}
+}
+
 // stateDiff lists the keys whose values differ between two versions,
 // ignoring the recorded block time.
 func stateDiff(a, b store.Reader) string {

@@ -398,7 +398,9 @@ func (a *App) save() error {
 		a.log.Error("saving the committed state failed", "err", err)
 		return fmt.Errorf("commit: %w", err)
 	}
-	if k := a.cfg.KeepRecent; k > 0 && v > k {
+	// Never fewer than two versions: the committed view of the next block
+	// reads the version before it.
+	if k := max(a.cfg.KeepRecent, 2); a.cfg.KeepRecent > 0 && v > k {
 		if err := a.tree.Prune(v - k); err != nil {
 			a.log.Error("prune failed", "to_version", v-k, "err", err)
 		}

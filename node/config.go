@@ -20,7 +20,7 @@ type AppConfig struct {
 	// APIAddress is where the JSON REST API listens ("" disables it).
 	APIAddress string `toml:"api_address" comment:"JSON REST API listen address (host:port); empty disables it"`
 	// KeepRecent is how many recent state versions to keep (0 = all).
-	KeepRecent int64 `toml:"keep_recent" comment:"state versions kept for queries and proofs; 0 keeps all"`
+	KeepRecent int64 `toml:"keep_recent" comment:"state versions kept for queries and proofs (at least 2); 0 keeps all"`
 	// StateCacheNodes is how many IAVL nodes stay in memory (~0.5 KB each).
 	// The default holds the whole tree of a chain with ~100k devices (five
 	// leaves each) plus a few blocks of new nodes; with 1M, a 100k-device
