@@ -142,6 +142,33 @@ func TestTxAPI(t *testing.T) {
 	if err := c.UseAPI("ftp://x"); err == nil {
 		t.Fatal("UseAPI accepted ftp://x")
 	}
+
+	// Uploads that never finish hold at most 32 slots; the next is told to
+	// retry instead of queueing more bodies in memory.
+	var writers []*io.PipeWriter
+	for range 32 {
+		pr, pw := io.Pipe()
+		writers = append(writers, pw)
+		req, _ := http.NewRequest(http.MethodPost, api+"/v1/txs", pr)
+		req.Header.Set("Content-Type", node.TxContentType)
+		go func() {
+			if resp, err := http.DefaultClient.Do(req); err == nil {
+				resp.Body.Close()
+			}
+		}()
+		pw.Write([]byte{0x0a}) // a first byte: the handler is reading
+	}
+	busy := false
+	for deadline := time.Now().Add(10 * time.Second); time.Now().Before(deadline) && !busy; {
+		status, _ := post(t, api, node.TxContentType, []byte{0x0a, 0x00})
+		busy = status == http.StatusServiceUnavailable
+	}
+	for _, pw := range writers {
+		pw.CloseWithError(errors.New("test done"))
+	}
+	if !busy {
+		t.Fatal("33 uploads at once were all read")
+	}
 }
 
 // FuzzTxAPI posts arbitrary bodies to POST /v1/txs of a running node: the

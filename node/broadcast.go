@@ -17,6 +17,10 @@ import (
 	"github.com/depinhq/depin/errs"
 )
 
+// maxConcurrentTxPosts bounds the POST /v1/txs requests read at once (each
+// may hold up to the mempool's max tx size in memory).
+const maxConcurrentTxPosts = 32
+
 // TxContentType is the media type of POST /v1/txs bodies: one signed tx,
 // its protobuf bytes as they go into a block.
 const TxContentType = "application/octet-stream"
@@ -26,10 +30,18 @@ const TxContentType = "application/octet-stream"
 // to peers from there). Answers: 200 {"hash"} accepted; 422 {"hash",
 // "codespace", "code", "error"} CheckTx rejected it; 409 the node has seen
 // this tx; 503 mempool full or node catching up (retry later); 413 larger
-// than the mempool's max tx; 400 empty; 415 another content type.
+// than the mempool's max tx; 400 empty; 415 another content type. At most
+// maxConcurrentTxPosts are read at once (503 beyond).
 func (n *Node) handleBroadcast(w http.ResponseWriter, r *http.Request) {
 	if mt, _, err := mime.ParseMediaType(r.Header.Get("Content-Type")); err != nil || mt != TxContentType {
 		writeError(w, http.StatusUnsupportedMediaType, fmt.Errorf("send the signed tx as raw bytes with Content-Type: %s", TxContentType))
+		return
+	}
+	select {
+	case n.txSlots <- struct{}{}:
+		defer func() { <-n.txSlots }()
+	default:
+		writeError(w, http.StatusServiceUnavailable, fmt.Errorf("%d tx submissions already in progress; retry later", maxConcurrentTxPosts))
 		return
 	}
 	limit := int64(n.cometCf.Mempool.MaxTxBytes)

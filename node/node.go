@@ -45,6 +45,7 @@ type Node struct {
 	chainID string
 	dbs     *dbTracker
 
+	txSlots    chan struct{} // POST /v1/txs in progress
 	rpcEnvOnce sync.Once
 	txIndex    txindex.TxIndexer // for GET /v1/txs/{hash}; nil if indexing is off
 }
@@ -136,7 +137,8 @@ func New(ctx context.Context, cfg Config) (*Node, error) {
 		tree.Close()
 		return nil, fmt.Errorf("start cometbft: %w", err)
 	}
-	return &Node{home: cfg.Home, log: lg, comet: cn, cometCf: cc, appCf: ac, App: a, tree: tree, chainID: gen.ChainID, dbs: dbs}, nil
+	return &Node{home: cfg.Home, log: lg, comet: cn, cometCf: cc, appCf: ac, App: a, tree: tree, chainID: gen.ChainID, dbs: dbs,
+		txSlots: make(chan struct{}, maxConcurrentTxPosts)}, nil
 }
 
 // ChainID of the node's chain.
