@@ -11,6 +11,14 @@ import (
 	txv1 "github.com/depinhq/depin/gen/depin/tx/v1"
 )
 
+// Each submitter of SubmitRounds keeps at most this many txs, and this
+// many bytes of them, in the mempool at once: five report batches of 5,000,
+// or sixty-four small txs.
+const (
+	maxInflightTxs   = 64
+	maxInflightBytes = 4 << 20
+)
+
 // SubmitChunked splits items into chunks of size, builds one tx per chunk with
 // build, and has the funders submit them: chunk j goes to funder j mod F,
 // each funder in order with its own sequence; it waits until every tx is
@@ -24,8 +32,8 @@ func (c *Client) SubmitChunked(ctx context.Context, funders []ed25519.PrivateKey
 
 // SubmitRounds is SubmitChunked over rounds of the same items: chunk j of
 // every round goes to funder j mod F, which submits its chunks round after
-// round, without waiting for a round to be committed (at most five of its
-// txs in flight). Whatever chunk j of round r+1 carries is therefore
+// round, without waiting for a round to be committed (a bounded number of
+// its txs in flight). Whatever chunk j of round r+1 carries is therefore
 // committed after chunk j of round r: the same signer's sequence orders
 // them.
 func (c *Client) SubmitRounds(ctx context.Context, funders []ed25519.PrivateKey, rounds, items, size int,
@@ -61,7 +69,8 @@ func (c *Client) SubmitRounds(ctx context.Context, funders []ed25519.PrivateKey,
 				seq = acc.Sequence
 			}
 			var hashes [][]byte
-			var sizes []int
+			var sizes, txBytes []int
+			inflight := 0
 			for r := 0; r < rounds; r++ {
 				for lo := fi * size; lo < items; lo += size * len(funders) {
 					hi := min(lo+size, items)
@@ -76,6 +85,8 @@ func (c *Client) SubmitRounds(ctx context.Context, funders []ed25519.PrivateKey,
 						if err == nil {
 							hashes = append(hashes, h)
 							sizes = append(sizes, hi-lo)
+							txBytes = append(txBytes, len(tx))
+							inflight += len(tx)
 							break
 						}
 						if errors.Is(err, ErrMempoolFull) && ctx.Err() == nil {
@@ -86,8 +97,8 @@ func (c *Client) SubmitRounds(ctx context.Context, funders []ed25519.PrivateKey,
 						return
 					}
 					seq++
-					// Keep at most a few txs of this funder in flight.
-					if len(hashes) > 4 {
+					// Keep a bounded amount of this funder's txs in flight.
+					for len(hashes) > maxInflightTxs || inflight > maxInflightBytes {
 						if err := c.waitCommitted(ctx, hashes[0]); err != nil {
 							errc <- err
 							return
@@ -96,7 +107,8 @@ func (c *Client) SubmitRounds(ctx context.Context, funders []ed25519.PrivateKey,
 						done += sizes[0]
 						report("  %d/%d %s\n", done, rounds*items, what)
 						mu.Unlock()
-						hashes, sizes = hashes[1:], sizes[1:]
+						inflight -= txBytes[0]
+						hashes, sizes, txBytes = hashes[1:], sizes[1:], txBytes[1:]
 					}
 				}
 			}
