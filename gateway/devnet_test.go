@@ -16,14 +16,26 @@ import (
 // ReportBatch transactions (each one accepted or rejected by the chain with
 // a reason; the devices here are not registered, so the chain may reject
 // them all: this test is about delivery).
+// It runs twice: submitting over CometBFT's RPC, and as raw bytes through
+// the node's REST API (--api).
 func TestGatewayOnDevnet(t *testing.T) {
 	if testing.Short() {
 		t.Skip("starts a devnet")
 	}
+	t.Run("rpc", func(t *testing.T) { gatewayOnDevnet(t, false) })
+	t.Run("api", func(t *testing.T) { gatewayOnDevnet(t, true) })
+}
+
+func gatewayOnDevnet(t *testing.T, viaAPI bool) {
 	n := nodetest.Devnet(t, node.DevnetOptions{})
 	c, err := client.New(n.RPCURL())
 	if err != nil {
 		t.Fatal(err)
+	}
+	if viaAPI {
+		if err := c.UseAPI(n.APIURL()); err != nil {
+			t.Fatal(err)
+		}
 	}
 	alice, err := keystore.Open(node.KeysDir(n.Home())).Load("alice", nil)
 	if err != nil {
