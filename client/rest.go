@@ -34,37 +34,58 @@ func (c *Client) UseAPI(apiURL string) error {
 // API is the REST API address Broadcast uses, or "" (JSON-RPC).
 func (c *Client) API() string { return c.api }
 
-// restTxReply is POST /v1/txs's answer.
-type restTxReply struct {
-	Hash      string `json:"hash"`
-	Codespace string `json:"codespace"`
-	Code      uint32 `json:"code"`
-	Error     string `json:"error"`
+// restTxAnswer is what POST /v1/txs and GET /v1/txs/{hash} answer (each
+// fills the fields it has).
+type restTxAnswer struct {
+	Hash      string       `json:"hash"`
+	Height    int64        `json:"height"`
+	Code      uint32       `json:"code"`
+	Codespace string       `json:"codespace"`
+	Log       string       `json:"log"`
+	Events    []abci.Event `json:"events"`
+	Error     string       `json:"error"`
+}
+
+// restCall sends one request to the node's REST API and decodes its JSON
+// answer; it returns the HTTP status. A node that does not answer, or
+// answers something else than JSON, is ErrNodeUnreachable.
+func (c *Client) restCall(ctx context.Context, method, path string, body []byte, out *restTxAnswer) (int, string, error) {
+	var rd io.Reader
+	if body != nil {
+		rd = bytes.NewReader(body)
+	}
+	req, err := http.NewRequestWithContext(ctx, method, c.api+path, rd)
+	if err != nil {
+		return 0, "", err
+	}
+	if body != nil {
+		req.Header.Set("Content-Type", "application/octet-stream")
+	}
+	resp, err := c.http.Do(req)
+	if err != nil {
+		return 0, "", fmt.Errorf("%w at %s: %v", ErrNodeUnreachable, c.api, err)
+	}
+	defer resp.Body.Close()
+	raw, err := io.ReadAll(io.LimitReader(resp.Body, 64<<20))
+	if err != nil {
+		return 0, "", fmt.Errorf("%w at %s: %v", ErrNodeUnreachable, c.api, err)
+	}
+	if err := json.Unmarshal(raw, out); err != nil {
+		return 0, "", fmt.Errorf("%w: %s answered %s: %.200s", ErrNodeUnreachable, c.api, resp.Status, raw)
+	}
+	return resp.StatusCode, resp.Status, nil
 }
 
 // broadcastREST is Broadcast over POST /v1/txs; errors are classified as
 // broadcastError classifies the RPC's.
 func (c *Client) broadcastREST(ctx context.Context, tx []byte) ([]byte, error) {
 	hash := TxHash(tx)
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, c.api+"/v1/txs", bytes.NewReader(tx))
+	var r restTxAnswer
+	code, status, err := c.restCall(ctx, http.MethodPost, "/v1/txs", tx, &r)
 	if err != nil {
 		return hash, err
 	}
-	req.Header.Set("Content-Type", "application/octet-stream")
-	resp, err := c.http.Do(req)
-	if err != nil {
-		return hash, fmt.Errorf("%w at %s: %v", ErrNodeUnreachable, c.api, err)
-	}
-	defer resp.Body.Close()
-	body, err := io.ReadAll(io.LimitReader(resp.Body, 1<<20))
-	if err != nil {
-		return hash, fmt.Errorf("%w at %s: %v", ErrNodeUnreachable, c.api, err)
-	}
-	var r restTxReply
-	if err := json.Unmarshal(body, &r); err != nil {
-		return hash, fmt.Errorf("%w: %s answered %s: %.200s", ErrNodeUnreachable, c.api, resp.Status, body)
-	}
-	switch resp.StatusCode {
+	switch code {
 	case http.StatusOK:
 		if h, err := hex.DecodeString(r.Hash); err == nil && bytes.Equal(h, hash) {
 			return hash, nil
@@ -84,44 +105,22 @@ func (c *Client) broadcastREST(ctx context.Context, tx []byte) ([]byte, error) {
 	case http.StatusNotFound:
 		return hash, fmt.Errorf("%w: %s has no POST /v1/txs (is it a depin node's REST API?)", ErrNodeUnreachable, c.api)
 	}
-	return hash, fmt.Errorf("submit tx: %s: %s", resp.Status, r.Error)
-}
-
-// restTxResult is GET /v1/txs/{hash}'s answer.
-type restTxResult struct {
-	Height    int64        `json:"height"`
-	Code      uint32       `json:"code"`
-	Codespace string       `json:"codespace"`
-	Log       string       `json:"log"`
-	Events    []abci.Event `json:"events"`
-	Error     string       `json:"error"`
+	return hash, fmt.Errorf("submit tx: %s: %s", status, r.Error)
 }
 
 // txResultREST looks a committed tx up through GET /v1/txs/{hash}: its
 // result, or nil if it is not in a block yet.
 func (c *Client) txResultREST(ctx context.Context, hash []byte) (*TxResult, error) {
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, c.api+"/v1/txs/"+hex.EncodeToString(hash), nil)
+	var r restTxAnswer
+	code, status, err := c.restCall(ctx, http.MethodGet, "/v1/txs/"+hex.EncodeToString(hash), nil, &r)
 	if err != nil {
 		return nil, err
 	}
-	resp, err := c.http.Do(req)
-	if err != nil {
-		return nil, fmt.Errorf("%w at %s: %v", ErrNodeUnreachable, c.api, err)
-	}
-	defer resp.Body.Close()
-	body, err := io.ReadAll(io.LimitReader(resp.Body, 64<<20))
-	if err != nil {
-		return nil, fmt.Errorf("%w at %s: %v", ErrNodeUnreachable, c.api, err)
-	}
-	var r restTxResult
-	if err := json.Unmarshal(body, &r); err != nil {
-		return nil, fmt.Errorf("%w: %s answered %s: %.200s", ErrNodeUnreachable, c.api, resp.Status, body)
-	}
-	switch resp.StatusCode {
+	switch code {
 	case http.StatusOK:
 		return &TxResult{Hash: strings.ToUpper(hex.EncodeToString(hash)), Height: r.Height, Code: r.Code, Log: r.Log, Events: r.Events}, resultError(r.Codespace, r.Code, r.Log)
 	case http.StatusNotFound:
 		return nil, nil
 	}
-	return nil, fmt.Errorf("tx %X: %s: %s", hash, resp.Status, r.Error)
+	return nil, fmt.Errorf("tx %X: %s: %s", hash, status, r.Error)
 }

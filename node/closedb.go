@@ -69,21 +69,20 @@ func (g *closedGuard) DeleteSync(key []byte) error {
 }
 
 func (g *closedGuard) Iterator(start, end []byte) (dbm.Iterator, error) {
-	g.mu.RLock()
-	defer g.mu.RUnlock()
-	if g.closed {
-		return nil, errDBClosed
-	}
-	return g.DB.Iterator(start, end)
+	return g.iterate(func() (dbm.Iterator, error) { return g.DB.Iterator(start, end) })
 }
 
 func (g *closedGuard) ReverseIterator(start, end []byte) (dbm.Iterator, error) {
+	return g.iterate(func() (dbm.Iterator, error) { return g.DB.ReverseIterator(start, end) })
+}
+
+func (g *closedGuard) iterate(open func() (dbm.Iterator, error)) (dbm.Iterator, error) {
 	g.mu.RLock()
 	defer g.mu.RUnlock()
 	if g.closed {
 		return nil, errDBClosed
 	}
-	return g.DB.ReverseIterator(start, end)
+	return open()
 }
 
 // Close closes the database once; later calls do nothing.
