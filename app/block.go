@@ -2,6 +2,7 @@ package app
 
 import (
 	"context"
+	"crypto/sha256"
 	"encoding/binary"
 	"fmt"
 	"sync"
@@ -99,10 +100,15 @@ func (a *App) InitChain(_ context.Context, req *abci.InitChainRequest) (*abci.In
 // signature-verified here too, while the chain may be busy with a block,
 // and FinalizeBlock reuses the results.
 func (a *App) CheckTx(_ context.Context, req *abci.CheckTxRequest) (*abci.CheckTxResponse, error) {
-	tx, err := auth.DecodeTx(req.Tx)
-	if err == nil && !a.sigs.has(req.Tx) {
+	h := sha256.Sum256(req.Tx)
+	tx, verified := a.sigs.get(h)
+	var err error
+	if tx == nil {
+		tx, err = auth.DecodeTx(req.Tx)
+	}
+	if err == nil && !verified {
 		if err = tx.VerifySignature(a.cfg.ChainID); err == nil {
-			a.sigs.add(req.Tx)
+			a.sigs.add(h, tx)
 		}
 	}
 	if err != nil {
@@ -127,7 +133,7 @@ func (a *App) CheckTx(_ context.Context, req *abci.CheckTxRequest) (*abci.CheckT
 		if a.executing.Load() {
 			workers = max(1, workers-1)
 		}
-		a.preps.prepare(a.cfg.ChainID, req.Tx, tx, workers)
+		a.preps.prepare(a.cfg.ChainID, h, tx, workers)
 	}
 	return &abci.CheckTxResponse{Code: 0}, nil
 }
@@ -145,6 +151,7 @@ type decoded struct {
 // index so they never depend on scheduling.
 func (a *App) decodeAll(txs [][]byte, committed store.Reader) []decoded {
 	out := make([]decoded, len(txs))
+	hashes := make([][32]byte, len(txs))
 	workers := min(a.cfg.SigWorkers, len(txs))
 	if workers == 0 {
 		return out
@@ -159,9 +166,14 @@ func (a *App) decodeAll(txs [][]byte, committed store.Reader) []decoded {
 			entries := make([]crypto.BatchEntry, 0, hi-lo)
 			pos := make([]int, 0, hi-lo)
 			for i := lo; i < hi; i++ {
-				tx, err := auth.DecodeTx(txs[i])
+				hashes[i] = sha256.Sum256(txs[i])
+				tx, verified := a.sigs.get(hashes[i])
+				var err error
+				if tx == nil {
+					tx, err = auth.DecodeTx(txs[i])
+				}
 				out[i] = decoded{tx: tx, err: err}
-				if err == nil && !a.sigs.has(txs[i]) {
+				if err == nil && !verified {
 					entries = append(entries, crypto.BatchEntry{PubKey: tx.PubKey, Message: tx.SignBytes(a.cfg.ChainID), Sig: tx.Signature})
 					pos = append(pos, i)
 				}
@@ -196,7 +208,7 @@ func (a *App) decodeAll(txs [][]byte, committed store.Reader) []decoded {
 		if out[i].err != nil {
 			continue
 		}
-		cached := a.preps.get(txs[i])
+		cached := a.preps.get(hashes[i])
 		for j, m := range out[i].tx.Body.Messages {
 			if rb := m.GetReportBatch(); rb != nil && len(rb.Reports) <= report.MaxBatchReports {
 				if out[i].prep == nil {

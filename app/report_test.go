@@ -636,8 +636,12 @@ func TestCheckTxDuringBlock(t *testing.T) {
 	if err := <-done; err != nil {
 		t.Fatal(err)
 	}
-	if a.app.preps.get(txs[0]) == nil {
+	h := sha256.Sum256(txs[0])
+	if a.app.preps.get(h) == nil {
 		t.Fatal("CheckTx did not cache the verified batch")
+	}
+	if tx, ok := a.app.sigs.get(h); !ok || tx == nil {
+		t.Fatal("CheckTx did not keep the decoded batch")
 	}
 	worlds[1].c.block()
 	var hashes [2][]byte

@@ -1,7 +1,6 @@
 package app
 
 import (
-	"crypto/sha256"
 	"sync"
 
 	"github.com/depinhq/depin/x/auth"
@@ -13,22 +12,38 @@ import (
 // depends only on the tx bytes and the chain id, so skipping the check
 // never changes a result; a node that restarted (empty cache) just verifies
 // again. Bounded, evicting the oldest entry. Safe for concurrent use.
+//
+// For the last keepDecoded report-batch txs it also keeps the decoded tx:
+// decoding a 5,000-report batch (unmarshal, canonical re-encoding check)
+// costs ~10 ms, and CometBFT's recheck after every block and the block
+// itself would otherwise pay it again for each batch, on the path between
+// two blocks. Report batch handling never modifies its message, so the
+// decoded form is as good as a fresh decode.
 type sigCache struct {
 	mu   sync.Mutex
-	set  map[[32]byte]struct{}
+	set  map[[32]byte]*auth.Tx // nil: verified, not kept decoded
 	ring [][32]byte
 	next int
+	// kept are the hashes whose decoded tx is kept, oldest at keptNext.
+	kept     [][32]byte
+	keptNext int
 }
+
+// keepDecoded bounds the decoded report batches sigCache keeps (~2 MB
+// each for 5,000 reports).
+const keepDecoded = 64
 
 func newSigCache(size int) *sigCache {
-	return &sigCache{set: make(map[[32]byte]struct{}, size), ring: make([][32]byte, size)}
+	return &sigCache{set: make(map[[32]byte]*auth.Tx, size), ring: make([][32]byte, size), kept: make([][32]byte, 0, keepDecoded)}
 }
 
-func (c *sigCache) add(tx []byte) {
+// add records that tx (hash h) has a valid signature, keeping tx itself if
+// it carries report batches only.
+func (c *sigCache) add(h [32]byte, tx *auth.Tx) {
 	if len(c.ring) == 0 {
 		return
 	}
-	h := sha256.Sum256(tx)
+	keep := reportBatchesOnly(tx)
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if _, ok := c.set[h]; ok {
@@ -38,15 +53,39 @@ func (c *sigCache) add(tx []byte) {
 	delete(c.set, old)
 	c.ring[c.next] = h
 	c.next = (c.next + 1) % len(c.ring)
-	c.set[h] = struct{}{}
+	c.set[h] = nil
+	if !keep {
+		return
+	}
+	if len(c.kept) < keepDecoded {
+		c.kept = append(c.kept, h)
+	} else {
+		if t, ok := c.set[c.kept[c.keptNext]]; ok && t != nil {
+			c.set[c.kept[c.keptNext]] = nil
+		}
+		c.kept[c.keptNext] = h
+		c.keptNext = (c.keptNext + 1) % keepDecoded
+	}
+	c.set[h] = tx
 }
 
-func (c *sigCache) has(tx []byte) bool {
-	h := sha256.Sum256(tx)
+// get reports whether the tx with hash h was verified, and returns its
+// decoded form if it is kept (nil otherwise).
+func (c *sigCache) get(h [32]byte) (*auth.Tx, bool) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	_, ok := c.set[h]
-	return ok
+	tx, ok := c.set[h]
+	return tx, ok
+}
+
+// reportBatchesOnly reports whether every message of tx is a report batch.
+func reportBatchesOnly(tx *auth.Tx) bool {
+	for _, m := range tx.Body.Messages {
+		if m.GetReportBatch() == nil {
+			return false
+		}
+	}
+	return true
 }
 
 // prepCacheReports bounds how many verified reports prepCache keeps
@@ -70,10 +109,9 @@ func newPrepCache(maxReports int) *prepCache {
 	return &prepCache{max: maxReports, byTx: map[[32]byte]map[int]*report.Prepared{}}
 }
 
-// prepare verifies the report batches of tx (raw bytes txBytes) unless
+// prepare verifies the report batches of tx (hash h) unless
 // already cached, and caches the results.
-func (c *prepCache) prepare(chainID string, txBytes []byte, tx *auth.Tx, workers int) {
-	h := sha256.Sum256(txBytes)
+func (c *prepCache) prepare(chainID string, h [32]byte, tx *auth.Tx, workers int) {
 	c.mu.Lock()
 	_, ok := c.byTx[h]
 	c.mu.Unlock()
@@ -113,8 +151,7 @@ func (c *prepCache) prepare(chainID string, txBytes []byte, tx *auth.Tx, workers
 }
 
 // get returns the cached batches of a tx by message index (nil if none).
-func (c *prepCache) get(txBytes []byte) map[int]*report.Prepared {
-	h := sha256.Sum256(txBytes)
+func (c *prepCache) get(h [32]byte) map[int]*report.Prepared {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	return c.byTx[h]

@@ -10,6 +10,7 @@ import (
 	"net/http"
 	"net/url"
 	"strings"
+	"time"
 
 	abci "github.com/cometbft/cometbft/abci/types"
 )
@@ -110,9 +111,13 @@ func (c *Client) broadcastREST(ctx context.Context, tx []byte) ([]byte, error) {
 
 // txResultREST looks a committed tx up through GET /v1/txs/{hash}: its
 // result, or nil if it is not in a block yet.
-func (c *Client) txResultREST(ctx context.Context, hash []byte) (*TxResult, error) {
+func (c *Client) txResultREST(ctx context.Context, hash []byte, wait time.Duration) (*TxResult, error) {
 	var r restTxAnswer
-	code, status, err := c.restCall(ctx, http.MethodGet, "/v1/txs/"+hex.EncodeToString(hash), nil, &r)
+	path := "/v1/txs/" + hex.EncodeToString(hash)
+	if wait > 0 {
+		path += "?wait=" + wait.Round(time.Millisecond).String()
+	}
+	code, status, err := c.restCall(ctx, http.MethodGet, path, nil, &r)
 	if err != nil {
 		return nil, err
 	}

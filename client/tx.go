@@ -153,14 +153,25 @@ type TxResult struct {
 	Events []abci.Event
 }
 
-// WaitTx polls until the tx with hash is in a block or timeout passes.
+// maxTxWait is the longest a GET /v1/txs/{hash}?wait= is held by the node.
+const maxTxWait = 8 * time.Second
+
+// WaitTx waits until the tx with hash is in a block or timeout passes:
+// over the REST API the node answers as soon as the block is committed,
+// over RPC it polls.
 func (c *Client) WaitTx(ctx context.Context, hash []byte, timeout time.Duration) (*TxResult, error) {
 	deadline := time.Now().Add(timeout)
 	for {
 		if c.api != "" {
-			res, err := c.txResultREST(ctx, hash)
+			// The node holds the request until the tx is committed (up to
+			// maxTxWait), so there is no polling delay.
+			start := time.Now()
+			res, err := c.txResultREST(ctx, hash, min(time.Until(deadline), maxTxWait))
 			if res != nil || (err != nil && !errors.Is(err, ErrNodeUnreachable)) {
 				return res, err
+			}
+			if time.Since(start) >= 100*time.Millisecond && time.Now().Before(deadline) {
+				continue // the node waited: ask again at once
 			}
 		} else if res, err := c.rpc.Tx(ctx, hash, false); err == nil {
 			r := res.TxResult

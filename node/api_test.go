@@ -88,6 +88,32 @@ func TestTxAPI(t *testing.T) {
 	if err != nil || after != before+1234 {
 		t.Fatalf("bob has %d (%v), want %d", after, err, before+1234)
 	}
+	// A GET with ?wait= that starts before the tx is even sent answers
+	// once its block is committed.
+	tx2, err := c.BuildTx(ctx, alice, []*txv1.Msg{client.MsgSend(addrOf(alice), bob, bank.Coin(bank.NativeDenom, 1))}, client.TxOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	waited := make(chan node.TxResultJSON, 1)
+	go func() {
+		var out node.TxResultJSON
+		resp, err := http.Get(n.APIURL() + "/v1/txs/" + hex.EncodeToString(client.TxHash(tx2)) + "?wait=8s")
+		if err == nil {
+			if resp.StatusCode == http.StatusOK {
+				json.NewDecoder(resp.Body).Decode(&out)
+			}
+			resp.Body.Close()
+		}
+		waited <- out
+	}()
+	time.Sleep(200 * time.Millisecond) // the request is waiting (the answer is the same if not)
+	if _, err := c.Broadcast(ctx, tx2); err != nil {
+		t.Fatal(err)
+	}
+	if out := <-waited; out.Height <= res.Height || out.Code != 0 || len(out.Events) == 0 {
+		t.Fatalf("waiting GET answered %+v", out)
+	}
+	after++ // tx2 sent bob 1
 	// The same lookup over the RPC agrees.
 	rpc, _ := client.New(n.RPCURL())
 	if r2, err := rpc.WaitTx(ctx, hash, time.Second); err != nil || r2.Height != res.Height || len(r2.Events) != len(res.Events) {
@@ -123,9 +149,13 @@ func TestTxAPI(t *testing.T) {
 		}
 	}
 	for path, want := range map[string]int{
-		"/v1/txs/nothex":                      http.StatusBadRequest,
-		"/v1/txs/" + strings.Repeat("ab", 31): http.StatusBadRequest,
-		"/v1/txs/" + strings.Repeat("ab", 32): http.StatusNotFound,
+		"/v1/txs/nothex":                                      http.StatusBadRequest,
+		"/v1/txs/" + strings.Repeat("ab", 31):                 http.StatusBadRequest,
+		"/v1/txs/" + strings.Repeat("ab", 32):                 http.StatusNotFound,
+		"/v1/txs/" + strings.Repeat("ab", 32) + "?wait=300ms": http.StatusNotFound,
+		"/v1/txs/" + strings.Repeat("ab", 32) + "?wait=9s":    http.StatusBadRequest,
+		"/v1/txs/" + strings.Repeat("ab", 32) + "?wait=-1s":   http.StatusBadRequest,
+		"/v1/txs/" + strings.Repeat("ab", 32) + "?wait=soon":  http.StatusBadRequest,
 	} {
 		resp, err := http.Get(api + path)
 		if err != nil {

@@ -1,14 +1,18 @@
 package node
 
 import (
+	"context"
 	"encoding/hex"
 	"errors"
 	"fmt"
 	"io"
 	"mime"
 	"net/http"
+	"time"
 
 	abci "github.com/cometbft/cometbft/abci/types"
+	cmtpubsub "github.com/cometbft/cometbft/libs/pubsub"
+	cmtquery "github.com/cometbft/cometbft/libs/pubsub/query"
 	"github.com/cometbft/cometbft/mempool"
 	"github.com/cometbft/cometbft/state/txindex"
 	"github.com/cometbft/cometbft/state/txindex/null"
@@ -120,23 +124,89 @@ type TxResultJSON struct {
 	Events    []abci.Event `json:"events"`
 }
 
+// maxTxWait bounds the ?wait= of GET /v1/txs/{hash}; it stays below the
+// API server's write timeout.
+const maxTxWait = 8 * time.Second
+
+// txIndexLag is how often a waiting GET /v1/txs/{hash} reads the index
+// again, for a tx whose commit event came before it subscribed.
+const txIndexLag = 100 * time.Millisecond
+
+// maxTxWaiters bounds the GET /v1/txs/{hash}?wait= requests waiting at
+// once; beyond it a request answers at once, as without ?wait=.
+const maxTxWaiters = 256
+
 // handleTxResult is GET /v1/txs/{hash} (64 hex digits): 200 with the
-// committed tx's result, 404 while it is not in a block (yet).
+// committed tx's result, 404 while it is not in a block (yet). With
+// ?wait=DURATION (e.g. 5s, at most 8s) a tx that is not committed yet is
+// waited for: the answer comes as soon as its block is (or 404 when the
+// wait ends), so clients need not poll.
 func (n *Node) handleTxResult(w http.ResponseWriter, r *http.Request) {
 	hash, err := hex.DecodeString(r.PathValue("hash"))
 	if err != nil || len(hash) != 32 {
 		writeError(w, http.StatusBadRequest, errs.Wrapf(errs.ErrInvalidQuery, "tx hash must be 64 hex digits"))
 		return
 	}
-	idx := n.txIndexer()
+	var wait time.Duration
+	if v := r.URL.Query().Get("wait"); v != "" {
+		if wait, err = time.ParseDuration(v); err != nil || wait < 0 || wait > maxTxWait {
+			writeError(w, http.StatusBadRequest, errs.Wrapf(errs.ErrInvalidQuery, "wait must be a duration from 0s to %s, like 5s", maxTxWait))
+			return
+		}
+	}
+	idx, bus := n.txIndexer()
 	if idx == nil {
 		writeError(w, http.StatusNotImplemented, errors.New("this node does not index txs (tx_index.indexer = \"null\")"))
 		return
+	}
+	// Subscribe before reading the index, so a tx committed in between
+	// is not missed.
+	var committed <-chan cmtpubsub.Message
+	if wait > 0 {
+		select {
+		case n.txWaiters <- struct{}{}:
+			defer func() { <-n.txWaiters }()
+			id := fmt.Sprintf("rest-tx-wait-%d", n.txWaitSeq.Add(1))
+			q := cmtquery.MustCompile(fmt.Sprintf("%s='%s' AND %s='%X'", cmttypes.EventTypeKey, cmttypes.EventTx, cmttypes.TxHashKey, hash))
+			if sub, err := bus.Subscribe(r.Context(), id, q, 1); err == nil {
+				defer func() { _ = bus.UnsubscribeAll(context.Background(), id) }()
+				committed = sub.Out()
+			}
+		default: // too many waiting: answer now
+		}
 	}
 	res, err := idx.Get(hash)
 	if err != nil {
 		writeError(w, http.StatusInternalServerError, err)
 		return
+	}
+	if res == nil && committed != nil {
+		// The tx event comes when its block is committed. The index is
+		// written a moment after that event, so a tx committed just before
+		// the subscription is caught by reading the index again.
+		timer := time.NewTimer(wait)
+		defer timer.Stop()
+		again := time.NewTicker(txIndexLag)
+		defer again.Stop()
+	wait:
+		for res == nil {
+			select {
+			case m := <-committed:
+				if ev, ok := m.Data().(cmttypes.EventDataTx); ok {
+					res = &ev.TxResult
+				}
+				break wait
+			case <-again.C:
+				if res, err = idx.Get(hash); err != nil {
+					writeError(w, http.StatusInternalServerError, err)
+					return
+				}
+			case <-timer.C:
+				break wait
+			case <-r.Context().Done():
+				return
+			}
+		}
 	}
 	if res == nil {
 		writeError(w, http.StatusNotFound, errs.Wrapf(errs.ErrNotFound, "tx %X is not in a block (yet)", hash))
@@ -150,8 +220,8 @@ func (n *Node) handleTxResult(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, http.StatusOK, out)
 }
 
-// txIndexer is CometBFT's tx index, or nil if indexing is off.
-func (n *Node) txIndexer() txindex.TxIndexer {
+// txIndexer is CometBFT's tx index (nil if indexing is off) and event bus.
+func (n *Node) txIndexer() (txindex.TxIndexer, *cmttypes.EventBus) {
 	n.rpcEnvOnce.Do(func() {
 		env, err := n.comet.ConfigureRPC()
 		if err != nil {
@@ -159,8 +229,8 @@ func (n *Node) txIndexer() txindex.TxIndexer {
 			return
 		}
 		if _, off := env.TxIndexer.(*null.TxIndex); !off {
-			n.txIndex = env.TxIndexer
+			n.txIndex, n.eventBus = env.TxIndexer, env.EventBus
 		}
 	})
-	return n.txIndex
+	return n.txIndex, n.eventBus
 }

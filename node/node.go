@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"os"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	dbm "github.com/cometbft/cometbft-db"
@@ -18,6 +19,7 @@ import (
 	"github.com/cometbft/cometbft/privval"
 	"github.com/cometbft/cometbft/proxy"
 	"github.com/cometbft/cometbft/state/txindex"
+	cmttypes "github.com/cometbft/cometbft/types"
 
 	"github.com/depinhq/depin/app"
 	"github.com/depinhq/depin/store"
@@ -48,6 +50,9 @@ type Node struct {
 	txSlots    chan struct{} // POST /v1/txs in progress
 	rpcEnvOnce sync.Once
 	txIndex    txindex.TxIndexer // for GET /v1/txs/{hash}; nil if indexing is off
+	eventBus   *cmttypes.EventBus
+	txWaiters  chan struct{} // GET /v1/txs/{hash}?wait= waiting
+	txWaitSeq  atomic.Uint64
 }
 
 // dbTracker opens CometBFT's databases and remembers the ones CometBFT does
@@ -138,7 +143,7 @@ func New(ctx context.Context, cfg Config) (*Node, error) {
 		return nil, fmt.Errorf("start cometbft: %w", err)
 	}
 	return &Node{home: cfg.Home, log: lg, comet: cn, cometCf: cc, appCf: ac, App: a, tree: tree, chainID: gen.ChainID, dbs: dbs,
-		txSlots: make(chan struct{}, maxConcurrentTxPosts)}, nil
+		txSlots: make(chan struct{}, maxConcurrentTxPosts), txWaiters: make(chan struct{}, maxTxWaiters)}, nil
 }
 
 // ChainID of the node's chain.
