@@ -426,3 +426,47 @@ func stateDiff(a, b store.Reader) string {
 	sort.Strings(diff)
 	return strings.Join(diff, ", ")
 }
+
+// TestCheckTxReadsWhileBlocksWrite: CheckTx reads the committed state (IAVL
+// snapshots) while blocks write the tree; run with -race, nothing the two
+// share may be touched without synchronization.
+func TestCheckTxReadsWhileBlocksWrite(t *testing.T) {
+	alice, bob := newTestKey("alice"), newTestKey("bob")
+	c := newTestChainApp(t, bal(alice, bank.Coin(bank.NativeDenom, 1_000_000_000_000)), bal(bob, bank.Coin(bank.NativeDenom, 1_000_000_000)))
+	c.block()
+	stop := make(chan struct{})
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		// A tx CheckTx runs through the ante (account and balance reads)
+		// and rejects (bob's sequence is wrong), so it never stays.
+		tx := sendTx(t, bob, alice.addr, 99, fee, testChain, bank.Coin(bank.NativeDenom, 1))
+		for {
+			select {
+			case <-stop:
+				return
+			default:
+			}
+			if _, err := c.app.CheckTx(context.Background(), &abci.CheckTxRequest{Tx: tx, Type: abci.CHECK_TX_TYPE_CHECK}); err != nil {
+				t.Error(err)
+				return
+			}
+		}
+	}()
+	seq := c.seq(alice.addr)
+	for b := range 20 {
+		var txs [][]byte
+		for i := range 50 {
+			to := newTestKey(fmt.Sprintf("to-%d-%d", b, i)).addr
+			txs = append(txs, sendTx(t, alice, to, seq, fee, testChain, bank.Coin(bank.NativeDenom, 1000)))
+			seq++
+		}
+		for i, r := range c.block(txs...) {
+			if r.Code != 0 {
+				t.Fatalf("block %d tx %d: %s", b, i, r.Log)
+			}
+		}
+	}
+	close(stop)
+	<-done
+}

@@ -3,6 +3,7 @@ package store
 import (
 	"errors"
 	"fmt"
+	"sync"
 
 	corestore "cosmossdk.io/core/store"
 	"github.com/cosmos/iavl"
@@ -22,6 +23,11 @@ var ErrVersionUnavailable = errors.New("version not available")
 type Tree struct {
 	db   idb.DB
 	tree *iavl.MutableTree
+	// nodes orders writes of the working tree against reads of snapshots:
+	// IAVL's Set and Remove clear two fields of the saved nodes they copy,
+	// nodes that snapshots share and read (always nil there, but a write
+	// all the same). Writes hold it exclusively, snapshot reads shared.
+	nodes *sync.RWMutex
 }
 
 var _ KV = (*Tree)(nil)
@@ -80,7 +86,7 @@ func newTree(db idb.DB, opts TreeOptions) (*Tree, error) {
 		db.Close()
 		return nil, fmt.Errorf("load state tree: %w", err)
 	}
-	return &Tree{db: db, tree: t}, nil
+	return &Tree{db: db, tree: t, nodes: new(sync.RWMutex)}, nil
 }
 
 // Version is the latest committed version (0 before the first commit).
@@ -128,6 +134,8 @@ func (t *Tree) Get(key []byte) []byte {
 
 // Set implements KV on the working state.
 func (t *Tree) Set(key, value []byte) {
+	t.nodes.Lock()
+	defer t.nodes.Unlock()
 	if _, err := t.tree.Set(key, value); err != nil {
 		panic(fmt.Errorf("state write: %w", err))
 	}
@@ -135,6 +143,8 @@ func (t *Tree) Set(key, value []byte) {
 
 // Delete implements KV on the working state.
 func (t *Tree) Delete(key []byte) {
+	t.nodes.Lock()
+	defer t.nodes.Unlock()
 	if _, _, err := t.tree.Remove(key); err != nil {
 		panic(fmt.Errorf("state delete: %w", err))
 	}
@@ -158,7 +168,7 @@ func (t *Tree) Snapshot(version int64) (*Snapshot, error) {
 	if err != nil {
 		return nil, fmt.Errorf("%w: %d: %v", ErrVersionUnavailable, version, err)
 	}
-	return &Snapshot{tree: it, version: version}, nil
+	return &Snapshot{tree: it, version: version, nodes: t.nodes}, nil
 }
 
 // Snapshot is an immutable committed version of the state. It is safe to
@@ -166,6 +176,7 @@ func (t *Tree) Snapshot(version int64) (*Snapshot, error) {
 type Snapshot struct {
 	tree    *iavl.ImmutableTree
 	version int64
+	nodes   *sync.RWMutex // the tree's
 }
 
 var _ Reader = (*Snapshot)(nil)
@@ -178,6 +189,8 @@ func (s *Snapshot) Hash() []byte { return s.tree.Hash() }
 
 // Get implements Reader.
 func (s *Snapshot) Get(key []byte) []byte {
+	s.nodes.RLock()
+	defer s.nodes.RUnlock()
 	v, err := s.tree.Get(key)
 	if err != nil {
 		panic(fmt.Errorf("state read: %w", err))
@@ -187,17 +200,33 @@ func (s *Snapshot) Get(key []byte) []byte {
 
 // Iterator implements Reader.
 func (s *Snapshot) Iterator(start, end []byte) Iterator {
+	s.nodes.RLock()
+	defer s.nodes.RUnlock()
 	it, err := s.tree.Iterator(start, end, true)
 	if err != nil {
 		panic(fmt.Errorf("state iterate: %w", err))
 	}
-	return wrapIterator(it)
+	return lockedIterator{iteratorAdapter{it}, s.nodes}
 }
 
 // Proof returns an ICS-23 proof that key has its current value (or, if it
 // has none, that it is absent) in this snapshot.
 func (s *Snapshot) Proof(key []byte) (*ics23.CommitmentProof, error) {
+	s.nodes.RLock()
+	defer s.nodes.RUnlock()
 	return s.tree.GetProof(key)
+}
+
+// lockedIterator reads a snapshot's nodes (in Next) under the tree's lock.
+type lockedIterator struct {
+	iteratorAdapter
+	nodes *sync.RWMutex
+}
+
+func (l lockedIterator) Next() {
+	l.nodes.RLock()
+	defer l.nodes.RUnlock()
+	l.iteratorAdapter.Next()
 }
 
 type iteratorAdapter struct{ it corestore.Iterator }
