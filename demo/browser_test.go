@@ -81,9 +81,12 @@ func newBrowser(t *testing.T, width, height int) *browser {
 		chromedp.Flag("disable-component-update", true),
 		chromedp.Flag("disable-sync", true),
 		chromedp.Flag("disable-dev-shm-usage", true),
-		chromedp.UserDataDir(t.TempDir()),
 		chromedp.WindowSize(width, height),
 	}
+	// No user data dir of ours: chromedp makes a temporary profile and
+	// removes it once Chromium has exited. (A t.TempDir() profile failed
+	// the test now and then: Chromium's helper processes still wrote to it
+	// while the test's cleanup removed it.)
 	actx, cancelAlloc := chromedp.NewExecAllocator(context.Background(), opts...)
 	ctx, cancel := chromedp.NewContext(actx)
 	t.Cleanup(func() { cancel(); cancelAlloc() })
