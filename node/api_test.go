@@ -9,6 +9,7 @@ import (
 	"errors"
 	"io"
 	"net/http"
+	"net/url"
 	"strings"
 	"testing"
 	"time"
@@ -246,6 +247,48 @@ func FuzzTxAPI(f *testing.F) {
 		case http.StatusBadRequest, http.StatusUnprocessableEntity, http.StatusConflict:
 		default:
 			t.Fatalf("body %x: %d %v", body, status, out)
+		}
+	})
+}
+
+// FuzzTxResultAPI asks GET /v1/txs/{hash} with arbitrary hashes and query
+// strings (?wait= among them): the answer is always 200, 400 or 404 with
+// a JSON body, never a server error.
+func FuzzTxResultAPI(f *testing.F) {
+	n := nodetest.Devnet(f, node.DevnetOptions{})
+	api := n.APIURL()
+	f.Add(strings.Repeat("ab", 32), "wait=100ms")
+	f.Add(strings.Repeat("AB", 32), "wait=0s")
+	f.Add(strings.Repeat("ab", 32), "wait=-1s")
+	f.Add(strings.Repeat("ab", 32), "wait=99999999999999999999h")
+	f.Add(strings.Repeat("ab", 32), "wait=1e3&wait=2s")
+	f.Add("zz", "wait")
+	f.Add("", "")
+	f.Fuzz(func(t *testing.T, hash, query string) {
+		q, _ := url.ParseQuery(query)
+		if d, err := time.ParseDuration(q.Get("wait")); err == nil && d > 300*time.Millisecond {
+			return // a valid long wait only slows the fuzzer down
+		}
+		// Sent as a client library would encode it (a raw space or control
+		// byte in the request line is refused by Go's HTTP server itself).
+		req, err := http.NewRequest(http.MethodGet, api+"/v1/txs/"+url.PathEscape(hash)+"?"+q.Encode(), nil)
+		if err != nil {
+			return // not a URL a client could send
+		}
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		var out map[string]any
+		decodeErr := json.NewDecoder(resp.Body).Decode(&out)
+		switch resp.StatusCode {
+		case http.StatusOK, http.StatusBadRequest, http.StatusNotFound:
+			if decodeErr != nil {
+				t.Fatalf("GET %q ?%q: %d without a JSON body: %v", hash, query, resp.StatusCode, decodeErr)
+			}
+		default:
+			t.Fatalf("GET %q ?%q: %d %v", hash, query, resp.StatusCode, out)
 		}
 	})
 }

@@ -188,21 +188,21 @@ func (n *Node) handleTxResult(w http.ResponseWriter, r *http.Request) {
 		defer timer.Stop()
 		again := time.NewTicker(txIndexLag)
 		defer again.Stop()
-	wait:
+	waiting:
 		for res == nil {
 			select {
 			case m := <-committed:
 				if ev, ok := m.Data().(cmttypes.EventDataTx); ok {
 					res = &ev.TxResult
 				}
-				break wait
+				break waiting
 			case <-again.C:
 				if res, err = idx.Get(hash); err != nil {
 					writeError(w, http.StatusInternalServerError, err)
 					return
 				}
 			case <-timer.C:
-				break wait
+				break waiting
 			case <-r.Context().Done():
 				return
 			}
