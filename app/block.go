@@ -101,11 +101,7 @@ func (a *App) InitChain(_ context.Context, req *abci.InitChainRequest) (*abci.In
 // and FinalizeBlock reuses the results.
 func (a *App) CheckTx(_ context.Context, req *abci.CheckTxRequest) (*abci.CheckTxResponse, error) {
 	h := sha256.Sum256(req.Tx)
-	tx, verified := a.sigs.get(h)
-	var err error
-	if tx == nil {
-		tx, err = auth.DecodeTx(req.Tx)
-	}
+	tx, verified, err := a.sigs.decode(h, req.Tx)
 	if err == nil && !verified {
 		if err = tx.VerifySignature(a.cfg.ChainID); err == nil {
 			a.sigs.add(h, tx)
@@ -167,11 +163,7 @@ func (a *App) decodeAll(txs [][]byte, committed store.Reader) []decoded {
 			pos := make([]int, 0, hi-lo)
 			for i := lo; i < hi; i++ {
 				hashes[i] = sha256.Sum256(txs[i])
-				tx, verified := a.sigs.get(hashes[i])
-				var err error
-				if tx == nil {
-					tx, err = auth.DecodeTx(txs[i])
-				}
+				tx, verified, err := a.sigs.decode(hashes[i], txs[i])
 				out[i] = decoded{tx: tx, err: err}
 				if err == nil && !verified {
 					entries = append(entries, crypto.BatchEntry{PubKey: tx.PubKey, Message: tx.SignBytes(a.cfg.ChainID), Sig: tx.Signature})

@@ -78,6 +78,17 @@ func (c *sigCache) get(h [32]byte) (*auth.Tx, bool) {
 	return tx, ok
 }
 
+// decode returns the tx with hash h and raw bytes raw — the kept decoded
+// form if there is one, else a fresh decode — and whether its signature
+// was verified already.
+func (c *sigCache) decode(h [32]byte, raw []byte) (tx *auth.Tx, verified bool, err error) {
+	tx, verified = c.get(h)
+	if tx == nil {
+		tx, err = auth.DecodeTx(raw)
+	}
+	return tx, verified, err
+}
+
 // reportBatchesOnly reports whether every message of tx is a report batch.
 func reportBatchesOnly(tx *auth.Tx) bool {
 	for _, m := range tx.Body.Messages {
