@@ -153,7 +153,8 @@ type TxResult struct {
 	Events []abci.Event
 }
 
-// maxTxWait is the longest a GET /v1/txs/{hash}?wait= is held by the node.
+// maxTxWait is the longest a GET /v1/txs/{hash}?wait= is held by the node
+// (the node refuses longer waits: keep it equal to node.maxTxWait).
 const maxTxWait = 8 * time.Second
 
 // WaitTx waits until the tx with hash is in a block or timeout passes:
