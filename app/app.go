@@ -11,6 +11,7 @@ import (
 
 	abci "github.com/cometbft/cometbft/abci/types"
 
+	"github.com/depinhq/depin/crypto"
 	"github.com/depinhq/depin/errs"
 	"github.com/depinhq/depin/state"
 	"github.com/depinhq/depin/store"
@@ -45,6 +46,10 @@ type Config struct {
 	// SigWorkers is how many goroutines verify a block's signatures;
 	// 0 means GOMAXPROCS. It never affects results.
 	SigWorkers int
+	// DeviceKeys is how many device public keys are kept expanded for
+	// report verification (~1.5 KiB each; 0: none). It never affects
+	// results, only speed.
+	DeviceKeys int
 	// Logger receives the app's logs; nil discards them.
 	Logger *slog.Logger
 	// Stopwatch, if set, reads the wall clock for the "block timing" debug
@@ -93,12 +98,13 @@ type App struct {
 	agreement   agreement.Keeper
 	market      market.Keeper
 	checkMu     sync.Mutex
-	check       *store.Cache  // CheckTx state over the last committed version
-	checkHeight int64         // height CheckTx assumes for the next block
-	checkTime   time.Time     // time CheckTx assumes for the next block
-	preps       *prepCache    // report batches CheckTx verified
-	devices     *store.Recent // committed device records, for report batches
-	staged      int64         // height finalized but not committed, or 0
+	check       *store.Cache     // CheckTx state over the last committed version
+	checkHeight int64            // height CheckTx assumes for the next block
+	checkTime   time.Time        // time CheckTx assumes for the next block
+	preps       *prepCache       // report batches CheckTx verified
+	keys        *crypto.KeyCache // expanded device keys, for report verification
+	devices     *store.Recent    // committed device records, for report batches
+	staged      int64            // height finalized but not committed, or 0
 	// view is the staged block's writes over the last committed version:
 	// the state the block commits to, readable before the tree saves it.
 	// nil when the block must be saved before Commit returns.
@@ -149,7 +155,8 @@ func New(cfg Config, tree *store.Tree) (*App, error) {
 	a.bank = bank.Keeper{Hook: share.Hook{Shares: share.Keeper{}, Bank: bank.Keeper{}}}
 	a.auth = auth.Keeper{Bank: a.bank}
 	a.network = network.Keeper{Bank: a.bank}
-	a.device = device.Keeper{Bank: a.bank, Network: a.network}
+	a.keys = crypto.NewKeyCache(cfg.DeviceKeys)
+	a.device = device.Keeper{Bank: a.bank, Network: a.network, Keys: a.keys}
 	a.market = market.Keeper{Bank: a.bank, Network: a.network, Device: a.device}
 	a.report = report.Keeper{Bank: a.bank, Network: a.network, Device: a.device, Market: a.market}
 	a.staking = staking.Keeper{Bank: a.bank}

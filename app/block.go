@@ -129,7 +129,7 @@ func (a *App) CheckTx(_ context.Context, req *abci.CheckTxRequest) (*abci.CheckT
 		if a.executing.Load() {
 			workers = max(1, workers-1)
 		}
-		a.preps.prepare(a.cfg.ChainID, h, tx, workers)
+		a.preps.prepare(a.cfg.ChainID, h, tx, workers, a.keys)
 	}
 	return &abci.CheckTxResponse{Code: 0}, nil
 }
@@ -218,7 +218,7 @@ func (a *App) decodeAll(txs [][]byte, committed store.Reader) []decoded {
 					}
 					continue
 				}
-				out[i].prep[j] = report.Prepare(a.cfg.ChainID, rb, a.cfg.SigWorkers, prefetch)
+				out[i].prep[j] = report.Prepare(a.cfg.ChainID, rb, report.PrepareOptions{Workers: a.cfg.SigWorkers, Prefetch: prefetch, Keys: a.keys})
 			}
 		}
 	}

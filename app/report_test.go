@@ -604,6 +604,10 @@ func TestBatchesInOneBlockSeeEachOther(t *testing.T) {
 // the txs in its mempool (nothing cached). Run with -race.
 func TestCheckTxDuringBlock(t *testing.T) {
 	worlds := []*world{newWorld(t), newWorld(t)}
+	// The first world also keeps expanded device keys (from registration):
+	// verification with them must judge exactly as without.
+	keys := crypto.NewKeyCache(16)
+	worlds[0].c.app.keys, worlds[0].c.app.device.Keys = keys, keys
 	var txs [][]byte
 	for i, w := range worlds {
 		w.register("a", 5000)
@@ -642,6 +646,9 @@ func TestCheckTxDuringBlock(t *testing.T) {
 	}
 	if tx, ok := a.app.sigs.get(h); !ok || tx == nil {
 		t.Fatal("CheckTx did not keep the decoded batch")
+	}
+	if keys.Len() != 2 {
+		t.Fatalf("%d device keys kept, want the 2 registered", keys.Len())
 	}
 	worlds[1].c.block()
 	var hashes [2][]byte

@@ -3,6 +3,7 @@ package app
 import (
 	"sync"
 
+	"github.com/depinhq/depin/crypto"
 	"github.com/depinhq/depin/x/auth"
 	"github.com/depinhq/depin/x/report"
 )
@@ -122,7 +123,7 @@ func newPrepCache(maxReports int) *prepCache {
 
 // prepare verifies the report batches of tx (hash h) unless
 // already cached, and caches the results.
-func (c *prepCache) prepare(chainID string, h [32]byte, tx *auth.Tx, workers int) {
+func (c *prepCache) prepare(chainID string, h [32]byte, tx *auth.Tx, workers int, keys *crypto.KeyCache) {
 	c.mu.Lock()
 	_, ok := c.byTx[h]
 	c.mu.Unlock()
@@ -136,7 +137,7 @@ func (c *prepCache) prepare(chainID string, h [32]byte, tx *auth.Tx, workers int
 			if preps == nil {
 				preps = map[int]*report.Prepared{}
 			}
-			preps[j] = report.Prepare(chainID, rb, workers, nil)
+			preps[j] = report.Prepare(chainID, rb, report.PrepareOptions{Workers: workers, Keys: keys})
 			n += len(rb.Reports)
 		}
 	}

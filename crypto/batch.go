@@ -35,6 +35,13 @@ type BatchEntry struct {
 // can choose signatures that cancel out without knowing the coefficients,
 // which depend on those very signatures.
 func BatchVerify(entries []BatchEntry) []bool {
+	return BatchVerifyWith(entries, nil)
+}
+
+// BatchVerifyWith is BatchVerify using the expanded keys kept in keys
+// (which may be nil) for the entries whose key it holds: same results,
+// less work.
+func BatchVerifyWith(entries []BatchEntry, keys *KeyCache) []bool {
 	out := make([]bool, len(entries))
 	if len(entries) == 0 {
 		return out
@@ -47,7 +54,11 @@ func BatchVerify(entries []BatchEntry) []bool {
 		if len(e.PubKey) != voi.PublicKeySize || len(e.Sig) != voi.SignatureSize {
 			continue // out[i] stays false
 		}
-		bv.AddWithOptions(voi.PublicKey(e.PubKey), e.Message, e.Sig, verifyOptions)
+		if x := keys.get((*[PubKeySize]byte)(e.PubKey)); x != nil {
+			bv.AddExpandedWithOptions(x, e.Message, e.Sig, verifyOptions)
+		} else {
+			bv.AddWithOptions(voi.PublicKey(e.PubKey), e.Message, e.Sig, verifyOptions)
+		}
 		seed.Write(e.PubKey)
 		seed.Write(e.Sig)
 		m := sha256.Sum256(e.Message)

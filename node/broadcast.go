@@ -68,7 +68,14 @@ func (n *Node) handleBroadcast(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	hash := hex.EncodeToString(cmttypes.Tx(tx).Hash())
+	// One at a time into the mempool (see checkTxTurn).
+	select {
+	case n.checkTxTurn <- struct{}{}:
+	case <-r.Context().Done():
+		return
+	}
 	rr, err := n.comet.Mempool().CheckTx(tx, "")
+	<-n.checkTxTurn
 	if err != nil {
 		writeMempoolError(w, hash, err)
 		return

@@ -21,12 +21,16 @@ func TestParseAppConfig(t *testing.T) {
 	}{
 		{name: "empty is the defaults", in: "", want: def},
 		{name: "comments only", in: "# nothing\n\n", want: def},
-		{name: "override", in: "api_address = \"0.0.0.0:1318\"\nkeep_recent = 5\n", want: node.AppConfig{APIAddress: "0.0.0.0:1318", KeepRecent: 5, StateCacheNodes: def.StateCacheNodes}},
-		{name: "partial keeps other defaults", in: "keep_recent = 0\n", want: node.AppConfig{APIAddress: def.APIAddress, KeepRecent: 0, StateCacheNodes: def.StateCacheNodes}},
-		{name: "api disabled", in: "api_address = \"\"\n", want: node.AppConfig{KeepRecent: def.KeepRecent, StateCacheNodes: def.StateCacheNodes}},
-		{name: "ipv6", in: "api_address = \"[::1]:1317\"\n", want: node.AppConfig{APIAddress: "[::1]:1317", KeepRecent: def.KeepRecent, StateCacheNodes: def.StateCacheNodes}},
+		{name: "override", in: "api_address = \"0.0.0.0:1318\"\nkeep_recent = 5\n", want: node.AppConfig{APIAddress: "0.0.0.0:1318", KeepRecent: 5, StateCacheNodes: def.StateCacheNodes, DeviceKeyCache: def.DeviceKeyCache}},
+		{name: "partial keeps other defaults", in: "keep_recent = 0\n", want: node.AppConfig{APIAddress: def.APIAddress, KeepRecent: 0, StateCacheNodes: def.StateCacheNodes, DeviceKeyCache: def.DeviceKeyCache}},
+		{name: "api disabled", in: "api_address = \"\"\n", want: node.AppConfig{KeepRecent: def.KeepRecent, StateCacheNodes: def.StateCacheNodes, DeviceKeyCache: def.DeviceKeyCache}},
+		{name: "ipv6", in: "api_address = \"[::1]:1317\"\n", want: node.AppConfig{APIAddress: "[::1]:1317", KeepRecent: def.KeepRecent, StateCacheNodes: def.StateCacheNodes, DeviceKeyCache: def.DeviceKeyCache}},
+
+		{name: "key cache off", in: "device_key_cache = 0\n", want: node.AppConfig{APIAddress: def.APIAddress, KeepRecent: def.KeepRecent, StateCacheNodes: def.StateCacheNodes}},
 
 		{name: "unknown key", in: "keep_recnet = 5\n", wantErr: true},
+		{name: "negative device_key_cache", in: "device_key_cache = -1\n", wantErr: true},
+		{name: "huge device_key_cache", in: "device_key_cache = 100000000\n", wantErr: true},
 		{name: "unknown table", in: "[api]\naddress = \"127.0.0.1:1\"\n", wantErr: true},
 		{name: "negative keep_recent", in: "keep_recent = -1\n", wantErr: true},
 		{name: "keep_recent as string", in: "keep_recent = \"10\"\n", wantErr: true},

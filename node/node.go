@@ -47,12 +47,18 @@ type Node struct {
 	chainID string
 	dbs     *dbTracker
 
-	txSlots    chan struct{} // POST /v1/txs in progress
-	rpcEnvOnce sync.Once
-	txIndex    txindex.TxIndexer // for GET /v1/txs/{hash}; nil if indexing is off
-	eventBus   *cmttypes.EventBus
-	txWaiters  chan struct{} // GET /v1/txs/{hash}?wait= waiting
-	txWaitSeq  atomic.Uint64
+	txSlots chan struct{} // POST /v1/txs in progress
+	// checkTxTurn lets one POST /v1/txs at a time into the mempool. The
+	// app's CheckTx calls are serialized anyway (one ABCI connection), but
+	// a caller queued there holds the mempool's read lock, and the block
+	// commit, which takes the write lock, would wait for every queued
+	// CheckTx — ~50 ms each for a 5,000-report batch.
+	checkTxTurn chan struct{}
+	rpcEnvOnce  sync.Once
+	txIndex     txindex.TxIndexer // for GET /v1/txs/{hash}; nil if indexing is off
+	eventBus    *cmttypes.EventBus
+	txWaiters   chan struct{} // GET /v1/txs/{hash}?wait= waiting
+	txWaitSeq   atomic.Uint64
 }
 
 // dbTracker opens CometBFT's databases and remembers the ones CometBFT does
@@ -117,7 +123,7 @@ func New(ctx context.Context, cfg Config) (*Node, error) {
 	if err != nil {
 		return nil, err
 	}
-	a, err := app.New(app.Config{ChainID: gen.ChainID, KeepRecent: ac.KeepRecent, Logger: lg.With("module", "app"), Stopwatch: time.Now}, tree)
+	a, err := app.New(app.Config{ChainID: gen.ChainID, KeepRecent: ac.KeepRecent, DeviceKeys: ac.DeviceKeyCache, Logger: lg.With("module", "app"), Stopwatch: time.Now}, tree)
 	if err != nil {
 		tree.Close()
 		return nil, err
@@ -143,7 +149,7 @@ func New(ctx context.Context, cfg Config) (*Node, error) {
 		return nil, fmt.Errorf("start cometbft: %w", err)
 	}
 	return &Node{home: cfg.Home, log: lg, comet: cn, cometCf: cc, appCf: ac, App: a, tree: tree, chainID: gen.ChainID, dbs: dbs,
-		txSlots: make(chan struct{}, maxConcurrentTxPosts), txWaiters: make(chan struct{}, maxTxWaiters)}, nil
+		txSlots: make(chan struct{}, maxConcurrentTxPosts), checkTxTurn: make(chan struct{}, 1), txWaiters: make(chan struct{}, maxTxWaiters)}, nil
 }
 
 // ChainID of the node's chain.

@@ -35,7 +35,7 @@ func FuzzDecode(f *testing.F) {
 		if proto.Unmarshal(raw, &s) != nil {
 			t.Fatal("Decode accepted what proto rejects")
 		}
-		p := Prepare("c", &reportv1.MsgReportBatch{Reports: []*reportv1.SignedReport{&s}}, 1, nil)
+		p := Prepare("c", &reportv1.MsgReportBatch{Reports: []*reportv1.SignedReport{&s}}, PrepareOptions{})
 		if p.Reports[0] == nil || p.SigOK[0] != d.Verify("c") {
 			t.Fatalf("batch and single decoding disagree: %v", p.Errs[0])
 		}

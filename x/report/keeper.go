@@ -200,7 +200,7 @@ func (k Keeper) HandleBatch(ctx state.Context, signer crypto.Address, m *reportv
 		return nil // reports are judged one by one in the block
 	}
 	if prep == nil {
-		prep = Prepare(ctx.ChainID, m, 1, nil)
+		prep = Prepare(ctx.ChainID, m, PrepareOptions{})
 	}
 	b := &batchState{
 		k: k, ctx: ctx, prep: prep,

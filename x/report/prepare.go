@@ -26,13 +26,22 @@ type Prepared struct {
 // called on its own goroutine during Prepare.
 type Prefetcher func(ids []crypto.DeviceID) map[crypto.DeviceID][]byte
 
+// PrepareOptions tune Prepare; the zero value verifies on one goroutine.
+type PrepareOptions struct {
+	Workers int // goroutines verifying signatures (≤ 1: one)
+	// Prefetch, if not nil, reads the batch's device records on another
+	// goroutine while the signatures are verified.
+	Prefetch Prefetcher
+	// Keys, if not nil, holds expanded device keys that make verification
+	// cheaper; results are the same without it.
+	Keys *crypto.KeyCache
+}
+
 // Prepare decodes every report of a batch and batch-verifies the
-// signatures on up to workers goroutines. Results are stored by index, so
-// they never depend on scheduling.
-//
-// If prefetch is not nil, the batch's device records are read with it on
-// another goroutine while the signatures are verified.
-func Prepare(chainID string, m *reportv1.MsgReportBatch, workers int, prefetch Prefetcher) *Prepared {
+// signatures on up to o.Workers goroutines. Results are stored by index,
+// so they never depend on scheduling.
+func Prepare(chainID string, m *reportv1.MsgReportBatch, o PrepareOptions) *Prepared {
+	workers, prefetch := o.Workers, o.Prefetch
 	n := len(m.Reports)
 	p := &Prepared{Reports: make([]*Decoded, n), Errs: make([]error, n), SigOK: make([]bool, n)}
 	if n == 0 {
@@ -58,8 +67,11 @@ func Prepare(chainID string, m *reportv1.MsgReportBatch, workers int, prefetch P
 				}
 			}
 			decoded.Done()
-			for j, ok := range crypto.BatchVerify(entries) {
+			for j, ok := range crypto.BatchVerifyWith(entries, o.Keys) {
 				p.SigOK[pos[j]] = ok
+				if ok {
+					o.Keys.Add(entries[j].PubKey) // its next reports verify faster
+				}
 			}
 		}()
 	}
