@@ -7,7 +7,6 @@ import (
 	"time"
 
 	abci "github.com/cometbft/cometbft/abci/types"
-	ics23 "github.com/cosmos/ics23/go"
 	"google.golang.org/protobuf/proto"
 
 	"github.com/depinhq/depin/errs"
@@ -135,22 +134,12 @@ func checkKeyAnswer(t *testing.T, snap *store.Snapshot, req *abci.QueryRequest, 
 	if !req.Prove {
 		return
 	}
-	if res.ProofOps == nil || len(res.ProofOps.Ops) != 1 || res.ProofOps.Ops[0].Type != ProofOpICS23 {
-		t.Fatalf("asked for a proof, got %v", res.ProofOps)
+	p, err := DecodeProof(res.ProofOps)
+	if err != nil {
+		t.Fatalf("asked for a proof, got %v: %v", res.ProofOps, err)
 	}
-	var p ics23.CommitmentProof
-	if err := p.Unmarshal(res.ProofOps.Ops[0].Data); err != nil {
-		t.Fatalf("proof: %v", err)
-	}
-	root := snap.Hash()
-	var ok bool
-	if res.Value != nil {
-		ok = ics23.VerifyMembership(ics23.IavlSpec, root, &p, req.Data, res.Value)
-	} else {
-		ok = ics23.VerifyNonMembership(ics23.IavlSpec, root, &p, req.Data)
-	}
-	if !ok {
-		t.Fatalf("proof for key %x (value %x) does not verify against app hash %X of height %d", req.Data, res.Value, root, res.Height)
+	if err := store.VerifyProof(snap.Hash(), req.Data, res.Value, p); err != nil {
+		t.Fatalf("proof for key %x (value %x) at height %d: %v", req.Data, res.Value, res.Height, err)
 	}
 }
 

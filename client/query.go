@@ -9,7 +9,6 @@ import (
 
 	"github.com/cometbft/cometbft/rpc/client"
 	cmttypes "github.com/cometbft/cometbft/types"
-	ics23 "github.com/cosmos/ics23/go"
 	"google.golang.org/protobuf/proto"
 
 	"github.com/depinhq/depin/app"
@@ -17,6 +16,7 @@ import (
 	appv1 "github.com/depinhq/depin/gen/depin/app/v1"
 	authv1 "github.com/depinhq/depin/gen/depin/auth/v1"
 	bankv1 "github.com/depinhq/depin/gen/depin/bank/v1"
+	"github.com/depinhq/depin/store"
 	"github.com/depinhq/depin/x/auth"
 	"github.com/depinhq/depin/x/bank"
 )
@@ -54,25 +54,16 @@ func (c *Client) QueryKey(ctx context.Context, key []byte, o QueryOptions) (*Key
 	if !o.Prove {
 		return out, nil
 	}
-	if r.ProofOps == nil || len(r.ProofOps.Ops) != 1 || r.ProofOps.Ops[0].Type != app.ProofOpICS23 {
-		return nil, fmt.Errorf("%w: node returned no ICS-23 proof", ErrProof)
-	}
-	var proof ics23.CommitmentProof
-	if err := proof.Unmarshal(r.ProofOps.Ops[0].Data); err != nil {
+	proof, err := app.DecodeProof(r.ProofOps)
+	if err != nil {
 		return nil, fmt.Errorf("%w: %v", ErrProof, err)
 	}
 	root, err := c.verifiedAppHash(ctx, r.Height)
 	if err != nil {
 		return nil, err
 	}
-	ok := false
-	if r.Value != nil {
-		ok = ics23.VerifyMembership(ics23.IavlSpec, root, &proof, key, r.Value)
-	} else {
-		ok = ics23.VerifyNonMembership(ics23.IavlSpec, root, &proof, key)
-	}
-	if !ok {
-		return nil, fmt.Errorf("%w: key %x at height %d", ErrProof, key, r.Height)
+	if err := store.VerifyProof(root, key, r.Value, proof); err != nil {
+		return nil, fmt.Errorf("%w: key %x at height %d: %v", ErrProof, key, r.Height, err)
 	}
 	out.Proven, out.AppHash = true, root
 	return out, nil

@@ -79,6 +79,10 @@ func (c *Cache) Write() {
 }
 
 func (c *Cache) apply() {
+	if t, ok := c.parent.(*Tree); ok {
+		t.writeSorted(c.sortedKeys(nil, nil), c.entries)
+		return
+	}
 	for _, k := range c.sortedKeys(nil, nil) {
 		e := c.entries[k]
 		if e.deleted {

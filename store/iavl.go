@@ -1,8 +1,11 @@
 package store
 
 import (
+	"bytes"
+	"crypto/sha256"
 	"errors"
 	"fmt"
+	"slices"
 	"sync"
 
 	corestore "cosmossdk.io/core/store"
@@ -17,12 +20,16 @@ import (
 // pruned or not yet committed.
 var ErrVersionUnavailable = errors.New("version not available")
 
-// Tree is the committed state: an IAVL tree whose version equals the block
-// height. The working (uncommitted) state is read and written through the
-// KV methods; SaveVersion commits it.
+// Tree is the committed state: Shards IAVL trees, each key in the one
+// ShardOf names, all at the same version, which equals the block height.
+// The state's root hash (the app hash) is RootHash over the trees' roots.
+// A block's writes go to the trees in parallel, and the trees are hashed
+// and saved in parallel: the Merkle work of a block, its largest serial
+// cost, runs on several cores. The working (uncommitted) state is read and
+// written through the KV methods; SaveVersion commits it.
 type Tree struct {
-	db   idb.DB
-	tree *iavl.MutableTree
+	db    idb.DB
+	trees [Shards]*iavl.MutableTree
 	// nodes orders writes of the working tree against reads of snapshots:
 	// IAVL's Set and Remove clear two fields of the saved nodes they copy,
 	// nodes that snapshots share and read (always nil there, but a write
@@ -74,58 +81,184 @@ func newTree(db idb.DB, opts TreeOptions) (*Tree, error) {
 	if opts.CacheSize == 0 {
 		opts.CacheSize = 1_000_000
 	}
+	if err := checkLayout(db); err != nil {
+		db.Close()
+		return nil, err
+	}
 	iopts := []iavl.Option{iavl.SyncOption(true)}
 	if opts.InitialVersion > 1 {
 		iopts = append(iopts, iavl.InitialVersionOption(opts.InitialVersion))
 	}
-	// Fast storage (a second copy of every leaf for quick reads of the
-	// latest version) is off: it doubles the writes of every block, and the
-	// node cache serves reads well.
-	t := iavl.NewMutableTree(db, opts.CacheSize, true, iavl.NewNopLogger(), iopts...)
-	if _, err := t.Load(); err != nil {
+	kv, ok := db.(corestore.KVStoreWithBatch)
+	if !ok {
 		db.Close()
-		return nil, fmt.Errorf("load state tree: %w", err)
+		return nil, fmt.Errorf("state db %T cannot hold prefixed trees", db)
 	}
-	return &Tree{db: db, tree: t, nodes: new(sync.RWMutex)}, nil
+	t := &Tree{db: db, nodes: new(sync.RWMutex)}
+	var versions [Shards]int64
+	for i := range t.trees {
+		// Fast storage (a second copy of every leaf for quick reads of the
+		// latest version) is off: it doubles the writes of every block, and
+		// the node cache serves reads well.
+		t.trees[i] = iavl.NewMutableTree(idb.NewPrefixDB(kv, shardPrefix(i)), max(1, opts.CacheSize/Shards), true, iavl.NewNopLogger(), iopts...)
+		v, err := t.trees[i].Load()
+		if err != nil {
+			db.Close()
+			return nil, fmt.Errorf("load state tree %d: %w", i, err)
+		}
+		versions[i] = v
+	}
+	// A crash while the trees were being saved can leave some a version
+	// ahead: go back to the version every tree has (CometBFT then replays
+	// the block).
+	low := slices.Min(versions[:])
+	for i, v := range versions {
+		if v == low {
+			continue
+		}
+		if low == 0 {
+			db.Close()
+			return nil, fmt.Errorf("state trees at versions %v: the first save was interrupted; delete the state and replay", versions)
+		}
+		if err := t.trees[i].LoadVersionForOverwriting(low); err != nil {
+			db.Close()
+			return nil, fmt.Errorf("state tree %d: back to version %d: %w", i, low, err)
+		}
+	}
+	return t, nil
+}
+
+// Shards is how many IAVL trees hold the state. It is part of the state's
+// format: the app hash depends on it.
+const Shards = 4
+
+// ShardOf is the tree that holds key: FNV-1a of the key, modulo Shards.
+func ShardOf(key []byte) int {
+	h := uint32(2166136261)
+	for _, b := range key {
+		h ^= uint32(b)
+		h *= 16777619
+	}
+	return int(h % Shards)
+}
+
+// RootHash is the state's root hash over the trees' root hashes:
+// SHA-256("depin/state/v1" || root_0 || … || root_{Shards-1}).
+func RootHash(roots [][]byte) []byte {
+	h := sha256.New()
+	h.Write([]byte(rootDomain))
+	for _, r := range roots {
+		h.Write(r)
+	}
+	return h.Sum(nil)
+}
+
+const rootDomain = "depin/state/v1"
+
+func shardPrefix(i int) []byte { return []byte(fmt.Sprintf("shard/%d/", i)) }
+
+// checkLayout refuses a database written by a depin that kept the state
+// in one tree (before state shards): its app hashes differ.
+func checkLayout(db idb.DB) error {
+	it, err := db.Iterator(nil, nil)
+	if err != nil {
+		return err
+	}
+	defer it.Close()
+	if it.Valid() && !bytes.HasPrefix(it.Key(), []byte("shard/")) {
+		return errors.New("the state database was written by an older depin (one state tree): its app hashes differ; start a new chain (depin devnet --reset) or resync")
+	}
+	return nil
+}
+
+// eachShard runs f for every tree in parallel and returns the first error.
+func eachShard(f func(i int) error) error {
+	var wg sync.WaitGroup
+	errs := make([]error, Shards)
+	for i := range Shards {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			errs[i] = f(i)
+		}()
+	}
+	wg.Wait()
+	return errors.Join(errs...)
 }
 
 // Version is the latest committed version (0 before the first commit).
-func (t *Tree) Version() int64 { return t.tree.Version() }
+func (t *Tree) Version() int64 { return t.trees[0].Version() }
 
 // Hash is the root hash of the latest committed version.
-func (t *Tree) Hash() []byte { return t.tree.Hash() }
+func (t *Tree) Hash() []byte {
+	roots := make([][]byte, Shards)
+	for i, tr := range t.trees {
+		roots[i] = tr.Hash()
+	}
+	return RootHash(roots)
+}
 
-// WorkingHash is the root hash the working state would commit to.
-func (t *Tree) WorkingHash() []byte { return t.tree.WorkingHash() }
+// WorkingHash is the root hash the working state would commit to (the
+// trees are hashed in parallel).
+func (t *Tree) WorkingHash() []byte {
+	roots := make([][]byte, Shards)
+	_ = eachShard(func(i int) error {
+		roots[i] = t.trees[i].WorkingHash()
+		return nil
+	})
+	return RootHash(roots)
+}
 
-// SaveVersion commits the working state as the next version.
-func (t *Tree) SaveVersion() ([]byte, int64, error) { return t.tree.SaveVersion() }
+// SaveVersion commits the working state as the next version (the trees
+// are saved in parallel).
+func (t *Tree) SaveVersion() ([]byte, int64, error) {
+	roots := make([][]byte, Shards)
+	versions := make([]int64, Shards)
+	err := eachShard(func(i int) error {
+		var err error
+		roots[i], versions[i], err = t.trees[i].SaveVersion()
+		return err
+	})
+	if err != nil {
+		return nil, 0, err
+	}
+	if slices.Min(versions) != slices.Max(versions) {
+		return nil, 0, fmt.Errorf("state trees saved at versions %v", versions)
+	}
+	return RootHash(roots), versions[0], nil
+}
 
 // Rollback drops uncommitted writes.
-func (t *Tree) Rollback() { t.tree.Rollback() }
+func (t *Tree) Rollback() {
+	for _, tr := range t.trees {
+		tr.Rollback()
+	}
+}
 
 // Prune deletes every version up to and including toVersion.
 func (t *Tree) Prune(toVersion int64) error {
 	if toVersion <= 0 {
 		return nil
 	}
-	return t.tree.DeleteVersionsTo(toVersion)
+	return eachShard(func(i int) error { return t.trees[i].DeleteVersionsTo(toVersion) })
 }
 
 // AvailableVersions lists the versions still stored.
-func (t *Tree) AvailableVersions() []int { return t.tree.AvailableVersions() }
+func (t *Tree) AvailableVersions() []int { return t.trees[0].AvailableVersions() }
 
 // Close closes the database.
 func (t *Tree) Close() error {
-	if err := t.tree.Close(); err != nil {
-		return err
+	for _, tr := range t.trees {
+		if err := tr.Close(); err != nil {
+			return err
+		}
 	}
 	return t.db.Close()
 }
 
 // Get implements Reader on the working state.
 func (t *Tree) Get(key []byte) []byte {
-	v, err := t.tree.Get(key)
+	v, err := t.trees[ShardOf(key)].Get(key)
 	if err != nil {
 		panic(fmt.Errorf("state read: %w", err))
 	}
@@ -136,7 +269,7 @@ func (t *Tree) Get(key []byte) []byte {
 func (t *Tree) Set(key, value []byte) {
 	t.nodes.Lock()
 	defer t.nodes.Unlock()
-	if _, err := t.tree.Set(key, value); err != nil {
+	if _, err := t.trees[ShardOf(key)].Set(key, value); err != nil {
 		panic(fmt.Errorf("state write: %w", err))
 	}
 }
@@ -145,36 +278,75 @@ func (t *Tree) Set(key, value []byte) {
 func (t *Tree) Delete(key []byte) {
 	t.nodes.Lock()
 	defer t.nodes.Unlock()
-	if _, _, err := t.tree.Remove(key); err != nil {
+	if _, _, err := t.trees[ShardOf(key)].Remove(key); err != nil {
 		panic(fmt.Errorf("state delete: %w", err))
+	}
+}
+
+// writeSorted applies a Cache's writes, keys in ascending order, to the
+// trees in parallel; each tree gets its keys in that same order, so the
+// result is the one of writing them one by one.
+func (t *Tree) writeSorted(keys []string, entries map[string]entry) {
+	var parts [Shards][]string
+	for _, k := range keys {
+		i := ShardOf([]byte(k))
+		parts[i] = append(parts[i], k)
+	}
+	t.nodes.Lock()
+	defer t.nodes.Unlock()
+	err := eachShard(func(i int) error {
+		for _, k := range parts[i] {
+			e := entries[k]
+			var err error
+			if e.deleted {
+				_, _, err = t.trees[i].Remove([]byte(k))
+			} else {
+				_, err = t.trees[i].Set([]byte(k), e.value)
+			}
+			if err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		panic(fmt.Errorf("state write: %w", err))
 	}
 }
 
 // Iterator implements Reader on the working state.
 func (t *Tree) Iterator(start, end []byte) Iterator {
-	it, err := t.tree.Iterator(start, end, true)
-	if err != nil {
-		panic(fmt.Errorf("state iterate: %w", err))
+	its := make([]Iterator, Shards)
+	for i, tr := range t.trees {
+		it, err := tr.Iterator(start, end, true)
+		if err != nil {
+			panic(fmt.Errorf("state iterate: %w", err))
+		}
+		its[i] = wrapIterator(it)
 	}
-	return wrapIterator(it)
+	return newShardIterator(its)
 }
 
 // Snapshot returns a read-only view of a committed version.
 func (t *Tree) Snapshot(version int64) (*Snapshot, error) {
-	if !t.tree.VersionExists(version) {
-		return nil, fmt.Errorf("%w: %d (latest %d)", ErrVersionUnavailable, version, t.tree.Version())
+	s := &Snapshot{version: version, nodes: t.nodes}
+	for i, tr := range t.trees {
+		if !tr.VersionExists(version) {
+			return nil, fmt.Errorf("%w: %d (latest %d)", ErrVersionUnavailable, version, t.Version())
+		}
+		it, err := tr.GetImmutable(version)
+		if err != nil {
+			return nil, fmt.Errorf("%w: %d: %v", ErrVersionUnavailable, version, err)
+		}
+		s.trees[i] = it
 	}
-	it, err := t.tree.GetImmutable(version)
-	if err != nil {
-		return nil, fmt.Errorf("%w: %d: %v", ErrVersionUnavailable, version, err)
-	}
-	return &Snapshot{tree: it, version: version, nodes: t.nodes}, nil
+	return s, nil
 }
 
 // Snapshot is an immutable committed version of the state. It is safe to
 // read from while the working state changes.
 type Snapshot struct {
-	tree    *iavl.ImmutableTree
+	trees   [Shards]*iavl.ImmutableTree
 	version int64
 	nodes   *sync.RWMutex // the tree's
 }
@@ -185,13 +357,21 @@ var _ Reader = (*Snapshot)(nil)
 func (s *Snapshot) Version() int64 { return s.version }
 
 // Hash is the snapshot's root hash (the app hash of its block).
-func (s *Snapshot) Hash() []byte { return s.tree.Hash() }
+func (s *Snapshot) Hash() []byte { return RootHash(s.roots()) }
+
+func (s *Snapshot) roots() [][]byte {
+	roots := make([][]byte, Shards)
+	for i, tr := range s.trees {
+		roots[i] = tr.Hash()
+	}
+	return roots
+}
 
 // Get implements Reader.
 func (s *Snapshot) Get(key []byte) []byte {
 	s.nodes.RLock()
 	defer s.nodes.RUnlock()
-	v, err := s.tree.Get(key)
+	v, err := s.trees[ShardOf(key)].Get(key)
 	if err != nil {
 		panic(fmt.Errorf("state read: %w", err))
 	}
@@ -202,19 +382,59 @@ func (s *Snapshot) Get(key []byte) []byte {
 func (s *Snapshot) Iterator(start, end []byte) Iterator {
 	s.nodes.RLock()
 	defer s.nodes.RUnlock()
-	it, err := s.tree.Iterator(start, end, true)
-	if err != nil {
-		panic(fmt.Errorf("state iterate: %w", err))
+	its := make([]Iterator, Shards)
+	for i, tr := range s.trees {
+		it, err := tr.Iterator(start, end, true)
+		if err != nil {
+			panic(fmt.Errorf("state iterate: %w", err))
+		}
+		its[i] = lockedIterator{iteratorAdapter{it}, s.nodes}
 	}
-	return lockedIterator{iteratorAdapter{it}, s.nodes}
+	return newShardIterator(its)
 }
 
-// Proof returns an ICS-23 proof that key has its current value (or, if it
-// has none, that it is absent) in this snapshot.
-func (s *Snapshot) Proof(key []byte) (*ics23.CommitmentProof, error) {
+// Proof is the proof that a key has a value (or none) in a snapshot: an
+// ICS-23 proof of the key in its tree, and the root hashes of all trees.
+type Proof struct {
+	ICS23 *ics23.CommitmentProof
+	Roots [][]byte // by shard
+}
+
+// Proof returns the proof that key has its current value (or, if it has
+// none, that it is absent) in this snapshot.
+func (s *Snapshot) Proof(key []byte) (*Proof, error) {
 	s.nodes.RLock()
 	defer s.nodes.RUnlock()
-	return s.tree.GetProof(key)
+	p, err := s.trees[ShardOf(key)].GetProof(key)
+	if err != nil {
+		return nil, err
+	}
+	return &Proof{ICS23: p, Roots: s.roots()}, nil
+}
+
+// ErrProof is returned when a proof does not show what it should.
+var ErrProof = errors.New("proof does not verify")
+
+// VerifyProof checks that p proves key has value (nil: is absent) in the
+// state whose root hash is root.
+func VerifyProof(root, key, value []byte, p *Proof) error {
+	if p == nil || p.ICS23 == nil || len(p.Roots) != Shards {
+		return fmt.Errorf("%w: want an ICS-23 proof and %d tree roots", ErrProof, Shards)
+	}
+	if !bytes.Equal(RootHash(p.Roots), root) {
+		return fmt.Errorf("%w: tree roots do not hash to the root %X", ErrProof, root)
+	}
+	shardRoot := p.Roots[ShardOf(key)]
+	ok := false
+	if value != nil {
+		ok = ics23.VerifyMembership(ics23.IavlSpec, shardRoot, p.ICS23, key, value)
+	} else {
+		ok = ics23.VerifyNonMembership(ics23.IavlSpec, shardRoot, p.ICS23, key)
+	}
+	if !ok {
+		return fmt.Errorf("%w: key %X", ErrProof, key)
+	}
+	return nil
 }
 
 // lockedIterator reads a snapshot's nodes (in Next) under the tree's lock.
