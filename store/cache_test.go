@@ -22,6 +22,15 @@ func (m model) rangeKeys(start, end []byte) []string {
 	return out
 }
 
+// pairs is what collect should return for the model.
+func (m model) pairs(start, end []byte) []string {
+	var out []string
+	for _, k := range m.rangeKeys(start, end) {
+		out = append(out, k+"="+m[k])
+	}
+	return out
+}
+
 func collect(r Reader, start, end []byte) []string {
 	var out []string
 	it := r.Iterator(start, end)
@@ -75,10 +84,7 @@ func TestCacheMatchesModel(t *testing.T) {
 			starts := [][]byte{nil, []byte("k10"), []byte("k05")}
 			ends := [][]byte{nil, []byte("k30"), []byte("k06")}
 			for i := range starts {
-				var exp []string
-				for _, k := range m.rangeKeys(starts[i], ends[i]) {
-					exp = append(exp, k+"="+m[k])
-				}
+				exp := m.pairs(starts[i], ends[i])
 				if got := collect(r, starts[i], ends[i]); fmt.Sprint(got) != fmt.Sprint(exp) {
 					t.Fatalf("round %d %s: iterate [%s,%s): %v, want %v", round, layer, starts[i], ends[i], got, exp)
 				}

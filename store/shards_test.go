@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
+	"maps"
 	"math/rand/v2"
 	"testing"
 
@@ -43,7 +44,7 @@ func TestShardedTreeMatchesModel(t *testing.T) {
 			t.Fatalf("version %d: parallel and key-by-key writes hash differently", v)
 		}
 		for _, r := range [][2][]byte{{nil, nil}, {[]byte("k1"), []byte("k3")}, {[]byte("k250"), nil}} {
-			if got, want := collect(batched, r[0], r[1]), modelCollect(m, r[0], r[1]); fmt.Sprint(got) != fmt.Sprint(want) {
+			if got, want := collect(batched, r[0], r[1]), m.pairs(r[0], r[1]); fmt.Sprint(got) != fmt.Sprint(want) {
 				t.Fatalf("version %d working range %q: %d keys, want %d", v, r, len(got), len(want))
 			}
 		}
@@ -54,14 +55,14 @@ func TestShardedTreeMatchesModel(t *testing.T) {
 		if _, _, err := single.SaveVersion(); err != nil {
 			t.Fatal(err)
 		}
-		snaps = append(snaps, clone(m))
+		snaps = append(snaps, maps.Clone(m))
 	}
 	for v, sm := range snaps {
 		s, err := batched.Snapshot(int64(v + 1))
 		if err != nil {
 			t.Fatal(err)
 		}
-		if got, want := collect(s, nil, nil), modelCollect(sm, nil, nil); fmt.Sprint(got) != fmt.Sprint(want) {
+		if got, want := collect(s, nil, nil), sm.pairs(nil, nil); fmt.Sprint(got) != fmt.Sprint(want) {
 			t.Fatalf("snapshot %d: %d keys, want %d", v+1, len(got), len(want))
 		}
 		for k, val := range sm {
@@ -77,22 +78,6 @@ func TestShardedTreeMatchesModel(t *testing.T) {
 
 // oneByOne hides a Tree's type, so a Cache writes into it key by key.
 type oneByOne struct{ *Tree }
-
-func modelCollect(m model, start, end []byte) []string {
-	var out []string
-	for _, k := range m.rangeKeys(start, end) {
-		out = append(out, k+"="+m[k])
-	}
-	return out
-}
-
-func clone(m model) model {
-	out := model{}
-	for k, v := range m {
-		out[k] = v
-	}
-	return out
-}
 
 // TestProofs: a proof of a present and of an absent key verifies against
 // the root; a wrong value, a wrong root or tampered tree roots do not.
