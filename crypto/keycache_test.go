@@ -56,6 +56,21 @@ func TestBatchVerifyWithKeysAgrees(t *testing.T) {
 			}
 		}
 	}
+	// An empty cache gains exactly the keys whose signature verified.
+	learned := NewKeyCache(1000)
+	BatchVerifyWith(entries, learned)
+	verified := map[string]bool{}
+	for i, e := range entries {
+		if want[i] {
+			verified[string(e.PubKey)] = true
+		}
+	}
+	for _, e := range entries {
+		kept := len(e.PubKey) == PubKeySize && learned.get((*[PubKeySize]byte)(e.PubKey)) != nil
+		if kept != verified[string(e.PubKey)] {
+			t.Errorf("key %x kept %v, its signature verified %v", e.PubKey, kept, verified[string(e.PubKey)])
+		}
+	}
 	if got := BatchVerifyWith(batchFixture(3), nil); !got[0] || !got[2] {
 		t.Error("nil cache: valid batch rejected")
 	}

@@ -33,7 +33,8 @@ type PrepareOptions struct {
 	// goroutine while the signatures are verified.
 	Prefetch Prefetcher
 	// Keys, if not nil, holds expanded device keys that make verification
-	// cheaper; results are the same without it.
+	// cheaper (and gains the keys of reports that verify); results are the
+	// same without it.
 	Keys *crypto.KeyCache
 }
 
@@ -69,9 +70,6 @@ func Prepare(chainID string, m *reportv1.MsgReportBatch, o PrepareOptions) *Prep
 			decoded.Done()
 			for j, ok := range crypto.BatchVerifyWith(entries, o.Keys) {
 				p.SigOK[pos[j]] = ok
-				if ok {
-					o.Keys.Add(entries[j].PubKey) // its next reports verify faster
-				}
 			}
 		}()
 	}
