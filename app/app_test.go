@@ -19,12 +19,8 @@ import (
 	bankv1 "github.com/depinhq/depin/gen/depin/bank/v1"
 	txv1 "github.com/depinhq/depin/gen/depin/tx/v1"
 	"github.com/depinhq/depin/store"
-	"github.com/depinhq/depin/x/agreement"
 	"github.com/depinhq/depin/x/auth"
 	"github.com/depinhq/depin/x/bank"
-	"github.com/depinhq/depin/x/market"
-	"github.com/depinhq/depin/x/reward"
-	"github.com/depinhq/depin/x/staking"
 )
 
 const testChain = "depin-test"
@@ -63,22 +59,7 @@ func newTestChainAppOn(t *testing.T, tree *store.Tree, balances ...*bankv1.Balan
 		t.Fatal(err)
 	}
 	a.AfterCommit = func(h int64, r store.Reader) {
-		if err := (bank.Keeper{}).CheckInvariant(r); err != nil {
-			t.Fatalf("after block %d: %v", h, err)
-		}
-		if err := (reward.Keeper{}).CheckInvariant(r); err != nil {
-			t.Fatalf("after block %d: %v", h, err)
-		}
-		if err := (staking.Keeper{}).CheckInvariant(r); err != nil {
-			t.Fatalf("after block %d: %v", h, err)
-		}
-		if err := (agreement.Keeper{}).CheckInvariant(r); err != nil {
-			t.Fatalf("after block %d: %v", h, err)
-		}
-		if err := (market.Keeper{}).CheckInvariant(r); err != nil {
-			t.Fatalf("after block %d: %v", h, err)
-		}
-		if err := (reward.Keeper{}).CheckShareInvariant(r); err != nil {
+		if err := CheckInvariants(r); err != nil {
 			t.Fatalf("after block %d: %v", h, err)
 		}
 	}

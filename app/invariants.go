@@ -1,0 +1,34 @@
+package app
+
+import (
+	"github.com/depinhq/depin/store"
+	"github.com/depinhq/depin/x/agreement"
+	"github.com/depinhq/depin/x/bank"
+	"github.com/depinhq/depin/x/market"
+	"github.com/depinhq/depin/x/reward"
+	"github.com/depinhq/depin/x/staking"
+)
+
+// CheckInvariants verifies every module's books against a committed
+// state: balances sum to supply, reward pools hold what devices are owed,
+// the staking pools hold the bonded stake, every escrow (agreements,
+// market bids, leases) holds exactly what its records say, share supplies
+// match their pools. It returns the first violation. Tests check it after
+// every block; `depin chaos` has every node check it (app.toml
+// check_invariants).
+func CheckInvariants(r store.Reader) error {
+	checks := []func(store.Reader) error{
+		bank.Keeper{}.CheckInvariant,
+		reward.Keeper{}.CheckInvariant,
+		staking.Keeper{}.CheckInvariant,
+		agreement.Keeper{}.CheckInvariant,
+		market.Keeper{}.CheckInvariant,
+		reward.Keeper{}.CheckShareInvariant,
+	}
+	for _, check := range checks {
+		if err := check(r); err != nil {
+			return err
+		}
+	}
+	return nil
+}
