@@ -267,7 +267,10 @@ func (a *App) deliver(ctx state.Context, tx *auth.Tx, prep map[int]*report.Prepa
 	msgKV := store.NewCache(parent)
 	mctx := ctx.WithKV(msgKV)
 	for i, m := range tx.Body.Messages {
-		if err := a.route(mctx, tx, m, prep[i]); err != nil {
+		// A handler that panics (a bug) fails its tx with an internal
+		// error, code 1; it never stops the chain.
+		err := a.safely("a message handler", func() error { return a.route(mctx, tx, m, prep[i]) })
+		if err != nil {
 			res := errResult(fmt.Errorf("message %d: %w", i, err))
 			res.Events = actx.Events.List() // the fee was paid
 			return res

@@ -262,18 +262,15 @@ func (a *App) FinalizeBlock(_ context.Context, req *abci.FinalizeBlockRequest) (
 	// (mints, payments, clearings, punishments) are the block's events.
 	bctx := ctx
 	bctx.KV = beginKV
-	if err := a.staking.BeginBlock(bctx, misbehavior(req.Misbehavior), lastVotes(req.DecidedLastCommit)); err != nil {
-		return nil, fmt.Errorf("FinalizeBlock %d: staking: %w", req.Height, err)
+	// None of these may stop the chain: each is contained (see
+	// contain.go). Staking is chain-wide: if it fails, its step is rolled
+	// back and logged; a network's step that fails freezes that network.
+	if err := a.contained(bctx, "staking", func(c state.Context) error {
+		return a.staking.BeginBlock(c, misbehavior(req.Misbehavior), lastVotes(req.DecidedLastCommit))
+	}); err != nil {
+		a.log.Error("staking block step failed; rolled back", "height", req.Height, "err", err)
 	}
-	if err := a.reward.BeginBlock(bctx); err != nil {
-		return nil, fmt.Errorf("FinalizeBlock %d: rewards: %w", req.Height, err)
-	}
-	if err := a.agreement.BeginBlock(bctx); err != nil {
-		return nil, fmt.Errorf("FinalizeBlock %d: agreements: %w", req.Height, err)
-	}
-	if err := a.market.BeginBlock(bctx); err != nil {
-		return nil, fmt.Errorf("FinalizeBlock %d: market: %w", req.Height, err)
-	}
+	a.networkSteps(bctx)
 	beginKV.Write()
 	results := make([]*abci.ExecTxResult, len(req.Txs))
 	decodeStart := a.now()
@@ -292,8 +289,13 @@ func (a *App) FinalizeBlock(_ context.Context, req *abci.FinalizeBlockRequest) (
 	}
 	ectx := ctx
 	ectx.KV = blockKV
-	for _, pc := range a.staking.EndBlock(ectx) {
-		a.queueValidatorUpdate(abci.ValidatorUpdate{Power: pc.Power, PubKeyBytes: pc.PubKey, PubKeyType: ed25519.KeyType})
+	if err := a.contained(ectx, "staking end block", func(c state.Context) error {
+		for _, pc := range a.staking.EndBlock(c) {
+			a.queueValidatorUpdate(abci.ValidatorUpdate{Power: pc.Power, PubKeyBytes: pc.PubKey, PubKeyType: ed25519.KeyType})
+		}
+		return nil
+	}); err != nil {
+		a.log.Error("staking end block failed; rolled back", "height", req.Height, "err", err)
 	}
 	blockKV.Set(blockTimeKey, encodeTime(req.Time))
 	waitStart := a.now()

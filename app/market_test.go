@@ -41,7 +41,7 @@ func TestEnergyMarket(t *testing.T) {
 	c.mustBlock(c.tx(w.owner, &txv1.Msg{Sum: &txv1.Msg_Send{Send: &bankv1.MsgSend{From: w.owner.addr.Bytes(), To: bob.addr.Bytes(), Amount: []*bankv1.Coin{bank.Coin("udpin", 1_000_000_000)}}}}))
 	s1, s2 := w.register("s1", 5000), w.register("s2", 5000)
 	// bob registers his own meter.
-	c.mustBlock(c.tx(bob, &txv1.Msg{Sum: &txv1.Msg_RegisterDevice{RegisterDevice: &devicev1.MsgRegisterDevice{Owner: bob.addr.Bytes(), Cert: w.cert("b1", 5000), Cell: w.cell}}}))
+	c.mustBlock(c.tx(bob, &txv1.Msg{Sum: &txv1.Msg_RegisterDevice{RegisterDevice: &devicev1.MsgRegisterDevice{Owner: bob.addr.Bytes(), Cert: w.cert("b1", 5000), DeviceSignature: pop("b1", bob.addr), Cell: w.cell}}}))
 	b1 := crypto.AddressFromPubKey(devKey("b1").Public().(ed25519.PublicKey))
 
 	iv := uint64(c.time.Unix())/900 + 1

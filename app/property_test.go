@@ -42,7 +42,7 @@ func TestNoTokenCreatedOrLost(t *testing.T) {
 		for _, nm := range names {
 			ids = append(ids, w.register(nm, 5000))
 		}
-		c.mustBlock(c.tx(bob, &txv1.Msg{Sum: &txv1.Msg_RegisterDevice{RegisterDevice: &devicev1.MsgRegisterDevice{Owner: bob.addr.Bytes(), Cert: w.cert("q1", 5000), Cell: w.cell}}}))
+		c.mustBlock(c.tx(bob, &txv1.Msg{Sum: &txv1.Msg_RegisterDevice{RegisterDevice: &devicev1.MsgRegisterDevice{Owner: bob.addr.Bytes(), Cert: w.cert("q1", 5000), DeviceSignature: pop("q1", bob.addr), Cell: w.cell}}}))
 		names = append(names, "q1")
 		ids = append(ids, deviceID("q1"))
 		seq := make([]uint64, len(names))

@@ -54,7 +54,7 @@ func BenchmarkReportBlock(b *testing.B) {
 		for i := lo; i < min(lo+60, devices); i++ {
 			name := fmt.Sprintf("bench-%d", i)
 			keys[i] = devKey(name)
-			msgs = append(msgs, &txv1.Msg{Sum: &txv1.Msg_RegisterDevice{RegisterDevice: &devicev1.MsgRegisterDevice{Owner: w.owner.addr.Bytes(), Cert: w.cert(name, 5000), Cell: w.cell}}})
+			msgs = append(msgs, &txv1.Msg{Sum: &txv1.Msg_RegisterDevice{RegisterDevice: &devicev1.MsgRegisterDevice{Owner: w.owner.addr.Bytes(), Cert: w.cert(name, 5000), DeviceSignature: pop(name, w.owner.addr), Cell: w.cell}}})
 		}
 		if r := c.block(c.tx(w.owner, msgs...))[0]; r.Code != 0 {
 			b.Fatalf("register: %s", r.Log)
@@ -181,7 +181,7 @@ func BenchmarkEpochRewardsOnChain(b *testing.B) {
 		for i := lo; i < min(lo+60, devices); i++ {
 			name := fmt.Sprintf("bench-%d", i)
 			keys[i] = devKey(name)
-			msgs = append(msgs, &txv1.Msg{Sum: &txv1.Msg_RegisterDevice{RegisterDevice: &devicev1.MsgRegisterDevice{Owner: w.owner.addr.Bytes(), Cert: w.cert(name, 5000), Cell: cells[i%len(cells)]}}})
+			msgs = append(msgs, &txv1.Msg{Sum: &txv1.Msg_RegisterDevice{RegisterDevice: &devicev1.MsgRegisterDevice{Owner: w.owner.addr.Bytes(), Cert: w.cert(name, 5000), DeviceSignature: pop(name, w.owner.addr), Cell: cells[i%len(cells)]}}})
 		}
 		if r := c.block(c.tx(w.owner, msgs...))[0]; r.Code != 0 {
 			b.Fatalf("register: %s", r.Log)
@@ -261,7 +261,7 @@ func BenchmarkAgreementSettlement(b *testing.B) {
 			name := fmt.Sprintf("bench-%d", i)
 			keys[i] = devKey(name)
 			ids[i] = crypto.AddressFromPubKey(keys[i].Public().(ed25519.PublicKey))
-			msgs = append(msgs, &txv1.Msg{Sum: &txv1.Msg_RegisterDevice{RegisterDevice: &devicev1.MsgRegisterDevice{Owner: w.owner.addr.Bytes(), Cert: w.cert(name, 5000), Cell: w.cell}}})
+			msgs = append(msgs, &txv1.Msg{Sum: &txv1.Msg_RegisterDevice{RegisterDevice: &devicev1.MsgRegisterDevice{Owner: w.owner.addr.Bytes(), Cert: w.cert(name, 5000), DeviceSignature: pop(name, w.owner.addr), Cell: w.cell}}})
 		}
 		if r := c.block(c.tx(w.owner, msgs...))[0]; r.Code != 0 {
 			b.Fatalf("register: %s", r.Log)

@@ -24,6 +24,8 @@ func (a *App) route(ctx state.Context, tx *auth.Tx, m *txv1.Msg, prep *report.Pr
 		return a.network.UpdateParams(ctx, s, sum.UpdateNetworkParams)
 	case *txv1.Msg_ApproveMaker:
 		return a.network.ApproveMaker(ctx, s, sum.ApproveMaker)
+	case *txv1.Msg_ResumeNetwork:
+		return a.network.Resume(ctx, s, sum.ResumeNetwork)
 	case *txv1.Msg_RevokeMaker:
 		return a.network.RevokeMaker(ctx, s, sum.RevokeMaker)
 	case *txv1.Msg_RegisterDevice:
@@ -61,6 +63,8 @@ func (a *App) route(ctx state.Context, tx *auth.Tx, m *txv1.Msg, prep *report.Pr
 		return a.agreement.Decline(ctx, s, sum.DeclineAgreement)
 	case *txv1.Msg_PlaceOrder:
 		return a.market.Place(ctx, s, sum.PlaceOrder)
+	case *txv1.Msg_CancelOrder:
+		return a.market.Cancel(ctx, s, sum.CancelOrder)
 	case *txv1.Msg_Tokenize:
 		return a.reward.Tokenize(ctx, s, sum.Tokenize)
 	case *txv1.Msg_Untokenize:

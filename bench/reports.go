@@ -188,7 +188,7 @@ func Reports(ctx context.Context, c *client.Client, cfg ReportsConfig) (*Reports
 	err = c.SubmitChunked(ctx, cfg.Funders, cfg.Devices, 60, func(f ed25519.PrivateKey, lo, hi int) []*txv1.Msg {
 		msgs := make([]*txv1.Msg, 0, hi-lo)
 		for i := lo; i < hi; i++ {
-			msgs = append(msgs, &txv1.Msg{Sum: &txv1.Msg_RegisterDevice{RegisterDevice: &devicev1.MsgRegisterDevice{Owner: addrOf(f).Bytes(), Cert: certs[i], Cell: cell}}})
+			msgs = append(msgs, client.RegisterDeviceMsg(chainID, addrOf(f), certs[i], devs[i], cell))
 		}
 		return msgs
 	}, progress, "registered")

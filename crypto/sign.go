@@ -13,7 +13,21 @@ const (
 	DomainTx      = "depin/tx/v1"
 	DomainReport  = "depin/report/v1"
 	DomainDevCert = "depin/devcert/v1"
+	// DomainRegister: a device key's proof of possession, signing the
+	// address of the account that registers it.
+	DomainRegister = "depin/register/v1"
 )
+
+// SignPossession is a device key's proof of possession for registering
+// the device to owner on chainID: its signature over the owner's address.
+func SignPossession(devicePriv ed25519.PrivateKey, chainID string, owner Address) []byte {
+	return Sign(devicePriv, DomainRegister, chainID, owner[:])
+}
+
+// VerifyPossession checks a proof of possession made by SignPossession.
+func VerifyPossession(devicePub ed25519.PublicKey, chainID string, owner Address, sig []byte) error {
+	return Verify(devicePub, DomainRegister, chainID, owner[:], sig)
+}
 
 // ErrInvalidSignature is returned when a signature does not verify.
 var ErrInvalidSignature = errors.New("invalid signature")

@@ -387,7 +387,7 @@ func registerFleet(ctx context.Context, c *client.Client, cfg Config, chainID, n
 		owner := crypto.AddressFromPubKey(f.Public().(ed25519.PublicKey))
 		msgs := make([]*txv1.Msg, 0, hi-lo)
 		for i := lo; i < hi; i++ {
-			msgs = append(msgs, &txv1.Msg{Sum: &txv1.Msg_RegisterDevice{RegisterDevice: &devicev1.MsgRegisterDevice{Owner: owner.Bytes(), Cert: certs[i], Cell: cells[i]}}})
+			msgs = append(msgs, client.RegisterDeviceMsg(chainID, owner, certs[i], todo[i].Key, cells[i]))
 		}
 		return msgs
 	}, nil, "registered")

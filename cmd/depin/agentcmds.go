@@ -46,7 +46,7 @@ func newDeviceCmd(g *globals) *cobra.Command {
 	}
 	keygen.Flags().StringVar(&out, "out", "device.key", "key file to write")
 
-	var keyPath, certPath, maker, network_, model, serial, from string
+	var keyPath, certPath, maker, network_, model, serial, from, proofHex string
 	var capacity uint64
 	var loc locationFlags
 	var f txFlags
@@ -54,7 +54,7 @@ func newDeviceCmd(g *globals) *cobra.Command {
 		Use:   "register",
 		Short: "Register a device: with a maker certificate (--cert), or certify it now with a local maker key (--maker)",
 		Example: `  depin device register --key device.key --maker acme --network solar --capacity 5000 --lat 52.52 --lon 13.405 --from alice
-  depin device register --cert cert.json --lat 52.52 --lon 13.405 --from alice`,
+  depin device register --cert cert.json --key device.key --lat 52.52 --lon 13.405 --from alice`,
 		Args: argsExactly(0, ""),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			var sc *devicev1.SignedDeviceCert
@@ -95,11 +95,12 @@ func newDeviceCmd(g *globals) *cobra.Command {
 			default:
 				return usageError{errors.New("give --cert, or --maker with --key")}
 			}
-			return g.registerDevice(cmd, from, &f, sc, &loc)
+			return g.registerDevice(cmd, from, &f, sc, &possessionFlags{keyPath: keyPath, proof: proofHex}, &loc)
 		},
 	}
 	rf := register.Flags()
-	rf.StringVar(&keyPath, "key", "", "device key file (with --maker)")
+	rf.StringVar(&keyPath, "key", "", "device key file: signs the proof of possession (and, with --maker, is certified)")
+	rf.StringVar(&proofHex, "proof", "", "proof of possession (hex) from 'depin device prove', instead of --key")
 	rf.StringVar(&certPath, "cert", "", "certificate file from 'depin maker certify'")
 	rf.StringVar(&maker, "maker", "", "local maker key to certify the device with")
 	rf.StringVar(&network_, "network", "", "network (with --maker)")
@@ -227,7 +228,46 @@ sequence is kept in --state so a restart never reuses a seq.`,
 	runf.DurationVar(&rInterval, "interval", 0, "report period (default: the kind's)")
 	runf.DurationVar(&rDuration, "duration", 0, "stop after this long (default: run until Ctrl-C)")
 	_ = run.MarkFlagRequired("sim")
-	cmd.AddCommand(keygen, register, run)
+	var pKey, pOwner, pChain string
+	prove := &cobra.Command{
+		Use:   "prove",
+		Short: "Sign the device key's proof of possession for registering the device to an owner",
+		Long: `Print the device key's proof of possession: its signature over the owner's
+address on this chain, which 'depin tx device register --proof' (or any
+registration) must carry. Run it where the device key is (on the device);
+the key never leaves it.`,
+		Example: `  depin device prove --key device.key --owner depin1… --chain-id depin-devnet`,
+		Args:    argsExactly(0, ""),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			k, err := agent.LoadKey(pKey)
+			if err != nil {
+				return err
+			}
+			owner, err := g.resolveAddress(pOwner)
+			if err != nil {
+				return usageError{err}
+			}
+			chainID := pChain
+			if chainID == "" {
+				c, err := g.client()
+				if err != nil {
+					return err
+				}
+				if chainID, err = c.ChainID(cmd.Context()); err != nil {
+					return fmt.Errorf("%w (or give --chain-id)", err)
+				}
+			}
+			proof := hex.EncodeToString(crypto.SignPossession(k, chainID, owner))
+			v := map[string]any{"device": crypto.DeviceString(crypto.AddressFromPubKey(k.Public().(ed25519.PublicKey))), "owner": owner.String(), "chain_id": chainID, "proof": proof}
+			return g.print(cmd.OutOrStdout(), v, func(w io.Writer) { fmt.Fprintln(w, proof) })
+		},
+	}
+	prove.Flags().StringVar(&pKey, "key", "device.key", "device key file")
+	prove.Flags().StringVar(&pOwner, "owner", "", "the account that will register the device (address or key name; required)")
+	prove.Flags().StringVar(&pChain, "chain-id", "", "chain id (default: ask the node)")
+	_ = prove.MarkFlagRequired("owner")
+
+	cmd.AddCommand(keygen, register, prove, run)
 	return cmd
 }
 

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bytes"
 	"crypto/ed25519"
 	"encoding/hex"
 	"errors"
@@ -8,10 +9,14 @@ import (
 	"io"
 	"os"
 	"strconv"
+	"strings"
 
 	"github.com/spf13/cobra"
 	uh3 "github.com/uber/h3-go/v4"
 	"google.golang.org/protobuf/encoding/protojson"
+	"google.golang.org/protobuf/proto"
+
+	"github.com/depinhq/depin/agent"
 
 	"github.com/depinhq/depin/client"
 	"github.com/depinhq/depin/crypto"
@@ -143,21 +148,29 @@ func newDeviceTxCmd(g *globals) *cobra.Command {
 	var from, certPath string
 	var loc locationFlags
 	var f txFlags
+	var pf possessionFlags
 	register := &cobra.Command{
-		Use:     "register",
-		Short:   "Register a maker-certified device, locking the network's stake",
-		Example: `  depin tx device register --cert cert.json --lat 52.52 --lon 13.405 --from alice`,
-		Args:    argsExactly(0, ""),
+		Use:   "register",
+		Short: "Register a maker-certified device, locking the network's stake",
+		Long: `Register a maker-certified device to the --from account. The chain also
+wants the device key's proof of possession — its signature over the owner's
+address — so that nobody who merely saw the certificate can claim the
+device: give the device key file (--key), or a proof made on the device
+with 'depin device prove' (--proof).`,
+		Example: `  depin tx device register --cert cert.json --key device.key --lat 52.52 --lon 13.405 --from alice
+  depin tx device register --cert cert.json --proof 5f1c… --lat 52.52 --lon 13.405 --from alice`,
+		Args: argsExactly(0, ""),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			sc, err := readCert(certPath)
 			if err != nil {
 				return usageError{err}
 			}
-			return g.registerDevice(cmd, from, &f, sc, &loc)
+			return g.registerDevice(cmd, from, &f, sc, &pf, &loc)
 		},
 	}
 	register.Flags().StringVar(&certPath, "cert", "", "certificate file from 'depin maker certify' (required)")
 	register.Flags().StringVar(&from, "from", "", "owner key (required)")
+	pf.register(register)
 	loc.register(register)
 	f.register(register)
 	_ = register.MarkFlagRequired("cert")
@@ -217,9 +230,45 @@ func newDeviceTxCmd(g *globals) *cobra.Command {
 	return cmd
 }
 
+// possessionFlags give a registration's proof of possession: the device
+// key itself, or a proof made with it elsewhere.
+type possessionFlags struct {
+	keyPath, proof string
+}
+
+func (p *possessionFlags) register(cmd *cobra.Command) {
+	cmd.Flags().StringVar(&p.keyPath, "key", "", "device key file: signs the proof of possession")
+	cmd.Flags().StringVar(&p.proof, "proof", "", "proof of possession (hex) from 'depin device prove', instead of --key")
+}
+
+// sign returns the device key's signature over owner for chainID.
+func (p *possessionFlags) sign(chainID string, owner crypto.Address, sc *devicev1.SignedDeviceCert) ([]byte, error) {
+	switch {
+	case p.keyPath != "" && p.proof != "":
+		return nil, usageError{errors.New("give --key or --proof, not both")}
+	case p.keyPath != "":
+		k, err := agent.LoadKey(p.keyPath)
+		if err != nil {
+			return nil, err
+		}
+		var cert devicev1.DeviceCert
+		if err := proto.Unmarshal(sc.GetCertBytes(), &cert); err == nil && !bytes.Equal(cert.DevicePublicKey, k.Public().(ed25519.PublicKey)) {
+			return nil, usageError{fmt.Errorf("%s is not the key of the certified device", p.keyPath)}
+		}
+		return crypto.SignPossession(k, chainID, owner), nil
+	case p.proof != "":
+		b, err := hex.DecodeString(strings.TrimPrefix(p.proof, "0x"))
+		if err != nil || len(b) != ed25519.SignatureSize {
+			return nil, usageError{fmt.Errorf("--proof must be %d bytes of hex", ed25519.SignatureSize)}
+		}
+		return b, nil
+	}
+	return nil, usageError{errors.New("the chain needs the device key's proof of possession: give --key DEVICE_KEY_FILE, or --proof from 'depin device prove'")}
+}
+
 // registerDevice submits a registration of a certified device at the
 // location the flags give ('tx device register' and 'device register').
-func (g *globals) registerDevice(cmd *cobra.Command, from string, f *txFlags, sc *devicev1.SignedDeviceCert, loc *locationFlags) error {
+func (g *globals) registerDevice(cmd *cobra.Command, from string, f *txFlags, sc *devicev1.SignedDeviceCert, pf *possessionFlags, loc *locationFlags) error {
 	cell, err := loc.resolve(cmd)
 	if err != nil {
 		return err
@@ -228,7 +277,19 @@ func (g *globals) registerDevice(cmd *cobra.Command, from string, f *txFlags, sc
 	if err != nil {
 		return err
 	}
-	return g.sendMsgs(cmd, from, f, &txv1.Msg{Sum: &txv1.Msg_RegisterDevice{RegisterDevice: &devicev1.MsgRegisterDevice{Owner: owner.Bytes(), Cert: sc, Cell: cell}}})
+	c, err := g.client()
+	if err != nil {
+		return err
+	}
+	chainID, err := c.ChainID(cmd.Context())
+	if err != nil {
+		return err
+	}
+	proof, err := pf.sign(chainID, owner, sc)
+	if err != nil {
+		return err
+	}
+	return g.sendMsgs(cmd, from, f, client.RegisterDeviceMsgWithProof(owner, sc, proof, cell))
 }
 
 // deviceView is a device as the CLI shows it.

@@ -166,7 +166,29 @@ func newMarketTxCmd(g *globals) *cobra.Command {
 			}
 			return &txv1.Msg{Sum: &txv1.Msg_PlaceOrder{PlaceOrder: &marketv1.MsgPlaceOrder{Owner: s, Device: id[:], Side: side, Interval: interval, Price: price, Quantity: qty}}}, nil
 		})
-	cmd.AddCommand(order)
+	var cf txFlags
+	var cfrom string
+	cancel := &cobra.Command{
+		Use:     "cancel ORDER_ID",
+		Short:   "Withdraw an order that has not been auctioned yet (a bid's escrow is refunded)",
+		Example: "  depin tx market cancel 42 --from bob",
+		Args:    argsExactly(1, "ORDER_ID"),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			id, err := strconv.ParseUint(args[0], 10, 64)
+			if err != nil {
+				return usageError{fmt.Errorf("order id %q: %w", args[0], err)}
+			}
+			owner, err := g.resolveAddress(cfrom)
+			if err != nil {
+				return err
+			}
+			return g.sendMsgs(cmd, cfrom, &cf, &txv1.Msg{Sum: &txv1.Msg_CancelOrder{CancelOrder: &marketv1.MsgCancelOrder{Owner: owner.Bytes(), Id: id}}})
+		},
+	}
+	cancel.Flags().StringVar(&cfrom, "from", "", "your key (required)")
+	cf.register(cancel)
+	_ = cancel.MarkFlagRequired("from")
+	cmd.AddCommand(order, cancel)
 	return cmd
 }
 
@@ -175,7 +197,8 @@ func orderView(o *marketv1.Order) map[string]any {
 	dev, _ := crypto.AddressFromBytes(o.Device)
 	return map[string]any{"id": o.Id, "network": o.Network, "owner": owner.String(), "device": crypto.DeviceString(dev),
 		"side": strings.ToLower(strings.TrimPrefix(o.Side.String(), "SIDE_")), "interval": o.Interval, "price": o.Price,
-		"quantity": o.Quantity, "allocated": o.Allocated, "delivered": o.Delivered, "escrow": o.Escrow}
+		"quantity": o.Quantity, "allocated": o.Allocated, "delivered": o.Delivered, "escrow": o.Escrow, "denom": o.Denom,
+		"status": strings.ToLower(strings.TrimPrefix(o.Status.String(), "ORDER_STATUS_")), "close_reason": o.CloseReason}
 }
 
 func newMarketQueryCmd(g *globals) *cobra.Command {

@@ -316,7 +316,28 @@ func newNetworkTxCmd(g *globals) *cobra.Command {
 	revoke.Flags().StringVar(&from, "from", "", "owner key (required)")
 	rf.register(revoke)
 	_ = revoke.MarkFlagRequired("from")
-	cmd.AddCommand(create, update, approve, revoke)
+	var resf txFlags
+	resume := &cobra.Command{
+		Use:   "resume NETWORK",
+		Short: "Run a frozen network's block steps again (after fixing what froze it)",
+		Long: `A network is frozen when one of its block steps (rewards, agreements, the
+market) fails: the step is rolled back, the chain goes on, and the network
+takes no reports, orders, agreements or devices until its owner resumes it.
+'depin query network' shows why it froze; fix the cause (often its params,
+with update-params) and resume. If the step fails again, it freezes again.`,
+		Args: argsExactly(1, "NETWORK"),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			owner, err := g.resolveAddress(from)
+			if err != nil {
+				return err
+			}
+			return g.sendMsgs(cmd, from, &resf, &txv1.Msg{Sum: &txv1.Msg_ResumeNetwork{ResumeNetwork: &networkv1.MsgResumeNetwork{Owner: owner.Bytes(), Network: args[0]}}})
+		},
+	}
+	resume.Flags().StringVar(&from, "from", "", "owner key (required)")
+	resf.register(resume)
+	_ = resume.MarkFlagRequired("from")
+	cmd.AddCommand(create, update, approve, revoke, resume)
 	return cmd
 }
 
@@ -335,6 +356,11 @@ func networkView(n *networkv1.Network) map[string]any {
 	}
 	if n.Pending != nil {
 		v["pending_from_epoch"] = n.PendingEpoch
+	}
+	v["frozen"] = n.Frozen
+	if n.Frozen {
+		v["frozen_reason"] = n.FrozenReason
+		v["frozen_height"] = n.FrozenHeight
 	}
 	return v
 }
@@ -359,6 +385,9 @@ func newNetworkQueryCmds(g *globals) []*cobra.Command {
 			v := networkView(n)
 			return g.print(cmd.OutOrStdout(), v, func(w io.Writer) {
 				fmt.Fprintf(w, "%s (%s) — %s, owner %s, reward token %s\n", n.Id, n.Name, className(n.Class), v["owner"], n.RewardDenom)
+				if n.Frozen {
+					fmt.Fprintf(w, "  FROZEN since height %d: %s\n  (its owner can resume it: depin tx network resume %s)\n", n.FrozenHeight, n.FrozenReason, n.Id)
+				}
 				for _, m := range n.Params.Metrics {
 					fmt.Fprintf(w, "  metric %d %s [%s] ≤ %d/%d per unit capacity per second, weight %d\n", m.Id, m.Name, m.Unit, m.BoundNum, m.BoundDen, m.Weight)
 				}

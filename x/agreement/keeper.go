@@ -108,7 +108,10 @@ func (k Keeper) Open(ctx state.Context, signer crypto.Address, m *agreementv1.Ms
 	if d == nil || d.Status != devicev1.DeviceStatus_DEVICE_STATUS_ACTIVE {
 		return 0, fmt.Errorf("%w: device %s is not an active registered device", ErrInvalid, crypto.DeviceString(id))
 	}
-	n := k.Network.Current(ctx, d.Network)
+	n, err := k.Network.Active(ctx, d.Network)
+	if err != nil {
+		return 0, err
+	}
 	if network.MetricByID(n.Params, m.Metric) == nil {
 		return 0, fmt.Errorf("%w: network %s has no metric %d", ErrInvalid, n.Id, m.Metric)
 	}
@@ -175,6 +178,11 @@ func (k Keeper) Cancel(ctx state.Context, signer crypto.Address, m *agreementv1.
 		return fmt.Errorf("%w: only the consumer cancels", errs.ErrUnauthorized)
 	}
 	n := k.Network.Network(ctx.KV, a.Network)
+	if n == nil || n.Frozen {
+		// No block step settles a frozen network's agreements: the
+		// consumer gets back at once what was not paid.
+		return k.close(ctx, a, "cancelled while the network is frozen")
+	}
 	now := network.EpochAt(n, ctx.Time.Unix())
 	if now < a.StartEpoch {
 		return k.close(ctx, a, "cancelled before start")
@@ -223,59 +231,64 @@ func (k Keeper) close(ctx state.Context, a *agreementv1.Agreement, reason string
 // blocks.
 var BlockBudget = 10_000
 
-// BeginBlock settles, for every network whose epoch changed, the open
-// agreements' ended epochs, at most BlockBudget agreements per block. It
-// runs before the block's transactions, so an ended epoch's work is final.
-func (k Keeper) BeginBlock(ctx state.Context) error {
-	nets := k.Network.IDs(ctx.KV)
-	budget := BlockBudget
-	for _, net := range nets {
-		n := k.Network.Network(ctx.KV, net)
-		now := network.EpochAt(n, ctx.Time.Unix())
-		sk := append(bytes.Clone(seenPrefix), net...)
-		ck := append(bytes.Clone(cursorPrefix), net...)
-		if v := ctx.KV.Get(sk); len(v) != 8 || binary.BigEndian.Uint64(v) != now {
-			ctx.KV.Set(sk, u64(now))
-			ctx.KV.Set(ck, []byte{}) // start a pass over the open agreements
-		}
-		cursor := ctx.KV.Get(ck)
-		if cursor == nil {
-			continue // no pass running
-		}
-		prefix := append(append(bytes.Clone(OpenPrefix), net...), 0)
-		start := prefix
-		if len(cursor) == 8 {
-			start = append(bytes.Clone(prefix), u64(binary.BigEndian.Uint64(cursor)+1)...)
-		}
-		var ids []uint64
-		it := ctx.KV.Iterator(start, store.PrefixEnd(prefix))
-		for ; it.Valid() && len(ids) < budget; it.Next() {
-			ids = append(ids, binary.BigEndian.Uint64(it.Key()[len(it.Key())-8:]))
-		}
-		more := it.Valid()
-		it.Close()
-		// Many agreements may share a device: read each device's epoch work once.
-		memo := map[string]*reportv1.WorkRecord{}
-		work := func(dev crypto.DeviceID, e uint64) *reportv1.WorkRecord {
-			key := string(dev[:]) + string(u64(e))
-			if w, ok := memo[key]; ok {
-				return w
-			}
-			w := k.Report.Work(ctx.KV, net, e, dev)
-			memo[key] = w
+// BeginNetwork settles, if the network's epoch changed, its open
+// agreements' ended epochs, at most *budget agreements (shared by every
+// network of the block; a pass that does not fit continues in the next
+// blocks). It runs before the block's transactions, so an ended epoch's
+// work is final.
+func (k Keeper) BeginNetwork(ctx state.Context, net string, budget *int) error {
+	n := k.Network.Current(ctx, net)
+	if n == nil {
+		return nil
+	}
+	now := network.EpochAt(n, ctx.Time.Unix())
+	sk := append(bytes.Clone(seenPrefix), net...)
+	ck := append(bytes.Clone(cursorPrefix), net...)
+	if v := ctx.KV.Get(sk); len(v) != 8 || binary.BigEndian.Uint64(v) != now {
+		ctx.KV.Set(sk, u64(now))
+		ctx.KV.Set(ck, []byte{}) // start a pass over the open agreements
+	}
+	cursor := ctx.KV.Get(ck)
+	if cursor == nil {
+		return nil // no pass running
+	}
+	prefix := append(append(bytes.Clone(OpenPrefix), net...), 0)
+	start := prefix
+	if len(cursor) == 8 {
+		start = append(bytes.Clone(prefix), u64(binary.BigEndian.Uint64(cursor)+1)...)
+	}
+	var ids []uint64
+	it := ctx.KV.Iterator(start, store.PrefixEnd(prefix))
+	for ; it.Valid() && len(ids) < *budget; it.Next() {
+		ids = append(ids, binary.BigEndian.Uint64(it.Key()[len(it.Key())-8:]))
+	}
+	more := it.Valid()
+	it.Close()
+	// Many agreements may share a device: read each device's epoch work once.
+	memo := map[string]*reportv1.WorkRecord{}
+	work := func(dev crypto.DeviceID, e uint64) *reportv1.WorkRecord {
+		key := string(dev[:]) + string(u64(e))
+		if w, ok := memo[key]; ok {
 			return w
 		}
-		for _, id := range ids {
-			if err := k.settle(ctx, k.Get(ctx.KV, id), now, work); err != nil {
-				return fmt.Errorf("agreement %d: %w", id, err)
-			}
+		w := k.Report.Work(ctx.KV, net, e, dev)
+		memo[key] = w
+		return w
+	}
+	for _, id := range ids {
+		a := k.Get(ctx.KV, id)
+		if a == nil {
+			return fmt.Errorf("agreement %d is open but not stored", id)
 		}
-		budget -= len(ids)
-		if more && len(ids) > 0 {
-			ctx.KV.Set(ck, u64(ids[len(ids)-1]))
-		} else if !more {
-			ctx.KV.Delete(ck)
+		if err := k.settle(ctx, a, now, work); err != nil {
+			return fmt.Errorf("agreement %d: %w", id, err)
 		}
+	}
+	*budget -= len(ids)
+	if more && len(ids) > 0 {
+		ctx.KV.Set(ck, u64(ids[len(ids)-1]))
+	} else if !more {
+		ctx.KV.Delete(ck)
 	}
 	return nil
 }

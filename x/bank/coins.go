@@ -26,6 +26,32 @@ func ValidateDenom(d string) error {
 	return nil
 }
 
+// ShareDenomPrefix is the namespace of device shares (x/share): share/
+// followed by the device id. Only the chain creates them.
+const ShareDenomPrefix = "share/"
+
+// userDenomRE is what an account may name a token it creates: no '/' or
+// ':' — those namespaces belong to tokens the chain itself mints (device
+// shares, module tokens), so no user token can ever collide with one.
+var userDenomRE = regexp.MustCompile(`^[a-z][a-z0-9._-]{1,63}$`)
+
+// ValidateUserDenom checks a denom an account chooses for a token it
+// creates (a network's reward token): well formed, outside the chain's
+// namespaces, and not the native token under another spelling (udpin,
+// dpin: same display name).
+func ValidateUserDenom(d string) error {
+	if err := ValidateDenom(d); err != nil {
+		return err
+	}
+	if !userDenomRE.MatchString(d) {
+		return fmt.Errorf("%w: %q (tokens you create are named with a-z 0-9 . _ - only, 2-64 chars; '/' and ':' are reserved for tokens the chain mints)", ErrReservedDenom, d)
+	}
+	if d == NativeDenom || strings.EqualFold(strings.TrimPrefix(d, "u"), NativeDisplay) {
+		return fmt.Errorf("%w: %q is the native token", ErrReservedDenom, d)
+	}
+	return nil
+}
+
 // ValidateCoins checks a coin list: not empty, denoms valid, sorted and
 // unique, amounts positive.
 func ValidateCoins(coins []*bankv1.Coin) error {

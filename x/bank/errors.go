@@ -17,4 +17,9 @@ var (
 	ErrSupplyOverflow = errs.Register("bank", 6, "supply overflow")
 	// ErrSelfSend: from and to are the same account.
 	ErrSelfSend = errs.Register("bank", 7, "send to self")
+	// ErrDenomExists: a token with this denom already exists.
+	ErrDenomExists = errs.Register("bank", 8, "denom already exists")
+	// ErrReservedDenom: the denom is in a namespace only the chain mints
+	// (the native token, share/…, any denom with '/' or ':').
+	ErrReservedDenom = errs.Register("bank", 9, "reserved denom")
 )

@@ -3,6 +3,7 @@ package bank
 import (
 	"fmt"
 	"sort"
+	"strings"
 
 	"github.com/depinhq/depin/crypto"
 	bankv1 "github.com/depinhq/depin/gen/depin/bank/v1"
@@ -26,6 +27,9 @@ func ValidateGenesis(g *bankv1.GenesisState) error {
 		}
 		if known[d.Base] {
 			return fmt.Errorf("bank genesis: denom %s listed twice", d.Base)
+		}
+		if strings.HasPrefix(d.Base, ShareDenomPrefix) {
+			return fmt.Errorf("bank genesis: %w: %s (device shares are created by tokenizing a device)", ErrReservedDenom, d.Base)
 		}
 		known[d.Base] = true
 	}

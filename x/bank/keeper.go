@@ -105,6 +105,16 @@ func (k Keeper) KnownDenom(r store.Reader, denom string) bool {
 	return false
 }
 
+// CreateDenom adds a new denom to the registry, or fails if it exists:
+// what a module calls when it creates a token, so two creators can never
+// share one.
+func (k Keeper) CreateDenom(kv store.KV, md *bankv1.DenomMetadata) error {
+	if k.KnownDenom(kv, md.Base) {
+		return fmt.Errorf("%w: %s", ErrDenomExists, md.Base)
+	}
+	return k.RegisterDenom(kv, md)
+}
+
 // RegisterDenom adds a denom to the registry (idempotent). Modules that
 // create tokens call it.
 func (k Keeper) RegisterDenom(kv store.KV, md *bankv1.DenomMetadata) error {

@@ -30,6 +30,9 @@ var (
 	ErrWrongStatus    = errs.Register("device", 8, "device status does not allow this")
 	ErrStillBonded    = errs.Register("device", 9, "stake still unbonding")
 	ErrSerialTaken    = errs.Register("device", 10, "serial already registered by this maker")
+	// ErrNoPossession: the registration lacks the device key's signature
+	// over the owner's address, or it does not verify.
+	ErrNoPossession = errs.Register("device", 11, "no proof of possession of the device key")
 )
 
 // StakePool holds device stakes.
@@ -189,9 +192,14 @@ func (k Keeper) Register(ctx state.Context, signer crypto.Address, m *devicev1.M
 	if err != nil {
 		return err
 	}
-	n := k.Network.Current(ctx, cert.Network)
-	if n == nil {
-		return fmt.Errorf("%w: %q", network.ErrUnknownNetwork, cert.Network)
+	// Proof of possession: a certificate is public (it travels in the
+	// mempool), so it alone must not let anyone claim the device.
+	if err := crypto.VerifyPossession(cert.DevicePublicKey, ctx.ChainID, signer, m.DeviceSignature); err != nil {
+		return fmt.Errorf("%w: device_signature must be the device key's signature over the owner's address for this chain ('depin device register --key FILE' makes it): %v", ErrNoPossession, err)
+	}
+	n, err := k.Network.Active(ctx, cert.Network)
+	if err != nil {
+		return err
 	}
 	mk := k.Network.Maker(ctx.KV, cert.Network, cert.MakerPublicKey)
 	if mk == nil || !mk.Active {
@@ -313,13 +321,16 @@ func (k Keeper) Move(ctx state.Context, signer crypto.Address, m *devicev1.MsgMo
 	return nil
 }
 
-// Deactivate stops a device; its stake unbonds for the network's delay.
+// Deactivate stops a device; its stake unbonds for the network's delay
+// (as it is now: the unbonding time is fixed here, whatever the network's
+// params become). A jailed device can be deactivated too, so what is left
+// of its stake after slashing is never stranded.
 func (k Keeper) Deactivate(ctx state.Context, signer crypto.Address, m *devicev1.MsgDeactivateDevice) error {
 	d, id, err := k.owned(ctx, signer, m.Owner, m.Device)
 	if err != nil {
 		return err
 	}
-	if d.Status != devicev1.DeviceStatus_DEVICE_STATUS_ACTIVE {
+	if d.Status != devicev1.DeviceStatus_DEVICE_STATUS_ACTIVE && d.Status != devicev1.DeviceStatus_DEVICE_STATUS_JAILED {
 		return fmt.Errorf("%w: %s", ErrWrongStatus, d.Status)
 	}
 	n := k.Network.Current(ctx, d.Network)

@@ -28,6 +28,8 @@ var (
 	ErrNoMarket     = errs.Register("market", 2, "network has no market")
 	ErrInvalidOrder = errs.Register("market", 3, "invalid order")
 	ErrClosed       = errs.Register("market", 4, "interval closed")
+	ErrNotFound     = errs.Register("market", 5, "no such order")
+	ErrNotOpen      = errs.Register("market", 6, "order is not open")
 )
 
 // Escrow holds bids' funds.
@@ -46,11 +48,38 @@ var (
 	OrderPrefix  = []byte("market/o/") // + id(8) → Order
 	BookPrefix   = []byte("market/b/") // + net 0x00 interval(8) id(8)
 	ClearPrefix  = []byte("market/c/") // + net 0x00 interval(8) → Clearing
-	UnsettledPfx = []byte("market/u/") // + net 0x00 interval(8): cleared, not settled
+	UnsettledPfx = []byte("market/u/") // + net 0x00 due(8) interval(8): cleared, not settled, by settlement time
 	MeterPrefix  = []byte("market/m/") // + device(20) interval(8) → Metered
 	OwnerPrefix  = []byte("market/w/") // + owner(20) id(8)
 	countPrefix  = []byte("market/n/") // + net 0x00 interval(8) → uint64 orders
+	termsPrefix  = []byte("market/t/") // + net → MarketParams the open books were placed under
 )
+
+func termsKey(net string) []byte { return append(bytes.Clone(termsPrefix), net...) }
+
+// Terms returns the market terms a network's open orders were placed
+// under, or nil if it has none.
+func (Keeper) Terms(r store.Reader, net string) *marketv1.MarketParams {
+	t := &marketv1.MarketParams{}
+	if !state.Get(r, termsKey(net), t) {
+		return nil
+	}
+	return t
+}
+
+func unsettledKey(net string, due int64, iv uint64) []byte {
+	return append(append(netKey(UnsettledPfx, net), u64(uint64(max(due, 0)))...), u64(iv)...)
+}
+
+// settleTime is when a cleared interval is settled under its terms: its
+// end plus the settle delay.
+func settleTime(t *marketv1.MarketParams, iv uint64) int64 {
+	end, ok := mul(iv+1, t.IntervalSeconds)
+	if !ok || end > 1<<62 {
+		return 1 << 62
+	}
+	return int64(end + t.SettleDelaySeconds)
+}
 
 func u64(v uint64) []byte { return binary.BigEndian.AppendUint64(nil, v) }
 
@@ -134,10 +163,21 @@ func (k Keeper) Place(ctx state.Context, signer crypto.Address, m *marketv1.MsgP
 	if !bytes.Equal(d.Owner, signer[:]) {
 		return fmt.Errorf("%w: meter %s belongs to another account", errs.ErrUnauthorized, crypto.DeviceString(id))
 	}
-	n := k.Network.Current(ctx, d.Network)
+	n, err := k.Network.Active(ctx, d.Network)
+	if err != nil {
+		return err
+	}
 	mp := n.Params.Market
 	if mp == nil {
 		return fmt.Errorf("%w: %s", ErrNoMarket, n.Id)
+	}
+	// Every open order of a network is placed under the same terms: the
+	// block step refunds open orders when the terms change, before any
+	// tx of the block runs.
+	if t := k.Terms(ctx.KV, n.Id); t == nil {
+		ctx.KV.Set(termsKey(n.Id), state.Marshal(mp))
+	} else if !proto.Equal(t, mp) {
+		return fmt.Errorf("%w: the market's terms are changing; place the order in the next block", ErrInvalidOrder)
 	}
 	if m.Side != marketv1.Side_SIDE_BID && m.Side != marketv1.Side_SIDE_ASK {
 		return fmt.Errorf("%w: side must be bid or ask", ErrInvalidOrder)
@@ -185,7 +225,7 @@ func (k Keeper) Place(ctx state.Context, signer crypto.Address, m *marketv1.MsgP
 	ctx.KV.Set(seqKey, u64(seq))
 	ctx.KV.Set(ck, u64(count+1))
 	o := &marketv1.Order{Id: seq, Network: n.Id, Owner: signer.Bytes(), Device: id.Bytes(), Side: m.Side, Interval: iv,
-		Price: m.Price, Quantity: m.Quantity, Escrow: escrow}
+		Price: m.Price, Quantity: m.Quantity, Escrow: escrow, Denom: mp.Denom, Status: marketv1.OrderStatus_ORDER_STATUS_OPEN}
 	ctx.KV.Set(OrderKey(seq), state.Marshal(o))
 	ctx.KV.Set(append(BookPrefixOf(n.Id, iv), u64(seq)...), []byte{})
 	ctx.KV.Set(append(ByOwnerPrefix(signer), u64(seq)...), []byte{})
@@ -194,6 +234,54 @@ func (k Keeper) Place(ctx state.Context, signer crypto.Address, m *marketv1.MsgP
 		k.Device.Set(ctx.KV, d)
 	}
 	ctx.Emit(&marketv1.EventOrderPlaced{Id: seq, Network: n.Id, Side: m.Side, Interval: iv, Price: m.Price, Quantity: m.Quantity})
+	return nil
+}
+
+// Cancel withdraws an open order (not yet auctioned) at its owner's
+// request, refunding a bid's escrow in the denom it was placed in. It
+// works whatever state the network is in, frozen included.
+func (k Keeper) Cancel(ctx state.Context, signer crypto.Address, m *marketv1.MsgCancelOrder) error {
+	if !bytes.Equal(m.Owner, signer[:]) {
+		return fmt.Errorf("%w: owner must be the signer", errs.ErrUnauthorized)
+	}
+	o := k.Order(ctx.KV, m.Id)
+	if o == nil {
+		return fmt.Errorf("%w: %d", ErrNotFound, m.Id)
+	}
+	if !bytes.Equal(o.Owner, signer[:]) {
+		return fmt.Errorf("%w: order %d belongs to another account", errs.ErrUnauthorized, m.Id)
+	}
+	if o.Status != marketv1.OrderStatus_ORDER_STATUS_OPEN {
+		return fmt.Errorf("%w: order %d is %s", ErrNotOpen, m.Id, o.Status)
+	}
+	return k.cancel(ctx, o, "cancelled by its owner")
+}
+
+// cancel takes an open order out of its book and refunds its escrow.
+func (k Keeper) cancel(ctx state.Context, o *marketv1.Order, reason string) error {
+	refund := o.Escrow
+	if refund > 0 {
+		owner, err := crypto.AddressFromBytes(o.Owner)
+		if err != nil {
+			return err
+		}
+		if err := k.Bank.Send(ctx, Escrow, owner, []*bankv1.Coin{bank.Coin(o.Denom, refund)}, "bid_refund"); err != nil {
+			return err
+		}
+	}
+	ctx.KV.Delete(append(BookPrefixOf(o.Network, o.Interval), u64(o.Id)...))
+	ck := append(netKey(countPrefix, o.Network), u64(o.Interval)...)
+	if v := ctx.KV.Get(ck); len(v) == 8 {
+		if c := binary.BigEndian.Uint64(v); c > 1 {
+			ctx.KV.Set(ck, u64(c-1))
+		} else {
+			ctx.KV.Delete(ck)
+		}
+	}
+	o.Escrow, o.Status, o.CloseReason = 0, marketv1.OrderStatus_ORDER_STATUS_CANCELLED, reason
+	ctx.KV.Set(OrderKey(o.Id), state.Marshal(o))
+	owner, _ := crypto.AddressFromBytes(o.Owner)
+	ctx.Emit(&marketv1.EventOrderCancelled{Id: o.Id, Network: o.Network, Owner: owner.String(), Refunded: refund, Denom: o.Denom, Reason: reason})
 	return nil
 }
 
@@ -216,7 +304,10 @@ func (Keeper) Meter(ctx state.Context, dev *devicev1.Device, n *networkv1.Networ
 		return
 	}
 	me := &marketv1.Metered{}
-	state.Get(ctx.KV, MeterKey(id, iv), me)
+	if state.Get(ctx.KV, MeterKey(id, iv), me) && me.IntervalSeconds != mp.IntervalSeconds {
+		me = &marketv1.Metered{} // an interval of the grid before a change of length
+	}
+	me.IntervalSeconds = mp.IntervalSeconds
 	for _, v := range r.Metrics {
 		if v.Id == mp.SellerMetric {
 			me.Delivered = fixed.SatAdd(me.Delivered, v.Value)
@@ -228,17 +319,29 @@ func (Keeper) Meter(ctx state.Context, dev *devicev1.Device, n *networkv1.Networ
 	ctx.KV.Set(MeterKey(id, iv), state.Marshal(me))
 }
 
-// BeginBlock clears every interval that has closed and settles every
-// cleared interval whose reports had time to arrive.
-func (k Keeper) BeginBlock(ctx state.Context) error {
-	nets := k.Network.IDs(ctx.KV)
-	for _, net := range nets {
-		n := k.Network.Network(ctx.KV, net)
-		mp := n.Params.Market
+// BeginNetwork is a network's market step, run at the start of every
+// block: if the market's terms changed (or the market went), every open
+// order is refunded in its own denom; then every closed interval is
+// auctioned and every auctioned interval whose reports had time to arrive
+// is settled under the terms it was auctioned with.
+func (k Keeper) BeginNetwork(ctx state.Context, net string) error {
+	n := k.Network.Current(ctx, net)
+	if n == nil {
+		return nil
+	}
+	mp := n.Params.Market
+	if t := k.Terms(ctx.KV, net); t != nil && !proto.Equal(t, mp) {
+		reason := "the network changed its market's terms"
 		if mp == nil {
-			continue
+			reason = "the network removed its market"
 		}
-		now := ctx.Time.Unix()
+		if err := k.cancelAll(ctx, net, reason); err != nil {
+			return err
+		}
+		ctx.KV.Delete(termsKey(net))
+	}
+	now := ctx.Time.Unix()
+	if mp != nil {
 		cur := IntervalAt(mp, now)
 		// Clear closed intervals that have orders, in order.
 		var ivs []uint64
@@ -253,24 +356,42 @@ func (k Keeper) BeginBlock(ctx state.Context) error {
 			return true
 		})
 		for _, iv := range ivs {
-			if err := k.clear(ctx, net, iv); err != nil {
+			if err := k.clear(ctx, net, mp, iv); err != nil {
 				return err
 			}
 		}
-		// Settle cleared intervals whose settle delay has passed.
-		var due []uint64
-		store.Each(ctx.KV, netKey(UnsettledPfx, net), func(key, _ []byte) bool {
-			iv := binary.BigEndian.Uint64(key[len(key)-8:])
-			if int64((iv+1)*mp.IntervalSeconds+mp.SettleDelaySeconds) > now {
-				return false
-			}
-			due = append(due, iv)
-			return true
-		})
-		for _, iv := range due {
-			if err := k.settle(ctx, n, iv); err != nil {
-				return err
-			}
+	}
+	// Settle auctioned intervals whose time has come, by settlement time.
+	var due []uint64
+	store.Each(ctx.KV, netKey(UnsettledPfx, net), func(key, _ []byte) bool {
+		if int64(binary.BigEndian.Uint64(key[len(key)-16:len(key)-8])) > now {
+			return false
+		}
+		due = append(due, binary.BigEndian.Uint64(key[len(key)-8:]))
+		return true
+	})
+	for _, iv := range due {
+		if err := k.settle(ctx, n, iv); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// cancelAll refunds every open order of a network.
+func (k Keeper) cancelAll(ctx state.Context, net, reason string) error {
+	var ids []uint64
+	store.Each(ctx.KV, netKey(BookPrefix, net), func(key, _ []byte) bool {
+		ids = append(ids, binary.BigEndian.Uint64(key[len(key)-8:]))
+		return true
+	})
+	for _, id := range ids {
+		o := k.Order(ctx.KV, id)
+		if o == nil {
+			return fmt.Errorf("order %d is in a book but not stored", id)
+		}
+		if err := k.cancel(ctx, o, reason); err != nil {
+			return fmt.Errorf("refunding order %d: %w", id, err)
 		}
 	}
 	return nil
@@ -278,9 +399,7 @@ func (k Keeper) BeginBlock(ctx state.Context) error {
 
 // clear runs the auction of a closed interval, refunds what bids will not
 // need and removes the interval's book.
-func (k Keeper) clear(ctx state.Context, net string, iv uint64) error {
-	n := k.Network.Network(ctx.KV, net)
-	mp := n.Params.Market
+func (k Keeper) clear(ctx state.Context, net string, mp *marketv1.MarketParams, iv uint64) error {
 	var ids []uint64
 	prefix := BookPrefixOf(net, iv)
 	store.Each(ctx.KV, prefix, func(key, _ []byte) bool {
@@ -302,18 +421,19 @@ func (k Keeper) clear(ctx state.Context, net string, iv uint64) error {
 	}
 	ctx.KV.Delete(append(netKey(countPrefix, net), u64(iv)...))
 	res := Clear(bids, asks)
-	c := &marketv1.Clearing{Network: net, Interval: iv, Price: res.Price, Volume: res.Volume, Orders: uint64(len(ids))}
+	c := &marketv1.Clearing{Network: net, Interval: iv, Price: res.Price, Volume: res.Volume, Orders: uint64(len(ids)), Terms: mp}
 	for _, t := range res.Trades {
 		c.Trades = append(c.Trades, &marketv1.Trade{Bid: t.Bid, Ask: t.Ask, Quantity: t.Quantity})
 	}
 	for _, id := range ids {
 		o := orders[id]
 		o.Allocated = res.Allocated[id]
+		o.Status = marketv1.OrderStatus_ORDER_STATUS_CLEARED
 		if o.Side == marketv1.Side_SIDE_BID {
 			keep := o.Allocated * res.Price // ≤ quantity × bid price = escrow
 			if refund := o.Escrow - keep; refund > 0 {
 				owner, _ := crypto.AddressFromBytes(o.Owner)
-				if err := k.Bank.Send(ctx, Escrow, owner, []*bankv1.Coin{bank.Coin(mp.Denom, refund)}, "bid_refund"); err != nil {
+				if err := k.Bank.Send(ctx, Escrow, owner, []*bankv1.Coin{bank.Coin(o.Denom, refund)}, "bid_refund"); err != nil {
 					return err
 				}
 			}
@@ -323,7 +443,7 @@ func (k Keeper) clear(ctx state.Context, net string, iv uint64) error {
 	}
 	ctx.KV.Set(ClearingKey(net, iv), state.Marshal(c))
 	if len(c.Trades) > 0 {
-		ctx.KV.Set(append(netKey(UnsettledPfx, net), u64(iv)...), []byte{})
+		ctx.KV.Set(unsettledKey(net, settleTime(mp, iv), iv), []byte{})
 	} else {
 		c.Settled = true
 		ctx.KV.Set(ClearingKey(net, iv), state.Marshal(c))
@@ -338,14 +458,19 @@ func (k Keeper) clear(ctx state.Context, net string, iv uint64) error {
 // side that fell short loses reputation. Once only: the interval leaves
 // the unsettled index.
 func (k Keeper) settle(ctx state.Context, n *networkv1.Network, iv uint64) error {
-	mp := n.Params.Market
 	c := k.Clearing(ctx.KV, n.Id, iv)
+	if c == nil || c.Terms == nil {
+		return fmt.Errorf("interval %d is due for settlement but has no clearing with terms", iv)
+	}
+	mp := c.Terms
 	delivered := map[string]uint64{}
 	consumed := map[string]uint64{}
 	metered := func(dev []byte) *marketv1.Metered {
 		id, _ := crypto.AddressFromBytes(dev)
 		me := &marketv1.Metered{}
-		state.Get(ctx.KV, MeterKey(id, iv), me)
+		if state.Get(ctx.KV, MeterKey(id, iv), me) && me.IntervalSeconds != mp.IntervalSeconds {
+			return &marketv1.Metered{} // metered on another interval grid
+		}
 		return me
 	}
 	orders := map[uint64]*marketv1.Order{}
@@ -385,14 +510,14 @@ func (k Keeper) settle(ctx state.Context, n *networkv1.Network, iv uint64) error
 		}
 		seller, _ := crypto.AddressFromBytes(ask.Owner)
 		if pay > 0 {
-			if err := k.Bank.Send(ctx, Escrow, seller, []*bankv1.Coin{bank.Coin(mp.Denom, pay)}, "energy_payment"); err != nil {
+			if err := k.Bank.Send(ctx, Escrow, seller, []*bankv1.Coin{bank.Coin(bid.Denom, pay)}, "energy_payment"); err != nil {
 				return err
 			}
 		}
 		refund := (t.Quantity - q) * c.Price
 		if refund > 0 {
 			buyer, _ := crypto.AddressFromBytes(bid.Owner)
-			if err := k.Bank.Send(ctx, Escrow, buyer, []*bankv1.Coin{bank.Coin(mp.Denom, refund)}, "energy_shortfall_refund"); err != nil {
+			if err := k.Bank.Send(ctx, Escrow, buyer, []*bankv1.Coin{bank.Coin(bid.Denom, refund)}, "energy_shortfall_refund"); err != nil {
 				return err
 			}
 		}
@@ -423,7 +548,7 @@ func (k Keeper) settle(ctx state.Context, n *networkv1.Network, iv uint64) error
 	}
 	c.Settled = true
 	ctx.KV.Set(ClearingKey(n.Id, iv), state.Marshal(c))
-	ctx.KV.Delete(append(netKey(UnsettledPfx, n.Id), u64(iv)...))
+	ctx.KV.Delete(unsettledKey(n.Id, settleTime(mp, iv), iv))
 	return nil
 }
 
@@ -433,9 +558,7 @@ func (k Keeper) CheckInvariant(r store.Reader) error {
 	store.Each(r, OrderPrefix, func(_, v []byte) bool {
 		o := &marketv1.Order{}
 		if err := proto.Unmarshal(v, o); err == nil && o.Escrow > 0 {
-			if n := k.Network.Network(r, o.Network); n != nil && n.Params.Market != nil {
-				held[n.Params.Market.Denom] += o.Escrow
-			}
+			held[o.Denom] += o.Escrow
 		}
 		return true
 	})

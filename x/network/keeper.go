@@ -2,7 +2,9 @@ package network
 
 import (
 	"bytes"
+	"encoding/binary"
 	"fmt"
+	"math"
 	"regexp"
 	"sort"
 	"strings"
@@ -26,13 +28,28 @@ var (
 	ErrNotOwner       = errs.Register("network", 5, "not the network owner")
 	ErrInvalidParams  = errs.Register("network", 6, "invalid network params")
 	ErrUnknownMaker   = errs.Register("network", 7, "maker not approved")
+	// ErrFrozen: a block step of the network failed and it is frozen until
+	// its owner resumes it; only withdrawals (cancels, claims) go on.
+	ErrFrozen    = errs.Register("network", 8, "network is frozen")
+	ErrNotFrozen = errs.Register("network", 9, "network is not frozen")
 )
 
 // Keys.
 var (
 	NetworkPrefix = []byte("network/n/")
 	MakerPrefix   = []byte("network/m/")
+	HistoryPrefix = []byte("network/h/") // + id 0x00 from_time(8) → ParamsVersion
 )
+
+// HistoryKey is where the params version in force from fromTime lives.
+// Times are block times after the chain started, so never negative.
+func HistoryKey(id string, fromTime int64) []byte {
+	return binary.BigEndian.AppendUint64(networkHistoryPrefix(id), uint64(fromTime))
+}
+
+func networkHistoryPrefix(id string) []byte {
+	return append(append(append([]byte{}, HistoryPrefix...), id...), 0)
+}
 
 // NetworkKey is the key of a network.
 func NetworkKey(id string) []byte { return append(append([]byte{}, NetworkPrefix...), id...) }
@@ -162,10 +179,55 @@ func (k Keeper) Current(ctx state.Context, id string) *networkv1.Network {
 		return nil
 	}
 	if n.Pending != nil && EpochAt(n, ctx.Time.Unix()) >= n.PendingEpoch {
+		from := EpochStart(n, n.PendingEpoch)
 		activate(n)
 		k.SetNetwork(ctx.KV, n)
+		k.recordVersion(ctx.KV, n.Id, from, n.Params)
 	}
 	return n
+}
+
+// recordVersion keeps the params in force from time from on.
+func (Keeper) recordVersion(kv store.KV, id string, from int64, p *networkv1.Params) {
+	kv.Set(HistoryKey(id, max(from, 0)), state.Marshal(&networkv1.ParamsVersion{FromTime: max(from, 0), Params: p}))
+}
+
+// ParamsDuring returns every params version of a network that was in
+// force at some moment of [start, end) (unix seconds), oldest first,
+// including pending params whose epoch has come but that no block has
+// activated yet. A period before the network's first version is judged by
+// its first version.
+func (k Keeper) ParamsDuring(r store.Reader, n *networkv1.Network, start, end int64) []*networkv1.Params {
+	var versions []*networkv1.ParamsVersion
+	store.Each(r, networkHistoryPrefix(n.Id), func(_, v []byte) bool {
+		pv := &networkv1.ParamsVersion{}
+		if proto.Unmarshal(v, pv) == nil && pv.Params != nil {
+			versions = append(versions, pv)
+		}
+		return true
+	})
+	if n.Pending != nil {
+		versions = append(versions, &networkv1.ParamsVersion{FromTime: EpochStart(n, n.PendingEpoch), Params: n.Pending})
+	}
+	if len(versions) == 0 {
+		return []*networkv1.Params{n.Params}
+	}
+	var out []*networkv1.Params
+	for i, pv := range versions {
+		// Version i is in force over [from_i, from_i+1); the first one also
+		// before, the last one ever after.
+		lo, hi := pv.FromTime, int64(math.MaxInt64)
+		if i == 0 {
+			lo = math.MinInt64
+		}
+		if i+1 < len(versions) {
+			hi = versions[i+1].FromTime
+		}
+		if lo < end && hi > start {
+			out = append(out, pv.Params)
+		}
+	}
+	return out
 }
 
 // activate puts pending params in force at the start of pending_epoch,
@@ -218,10 +280,10 @@ func (k Keeper) Create(ctx state.Context, signer crypto.Address, m *networkv1.Ms
 	if _, ok := networkv1.ResourceClass_name[int32(m.Class)]; !ok || m.Class == networkv1.ResourceClass_RESOURCE_CLASS_UNSPECIFIED {
 		return fmt.Errorf("%w: resource class %d", ErrInvalidNetwork, m.Class)
 	}
-	if err := bank.ValidateDenom(m.RewardDenom); err != nil {
+	if err := bank.ValidateUserDenom(m.RewardDenom); err != nil {
 		return fmt.Errorf("%w: reward denom: %v", ErrInvalidNetwork, err)
 	}
-	if m.RewardDenom == bank.NativeDenom || k.Bank.KnownDenom(ctx.KV, m.RewardDenom) {
+	if k.Bank.KnownDenom(ctx.KV, m.RewardDenom) {
 		return fmt.Errorf("%w: reward denom %s is already in use", ErrInvalidNetwork, m.RewardDenom)
 	}
 	if err := ValidateParams(m.Params); err != nil {
@@ -238,10 +300,11 @@ func (k Keeper) Create(ctx state.Context, signer crypto.Address, m *networkv1.Ms
 		EpochAnchor: ctx.Time.Unix(), EpochBase: 0, CreatedHeight: ctx.Height,
 	}
 	display := strings.ToUpper(strings.TrimPrefix(m.RewardDenom, "u"))
-	if err := k.Bank.RegisterDenom(ctx.KV, &bankv1.DenomMetadata{Base: m.RewardDenom, Display: display, Exponent: 6}); err != nil {
-		return err
+	if err := k.Bank.CreateDenom(ctx.KV, &bankv1.DenomMetadata{Base: m.RewardDenom, Display: display, Exponent: 6}); err != nil {
+		return fmt.Errorf("%w: reward denom: %v", ErrInvalidNetwork, err)
 	}
 	k.SetNetwork(ctx.KV, n)
+	k.recordVersion(ctx.KV, n.Id, ctx.Time.Unix(), n.Params)
 	ctx.Emit(&networkv1.EventNetworkCreated{Id: n.Id, Owner: signer.String(), Class: n.Class, RewardDenom: n.RewardDenom, Network: n})
 	return nil
 }
@@ -274,6 +337,53 @@ func (k Keeper) owned(ctx state.Context, signer crypto.Address, owner []byte, id
 	}
 	if !bytes.Equal(n.Owner, signer[:]) {
 		return nil, fmt.Errorf("%w: %s is owned by %x", ErrNotOwner, id, n.Owner)
+	}
+	return n, nil
+}
+
+// Freeze stops a network's block steps after one of them failed (the
+// caller rolled the step back): its owner sees the reason in the network
+// record and the event. It never fails: freezing is how the chain
+// contains a failure.
+func (k Keeper) Freeze(ctx state.Context, id, step, reason string) {
+	n := k.Network(ctx.KV, id)
+	if n == nil {
+		return
+	}
+	const maxReason = 512
+	if len(reason) > maxReason {
+		reason = reason[:maxReason]
+	}
+	n.Frozen, n.FrozenReason, n.FrozenHeight = true, step+": "+reason, ctx.Height
+	k.SetNetwork(ctx.KV, n)
+	ctx.Emit(&networkv1.EventNetworkFrozen{Network: id, Step: step, Reason: reason, Height: ctx.Height})
+}
+
+// Resume lets a frozen network's owner run its block steps again.
+func (k Keeper) Resume(ctx state.Context, signer crypto.Address, m *networkv1.MsgResumeNetwork) error {
+	n, err := k.owned(ctx, signer, m.Owner, m.Network)
+	if err != nil {
+		return err
+	}
+	if !n.Frozen {
+		return fmt.Errorf("%w: %s", ErrNotFrozen, n.Id)
+	}
+	n.Frozen, n.FrozenReason, n.FrozenHeight = false, "", 0
+	k.SetNetwork(ctx.KV, n)
+	ctx.Emit(&networkv1.EventNetworkResumed{Network: n.Id, Owner: signer.String()})
+	return nil
+}
+
+// Active returns the network as in force now (see Current), or an error
+// if it does not exist or is frozen: what every message that adds to a
+// network (devices, reports, orders, agreements, leases) checks.
+func (k Keeper) Active(ctx state.Context, id string) (*networkv1.Network, error) {
+	n := k.Current(ctx, id)
+	if n == nil {
+		return nil, fmt.Errorf("%w: %q", ErrUnknownNetwork, id)
+	}
+	if n.Frozen {
+		return nil, fmt.Errorf("%w: %s (%s); its owner can resume it", ErrFrozen, id, n.FrozenReason)
 	}
 	return n, nil
 }

@@ -13,7 +13,21 @@ const (
 	MaxGeoRules  = 16
 	maxRepMicros = 1 << 40
 	maxGeoMax    = 1 << 32
+	// MaxRewardSupply caps every network's reward token: all units it will
+	// ever mint. A network without max_supply stops minting here, so no
+	// schedule — whatever its emission, however many epochs — can
+	// overflow the token's 64-bit supply or any sum of its books.
+	MaxRewardSupply = 1 << 62
 )
+
+// SupplyCap is the most a network with these reward params will ever
+// mint: its max_supply, or MaxRewardSupply without one.
+func SupplyCap(p *rewardv1.RewardParams) uint64 {
+	if p.MaxSupply > 0 && p.MaxSupply < MaxRewardSupply {
+		return p.MaxSupply
+	}
+	return MaxRewardSupply
+}
 
 // HIP104Geo is HIP-17 density scaling with the values of HIP-104:
 // (N, target, max) for resolutions 4 to 10.
@@ -103,6 +117,9 @@ func ValidateRewards(p *rewardv1.RewardParams) error {
 			return fmt.Errorf("pool %s: %d bps > 10000", pool.Name, pool.Bps)
 		}
 		sum += pool.Bps
+	}
+	if p.EpochEmission > MaxRewardSupply || p.MaxSupply > MaxRewardSupply {
+		return fmt.Errorf("epoch_emission and max_supply must be ≤ 2^62 (%d)", uint64(MaxRewardSupply))
 	}
 	if p.EpochEmission > 0 && sum != 10_000 {
 		return fmt.Errorf("pools must sum to 10000 bps, got %d", sum)

@@ -244,6 +244,9 @@ func (b *batchState) judge(i int, prep *Prepared) (reportv1.RejectReason, string
 	if n == nil {
 		return reportv1.RejectReason_REJECT_REASON_UNKNOWN_NETWORK, r.Network
 	}
+	if n.Frozen {
+		return reportv1.RejectReason_REJECT_REASON_NETWORK_FROZEN, n.FrozenReason
+	}
 	dev := b.device(d.Device)
 	if dev == nil {
 		return reportv1.RejectReason_REJECT_REASON_UNKNOWN_DEVICE, ""
@@ -255,11 +258,20 @@ func (b *batchState) judge(i int, prep *Prepared) (reportv1.RejectReason, string
 		return reportv1.RejectReason_REJECT_REASON_DEVICE_INACTIVE, dev.Status.String()
 	}
 	reason, detail := b.rules(d, n, dev)
+	if reason != reportv1.RejectReason_REJECT_REASON_UNSPECIFIED && (r.Seq <= dev.LastSeq || r.Seq <= dev.RepSeq) {
+		// Anyone can resubmit a device's signed reports: one the chain has
+		// judged already (or older than one it judged) is rejected but
+		// never counts against the device — its reputation, its
+		// rejection counts and its record stay as they were. The
+		// submitter paid the fee for its bytes.
+		return reason, detail
+	}
 	now := b.ctx.Time.Unix()
 	epoch := network.EpochAt(n, now)
 	w := b.workRecord(dev, d.Device, epoch)
 	b.dirty[d.Device] = true
 	UpdateReputation(dev, network.RewardsOf(n.Params), reason == reportv1.RejectReason_REJECT_REASON_UNSPECIFIED)
+	dev.RepSeq = max(dev.RepSeq, r.Seq)
 	if reason != reportv1.RejectReason_REJECT_REASON_UNSPECIFIED {
 		dev.ReportsRejected++
 		w.ReportsRejected++
@@ -304,7 +316,10 @@ func (b *batchState) rules(d *Decoded, n *networkv1.Network, dev *devicev1.Devic
 		return reportv1.RejectReason_REJECT_REASON_TOO_OLD, fmt.Sprintf("starts %d, window opens %d", r.PeriodStart, now-int64(p.ReportWindowSeconds))
 	}
 	if reason, detail := checkMetrics(r, p, dev.Capacity); reason != reportv1.RejectReason_REJECT_REASON_UNSPECIFIED {
-		if reason == reportv1.RejectReason_REJECT_REASON_IMPOSSIBLE_METRIC {
+		// Beyond today's bound is a rejection; it is fraud only if it was
+		// beyond the bound in force during the report's period too (the
+		// owner may have tightened it since the device made it).
+		if reason == reportv1.RejectReason_REJECT_REASON_IMPOSSIBLE_METRIC && b.k.impossibleWhenMade(b.ctx.KV, n, r, dev.Capacity) {
 			b.k.record(b.ctx, reportv1.EvidenceKind_EVIDENCE_KIND_IMPOSSIBLE_REPORT, dev, []*reportv1.SignedReport{d.Signed}, nil)
 		}
 		return reason, detail
@@ -339,6 +354,26 @@ func checkMetrics(r *reportv1.Report, p *networkv1.Params, capacity uint64) (rep
 		}
 	}
 	return reportv1.RejectReason_REJECT_REASON_UNSPECIFIED, ""
+}
+
+// impossibleWhenMade reports whether r breaks a physical bound under every
+// params version of the network in force during its period: evidence is
+// judged by the rules that applied when the device made the report, never
+// by rules its owner set later.
+func (k Keeper) impossibleWhenMade(kv store.Reader, n *networkv1.Network, r *reportv1.Report, capacity uint64) bool {
+	if r.PeriodEnd <= r.PeriodStart {
+		return false
+	}
+	versions := k.Network.ParamsDuring(kv, n, r.PeriodStart, r.PeriodEnd)
+	if len(versions) == 0 {
+		return false
+	}
+	for _, p := range versions {
+		if reason, _ := checkMetrics(r, p, capacity); reason != reportv1.RejectReason_REJECT_REASON_IMPOSSIBLE_METRIC {
+			return false
+		}
+	}
+	return true
 }
 
 // Possible reports whether value × den ≤ capacity × seconds × num, exactly,
@@ -451,7 +486,11 @@ func (k Keeper) punish(ctx state.Context, dev *devicev1.Device, id crypto.Device
 		}
 	}
 	dev.Stake -= slashed
-	dev.Status = devicev1.DeviceStatus_DEVICE_STATUS_JAILED
+	if dev.Status == devicev1.DeviceStatus_DEVICE_STATUS_ACTIVE {
+		// Unbonding and retired devices stay so: their owners keep the way
+		// out of what is left of the stake.
+		dev.Status = devicev1.DeviceStatus_DEVICE_STATUS_JAILED
+	}
 	ctx.Emit(&rewardv1.EventDeviceSlashed{Device: crypto.DeviceString(id), Network: dev.Network, Slashed: slashed, FinderFee: fee, Finder: finder, Evidence: evidence})
 }
 
@@ -520,8 +559,8 @@ func (k Keeper) SubmitEvidence(ctx state.Context, signer crypto.Address, m *repo
 		if r.PeriodEnd <= r.PeriodStart {
 			return fmt.Errorf("%w: empty period", ErrInvalidEvidence)
 		}
-		if reason, _ := checkMetrics(r, n.Params, dev.Capacity); reason != reportv1.RejectReason_REJECT_REASON_IMPOSSIBLE_METRIC {
-			return fmt.Errorf("%w: every metric is within its physical bound", ErrInvalidEvidence)
+		if !k.impossibleWhenMade(ctx.KV, n, r, dev.Capacity) {
+			return fmt.Errorf("%w: the report was within the physical bounds in force during its period (evidence is judged by the rules that applied when it was made)", ErrInvalidEvidence)
 		}
 	}
 	if !k.record(ctx, m.Kind, dev, m.Reports, signer.Bytes()) {

@@ -132,20 +132,15 @@ func setUnclaimed(kv store.KV, id crypto.DeviceID, v uint64) {
 // million) runs in the block between the two phases.
 var BlockBudget = 5_000
 
-// BeginBlock advances, for every network, the reward jobs: an epoch that
-// ended (the previous block was in it, this one is later) gets a job;
-// jobs gather the devices' work, compute and mint, then pay out, at most
-// BlockBudget devices per block. It runs before the block's transactions,
-// so an ended epoch's work is final and params an owner scheduled are not
-// yet in force.
-func (k Keeper) BeginBlock(ctx state.Context) error {
-	nets := k.Network.IDs(ctx.KV)
-	for _, id := range nets {
-		if err := k.beginNetwork(ctx, id); err != nil {
-			return fmt.Errorf("network %s: %w", id, err)
-		}
-	}
-	return nil
+// BeginNetwork advances a network's reward jobs, at the start of every
+// block: an epoch that ended (the previous block was in it, this one is
+// later) gets a job, and its active leases pay their rent; jobs gather
+// the devices' work, compute and mint, then pay out, at most BlockBudget
+// devices per block. It runs before the block's transactions, so an
+// ended epoch's work is final and params an owner scheduled are not yet
+// in force.
+func (k Keeper) BeginNetwork(ctx state.Context, id string) error {
+	return k.beginNetwork(ctx, id)
 }
 
 // JobKey is where a network's running reward job lives.
@@ -397,7 +392,7 @@ func (k Keeper) compute(ctx state.Context, n *networkv1.Network, params *network
 
 // Emission is the network's emission for epoch e: the initial amount
 // halved every halving_epochs epochs since its first, capped so that the
-// total minted never exceeds max_supply.
+// total minted never exceeds max_supply (or network.MaxRewardSupply).
 func Emission(rp *rewardv1.RewardParams, st *rewardv1.State, e uint64) uint64 {
 	em := rp.EpochEmission
 	if rp.HalvingEpochs > 0 && e > st.FirstEpoch {
@@ -407,13 +402,13 @@ func Emission(rp *rewardv1.RewardParams, st *rewardv1.State, e uint64) uint64 {
 		}
 		em >>= h
 	}
-	if rp.MaxSupply > 0 {
-		if st.Minted >= rp.MaxSupply {
-			return 0
-		}
-		em = min(em, rp.MaxSupply-st.Minted)
+	// Capped so that all units ever minted stay within the cap (at most
+	// network.MaxRewardSupply): no supply or book can overflow.
+	limit := network.SupplyCap(rp)
+	if st.Minted >= limit {
+		return 0
 	}
-	return em
+	return min(em, limit-st.Minted)
 }
 
 // Productivity is a work record's work units: Σ metric totals × weight,

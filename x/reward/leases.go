@@ -58,7 +58,10 @@ func (k Keeper) OfferLease(ctx state.Context, signer crypto.Address, m *sharev1.
 	if err != nil || lessee == signer {
 		return fmt.Errorf("%w: lessee must be another account", share.ErrInvalid)
 	}
-	n := k.Network.Network(ctx.KV, d.Network)
+	n, err := k.Network.Active(ctx, d.Network)
+	if err != nil {
+		return err
+	}
 	now := network.EpochAt(n, ctx.Time.Unix())
 	switch {
 	case m.RentPerEpoch == 0:
@@ -86,6 +89,9 @@ func (k Keeper) AcceptLease(ctx state.Context, signer crypto.Address, m *sharev1
 	}
 	if l.Status != sharev1.LeaseStatus_LEASE_STATUS_OFFERED {
 		return fmt.Errorf("%w: lease is %s", share.ErrInvalid, l.Status)
+	}
+	if _, err := k.Network.Active(ctx, k.Device.Get(ctx.KV, id).Network); err != nil {
+		return err
 	}
 	if m.Deposit < l.RentPerEpoch {
 		return fmt.Errorf("%w: deposit %d is less than one epoch's rent %d", share.ErrInvalid, m.Deposit, l.RentPerEpoch)

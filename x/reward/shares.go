@@ -35,6 +35,11 @@ func (k Keeper) Tokenize(ctx state.Context, signer crypto.Address, m *sharev1.Ms
 		return fmt.Errorf("%w: the device has %d unclaimed; claim it first", share.ErrInvalid, u)
 	}
 	denom := share.Denom(id)
+	// Only tokenizing creates share denoms (the namespace is reserved); a
+	// device tokenized before was untokenized, which burned every share.
+	if s := k.Bank.Supply(ctx.KV, denom); s != 0 {
+		return fmt.Errorf("%w: %s already has a supply of %d", share.ErrInvalid, denom, s)
+	}
 	if err := k.Bank.RegisterDenom(ctx.KV, &bankv1.DenomMetadata{Base: denom, Display: denom, Exponent: 0}); err != nil {
 		return err
 	}

@@ -33,7 +33,7 @@ var (
 const MaxShares = 1 << 60
 
 // DenomPrefix starts every share denom.
-const DenomPrefix = "share/"
+const DenomPrefix = bank.ShareDenomPrefix
 
 // Denom is the share token of a device.
 func Denom(id crypto.DeviceID) string { return DenomPrefix + crypto.DeviceString(id) }

@@ -257,7 +257,11 @@ type Device struct {
 	MarketUntil uint64 `protobuf:"varint,26,opt,name=market_until,json=marketUntil,proto3" json:"market_until,omitempty"`
 	// Split into fungible shares (x/share): rewards go to the holders and
 	// the device cannot be transferred until untokenized.
-	Tokenized     bool `protobuf:"varint,27,opt,name=tokenized,proto3" json:"tokenized,omitempty"`
+	Tokenized bool `protobuf:"varint,27,opt,name=tokenized,proto3" json:"tokenized,omitempty"`
+	// The highest seq of a validly signed report that counted toward the
+	// device's reputation: a rejected report counts once, so replaying a
+	// device's old reports (anyone can) never lowers its reputation.
+	RepSeq        uint64 `protobuf:"varint,28,opt,name=rep_seq,json=repSeq,proto3" json:"rep_seq,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -481,13 +485,25 @@ func (x *Device) GetTokenized() bool {
 	return false
 }
 
+func (x *Device) GetRepSeq() uint64 {
+	if x != nil {
+		return x.RepSeq
+	}
+	return 0
+}
+
 type MsgRegisterDevice struct {
-	state         protoimpl.MessageState `protogen:"open.v1"`
-	Owner         []byte                 `protobuf:"bytes,1,opt,name=owner,proto3" json:"owner,omitempty"` // the signer; pays the stake
-	Cert          *SignedDeviceCert      `protobuf:"bytes,2,opt,name=cert,proto3" json:"cert,omitempty"`
-	Cell          uint64                 `protobuf:"varint,3,opt,name=cell,proto3" json:"cell,omitempty"`
-	unknownFields protoimpl.UnknownFields
-	sizeCache     protoimpl.SizeCache
+	state protoimpl.MessageState `protogen:"open.v1"`
+	Owner []byte                 `protobuf:"bytes,1,opt,name=owner,proto3" json:"owner,omitempty"` // the signer; pays the stake
+	Cert  *SignedDeviceCert      `protobuf:"bytes,2,opt,name=cert,proto3" json:"cert,omitempty"`
+	Cell  uint64                 `protobuf:"varint,3,opt,name=cell,proto3" json:"cell,omitempty"`
+	// Proof of possession: the device key's signature over the owner's
+	// address, sign bytes "depin/register/v1" 0x00 uvarint(len(chain_id))
+	// chain_id owner(20 bytes). Whoever sees a certificate cannot register
+	// the device as theirs without the device's own key.
+	DeviceSignature []byte `protobuf:"bytes,4,opt,name=device_signature,json=deviceSignature,proto3" json:"device_signature,omitempty"`
+	unknownFields   protoimpl.UnknownFields
+	sizeCache       protoimpl.SizeCache
 }
 
 func (x *MsgRegisterDevice) Reset() {
@@ -539,6 +555,13 @@ func (x *MsgRegisterDevice) GetCell() uint64 {
 		return x.Cell
 	}
 	return 0
+}
+
+func (x *MsgRegisterDevice) GetDeviceSignature() []byte {
+	if x != nil {
+		return x.DeviceSignature
+	}
+	return nil
 }
 
 type MsgTransferDevice struct {
@@ -1105,7 +1128,7 @@ const file_depin_device_v1_device_proto_rawDesc = "" +
 	"\x10SignedDeviceCert\x12\x1d\n" +
 	"\n" +
 	"cert_bytes\x18\x01 \x01(\fR\tcertBytes\x12\x1c\n" +
-	"\tsignature\x18\x02 \x01(\fR\tsignature\"\xf5\x06\n" +
+	"\tsignature\x18\x02 \x01(\fR\tsignature\"\x8e\a\n" +
 	"\x06Device\x12\x0e\n" +
 	"\x02id\x18\x01 \x01(\fR\x02id\x12\x1d\n" +
 	"\n" +
@@ -1138,11 +1161,13 @@ const file_depin_device_v1_device_proto_rawDesc = "" +
 	"\brep_beta\x18\x18 \x01(\x04R\arepBeta\x12\x19\n" +
 	"\brep_init\x18\x19 \x01(\bR\arepInit\x12!\n" +
 	"\fmarket_until\x18\x1a \x01(\x04R\vmarketUntil\x12\x1c\n" +
-	"\ttokenized\x18\x1b \x01(\bR\ttokenized\"t\n" +
+	"\ttokenized\x18\x1b \x01(\bR\ttokenized\x12\x17\n" +
+	"\arep_seq\x18\x1c \x01(\x04R\x06repSeq\"\x9f\x01\n" +
 	"\x11MsgRegisterDevice\x12\x14\n" +
 	"\x05owner\x18\x01 \x01(\fR\x05owner\x125\n" +
 	"\x04cert\x18\x02 \x01(\v2!.depin.device.v1.SignedDeviceCertR\x04cert\x12\x12\n" +
-	"\x04cell\x18\x03 \x01(\x04R\x04cell\"^\n" +
+	"\x04cell\x18\x03 \x01(\x04R\x04cell\x12)\n" +
+	"\x10device_signature\x18\x04 \x01(\fR\x0fdeviceSignature\"^\n" +
 	"\x11MsgTransferDevice\x12\x14\n" +
 	"\x05owner\x18\x01 \x01(\fR\x05owner\x12\x16\n" +
 	"\x06device\x18\x02 \x01(\fR\x06device\x12\x1b\n" +

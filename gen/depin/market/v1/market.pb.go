@@ -70,6 +70,58 @@ func (Side) EnumDescriptor() ([]byte, []int) {
 	return file_depin_market_v1_market_proto_rawDescGZIP(), []int{0}
 }
 
+type OrderStatus int32
+
+const (
+	OrderStatus_ORDER_STATUS_UNSPECIFIED OrderStatus = 0
+	OrderStatus_ORDER_STATUS_OPEN        OrderStatus = 1 // in its interval's book
+	OrderStatus_ORDER_STATUS_CLEARED     OrderStatus = 2 // the interval was auctioned (allocated may be 0)
+	OrderStatus_ORDER_STATUS_CANCELLED   OrderStatus = 3 // by its owner, or because the market changed; escrow refunded
+)
+
+// Enum value maps for OrderStatus.
+var (
+	OrderStatus_name = map[int32]string{
+		0: "ORDER_STATUS_UNSPECIFIED",
+		1: "ORDER_STATUS_OPEN",
+		2: "ORDER_STATUS_CLEARED",
+		3: "ORDER_STATUS_CANCELLED",
+	}
+	OrderStatus_value = map[string]int32{
+		"ORDER_STATUS_UNSPECIFIED": 0,
+		"ORDER_STATUS_OPEN":        1,
+		"ORDER_STATUS_CLEARED":     2,
+		"ORDER_STATUS_CANCELLED":   3,
+	}
+)
+
+func (x OrderStatus) Enum() *OrderStatus {
+	p := new(OrderStatus)
+	*p = x
+	return p
+}
+
+func (x OrderStatus) String() string {
+	return protoimpl.X.EnumStringOf(x.Descriptor(), protoreflect.EnumNumber(x))
+}
+
+func (OrderStatus) Descriptor() protoreflect.EnumDescriptor {
+	return file_depin_market_v1_market_proto_enumTypes[1].Descriptor()
+}
+
+func (OrderStatus) Type() protoreflect.EnumType {
+	return &file_depin_market_v1_market_proto_enumTypes[1]
+}
+
+func (x OrderStatus) Number() protoreflect.EnumNumber {
+	return protoreflect.EnumNumber(x)
+}
+
+// Deprecated: Use OrderStatus.Descriptor instead.
+func (OrderStatus) EnumDescriptor() ([]byte, []int) {
+	return file_depin_market_v1_market_proto_rawDescGZIP(), []int{1}
+}
+
 // MarketParams turn on a network's energy market: intervals of block
 // time; sellers' meters prove delivery with seller_metric, buyers' meters
 // consumption with buyer_metric (e.g. a household meter's "exported" and
@@ -159,18 +211,23 @@ func (x *MarketParams) GetShortfallPenalty() uint64 {
 }
 
 type Order struct {
-	state         protoimpl.MessageState `protogen:"open.v1"`
-	Id            uint64                 `protobuf:"varint,1,opt,name=id,proto3" json:"id,omitempty"`
-	Network       string                 `protobuf:"bytes,2,opt,name=network,proto3" json:"network,omitempty"`
-	Owner         []byte                 `protobuf:"bytes,3,opt,name=owner,proto3" json:"owner,omitempty"`
-	Device        []byte                 `protobuf:"bytes,4,opt,name=device,proto3" json:"device,omitempty"` // the owner's meter
-	Side          Side                   `protobuf:"varint,5,opt,name=side,proto3,enum=depin.market.v1.Side" json:"side,omitempty"`
-	Interval      uint64                 `protobuf:"varint,6,opt,name=interval,proto3" json:"interval,omitempty"`
-	Price         uint64                 `protobuf:"varint,7,opt,name=price,proto3" json:"price,omitempty"` // per unit: a bid's maximum, an ask's minimum
-	Quantity      uint64                 `protobuf:"varint,8,opt,name=quantity,proto3" json:"quantity,omitempty"`
-	Escrow        uint64                 `protobuf:"varint,9,opt,name=escrow,proto3" json:"escrow,omitempty"`        // a bid's funds still held
-	Allocated     uint64                 `protobuf:"varint,10,opt,name=allocated,proto3" json:"allocated,omitempty"` // after clearing
-	Delivered     uint64                 `protobuf:"varint,11,opt,name=delivered,proto3" json:"delivered,omitempty"` // after settlement: units paid for
+	state     protoimpl.MessageState `protogen:"open.v1"`
+	Id        uint64                 `protobuf:"varint,1,opt,name=id,proto3" json:"id,omitempty"`
+	Network   string                 `protobuf:"bytes,2,opt,name=network,proto3" json:"network,omitempty"`
+	Owner     []byte                 `protobuf:"bytes,3,opt,name=owner,proto3" json:"owner,omitempty"`
+	Device    []byte                 `protobuf:"bytes,4,opt,name=device,proto3" json:"device,omitempty"` // the owner's meter
+	Side      Side                   `protobuf:"varint,5,opt,name=side,proto3,enum=depin.market.v1.Side" json:"side,omitempty"`
+	Interval  uint64                 `protobuf:"varint,6,opt,name=interval,proto3" json:"interval,omitempty"`
+	Price     uint64                 `protobuf:"varint,7,opt,name=price,proto3" json:"price,omitempty"` // per unit: a bid's maximum, an ask's minimum
+	Quantity  uint64                 `protobuf:"varint,8,opt,name=quantity,proto3" json:"quantity,omitempty"`
+	Escrow    uint64                 `protobuf:"varint,9,opt,name=escrow,proto3" json:"escrow,omitempty"`        // a bid's funds still held
+	Allocated uint64                 `protobuf:"varint,10,opt,name=allocated,proto3" json:"allocated,omitempty"` // after clearing
+	Delivered uint64                 `protobuf:"varint,11,opt,name=delivered,proto3" json:"delivered,omitempty"` // after settlement: units paid for
+	// The terms the order was placed under: a bid escrows, settles and is
+	// refunded in this denom whatever the network's market later becomes.
+	Denom         string      `protobuf:"bytes,12,opt,name=denom,proto3" json:"denom,omitempty"`
+	Status        OrderStatus `protobuf:"varint,13,opt,name=status,proto3,enum=depin.market.v1.OrderStatus" json:"status,omitempty"`
+	CloseReason   string      `protobuf:"bytes,14,opt,name=close_reason,json=closeReason,proto3" json:"close_reason,omitempty"` // why a cancelled order was cancelled
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -282,6 +339,27 @@ func (x *Order) GetDelivered() uint64 {
 	return 0
 }
 
+func (x *Order) GetDenom() string {
+	if x != nil {
+		return x.Denom
+	}
+	return ""
+}
+
+func (x *Order) GetStatus() OrderStatus {
+	if x != nil {
+		return x.Status
+	}
+	return OrderStatus_ORDER_STATUS_UNSPECIFIED
+}
+
+func (x *Order) GetCloseReason() string {
+	if x != nil {
+		return x.CloseReason
+	}
+	return ""
+}
+
 type Trade struct {
 	state         protoimpl.MessageState `protogen:"open.v1"`
 	Bid           uint64                 `protobuf:"varint,1,opt,name=bid,proto3" json:"bid,omitempty"`
@@ -352,14 +430,17 @@ func (x *Trade) GetDelivered() uint64 {
 
 // Clearing is an interval's auction result.
 type Clearing struct {
-	state         protoimpl.MessageState `protogen:"open.v1"`
-	Network       string                 `protobuf:"bytes,1,opt,name=network,proto3" json:"network,omitempty"`
-	Interval      uint64                 `protobuf:"varint,2,opt,name=interval,proto3" json:"interval,omitempty"`
-	Price         uint64                 `protobuf:"varint,3,opt,name=price,proto3" json:"price,omitempty"`
-	Volume        uint64                 `protobuf:"varint,4,opt,name=volume,proto3" json:"volume,omitempty"`
-	Trades        []*Trade               `protobuf:"bytes,5,rep,name=trades,proto3" json:"trades,omitempty"`
-	Settled       bool                   `protobuf:"varint,6,opt,name=settled,proto3" json:"settled,omitempty"`
-	Orders        uint64                 `protobuf:"varint,7,opt,name=orders,proto3" json:"orders,omitempty"`
+	state    protoimpl.MessageState `protogen:"open.v1"`
+	Network  string                 `protobuf:"bytes,1,opt,name=network,proto3" json:"network,omitempty"`
+	Interval uint64                 `protobuf:"varint,2,opt,name=interval,proto3" json:"interval,omitempty"`
+	Price    uint64                 `protobuf:"varint,3,opt,name=price,proto3" json:"price,omitempty"`
+	Volume   uint64                 `protobuf:"varint,4,opt,name=volume,proto3" json:"volume,omitempty"`
+	Trades   []*Trade               `protobuf:"bytes,5,rep,name=trades,proto3" json:"trades,omitempty"`
+	Settled  bool                   `protobuf:"varint,6,opt,name=settled,proto3" json:"settled,omitempty"`
+	Orders   uint64                 `protobuf:"varint,7,opt,name=orders,proto3" json:"orders,omitempty"`
+	// The market terms in force when the interval was auctioned: it is
+	// settled under them even if the network's market changes or goes.
+	Terms         *MarketParams `protobuf:"bytes,8,opt,name=terms,proto3" json:"terms,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -443,12 +524,23 @@ func (x *Clearing) GetOrders() uint64 {
 	return 0
 }
 
+func (x *Clearing) GetTerms() *MarketParams {
+	if x != nil {
+		return x.Terms
+	}
+	return nil
+}
+
 type Metered struct {
-	state         protoimpl.MessageState `protogen:"open.v1"`
-	Delivered     uint64                 `protobuf:"varint,1,opt,name=delivered,proto3" json:"delivered,omitempty"` // seller metric, from accepted reports ending in the interval
-	Consumed      uint64                 `protobuf:"varint,2,opt,name=consumed,proto3" json:"consumed,omitempty"`   // buyer metric
-	unknownFields protoimpl.UnknownFields
-	sizeCache     protoimpl.SizeCache
+	state     protoimpl.MessageState `protogen:"open.v1"`
+	Delivered uint64                 `protobuf:"varint,1,opt,name=delivered,proto3" json:"delivered,omitempty"` // seller metric, from accepted reports ending in the interval
+	Consumed  uint64                 `protobuf:"varint,2,opt,name=consumed,proto3" json:"consumed,omitempty"`   // buyer metric
+	// The interval length these were metered under: after the network
+	// changes its interval length, numbers of the old grid are not read
+	// as the new one's.
+	IntervalSeconds uint64 `protobuf:"varint,3,opt,name=interval_seconds,json=intervalSeconds,proto3" json:"interval_seconds,omitempty"`
+	unknownFields   protoimpl.UnknownFields
+	sizeCache       protoimpl.SizeCache
 }
 
 func (x *Metered) Reset() {
@@ -491,6 +583,13 @@ func (x *Metered) GetDelivered() uint64 {
 func (x *Metered) GetConsumed() uint64 {
 	if x != nil {
 		return x.Consumed
+	}
+	return 0
+}
+
+func (x *Metered) GetIntervalSeconds() uint64 {
+	if x != nil {
+		return x.IntervalSeconds
 	}
 	return 0
 }
@@ -579,6 +678,144 @@ func (x *MsgPlaceOrder) GetQuantity() uint64 {
 	return 0
 }
 
+// MsgCancelOrder withdraws an order that has not been auctioned yet; a
+// bid's escrow is refunded.
+type MsgCancelOrder struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Owner         []byte                 `protobuf:"bytes,1,opt,name=owner,proto3" json:"owner,omitempty"`
+	Id            uint64                 `protobuf:"varint,2,opt,name=id,proto3" json:"id,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *MsgCancelOrder) Reset() {
+	*x = MsgCancelOrder{}
+	mi := &file_depin_market_v1_market_proto_msgTypes[6]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *MsgCancelOrder) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*MsgCancelOrder) ProtoMessage() {}
+
+func (x *MsgCancelOrder) ProtoReflect() protoreflect.Message {
+	mi := &file_depin_market_v1_market_proto_msgTypes[6]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use MsgCancelOrder.ProtoReflect.Descriptor instead.
+func (*MsgCancelOrder) Descriptor() ([]byte, []int) {
+	return file_depin_market_v1_market_proto_rawDescGZIP(), []int{6}
+}
+
+func (x *MsgCancelOrder) GetOwner() []byte {
+	if x != nil {
+		return x.Owner
+	}
+	return nil
+}
+
+func (x *MsgCancelOrder) GetId() uint64 {
+	if x != nil {
+		return x.Id
+	}
+	return 0
+}
+
+type EventOrderCancelled struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Id            uint64                 `protobuf:"varint,1,opt,name=id,proto3" json:"id,omitempty"`
+	Network       string                 `protobuf:"bytes,2,opt,name=network,proto3" json:"network,omitempty"`
+	Owner         string                 `protobuf:"bytes,3,opt,name=owner,proto3" json:"owner,omitempty"`
+	Refunded      uint64                 `protobuf:"varint,4,opt,name=refunded,proto3" json:"refunded,omitempty"`
+	Denom         string                 `protobuf:"bytes,5,opt,name=denom,proto3" json:"denom,omitempty"`
+	Reason        string                 `protobuf:"bytes,6,opt,name=reason,proto3" json:"reason,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *EventOrderCancelled) Reset() {
+	*x = EventOrderCancelled{}
+	mi := &file_depin_market_v1_market_proto_msgTypes[7]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *EventOrderCancelled) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*EventOrderCancelled) ProtoMessage() {}
+
+func (x *EventOrderCancelled) ProtoReflect() protoreflect.Message {
+	mi := &file_depin_market_v1_market_proto_msgTypes[7]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use EventOrderCancelled.ProtoReflect.Descriptor instead.
+func (*EventOrderCancelled) Descriptor() ([]byte, []int) {
+	return file_depin_market_v1_market_proto_rawDescGZIP(), []int{7}
+}
+
+func (x *EventOrderCancelled) GetId() uint64 {
+	if x != nil {
+		return x.Id
+	}
+	return 0
+}
+
+func (x *EventOrderCancelled) GetNetwork() string {
+	if x != nil {
+		return x.Network
+	}
+	return ""
+}
+
+func (x *EventOrderCancelled) GetOwner() string {
+	if x != nil {
+		return x.Owner
+	}
+	return ""
+}
+
+func (x *EventOrderCancelled) GetRefunded() uint64 {
+	if x != nil {
+		return x.Refunded
+	}
+	return 0
+}
+
+func (x *EventOrderCancelled) GetDenom() string {
+	if x != nil {
+		return x.Denom
+	}
+	return ""
+}
+
+func (x *EventOrderCancelled) GetReason() string {
+	if x != nil {
+		return x.Reason
+	}
+	return ""
+}
+
 type EventOrderPlaced struct {
 	state         protoimpl.MessageState `protogen:"open.v1"`
 	Id            uint64                 `protobuf:"varint,1,opt,name=id,proto3" json:"id,omitempty"`
@@ -593,7 +830,7 @@ type EventOrderPlaced struct {
 
 func (x *EventOrderPlaced) Reset() {
 	*x = EventOrderPlaced{}
-	mi := &file_depin_market_v1_market_proto_msgTypes[6]
+	mi := &file_depin_market_v1_market_proto_msgTypes[8]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -605,7 +842,7 @@ func (x *EventOrderPlaced) String() string {
 func (*EventOrderPlaced) ProtoMessage() {}
 
 func (x *EventOrderPlaced) ProtoReflect() protoreflect.Message {
-	mi := &file_depin_market_v1_market_proto_msgTypes[6]
+	mi := &file_depin_market_v1_market_proto_msgTypes[8]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -618,7 +855,7 @@ func (x *EventOrderPlaced) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use EventOrderPlaced.ProtoReflect.Descriptor instead.
 func (*EventOrderPlaced) Descriptor() ([]byte, []int) {
-	return file_depin_market_v1_market_proto_rawDescGZIP(), []int{6}
+	return file_depin_market_v1_market_proto_rawDescGZIP(), []int{8}
 }
 
 func (x *EventOrderPlaced) GetId() uint64 {
@@ -676,7 +913,7 @@ type EventIntervalCleared struct {
 
 func (x *EventIntervalCleared) Reset() {
 	*x = EventIntervalCleared{}
-	mi := &file_depin_market_v1_market_proto_msgTypes[7]
+	mi := &file_depin_market_v1_market_proto_msgTypes[9]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -688,7 +925,7 @@ func (x *EventIntervalCleared) String() string {
 func (*EventIntervalCleared) ProtoMessage() {}
 
 func (x *EventIntervalCleared) ProtoReflect() protoreflect.Message {
-	mi := &file_depin_market_v1_market_proto_msgTypes[7]
+	mi := &file_depin_market_v1_market_proto_msgTypes[9]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -701,7 +938,7 @@ func (x *EventIntervalCleared) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use EventIntervalCleared.ProtoReflect.Descriptor instead.
 func (*EventIntervalCleared) Descriptor() ([]byte, []int) {
-	return file_depin_market_v1_market_proto_rawDescGZIP(), []int{7}
+	return file_depin_market_v1_market_proto_rawDescGZIP(), []int{9}
 }
 
 func (x *EventIntervalCleared) GetNetwork() string {
@@ -755,7 +992,7 @@ type EventTradeSettled struct {
 
 func (x *EventTradeSettled) Reset() {
 	*x = EventTradeSettled{}
-	mi := &file_depin_market_v1_market_proto_msgTypes[8]
+	mi := &file_depin_market_v1_market_proto_msgTypes[10]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -767,7 +1004,7 @@ func (x *EventTradeSettled) String() string {
 func (*EventTradeSettled) ProtoMessage() {}
 
 func (x *EventTradeSettled) ProtoReflect() protoreflect.Message {
-	mi := &file_depin_market_v1_market_proto_msgTypes[8]
+	mi := &file_depin_market_v1_market_proto_msgTypes[10]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -780,7 +1017,7 @@ func (x *EventTradeSettled) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use EventTradeSettled.ProtoReflect.Descriptor instead.
 func (*EventTradeSettled) Descriptor() ([]byte, []int) {
-	return file_depin_market_v1_market_proto_rawDescGZIP(), []int{8}
+	return file_depin_market_v1_market_proto_rawDescGZIP(), []int{10}
 }
 
 func (x *EventTradeSettled) GetNetwork() string {
@@ -850,7 +1087,7 @@ const file_depin_market_v1_market_proto_rawDesc = "" +
 	"\rseller_metric\x18\x03 \x01(\rR\fsellerMetric\x12!\n" +
 	"\fbuyer_metric\x18\x04 \x01(\rR\vbuyerMetric\x120\n" +
 	"\x14settle_delay_seconds\x18\x05 \x01(\x04R\x12settleDelaySeconds\x12+\n" +
-	"\x11shortfall_penalty\x18\x06 \x01(\x04R\x10shortfallPenalty\"\xac\x02\n" +
+	"\x11shortfall_penalty\x18\x06 \x01(\x04R\x10shortfallPenalty\"\x9b\x03\n" +
 	"\x05Order\x12\x0e\n" +
 	"\x02id\x18\x01 \x01(\x04R\x02id\x12\x18\n" +
 	"\anetwork\x18\x02 \x01(\tR\anetwork\x12\x14\n" +
@@ -863,12 +1100,15 @@ const file_depin_market_v1_market_proto_rawDesc = "" +
 	"\x06escrow\x18\t \x01(\x04R\x06escrow\x12\x1c\n" +
 	"\tallocated\x18\n" +
 	" \x01(\x04R\tallocated\x12\x1c\n" +
-	"\tdelivered\x18\v \x01(\x04R\tdelivered\"e\n" +
+	"\tdelivered\x18\v \x01(\x04R\tdelivered\x12\x14\n" +
+	"\x05denom\x18\f \x01(\tR\x05denom\x124\n" +
+	"\x06status\x18\r \x01(\x0e2\x1c.depin.market.v1.OrderStatusR\x06status\x12!\n" +
+	"\fclose_reason\x18\x0e \x01(\tR\vcloseReason\"e\n" +
 	"\x05Trade\x12\x10\n" +
 	"\x03bid\x18\x01 \x01(\x04R\x03bid\x12\x10\n" +
 	"\x03ask\x18\x02 \x01(\x04R\x03ask\x12\x1a\n" +
 	"\bquantity\x18\x03 \x01(\x04R\bquantity\x12\x1c\n" +
-	"\tdelivered\x18\x04 \x01(\x04R\tdelivered\"\xd0\x01\n" +
+	"\tdelivered\x18\x04 \x01(\x04R\tdelivered\"\x85\x02\n" +
 	"\bClearing\x12\x18\n" +
 	"\anetwork\x18\x01 \x01(\tR\anetwork\x12\x1a\n" +
 	"\binterval\x18\x02 \x01(\x04R\binterval\x12\x14\n" +
@@ -876,17 +1116,29 @@ const file_depin_market_v1_market_proto_rawDesc = "" +
 	"\x06volume\x18\x04 \x01(\x04R\x06volume\x12.\n" +
 	"\x06trades\x18\x05 \x03(\v2\x16.depin.market.v1.TradeR\x06trades\x12\x18\n" +
 	"\asettled\x18\x06 \x01(\bR\asettled\x12\x16\n" +
-	"\x06orders\x18\a \x01(\x04R\x06orders\"C\n" +
+	"\x06orders\x18\a \x01(\x04R\x06orders\x123\n" +
+	"\x05terms\x18\b \x01(\v2\x1d.depin.market.v1.MarketParamsR\x05terms\"n\n" +
 	"\aMetered\x12\x1c\n" +
 	"\tdelivered\x18\x01 \x01(\x04R\tdelivered\x12\x1a\n" +
-	"\bconsumed\x18\x02 \x01(\x04R\bconsumed\"\xb6\x01\n" +
+	"\bconsumed\x18\x02 \x01(\x04R\bconsumed\x12)\n" +
+	"\x10interval_seconds\x18\x03 \x01(\x04R\x0fintervalSeconds\"\xb6\x01\n" +
 	"\rMsgPlaceOrder\x12\x14\n" +
 	"\x05owner\x18\x01 \x01(\fR\x05owner\x12\x16\n" +
 	"\x06device\x18\x02 \x01(\fR\x06device\x12)\n" +
 	"\x04side\x18\x03 \x01(\x0e2\x15.depin.market.v1.SideR\x04side\x12\x1a\n" +
 	"\binterval\x18\x04 \x01(\x04R\binterval\x12\x14\n" +
 	"\x05price\x18\x05 \x01(\x04R\x05price\x12\x1a\n" +
-	"\bquantity\x18\x06 \x01(\x04R\bquantity\"\xb5\x01\n" +
+	"\bquantity\x18\x06 \x01(\x04R\bquantity\"6\n" +
+	"\x0eMsgCancelOrder\x12\x14\n" +
+	"\x05owner\x18\x01 \x01(\fR\x05owner\x12\x0e\n" +
+	"\x02id\x18\x02 \x01(\x04R\x02id\"\x9f\x01\n" +
+	"\x13EventOrderCancelled\x12\x0e\n" +
+	"\x02id\x18\x01 \x01(\x04R\x02id\x12\x18\n" +
+	"\anetwork\x18\x02 \x01(\tR\anetwork\x12\x14\n" +
+	"\x05owner\x18\x03 \x01(\tR\x05owner\x12\x1a\n" +
+	"\brefunded\x18\x04 \x01(\x04R\brefunded\x12\x14\n" +
+	"\x05denom\x18\x05 \x01(\tR\x05denom\x12\x16\n" +
+	"\x06reason\x18\x06 \x01(\tR\x06reason\"\xb5\x01\n" +
 	"\x10EventOrderPlaced\x12\x0e\n" +
 	"\x02id\x18\x01 \x01(\x04R\x02id\x12\x18\n" +
 	"\anetwork\x18\x02 \x01(\tR\anetwork\x12)\n" +
@@ -913,7 +1165,12 @@ const file_depin_market_v1_market_proto_rawDesc = "" +
 	"\x04Side\x12\x14\n" +
 	"\x10SIDE_UNSPECIFIED\x10\x00\x12\f\n" +
 	"\bSIDE_BID\x10\x01\x12\f\n" +
-	"\bSIDE_ASK\x10\x02B7Z5github.com/depinhq/depin/gen/depin/market/v1;marketv1b\x06proto3"
+	"\bSIDE_ASK\x10\x02*x\n" +
+	"\vOrderStatus\x12\x1c\n" +
+	"\x18ORDER_STATUS_UNSPECIFIED\x10\x00\x12\x15\n" +
+	"\x11ORDER_STATUS_OPEN\x10\x01\x12\x18\n" +
+	"\x14ORDER_STATUS_CLEARED\x10\x02\x12\x1a\n" +
+	"\x16ORDER_STATUS_CANCELLED\x10\x03B7Z5github.com/depinhq/depin/gen/depin/market/v1;marketv1b\x06proto3"
 
 var (
 	file_depin_market_v1_market_proto_rawDescOnce sync.Once
@@ -927,30 +1184,35 @@ func file_depin_market_v1_market_proto_rawDescGZIP() []byte {
 	return file_depin_market_v1_market_proto_rawDescData
 }
 
-var file_depin_market_v1_market_proto_enumTypes = make([]protoimpl.EnumInfo, 1)
-var file_depin_market_v1_market_proto_msgTypes = make([]protoimpl.MessageInfo, 9)
+var file_depin_market_v1_market_proto_enumTypes = make([]protoimpl.EnumInfo, 2)
+var file_depin_market_v1_market_proto_msgTypes = make([]protoimpl.MessageInfo, 11)
 var file_depin_market_v1_market_proto_goTypes = []any{
 	(Side)(0),                    // 0: depin.market.v1.Side
-	(*MarketParams)(nil),         // 1: depin.market.v1.MarketParams
-	(*Order)(nil),                // 2: depin.market.v1.Order
-	(*Trade)(nil),                // 3: depin.market.v1.Trade
-	(*Clearing)(nil),             // 4: depin.market.v1.Clearing
-	(*Metered)(nil),              // 5: depin.market.v1.Metered
-	(*MsgPlaceOrder)(nil),        // 6: depin.market.v1.MsgPlaceOrder
-	(*EventOrderPlaced)(nil),     // 7: depin.market.v1.EventOrderPlaced
-	(*EventIntervalCleared)(nil), // 8: depin.market.v1.EventIntervalCleared
-	(*EventTradeSettled)(nil),    // 9: depin.market.v1.EventTradeSettled
+	(OrderStatus)(0),             // 1: depin.market.v1.OrderStatus
+	(*MarketParams)(nil),         // 2: depin.market.v1.MarketParams
+	(*Order)(nil),                // 3: depin.market.v1.Order
+	(*Trade)(nil),                // 4: depin.market.v1.Trade
+	(*Clearing)(nil),             // 5: depin.market.v1.Clearing
+	(*Metered)(nil),              // 6: depin.market.v1.Metered
+	(*MsgPlaceOrder)(nil),        // 7: depin.market.v1.MsgPlaceOrder
+	(*MsgCancelOrder)(nil),       // 8: depin.market.v1.MsgCancelOrder
+	(*EventOrderCancelled)(nil),  // 9: depin.market.v1.EventOrderCancelled
+	(*EventOrderPlaced)(nil),     // 10: depin.market.v1.EventOrderPlaced
+	(*EventIntervalCleared)(nil), // 11: depin.market.v1.EventIntervalCleared
+	(*EventTradeSettled)(nil),    // 12: depin.market.v1.EventTradeSettled
 }
 var file_depin_market_v1_market_proto_depIdxs = []int32{
 	0, // 0: depin.market.v1.Order.side:type_name -> depin.market.v1.Side
-	3, // 1: depin.market.v1.Clearing.trades:type_name -> depin.market.v1.Trade
-	0, // 2: depin.market.v1.MsgPlaceOrder.side:type_name -> depin.market.v1.Side
-	0, // 3: depin.market.v1.EventOrderPlaced.side:type_name -> depin.market.v1.Side
-	4, // [4:4] is the sub-list for method output_type
-	4, // [4:4] is the sub-list for method input_type
-	4, // [4:4] is the sub-list for extension type_name
-	4, // [4:4] is the sub-list for extension extendee
-	0, // [0:4] is the sub-list for field type_name
+	1, // 1: depin.market.v1.Order.status:type_name -> depin.market.v1.OrderStatus
+	4, // 2: depin.market.v1.Clearing.trades:type_name -> depin.market.v1.Trade
+	2, // 3: depin.market.v1.Clearing.terms:type_name -> depin.market.v1.MarketParams
+	0, // 4: depin.market.v1.MsgPlaceOrder.side:type_name -> depin.market.v1.Side
+	0, // 5: depin.market.v1.EventOrderPlaced.side:type_name -> depin.market.v1.Side
+	6, // [6:6] is the sub-list for method output_type
+	6, // [6:6] is the sub-list for method input_type
+	6, // [6:6] is the sub-list for extension type_name
+	6, // [6:6] is the sub-list for extension extendee
+	0, // [0:6] is the sub-list for field type_name
 }
 
 func init() { file_depin_market_v1_market_proto_init() }
@@ -963,8 +1225,8 @@ func file_depin_market_v1_market_proto_init() {
 		File: protoimpl.DescBuilder{
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_depin_market_v1_market_proto_rawDesc), len(file_depin_market_v1_market_proto_rawDesc)),
-			NumEnums:      1,
-			NumMessages:   9,
+			NumEnums:      2,
+			NumMessages:   11,
 			NumExtensions: 0,
 			NumServices:   0,
 		},

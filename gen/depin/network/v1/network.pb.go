@@ -303,7 +303,14 @@ type Network struct {
 	CreatedHeight int64  `protobuf:"varint,12,opt,name=created_height,json=createdHeight,proto3" json:"created_height,omitempty"`
 	// The params in force before the last activation (until epoch_base):
 	// rewards for an epoch that ended before it use them.
-	Previous      *Params `protobuf:"bytes,13,opt,name=previous,proto3" json:"previous,omitempty"`
+	Previous *Params `protobuf:"bytes,13,opt,name=previous,proto3" json:"previous,omitempty"`
+	// A block step of this network (rewards, agreements, market) failed: it
+	// was rolled back and the network is frozen — no block step runs, no
+	// report, order, agreement or device joins it — until its owner resumes
+	// it (MsgResumeNetwork). Escrows can still be cancelled and refunded.
+	Frozen        bool   `protobuf:"varint,14,opt,name=frozen,proto3" json:"frozen,omitempty"`
+	FrozenReason  string `protobuf:"bytes,15,opt,name=frozen_reason,json=frozenReason,proto3" json:"frozen_reason,omitempty"` // which step failed, and how
+	FrozenHeight  int64  `protobuf:"varint,16,opt,name=frozen_height,json=frozenHeight,proto3" json:"frozen_height,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -429,6 +436,83 @@ func (x *Network) GetPrevious() *Params {
 	return nil
 }
 
+func (x *Network) GetFrozen() bool {
+	if x != nil {
+		return x.Frozen
+	}
+	return false
+}
+
+func (x *Network) GetFrozenReason() string {
+	if x != nil {
+		return x.FrozenReason
+	}
+	return ""
+}
+
+func (x *Network) GetFrozenHeight() int64 {
+	if x != nil {
+		return x.FrozenHeight
+	}
+	return 0
+}
+
+// ParamsVersion is a network's params as in force from from_time (unix
+// seconds of block time) until the next version's from_time: fraud
+// evidence about a report is judged against the versions in force during
+// its period, never against later rules.
+type ParamsVersion struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	FromTime      int64                  `protobuf:"varint,1,opt,name=from_time,json=fromTime,proto3" json:"from_time,omitempty"`
+	Params        *Params                `protobuf:"bytes,2,opt,name=params,proto3" json:"params,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ParamsVersion) Reset() {
+	*x = ParamsVersion{}
+	mi := &file_depin_network_v1_network_proto_msgTypes[3]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ParamsVersion) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ParamsVersion) ProtoMessage() {}
+
+func (x *ParamsVersion) ProtoReflect() protoreflect.Message {
+	mi := &file_depin_network_v1_network_proto_msgTypes[3]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ParamsVersion.ProtoReflect.Descriptor instead.
+func (*ParamsVersion) Descriptor() ([]byte, []int) {
+	return file_depin_network_v1_network_proto_rawDescGZIP(), []int{3}
+}
+
+func (x *ParamsVersion) GetFromTime() int64 {
+	if x != nil {
+		return x.FromTime
+	}
+	return 0
+}
+
+func (x *ParamsVersion) GetParams() *Params {
+	if x != nil {
+		return x.Params
+	}
+	return nil
+}
+
 // Maker is a device manufacturer a network's owner approved: its key signs
 // device certificates.
 type Maker struct {
@@ -443,7 +527,7 @@ type Maker struct {
 
 func (x *Maker) Reset() {
 	*x = Maker{}
-	mi := &file_depin_network_v1_network_proto_msgTypes[3]
+	mi := &file_depin_network_v1_network_proto_msgTypes[4]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -455,7 +539,7 @@ func (x *Maker) String() string {
 func (*Maker) ProtoMessage() {}
 
 func (x *Maker) ProtoReflect() protoreflect.Message {
-	mi := &file_depin_network_v1_network_proto_msgTypes[3]
+	mi := &file_depin_network_v1_network_proto_msgTypes[4]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -468,7 +552,7 @@ func (x *Maker) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Maker.ProtoReflect.Descriptor instead.
 func (*Maker) Descriptor() ([]byte, []int) {
-	return file_depin_network_v1_network_proto_rawDescGZIP(), []int{3}
+	return file_depin_network_v1_network_proto_rawDescGZIP(), []int{4}
 }
 
 func (x *Maker) GetNetwork() string {
@@ -514,7 +598,7 @@ type MsgCreateNetwork struct {
 
 func (x *MsgCreateNetwork) Reset() {
 	*x = MsgCreateNetwork{}
-	mi := &file_depin_network_v1_network_proto_msgTypes[4]
+	mi := &file_depin_network_v1_network_proto_msgTypes[5]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -526,7 +610,7 @@ func (x *MsgCreateNetwork) String() string {
 func (*MsgCreateNetwork) ProtoMessage() {}
 
 func (x *MsgCreateNetwork) ProtoReflect() protoreflect.Message {
-	mi := &file_depin_network_v1_network_proto_msgTypes[4]
+	mi := &file_depin_network_v1_network_proto_msgTypes[5]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -539,7 +623,7 @@ func (x *MsgCreateNetwork) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use MsgCreateNetwork.ProtoReflect.Descriptor instead.
 func (*MsgCreateNetwork) Descriptor() ([]byte, []int) {
-	return file_depin_network_v1_network_proto_rawDescGZIP(), []int{4}
+	return file_depin_network_v1_network_proto_rawDescGZIP(), []int{5}
 }
 
 func (x *MsgCreateNetwork) GetOwner() []byte {
@@ -602,7 +686,7 @@ type MsgUpdateNetworkParams struct {
 
 func (x *MsgUpdateNetworkParams) Reset() {
 	*x = MsgUpdateNetworkParams{}
-	mi := &file_depin_network_v1_network_proto_msgTypes[5]
+	mi := &file_depin_network_v1_network_proto_msgTypes[6]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -614,7 +698,7 @@ func (x *MsgUpdateNetworkParams) String() string {
 func (*MsgUpdateNetworkParams) ProtoMessage() {}
 
 func (x *MsgUpdateNetworkParams) ProtoReflect() protoreflect.Message {
-	mi := &file_depin_network_v1_network_proto_msgTypes[5]
+	mi := &file_depin_network_v1_network_proto_msgTypes[6]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -627,7 +711,7 @@ func (x *MsgUpdateNetworkParams) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use MsgUpdateNetworkParams.ProtoReflect.Descriptor instead.
 func (*MsgUpdateNetworkParams) Descriptor() ([]byte, []int) {
-	return file_depin_network_v1_network_proto_rawDescGZIP(), []int{5}
+	return file_depin_network_v1_network_proto_rawDescGZIP(), []int{6}
 }
 
 func (x *MsgUpdateNetworkParams) GetOwner() []byte {
@@ -663,7 +747,7 @@ type MsgApproveMaker struct {
 
 func (x *MsgApproveMaker) Reset() {
 	*x = MsgApproveMaker{}
-	mi := &file_depin_network_v1_network_proto_msgTypes[6]
+	mi := &file_depin_network_v1_network_proto_msgTypes[7]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -675,7 +759,7 @@ func (x *MsgApproveMaker) String() string {
 func (*MsgApproveMaker) ProtoMessage() {}
 
 func (x *MsgApproveMaker) ProtoReflect() protoreflect.Message {
-	mi := &file_depin_network_v1_network_proto_msgTypes[6]
+	mi := &file_depin_network_v1_network_proto_msgTypes[7]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -688,7 +772,7 @@ func (x *MsgApproveMaker) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use MsgApproveMaker.ProtoReflect.Descriptor instead.
 func (*MsgApproveMaker) Descriptor() ([]byte, []int) {
-	return file_depin_network_v1_network_proto_rawDescGZIP(), []int{6}
+	return file_depin_network_v1_network_proto_rawDescGZIP(), []int{7}
 }
 
 func (x *MsgApproveMaker) GetOwner() []byte {
@@ -719,6 +803,61 @@ func (x *MsgApproveMaker) GetName() string {
 	return ""
 }
 
+// MsgResumeNetwork lets a frozen network's owner run its block steps
+// again (after fixing its params, if they were the cause). If a step fails
+// again, the network freezes again.
+type MsgResumeNetwork struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Owner         []byte                 `protobuf:"bytes,1,opt,name=owner,proto3" json:"owner,omitempty"`
+	Network       string                 `protobuf:"bytes,2,opt,name=network,proto3" json:"network,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *MsgResumeNetwork) Reset() {
+	*x = MsgResumeNetwork{}
+	mi := &file_depin_network_v1_network_proto_msgTypes[8]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *MsgResumeNetwork) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*MsgResumeNetwork) ProtoMessage() {}
+
+func (x *MsgResumeNetwork) ProtoReflect() protoreflect.Message {
+	mi := &file_depin_network_v1_network_proto_msgTypes[8]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use MsgResumeNetwork.ProtoReflect.Descriptor instead.
+func (*MsgResumeNetwork) Descriptor() ([]byte, []int) {
+	return file_depin_network_v1_network_proto_rawDescGZIP(), []int{8}
+}
+
+func (x *MsgResumeNetwork) GetOwner() []byte {
+	if x != nil {
+		return x.Owner
+	}
+	return nil
+}
+
+func (x *MsgResumeNetwork) GetNetwork() string {
+	if x != nil {
+		return x.Network
+	}
+	return ""
+}
+
 type MsgRevokeMaker struct {
 	state          protoimpl.MessageState `protogen:"open.v1"`
 	Owner          []byte                 `protobuf:"bytes,1,opt,name=owner,proto3" json:"owner,omitempty"`
@@ -730,7 +869,7 @@ type MsgRevokeMaker struct {
 
 func (x *MsgRevokeMaker) Reset() {
 	*x = MsgRevokeMaker{}
-	mi := &file_depin_network_v1_network_proto_msgTypes[7]
+	mi := &file_depin_network_v1_network_proto_msgTypes[9]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -742,7 +881,7 @@ func (x *MsgRevokeMaker) String() string {
 func (*MsgRevokeMaker) ProtoMessage() {}
 
 func (x *MsgRevokeMaker) ProtoReflect() protoreflect.Message {
-	mi := &file_depin_network_v1_network_proto_msgTypes[7]
+	mi := &file_depin_network_v1_network_proto_msgTypes[9]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -755,7 +894,7 @@ func (x *MsgRevokeMaker) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use MsgRevokeMaker.ProtoReflect.Descriptor instead.
 func (*MsgRevokeMaker) Descriptor() ([]byte, []int) {
-	return file_depin_network_v1_network_proto_rawDescGZIP(), []int{7}
+	return file_depin_network_v1_network_proto_rawDescGZIP(), []int{9}
 }
 
 func (x *MsgRevokeMaker) GetOwner() []byte {
@@ -792,7 +931,7 @@ type EventNetworkCreated struct {
 
 func (x *EventNetworkCreated) Reset() {
 	*x = EventNetworkCreated{}
-	mi := &file_depin_network_v1_network_proto_msgTypes[8]
+	mi := &file_depin_network_v1_network_proto_msgTypes[10]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -804,7 +943,7 @@ func (x *EventNetworkCreated) String() string {
 func (*EventNetworkCreated) ProtoMessage() {}
 
 func (x *EventNetworkCreated) ProtoReflect() protoreflect.Message {
-	mi := &file_depin_network_v1_network_proto_msgTypes[8]
+	mi := &file_depin_network_v1_network_proto_msgTypes[10]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -817,7 +956,7 @@ func (x *EventNetworkCreated) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use EventNetworkCreated.ProtoReflect.Descriptor instead.
 func (*EventNetworkCreated) Descriptor() ([]byte, []int) {
-	return file_depin_network_v1_network_proto_rawDescGZIP(), []int{8}
+	return file_depin_network_v1_network_proto_rawDescGZIP(), []int{10}
 }
 
 func (x *EventNetworkCreated) GetId() string {
@@ -866,7 +1005,7 @@ type EventNetworkParamsScheduled struct {
 
 func (x *EventNetworkParamsScheduled) Reset() {
 	*x = EventNetworkParamsScheduled{}
-	mi := &file_depin_network_v1_network_proto_msgTypes[9]
+	mi := &file_depin_network_v1_network_proto_msgTypes[11]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -878,7 +1017,7 @@ func (x *EventNetworkParamsScheduled) String() string {
 func (*EventNetworkParamsScheduled) ProtoMessage() {}
 
 func (x *EventNetworkParamsScheduled) ProtoReflect() protoreflect.Message {
-	mi := &file_depin_network_v1_network_proto_msgTypes[9]
+	mi := &file_depin_network_v1_network_proto_msgTypes[11]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -891,7 +1030,7 @@ func (x *EventNetworkParamsScheduled) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use EventNetworkParamsScheduled.ProtoReflect.Descriptor instead.
 func (*EventNetworkParamsScheduled) Descriptor() ([]byte, []int) {
-	return file_depin_network_v1_network_proto_rawDescGZIP(), []int{9}
+	return file_depin_network_v1_network_proto_rawDescGZIP(), []int{11}
 }
 
 func (x *EventNetworkParamsScheduled) GetNetwork() string {
@@ -926,7 +1065,7 @@ type EventMakerApproved struct {
 
 func (x *EventMakerApproved) Reset() {
 	*x = EventMakerApproved{}
-	mi := &file_depin_network_v1_network_proto_msgTypes[10]
+	mi := &file_depin_network_v1_network_proto_msgTypes[12]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -938,7 +1077,7 @@ func (x *EventMakerApproved) String() string {
 func (*EventMakerApproved) ProtoMessage() {}
 
 func (x *EventMakerApproved) ProtoReflect() protoreflect.Message {
-	mi := &file_depin_network_v1_network_proto_msgTypes[10]
+	mi := &file_depin_network_v1_network_proto_msgTypes[12]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -951,7 +1090,7 @@ func (x *EventMakerApproved) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use EventMakerApproved.ProtoReflect.Descriptor instead.
 func (*EventMakerApproved) Descriptor() ([]byte, []int) {
-	return file_depin_network_v1_network_proto_rawDescGZIP(), []int{10}
+	return file_depin_network_v1_network_proto_rawDescGZIP(), []int{12}
 }
 
 func (x *EventMakerApproved) GetNetwork() string {
@@ -975,6 +1114,128 @@ func (x *EventMakerApproved) GetName() string {
 	return ""
 }
 
+// EventNetworkFrozen: a block step of the network failed and was rolled
+// back; the chain and every other network went on.
+type EventNetworkFrozen struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Network       string                 `protobuf:"bytes,1,opt,name=network,proto3" json:"network,omitempty"`
+	Step          string                 `protobuf:"bytes,2,opt,name=step,proto3" json:"step,omitempty"` // "rewards", "agreements", "market"
+	Reason        string                 `protobuf:"bytes,3,opt,name=reason,proto3" json:"reason,omitempty"`
+	Height        int64                  `protobuf:"varint,4,opt,name=height,proto3" json:"height,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *EventNetworkFrozen) Reset() {
+	*x = EventNetworkFrozen{}
+	mi := &file_depin_network_v1_network_proto_msgTypes[13]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *EventNetworkFrozen) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*EventNetworkFrozen) ProtoMessage() {}
+
+func (x *EventNetworkFrozen) ProtoReflect() protoreflect.Message {
+	mi := &file_depin_network_v1_network_proto_msgTypes[13]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use EventNetworkFrozen.ProtoReflect.Descriptor instead.
+func (*EventNetworkFrozen) Descriptor() ([]byte, []int) {
+	return file_depin_network_v1_network_proto_rawDescGZIP(), []int{13}
+}
+
+func (x *EventNetworkFrozen) GetNetwork() string {
+	if x != nil {
+		return x.Network
+	}
+	return ""
+}
+
+func (x *EventNetworkFrozen) GetStep() string {
+	if x != nil {
+		return x.Step
+	}
+	return ""
+}
+
+func (x *EventNetworkFrozen) GetReason() string {
+	if x != nil {
+		return x.Reason
+	}
+	return ""
+}
+
+func (x *EventNetworkFrozen) GetHeight() int64 {
+	if x != nil {
+		return x.Height
+	}
+	return 0
+}
+
+type EventNetworkResumed struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Network       string                 `protobuf:"bytes,1,opt,name=network,proto3" json:"network,omitempty"`
+	Owner         string                 `protobuf:"bytes,2,opt,name=owner,proto3" json:"owner,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *EventNetworkResumed) Reset() {
+	*x = EventNetworkResumed{}
+	mi := &file_depin_network_v1_network_proto_msgTypes[14]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *EventNetworkResumed) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*EventNetworkResumed) ProtoMessage() {}
+
+func (x *EventNetworkResumed) ProtoReflect() protoreflect.Message {
+	mi := &file_depin_network_v1_network_proto_msgTypes[14]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use EventNetworkResumed.ProtoReflect.Descriptor instead.
+func (*EventNetworkResumed) Descriptor() ([]byte, []int) {
+	return file_depin_network_v1_network_proto_rawDescGZIP(), []int{14}
+}
+
+func (x *EventNetworkResumed) GetNetwork() string {
+	if x != nil {
+		return x.Network
+	}
+	return ""
+}
+
+func (x *EventNetworkResumed) GetOwner() string {
+	if x != nil {
+		return x.Owner
+	}
+	return ""
+}
+
 type EventMakerRevoked struct {
 	state          protoimpl.MessageState `protogen:"open.v1"`
 	Network        string                 `protobuf:"bytes,1,opt,name=network,proto3" json:"network,omitempty"`
@@ -985,7 +1246,7 @@ type EventMakerRevoked struct {
 
 func (x *EventMakerRevoked) Reset() {
 	*x = EventMakerRevoked{}
-	mi := &file_depin_network_v1_network_proto_msgTypes[11]
+	mi := &file_depin_network_v1_network_proto_msgTypes[15]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -997,7 +1258,7 @@ func (x *EventMakerRevoked) String() string {
 func (*EventMakerRevoked) ProtoMessage() {}
 
 func (x *EventMakerRevoked) ProtoReflect() protoreflect.Message {
-	mi := &file_depin_network_v1_network_proto_msgTypes[11]
+	mi := &file_depin_network_v1_network_proto_msgTypes[15]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1010,7 +1271,7 @@ func (x *EventMakerRevoked) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use EventMakerRevoked.ProtoReflect.Descriptor instead.
 func (*EventMakerRevoked) Descriptor() ([]byte, []int) {
-	return file_depin_network_v1_network_proto_rawDescGZIP(), []int{11}
+	return file_depin_network_v1_network_proto_rawDescGZIP(), []int{15}
 }
 
 func (x *EventMakerRevoked) GetNetwork() string {
@@ -1048,7 +1309,7 @@ const file_depin_network_v1_network_proto_rawDesc = "" +
 	"\x11unbonding_seconds\x18\x06 \x01(\x04R\x10unbondingSeconds\x129\n" +
 	"\x19min_move_interval_seconds\x18\a \x01(\x04R\x16minMoveIntervalSeconds\x127\n" +
 	"\arewards\x18\b \x01(\v2\x1d.depin.reward.v1.RewardParamsR\arewards\x125\n" +
-	"\x06market\x18\t \x01(\v2\x1d.depin.market.v1.MarketParamsR\x06market\"\xe3\x03\n" +
+	"\x06market\x18\t \x01(\v2\x1d.depin.market.v1.MarketParamsR\x06market\"\xc5\x04\n" +
 	"\aNetwork\x12\x0e\n" +
 	"\x02id\x18\x01 \x01(\tR\x02id\x12\x12\n" +
 	"\x04name\x18\x02 \x01(\tR\x04name\x12\x14\n" +
@@ -1064,7 +1325,13 @@ const file_depin_network_v1_network_proto_rawDesc = "" +
 	"\n" +
 	"epoch_base\x18\v \x01(\x04R\tepochBase\x12%\n" +
 	"\x0ecreated_height\x18\f \x01(\x03R\rcreatedHeight\x124\n" +
-	"\bprevious\x18\r \x01(\v2\x18.depin.network.v1.ParamsR\bprevious\"l\n" +
+	"\bprevious\x18\r \x01(\v2\x18.depin.network.v1.ParamsR\bprevious\x12\x16\n" +
+	"\x06frozen\x18\x0e \x01(\bR\x06frozen\x12#\n" +
+	"\rfrozen_reason\x18\x0f \x01(\tR\ffrozenReason\x12#\n" +
+	"\rfrozen_height\x18\x10 \x01(\x03R\ffrozenHeight\"^\n" +
+	"\rParamsVersion\x12\x1b\n" +
+	"\tfrom_time\x18\x01 \x01(\x03R\bfromTime\x120\n" +
+	"\x06params\x18\x02 \x01(\v2\x18.depin.network.v1.ParamsR\x06params\"l\n" +
 	"\x05Maker\x12\x18\n" +
 	"\anetwork\x18\x01 \x01(\tR\anetwork\x12\x1d\n" +
 	"\n" +
@@ -1087,7 +1354,10 @@ const file_depin_network_v1_network_proto_rawDesc = "" +
 	"\x05owner\x18\x01 \x01(\fR\x05owner\x12\x18\n" +
 	"\anetwork\x18\x02 \x01(\tR\anetwork\x12(\n" +
 	"\x10maker_public_key\x18\x03 \x01(\fR\x0emakerPublicKey\x12\x12\n" +
-	"\x04name\x18\x04 \x01(\tR\x04name\"j\n" +
+	"\x04name\x18\x04 \x01(\tR\x04name\"B\n" +
+	"\x10MsgResumeNetwork\x12\x14\n" +
+	"\x05owner\x18\x01 \x01(\fR\x05owner\x12\x18\n" +
+	"\anetwork\x18\x02 \x01(\tR\anetwork\"j\n" +
 	"\x0eMsgRevokeMaker\x12\x14\n" +
 	"\x05owner\x18\x01 \x01(\fR\x05owner\x12\x18\n" +
 	"\anetwork\x18\x02 \x01(\tR\anetwork\x12(\n" +
@@ -1105,7 +1375,15 @@ const file_depin_network_v1_network_proto_rawDesc = "" +
 	"\x12EventMakerApproved\x12\x18\n" +
 	"\anetwork\x18\x01 \x01(\tR\anetwork\x12(\n" +
 	"\x10maker_public_key\x18\x02 \x01(\fR\x0emakerPublicKey\x12\x12\n" +
-	"\x04name\x18\x03 \x01(\tR\x04name\"W\n" +
+	"\x04name\x18\x03 \x01(\tR\x04name\"r\n" +
+	"\x12EventNetworkFrozen\x12\x18\n" +
+	"\anetwork\x18\x01 \x01(\tR\anetwork\x12\x12\n" +
+	"\x04step\x18\x02 \x01(\tR\x04step\x12\x16\n" +
+	"\x06reason\x18\x03 \x01(\tR\x06reason\x12\x16\n" +
+	"\x06height\x18\x04 \x01(\x03R\x06height\"E\n" +
+	"\x13EventNetworkResumed\x12\x18\n" +
+	"\anetwork\x18\x01 \x01(\tR\anetwork\x12\x14\n" +
+	"\x05owner\x18\x02 \x01(\tR\x05owner\"W\n" +
 	"\x11EventMakerRevoked\x12\x18\n" +
 	"\anetwork\x18\x01 \x01(\tR\anetwork\x12(\n" +
 	"\x10maker_public_key\x18\x02 \x01(\fR\x0emakerPublicKey*\xdc\x01\n" +
@@ -1131,43 +1409,48 @@ func file_depin_network_v1_network_proto_rawDescGZIP() []byte {
 }
 
 var file_depin_network_v1_network_proto_enumTypes = make([]protoimpl.EnumInfo, 1)
-var file_depin_network_v1_network_proto_msgTypes = make([]protoimpl.MessageInfo, 12)
+var file_depin_network_v1_network_proto_msgTypes = make([]protoimpl.MessageInfo, 16)
 var file_depin_network_v1_network_proto_goTypes = []any{
 	(ResourceClass)(0),                  // 0: depin.network.v1.ResourceClass
 	(*Metric)(nil),                      // 1: depin.network.v1.Metric
 	(*Params)(nil),                      // 2: depin.network.v1.Params
 	(*Network)(nil),                     // 3: depin.network.v1.Network
-	(*Maker)(nil),                       // 4: depin.network.v1.Maker
-	(*MsgCreateNetwork)(nil),            // 5: depin.network.v1.MsgCreateNetwork
-	(*MsgUpdateNetworkParams)(nil),      // 6: depin.network.v1.MsgUpdateNetworkParams
-	(*MsgApproveMaker)(nil),             // 7: depin.network.v1.MsgApproveMaker
-	(*MsgRevokeMaker)(nil),              // 8: depin.network.v1.MsgRevokeMaker
-	(*EventNetworkCreated)(nil),         // 9: depin.network.v1.EventNetworkCreated
-	(*EventNetworkParamsScheduled)(nil), // 10: depin.network.v1.EventNetworkParamsScheduled
-	(*EventMakerApproved)(nil),          // 11: depin.network.v1.EventMakerApproved
-	(*EventMakerRevoked)(nil),           // 12: depin.network.v1.EventMakerRevoked
-	(*v1.RewardParams)(nil),             // 13: depin.reward.v1.RewardParams
-	(*v11.MarketParams)(nil),            // 14: depin.market.v1.MarketParams
+	(*ParamsVersion)(nil),               // 4: depin.network.v1.ParamsVersion
+	(*Maker)(nil),                       // 5: depin.network.v1.Maker
+	(*MsgCreateNetwork)(nil),            // 6: depin.network.v1.MsgCreateNetwork
+	(*MsgUpdateNetworkParams)(nil),      // 7: depin.network.v1.MsgUpdateNetworkParams
+	(*MsgApproveMaker)(nil),             // 8: depin.network.v1.MsgApproveMaker
+	(*MsgResumeNetwork)(nil),            // 9: depin.network.v1.MsgResumeNetwork
+	(*MsgRevokeMaker)(nil),              // 10: depin.network.v1.MsgRevokeMaker
+	(*EventNetworkCreated)(nil),         // 11: depin.network.v1.EventNetworkCreated
+	(*EventNetworkParamsScheduled)(nil), // 12: depin.network.v1.EventNetworkParamsScheduled
+	(*EventMakerApproved)(nil),          // 13: depin.network.v1.EventMakerApproved
+	(*EventNetworkFrozen)(nil),          // 14: depin.network.v1.EventNetworkFrozen
+	(*EventNetworkResumed)(nil),         // 15: depin.network.v1.EventNetworkResumed
+	(*EventMakerRevoked)(nil),           // 16: depin.network.v1.EventMakerRevoked
+	(*v1.RewardParams)(nil),             // 17: depin.reward.v1.RewardParams
+	(*v11.MarketParams)(nil),            // 18: depin.market.v1.MarketParams
 }
 var file_depin_network_v1_network_proto_depIdxs = []int32{
 	1,  // 0: depin.network.v1.Params.metrics:type_name -> depin.network.v1.Metric
-	13, // 1: depin.network.v1.Params.rewards:type_name -> depin.reward.v1.RewardParams
-	14, // 2: depin.network.v1.Params.market:type_name -> depin.market.v1.MarketParams
+	17, // 1: depin.network.v1.Params.rewards:type_name -> depin.reward.v1.RewardParams
+	18, // 2: depin.network.v1.Params.market:type_name -> depin.market.v1.MarketParams
 	0,  // 3: depin.network.v1.Network.class:type_name -> depin.network.v1.ResourceClass
 	2,  // 4: depin.network.v1.Network.params:type_name -> depin.network.v1.Params
 	2,  // 5: depin.network.v1.Network.pending:type_name -> depin.network.v1.Params
 	2,  // 6: depin.network.v1.Network.previous:type_name -> depin.network.v1.Params
-	0,  // 7: depin.network.v1.MsgCreateNetwork.class:type_name -> depin.network.v1.ResourceClass
-	2,  // 8: depin.network.v1.MsgCreateNetwork.params:type_name -> depin.network.v1.Params
-	2,  // 9: depin.network.v1.MsgUpdateNetworkParams.params:type_name -> depin.network.v1.Params
-	0,  // 10: depin.network.v1.EventNetworkCreated.class:type_name -> depin.network.v1.ResourceClass
-	3,  // 11: depin.network.v1.EventNetworkCreated.network:type_name -> depin.network.v1.Network
-	2,  // 12: depin.network.v1.EventNetworkParamsScheduled.params:type_name -> depin.network.v1.Params
-	13, // [13:13] is the sub-list for method output_type
-	13, // [13:13] is the sub-list for method input_type
-	13, // [13:13] is the sub-list for extension type_name
-	13, // [13:13] is the sub-list for extension extendee
-	0,  // [0:13] is the sub-list for field type_name
+	2,  // 7: depin.network.v1.ParamsVersion.params:type_name -> depin.network.v1.Params
+	0,  // 8: depin.network.v1.MsgCreateNetwork.class:type_name -> depin.network.v1.ResourceClass
+	2,  // 9: depin.network.v1.MsgCreateNetwork.params:type_name -> depin.network.v1.Params
+	2,  // 10: depin.network.v1.MsgUpdateNetworkParams.params:type_name -> depin.network.v1.Params
+	0,  // 11: depin.network.v1.EventNetworkCreated.class:type_name -> depin.network.v1.ResourceClass
+	3,  // 12: depin.network.v1.EventNetworkCreated.network:type_name -> depin.network.v1.Network
+	2,  // 13: depin.network.v1.EventNetworkParamsScheduled.params:type_name -> depin.network.v1.Params
+	14, // [14:14] is the sub-list for method output_type
+	14, // [14:14] is the sub-list for method input_type
+	14, // [14:14] is the sub-list for extension type_name
+	14, // [14:14] is the sub-list for extension extendee
+	0,  // [0:14] is the sub-list for field type_name
 }
 
 func init() { file_depin_network_v1_network_proto_init() }
@@ -1181,7 +1464,7 @@ func file_depin_network_v1_network_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_depin_network_v1_network_proto_rawDesc), len(file_depin_network_v1_network_proto_rawDesc)),
 			NumEnums:      1,
-			NumMessages:   12,
+			NumMessages:   16,
 			NumExtensions: 0,
 			NumServices:   0,
 		},

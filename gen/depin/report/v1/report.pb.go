@@ -41,6 +41,7 @@ const (
 	RejectReason_REJECT_REASON_DUPLICATE_METRIC  RejectReason = 13
 	RejectReason_REJECT_REASON_IMPOSSIBLE_METRIC RejectReason = 14 // value beyond the physical bound (fraud evidence recorded)
 	RejectReason_REJECT_REASON_EQUIVOCATION      RejectReason = 15 // same seq as the last accepted, different content (evidence recorded)
+	RejectReason_REJECT_REASON_NETWORK_FROZEN    RejectReason = 16 // the network is frozen (a block step failed) until its owner resumes it
 )
 
 // Enum value maps for RejectReason.
@@ -62,6 +63,7 @@ var (
 		13: "REJECT_REASON_DUPLICATE_METRIC",
 		14: "REJECT_REASON_IMPOSSIBLE_METRIC",
 		15: "REJECT_REASON_EQUIVOCATION",
+		16: "REJECT_REASON_NETWORK_FROZEN",
 	}
 	RejectReason_value = map[string]int32{
 		"REJECT_REASON_UNSPECIFIED":       0,
@@ -80,6 +82,7 @@ var (
 		"REJECT_REASON_DUPLICATE_METRIC":  13,
 		"REJECT_REASON_IMPOSSIBLE_METRIC": 14,
 		"REJECT_REASON_EQUIVOCATION":      15,
+		"REJECT_REASON_NETWORK_FROZEN":    16,
 	}
 )
 
@@ -922,7 +925,7 @@ const file_depin_report_v1_report_proto_rawDesc = "" +
 	"\x04kind\x18\x02 \x01(\x0e2\x1d.depin.report.v1.EvidenceKindR\x04kind\x12\x16\n" +
 	"\x06device\x18\x03 \x01(\tR\x06device\x12\x18\n" +
 	"\anetwork\x18\x04 \x01(\tR\anetwork\x12\x1c\n" +
-	"\tsubmitter\x18\x05 \x01(\tR\tsubmitter*\x98\x04\n" +
+	"\tsubmitter\x18\x05 \x01(\tR\tsubmitter*\xba\x04\n" +
 	"\fRejectReason\x12\x1d\n" +
 	"\x19REJECT_REASON_UNSPECIFIED\x10\x00\x12\x1b\n" +
 	"\x17REJECT_REASON_MALFORMED\x10\x01\x12\x1f\n" +
@@ -940,7 +943,8 @@ const file_depin_report_v1_report_proto_rawDesc = "" +
 	"\x1cREJECT_REASON_UNKNOWN_METRIC\x10\f\x12\"\n" +
 	"\x1eREJECT_REASON_DUPLICATE_METRIC\x10\r\x12#\n" +
 	"\x1fREJECT_REASON_IMPOSSIBLE_METRIC\x10\x0e\x12\x1e\n" +
-	"\x1aREJECT_REASON_EQUIVOCATION\x10\x0f*s\n" +
+	"\x1aREJECT_REASON_EQUIVOCATION\x10\x0f\x12 \n" +
+	"\x1cREJECT_REASON_NETWORK_FROZEN\x10\x10*s\n" +
 	"\fEvidenceKind\x12\x1d\n" +
 	"\x19EVIDENCE_KIND_UNSPECIFIED\x10\x00\x12\x1f\n" +
 	"\x1bEVIDENCE_KIND_DOUBLE_REPORT\x10\x01\x12#\n" +

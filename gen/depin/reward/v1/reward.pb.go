@@ -263,7 +263,7 @@ type RewardParams struct {
 	state         protoimpl.MessageState `protogen:"open.v1"`
 	EpochEmission uint64                 `protobuf:"varint,1,opt,name=epoch_emission,json=epochEmission,proto3" json:"epoch_emission,omitempty"` // reward-token units minted per epoch before halvings; 0 = none
 	HalvingEpochs uint64                 `protobuf:"varint,2,opt,name=halving_epochs,json=halvingEpochs,proto3" json:"halving_epochs,omitempty"` // emission halves every this many epochs of the network; 0 = never
-	MaxSupply     uint64                 `protobuf:"varint,3,opt,name=max_supply,json=maxSupply,proto3" json:"max_supply,omitempty"`             // cap on all units ever minted by the network; 0 = none
+	MaxSupply     uint64                 `protobuf:"varint,3,opt,name=max_supply,json=maxSupply,proto3" json:"max_supply,omitempty"`             // cap on all units ever minted by the network (≤ 2^62); 0 = the chain's limit, 2^62
 	Pools         []*Pool                `protobuf:"bytes,4,rep,name=pools,proto3" json:"pools,omitempty"`
 	// Reputation (Storj-style beta reputation): a device's score is
 	// α/(α+β), α and β in micro-units; on each validly signed report of the

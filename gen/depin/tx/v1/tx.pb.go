@@ -229,6 +229,7 @@ type Msg struct {
 	//	*Msg_UpdateNetworkParams
 	//	*Msg_ApproveMaker
 	//	*Msg_RevokeMaker
+	//	*Msg_ResumeNetwork
 	//	*Msg_RegisterDevice
 	//	*Msg_TransferDevice
 	//	*Msg_MoveDevice
@@ -246,6 +247,7 @@ type Msg struct {
 	//	*Msg_CancelAgreement
 	//	*Msg_DeclineAgreement
 	//	*Msg_PlaceOrder
+	//	*Msg_CancelOrder
 	//	*Msg_Tokenize
 	//	*Msg_Untokenize
 	//	*Msg_ClaimShareRewards
@@ -334,6 +336,15 @@ func (x *Msg) GetRevokeMaker() *v11.MsgRevokeMaker {
 	if x != nil {
 		if x, ok := x.Sum.(*Msg_RevokeMaker); ok {
 			return x.RevokeMaker
+		}
+	}
+	return nil
+}
+
+func (x *Msg) GetResumeNetwork() *v11.MsgResumeNetwork {
+	if x != nil {
+		if x, ok := x.Sum.(*Msg_ResumeNetwork); ok {
+			return x.ResumeNetwork
 		}
 	}
 	return nil
@@ -492,6 +503,15 @@ func (x *Msg) GetPlaceOrder() *v17.MsgPlaceOrder {
 	return nil
 }
 
+func (x *Msg) GetCancelOrder() *v17.MsgCancelOrder {
+	if x != nil {
+		if x, ok := x.Sum.(*Msg_CancelOrder); ok {
+			return x.CancelOrder
+		}
+	}
+	return nil
+}
+
 func (x *Msg) GetTokenize() *v18.MsgTokenize {
 	if x != nil {
 		if x, ok := x.Sum.(*Msg_Tokenize); ok {
@@ -570,6 +590,10 @@ type Msg_RevokeMaker struct {
 	RevokeMaker *v11.MsgRevokeMaker `protobuf:"bytes,13,opt,name=revoke_maker,json=revokeMaker,proto3,oneof"`
 }
 
+type Msg_ResumeNetwork struct {
+	ResumeNetwork *v11.MsgResumeNetwork `protobuf:"bytes,14,opt,name=resume_network,json=resumeNetwork,proto3,oneof"`
+}
+
 type Msg_RegisterDevice struct {
 	RegisterDevice *v12.MsgRegisterDevice `protobuf:"bytes,20,opt,name=register_device,json=registerDevice,proto3,oneof"`
 }
@@ -638,6 +662,10 @@ type Msg_PlaceOrder struct {
 	PlaceOrder *v17.MsgPlaceOrder `protobuf:"bytes,70,opt,name=place_order,json=placeOrder,proto3,oneof"`
 }
 
+type Msg_CancelOrder struct {
+	CancelOrder *v17.MsgCancelOrder `protobuf:"bytes,71,opt,name=cancel_order,json=cancelOrder,proto3,oneof"`
+}
+
 type Msg_Tokenize struct {
 	Tokenize *v18.MsgTokenize `protobuf:"bytes,80,opt,name=tokenize,proto3,oneof"`
 }
@@ -671,6 +699,8 @@ func (*Msg_UpdateNetworkParams) isMsg_Sum() {}
 func (*Msg_ApproveMaker) isMsg_Sum() {}
 
 func (*Msg_RevokeMaker) isMsg_Sum() {}
+
+func (*Msg_ResumeNetwork) isMsg_Sum() {}
 
 func (*Msg_RegisterDevice) isMsg_Sum() {}
 
@@ -706,6 +736,8 @@ func (*Msg_DeclineAgreement) isMsg_Sum() {}
 
 func (*Msg_PlaceOrder) isMsg_Sum() {}
 
+func (*Msg_CancelOrder) isMsg_Sum() {}
+
 func (*Msg_Tokenize) isMsg_Sum() {}
 
 func (*Msg_Untokenize) isMsg_Sum() {}
@@ -737,14 +769,15 @@ const file_depin_tx_v1_tx_proto_rawDesc = "" +
 	"SignerInfo\x12\x1d\n" +
 	"\n" +
 	"public_key\x18\x01 \x01(\fR\tpublicKey\x12\x1a\n" +
-	"\bsequence\x18\x02 \x01(\x04R\bsequence\"\xf5\x0f\n" +
+	"\bsequence\x18\x02 \x01(\x04R\bsequence\"\x88\x11\n" +
 	"\x03Msg\x12,\n" +
 	"\x04send\x18\x01 \x01(\v2\x16.depin.bank.v1.MsgSendH\x00R\x04send\x12K\n" +
 	"\x0ecreate_network\x18\n" +
 	" \x01(\v2\".depin.network.v1.MsgCreateNetworkH\x00R\rcreateNetwork\x12^\n" +
 	"\x15update_network_params\x18\v \x01(\v2(.depin.network.v1.MsgUpdateNetworkParamsH\x00R\x13updateNetworkParams\x12H\n" +
 	"\rapprove_maker\x18\f \x01(\v2!.depin.network.v1.MsgApproveMakerH\x00R\fapproveMaker\x12E\n" +
-	"\frevoke_maker\x18\r \x01(\v2 .depin.network.v1.MsgRevokeMakerH\x00R\vrevokeMaker\x12M\n" +
+	"\frevoke_maker\x18\r \x01(\v2 .depin.network.v1.MsgRevokeMakerH\x00R\vrevokeMaker\x12K\n" +
+	"\x0eresume_network\x18\x0e \x01(\v2\".depin.network.v1.MsgResumeNetworkH\x00R\rresumeNetwork\x12M\n" +
 	"\x0fregister_device\x18\x14 \x01(\v2\".depin.device.v1.MsgRegisterDeviceH\x00R\x0eregisterDevice\x12M\n" +
 	"\x0ftransfer_device\x18\x15 \x01(\v2\".depin.device.v1.MsgTransferDeviceH\x00R\x0etransferDevice\x12A\n" +
 	"\vmove_device\x18\x16 \x01(\v2\x1e.depin.device.v1.MsgMoveDeviceH\x00R\n" +
@@ -763,7 +796,8 @@ const file_depin_tx_v1_tx_proto_rawDesc = "" +
 	"\x10cancel_agreement\x18= \x01(\v2&.depin.agreement.v1.MsgCancelAgreementH\x00R\x0fcancelAgreement\x12V\n" +
 	"\x11decline_agreement\x18> \x01(\v2'.depin.agreement.v1.MsgDeclineAgreementH\x00R\x10declineAgreement\x12A\n" +
 	"\vplace_order\x18F \x01(\v2\x1e.depin.market.v1.MsgPlaceOrderH\x00R\n" +
-	"placeOrder\x129\n" +
+	"placeOrder\x12D\n" +
+	"\fcancel_order\x18G \x01(\v2\x1f.depin.market.v1.MsgCancelOrderH\x00R\vcancelOrder\x129\n" +
 	"\btokenize\x18P \x01(\v2\x1b.depin.share.v1.MsgTokenizeH\x00R\btokenize\x12?\n" +
 	"\n" +
 	"untokenize\x18Q \x01(\v2\x1d.depin.share.v1.MsgUntokenizeH\x00R\n" +
@@ -799,29 +833,31 @@ var file_depin_tx_v1_tx_proto_goTypes = []any{
 	(*v11.MsgUpdateNetworkParams)(nil), // 7: depin.network.v1.MsgUpdateNetworkParams
 	(*v11.MsgApproveMaker)(nil),        // 8: depin.network.v1.MsgApproveMaker
 	(*v11.MsgRevokeMaker)(nil),         // 9: depin.network.v1.MsgRevokeMaker
-	(*v12.MsgRegisterDevice)(nil),      // 10: depin.device.v1.MsgRegisterDevice
-	(*v12.MsgTransferDevice)(nil),      // 11: depin.device.v1.MsgTransferDevice
-	(*v12.MsgMoveDevice)(nil),          // 12: depin.device.v1.MsgMoveDevice
-	(*v12.MsgDeactivateDevice)(nil),    // 13: depin.device.v1.MsgDeactivateDevice
-	(*v12.MsgWithdrawStake)(nil),       // 14: depin.device.v1.MsgWithdrawStake
-	(*v13.MsgReportBatch)(nil),         // 15: depin.report.v1.MsgReportBatch
-	(*v13.MsgSubmitEvidence)(nil),      // 16: depin.report.v1.MsgSubmitEvidence
-	(*v14.MsgClaimRewards)(nil),        // 17: depin.reward.v1.MsgClaimRewards
-	(*v14.MsgSetBoost)(nil),            // 18: depin.reward.v1.MsgSetBoost
-	(*v15.MsgCreateValidator)(nil),     // 19: depin.staking.v1.MsgCreateValidator
-	(*v15.MsgDelegate)(nil),            // 20: depin.staking.v1.MsgDelegate
-	(*v15.MsgUnbond)(nil),              // 21: depin.staking.v1.MsgUnbond
-	(*v15.MsgUnjail)(nil),              // 22: depin.staking.v1.MsgUnjail
-	(*v16.MsgOpenAgreement)(nil),       // 23: depin.agreement.v1.MsgOpenAgreement
-	(*v16.MsgCancelAgreement)(nil),     // 24: depin.agreement.v1.MsgCancelAgreement
-	(*v16.MsgDeclineAgreement)(nil),    // 25: depin.agreement.v1.MsgDeclineAgreement
-	(*v17.MsgPlaceOrder)(nil),          // 26: depin.market.v1.MsgPlaceOrder
-	(*v18.MsgTokenize)(nil),            // 27: depin.share.v1.MsgTokenize
-	(*v18.MsgUntokenize)(nil),          // 28: depin.share.v1.MsgUntokenize
-	(*v18.MsgClaimShareRewards)(nil),   // 29: depin.share.v1.MsgClaimShareRewards
-	(*v18.MsgOfferLease)(nil),          // 30: depin.share.v1.MsgOfferLease
-	(*v18.MsgAcceptLease)(nil),         // 31: depin.share.v1.MsgAcceptLease
-	(*v18.MsgDepositLease)(nil),        // 32: depin.share.v1.MsgDepositLease
+	(*v11.MsgResumeNetwork)(nil),       // 10: depin.network.v1.MsgResumeNetwork
+	(*v12.MsgRegisterDevice)(nil),      // 11: depin.device.v1.MsgRegisterDevice
+	(*v12.MsgTransferDevice)(nil),      // 12: depin.device.v1.MsgTransferDevice
+	(*v12.MsgMoveDevice)(nil),          // 13: depin.device.v1.MsgMoveDevice
+	(*v12.MsgDeactivateDevice)(nil),    // 14: depin.device.v1.MsgDeactivateDevice
+	(*v12.MsgWithdrawStake)(nil),       // 15: depin.device.v1.MsgWithdrawStake
+	(*v13.MsgReportBatch)(nil),         // 16: depin.report.v1.MsgReportBatch
+	(*v13.MsgSubmitEvidence)(nil),      // 17: depin.report.v1.MsgSubmitEvidence
+	(*v14.MsgClaimRewards)(nil),        // 18: depin.reward.v1.MsgClaimRewards
+	(*v14.MsgSetBoost)(nil),            // 19: depin.reward.v1.MsgSetBoost
+	(*v15.MsgCreateValidator)(nil),     // 20: depin.staking.v1.MsgCreateValidator
+	(*v15.MsgDelegate)(nil),            // 21: depin.staking.v1.MsgDelegate
+	(*v15.MsgUnbond)(nil),              // 22: depin.staking.v1.MsgUnbond
+	(*v15.MsgUnjail)(nil),              // 23: depin.staking.v1.MsgUnjail
+	(*v16.MsgOpenAgreement)(nil),       // 24: depin.agreement.v1.MsgOpenAgreement
+	(*v16.MsgCancelAgreement)(nil),     // 25: depin.agreement.v1.MsgCancelAgreement
+	(*v16.MsgDeclineAgreement)(nil),    // 26: depin.agreement.v1.MsgDeclineAgreement
+	(*v17.MsgPlaceOrder)(nil),          // 27: depin.market.v1.MsgPlaceOrder
+	(*v17.MsgCancelOrder)(nil),         // 28: depin.market.v1.MsgCancelOrder
+	(*v18.MsgTokenize)(nil),            // 29: depin.share.v1.MsgTokenize
+	(*v18.MsgUntokenize)(nil),          // 30: depin.share.v1.MsgUntokenize
+	(*v18.MsgClaimShareRewards)(nil),   // 31: depin.share.v1.MsgClaimShareRewards
+	(*v18.MsgOfferLease)(nil),          // 32: depin.share.v1.MsgOfferLease
+	(*v18.MsgAcceptLease)(nil),         // 33: depin.share.v1.MsgAcceptLease
+	(*v18.MsgDepositLease)(nil),        // 34: depin.share.v1.MsgDepositLease
 }
 var file_depin_tx_v1_tx_proto_depIdxs = []int32{
 	3,  // 0: depin.tx.v1.TxBody.messages:type_name -> depin.tx.v1.Msg
@@ -832,34 +868,36 @@ var file_depin_tx_v1_tx_proto_depIdxs = []int32{
 	7,  // 5: depin.tx.v1.Msg.update_network_params:type_name -> depin.network.v1.MsgUpdateNetworkParams
 	8,  // 6: depin.tx.v1.Msg.approve_maker:type_name -> depin.network.v1.MsgApproveMaker
 	9,  // 7: depin.tx.v1.Msg.revoke_maker:type_name -> depin.network.v1.MsgRevokeMaker
-	10, // 8: depin.tx.v1.Msg.register_device:type_name -> depin.device.v1.MsgRegisterDevice
-	11, // 9: depin.tx.v1.Msg.transfer_device:type_name -> depin.device.v1.MsgTransferDevice
-	12, // 10: depin.tx.v1.Msg.move_device:type_name -> depin.device.v1.MsgMoveDevice
-	13, // 11: depin.tx.v1.Msg.deactivate_device:type_name -> depin.device.v1.MsgDeactivateDevice
-	14, // 12: depin.tx.v1.Msg.withdraw_stake:type_name -> depin.device.v1.MsgWithdrawStake
-	15, // 13: depin.tx.v1.Msg.report_batch:type_name -> depin.report.v1.MsgReportBatch
-	16, // 14: depin.tx.v1.Msg.submit_evidence:type_name -> depin.report.v1.MsgSubmitEvidence
-	17, // 15: depin.tx.v1.Msg.claim_rewards:type_name -> depin.reward.v1.MsgClaimRewards
-	18, // 16: depin.tx.v1.Msg.set_boost:type_name -> depin.reward.v1.MsgSetBoost
-	19, // 17: depin.tx.v1.Msg.create_validator:type_name -> depin.staking.v1.MsgCreateValidator
-	20, // 18: depin.tx.v1.Msg.delegate:type_name -> depin.staking.v1.MsgDelegate
-	21, // 19: depin.tx.v1.Msg.unbond:type_name -> depin.staking.v1.MsgUnbond
-	22, // 20: depin.tx.v1.Msg.unjail:type_name -> depin.staking.v1.MsgUnjail
-	23, // 21: depin.tx.v1.Msg.open_agreement:type_name -> depin.agreement.v1.MsgOpenAgreement
-	24, // 22: depin.tx.v1.Msg.cancel_agreement:type_name -> depin.agreement.v1.MsgCancelAgreement
-	25, // 23: depin.tx.v1.Msg.decline_agreement:type_name -> depin.agreement.v1.MsgDeclineAgreement
-	26, // 24: depin.tx.v1.Msg.place_order:type_name -> depin.market.v1.MsgPlaceOrder
-	27, // 25: depin.tx.v1.Msg.tokenize:type_name -> depin.share.v1.MsgTokenize
-	28, // 26: depin.tx.v1.Msg.untokenize:type_name -> depin.share.v1.MsgUntokenize
-	29, // 27: depin.tx.v1.Msg.claim_share_rewards:type_name -> depin.share.v1.MsgClaimShareRewards
-	30, // 28: depin.tx.v1.Msg.offer_lease:type_name -> depin.share.v1.MsgOfferLease
-	31, // 29: depin.tx.v1.Msg.accept_lease:type_name -> depin.share.v1.MsgAcceptLease
-	32, // 30: depin.tx.v1.Msg.deposit_lease:type_name -> depin.share.v1.MsgDepositLease
-	31, // [31:31] is the sub-list for method output_type
-	31, // [31:31] is the sub-list for method input_type
-	31, // [31:31] is the sub-list for extension type_name
-	31, // [31:31] is the sub-list for extension extendee
-	0,  // [0:31] is the sub-list for field type_name
+	10, // 8: depin.tx.v1.Msg.resume_network:type_name -> depin.network.v1.MsgResumeNetwork
+	11, // 9: depin.tx.v1.Msg.register_device:type_name -> depin.device.v1.MsgRegisterDevice
+	12, // 10: depin.tx.v1.Msg.transfer_device:type_name -> depin.device.v1.MsgTransferDevice
+	13, // 11: depin.tx.v1.Msg.move_device:type_name -> depin.device.v1.MsgMoveDevice
+	14, // 12: depin.tx.v1.Msg.deactivate_device:type_name -> depin.device.v1.MsgDeactivateDevice
+	15, // 13: depin.tx.v1.Msg.withdraw_stake:type_name -> depin.device.v1.MsgWithdrawStake
+	16, // 14: depin.tx.v1.Msg.report_batch:type_name -> depin.report.v1.MsgReportBatch
+	17, // 15: depin.tx.v1.Msg.submit_evidence:type_name -> depin.report.v1.MsgSubmitEvidence
+	18, // 16: depin.tx.v1.Msg.claim_rewards:type_name -> depin.reward.v1.MsgClaimRewards
+	19, // 17: depin.tx.v1.Msg.set_boost:type_name -> depin.reward.v1.MsgSetBoost
+	20, // 18: depin.tx.v1.Msg.create_validator:type_name -> depin.staking.v1.MsgCreateValidator
+	21, // 19: depin.tx.v1.Msg.delegate:type_name -> depin.staking.v1.MsgDelegate
+	22, // 20: depin.tx.v1.Msg.unbond:type_name -> depin.staking.v1.MsgUnbond
+	23, // 21: depin.tx.v1.Msg.unjail:type_name -> depin.staking.v1.MsgUnjail
+	24, // 22: depin.tx.v1.Msg.open_agreement:type_name -> depin.agreement.v1.MsgOpenAgreement
+	25, // 23: depin.tx.v1.Msg.cancel_agreement:type_name -> depin.agreement.v1.MsgCancelAgreement
+	26, // 24: depin.tx.v1.Msg.decline_agreement:type_name -> depin.agreement.v1.MsgDeclineAgreement
+	27, // 25: depin.tx.v1.Msg.place_order:type_name -> depin.market.v1.MsgPlaceOrder
+	28, // 26: depin.tx.v1.Msg.cancel_order:type_name -> depin.market.v1.MsgCancelOrder
+	29, // 27: depin.tx.v1.Msg.tokenize:type_name -> depin.share.v1.MsgTokenize
+	30, // 28: depin.tx.v1.Msg.untokenize:type_name -> depin.share.v1.MsgUntokenize
+	31, // 29: depin.tx.v1.Msg.claim_share_rewards:type_name -> depin.share.v1.MsgClaimShareRewards
+	32, // 30: depin.tx.v1.Msg.offer_lease:type_name -> depin.share.v1.MsgOfferLease
+	33, // 31: depin.tx.v1.Msg.accept_lease:type_name -> depin.share.v1.MsgAcceptLease
+	34, // 32: depin.tx.v1.Msg.deposit_lease:type_name -> depin.share.v1.MsgDepositLease
+	33, // [33:33] is the sub-list for method output_type
+	33, // [33:33] is the sub-list for method input_type
+	33, // [33:33] is the sub-list for extension type_name
+	33, // [33:33] is the sub-list for extension extendee
+	0,  // [0:33] is the sub-list for field type_name
 }
 
 func init() { file_depin_tx_v1_tx_proto_init() }
@@ -873,6 +911,7 @@ func file_depin_tx_v1_tx_proto_init() {
 		(*Msg_UpdateNetworkParams)(nil),
 		(*Msg_ApproveMaker)(nil),
 		(*Msg_RevokeMaker)(nil),
+		(*Msg_ResumeNetwork)(nil),
 		(*Msg_RegisterDevice)(nil),
 		(*Msg_TransferDevice)(nil),
 		(*Msg_MoveDevice)(nil),
@@ -890,6 +929,7 @@ func file_depin_tx_v1_tx_proto_init() {
 		(*Msg_CancelAgreement)(nil),
 		(*Msg_DeclineAgreement)(nil),
 		(*Msg_PlaceOrder)(nil),
+		(*Msg_CancelOrder)(nil),
 		(*Msg_Tokenize)(nil),
 		(*Msg_Untokenize)(nil),
 		(*Msg_ClaimShareRewards)(nil),
