@@ -45,6 +45,8 @@ type testChainApp struct {
 	time   time.Time
 	// appHash is what the last FinalizeBlock returned.
 	appHash []byte
+	// events are the last block's block-level events (not its txs').
+	events []abci.Event
 }
 
 func newTestChainApp(t *testing.T, balances ...*bankv1.Balance) *testChainApp {
@@ -87,6 +89,7 @@ func (c *testChainApp) block(txs ...[]byte) []*abci.ExecTxResult {
 		c.t.Fatal(err)
 	}
 	c.appHash = res.AppHash
+	c.events = res.Events
 	return res.TxResults
 }
 
