@@ -3,7 +3,6 @@ package main
 import (
 	"bytes"
 	"context"
-	"crypto/ed25519"
 	"encoding/hex"
 	"encoding/json"
 	"errors"
@@ -272,11 +271,24 @@ func TestNetworkDeviceCommands(t *testing.T) {
 	must("keys", "add", "acme", "--unencrypted")
 	must("tx", "network", "approve-maker", "solar", "acme", "--name", "ACME", "--from", "alice")
 
-	pub, _, _ := ed25519.GenerateKey(nil)
-	cert := filepath.Join(t.TempDir(), "cert.json")
-	must("maker", "certify", "acme", "--network", "solar", "--device-key", hex.EncodeToString(pub),
+	dir := t.TempDir()
+	keyFile, cert := filepath.Join(dir, "device.key"), filepath.Join(dir, "cert.json")
+	var kg struct {
+		PublicKey string `json:"public_key"`
+	}
+	if err := json.Unmarshal([]byte(must("device", "keygen", "--out", keyFile, "-o", "json")), &kg); err != nil {
+		t.Fatal(err)
+	}
+	pub, _ := hex.DecodeString(kg.PublicKey)
+	must("maker", "certify", "acme", "--network", "solar", "--device-key", kg.PublicKey,
 		"--model", "SunBox", "--serial", "SN1", "--capacity", "5000", "--chain-id", "depin-devnet", "--out", cert)
-	must("tx", "device", "register", "--cert", cert, "--lat", "52.52", "--lon", "13.405", "--from", "alice")
+	// Without the device key's proof of possession the CLI says what it needs.
+	if _, code, err := run(t, home, url, "tx", "device", "register", "--cert", cert, "--lat", "52.52", "--lon", "13.405", "--from", "alice"); code != exitUsage || !strings.Contains(fmt.Sprint(err), "proof of possession") {
+		t.Fatalf("registration without a proof: exit %d: %v", code, err)
+	}
+	// The proof is made where the key is (on the device), then used by the owner.
+	proof := strings.TrimSpace(must("device", "prove", "--key", keyFile, "--owner", "alice"))
+	must("tx", "device", "register", "--cert", cert, "--proof", proof, "--lat", "52.52", "--lon", "13.405", "--from", "alice")
 	id := crypto.DeviceString(crypto.AddressFromPubKey(pub))
 	out = must("query", "device", id, "-o", "json")
 	if !strings.Contains(out, `"status": "DEVICE_STATUS_ACTIVE"`) || !strings.Contains(out, `"capacity": 5000`) {
@@ -295,7 +307,7 @@ func TestNetworkDeviceCommands(t *testing.T) {
 		t.Errorf("Paris hex lists a Berlin device")
 	}
 	// The same certificate cannot register twice; a forged one never.
-	if _, code, _ := run(t, home, url, "tx", "device", "register", "--cert", cert, "--lat", "52.52", "--lon", "13.405", "--from", "alice"); code != exitRejected {
+	if _, code, _ := run(t, home, url, "tx", "device", "register", "--cert", cert, "--key", keyFile, "--lat", "52.52", "--lon", "13.405", "--from", "alice"); code != exitRejected {
 		t.Fatalf("second registration: exit %d", code)
 	}
 	must("query", "work", id, "-o", "json")
