@@ -264,6 +264,17 @@ func (a *App) deliver(ctx state.Context, tx *auth.Tx, prep map[int]*report.Prepa
 		return errResult(err)
 	}
 	anteKV.Write()
+	// Every message says what it is and who sent it (indexed); the fee's
+	// transfer is not indexed (every tx has one).
+	msgEvents := make([]abci.Event, 0, len(tx.Body.Messages)+len(actx.Events.List()))
+	for _, m := range tx.Body.Messages {
+		action := "unknown"
+		if f := m.ProtoReflect().WhichOneof(m.ProtoReflect().Descriptor().Oneofs().ByName("sum")); f != nil {
+			action = string(f.Message().FullName())
+		}
+		msgEvents = append(msgEvents, state.MessageEvent(action, tx.Signer.String()))
+	}
+	msgEvents = append(msgEvents, state.Unindexed(actx.Events.List())...)
 	msgKV := store.NewCache(parent)
 	mctx := ctx.WithKV(msgKV)
 	for i, m := range tx.Body.Messages {
@@ -272,12 +283,12 @@ func (a *App) deliver(ctx state.Context, tx *auth.Tx, prep map[int]*report.Prepa
 		err := a.safely("a message handler", func() error { return a.route(mctx, tx, m, prep[i]) })
 		if err != nil {
 			res := errResult(fmt.Errorf("message %d: %w", i, err))
-			res.Events = actx.Events.List() // the fee was paid
+			res.Events = msgEvents // the fee was paid
 			return res
 		}
 	}
 	msgKV.Write()
-	return &abci.ExecTxResult{Code: 0, Events: append(actx.Events.List(), mctx.Events.List()...)}
+	return &abci.ExecTxResult{Code: 0, Events: append(msgEvents, mctx.Events.List()...)}
 }
 
 func errResult(err error) *abci.ExecTxResult {

@@ -163,13 +163,32 @@ func TestSendMovesCoinsAndChargesFee(t *testing.T) {
 	if c.seq(alice.addr) != 1 {
 		t.Errorf("sequence not advanced")
 	}
-	// Typed events: a fee transfer and a send transfer.
+	// Events: the message (its action and sender, indexed), the fee
+	// transfer (not indexed) and the send transfer (from and to indexed).
 	var types []string
 	for _, e := range res[0].Events {
 		types = append(types, e.Type)
 	}
-	if len(types) != 2 || types[0] != "depin.bank.v1.EventTransfer" {
-		t.Errorf("events %v", types)
+	if strings.Join(types, " ") != "message depin.bank.v1.EventTransfer depin.bank.v1.EventTransfer" {
+		t.Fatalf("events %v", types)
+	}
+	indexed := func(e abci.Event) (keys []string) {
+		for _, a := range e.Attributes {
+			if a.Index {
+				keys = append(keys, a.Key+"="+a.Value)
+			}
+		}
+		return keys
+	}
+	ev := res[0].Events
+	if got := indexed(ev[0]); len(got) != 2 || got[0] != "action=depin.bank.v1.MsgSend" || got[1] != "sender="+alice.addr.String() {
+		t.Errorf("message event indexes %v", got)
+	}
+	if got := indexed(ev[1]); len(got) != 0 {
+		t.Errorf("fee transfer indexes %v", got)
+	}
+	if got := indexed(ev[2]); len(got) != 2 || got[1] != "to="+bob.addr.String() {
+		t.Errorf("send transfer indexes %v", got)
 	}
 }
 

@@ -31,6 +31,47 @@ func (e *Events) Append(evs ...abci.Event) { e.list = append(e.list, evs...) }
 // List returns the events in emission order.
 func (e *Events) List() []abci.Event { return e.list }
 
+// indexedKeys are the attributes CometBFT's tx index keeps, so that
+// tx_search finds a tx by who or what it concerns: accounts, devices,
+// networks (e.g. "depin.device.v1.EventDeviceRegistered.owner='depin1…'").
+// Indexing every attribute made the index's database compaction the
+// node's biggest CPU cost under load; these few cost what
+// docs/PERFORMANCE.md measures. Everything else is the depin indexer's job.
+var indexedKeys = map[string]bool{
+	"owner": true, "device": true, "network": true, "submitter": true, "consumer": true,
+	"provider": true, "holder": true, "finder": true, "from": true, "to": true,
+	"validator": true, "delegator": true, "operator": true,
+}
+
+// unindexedEvents are emitted per report or per device and epoch, by the
+// thousand per block: indexing them would cost more than every other
+// event together. The depin indexer serves them (reports of a device).
+var unindexedEvents = map[string]bool{
+	"depin.report.v1.EventReportRejected": true,
+}
+
+// MessageEvent is the event every message of a tx carries: its type (the
+// message's protobuf name, e.g. "depin.bank.v1.MsgSend") and the tx's
+// signer, both indexed: tx_search "message.sender='depin1…'" finds an
+// account's txs, "message.action='depin.market.v1.MsgPlaceOrder'" a kind.
+func MessageEvent(action, sender string) abci.Event {
+	return abci.Event{Type: "message", Attributes: []abci.EventAttribute{
+		{Key: "action", Value: action, Index: true},
+		{Key: "sender", Value: sender, Index: true},
+	}}
+}
+
+// Unindexed clears the index flag of every attribute of evs (e.g. fee
+// transfers, which every tx has: its sender is in its message event).
+func Unindexed(evs []abci.Event) []abci.Event {
+	for i := range evs {
+		for j := range evs[i].Attributes {
+			evs[i].Attributes[j].Index = false
+		}
+	}
+	return evs
+}
+
 // ToABCI converts a typed event: type = the message's full name, one
 // attribute per populated field in field-number order, keyed by the field's
 // proto name. Scalar values are plain text (strings as they are, integers
@@ -54,11 +95,8 @@ func ToABCI(ev Event) abci.Event {
 		} else {
 			s = scalarText(fd, v)
 		}
-		// Index is false: CometBFT's own tx index then holds only tx hashes
-		// and heights (what clients look txs up by); indexing every
-		// attribute made its database compaction the node's biggest CPU
-		// cost under load. Queries by attribute are the depin indexer's job.
-		out.Attributes = append(out.Attributes, abci.EventAttribute{Key: string(fd.Name()), Value: s})
+		out.Attributes = append(out.Attributes, abci.EventAttribute{Key: string(fd.Name()), Value: s,
+			Index: !composite && indexedKeys[string(fd.Name())] && !unindexedEvents[out.Type]})
 	}
 	return out
 }

@@ -20,8 +20,8 @@ func TestToABCI(t *testing.T) {
 		key, value string
 		index      bool
 	}{
-		{"from", "depin1a", false},
-		{"to", `depin1"b"`, false},
+		{"from", "depin1a", true},
+		{"to", `depin1"b"`, true},
 		{"amount", `[{"denom":"udpin","amount":"18446744073709551615"},{"denom":"x"}]`, false},
 		{"reason", "fee", false},
 	}
