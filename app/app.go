@@ -152,7 +152,7 @@ func New(cfg Config, tree *store.Tree) (*App, error) {
 	a := &App{cfg: cfg, log: lg, tree: tree, sigs: newSigCache(100_000), preps: newPrepCache(prepCacheReports),
 		devices: store.NewRecent(device.DevicePrefix, recentDevices)}
 	// Share balances settle their holders' rewards before they change.
-	a.bank = bank.Keeper{Hook: share.Hook{Shares: share.Keeper{}, Bank: bank.Keeper{}}}
+	a.bank = bank.Keeper{Hook: share.Hook{Shares: share.Keeper{}, Bank: bank.Keeper{}}, Escrows: escrowAccounts()}
 	a.auth = auth.Keeper{Bank: a.bank}
 	a.network = network.Keeper{Bank: a.bank}
 	a.keys = crypto.NewKeyCache(cfg.DeviceKeys)

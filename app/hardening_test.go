@@ -151,6 +151,15 @@ func TestBlockStepFailureFreezesOnlyItsNetwork(t *testing.T) {
 			if r.Code != 0 {
 				t.Fatal(r.Log)
 			}
+			// A lease of device a to bob, rent 100 udpin per epoch from e+1.
+			if r := c.result(alice, &txv1.Msg{Sum: &txv1.Msg_OfferLease{OfferLease: &sharev1.MsgOfferLease{Owner: alice.addr.Bytes(), Device: a[:], Lessee: bob.addr.Bytes(), Denom: "udpin", RentPerEpoch: 100, StartEpoch: e + 1, EndEpoch: e + 9}}}); r.Code != 0 {
+				t.Fatal(r.Log)
+			}
+			if r := c.result(bob, &txv1.Msg{Sum: &txv1.Msg_AcceptLease{AcceptLease: &sharev1.MsgAcceptLease{Lessee: bob.addr.Bytes(), Device: a[:], Deposit: 1000}}}); r.Code != 0 {
+				t.Fatal(r.Log)
+			}
+			endLease := &txv1.Msg{Sum: &txv1.Msg_EndLease{EndLease: &sharev1.MsgEndLease{Lessee: bob.addr.Bytes(), Device: a[:]}}}
+			expectErr(t, "ending a lease early", c.result(bob, endLease), share.ErrInvalid)
 			var order uint64
 			if step == stepMarket {
 				iv := market.IntervalAt(params.Market, c.time.Unix()+1)
@@ -220,11 +229,15 @@ func TestBlockStepFailureFreezesOnlyItsNetwork(t *testing.T) {
 				}
 				refund += 300
 			}
-			fees := txFee * uint64(1+min(order, 1))
+			if r := c.result(bob, endLease); r.Code != 0 {
+				t.Fatal(r.Log)
+			}
+			refund += 1000
+			fees := txFee * uint64(2+min(order, 1))
 			if got := c.balance(bob.addr, "udpin"); got != before+refund-fees {
 				t.Fatalf("bob has %d after cancelling, want %d", got, before+refund-fees)
 			}
-			if c.balance(agreement.Escrow, "udpin") != 0 || c.balance(market.Escrow, "udpin") != 0 {
+			if c.balance(agreement.Escrow, "udpin") != 0 || c.balance(market.Escrow, "udpin") != 0 || c.balance(reward.LeaseEscrow, "udpin") != 0 {
 				t.Fatal("escrow left behind")
 			}
 			// Only the owner resumes, and only a frozen network.
@@ -580,5 +593,97 @@ func TestEvidenceJudgedByTheRulesWhenMade(t *testing.T) {
 	}
 	if d := (device.Keeper{}).Get(c.snapshot(), dev); d.Status != devicev1.DeviceStatus_DEVICE_STATUS_JAILED || d.EvidenceCount != 1 {
 		t.Fatalf("cheat not punished: %v evidence %d", d.Status, d.EvidenceCount)
+	}
+}
+
+// TestFrozenNetworkStrandsNoFunds: a bid auctioned before its network
+// froze can be taken back while it is frozen; the resumed network settles
+// the trade as withdrawn, paying nothing twice.
+func TestFrozenNetworkStrandsNoFunds(t *testing.T) {
+	w := newWorldWith(t, store.NewMemTree(), gridParams())
+	c, alice := w.c, w.owner
+	bob := newTestKey("bob")
+	c.mustBlock(c.tx(alice, &txv1.Msg{Sum: &txv1.Msg_Send{Send: &bankv1.MsgSend{From: alice.addr.Bytes(), To: bob.addr.Bytes(), Amount: []*bankv1.Coin{bank.Coin("udpin", 1_000_000_000)}}}}))
+	c.mustBlock(c.tx(bob, client_register(bob.addr, w.cert("b1", 5000), "b1", w.cell)))
+	b1, s1 := deviceID("b1"), w.register("s1", 5000)
+	mp := gridParams().Market
+	iv := market.IntervalAt(mp, c.time.Unix()) + 1
+	c.time = time.Unix(int64(iv*mp.IntervalSeconds)+200, 0).UTC()
+	for _, r := range []*abci.ExecTxResult{
+		c.result(bob, &txv1.Msg{Sum: &txv1.Msg_PlaceOrder{PlaceOrder: &marketv1.MsgPlaceOrder{Owner: bob.addr.Bytes(), Device: b1[:], Side: marketv1.Side_SIDE_BID, Price: 5, Quantity: 10}}}),
+		c.result(alice, &txv1.Msg{Sum: &txv1.Msg_PlaceOrder{PlaceOrder: &marketv1.MsgPlaceOrder{Owner: alice.addr.Bytes(), Device: s1[:], Side: marketv1.Side_SIDE_ASK, Price: 5, Quantity: 10}}}),
+	} {
+		if r.Code != 0 {
+			t.Fatal(r.Log)
+		}
+	}
+	c.time = time.Unix(int64((iv+1)*mp.IntervalSeconds)+1, 0).UTC()
+	c.block() // iv clears: bob's bid keeps 50
+	if o := (market.Keeper{}).Order(c.snapshot(), 1); o.Status != marketv1.OrderStatus_ORDER_STATUS_CLEARED || o.Escrow != 50 {
+		t.Fatalf("bid after clearing: %v", o)
+	}
+	expectErr(t, "withdrawing an auctioned bid of a running network", c.result(bob, &txv1.Msg{Sum: &txv1.Msg_CancelOrder{CancelOrder: &marketv1.MsgCancelOrder{Owner: bob.addr.Bytes(), Id: 1}}}), market.ErrNotOpen)
+	c.corruptNext(reward.JobKey("solar"), []byte{0xff})
+	c.block()
+	if !(network.Keeper{}).Network(c.snapshot(), "solar").Frozen {
+		t.Fatal("not frozen")
+	}
+	before := c.balance(bob.addr, "udpin")
+	if r := c.result(bob, &txv1.Msg{Sum: &txv1.Msg_CancelOrder{CancelOrder: &marketv1.MsgCancelOrder{Owner: bob.addr.Bytes(), Id: 1}}}); r.Code != 0 {
+		t.Fatal(r.Log)
+	}
+	if got := c.balance(bob.addr, "udpin"); got != before+50-txFee {
+		t.Fatalf("withdrew %d, want 50", got+txFee-before)
+	}
+	if r := c.result(alice, &txv1.Msg{Sum: &txv1.Msg_ResumeNetwork{ResumeNetwork: &networkv1.MsgResumeNetwork{Owner: alice.addr.Bytes(), Network: "solar"}}}); r.Code != 0 {
+		t.Fatal(r.Log)
+	}
+	aliceBefore := c.balance(alice.addr, "udpin")
+	c.time = time.Unix(int64((iv+1)*mp.IntervalSeconds+mp.SettleDelaySeconds)+1, 0).UTC()
+	c.block()
+	if cl := (market.Keeper{}).Clearing(c.snapshot(), "solar", iv); !cl.Settled {
+		t.Fatal("not settled after resuming")
+	}
+	if c.balance(alice.addr, "udpin") != aliceBefore || c.balance(market.Escrow, "udpin") != 0 {
+		t.Fatal("a withdrawn bid paid the seller, or escrow is left")
+	}
+}
+
+// TestEscrowAccountsTakeNoDonations: MsgSend cannot pay a module's escrow
+// or pool, whose balance must equal its module's records.
+func TestEscrowAccountsTakeNoDonations(t *testing.T) {
+	w := newWorld(t)
+	c, alice := w.c, w.owner
+	for _, to := range []crypto.Address{reward.Pool, reward.LeaseEscrow, market.Escrow, agreement.Escrow, device.StakePool} {
+		r := c.result(alice, &txv1.Msg{Sum: &txv1.Msg_Send{Send: &bankv1.MsgSend{From: alice.addr.Bytes(), To: to.Bytes(), Amount: []*bankv1.Coin{bank.Coin("udpin", 1)}}}})
+		expectErr(t, "donation to "+to.String(), r, bank.ErrModuleAccount)
+	}
+}
+
+// TestSlashIsTheMildestSinceTheFraud: an owner who raises the slash after
+// a device's fraud cannot make that fraud cost more than it did when
+// committed.
+func TestSlashIsTheMildestSinceTheFraud(t *testing.T) {
+	p := rewardParams()
+	p.Rewards.SlashBps = 1000
+	w := newWorldWith(t, store.NewMemTree(), p)
+	c, alice := w.c, w.owner
+	dev := w.register("a", 5000)
+	now := c.time.Unix() + 1
+	cheat := w.report("a", 1, now-100, now-50, 1000) // far beyond 5000 W × 50 s
+	harsh := rewardParams()
+	harsh.Rewards.SlashBps = 10_000
+	if r := c.result(alice, &txv1.Msg{Sum: &txv1.Msg_UpdateNetworkParams{UpdateNetworkParams: &networkv1.MsgUpdateNetworkParams{Owner: alice.addr.Bytes(), Network: "solar", Params: harsh}}}); r.Code != 0 {
+		t.Fatal(r.Log)
+	}
+	n := (network.Keeper{}).Network(c.snapshot(), "solar")
+	c.time = time.Unix(network.EpochStart(n, n.PendingEpoch)+1, 0).UTC()
+	c.block()
+	if r := c.result(alice, &txv1.Msg{Sum: &txv1.Msg_SubmitEvidence{SubmitEvidence: &reportv1.MsgSubmitEvidence{Submitter: alice.addr.Bytes(), Kind: reportv1.EvidenceKind_EVIDENCE_KIND_IMPOSSIBLE_REPORT, Reports: []*reportv1.SignedReport{cheat}}}}); r.Code != 0 {
+		t.Fatal(r.Log)
+	}
+	stake := solarParams().MinStake
+	if d := (device.Keeper{}).Get(c.snapshot(), dev); d.Stake != stake-stake/10 {
+		t.Fatalf("stake %d after the fraud, want 10%% slashed (%d)", d.Stake, stake-stake/10)
 	}
 }

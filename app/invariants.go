@@ -1,13 +1,26 @@
 package app
 
 import (
+	"github.com/depinhq/depin/crypto"
 	"github.com/depinhq/depin/store"
 	"github.com/depinhq/depin/x/agreement"
 	"github.com/depinhq/depin/x/bank"
+	"github.com/depinhq/depin/x/device"
 	"github.com/depinhq/depin/x/market"
 	"github.com/depinhq/depin/x/reward"
 	"github.com/depinhq/depin/x/staking"
 )
+
+// escrowAccounts are the module accounts whose balances CheckInvariants
+// holds to their module's records: no MsgSend may pay them.
+func escrowAccounts() map[crypto.Address]bool {
+	m := map[crypto.Address]bool{}
+	for _, a := range []crypto.Address{reward.Pool, reward.LeaseEscrow, market.Escrow, agreement.Escrow,
+		device.StakePool, staking.BondedPool, staking.UnbondingPool} {
+		m[a] = true
+	}
+	return m
+}
 
 // CheckInvariants verifies every module's books against a committed
 // state: balances sum to supply, reward pools hold what devices are owed,

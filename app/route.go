@@ -77,6 +77,8 @@ func (a *App) route(ctx state.Context, tx *auth.Tx, m *txv1.Msg, prep *report.Pr
 		return a.reward.AcceptLease(ctx, s, sum.AcceptLease)
 	case *txv1.Msg_DepositLease:
 		return a.reward.DepositLease(ctx, s, sum.DepositLease)
+	case *txv1.Msg_EndLease:
+		return a.reward.EndLease(ctx, s, sum.EndLease)
 	default:
 		return fmt.Errorf("%w: %T", errs.ErrUnknownMsg, sum)
 	}

@@ -22,4 +22,7 @@ var (
 	// ErrReservedDenom: the denom is in a namespace only the chain mints
 	// (the native token, share/…, any denom with '/' or ':').
 	ErrReservedDenom = errs.Register("bank", 9, "reserved denom")
+	// ErrModuleAccount: the recipient is a module's escrow or pool, which
+	// only its module pays into.
+	ErrModuleAccount = errs.Register("bank", 10, "recipient is a module account")
 )

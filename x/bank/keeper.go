@@ -20,6 +20,10 @@ type Keeper struct {
 	// Hook, if set, is told before any balance changes (x/share settles
 	// share holders' rewards there).
 	Hook BalanceHook
+	// Escrows are module accounts whose balance must equal what their
+	// module's records say (escrows, pools): MsgSend cannot pay them, so
+	// no third party can unbalance a module's books with a donation.
+	Escrows map[crypto.Address]bool
 }
 
 // BalanceHook is called before addr's balance of denom changes.

@@ -251,10 +251,35 @@ func (k Keeper) Cancel(ctx state.Context, signer crypto.Address, m *marketv1.Msg
 	if !bytes.Equal(o.Owner, signer[:]) {
 		return fmt.Errorf("%w: order %d belongs to another account", errs.ErrUnauthorized, m.Id)
 	}
+	if o.Status == marketv1.OrderStatus_ORDER_STATUS_CLEARED && o.Escrow > 0 {
+		// An auctioned bid waits for its settlement, which no block step
+		// runs while the network is frozen: then its owner may take back
+		// what it still holds (the trade is settled as withdrawn).
+		if n := k.Network.Network(ctx.KV, o.Network); n == nil || n.Frozen {
+			return k.withdraw(ctx, o)
+		}
+	}
 	if o.Status != marketv1.OrderStatus_ORDER_STATUS_OPEN {
 		return fmt.Errorf("%w: order %d is %s", ErrNotOpen, m.Id, o.Status)
 	}
 	return k.cancel(ctx, o, "cancelled by its owner")
+}
+
+// withdraw refunds what an auctioned, unsettled bid still holds.
+func (k Keeper) withdraw(ctx state.Context, o *marketv1.Order) error {
+	owner, err := crypto.AddressFromBytes(o.Owner)
+	if err != nil {
+		return err
+	}
+	refund := o.Escrow
+	if err := k.Bank.Send(ctx, Escrow, owner, []*bankv1.Coin{bank.Coin(o.Denom, refund)}, "bid_refund"); err != nil {
+		return err
+	}
+	reason := "withdrawn by its owner while the network was frozen"
+	o.Escrow, o.Status, o.CloseReason = 0, marketv1.OrderStatus_ORDER_STATUS_CANCELLED, reason
+	ctx.KV.Set(OrderKey(o.Id), state.Marshal(o))
+	ctx.Emit(&marketv1.EventOrderCancelled{Id: o.Id, Network: o.Network, Owner: owner.String(), Refunded: refund, Denom: o.Denom, Reason: reason})
+	return nil
 }
 
 // cancel takes an open order out of its book and refunds its escrow.
@@ -485,6 +510,11 @@ func (k Keeper) settle(ctx state.Context, n *networkv1.Network, iv uint64) error
 	short := map[string]bool{} // device → fell short
 	for _, t := range c.Trades {
 		bid, ask := order(t.Bid), order(t.Ask)
+		if bid.Status == marketv1.OrderStatus_ORDER_STATUS_CANCELLED {
+			// Withdrawn while the network was frozen: nothing left to pay.
+			ctx.Emit(&marketv1.EventTradeSettled{Network: n.Id, Interval: iv, Bid: t.Bid, Ask: t.Ask, Quantity: t.Quantity, ShortSide: "withdrawn"})
+			continue
+		}
 		if _, ok := delivered[string(ask.Device)]; !ok {
 			delivered[string(ask.Device)] = metered(ask.Device).Delivered
 		}

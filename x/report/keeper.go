@@ -447,8 +447,28 @@ func (k Keeper) record(ctx state.Context, kind reportv1.EvidenceKind, dev *devic
 	}
 	did, _ := crypto.AddressFromBytes(dev.Id)
 	ctx.Emit(&reportv1.EventEvidenceRecorded{Id: hex.EncodeToString(id), Kind: kind, Device: crypto.DeviceString(did), Network: dev.Network, Submitter: sub})
-	k.punish(ctx, dev, did, id, submitter)
+	k.punish(ctx, dev, did, id, submitter, reports)
 	return true
+}
+
+// penaltyParams are the reward params whose slash and evidence weight
+// punish fraud in reports: the mildest of those in force during the
+// reports' periods and now — an owner who raises the slash after the
+// fact cannot make old fraud cost more than it did when committed.
+func (k Keeper) penaltyParams(r store.Reader, n *networkv1.Network, reports []*reportv1.SignedReport) *rewardv1.RewardParams {
+	rp := proto.Clone(network.RewardsOf(n.Params)).(*rewardv1.RewardParams)
+	for _, s := range reports {
+		var rep reportv1.Report
+		if proto.Unmarshal(s.GetReportBytes(), &rep) != nil || rep.PeriodEnd <= rep.PeriodStart {
+			continue
+		}
+		for _, p := range k.Network.ParamsDuring(r, n, rep.PeriodStart, rep.PeriodEnd) {
+			then := network.RewardsOf(p)
+			rp.SlashBps = min(rp.SlashBps, then.SlashBps)
+			rp.RepEvidenceWeight = min(rp.RepEvidenceWeight, then.RepEvidenceWeight)
+		}
+	}
+	return rp
 }
 
 // TreasuryAddress is the account holding a network's treasury: its
@@ -459,11 +479,11 @@ func TreasuryAddress(net string) crypto.Address { return crypto.ModuleAddress("t
 // evidence weight, a share of its stake is slashed (a finder's fee of it to
 // the submitter, if any; the rest to the network's treasury) and it is
 // jailed: it can report no more.
-func (k Keeper) punish(ctx state.Context, dev *devicev1.Device, id crypto.DeviceID, evidence, submitter []byte) {
+func (k Keeper) punish(ctx state.Context, dev *devicev1.Device, id crypto.DeviceID, evidence, submitter []byte, reports []*reportv1.SignedReport) {
 	n := k.Network.Network(ctx.KV, dev.Network)
 	rp := network.RewardsOf(nil)
 	if n != nil {
-		rp = network.RewardsOf(n.Params)
+		rp = k.penaltyParams(ctx.KV, n, reports)
 	}
 	initReputation(dev, rp)
 	dev.RepBeta = fixed.SatAdd(dev.RepBeta, rp.RepEvidenceWeight)

@@ -128,6 +128,35 @@ func (k Keeper) DepositLease(ctx state.Context, signer crypto.Address, m *sharev
 	return nil
 }
 
+// EndLease refunds an active lease's deposit to its lessee while the
+// device's network is frozen: no block step charges rent then, and the
+// lessee's funds must not wait on the network's owner.
+func (k Keeper) EndLease(ctx state.Context, signer crypto.Address, m *sharev1.MsgEndLease) error {
+	id, l, err := k.leaseFor(ctx, signer, m.Lessee, m.Device)
+	if err != nil {
+		return err
+	}
+	if l.Status != sharev1.LeaseStatus_LEASE_STATUS_ACTIVE {
+		return fmt.Errorf("%w: lease is %s", share.ErrInvalid, l.Status)
+	}
+	d := k.Device.Get(ctx.KV, id)
+	if n := k.Network.Network(ctx.KV, d.Network); n != nil && !n.Frozen {
+		return fmt.Errorf("%w: a lease ends at its term or when its deposit runs out; the lessee can end it early only while its network is frozen", share.ErrInvalid)
+	}
+	refund := l.Escrow
+	if refund > 0 {
+		if err := k.Bank.Send(ctx, LeaseEscrow, signer, []*bankv1.Coin{bank.Coin(l.Denom, refund)}, "lease_refund"); err != nil {
+			return err
+		}
+	}
+	reason := "ended by the lessee while the network was frozen"
+	l.Escrow, l.Status, l.EndReason = 0, sharev1.LeaseStatus_LEASE_STATUS_ENDED, reason
+	ctx.KV.Set(LeaseKey(id), state.Marshal(l))
+	ctx.KV.Delete(activeLeaseKey(d.Network, id))
+	ctx.Emit(&sharev1.EventLeaseChanged{Device: crypto.DeviceString(id), Status: l.Status, Reason: reason, RentPaid: l.RentPaid, Refunded: refund})
+	return nil
+}
+
 func (k Keeper) leaseFor(ctx state.Context, signer crypto.Address, field, raw []byte) (crypto.DeviceID, *sharev1.Lease, error) {
 	id, err := crypto.AddressFromBytes(raw)
 	if err != nil {

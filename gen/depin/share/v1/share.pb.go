@@ -884,6 +884,61 @@ func (x *MsgAcceptLease) GetDeposit() uint64 {
 	return 0
 }
 
+// MsgEndLease lets the lessee take back what is left of its deposit
+// while the device's network is frozen (no rent is charged then, and the
+// network's owner may never resume it).
+type MsgEndLease struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Lessee        []byte                 `protobuf:"bytes,1,opt,name=lessee,proto3" json:"lessee,omitempty"`
+	Device        []byte                 `protobuf:"bytes,2,opt,name=device,proto3" json:"device,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *MsgEndLease) Reset() {
+	*x = MsgEndLease{}
+	mi := &file_depin_share_v1_share_proto_msgTypes[11]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *MsgEndLease) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*MsgEndLease) ProtoMessage() {}
+
+func (x *MsgEndLease) ProtoReflect() protoreflect.Message {
+	mi := &file_depin_share_v1_share_proto_msgTypes[11]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use MsgEndLease.ProtoReflect.Descriptor instead.
+func (*MsgEndLease) Descriptor() ([]byte, []int) {
+	return file_depin_share_v1_share_proto_rawDescGZIP(), []int{11}
+}
+
+func (x *MsgEndLease) GetLessee() []byte {
+	if x != nil {
+		return x.Lessee
+	}
+	return nil
+}
+
+func (x *MsgEndLease) GetDevice() []byte {
+	if x != nil {
+		return x.Device
+	}
+	return nil
+}
+
 type MsgDepositLease struct {
 	state         protoimpl.MessageState `protogen:"open.v1"`
 	Lessee        []byte                 `protobuf:"bytes,1,opt,name=lessee,proto3" json:"lessee,omitempty"`
@@ -895,7 +950,7 @@ type MsgDepositLease struct {
 
 func (x *MsgDepositLease) Reset() {
 	*x = MsgDepositLease{}
-	mi := &file_depin_share_v1_share_proto_msgTypes[11]
+	mi := &file_depin_share_v1_share_proto_msgTypes[12]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -907,7 +962,7 @@ func (x *MsgDepositLease) String() string {
 func (*MsgDepositLease) ProtoMessage() {}
 
 func (x *MsgDepositLease) ProtoReflect() protoreflect.Message {
-	mi := &file_depin_share_v1_share_proto_msgTypes[11]
+	mi := &file_depin_share_v1_share_proto_msgTypes[12]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -920,7 +975,7 @@ func (x *MsgDepositLease) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use MsgDepositLease.ProtoReflect.Descriptor instead.
 func (*MsgDepositLease) Descriptor() ([]byte, []int) {
-	return file_depin_share_v1_share_proto_rawDescGZIP(), []int{11}
+	return file_depin_share_v1_share_proto_rawDescGZIP(), []int{12}
 }
 
 func (x *MsgDepositLease) GetLessee() []byte {
@@ -957,7 +1012,7 @@ type EventLeaseChanged struct {
 
 func (x *EventLeaseChanged) Reset() {
 	*x = EventLeaseChanged{}
-	mi := &file_depin_share_v1_share_proto_msgTypes[12]
+	mi := &file_depin_share_v1_share_proto_msgTypes[13]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -969,7 +1024,7 @@ func (x *EventLeaseChanged) String() string {
 func (*EventLeaseChanged) ProtoMessage() {}
 
 func (x *EventLeaseChanged) ProtoReflect() protoreflect.Message {
-	mi := &file_depin_share_v1_share_proto_msgTypes[12]
+	mi := &file_depin_share_v1_share_proto_msgTypes[13]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -982,7 +1037,7 @@ func (x *EventLeaseChanged) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use EventLeaseChanged.ProtoReflect.Descriptor instead.
 func (*EventLeaseChanged) Descriptor() ([]byte, []int) {
-	return file_depin_share_v1_share_proto_rawDescGZIP(), []int{12}
+	return file_depin_share_v1_share_proto_rawDescGZIP(), []int{13}
 }
 
 func (x *EventLeaseChanged) GetDevice() string {
@@ -1091,7 +1146,10 @@ const file_depin_share_v1_share_proto_rawDesc = "" +
 	"\x0eMsgAcceptLease\x12\x16\n" +
 	"\x06lessee\x18\x01 \x01(\fR\x06lessee\x12\x16\n" +
 	"\x06device\x18\x02 \x01(\fR\x06device\x12\x18\n" +
-	"\adeposit\x18\x03 \x01(\x04R\adeposit\"Y\n" +
+	"\adeposit\x18\x03 \x01(\x04R\adeposit\"=\n" +
+	"\vMsgEndLease\x12\x16\n" +
+	"\x06lessee\x18\x01 \x01(\fR\x06lessee\x12\x16\n" +
+	"\x06device\x18\x02 \x01(\fR\x06device\"Y\n" +
 	"\x0fMsgDepositLease\x12\x16\n" +
 	"\x06lessee\x18\x01 \x01(\fR\x06lessee\x12\x16\n" +
 	"\x06device\x18\x02 \x01(\fR\x06device\x12\x16\n" +
@@ -1121,7 +1179,7 @@ func file_depin_share_v1_share_proto_rawDescGZIP() []byte {
 }
 
 var file_depin_share_v1_share_proto_enumTypes = make([]protoimpl.EnumInfo, 1)
-var file_depin_share_v1_share_proto_msgTypes = make([]protoimpl.MessageInfo, 13)
+var file_depin_share_v1_share_proto_msgTypes = make([]protoimpl.MessageInfo, 14)
 var file_depin_share_v1_share_proto_goTypes = []any{
 	(LeaseStatus)(0),                 // 0: depin.share.v1.LeaseStatus
 	(*Pool)(nil),                     // 1: depin.share.v1.Pool
@@ -1135,8 +1193,9 @@ var file_depin_share_v1_share_proto_goTypes = []any{
 	(*Lease)(nil),                    // 9: depin.share.v1.Lease
 	(*MsgOfferLease)(nil),            // 10: depin.share.v1.MsgOfferLease
 	(*MsgAcceptLease)(nil),           // 11: depin.share.v1.MsgAcceptLease
-	(*MsgDepositLease)(nil),          // 12: depin.share.v1.MsgDepositLease
-	(*EventLeaseChanged)(nil),        // 13: depin.share.v1.EventLeaseChanged
+	(*MsgEndLease)(nil),              // 12: depin.share.v1.MsgEndLease
+	(*MsgDepositLease)(nil),          // 13: depin.share.v1.MsgDepositLease
+	(*EventLeaseChanged)(nil),        // 14: depin.share.v1.EventLeaseChanged
 }
 var file_depin_share_v1_share_proto_depIdxs = []int32{
 	0, // 0: depin.share.v1.Lease.status:type_name -> depin.share.v1.LeaseStatus
@@ -1159,7 +1218,7 @@ func file_depin_share_v1_share_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_depin_share_v1_share_proto_rawDesc), len(file_depin_share_v1_share_proto_rawDesc)),
 			NumEnums:      1,
-			NumMessages:   13,
+			NumMessages:   14,
 			NumExtensions: 0,
 			NumServices:   0,
 		},

@@ -254,6 +254,7 @@ type Msg struct {
 	//	*Msg_OfferLease
 	//	*Msg_AcceptLease
 	//	*Msg_DepositLease
+	//	*Msg_EndLease
 	Sum           isMsg_Sum `protobuf_oneof:"sum"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
@@ -566,6 +567,15 @@ func (x *Msg) GetDepositLease() *v18.MsgDepositLease {
 	return nil
 }
 
+func (x *Msg) GetEndLease() *v18.MsgEndLease {
+	if x != nil {
+		if x, ok := x.Sum.(*Msg_EndLease); ok {
+			return x.EndLease
+		}
+	}
+	return nil
+}
+
 type isMsg_Sum interface {
 	isMsg_Sum()
 }
@@ -690,6 +700,10 @@ type Msg_DepositLease struct {
 	DepositLease *v18.MsgDepositLease `protobuf:"bytes,85,opt,name=deposit_lease,json=depositLease,proto3,oneof"`
 }
 
+type Msg_EndLease struct {
+	EndLease *v18.MsgEndLease `protobuf:"bytes,86,opt,name=end_lease,json=endLease,proto3,oneof"`
+}
+
 func (*Msg_Send) isMsg_Sum() {}
 
 func (*Msg_CreateNetwork) isMsg_Sum() {}
@@ -750,6 +764,8 @@ func (*Msg_AcceptLease) isMsg_Sum() {}
 
 func (*Msg_DepositLease) isMsg_Sum() {}
 
+func (*Msg_EndLease) isMsg_Sum() {}
+
 var File_depin_tx_v1_tx_proto protoreflect.FileDescriptor
 
 const file_depin_tx_v1_tx_proto_rawDesc = "" +
@@ -769,7 +785,7 @@ const file_depin_tx_v1_tx_proto_rawDesc = "" +
 	"SignerInfo\x12\x1d\n" +
 	"\n" +
 	"public_key\x18\x01 \x01(\fR\tpublicKey\x12\x1a\n" +
-	"\bsequence\x18\x02 \x01(\x04R\bsequence\"\x88\x11\n" +
+	"\bsequence\x18\x02 \x01(\x04R\bsequence\"\xc4\x11\n" +
 	"\x03Msg\x12,\n" +
 	"\x04send\x18\x01 \x01(\v2\x16.depin.bank.v1.MsgSendH\x00R\x04send\x12K\n" +
 	"\x0ecreate_network\x18\n" +
@@ -806,7 +822,8 @@ const file_depin_tx_v1_tx_proto_rawDesc = "" +
 	"\voffer_lease\x18S \x01(\v2\x1d.depin.share.v1.MsgOfferLeaseH\x00R\n" +
 	"offerLease\x12C\n" +
 	"\faccept_lease\x18T \x01(\v2\x1e.depin.share.v1.MsgAcceptLeaseH\x00R\vacceptLease\x12F\n" +
-	"\rdeposit_lease\x18U \x01(\v2\x1f.depin.share.v1.MsgDepositLeaseH\x00R\fdepositLeaseB\x05\n" +
+	"\rdeposit_lease\x18U \x01(\v2\x1f.depin.share.v1.MsgDepositLeaseH\x00R\fdepositLease\x12:\n" +
+	"\tend_lease\x18V \x01(\v2\x1b.depin.share.v1.MsgEndLeaseH\x00R\bendLeaseB\x05\n" +
 	"\x03sumB/Z-github.com/depinhq/depin/gen/depin/tx/v1;txv1b\x06proto3"
 
 var (
@@ -858,6 +875,7 @@ var file_depin_tx_v1_tx_proto_goTypes = []any{
 	(*v18.MsgOfferLease)(nil),          // 32: depin.share.v1.MsgOfferLease
 	(*v18.MsgAcceptLease)(nil),         // 33: depin.share.v1.MsgAcceptLease
 	(*v18.MsgDepositLease)(nil),        // 34: depin.share.v1.MsgDepositLease
+	(*v18.MsgEndLease)(nil),            // 35: depin.share.v1.MsgEndLease
 }
 var file_depin_tx_v1_tx_proto_depIdxs = []int32{
 	3,  // 0: depin.tx.v1.TxBody.messages:type_name -> depin.tx.v1.Msg
@@ -893,11 +911,12 @@ var file_depin_tx_v1_tx_proto_depIdxs = []int32{
 	32, // 30: depin.tx.v1.Msg.offer_lease:type_name -> depin.share.v1.MsgOfferLease
 	33, // 31: depin.tx.v1.Msg.accept_lease:type_name -> depin.share.v1.MsgAcceptLease
 	34, // 32: depin.tx.v1.Msg.deposit_lease:type_name -> depin.share.v1.MsgDepositLease
-	33, // [33:33] is the sub-list for method output_type
-	33, // [33:33] is the sub-list for method input_type
-	33, // [33:33] is the sub-list for extension type_name
-	33, // [33:33] is the sub-list for extension extendee
-	0,  // [0:33] is the sub-list for field type_name
+	35, // 33: depin.tx.v1.Msg.end_lease:type_name -> depin.share.v1.MsgEndLease
+	34, // [34:34] is the sub-list for method output_type
+	34, // [34:34] is the sub-list for method input_type
+	34, // [34:34] is the sub-list for extension type_name
+	34, // [34:34] is the sub-list for extension extendee
+	0,  // [0:34] is the sub-list for field type_name
 }
 
 func init() { file_depin_tx_v1_tx_proto_init() }
@@ -936,6 +955,7 @@ func file_depin_tx_v1_tx_proto_init() {
 		(*Msg_OfferLease)(nil),
 		(*Msg_AcceptLease)(nil),
 		(*Msg_DepositLease)(nil),
+		(*Msg_EndLease)(nil),
 	}
 	type x struct{}
 	out := protoimpl.TypeBuilder{
