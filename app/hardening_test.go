@@ -687,3 +687,66 @@ func TestSlashIsTheMildestSinceTheFraud(t *testing.T) {
 		t.Fatalf("stake %d after the fraud, want 10%% slashed (%d)", d.Stake, stake-stake/10)
 	}
 }
+
+// TestEvidenceAcrossEveryParamChange: for every kind of parameter change
+// an owner can make after reports were signed, every evidence kind is
+// judged as it would have been when the reports were made: the honest
+// report at the bound is never fraud, the report beyond it always is,
+// two reports with one seq always are.
+func TestEvidenceAcrossEveryParamChange(t *testing.T) {
+	for name, change := range map[string]func(p *networkv1.Params){
+		"bound lowered":      func(p *networkv1.Params) { p.Metrics[0].BoundDen *= 4 },
+		"bound raised":       func(p *networkv1.Params) { p.Metrics[0].BoundNum *= 4 },
+		"metric replaced":    func(p *networkv1.Params) { p.Metrics[0].Id = 2 },
+		"epoch shortened":    func(p *networkv1.Params) { p.EpochSeconds = 600 },
+		"window shrunk":      func(p *networkv1.Params) { p.ReportWindowSeconds = 60 },
+		"slash raised":       func(p *networkv1.Params) { p.Rewards.SlashBps = 10_000 },
+		"weights changed":    func(p *networkv1.Params) { p.Metrics[0].Weight = 1000 },
+		"rewards turned off": func(p *networkv1.Params) { p.Rewards = nil },
+	} {
+		t.Run(name, func(t *testing.T) {
+			w := newWorldWith(t, store.NewMemTree(), rewardParams())
+			c, alice := w.c, w.owner
+			for _, d := range []string{"honest", "cheat", "double"} {
+				w.register(d, 5000)
+			}
+			now := c.time.Unix() + 1
+			honest := w.report("honest", 1, now-300, now-200, 138) // at the bound: 5000 W × 100 s = 138.9 Wh
+			cheat := w.report("cheat", 1, now-300, now-200, 300)
+			first, second := w.report("double", 1, now-300, now-200, 10), w.report("double", 1, now-300, now-200, 11)
+			if acc, rej := outcomes(t, w.batch(honest, first)); acc != 2 {
+				t.Fatal(rej)
+			}
+			p := rewardParams()
+			change(p)
+			if r := c.result(alice, &txv1.Msg{Sum: &txv1.Msg_UpdateNetworkParams{UpdateNetworkParams: &networkv1.MsgUpdateNetworkParams{Owner: alice.addr.Bytes(), Network: "solar", Params: p}}}); r.Code != 0 {
+				t.Fatal(r.Log)
+			}
+			n := (network.Keeper{}).Network(c.snapshot(), "solar")
+			c.time = time.Unix(network.EpochStart(n, n.PendingEpoch)+1, 0).UTC()
+			c.block()
+			submit := func(kind reportv1.EvidenceKind, rs ...*reportv1.SignedReport) *abci.ExecTxResult {
+				return c.result(alice, &txv1.Msg{Sum: &txv1.Msg_SubmitEvidence{SubmitEvidence: &reportv1.MsgSubmitEvidence{Submitter: alice.addr.Bytes(), Kind: kind, Reports: rs}}})
+			}
+			expectErr(t, "the honest report", submit(reportv1.EvidenceKind_EVIDENCE_KIND_IMPOSSIBLE_REPORT, honest), report.ErrInvalidEvidence)
+			if r := submit(reportv1.EvidenceKind_EVIDENCE_KIND_IMPOSSIBLE_REPORT, cheat); r.Code != 0 {
+				t.Fatalf("the report beyond the bound: %s", r.Log)
+			}
+			if r := submit(reportv1.EvidenceKind_EVIDENCE_KIND_DOUBLE_REPORT, first, second); r.Code != 0 {
+				t.Fatalf("the double report: %s", r.Log)
+			}
+			r := c.snapshot()
+			want := map[string]devicev1.DeviceStatus{"honest": devicev1.DeviceStatus_DEVICE_STATUS_ACTIVE, "cheat": devicev1.DeviceStatus_DEVICE_STATUS_JAILED, "double": devicev1.DeviceStatus_DEVICE_STATUS_JAILED}
+			stake := solarParams().MinStake
+			for d, st := range want {
+				dv := (device.Keeper{}).Get(r, deviceID(d))
+				if dv.Status != st {
+					t.Errorf("%s is %s, want %s", d, dv.Status, st)
+				}
+				if st == devicev1.DeviceStatus_DEVICE_STATUS_JAILED && dv.Stake != stake-stake/10 {
+					t.Errorf("%s slashed to %d, want 10%% (the slash when it cheated)", d, dv.Stake)
+				}
+			}
+		})
+	}
+}
