@@ -140,6 +140,14 @@ CREATE TABLE hex_stats (
   devices BIGINT NOT NULL, rewards TEXT NOT NULL, PRIMARY KEY (network, res, cell));
 CREATE INDEX hex_stats_view ON hex_stats (res, lat, lon);
 `,
+	// 4: frozen networks (a block step failed; issue 15) and order
+	// status (orders are cancelled by their owner or when the market's
+	// terms change).
+	`
+ALTER TABLE networks ADD COLUMN frozen BOOLEAN NOT NULL DEFAULT FALSE;
+ALTER TABLE networks ADD COLUMN frozen_reason TEXT NOT NULL DEFAULT '';
+ALTER TABLE market_orders ADD COLUMN status TEXT NOT NULL DEFAULT 'OPEN';
+`,
 }
 
 // backfills fill what a migration added from the rows already indexed,

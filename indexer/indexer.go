@@ -446,7 +446,14 @@ VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, 'ACTIVE', $12, $13)`,
 		}
 		return exec(`UPDATE devices SET status = 'RETIRED', stake = 0 WHERE id = $1`, a["device"])
 	case "depin.reward.v1.EventDeviceSlashed":
-		return exec(`UPDATE devices SET status = 'JAILED', stake = stake - $1 WHERE id = $2`, int64(u(a["slashed"])), a["device"])
+		// Only an active device is jailed; unbonding and retired ones keep their status.
+		return exec(`UPDATE devices SET status = CASE WHEN status = 'ACTIVE' THEN 'JAILED' ELSE status END, stake = stake - $1 WHERE id = $2`, int64(u(a["slashed"])), a["device"])
+	case "depin.network.v1.EventNetworkFrozen":
+		return exec(`UPDATE networks SET frozen = TRUE, frozen_reason = $1 WHERE id = $2`, a["step"]+": "+a["reason"], a["network"])
+	case "depin.network.v1.EventNetworkResumed":
+		return exec(`UPDATE networks SET frozen = FALSE, frozen_reason = '' WHERE id = $1`, a["network"])
+	case "depin.market.v1.EventOrderCancelled":
+		return exec(`UPDATE market_orders SET status = 'CANCELLED' WHERE id = $1`, int64(u(a["id"])))
 	case "depin.report.v1.EventEvidenceRecorded":
 		return exec(`INSERT INTO evidence (id, kind, device, network, submitter, height) VALUES ($1, $2, $3, $4, $5, $6)`,
 			a["id"], a["kind"], a["device"], a["network"], a["submitter"], h)
@@ -487,6 +494,9 @@ VALUES ($1, $2, $3, $4, $5, '0', '0', '0', 'OPEN', '', $6)`, int64(u(a["id"])), 
 		return exec(`INSERT INTO market_orders (id, network, side, interval_no, price, quantity, owner, height) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)`,
 			int64(u(a["id"])), a["network"], a["side"], int64(u(a["interval"])), n0(a["price"]), n0(a["quantity"]), owner, h)
 	case "depin.market.v1.EventIntervalCleared":
+		if err := exec(`UPDATE market_orders SET status = 'CLEARED' WHERE network = $1 AND interval_no = $2 AND status = 'OPEN'`, a["network"], int64(u(a["interval"]))); err != nil {
+			return err
+		}
 		return exec(`INSERT INTO market_clearings (network, interval_no, price, volume, trades, delivered, paid, settled, height) VALUES ($1, $2, $3, $4, $5, '0', '0', $6, $7)`,
 			a["network"], int64(u(a["interval"])), n0(a["price"]), n0(a["volume"]), int64(u(a["trades"])), a["trades"] == "" || a["trades"] == "0", h)
 	case "depin.market.v1.EventTradeSettled":
