@@ -130,7 +130,12 @@ func newLeaseTxCmd(g *globals) *cobra.Command {
 			}
 			return &txv1.Msg{Sum: &txv1.Msg_DepositLease{DepositLease: &sharev1.MsgDepositLease{Lessee: s, Device: id[:], Amount: coins.Amount}}}, nil
 		})
-	cmd.AddCommand(offer, accept, deposit2)
+	endLease := deviceOp(g, "end DEVICE", "Take back what is left of your lease deposit while the device's network is frozen",
+		"  depin tx lease end depindev1… --from bob", nil,
+		func(_ *cobra.Command, s []byte, id crypto.DeviceID, _ []string) (*txv1.Msg, error) {
+			return &txv1.Msg{Sum: &txv1.Msg_EndLease{EndLease: &sharev1.MsgEndLease{Lessee: s, Device: id[:]}}}, nil
+		})
+	cmd.AddCommand(offer, accept, deposit2, endLease)
 	return cmd
 }
 
