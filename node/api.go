@@ -124,6 +124,9 @@ func (n *Node) handleStatus(w http.ResponseWriter, r *http.Request) {
 		out["block_time"] = meta.Header.Time
 		out["app_hash"] = hex.EncodeToString(meta.Header.AppHash)
 	}
+	if n.invariants != nil {
+		out["invariants"] = n.invariants.status()
+	}
 	writeJSON(w, http.StatusOK, out)
 }
 

@@ -32,6 +32,14 @@ type AppConfig struct {
 	// memory (~1.5 KiB each): a report signed by one of them verifies with
 	// ~30% less CPU. Filled as devices register and report.
 	DeviceKeyCache int `toml:"device_key_cache" comment:"device public keys kept decompressed for faster report verification (about 1.5 KiB each); 0 disables"`
+	// CheckInvariants makes the node verify every module's books
+	// (app.CheckInvariants) against the committed state after every block.
+	// A violation is logged at error level ("invariant violated") and
+	// appended to <home>/data/invariant-violations.log; the node keeps
+	// running. The check reads the whole state, so its cost grows with it:
+	// meant for test networks and soaks (`depin chaos` turns it on), not
+	// for production nodes.
+	CheckInvariants bool `toml:"check_invariants" comment:"verify every module's books after every block (slow on a large state: for tests and soaks); violations go to the log and data/invariant-violations.log"`
 }
 
 // DefaultAppConfig listens on loopback, keeps the last 10000 versions and

@@ -27,8 +27,13 @@ func TestParseAppConfig(t *testing.T) {
 		{name: "ipv6", in: "api_address = \"[::1]:1317\"\n", want: node.AppConfig{APIAddress: "[::1]:1317", KeepRecent: def.KeepRecent, StateCacheNodes: def.StateCacheNodes, DeviceKeyCache: def.DeviceKeyCache}},
 
 		{name: "key cache off", in: "device_key_cache = 0\n", want: node.AppConfig{APIAddress: def.APIAddress, KeepRecent: def.KeepRecent, StateCacheNodes: def.StateCacheNodes}},
+		{name: "invariants checked", in: "check_invariants = true\n", want: withInvariants(def, true)},
+		{name: "invariants not checked", in: "check_invariants = false\n", want: def},
 
 		{name: "unknown key", in: "keep_recnet = 5\n", wantErr: true},
+		{name: "check_invariants as string", in: "check_invariants = \"true\"\n", wantErr: true},
+		{name: "check_invariants as number", in: "check_invariants = 1\n", wantErr: true},
+		{name: "check_invariants misspelt", in: "check_invariant = true\n", wantErr: true},
 		{name: "negative device_key_cache", in: "device_key_cache = -1\n", wantErr: true},
 		{name: "huge device_key_cache", in: "device_key_cache = 100000000\n", wantErr: true},
 		{name: "unknown table", in: "[api]\naddress = \"127.0.0.1:1\"\n", wantErr: true},
@@ -62,6 +67,11 @@ func TestParseAppConfig(t *testing.T) {
 	}
 }
 
+func withInvariants(c node.AppConfig, on bool) node.AppConfig {
+	c.CheckInvariants = on
+	return c
+}
+
 func TestAppConfigFileRoundTrip(t *testing.T) {
 	home := t.TempDir()
 	if err := os.MkdirAll(filepath.Join(home, "config"), 0o755); err != nil {
@@ -70,12 +80,13 @@ func TestAppConfigFileRoundTrip(t *testing.T) {
 	if got, err := node.LoadAppConfig(home); err != nil || got != node.DefaultAppConfig() {
 		t.Fatalf("without a file: %+v, %v; want the defaults", got, err)
 	}
-	want := node.AppConfig{APIAddress: "", KeepRecent: 0}
-	if err := node.WriteAppConfig(home, want); err != nil {
-		t.Fatal(err)
-	}
-	if got, err := node.LoadAppConfig(home); err != nil || got != want {
-		t.Fatalf("read back %+v, %v; want %+v", got, err, want)
+	for _, want := range []node.AppConfig{{APIAddress: "", KeepRecent: 0}, withInvariants(node.DefaultAppConfig(), true)} {
+		if err := node.WriteAppConfig(home, want); err != nil {
+			t.Fatal(err)
+		}
+		if got, err := node.LoadAppConfig(home); err != nil || got != want {
+			t.Fatalf("read back %+v, %v; want %+v", got, err, want)
+		}
 	}
 	if err := node.WriteAppConfig(home, node.AppConfig{KeepRecent: -1}); err == nil {
 		t.Fatal("wrote an invalid config")
@@ -93,6 +104,7 @@ func FuzzParseAppConfig(f *testing.F) {
 	f.Add([]byte("keep_recent = -1\n"))
 	f.Add([]byte("[x]\ny = 1\n"))
 	f.Add([]byte("api_address = 'a:b'\n"))
+	f.Add([]byte("check_invariants = true\nkeep_recent = 3\n"))
 	f.Fuzz(func(t *testing.T, data []byte) {
 		c, err := node.ParseAppConfig(data)
 		if err != nil {

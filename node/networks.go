@@ -193,6 +193,11 @@ type TestnetOptions struct {
 	// consensus key but are not in the genesis validator set: they can
 	// become validators by staking.
 	FullNodes int
+	// App is every node's app.toml (api_address is replaced by the node's
+	// port); nil means DefaultAppConfig.
+	App *AppConfig
+	// ExtraBalances are funded at genesis besides the dev accounts.
+	ExtraBalances []*bankv1.Balance
 }
 
 // TestnetNode describes one written node.
@@ -243,6 +248,9 @@ func WriteTestnet(opts TestnetOptions) ([]TestnetNode, error) {
 			c.Consensus.TimeoutCommit = opts.TimeoutCommit
 		}
 		ac := DefaultAppConfig()
+		if opts.App != nil {
+			ac = *opts.App
+		}
 		applyPorts(c, &ac, p)
 		cfgs[k] = c
 		id, err := Init(home, InitOptions{Comet: c, App: &ac})
@@ -275,7 +283,7 @@ func WriteTestnet(opts TestnetOptions) ([]TestnetNode, error) {
 		balances = b
 	}
 	for _, n := range nodes {
-		err := WriteGenesis(n.Home, GenesisOptions{ChainID: opts.ChainID, GenesisTime: genesisTime, Validators: vals, AppState: app.DefaultGenesis(balances...)})
+		err := WriteGenesis(n.Home, GenesisOptions{ChainID: opts.ChainID, GenesisTime: genesisTime, Validators: vals, AppState: app.DefaultGenesis(append(balances, opts.ExtraBalances...)...)})
 		if err != nil {
 			return nil, err
 		}

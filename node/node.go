@@ -59,6 +59,7 @@ type Node struct {
 	eventBus    *cmttypes.EventBus
 	txWaiters   chan struct{} // GET /v1/txs/{hash}?wait= waiting
 	txWaitSeq   atomic.Uint64
+	invariants  *invariantChecker // nil unless app.toml check_invariants
 }
 
 // dbTracker opens CometBFT's databases and remembers the ones CometBFT does
@@ -128,6 +129,14 @@ func New(ctx context.Context, cfg Config) (*Node, error) {
 		tree.Close()
 		return nil, err
 	}
+	var inv *invariantChecker
+	if ac.CheckInvariants {
+		// Set before CometBFT's handshake, so blocks replayed at start are
+		// checked too.
+		inv = newInvariantChecker(cfg.Home, lg.With("module", "invariants"))
+		a.AfterCommit = inv.afterCommit
+		lg.Info("checking invariants after every block", "violations_file", InvariantViolationsPath(cfg.Home))
+	}
 	nk, err := p2p.LoadNodeKey(cc.NodeKeyFile())
 	if err != nil {
 		tree.Close()
@@ -149,7 +158,7 @@ func New(ctx context.Context, cfg Config) (*Node, error) {
 		return nil, fmt.Errorf("start cometbft: %w", err)
 	}
 	return &Node{home: cfg.Home, log: lg, comet: cn, cometCf: cc, appCf: ac, App: a, tree: tree, chainID: gen.ChainID, dbs: dbs,
-		txSlots: make(chan struct{}, maxConcurrentTxPosts), checkTxTurn: make(chan struct{}, 1), txWaiters: make(chan struct{}, maxTxWaiters)}, nil
+		txSlots: make(chan struct{}, maxConcurrentTxPosts), checkTxTurn: make(chan struct{}, 1), txWaiters: make(chan struct{}, maxTxWaiters), invariants: inv}, nil
 }
 
 // ChainID of the node's chain.
