@@ -77,6 +77,11 @@ func ValidateID(id string) error {
 	return nil
 }
 
+// CreationFee is burned from whoever launches a network (100 DPIN): every
+// network costs every block a little work (its block steps), so networks
+// must not be free to create by the thousand.
+const CreationFee = 100_000_000
+
 // Limits on parameters.
 const (
 	MaxMetrics        = 16
@@ -291,6 +296,9 @@ func (k Keeper) Create(ctx state.Context, signer crypto.Address, m *networkv1.Ms
 	}
 	if k.Network(ctx.KV, m.Id) != nil {
 		return fmt.Errorf("%w: %s", ErrNetworkExists, m.Id)
+	}
+	if err := k.Bank.Burn(ctx, signer, []*bankv1.Coin{bank.Coin(bank.NativeDenom, CreationFee)}, "network_creation"); err != nil {
+		return fmt.Errorf("launching a network burns %d udpin: %w", uint64(CreationFee), err)
 	}
 	params := proto.Clone(m.Params).(*networkv1.Params)
 	sortMetrics(params)
