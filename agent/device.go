@@ -123,6 +123,14 @@ func (d *Device) PublicKey() ed25519.PublicKey { return d.pub }
 // Network is the network the device reports to.
 func (d *Device) Network() string { return d.cfg.Network }
 
+// ProvePossession signs the device key's proof of possession for
+// registering the device to owner on the device's chain: the chain
+// refuses a registration without it, so a certificate seen by others
+// cannot be claimed by them. The key never leaves the device.
+func (d *Device) ProvePossession(owner crypto.Address) []byte {
+	return crypto.SignPossession(d.cfg.Key, d.cfg.ChainID, owner)
+}
+
 // Capacity is the device's certified capacity.
 func (d *Device) Capacity() uint64 { return d.cfg.Capacity }
 

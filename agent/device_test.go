@@ -2,6 +2,7 @@ package agent_test
 
 import (
 	"bytes"
+	"crypto/ed25519"
 	"errors"
 	"os"
 	"path/filepath"
@@ -331,5 +332,23 @@ func TestKeyFiles(t *testing.T) {
 	os.WriteFile(garbage, []byte("{"), 0o600)
 	if _, err := agent.LoadKey(garbage); !errors.Is(err, agent.ErrInvalidKeyFile) {
 		t.Errorf("garbage key file: %v", err)
+	}
+}
+
+// TestProvePossession: the device's proof verifies for its owner on its
+// chain only.
+func TestProvePossession(t *testing.T) {
+	_, priv, _ := ed25519.GenerateKey(nil)
+	d, err := agent.NewDevice(agent.DeviceConfig{Key: priv, Network: "solar", ChainID: "depin-test", Capacity: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	owner, other := crypto.Address{1}, crypto.Address{2}
+	proof := d.ProvePossession(owner)
+	if err := crypto.VerifyPossession(d.PublicKey(), "depin-test", owner, proof); err != nil {
+		t.Fatal(err)
+	}
+	if crypto.VerifyPossession(d.PublicKey(), "depin-test", other, proof) == nil || crypto.VerifyPossession(d.PublicKey(), "other-chain", owner, proof) == nil {
+		t.Fatal("a proof for one owner and chain verifies for another")
 	}
 }
