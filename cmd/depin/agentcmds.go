@@ -76,11 +76,7 @@ func newDeviceCmd(g *globals) *cobra.Command {
 				if err != nil {
 					return err
 				}
-				c, err := g.client()
-				if err != nil {
-					return err
-				}
-				chainID, err := c.ChainID(cmd.Context())
+				chainID, err := g.chainID(cmd.Context())
 				if err != nil {
 					return err
 				}
@@ -249,11 +245,7 @@ the key never leaves it.`,
 			}
 			chainID := pChain
 			if chainID == "" {
-				c, err := g.client()
-				if err != nil {
-					return err
-				}
-				if chainID, err = c.ChainID(cmd.Context()); err != nil {
+				if chainID, err = g.chainID(cmd.Context()); err != nil {
 					return fmt.Errorf("%w (or give --chain-id)", err)
 				}
 			}

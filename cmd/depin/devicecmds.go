@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"context"
 	"crypto/ed25519"
 	"encoding/hex"
 	"errors"
@@ -95,11 +96,7 @@ func newMakerCmd(g *globals) *cobra.Command {
 				return usageError{fmt.Errorf("--device-key must be the device's 32-byte public key in hex")}
 			}
 			if chainID == "" {
-				c, err := g.client()
-				if err == nil {
-					chainID, err = c.ChainID(cmd.Context())
-				}
-				if err != nil {
+				if chainID, err = g.chainID(cmd.Context()); err != nil {
 					return usageError{fmt.Errorf("--chain-id is needed offline (no node reachable at %s)", g.nodeURL)}
 				}
 			}
@@ -230,6 +227,15 @@ with 'depin device prove' (--proof).`,
 	return cmd
 }
 
+// chainID asks the node which chain it runs.
+func (g *globals) chainID(ctx context.Context) (string, error) {
+	c, err := g.client()
+	if err != nil {
+		return "", err
+	}
+	return c.ChainID(ctx)
+}
+
 // possessionFlags give a registration's proof of possession: the device
 // key itself, or a proof made with it elsewhere.
 type possessionFlags struct {
@@ -277,11 +283,7 @@ func (g *globals) registerDevice(cmd *cobra.Command, from string, f *txFlags, sc
 	if err != nil {
 		return err
 	}
-	c, err := g.client()
-	if err != nil {
-		return err
-	}
-	chainID, err := c.ChainID(cmd.Context())
+	chainID, err := g.chainID(cmd.Context())
 	if err != nil {
 		return err
 	}
