@@ -195,9 +195,12 @@ func (n *Node) Start() error {
 			return fmt.Errorf("REST API: %w", err)
 		}
 		n.apiLn = ln
-		n.api = newAPIServer(n)
+		// The goroutine keeps its own reference: if CometBFT fails to
+		// start, closeAPI clears n.api, possibly before Serve is called.
+		srv := newAPIServer(n)
+		n.api = srv
 		go func() {
-			if err := n.api.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
+			if err := srv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
 				n.log.Error("REST API stopped", "err", err)
 			}
 		}()
