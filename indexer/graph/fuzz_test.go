@@ -3,8 +3,13 @@ package graph
 import (
 	"bytes"
 	"encoding/json"
+	"fmt"
 	"net/http"
+	"runtime"
+	"strings"
 	"testing"
+
+	"github.com/99designs/gqlgen/graphql/introspection"
 )
 
 // FuzzAPI sends arbitrary queries, variables (search terms, cursors, ids,
@@ -58,6 +63,83 @@ func FuzzAPI(f *testing.F) {
 		var n int
 		if err := db.QueryRow(`SELECT (SELECT COUNT(*) FROM devices) + (SELECT COUNT(*) FROM blocks) + (SELECT COUNT(*) FROM balances)`).Scan(&n); err != nil || n != 36 {
 			t.Fatalf("after %q: %d rows (%v), want 36", body, n, err)
+		}
+	})
+}
+
+// maxAllocPerRequest bounds what one request may allocate, client side
+// included, whatever the query: its limits are what make it hold.
+const maxAllocPerRequest = 64 << 20
+
+// FuzzQueryShape sends queries made to exhaust memory — generated from
+// the fuzzer's bytes by genQuery, or given whole — to the real handler:
+// each is refused (a limit, validation) or answered, as JSON, and
+// allocates less than maxAllocPerRequest. The seeds are the bombs the
+// limits were made for. (Go spends up to a minute minimizing each new
+// input by default, fuzzing nothing meanwhile: hence -fuzzminimizetime.)
+//
+//	go test ./indexer/graph -run '^$' -fuzz FuzzQueryShape -fuzztime 60s -fuzzminimizetime 1s
+func FuzzQueryShape(f *testing.F) {
+	var aliases strings.Builder
+	for i := range 1000 {
+		fmt.Fprintf(&aliases, "a%d: status { height } ", i)
+	}
+	for _, q := range []string{
+		// Nested inline fragments, 30 levels, alone and with a field
+		// merged at every level.
+		"{ status { " + strings.Repeat("... on IndexStatus { ", 30) + "height" + strings.Repeat(" }", 30) + " } }",
+		"{ " + strings.Repeat("... on Query { status { height } ", 30) + strings.Repeat("} ", 30) + "}",
+		fanOut(30), // 2^30 fields in 1.4 kB
+		// A field inside 30 levels of fragments: gqlgen doubles its
+		// selections at each (flattenFragments).
+		"{ " + strings.Repeat("... on Query { ", 30) + "status { height }" + strings.Repeat(" }", 30) + " }",
+		chain(30),
+		"{ " + aliases.String() + "}",
+		"{ " + strings.Join(strings.Fields(aliases.String())[:4*101], " ") + " }", // 101 aliases
+		"{ status { ...A } } fragment A on IndexStatus { height ...B } fragment B on IndexStatus { lag ...A }",
+		"{ __schema { types { fields { type { " + strings.Repeat("ofType { ", 30) + "name" + strings.Repeat(" }", 30) + " } } } } }",
+		"{ " + strings.Repeat("status { height } ", 1000) + "}", // pairs for gqlparser's field merging
+		"{ " + strings.Repeat("__typename ", 2500) + "}",
+		"{ __typename" + strings.Repeat(" @a", 20000) + " }",
+		introspection.Query,
+		graphqlJSIntrospection(9),
+	} {
+		f.Add(q, []byte(nil))
+	}
+	for _, prog := range [][]byte{
+		// { status { __typename } }
+		{1, 0, 0},
+		// { a1: status { height } a1: status { height } ×31 }
+		{3, 0, 1, 0, 0, 6, 15, 6, 15, 0},
+		// { ...F0 ...F1 ...F2 ...F3 } with F1 { ...F0 ...F0 }, F2 { ...F1 ...F1 } …
+		{5, 0, 1, 0, 1, 0, 0, 0, 5, 1, 5, 0, 6, 1, 0, 5, 2, 5, 1, 6, 1, 0, 5, 3, 5, 2, 6, 1, 0},
+		// { __schema { types { fields { type { ofType { ofType { ofType { ofType { name } } } } } } } } }
+		{1, 17, 1, 1, 1, 4, 1, 1, 3, 1, 9, 1, 9, 1, 9, 1, 9, 1, 1, 0},
+		// { ... on Query { ×8 status { __typename } } }
+		{4, 4, 4, 4, 4, 4, 4, 4, 1},
+	} {
+		f.Add("", prog)
+	}
+	srv := newServer(f)
+	schema := NewExecutableSchema(Config{}).Schema()
+	f.Fuzz(func(t *testing.T, query string, prog []byte) {
+		if query == "" {
+			query = genQuery(schema, prog)
+		}
+		var before, after runtime.MemStats
+		runtime.ReadMemStats(&before)
+		r := post(t, srv.URL+"/graphql", query, nil)
+		runtime.ReadMemStats(&after)
+		if n := after.TotalAlloc - before.TotalAlloc; n > maxAllocPerRequest {
+			t.Fatalf("%d MiB allocated for %.300q", n>>20, query)
+		}
+		if r.Status >= 500 || (string(r.Data) == "null" || len(r.Data) == 0) && len(r.Errors) == 0 {
+			t.Fatalf("status %d, data %.100s, errors %v for %.300q", r.Status, r.Data, r.Errors, query)
+		}
+		for _, e := range r.Errors {
+			if max, ok := e.Extensions["max"].(float64); ok && !strings.Contains(e.Message, fmt.Sprint(max)) {
+				t.Fatalf("limit error %q does not say its limit %v", e.Message, max)
+			}
 		}
 	})
 }

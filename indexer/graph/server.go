@@ -1,35 +1,65 @@
 package graph
 
 import (
+	"bytes"
 	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
 	"io"
 	"net/http"
-	"time"
+	"slices"
 
-	"github.com/99designs/gqlgen/graphql/handler"
+	"github.com/99designs/gqlgen/graphql"
+	"github.com/99designs/gqlgen/graphql/executor"
 	"github.com/99designs/gqlgen/graphql/handler/extension"
-	"github.com/99designs/gqlgen/graphql/handler/lru"
 	"github.com/99designs/gqlgen/graphql/handler/transport"
-	"github.com/vektah/gqlparser/v2/ast"
+	"github.com/vektah/gqlparser/v2/gqlerror"
 
 	"github.com/depinhq/depin/explorer"
 	"github.com/depinhq/depin/indexer"
 )
 
-// Limits keep one query from taking the server down.
-const (
-	MaxComplexity = 2_000            // summed field costs (lists cost their page size)
-	MaxBodyBytes  = 64 << 10         // request size
-	QueryTimeout  = 10 * time.Second // per request
-)
-
 // Handler serves the GraphQL API at any path it is mounted on (POST and
-// GET), with complexity, size and time limits.
+// GET) with DefaultLimits.
 func Handler(r *Resolver) http.Handler {
+	h, err := NewHandler(r, DefaultLimits())
+	if err != nil {
+		panic(err) // DefaultLimits are valid (TestDefaultLimits)
+	}
+	return h
+}
+
+// NewHandler serves the GraphQL API with the given limits: a query is
+// refused for its shape before gqlgen validates it and for its complexity
+// before it runs; requests beyond l.MaxConcurrent are answered 503 at
+// once, and a request is cut at l.Timeout and l.MaxResponseBytes.
+func NewHandler(r *Resolver, l Limits) (http.Handler, error) {
+	if err := l.Validate(); err != nil {
+		return nil, err
+	}
+	exec := executor.New(NewExecutableSchema(config(r)))
+	exec.SetDefaultRulesFn(validationRules)
+	exec.SetParserTokenLimit(l.MaxTokens)
+	cache := newQueryCache()
+	exec.SetQueryCache(cache)
+	exec.Use(extension.Introspection{})
+	exec.Use(shapeLimit{limits: l, cache: cache}) // before parsing, so before all else
+	exec.Use(flattenFragments{})
+	exec.Use(&complexityLimit{max: l.MaxComplexity})
+	return &api{
+		exec:       exec,
+		transports: []graphql.Transport{transport.GET{}, transport.POST{}},
+		limits:     l,
+		running:    make(chan struct{}, l.MaxConcurrent),
+	}, nil
+}
+
+// config prices the fields: lists cost their requested page size times
+// their children's cost. (Page sizes beyond MaxPage are refused by the
+// resolvers with a clearer message, so they count as MaxPage here.)
+func config(r *Resolver) Config {
 	cfg := Config{Resolvers: r}
-	// Lists cost their requested page size times their children's cost.
-	// (Page sizes beyond MaxPage are refused by the resolvers with a
-	// clearer message, so they count as MaxPage here.)
 	listCost := func(child int, n *int) int {
 		if n == nil {
 			return 20 * child
@@ -58,19 +88,96 @@ func Handler(r *Resolver) http.Handler {
 	// A map query reads up to MaxHexes rows from an indexed table; it is
 	// priced so that one fits in a request but not three.
 	cfg.Complexity.Query.Hexes = func(child int, _ *string, _ int, _ []float64) int { return 800 + child }
-	srv := handler.New(NewExecutableSchema(cfg))
-	srv.AddTransport(transport.GET{})
-	srv.AddTransport(transport.POST{})
-	srv.SetQueryCache(lru.New[*ast.QueryDocument](1000))
-	srv.Use(extension.Introspection{})
-	srv.Use(extension.FixedComplexityLimit(MaxComplexity))
-	return http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) {
-		req.Body = http.MaxBytesReader(w, req.Body, MaxBodyBytes)
-		ctx, cancel := context.WithTimeout(req.Context(), QueryTimeout)
-		defer cancel()
-		srv.ServeHTTP(w, req.WithContext(ctx))
-	})
+	return cfg
 }
+
+// api runs GraphQL requests: gqlgen's executor behind its GET and POST
+// transports, as gqlgen's handler.Server does (which cannot change the
+// validation rules), with the limits around.
+type api struct {
+	exec       *executor.Executor
+	transports []graphql.Transport
+	limits     Limits
+	running    chan struct{} // a slot per request executing
+}
+
+func (a *api) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	// The body is read before a slot is taken: a slow client holds its
+	// connection, not one of the executions.
+	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, a.limits.MaxBodyBytes))
+	if err != nil {
+		if tooLarge := (*http.MaxBytesError)(nil); errors.As(err, &tooLarge) {
+			writeError(w, http.StatusRequestEntityTooLarge, fmt.Sprintf("the request is larger than %d bytes", a.limits.MaxBodyBytes))
+			return
+		}
+		writeError(w, http.StatusBadRequest, "reading the request: "+err.Error())
+		return
+	}
+	r.Body = io.NopCloser(bytes.NewReader(body))
+	select {
+	case a.running <- struct{}{}:
+		defer func() { <-a.running }()
+	default:
+		// Queued requests would hold memory too: a flood is turned away
+		// at the door.
+		w.Header().Set("Retry-After", "1")
+		writeError(w, http.StatusServiceUnavailable, fmt.Sprintf("busy: %d GraphQL requests are running; try again in a second", cap(a.running)))
+		return
+	}
+	ctx, cancel := context.WithTimeout(r.Context(), a.limits.Timeout)
+	defer cancel()
+	w = &cappedWriter{ResponseWriter: w, max: a.limits.MaxResponseBytes}
+	defer func() {
+		if p := recover(); p != nil {
+			writeError(w, http.StatusUnprocessableEntity, a.exec.PresentRecoveredError(ctx, p).Error())
+		}
+	}()
+	i := slices.IndexFunc(a.transports, func(t graphql.Transport) bool { return t.Supports(r) })
+	if i < 0 {
+		writeError(w, http.StatusBadRequest, "transport not supported: POST application/json, or GET")
+		return
+	}
+	a.transports[i].Do(w, r.WithContext(graphql.StartOperationTrace(ctx)), a.exec)
+}
+
+// writeError answers a GraphQL error from outside gqlgen.
+func writeError(w http.ResponseWriter, status int, msg string) {
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(status)
+	b, _ := json.Marshal(graphql.Response{Errors: gqlerror.List{{Message: msg}}})
+	w.Write(b)
+}
+
+// errResponseTooLarge is what cappedWriter.Write returns past the cap.
+var errResponseTooLarge = errors.New("graph: response larger than MaxResponseBytes")
+
+// cappedWriter passes a response through until it would exceed max
+// bytes, and then writes nothing more. gqlgen writes a response in one
+// piece, so an oversized one is replaced whole by an error, never cut.
+type cappedWriter struct {
+	http.ResponseWriter
+	max, written int
+	over         bool
+}
+
+func (w *cappedWriter) Write(p []byte) (int, error) {
+	if w.over || w.written+len(p) > w.max {
+		if !w.over && w.written == 0 {
+			size := fmt.Sprintf("%d bytes", w.max)
+			if w.max%(1<<20) == 0 {
+				size = fmt.Sprintf("%d MiB", w.max>>20)
+			}
+			b, _ := json.Marshal(graphql.Response{Errors: gqlerror.List{{Message: "the response is larger than " + size + ": ask for fewer items (first, last) or fields"}}})
+			w.ResponseWriter.Write(b)
+		}
+		w.over = true
+		return 0, errResponseTooLarge
+	}
+	w.written += len(p)
+	return w.ResponseWriter.Write(p)
+}
+
+func (w *cappedWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }
 
 // Playground is a small page to type queries into; it needs no internet.
 const Playground = `<!doctype html>
