@@ -149,10 +149,10 @@ func headers(ctx context.Context, p *nodeProc, end int64) (map[int64]*cmttypes.B
 }
 
 // stallBound is how long the chain may stand still: three rounds with a
-// silent proposer (propose timeout plus the commit pause each) and 2 s of
-// slack, plus any time more than a third of the power was down.
+// silent proposer (propose timeout plus the commit pause each) and the
+// configured slack, plus any time more than a third of the power was down.
 func (s *Soak) stallBound(overThird float64) time.Duration {
-	return 3*(s.timeoutPropose+s.timeoutCommit) + 2*time.Second + time.Duration(overThird*float64(time.Second))
+	return 3*(s.timeoutPropose+s.timeoutCommit) + s.cfg.StallSlack + time.Duration(overThird*float64(time.Second))
 }
 
 // checkStalls compares the longest stand-still seen live (the highest
