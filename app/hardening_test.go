@@ -11,12 +11,14 @@ import (
 	"crypto/ed25519"
 	"encoding/binary"
 	"errors"
+	"fmt"
 	"math"
 	"strings"
 	"testing"
 	"time"
 
 	abci "github.com/cometbft/cometbft/abci/types"
+	uh3 "github.com/uber/h3-go/v4"
 
 	"github.com/depinhq/depin/crypto"
 	agreementv1 "github.com/depinhq/depin/gen/depin/agreement/v1"
@@ -745,6 +747,53 @@ func TestEvidenceAcrossEveryParamChange(t *testing.T) {
 				}
 				if st == devicev1.DeviceStatus_DEVICE_STATUS_JAILED && dv.Stake != stake-stake/10 {
 					t.Errorf("%s slashed to %d, want 10%% (the slash when it cheated)", d, dv.Stake)
+				}
+			}
+		})
+	}
+}
+
+// TestRewardsAroundPentagons: devices registered on H3 pentagons (and
+// next to them) at each geo rule resolution are rewarded with HIP-17
+// geography like any other: a location anyone may choose must never fail
+// a network's reward step.
+func TestRewardsAroundPentagons(t *testing.T) {
+	for i, res := range []int{5, 7, 8, 10} {
+		t.Run(fmt.Sprint("r", res), func(t *testing.T) {
+			p := rewardParams()
+			p.Rewards.Geo = network.HIP104Geo()
+			w := newWorldWith(t, store.NewMemTree(), p)
+			c, alice := w.c, w.owner
+			pents := uh3.Pentagons(res)
+			cell := pents[(i*5)%len(pents)]
+			ring := uh3.GridDisk(cell, 1)
+			var ids []crypto.DeviceID
+			var names []string
+			for j, cl := range []uh3.Cell{cell, cell, ring[0], ring[len(ring)-1]} {
+				name := fmt.Sprintf("pent-%d", j)
+				c.mustBlock(c.tx(alice, &txv1.Msg{Sum: &txv1.Msg_RegisterDevice{RegisterDevice: &devicev1.MsgRegisterDevice{
+					Owner: alice.addr.Bytes(), Cert: w.cert(name, 5000), DeviceSignature: pop(name, alice.addr), Cell: uint64(cl)}}}))
+				ids, names = append(ids, deviceID(name)), append(names, name)
+			}
+			n := (network.Keeper{}).Network(c.snapshot(), "solar")
+			now := c.time.Unix() + 1
+			e := network.EpochAt(n, now)
+			var batch []*reportv1.SignedReport
+			for _, name := range names {
+				batch = append(batch, w.report(name, 1, now-300, now-200, 100))
+			}
+			if acc, rej := outcomes(t, w.batch(batch...)); acc != len(ids) {
+				t.Fatal(rej)
+			}
+			c.time = time.Unix(network.EpochStart(n, e+1), 0).UTC()
+			c.block()
+			r := c.snapshot()
+			if nw := (network.Keeper{}).Network(r, "solar"); nw.Frozen {
+				t.Fatalf("rewards around a pentagon froze the network: %s", nw.FrozenReason)
+			}
+			for _, id := range ids {
+				if bd := (reward.Keeper{}).Breakdown(r, "solar", e, id); bd == nil || bd.Reward == 0 {
+					t.Errorf("device %s on or by a pentagon: breakdown %v", crypto.DeviceString(id), bd)
 				}
 			}
 		})
