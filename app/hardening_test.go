@@ -799,3 +799,39 @@ func TestRewardsAroundPentagons(t *testing.T) {
 		})
 	}
 }
+
+// TestLeaseRentSurvivesShorterEpochs: a network owner who shortens the
+// epochs after a lessee deposited cannot drain the deposit faster than
+// agreed: rent is scaled to each epoch's length.
+func TestLeaseRentSurvivesShorterEpochs(t *testing.T) {
+	w := newWorld(t) // epochs of 3600 s
+	c, alice := w.c, w.owner
+	a := w.register("a", 5000)
+	bob := newTestKey("bob")
+	c.mustBlock(c.tx(alice, &txv1.Msg{Sum: &txv1.Msg_Send{Send: &bankv1.MsgSend{From: alice.addr.Bytes(), To: bob.addr.Bytes(), Amount: []*bankv1.Coin{bank.Coin("udpin", 1_000_000_000)}}}}))
+	n := (network.Keeper{}).Network(c.snapshot(), "solar")
+	e := network.EpochAt(n, c.time.Unix()+1)
+	if r := c.result(alice, &txv1.Msg{Sum: &txv1.Msg_OfferLease{OfferLease: &sharev1.MsgOfferLease{Owner: alice.addr.Bytes(), Device: a[:], Lessee: bob.addr.Bytes(), Denom: "udpin", RentPerEpoch: 3600, StartEpoch: e + 1, EndEpoch: e + 1000}}}); r.Code != 0 {
+		t.Fatal(r.Log)
+	}
+	if r := c.result(bob, &txv1.Msg{Sum: &txv1.Msg_AcceptLease{AcceptLease: &sharev1.MsgAcceptLease{Lessee: bob.addr.Bytes(), Device: a[:], Deposit: 36_000}}}); r.Code != 0 {
+		t.Fatal(r.Log)
+	}
+	// The owner (also the lessor) switches to 60-second epochs.
+	p := solarParams()
+	p.EpochSeconds = 60
+	if r := c.result(alice, &txv1.Msg{Sum: &txv1.Msg_UpdateNetworkParams{UpdateNetworkParams: &networkv1.MsgUpdateNetworkParams{Owner: alice.addr.Bytes(), Network: "solar", Params: p}}}); r.Code != 0 {
+		t.Fatal(r.Log)
+	}
+	// One hour of 60-second epochs later the lessee has paid about one
+	// hour's rent, not sixty.
+	start := network.EpochStart(n, e+1)
+	for s := int64(0); s <= 3600; s += 60 {
+		c.time = time.Unix(start+s+1, 0).UTC()
+		c.block()
+	}
+	l := (reward.Keeper{}).Lease(c.snapshot(), a)
+	if l.Status != sharev1.LeaseStatus_LEASE_STATUS_ACTIVE || l.RentPaid > 2*3600 || l.RentPaid < 3600 {
+		t.Fatalf("after an hour of short epochs: %s, rent paid %d (want about 3600), escrow %d", l.Status, l.RentPaid, l.Escrow)
+	}
+}

@@ -3,6 +3,7 @@ package reward
 import (
 	"bytes"
 	"fmt"
+	"math"
 
 	"github.com/depinhq/depin/crypto"
 	"github.com/depinhq/depin/errs"
@@ -73,7 +74,7 @@ func (k Keeper) OfferLease(ctx state.Context, signer crypto.Address, m *sharev1.
 	case !k.Bank.KnownDenom(ctx.KV, m.Denom):
 		return fmt.Errorf("%w: unknown denom %q", share.ErrInvalid, m.Denom)
 	}
-	l := &sharev1.Lease{Device: id.Bytes(), Owner: signer.Bytes(), Lessee: lessee.Bytes(), Denom: m.Denom, RentPerEpoch: m.RentPerEpoch,
+	l := &sharev1.Lease{Device: id.Bytes(), Owner: signer.Bytes(), Lessee: lessee.Bytes(), Denom: m.Denom, RentPerEpoch: m.RentPerEpoch, EpochSeconds: n.Params.EpochSeconds,
 		RewardShareBps: m.RewardShareBps, StartEpoch: m.StartEpoch, EndEpoch: m.EndEpoch, NextEpoch: m.StartEpoch,
 		Status: sharev1.LeaseStatus_LEASE_STATUS_OFFERED}
 	ctx.KV.Set(LeaseKey(id), state.Marshal(l))
@@ -184,20 +185,24 @@ func (k Keeper) chargeLeases(ctx state.Context, net string, now uint64) error {
 		}
 		return true
 	})
+	n := k.Network.Network(ctx.KV, net)
 	for _, id := range ids {
 		l := k.Lease(ctx.KV, id)
 		owner, _ := crypto.AddressFromBytes(l.Owner)
 		reason := ""
 		for l.NextEpoch < now && l.NextEpoch <= l.EndEpoch {
-			if l.Escrow < l.RentPerEpoch {
+			rent := rentFor(l, network.ParamsForEpoch(n, l.NextEpoch).EpochSeconds)
+			if l.Escrow < rent {
 				reason = "escrow ran dry"
 				break
 			}
-			if err := k.Bank.Send(ctx, LeaseEscrow, owner, []*bankv1.Coin{bank.Coin(l.Denom, l.RentPerEpoch)}, "lease_rent"); err != nil {
-				return err
+			if rent > 0 {
+				if err := k.Bank.Send(ctx, LeaseEscrow, owner, []*bankv1.Coin{bank.Coin(l.Denom, rent)}, "lease_rent"); err != nil {
+					return err
+				}
 			}
-			l.Escrow -= l.RentPerEpoch
-			l.RentPaid += l.RentPerEpoch
+			l.Escrow -= rent
+			l.RentPaid += rent
 			l.NextEpoch++
 		}
 		if reason == "" && l.NextEpoch > l.EndEpoch {
@@ -218,6 +223,21 @@ func (k Keeper) chargeLeases(ctx state.Context, net string, now uint64) error {
 		ctx.KV.Set(LeaseKey(id), state.Marshal(l))
 	}
 	return nil
+}
+
+// rentFor is a lease's rent for an epoch of epochSeconds: its rent per
+// epoch of the length agreed, scaled to this one (rounded down), so a
+// network owner who shortens epochs cannot drain a lessee's deposit faster
+// than agreed, nor lengthen them to collect less.
+func rentFor(l *sharev1.Lease, epochSeconds uint64) uint64 {
+	if l.EpochSeconds == 0 || epochSeconds == l.EpochSeconds {
+		return l.RentPerEpoch
+	}
+	r, ok := fixed.MulDiv(l.RentPerEpoch, epochSeconds, l.EpochSeconds)
+	if !ok {
+		return math.MaxUint64 // more than any escrow: the lease ends
+	}
+	return r
 }
 
 // lesseeCut is the part of a device's epoch reward due to its lessee (0

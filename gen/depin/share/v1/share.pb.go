@@ -592,8 +592,13 @@ type Lease struct {
 	EndReason      string                 `protobuf:"bytes,12,opt,name=end_reason,json=endReason,proto3" json:"end_reason,omitempty"`
 	RentPaid       uint64                 `protobuf:"varint,13,opt,name=rent_paid,json=rentPaid,proto3" json:"rent_paid,omitempty"`
 	RewardsPaid    uint64                 `protobuf:"varint,14,opt,name=rewards_paid,json=rewardsPaid,proto3" json:"rewards_paid,omitempty"` // the lessee's share of rewards so far
-	unknownFields  protoimpl.UnknownFields
-	sizeCache      protoimpl.SizeCache
+	// The network's epoch length when the lease was offered: rent_per_epoch
+	// is for an epoch this long. If the network's owner changes the epoch
+	// length, an epoch's rent is scaled to its length (rent is per second of
+	// the terms agreed), so shorter epochs never drain the deposit faster.
+	EpochSeconds  uint64 `protobuf:"varint,15,opt,name=epoch_seconds,json=epochSeconds,proto3" json:"epoch_seconds,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
 }
 
 func (x *Lease) Reset() {
@@ -720,6 +725,13 @@ func (x *Lease) GetRentPaid() uint64 {
 func (x *Lease) GetRewardsPaid() uint64 {
 	if x != nil {
 		return x.RewardsPaid
+	}
+	return 0
+}
+
+func (x *Lease) GetEpochSeconds() uint64 {
+	if x != nil {
+		return x.EpochSeconds
 	}
 	return 0
 }
@@ -1113,7 +1125,7 @@ const file_depin_share_v1_share_proto_rawDesc = "" +
 	"\x06device\x18\x01 \x01(\tR\x06device\x12\x16\n" +
 	"\x06holder\x18\x02 \x01(\tR\x06holder\x12\x16\n" +
 	"\x06amount\x18\x03 \x01(\x04R\x06amount\x12\x14\n" +
-	"\x05denom\x18\x04 \x01(\tR\x05denom\"\xbc\x03\n" +
+	"\x05denom\x18\x04 \x01(\tR\x05denom\"\xe1\x03\n" +
 	"\x05Lease\x12\x16\n" +
 	"\x06device\x18\x01 \x01(\fR\x06device\x12\x14\n" +
 	"\x05owner\x18\x02 \x01(\fR\x05owner\x12\x16\n" +
@@ -1132,7 +1144,8 @@ const file_depin_share_v1_share_proto_rawDesc = "" +
 	"\n" +
 	"end_reason\x18\f \x01(\tR\tendReason\x12\x1b\n" +
 	"\trent_paid\x18\r \x01(\x04R\brentPaid\x12!\n" +
-	"\frewards_paid\x18\x0e \x01(\x04R\vrewardsPaid\"\xf9\x01\n" +
+	"\frewards_paid\x18\x0e \x01(\x04R\vrewardsPaid\x12#\n" +
+	"\repoch_seconds\x18\x0f \x01(\x04R\fepochSeconds\"\xf9\x01\n" +
 	"\rMsgOfferLease\x12\x14\n" +
 	"\x05owner\x18\x01 \x01(\fR\x05owner\x12\x16\n" +
 	"\x06device\x18\x02 \x01(\fR\x06device\x12\x16\n" +
