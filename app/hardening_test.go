@@ -835,3 +835,44 @@ func TestLeaseRentSurvivesShorterEpochs(t *testing.T) {
 		t.Fatalf("after an hour of short epochs: %s, rent paid %d (want about 3600), escrow %d", l.Status, l.RentPaid, l.Escrow)
 	}
 }
+
+// TestAgreementCancelSurvivesLongerEpochs: a network owner who lengthens
+// the epochs to a year cannot lock a consumer's escrow for two: the
+// consumer's cancellation pays what was proved so far and refunds the rest
+// at once.
+func TestAgreementCancelSurvivesLongerEpochs(t *testing.T) {
+	w := newWorld(t)
+	c, alice := w.c, w.owner
+	a := w.register("a", 5000)
+	bob := newTestKey("bob")
+	c.mustBlock(c.tx(alice, &txv1.Msg{Sum: &txv1.Msg_Send{Send: &bankv1.MsgSend{From: alice.addr.Bytes(), To: bob.addr.Bytes(), Amount: []*bankv1.Coin{bank.Coin("udpin", 1_000_000_000)}}}}))
+	n := (network.Keeper{}).Network(c.snapshot(), "solar")
+	e := network.EpochAt(n, c.time.Unix()+1)
+	if r := c.result(bob, &txv1.Msg{Sum: &txv1.Msg_OpenAgreement{OpenAgreement: &agreementv1.MsgOpenAgreement{Consumer: bob.addr.Bytes(), Device: a[:], Metric: 1, Denom: "udpin", PriceNum: 1, PriceDen: 1, MaxUnits: 10_000, StartEpoch: e, EndEpoch: e + 50}}}); r.Code != 0 {
+		t.Fatal(r.Log)
+	}
+	p := solarParams()
+	p.EpochSeconds = network.MaxEpochSeconds
+	if r := c.result(alice, &txv1.Msg{Sum: &txv1.Msg_UpdateNetworkParams{UpdateNetworkParams: &networkv1.MsgUpdateNetworkParams{Owner: alice.addr.Bytes(), Network: "solar", Params: p}}}); r.Code != 0 {
+		t.Fatal(r.Log)
+	}
+	n = (network.Keeper{}).Network(c.snapshot(), "solar")
+	c.time = time.Unix(network.EpochStart(n, n.PendingEpoch)+1, 0).UTC()
+	c.block()
+	if got := (network.Keeper{}).Network(c.snapshot(), "solar").Params.EpochSeconds; got != network.MaxEpochSeconds {
+		t.Fatalf("epochs of %d s", got)
+	}
+	now := c.time.Unix() + 1
+	w.batch(w.report("a", 1, now-300, now-200, 100))
+	before := c.balance(bob.addr, "udpin")
+	if r := c.result(bob, &txv1.Msg{Sum: &txv1.Msg_CancelAgreement{CancelAgreement: &agreementv1.MsgCancelAgreement{Consumer: bob.addr.Bytes(), Id: 1}}}); r.Code != 0 {
+		t.Fatal(r.Log)
+	}
+	ag := (agreement.Keeper{}).Get(c.snapshot(), 1)
+	if ag.Status != agreementv1.Status_STATUS_CLOSED || ag.UnitsPaid != 100 || c.balance(agreement.Escrow, "udpin") != 0 {
+		t.Fatalf("after cancelling: %s, units paid %d, escrow %d", ag.Status, ag.UnitsPaid, c.balance(agreement.Escrow, "udpin"))
+	}
+	if got := c.balance(bob.addr, "udpin"); got != before+ag.Refunded-txFee || ag.Refunded != 10_000-100 {
+		t.Fatalf("refunded %d", ag.Refunded)
+	}
+}

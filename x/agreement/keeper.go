@@ -146,7 +146,7 @@ func (k Keeper) Open(ctx state.Context, signer crypto.Address, m *agreementv1.Ms
 	ctx.KV.Set(seqKey, u64(seq))
 	a := &agreementv1.Agreement{Id: seq, Consumer: signer.Bytes(), Device: id.Bytes(), Network: n.Id, Metric: m.Metric, Denom: m.Denom,
 		PriceNum: m.PriceNum, PriceDen: m.PriceDen, MaxUnits: m.MaxUnits, StartEpoch: start, EndEpoch: m.EndEpoch,
-		Escrow: escrow, NextEpoch: start, Status: agreementv1.Status_STATUS_OPEN}
+		Escrow: escrow, NextEpoch: start, Status: agreementv1.Status_STATUS_OPEN, EpochSeconds: n.Params.EpochSeconds}
 	k.set(ctx.KV, a)
 	ctx.KV.Set(openKey(n.Id, seq), []byte{})
 	ctx.KV.Set(append(ByConsumerPrefix(signer), u64(seq)...), []byte{})
@@ -168,7 +168,9 @@ func (k Keeper) open(ctx state.Context, id uint64) (*agreementv1.Agreement, erro
 
 // Cancel ends an agreement at the consumer's request after the notice
 // period: the current epoch and the next are still paid (if within its
-// term); before its start it ends at once.
+// term); before its start it ends at once. If the network's epochs got
+// longer since the agreement was opened, it ends at once too, paying for
+// what the device proved so far.
 func (k Keeper) Cancel(ctx state.Context, signer crypto.Address, m *agreementv1.MsgCancelAgreement) error {
 	a, err := k.open(ctx, m.Id)
 	if err != nil {
@@ -186,6 +188,16 @@ func (k Keeper) Cancel(ctx state.Context, signer crypto.Address, m *agreementv1.
 	now := network.EpochAt(n, ctx.Time.Unix())
 	if now < a.StartEpoch {
 		return k.close(ctx, a, "cancelled before start")
+	}
+	if a.EpochSeconds > 0 && n.Params.EpochSeconds > a.EpochSeconds {
+		// Epochs got longer than when the consumer agreed: waiting for
+		// them would lock the escrow longer than agreed. The provider is
+		// paid now for what its reports proved so far, the rest refunded.
+		a.EndEpoch = min(a.EndEpoch, now)
+		a.CloseReason = "cancelled by the consumer after the network lengthened its epochs"
+		return k.settle(ctx, a, now+1, func(dev crypto.DeviceID, e uint64) *reportv1.WorkRecord {
+			return k.Report.Work(ctx.KV, a.Network, e, dev)
+		})
 	}
 	if last := now + NoticeEpochs; last < a.EndEpoch {
 		a.EndEpoch = last

@@ -75,25 +75,29 @@ func (Status) EnumDescriptor() ([]byte, []int) {
 // epochs), up to max_units, from funds escrowed at opening. Price is
 // price_num per price_den units (e.g. 50 udpin per 1000 Wh).
 type Agreement struct {
-	state         protoimpl.MessageState `protogen:"open.v1"`
-	Id            uint64                 `protobuf:"varint,1,opt,name=id,proto3" json:"id,omitempty"`
-	Consumer      []byte                 `protobuf:"bytes,2,opt,name=consumer,proto3" json:"consumer,omitempty"`
-	Device        []byte                 `protobuf:"bytes,3,opt,name=device,proto3" json:"device,omitempty"`
-	Network       string                 `protobuf:"bytes,4,opt,name=network,proto3" json:"network,omitempty"` // the device's network
-	Metric        uint32                 `protobuf:"varint,5,opt,name=metric,proto3" json:"metric,omitempty"`
-	Denom         string                 `protobuf:"bytes,6,opt,name=denom,proto3" json:"denom,omitempty"`
-	PriceNum      uint64                 `protobuf:"varint,7,opt,name=price_num,json=priceNum,proto3" json:"price_num,omitempty"`
-	PriceDen      uint64                 `protobuf:"varint,8,opt,name=price_den,json=priceDen,proto3" json:"price_den,omitempty"`
-	MaxUnits      uint64                 `protobuf:"varint,9,opt,name=max_units,json=maxUnits,proto3" json:"max_units,omitempty"`
-	StartEpoch    uint64                 `protobuf:"varint,10,opt,name=start_epoch,json=startEpoch,proto3" json:"start_epoch,omitempty"`
-	EndEpoch      uint64                 `protobuf:"varint,11,opt,name=end_epoch,json=endEpoch,proto3" json:"end_epoch,omitempty"` // last epoch paid
-	Escrow        uint64                 `protobuf:"varint,12,opt,name=escrow,proto3" json:"escrow,omitempty"`                     // escrowed at opening: ceil(max_units × price)
-	UnitsPaid     uint64                 `protobuf:"varint,13,opt,name=units_paid,json=unitsPaid,proto3" json:"units_paid,omitempty"`
-	Paid          uint64                 `protobuf:"varint,14,opt,name=paid,proto3" json:"paid,omitempty"`                            // sent to the provider so far
-	NextEpoch     uint64                 `protobuf:"varint,15,opt,name=next_epoch,json=nextEpoch,proto3" json:"next_epoch,omitempty"` // the next epoch to settle
-	Status        Status                 `protobuf:"varint,17,opt,name=status,proto3,enum=depin.agreement.v1.Status" json:"status,omitempty"`
-	CloseReason   string                 `protobuf:"bytes,18,opt,name=close_reason,json=closeReason,proto3" json:"close_reason,omitempty"`
-	Refunded      uint64                 `protobuf:"varint,19,opt,name=refunded,proto3" json:"refunded,omitempty"`
+	state       protoimpl.MessageState `protogen:"open.v1"`
+	Id          uint64                 `protobuf:"varint,1,opt,name=id,proto3" json:"id,omitempty"`
+	Consumer    []byte                 `protobuf:"bytes,2,opt,name=consumer,proto3" json:"consumer,omitempty"`
+	Device      []byte                 `protobuf:"bytes,3,opt,name=device,proto3" json:"device,omitempty"`
+	Network     string                 `protobuf:"bytes,4,opt,name=network,proto3" json:"network,omitempty"` // the device's network
+	Metric      uint32                 `protobuf:"varint,5,opt,name=metric,proto3" json:"metric,omitempty"`
+	Denom       string                 `protobuf:"bytes,6,opt,name=denom,proto3" json:"denom,omitempty"`
+	PriceNum    uint64                 `protobuf:"varint,7,opt,name=price_num,json=priceNum,proto3" json:"price_num,omitempty"`
+	PriceDen    uint64                 `protobuf:"varint,8,opt,name=price_den,json=priceDen,proto3" json:"price_den,omitempty"`
+	MaxUnits    uint64                 `protobuf:"varint,9,opt,name=max_units,json=maxUnits,proto3" json:"max_units,omitempty"`
+	StartEpoch  uint64                 `protobuf:"varint,10,opt,name=start_epoch,json=startEpoch,proto3" json:"start_epoch,omitempty"`
+	EndEpoch    uint64                 `protobuf:"varint,11,opt,name=end_epoch,json=endEpoch,proto3" json:"end_epoch,omitempty"` // last epoch paid
+	Escrow      uint64                 `protobuf:"varint,12,opt,name=escrow,proto3" json:"escrow,omitempty"`                     // escrowed at opening: ceil(max_units × price)
+	UnitsPaid   uint64                 `protobuf:"varint,13,opt,name=units_paid,json=unitsPaid,proto3" json:"units_paid,omitempty"`
+	Paid        uint64                 `protobuf:"varint,14,opt,name=paid,proto3" json:"paid,omitempty"`                            // sent to the provider so far
+	NextEpoch   uint64                 `protobuf:"varint,15,opt,name=next_epoch,json=nextEpoch,proto3" json:"next_epoch,omitempty"` // the next epoch to settle
+	Status      Status                 `protobuf:"varint,17,opt,name=status,proto3,enum=depin.agreement.v1.Status" json:"status,omitempty"`
+	CloseReason string                 `protobuf:"bytes,18,opt,name=close_reason,json=closeReason,proto3" json:"close_reason,omitempty"`
+	Refunded    uint64                 `protobuf:"varint,19,opt,name=refunded,proto3" json:"refunded,omitempty"`
+	// The network's epoch length when the agreement was opened: if the
+	// network's owner lengthens epochs, a consumer's cancellation no longer
+	// waits a whole (longer) extra epoch.
+	EpochSeconds  uint64 `protobuf:"varint,20,opt,name=epoch_seconds,json=epochSeconds,proto3" json:"epoch_seconds,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -250,6 +254,13 @@ func (x *Agreement) GetCloseReason() string {
 func (x *Agreement) GetRefunded() uint64 {
 	if x != nil {
 		return x.Refunded
+	}
+	return 0
+}
+
+func (x *Agreement) GetEpochSeconds() uint64 {
+	if x != nil {
+		return x.EpochSeconds
 	}
 	return 0
 }
@@ -734,7 +745,7 @@ var File_depin_agreement_v1_agreement_proto protoreflect.FileDescriptor
 
 const file_depin_agreement_v1_agreement_proto_rawDesc = "" +
 	"\n" +
-	"\"depin/agreement/v1/agreement.proto\x12\x12depin.agreement.v1\"\x89\x04\n" +
+	"\"depin/agreement/v1/agreement.proto\x12\x12depin.agreement.v1\"\xae\x04\n" +
 	"\tAgreement\x12\x0e\n" +
 	"\x02id\x18\x01 \x01(\x04R\x02id\x12\x1a\n" +
 	"\bconsumer\x18\x02 \x01(\fR\bconsumer\x12\x16\n" +
@@ -757,7 +768,8 @@ const file_depin_agreement_v1_agreement_proto_rawDesc = "" +
 	"next_epoch\x18\x0f \x01(\x04R\tnextEpoch\x122\n" +
 	"\x06status\x18\x11 \x01(\x0e2\x1a.depin.agreement.v1.StatusR\x06status\x12!\n" +
 	"\fclose_reason\x18\x12 \x01(\tR\vcloseReason\x12\x1a\n" +
-	"\brefunded\x18\x13 \x01(\x04R\brefunded\"-\n" +
+	"\brefunded\x18\x13 \x01(\x04R\brefunded\x12#\n" +
+	"\repoch_seconds\x18\x14 \x01(\x04R\fepochSeconds\"-\n" +
 	"\x06Params\x12#\n" +
 	"\rnotice_epochs\x18\x01 \x01(\x04R\fnoticeEpochs\"\x89\x02\n" +
 	"\x10MsgOpenAgreement\x12\x1a\n" +
