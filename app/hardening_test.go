@@ -876,3 +876,27 @@ func TestAgreementCancelSurvivesLongerEpochs(t *testing.T) {
 		t.Fatalf("refunded %d", ag.Refunded)
 	}
 }
+
+// TestStakeUnbondsUnderItsOwnTerms: a network owner who raises the
+// unbonding time to a year does not lock stakes registered under a
+// minute for a year.
+func TestStakeUnbondsUnderItsOwnTerms(t *testing.T) {
+	w := newWorld(t) // unbonding 60 s
+	c, alice := w.c, w.owner
+	a := w.register("a", 5000)
+	p := solarParams()
+	p.UnbondingSeconds = network.MaxUnbondSeconds
+	if r := c.result(alice, &txv1.Msg{Sum: &txv1.Msg_UpdateNetworkParams{UpdateNetworkParams: &networkv1.MsgUpdateNetworkParams{Owner: alice.addr.Bytes(), Network: "solar", Params: p}}}); r.Code != 0 {
+		t.Fatal(r.Log)
+	}
+	n := (network.Keeper{}).Network(c.snapshot(), "solar")
+	c.time = time.Unix(network.EpochStart(n, n.PendingEpoch)+1, 0).UTC()
+	c.block()
+	if r := c.result(alice, &txv1.Msg{Sum: &txv1.Msg_DeactivateDevice{DeactivateDevice: &devicev1.MsgDeactivateDevice{Owner: alice.addr.Bytes(), Device: a[:]}}}); r.Code != 0 {
+		t.Fatal(r.Log)
+	}
+	c.time = c.time.Add(2 * time.Minute)
+	if r := c.result(alice, &txv1.Msg{Sum: &txv1.Msg_WithdrawStake{WithdrawStake: &devicev1.MsgWithdrawStake{Owner: alice.addr.Bytes(), Device: a[:]}}}); r.Code != 0 {
+		t.Fatalf("withdrawing after the unbonding agreed: %s", r.Log)
+	}
+}

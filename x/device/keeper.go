@@ -225,7 +225,7 @@ func (k Keeper) Register(ctx state.Context, signer crypto.Address, m *devicev1.M
 	d := &devicev1.Device{
 		Id: id.Bytes(), PublicKey: cert.DevicePublicKey, Network: cert.Network, Owner: signer.Bytes(),
 		Model: cert.Model, Serial: cert.Serial, Capacity: cert.Capacity, MakerPublicKey: cert.MakerPublicKey,
-		Cell: m.Cell, Status: devicev1.DeviceStatus_DEVICE_STATUS_ACTIVE, Stake: stake,
+		Cell: m.Cell, Status: devicev1.DeviceStatus_DEVICE_STATUS_ACTIVE, Stake: stake, UnbondingSeconds: n.Params.UnbondingSeconds,
 		RegisteredHeight: ctx.Height, LastMoveTime: ctx.Time.Unix(),
 	}
 	k.Set(ctx.KV, d)
@@ -321,9 +321,9 @@ func (k Keeper) Move(ctx state.Context, signer crypto.Address, m *devicev1.MsgMo
 	return nil
 }
 
-// Deactivate stops a device; its stake unbonds for the network's delay
-// (as it is now: the unbonding time is fixed here, whatever the network's
-// params become). A jailed device can be deactivated too, so what is left
+// Deactivate stops a device; its stake unbonds for the network's delay —
+// the shorter of today's and the one in force when the stake was locked —
+// and the unbonding time is fixed here, whatever the params become. A jailed device can be deactivated too, so what is left
 // of its stake after slashing is never stranded.
 func (k Keeper) Deactivate(ctx state.Context, signer crypto.Address, m *devicev1.MsgDeactivateDevice) error {
 	d, id, err := k.owned(ctx, signer, m.Owner, m.Device)
@@ -334,8 +334,14 @@ func (k Keeper) Deactivate(ctx state.Context, signer crypto.Address, m *devicev1
 		return fmt.Errorf("%w: %s", ErrWrongStatus, d.Status)
 	}
 	n := k.Network.Current(ctx, d.Network)
+	unbonding := n.Params.UnbondingSeconds
+	if d.UnbondingSeconds > 0 {
+		// The stake was locked under these terms: a later, longer
+		// unbonding set by the network's owner does not apply to it.
+		unbonding = min(unbonding, d.UnbondingSeconds)
+	}
 	d.Status = devicev1.DeviceStatus_DEVICE_STATUS_UNBONDING
-	d.UnbondTime = ctx.Time.Unix() + int64(n.Params.UnbondingSeconds)
+	d.UnbondTime = ctx.Time.Unix() + int64(unbonding)
 	k.Set(ctx.KV, d)
 	ctx.Emit(&devicev1.EventDeviceDeactivated{Device: crypto.DeviceString(id), UnbondTime: d.UnbondTime})
 	return nil

@@ -261,9 +261,12 @@ type Device struct {
 	// The highest seq of a validly signed report that counted toward the
 	// device's reputation: a rejected report counts once, so replaying a
 	// device's old reports (anyone can) never lowers its reputation.
-	RepSeq        uint64 `protobuf:"varint,28,opt,name=rep_seq,json=repSeq,proto3" json:"rep_seq,omitempty"`
-	unknownFields protoimpl.UnknownFields
-	sizeCache     protoimpl.SizeCache
+	RepSeq uint64 `protobuf:"varint,28,opt,name=rep_seq,json=repSeq,proto3" json:"rep_seq,omitempty"`
+	// The network's unbonding time when the stake was locked: the stake
+	// unbonds in at most this long, whatever the network's owner sets later.
+	UnbondingSeconds uint64 `protobuf:"varint,29,opt,name=unbonding_seconds,json=unbondingSeconds,proto3" json:"unbonding_seconds,omitempty"`
+	unknownFields    protoimpl.UnknownFields
+	sizeCache        protoimpl.SizeCache
 }
 
 func (x *Device) Reset() {
@@ -488,6 +491,13 @@ func (x *Device) GetTokenized() bool {
 func (x *Device) GetRepSeq() uint64 {
 	if x != nil {
 		return x.RepSeq
+	}
+	return 0
+}
+
+func (x *Device) GetUnbondingSeconds() uint64 {
+	if x != nil {
+		return x.UnbondingSeconds
 	}
 	return 0
 }
@@ -1128,7 +1138,7 @@ const file_depin_device_v1_device_proto_rawDesc = "" +
 	"\x10SignedDeviceCert\x12\x1d\n" +
 	"\n" +
 	"cert_bytes\x18\x01 \x01(\fR\tcertBytes\x12\x1c\n" +
-	"\tsignature\x18\x02 \x01(\fR\tsignature\"\x8e\a\n" +
+	"\tsignature\x18\x02 \x01(\fR\tsignature\"\xbb\a\n" +
 	"\x06Device\x12\x0e\n" +
 	"\x02id\x18\x01 \x01(\fR\x02id\x12\x1d\n" +
 	"\n" +
@@ -1162,7 +1172,8 @@ const file_depin_device_v1_device_proto_rawDesc = "" +
 	"\brep_init\x18\x19 \x01(\bR\arepInit\x12!\n" +
 	"\fmarket_until\x18\x1a \x01(\x04R\vmarketUntil\x12\x1c\n" +
 	"\ttokenized\x18\x1b \x01(\bR\ttokenized\x12\x17\n" +
-	"\arep_seq\x18\x1c \x01(\x04R\x06repSeq\"\x9f\x01\n" +
+	"\arep_seq\x18\x1c \x01(\x04R\x06repSeq\x12+\n" +
+	"\x11unbonding_seconds\x18\x1d \x01(\x04R\x10unbondingSeconds\"\x9f\x01\n" +
 	"\x11MsgRegisterDevice\x12\x14\n" +
 	"\x05owner\x18\x01 \x01(\fR\x05owner\x125\n" +
 	"\x04cert\x18\x02 \x01(\v2!.depin.device.v1.SignedDeviceCertR\x04cert\x12\x12\n" +
