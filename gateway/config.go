@@ -30,6 +30,9 @@ type Config struct {
 	// default is a shared subscription, so that several gateways split the
 	// reports between them instead of each submitting every one.
 	MQTTTopic string
+	// MQTTMaxClients bounds how many clients the embedded broker holds at
+	// once (beyond it a connection is refused: "server unavailable").
+	MQTTMaxClients int
 	// MQTTClientID is the gateway's client id on the external broker. Set
 	// one that stays the same across restarts (and differs between
 	// gateways) to keep the session, and the QoS 1 reports the broker
@@ -80,6 +83,7 @@ const (
 	DefaultHTTPListen      = "127.0.0.1:8080"
 	DefaultMaxBatchReports = 2000
 	DefaultQueueLimit      = 200_000
+	DefaultMQTTMaxClients  = 10_000
 	// TopicFilter matches every report topic (see ReportTopic).
 	TopicFilter = "depin/v1/+/+/report"
 	// DefaultMQTTTopic is TopicFilter as a shared subscription.
@@ -98,6 +102,7 @@ func DefaultConfig() Config {
 	return Config{
 		MQTTListen:      DefaultMQTTListen,
 		MQTTTopic:       DefaultMQTTTopic,
+		MQTTMaxClients:  DefaultMQTTMaxClients,
 		HTTPListen:      DefaultHTTPListen,
 		MaxBatchReports: DefaultMaxBatchReports,
 		MaxBatchBytes:   3 << 20,
@@ -142,6 +147,9 @@ func (c Config) Validate() error {
 		if c.MQTTTopic == "" {
 			bad("MQTT topic: empty (the default is %q)", DefaultMQTTTopic)
 		}
+	}
+	if c.MQTTListen != "" && (c.MQTTMaxClients < 1 || c.MQTTMaxClients > 1_000_000) {
+		bad("MQTT max clients: %d, want 1..1000000", c.MQTTMaxClients)
 	}
 	if c.MQTTListen == "" && c.MQTTBroker == "" && c.HTTPListen == "" {
 		bad("no way in for reports: set an MQTT listen address, an MQTT broker or an HTTP listen address")

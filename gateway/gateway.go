@@ -90,7 +90,7 @@ func New(cfg Config, chain Chain, log *slog.Logger) (*Gateway, error) {
 		g.http = newHTTPServer(ln, g)
 	}
 	if cfg.MQTTListen != "" {
-		b, err := newBroker(cfg.MQTTListen, g.ingest, log)
+		b, err := newBroker(cfg.MQTTListen, cfg.MQTTMaxClients, g.ingest, log)
 		if err != nil {
 			g.Close()
 			return nil, err

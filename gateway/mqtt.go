@@ -24,10 +24,20 @@ type broker struct {
 	closeOnce sync.Once
 }
 
-// newBroker binds addr; the broker serves once run is called.
-func newBroker(addr string, in *ingester, log *slog.Logger) (*broker, error) {
+// maxMQTTSession bounds how long the broker keeps a disconnected client's
+// session (subscriptions, pending messages): devices publish and need
+// none, and sessions kept forever for any client id would let anyone
+// fill the broker's memory.
+const maxMQTTSession = 5 * 60
+
+// newBroker binds addr; the broker serves once run is called, holding at
+// most maxClients clients.
+func newBroker(addr string, maxClients int, in *ingester, log *slog.Logger) (*broker, error) {
 	caps := mqtt.NewDefaultServerCapabilities()
 	caps.MaximumPacketSize = maxMQTTPacket
+	caps.MaximumClients = int64(maxClients)
+	caps.MaximumSessionExpiryInterval = maxMQTTSession
+	caps.MaximumClientWritesPending = 1024
 	srv := mqtt.New(&mqtt.Options{
 		Capabilities: caps,
 		// The broker logs per connection and per packet (every refused
@@ -87,6 +97,9 @@ func (h *ingestHook) OnACLCheck(*mqtt.Client, string, bool) bool { return true }
 // counted). A duplicate is acknowledged as a success: its first copy is
 // queued.
 func (h *ingestHook) OnPublish(cl *mqtt.Client, pk packets.Packet) (packets.Packet, error) {
+	// Reports are never retained: any key can sign a report, so retained
+	// messages under fresh device topics would grow without bound.
+	pk.FixedHeader.Retain = false
 	err := h.in.ingest(SourceMQTT, pk.TopicName, pk.Payload)
 	if err == nil {
 		return pk, nil

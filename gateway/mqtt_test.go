@@ -214,3 +214,54 @@ func TestNoPayloadInLogs(t *testing.T) {
 		t.Fatalf("the log has nothing at info level; the check is vacuous:\n%s", logs.String())
 	}
 }
+
+// TestMQTTBrokerLimits: the embedded broker holds at most MQTTMaxClients
+// clients (the next is refused, not queued) and retains no report, so
+// no one can fill its memory with connections or retained messages under
+// fresh device topics.
+func TestMQTTBrokerLimits(t *testing.T) {
+	c := newMemChain(t)
+	cfg := testConfig()
+	cfg.HTTPListen = ""
+	cfg.MQTTMaxClients = 2
+	g := newGateway(t, cfg, c)
+	runGateway(t, g)
+	dev := newDevice("a", "solar")
+	pub := mqttPublisher(t, g.MQTTAddr(), "dev-a")
+	// A valid report published with the retain flag is taken, not retained.
+	ctx, cancel := context.WithTimeout(t.Context(), 5*time.Second)
+	defer cancel()
+	if res, err := pub.Publish(ctx, &paho.Publish{Topic: dev.topic(), QoS: 1, Retain: true, Payload: dev.report(t, testChainID)}); err != nil || res.ReasonCode != 0 {
+		t.Fatalf("publish: %v %v", res, err)
+	}
+	waitFor(t, "the report committed", func() bool { return g.Stats().Committed == 1 })
+	got := make(chan *paho.Publish, 1)
+	conn, err := net.DialTimeout("tcp", g.MQTTAddr(), 5*time.Second)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sub := paho.NewClient(paho.ClientConfig{ClientID: "watcher", Conn: conn,
+		OnPublishReceived: []func(paho.PublishReceived) (bool, error){func(p paho.PublishReceived) (bool, error) { got <- p.Packet; return true, nil }}})
+	if ack, err := sub.Connect(ctx, &paho.Connect{ClientID: "watcher", KeepAlive: 30, CleanStart: true}); err != nil || ack.ReasonCode != 0 {
+		t.Fatalf("second client: %v %v", ack, err)
+	}
+	defer sub.Disconnect(&paho.Disconnect{})
+	if _, err := sub.Subscribe(ctx, &paho.Subscribe{Subscriptions: []paho.SubscribeOptions{{Topic: TopicFilter, QoS: 1}}}); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case p := <-got:
+		t.Fatalf("a report was retained: %s", p.Topic)
+	case <-time.After(300 * time.Millisecond):
+	}
+	// A third client is refused: the broker holds two.
+	conn3, err := net.DialTimeout("tcp", g.MQTTAddr(), 5*time.Second)
+	if err != nil {
+		t.Fatal(err)
+	}
+	third := paho.NewClient(paho.ClientConfig{ClientID: "third", Conn: conn3})
+	ack, err := third.Connect(ctx, &paho.Connect{ClientID: "third", KeepAlive: 30, CleanStart: true})
+	if err == nil && ack.ReasonCode == 0 {
+		t.Fatal("a third client was admitted past MQTTMaxClients = 2")
+	}
+}

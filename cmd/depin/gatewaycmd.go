@@ -70,5 +70,6 @@ unreachable. Prometheus metrics are served at /metrics on the HTTP address.`,
 	f.IntVar(&cfg.MaxBatchReports, "batch", cfg.MaxBatchReports, "most reports per transaction")
 	f.DurationVar(&cfg.MaxBatchWait, "batch-wait", cfg.MaxBatchWait, "longest a report waits for its batch")
 	f.IntVar(&cfg.QueueLimit, "queue", cfg.QueueLimit, "most reports held while the node is slow or down")
+	f.IntVar(&cfg.MQTTMaxClients, "mqtt-max-clients", cfg.MQTTMaxClients, "most MQTT clients the embedded broker holds at once")
 	return cmd
 }
