@@ -48,7 +48,7 @@ func TestAdversarialWorkload(t *testing.T) {
 	}
 }
 
-func adversarialRun(t *testing.T, seed uint64, steps int) {
+func adversarialRun(t *testing.T, seed uint64, steps int) *testChainApp {
 	params := gridParams()
 	params.Rewards = network.DefaultRewards(1_000_000)
 	w := newWorldWith(t, store.NewMemTree(), params)
@@ -227,6 +227,7 @@ func adversarialRun(t *testing.T, seed uint64, steps int) {
 	if got := (bank.Keeper{}).Supply(c.snapshot(), "udpin"); got != supply {
 		t.Fatalf("udpin supply %d, was %d", got, supply)
 	}
+	return c
 }
 
 func assertNoneFrozen(t *testing.T, c *testChainApp, step int) {

@@ -47,6 +47,8 @@ type testChainApp struct {
 	appHash []byte
 	// events are the last block's block-level events (not its txs').
 	events []abci.Event
+	// hashes are the app hashes of every block, in order.
+	hashes [][]byte
 }
 
 func newTestChainApp(t *testing.T, balances ...*bankv1.Balance) *testChainApp {
@@ -90,6 +92,7 @@ func (c *testChainApp) block(txs ...[]byte) []*abci.ExecTxResult {
 	}
 	c.appHash = res.AppHash
 	c.events = res.Events
+	c.hashes = append(c.hashes, res.AppHash)
 	return res.TxResults
 }
 
