@@ -17,7 +17,7 @@ var allowedInternal = []string{
 	"github.com/depinhq/depin/agent",
 	"github.com/depinhq/depin/crypto",
 	"github.com/depinhq/depin/gen/",
-	"github.com/depinhq/depin/x/report/wire",
+	"github.com/depinhq/depin/wire",
 }
 
 func TestAgentImportsStaySmall(t *testing.T) {

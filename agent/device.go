@@ -9,7 +9,7 @@ import (
 
 	"github.com/depinhq/depin/crypto"
 	reportv1 "github.com/depinhq/depin/gen/depin/report/v1"
-	"github.com/depinhq/depin/x/report/wire"
+	"github.com/depinhq/depin/wire"
 )
 
 // Errors of Device. ErrOffline and ErrEmptyPeriod are not failures: the

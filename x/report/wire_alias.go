@@ -1,6 +1,6 @@
 package report
 
-import "github.com/depinhq/depin/x/report/wire"
+import "github.com/depinhq/depin/wire"
 
 // The report wire format lives in package wire (so device software does
 // not pull in the state machine); these names keep the module's API whole.
