@@ -49,6 +49,20 @@ type testChainApp struct {
 	events []abci.Event
 	// hashes are the app hashes of every block, in order.
 	hashes [][]byte
+	// violations are the invariant checks that failed after a commit. The
+	// check runs in the app's background save, where a test must not call
+	// FailNow: block and the test's cleanup report them.
+	violations chan error
+}
+
+// checkBooks fails the test if an invariant check failed after a commit.
+func (c *testChainApp) checkBooks() {
+	c.t.Helper()
+	select {
+	case err := <-c.violations:
+		c.t.Fatal(err)
+	default:
+	}
 }
 
 func newTestChainApp(t *testing.T, balances ...*bankv1.Balance) *testChainApp {
@@ -62,9 +76,13 @@ func newTestChainAppOn(t *testing.T, tree *store.Tree, balances ...*bankv1.Balan
 	if err != nil {
 		t.Fatal(err)
 	}
+	violations := make(chan error, 1)
 	a.AfterCommit = func(h int64, r store.Reader) {
 		if err := CheckInvariants(r); err != nil {
-			t.Fatalf("after block %d: %v", h, err)
+			select {
+			case violations <- fmt.Errorf("after block %d: %w", h, err):
+			default: // the first one is enough
+			}
 		}
 	}
 	js, err := MarshalGenesis(DefaultGenesis(balances...))
@@ -75,12 +93,24 @@ func newTestChainAppOn(t *testing.T, tree *store.Tree, balances ...*bankv1.Balan
 	if _, err := a.InitChain(context.Background(), &abci.InitChainRequest{ChainId: testChain, AppStateBytes: js, InitialHeight: 1, Time: start}); err != nil {
 		t.Fatal(err)
 	}
-	return &testChainApp{t: t, app: a, time: start}
+	c := &testChainApp{t: t, app: a, time: start, violations: violations}
+	t.Cleanup(func() {
+		if err := a.WaitCommitted(); err != nil {
+			t.Error(err)
+		}
+		select {
+		case err := <-violations:
+			t.Error(err)
+		default:
+		}
+	})
+	return c
 }
 
 // block finalizes and commits one block of txs and returns the results.
 func (c *testChainApp) block(txs ...[]byte) []*abci.ExecTxResult {
 	c.t.Helper()
+	c.checkBooks()
 	c.height++
 	c.time = c.time.Add(time.Second)
 	res, err := c.app.FinalizeBlock(context.Background(), &abci.FinalizeBlockRequest{Height: c.height, Time: c.time, Txs: txs})

@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/depinhq/depin/app"
 	"github.com/depinhq/depin/client"
 	"github.com/depinhq/depin/crypto"
 	txv1 "github.com/depinhq/depin/gen/depin/tx/v1"
@@ -18,7 +19,7 @@ import (
 )
 
 // hashLog records, per node, the app hash each committed height produced,
-// and checks the bank invariant after every block.
+// and checks every module's books after every block.
 type hashLog struct {
 	t  *testing.T
 	mu sync.Mutex
@@ -31,7 +32,7 @@ func newHashLog(t *testing.T) *hashLog {
 
 func (l *hashLog) hook(node int) func(int64, store.Reader) {
 	return func(h int64, r store.Reader) {
-		if err := (bank.Keeper{}).CheckInvariant(r); err != nil {
+		if err := app.CheckInvariants(r); err != nil {
 			l.t.Errorf("node %d height %d: %v", node, h, err)
 		}
 		hash := r.(*store.Snapshot).Hash()

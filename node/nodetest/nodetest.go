@@ -16,7 +16,9 @@ import (
 // its first block is committed by the app (CometBFT reports a height as
 // soon as it stores the block, before the app commits it, so it waits for
 // height 2). Zero fields of opts get test defaults (a temp home, free
-// ports, 100 ms between blocks).
+// ports, 100 ms between blocks). The node checks every module's books
+// after every block (app.toml check_invariants); the test fails at its
+// end if any block broke one.
 func Devnet(t testing.TB, opts node.DevnetOptions) *node.Node {
 	t.Helper()
 	if opts.Home == "" {
@@ -32,8 +34,19 @@ func Devnet(t testing.TB, opts node.DevnetOptions) *node.Node {
 	if opts.TimeoutCommit == 0 {
 		opts.TimeoutCommit = 100 * time.Millisecond
 	}
-	if _, err := node.SetupDevnet(opts); err != nil {
+	created, err := node.SetupDevnet(opts)
+	if err != nil {
 		t.Fatal(err)
+	}
+	if created {
+		ac, err := node.LoadAppConfig(opts.Home)
+		if err != nil {
+			t.Fatal(err)
+		}
+		ac.CheckInvariants = true
+		if err := node.WriteAppConfig(opts.Home, ac); err != nil {
+			t.Fatal(err)
+		}
 	}
 	ctx := context.Background()
 	n, err := node.New(ctx, node.Config{Home: opts.Home})
@@ -43,7 +56,16 @@ func Devnet(t testing.TB, opts node.DevnetOptions) *node.Node {
 	if err := n.Start(); err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(func() { n.Close() })
+	t.Cleanup(func() {
+		n.Close()
+		vs, err := node.ReadInvariantViolations(opts.Home)
+		if err != nil {
+			t.Errorf("reading the node's invariant violations: %v", err)
+		}
+		for _, v := range vs {
+			t.Errorf("invariant violated at height %d: %s", v.Height, v.Error)
+		}
+	})
 	c, err := client.New(n.RPCURL())
 	if err != nil {
 		t.Fatal(err)
