@@ -7,72 +7,28 @@ import (
 	"fmt"
 
 	abci "github.com/cometbft/cometbft/abci/types"
-	cmtcrypto "github.com/cometbft/cometbft/api/cometbft/crypto/v1"
-	ics23 "github.com/cosmos/ics23/go"
 	"google.golang.org/protobuf/proto"
 
 	"github.com/depinhq/depin/errs"
 	appv1 "github.com/depinhq/depin/gen/depin/app/v1"
+	"github.com/depinhq/depin/proof"
 	"github.com/depinhq/depin/store"
 )
 
-// Query paths.
+// The query protocol (paths, limits, proof encoding) is package proof's,
+// shared with clients; these names keep the application's API whole.
 const (
-	// QueryKey returns the value under the key in Data; with Prove, a
-	// proof of its presence or absence against the app hash of that
-	// height: an ICS-23 proof (ProofOp type ProofOpICS23) in the key's
-	// state tree, then the trees' roots (ProofOpRoots); see DecodeProof.
-	QueryKey = "/store/key"
-	// QueryPrefix returns a PrefixResult for the PrefixQuery in Data.
-	QueryPrefix = "/store/prefix"
+	QueryKey           = proof.QueryKey
+	QueryPrefix        = proof.QueryPrefix
+	ProofOpICS23       = proof.OpICS23
+	ProofOpRoots       = proof.OpRoots
+	MaxQueryKeyBytes   = proof.MaxQueryKeyBytes
+	DefaultPrefixLimit = proof.DefaultPrefixLimit
+	MaxPrefixLimit     = proof.MaxPrefixLimit
 )
 
-// Types of the proof ops returned by QueryKey.
-const (
-	ProofOpICS23 = "ics23:iavl"
-	// ProofOpRoots carries the root hashes of the state trees, 32 bytes
-	// each in shard order; the app hash is store.RootHash over them.
-	ProofOpRoots = "depin:roots"
-)
-
-// encodeProof is a store.Proof as ABCI proof ops.
-func encodeProof(key []byte, p *store.Proof) (*cmtcrypto.ProofOps, error) {
-	bz, err := p.ICS23.Marshal()
-	if err != nil {
-		return nil, err
-	}
-	return &cmtcrypto.ProofOps{Ops: []cmtcrypto.ProofOp{
-		{Type: ProofOpICS23, Key: key, Data: bz},
-		{Type: ProofOpRoots, Data: bytes.Join(p.Roots, nil)},
-	}}, nil
-}
-
-// DecodeProof reads the proof ops QueryKey returns; check the result
-// with store.VerifyProof.
-func DecodeProof(ops *cmtcrypto.ProofOps) (*store.Proof, error) {
-	if ops == nil || len(ops.Ops) != 2 || ops.Ops[0].Type != ProofOpICS23 || ops.Ops[1].Type != ProofOpRoots {
-		return nil, fmt.Errorf("%w: want proof ops %s and %s", store.ErrProof, ProofOpICS23, ProofOpRoots)
-	}
-	p := &store.Proof{ICS23: &ics23.CommitmentProof{}}
-	if err := p.ICS23.Unmarshal(ops.Ops[0].Data); err != nil {
-		return nil, fmt.Errorf("%w: %v", store.ErrProof, err)
-	}
-	roots := ops.Ops[1].Data
-	if len(roots) != store.Shards*32 {
-		return nil, fmt.Errorf("%w: %d bytes of tree roots, want %d", store.ErrProof, len(roots), store.Shards*32)
-	}
-	for i := range store.Shards {
-		p.Roots = append(p.Roots, roots[i*32:(i+1)*32])
-	}
-	return p, nil
-}
-
-// Query limits.
-const (
-	MaxQueryKeyBytes   = 1024
-	DefaultPrefixLimit = 100
-	MaxPrefixLimit     = 1000
-)
+// DecodeProof reads the proof ops QueryKey returns (proof.Decode).
+var DecodeProof = proof.Decode
 
 // Query implements abci.Application. It reads committed versions only.
 func (a *App) Query(_ context.Context, req *abci.QueryRequest) (*abci.QueryResponse, error) {
@@ -115,7 +71,7 @@ func (a *App) query(req *abci.QueryRequest) (*abci.QueryResponse, error) {
 			if err != nil {
 				return nil, fmt.Errorf("proof: %w", err)
 			}
-			if res.ProofOps, err = encodeProof(req.Data, p); err != nil {
+			if res.ProofOps, err = proof.Encode(req.Data, p); err != nil {
 				return nil, err
 			}
 		}

@@ -7,7 +7,6 @@ import (
 
 	"google.golang.org/protobuf/proto"
 
-	"github.com/depinhq/depin/app"
 	"github.com/depinhq/depin/crypto"
 	agreementv1 "github.com/depinhq/depin/gen/depin/agreement/v1"
 	appv1 "github.com/depinhq/depin/gen/depin/app/v1"
@@ -16,6 +15,7 @@ import (
 	reportv1 "github.com/depinhq/depin/gen/depin/report/v1"
 	rewardv1 "github.com/depinhq/depin/gen/depin/reward/v1"
 	stakingv1 "github.com/depinhq/depin/gen/depin/staking/v1"
+	"github.com/depinhq/depin/proof"
 	"github.com/depinhq/depin/x/agreement"
 	"github.com/depinhq/depin/x/device"
 	"github.com/depinhq/depin/x/network"
@@ -149,7 +149,7 @@ func (c *Client) scan(ctx context.Context, q *appv1.PrefixQuery, limit int, fn f
 	var height int64
 	seen := 0
 	for {
-		q.Limit = app.MaxPrefixLimit
+		q.Limit = proof.MaxPrefixLimit
 		res, h, err := c.QueryPrefix(ctx, q, height)
 		if err != nil {
 			return err

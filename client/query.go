@@ -11,12 +11,11 @@ import (
 	cmttypes "github.com/cometbft/cometbft/types"
 	"google.golang.org/protobuf/proto"
 
-	"github.com/depinhq/depin/app"
 	"github.com/depinhq/depin/crypto"
 	appv1 "github.com/depinhq/depin/gen/depin/app/v1"
 	authv1 "github.com/depinhq/depin/gen/depin/auth/v1"
 	bankv1 "github.com/depinhq/depin/gen/depin/bank/v1"
-	"github.com/depinhq/depin/store"
+	"github.com/depinhq/depin/proof"
 	"github.com/depinhq/depin/x/auth"
 	"github.com/depinhq/depin/x/bank"
 )
@@ -42,7 +41,7 @@ type KeyResult struct {
 
 // QueryKey reads one key of the state.
 func (c *Client) QueryKey(ctx context.Context, key []byte, o QueryOptions) (*KeyResult, error) {
-	res, err := c.rpc.ABCIQueryWithOptions(ctx, app.QueryKey, key, client.ABCIQueryOptions{Height: o.Height, Prove: o.Prove})
+	res, err := c.rpc.ABCIQueryWithOptions(ctx, proof.QueryKey, key, client.ABCIQueryOptions{Height: o.Height, Prove: o.Prove})
 	if err != nil {
 		return nil, fmt.Errorf("%w: %v", ErrNodeUnreachable, err)
 	}
@@ -54,7 +53,7 @@ func (c *Client) QueryKey(ctx context.Context, key []byte, o QueryOptions) (*Key
 	if !o.Prove {
 		return out, nil
 	}
-	proof, err := app.DecodeProof(r.ProofOps)
+	p, err := proof.Decode(r.ProofOps)
 	if err != nil {
 		return nil, fmt.Errorf("%w: %v", ErrProof, err)
 	}
@@ -62,7 +61,7 @@ func (c *Client) QueryKey(ctx context.Context, key []byte, o QueryOptions) (*Key
 	if err != nil {
 		return nil, err
 	}
-	if err := store.VerifyProof(root, key, r.Value, proof); err != nil {
+	if err := proof.Verify(root, key, r.Value, p); err != nil {
 		return nil, fmt.Errorf("%w: key %x at height %d: %v", ErrProof, key, r.Height, err)
 	}
 	out.Proven, out.AppHash = true, root
@@ -133,7 +132,7 @@ func (c *Client) QueryPrefix(ctx context.Context, q *appv1.PrefixQuery, height i
 	if err != nil {
 		return nil, 0, err
 	}
-	res, err := c.rpc.ABCIQueryWithOptions(ctx, app.QueryPrefix, data, client.ABCIQueryOptions{Height: height})
+	res, err := c.rpc.ABCIQueryWithOptions(ctx, proof.QueryPrefix, data, client.ABCIQueryOptions{Height: height})
 	if err != nil {
 		return nil, 0, fmt.Errorf("%w: %v", ErrNodeUnreachable, err)
 	}
@@ -175,7 +174,7 @@ func (c *Client) Balances(ctx context.Context, addr crypto.Address, height int64
 	var out []*bankv1.Coin
 	q := &appv1.PrefixQuery{Prefix: bank.AccountBalancesPrefix(addr)}
 	for {
-		q.Limit = app.MaxPrefixLimit
+		q.Limit = proof.MaxPrefixLimit
 		res, h, err := c.QueryPrefix(ctx, q, height)
 		if err != nil {
 			return nil, 0, err

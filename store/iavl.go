@@ -2,7 +2,6 @@ package store
 
 import (
 	"bytes"
-	"crypto/sha256"
 	"errors"
 	"fmt"
 	"slices"
@@ -11,9 +10,10 @@ import (
 	corestore "cosmossdk.io/core/store"
 	"github.com/cosmos/iavl"
 	idb "github.com/cosmos/iavl/db"
-	ics23 "github.com/cosmos/ics23/go"
 	"github.com/syndtr/goleveldb/leveldb/filter"
 	"github.com/syndtr/goleveldb/leveldb/opt"
+
+	"github.com/depinhq/depin/proof"
 )
 
 // ErrVersionUnavailable is returned when a query asks for a version that was
@@ -128,32 +128,16 @@ func newTree(db idb.DB, opts TreeOptions) (*Tree, error) {
 	return t, nil
 }
 
-// Shards is how many IAVL trees hold the state. It is part of the state's
-// format: the app hash depends on it.
-const Shards = 4
+// The state's format — how many trees, which tree holds a key, the root
+// hash over them — is part of the query protocol, defined in package proof.
+const Shards = proof.Shards
 
-// ShardOf is the tree that holds key: FNV-1a of the key, modulo Shards.
-func ShardOf(key []byte) int {
-	h := uint32(2166136261)
-	for _, b := range key {
-		h ^= uint32(b)
-		h *= 16777619
-	}
-	return int(h % Shards)
-}
+// ShardOf is the tree that holds key (proof.ShardOf).
+func ShardOf(key []byte) int { return proof.ShardOf(key) }
 
-// RootHash is the state's root hash over the trees' root hashes:
-// SHA-256("depin/state/v1" || root_0 || … || root_{Shards-1}).
-func RootHash(roots [][]byte) []byte {
-	h := sha256.New()
-	h.Write([]byte(rootDomain))
-	for _, r := range roots {
-		h.Write(r)
-	}
-	return h.Sum(nil)
-}
-
-const rootDomain = "depin/state/v1"
+// RootHash is the state's root hash over the trees' root hashes
+// (proof.RootHash).
+func RootHash(roots [][]byte) []byte { return proof.RootHash(roots) }
 
 func shardPrefix(i int) []byte { return []byte(fmt.Sprintf("shard/%d/", i)) }
 
@@ -393,12 +377,9 @@ func (s *Snapshot) Iterator(start, end []byte) Iterator {
 	return newShardIterator(its)
 }
 
-// Proof is the proof that a key has a value (or none) in a snapshot: an
-// ICS-23 proof of the key in its tree, and the root hashes of all trees.
-type Proof struct {
-	ICS23 *ics23.CommitmentProof
-	Roots [][]byte // by shard
-}
+// Proof is the proof that a key has a value (or none) in a snapshot
+// (proof.Proof).
+type Proof = proof.Proof
 
 // Proof returns the proof that key has its current value (or, if it has
 // none, that it is absent) in this snapshot.
@@ -412,30 +393,11 @@ func (s *Snapshot) Proof(key []byte) (*Proof, error) {
 	return &Proof{ICS23: p, Roots: s.roots()}, nil
 }
 
-// ErrProof is returned when a proof does not show what it should.
-var ErrProof = errors.New("proof does not verify")
-
-// VerifyProof checks that p proves key has value (nil: is absent) in the
-// state whose root hash is root.
-func VerifyProof(root, key, value []byte, p *Proof) error {
-	if p == nil || p.ICS23 == nil || len(p.Roots) != Shards {
-		return fmt.Errorf("%w: want an ICS-23 proof and %d tree roots", ErrProof, Shards)
-	}
-	if !bytes.Equal(RootHash(p.Roots), root) {
-		return fmt.Errorf("%w: tree roots do not hash to the root %X", ErrProof, root)
-	}
-	shardRoot := p.Roots[ShardOf(key)]
-	ok := false
-	if value != nil {
-		ok = ics23.VerifyMembership(ics23.IavlSpec, shardRoot, p.ICS23, key, value)
-	} else {
-		ok = ics23.VerifyNonMembership(ics23.IavlSpec, shardRoot, p.ICS23, key)
-	}
-	if !ok {
-		return fmt.Errorf("%w: key %X", ErrProof, key)
-	}
-	return nil
-}
+// ErrProof and VerifyProof: see proof.ErrProof and proof.Verify.
+var (
+	ErrProof    = proof.ErrProof
+	VerifyProof = proof.Verify
+)
 
 // lockedIterator reads a snapshot's nodes (in Next) under the tree's lock.
 type lockedIterator struct {
