@@ -2,6 +2,8 @@ package app
 
 import (
 	"fmt"
+
+	abci "github.com/cometbft/cometbft/abci/types"
 	"math"
 	"math/rand/v2"
 	"os"
@@ -44,15 +46,16 @@ func TestAdversarialWorkload(t *testing.T) {
 		seeds = v
 	}
 	for seed := uint64(1); seed <= seeds; seed++ {
-		t.Run(fmt.Sprint("seed", seed), func(t *testing.T) { adversarialRun(t, seed, 300) })
+		t.Run(fmt.Sprint("seed", seed), func(t *testing.T) { adversarialRun(t, seed, 300, nil) })
 	}
 }
 
-func adversarialRun(t *testing.T, seed uint64, steps int) *testChainApp {
+func adversarialRun(t *testing.T, seed uint64, steps int, onBlock func(int64, []abci.Event, []*abci.ExecTxResult)) *testChainApp {
 	params := gridParams()
 	params.Rewards = network.DefaultRewards(1_000_000)
 	w := newWorldWith(t, store.NewMemTree(), params)
 	c := w.c
+	c.onBlock = onBlock
 	rng := rand.New(rand.NewPCG(seed, 7))
 	bob := newTestKey("bob")
 	c.mustBlock(c.tx(w.owner, &txv1.Msg{Sum: &txv1.Msg_Send{Send: &bankv1.MsgSend{From: w.owner.addr.Bytes(), To: bob.addr.Bytes(), Amount: []*bankv1.Coin{bank.Coin("udpin", 100_000_000_000)}}}}))

@@ -53,6 +53,8 @@ type testChainApp struct {
 	// check runs in the app's background save, where a test must not call
 	// FailNow: block and the test's cleanup report them.
 	violations chan error
+	// onBlock, if set, sees every block's block-level events and tx results.
+	onBlock func(height int64, events []abci.Event, txs []*abci.ExecTxResult)
 }
 
 // checkBooks fails the test if an invariant check failed after a commit.
@@ -123,6 +125,9 @@ func (c *testChainApp) block(txs ...[]byte) []*abci.ExecTxResult {
 	c.appHash = res.AppHash
 	c.events = res.Events
 	c.hashes = append(c.hashes, res.AppHash)
+	if c.onBlock != nil {
+		c.onBlock(c.height, res.Events, res.TxResults)
+	}
 	return res.TxResults
 }
 
