@@ -6,8 +6,8 @@ import (
 	"sort"
 	"strings"
 
+	"github.com/depinhq/depin/api/bank"
 	bankv1 "github.com/depinhq/depin/gen/depin/bank/v1"
-	"github.com/depinhq/depin/x/bank"
 )
 
 // ParseCoins parses amounts like "1.5dpin", "2500udpin" or

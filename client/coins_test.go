@@ -5,9 +5,9 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/depinhq/depin/api/bank"
 	"github.com/depinhq/depin/client"
 	bankv1 "github.com/depinhq/depin/gen/depin/bank/v1"
-	"github.com/depinhq/depin/x/bank"
 )
 
 func TestParseCoins(t *testing.T) {

@@ -11,13 +11,13 @@ import (
 	cmttypes "github.com/cometbft/cometbft/types"
 	"google.golang.org/protobuf/proto"
 
+	"github.com/depinhq/depin/api/auth"
+	"github.com/depinhq/depin/api/bank"
 	"github.com/depinhq/depin/crypto"
 	appv1 "github.com/depinhq/depin/gen/depin/app/v1"
 	authv1 "github.com/depinhq/depin/gen/depin/auth/v1"
 	bankv1 "github.com/depinhq/depin/gen/depin/bank/v1"
 	"github.com/depinhq/depin/proof"
-	"github.com/depinhq/depin/x/auth"
-	"github.com/depinhq/depin/x/bank"
 )
 
 // ErrProof is returned when a proof does not verify.

@@ -14,11 +14,11 @@ import (
 	abci "github.com/cometbft/cometbft/abci/types"
 	cmttypes "github.com/cometbft/cometbft/types"
 
+	"github.com/depinhq/depin/api/auth"
+	"github.com/depinhq/depin/api/bank"
 	"github.com/depinhq/depin/crypto"
 	bankv1 "github.com/depinhq/depin/gen/depin/bank/v1"
 	txv1 "github.com/depinhq/depin/gen/depin/tx/v1"
-	"github.com/depinhq/depin/x/auth"
-	"github.com/depinhq/depin/x/bank"
 )
 
 // ErrTimeout is returned when a broadcast tx is not committed in time.

@@ -4,8 +4,8 @@ import (
 	"errors"
 	"testing"
 
+	"github.com/depinhq/depin/api/bank"
 	"github.com/depinhq/depin/errs"
-	"github.com/depinhq/depin/x/bank"
 )
 
 func TestBroadcastError(t *testing.T) {

@@ -8,7 +8,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/depinhq/depin/x/auth"
+	"github.com/depinhq/depin/api/auth"
 	"github.com/depinhq/depin/x/report"
 )
 

@@ -20,11 +20,11 @@ import (
 	abci "github.com/cometbft/cometbft/abci/types"
 	"google.golang.org/protobuf/encoding/protojson"
 
+	"github.com/depinhq/depin/api/auth"
 	"github.com/depinhq/depin/client"
 	"github.com/depinhq/depin/crypto"
 	appv1 "github.com/depinhq/depin/gen/depin/app/v1"
 	reportv1 "github.com/depinhq/depin/gen/depin/report/v1"
-	"github.com/depinhq/depin/x/auth"
 	"github.com/depinhq/depin/x/report"
 )
 

@@ -15,17 +15,6 @@ import (
 	"github.com/depinhq/depin/x/bank"
 )
 
-// Keys.
-var (
-	AccountPrefix = []byte("auth/a/")
-	ParamsKey     = []byte("auth/params")
-)
-
-// AccountKey is the key of addr's account record.
-func AccountKey(addr crypto.Address) []byte {
-	return append(append([]byte{}, AccountPrefix...), addr[:]...)
-}
-
 // FeeCollector receives every fee.
 var FeeCollector = crypto.ModuleAddress("fee_collector")
 

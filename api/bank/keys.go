@@ -9,7 +9,7 @@ import (
 	bankv1 "github.com/depinhq/depin/gen/depin/bank/v1"
 )
 
-// Key prefixes. Exported so clients can build keys to query (with proofs).
+// Key prefixes: clients build keys to query (with proofs) from them.
 var (
 	BalancePrefix = []byte("bank/b/")
 	SupplyPrefix  = []byte("bank/s/")

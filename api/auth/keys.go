@@ -1,0 +1,14 @@
+package auth
+
+import "github.com/depinhq/depin/crypto"
+
+// Keys.
+var (
+	AccountPrefix = []byte("auth/a/")
+	ParamsKey     = []byte("auth/params")
+)
+
+// AccountKey is the key of addr's account record.
+func AccountKey(addr crypto.Address) []byte {
+	return append(append([]byte{}, AccountPrefix...), addr[:]...)
+}
