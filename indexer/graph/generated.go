@@ -196,6 +196,8 @@ type ComplexityRoot struct {
 		Class         func(childComplexity int) int
 		CreatedHeight func(childComplexity int) int
 		Devices       func(childComplexity int) int
+		Frozen        func(childComplexity int) int
+		FrozenReason  func(childComplexity int) int
 		HasMarket     func(childComplexity int) int
 		ID            func(childComplexity int) int
 		Owner         func(childComplexity int) int
@@ -1018,6 +1020,20 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.complexity.Network.Devices(childComplexity), true
+
+	case "Network.frozen":
+		if e.complexity.Network.Frozen == nil {
+			break
+		}
+
+		return e.complexity.Network.Frozen(childComplexity), true
+
+	case "Network.frozenReason":
+		if e.complexity.Network.FrozenReason == nil {
+			break
+		}
+
+		return e.complexity.Network.FrozenReason(childComplexity), true
 
 	case "Network.hasMarket":
 		if e.complexity.Network.HasMarket == nil {
@@ -6558,6 +6574,91 @@ func (ec *executionContext) fieldContext_Network_hasMarket(_ context.Context, fi
 	return fc, nil
 }
 
+func (ec *executionContext) _Network_frozen(ctx context.Context, field graphql.CollectedField, obj *Network) (ret graphql.Marshaler) {
+	fc, err := ec.fieldContext_Network_frozen(ctx, field)
+	if err != nil {
+		return graphql.Null
+	}
+	ctx = graphql.WithFieldContext(ctx, fc)
+	defer func() {
+		if r := recover(); r != nil {
+			ec.Error(ctx, ec.Recover(ctx, r))
+			ret = graphql.Null
+		}
+	}()
+	resTmp, err := ec.ResolverMiddleware(ctx, func(rctx context.Context) (any, error) {
+		ctx = rctx // use context from middleware stack in children
+		return obj.Frozen, nil
+	})
+	if err != nil {
+		ec.Error(ctx, err)
+		return graphql.Null
+	}
+	if resTmp == nil {
+		if !graphql.HasFieldError(ctx, fc) {
+			ec.Errorf(ctx, "must not be null")
+		}
+		return graphql.Null
+	}
+	res := resTmp.(bool)
+	fc.Result = res
+	return ec.marshalNBoolean2bool(ctx, field.Selections, res)
+}
+
+func (ec *executionContext) fieldContext_Network_frozen(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Network",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return nil, errors.New("field of type Boolean does not have child fields")
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Network_frozenReason(ctx context.Context, field graphql.CollectedField, obj *Network) (ret graphql.Marshaler) {
+	fc, err := ec.fieldContext_Network_frozenReason(ctx, field)
+	if err != nil {
+		return graphql.Null
+	}
+	ctx = graphql.WithFieldContext(ctx, fc)
+	defer func() {
+		if r := recover(); r != nil {
+			ec.Error(ctx, ec.Recover(ctx, r))
+			ret = graphql.Null
+		}
+	}()
+	resTmp, err := ec.ResolverMiddleware(ctx, func(rctx context.Context) (any, error) {
+		ctx = rctx // use context from middleware stack in children
+		return obj.FrozenReason, nil
+	})
+	if err != nil {
+		ec.Error(ctx, err)
+		return graphql.Null
+	}
+	if resTmp == nil {
+		return graphql.Null
+	}
+	res := resTmp.(*string)
+	fc.Result = res
+	return ec.marshalOString2ᚖstring(ctx, field.Selections, res)
+}
+
+func (ec *executionContext) fieldContext_Network_frozenReason(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Network",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return nil, errors.New("field of type String does not have child fields")
+		},
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _PageInfo_hasNextPage(ctx context.Context, field graphql.CollectedField, obj *PageInfo) (ret graphql.Marshaler) {
 	fc, err := ec.fieldContext_PageInfo_hasNextPage(ctx, field)
 	if err != nil {
@@ -6750,6 +6851,10 @@ func (ec *executionContext) fieldContext_Query_networks(_ context.Context, field
 				return ec.fieldContext_Network_rejectReasons(ctx, field)
 			case "hasMarket":
 				return ec.fieldContext_Network_hasMarket(ctx, field)
+			case "frozen":
+				return ec.fieldContext_Network_frozen(ctx, field)
+			case "frozenReason":
+				return ec.fieldContext_Network_frozenReason(ctx, field)
 			}
 			return nil, fmt.Errorf("no field named %q was found under type Network", field.Name)
 		},
@@ -7574,6 +7679,10 @@ func (ec *executionContext) fieldContext_Query_network(ctx context.Context, fiel
 				return ec.fieldContext_Network_rejectReasons(ctx, field)
 			case "hasMarket":
 				return ec.fieldContext_Network_hasMarket(ctx, field)
+			case "frozen":
+				return ec.fieldContext_Network_frozen(ctx, field)
+			case "frozenReason":
+				return ec.fieldContext_Network_frozenReason(ctx, field)
 			}
 			return nil, fmt.Errorf("no field named %q was found under type Network", field.Name)
 		},
@@ -13360,6 +13469,13 @@ func (ec *executionContext) _Network(ctx context.Context, sel ast.SelectionSet, 
 			}
 
 			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+		case "frozen":
+			out.Values[i] = ec._Network_frozen(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "frozenReason":
+			out.Values[i] = ec._Network_frozenReason(ctx, field, obj)
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
 		}

@@ -354,6 +354,7 @@ func TestExplorerQueries(t *testing.T) {
 		`INSERT INTO events (height, tx_index, seq, type, attrs) VALUES (3, 0, 0, 'transfer', '{"amount":"5"}'), (3, 0, 1, 'claim', '{}'), (3, -1, 0, 'epoch', '{}')`,
 		`INSERT INTO reject_reasons (network, reason, count) VALUES ('air', 'REASON_BAD_SIGNATURE', 3), ('air', 'REASON_STALE', 9)`,
 		`INSERT INTO networks (id, owner, class, reward_denom, created_height) VALUES ('air', 'o', 'CLASS_SENSING', 'uair', 1), ('grid', 'o', 'CLASS_ENERGY', 'ugrid', 1)`,
+		`INSERT INTO networks (id, owner, class, reward_denom, created_height, frozen, frozen_reason) VALUES ('ice', 'o', 'CLASS_ENERGY', 'uice', 2, TRUE, 'market auction: <b>boom</b>')`,
 		fmt.Sprintf(`INSERT INTO balances (address, denom, amount, updated_height) VALUES ('%s', 'share/%s', '250', 2)`, addr(1), devID(0)),
 		fmt.Sprintf(`INSERT INTO shares (device, denom, shares, owner, active, height) VALUES ('%s', 'share/%s', '1000', 'o', TRUE, 2)`, devID(0), devID(0)),
 	} {
@@ -364,7 +365,9 @@ func TestExplorerQueries(t *testing.T) {
 	r = query(t, srv, fmt.Sprintf(`{ block(height: 3) { proposer transactions { hash index code msgTypes } }
 	  tx(hash: %q) { height signer size msgTypes events { type attrs } }
 	  network(id: "air") { id class devices hasMarket rejectReasons { reason count } }
-	  grid: network(id: "grid") { hasMarket }
+	  grid: network(id: "grid") { hasMarket frozen frozenReason }
+	  ice: network(id: "ice") { frozen frozenReason }
+	  networks { id frozen }
 	  nope: network(id: "nope") { id }
 	  account(address: %q) { shares { device amount total } txs(last: 1) { hash code log } } }`, strings.ToLower(strings.Repeat("AB", 32)), addr(1)))
 	if len(r.Errors) > 0 {
@@ -374,7 +377,9 @@ func TestExplorerQueries(t *testing.T) {
 		`"proposer":"p","transactions":[{"hash":"` + strings.Repeat("AB", 32) + `","index":0,"code":0,"msgTypes":["Send","Claim"]},{"hash":"` + strings.Repeat("CD", 32) + `","index":1,"code":7`,
 		`"events":[{"type":"transfer","attrs":"{\"amount\":\"5\"}"},{"type":"claim","attrs":"{}"}]`,
 		`"network":{"id":"air","class":"CLASS_SENSING","devices":10,"hasMarket":false,"rejectReasons":[{"reason":"REASON_STALE","count":9},{"reason":"REASON_BAD_SIGNATURE","count":3}]}`,
-		`"grid":{"hasMarket":true}`, `"nope":null`,
+		`"grid":{"hasMarket":true,"frozen":false,"frozenReason":null}`, `"nope":null`,
+		`"ice":{"frozen":true,"frozenReason":"market auction: \u003cb\u003eboom\u003c/b\u003e"}`,
+		`"networks":[{"id":"air","frozen":false},{"id":"grid","frozen":false},{"id":"ice","frozen":true}]`,
 		`"shares":[{"device":"` + devID(0) + `","amount":"250","total":"1000"}]`,
 		`"txs":[{"hash":"` + strings.Repeat("CD", 32) + `","code":7,"log":"insufficient funds"}]`,
 	} {

@@ -157,12 +157,16 @@ func (r *Resolver) networks(ctx context.Context, cond string, args ...any) ([]*N
 	return list(ctx, r.DB, func(row scanner) (*Network, error) {
 		var n Network
 		var h, c int64
-		if err := row.Scan(&n.ID, &n.Owner, &n.Class, &n.RewardDenom, &h, &c); err != nil {
+		var reason string
+		if err := row.Scan(&n.ID, &n.Owner, &n.Class, &n.RewardDenom, &h, &c, &n.Frozen, &reason); err != nil {
 			return nil, err
 		}
 		n.CreatedHeight, n.Devices = int(h), int(c)
+		if n.Frozen {
+			n.FrozenReason = &reason
+		}
 		return &n, nil
-	}, `SELECT n.id, n.owner, n.class, n.reward_denom, n.created_height, (SELECT COUNT(*) FROM devices d WHERE d.network = n.id)
+	}, `SELECT n.id, n.owner, n.class, n.reward_denom, n.created_height, (SELECT COUNT(*) FROM devices d WHERE d.network = n.id), n.frozen, n.frozen_reason
 FROM networks n `+cond+` ORDER BY n.id LIMIT 1000`, args...)
 }
 

@@ -191,6 +191,12 @@ type Network struct {
 	RejectReasons []*ReasonCount `json:"rejectReasons"`
 	// Whether the network runs an energy market (orders were placed).
 	HasMarket bool `json:"hasMarket"`
+	// Whether the network is frozen: one of its block steps failed, so its later
+	// steps do not run and it takes no reports until its owner resumes it
+	// (depin tx network resume ID).
+	Frozen bool `json:"frozen"`
+	// Which step failed and why, while the network is frozen; null otherwise.
+	FrozenReason *string `json:"frozenReason,omitempty"`
 }
 
 type PageInfo struct {
