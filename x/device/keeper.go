@@ -2,7 +2,6 @@ package device
 
 import (
 	"bytes"
-	"encoding/binary"
 	"fmt"
 
 	"google.golang.org/protobuf/proto"
@@ -15,95 +14,11 @@ import (
 	"github.com/depinhq/depin/state"
 	"github.com/depinhq/depin/store"
 	"github.com/depinhq/depin/x/bank"
-	"github.com/depinhq/depin/x/h3"
 	"github.com/depinhq/depin/x/network"
-)
-
-// Error kinds (codespace "device").
-var (
-	ErrInvalidCert    = errs.Register("device", 2, "invalid device certificate")
-	ErrDeviceExists   = errs.Register("device", 3, "device already registered")
-	ErrUnknownDevice  = errs.Register("device", 4, "unknown device")
-	ErrNotDeviceOwner = errs.Register("device", 5, "not the device owner")
-	ErrInvalidCell    = errs.Register("device", 6, "invalid H3 cell")
-	ErrMoveTooSoon    = errs.Register("device", 7, "device moved too recently")
-	ErrWrongStatus    = errs.Register("device", 8, "device status does not allow this")
-	ErrStillBonded    = errs.Register("device", 9, "stake still unbonding")
-	ErrSerialTaken    = errs.Register("device", 10, "serial already registered by this maker")
-	// ErrNoPossession: the registration lacks the device key's signature
-	// over the owner's address, or it does not verify.
-	ErrNoPossession = errs.Register("device", 11, "no proof of possession of the device key")
 )
 
 // StakePool holds device stakes.
 var StakePool = crypto.ModuleAddress("device_stake")
-
-// MinCellResolution is the coarsest location a device may register with.
-const MinCellResolution = 5
-
-// Keys.
-var (
-	DevicePrefix  = []byte("device/d/")
-	OwnerPrefix   = []byte("device/o/")
-	NetPrefix     = []byte("device/n/")
-	HexPrefix     = []byte("device/h/")
-	SerialPrefix  = []byte("device/s/")
-	maxModelBytes = 64
-)
-
-func cat(parts ...[]byte) []byte {
-	n := 0
-	for _, p := range parts {
-		n += len(p)
-	}
-	out := make([]byte, 0, n)
-	for _, p := range parts {
-		out = append(out, p...)
-	}
-	return out
-}
-
-// Key is the key of a device record.
-func Key(id crypto.DeviceID) []byte { return cat(DevicePrefix, id[:]) }
-
-// ByOwnerPrefix is the index prefix of an owner's devices.
-func ByOwnerPrefix(owner crypto.Address) []byte { return cat(OwnerPrefix, owner[:]) }
-
-// ByNetworkPrefix is the index prefix of a network's devices.
-func ByNetworkPrefix(net string) []byte { return cat(NetPrefix, []byte(net), []byte{0}) }
-
-// ByHexPrefix is the index prefix of a network's devices by location.
-func ByHexPrefix(net string) []byte { return cat(HexPrefix, []byte(net), []byte{0}) }
-
-// HexKey is the hex-index key of a device at cell.
-func HexKey(net string, cell uint64, id crypto.DeviceID) []byte {
-	var k [8]byte
-	binary.BigEndian.PutUint64(k[:], h3.SortKey(cell))
-	return cat(ByHexPrefix(net), k[:], id[:])
-}
-
-// HexRange is the [start, end) key range of a network's devices inside
-// cell (at any resolution).
-func HexRange(net string, cell uint64) (start, end []byte) {
-	lo, hi := h3.DescendantRange(cell)
-	var a, b [8]byte
-	binary.BigEndian.PutUint64(a[:], lo)
-	binary.BigEndian.PutUint64(b[:], hi+1)
-	return cat(ByHexPrefix(net), a[:]), cat(ByHexPrefix(net), b[:])
-}
-
-func serialKey(net string, maker []byte, serial string) []byte {
-	return cat(SerialPrefix, []byte(net), []byte{0}, maker, []byte(serial))
-}
-
-// IDFromIndexKey extracts the device id at the end of an index key.
-func IDFromIndexKey(k []byte) (crypto.DeviceID, bool) {
-	if len(k) < crypto.AddressLen {
-		return crypto.DeviceID{}, false
-	}
-	id, err := crypto.AddressFromBytes(k[len(k)-crypto.AddressLen:])
-	return id, err == nil
-}
 
 // Keeper manages devices.
 type Keeper struct {
@@ -132,54 +47,6 @@ func (Keeper) Get(r store.Reader, id crypto.DeviceID) *devicev1.Device {
 func (Keeper) Set(kv store.KV, d *devicev1.Device) {
 	id, _ := crypto.AddressFromBytes(d.Id)
 	kv.Set(Key(id), state.Marshal(d))
-}
-
-// VerifyCert checks a maker certificate's signature and decodes it.
-func VerifyCert(chainID string, sc *devicev1.SignedDeviceCert) (*devicev1.DeviceCert, error) {
-	if sc == nil {
-		return nil, fmt.Errorf("%w: missing", ErrInvalidCert)
-	}
-	var c devicev1.DeviceCert
-	if err := proto.Unmarshal(sc.CertBytes, &c); err != nil {
-		return nil, fmt.Errorf("%w: %v", ErrInvalidCert, err)
-	}
-	maker, err := crypto.CheckPubKey(c.MakerPublicKey)
-	if err != nil {
-		return nil, fmt.Errorf("%w: maker key: %v", ErrInvalidCert, err)
-	}
-	if _, err := crypto.CheckPubKey(c.DevicePublicKey); err != nil {
-		return nil, fmt.Errorf("%w: device key: %v", ErrInvalidCert, err)
-	}
-	if err := crypto.Verify(maker, crypto.DomainDevCert, chainID, sc.CertBytes, sc.Signature); err != nil {
-		return nil, fmt.Errorf("%w: maker signature does not verify (forged, tampered or for another chain)", ErrInvalidCert)
-	}
-	switch {
-	case c.Capacity == 0:
-		return nil, fmt.Errorf("%w: capacity must be positive", ErrInvalidCert)
-	case c.Serial == "" || len(c.Serial) > maxModelBytes || len(c.Model) > maxModelBytes:
-		return nil, fmt.Errorf("%w: serial must be 1..%d bytes, model ≤ %d", ErrInvalidCert, maxModelBytes, maxModelBytes)
-	}
-	return &c, nil
-}
-
-// SignCert encodes and signs a device certificate with a maker key.
-func SignCert(makerPriv []byte, chainID string, c *devicev1.DeviceCert) (*devicev1.SignedDeviceCert, error) {
-	b, err := proto.MarshalOptions{Deterministic: true}.Marshal(c)
-	if err != nil {
-		return nil, err
-	}
-	return &devicev1.SignedDeviceCert{CertBytes: b, Signature: crypto.Sign(makerPriv, crypto.DomainDevCert, chainID, b)}, nil
-}
-
-// ValidateCell checks a registration cell.
-func ValidateCell(cell uint64) error {
-	if err := h3.Validate(cell); err != nil {
-		return fmt.Errorf("%w: %v", ErrInvalidCell, err)
-	}
-	if r := h3.Resolution(cell); r < MinCellResolution {
-		return fmt.Errorf("%w: resolution %d is too coarse (≥ %d)", ErrInvalidCell, r, MinCellResolution)
-	}
-	return nil
 }
 
 // Register adds a maker-certified device, locking the network's minimum
@@ -212,7 +79,7 @@ func (k Keeper) Register(ctx state.Context, signer crypto.Address, m *devicev1.M
 	if k.Get(ctx.KV, id) != nil {
 		return fmt.Errorf("%w: %s", ErrDeviceExists, crypto.DeviceString(id))
 	}
-	sk := serialKey(cert.Network, cert.MakerPublicKey, cert.Serial)
+	sk := SerialKey(cert.Network, cert.MakerPublicKey, cert.Serial)
 	if ctx.KV.Get(sk) != nil {
 		return fmt.Errorf("%w: %q", ErrSerialTaken, cert.Serial)
 	}
@@ -229,8 +96,8 @@ func (k Keeper) Register(ctx state.Context, signer crypto.Address, m *devicev1.M
 		RegisteredHeight: ctx.Height, LastMoveTime: ctx.Time.Unix(),
 	}
 	k.Set(ctx.KV, d)
-	ctx.KV.Set(cat(ByOwnerPrefix(signer), id[:]), []byte{})
-	ctx.KV.Set(cat(ByNetworkPrefix(cert.Network), id[:]), []byte{})
+	ctx.KV.Set(OwnerIndexKey(signer, id), []byte{})
+	ctx.KV.Set(NetworkIndexKey(cert.Network, id), []byte{})
 	ctx.KV.Set(HexKey(cert.Network, m.Cell, id), []byte{})
 	ctx.KV.Set(sk, id[:])
 	k.Keys.Add(cert.DevicePublicKey)
@@ -289,8 +156,8 @@ func (k Keeper) SetOwner(ctx state.Context, d *devicev1.Device, id crypto.Device
 	if from == to {
 		return
 	}
-	ctx.KV.Delete(cat(ByOwnerPrefix(from), id[:]))
-	ctx.KV.Set(cat(ByOwnerPrefix(to), id[:]), []byte{})
+	ctx.KV.Delete(OwnerIndexKey(from, id))
+	ctx.KV.Set(OwnerIndexKey(to, id), []byte{})
 	d.Owner = to.Bytes()
 	k.Set(ctx.KV, d)
 	ctx.Emit(&devicev1.EventDeviceTransferred{Device: crypto.DeviceString(id), From: from.String(), To: to.String()})

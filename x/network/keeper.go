@@ -2,7 +2,6 @@ package network
 
 import (
 	"bytes"
-	"encoding/binary"
 	"fmt"
 	"math"
 	"regexp"
@@ -19,48 +18,6 @@ import (
 	"github.com/depinhq/depin/store"
 	"github.com/depinhq/depin/x/bank"
 )
-
-// Error kinds (codespace "network").
-var (
-	ErrInvalidNetwork = errs.Register("network", 2, "invalid network")
-	ErrNetworkExists  = errs.Register("network", 3, "network already exists")
-	ErrUnknownNetwork = errs.Register("network", 4, "unknown network")
-	ErrNotOwner       = errs.Register("network", 5, "not the network owner")
-	ErrInvalidParams  = errs.Register("network", 6, "invalid network params")
-	ErrUnknownMaker   = errs.Register("network", 7, "maker not approved")
-	// ErrFrozen: a block step of the network failed and it is frozen until
-	// its owner resumes it; only withdrawals (cancels, claims) go on.
-	ErrFrozen    = errs.Register("network", 8, "network is frozen")
-	ErrNotFrozen = errs.Register("network", 9, "network is not frozen")
-)
-
-// Keys.
-var (
-	NetworkPrefix = []byte("network/n/")
-	MakerPrefix   = []byte("network/m/")
-	HistoryPrefix = []byte("network/h/") // + id 0x00 from_time(8) → ParamsVersion
-)
-
-// HistoryKey is where the params version in force from fromTime lives.
-// Times are block times after the chain started, so never negative.
-func HistoryKey(id string, fromTime int64) []byte {
-	return binary.BigEndian.AppendUint64(networkHistoryPrefix(id), uint64(fromTime))
-}
-
-func networkHistoryPrefix(id string) []byte {
-	return append(append(append([]byte{}, HistoryPrefix...), id...), 0)
-}
-
-// NetworkKey is the key of a network.
-func NetworkKey(id string) []byte { return append(append([]byte{}, NetworkPrefix...), id...) }
-
-// MakersPrefix is the prefix of a network's makers.
-func MakersPrefix(network string) []byte {
-	return append(append(append([]byte{}, MakerPrefix...), network...), 0)
-}
-
-// MakerKey is the key of a maker of a network.
-func MakerKey(network string, pub []byte) []byte { return append(MakersPrefix(network), pub...) }
 
 // Keeper manages networks and makers.
 type Keeper struct {
@@ -204,7 +161,7 @@ func (Keeper) recordVersion(kv store.KV, id string, from int64, p *networkv1.Par
 // its first version.
 func (k Keeper) ParamsDuring(r store.Reader, n *networkv1.Network, start, end int64) []*networkv1.Params {
 	var versions []*networkv1.ParamsVersion
-	store.Each(r, networkHistoryPrefix(n.Id), func(_, v []byte) bool {
+	store.Each(r, HistoryPrefixOf(n.Id), func(_, v []byte) bool {
 		pv := &networkv1.ParamsVersion{}
 		if proto.Unmarshal(v, pv) == nil && pv.Params != nil {
 			versions = append(versions, pv)

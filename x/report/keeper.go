@@ -3,7 +3,6 @@ package report
 import (
 	"bytes"
 	"crypto/sha256"
-	"encoding/binary"
 	"encoding/hex"
 	"fmt"
 	"math/bits"
@@ -25,43 +24,6 @@ import (
 	"github.com/depinhq/depin/x/fixed"
 	"github.com/depinhq/depin/x/network"
 )
-
-// MaxBatchReports bounds one MsgReportBatch.
-const MaxBatchReports = 10_000
-
-// Error kinds (codespace "report").
-var (
-	ErrBatchTooLarge   = errs.Register("report", 2, "report batch too large")
-	ErrEmptyBatch      = errs.Register("report", 3, "empty report batch")
-	ErrInvalidEvidence = errs.Register("report", 4, "invalid evidence")
-	ErrEvidenceExists  = errs.Register("report", 5, "evidence already recorded")
-)
-
-// Keys.
-var (
-	WorkPrefix           = []byte("report/w/")
-	EvidencePrefix       = []byte("report/e/")
-	EvidenceDevicePrefix = []byte("report/ed/")
-)
-
-// WorkKey is the key of a device's work record in an epoch.
-func WorkKey(net string, epoch uint64, id crypto.DeviceID) []byte {
-	k := make([]byte, 0, len(WorkPrefix)+len(net)+1+8+crypto.AddressLen)
-	k = append(k, WorkPrefix...)
-	k = append(k, net...)
-	k = append(k, 0)
-	k = binary.BigEndian.AppendUint64(k, epoch)
-	return append(k, id[:]...)
-}
-
-// EpochWorkPrefix is the prefix of every work record of a network's epoch.
-func EpochWorkPrefix(net string, epoch uint64) []byte {
-	k := append(append(append([]byte{}, WorkPrefix...), net...), 0)
-	return binary.BigEndian.AppendUint64(k, epoch)
-}
-
-// EvidenceKey is the key of an evidence record.
-func EvidenceKey(id []byte) []byte { return append(append([]byte{}, EvidencePrefix...), id...) }
 
 // Keeper runs proof of physical work.
 type Keeper struct {
@@ -438,7 +400,7 @@ func (k Keeper) record(ctx state.Context, kind reportv1.EvidenceKind, dev *devic
 	}
 	ev := &reportv1.Evidence{Id: id, Kind: kind, Device: dev.Id, Network: dev.Network, Reports: reports, Submitter: submitter, Height: ctx.Height}
 	ctx.KV.Set(EvidenceKey(id), state.Marshal(ev))
-	ctx.KV.Set(append(append(append([]byte{}, EvidenceDevicePrefix...), dev.Id...), id...), []byte{})
+	ctx.KV.Set(DeviceEvidenceKey(dev.Id, id), []byte{})
 	dev.EvidenceCount++
 	sub := ""
 	if len(submitter) == crypto.AddressLen {

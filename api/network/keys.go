@@ -1,0 +1,50 @@
+package network
+
+import (
+	"encoding/binary"
+
+	"github.com/depinhq/depin/errs"
+)
+
+// Error kinds (codespace "network").
+var (
+	ErrInvalidNetwork = errs.Register("network", 2, "invalid network")
+	ErrNetworkExists  = errs.Register("network", 3, "network already exists")
+	ErrUnknownNetwork = errs.Register("network", 4, "unknown network")
+	ErrNotOwner       = errs.Register("network", 5, "not the network owner")
+	ErrInvalidParams  = errs.Register("network", 6, "invalid network params")
+	ErrUnknownMaker   = errs.Register("network", 7, "maker not approved")
+	// ErrFrozen: a block step of the network failed and it is frozen until
+	// its owner resumes it; only withdrawals (cancels, claims) go on.
+	ErrFrozen    = errs.Register("network", 8, "network is frozen")
+	ErrNotFrozen = errs.Register("network", 9, "network is not frozen")
+)
+
+// Keys.
+var (
+	NetworkPrefix = []byte("network/n/")
+	MakerPrefix   = []byte("network/m/")
+	HistoryPrefix = []byte("network/h/") // + id 0x00 from_time(8) → ParamsVersion
+)
+
+// HistoryKey is where the params version in force from fromTime lives.
+// Times are block times after the chain started, so never negative.
+func HistoryKey(id string, fromTime int64) []byte {
+	return binary.BigEndian.AppendUint64(HistoryPrefixOf(id), uint64(fromTime))
+}
+
+// HistoryPrefixOf prefixes the params versions of a network.
+func HistoryPrefixOf(id string) []byte {
+	return append(append(append([]byte{}, HistoryPrefix...), id...), 0)
+}
+
+// NetworkKey is the key of a network.
+func NetworkKey(id string) []byte { return append(append([]byte{}, NetworkPrefix...), id...) }
+
+// MakersPrefix is the prefix of a network's makers.
+func MakersPrefix(network string) []byte {
+	return append(append(append([]byte{}, MakerPrefix...), network...), 0)
+}
+
+// MakerKey is the key of a maker of a network.
+func MakerKey(network string, pub []byte) []byte { return append(MakersPrefix(network), pub...) }
