@@ -21,14 +21,8 @@ import (
 // LeaseEscrow holds lessees' rent deposits.
 var LeaseEscrow = crypto.ModuleAddress("lease_escrow")
 
-// Lease state.
-var (
-	LeasePrefix  = []byte("share/l/")  // + device(20) → Lease
-	activeLeases = []byte("share/la/") // + network 0x00 device(20)
-)
-
-// LeaseKey is where a device's lease lives.
-func LeaseKey(id crypto.DeviceID) []byte { return append(bytes.Clone(LeasePrefix), id[:]...) }
+// activeLeases indexes the leases of a network (+ network 0x00 device(20)).
+var activeLeases = []byte("share/la/")
 
 func activeLeaseKey(net string, id crypto.DeviceID) []byte {
 	return append(append(append(bytes.Clone(activeLeases), net...), 0), id[:]...)
