@@ -29,13 +29,6 @@ import (
 	"github.com/depinhq/depin/x/report"
 )
 
-// Errors.
-var (
-	ErrInvalid  = errs.Register("agreement", 2, "invalid agreement")
-	ErrNotFound = errs.Register("agreement", 3, "no such agreement")
-	ErrClosed   = errs.Register("agreement", 4, "agreement is closed")
-)
-
 // Escrow holds the funds of open agreements.
 var Escrow = crypto.ModuleAddress("agreement_escrow")
 
@@ -46,31 +39,18 @@ const NoticeEpochs = 1
 // MaxEpochs bounds an agreement's length in epochs.
 const MaxEpochs = 100_000
 
-// State layout.
+// Keeper-internal state (the public layout is in api/agreement).
 var (
-	seqKey          = []byte("agreement/seq")
-	AgreementPrefix = []byte("agreement/a/") // + id(8) → Agreement
-	OpenPrefix      = []byte("agreement/o/") // + network 0x00 id(8): open agreements by provider network
-	ConsumerPrefix  = []byte("agreement/c/") // + consumer(20) id(8)
-	DevicePrefix    = []byte("agreement/d/") // + device(20) id(8)
-	seenPrefix      = []byte("agreement/e/") // + network → uint64 last epoch seen by a block
-	cursorPrefix    = []byte("agreement/k/") // + network → last id settled in the running pass (empty: from the start)
+	seqKey       = []byte("agreement/seq")
+	seenPrefix   = []byte("agreement/e/") // + network → uint64 last epoch seen by a block
+	cursorPrefix = []byte("agreement/k/") // + network → last id settled in the running pass (empty: from the start)
 )
 
 func u64(v uint64) []byte { return binary.BigEndian.AppendUint64(nil, v) }
 
-// Key is where an agreement lives.
-func Key(id uint64) []byte { return append(bytes.Clone(AgreementPrefix), u64(id)...) }
-
 func openKey(net string, id uint64) []byte {
 	return append(append(append(bytes.Clone(OpenPrefix), net...), 0), u64(id)...)
 }
-
-// ByConsumerPrefix lists a consumer's agreements.
-func ByConsumerPrefix(a crypto.Address) []byte { return append(bytes.Clone(ConsumerPrefix), a[:]...) }
-
-// ByDevicePrefix lists a device's agreements.
-func ByDevicePrefix(id crypto.DeviceID) []byte { return append(bytes.Clone(DevicePrefix), id[:]...) }
 
 // Keeper runs agreements.
 type Keeper struct {
@@ -149,8 +129,8 @@ func (k Keeper) Open(ctx state.Context, signer crypto.Address, m *agreementv1.Ms
 		Escrow: escrow, NextEpoch: start, Status: agreementv1.Status_STATUS_OPEN, EpochSeconds: n.Params.EpochSeconds}
 	k.set(ctx.KV, a)
 	ctx.KV.Set(openKey(n.Id, seq), []byte{})
-	ctx.KV.Set(append(ByConsumerPrefix(signer), u64(seq)...), []byte{})
-	ctx.KV.Set(append(ByDevicePrefix(id), u64(seq)...), []byte{})
+	ctx.KV.Set(ConsumerIndexKey(signer, seq), []byte{})
+	ctx.KV.Set(DeviceIndexKey(id, seq), []byte{})
 	ctx.Emit(&agreementv1.EventAgreementOpened{Id: seq, Consumer: signer.String(), Device: crypto.DeviceString(id), Escrow: escrow, Denom: m.Denom})
 	return seq, nil
 }

@@ -23,15 +23,6 @@ import (
 	"github.com/depinhq/depin/x/network"
 )
 
-// Errors.
-var (
-	ErrNoMarket     = errs.Register("market", 2, "network has no market")
-	ErrInvalidOrder = errs.Register("market", 3, "invalid order")
-	ErrClosed       = errs.Register("market", 4, "interval closed")
-	ErrNotFound     = errs.Register("market", 5, "no such order")
-	ErrNotOpen      = errs.Register("market", 6, "order is not open")
-)
-
 // Escrow holds bids' funds.
 var Escrow = crypto.ModuleAddress("market_escrow")
 
@@ -42,17 +33,11 @@ const MaxOrdersPerInterval = 200_000
 // MaxIntervalsAhead bounds how far ahead an order may be placed.
 const MaxIntervalsAhead = 96 * 7
 
-// State layout.
+// Keeper-internal state (the public layout is in api/market).
 var (
-	seqKey       = []byte("market/seq")
-	OrderPrefix  = []byte("market/o/") // + id(8) → Order
-	BookPrefix   = []byte("market/b/") // + net 0x00 interval(8) id(8)
-	ClearPrefix  = []byte("market/c/") // + net 0x00 interval(8) → Clearing
-	UnsettledPfx = []byte("market/u/") // + net 0x00 due(8) interval(8): cleared, not settled, by settlement time
-	MeterPrefix  = []byte("market/m/") // + device(20) interval(8) → Metered
-	OwnerPrefix  = []byte("market/w/") // + owner(20) id(8)
-	countPrefix  = []byte("market/n/") // + net 0x00 interval(8) → uint64 orders
-	termsPrefix  = []byte("market/t/") // + net → MarketParams the open books were placed under
+	seqKey      = []byte("market/seq")
+	countPrefix = []byte("market/n/") // + net 0x00 interval(8) → uint64 orders
+	termsPrefix = []byte("market/t/") // + net → MarketParams the open books were placed under
 )
 
 func termsKey(net string) []byte { return append(bytes.Clone(termsPrefix), net...) }
@@ -85,27 +70,6 @@ func u64(v uint64) []byte { return binary.BigEndian.AppendUint64(nil, v) }
 
 func netKey(prefix []byte, net string) []byte {
 	return append(append(bytes.Clone(prefix), net...), 0)
-}
-
-// OrderKey is where an order lives.
-func OrderKey(id uint64) []byte { return append(bytes.Clone(OrderPrefix), u64(id)...) }
-
-// BookPrefixOf lists an interval's orders.
-func BookPrefixOf(net string, interval uint64) []byte {
-	return append(netKey(BookPrefix, net), u64(interval)...)
-}
-
-// ClearingKey is where an interval's clearing lives.
-func ClearingKey(net string, interval uint64) []byte {
-	return append(netKey(ClearPrefix, net), u64(interval)...)
-}
-
-// ByOwnerPrefix lists a participant's orders.
-func ByOwnerPrefix(a crypto.Address) []byte { return append(bytes.Clone(OwnerPrefix), a[:]...) }
-
-// MeterKey is where a device's metered amounts for an interval live.
-func MeterKey(id crypto.DeviceID, interval uint64) []byte {
-	return append(append(bytes.Clone(MeterPrefix), id[:]...), u64(interval)...)
 }
 
 // IntervalAt is the market interval containing unix time t.
@@ -227,8 +191,8 @@ func (k Keeper) Place(ctx state.Context, signer crypto.Address, m *marketv1.MsgP
 	o := &marketv1.Order{Id: seq, Network: n.Id, Owner: signer.Bytes(), Device: id.Bytes(), Side: m.Side, Interval: iv,
 		Price: m.Price, Quantity: m.Quantity, Escrow: escrow, Denom: mp.Denom, Status: marketv1.OrderStatus_ORDER_STATUS_OPEN}
 	ctx.KV.Set(OrderKey(seq), state.Marshal(o))
-	ctx.KV.Set(append(BookPrefixOf(n.Id, iv), u64(seq)...), []byte{})
-	ctx.KV.Set(append(ByOwnerPrefix(signer), u64(seq)...), []byte{})
+	ctx.KV.Set(BookKey(n.Id, iv, seq), []byte{})
+	ctx.KV.Set(OwnerIndexKey(signer, seq), []byte{})
 	if d.MarketUntil < iv {
 		d.MarketUntil = iv
 		k.Device.Set(ctx.KV, d)
@@ -294,7 +258,7 @@ func (k Keeper) cancel(ctx state.Context, o *marketv1.Order, reason string) erro
 			return err
 		}
 	}
-	ctx.KV.Delete(append(BookPrefixOf(o.Network, o.Interval), u64(o.Id)...))
+	ctx.KV.Delete(BookKey(o.Network, o.Interval, o.Id))
 	ck := append(netKey(countPrefix, o.Network), u64(o.Interval)...)
 	if v := ctx.KV.Get(ck); len(v) == 8 {
 		if c := binary.BigEndian.Uint64(v); c > 1 {

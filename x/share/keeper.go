@@ -17,40 +17,11 @@ import (
 	"google.golang.org/protobuf/proto"
 
 	"github.com/depinhq/depin/crypto"
-	"github.com/depinhq/depin/errs"
 	sharev1 "github.com/depinhq/depin/gen/depin/share/v1"
 	"github.com/depinhq/depin/state"
 	"github.com/depinhq/depin/store"
 	"github.com/depinhq/depin/x/bank"
 )
-
-// Errors.
-var (
-	ErrInvalid = errs.Register("share", 2, "invalid share operation")
-)
-
-// MaxShares bounds a device's share count.
-const MaxShares = 1 << 60
-
-// DenomPrefix starts every share denom.
-const DenomPrefix = bank.ShareDenomPrefix
-
-// Denom is the share token of a device.
-func Denom(id crypto.DeviceID) string { return DenomPrefix + crypto.DeviceString(id) }
-
-// State layout.
-var (
-	PoolPrefix   = []byte("share/p/") // + device(20) → Pool
-	HolderPrefix = []byte("share/h/") // + device(20) holder(20) → Holder
-)
-
-// PoolKey is where a device's share pool lives.
-func PoolKey(id crypto.DeviceID) []byte { return append(bytes.Clone(PoolPrefix), id[:]...) }
-
-// HolderKey is where a holder's position lives.
-func HolderKey(id crypto.DeviceID, holder crypto.Address) []byte {
-	return append(append(bytes.Clone(HolderPrefix), id[:]...), holder[:]...)
-}
 
 // Keeper keeps the share books. It moves no coins itself: it only keeps
 // the accounting the bank hook and the reward module drive.

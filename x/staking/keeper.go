@@ -24,39 +24,11 @@ import (
 	"github.com/depinhq/depin/x/fixed"
 )
 
-// Errors.
-var (
-	ErrValidatorExists  = errs.Register("staking", 2, "validator already exists")
-	ErrNoValidator      = errs.Register("staking", 3, "no such validator")
-	ErrInvalidAmount    = errs.Register("staking", 4, "invalid amount")
-	ErrNotDelegated     = errs.Register("staking", 5, "unbonding more than bonded")
-	ErrNotJailed        = errs.Register("staking", 6, "validator cannot be unjailed")
-	ErrTombstoned       = errs.Register("staking", 7, "validator is tombstoned")
-	ErrInvalidValidator = errs.Register("staking", 8, "invalid validator")
-)
-
 // Pools.
 var (
 	BondedPool    = crypto.ModuleAddress("bonded")
 	UnbondingPool = crypto.ModuleAddress("unbonding")
 )
-
-// State layout.
-var (
-	paramsKey       = []byte("staking/p")
-	seqKey          = []byte("staking/n")
-	ValidatorPrefix = []byte("staking/v/") // + cons address → Validator
-	DelegPrefix     = []byte("staking/d/") // + delegator + cons address → Delegation
-	UnbondPrefix    = []byte("staking/u/") // + complete time (8) + seq (8) → Unbonding
-)
-
-// ValidatorKey is where a validator lives, by consensus address.
-func ValidatorKey(cons []byte) []byte { return append(bytes.Clone(ValidatorPrefix), cons...) }
-
-// DelegationKey is where a delegation lives.
-func DelegationKey(delegator crypto.Address, cons []byte) []byte {
-	return append(append(bytes.Clone(DelegPrefix), delegator[:]...), cons...)
-}
 
 // ConsAddress is CometBFT's address of an ed25519 consensus key.
 func ConsAddress(pub []byte) []byte {
@@ -100,7 +72,7 @@ type Keeper struct {
 // Params returns the staking params.
 func (Keeper) Params(r store.Reader) *stakingv1.Params {
 	p := &stakingv1.Params{}
-	if !state.Get(r, paramsKey, p) {
+	if !state.Get(r, ParamsKey, p) {
 		return DefaultParams()
 	}
 	return p
@@ -144,7 +116,7 @@ func (k Keeper) InitGenesis(ctx state.Context, g *stakingv1.GenesisState, vals [
 	if err := ValidateParams(p); err != nil {
 		return err
 	}
-	ctx.KV.Set(paramsKey, state.Marshal(p))
+	ctx.KV.Set(ParamsKey, state.Marshal(p))
 	for _, gv := range vals {
 		if len(gv.PubKey) != 32 || gv.Power <= 0 {
 			return fmt.Errorf("staking genesis: validator key of %d bytes, power %d", len(gv.PubKey), gv.Power)
@@ -280,10 +252,10 @@ func (k Keeper) Unbond(ctx state.Context, signer crypto.Address, m *stakingv1.Ms
 
 func (Keeper) nextSeq(kv store.KV) uint64 {
 	var n uint64
-	if v := kv.Get(seqKey); len(v) == 8 {
+	if v := kv.Get(SeqKey); len(v) == 8 {
 		n = binary.BigEndian.Uint64(v)
 	}
-	kv.Set(seqKey, binary.BigEndian.AppendUint64(nil, n+1))
+	kv.Set(SeqKey, binary.BigEndian.AppendUint64(nil, n+1))
 	return n
 }
 

@@ -1,0 +1,50 @@
+package share
+
+import (
+	"bytes"
+
+	"github.com/depinhq/depin/api/bank"
+	"github.com/depinhq/depin/crypto"
+	"github.com/depinhq/depin/errs"
+)
+
+// Errors.
+var (
+	ErrInvalid = errs.Register("share", 2, "invalid share operation")
+)
+
+// MaxShares bounds a device's share count.
+const MaxShares = 1 << 60
+
+// DenomPrefix starts every share denom.
+const DenomPrefix = bank.ShareDenomPrefix
+
+// HoldersPrefix prefixes the positions of a device's holders.
+func HoldersPrefix(id crypto.DeviceID) []byte { return append(bytes.Clone(HolderPrefix), id[:]...) }
+
+// HolderFromKey is the holder address at the end of a key under
+// HoldersPrefix.
+func HolderFromKey(k []byte) (crypto.Address, bool) {
+	if len(k) != len(HolderPrefix)+2*crypto.AddressLen || !bytes.HasPrefix(k, HolderPrefix) {
+		return crypto.Address{}, false
+	}
+	a, err := crypto.AddressFromBytes(k[len(k)-crypto.AddressLen:])
+	return a, err == nil
+}
+
+// Denom is the share token of a device.
+func Denom(id crypto.DeviceID) string { return DenomPrefix + crypto.DeviceString(id) }
+
+// State layout.
+var (
+	PoolPrefix   = []byte("share/p/") // + device(20) → Pool
+	HolderPrefix = []byte("share/h/") // + device(20) holder(20) → Holder
+)
+
+// PoolKey is where a device's share pool lives.
+func PoolKey(id crypto.DeviceID) []byte { return append(bytes.Clone(PoolPrefix), id[:]...) }
+
+// HolderKey is where a holder's position lives.
+func HolderKey(id crypto.DeviceID, holder crypto.Address) []byte {
+	return append(append(bytes.Clone(HolderPrefix), id[:]...), holder[:]...)
+}
