@@ -7,6 +7,12 @@ import (
 
 	"google.golang.org/protobuf/proto"
 
+	"github.com/depinhq/depin/api/agreement"
+	"github.com/depinhq/depin/api/device"
+	"github.com/depinhq/depin/api/network"
+	"github.com/depinhq/depin/api/report"
+	"github.com/depinhq/depin/api/reward"
+	"github.com/depinhq/depin/api/staking"
 	"github.com/depinhq/depin/crypto"
 	agreementv1 "github.com/depinhq/depin/gen/depin/agreement/v1"
 	appv1 "github.com/depinhq/depin/gen/depin/app/v1"
@@ -16,12 +22,6 @@ import (
 	rewardv1 "github.com/depinhq/depin/gen/depin/reward/v1"
 	stakingv1 "github.com/depinhq/depin/gen/depin/staking/v1"
 	"github.com/depinhq/depin/proof"
-	"github.com/depinhq/depin/x/agreement"
-	"github.com/depinhq/depin/x/device"
-	"github.com/depinhq/depin/x/network"
-	"github.com/depinhq/depin/x/report"
-	"github.com/depinhq/depin/x/reward"
-	"github.com/depinhq/depin/x/staking"
 )
 
 // getProto reads one key into m; it reports false if the key is absent.
@@ -131,11 +131,14 @@ func (c *Client) Work(ctx context.Context, net string, epoch uint64, id crypto.D
 
 // Evidence lists the fraud evidence recorded against a device.
 func (c *Client) Evidence(ctx context.Context, id crypto.DeviceID) ([]*reportv1.Evidence, error) {
-	prefix := append(append([]byte{}, report.EvidenceDevicePrefix...), id[:]...)
 	var out []*reportv1.Evidence
-	err := c.scan(ctx, &appv1.PrefixQuery{Prefix: prefix}, 0, func(k, _ []byte) error {
+	err := c.scan(ctx, &appv1.PrefixQuery{Prefix: report.DeviceEvidencePrefix(id[:])}, 0, func(k, _ []byte) error {
+		evID, ok := report.EvidenceIDFromDeviceKey(id[:], k)
+		if !ok {
+			return nil
+		}
 		var e reportv1.Evidence
-		ok, _, err := c.getProto(ctx, report.EvidenceKey(k[len(prefix):]), QueryOptions{}, &e)
+		ok, _, err := c.getProto(ctx, report.EvidenceKey(evID), QueryOptions{}, &e)
 		if ok && err == nil {
 			out = append(out, &e)
 		}
@@ -235,20 +238,37 @@ func (c *Client) Agreement(ctx context.Context, id uint64, o QueryOptions) (*agr
 	return &a, nil
 }
 
-// AgreementIDs lists agreement ids under an index prefix
-// (agreement.ByConsumerPrefix or agreement.ByDevicePrefix).
-func (c *Client) AgreementIDs(ctx context.Context, prefix []byte) ([]uint64, error) {
+// AgreementFilter selects agreements to list: by consumer or by provider
+// device.
+type AgreementFilter struct {
+	Consumer *crypto.Address
+	Device   *crypto.DeviceID
+}
+
+// AgreementIDs lists the ids of the agreements matching f, in id order.
+func (c *Client) AgreementIDs(ctx context.Context, f AgreementFilter) ([]uint64, error) {
+	var prefix []byte
+	switch {
+	case f.Consumer != nil:
+		prefix = agreement.ByConsumerPrefix(*f.Consumer)
+	case f.Device != nil:
+		prefix = agreement.ByDevicePrefix(*f.Device)
+	default:
+		return nil, errUsage("choose agreements by consumer or device")
+	}
 	var ids []uint64
 	err := c.scan(ctx, &appv1.PrefixQuery{Prefix: prefix}, 0, func(k, _ []byte) error {
-		if len(k) >= 8 {
-			ids = append(ids, binary.BigEndian.Uint64(k[len(k)-8:]))
+		if id, ok := agreement.IDFromIndexKey(k); ok {
+			ids = append(ids, id)
 		}
 		return nil
 	})
 	return ids, err
 }
 
-// GetProto reads one key of the latest state into m (false if absent).
+// GetProto reads one key of the latest state into m (false if absent):
+// the low-level read under the typed calls, for keys built with the api/
+// packages.
 func (c *Client) GetProto(ctx context.Context, key []byte, m proto.Message) (bool, error) {
 	ok, _, err := c.getProto(ctx, key, QueryOptions{}, m)
 	return ok, err

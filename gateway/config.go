@@ -9,7 +9,8 @@ import (
 	"time"
 
 	"github.com/depinhq/depin/api/auth"
-	"github.com/depinhq/depin/x/report"
+	"github.com/depinhq/depin/api/report"
+	"github.com/depinhq/depin/wire"
 )
 
 // Config configures a Gateway. Only cmd/ reads files, flags and the
@@ -157,7 +158,7 @@ func (c Config) Validate() error {
 	if c.MaxBatchReports < 1 || c.MaxBatchReports > report.MaxBatchReports {
 		bad("max batch reports: %d, want 1..%d (the chain's limit)", c.MaxBatchReports, report.MaxBatchReports)
 	}
-	if minBytes := report.MaxSignedReportBytes + 16; c.MaxBatchBytes < minBytes || c.MaxBatchBytes > auth.MaxTxBytes-maxTxOverhead {
+	if minBytes := wire.MaxSignedReportBytes + 16; c.MaxBatchBytes < minBytes || c.MaxBatchBytes > auth.MaxTxBytes-maxTxOverhead {
 		bad("max batch bytes: %d, want %d..%d (a transaction is at most %d bytes)", c.MaxBatchBytes, minBytes, auth.MaxTxBytes-maxTxOverhead, auth.MaxTxBytes)
 	}
 	if c.MaxBatchWait <= 0 {

@@ -10,7 +10,7 @@ import (
 
 	"github.com/depinhq/depin/crypto"
 	reportv1 "github.com/depinhq/depin/gen/depin/report/v1"
-	"github.com/depinhq/depin/x/report"
+	"github.com/depinhq/depin/wire"
 )
 
 // Errors of the ingest path. Each refused report is counted under its
@@ -18,7 +18,7 @@ import (
 // http.go, to an MQTT reason code in mqtt.go.
 var (
 	// ErrMalformed: the payload is not a well-formed SignedReport.
-	ErrMalformed = report.ErrMalformed
+	ErrMalformed = wire.ErrMalformed
 	// ErrTooLarge: an HTTP body over MaxHTTPBodyBytes.
 	ErrTooLarge = errors.New("report too large")
 	// ErrTopicMismatch: the MQTT topic is not a report topic, or names
@@ -150,7 +150,7 @@ func (in *ingester) check(source, topic string, payload []byte) error {
 	if in.chainID == "" {
 		return ErrNotReady
 	}
-	d, err := report.Decode(payload)
+	d, err := wire.Decode(payload)
 	if err != nil {
 		return err // wraps ErrMalformed
 	}

@@ -4,7 +4,7 @@ import (
 	"sync"
 
 	"github.com/depinhq/depin/crypto"
-	"github.com/depinhq/depin/x/report"
+	"github.com/depinhq/depin/wire"
 )
 
 // maxVerifyBatch bounds one batch verification, so that the caller doing
@@ -25,7 +25,7 @@ type verifier struct {
 }
 
 type verifyReq struct {
-	d       *report.Decoded
+	d       *wire.Decoded
 	chainID string
 	done    chan verdict // buffered: the leader never blocks on it
 }
@@ -39,7 +39,7 @@ const (
 )
 
 // verify reports whether d's signature is valid for chainID.
-func (v *verifier) verify(d *report.Decoded, chainID string) bool {
+func (v *verifier) verify(d *wire.Decoded, chainID string) bool {
 	r := &verifyReq{d: d, chainID: chainID, done: make(chan verdict, 1)}
 	v.mu.Lock()
 	v.pending = append(v.pending, r)

@@ -25,7 +25,7 @@ import (
 	"github.com/depinhq/depin/crypto"
 	appv1 "github.com/depinhq/depin/gen/depin/app/v1"
 	reportv1 "github.com/depinhq/depin/gen/depin/report/v1"
-	"github.com/depinhq/depin/x/report"
+	"github.com/depinhq/depin/wire"
 )
 
 // Indexer copies finalized blocks into a DB.
@@ -677,7 +677,7 @@ func (w *blockWriter) reportBatch(a map[string]string, t *auth.Tx) error {
 	var order []string
 	reasons := map[[2]string]int{}
 	for i, s := range batch.Reports {
-		d, err := report.DecodeSigned(s, nil)
+		d, err := wire.DecodeSigned(s, nil)
 		dev, net := "", ""
 		if err == nil {
 			dev, net = crypto.DeviceString(d.Device), d.Report.Network

@@ -14,10 +14,10 @@ import (
 	uh3 "github.com/uber/h3-go/v4"
 
 	"github.com/depinhq/depin/agent"
+	"github.com/depinhq/depin/api/device"
 	"github.com/depinhq/depin/client"
 	"github.com/depinhq/depin/crypto"
 	devicev1 "github.com/depinhq/depin/gen/depin/device/v1"
-	"github.com/depinhq/depin/x/device"
 )
 
 // newDeviceCmd is the device side: keys, registration, running a device.

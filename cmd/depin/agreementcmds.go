@@ -12,7 +12,6 @@ import (
 	"github.com/depinhq/depin/crypto"
 	agreementv1 "github.com/depinhq/depin/gen/depin/agreement/v1"
 	txv1 "github.com/depinhq/depin/gen/depin/tx/v1"
-	"github.com/depinhq/depin/x/agreement"
 )
 
 // parsePrice reads "AMOUNT/UNITS" (e.g. 50udpin/1000) into denom, num, den.
@@ -138,20 +137,20 @@ func newAgreementQueryCmds(g *globals) []*cobra.Command {
 	var consumer, dev string
 	list := &cobra.Command{Use: "agreements", Short: "List agreements by --consumer or --device", Args: argsExactly(0, ""),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			var prefix []byte
+			var f client.AgreementFilter
 			switch {
 			case consumer != "":
 				a, err := g.resolveAddress(consumer)
 				if err != nil {
 					return err
 				}
-				prefix = agreement.ByConsumerPrefix(a)
+				f.Consumer = &a
 			case dev != "":
 				id, err := crypto.ParseDeviceID(dev)
 				if err != nil {
 					return usageError{err}
 				}
-				prefix = agreement.ByDevicePrefix(id)
+				f.Device = &id
 			default:
 				return usageError{fmt.Errorf("give --consumer or --device")}
 			}
@@ -159,7 +158,7 @@ func newAgreementQueryCmds(g *globals) []*cobra.Command {
 			if err != nil {
 				return err
 			}
-			ids, err := c.AgreementIDs(cmd.Context(), prefix)
+			ids, err := c.AgreementIDs(cmd.Context(), f)
 			if err != nil {
 				return err
 			}

@@ -1,7 +1,6 @@
 package main
 
 import (
-	"encoding/binary"
 	"fmt"
 	"io"
 	"strconv"
@@ -14,9 +13,6 @@ import (
 	marketv1 "github.com/depinhq/depin/gen/depin/market/v1"
 	sharev1 "github.com/depinhq/depin/gen/depin/share/v1"
 	txv1 "github.com/depinhq/depin/gen/depin/tx/v1"
-	"github.com/depinhq/depin/x/market"
-	"github.com/depinhq/depin/x/reward"
-	"github.com/depinhq/depin/x/share"
 )
 
 // deviceOp is a tx command taking DEVICE and --from, building one message.
@@ -218,16 +214,12 @@ func newMarketQueryCmd(g *globals) *cobra.Command {
 			if err != nil {
 				return err
 			}
-			keys, err := c.Keys(cmd.Context(), market.BookPrefixOf(args[0], iv), 1000)
+			orders, err := c.MarketBook(cmd.Context(), args[0], iv)
 			if err != nil {
 				return err
 			}
 			views := []map[string]any{}
-			for _, k := range keys {
-				o := &marketv1.Order{}
-				if ok, err := c.GetProto(cmd.Context(), market.OrderKey(binary.BigEndian.Uint64(k[len(k)-8:])), o); err != nil || !ok {
-					continue
-				}
+			for _, o := range orders {
 				views = append(views, orderView(o))
 			}
 			return g.print(cmd.OutOrStdout(), views, func(w io.Writer) {
@@ -249,12 +241,11 @@ func newMarketQueryCmd(g *globals) *cobra.Command {
 			if err != nil {
 				return err
 			}
-			cl := &marketv1.Clearing{}
-			ok, err := c.GetProto(cmd.Context(), market.ClearingKey(args[0], iv), cl)
+			cl, err := c.Clearing(cmd.Context(), args[0], iv)
 			if err != nil {
 				return err
 			}
-			if !ok {
+			if cl == nil {
 				return fmt.Errorf("interval %d of %s has not been cleared (still open, or it had no orders)", iv, args[0])
 			}
 			return g.print(cmd.OutOrStdout(), cl, func(w io.Writer) {
@@ -274,16 +265,13 @@ func newMarketQueryCmd(g *globals) *cobra.Command {
 			if err != nil {
 				return err
 			}
-			keys, err := c.Keys(cmd.Context(), market.ByOwnerPrefix(a), 1000)
+			orders, err := c.MarketOrders(cmd.Context(), a)
 			if err != nil {
 				return err
 			}
 			views := []map[string]any{}
-			for _, k := range keys {
-				o := &marketv1.Order{}
-				if ok, err := c.GetProto(cmd.Context(), market.OrderKey(binary.BigEndian.Uint64(k[len(k)-8:])), o); err == nil && ok {
-					views = append(views, orderView(o))
-				}
+			for _, o := range orders {
+				views = append(views, orderView(o))
 			}
 			return g.print(cmd.OutOrStdout(), views, func(w io.Writer) {
 				for _, v := range views {
@@ -307,12 +295,11 @@ func newShareQueryCmd(g *globals) *cobra.Command {
 			if err != nil {
 				return err
 			}
-			p := &sharev1.Pool{}
-			ok, err := c.GetProto(cmd.Context(), share.PoolKey(id), p)
+			p, err := c.SharePool(cmd.Context(), id)
 			if err != nil {
 				return err
 			}
-			if !ok {
+			if p == nil {
 				return fmt.Errorf("device %s is not tokenized", args[0])
 			}
 			v := map[string]any{"device": args[0], "denom": p.Denom, "total_shares": p.TotalShares, "rewarded": p.Rewarded}
@@ -325,14 +312,13 @@ func newShareQueryCmd(g *globals) *cobra.Command {
 				if err != nil {
 					return err
 				}
-				hr := &sharev1.Holder{}
-				if _, err := c.GetProto(cmd.Context(), share.HolderKey(id, h), hr); err != nil {
+				hr, err := c.ShareHolder(cmd.Context(), id, h)
+				if err != nil {
 					return err
 				}
-				v["holder"], v["holder_shares"], v["holder_owed"] = h.String(), bal, hr.Owed
+				v["holder"], v["holder_shares"], v["holder_owed"] = h.String(), bal, hr.GetOwed()
 			}
-			l := &sharev1.Lease{}
-			if ok, _ := c.GetProto(cmd.Context(), reward.LeaseKey(id), l); ok {
+			if l, _ := c.Lease(cmd.Context(), id); l != nil {
 				v["lease"] = l
 			}
 			return g.print(cmd.OutOrStdout(), v, func(w io.Writer) {
