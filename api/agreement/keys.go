@@ -35,10 +35,14 @@ func ByConsumerPrefix(a crypto.Address) []byte { return append(bytes.Clone(Consu
 func ByDevicePrefix(id crypto.DeviceID) []byte { return append(bytes.Clone(DevicePrefix), id[:]...) }
 
 // ConsumerIndexKey is the consumer-index key of agreement id.
-func ConsumerIndexKey(a crypto.Address, id uint64) []byte { return append(ByConsumerPrefix(a), u64(id)...) }
+func ConsumerIndexKey(a crypto.Address, id uint64) []byte {
+	return append(ByConsumerPrefix(a), u64(id)...)
+}
 
 // DeviceIndexKey is the device-index key of agreement id.
-func DeviceIndexKey(dev crypto.DeviceID, id uint64) []byte { return append(ByDevicePrefix(dev), u64(id)...) }
+func DeviceIndexKey(dev crypto.DeviceID, id uint64) []byte {
+	return append(ByDevicePrefix(dev), u64(id)...)
+}
 
 // IDFromIndexKey is the agreement id at the end of a consumer-, device- or
 // open-index key.

@@ -1,0 +1,122 @@
+package depin_test
+
+import (
+	"os/exec"
+	"slices"
+	"strings"
+	"testing"
+)
+
+// clientRoots are the programs that speak to the chain from outside: they
+// read its state through the api/ leaf packages (key layout, codecs),
+// proof (query protocol) and wire (device reports), and must never link
+// the state machine or its storage.
+var clientRoots = []string{"./client/...", "./agent/...", "./gateway/...", "./indexer/..."}
+
+const module = "github.com/depinhq/depin/"
+
+// forbiddenDep says why a package (with everything under it) has no place
+// in a client program's build, or "" if it may be there.
+func forbiddenDep(pkg string) string {
+	under := func(p string) bool { return pkg == p || strings.HasPrefix(pkg, p+"/") }
+	switch {
+	case under(module + "store"), under(module + "state"), under(module + "app"):
+		return "the state machine"
+	case under(module+"x") && !under(module+"x/h3"):
+		// x/h3 is integer H3 cell math with no state imports; every other
+		// folder of x/ is a keeper or its helpers.
+		return "a module keeper"
+	case under("github.com/cosmos/iavl"):
+		return "the state trees (IAVL)"
+	case under("github.com/syndtr/goleveldb"):
+		return "the state database (goleveldb)"
+	}
+	return ""
+}
+
+// allowedImporters: CometBFT's RPC types (rpc/core/types → p2p → config)
+// link its database package, which imports goleveldb; no package of ours
+// may.
+var allowedImporters = map[string]bool{"github.com/cometbft/cometbft-db": true}
+
+// TestClientsDoNotLinkStateMachine holds "clients never import the state
+// machine" (docs/ARCHITECTURE.md, Packages) over the transitive imports of
+// client, agent, gateway and indexer, as `go list -deps` computes them.
+func TestClientsDoNotLinkStateMachine(t *testing.T) {
+	checkDeps(t, clientRoots, allowedImporters)
+}
+
+// leafRoots are the packages that tell programs outside the state machine
+// how to read it; the keepers and app use them, never the reverse, and they
+// link no database, not even through CometBFT.
+var leafRoots = []string{"./api/...", "./proof/...", "./wire/..."}
+
+// TestLeafPackagesStayLeaves: the public layout packages link nothing of
+// the state machine or its storage.
+func TestLeafPackagesStayLeaves(t *testing.T) {
+	checkDeps(t, leafRoots, nil)
+}
+
+// checkDeps fails t for every forbidden package that the packages under
+// roots link, other than through allowed importers.
+func checkDeps(t *testing.T, rootPatterns []string, allowed map[string]bool) {
+	t.Helper()
+	if testing.Short() {
+		t.Skip("runs go list")
+	}
+	args := append([]string{"list", "-deps", "-f", "{{.ImportPath}} {{join .Imports \" \"}}"}, rootPatterns...)
+	out, err := exec.Command("go", args...).Output()
+	if err != nil {
+		t.Fatalf("go list: %v", err)
+	}
+	imports := map[string][]string{}
+	for _, line := range strings.Split(strings.TrimSpace(string(out)), "\n") {
+		f := strings.Fields(line)
+		imports[f[0]] = f[1:]
+	}
+	var roots []string
+	for p := range imports {
+		for _, r := range rootPatterns {
+			r = module + strings.TrimSuffix(strings.TrimPrefix(r, "./"), "/...")
+			if p == r || strings.HasPrefix(p, r+"/") {
+				roots = append(roots, p)
+			}
+		}
+	}
+	slices.Sort(roots)
+	if len(roots) < len(rootPatterns) {
+		t.Fatalf("found client packages %v: wrong directory?", roots)
+	}
+	for _, root := range roots {
+		// Breadth-first, so each violation is reported with its shortest
+		// import chain.
+		from := map[string]string{root: ""}
+		admitted := map[string]bool{} // forbidden, but only through allowedImporters
+		queue := []string{root}
+		for len(queue) > 0 {
+			p := queue[0]
+			queue = queue[1:]
+			for _, dep := range imports[p] {
+				if _, seen := from[dep]; seen {
+					continue
+				}
+				from[dep] = p
+				why := forbiddenDep(dep)
+				if why != "" && (allowed[p] || admitted[p]) {
+					admitted[dep] = true
+					why = ""
+				}
+				if why != "" {
+					chain := []string{dep}
+					for q := p; q != ""; q = from[q] {
+						chain = append(chain, q)
+					}
+					slices.Reverse(chain)
+					t.Errorf("%s links %s (%s): %s", root, dep, why, strings.Join(chain, " → "))
+					continue
+				}
+				queue = append(queue, dep)
+			}
+		}
+	}
+}
