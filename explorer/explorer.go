@@ -4,6 +4,12 @@
 // offline world map (Leaflet and Natural Earth data from world-atlas,
 // vendored by scripts/vendor-explorer.sh), and has pages for networks,
 // devices, accounts, blocks, transactions and the energy market.
+//
+// The page's code is ES modules under assets/js (main.js is the entry; no
+// build step), loaded as module scripts from this origin, which the
+// Content-Security-Policy allows and nothing else. Their unit tests
+// (test/*.test.js, run by TestJavaScript with node --test) live outside
+// assets/, so they are not embedded or served.
 package explorer
 
 import (
@@ -16,7 +22,7 @@ import (
 //go:embed assets
 var assets embed.FS
 
-// Assets are the explorer's files (index.html, app.js, app.css, vendor/…).
+// Assets are the explorer's files (index.html, app.css, js/…, vendor/…).
 func Assets() fs.FS {
 	sub, err := fs.Sub(assets, "assets")
 	if err != nil {

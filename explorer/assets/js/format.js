@@ -1,0 +1,69 @@
+// Formatting of amounts, counts, shares, times and ids, and the explorer's
+// link targets. Pure: no DOM.
+
+// amount groups the digits of a decimal string (amounts may exceed 2^53,
+// so they stay strings): "1234567.5" → "1,234,567.5". Anything that is not
+// a decimal number is returned as text.
+export function amount(v) {
+  const m = /^(-?)(\d+)(\.\d+)?$/.exec(String(v ?? ''));
+  return m ? m[1] + m[2].replace(/\B(?=(\d{3})+(?!\d))/g, ',') + (m[3] || '') : String(v ?? '');
+}
+
+// plural: "1 device", "1,200 devices".
+export const plural = (n, word) => `${amount(n)} ${word}${n === 1 ? '' : 's'}`;
+
+// pct formats parts per million as a percentage with one decimal.
+export const pct = (ppm) => `${(ppm / 1e4).toFixed(1)} %`;
+
+// compact: 1.2K, 3.4M (chart axes and summaries).
+export const compact = new Intl.NumberFormat('en', { notation: 'compact', maximumFractionDigits: 1 });
+
+// when formats a timestamp as "2026-01-02 03:04:05 UTC"; text it cannot
+// parse is returned unchanged.
+export function when(t) {
+  const d = new Date(t);
+  return Number.isNaN(d.getTime()) ? String(t) : `${d.toISOString().slice(0, 19).replace('T', ' ')} UTC`;
+}
+
+// msgSummary lists a transaction's message types, repeats folded:
+// "RegisterDevice ×12, Send".
+export function msgSummary(types) {
+  const runs = [];
+  for (const t of types) {
+    const last = runs[runs.length - 1];
+    if (last && last[0] === t) last[1]++;
+    else runs.push([t, 1]);
+  }
+  return runs.map(([t, n]) => (n > 1 ? `${t} ×${n}` : t)).join(', ');
+}
+
+// shareOf is part/total as a percentage with two decimals, exact for
+// integers of any size ("—" when it cannot be computed).
+export function shareOf(part, total) {
+  try {
+    const t = BigInt(total);
+    if (t <= 0n) return '—';
+    const bp = (BigInt(part) * 10000n) / t;
+    return `${bp / 100n}.${String(bp % 100n).padStart(2, '0')} %`;
+  } catch {
+    return '—';
+  }
+}
+
+// cmpDec compares two decimal strings as numbers (exactly when both are integers).
+export function cmpDec(a, b) {
+  try { const x = BigInt(a), y = BigInt(b); return x < y ? -1 : x > y ? 1 : 0; } catch { return Number(a) - Number(b); }
+}
+
+const enc = encodeURIComponent;
+
+// href builds the route of each kind of page. Ids are percent-encoded
+// behind a fixed "#/kind/" prefix, so no id can make a link leave the page.
+export const href = {
+  block: (h) => `#/block/${enc(h)}`,
+  tx: (h) => `#/tx/${enc(h)}`,
+  account: (a) => `#/account/${enc(a)}`,
+  device: (id) => `#/device/${enc(id)}`,
+  network: (id) => `#/network/${enc(id)}`,
+  market: (id) => `#/market/${enc(id)}`,
+};

@@ -1,0 +1,76 @@
+// A device: details, location, its latest reward explained, rewards,
+// reports and service agreements; live while shown.
+
+import { html } from '../html.js';
+import { amount, pct, plural } from '../format.js';
+import { coin, kv, link, num, section, table } from '../ui.js';
+import { connectLive, gql } from '../api.js';
+import { $, notFound, ready, render, update } from '../page.js';
+import { chart, figure } from '../chart.js';
+import { deviceMap } from '../map.js';
+
+const Q_DEVICE = `query($id: ID!, $dev: String!) {
+    device(id: $id) { id network owner model capacity cell cellR7 status stake registeredHeight reportsAccepted reportsRejected lastReportHeight lat lon boundary
+      reports(last: 100) { height accepted rejected }
+      rewards(last: 30) { epoch reward denom workReward availabilityReward uptimePpm reputationPpm geoPpm boostBps belowThreshold }
+      latest: rewards(last: 1) { explanation } }
+    agreements(device: $dev, last: 20) { id consumer denom escrow paid unitsPaid refunded status reason openedHeight } }`;
+
+// agreementsTable lists agreements with, as the other party, their
+// consumer (who = 'consumer') or their device.
+export const agreementsTable = (label, rows, who) => table(label,
+  [num('Id'), who === 'consumer' ? 'Consumer' : 'Device', 'Status', num('Escrow'), num('Paid'), num('Units paid'), num('Refunded'), num('Opened at')],
+  rows.map((a) => [a.id, who === 'consumer' ? link('account', a.consumer) : link('device', a.device),
+    a.reason ? `${a.status} (${a.reason})` : a.status, coin(a.escrow, a.denom), coin(a.paid, a.denom), amount(a.unitsPaid), coin(a.refunded, a.denom),
+    link('block', a.openedHeight, amount(a.openedHeight))]), { empty: 'No agreements.' });
+
+function fillDevice(p, d, agreements) {
+  update($('#dev-details'), kv([
+    ['Network', link('network', d.network)], ['Owner', link('account', d.owner)], ['Model', d.model], ['Capacity', amount(d.capacity)],
+    ['Status', d.status], ['Stake', amount(d.stake)], ['Cell', html`<span class="mono">${d.cell}</span>`],
+    ['Registered at block', link('block', d.registeredHeight, amount(d.registeredHeight))],
+    ['Reports', `${amount(d.reportsAccepted)} accepted, ${amount(d.reportsRejected)} rejected`],
+    ['Last report at block', d.lastReportHeight ? link('block', d.lastReportHeight, amount(d.lastReportHeight)) : 'None yet'],
+  ]));
+  const reps = [...d.reports].reverse();
+  const acc = reps.reduce((s, r) => s + r.accepted, 0), rej = reps.reduce((s, r) => s + r.rejected, 0);
+  update($('#dev-reports'), reps.length ? figure('dev-reports-chart', `Line chart of accepted and rejected reports per block over ${reps.length} blocks`,
+    `${plural(acc, 'report')} accepted and ${amount(rej)} rejected in the last ${plural(reps.length, 'block')} with reports (blocks ${amount(reps[0].height)} to ${amount(reps[reps.length - 1].height)}).`,
+    table('Reports per block', [num('Block'), num('Accepted'), num('Rejected')], d.reports.map((r) => [link('block', r.height, amount(r.height)), r.accepted, r.rejected])))
+    : html`<p class="empty">No reports yet.</p>`);
+  if (reps.length) chart(p, 'dev-reports-chart', 'Block', reps.map((r) => r.height), [['Accepted', '#15803d', reps.map((r) => r.accepted)], ['Rejected', '#b91c1c', reps.map((r) => r.rejected)]]);
+  const rw = [...d.rewards].reverse();
+  const denom = d.rewards[0]?.denom ?? '';
+  update($('#dev-rewards'), rw.length ? html`${figure('dev-rewards-chart', `Bar chart of the device's reward per epoch over ${rw.length} epochs`,
+    `Latest epoch ${d.rewards[0].epoch}: ${amount(d.rewards[0].reward)} ${denom}. The table below lists each epoch.`)}
+      ${table('Rewards per epoch', [num('Epoch'), num('Reward'), num('Work'), num('Availability'), num('Uptime'), num('Reputation'), num('Geography'), num('Boost')],
+    d.rewards.map((r) => [r.epoch, coin(r.reward, r.denom), amount(r.workReward), amount(r.availabilityReward), pct(r.uptimePpm),
+      r.belowThreshold ? html`${pct(r.reputationPpm)} <strong>below threshold</strong>` : pct(r.reputationPpm), pct(r.geoPpm), `×${r.boostBps / 1e4}`]))}`
+    : html`<p class="empty">No rewards yet.</p>`);
+  if (rw.length) chart(p, 'dev-rewards-chart', 'Epoch', rw.map((r) => r.epoch), [[`Reward (${denom})`, '#d97706', rw.map((r) => Number(r.reward))]], true);
+  $('#reward-breakdown').textContent = d.latest[0]?.explanation || 'No rewards yet — the device\'s first epoch has not ended.';
+  update($('#dev-agreements'), agreementsTable('Agreements with this device as provider', agreements, 'consumer'));
+}
+
+export async function pageDevice(p, id) {
+  const d = await gql(Q_DEVICE, { id, dev: id });
+  if (!p.alive) return;
+  const v = d.device;
+  if (!v) return notFound(p, `There is no device “${id}”.`);
+  render(html`<h1 tabindex="-1">Device <span class="mono">${v.id}</span></h1>
+      <div class="cols">${section('dev-details', 'Details')}
+        <section aria-labelledby="dev-map-h"><h2 id="dev-map-h">Location</h2><div id="dev-map" class="map small" role="region" aria-label="Device map"></div></section></div>
+      ${section('dev-breakdown', 'Latest reward, explained', html`<pre id="reward-breakdown"></pre>`)}
+      ${section('dev-rewards', 'Rewards')}
+      ${section('dev-reports', 'Reports')}
+      ${section('dev-agreements', 'Service agreements')}`);
+  deviceMap(p, 'dev-map', v);
+  fillDevice(p, v, d.agreements);
+  connectLive(v.id);
+  p.onLeave(() => connectLive(null));
+  p.refresh = async () => {
+    const r = await gql(Q_DEVICE, { id, dev: id });
+    if (p.alive && r.device) fillDevice(p, r.device, r.agreements);
+  };
+  ready(p, 'device', `Device ${v.id}`);
+}

@@ -1,0 +1,43 @@
+// The explorer's HTML building blocks (links, tables, key–value lists,
+// sections, network markers), built with html`…`. Pure: no DOM.
+
+import { html } from './html.js';
+import { amount, href } from './format.js';
+
+// coin: an amount with its denom.
+export const coin = (v, denom) => html`${amount(v)} <span class="denom">${denom}</span>`;
+
+// link to the page of an id of a kind (see href), "—" for no id.
+export const link = (kind, id, text = id) => (id === '' || id == null ? '—' : html`<a class="id" href="${href[kind](id)}" title="${id}">${text}</a>`);
+
+// num('Label') is a numeric (right-aligned) table column.
+export const num = (h) => ({ h, num: true });
+
+// table: a table inside a horizontally scrolling, labelled wrapper.
+export function table(label, cols, rows, { id = '', empty = 'None yet.' } = {}) {
+  const cls = cols.map((c) => (c.num ? 'num' : ''));
+  const body = rows.length
+    ? rows.map((r) => html`<tr>${r.map((c, i) => html`<td class="${cls[i]}">${c}</td>`)}</tr>`)
+    : html`<tr><td colspan="${cols.length}" class="empty">${empty}</td></tr>`;
+  return html`<div class="scroll" tabindex="0" role="region" aria-label="${label}"><table${id ? html` id="${id}"` : ''}>
+      <caption class="sr">${label}</caption>
+      <thead><tr>${cols.map((c, i) => html`<th scope="col" class="${cls[i]}">${c.h ?? c}</th>`)}</tr></thead>
+      <tbody>${body}</tbody></table></div>`;
+}
+
+export const kv = (pairs) => html`<dl class="kv">${pairs.map(([k, v]) => html`<dt>${k}</dt><dd>${v}</dd>`)}</dl>`;
+
+export const section = (id, title, body = '') => html`<section aria-labelledby="${id}-h"><h2 id="${id}-h">${title}</h2><div id="${id}">${body}</div></section>`;
+
+// frozenBanner tells that a network is frozen (a block step failed; see
+// docs/SECURITY.md), why, and how it comes back; nothing for a running one.
+export function frozenBanner(n) {
+  if (!n.frozen) return html``;
+  return html`<div class="banner frozen" role="status">
+      <p><strong>This network is frozen.</strong> One of its block steps failed${n.frozenReason ? html`: <span class="reason">${n.frozenReason}</span>` : ''}.
+      Until it is resumed it takes no reports and its rewards, payments and market do not run; every other network goes on.</p>
+      <p>Its owner can resume it (<code>depin tx network resume ${n.id}</code>).</p></div>`;
+}
+
+// frozenMarker follows a network's name in lists.
+export const frozenMarker = (n) => (n.frozen ? html` <span class="tag frozen" title="${n.frozenReason || 'frozen'}">Frozen</span>` : html``);

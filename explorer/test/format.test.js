@@ -1,0 +1,65 @@
+// Formatting helpers and link targets.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { amount, cmpDec, href, msgSummary, pct, plural, shareOf, when } from '../assets/js/format.js';
+
+test('amount groups digits of decimal strings of any size', () => {
+  const cases = [
+    ['0', '0'], ['999', '999'], ['1000', '1,000'], ['-1234567', '-1,234,567'], ['1234.5678', '1,234.5678'],
+    ['18446744073709551615', '18,446,744,073,709,551,615'], [1234, '1,234'],
+    ['', ''], [null, ''], [undefined, ''], ['12abc', '12abc'], ['1e21', '1e21'], ['<b>1000</b>', '<b>1000</b>'],
+  ];
+  for (const [in_, want] of cases) assert.equal(amount(in_), want, JSON.stringify(in_));
+});
+
+test('plural', () => {
+  assert.equal(plural(1, 'device'), '1 device');
+  assert.equal(plural(0, 'device'), '0 devices');
+  assert.equal(plural(1200, 'block'), '1,200 blocks');
+});
+
+test('pct formats parts per million', () => {
+  assert.equal(pct(1_000_000), '100.0 %');
+  assert.equal(pct(123_456), '12.3 %');
+  assert.equal(pct(0), '0.0 %');
+});
+
+test('when formats times in UTC and leaves the unparseable alone', () => {
+  assert.equal(when('2026-01-02T03:04:05.678Z'), '2026-01-02 03:04:05 UTC');
+  assert.equal(when('2026-01-02T05:04:05+02:00'), '2026-01-02 03:04:05 UTC');
+  assert.equal(when('not a time'), 'not a time');
+});
+
+test('msgSummary folds repeats', () => {
+  assert.equal(msgSummary([]), '');
+  assert.equal(msgSummary(['Send']), 'Send');
+  assert.equal(msgSummary(['Reg', 'Reg', 'Reg', 'Send', 'Reg']), 'Reg ×3, Send, Reg');
+});
+
+test('shareOf is exact beyond 2^53 and safe on bad input', () => {
+  assert.equal(shareOf('250', '1000'), '25.00 %');
+  assert.equal(shareOf('1', '3'), '33.33 %');
+  assert.equal(shareOf('18446744073709551615', '18446744073709551615'), '100.00 %');
+  assert.equal(shareOf('1', '0'), '—');
+  assert.equal(shareOf('x', '10'), '—');
+});
+
+test('cmpDec compares big integers exactly', () => {
+  assert.equal(cmpDec('9007199254740993', '9007199254740992'), 1);
+  assert.equal(cmpDec('5', '5'), 0);
+  assert.equal(cmpDec('2', '10'), -1);
+  assert.ok(cmpDec('1.5', '2') < 0);
+});
+
+test('href keeps every id behind its route prefix', () => {
+  assert.equal(href.device('depindev1abc'), '#/device/depindev1abc');
+  assert.equal(href.block(12), '#/block/12');
+  for (const id of ['javascript:alert(1)', '../../x', '"><script>', 'a b?c#d', '東京']) {
+    for (const [kind, f] of Object.entries(href)) {
+      const u = f(id);
+      assert.ok(u.startsWith(`#/${kind}/`), u);
+      assert.doesNotMatch(u.slice(kind.length + 3), /[:"<>?#/ ]/, u);
+      assert.equal(decodeURIComponent(u.slice(kind.length + 3)), id);
+    }
+  }
+});
