@@ -1,0 +1,11 @@
+// Package api holds no code: its subpackages, one per module (api/bank,
+// api/device, …), are the public layout of the chain's state — key
+// builders, id-from-key decoders, value codecs, limits and error kinds —
+// that programs outside the state machine (client, gateway, indexer,
+// wallets) need to read it. The keepers under x/ re-export them, so every
+// key has one definition.
+//
+// They must stay leaves: crypto, errs, the generated protobuf types, pure
+// helpers (x/h3) and the standard library only — never store, state, app
+// or a keeper (clientdeps_test.go holds this).
+package api
