@@ -22,10 +22,8 @@ func forbiddenDep(pkg string) string {
 	switch {
 	case under(module + "store"), under(module + "state"), under(module + "app"):
 		return "the state machine"
-	case under(module+"x") && !under(module+"x/h3"):
-		// x/h3 is integer H3 cell math with no state imports; every other
-		// folder of x/ is a keeper or its helpers.
-		return "a module keeper"
+	case under(module + "x"):
+		return "a module keeper (or its helpers)"
 	case under("github.com/cosmos/iavl"):
 		return "the state trees (IAVL)"
 	case under("github.com/syndtr/goleveldb"):

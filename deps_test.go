@@ -21,7 +21,7 @@ import (
 // (node, client, keystore, cmd, indexers) are outside and may. x/ is
 // expanded to every module found on disk, so a new module is covered the
 // day it is added.
-var stateMachineRoots = []string{"app", "state", "store", "errs", "crypto", "proof", "wire", "api"}
+var stateMachineRoots = []string{"app", "state", "store", "errs", "crypto", "proof", "wire", "api", "h3"}
 
 // forbiddenImports maps an import path, or a path prefix ending in "/", to
 // why it has no place in the state machine.

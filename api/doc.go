@@ -6,6 +6,6 @@
 // key has one definition.
 //
 // They must stay leaves: crypto, errs, the generated protobuf types, pure
-// helpers (x/h3) and the standard library only — never store, state, app
-// or a keeper (clientdeps_test.go holds this).
+// math (h3) and the standard library only — never store, state, app or a
+// keeper (clientdeps_test.go holds this).
 package api

@@ -11,7 +11,7 @@ import (
 
 	uh3 "github.com/uber/h3-go/v4"
 
-	"github.com/depinhq/depin/x/h3"
+	"github.com/depinhq/depin/h3"
 )
 
 // HexResolutions are the H3 resolutions the index keeps per-hex counts

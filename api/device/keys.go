@@ -9,7 +9,7 @@ import (
 	"github.com/depinhq/depin/crypto"
 	"github.com/depinhq/depin/errs"
 	devicev1 "github.com/depinhq/depin/gen/depin/device/v1"
-	"github.com/depinhq/depin/x/h3"
+	"github.com/depinhq/depin/h3"
 )
 
 // Error kinds (codespace "device").

@@ -10,6 +10,6 @@
 // It is what a program outside the state machine must know to read the
 // module's state; x/share re-exports it, so each key has one definition.
 // Like every package under api/, it imports only crypto, errs, the
-// generated protobuf types, pure helpers (x/h3) and the standard library —
+// generated protobuf types, pure math (h3) and the standard library —
 // never store, state, app or a keeper.
 package share

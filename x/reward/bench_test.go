@@ -8,7 +8,7 @@ import (
 
 	uh3 "github.com/uber/h3-go/v4"
 
-	"github.com/depinhq/depin/x/h3"
+	"github.com/depinhq/depin/h3"
 	"github.com/depinhq/depin/x/network"
 )
 

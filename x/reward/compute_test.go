@@ -7,7 +7,7 @@ import (
 	uh3 "github.com/uber/h3-go/v4"
 
 	rewardv1 "github.com/depinhq/depin/gen/depin/reward/v1"
-	"github.com/depinhq/depin/x/h3"
+	"github.com/depinhq/depin/h3"
 )
 
 func pools(work, avail, treasury uint32) []*rewardv1.Pool {

@@ -20,7 +20,7 @@ import (
 	"github.com/depinhq/depin/store"
 	"github.com/depinhq/depin/x/bank"
 	"github.com/depinhq/depin/x/device"
-	"github.com/depinhq/depin/x/h3"
+	"github.com/depinhq/depin/h3"
 	"github.com/depinhq/depin/x/network"
 	"github.com/depinhq/depin/x/report"
 	"github.com/depinhq/depin/x/share"

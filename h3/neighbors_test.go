@@ -9,7 +9,7 @@ import (
 
 	uh3 "github.com/uber/h3-go/v4"
 
-	"github.com/depinhq/depin/x/h3/internal/tablegen"
+	"github.com/depinhq/depin/h3/internal/tablegen"
 )
 
 // uberDisk1 is the reference gridDisk(c, 1), ascending.
@@ -173,7 +173,7 @@ func TestTablesUpToDate(t *testing.T) {
 		t.Fatal(err)
 	}
 	if !bytes.Equal(got, want) {
-		t.Fatal("tables_gen.go is stale: run go generate ./x/h3")
+		t.Fatal("tables_gen.go is stale: run go generate ./h3")
 	}
 }
 

@@ -1,4 +1,4 @@
-// Package tablegen builds x/h3/tables_gen.go: the constant tables the
+// Package tablegen builds h3/tables_gen.go: the constant tables the
 // neighbour walk of package h3 needs. The digit tables follow from IJK
 // lattice arithmetic; the base-cell tables are read off the reference
 // implementation (github.com/uber/h3-go) through its public API, so no

@@ -1,4 +1,4 @@
-// Command gen prints x/h3/tables_gen.go; `go generate ./x/h3` runs it.
+// Command gen prints h3/tables_gen.go; `go generate ./h3` runs it.
 // It writes to standard output, not a file, so that it needs no package
 // os: everything under x/ is held to the state machine's import rules
 // (deps_test.go at the repository root).
@@ -8,7 +8,7 @@ import (
 	"fmt"
 	"log"
 
-	"github.com/depinhq/depin/x/h3/internal/tablegen"
+	"github.com/depinhq/depin/h3/internal/tablegen"
 )
 
 func main() {
