@@ -11,11 +11,11 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/depinhq/depin/api/auth"
+	"github.com/depinhq/depin/api/bank"
 	"github.com/depinhq/depin/crypto"
 	bankv1 "github.com/depinhq/depin/gen/depin/bank/v1"
 	txv1 "github.com/depinhq/depin/gen/depin/tx/v1"
-	"github.com/depinhq/depin/x/auth"
-	"github.com/depinhq/depin/x/bank"
 )
 
 var update = flag.Bool("update", false, "rewrite the golden files under testdata/")
@@ -65,7 +65,7 @@ func goldenSendTx(t *testing.T) []byte {
 // TestSignedSendGolden pins the encoding of a signed MsgSend. If it fails,
 // clients built against the old encoding produce transactions this node
 // reads differently (or not at all): change the wire format only on
-// purpose, then run go test ./x/auth -run Golden -update.
+// purpose, then run go test ./api/auth -run Golden -update.
 func TestSignedSendGolden(t *testing.T) {
 	raw := goldenSendTx(t)
 	got := hex.EncodeToString(raw) + "\n"

@@ -9,12 +9,12 @@ import (
 	"google.golang.org/protobuf/encoding/protowire"
 	"google.golang.org/protobuf/proto"
 
+	"github.com/depinhq/depin/api/auth"
+	"github.com/depinhq/depin/api/bank"
 	"github.com/depinhq/depin/crypto"
 	"github.com/depinhq/depin/errs"
 	bankv1 "github.com/depinhq/depin/gen/depin/bank/v1"
 	txv1 "github.com/depinhq/depin/gen/depin/tx/v1"
-	"github.com/depinhq/depin/x/auth"
-	"github.com/depinhq/depin/x/bank"
 )
 
 const fuzzChainID = "depin-fuzz"
