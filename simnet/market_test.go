@@ -84,6 +84,14 @@ func TestMarketAndAgreementOnDevnet(t *testing.T) {
 	if _, err := c.SendTx(ctx, alice.Private, msgs, client.TxOptions{}); err != nil {
 		t.Fatal(err)
 	}
+	// The typed reads see the orders: all of alice's, and the first
+	// interval's book (open until that interval ends, ≥ 10 s from now).
+	if mine, err := c.MarketOrders(ctx, alice.Address); err != nil || len(mine) != meters*intervals {
+		t.Fatalf("MarketOrders(alice) = %d orders, %v; want %d", len(mine), err, meters*intervals)
+	}
+	if book, err := c.MarketBook(ctx, "meter", first); err != nil || len(book) != meters || book[0].Interval != first {
+		t.Fatalf("MarketBook(meter, %d) = %v, %v; want its %d orders", first, book, err, meters)
+	}
 
 	// A consumer (carol) pays bob's first storage device 1 udpin per 100 mGBh.
 	carol, _ := ks.Load("carol", nil)
@@ -161,5 +169,10 @@ func TestMarketAndAgreementOnDevnet(t *testing.T) {
 			t.Fatalf("agreement still open: %v", a)
 		}
 		time.Sleep(500 * time.Millisecond)
+	}
+	for _, f := range []client.AgreementFilter{{Consumer: &carol.Address}, {Device: &sids[0]}} {
+		if got, err := c.AgreementIDs(ctx, f); err != nil || len(got) != 1 || got[0] != 1 {
+			t.Fatalf("AgreementIDs(%+v) = %v, %v; want [1]", f, got, err)
+		}
 	}
 }
