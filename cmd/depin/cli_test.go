@@ -312,4 +312,22 @@ func TestNetworkDeviceCommands(t *testing.T) {
 	}
 	must("query", "work", id, "-o", "json")
 	must("query", "evidence", id)
+	// Share, market and agreement reads go through typed client calls.
+	if _, code, _ := run(t, home, url, "query", "shares", id); code == 0 {
+		t.Error("query shares of an untokenized device succeeded")
+	}
+	must("tx", "share", "tokenize", id, "1000", "--from", "alice")
+	if out := must("query", "shares", id, "--holder", "alice", "-o", "json"); !strings.Contains(out, `"total_shares": 1000`) || !strings.Contains(out, `"holder_shares": 1000`) {
+		t.Errorf("shares: %s", out)
+	}
+	for _, args := range [][]string{
+		{"query", "market", "orders", "alice", "-o", "json"},
+		{"query", "market", "book", "solar", "1", "-o", "json"},
+		{"query", "agreements", "--consumer", "alice", "-o", "json"},
+		{"query", "agreements", "--device", id, "-o", "json"},
+	} {
+		if out := strings.TrimSpace(must(args...)); out != "[]" {
+			t.Errorf("%v: %s, want []", args, out)
+		}
+	}
 }
