@@ -17,14 +17,15 @@ import (
 
 	"google.golang.org/protobuf/proto"
 
+	"github.com/depinhq/depin/api/device"
+	"github.com/depinhq/depin/api/report"
 	"github.com/depinhq/depin/client"
 	"github.com/depinhq/depin/crypto"
 	devicev1 "github.com/depinhq/depin/gen/depin/device/v1"
 	networkv1 "github.com/depinhq/depin/gen/depin/network/v1"
 	reportv1 "github.com/depinhq/depin/gen/depin/report/v1"
 	txv1 "github.com/depinhq/depin/gen/depin/tx/v1"
-	"github.com/depinhq/depin/x/device"
-	"github.com/depinhq/depin/x/report"
+	"github.com/depinhq/depin/wire"
 	"github.com/uber/h3-go/v4"
 )
 
@@ -207,7 +208,7 @@ func Reports(ctx context.Context, c *client.Client, cfg ReportsConfig) (*Reports
 	signed := make([]*reportv1.SignedReport, res.Reports)
 	parallel(res.Reports, func(n int) {
 		i, k := n%cfg.Devices, n/cfg.Devices
-		raw, err := report.Sign(devs[i], chainID, &reportv1.Report{
+		raw, err := wire.Sign(devs[i], chainID, &reportv1.Report{
 			Network: netID, Seq: uint64(k + 1), PeriodStart: t0 + int64(10*k), PeriodEnd: t0 + int64(10*k+10),
 			Metrics: []*reportv1.MetricValue{{Id: 1, Value: 5000 + uint64(i%1000)}},
 		})

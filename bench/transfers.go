@@ -15,10 +15,10 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/depinhq/depin/api/bank"
 	"github.com/depinhq/depin/client"
 	"github.com/depinhq/depin/crypto"
 	txv1 "github.com/depinhq/depin/gen/depin/tx/v1"
-	"github.com/depinhq/depin/x/bank"
 )
 
 // TransfersConfig configures Transfers.

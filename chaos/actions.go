@@ -7,10 +7,10 @@ import (
 	"strconv"
 	"time"
 
+	"github.com/depinhq/depin/api/bank"
 	"github.com/depinhq/depin/client"
 	reportv1 "github.com/depinhq/depin/gen/depin/report/v1"
 	txv1 "github.com/depinhq/depin/gen/depin/tx/v1"
-	"github.com/depinhq/depin/x/bank"
 )
 
 // action is one kind of tx the workload sends: build returns nil when the

@@ -3,6 +3,8 @@ package chaos
 import (
 	"crypto/ed25519"
 
+	"github.com/depinhq/depin/api/bank"
+	"github.com/depinhq/depin/api/device"
 	"github.com/depinhq/depin/client"
 	"github.com/depinhq/depin/crypto"
 	agreementv1 "github.com/depinhq/depin/gen/depin/agreement/v1"
@@ -14,8 +16,6 @@ import (
 	sharev1 "github.com/depinhq/depin/gen/depin/share/v1"
 	stakingv1 "github.com/depinhq/depin/gen/depin/staking/v1"
 	txv1 "github.com/depinhq/depin/gen/depin/tx/v1"
-	"github.com/depinhq/depin/x/bank"
-	"github.com/depinhq/depin/x/device"
 )
 
 // The messages the workload sends. Where package client has a builder

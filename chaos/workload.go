@@ -13,6 +13,9 @@ import (
 	"google.golang.org/protobuf/proto"
 
 	"github.com/depinhq/depin/agent"
+	"github.com/depinhq/depin/api/bank"
+	"github.com/depinhq/depin/api/network"
+	"github.com/depinhq/depin/api/share"
 	"github.com/depinhq/depin/client"
 	"github.com/depinhq/depin/crypto"
 	bankv1 "github.com/depinhq/depin/gen/depin/bank/v1"
@@ -20,9 +23,6 @@ import (
 	networkv1 "github.com/depinhq/depin/gen/depin/network/v1"
 	reportv1 "github.com/depinhq/depin/gen/depin/report/v1"
 	txv1 "github.com/depinhq/depin/gen/depin/tx/v1"
-	"github.com/depinhq/depin/x/bank"
-	"github.com/depinhq/depin/x/network"
-	"github.com/depinhq/depin/x/share"
 )
 
 // Each worker owns accounts, networks and devices no other worker

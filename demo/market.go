@@ -8,13 +8,13 @@ import (
 	"math/rand/v2"
 	"time"
 
+	"github.com/depinhq/depin/api/market"
 	"github.com/depinhq/depin/client"
 	"github.com/depinhq/depin/crypto"
 	bankv1 "github.com/depinhq/depin/gen/depin/bank/v1"
 	marketv1 "github.com/depinhq/depin/gen/depin/market/v1"
 	txv1 "github.com/depinhq/depin/gen/depin/tx/v1"
 	"github.com/depinhq/depin/keystore"
-	"github.com/depinhq/depin/x/market"
 )
 
 // demoFunding is what the demo gives each account it creates (udpin).

@@ -25,6 +25,8 @@ import (
 
 	"github.com/depinhq/depin/agent"
 	"github.com/depinhq/depin/agent/sim"
+	"github.com/depinhq/depin/api/device"
+	"github.com/depinhq/depin/api/network"
 	"github.com/depinhq/depin/client"
 	"github.com/depinhq/depin/crypto"
 	"github.com/depinhq/depin/gateway"
@@ -32,8 +34,6 @@ import (
 	marketv1 "github.com/depinhq/depin/gen/depin/market/v1"
 	networkv1 "github.com/depinhq/depin/gen/depin/network/v1"
 	txv1 "github.com/depinhq/depin/gen/depin/tx/v1"
-	"github.com/depinhq/depin/x/device"
-	"github.com/depinhq/depin/x/network"
 )
 
 // Config describes one simulation run.

@@ -1,7 +1,7 @@
 // Package market is the public layout of the market module (x/market): the
 // keys of orders, interval books, clearings, meter readings and the owner
-// index, how an order id is read back from an index key, and the module's
-// error kinds.
+// index, how an order id is read back from an index key, the interval of
+// a time (IntervalAt), and the module's error kinds.
 //
 // State layout:
 //

@@ -6,6 +6,7 @@ import (
 
 	"github.com/depinhq/depin/crypto"
 	"github.com/depinhq/depin/errs"
+	marketv1 "github.com/depinhq/depin/gen/depin/market/v1"
 )
 
 // Errors.
@@ -68,4 +69,12 @@ func IDFromIndexKey(k []byte) (uint64, bool) {
 		return 0, false
 	}
 	return binary.BigEndian.Uint64(k[len(k)-8:]), true
+}
+
+// IntervalAt is the market interval containing unix time t.
+func IntervalAt(m *marketv1.MarketParams, t int64) uint64 {
+	if t < 0 {
+		return 0
+	}
+	return uint64(t) / m.IntervalSeconds
 }

@@ -1,6 +1,8 @@
 // Package network is the public layout of the network module (x/network):
-// the keys of networks, of their makers and of their parameter history, and
-// the module's error kinds.
+// the keys of networks, of their makers and of their parameter history, the
+// module's error kinds, and the rules of network parameters a client checks
+// before it sends them (limits, ValidateParams, reward defaults and bounds)
+// or needs to read state by epoch (EpochAt, EpochStart, MetricByID).
 //
 // State layout:
 //

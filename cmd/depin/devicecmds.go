@@ -20,11 +20,11 @@ import (
 	"github.com/depinhq/depin/agent"
 
 	"github.com/depinhq/depin/api/device"
+	"github.com/depinhq/depin/api/network"
 	"github.com/depinhq/depin/client"
 	"github.com/depinhq/depin/crypto"
 	devicev1 "github.com/depinhq/depin/gen/depin/device/v1"
 	txv1 "github.com/depinhq/depin/gen/depin/tx/v1"
-	"github.com/depinhq/depin/x/network"
 )
 
 // locationFlags give a cell directly or as latitude/longitude.

@@ -11,12 +11,12 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/depinhq/depin/api/bank"
+	"github.com/depinhq/depin/api/network"
 	"github.com/depinhq/depin/client"
 	"github.com/depinhq/depin/crypto"
 	networkv1 "github.com/depinhq/depin/gen/depin/network/v1"
 	rewardv1 "github.com/depinhq/depin/gen/depin/reward/v1"
 	txv1 "github.com/depinhq/depin/gen/depin/tx/v1"
-	"github.com/depinhq/depin/x/network"
 )
 
 // paramFlags are the network parameters as flags.

@@ -7,13 +7,13 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/depinhq/depin/api/network"
 	"github.com/depinhq/depin/client"
 	"github.com/depinhq/depin/crypto"
 	"github.com/depinhq/depin/explain"
 	devicev1 "github.com/depinhq/depin/gen/depin/device/v1"
 	rewardv1 "github.com/depinhq/depin/gen/depin/reward/v1"
 	txv1 "github.com/depinhq/depin/gen/depin/tx/v1"
-	"github.com/depinhq/depin/x/network"
 )
 
 func newRewardTxCmd(g *globals) *cobra.Command {

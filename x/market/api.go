@@ -19,6 +19,7 @@ var (
 	ErrNotFound     = api.ErrNotFound
 	ErrNotOpen      = api.ErrNotOpen
 	IDFromIndexKey  = api.IDFromIndexKey
+	IntervalAt      = api.IntervalAt
 	MeterKey        = api.MeterKey
 	MeterPrefix     = api.MeterPrefix
 	OrderKey        = api.OrderKey

@@ -72,14 +72,6 @@ func netKey(prefix []byte, net string) []byte {
 	return append(append(bytes.Clone(prefix), net...), 0)
 }
 
-// IntervalAt is the market interval containing unix time t.
-func IntervalAt(m *marketv1.MarketParams, t int64) uint64 {
-	if t < 0 {
-		return 0
-	}
-	return uint64(t) / m.IntervalSeconds
-}
-
 // Keeper runs the market.
 type Keeper struct {
 	Bank    bank.Keeper

@@ -39,65 +39,8 @@ func ValidateID(id string) error {
 // must not be free to create by the thousand.
 const CreationFee = 100_000_000
 
-// Limits on parameters.
-const (
-	MaxMetrics        = 16
-	MinEpochSeconds   = 10
-	MaxEpochSeconds   = 366 * 24 * 3600
-	MaxWindowSeconds  = 30 * 24 * 3600
-	MaxSkewSeconds    = 600
-	MaxUnbondSeconds  = 366 * 24 * 3600
-	MaxMoveInterval   = 366 * 24 * 3600
-	maxNameLen        = 64
-	maxMetricNameLen  = 32
-	maxMetricUnitLen  = 16
-	maxBoundComponent = 1 << 32
-)
-
-// ValidateParams checks network parameters.
-func ValidateParams(p *networkv1.Params) error {
-	if p == nil {
-		return fmt.Errorf("%w: missing", ErrInvalidParams)
-	}
-	if len(p.Metrics) == 0 || len(p.Metrics) > MaxMetrics {
-		return fmt.Errorf("%w: %d metrics (1..%d)", ErrInvalidParams, len(p.Metrics), MaxMetrics)
-	}
-	seen := map[uint32]bool{}
-	for _, m := range p.Metrics {
-		switch {
-		case m.Id == 0 || m.Id > 255:
-			return fmt.Errorf("%w: metric id %d (1..255)", ErrInvalidParams, m.Id)
-		case seen[m.Id]:
-			return fmt.Errorf("%w: metric id %d twice", ErrInvalidParams, m.Id)
-		case m.Name == "" || len(m.Name) > maxMetricNameLen || len(m.Unit) > maxMetricUnitLen:
-			return fmt.Errorf("%w: metric %d name/unit length", ErrInvalidParams, m.Id)
-		case m.BoundNum == 0 || m.BoundDen == 0 || m.BoundNum > maxBoundComponent || m.BoundDen > maxBoundComponent:
-			return fmt.Errorf("%w: metric %d bound %d/%d (each 1..2^32)", ErrInvalidParams, m.Id, m.BoundNum, m.BoundDen)
-		case m.Weight > maxBoundComponent:
-			return fmt.Errorf("%w: metric %d weight too large", ErrInvalidParams, m.Id)
-		}
-		seen[m.Id] = true
-	}
-	switch {
-	case p.EpochSeconds < MinEpochSeconds || p.EpochSeconds > MaxEpochSeconds:
-		return fmt.Errorf("%w: epoch_seconds %d (%d..%d)", ErrInvalidParams, p.EpochSeconds, MinEpochSeconds, MaxEpochSeconds)
-	case p.ReportWindowSeconds == 0 || p.ReportWindowSeconds > MaxWindowSeconds:
-		return fmt.Errorf("%w: report_window_seconds %d (1..%d)", ErrInvalidParams, p.ReportWindowSeconds, MaxWindowSeconds)
-	case p.MaxClockSkewSeconds > MaxSkewSeconds:
-		return fmt.Errorf("%w: max_clock_skew_seconds %d (≤ %d)", ErrInvalidParams, p.MaxClockSkewSeconds, MaxSkewSeconds)
-	case p.UnbondingSeconds > MaxUnbondSeconds:
-		return fmt.Errorf("%w: unbonding_seconds too large", ErrInvalidParams)
-	case p.MinMoveIntervalSeconds > MaxMoveInterval:
-		return fmt.Errorf("%w: min_move_interval_seconds too large", ErrInvalidParams)
-	}
-	if err := ValidateRewards(p.Rewards); err != nil {
-		return fmt.Errorf("%w: rewards: %v", ErrInvalidParams, err)
-	}
-	if err := ValidateMarket(p); err != nil {
-		return fmt.Errorf("%w: %v", ErrInvalidParams, err)
-	}
-	return nil
-}
+// maxNameLen bounds a maker's name.
+const maxNameLen = 64
 
 // sortMetrics orders metrics by id (the canonical stored form).
 func sortMetrics(p *networkv1.Params) {
@@ -202,22 +145,6 @@ func activate(n *networkv1.Network) {
 	n.Params = n.Pending
 	n.Pending = nil
 	n.PendingEpoch = 0
-}
-
-// EpochAt is the epoch containing unix time t under the params in force.
-func EpochAt(n *networkv1.Network, t int64) uint64 {
-	if t < n.EpochAnchor {
-		return n.EpochBase
-	}
-	return n.EpochBase + uint64(t-n.EpochAnchor)/n.Params.EpochSeconds
-}
-
-// EpochStart is the unix time at which epoch e starts (e ≥ epoch_base).
-func EpochStart(n *networkv1.Network, e uint64) int64 {
-	if e < n.EpochBase {
-		return n.EpochAnchor
-	}
-	return n.EpochAnchor + int64(e-n.EpochBase)*int64(n.Params.EpochSeconds)
 }
 
 func checkOwner(signer crypto.Address, owner []byte) error {
@@ -397,13 +324,4 @@ func (Keeper) Maker(r store.Reader, network string, pub []byte) *networkv1.Maker
 		panic(err)
 	}
 	return mk
-}
-
-// MetricByID finds a metric in params, or nil.
-func MetricByID(p *networkv1.Params, id uint32) *networkv1.Metric {
-	i := sort.Search(len(p.Metrics), func(i int) bool { return p.Metrics[i].Id >= id })
-	if i < len(p.Metrics) && p.Metrics[i].Id == id {
-		return p.Metrics[i]
-	}
-	return nil
 }
