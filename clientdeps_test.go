@@ -118,3 +118,38 @@ func checkDeps(t *testing.T, rootPatterns []string, allowed map[string]bool) {
 		}
 	}
 }
+
+// TestOnlyTheStateMachineImportsKeepers: outside the state machine and the
+// node that hosts it (app, node, x/...), no package imports a keeper
+// directly — programs that link a node in-process (cmd/depin, simnet,
+// chaos, demo, bench) also read and write the chain through client and
+// the api/ leaf packages.
+func TestOnlyTheStateMachineImportsKeepers(t *testing.T) {
+	if testing.Short() {
+		t.Skip("runs go list")
+	}
+	out, err := exec.Command("go", "list", "-f", "{{.ImportPath}} {{join .Imports \" \"}}", "./...").Output()
+	if err != nil {
+		t.Fatalf("go list: %v", err)
+	}
+	hosts := []string{"app", "node", "x"}
+	lines := strings.Split(strings.TrimSpace(string(out)), "\n")
+	if len(lines) < 20 {
+		t.Fatalf("go list found %d packages: wrong directory?", len(lines))
+	}
+	for _, line := range lines {
+		f := strings.Fields(line)
+		pkg, host := f[0], false
+		for _, h := range hosts {
+			host = host || pkg == module+h || strings.HasPrefix(pkg, module+h+"/")
+		}
+		if host {
+			continue
+		}
+		for _, imp := range f[1:] {
+			if strings.HasPrefix(imp, module+"x/") {
+				t.Errorf("%s imports %s: use client and api/%s", pkg, imp, strings.TrimPrefix(imp, module+"x/"))
+			}
+		}
+	}
+}
