@@ -1,6 +1,12 @@
 package auth
 
-import api "github.com/depinhq/depin/api/auth"
+import (
+	"crypto/ed25519"
+
+	api "github.com/depinhq/depin/api/auth"
+	"github.com/depinhq/depin/crypto"
+	txv1 "github.com/depinhq/depin/gen/depin/tx/v1"
+)
 
 // The module's public layout (keys, codecs, limits, error kinds) lives in
 // the leaf package api/auth, which clients import instead of
@@ -15,9 +21,17 @@ const (
 )
 
 var (
-	AccountKey    = api.AccountKey
 	AccountPrefix = api.AccountPrefix
-	DecodeTx      = api.DecodeTx
 	ParamsKey     = api.ParamsKey
-	SignTx        = api.SignTx
 )
+
+// AccountKey: see api/auth.AccountKey.
+func AccountKey(addr crypto.Address) []byte { return api.AccountKey(addr) }
+
+// DecodeTx: see api/auth.DecodeTx.
+func DecodeTx(raw []byte) (*Tx, error) { return api.DecodeTx(raw) }
+
+// SignTx: see api/auth.SignTx.
+func SignTx(priv ed25519.PrivateKey, chainID string, body *txv1.TxBody) ([]byte, error) {
+	return api.SignTx(priv, chainID, body)
+}

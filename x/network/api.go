@@ -1,6 +1,10 @@
 package network
 
-import api "github.com/depinhq/depin/api/network"
+import (
+	api "github.com/depinhq/depin/api/network"
+	networkv1 "github.com/depinhq/depin/gen/depin/network/v1"
+	rewardv1 "github.com/depinhq/depin/gen/depin/reward/v1"
+)
 
 // The module's public layout (keys, codecs, limits, error kinds) lives in
 // the leaf package api/network, which clients import instead of
@@ -20,9 +24,6 @@ const (
 )
 
 var (
-	DefaultRewards    = api.DefaultRewards
-	EpochAt           = api.EpochAt
-	EpochStart        = api.EpochStart
 	ErrFrozen         = api.ErrFrozen
 	ErrInvalidNetwork = api.ErrInvalidNetwork
 	ErrInvalidParams  = api.ErrInvalidParams
@@ -31,20 +32,57 @@ var (
 	ErrNotOwner       = api.ErrNotOwner
 	ErrUnknownMaker   = api.ErrUnknownMaker
 	ErrUnknownNetwork = api.ErrUnknownNetwork
-	HIP104Geo         = api.HIP104Geo
-	HistoryKey        = api.HistoryKey
 	HistoryPrefix     = api.HistoryPrefix
-	HistoryPrefixOf   = api.HistoryPrefixOf
-	MakerKey          = api.MakerKey
 	MakerPrefix       = api.MakerPrefix
-	MakersPrefix      = api.MakersPrefix
-	MetricByID        = api.MetricByID
-	NetworkKey        = api.NetworkKey
 	NetworkPrefix     = api.NetworkPrefix
-	ParamsForEpoch    = api.ParamsForEpoch
-	RewardsOf         = api.RewardsOf
-	SupplyCap         = api.SupplyCap
-	ValidateMarket    = api.ValidateMarket
-	ValidateParams    = api.ValidateParams
-	ValidateRewards   = api.ValidateRewards
 )
+
+// DefaultRewards: see api/network.DefaultRewards.
+func DefaultRewards(emission uint64) *rewardv1.RewardParams { return api.DefaultRewards(emission) }
+
+// EpochAt: see api/network.EpochAt.
+func EpochAt(n *networkv1.Network, t int64) uint64 { return api.EpochAt(n, t) }
+
+// EpochStart: see api/network.EpochStart.
+func EpochStart(n *networkv1.Network, e uint64) int64 { return api.EpochStart(n, e) }
+
+// HIP104Geo: see api/network.HIP104Geo.
+func HIP104Geo() []*rewardv1.GeoRule { return api.HIP104Geo() }
+
+// HistoryKey: see api/network.HistoryKey.
+func HistoryKey(id string, fromTime int64) []byte { return api.HistoryKey(id, fromTime) }
+
+// HistoryPrefixOf: see api/network.HistoryPrefixOf.
+func HistoryPrefixOf(id string) []byte { return api.HistoryPrefixOf(id) }
+
+// MakerKey: see api/network.MakerKey.
+func MakerKey(network string, pub []byte) []byte { return api.MakerKey(network, pub) }
+
+// MakersPrefix: see api/network.MakersPrefix.
+func MakersPrefix(network string) []byte { return api.MakersPrefix(network) }
+
+// MetricByID: see api/network.MetricByID.
+func MetricByID(p *networkv1.Params, id uint32) *networkv1.Metric { return api.MetricByID(p, id) }
+
+// NetworkKey: see api/network.NetworkKey.
+func NetworkKey(id string) []byte { return api.NetworkKey(id) }
+
+// ParamsForEpoch: see api/network.ParamsForEpoch.
+func ParamsForEpoch(n *networkv1.Network, e uint64) *networkv1.Params {
+	return api.ParamsForEpoch(n, e)
+}
+
+// RewardsOf: see api/network.RewardsOf.
+func RewardsOf(p *networkv1.Params) *rewardv1.RewardParams { return api.RewardsOf(p) }
+
+// SupplyCap: see api/network.SupplyCap.
+func SupplyCap(p *rewardv1.RewardParams) uint64 { return api.SupplyCap(p) }
+
+// ValidateMarket: see api/network.ValidateMarket.
+func ValidateMarket(p *networkv1.Params) error { return api.ValidateMarket(p) }
+
+// ValidateParams: see api/network.ValidateParams.
+func ValidateParams(p *networkv1.Params) error { return api.ValidateParams(p) }
+
+// ValidateRewards: see api/network.ValidateRewards.
+func ValidateRewards(p *rewardv1.RewardParams) error { return api.ValidateRewards(p) }

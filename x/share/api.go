@@ -1,6 +1,9 @@
 package share
 
-import api "github.com/depinhq/depin/api/share"
+import (
+	api "github.com/depinhq/depin/api/share"
+	"github.com/depinhq/depin/crypto"
+)
 
 // The module's public layout (keys, codecs, limits, error kinds) lives in
 // the leaf package api/share, which clients import instead of
@@ -12,12 +15,22 @@ const (
 )
 
 var (
-	Denom         = api.Denom
-	ErrInvalid    = api.ErrInvalid
-	HolderFromKey = api.HolderFromKey
-	HolderKey     = api.HolderKey
-	HolderPrefix  = api.HolderPrefix
-	HoldersPrefix = api.HoldersPrefix
-	PoolKey       = api.PoolKey
-	PoolPrefix    = api.PoolPrefix
+	ErrInvalid   = api.ErrInvalid
+	HolderPrefix = api.HolderPrefix
+	PoolPrefix   = api.PoolPrefix
 )
+
+// Denom: see api/share.Denom.
+func Denom(id crypto.DeviceID) string { return api.Denom(id) }
+
+// HolderFromKey: see api/share.HolderFromKey.
+func HolderFromKey(k []byte) (crypto.Address, bool) { return api.HolderFromKey(k) }
+
+// HolderKey: see api/share.HolderKey.
+func HolderKey(id crypto.DeviceID, holder crypto.Address) []byte { return api.HolderKey(id, holder) }
+
+// HoldersPrefix: see api/share.HoldersPrefix.
+func HoldersPrefix(id crypto.DeviceID) []byte { return api.HoldersPrefix(id) }
+
+// PoolKey: see api/share.PoolKey.
+func PoolKey(id crypto.DeviceID) []byte { return api.PoolKey(id) }

@@ -1,6 +1,9 @@
 package staking
 
-import api "github.com/depinhq/depin/api/staking"
+import (
+	api "github.com/depinhq/depin/api/staking"
+	"github.com/depinhq/depin/crypto"
+)
 
 // The module's public layout (keys, codecs, limits, error kinds) lives in
 // the leaf package api/staking, which clients import instead of
@@ -8,7 +11,6 @@ import api "github.com/depinhq/depin/api/staking"
 
 var (
 	DelegPrefix         = api.DelegPrefix
-	DelegationKey       = api.DelegationKey
 	ErrInvalidAmount    = api.ErrInvalidAmount
 	ErrInvalidValidator = api.ErrInvalidValidator
 	ErrNoValidator      = api.ErrNoValidator
@@ -19,6 +21,13 @@ var (
 	ParamsKey           = api.ParamsKey
 	SeqKey              = api.SeqKey
 	UnbondPrefix        = api.UnbondPrefix
-	ValidatorKey        = api.ValidatorKey
 	ValidatorPrefix     = api.ValidatorPrefix
 )
+
+// DelegationKey: see api/staking.DelegationKey.
+func DelegationKey(delegator crypto.Address, cons []byte) []byte {
+	return api.DelegationKey(delegator, cons)
+}
+
+// ValidatorKey: see api/staking.ValidatorKey.
+func ValidatorKey(cons []byte) []byte { return api.ValidatorKey(cons) }
