@@ -7,6 +7,7 @@ import (
 	"fmt"
 
 	abci "github.com/cometbft/cometbft/abci/types"
+	cmtcrypto "github.com/cometbft/cometbft/api/cometbft/crypto/v1"
 	"google.golang.org/protobuf/proto"
 
 	"github.com/depinhq/depin/errs"
@@ -28,7 +29,7 @@ const (
 )
 
 // DecodeProof reads the proof ops QueryKey returns (proof.Decode).
-var DecodeProof = proof.Decode
+func DecodeProof(ops *cmtcrypto.ProofOps) (*proof.Proof, error) { return proof.Decode(ops) }
 
 // Query implements abci.Application. It reads committed versions only.
 func (a *App) Query(_ context.Context, req *abci.QueryRequest) (*abci.QueryResponse, error) {

@@ -393,11 +393,12 @@ func (s *Snapshot) Proof(key []byte) (*Proof, error) {
 	return &Proof{ICS23: p, Roots: s.roots()}, nil
 }
 
-// ErrProof and VerifyProof: see proof.ErrProof and proof.Verify.
-var (
-	ErrProof    = proof.ErrProof
-	VerifyProof = proof.Verify
-)
+// ErrProof: see proof.ErrProof.
+var ErrProof = proof.ErrProof
+
+// VerifyProof checks that p proves key has value (nil: is absent) in the
+// state whose root hash is root (proof.Verify).
+func VerifyProof(root, key, value []byte, p *Proof) error { return proof.Verify(root, key, value, p) }
 
 // lockedIterator reads a snapshot's nodes (in Next) under the tree's lock.
 type lockedIterator struct {
