@@ -1,6 +1,11 @@
 package report
 
-import "github.com/depinhq/depin/wire"
+import (
+	"crypto/ed25519"
+
+	reportv1 "github.com/depinhq/depin/gen/depin/report/v1"
+	"github.com/depinhq/depin/wire"
+)
 
 // The report wire format lives in package wire (so device software does
 // not pull in the state machine); these names keep the module's API whole.
@@ -15,9 +20,15 @@ const (
 // ErrMalformed wraps every decoding failure.
 var ErrMalformed = wire.ErrMalformed
 
-// Decode, DecodeSigned and Sign: see package wire.
-var (
-	Decode       = wire.Decode
-	DecodeSigned = wire.DecodeSigned
-	Sign         = wire.Sign
-)
+// Decode: see wire.Decode.
+func Decode(raw []byte) (*Decoded, error) { return wire.Decode(raw) }
+
+// DecodeSigned: see wire.DecodeSigned.
+func DecodeSigned(s *reportv1.SignedReport, raw []byte) (*Decoded, error) {
+	return wire.DecodeSigned(s, raw)
+}
+
+// Sign: see wire.Sign.
+func Sign(priv ed25519.PrivateKey, chainID string, r *reportv1.Report) ([]byte, error) {
+	return wire.Sign(priv, chainID, r)
+}
