@@ -19,19 +19,6 @@ const MaxShares = 1 << 60
 // DenomPrefix starts every share denom.
 const DenomPrefix = bank.ShareDenomPrefix
 
-// HoldersPrefix prefixes the positions of a device's holders.
-func HoldersPrefix(id crypto.DeviceID) []byte { return append(bytes.Clone(HolderPrefix), id[:]...) }
-
-// HolderFromKey is the holder address at the end of a key under
-// HoldersPrefix.
-func HolderFromKey(k []byte) (crypto.Address, bool) {
-	if len(k) != len(HolderPrefix)+2*crypto.AddressLen || !bytes.HasPrefix(k, HolderPrefix) {
-		return crypto.Address{}, false
-	}
-	a, err := crypto.AddressFromBytes(k[len(k)-crypto.AddressLen:])
-	return a, err == nil
-}
-
 // Denom is the share token of a device.
 func Denom(id crypto.DeviceID) string { return DenomPrefix + crypto.DeviceString(id) }
 
@@ -47,4 +34,17 @@ func PoolKey(id crypto.DeviceID) []byte { return append(bytes.Clone(PoolPrefix),
 // HolderKey is where a holder's position lives.
 func HolderKey(id crypto.DeviceID, holder crypto.Address) []byte {
 	return append(append(bytes.Clone(HolderPrefix), id[:]...), holder[:]...)
+}
+
+// HoldersPrefix prefixes the positions of a device's holders.
+func HoldersPrefix(id crypto.DeviceID) []byte { return append(bytes.Clone(HolderPrefix), id[:]...) }
+
+// HolderFromKey is the holder address at the end of a key under
+// HoldersPrefix.
+func HolderFromKey(k []byte) (crypto.Address, bool) {
+	if len(k) != len(HolderPrefix)+2*crypto.AddressLen || !bytes.HasPrefix(k, HolderPrefix) {
+		return crypto.Address{}, false
+	}
+	a, err := crypto.AddressFromBytes(k[len(k)-crypto.AddressLen:])
+	return a, err == nil
 }
