@@ -2,14 +2,14 @@ package app
 
 import (
 	"fmt"
-
-	abci "github.com/cometbft/cometbft/abci/types"
 	"math"
 	"math/rand/v2"
 	"os"
 	"strconv"
 	"testing"
 	"time"
+
+	abci "github.com/cometbft/cometbft/abci/types"
 
 	"github.com/depinhq/depin/crypto"
 	agreementv1 "github.com/depinhq/depin/gen/depin/agreement/v1"
