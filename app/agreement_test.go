@@ -110,16 +110,15 @@ func TestAgreementPaysPerVerifiedUnit(t *testing.T) {
 // refunds everything not yet paid. With a budget of one agreement per
 // block the settlement pass takes several blocks and ends the same.
 func TestAgreementEnds(t *testing.T) {
-	defer func(b int) { agreement.BlockBudget = b }(agreement.BlockBudget)
 	for _, budget := range []int{20_000, 1} {
-		agreement.BlockBudget = budget
-		t.Run(fmt.Sprintf("budget=%d", budget), testAgreementEnds)
+		t.Run(fmt.Sprintf("budget=%d", budget), func(t *testing.T) { testAgreementEnds(t, budget) })
 	}
 }
 
-func testAgreementEnds(t *testing.T) {
+func testAgreementEnds(t *testing.T, budget int) {
 	w := newWorld(t)
 	c := w.c
+	c.app.agreement.BlockBudget = budget
 	a := w.register("a", 5000)
 	bob := newTestKey("bob")
 	c.mustBlock(c.tx(w.owner, &txv1.Msg{Sum: &txv1.Msg_Send{Send: &bankv1.MsgSend{From: w.owner.addr.Bytes(), To: bob.addr.Bytes(), Amount: []*bankv1.Coin{bank.Coin("udpin", 1_000_000_000)}}}}))

@@ -6,7 +6,6 @@ import (
 
 	"github.com/depinhq/depin/state"
 	"github.com/depinhq/depin/store"
-	"github.com/depinhq/depin/x/agreement"
 )
 
 // Block steps run at the start of every block, outside any tx: per
@@ -69,7 +68,7 @@ func (a *App) networkSteps(ctx state.Context) {
 		}
 	}
 	run(stepRewards, a.reward.BeginNetwork)
-	budget := agreement.BlockBudget
+	budget := a.agreement.Budget()
 	run(stepAgreements, func(c state.Context, id string) error { return a.agreement.BeginNetwork(c, id, &budget) })
 	run(stepMarket, a.market.BeginNetwork)
 }

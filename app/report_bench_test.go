@@ -157,7 +157,7 @@ func parallelFor(n int, fn func(i int)) {
 // BenchmarkEpochRewardsOnChain measures an epoch's reward job on the
 // on-disk tree: 50,000 devices that each reported once, rewarded with the
 // default incentives (HIP-104 geography) in blocks of at most
-// reward.BlockBudget devices. It reports the slowest block and the blocks
+// reward.DefaultBlockBudget devices. It reports the slowest block and the blocks
 // the job took.
 //
 //	go test ./app -run '^$' -bench EpochRewardsOnChain -benchtime 1x

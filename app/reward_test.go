@@ -125,7 +125,6 @@ type claimResult struct {
 // AfterCommit checks the invariants) and end exactly where a single-block
 // run ends.
 func TestRewardJobSpreadsOverBlocks(t *testing.T) {
-	defer func(b int) { reward.BlockBudget = b }(reward.BlockBudget)
 	run := func(budget int) (map[crypto.DeviceID]uint64, *rewardv1.State, int) {
 		params := solarParams()
 		params.Rewards = network.DefaultRewards(1_000_000)
@@ -144,7 +143,7 @@ func TestRewardJobSpreadsOverBlocks(t *testing.T) {
 			reports = append(reports, w.report(nm, 1, now-int64(100*(i+1)), now, uint64(10*(i+1))))
 		}
 		w.batch(reports...)
-		reward.BlockBudget = budget
+		c.app.reward.BlockBudget = budget
 		c.time = time.Unix(network.EpochStart(n, e+1), 0).UTC()
 		blocks := 0
 		for {

@@ -58,6 +58,19 @@ type Keeper struct {
 	Network network.Keeper
 	Device  device.Keeper
 	Report  report.Keeper
+	// BlockBudget bounds how many open agreements one block settles, over
+	// every network (0: DefaultBlockBudget). Every validator must use the
+	// same: it is set where the app is built, never from a node's
+	// configuration.
+	BlockBudget int
+}
+
+// Budget is how many agreements one block may settle.
+func (k Keeper) Budget() int {
+	if k.BlockBudget > 0 {
+		return k.BlockBudget
+	}
+	return DefaultBlockBudget
 }
 
 // Get returns an agreement, or nil.
@@ -218,10 +231,10 @@ func (k Keeper) close(ctx state.Context, a *agreementv1.Agreement, reason string
 	return nil
 }
 
-// BlockBudget bounds how many open agreements one block settles; a pass
+// DefaultBlockBudget bounds how many open agreements one block settles; a pass
 // over a network's agreements that does not fit continues in the next
 // blocks.
-var BlockBudget = 10_000
+const DefaultBlockBudget = 10_000
 
 // BeginNetwork settles, if the network's epoch changed, its open
 // agreements' ended epochs, at most *budget agreements (shared by every

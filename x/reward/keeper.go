@@ -36,6 +36,17 @@ type Keeper struct {
 	Device  device.Keeper
 	Report  report.Keeper
 	Shares  share.Keeper
+	// BlockBudget bounds the devices one block's reward work reads and
+	// pays (0: DefaultBlockBudget). Every validator must use the same: it
+	// is set where the app is built, never from a node's configuration.
+	BlockBudget int
+}
+
+func (k Keeper) budget() int {
+	if k.BlockBudget > 0 {
+		return k.BlockBudget
+	}
+	return DefaultBlockBudget
 }
 
 func unmarshalErr(v []byte, m proto.Message) error { return proto.Unmarshal(v, m) }
@@ -85,16 +96,16 @@ func setUnclaimed(kv store.KV, id crypto.DeviceID, v uint64) {
 	kv.Set(UnclaimedKey(id), binary.BigEndian.AppendUint64(nil, v))
 }
 
-// BlockBudget bounds the reward work of one block: devices read while
+// DefaultBlockBudget bounds the reward work of one block: devices read while
 // gathering an epoch's work, plus devices paid out while distributing.
 // The computation itself (all the epoch's devices at once, ~0.45 s per
 // million) runs in the block between the two phases.
-var BlockBudget = 5_000
+const DefaultBlockBudget = 5_000
 
 // BeginNetwork advances a network's reward jobs, at the start of every
 // block: an epoch that ended (the previous block was in it, this one is
 // later) gets a job, and its active leases pay their rent; jobs gather
-// the devices' work, compute and mint, then pay out, at most BlockBudget
+// the devices' work, compute and mint, then pay out, at most the block budget
 // devices per block. It runs before the block's transactions, so an
 // ended epoch's work is final and params an owner scheduled are not yet
 // in force.
@@ -134,7 +145,7 @@ func (k Keeper) beginNetwork(ctx state.Context, id string) error {
 	if !state.Get(ctx.KV, JobKey(id), job) {
 		job = nil
 	}
-	budget := BlockBudget
+	budget := k.budget()
 	for budget > 0 {
 		if job == nil {
 			if len(st.Queued) == 0 {
