@@ -15,6 +15,9 @@ import (
 // is nil.
 func (a *App) route(ctx state.Context, tx *auth.Tx, m *txv1.Msg, prep *report.Prepared) error {
 	s := tx.Signer
+	if err := checkSigner(s, m); err != nil {
+		return err
+	}
 	switch sum := m.Sum.(type) {
 	case *txv1.Msg_Send:
 		return a.bank.HandleSend(ctx, s, sum.Send)
