@@ -35,19 +35,7 @@ func TestScenarioAppHashes(t *testing.T) {
 		}
 		fmt.Fprintf(&b, "seed %d: %d blocks, last app hash %X, all app hashes sha256 %s\n", seed, len(c.hashes), c.appHash, hex.EncodeToString(all.Sum(nil)))
 	}
-	path := filepath.Join("testdata", "scenario_apphashes.golden")
-	if *update {
-		if err := os.WriteFile(path, []byte(b.String()), 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
-	want, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatalf("%v (run with -update to create it)", err)
-	}
-	if got := b.String(); got != string(want) {
-		t.Fatalf("the scenario's app hashes changed:\n got %s\nwant %s", got, want)
-	}
+	checkGolden(t, "scenario_apphashes.golden", "app hashes", b.String())
 }
 
 // TestScenarioEvents pins the event stream of a scripted scenario (the
@@ -88,9 +76,16 @@ func TestScenarioEvents(t *testing.T) {
 			}
 		}
 	})
-	path := filepath.Join("testdata", "scenario_events.golden")
+	checkGolden(t, "scenario_events.golden", "events", b.String())
+}
+
+// checkGolden compares got with testdata/name (rewriting it with
+// -update) and names the first line that differs.
+func checkGolden(t *testing.T, name, what, got string) {
+	t.Helper()
+	path := filepath.Join("testdata", name)
 	if *update {
-		if err := os.WriteFile(path, []byte(b.String()), 0o644); err != nil {
+		if err := os.WriteFile(path, []byte(got), 0o644); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -98,15 +93,16 @@ func TestScenarioEvents(t *testing.T) {
 	if err != nil {
 		t.Fatalf("%v (run with -update to create it)", err)
 	}
-	if got := b.String(); got != string(want) {
-		gl, wl := strings.Split(got, "\n"), strings.Split(string(want), "\n")
-		for i := range min(len(gl), len(wl)) {
-			if gl[i] != wl[i] {
-				t.Fatalf("the scenario's events changed at line %d:\n got %s\nwant %s", i+1, gl[i], wl[i])
-			}
-		}
-		t.Fatalf("the scenario's events changed: %d lines, want %d", len(gl), len(wl))
+	if got == string(want) {
+		return
 	}
+	gl, wl := strings.Split(got, "\n"), strings.Split(string(want), "\n")
+	for i := range min(len(gl), len(wl)) {
+		if gl[i] != wl[i] {
+			t.Fatalf("the scenario's %s changed at line %d of %s:\n got %s\nwant %s", what, i+1, name, gl[i], wl[i])
+		}
+	}
+	t.Fatalf("the scenario's %s changed: %d lines, want %d", what, len(gl), len(wl))
 }
 
 // stripIndex drops the index flags (not part of the typed event).
