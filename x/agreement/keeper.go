@@ -90,9 +90,6 @@ func (Keeper) set(kv store.KV, a *agreementv1.Agreement) { kv.Set(Key(a.Id), sta
 
 // Open escrows the consumer's funds for an agreement with a device.
 func (k Keeper) Open(ctx state.Context, signer crypto.Address, m *agreementv1.MsgOpenAgreement) (uint64, error) {
-	if !bytes.Equal(m.Consumer, signer[:]) {
-		return 0, fmt.Errorf("%w: consumer must be the signer", errs.ErrUnauthorized)
-	}
 	id, err := crypto.AddressFromBytes(m.Device)
 	if err != nil {
 		return 0, fmt.Errorf("%w: device: %v", ErrInvalid, err)
@@ -169,7 +166,7 @@ func (k Keeper) Cancel(ctx state.Context, signer crypto.Address, m *agreementv1.
 	if err != nil {
 		return err
 	}
-	if !bytes.Equal(a.Consumer, signer[:]) || !bytes.Equal(m.Consumer, signer[:]) {
+	if !bytes.Equal(a.Consumer, signer[:]) {
 		return fmt.Errorf("%w: only the consumer cancels", errs.ErrUnauthorized)
 	}
 	n := k.Network.Network(ctx.KV, a.Network)
@@ -209,7 +206,7 @@ func (k Keeper) Decline(ctx state.Context, signer crypto.Address, m *agreementv1
 	}
 	id, _ := crypto.AddressFromBytes(a.Device)
 	d := k.Device.Get(ctx.KV, id)
-	if d == nil || !bytes.Equal(d.Owner, signer[:]) || !bytes.Equal(m.Owner, signer[:]) {
+	if d == nil || !bytes.Equal(d.Owner, signer[:]) {
 		return fmt.Errorf("%w: only the provider device's owner declines", errs.ErrUnauthorized)
 	}
 	return k.close(ctx, a, "declined by the provider")

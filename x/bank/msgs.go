@@ -19,9 +19,6 @@ func (k Keeper) HandleSend(ctx state.Context, signer crypto.Address, m *bankv1.M
 	if err != nil {
 		return fmt.Errorf("%w: to: %v", errs.ErrInvalidAddress, err)
 	}
-	if from != signer {
-		return fmt.Errorf("%w: from %s is not the signer %s", errs.ErrUnauthorized, from, signer)
-	}
 	if k.Escrows[to] {
 		return fmt.Errorf("%w: %s holds escrowed funds; only its module pays into it", ErrModuleAccount, to)
 	}

@@ -52,9 +52,6 @@ func (Keeper) Set(kv store.KV, d *devicev1.Device) {
 // Register adds a maker-certified device, locking the network's minimum
 // stake from the owner.
 func (k Keeper) Register(ctx state.Context, signer crypto.Address, m *devicev1.MsgRegisterDevice) error {
-	if !bytes.Equal(m.Owner, signer[:]) {
-		return fmt.Errorf("%w: owner must be the signer", errs.ErrUnauthorized)
-	}
 	cert, err := VerifyCert(ctx.ChainID, m.Cert)
 	if err != nil {
 		return err
@@ -109,10 +106,7 @@ func (k Keeper) Register(ctx state.Context, signer crypto.Address, m *devicev1.M
 }
 
 // owned loads a device and checks the signer owns it.
-func (k Keeper) owned(ctx state.Context, signer crypto.Address, owner, rawID []byte) (*devicev1.Device, crypto.DeviceID, error) {
-	if !bytes.Equal(owner, signer[:]) {
-		return nil, crypto.DeviceID{}, fmt.Errorf("%w: owner must be the signer", errs.ErrUnauthorized)
-	}
+func (k Keeper) owned(ctx state.Context, signer crypto.Address, rawID []byte) (*devicev1.Device, crypto.DeviceID, error) {
 	id, err := crypto.AddressFromBytes(rawID)
 	if err != nil {
 		return nil, id, fmt.Errorf("%w: device id: %v", errs.ErrInvalidAddress, err)
@@ -129,7 +123,7 @@ func (k Keeper) owned(ctx state.Context, signer crypto.Address, owner, rawID []b
 
 // Transfer gives a device (and its stake) to a new owner.
 func (k Keeper) Transfer(ctx state.Context, signer crypto.Address, m *devicev1.MsgTransferDevice) error {
-	d, id, err := k.owned(ctx, signer, m.Owner, m.Device)
+	d, id, err := k.owned(ctx, signer, m.Device)
 	if err != nil {
 		return err
 	}
@@ -165,7 +159,7 @@ func (k Keeper) SetOwner(ctx state.Context, d *devicev1.Device, id crypto.Device
 
 // Move relocates a device, at most once per the network's move interval.
 func (k Keeper) Move(ctx state.Context, signer crypto.Address, m *devicev1.MsgMoveDevice) error {
-	d, id, err := k.owned(ctx, signer, m.Owner, m.Device)
+	d, id, err := k.owned(ctx, signer, m.Device)
 	if err != nil {
 		return err
 	}
@@ -193,7 +187,7 @@ func (k Keeper) Move(ctx state.Context, signer crypto.Address, m *devicev1.MsgMo
 // and the unbonding time is fixed here, whatever the params become. A jailed device can be deactivated too, so what is left
 // of its stake after slashing is never stranded.
 func (k Keeper) Deactivate(ctx state.Context, signer crypto.Address, m *devicev1.MsgDeactivateDevice) error {
-	d, id, err := k.owned(ctx, signer, m.Owner, m.Device)
+	d, id, err := k.owned(ctx, signer, m.Device)
 	if err != nil {
 		return err
 	}
@@ -216,7 +210,7 @@ func (k Keeper) Deactivate(ctx state.Context, signer crypto.Address, m *devicev1
 
 // WithdrawStake returns an unbonded device's stake to its owner.
 func (k Keeper) WithdrawStake(ctx state.Context, signer crypto.Address, m *devicev1.MsgWithdrawStake) error {
-	d, id, err := k.owned(ctx, signer, m.Owner, m.Device)
+	d, id, err := k.owned(ctx, signer, m.Device)
 	if err != nil {
 		return err
 	}

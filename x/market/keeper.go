@@ -105,9 +105,6 @@ func mul(a, b uint64) (uint64, bool) {
 // Place puts an order in an open interval's book, bound to the signer's
 // meter; a bid escrows quantity × price.
 func (k Keeper) Place(ctx state.Context, signer crypto.Address, m *marketv1.MsgPlaceOrder) error {
-	if !bytes.Equal(m.Owner, signer[:]) {
-		return fmt.Errorf("%w: owner must be the signer", errs.ErrUnauthorized)
-	}
 	id, err := crypto.AddressFromBytes(m.Device)
 	if err != nil {
 		return fmt.Errorf("%w: device: %v", ErrInvalidOrder, err)
@@ -197,9 +194,6 @@ func (k Keeper) Place(ctx state.Context, signer crypto.Address, m *marketv1.MsgP
 // request, refunding a bid's escrow in the denom it was placed in. It
 // works whatever state the network is in, frozen included.
 func (k Keeper) Cancel(ctx state.Context, signer crypto.Address, m *marketv1.MsgCancelOrder) error {
-	if !bytes.Equal(m.Owner, signer[:]) {
-		return fmt.Errorf("%w: owner must be the signer", errs.ErrUnauthorized)
-	}
 	o := k.Order(ctx.KV, m.Id)
 	if o == nil {
 		return fmt.Errorf("%w: %d", ErrNotFound, m.Id)

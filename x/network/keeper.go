@@ -11,7 +11,6 @@ import (
 	"google.golang.org/protobuf/proto"
 
 	"github.com/depinhq/depin/crypto"
-	"github.com/depinhq/depin/errs"
 	bankv1 "github.com/depinhq/depin/gen/depin/bank/v1"
 	networkv1 "github.com/depinhq/depin/gen/depin/network/v1"
 	"github.com/depinhq/depin/state"
@@ -147,19 +146,9 @@ func activate(n *networkv1.Network) {
 	n.PendingEpoch = 0
 }
 
-func checkOwner(signer crypto.Address, owner []byte) error {
-	if !bytes.Equal(owner, signer[:]) {
-		return fmt.Errorf("%w: owner field %x is not the signer %s", errs.ErrUnauthorized, owner, signer)
-	}
-	return nil
-}
-
 // Create launches a network. The signer becomes its owner; its reward
 // denom is registered with the bank.
 func (k Keeper) Create(ctx state.Context, signer crypto.Address, m *networkv1.MsgCreateNetwork) error {
-	if err := checkOwner(signer, m.Owner); err != nil {
-		return err
-	}
 	if err := ValidateID(m.Id); err != nil {
 		return err
 	}
@@ -203,7 +192,7 @@ func (k Keeper) Create(ctx state.Context, signer crypto.Address, m *networkv1.Ms
 
 // UpdateParams schedules new params for the next epoch.
 func (k Keeper) UpdateParams(ctx state.Context, signer crypto.Address, m *networkv1.MsgUpdateNetworkParams) error {
-	n, err := k.owned(ctx, signer, m.Owner, m.Network)
+	n, err := k.owned(ctx, signer, m.Network)
 	if err != nil {
 		return err
 	}
@@ -219,10 +208,8 @@ func (k Keeper) UpdateParams(ctx state.Context, signer crypto.Address, m *networ
 	return nil
 }
 
-func (k Keeper) owned(ctx state.Context, signer crypto.Address, owner []byte, id string) (*networkv1.Network, error) {
-	if err := checkOwner(signer, owner); err != nil {
-		return nil, err
-	}
+// owned returns a network the signer owns.
+func (k Keeper) owned(ctx state.Context, signer crypto.Address, id string) (*networkv1.Network, error) {
 	n := k.Current(ctx, id)
 	if n == nil {
 		return nil, fmt.Errorf("%w: %q", ErrUnknownNetwork, id)
@@ -253,7 +240,7 @@ func (k Keeper) Freeze(ctx state.Context, id, step, reason string) {
 
 // Resume lets a frozen network's owner run its block steps again.
 func (k Keeper) Resume(ctx state.Context, signer crypto.Address, m *networkv1.MsgResumeNetwork) error {
-	n, err := k.owned(ctx, signer, m.Owner, m.Network)
+	n, err := k.owned(ctx, signer, m.Network)
 	if err != nil {
 		return err
 	}
@@ -282,7 +269,7 @@ func (k Keeper) Active(ctx state.Context, id string) (*networkv1.Network, error)
 
 // ApproveMaker lets a maker key certify devices for the network.
 func (k Keeper) ApproveMaker(ctx state.Context, signer crypto.Address, m *networkv1.MsgApproveMaker) error {
-	if _, err := k.owned(ctx, signer, m.Owner, m.Network); err != nil {
+	if _, err := k.owned(ctx, signer, m.Network); err != nil {
 		return err
 	}
 	if _, err := crypto.CheckPubKey(m.MakerPublicKey); err != nil {
@@ -300,7 +287,7 @@ func (k Keeper) ApproveMaker(ctx state.Context, signer crypto.Address, m *networ
 // RevokeMaker stops a maker from certifying new devices (devices already
 // registered stay).
 func (k Keeper) RevokeMaker(ctx state.Context, signer crypto.Address, m *networkv1.MsgRevokeMaker) error {
-	if _, err := k.owned(ctx, signer, m.Owner, m.Network); err != nil {
+	if _, err := k.owned(ctx, signer, m.Network); err != nil {
 		return err
 	}
 	mk := k.Maker(ctx.KV, m.Network, m.MakerPublicKey)

@@ -11,7 +11,6 @@ import (
 	"google.golang.org/protobuf/proto"
 
 	"github.com/depinhq/depin/crypto"
-	"github.com/depinhq/depin/errs"
 	bankv1 "github.com/depinhq/depin/gen/depin/bank/v1"
 	devicev1 "github.com/depinhq/depin/gen/depin/device/v1"
 	networkv1 "github.com/depinhq/depin/gen/depin/network/v1"
@@ -149,9 +148,6 @@ func (b *batchState) flush() {
 // events; a bad report never affects the others. prep may be nil (it is
 // then computed here).
 func (k Keeper) HandleBatch(ctx state.Context, signer crypto.Address, m *reportv1.MsgReportBatch, prep *Prepared) error {
-	if !bytes.Equal(m.Submitter, signer[:]) {
-		return fmt.Errorf("%w: submitter must be the signer", errs.ErrUnauthorized)
-	}
 	if len(m.Reports) == 0 {
 		return ErrEmptyBatch
 	}
@@ -499,9 +495,6 @@ func UpdateReputation(dev *devicev1.Device, rp *rewardv1.RewardParams, accepted 
 // reports of one device with the same seq, or one signed report beyond the
 // physical bound.
 func (k Keeper) SubmitEvidence(ctx state.Context, signer crypto.Address, m *reportv1.MsgSubmitEvidence) error {
-	if !bytes.Equal(m.Submitter, signer[:]) {
-		return fmt.Errorf("%w: submitter must be the signer", errs.ErrUnauthorized)
-	}
 	want := map[reportv1.EvidenceKind]int{reportv1.EvidenceKind_EVIDENCE_KIND_DOUBLE_REPORT: 2, reportv1.EvidenceKind_EVIDENCE_KIND_IMPOSSIBLE_REPORT: 1}[m.Kind]
 	if want == 0 || len(m.Reports) != want {
 		return fmt.Errorf("%w: kind %s needs %d report(s), got %d", ErrInvalidEvidence, m.Kind, want, len(m.Reports))

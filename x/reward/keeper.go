@@ -450,9 +450,6 @@ func boostFor(boosts map[uint64]uint32, cell uint64) uint32 {
 // Claim pays the signer the rewards accrued to one of their devices, or
 // to all of them.
 func (k Keeper) Claim(ctx state.Context, signer crypto.Address, m *rewardv1.MsgClaimRewards) error {
-	if !bytes.Equal(m.Owner, signer[:]) {
-		return fmt.Errorf("%w: owner must be the signer", errs.ErrUnauthorized)
-	}
 	var ids []crypto.DeviceID
 	if len(m.Device) > 0 {
 		id, err := crypto.AddressFromBytes(m.Device)
@@ -535,7 +532,7 @@ func (k Keeper) SetBoost(ctx state.Context, signer crypto.Address, m *rewardv1.M
 	if n == nil {
 		return fmt.Errorf("%w: network %q", errs.ErrNotFound, m.Network)
 	}
-	if !bytes.Equal(m.Owner, signer[:]) || !bytes.Equal(n.Owner, signer[:]) {
+	if !bytes.Equal(n.Owner, signer[:]) {
 		return fmt.Errorf("%w: only the network's owner sets boosts", errs.ErrUnauthorized)
 	}
 	b := m.Boost

@@ -39,7 +39,7 @@ func (Keeper) Lease(r store.Reader, id crypto.DeviceID) *sharev1.Lease {
 
 // OfferLease lets a device's owner offer its operation to an account.
 func (k Keeper) OfferLease(ctx state.Context, signer crypto.Address, m *sharev1.MsgOfferLease) error {
-	d, id, err := k.ownedDevice(ctx, signer, m.Owner, m.Device)
+	d, id, err := k.ownedDevice(ctx, signer, m.Device)
 	if err != nil {
 		return err
 	}
@@ -78,7 +78,7 @@ func (k Keeper) OfferLease(ctx state.Context, signer crypto.Address, m *sharev1.
 
 // AcceptLease lets the named lessee take an offered lease, escrowing rent.
 func (k Keeper) AcceptLease(ctx state.Context, signer crypto.Address, m *sharev1.MsgAcceptLease) error {
-	id, l, err := k.leaseFor(ctx, signer, m.Lessee, m.Device)
+	id, l, err := k.leaseFor(ctx, signer, m.Device)
 	if err != nil {
 		return err
 	}
@@ -104,7 +104,7 @@ func (k Keeper) AcceptLease(ctx state.Context, signer crypto.Address, m *sharev1
 
 // DepositLease tops up an active lease's rent escrow.
 func (k Keeper) DepositLease(ctx state.Context, signer crypto.Address, m *sharev1.MsgDepositLease) error {
-	id, l, err := k.leaseFor(ctx, signer, m.Lessee, m.Device)
+	id, l, err := k.leaseFor(ctx, signer, m.Device)
 	if err != nil {
 		return err
 	}
@@ -127,7 +127,7 @@ func (k Keeper) DepositLease(ctx state.Context, signer crypto.Address, m *sharev
 // device's network is frozen: no block step charges rent then, and the
 // lessee's funds must not wait on the network's owner.
 func (k Keeper) EndLease(ctx state.Context, signer crypto.Address, m *sharev1.MsgEndLease) error {
-	id, l, err := k.leaseFor(ctx, signer, m.Lessee, m.Device)
+	id, l, err := k.leaseFor(ctx, signer, m.Device)
 	if err != nil {
 		return err
 	}
@@ -152,7 +152,7 @@ func (k Keeper) EndLease(ctx state.Context, signer crypto.Address, m *sharev1.Ms
 	return nil
 }
 
-func (k Keeper) leaseFor(ctx state.Context, signer crypto.Address, field, raw []byte) (crypto.DeviceID, *sharev1.Lease, error) {
+func (k Keeper) leaseFor(ctx state.Context, signer crypto.Address, raw []byte) (crypto.DeviceID, *sharev1.Lease, error) {
 	id, err := crypto.AddressFromBytes(raw)
 	if err != nil {
 		return id, nil, fmt.Errorf("%w: device: %v", share.ErrInvalid, err)
@@ -161,7 +161,7 @@ func (k Keeper) leaseFor(ctx state.Context, signer crypto.Address, field, raw []
 	if l == nil {
 		return id, nil, fmt.Errorf("%w: no lease for %s", share.ErrInvalid, crypto.DeviceString(id))
 	}
-	if !bytes.Equal(field, signer[:]) || !bytes.Equal(l.Lessee, signer[:]) {
+	if !bytes.Equal(l.Lessee, signer[:]) {
 		return id, nil, fmt.Errorf("%w: not the lease's lessee", errs.ErrUnauthorized)
 	}
 	return id, l, nil

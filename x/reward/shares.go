@@ -18,7 +18,7 @@ import (
 // Tokenize splits the signer's device into shares, all minted to the
 // signer; from now on the device's rewards go to whoever holds them.
 func (k Keeper) Tokenize(ctx state.Context, signer crypto.Address, m *sharev1.MsgTokenize) error {
-	d, id, err := k.ownedDevice(ctx, signer, m.Owner, m.Device)
+	d, id, err := k.ownedDevice(ctx, signer, m.Device)
 	if err != nil {
 		return err
 	}
@@ -53,10 +53,7 @@ func (k Keeper) Tokenize(ctx state.Context, signer crypto.Address, m *sharev1.Ms
 	return nil
 }
 
-func (k Keeper) ownedDevice(ctx state.Context, signer crypto.Address, field, raw []byte) (*devicev1.Device, crypto.DeviceID, error) {
-	if !bytes.Equal(field, signer[:]) {
-		return nil, crypto.DeviceID{}, fmt.Errorf("%w: must be the signer", errs.ErrUnauthorized)
-	}
+func (k Keeper) ownedDevice(ctx state.Context, signer crypto.Address, raw []byte) (*devicev1.Device, crypto.DeviceID, error) {
 	id, err := crypto.AddressFromBytes(raw)
 	if err != nil {
 		return nil, id, fmt.Errorf("%w: device: %v", share.ErrInvalid, err)
@@ -104,9 +101,6 @@ func (k Keeper) tokenizedDevice(ctx state.Context, raw []byte) (*devicev1.Device
 
 // ClaimShares pays a share holder its rewards of a tokenized device.
 func (k Keeper) ClaimShares(ctx state.Context, signer crypto.Address, m *sharev1.MsgClaimShareRewards) error {
-	if !bytes.Equal(m.Holder, signer[:]) {
-		return fmt.Errorf("%w: holder must be the signer", errs.ErrUnauthorized)
-	}
 	d, id, err := k.tokenizedDevice(ctx, m.Device)
 	if err != nil {
 		return err
@@ -125,9 +119,6 @@ func (k Keeper) ClaimShares(ctx state.Context, signer crypto.Address, m *sharev1
 // them burns them, is paid what it is owed and becomes the device's
 // owner; rounding dust left in the device's rewards stays claimable by it.
 func (k Keeper) Untokenize(ctx state.Context, signer crypto.Address, m *sharev1.MsgUntokenize) error {
-	if !bytes.Equal(m.Holder, signer[:]) {
-		return fmt.Errorf("%w: holder must be the signer", errs.ErrUnauthorized)
-	}
 	d, id, err := k.tokenizedDevice(ctx, m.Device)
 	if err != nil {
 		return err

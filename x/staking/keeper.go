@@ -127,18 +127,8 @@ func (k Keeper) InitGenesis(ctx state.Context, g *stakingv1.GenesisState, vals [
 	return nil
 }
 
-func sameSigner(signer crypto.Address, field []byte, what string) error {
-	if !bytes.Equal(field, signer[:]) {
-		return fmt.Errorf("%w: %s must be the signer", errs.ErrUnauthorized, what)
-	}
-	return nil
-}
-
 // CreateValidator registers a consensus key bonded with the signer's stake.
 func (k Keeper) CreateValidator(ctx state.Context, signer crypto.Address, m *stakingv1.MsgCreateValidator) error {
-	if err := sameSigner(signer, m.Operator, "operator"); err != nil {
-		return err
-	}
 	if len(m.PubKey) != 32 {
 		return fmt.Errorf("%w: consensus key must be a 32-byte ed25519 key", ErrInvalidValidator)
 	}
@@ -166,9 +156,6 @@ func (k Keeper) CreateValidator(ctx state.Context, signer crypto.Address, m *sta
 
 // Delegate bonds the signer's udpin to a validator.
 func (k Keeper) Delegate(ctx state.Context, signer crypto.Address, m *stakingv1.MsgDelegate) error {
-	if err := sameSigner(signer, m.Delegator, "delegator"); err != nil {
-		return err
-	}
 	if m.Amount == 0 {
 		return fmt.Errorf("%w: 0", ErrInvalidAmount)
 	}
@@ -210,9 +197,6 @@ func (k Keeper) Delegate(ctx state.Context, signer crypto.Address, m *stakingv1.
 // Unbond starts returning amount udpin of the signer's delegation; the
 // tokens come back after the unbonding period.
 func (k Keeper) Unbond(ctx state.Context, signer crypto.Address, m *stakingv1.MsgUnbond) error {
-	if err := sameSigner(signer, m.Delegator, "delegator"); err != nil {
-		return err
-	}
 	if m.Amount == 0 {
 		return fmt.Errorf("%w: 0", ErrInvalidAmount)
 	}
@@ -262,9 +246,6 @@ func (Keeper) nextSeq(kv store.KV) uint64 {
 // Unjail lets the operator of a validator jailed for downtime back in
 // once its jail time is over.
 func (k Keeper) Unjail(ctx state.Context, signer crypto.Address, m *stakingv1.MsgUnjail) error {
-	if err := sameSigner(signer, m.Operator, "operator"); err != nil {
-		return err
-	}
 	v := k.Validator(ctx.KV, m.Validator)
 	if v == nil {
 		return fmt.Errorf("%w: %X", ErrNoValidator, m.Validator)
