@@ -13,8 +13,14 @@ import (
 var (
 	BalancePrefix = []byte("bank/b/")
 	SupplyPrefix  = []byte("bank/s/")
-	ParamsKey     = []byte("bank/params")
+	ParamsKey     = []byte("bank/params") // no longer written: denoms have a key each
+	DenomPrefix   = []byte("bank/d/")     // + denom → DenomMetadata
 )
+
+// DenomKey is the key of a registered denom's metadata.
+func DenomKey(denom string) []byte {
+	return append(append([]byte{}, DenomPrefix...), denom...)
+}
 
 // BalanceKey is the key of addr's balance of denom.
 func BalanceKey(addr crypto.Address, denom string) []byte {

@@ -31,7 +31,11 @@ var (
 	ErrUnknownDenom      = api.ErrUnknownDenom
 	ParamsKey            = api.ParamsKey
 	SupplyPrefix         = api.SupplyPrefix
+	DenomPrefix          = api.DenomPrefix
 )
+
+// DenomKey: see api/bank.DenomKey.
+func DenomKey(denom string) []byte { return api.DenomKey(denom) }
 
 // AccountBalancesPrefix: see api/bank.AccountBalancesPrefix.
 func AccountBalancesPrefix(addr crypto.Address) []byte { return api.AccountBalancesPrefix(addr) }

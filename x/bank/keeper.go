@@ -79,34 +79,32 @@ func (Keeper) Supply(r store.Reader, denom string) uint64 {
 	return getUint64(r, SupplyKey(denom))
 }
 
-// Params returns the module parameters.
+// Params returns the module parameters: every registered denom, in order.
+// (Each denom is stored under its own key, so that checking one — every
+// transfer does — reads one small record however many tokens exist.)
 func (Keeper) Params(r store.Reader) *bankv1.Params {
 	p := &bankv1.Params{}
-	if v := r.Get(ParamsKey); v != nil {
-		if err := proto.Unmarshal(v, p); err != nil {
-			panic(fmt.Errorf("bank params: %w", err))
+	store.Each(r, DenomPrefix, func(_, v []byte) bool {
+		md := &bankv1.DenomMetadata{}
+		if err := proto.Unmarshal(v, md); err != nil {
+			panic(fmt.Errorf("bank denom record: %w", err))
 		}
-	}
+		p.Denoms = append(p.Denoms, md)
+		return true
+	})
 	return p
 }
 
-// SetParams stores the module parameters.
-func (Keeper) SetParams(kv store.KV, p *bankv1.Params) {
-	b, err := proto.MarshalOptions{Deterministic: true}.Marshal(p)
-	if err != nil {
-		panic(err)
+// SetParams registers every denom of p.
+func (k Keeper) SetParams(kv store.KV, p *bankv1.Params) {
+	for _, md := range p.Denoms {
+		kv.Set(DenomKey(md.Base), state.Marshal(md))
 	}
-	kv.Set(ParamsKey, b)
 }
 
 // KnownDenom reports whether denom is registered.
-func (k Keeper) KnownDenom(r store.Reader, denom string) bool {
-	for _, d := range k.Params(r).Denoms {
-		if d.Base == denom {
-			return true
-		}
-	}
-	return false
+func (Keeper) KnownDenom(r store.Reader, denom string) bool {
+	return r.Get(DenomKey(denom)) != nil
 }
 
 // CreateDenom adds a new denom to the registry, or fails if it exists:
@@ -125,15 +123,10 @@ func (k Keeper) RegisterDenom(kv store.KV, md *bankv1.DenomMetadata) error {
 	if err := ValidateDenom(md.Base); err != nil {
 		return err
 	}
-	p := k.Params(kv)
-	for _, d := range p.Denoms {
-		if d.Base == md.Base {
-			return nil
-		}
+	if k.KnownDenom(kv, md.Base) {
+		return nil
 	}
-	p.Denoms = append(p.Denoms, md)
-	sort.Slice(p.Denoms, func(i, j int) bool { return p.Denoms[i].Base < p.Denoms[j].Base })
-	k.SetParams(kv, p)
+	kv.Set(DenomKey(md.Base), state.Marshal(md))
 	return nil
 }
 
