@@ -10,6 +10,7 @@ import (
 	"time"
 
 	abci "github.com/cometbft/cometbft/abci/types"
+	"google.golang.org/protobuf/proto"
 
 	"github.com/depinhq/depin/crypto"
 	agreementv1 "github.com/depinhq/depin/gen/depin/agreement/v1"
@@ -229,6 +230,11 @@ func adversarialRun(t *testing.T, seed uint64, steps int, onBlock func(int64, []
 	t.Logf("succeeded %v; refused %v", ok, refused)
 	if got := (bank.Keeper{}).Supply(c.snapshot(), "udpin"); got != supply {
 		t.Fatalf("udpin supply %d, was %d", got, supply)
+	}
+	// The shared default reward params (what RewardsOf returns for a
+	// network without any) were only ever read.
+	if !proto.Equal(network.RewardsOf(nil), network.DefaultRewards(0)) {
+		t.Fatal("something modified the shared default reward params")
 	}
 	return c
 }
