@@ -14,6 +14,7 @@ import (
 	txv1 "github.com/depinhq/depin/gen/depin/tx/v1"
 	"github.com/depinhq/depin/store"
 	"github.com/depinhq/depin/x/bank"
+	"github.com/depinhq/depin/x/device"
 	"github.com/depinhq/depin/x/network"
 	"github.com/depinhq/depin/x/report"
 	"github.com/depinhq/depin/x/reward"
@@ -82,8 +83,9 @@ func TestRewardsEndToEnd(t *testing.T) {
 		res := c.block(c.tx(who, &txv1.Msg{Sum: &txv1.Msg_ClaimRewards{ClaimRewards: &rewardv1.MsgClaimRewards{Owner: who.addr.Bytes(), Device: dev}}}))[0]
 		return &claimResult{res.Code, res.Codespace, res.Log}
 	}
-	// Bob claims alice's device: refused, nothing moves.
-	if res := claim(bob, a[:]); res.code == 0 || res.space != "tx" {
+	// Bob claims alice's device: refused (the one "not the device owner"
+	// every module answers), nothing moves.
+	if res := claim(bob, a[:]); res.code != device.ErrNotDeviceOwner.Code || res.space != device.ErrNotDeviceOwner.Codespace {
 		t.Fatalf("claiming another's device: %+v", res)
 	}
 	if res := claim(bob, nil); res.code != reward.ErrNothingToClaim.Code {

@@ -107,16 +107,24 @@ func (k Keeper) Register(ctx state.Context, signer crypto.Address, m *devicev1.M
 
 // owned loads a device and checks the signer owns it.
 func (k Keeper) owned(ctx state.Context, signer crypto.Address, rawID []byte) (*devicev1.Device, crypto.DeviceID, error) {
+	return k.Owned(ctx.KV, signer, rawID)
+}
+
+// Owned loads the device rawID names and checks that signer owns it: the
+// one check every module makes before acting on a device for its owner,
+// with one set of errors (ErrInvalidAddress, ErrUnknownDevice,
+// ErrNotDeviceOwner).
+func (k Keeper) Owned(r store.Reader, signer crypto.Address, rawID []byte) (*devicev1.Device, crypto.DeviceID, error) {
 	id, err := crypto.AddressFromBytes(rawID)
 	if err != nil {
 		return nil, id, fmt.Errorf("%w: device id: %v", errs.ErrInvalidAddress, err)
 	}
-	d := k.Get(ctx.KV, id)
+	d := k.Get(r, id)
 	if d == nil {
 		return nil, id, fmt.Errorf("%w: %s", ErrUnknownDevice, crypto.DeviceString(id))
 	}
 	if !bytes.Equal(d.Owner, signer[:]) {
-		return nil, id, fmt.Errorf("%w: %s", ErrNotDeviceOwner, crypto.DeviceString(id))
+		return nil, id, fmt.Errorf("%w: %s belongs to another account", ErrNotDeviceOwner, crypto.DeviceString(id))
 	}
 	return d, id, nil
 }

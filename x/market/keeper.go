@@ -105,16 +105,12 @@ func mul(a, b uint64) (uint64, bool) {
 // Place puts an order in an open interval's book, bound to the signer's
 // meter; a bid escrows quantity × price.
 func (k Keeper) Place(ctx state.Context, signer crypto.Address, m *marketv1.MsgPlaceOrder) error {
-	id, err := crypto.AddressFromBytes(m.Device)
+	d, id, err := k.Device.Owned(ctx.KV, signer, m.Device)
 	if err != nil {
-		return fmt.Errorf("%w: device: %v", ErrInvalidOrder, err)
+		return err
 	}
-	d := k.Device.Get(ctx.KV, id)
-	if d == nil || d.Status != devicev1.DeviceStatus_DEVICE_STATUS_ACTIVE {
-		return fmt.Errorf("%w: device %s is not an active registered device", ErrInvalidOrder, crypto.DeviceString(id))
-	}
-	if !bytes.Equal(d.Owner, signer[:]) {
-		return fmt.Errorf("%w: meter %s belongs to another account", errs.ErrUnauthorized, crypto.DeviceString(id))
+	if d.Status != devicev1.DeviceStatus_DEVICE_STATUS_ACTIVE {
+		return fmt.Errorf("%w: meter %s is %s, not active", ErrInvalidOrder, crypto.DeviceString(id), d.Status)
 	}
 	n, err := k.Network.Active(ctx, d.Network)
 	if err != nil {

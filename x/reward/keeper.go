@@ -452,16 +452,9 @@ func boostFor(boosts map[uint64]uint32, cell uint64) uint32 {
 func (k Keeper) Claim(ctx state.Context, signer crypto.Address, m *rewardv1.MsgClaimRewards) error {
 	var ids []crypto.DeviceID
 	if len(m.Device) > 0 {
-		id, err := crypto.AddressFromBytes(m.Device)
+		_, id, err := k.Device.Owned(ctx.KV, signer, m.Device)
 		if err != nil {
-			return fmt.Errorf("%w: device: %v", errs.ErrInvalidRequest, err)
-		}
-		d := k.Device.Get(ctx.KV, id)
-		if d == nil {
-			return fmt.Errorf("%w: device %s is not registered", errs.ErrNotFound, crypto.DeviceString(id))
-		}
-		if !bytes.Equal(d.Owner, signer[:]) {
-			return fmt.Errorf("%w: device %s belongs to another account", errs.ErrUnauthorized, crypto.DeviceString(id))
+			return err
 		}
 		ids = append(ids, id)
 	} else {

@@ -5,7 +5,6 @@ import (
 	"fmt"
 
 	"github.com/depinhq/depin/crypto"
-	"github.com/depinhq/depin/errs"
 	bankv1 "github.com/depinhq/depin/gen/depin/bank/v1"
 	devicev1 "github.com/depinhq/depin/gen/depin/device/v1"
 	sharev1 "github.com/depinhq/depin/gen/depin/share/v1"
@@ -54,18 +53,7 @@ func (k Keeper) Tokenize(ctx state.Context, signer crypto.Address, m *sharev1.Ms
 }
 
 func (k Keeper) ownedDevice(ctx state.Context, signer crypto.Address, raw []byte) (*devicev1.Device, crypto.DeviceID, error) {
-	id, err := crypto.AddressFromBytes(raw)
-	if err != nil {
-		return nil, id, fmt.Errorf("%w: device: %v", share.ErrInvalid, err)
-	}
-	d := k.Device.Get(ctx.KV, id)
-	if d == nil {
-		return nil, id, fmt.Errorf("%w: device %s is not registered", errs.ErrNotFound, crypto.DeviceString(id))
-	}
-	if !bytes.Equal(d.Owner, signer[:]) {
-		return nil, id, fmt.Errorf("%w: device %s belongs to another account", errs.ErrUnauthorized, crypto.DeviceString(id))
-	}
-	return d, id, nil
+	return k.Device.Owned(ctx.KV, signer, raw)
 }
 
 // payShareholder pays a holder what it is owed of a tokenized device.
