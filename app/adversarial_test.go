@@ -67,7 +67,7 @@ func adversarialRun(t *testing.T, seed uint64, steps int, onBlock func(int64, []
 		ids, owners = append(ids, w.register(nm, 5000)), append(owners, w.owner)
 	}
 	for _, nm := range []string{"q1", "q2", "q3"} {
-		c.mustBlock(c.tx(bob, client_register(bob.addr, w.cert(nm, 5000), nm, w.cell)))
+		c.mustBlock(c.tx(bob, registerMsg(bob.addr, w.cert(nm, 5000), nm, w.cell)))
 		names, ids, owners = append(names, nm), append(ids, deviceID(nm)), append(owners, bob)
 	}
 	seq := make([]uint64, len(names))

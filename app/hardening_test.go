@@ -77,7 +77,7 @@ func (w *world) certFor(net, name string, capacity uint64) *devicev1.SignedDevic
 	w.c.t.Helper()
 	priv := devKey(name)
 	sc, err := device.SignCert(w.maker.priv, testChain, &devicev1.DeviceCert{
-		Network: net, DevicePublicKey: priv.Public().(ed25519.PublicKey), Serial: "SN-" + name,
+		Network: net, DevicePublicKey: priv.Public().(ed25519.PublicKey), Model: "SunBox 5", Serial: "SN-" + name,
 		Capacity: capacity, MakerPublicKey: w.maker.priv.Public().(ed25519.PublicKey)})
 	if err != nil {
 		w.c.t.Fatal(err)
@@ -94,11 +94,13 @@ func (w *world) addNetwork(id, denom string, params *networkv1.Params, dev strin
 		Owner: alice.addr.Bytes(), Id: id, Name: id, Class: networkv1.ResourceClass_RESOURCE_CLASS_ENERGY, RewardDenom: denom, Params: params}}}))
 	c.mustBlock(c.tx(alice, &txv1.Msg{Sum: &txv1.Msg_ApproveMaker{ApproveMaker: &networkv1.MsgApproveMaker{
 		Owner: alice.addr.Bytes(), Network: id, MakerPublicKey: w.maker.priv.Public().(ed25519.PublicKey)}}}))
-	c.mustBlock(c.tx(alice, client_register(alice.addr, w.certFor(id, dev, 5000), dev, w.cell)))
+	c.mustBlock(c.tx(alice, registerMsg(alice.addr, w.certFor(id, dev, 5000), dev, w.cell)))
 	return deviceID(dev)
 }
 
-func client_register(owner crypto.Address, sc *devicev1.SignedDeviceCert, dev string, cell uint64) *txv1.Msg {
+// registerMsg registers device dev (named as in devKey) to owner, with the
+// device key's proof of possession.
+func registerMsg(owner crypto.Address, sc *devicev1.SignedDeviceCert, dev string, cell uint64) *txv1.Msg {
 	return &txv1.Msg{Sum: &txv1.Msg_RegisterDevice{RegisterDevice: &devicev1.MsgRegisterDevice{
 		Owner: owner.Bytes(), Cert: sc, DeviceSignature: pop(dev, owner), Cell: cell}}}
 }
@@ -139,7 +141,7 @@ func TestBlockStepFailureFreezesOnlyItsNetwork(t *testing.T) {
 			other := w.addNetwork("wind", "uwind", rewardParams(), "wd")
 			bob := newTestKey("bob")
 			c.mustBlock(c.tx(alice, &txv1.Msg{Sum: &txv1.Msg_Send{Send: &bankv1.MsgSend{From: alice.addr.Bytes(), To: bob.addr.Bytes(), Amount: []*bankv1.Coin{bank.Coin("udpin", 1_000_000_000)}}}}))
-			c.mustBlock(c.tx(bob, client_register(bob.addr, w.cert("b", 5000), "b", w.cell)))
+			c.mustBlock(c.tx(bob, registerMsg(bob.addr, w.cert("b", 5000), "b", w.cell)))
 			b := deviceID("b")
 			n := (network.Keeper{}).Network(c.snapshot(), "solar")
 			e := network.EpochAt(n, c.time.Unix()+1)
@@ -217,7 +219,7 @@ func TestBlockStepFailureFreezesOnlyItsNetwork(t *testing.T) {
 			if acc != 0 || rej[0] != "REJECT_REASON_NETWORK_FROZEN" {
 				t.Fatalf("report to a frozen network: accepted %d, %v", acc, rej)
 			}
-			expectErr(t, "register in a frozen network", c.result(alice, client_register(alice.addr, w.cert("late", 5000), "late", w.cell)), network.ErrFrozen)
+			expectErr(t, "register in a frozen network", c.result(alice, registerMsg(alice.addr, w.cert("late", 5000), "late", w.cell)), network.ErrFrozen)
 			// Escrows come back: the agreement at once, the open order by cancelling.
 			before := c.balance(bob.addr, "udpin")
 			ag := (agreement.Keeper{}).Get(c.snapshot(), 1)
@@ -331,7 +333,7 @@ func TestEscrowsKeepTheirTerms(t *testing.T) {
 	c, alice := w.c, w.owner
 	bob := newTestKey("bob")
 	c.mustBlock(c.tx(alice, &txv1.Msg{Sum: &txv1.Msg_Send{Send: &bankv1.MsgSend{From: alice.addr.Bytes(), To: bob.addr.Bytes(), Amount: []*bankv1.Coin{bank.Coin("udpin", 1_000_000_000)}}}}))
-	c.mustBlock(c.tx(bob, client_register(bob.addr, w.cert("b1", 5000), "b1", w.cell)))
+	c.mustBlock(c.tx(bob, registerMsg(bob.addr, w.cert("b1", 5000), "b1", w.cell)))
 	b1 := deviceID("b1")
 	s1 := w.register("s1", 5000)
 	mp := gp.Market
@@ -606,7 +608,7 @@ func TestFrozenNetworkStrandsNoFunds(t *testing.T) {
 	c, alice := w.c, w.owner
 	bob := newTestKey("bob")
 	c.mustBlock(c.tx(alice, &txv1.Msg{Sum: &txv1.Msg_Send{Send: &bankv1.MsgSend{From: alice.addr.Bytes(), To: bob.addr.Bytes(), Amount: []*bankv1.Coin{bank.Coin("udpin", 1_000_000_000)}}}}))
-	c.mustBlock(c.tx(bob, client_register(bob.addr, w.cert("b1", 5000), "b1", w.cell)))
+	c.mustBlock(c.tx(bob, registerMsg(bob.addr, w.cert("b1", 5000), "b1", w.cell)))
 	b1, s1 := deviceID("b1"), w.register("s1", 5000)
 	mp := gridParams().Market
 	iv := market.IntervalAt(mp, c.time.Unix()) + 1
@@ -771,8 +773,7 @@ func TestRewardsAroundPentagons(t *testing.T) {
 			var names []string
 			for j, cl := range []uh3.Cell{cell, cell, ring[0], ring[len(ring)-1]} {
 				name := fmt.Sprintf("pent-%d", j)
-				c.mustBlock(c.tx(alice, &txv1.Msg{Sum: &txv1.Msg_RegisterDevice{RegisterDevice: &devicev1.MsgRegisterDevice{
-					Owner: alice.addr.Bytes(), Cert: w.cert(name, 5000), DeviceSignature: pop(name, alice.addr), Cell: uint64(cl)}}}))
+				c.mustBlock(c.tx(alice, registerMsg(alice.addr, w.cert(name, 5000), name, uint64(cl))))
 				ids, names = append(ids, deviceID(name)), append(names, name)
 			}
 			n := (network.Keeper{}).Network(c.snapshot(), "solar")

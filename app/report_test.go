@@ -103,15 +103,7 @@ func devKey(name string) ed25519.PrivateKey {
 }
 
 func (w *world) cert(name string, capacity uint64) *devicev1.SignedDeviceCert {
-	w.c.t.Helper()
-	priv := devKey(name)
-	sc, err := device.SignCert(w.maker.priv, testChain, &devicev1.DeviceCert{
-		Network: "solar", DevicePublicKey: priv.Public().(ed25519.PublicKey), Model: "SunBox 5", Serial: "SN-" + name,
-		Capacity: capacity, MakerPublicKey: w.maker.priv.Public().(ed25519.PublicKey)})
-	if err != nil {
-		w.c.t.Fatal(err)
-	}
-	return sc
+	return w.certFor("solar", name, capacity)
 }
 
 // pop is device name's proof of possession for registering it to owner.
@@ -121,8 +113,7 @@ func pop(name string, owner crypto.Address) []byte {
 
 func (w *world) register(name string, capacity uint64) crypto.DeviceID {
 	w.c.t.Helper()
-	w.c.mustBlock(w.c.tx(w.owner, &txv1.Msg{Sum: &txv1.Msg_RegisterDevice{RegisterDevice: &devicev1.MsgRegisterDevice{
-		Owner: w.owner.addr.Bytes(), Cert: w.cert(name, capacity), DeviceSignature: pop(name, w.owner.addr), Cell: w.cell}}}))
+	w.c.mustBlock(w.c.tx(w.owner, registerMsg(w.owner.addr, w.cert(name, capacity), name, w.cell)))
 	w.device[name] = devKey(name)
 	return crypto.AddressFromPubKey(w.device[name].Public().(ed25519.PublicKey))
 }
