@@ -269,8 +269,8 @@ func (a *App) deliver(ctx state.Context, tx *auth.Tx, prep map[int]*report.Prepa
 	msgEvents := make([]abci.Event, 0, len(tx.Body.Messages)+len(actx.Events.List()))
 	for _, m := range tx.Body.Messages {
 		action := "unknown"
-		if f := m.ProtoReflect().WhichOneof(m.ProtoReflect().Descriptor().Oneofs().ByName("sum")); f != nil {
-			action = string(f.Message().FullName())
+		if in := inner(m); in != nil {
+			action = string(in.Descriptor().FullName())
 		}
 		msgEvents = append(msgEvents, state.MessageEvent(action, tx.Signer.String()))
 	}

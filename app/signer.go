@@ -49,14 +49,24 @@ var signerFields = map[protoreflect.FullName]protoreflect.Name{
 	"depin.share.v1.MsgEndLease":              "lessee",
 }
 
+// msgOneof is the field of Msg's oneof every message is in.
+var msgOneof = (&txv1.Msg{}).ProtoReflect().Descriptor().Oneofs().ByName("sum")
+
+// inner is the message a Msg carries, or nil.
+func inner(m *txv1.Msg) protoreflect.Message {
+	r := m.ProtoReflect()
+	if f := r.WhichOneof(msgOneof); f != nil {
+		return r.Get(f).Message()
+	}
+	return nil
+}
+
 // checkSigner refuses a message whose acting account is not the signer.
 func checkSigner(signer crypto.Address, m *txv1.Msg) error {
-	r := m.ProtoReflect()
-	f := r.WhichOneof(r.Descriptor().Oneofs().ByName("sum"))
-	if f == nil {
+	inner := inner(m)
+	if inner == nil {
 		return fmt.Errorf("%w: empty message", errs.ErrUnknownMsg)
 	}
-	inner := r.Get(f).Message()
 	name, ok := signerFields[inner.Descriptor().FullName()]
 	if !ok {
 		return fmt.Errorf("%w: %s names no signer field", errs.ErrUnknownMsg, inner.Descriptor().FullName())

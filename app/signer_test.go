@@ -4,15 +4,12 @@ import (
 	"testing"
 
 	"google.golang.org/protobuf/reflect/protoreflect"
-
-	txv1 "github.com/depinhq/depin/gen/depin/tx/v1"
 )
 
 // TestEveryMessageNamesItsSigner: every message a tx can carry has an
 // entry in signerFields, naming a bytes field it has.
 func TestEveryMessageNamesItsSigner(t *testing.T) {
-	oneof := (&txv1.Msg{}).ProtoReflect().Descriptor().Oneofs().ByName("sum")
-	fields := oneof.Fields()
+	fields := msgOneof.Fields()
 	for i := 0; i < fields.Len(); i++ {
 		md := fields.Get(i).Message()
 		name, ok := signerFields[md.FullName()]
