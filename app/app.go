@@ -94,6 +94,7 @@ type App struct {
 	device      device.Keeper
 	report      report.Keeper
 	reward      reward.Keeper
+	share       share.Keeper
 	staking     staking.Keeper
 	agreement   agreement.Keeper
 	market      market.Keeper
@@ -161,7 +162,14 @@ func New(cfg Config, tree *store.Tree) (*App, error) {
 	a.report = report.Keeper{Bank: a.bank, Network: a.network, Device: a.device, Market: a.market}
 	a.staking = staking.Keeper{Bank: a.bank}
 	a.agreement = agreement.Keeper{Bank: a.bank, Network: a.network, Device: a.device, Report: a.report}
-	a.reward = reward.Keeper{Bank: a.bank, Network: a.network, Device: a.device, Report: a.report, Shares: share.Keeper{}}
+	// Rewards and shares each call the other through an interface (x/reward
+	// pays through share.Payouts, x/share pays holders out of the reward
+	// pool): each holds a pointer to the other's keeper in the App.
+	a.share = share.Keeper{Bank: a.bank, Network: a.network, Device: a.device, Rewards: &a.reward}
+	a.reward = reward.Keeper{Bank: a.bank, Network: a.network, Device: a.device, Report: a.report, Payouts: &a.share}
+	// When a network's epoch ends, in this order: lease rent, then the
+	// epoch's rewards are queued, then agreements start paying.
+	a.network.Hooks = []network.EpochHook{a.share, a.reward, a.agreement}
 	a.lastBlockTime = decodeTime(tree.Get(blockTimeKey))
 	a.height = tree.Version()
 	a.resetCheckState()

@@ -9,9 +9,13 @@ import (
 )
 
 // Block steps run at the start of every block, outside any tx: per
-// network, in this order, every network before the next step.
+// network, in this order, every network before the next step. The epoch
+// step (x/network) puts due params in force and tells the modules'
+// epoch hooks (Keeper.Hooks, set in app.go) when an epoch ended; the
+// others are each module's per-block work.
 const (
-	stepRewards    = "rewards"    // reward jobs and lease rent (x/reward)
+	stepEpoch      = "epoch"      // params in force, epoch-ended hooks (x/network)
+	stepRewards    = "rewards"    // reward jobs (x/reward)
 	stepAgreements = "agreements" // agreement payments (x/agreement)
 	stepMarket     = "market"     // auctions and settlements (x/market)
 )
@@ -52,9 +56,9 @@ func (a *App) contained(ctx state.Context, what string, step func(state.Context)
 // network, and the chain, go on.
 func (a *App) networkSteps(ctx state.Context) {
 	nets := a.network.IDs(ctx.KV)
-	run := func(step string, f func(state.Context, string) error) {
+	run := func(step string, f func(state.Context, string) error, frozenToo bool) {
 		for _, id := range nets {
-			if a.frozen(ctx, id) {
+			if !frozenToo && a.frozen(ctx, id) {
 				continue
 			}
 			err := a.contained(ctx, step+" of "+id, func(c state.Context) error { return f(c, id) })
@@ -67,10 +71,13 @@ func (a *App) networkSteps(ctx state.Context) {
 			}
 		}
 	}
-	run(stepRewards, a.reward.BeginNetwork)
+	// A frozen network's params still come in force (the step calls no
+	// hook for it).
+	run(stepEpoch, a.network.BeginNetwork, true)
+	run(stepRewards, a.reward.BeginNetwork, false)
 	budget := a.agreement.Budget()
-	run(stepAgreements, func(c state.Context, id string) error { return a.agreement.BeginNetwork(c, id, &budget) })
-	run(stepMarket, a.market.BeginNetwork)
+	run(stepAgreements, func(c state.Context, id string) error { return a.agreement.BeginNetwork(c, id, &budget) }, false)
+	run(stepMarket, a.market.BeginNetwork, false)
 }
 
 // frozen reports whether a network is frozen (or unreadable: then it is

@@ -241,7 +241,7 @@ func TestBlockStepFailureFreezesOnlyItsNetwork(t *testing.T) {
 			if got := c.balance(bob.addr, "udpin"); got != before+refund-fees {
 				t.Fatalf("bob has %d after cancelling, want %d", got, before+refund-fees)
 			}
-			if c.balance(agreement.Escrow, "udpin") != 0 || c.balance(market.Escrow, "udpin") != 0 || c.balance(reward.LeaseEscrow, "udpin") != 0 {
+			if c.balance(agreement.Escrow, "udpin") != 0 || c.balance(market.Escrow, "udpin") != 0 || c.balance(share.LeaseEscrow, "udpin") != 0 {
 				t.Fatal("escrow left behind")
 			}
 			// Only the owner resumes, and only a frozen network.
@@ -658,7 +658,7 @@ func TestFrozenNetworkStrandsNoFunds(t *testing.T) {
 func TestEscrowAccountsTakeNoDonations(t *testing.T) {
 	w := newWorld(t)
 	c, alice := w.c, w.owner
-	for _, to := range []crypto.Address{reward.Pool, reward.LeaseEscrow, market.Escrow, agreement.Escrow, device.StakePool} {
+	for _, to := range []crypto.Address{reward.Pool, share.LeaseEscrow, market.Escrow, agreement.Escrow, device.StakePool} {
 		r := c.result(alice, &txv1.Msg{Sum: &txv1.Msg_Send{Send: &bankv1.MsgSend{From: alice.addr.Bytes(), To: to.Bytes(), Amount: []*bankv1.Coin{bank.Coin("udpin", 1)}}}})
 		expectErr(t, "donation to "+to.String(), r, bank.ErrModuleAccount)
 	}
@@ -831,7 +831,7 @@ func TestLeaseRentSurvivesShorterEpochs(t *testing.T) {
 		c.time = time.Unix(start+s+1, 0).UTC()
 		c.block()
 	}
-	l := (reward.Keeper{}).Lease(c.snapshot(), a)
+	l := (share.Keeper{}).Lease(c.snapshot(), a)
 	if l.Status != sharev1.LeaseStatus_LEASE_STATUS_ACTIVE || l.RentPaid > 2*3600 || l.RentPaid < 3600 {
 		t.Fatalf("after an hour of short epochs: %s, rent paid %d (want about 3600), escrow %d", l.Status, l.RentPaid, l.Escrow)
 	}

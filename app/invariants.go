@@ -8,6 +8,7 @@ import (
 	"github.com/depinhq/depin/x/device"
 	"github.com/depinhq/depin/x/market"
 	"github.com/depinhq/depin/x/reward"
+	"github.com/depinhq/depin/x/share"
 	"github.com/depinhq/depin/x/staking"
 )
 
@@ -15,7 +16,7 @@ import (
 // holds to their module's records: no MsgSend may pay them.
 func escrowAccounts() map[crypto.Address]bool {
 	m := map[crypto.Address]bool{}
-	for _, a := range []crypto.Address{reward.Pool, reward.LeaseEscrow, market.Escrow, agreement.Escrow,
+	for _, a := range []crypto.Address{reward.Pool, share.LeaseEscrow, market.Escrow, agreement.Escrow,
 		device.StakePool, staking.BondedPool, staking.UnbondingPool} {
 		m[a] = true
 	}
@@ -36,7 +37,7 @@ func CheckInvariants(r store.Reader) error {
 		staking.Keeper{}.CheckInvariant,
 		agreement.Keeper{}.CheckInvariant,
 		market.Keeper{}.CheckInvariant,
-		reward.Keeper{}.CheckShareInvariant,
+		share.Keeper{Rewards: reward.Keeper{}}.CheckInvariant,
 	}
 	for _, check := range checks {
 		if err := check(r); err != nil {

@@ -69,19 +69,19 @@ func (a *App) route(ctx state.Context, tx *auth.Tx, m *txv1.Msg, prep *report.Pr
 	case *txv1.Msg_CancelOrder:
 		return a.market.Cancel(ctx, s, sum.CancelOrder)
 	case *txv1.Msg_Tokenize:
-		return a.reward.Tokenize(ctx, s, sum.Tokenize)
+		return a.share.Tokenize(ctx, s, sum.Tokenize)
 	case *txv1.Msg_Untokenize:
-		return a.reward.Untokenize(ctx, s, sum.Untokenize)
+		return a.share.Untokenize(ctx, s, sum.Untokenize)
 	case *txv1.Msg_ClaimShareRewards:
-		return a.reward.ClaimShares(ctx, s, sum.ClaimShareRewards)
+		return a.share.ClaimShares(ctx, s, sum.ClaimShareRewards)
 	case *txv1.Msg_OfferLease:
-		return a.reward.OfferLease(ctx, s, sum.OfferLease)
+		return a.share.OfferLease(ctx, s, sum.OfferLease)
 	case *txv1.Msg_AcceptLease:
-		return a.reward.AcceptLease(ctx, s, sum.AcceptLease)
+		return a.share.AcceptLease(ctx, s, sum.AcceptLease)
 	case *txv1.Msg_DepositLease:
-		return a.reward.DepositLease(ctx, s, sum.DepositLease)
+		return a.share.DepositLease(ctx, s, sum.DepositLease)
 	case *txv1.Msg_EndLease:
-		return a.reward.EndLease(ctx, s, sum.EndLease)
+		return a.share.EndLease(ctx, s, sum.EndLease)
 	default:
 		return fmt.Errorf("%w: %T", errs.ErrUnknownMsg, sum)
 	}

@@ -164,7 +164,7 @@ func TestLease(t *testing.T) {
 	// e+2's rent (100) is more than the 50 left: the lease ends, 50 back.
 	c.time = time.Unix(network.EpochStart(n, e+3)+1, 0).UTC()
 	c.block()
-	l := reward.Keeper{}.Lease(c.snapshot(), a)
+	l := share.Keeper{}.Lease(c.snapshot(), a)
 	if l.Status != sharev1.LeaseStatus_LEASE_STATUS_ENDED || l.EndReason != "escrow ran dry" || l.RentPaid != 100 {
 		t.Fatalf("lease %v", l)
 	}

@@ -4,7 +4,6 @@ import (
 	"context"
 
 	"github.com/depinhq/depin/api/market"
-	"github.com/depinhq/depin/api/reward"
 	"github.com/depinhq/depin/api/share"
 	"github.com/depinhq/depin/crypto"
 	appv1 "github.com/depinhq/depin/gen/depin/app/v1"
@@ -105,7 +104,7 @@ func (c *Client) ShareHolders(ctx context.Context, id crypto.DeviceID) ([]crypto
 // Lease returns a device's lease, or nil.
 func (c *Client) Lease(ctx context.Context, id crypto.DeviceID) (*sharev1.Lease, error) {
 	var l sharev1.Lease
-	ok, _, err := c.getProto(ctx, reward.LeaseKey(id), QueryOptions{}, &l)
+	ok, _, err := c.getProto(ctx, share.LeaseKey(id), QueryOptions{}, &l)
 	if !ok || err != nil {
 		return nil, err
 	}

@@ -25,7 +25,13 @@ var (
 	NetworkPrefix = []byte("network/n/")
 	MakerPrefix   = []byte("network/m/")
 	HistoryPrefix = []byte("network/h/") // + id 0x00 from_time(8) → ParamsVersion
+	// EpochPrefix + id → the epoch (uint64) of the network's last block
+	// step: the one record of which of its epochs have ended.
+	EpochPrefix = []byte("network/e/")
 )
+
+// EpochKey is where a network's last stepped epoch lives.
+func EpochKey(id string) []byte { return append(append([]byte{}, EpochPrefix...), id...) }
 
 // HistoryKey is where the params version in force from fromTime lives.
 // Times are block times after the chain started, so never negative.

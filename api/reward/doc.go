@@ -1,7 +1,7 @@
 // Package reward is the public layout of the reward module (x/reward): the
 // keys of each network's incentive bookkeeping, per-device per-epoch
-// breakdowns, unclaimed rewards, boosts, running reward jobs and device
-// leases, and the module's error kinds.
+// breakdowns, unclaimed rewards, boosts and running reward jobs, and the
+// module's error kinds.
 //
 // State layout:
 //
@@ -10,7 +10,6 @@
 //	reward/u/<device 20B>                              -> unclaimed, uint64 BE
 //	reward/x/<network>\x00<cell u64 BE>                -> Boost
 //	reward/j/<network>                                 -> the running reward job
-//	share/l/<device 20B>                               -> Lease
 //
 // It is what a program outside the state machine must know to read the
 // module's state; x/reward re-exports it, so each key has one definition.

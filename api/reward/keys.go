@@ -51,9 +51,3 @@ func BoostKey(net string, cell uint64) []byte {
 
 // JobKey is where a network's running reward job lives.
 func JobKey(net string) []byte { return append([]byte("reward/j/"), net...) }
-
-// Lease state.
-var LeasePrefix = []byte("share/l/") // + device(20) → Lease
-
-// LeaseKey is where a device's lease lives.
-func LeaseKey(id crypto.DeviceID) []byte { return append(bytes.Clone(LeasePrefix), id[:]...) }

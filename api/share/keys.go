@@ -26,7 +26,11 @@ func Denom(id crypto.DeviceID) string { return DenomPrefix + crypto.DeviceString
 var (
 	PoolPrefix   = []byte("share/p/") // + device(20) → Pool
 	HolderPrefix = []byte("share/h/") // + device(20) holder(20) → Holder
+	LeasePrefix  = []byte("share/l/") // + device(20) → Lease
 )
+
+// LeaseKey is where a device's lease lives.
+func LeaseKey(id crypto.DeviceID) []byte { return append(bytes.Clone(LeasePrefix), id[:]...) }
 
 // PoolKey is where a device's share pool lives.
 func PoolKey(id crypto.DeviceID) []byte { return append(bytes.Clone(PoolPrefix), id[:]...) }

@@ -19,6 +19,7 @@ import (
 	agreementv1 "github.com/depinhq/depin/gen/depin/agreement/v1"
 	bankv1 "github.com/depinhq/depin/gen/depin/bank/v1"
 	devicev1 "github.com/depinhq/depin/gen/depin/device/v1"
+	networkv1 "github.com/depinhq/depin/gen/depin/network/v1"
 	reportv1 "github.com/depinhq/depin/gen/depin/report/v1"
 	"github.com/depinhq/depin/state"
 	"github.com/depinhq/depin/store"
@@ -42,7 +43,6 @@ const MaxEpochs = 100_000
 // Keeper-internal state (the public layout is in api/agreement).
 var (
 	seqKey       = []byte("agreement/seq")
-	seenPrefix   = []byte("agreement/e/") // + network → uint64 last epoch seen by a block
 	cursorPrefix = []byte("agreement/k/") // + network → last id settled in the running pass (empty: from the start)
 )
 
@@ -233,27 +233,29 @@ func (k Keeper) close(ctx state.Context, a *agreementv1.Agreement, reason string
 // blocks.
 const DefaultBlockBudget = 10_000
 
-// BeginNetwork settles, if the network's epoch changed, its open
-// agreements' ended epochs, at most *budget agreements (shared by every
-// network of the block; a pass that does not fit continues in the next
-// blocks). It runs before the block's transactions, so an ended epoch's
-// work is final.
+// EpochEnded implements network.EpochHook: a pass over the network's
+// open agreements starts, paying their ended epochs (see BeginNetwork).
+func (k Keeper) EpochEnded(ctx state.Context, n *networkv1.Network, _, _ uint64) error {
+	ctx.KV.Set(append(bytes.Clone(cursorPrefix), n.Id...), []byte{})
+	return nil
+}
+
+// BeginNetwork runs a network's pass over its open agreements, if one is
+// running (an epoch ended): it settles their ended epochs, at most
+// *budget agreements (shared by every network of the block; a pass that
+// does not fit continues in the next blocks). It runs before the block's
+// transactions, so an ended epoch's work is final.
 func (k Keeper) BeginNetwork(ctx state.Context, net string, budget *int) error {
+	ck := append(bytes.Clone(cursorPrefix), net...)
+	cursor := ctx.KV.Get(ck)
+	if cursor == nil {
+		return nil // no pass running
+	}
 	n := k.Network.Current(ctx, net)
 	if n == nil {
 		return nil
 	}
 	now := network.EpochAt(n, ctx.Time.Unix())
-	sk := append(bytes.Clone(seenPrefix), net...)
-	ck := append(bytes.Clone(cursorPrefix), net...)
-	if v := ctx.KV.Get(sk); len(v) != 8 || binary.BigEndian.Uint64(v) != now {
-		ctx.KV.Set(sk, u64(now))
-		ctx.KV.Set(ck, []byte{}) // start a pass over the open agreements
-	}
-	cursor := ctx.KV.Get(ck)
-	if cursor == nil {
-		return nil // no pass running
-	}
 	prefix := append(append(bytes.Clone(OpenPrefix), net...), 0)
 	start := prefix
 	if len(cursor) == 8 {

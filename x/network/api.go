@@ -32,6 +32,7 @@ var (
 	ErrNotOwner       = api.ErrNotOwner
 	ErrUnknownMaker   = api.ErrUnknownMaker
 	ErrUnknownNetwork = api.ErrUnknownNetwork
+	EpochPrefix       = api.EpochPrefix
 	HistoryPrefix     = api.HistoryPrefix
 	MakerPrefix       = api.MakerPrefix
 	NetworkPrefix     = api.NetworkPrefix
@@ -48,6 +49,9 @@ func EpochStart(n *networkv1.Network, e uint64) int64 { return api.EpochStart(n,
 
 // HIP104Geo: see api/network.HIP104Geo.
 func HIP104Geo() []*rewardv1.GeoRule { return api.HIP104Geo() }
+
+// EpochKey: see api/network.EpochKey.
+func EpochKey(id string) []byte { return api.EpochKey(id) }
 
 // HistoryKey: see api/network.HistoryKey.
 func HistoryKey(id string, fromTime int64) []byte { return api.HistoryKey(id, fromTime) }

@@ -18,9 +18,14 @@ import (
 	"github.com/depinhq/depin/x/bank"
 )
 
-// Keeper manages networks and makers.
+// Keeper manages networks and makers, and drives every network's epochs:
+// it puts scheduled params in force and tells the modules in Hooks, in
+// order, when an epoch ends (hooks.go).
 type Keeper struct {
 	Bank bank.Keeper
+	// Hooks are told, in this order, when a network's epoch ends. Every
+	// validator must use the same list: it is set where the app is built.
+	Hooks []EpochHook
 }
 
 var idRE = regexp.MustCompile(`^[a-z][a-z0-9-]{2,31}$`)
@@ -76,19 +81,33 @@ func (Keeper) SetNetwork(kv store.KV, n *networkv1.Network) {
 }
 
 // Current returns the network as in force at the context's block time:
-// pending params whose epoch has come are activated (and stored).
+// its record, with pending params whose epoch has come put in force (in
+// the copy returned; the network's block step stores that, see
+// BeginNetwork). It is a pure read.
 func (k Keeper) Current(ctx state.Context, id string) *networkv1.Network {
 	n := k.Network(ctx.KV, id)
-	if n == nil {
-		return nil
-	}
-	if n.Pending != nil && EpochAt(n, ctx.Time.Unix()) >= n.PendingEpoch {
-		from := EpochStart(n, n.PendingEpoch)
+	if n != nil && due(n, ctx.Time.Unix()) {
 		activate(n)
-		k.SetNetwork(ctx.KV, n)
-		k.recordVersion(ctx.KV, n.Id, from, n.Params)
 	}
 	return n
+}
+
+// due reports whether n has pending params whose epoch has come at t.
+func due(n *networkv1.Network, t int64) bool {
+	return n.Pending != nil && EpochAt(n, t) >= n.PendingEpoch
+}
+
+// putInForce activates n's pending params if their epoch has come at t,
+// storing the network and the params version; it reports whether it did.
+func (k Keeper) putInForce(kv store.KV, n *networkv1.Network, t int64) bool {
+	if !due(n, t) {
+		return false
+	}
+	from := EpochStart(n, n.PendingEpoch)
+	activate(n)
+	k.SetNetwork(kv, n)
+	k.recordVersion(kv, n.Id, from, n.Params)
+	return true
 }
 
 // recordVersion keeps the params in force from time from on.
@@ -210,13 +229,16 @@ func (k Keeper) UpdateParams(ctx state.Context, signer crypto.Address, m *networ
 
 // owned returns a network the signer owns.
 func (k Keeper) owned(ctx state.Context, signer crypto.Address, id string) (*networkv1.Network, error) {
-	n := k.Current(ctx, id)
+	n := k.Network(ctx.KV, id)
 	if n == nil {
 		return nil, fmt.Errorf("%w: %q", ErrUnknownNetwork, id)
 	}
 	if !bytes.Equal(n.Owner, signer[:]) {
 		return nil, fmt.Errorf("%w: %s is owned by %x", ErrNotOwner, id, n.Owner)
 	}
+	// Its owner is about to store the network: params due (the block
+	// step put them in force unless the network is frozen) go with it.
+	k.putInForce(ctx.KV, n, ctx.Time.Unix())
 	return n, nil
 }
 

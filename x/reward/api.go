@@ -14,7 +14,6 @@ var (
 	BreakdownPrefix   = api.BreakdownPrefix
 	ErrInvalidBoost   = api.ErrInvalidBoost
 	ErrNothingToClaim = api.ErrNothingToClaim
-	LeasePrefix       = api.LeasePrefix
 	StatePrefix       = api.StatePrefix
 	UnclaimedPrefix   = api.UnclaimedPrefix
 )
@@ -34,9 +33,6 @@ func EpochBreakdownPrefix(net string, epoch uint64) []byte {
 
 // JobKey: see api/reward.JobKey.
 func JobKey(net string) []byte { return api.JobKey(net) }
-
-// LeaseKey: see api/reward.LeaseKey.
-func LeaseKey(id crypto.DeviceID) []byte { return api.LeaseKey(id) }
 
 // NetworkBoostPrefix: see api/reward.NetworkBoostPrefix.
 func NetworkBoostPrefix(net string) []byte { return api.NetworkBoostPrefix(net) }

@@ -23,8 +23,17 @@ import (
 	"github.com/depinhq/depin/x/device"
 	"github.com/depinhq/depin/x/network"
 	"github.com/depinhq/depin/x/report"
-	"github.com/depinhq/depin/x/share"
 )
+
+// Payouts take part in a device's reward as a job pays it out.
+type Payouts interface {
+	// Rewarded is told that a device earned amount (of its network's
+	// reward denom, held by the pool) for epoch. It may pay part of it
+	// out at once with pay, and returns how much it paid (≤ amount); the
+	// rest accrues to the device, claimable by its owner (or its share
+	// holders).
+	Rewarded(ctx state.Context, id crypto.DeviceID, epoch, amount uint64, pay func(to crypto.Address, amount uint64, reason string) error) (uint64, error)
+}
 
 // Pool is the account holding rewards accrued to devices until claimed.
 var Pool = crypto.ModuleAddress("reward")
@@ -35,7 +44,9 @@ type Keeper struct {
 	Network network.Keeper
 	Device  device.Keeper
 	Report  report.Keeper
-	Shares  share.Keeper
+	// Payouts is told of every device reward as it is paid out, and may
+	// pay part of it at once (x/share: a lessee's cut; the share books).
+	Payouts Payouts
 	// BlockBudget bounds the devices one block's reward work reads and
 	// pays (0: DefaultBlockBudget). Every validator must use the same: it
 	// is set where the app is built, never from a node's configuration.
@@ -102,45 +113,35 @@ func setUnclaimed(kv store.KV, id crypto.DeviceID, v uint64) {
 // million) runs in the block between the two phases.
 const DefaultBlockBudget = 5_000
 
-// BeginNetwork advances a network's reward jobs, at the start of every
-// block: an epoch that ended (the previous block was in it, this one is
-// later) gets a job, and its active leases pay their rent; jobs gather
-// the devices' work, compute and mint, then pay out, at most the block budget
-// devices per block. It runs before the block's transactions, so an
-// ended epoch's work is final and params an owner scheduled are not yet
-// in force.
+// EpochEnded implements network.EpochHook: the ended epoch, if it has
+// an emission, is queued for a reward job. The hook runs before the block's transactions,
+// so the ended epoch's work is final and params an owner scheduled are
+// not yet in force.
+func (k Keeper) EpochEnded(ctx state.Context, n *networkv1.Network, ended, _ uint64) error {
+	st := k.State(ctx.KV, n.Id)
+	if st == nil {
+		return nil // no reward step has run yet: its first one starts the books
+	}
+	if Emission(network.RewardsOf(network.ParamsForEpoch(n, ended)), st, ended) > 0 {
+		st.Queued = append(st.Queued, ended)
+		ctx.KV.Set(StateKey(n.Id), state.Marshal(st))
+	}
+	return nil
+}
+
+// BeginNetwork is a network's reward step, at the start of every block:
+// its reward jobs gather the queued epochs' work, compute and mint, then
+// pay out, at most the block budget devices per block. A network's first
+// step starts its books.
 func (k Keeper) BeginNetwork(ctx state.Context, id string) error {
-	return k.beginNetwork(ctx, id)
-}
-
-func chunkKey(kind byte, net string, i uint32) []byte {
-	k := append([]byte("reward/c/"), net...)
-	k = append(k, 0, kind)
-	return binary.BigEndian.AppendUint32(k, i)
-}
-
-func (k Keeper) beginNetwork(ctx state.Context, id string) error {
 	n := k.Network.Current(ctx, id)
-	now := network.EpochAt(n, ctx.Time.Unix())
 	st := k.State(ctx.KV, id)
 	if st == nil {
-		st = &rewardv1.State{Network: id, FirstEpoch: now, NextEpoch: now, SeenEpoch: now}
+		st = &rewardv1.State{Network: id, FirstEpoch: network.EpochAt(n, ctx.Time.Unix())}
 		ctx.KV.Set(StateKey(id), state.Marshal(st))
 		return nil
 	}
 	changed := false
-	if now > st.SeenEpoch {
-		if err := k.chargeLeases(ctx, id, now); err != nil {
-			return err
-		}
-		// The previous block was in st.SeenEpoch; no block ran in the
-		// epochs between it and now, so they had no work.
-		if Emission(network.RewardsOf(network.ParamsForEpoch(n, st.SeenEpoch)), st, st.SeenEpoch) > 0 {
-			st.Queued = append(st.Queued, st.SeenEpoch)
-		}
-		st.SeenEpoch, st.NextEpoch = now, now
-		changed = true
-	}
 	job := &rewardv1.Job{}
 	if !state.Get(ctx.KV, JobKey(id), job) {
 		job = nil
@@ -173,6 +174,12 @@ func (k Keeper) beginNetwork(ctx state.Context, id string) error {
 	return nil
 }
 
+func chunkKey(kind byte, net string, i uint32) []byte {
+	k := append([]byte("reward/c/"), net...)
+	k = append(k, 0, kind)
+	return binary.BigEndian.AppendUint32(k, i)
+}
+
 // step does up to *budget devices of work on job and reports whether the
 // job is finished.
 func (k Keeper) step(ctx state.Context, n *networkv1.Network, st *rewardv1.State, job *rewardv1.Job, budget *int) (bool, error) {
@@ -201,23 +208,9 @@ func (k Keeper) step(ctx state.Context, n *networkv1.Network, st *rewardv1.State
 					return false, err
 				}
 				if b.Reward > 0 {
-					rest := b.Reward
-					// A lessee's share of the reward is paid out at once.
-					if cut, lessee := k.lesseeCut(ctx.KV, id, b.Epoch, b.Reward); cut > 0 {
-						if err := k.Bank.Send(ctx, Pool, lessee, []*bankv1.Coin{bank.Coin(n.RewardDenom, cut)}, "lessee_reward"); err != nil {
-							return false, err
-						}
-						l := k.Lease(ctx.KV, id)
-						l.RewardsPaid += cut
-						ctx.KV.Set(LeaseKey(id), state.Marshal(l))
-						st.Pending -= cut
-						st.Claimed += cut
-						rest -= cut
+					if err := k.pay(ctx, n, st, id, b); err != nil {
+						return false, err
 					}
-					setUnclaimed(ctx.KV, id, k.Unclaimed(ctx.KV, id)+rest) // ≤ supply
-					st.Pending -= rest
-					st.Unclaimed += rest
-					k.Shares.AddReward(ctx.KV, id, rest) // no-op unless tokenized
 				}
 				ctx.KV.Set(BreakdownKey(n.Id, b.Epoch, id), state.Marshal(b))
 				ctx.Emit(&rewardv1.EventDeviceRewarded{Breakdown: b})
@@ -229,6 +222,50 @@ func (k Keeper) step(ctx state.Context, n *networkv1.Network, st *rewardv1.State
 		return job.NextChunk >= job.Chunks, nil
 	}
 	return false, fmt.Errorf("reward job in phase %s", job.Phase)
+}
+
+// pay books a device's reward: what its payouts (a lessee) take at once
+// is paid from the pool; the rest accrues to the device until claimed.
+func (k Keeper) pay(ctx state.Context, n *networkv1.Network, st *rewardv1.State, id crypto.DeviceID, b *rewardv1.Breakdown) error {
+	var paid uint64
+	if k.Payouts != nil {
+		var err error
+		paid, err = k.Payouts.Rewarded(ctx, id, b.Epoch, b.Reward, func(to crypto.Address, amount uint64, reason string) error {
+			return k.Bank.Send(ctx, Pool, to, []*bankv1.Coin{bank.Coin(n.RewardDenom, amount)}, reason)
+		})
+		if err != nil {
+			return err
+		}
+		if paid > b.Reward {
+			return fmt.Errorf("payouts paid %d of a reward of %d", paid, b.Reward)
+		}
+	}
+	st.Pending -= paid
+	st.Claimed += paid
+	rest := b.Reward - paid
+	setUnclaimed(ctx.KV, id, k.Unclaimed(ctx.KV, id)+rest) // ≤ supply
+	st.Pending -= rest
+	st.Unclaimed += rest
+	return nil
+}
+
+// PayOut implements share.RewardPool: it pays amount of a device's
+// unclaimed rewards to an account.
+func (k Keeper) PayOut(ctx state.Context, net string, id crypto.DeviceID, to crypto.Address, amount uint64, reason string) (string, error) {
+	n := k.Network.Network(ctx.KV, net)
+	st := k.State(ctx.KV, net)
+	u := k.Unclaimed(ctx.KV, id)
+	if n == nil || st == nil || amount > u || amount > st.Unclaimed {
+		return "", fmt.Errorf("paying %d of device %s's rewards: it has %d unclaimed", amount, crypto.DeviceString(id), u)
+	}
+	if err := k.Bank.Send(ctx, Pool, to, []*bankv1.Coin{bank.Coin(n.RewardDenom, amount)}, reason); err != nil {
+		return "", err
+	}
+	setUnclaimed(ctx.KV, id, u-amount)
+	st.Unclaimed -= amount
+	st.Claimed += amount
+	ctx.KV.Set(StateKey(net), state.Marshal(st))
+	return n.RewardDenom, nil
 }
 
 // gather reads up to *budget devices of the network after the job's

@@ -17,6 +17,7 @@ const (
 var (
 	ErrInvalid   = api.ErrInvalid
 	HolderPrefix = api.HolderPrefix
+	LeasePrefix  = api.LeasePrefix
 	PoolPrefix   = api.PoolPrefix
 )
 
@@ -34,3 +35,6 @@ func HoldersPrefix(id crypto.DeviceID) []byte { return api.HoldersPrefix(id) }
 
 // PoolKey: see api/share.PoolKey.
 func PoolKey(id crypto.DeviceID) []byte { return api.PoolKey(id) }
+
+// LeaseKey: see api/share.LeaseKey.
+func LeaseKey(id crypto.DeviceID) []byte { return api.LeaseKey(id) }

@@ -21,11 +21,34 @@ import (
 	"github.com/depinhq/depin/state"
 	"github.com/depinhq/depin/store"
 	"github.com/depinhq/depin/x/bank"
+	"github.com/depinhq/depin/x/device"
+	"github.com/depinhq/depin/x/network"
 )
 
-// Keeper keeps the share books. It moves no coins itself: it only keeps
-// the accounting the bank hook and the reward module drive.
-type Keeper struct{}
+// Keeper owns the ways a device's earnings are split beyond its owner:
+// shares (tokenize, holders' claims, untokenize) and leases (offer,
+// accept, rent, the lessee's cut). x/reward tells it of every device
+// reward (Rewarded, its Payouts) and x/network of every ended epoch
+// (EpochEnded: lease rent). The share books themselves (Pool, Holder,
+// AddReward, Settle…) need no field: the bank's balance hook keeps them
+// with a zero Keeper.
+type Keeper struct {
+	Bank    bank.Keeper
+	Network network.Keeper
+	Device  device.Keeper
+	// Rewards holds devices' rewards until claimed (x/reward): share
+	// holders are paid from it.
+	Rewards RewardPool
+}
+
+// RewardPool is where a device's rewards wait until claimed (x/reward).
+type RewardPool interface {
+	// Unclaimed is what a device has earned and not been paid.
+	Unclaimed(r store.Reader, id crypto.DeviceID) uint64
+	// PayOut pays amount of a device's unclaimed rewards (in its
+	// network's reward denom, which it returns) to an account.
+	PayOut(ctx state.Context, net string, id crypto.DeviceID, to crypto.Address, amount uint64, reason string) (denom string, err error)
+}
 
 // Pool returns a device's share pool, or nil.
 func (Keeper) Pool(r store.Reader, id crypto.DeviceID) *sharev1.Pool {

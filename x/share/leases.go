@@ -1,4 +1,4 @@
-package reward
+package share
 
 import (
 	"bytes"
@@ -9,13 +9,14 @@ import (
 	"github.com/depinhq/depin/errs"
 	bankv1 "github.com/depinhq/depin/gen/depin/bank/v1"
 	devicev1 "github.com/depinhq/depin/gen/depin/device/v1"
+	networkv1 "github.com/depinhq/depin/gen/depin/network/v1"
 	sharev1 "github.com/depinhq/depin/gen/depin/share/v1"
 	"github.com/depinhq/depin/state"
 	"github.com/depinhq/depin/store"
 	"github.com/depinhq/depin/x/bank"
 	"github.com/depinhq/depin/x/fixed"
 	"github.com/depinhq/depin/x/network"
-	"github.com/depinhq/depin/x/share"
+	"google.golang.org/protobuf/proto"
 )
 
 // LeaseEscrow holds lessees' rent deposits.
@@ -31,7 +32,7 @@ func activeLeaseKey(net string, id crypto.DeviceID) []byte {
 // Lease returns a device's lease record, or nil.
 func (Keeper) Lease(r store.Reader, id crypto.DeviceID) *sharev1.Lease {
 	l := &sharev1.Lease{}
-	if v := r.Get(LeaseKey(id)); v == nil || unmarshalErr(v, l) != nil {
+	if v := r.Get(LeaseKey(id)); v == nil || proto.Unmarshal(v, l) != nil {
 		return nil
 	}
 	return l
@@ -39,19 +40,19 @@ func (Keeper) Lease(r store.Reader, id crypto.DeviceID) *sharev1.Lease {
 
 // OfferLease lets a device's owner offer its operation to an account.
 func (k Keeper) OfferLease(ctx state.Context, signer crypto.Address, m *sharev1.MsgOfferLease) error {
-	d, id, err := k.ownedDevice(ctx, signer, m.Device)
+	d, id, err := k.Device.Owned(ctx.KV, signer, m.Device)
 	if err != nil {
 		return err
 	}
 	if d.Status != devicev1.DeviceStatus_DEVICE_STATUS_ACTIVE {
-		return fmt.Errorf("%w: device is %s", share.ErrInvalid, d.Status)
+		return fmt.Errorf("%w: device is %s", ErrInvalid, d.Status)
 	}
 	if l := k.Lease(ctx.KV, id); l != nil && l.Status != sharev1.LeaseStatus_LEASE_STATUS_ENDED {
-		return fmt.Errorf("%w: the device already has a lease (%s)", share.ErrInvalid, l.Status)
+		return fmt.Errorf("%w: the device already has a lease (%s)", ErrInvalid, l.Status)
 	}
 	lessee, err := crypto.AddressFromBytes(m.Lessee)
 	if err != nil || lessee == signer {
-		return fmt.Errorf("%w: lessee must be another account", share.ErrInvalid)
+		return fmt.Errorf("%w: lessee must be another account", ErrInvalid)
 	}
 	n, err := k.Network.Active(ctx, d.Network)
 	if err != nil {
@@ -60,13 +61,13 @@ func (k Keeper) OfferLease(ctx state.Context, signer crypto.Address, m *sharev1.
 	now := network.EpochAt(n, ctx.Time.Unix())
 	switch {
 	case m.RentPerEpoch == 0:
-		return fmt.Errorf("%w: rent must be > 0", share.ErrInvalid)
+		return fmt.Errorf("%w: rent must be > 0", ErrInvalid)
 	case m.RewardShareBps > 10_000:
-		return fmt.Errorf("%w: reward share %d bps > 10000", share.ErrInvalid, m.RewardShareBps)
+		return fmt.Errorf("%w: reward share %d bps > 10000", ErrInvalid, m.RewardShareBps)
 	case m.StartEpoch <= now || m.EndEpoch < m.StartEpoch || m.EndEpoch-m.StartEpoch > 100_000:
-		return fmt.Errorf("%w: term %d–%d must start after the current epoch %d and last ≤ 100000 epochs", share.ErrInvalid, m.StartEpoch, m.EndEpoch, now)
+		return fmt.Errorf("%w: term %d–%d must start after the current epoch %d and last ≤ 100000 epochs", ErrInvalid, m.StartEpoch, m.EndEpoch, now)
 	case !k.Bank.KnownDenom(ctx.KV, m.Denom):
-		return fmt.Errorf("%w: unknown denom %q", share.ErrInvalid, m.Denom)
+		return fmt.Errorf("%w: unknown denom %q", ErrInvalid, m.Denom)
 	}
 	l := &sharev1.Lease{Device: id.Bytes(), Owner: signer.Bytes(), Lessee: lessee.Bytes(), Denom: m.Denom, RentPerEpoch: m.RentPerEpoch, EpochSeconds: n.Params.EpochSeconds,
 		RewardShareBps: m.RewardShareBps, StartEpoch: m.StartEpoch, EndEpoch: m.EndEpoch, NextEpoch: m.StartEpoch,
@@ -83,13 +84,13 @@ func (k Keeper) AcceptLease(ctx state.Context, signer crypto.Address, m *sharev1
 		return err
 	}
 	if l.Status != sharev1.LeaseStatus_LEASE_STATUS_OFFERED {
-		return fmt.Errorf("%w: lease is %s", share.ErrInvalid, l.Status)
+		return fmt.Errorf("%w: lease is %s", ErrInvalid, l.Status)
 	}
 	if _, err := k.Network.Active(ctx, k.Device.Get(ctx.KV, id).Network); err != nil {
 		return err
 	}
 	if m.Deposit < l.RentPerEpoch {
-		return fmt.Errorf("%w: deposit %d is less than one epoch's rent %d", share.ErrInvalid, m.Deposit, l.RentPerEpoch)
+		return fmt.Errorf("%w: deposit %d is less than one epoch's rent %d", ErrInvalid, m.Deposit, l.RentPerEpoch)
 	}
 	if err := k.Bank.Send(ctx, signer, LeaseEscrow, []*bankv1.Coin{bank.Coin(l.Denom, m.Deposit)}, "lease_deposit"); err != nil {
 		return err
@@ -109,11 +110,11 @@ func (k Keeper) DepositLease(ctx state.Context, signer crypto.Address, m *sharev
 		return err
 	}
 	if l.Status != sharev1.LeaseStatus_LEASE_STATUS_ACTIVE || m.Amount == 0 {
-		return fmt.Errorf("%w: deposit to an active lease, more than 0", share.ErrInvalid)
+		return fmt.Errorf("%w: deposit to an active lease, more than 0", ErrInvalid)
 	}
 	esc, ok := bank.AddUint64(l.Escrow, m.Amount)
 	if !ok {
-		return fmt.Errorf("%w: overflow", share.ErrInvalid)
+		return fmt.Errorf("%w: overflow", ErrInvalid)
 	}
 	if err := k.Bank.Send(ctx, signer, LeaseEscrow, []*bankv1.Coin{bank.Coin(l.Denom, m.Amount)}, "lease_deposit"); err != nil {
 		return err
@@ -132,11 +133,11 @@ func (k Keeper) EndLease(ctx state.Context, signer crypto.Address, m *sharev1.Ms
 		return err
 	}
 	if l.Status != sharev1.LeaseStatus_LEASE_STATUS_ACTIVE {
-		return fmt.Errorf("%w: lease is %s", share.ErrInvalid, l.Status)
+		return fmt.Errorf("%w: lease is %s", ErrInvalid, l.Status)
 	}
 	d := k.Device.Get(ctx.KV, id)
 	if n := k.Network.Network(ctx.KV, d.Network); n != nil && !n.Frozen {
-		return fmt.Errorf("%w: a lease ends at its term or when its deposit runs out; the lessee can end it early only while its network is frozen", share.ErrInvalid)
+		return fmt.Errorf("%w: a lease ends at its term or when its deposit runs out; the lessee can end it early only while its network is frozen", ErrInvalid)
 	}
 	refund := l.Escrow
 	if refund > 0 {
@@ -155,11 +156,11 @@ func (k Keeper) EndLease(ctx state.Context, signer crypto.Address, m *sharev1.Ms
 func (k Keeper) leaseFor(ctx state.Context, signer crypto.Address, raw []byte) (crypto.DeviceID, *sharev1.Lease, error) {
 	id, err := crypto.AddressFromBytes(raw)
 	if err != nil {
-		return id, nil, fmt.Errorf("%w: device: %v", share.ErrInvalid, err)
+		return id, nil, fmt.Errorf("%w: device: %v", ErrInvalid, err)
 	}
 	l := k.Lease(ctx.KV, id)
 	if l == nil {
-		return id, nil, fmt.Errorf("%w: no lease for %s", share.ErrInvalid, crypto.DeviceString(id))
+		return id, nil, fmt.Errorf("%w: no lease for %s", ErrInvalid, crypto.DeviceString(id))
 	}
 	if !bytes.Equal(l.Lessee, signer[:]) {
 		return id, nil, fmt.Errorf("%w: not the lease's lessee", errs.ErrUnauthorized)
@@ -167,10 +168,12 @@ func (k Keeper) leaseFor(ctx state.Context, signer crypto.Address, raw []byte) (
 	return id, l, nil
 }
 
-// chargeLeases collects, for a network whose epoch is now `now`, the rent
-// of every ended epoch of its active leases; a lease ends when its term is
-// over or its escrow cannot pay an epoch, and the rest is refunded.
-func (k Keeper) chargeLeases(ctx state.Context, net string, now uint64) error {
+// EpochEnded implements network.EpochHook: the network's active leases
+// pay the rent of every ended epoch (before now); a lease ends when its
+// term is over or its escrow cannot pay an epoch, and the rest is
+// refunded.
+func (k Keeper) EpochEnded(ctx state.Context, n *networkv1.Network, _, now uint64) error {
+	net := n.Id
 	var ids []crypto.DeviceID
 	prefix := append(append(bytes.Clone(activeLeases), net...), 0)
 	store.Each(ctx.KV, prefix, func(key, _ []byte) bool {
@@ -179,7 +182,6 @@ func (k Keeper) chargeLeases(ctx state.Context, net string, now uint64) error {
 		}
 		return true
 	})
-	n := k.Network.Network(ctx.KV, net)
 	for _, id := range ids {
 		l := k.Lease(ctx.KV, id)
 		owner, _ := crypto.AddressFromBytes(l.Owner)
@@ -234,14 +236,31 @@ func rentFor(l *sharev1.Lease, epochSeconds uint64) uint64 {
 	return r
 }
 
+// Rewarded implements reward.Payouts: of a device's reward for an
+// epoch, its lessee's cut (if an active lease covers the epoch) is paid
+// at once with pay, and the rest is credited to its share holders' books
+// if it is tokenized. It returns what it paid.
+func (k Keeper) Rewarded(ctx state.Context, id crypto.DeviceID, epoch, amount uint64, pay func(to crypto.Address, amount uint64, reason string) error) (uint64, error) {
+	cut, lessee, l := k.lesseeCut(ctx.KV, id, epoch, amount)
+	if cut > 0 {
+		if err := pay(lessee, cut, "lessee_reward"); err != nil {
+			return 0, err
+		}
+		l.RewardsPaid += cut
+		ctx.KV.Set(LeaseKey(id), state.Marshal(l))
+	}
+	k.AddReward(ctx.KV, id, amount-cut) // no-op unless tokenized
+	return cut, nil
+}
+
 // lesseeCut is the part of a device's epoch reward due to its lessee (0
-// without an active lease covering the epoch), and the lessee.
-func (k Keeper) lesseeCut(r store.Reader, id crypto.DeviceID, epoch, reward uint64) (uint64, crypto.Address) {
+// without an active lease covering the epoch), the lessee and the lease.
+func (k Keeper) lesseeCut(r store.Reader, id crypto.DeviceID, epoch, reward uint64) (uint64, crypto.Address, *sharev1.Lease) {
 	l := k.Lease(r, id)
 	if l == nil || l.Status != sharev1.LeaseStatus_LEASE_STATUS_ACTIVE || epoch < l.StartEpoch || epoch > l.EndEpoch {
-		return 0, crypto.Address{}
+		return 0, crypto.Address{}, nil
 	}
 	cut := fixed.Frac(reward, uint64(l.RewardShareBps), 10_000)
 	lessee, _ := crypto.AddressFromBytes(l.Lessee)
-	return cut, lessee
+	return cut, lessee, l
 }

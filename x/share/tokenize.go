@@ -1,9 +1,12 @@
-package reward
+package share
 
 import (
 	"bytes"
 	"fmt"
 
+	"google.golang.org/protobuf/proto"
+
+	rewardapi "github.com/depinhq/depin/api/reward"
 	"github.com/depinhq/depin/crypto"
 	bankv1 "github.com/depinhq/depin/gen/depin/bank/v1"
 	devicev1 "github.com/depinhq/depin/gen/depin/device/v1"
@@ -11,38 +14,37 @@ import (
 	"github.com/depinhq/depin/state"
 	"github.com/depinhq/depin/store"
 	"github.com/depinhq/depin/x/bank"
-	"github.com/depinhq/depin/x/share"
 )
 
 // Tokenize splits the signer's device into shares, all minted to the
 // signer; from now on the device's rewards go to whoever holds them.
 func (k Keeper) Tokenize(ctx state.Context, signer crypto.Address, m *sharev1.MsgTokenize) error {
-	d, id, err := k.ownedDevice(ctx, signer, m.Device)
+	d, id, err := k.Device.Owned(ctx.KV, signer, m.Device)
 	if err != nil {
 		return err
 	}
 	if d.Tokenized {
-		return fmt.Errorf("%w: already tokenized", share.ErrInvalid)
+		return fmt.Errorf("%w: already tokenized", ErrInvalid)
 	}
 	if d.Status == devicev1.DeviceStatus_DEVICE_STATUS_RETIRED {
-		return fmt.Errorf("%w: retired device", share.ErrInvalid)
+		return fmt.Errorf("%w: retired device", ErrInvalid)
 	}
-	if err := share.ValidateShares(m.Shares); err != nil {
+	if err := ValidateShares(m.Shares); err != nil {
 		return err
 	}
-	if u := k.Unclaimed(ctx.KV, id); u > 0 {
-		return fmt.Errorf("%w: the device has %d unclaimed; claim it first", share.ErrInvalid, u)
+	if u := k.Rewards.Unclaimed(ctx.KV, id); u > 0 {
+		return fmt.Errorf("%w: the device has %d unclaimed; claim it first", ErrInvalid, u)
 	}
-	denom := share.Denom(id)
+	denom := Denom(id)
 	// Only tokenizing creates share denoms (the namespace is reserved); a
 	// device tokenized before was untokenized, which burned every share.
 	if s := k.Bank.Supply(ctx.KV, denom); s != 0 {
-		return fmt.Errorf("%w: %s already has a supply of %d", share.ErrInvalid, denom, s)
+		return fmt.Errorf("%w: %s already has a supply of %d", ErrInvalid, denom, s)
 	}
 	if err := k.Bank.RegisterDenom(ctx.KV, &bankv1.DenomMetadata{Base: denom, Display: denom, Exponent: 0}); err != nil {
 		return err
 	}
-	k.Shares.Open(ctx.KV, id, m.Shares)
+	k.Open(ctx.KV, id, m.Shares)
 	if err := k.Bank.Mint(ctx, signer, []*bankv1.Coin{bank.Coin(denom, m.Shares)}, "tokenize"); err != nil {
 		return err
 	}
@@ -52,37 +54,29 @@ func (k Keeper) Tokenize(ctx state.Context, signer crypto.Address, m *sharev1.Ms
 	return nil
 }
 
-func (k Keeper) ownedDevice(ctx state.Context, signer crypto.Address, raw []byte) (*devicev1.Device, crypto.DeviceID, error) {
-	return k.Device.Owned(ctx.KV, signer, raw)
-}
-
-// payShareholder pays a holder what it is owed of a tokenized device.
-func (k Keeper) payShareholder(ctx state.Context, d *devicev1.Device, id crypto.DeviceID, holder crypto.Address) (uint64, string, error) {
-	owed := k.Shares.TakeOwed(ctx.KV, k.Bank, id, holder)
-	n := k.Network.Network(ctx.KV, d.Network)
+// payShareholder pays a holder what it is owed of a tokenized device,
+// out of the device's unclaimed rewards.
+func (k Keeper) payShareholder(ctx state.Context, d *devicev1.Device, id crypto.DeviceID, holder crypto.Address) (uint64, error) {
+	owed := k.TakeOwed(ctx.KV, k.Bank, id, holder)
 	if owed == 0 {
-		return 0, n.RewardDenom, nil
+		return 0, nil
 	}
-	if err := k.Bank.Send(ctx, Pool, holder, []*bankv1.Coin{bank.Coin(n.RewardDenom, owed)}, "share_claim"); err != nil {
-		return 0, "", err
+	denom, err := k.Rewards.PayOut(ctx, d.Network, id, holder, owed, "share_claim")
+	if err != nil {
+		return 0, err
 	}
-	setUnclaimed(ctx.KV, id, k.Unclaimed(ctx.KV, id)-owed) // owed ≤ what the device accrued
-	st := k.State(ctx.KV, d.Network)
-	st.Unclaimed -= owed
-	st.Claimed += owed
-	ctx.KV.Set(StateKey(d.Network), state.Marshal(st))
-	ctx.Emit(&sharev1.EventShareRewardsClaimed{Device: crypto.DeviceString(id), Holder: holder.String(), Amount: owed, Denom: n.RewardDenom})
-	return owed, n.RewardDenom, nil
+	ctx.Emit(&sharev1.EventShareRewardsClaimed{Device: crypto.DeviceString(id), Holder: holder.String(), Amount: owed, Denom: denom})
+	return owed, nil
 }
 
 func (k Keeper) tokenizedDevice(ctx state.Context, raw []byte) (*devicev1.Device, crypto.DeviceID, error) {
 	id, err := crypto.AddressFromBytes(raw)
 	if err != nil {
-		return nil, id, fmt.Errorf("%w: device: %v", share.ErrInvalid, err)
+		return nil, id, fmt.Errorf("%w: device: %v", ErrInvalid, err)
 	}
 	d := k.Device.Get(ctx.KV, id)
 	if d == nil || !d.Tokenized {
-		return nil, id, fmt.Errorf("%w: device %s is not tokenized", share.ErrInvalid, crypto.DeviceString(id))
+		return nil, id, fmt.Errorf("%w: device %s is not tokenized", ErrInvalid, crypto.DeviceString(id))
 	}
 	return d, id, nil
 }
@@ -93,12 +87,12 @@ func (k Keeper) ClaimShares(ctx state.Context, signer crypto.Address, m *sharev1
 	if err != nil {
 		return err
 	}
-	owed, _, err := k.payShareholder(ctx, d, id, signer)
+	owed, err := k.payShareholder(ctx, d, id, signer)
 	if err != nil {
 		return err
 	}
 	if owed == 0 {
-		return ErrNothingToClaim
+		return rewardapi.ErrNothingToClaim
 	}
 	return nil
 }
@@ -111,17 +105,17 @@ func (k Keeper) Untokenize(ctx state.Context, signer crypto.Address, m *sharev1.
 	if err != nil {
 		return err
 	}
-	p := k.Shares.Pool(ctx.KV, id)
+	p := k.Pool(ctx.KV, id)
 	if have := k.Bank.Balance(ctx.KV, signer, p.Denom); have != p.TotalShares {
-		return fmt.Errorf("%w: untokenizing needs all %d shares, you hold %d", share.ErrInvalid, p.TotalShares, have)
+		return fmt.Errorf("%w: untokenizing needs all %d shares, you hold %d", ErrInvalid, p.TotalShares, have)
 	}
-	if _, _, err := k.payShareholder(ctx, d, id, signer); err != nil {
+	if _, err := k.payShareholder(ctx, d, id, signer); err != nil {
 		return err
 	}
 	if err := k.Bank.Burn(ctx, signer, []*bankv1.Coin{bank.Coin(p.Denom, p.TotalShares)}, "untokenize"); err != nil {
 		return err
 	}
-	k.Shares.Close(ctx.KV, id)
+	k.Close(ctx.KV, id)
 	d.Tokenized = false
 	k.Device.SetOwner(ctx, d, id, signer)
 	d = k.Device.Get(ctx.KV, id)
@@ -131,14 +125,15 @@ func (k Keeper) Untokenize(ctx state.Context, signer crypto.Address, m *sharev1.
 	return nil
 }
 
-// CheckShareInvariant verifies each tokenized device's books: the share
-// supply is the pool's total, and the device's unclaimed record is exactly
-// what its holders have not been paid (owed + unsettled + dust).
-func (k Keeper) CheckShareInvariant(r store.Reader) error {
+// CheckInvariant verifies each tokenized device's books — the share
+// supply is the pool's total, and the device's unclaimed rewards are
+// exactly what its holders have not been paid (owed + unsettled + dust) —
+// and that the lease escrow holds exactly the active leases' deposits.
+func (k Keeper) CheckInvariant(r store.Reader) error {
 	var err error
-	store.Each(r, share.PoolPrefix, func(_, v []byte) bool {
+	store.Each(r, PoolPrefix, func(_, v []byte) bool {
 		p := &sharev1.Pool{}
-		if e := unmarshalErr(v, p); e != nil {
+		if e := proto.Unmarshal(v, p); e != nil {
 			err = e
 			return false
 		}
@@ -148,15 +143,15 @@ func (k Keeper) CheckShareInvariant(r store.Reader) error {
 			return false
 		}
 		var owed uint64
-		store.Each(r, append(bytes.Clone(share.HolderPrefix), id[:]...), func(_, hv []byte) bool {
+		store.Each(r, append(bytes.Clone(HolderPrefix), id[:]...), func(_, hv []byte) bool {
 			h := &sharev1.Holder{}
-			if e := unmarshalErr(hv, h); e == nil {
+			if e := proto.Unmarshal(hv, h); e == nil {
 				owed += h.Owed
 			}
 			return true
 		})
 		paidOut := p.Credited - owed
-		if u := k.Unclaimed(r, id); u != p.Rewarded-paidOut {
+		if u := k.Rewards.Unclaimed(r, id); u != p.Rewarded-paidOut {
 			err = fmt.Errorf("share invariant: device %s unclaimed %d, rewarded %d − paid %d", crypto.DeviceString(id), u, p.Rewarded, paidOut)
 			return false
 		}
@@ -169,7 +164,7 @@ func (k Keeper) CheckShareInvariant(r store.Reader) error {
 	held := map[string]uint64{}
 	store.Each(r, LeasePrefix, func(_, v []byte) bool {
 		l := &sharev1.Lease{}
-		if unmarshalErr(v, l) == nil && l.Escrow > 0 {
+		if proto.Unmarshal(v, l) == nil && l.Escrow > 0 {
 			held[l.Denom] += l.Escrow
 		}
 		return true
