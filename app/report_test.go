@@ -260,7 +260,7 @@ func TestReportRules(t *testing.T) {
 			t.Errorf("after fraud: status %s stake %d", x.Status, x.Stake)
 		}
 	}
-	if got := w.c.balance(report.TreasuryAddress("solar"), "udpin"); got != 2*(stake/10) {
+	if got := w.c.balance(network.TreasuryAddress("solar"), "udpin"); got != 2*(stake/10) {
 		t.Errorf("treasury holds %d, want %d", got, 2*(stake/10))
 	}
 	if err := (bank.Keeper{}).CheckInvariant(r); err != nil {
@@ -483,7 +483,7 @@ func TestSubmitEvidence(t *testing.T) {
 	if got, want := c.balance(bob.addr, "udpin"), bobBefore-txFee+stake/10/5; got != want {
 		t.Errorf("finder has %d udpin, want %d", got, want)
 	}
-	if got := c.balance(report.TreasuryAddress("solar"), "udpin"); got != stake/10-stake/10/5 {
+	if got := c.balance(network.TreasuryAddress("solar"), "udpin"); got != stake/10-stake/10/5 {
 		t.Errorf("treasury has %d", got)
 	}
 	if d := (device.Keeper{}).Get(c.snapshot(), id); d.Stake != stake-stake/10 || d.Status != devicev1.DeviceStatus_DEVICE_STATUS_JAILED {

@@ -16,7 +16,6 @@ import (
 	"github.com/depinhq/depin/x/bank"
 	"github.com/depinhq/depin/x/device"
 	"github.com/depinhq/depin/x/network"
-	"github.com/depinhq/depin/x/report"
 	"github.com/depinhq/depin/x/reward"
 )
 
@@ -75,7 +74,7 @@ func TestRewardsEndToEnd(t *testing.T) {
 	if st.Minted != 1_000_000 || st.Unclaimed != 899_998 || st.Treasury != 100_002 || st.Claimed != 0 {
 		t.Fatalf("state %v", st)
 	}
-	if got := c.balance(report.TreasuryAddress("solar"), "usolar"); got != 100_002 {
+	if got := c.balance(network.TreasuryAddress("solar"), "usolar"); got != 100_002 {
 		t.Fatalf("treasury %d", got)
 	}
 

@@ -3,6 +3,7 @@ package network
 import (
 	"encoding/binary"
 
+	"github.com/depinhq/depin/crypto"
 	"github.com/depinhq/depin/errs"
 )
 
@@ -32,6 +33,11 @@ var (
 
 // EpochKey is where a network's last stepped epoch lives.
 func EpochKey(id string) []byte { return append(append([]byte{}, EpochPrefix...), id...) }
+
+// TreasuryAddress is the account holding a network's treasury: its
+// treasury share of every epoch's rewards and the slashed stakes of its
+// devices.
+func TreasuryAddress(net string) crypto.Address { return crypto.ModuleAddress("treasury/" + net) }
 
 // HistoryKey is where the params version in force from fromTime lives.
 // Times are block times after the chain started, so never negative.

@@ -11,9 +11,11 @@ import (
 	bankv1 "github.com/depinhq/depin/gen/depin/bank/v1"
 	devicev1 "github.com/depinhq/depin/gen/depin/device/v1"
 	networkv1 "github.com/depinhq/depin/gen/depin/network/v1"
+	rewardv1 "github.com/depinhq/depin/gen/depin/reward/v1"
 	"github.com/depinhq/depin/state"
 	"github.com/depinhq/depin/store"
 	"github.com/depinhq/depin/x/bank"
+	"github.com/depinhq/depin/x/fixed"
 	"github.com/depinhq/depin/x/network"
 )
 
@@ -242,3 +244,34 @@ func (k Keeper) WithdrawStake(ctx state.Context, signer crypto.Address, m *devic
 }
 
 var _ = networkv1.Network{}
+
+// Slash takes bps of a device's stake for proven fraud: a finder's fee
+// (finderFeeBps of it) to the finder, if there is one, and the rest to
+// the network's treasury; an active device is jailed (it can report no
+// more), while unbonding and retired devices stay so, keeping their
+// owners the way out of what is left. The caller stores the device.
+func (k Keeper) Slash(ctx state.Context, dev *devicev1.Device, id crypto.DeviceID, bps, finderFeeBps uint32, finder, evidence []byte) {
+	slashed := fixed.Frac(dev.Stake, uint64(bps), 10_000)
+	var fee uint64
+	var finderAddr string
+	if len(finder) == crypto.AddressLen && slashed > 0 {
+		fee = fixed.Frac(slashed, uint64(finderFeeBps), 10_000)
+		a, _ := crypto.AddressFromBytes(finder)
+		finderAddr = a.String()
+		if fee > 0 {
+			if err := k.Bank.Send(ctx, StakePool, a, []*bankv1.Coin{bank.Coin(bank.NativeDenom, fee)}, "finder_fee"); err != nil {
+				panic(fmt.Errorf("finder fee from the stake pool: %w", err)) // the pool holds every stake
+			}
+		}
+	}
+	if rest := slashed - fee; rest > 0 {
+		if err := k.Bank.Send(ctx, StakePool, network.TreasuryAddress(dev.Network), []*bankv1.Coin{bank.Coin(bank.NativeDenom, rest)}, "slash"); err != nil {
+			panic(fmt.Errorf("slash from the stake pool: %w", err))
+		}
+	}
+	dev.Stake -= slashed
+	if dev.Status == devicev1.DeviceStatus_DEVICE_STATUS_ACTIVE {
+		dev.Status = devicev1.DeviceStatus_DEVICE_STATUS_JAILED
+	}
+	ctx.Emit(&rewardv1.EventDeviceSlashed{Device: crypto.DeviceString(id), Network: dev.Network, Slashed: slashed, FinderFee: fee, Finder: finderAddr, Evidence: evidence})
+}

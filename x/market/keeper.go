@@ -514,11 +514,7 @@ func (k Keeper) settle(ctx state.Context, n *networkv1.Network, iv uint64) error
 	for _, d := range devs {
 		id, _ := crypto.AddressFromBytes([]byte(d))
 		if dev := k.Device.Get(ctx.KV, id); dev != nil {
-			rp := network.RewardsOf(n.Params)
-			if !dev.RepInit {
-				dev.RepAlpha, dev.RepBeta, dev.RepInit = rp.RepAlpha0, rp.RepBeta0, true
-			}
-			dev.RepBeta = fixed.SatAdd(dev.RepBeta, mp.ShortfallPenalty)
+			device.Penalize(dev, network.RewardsOf(n.Params), mp.ShortfallPenalty)
 			k.Device.Set(ctx.KV, dev)
 		}
 	}

@@ -2,6 +2,7 @@ package network
 
 import (
 	api "github.com/depinhq/depin/api/network"
+	"github.com/depinhq/depin/crypto"
 	networkv1 "github.com/depinhq/depin/gen/depin/network/v1"
 	rewardv1 "github.com/depinhq/depin/gen/depin/reward/v1"
 )
@@ -81,6 +82,9 @@ func RewardsOf(p *networkv1.Params) *rewardv1.RewardParams { return api.RewardsO
 
 // SupplyCap: see api/network.SupplyCap.
 func SupplyCap(p *rewardv1.RewardParams) uint64 { return api.SupplyCap(p) }
+
+// TreasuryAddress: see api/network.TreasuryAddress.
+func TreasuryAddress(net string) crypto.Address { return api.TreasuryAddress(net) }
 
 // ValidateMarket: see api/network.ValidateMarket.
 func ValidateMarket(p *networkv1.Params) error { return api.ValidateMarket(p) }

@@ -11,7 +11,6 @@ import (
 	"google.golang.org/protobuf/proto"
 
 	"github.com/depinhq/depin/crypto"
-	bankv1 "github.com/depinhq/depin/gen/depin/bank/v1"
 	devicev1 "github.com/depinhq/depin/gen/depin/device/v1"
 	networkv1 "github.com/depinhq/depin/gen/depin/network/v1"
 	reportv1 "github.com/depinhq/depin/gen/depin/report/v1"
@@ -228,7 +227,7 @@ func (b *batchState) judge(i int, prep *Prepared) (reportv1.RejectReason, string
 	epoch := network.EpochAt(n, now)
 	w := b.workRecord(dev, d.Device, epoch)
 	b.dirty[d.Device] = true
-	UpdateReputation(dev, network.RewardsOf(n.Params), reason == reportv1.RejectReason_REJECT_REASON_UNSPECIFIED)
+	device.Observe(dev, network.RewardsOf(n.Params), reason == reportv1.RejectReason_REJECT_REASON_UNSPECIFIED)
 	dev.RepSeq = max(dev.RepSeq, r.Seq)
 	if reason != reportv1.RejectReason_REJECT_REASON_UNSPECIFIED {
 		dev.ReportsRejected++
@@ -429,66 +428,18 @@ func (k Keeper) penaltyParams(r store.Reader, n *networkv1.Network, reports []*r
 	return rp
 }
 
-// TreasuryAddress is the account holding a network's treasury: its
-// treasury pools and slashed stakes.
-func TreasuryAddress(net string) crypto.Address { return crypto.ModuleAddress("treasury/" + net) }
-
 // punish applies fraud evidence to a device: its reputation takes the
-// evidence weight, a share of its stake is slashed (a finder's fee of it to
-// the submitter, if any; the rest to the network's treasury) and it is
-// jailed: it can report no more.
+// evidence weight and its stake is slashed (device.Keeper.Slash: a
+// finder's fee to the submitter, if any, the rest to the network's
+// treasury; the device is jailed and can report no more).
 func (k Keeper) punish(ctx state.Context, dev *devicev1.Device, id crypto.DeviceID, evidence, submitter []byte, reports []*reportv1.SignedReport) {
 	n := k.Network.Network(ctx.KV, dev.Network)
 	rp := network.RewardsOf(nil)
 	if n != nil {
 		rp = k.penaltyParams(ctx.KV, n, reports)
 	}
-	initReputation(dev, rp)
-	dev.RepBeta = fixed.SatAdd(dev.RepBeta, rp.RepEvidenceWeight)
-	slashed := fixed.Frac(dev.Stake, uint64(rp.SlashBps), 10_000)
-	var fee uint64
-	var finder string
-	if len(submitter) == crypto.AddressLen && slashed > 0 {
-		fee = fixed.Frac(slashed, uint64(rp.FinderFeeBps), 10_000)
-		a, _ := crypto.AddressFromBytes(submitter)
-		finder = a.String()
-		if fee > 0 {
-			if err := k.Bank.Send(ctx, device.StakePool, a, []*bankv1.Coin{bank.Coin(bank.NativeDenom, fee)}, "finder_fee"); err != nil {
-				panic(fmt.Errorf("finder fee from the stake pool: %w", err)) // the pool holds every stake
-			}
-		}
-	}
-	if rest := slashed - fee; rest > 0 {
-		if err := k.Bank.Send(ctx, device.StakePool, TreasuryAddress(dev.Network), []*bankv1.Coin{bank.Coin(bank.NativeDenom, rest)}, "slash"); err != nil {
-			panic(fmt.Errorf("slash from the stake pool: %w", err))
-		}
-	}
-	dev.Stake -= slashed
-	if dev.Status == devicev1.DeviceStatus_DEVICE_STATUS_ACTIVE {
-		// Unbonding and retired devices stay so: their owners keep the way
-		// out of what is left of the stake.
-		dev.Status = devicev1.DeviceStatus_DEVICE_STATUS_JAILED
-	}
-	ctx.Emit(&rewardv1.EventDeviceSlashed{Device: crypto.DeviceString(id), Network: dev.Network, Slashed: slashed, FinderFee: fee, Finder: finder, Evidence: evidence})
-}
-
-func initReputation(dev *devicev1.Device, rp *rewardv1.RewardParams) {
-	if !dev.RepInit {
-		dev.RepAlpha, dev.RepBeta, dev.RepInit = rp.RepAlpha0, rp.RepBeta0, true
-	}
-}
-
-// UpdateReputation ages a device's α and β by λ and counts one validly
-// signed report: accepted (α + 1) or rejected (β + 1), in micro-units.
-func UpdateReputation(dev *devicev1.Device, rp *rewardv1.RewardParams, accepted bool) {
-	initReputation(dev, rp)
-	dev.RepAlpha = fixed.Frac(dev.RepAlpha, uint64(rp.RepLambdaPpm), 1_000_000)
-	dev.RepBeta = fixed.Frac(dev.RepBeta, uint64(rp.RepLambdaPpm), 1_000_000)
-	if accepted {
-		dev.RepAlpha = fixed.SatAdd(dev.RepAlpha, 1_000_000)
-	} else {
-		dev.RepBeta = fixed.SatAdd(dev.RepBeta, 1_000_000)
-	}
+	device.Penalize(dev, rp, rp.RepEvidenceWeight)
+	k.Device.Slash(ctx, dev, id, rp.SlashBps, rp.FinderFeeBps, submitter, evidence)
 }
 
 // SubmitEvidence records fraud evidence anyone found: two different signed

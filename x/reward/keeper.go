@@ -306,13 +306,10 @@ func (k Keeper) gather(ctx state.Context, n *networkv1.Network, params *networkv
 		if w == nil || w.ReportsAccepted == 0 {
 			continue
 		}
-		alpha, beta := d.RepAlpha, d.RepBeta
-		if !d.RepInit {
-			alpha, beta = rp.RepAlpha0, rp.RepBeta0
-		}
+		rep := device.ReputationOf(d, rp)
 		chunk.Inputs = append(chunk.Inputs, &rewardv1.WorkerInput{
 			Device: id.Bytes(), Productivity: Productivity(params, w), CoveredSeconds: w.CoveredSeconds,
-			RepAlpha: alpha, RepBeta: beta, Cell: d.Cell, BoostBps: boostFor(boosts, d.Cell),
+			RepAlpha: rep.Alpha, RepBeta: rep.Beta, Cell: d.Cell, BoostBps: boostFor(boosts, d.Cell),
 			ReportsAccepted: w.ReportsAccepted, ReportsRejected: w.ReportsRejected,
 		})
 	}
@@ -362,7 +359,7 @@ func (k Keeper) compute(ctx state.Context, n *networkv1.Network, params *network
 		}
 	}
 	if res.Treasury > 0 {
-		if err := k.Bank.Mint(ctx, report.TreasuryAddress(n.Id), []*bankv1.Coin{bank.Coin(n.RewardDenom, res.Treasury)}, "treasury"); err != nil {
+		if err := k.Bank.Mint(ctx, network.TreasuryAddress(n.Id), []*bankv1.Coin{bank.Coin(n.RewardDenom, res.Treasury)}, "treasury"); err != nil {
 			return err
 		}
 	}
