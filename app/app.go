@@ -84,20 +84,22 @@ func (c Config) Validate() error {
 type App struct {
 	abci.BaseApplication
 
-	mu          sync.Mutex
-	cfg         Config
-	log         *slog.Logger
-	tree        *store.Tree
-	auth        auth.Keeper
-	bank        bank.Keeper
-	network     network.Keeper
-	device      device.Keeper
-	report      report.Keeper
-	reward      reward.Keeper
-	share       share.Keeper
-	staking     staking.Keeper
-	agreement   agreement.Keeper
-	market      market.Keeper
+	mu        sync.Mutex
+	cfg       Config
+	log       *slog.Logger
+	tree      *store.Tree
+	auth      auth.Keeper
+	bank      bank.Keeper
+	network   network.Keeper
+	device    device.Keeper
+	report    report.Keeper
+	reward    reward.Keeper
+	share     share.Keeper
+	staking   staking.Keeper
+	agreement agreement.Keeper
+	market    market.Keeper
+	// steps are the modules' per-network block steps, in order (modules.go).
+	steps       []networkStep
 	checkMu     sync.Mutex
 	check       *store.Cache     // CheckTx state over the last committed version
 	checkHeight int64            // height CheckTx assumes for the next block
@@ -152,24 +154,8 @@ func New(cfg Config, tree *store.Tree) (*App, error) {
 	}
 	a := &App{cfg: cfg, log: lg, tree: tree, sigs: newSigCache(100_000), preps: newPrepCache(prepCacheReports),
 		devices: store.NewRecent(device.DevicePrefix, recentDevices)}
-	// Share balances settle their holders' rewards before they change.
-	a.bank = bank.Keeper{Hook: share.Hook{Shares: share.Keeper{}, Bank: bank.Keeper{}}, Escrows: escrowAccounts()}
-	a.auth = auth.Keeper{Bank: a.bank}
-	a.network = network.Keeper{Bank: a.bank}
 	a.keys = crypto.NewKeyCache(cfg.DeviceKeys)
-	a.device = device.Keeper{Bank: a.bank, Network: a.network, Keys: a.keys}
-	a.market = market.Keeper{Bank: a.bank, Network: a.network, Device: a.device}
-	a.report = report.Keeper{Bank: a.bank, Network: a.network, Device: a.device, Market: a.market}
-	a.staking = staking.Keeper{Bank: a.bank}
-	a.agreement = agreement.Keeper{Bank: a.bank, Network: a.network, Device: a.device, Report: a.report}
-	// Rewards and shares each call the other through an interface (x/reward
-	// pays through share.Payouts, x/share pays holders out of the reward
-	// pool): each holds a pointer to the other's keeper in the App.
-	a.share = share.Keeper{Bank: a.bank, Network: a.network, Device: a.device, Rewards: &a.reward}
-	a.reward = reward.Keeper{Bank: a.bank, Network: a.network, Device: a.device, Report: a.report, Payouts: &a.share}
-	// When a network's epoch ends, in this order: lease rent, then the
-	// epoch's rewards are queued, then agreements start paying.
-	a.network.Hooks = []network.EpochHook{a.share, a.reward, a.agreement}
+	a.wireModules()
 	a.lastBlockTime = decodeTime(tree.Get(blockTimeKey))
 	a.height = tree.Version()
 	a.resetCheckState()

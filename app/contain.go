@@ -11,8 +11,8 @@ import (
 // Block steps run at the start of every block, outside any tx: per
 // network, in this order, every network before the next step. The epoch
 // step (x/network) puts due params in force and tells the modules'
-// epoch hooks (Keeper.Hooks, set in app.go) when an epoch ended; the
-// others are each module's per-block work.
+// epoch hooks (Keeper.Hooks) when an epoch ended; the others are each
+// module's per-block work (a.steps). Both are registered in modules.go.
 const (
 	stepEpoch      = "epoch"      // params in force, epoch-ended hooks (x/network)
 	stepRewards    = "rewards"    // reward jobs (x/reward)
@@ -74,10 +74,9 @@ func (a *App) networkSteps(ctx state.Context) {
 	// A frozen network's params still come in force (the step calls no
 	// hook for it).
 	run(stepEpoch, a.network.BeginNetwork, true)
-	run(stepRewards, a.reward.BeginNetwork, false)
-	budget := a.agreement.Budget()
-	run(stepAgreements, func(c state.Context, id string) error { return a.agreement.BeginNetwork(c, id, &budget) }, false)
-	run(stepMarket, a.market.BeginNetwork, false)
+	for _, s := range a.steps {
+		run(s.name, s.start(), false)
+	}
 }
 
 // frozen reports whether a network is frozen (or unreadable: then it is
