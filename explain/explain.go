@@ -18,8 +18,13 @@ func ppm(v uint32) string { return strconv.FormatFloat(float64(v)/1e6, 'f', 4, 6
 func Write(w io.Writer, b *rewardv1.Breakdown, id string) {
 	fmt.Fprintf(w, "Device %s in network %s, epoch %d: earned %d %s.\n\n", id, b.Network, b.Epoch, b.Reward, b.Denom)
 	fmt.Fprintf(w, "The epoch minted %d %s, shared among %d devices that did verified work, by weight =\nproductivity × quality × geography × boost.\n\n", b.Emission, b.Denom, b.Devices)
-	fmt.Fprintf(w, "  productivity  %d work units from %d accepted reports (%d rejected)\n", b.Productivity, b.ReportsAccepted, b.ReportsRejected)
-	fmt.Fprintf(w, "  uptime        %s — accepted reports covered %d of the epoch's %d seconds\n", ppm(b.UptimePpm), b.CoveredSeconds, b.EpochSeconds)
+	fmt.Fprintf(w, "  productivity  %d work units from %d accepted reports (%d rejected)", b.Productivity, b.ReportsAccepted, b.ReportsRejected)
+	if b.Productivity == 0 {
+		fmt.Fprintf(w, " — NO PRODUCTION: nothing from the work pools, and the\n                availability pools pay only devices with some verified work\n")
+	} else {
+		fmt.Fprintf(w, "\n")
+	}
+	fmt.Fprintf(w, "  uptime        %s — %s\n", ppm(b.UptimePpm), coverage(b.CoveredSeconds, b.EpochSeconds))
 	fmt.Fprintf(w, "  reputation    %s", ppm(b.ReputationPpm))
 	if b.BelowThreshold {
 		fmt.Fprintf(w, " — BELOW the network's threshold: the device earns nothing until it recovers\n")
@@ -44,6 +49,26 @@ func Write(w io.Writer, b *rewardv1.Breakdown, id string) {
 	}
 	fmt.Fprintf(w, "  weight        %s of the network's %s (%s%%)\n\n", b.Weight, b.TotalWeight, share)
 	fmt.Fprintf(w, "Reward: %d from the work pools + %d from the availability pools = %d %s.\n", b.WorkReward, b.AvailabilityReward, b.Reward, b.Denom)
+}
+
+// coverage says how much of the epoch the accepted reports covered. A
+// report counts, whole, in the epoch its block is in, so reports longer
+// than an epoch (or ending just after it) can cover more seconds than the
+// epoch has: uptime is then full, never more.
+func coverage(covered, epoch uint64) string {
+	if covered > epoch {
+		return fmt.Sprintf("accepted reports covered %s, more than the epoch's %s (a report counts whole in the epoch it arrives in): full uptime",
+			seconds(covered), seconds(epoch))
+	}
+	return fmt.Sprintf("accepted reports covered %d of the epoch's %s", covered, seconds(epoch))
+}
+
+// seconds says a number of seconds, with its unit.
+func seconds(s uint64) string {
+	if s == 1 {
+		return "1 second"
+	}
+	return strconv.FormatUint(s, 10) + " seconds"
 }
 
 // String is Write into a string.
