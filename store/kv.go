@@ -1,6 +1,9 @@
 package store
 
-import "bytes"
+import (
+	"bytes"
+	"iter"
+)
 
 // Reader reads state.
 type Reader interface {
@@ -40,13 +43,38 @@ func PrefixEnd(prefix []byte) []byte {
 	return nil
 }
 
+// Prefix iterates the keys with the given prefix and their values, in
+// ascending order:
+//
+//	for k, v := range store.Prefix(r, p) { … }
+//
+// The iterator underneath is closed when the loop ends, by break and
+// return too. k and v are valid until the next iteration (clone them to
+// keep them), and the loop must not write to r's keys in the range.
+func Prefix(r Reader, prefix []byte) iter.Seq2[[]byte, []byte] {
+	return Range(r, prefix, PrefixEnd(prefix))
+}
+
+// Range iterates the keys in [start, end) and their values, in ascending
+// order (nil end: no upper bound), like Prefix.
+func Range(r Reader, start, end []byte) iter.Seq2[[]byte, []byte] {
+	return func(yield func(key, value []byte) bool) {
+		it := r.Iterator(start, end)
+		defer it.Close()
+		for ; it.Valid(); it.Next() {
+			if !yield(it.Key(), it.Value()) {
+				return
+			}
+		}
+	}
+}
+
 // Each calls fn for every key with the given prefix, in ascending order,
-// until fn returns false.
+// until fn returns false: Prefix with a callback, for callers outside the
+// modules that still use it.
 func Each(r Reader, prefix []byte, fn func(key, value []byte) bool) {
-	it := r.Iterator(prefix, PrefixEnd(prefix))
-	defer it.Close()
-	for ; it.Valid(); it.Next() {
-		if !fn(it.Key(), it.Value()) {
+	for k, v := range Prefix(r, prefix) {
+		if !fn(k, v) {
 			return
 		}
 	}
