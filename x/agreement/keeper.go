@@ -12,8 +12,6 @@ import (
 	"encoding/binary"
 	"fmt"
 
-	"google.golang.org/protobuf/proto"
-
 	"github.com/depinhq/depin/crypto"
 	"github.com/depinhq/depin/errs"
 	agreementv1 "github.com/depinhq/depin/gen/depin/agreement/v1"
@@ -75,15 +73,7 @@ func (k Keeper) Budget() int {
 
 // Get returns an agreement, or nil.
 func (Keeper) Get(r store.Reader, id uint64) *agreementv1.Agreement {
-	v := r.Get(Key(id))
-	if v == nil {
-		return nil
-	}
-	a := &agreementv1.Agreement{}
-	if err := proto.Unmarshal(v, a); err != nil {
-		panic(fmt.Errorf("agreement %d: %w", id, err))
-	}
-	return a
+	return state.Load[agreementv1.Agreement](r, Key(id))
 }
 
 func (Keeper) set(kv store.KV, a *agreementv1.Agreement) { kv.Set(Key(a.Id), state.Marshal(a)) }
@@ -350,13 +340,11 @@ func (k Keeper) settle(ctx state.Context, a *agreementv1.Agreement, now uint64, 
 // agreements have left, per denom.
 func (k Keeper) CheckInvariant(r store.Reader) error {
 	left := map[string]uint64{}
-	store.Each(r, AgreementPrefix, func(_, v []byte) bool {
-		a := &agreementv1.Agreement{}
-		if err := proto.Unmarshal(v, a); err == nil && a.Status == agreementv1.Status_STATUS_OPEN {
+	for _, a := range state.Records[agreementv1.Agreement](r, AgreementPrefix) {
+		if a.Status == agreementv1.Status_STATUS_OPEN {
 			left[a.Denom] += a.Escrow - a.Paid
 		}
-		return true
-	})
+	}
 	for denom, want := range left {
 		if got := k.Bank.Balance(r, Escrow, denom); got != want {
 			return fmt.Errorf("agreement invariant: escrow holds %d %s, open agreements %d", got, denom, want)

@@ -4,8 +4,6 @@ import (
 	"fmt"
 	"math/bits"
 
-	"google.golang.org/protobuf/proto"
-
 	"github.com/depinhq/depin/crypto"
 	"github.com/depinhq/depin/errs"
 	authv1 "github.com/depinhq/depin/gen/depin/auth/v1"
@@ -31,11 +29,7 @@ func DefaultParams() *authv1.Params {
 // Params returns the module parameters.
 func (Keeper) Params(r store.Reader) *authv1.Params {
 	p := &authv1.Params{}
-	if v := r.Get(ParamsKey); v != nil {
-		if err := proto.Unmarshal(v, p); err != nil {
-			panic(fmt.Errorf("auth params: %w", err))
-		}
-	}
+	state.Get(r, ParamsKey, p)
 	return p
 }
 
@@ -61,15 +55,7 @@ func (Keeper) InitGenesis(ctx state.Context, g *authv1.GenesisState) error {
 
 // Account returns addr's account, or nil.
 func (Keeper) Account(r store.Reader, addr crypto.Address) *authv1.Account {
-	v := r.Get(AccountKey(addr))
-	if v == nil {
-		return nil
-	}
-	a := &authv1.Account{}
-	if err := proto.Unmarshal(v, a); err != nil {
-		panic(fmt.Errorf("account %s: %w", addr, err))
-	}
-	return a
+	return state.Load[authv1.Account](r, AccountKey(addr))
 }
 
 // SetAccount stores an account.

@@ -6,8 +6,6 @@ import (
 	"math/big"
 	"sort"
 
-	"google.golang.org/protobuf/proto"
-
 	"github.com/depinhq/depin/crypto"
 	bankv1 "github.com/depinhq/depin/gen/depin/bank/v1"
 	"github.com/depinhq/depin/state"
@@ -84,14 +82,9 @@ func (Keeper) Supply(r store.Reader, denom string) uint64 {
 // transfer does — reads one small record however many tokens exist.)
 func (Keeper) Params(r store.Reader) *bankv1.Params {
 	p := &bankv1.Params{}
-	store.Each(r, DenomPrefix, func(_, v []byte) bool {
-		md := &bankv1.DenomMetadata{}
-		if err := proto.Unmarshal(v, md); err != nil {
-			panic(fmt.Errorf("bank denom record: %w", err))
-		}
+	for _, md := range state.Records[bankv1.DenomMetadata](r, DenomPrefix) {
 		p.Denoms = append(p.Denoms, md)
-		return true
-	})
+	}
 	return p
 }
 

@@ -4,8 +4,6 @@ import (
 	"bytes"
 	"fmt"
 
-	"google.golang.org/protobuf/proto"
-
 	"github.com/depinhq/depin/crypto"
 	"github.com/depinhq/depin/errs"
 	bankv1 "github.com/depinhq/depin/gen/depin/bank/v1"
@@ -34,15 +32,7 @@ type Keeper struct {
 
 // Get returns a device, or nil.
 func (Keeper) Get(r store.Reader, id crypto.DeviceID) *devicev1.Device {
-	v := r.Get(Key(id))
-	if v == nil {
-		return nil
-	}
-	d := &devicev1.Device{}
-	if err := proto.Unmarshal(v, d); err != nil {
-		panic(fmt.Errorf("device %x: %w", id, err))
-	}
-	return d
+	return state.Load[devicev1.Device](r, Key(id))
 }
 
 // Set stores a device record (indices are maintained by the operations).

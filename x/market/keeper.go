@@ -45,11 +45,7 @@ func termsKey(net string) []byte { return append(bytes.Clone(termsPrefix), net..
 // Terms returns the market terms a network's open orders were placed
 // under, or nil if it has none.
 func (Keeper) Terms(r store.Reader, net string) *marketv1.MarketParams {
-	t := &marketv1.MarketParams{}
-	if !state.Get(r, termsKey(net), t) {
-		return nil
-	}
-	return t
+	return state.Load[marketv1.MarketParams](r, termsKey(net))
 }
 
 func unsettledKey(net string, due int64, iv uint64) []byte {
@@ -81,20 +77,12 @@ type Keeper struct {
 
 // Order returns an order, or nil.
 func (Keeper) Order(r store.Reader, id uint64) *marketv1.Order {
-	o := &marketv1.Order{}
-	if !state.Get(r, OrderKey(id), o) {
-		return nil
-	}
-	return o
+	return state.Load[marketv1.Order](r, OrderKey(id))
 }
 
 // Clearing returns an interval's clearing, or nil.
 func (Keeper) Clearing(r store.Reader, net string, interval uint64) *marketv1.Clearing {
-	c := &marketv1.Clearing{}
-	if !state.Get(r, ClearingKey(net, interval), c) {
-		return nil
-	}
-	return c
+	return state.Load[marketv1.Clearing](r, ClearingKey(net, interval))
 }
 
 func mul(a, b uint64) (uint64, bool) {
@@ -527,13 +515,11 @@ func (k Keeper) settle(ctx state.Context, n *networkv1.Network, iv uint64) error
 // CheckInvariant verifies that the escrow holds exactly what bids keep.
 func (k Keeper) CheckInvariant(r store.Reader) error {
 	held := map[string]uint64{}
-	store.Each(r, OrderPrefix, func(_, v []byte) bool {
-		o := &marketv1.Order{}
-		if err := proto.Unmarshal(v, o); err == nil && o.Escrow > 0 {
+	for _, o := range state.Records[marketv1.Order](r, OrderPrefix) {
+		if o.Escrow > 0 {
 			held[o.Denom] += o.Escrow
 		}
-		return true
-	})
+	}
 	for _, c := range k.Bank.Balances(r, Escrow) {
 		if held[c.Denom] != c.Amount {
 			return fmt.Errorf("market invariant: escrow holds %d %s, orders %d", c.Amount, c.Denom, held[c.Denom])

@@ -54,15 +54,7 @@ func sortMetrics(p *networkv1.Params) {
 // Network returns the stored network (without activating pending params),
 // or nil.
 func (Keeper) Network(r store.Reader, id string) *networkv1.Network {
-	v := r.Get(NetworkKey(id))
-	if v == nil {
-		return nil
-	}
-	n := &networkv1.Network{}
-	if err := proto.Unmarshal(v, n); err != nil {
-		panic(fmt.Errorf("network %s: %w", id, err))
-	}
-	return n
+	return state.Load[networkv1.Network](r, NetworkKey(id))
 }
 
 // IDs lists every network's id, in key order.
@@ -122,13 +114,11 @@ func (Keeper) recordVersion(kv store.KV, id string, from int64, p *networkv1.Par
 // its first version.
 func (k Keeper) ParamsDuring(r store.Reader, n *networkv1.Network, start, end int64) []*networkv1.Params {
 	var versions []*networkv1.ParamsVersion
-	store.Each(r, HistoryPrefixOf(n.Id), func(_, v []byte) bool {
-		pv := &networkv1.ParamsVersion{}
-		if proto.Unmarshal(v, pv) == nil && pv.Params != nil {
+	for _, pv := range state.Records[networkv1.ParamsVersion](r, HistoryPrefixOf(n.Id)) {
+		if pv.Params != nil {
 			versions = append(versions, pv)
 		}
-		return true
-	})
+	}
 	if n.Pending != nil {
 		versions = append(versions, &networkv1.ParamsVersion{FromTime: EpochStart(n, n.PendingEpoch), Params: n.Pending})
 	}
@@ -324,13 +314,5 @@ func (k Keeper) RevokeMaker(ctx state.Context, signer crypto.Address, m *network
 
 // Maker returns a network's maker record, or nil.
 func (Keeper) Maker(r store.Reader, network string, pub []byte) *networkv1.Maker {
-	v := r.Get(MakerKey(network, pub))
-	if v == nil {
-		return nil
-	}
-	mk := &networkv1.Maker{}
-	if err := proto.Unmarshal(v, mk); err != nil {
-		panic(err)
-	}
-	return mk
+	return state.Load[networkv1.Maker](r, MakerKey(network, pub))
 }

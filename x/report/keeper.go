@@ -42,10 +42,7 @@ type Meterer interface {
 // record under WorkKey, or the running one in the device record.
 func (k Keeper) Work(r store.Reader, net string, epoch uint64, id crypto.DeviceID) *reportv1.WorkRecord {
 	w := &reportv1.WorkRecord{}
-	if v := r.Get(WorkKey(net, epoch, id)); v != nil {
-		if err := proto.Unmarshal(v, w); err != nil {
-			panic(err)
-		}
+	if state.Get(r, WorkKey(net, epoch, id), w) {
 		return w
 	}
 	if d := k.Device.Get(r, id); d != nil && d.Network == net && d.WorkEpoch == epoch && d.Work != nil {
@@ -82,9 +79,7 @@ func (b *batchState) device(id crypto.DeviceID) *devicev1.Device {
 	if raw, ok := b.prefetched(id); ok {
 		if raw != nil {
 			d = &devicev1.Device{}
-			if err := proto.Unmarshal(raw, d); err != nil {
-				panic(err)
-			}
+			state.Decode(device.Key(id), raw, d)
 		}
 	} else {
 		d = b.k.Device.Get(b.ctx.KV, id)

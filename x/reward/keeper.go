@@ -7,8 +7,6 @@ import (
 	"fmt"
 	"sort"
 
-	"google.golang.org/protobuf/proto"
-
 	"github.com/depinhq/depin/crypto"
 	"github.com/depinhq/depin/errs"
 	bankv1 "github.com/depinhq/depin/gen/depin/bank/v1"
@@ -60,34 +58,14 @@ func (k Keeper) budget() int {
 	return DefaultBlockBudget
 }
 
-func unmarshalErr(v []byte, m proto.Message) error { return proto.Unmarshal(v, m) }
-
-func unmarshal(v []byte, m proto.Message) {
-	if err := proto.Unmarshal(v, m); err != nil {
-		panic(fmt.Errorf("reward state: %w", err))
-	}
-}
-
 // State returns a network's bookkeeping, or nil.
 func (Keeper) State(r store.Reader, net string) *rewardv1.State {
-	v := r.Get(StateKey(net))
-	if v == nil {
-		return nil
-	}
-	s := &rewardv1.State{}
-	unmarshal(v, s)
-	return s
+	return state.Load[rewardv1.State](r, StateKey(net))
 }
 
 // Breakdown returns a device's breakdown for an epoch, or nil.
 func (Keeper) Breakdown(r store.Reader, net string, epoch uint64, id crypto.DeviceID) *rewardv1.Breakdown {
-	v := r.Get(BreakdownKey(net, epoch, id))
-	if v == nil {
-		return nil
-	}
-	b := &rewardv1.Breakdown{}
-	unmarshal(v, b)
-	return b
+	return state.Load[rewardv1.Breakdown](r, BreakdownKey(net, epoch, id))
 }
 
 // Unclaimed returns a device's accrued, unclaimed reward.
@@ -142,10 +120,7 @@ func (k Keeper) BeginNetwork(ctx state.Context, id string) error {
 		return nil
 	}
 	changed := false
-	job := &rewardv1.Job{}
-	if !state.Get(ctx.KV, JobKey(id), job) {
-		job = nil
-	}
+	job := state.Load[rewardv1.Job](ctx.KV, JobKey(id))
 	budget := k.budget()
 	for budget > 0 {
 		if job == nil {
@@ -299,9 +274,8 @@ func (k Keeper) gather(ctx state.Context, n *networkv1.Network, params *networkv
 		var w *reportv1.WorkRecord
 		if d.WorkEpoch == job.Epoch && d.Work != nil {
 			w = d.Work
-		} else if v := ctx.KV.Get(report.WorkKey(n.Id, job.Epoch, id)); v != nil {
-			w = &reportv1.WorkRecord{}
-			unmarshal(v, w)
+		} else {
+			w = state.Load[reportv1.WorkRecord](ctx.KV, report.WorkKey(n.Id, job.Epoch, id))
 		}
 		if w == nil || w.ReportsAccepted == 0 {
 			continue
@@ -452,14 +426,11 @@ func geoRulesFor(rules []*rewardv1.GeoRule, ins []Input) []*rewardv1.GeoRule {
 // boosts returns the network's boosts in force in epoch e, by cell.
 func (Keeper) boosts(r store.Reader, net string, e uint64) map[uint64]uint32 {
 	m := map[uint64]uint32{}
-	store.Each(r, NetworkBoostPrefix(net), func(_, v []byte) bool {
-		b := &rewardv1.Boost{}
-		unmarshal(v, b)
+	for _, b := range state.Records[rewardv1.Boost](r, NetworkBoostPrefix(net)) {
 		if b.UntilEpoch >= e {
 			m[b.Cell] = b.MultiplierBps
 		}
-		return true
-	})
+	}
 	return m
 }
 
@@ -591,9 +562,7 @@ func (k Keeper) SetBoost(ctx state.Context, signer crypto.Address, m *rewardv1.M
 func (k Keeper) CheckInvariant(r store.Reader) error {
 	unclaimedByDenom := map[string]uint64{}
 	pendingByDenom := map[string]uint64{}
-	store.Each(r, StatePrefix, func(_, v []byte) bool {
-		st := &rewardv1.State{}
-		unmarshal(v, st)
+	for _, st := range state.Records[rewardv1.State](r, StatePrefix) {
 		if st.Minted != st.Claimed+st.Treasury+st.Unclaimed+st.Pending {
 			unclaimedByDenom["!"+st.Network] = 1
 		}
@@ -601,8 +570,7 @@ func (k Keeper) CheckInvariant(r store.Reader) error {
 			unclaimedByDenom[n.RewardDenom] += st.Unclaimed
 			pendingByDenom[n.RewardDenom] += st.Pending
 		}
-		return true
-	})
+	}
 	for key := range unclaimedByDenom {
 		if len(key) > 0 && key[0] == '!' {
 			return fmt.Errorf("reward invariant: network %s: minted ≠ claimed + treasury + unclaimed + pending", key[1:])

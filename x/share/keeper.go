@@ -14,8 +14,6 @@ import (
 	"math/bits"
 	"strings"
 
-	"google.golang.org/protobuf/proto"
-
 	"github.com/depinhq/depin/crypto"
 	sharev1 "github.com/depinhq/depin/gen/depin/share/v1"
 	"github.com/depinhq/depin/state"
@@ -52,25 +50,13 @@ type RewardPool interface {
 
 // Pool returns a device's share pool, or nil.
 func (Keeper) Pool(r store.Reader, id crypto.DeviceID) *sharev1.Pool {
-	v := r.Get(PoolKey(id))
-	if v == nil {
-		return nil
-	}
-	p := &sharev1.Pool{}
-	if err := proto.Unmarshal(v, p); err != nil {
-		panic(err)
-	}
-	return p
+	return state.Load[sharev1.Pool](r, PoolKey(id))
 }
 
 // Holder returns a holder's position (zero if none).
 func (Keeper) Holder(r store.Reader, id crypto.DeviceID, h crypto.Address) *sharev1.Holder {
 	out := &sharev1.Holder{}
-	if v := r.Get(HolderKey(id, h)); v != nil {
-		if err := proto.Unmarshal(v, out); err != nil {
-			panic(err)
-		}
-	}
+	state.Get(r, HolderKey(id, h), out)
 	return out
 }
 

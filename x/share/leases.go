@@ -16,7 +16,6 @@ import (
 	"github.com/depinhq/depin/x/bank"
 	"github.com/depinhq/depin/x/fixed"
 	"github.com/depinhq/depin/x/network"
-	"google.golang.org/protobuf/proto"
 )
 
 // LeaseEscrow holds lessees' rent deposits.
@@ -31,11 +30,7 @@ func activeLeaseKey(net string, id crypto.DeviceID) []byte {
 
 // Lease returns a device's lease record, or nil.
 func (Keeper) Lease(r store.Reader, id crypto.DeviceID) *sharev1.Lease {
-	l := &sharev1.Lease{}
-	if v := r.Get(LeaseKey(id)); v == nil || proto.Unmarshal(v, l) != nil {
-		return nil
-	}
-	return l
+	return state.Load[sharev1.Lease](r, LeaseKey(id))
 }
 
 // OfferLease lets a device's owner offer its operation to an account.

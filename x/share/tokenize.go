@@ -1,10 +1,7 @@
 package share
 
 import (
-	"bytes"
 	"fmt"
-
-	"google.golang.org/protobuf/proto"
 
 	rewardapi "github.com/depinhq/depin/api/reward"
 	"github.com/depinhq/depin/crypto"
@@ -130,45 +127,27 @@ func (k Keeper) Untokenize(ctx state.Context, signer crypto.Address, m *sharev1.
 // exactly what its holders have not been paid (owed + unsettled + dust) —
 // and that the lease escrow holds exactly the active leases' deposits.
 func (k Keeper) CheckInvariant(r store.Reader) error {
-	var err error
-	store.Each(r, PoolPrefix, func(_, v []byte) bool {
-		p := &sharev1.Pool{}
-		if e := proto.Unmarshal(v, p); e != nil {
-			err = e
-			return false
-		}
+	for _, p := range state.Records[sharev1.Pool](r, PoolPrefix) {
 		id, _ := crypto.AddressFromBytes(p.Device)
 		if s := k.Bank.Supply(r, p.Denom); s != p.TotalShares {
-			err = fmt.Errorf("share invariant: %s supply %d, pool %d", p.Denom, s, p.TotalShares)
-			return false
+			return fmt.Errorf("share invariant: %s supply %d, pool %d", p.Denom, s, p.TotalShares)
 		}
 		var owed uint64
-		store.Each(r, append(bytes.Clone(HolderPrefix), id[:]...), func(_, hv []byte) bool {
-			h := &sharev1.Holder{}
-			if e := proto.Unmarshal(hv, h); e == nil {
-				owed += h.Owed
-			}
-			return true
-		})
+		for _, h := range state.Records[sharev1.Holder](r, HoldersPrefix(id)) {
+			owed += h.Owed
+		}
 		paidOut := p.Credited - owed
 		if u := k.Rewards.Unclaimed(r, id); u != p.Rewarded-paidOut {
-			err = fmt.Errorf("share invariant: device %s unclaimed %d, rewarded %d − paid %d", crypto.DeviceString(id), u, p.Rewarded, paidOut)
-			return false
+			return fmt.Errorf("share invariant: device %s unclaimed %d, rewarded %d − paid %d", crypto.DeviceString(id), u, p.Rewarded, paidOut)
 		}
-		return true
-	})
-	if err != nil {
-		return err
 	}
 	// The lease escrow holds exactly the active leases' deposits.
 	held := map[string]uint64{}
-	store.Each(r, LeasePrefix, func(_, v []byte) bool {
-		l := &sharev1.Lease{}
-		if proto.Unmarshal(v, l) == nil && l.Escrow > 0 {
+	for _, l := range state.Records[sharev1.Lease](r, LeasePrefix) {
+		if l.Escrow > 0 {
 			held[l.Denom] += l.Escrow
 		}
-		return true
-	})
+	}
 	for _, c := range k.Bank.Balances(r, LeaseEscrow) {
 		if held[c.Denom] != c.Amount {
 			return fmt.Errorf("lease invariant: escrow holds %d %s, leases %d", c.Amount, c.Denom, held[c.Denom])

@@ -12,8 +12,6 @@ import (
 	"encoding/hex"
 	"fmt"
 
-	"google.golang.org/protobuf/proto"
-
 	"github.com/depinhq/depin/crypto"
 	"github.com/depinhq/depin/errs"
 	bankv1 "github.com/depinhq/depin/gen/depin/bank/v1"
@@ -80,11 +78,7 @@ func (Keeper) Params(r store.Reader) *stakingv1.Params {
 
 // Validator returns a validator by consensus address, or nil.
 func (Keeper) Validator(r store.Reader, cons []byte) *stakingv1.Validator {
-	v := &stakingv1.Validator{}
-	if !state.Get(r, ValidatorKey(cons), v) {
-		return nil
-	}
-	return v
+	return state.Load[stakingv1.Validator](r, ValidatorKey(cons))
 }
 
 func (Keeper) setValidator(kv store.KV, v *stakingv1.Validator) {
@@ -93,11 +87,7 @@ func (Keeper) setValidator(kv store.KV, v *stakingv1.Validator) {
 
 // Delegation returns a delegation, or nil.
 func (Keeper) Delegation(r store.Reader, delegator crypto.Address, cons []byte) *stakingv1.Delegation {
-	d := &stakingv1.Delegation{}
-	if !state.Get(r, DelegationKey(delegator, cons), d) {
-		return nil
-	}
-	return d
+	return state.Load[stakingv1.Delegation](r, DelegationKey(delegator, cons))
 }
 
 // GenesisValidator is a validator of the genesis file.
@@ -320,17 +310,12 @@ func (k Keeper) BeginBlock(ctx state.Context, evidence []Misbehavior, votes []Vo
 	end := binary.BigEndian.AppendUint64(bytes.Clone(UnbondPrefix), uint64(ctx.Time.Unix())+1)
 	var done [][]byte
 	var entries []*stakingv1.Unbonding
-	it := ctx.KV.Iterator(UnbondPrefix, end)
-	for ; it.Valid(); it.Next() {
+	for k, v := range store.Range(ctx.KV, UnbondPrefix, end) {
 		u := &stakingv1.Unbonding{}
-		if err := proto.Unmarshal(it.Value(), u); err != nil {
-			it.Close()
-			return err
-		}
-		done = append(done, bytes.Clone(it.Key()))
+		state.Decode(k, v, u)
+		done = append(done, bytes.Clone(k))
 		entries = append(entries, u)
 	}
-	it.Close()
 	for i, u := range entries {
 		to, err := crypto.AddressFromBytes(u.Delegator)
 		if err != nil {
@@ -358,15 +343,10 @@ func (k Keeper) EndBlock(ctx state.Context) []PowerChange {
 	p := k.Params(ctx.KV)
 	var vals []*stakingv1.Validator
 	var total int64
-	store.Each(ctx.KV, ValidatorPrefix, func(_, raw []byte) bool {
-		v := &stakingv1.Validator{}
-		if err := proto.Unmarshal(raw, v); err != nil {
-			panic(err)
-		}
+	for _, v := range state.Records[stakingv1.Validator](ctx.KV, ValidatorPrefix) {
 		vals = append(vals, v)
 		total += power(v, p)
-		return true
-	})
+	}
 	if total <= 0 {
 		return nil
 	}
@@ -396,20 +376,12 @@ func power(v *stakingv1.Validator, p *stakingv1.Params) int64 {
 // validators' tokens and the unbonding pool the pending unbondings.
 func (k Keeper) CheckInvariant(r store.Reader) error {
 	var bonded, unbonding uint64
-	store.Each(r, ValidatorPrefix, func(_, raw []byte) bool {
-		v := &stakingv1.Validator{}
-		if err := proto.Unmarshal(raw, v); err == nil {
-			bonded += v.Tokens
-		}
-		return true
-	})
-	store.Each(r, UnbondPrefix, func(_, raw []byte) bool {
-		u := &stakingv1.Unbonding{}
-		if err := proto.Unmarshal(raw, u); err == nil {
-			unbonding += u.Amount
-		}
-		return true
-	})
+	for _, v := range state.Records[stakingv1.Validator](r, ValidatorPrefix) {
+		bonded += v.Tokens
+	}
+	for _, u := range state.Records[stakingv1.Unbonding](r, UnbondPrefix) {
+		unbonding += u.Amount
+	}
 	if got := k.Bank.Balance(r, BondedPool, bank.NativeDenom); got != bonded {
 		return fmt.Errorf("staking invariant: bonded pool holds %d, validators %d", got, bonded)
 	}

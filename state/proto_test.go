@@ -1,0 +1,55 @@
+package state_test
+
+import (
+	"errors"
+	"testing"
+
+	bankv1 "github.com/depinhq/depin/gen/depin/bank/v1"
+	"github.com/depinhq/depin/state"
+	"github.com/depinhq/depin/store"
+)
+
+// TestLoadAndRecords: absent records are nil, stored ones decode, and a
+// stored record that does not decode panics with a *CorruptError naming
+// its key, whichever reader meets it.
+func TestLoadAndRecords(t *testing.T) {
+	kv := store.NewCache(store.NewMemTree())
+	if d := state.Load[bankv1.DenomMetadata](kv, []byte("d/a")); d != nil {
+		t.Fatalf("absent record: %v", d)
+	}
+	for _, base := range []string{"a", "b", "c"} {
+		kv.Set([]byte("d/"+base), state.Marshal(&bankv1.DenomMetadata{Base: base}))
+	}
+	if d := state.Load[bankv1.DenomMetadata](kv, []byte("d/b")); d.GetBase() != "b" {
+		t.Fatalf("Load: %v", d)
+	}
+	var got string
+	for k, d := range state.Records[bankv1.DenomMetadata](kv, []byte("d/")) {
+		got += string(k) + "=" + d.Base + " "
+		if d.Base == "b" {
+			break
+		}
+	}
+	if got != "d/a=a d/b=b " {
+		t.Fatalf("Records: %q", got)
+	}
+
+	kv.Set([]byte("d/bad"), []byte{0xff})
+	corrupt := func(name string, read func()) {
+		t.Helper()
+		defer func() {
+			var ce *state.CorruptError
+			err, _ := recover().(error)
+			if !errors.As(err, &ce) || string(ce.Key) != "d/bad" {
+				t.Errorf("%s: panic %v, want a CorruptError for d/bad", name, err)
+			}
+		}()
+		read()
+	}
+	corrupt("Load", func() { state.Load[bankv1.DenomMetadata](kv, []byte("d/bad")) })
+	corrupt("Get", func() { state.Get(kv, []byte("d/bad"), &bankv1.DenomMetadata{}) })
+	corrupt("Records", func() {
+		for range state.Records[bankv1.DenomMetadata](kv, []byte("d/")) {
+		}
+	})
+}
