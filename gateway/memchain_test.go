@@ -12,13 +12,13 @@ import (
 	abci "github.com/cometbft/cometbft/abci/types"
 	"google.golang.org/protobuf/proto"
 
+	"github.com/depinhq/depin/api/event"
 	"github.com/depinhq/depin/client"
 	"github.com/depinhq/depin/crypto"
 	"github.com/depinhq/depin/errs"
 	authv1 "github.com/depinhq/depin/gen/depin/auth/v1"
 	reportv1 "github.com/depinhq/depin/gen/depin/report/v1"
 	txv1 "github.com/depinhq/depin/gen/depin/tx/v1"
-	"github.com/depinhq/depin/state"
 	"github.com/depinhq/depin/x/auth"
 )
 
@@ -218,8 +218,8 @@ func (c *memChain) block() {
 			Hash:   strings.ToUpper(hex.EncodeToString(hash)),
 			Height: c.height,
 			Events: []abci.Event{
-				state.ToABCI(&reportv1.EventReportBatch{Submitter: tx.Signer.String(), Accepted: uint32(len(rb.Reports)) - 1, Rejected: 1}),
-				state.ToABCI(&reportv1.EventReportRejected{Index: 0, Reason: reportv1.RejectReason_REJECT_REASON_UNKNOWN_DEVICE}),
+				event.ToABCI(&reportv1.EventReportBatch{Submitter: tx.Signer.String(), Accepted: uint32(len(rb.Reports)) - 1, Rejected: 1}),
+				event.ToABCI(&reportv1.EventReportRejected{Index: 0, Reason: reportv1.RejectReason_REJECT_REASON_UNKNOWN_DEVICE}),
 			},
 		}
 	}

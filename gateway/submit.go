@@ -5,12 +5,12 @@ import (
 	"crypto/ed25519"
 	"errors"
 	"log/slog"
-	"strconv"
 	"strings"
 	"time"
 
 	abci "github.com/cometbft/cometbft/abci/types"
 
+	"github.com/depinhq/depin/api/event"
 	"github.com/depinhq/depin/client"
 	"github.com/depinhq/depin/crypto"
 	"github.com/depinhq/depin/errs"
@@ -312,7 +312,7 @@ func (s *submitter) committed(b *batch, res *client.TxResult) {
 	}
 	s.metrics.batch(BatchCommitted)
 	s.metrics.committed(b.items, res.Height, s.now())
-	accepted, rejected := outcome(res.Events)
+	accepted, rejected := s.outcome(res.Events)
 	s.metrics.chainOutcome(accepted, rejected)
 	s.log.Debug("batch committed", "height", res.Height, "tx", res.Hash, "reports", len(b.items), "accepted", accepted)
 }
@@ -326,25 +326,24 @@ func (s *submitter) rejected(b *batch, err error) {
 }
 
 // outcome reads the chain's per-report verdicts from a batch's events.
-func outcome(events []abci.Event) (accepted uint64, rejected map[string]uint64) {
+// An event that does not decode (from a chain newer than this gateway) is
+// logged and left out of the counts, never read as a zero.
+func (s *submitter) outcome(events []abci.Event) (accepted uint64, rejected map[string]uint64) {
 	rejected = map[string]uint64{}
 	for _, ev := range events {
-		switch ev.Type {
-		case eventBatch:
-			for _, a := range ev.Attributes {
-				if a.Key == "accepted" {
-					n, _ := strconv.ParseUint(a.Value, 10, 32)
-					accepted += n
-				}
-			}
-		case eventRejected:
-			reason := "unspecified"
-			for _, a := range ev.Attributes {
-				if a.Key == "reason" {
-					reason = strings.ToLower(strings.TrimPrefix(a.Value, "REJECT_REASON_"))
-				}
-			}
-			rejected[reason]++
+		if ev.Type != eventBatch && ev.Type != eventRejected {
+			continue
+		}
+		m, err := event.FromABCI(ev)
+		if err != nil {
+			s.log.Error("cannot read the chain's verdict on reports; the chain_accepted and chain_rejected counts miss it", "err", err)
+			continue
+		}
+		switch e := m.(type) {
+		case *reportv1.EventReportBatch:
+			accepted += uint64(e.Accepted)
+		case *reportv1.EventReportRejected:
+			rejected[strings.ToLower(strings.TrimPrefix(e.Reason.String(), "REJECT_REASON_"))]++
 		}
 	}
 	return accepted, rejected

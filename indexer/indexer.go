@@ -4,7 +4,6 @@ import (
 	"context"
 	"crypto/sha256"
 	"database/sql"
-	"encoding/base64"
 	"encoding/hex"
 	"encoding/json"
 	"errors"
@@ -19,12 +18,22 @@ import (
 
 	abci "github.com/cometbft/cometbft/abci/types"
 	"google.golang.org/protobuf/encoding/protojson"
+	"google.golang.org/protobuf/proto"
+	"google.golang.org/protobuf/reflect/protoreflect"
 
 	"github.com/depinhq/depin/api/auth"
+	"github.com/depinhq/depin/api/event"
 	"github.com/depinhq/depin/client"
 	"github.com/depinhq/depin/crypto"
+	agreementv1 "github.com/depinhq/depin/gen/depin/agreement/v1"
 	appv1 "github.com/depinhq/depin/gen/depin/app/v1"
+	bankv1 "github.com/depinhq/depin/gen/depin/bank/v1"
+	devicev1 "github.com/depinhq/depin/gen/depin/device/v1"
+	marketv1 "github.com/depinhq/depin/gen/depin/market/v1"
+	networkv1 "github.com/depinhq/depin/gen/depin/network/v1"
 	reportv1 "github.com/depinhq/depin/gen/depin/report/v1"
+	rewardv1 "github.com/depinhq/depin/gen/depin/reward/v1"
+	sharev1 "github.com/depinhq/depin/gen/depin/share/v1"
 	"github.com/depinhq/depin/wire"
 )
 
@@ -85,7 +94,11 @@ func (ix *Indexer) Run(ctx context.Context) error {
 				if ctx.Err() != nil {
 					break
 				}
-				ix.Log.Warn("indexing failed; retrying", "height", next, "err", err)
+				if errors.Is(err, event.ErrEvent) {
+					ix.Log.Error("an event does not decode: indexing stays at this block until the indexer knows it (is it older than the chain?)", "height", next, "err", err)
+				} else {
+					ix.Log.Warn("indexing failed; retrying", "height", next, "err", err)
+				}
 				sleep(ctx, time.Second)
 				break
 			}
@@ -334,7 +347,11 @@ func (w *blockWriter) addBalance(addr, denom string, delta *big.Int) {
 	w.balances[k] = new(big.Int).Set(delta)
 }
 
-// event stores an event and applies it to the domain tables.
+// event stores an event and applies it to the domain tables. A typed
+// event (event.Typed) that does not decode is an error naming the block,
+// tx and event: the indexer stops there (Run retries the block) rather
+// than guess fields. Other events (the per-message "message" event) are
+// stored only.
 func (w *blockWriter) event(txIndex, seq int, ev abci.Event, t *auth.Tx) error {
 	attrs := map[string]string{}
 	for _, a := range ev.Attributes {
@@ -343,32 +360,21 @@ func (w *blockWriter) event(txIndex, seq int, ev abci.Event, t *auth.Tx) error {
 	js, _ := json.Marshal(attrs)
 	w.events = append(w.events, eventRow{txIndex: txIndex, seq: seq, typ: ev.Type, attrs: string(js)})
 	w.txIndex, w.seq = txIndex, seq
-	return w.apply(ev.Type, attrs, t)
-}
-
-func u(s string) uint64 { v, _ := strconv.ParseUint(s, 10, 64); return v }
-
-type coin struct {
-	Denom  string          `json:"denom"`
-	Amount json.RawMessage `json:"amount"`
-}
-
-func coins(js string) ([]coin, error) {
-	var cs []coin
-	if js == "" {
-		return nil, nil
+	if !event.Typed(ev.Type) {
+		return nil
 	}
-	err := json.Unmarshal([]byte(js), &cs)
-	return cs, err
-}
-
-func amountOf(c coin) *big.Int {
-	s := strings.Trim(string(c.Amount), `"`)
-	v, ok := new(big.Int).SetString(s, 10)
-	if !ok {
-		return new(big.Int)
+	m, err := event.FromABCI(ev)
+	if err == nil {
+		err = w.apply(m, t)
 	}
-	return v
+	if err != nil {
+		where := fmt.Sprintf("tx %d", txIndex)
+		if txIndex < 0 {
+			where = "block events"
+		}
+		return fmt.Errorf("block %d, %s, event %d (%s): %w", w.height, where, seq, ev.Type, err)
+	}
+	return nil
 }
 
 func addBalance(ctx context.Context, tx *sql.Tx, addr, denom string, delta *big.Int, height int64) error {
@@ -395,127 +401,147 @@ ON CONFLICT (address, denom) DO UPDATE SET amount = excluded.amount, updated_hei
 	return err
 }
 
-// apply updates the domain tables for one event.
-func (w *blockWriter) apply(typ string, a map[string]string, t *auth.Tx) error {
+// apply updates the domain tables for one typed event; events that change
+// nothing the index keeps are ignored.
+func (w *blockWriter) apply(m proto.Message, t *auth.Tx) error {
 	ctx, tx, h := w.ctx, w.tx, w.height
 	exec := func(q string, args ...any) error {
 		_, err := tx.ExecContext(ctx, q, args...)
 		return err
 	}
-	switch typ {
-	case "depin.bank.v1.EventTransfer", "depin.bank.v1.EventMint", "depin.bank.v1.EventBurn":
-		cs, err := coins(a["amount"])
-		if err != nil {
-			return fmt.Errorf("%s amount: %w", typ, err)
-		}
-		for _, c := range cs {
-			amt := amountOf(c)
-			if from := a["from"]; from != "" {
-				w.addBalance(from, c.Denom, new(big.Int).Neg(amt))
-			}
-			if to := a["to"]; to != "" {
-				w.addBalance(to, c.Denom, amt)
-			}
-		}
-	case "depin.network.v1.EventNetworkCreated":
+	switch e := m.(type) {
+	case *bankv1.EventTransfer:
+		w.moveCoins(e.From, e.To, e.Amount)
+	case *bankv1.EventMint:
+		w.moveCoins("", e.To, e.Amount)
+	case *bankv1.EventBurn:
+		w.moveCoins(e.From, "", e.Amount)
+	case *networkv1.EventNetworkCreated:
 		return exec(`INSERT INTO networks (id, owner, class, reward_denom, created_height) VALUES ($1, $2, $3, $4, $5)`,
-			a["id"], a["owner"], a["class"], a["reward_denom"], h)
-	case "depin.device.v1.EventDeviceRegistered":
-		cell := u(a["cell"])
-		parents := parents(cell)
-		w.hexes.add(a["network"], cell, 1, nil)
+			e.Id, e.Owner, enumText(e.Class), e.RewardDenom, h)
+	case *devicev1.EventDeviceRegistered:
+		parents := parents(e.Cell)
+		w.hexes.add(e.Network, e.Cell, 1, nil)
 		return exec(`INSERT INTO devices (id, network, owner, model, capacity, cell, cell_r4, cell_r5, cell_r6, cell_r7, cell_r8, status, stake, registered_height)
 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, 'ACTIVE', $12, $13)`,
-			a["device"], a["network"], a["owner"], a["model"], int64(u(a["capacity"])), strconv.FormatUint(cell, 16),
-			parents[0], parents[1], parents[2], parents[3], parents[4], int64(u(a["stake"])), h)
-	case "depin.device.v1.EventDeviceTransferred":
-		return exec(`UPDATE devices SET owner = $1 WHERE id = $2`, a["to"], a["device"])
-	case "depin.device.v1.EventDeviceMoved":
-		cell := u(a["to_cell"])
-		parents := parents(cell)
-		if err := w.moveHexes(a["device"], cell); err != nil {
+			e.Device, e.Network, e.Owner, e.Model, int64(e.Capacity), strconv.FormatUint(e.Cell, 16),
+			parents[0], parents[1], parents[2], parents[3], parents[4], int64(e.Stake), h)
+	case *devicev1.EventDeviceTransferred:
+		return exec(`UPDATE devices SET owner = $1 WHERE id = $2`, e.To, e.Device)
+	case *devicev1.EventDeviceMoved:
+		parents := parents(e.ToCell)
+		if err := w.moveHexes(e.Device, e.ToCell); err != nil {
 			return err
 		}
 		return exec(`UPDATE devices SET cell = $1, cell_r4 = $2, cell_r5 = $3, cell_r6 = $4, cell_r7 = $5, cell_r8 = $6 WHERE id = $7`,
-			strconv.FormatUint(cell, 16), parents[0], parents[1], parents[2], parents[3], parents[4], a["device"])
-	case "depin.device.v1.EventDeviceDeactivated":
-		return exec(`UPDATE devices SET status = 'UNBONDING' WHERE id = $1`, a["device"])
-	case "depin.device.v1.EventStakeWithdrawn":
-		if err := w.moveHexes(a["device"], 0); err != nil {
+			strconv.FormatUint(e.ToCell, 16), parents[0], parents[1], parents[2], parents[3], parents[4], e.Device)
+	case *devicev1.EventDeviceDeactivated:
+		return exec(`UPDATE devices SET status = 'UNBONDING' WHERE id = $1`, e.Device)
+	case *devicev1.EventStakeWithdrawn:
+		if err := w.moveHexes(e.Device, 0); err != nil {
 			return err
 		}
-		return exec(`UPDATE devices SET status = 'RETIRED', stake = 0 WHERE id = $1`, a["device"])
-	case "depin.reward.v1.EventDeviceSlashed":
+		return exec(`UPDATE devices SET status = 'RETIRED', stake = 0 WHERE id = $1`, e.Device)
+	case *rewardv1.EventDeviceSlashed:
 		// Only an active device is jailed; unbonding and retired ones keep their status.
-		return exec(`UPDATE devices SET status = CASE WHEN status = 'ACTIVE' THEN 'JAILED' ELSE status END, stake = stake - $1 WHERE id = $2`, int64(u(a["slashed"])), a["device"])
-	case "depin.network.v1.EventNetworkFrozen":
-		return exec(`UPDATE networks SET frozen = TRUE, frozen_reason = $1 WHERE id = $2`, a["step"]+": "+a["reason"], a["network"])
-	case "depin.network.v1.EventNetworkResumed":
-		return exec(`UPDATE networks SET frozen = FALSE, frozen_reason = '' WHERE id = $1`, a["network"])
-	case "depin.market.v1.EventOrderCancelled":
-		return exec(`UPDATE market_orders SET status = 'CANCELLED' WHERE id = $1`, int64(u(a["id"])))
-	case "depin.report.v1.EventEvidenceRecorded":
+		return exec(`UPDATE devices SET status = CASE WHEN status = 'ACTIVE' THEN 'JAILED' ELSE status END, stake = stake - $1 WHERE id = $2`, int64(e.Slashed), e.Device)
+	case *networkv1.EventNetworkFrozen:
+		return exec(`UPDATE networks SET frozen = TRUE, frozen_reason = $1 WHERE id = $2`, e.Step+": "+e.Reason, e.Network)
+	case *networkv1.EventNetworkResumed:
+		return exec(`UPDATE networks SET frozen = FALSE, frozen_reason = '' WHERE id = $1`, e.Network)
+	case *marketv1.EventOrderCancelled:
+		return exec(`UPDATE market_orders SET status = 'CANCELLED' WHERE id = $1`, int64(e.Id))
+	case *reportv1.EventEvidenceRecorded:
 		return exec(`INSERT INTO evidence (id, kind, device, network, submitter, height) VALUES ($1, $2, $3, $4, $5, $6)`,
-			a["id"], a["kind"], a["device"], a["network"], a["submitter"], h)
-	case "depin.report.v1.EventReportBatch":
-		return w.reportBatch(a, t)
-	case "depin.reward.v1.EventDeviceRewarded":
-		return w.deviceRewarded(a["breakdown"])
-	case "depin.reward.v1.EventEpochRewarded":
+			e.Id, enumText(e.Kind), e.Device, e.Network, e.Submitter, h)
+	case *reportv1.EventReportBatch:
+		return w.reportBatch(e.Outcomes, t)
+	case *rewardv1.EventDeviceRewarded:
+		return w.deviceRewarded(e.Breakdown)
+	case *rewardv1.EventEpochRewarded:
 		return exec(`INSERT INTO epochs (network, epoch, emission, distributed, treasury, devices, height) VALUES ($1, $2, $3, $4, $5, $6, $7)
-ON CONFLICT (network, epoch) DO NOTHING`, a["network"], int64(u(a["epoch"])), n0(a["emission"]), n0(a["distributed"]), n0(a["treasury"]), int64(u(a["devices"])), h)
-	case "depin.reward.v1.EventRewardsClaimed":
+ON CONFLICT (network, epoch) DO NOTHING`, e.Network, int64(e.Epoch), dec(e.Emission), dec(e.Distributed), dec(e.Treasury), int64(e.Devices), h)
+	case *rewardv1.EventRewardsClaimed:
 		return exec(`INSERT INTO claims (height, tx_index, seq, owner, denom, amount, kind, device) VALUES ($1, $2, $3, $4, $5, $6, 'owner', '')`,
-			h, w.txIndex, w.seq, a["owner"], a["denom"], n0(a["amount"]))
-	case "depin.share.v1.EventShareRewardsClaimed":
+			h, w.txIndex, w.seq, e.Owner, e.Denom, dec(e.Amount))
+	case *sharev1.EventShareRewardsClaimed:
 		return exec(`INSERT INTO claims (height, tx_index, seq, owner, denom, amount, kind, device) VALUES ($1, $2, $3, $4, $5, $6, 'shares', $7)`,
-			h, w.txIndex, w.seq, a["holder"], a["denom"], n0(a["amount"]), a["device"])
-	case "depin.share.v1.EventTokenized":
+			h, w.txIndex, w.seq, e.Holder, e.Denom, dec(e.Amount), e.Device)
+	case *sharev1.EventTokenized:
 		return exec(`INSERT INTO shares (device, denom, shares, owner, active, height) VALUES ($1, $2, $3, $4, TRUE, $5)
 ON CONFLICT (device) DO UPDATE SET denom = excluded.denom, shares = excluded.shares, owner = excluded.owner, active = TRUE, height = excluded.height`,
-			a["device"], a["denom"], n0(a["shares"]), a["owner"], h)
-	case "depin.share.v1.EventUntokenized":
-		if err := exec(`UPDATE shares SET active = FALSE, owner = $1, height = $2 WHERE device = $3`, a["owner"], h, a["device"]); err != nil {
+			e.Device, e.Denom, dec(e.Shares), e.Owner, h)
+	case *sharev1.EventUntokenized:
+		if err := exec(`UPDATE shares SET active = FALSE, owner = $1, height = $2 WHERE device = $3`, e.Owner, h, e.Device); err != nil {
 			return err
 		}
-		return exec(`UPDATE devices SET owner = $1 WHERE id = $2`, a["owner"], a["device"])
-	case "depin.agreement.v1.EventAgreementOpened":
+		return exec(`UPDATE devices SET owner = $1 WHERE id = $2`, e.Owner, e.Device)
+	case *agreementv1.EventAgreementOpened:
 		return exec(`INSERT INTO agreements (id, consumer, device, denom, escrow, paid, units_paid, refunded, status, reason, opened_height)
-VALUES ($1, $2, $3, $4, $5, '0', '0', '0', 'OPEN', '', $6)`, int64(u(a["id"])), a["consumer"], a["device"], a["denom"], n0(a["escrow"]), h)
-	case "depin.agreement.v1.EventAgreementSettled":
-		return w.addText(`agreements`, `id`, int64(u(a["id"])), map[string]string{"paid": n0(a["amount"]), "units_paid": n0(a["units_paid"])})
-	case "depin.agreement.v1.EventAgreementClosed":
-		return exec(`UPDATE agreements SET status = 'CLOSED', reason = $1, refunded = $2 WHERE id = $3`, a["reason"], n0(a["refunded"]), int64(u(a["id"])))
-	case "depin.market.v1.EventOrderPlaced":
+VALUES ($1, $2, $3, $4, $5, '0', '0', '0', 'OPEN', '', $6)`, int64(e.Id), e.Consumer, e.Device, e.Denom, dec(e.Escrow), h)
+	case *agreementv1.EventAgreementSettled:
+		return w.addText(`agreements`, `id`, int64(e.Id), map[string]uint64{"paid": e.Amount, "units_paid": e.UnitsPaid})
+	case *agreementv1.EventAgreementClosed:
+		return exec(`UPDATE agreements SET status = 'CLOSED', reason = $1, refunded = $2 WHERE id = $3`, e.Reason, dec(e.Refunded), int64(e.Id))
+	case *marketv1.EventOrderPlaced:
 		owner := ""
 		if t != nil {
 			owner = t.Signer.String()
 		}
 		return exec(`INSERT INTO market_orders (id, network, side, interval_no, price, quantity, owner, height) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)`,
-			int64(u(a["id"])), a["network"], a["side"], int64(u(a["interval"])), n0(a["price"]), n0(a["quantity"]), owner, h)
-	case "depin.market.v1.EventIntervalCleared":
-		if err := exec(`UPDATE market_orders SET status = 'CLEARED' WHERE network = $1 AND interval_no = $2 AND status = 'OPEN'`, a["network"], int64(u(a["interval"]))); err != nil {
+			int64(e.Id), e.Network, enumText(e.Side), int64(e.Interval), dec(e.Price), dec(e.Quantity), owner, h)
+	case *marketv1.EventIntervalCleared:
+		if err := exec(`UPDATE market_orders SET status = 'CLEARED' WHERE network = $1 AND interval_no = $2 AND status = 'OPEN'`, e.Network, int64(e.Interval)); err != nil {
 			return err
 		}
 		return exec(`INSERT INTO market_clearings (network, interval_no, price, volume, trades, delivered, paid, settled, height) VALUES ($1, $2, $3, $4, $5, '0', '0', $6, $7)`,
-			a["network"], int64(u(a["interval"])), n0(a["price"]), n0(a["volume"]), int64(u(a["trades"])), a["trades"] == "" || a["trades"] == "0", h)
-	case "depin.market.v1.EventTradeSettled":
-		return w.settleTrade(a)
+			e.Network, int64(e.Interval), dec(e.Price), dec(e.Volume), int64(e.Trades), e.Trades == 0, h)
+	case *marketv1.EventTradeSettled:
+		return w.settleTrade(e)
 	}
 	return nil
 }
 
-// n0 is a uint64 attribute as decimal text ("0" when absent).
-func n0(s string) string {
+// moveCoins books a transfer (from or to "" for a mint or a burn) in the
+// block's balance changes.
+func (w *blockWriter) moveCoins(from, to string, coins []*bankv1.Coin) {
+	for _, c := range coins {
+		amt := new(big.Int).SetUint64(c.Amount)
+		if from != "" {
+			w.addBalance(from, c.Denom, new(big.Int).Neg(amt))
+		}
+		if to != "" {
+			w.addBalance(to, c.Denom, amt)
+		}
+	}
+}
+
+// dec is an amount as the index's decimal TEXT columns hold it.
+func dec(v uint64) string { return strconv.FormatUint(v, 10) }
+
+// decimal is a decimal string field as a TEXT amount ("0" when unset).
+func decimal(s string) string {
 	if s == "" {
 		return "0"
 	}
 	return s
 }
 
-// addText adds decimal amounts to TEXT columns of the row whose key
-// column equals key (exact, in big integers).
-func (w *blockWriter) addText(table, keyCol string, key any, deltas map[string]string) error {
+// enumText is an enum field the way the index stores it: its name, or ""
+// when unset (as its attribute is absent then).
+func enumText(e interface {
+	Number() protoreflect.EnumNumber
+	String() string
+}) string {
+	if e.Number() == 0 {
+		return ""
+	}
+	return e.String()
+}
+
+// addText adds amounts to decimal TEXT columns of the row whose key column
+// equals key (exact, in big integers).
+func (w *blockWriter) addText(table, keyCol string, key any, deltas map[string]uint64) error {
 	if len(deltas) == 0 {
 		return nil
 	}
@@ -524,12 +550,9 @@ func (w *blockWriter) addText(table, keyCol string, key any, deltas map[string]s
 		cols = append(cols, c)
 	}
 	sort.Strings(cols)
-	vals := make([]any, len(cols))
 	ptrs := make([]any, len(cols))
-	for i := range vals {
-		var s string
-		vals[i] = &s
-		ptrs[i] = &s
+	for i := range ptrs {
+		ptrs[i] = new(string)
 	}
 	q := "SELECT " + strings.Join(cols, ", ") + " FROM " + table + " WHERE " + keyCol + " = $1"
 	if err := w.tx.QueryRowContext(w.ctx, q, key).Scan(ptrs...); err != nil {
@@ -541,80 +564,42 @@ func (w *blockWriter) addText(table, keyCol string, key any, deltas map[string]s
 	sets := make([]string, len(cols))
 	args := make([]any, 0, len(cols)+1)
 	for i, c := range cols {
-		cur, _ := new(big.Int).SetString(*ptrs[i].(*string), 10)
-		if cur == nil {
-			cur = new(big.Int)
-		}
-		d, _ := new(big.Int).SetString(deltas[c], 10)
-		if d != nil {
-			cur.Add(cur, d)
-		}
 		sets[i] = fmt.Sprintf("%s = $%d", c, i+1)
-		args = append(args, cur.String())
+		args = append(args, addDecimal(*ptrs[i].(*string), deltas[c]))
 	}
 	args = append(args, key)
 	_, err := w.tx.ExecContext(w.ctx, "UPDATE "+table+" SET "+strings.Join(sets, ", ")+fmt.Sprintf(" WHERE %s = $%d", keyCol, len(cols)+1), args...)
 	return err
 }
 
-func (w *blockWriter) settleTrade(a map[string]string) error {
-	net, iv := a["network"], int64(u(a["interval"]))
+// addDecimal adds d to a decimal TEXT amount (one that does not parse
+// counts as 0).
+func addDecimal(cur string, d uint64) string {
+	x, ok := new(big.Int).SetString(cur, 10)
+	if !ok {
+		x = new(big.Int)
+	}
+	return x.Add(x, new(big.Int).SetUint64(d)).String()
+}
+
+func (w *blockWriter) settleTrade(e *marketv1.EventTradeSettled) error {
+	iv := int64(e.Interval)
 	var delivered, paid string
-	err := w.tx.QueryRowContext(w.ctx, `SELECT delivered, paid FROM market_clearings WHERE network = $1 AND interval_no = $2`, net, iv).Scan(&delivered, &paid)
+	err := w.tx.QueryRowContext(w.ctx, `SELECT delivered, paid FROM market_clearings WHERE network = $1 AND interval_no = $2`, e.Network, iv).Scan(&delivered, &paid)
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil
 	}
 	if err != nil {
 		return err
 	}
-	add := func(cur, d string) string {
-		x, _ := new(big.Int).SetString(cur, 10)
-		y, _ := new(big.Int).SetString(n0(d), 10)
-		if x == nil {
-			x = new(big.Int)
-		}
-		if y != nil {
-			x.Add(x, y)
-		}
-		return x.String()
-	}
 	_, err = w.tx.ExecContext(w.ctx, `UPDATE market_clearings SET delivered = $1, paid = $2, settled = TRUE WHERE network = $3 AND interval_no = $4`,
-		add(delivered, a["delivered"]), add(paid, a["paid"]), net, iv)
+		addDecimal(delivered, e.Delivered), addDecimal(paid, e.Paid), e.Network, iv)
 	return err
 }
 
-// breakdownJSON is reward.v1.Breakdown as the event carries it: 64-bit
-// integers as strings, 32-bit as numbers, bytes in base64.
-type breakdownJSON struct {
-	Network            string `json:"network"`
-	Epoch              string `json:"epoch"`
-	Device             []byte `json:"device"`
-	Productivity       string `json:"productivity"`
-	ReportsAccepted    string `json:"reports_accepted"`
-	ReportsRejected    string `json:"reports_rejected"`
-	CoveredSeconds     string `json:"covered_seconds"`
-	EpochSeconds       string `json:"epoch_seconds"`
-	UptimePpm          int64  `json:"uptime_ppm"`
-	ReputationPpm      int64  `json:"reputation_ppm"`
-	BelowThreshold     bool   `json:"below_threshold"`
-	QualityPpm         int64  `json:"quality_ppm"`
-	GeoPpm             int64  `json:"geo_ppm"`
-	Cell               string `json:"cell"`
-	BoostBps           int64  `json:"boost_bps"`
-	Weight             string `json:"weight"`
-	WorkReward         string `json:"work_reward"`
-	AvailabilityReward string `json:"availability_reward"`
-	Reward             string `json:"reward"`
-	Denom              string `json:"denom"`
-	Emission           string `json:"emission"`
-	TotalWeight        string `json:"total_weight"`
-	Devices            string `json:"devices"`
-}
-
-func (w *blockWriter) deviceRewarded(js string) error {
-	var b breakdownJSON
-	if err := json.Unmarshal([]byte(js), &b); err != nil {
-		return fmt.Errorf("reward breakdown: %w", err)
+func (w *blockWriter) deviceRewarded(b *rewardv1.Breakdown) error {
+	if b == nil {
+		return errors.New("reward event without a breakdown")
 	}
 	id, err := crypto.AddressFromBytes(b.Device)
 	if err != nil {
@@ -625,15 +610,16 @@ func (w *blockWriter) deviceRewarded(js string) error {
   covered_seconds, epoch_seconds, reports_accepted, reports_rejected, cell, height)
 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22, $23, $24)
 ON CONFLICT (network, epoch, device) DO NOTHING`,
-		b.Network, int64(u(b.Epoch)), crypto.DeviceString(id), n0(b.Reward), b.Denom, n0(b.WorkReward), n0(b.AvailabilityReward), n0(b.Productivity),
-		b.UptimePpm, b.ReputationPpm, b.QualityPpm, b.GeoPpm, b.BoostBps, b.BelowThreshold, n0(b.Weight), n0(b.TotalWeight), n0(b.Emission),
-		int64(u(b.Devices)), int64(u(b.CoveredSeconds)), int64(u(b.EpochSeconds)), int64(u(b.ReportsAccepted)), int64(u(b.ReportsRejected)),
-		strconv.FormatUint(u(b.Cell), 16), w.height)
+		b.Network, int64(b.Epoch), crypto.DeviceString(id), dec(b.Reward), b.Denom, dec(b.WorkReward), dec(b.AvailabilityReward), dec(b.Productivity),
+		int64(b.UptimePpm), int64(b.ReputationPpm), int64(b.QualityPpm), int64(b.GeoPpm), int64(b.BoostBps), b.BelowThreshold,
+		decimal(b.Weight), decimal(b.TotalWeight), dec(b.Emission),
+		int64(b.Devices), int64(b.CoveredSeconds), int64(b.EpochSeconds), int64(b.ReportsAccepted), int64(b.ReportsRejected),
+		strconv.FormatUint(b.Cell, 16), w.height)
 	if err != nil {
 		return err
 	}
-	if v, ok := new(big.Int).SetString(n0(b.Reward), 10); ok && v.Sign() > 0 {
-		w.hexes.add(b.Network, u(b.Cell), 0, v)
+	if b.Reward > 0 {
+		w.hexes.add(b.Network, b.Cell, 0, new(big.Int).SetUint64(b.Reward))
 	}
 	return nil
 }
@@ -654,13 +640,9 @@ func (w *blockWriter) moveHexes(device string, to uint64) error {
 
 // reportBatch counts a batch's outcomes per device (by decoding the
 // batch's reports from the tx) and rejections per network and reason.
-func (w *blockWriter) reportBatch(a map[string]string, t *auth.Tx) error {
+func (w *blockWriter) reportBatch(outcomes []byte, t *auth.Tx) error {
 	if t == nil {
 		return nil
-	}
-	outcomes, err := base64.StdEncoding.DecodeString(a["outcomes"])
-	if err != nil {
-		return fmt.Errorf("report batch outcomes: %w", err)
 	}
 	var batch *reportv1.MsgReportBatch
 	for _, m := range t.Body.Messages {

@@ -1,6 +1,10 @@
-package state
+package event
 
 import (
+	"errors"
+	"os"
+	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 
@@ -9,16 +13,9 @@ import (
 	"google.golang.org/protobuf/reflect/protoreflect"
 	"google.golang.org/protobuf/reflect/protoregistry"
 
-	// Every module's events, registered with the protobuf registry.
-	_ "github.com/depinhq/depin/gen/depin/agreement/v1"
 	bankv1 "github.com/depinhq/depin/gen/depin/bank/v1"
-	_ "github.com/depinhq/depin/gen/depin/device/v1"
-	_ "github.com/depinhq/depin/gen/depin/market/v1"
-	_ "github.com/depinhq/depin/gen/depin/network/v1"
-	_ "github.com/depinhq/depin/gen/depin/report/v1"
-	_ "github.com/depinhq/depin/gen/depin/reward/v1"
-	_ "github.com/depinhq/depin/gen/depin/share/v1"
-	_ "github.com/depinhq/depin/gen/depin/staking/v1"
+	reportv1 "github.com/depinhq/depin/gen/depin/report/v1"
+	rewardv1 "github.com/depinhq/depin/gen/depin/reward/v1"
 )
 
 // eventTypes are every depin event message (Event* in a depin package).
@@ -46,6 +43,8 @@ func TestFromABCI(t *testing.T) {
 	}
 	bad := []abci.Event{
 		{Type: "depin.bank.v1.NoSuchEvent"},
+		{Type: "depin.bank.v1.MsgSend"}, // a message, but no event
+		{Type: "google.protobuf.Empty"},
 		{Type: "message", Attributes: []abci.EventAttribute{{Key: "action", Value: "x"}}},
 		{Type: "depin.bank.v1.EventTransfer", Attributes: []abci.EventAttribute{{Key: "nope", Value: "x"}}},
 		{Type: "depin.bank.v1.EventTransfer", Attributes: []abci.EventAttribute{{Key: "amount", Value: `[{"denom":"x"}],"from":"y"`}}},
@@ -53,9 +52,45 @@ func TestFromABCI(t *testing.T) {
 		{Type: "depin.bank.v1.EventMint", Attributes: []abci.EventAttribute{{Key: "amount", Value: `[{"amount":"-1"}]`}}},
 	}
 	for _, ev := range bad {
-		if m, err := FromABCI(ev); err == nil {
-			t.Errorf("%v decoded: %v", ev, m)
+		if m, err := FromABCI(ev); !errors.Is(err, ErrEvent) {
+			t.Errorf("%v decoded: %v, %v", ev, m, err)
 		}
+	}
+}
+
+// TestEveryEventIsRegistered: every Event message of every module's
+// .proto file is known to FromABCI, whatever its caller imports (types.go
+// names every module's generated package).
+func TestEveryEventIsRegistered(t *testing.T) {
+	files, err := filepath.Glob("../../proto/depin/*/v1/*.proto")
+	if err != nil || len(files) < 10 {
+		t.Fatalf("found %d .proto files (%v): wrong directory?", len(files), err)
+	}
+	pkgRE := regexp.MustCompile(`(?m)^package ([a-z0-9.]+);`)
+	msgRE := regexp.MustCompile(`(?m)^message (Event\w+) \{`)
+	n := 0
+	for _, f := range files {
+		src, err := os.ReadFile(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		pkg := pkgRE.FindSubmatch(src)
+		if pkg == nil {
+			t.Fatalf("%s: no package line", f)
+		}
+		for _, m := range msgRE.FindAllSubmatch(src, -1) {
+			name := string(pkg[1]) + "." + string(m[1])
+			n++
+			if _, err := protoregistry.GlobalTypes.FindMessageByName(protoreflect.FullName(name)); err != nil {
+				t.Errorf("%s (%s) is not registered: import its generated package in types.go", name, f)
+			}
+			if !Typed(name) {
+				t.Errorf("%s is not in the %q namespace", name, Namespace)
+			}
+		}
+	}
+	if n != len(eventTypes()) {
+		t.Errorf("the .proto files declare %d events, the registry holds %d", n, len(eventTypes()))
 	}
 }
 
@@ -84,7 +119,7 @@ func FuzzEventRoundTrip(f *testing.F) {
 	})
 }
 
-// floatFree: events have no floating-point fields (ToABCI refuses them).
+// floatFree: whether d has no floating-point fields (ToABCI refuses them).
 func floatFree(d protoreflect.MessageDescriptor) bool {
 	fds := d.Fields()
 	for i := 0; i < fds.Len(); i++ {
@@ -98,4 +133,29 @@ func floatFree(d protoreflect.MessageDescriptor) bool {
 		}
 	}
 	return true
+}
+
+// BenchmarkFromABCI: decoding costs per event, for the kinds a block has
+// most of (rejected reports by the thousand, transfers, reward breakdowns).
+func BenchmarkFromABCI(b *testing.B) {
+	for _, ev := range []proto.Message{
+		&reportv1.EventReportRejected{Index: 7, Device: "depindev1q39uw4f3paknw8lc00dcsg0wc0kgy8jpps7deh", Network: "solar", Seq: 1234,
+			Reason: reportv1.RejectReason_REJECT_REASON_STALE_SEQ, Detail: "seq 1234 not above 1234"},
+		&bankv1.EventTransfer{From: "depin1rsxyjrcm255ds9euthjx6yc3vrjt9sxrfx7gx4", To: "depin17f09nflpc5fgjvurk054ejx30sqa6ka90qg6l5",
+			Amount: []*bankv1.Coin{{Denom: "udpin", Amount: 10000000}}, Reason: "fee"},
+		&rewardv1.EventDeviceRewarded{Breakdown: &rewardv1.Breakdown{Network: "solar", Epoch: 12, Device: make([]byte, 20), Productivity: 99,
+			ReportsAccepted: 60, CoveredSeconds: 3600, EpochSeconds: 3600, UptimePpm: 1000000, ReputationPpm: 900000, QualityPpm: 900000,
+			GeoPpm: 1000000, Cell: 622044118692265983, BoostBps: 10000, Weight: "123456789", WorkReward: 1000, AvailabilityReward: 100,
+			Reward: 1100, Denom: "usolar", Emission: 100000, TotalWeight: "999999999999", Devices: 40}},
+	} {
+		abciEv := ToABCI(ev)
+		b.Run(string(ev.ProtoReflect().Descriptor().Name()), func(b *testing.B) {
+			b.ReportAllocs()
+			for b.Loop() {
+				if _, err := FromABCI(abciEv); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
 }
