@@ -46,9 +46,14 @@ var (
 
 func u64(v uint64) []byte { return binary.BigEndian.AppendUint64(nil, v) }
 
-func openKey(net string, id uint64) []byte {
-	return append(append(append(bytes.Clone(OpenPrefix), net...), 0), u64(id)...)
-}
+// openPrefix lists a network's open agreements.
+func openPrefix(net string) []byte { return append(append(bytes.Clone(OpenPrefix), net...), 0) }
+
+// openKey is the open-index key of agreement id.
+func openKey(net string, id uint64) []byte { return append(openPrefix(net), u64(id)...) }
+
+// cursorKey is where a network's running settlement pass keeps its place.
+func cursorKey(net string) []byte { return append(bytes.Clone(cursorPrefix), net...) }
 
 // Keeper runs agreements.
 type Keeper struct {
@@ -226,7 +231,7 @@ const DefaultBlockBudget = 10_000
 // EpochEnded implements network.EpochHook: a pass over the network's
 // open agreements starts, paying their ended epochs (see BeginNetwork).
 func (k Keeper) EpochEnded(ctx state.Context, n *networkv1.Network, _, _ uint64) error {
-	ctx.KV.Set(append(bytes.Clone(cursorPrefix), n.Id...), []byte{})
+	ctx.KV.Set(cursorKey(n.Id), []byte{})
 	return nil
 }
 
@@ -236,7 +241,7 @@ func (k Keeper) EpochEnded(ctx state.Context, n *networkv1.Network, _, _ uint64)
 // does not fit continues in the next blocks). It runs before the block's
 // transactions, so an ended epoch's work is final.
 func (k Keeper) BeginNetwork(ctx state.Context, net string, budget *int) error {
-	ck := append(bytes.Clone(cursorPrefix), net...)
+	ck := cursorKey(net)
 	cursor := ctx.KV.Get(ck)
 	if cursor == nil {
 		return nil // no pass running
@@ -246,10 +251,10 @@ func (k Keeper) BeginNetwork(ctx state.Context, net string, budget *int) error {
 		return nil
 	}
 	now := network.EpochAt(n, ctx.Time.Unix())
-	prefix := append(append(bytes.Clone(OpenPrefix), net...), 0)
+	prefix := openPrefix(net)
 	start := prefix
 	if len(cursor) == 8 {
-		start = append(bytes.Clone(prefix), u64(binary.BigEndian.Uint64(cursor)+1)...)
+		start = openKey(net, binary.BigEndian.Uint64(cursor)+1)
 	}
 	var ids []uint64
 	it := ctx.KV.Iterator(start, store.PrefixEnd(prefix))

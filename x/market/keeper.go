@@ -42,6 +42,9 @@ var (
 
 func termsKey(net string) []byte { return append(bytes.Clone(termsPrefix), net...) }
 
+// countKey is where the number of an interval's orders is kept.
+func countKey(net string, iv uint64) []byte { return append(netKey(countPrefix, net), u64(iv)...) }
+
 // Terms returns the market terms a network's open orders were placed
 // under, or nil if it has none.
 func (Keeper) Terms(r store.Reader, net string) *marketv1.MarketParams {
@@ -133,7 +136,7 @@ func (k Keeper) Place(ctx state.Context, signer crypto.Address, m *marketv1.MsgP
 	if iv > cur+MaxIntervalsAhead {
 		return fmt.Errorf("%w: interval %d is more than %d intervals ahead", ErrInvalidOrder, iv, MaxIntervalsAhead)
 	}
-	ck := append(netKey(countPrefix, n.Id), u64(iv)...)
+	ck := countKey(n.Id, iv)
 	var count uint64
 	if v := ctx.KV.Get(ck); len(v) == 8 {
 		count = binary.BigEndian.Uint64(v)
@@ -229,7 +232,7 @@ func (k Keeper) cancel(ctx state.Context, o *marketv1.Order, reason string) erro
 		}
 	}
 	ctx.KV.Delete(BookKey(o.Network, o.Interval, o.Id))
-	ck := append(netKey(countPrefix, o.Network), u64(o.Interval)...)
+	ck := countKey(o.Network, o.Interval)
 	if v := ctx.KV.Get(ck); len(v) == 8 {
 		if c := binary.BigEndian.Uint64(v); c > 1 {
 			ctx.KV.Set(ck, u64(c-1))
@@ -376,9 +379,9 @@ func (k Keeper) clear(ctx state.Context, net string, mp *marketv1.MarketParams, 
 		} else {
 			asks = append(asks, ao)
 		}
-		ctx.KV.Delete(append(bytes.Clone(prefix), u64(id)...))
+		ctx.KV.Delete(BookKey(net, iv, id))
 	}
-	ctx.KV.Delete(append(netKey(countPrefix, net), u64(iv)...))
+	ctx.KV.Delete(countKey(net, iv))
 	res := Clear(bids, asks)
 	c := &marketv1.Clearing{Network: net, Interval: iv, Price: res.Price, Volume: res.Volume, Orders: uint64(len(ids)), Terms: mp}
 	for _, t := range res.Trades {

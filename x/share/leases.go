@@ -24,8 +24,12 @@ var LeaseEscrow = crypto.ModuleAddress("lease_escrow")
 // activeLeases indexes the leases of a network (+ network 0x00 device(20)).
 var activeLeases = []byte("share/la/")
 
+func activeLeasesOf(net string) []byte {
+	return append(append(bytes.Clone(activeLeases), net...), 0)
+}
+
 func activeLeaseKey(net string, id crypto.DeviceID) []byte {
-	return append(append(append(bytes.Clone(activeLeases), net...), 0), id[:]...)
+	return append(activeLeasesOf(net), id[:]...)
 }
 
 // Lease returns a device's lease record, or nil.
@@ -170,7 +174,7 @@ func (k Keeper) leaseFor(ctx state.Context, signer crypto.Address, raw []byte) (
 func (k Keeper) EpochEnded(ctx state.Context, n *networkv1.Network, _, now uint64) error {
 	net := n.Id
 	var ids []crypto.DeviceID
-	prefix := append(append(bytes.Clone(activeLeases), net...), 0)
+	prefix := activeLeasesOf(net)
 	store.Each(ctx.KV, prefix, func(key, _ []byte) bool {
 		if id, err := crypto.AddressFromBytes(key[len(prefix):]); err == nil {
 			ids = append(ids, id)

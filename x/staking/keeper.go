@@ -217,11 +217,21 @@ func (k Keeper) Unbond(ctx state.Context, signer crypto.Address, m *stakingv1.Ms
 		ctx.KV.Set(DelegationKey(signer, m.Validator), state.Marshal(d))
 	}
 	done := ctx.Time.Unix() + int64(k.Params(ctx.KV).UnbondingSeconds)
-	key := binary.BigEndian.AppendUint64(bytes.Clone(UnbondPrefix), uint64(done))
-	key = binary.BigEndian.AppendUint64(key, k.nextSeq(ctx.KV))
-	ctx.KV.Set(key, state.Marshal(&stakingv1.Unbonding{Delegator: signer.Bytes(), Validator: m.Validator, Amount: m.Amount, CompleteTime: done}))
+	ctx.KV.Set(unbondKey(done, k.nextSeq(ctx.KV)), state.Marshal(&stakingv1.Unbonding{Delegator: signer.Bytes(), Validator: m.Validator, Amount: m.Amount, CompleteTime: done}))
 	ctx.Emit(&stakingv1.EventUnbonding{Delegator: signer.String(), Validator: hex.EncodeToString(m.Validator), Amount: m.Amount, CompleteTime: done})
 	return nil
+}
+
+// unbondKey is where the seq-th unbonding, completing at time done, waits.
+func unbondKey(done int64, seq uint64) []byte {
+	key := binary.BigEndian.AppendUint64(bytes.Clone(UnbondPrefix), uint64(done))
+	return binary.BigEndian.AppendUint64(key, seq)
+}
+
+// unbondsAfter is the first unbonding key completing after time t: the
+// keys before it are the unbondings due at t.
+func unbondsAfter(t int64) []byte {
+	return binary.BigEndian.AppendUint64(bytes.Clone(UnbondPrefix), uint64(t)+1)
 }
 
 func (Keeper) nextSeq(kv store.KV) uint64 {
@@ -307,7 +317,7 @@ func (k Keeper) BeginBlock(ctx state.Context, evidence []Misbehavior, votes []Vo
 		k.setValidator(ctx.KV, v)
 	}
 	// Matured unbondings, oldest first.
-	end := binary.BigEndian.AppendUint64(bytes.Clone(UnbondPrefix), uint64(ctx.Time.Unix())+1)
+	end := unbondsAfter(ctx.Time.Unix())
 	var done [][]byte
 	var entries []*stakingv1.Unbonding
 	for k, v := range store.Range(ctx.KV, UnbondPrefix, end) {
