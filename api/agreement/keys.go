@@ -1,9 +1,7 @@
 package agreement
 
 import (
-	"bytes"
-	"encoding/binary"
-
+	"github.com/depinhq/depin/api/keys"
 	"github.com/depinhq/depin/crypto"
 	"github.com/depinhq/depin/errs"
 )
@@ -23,32 +21,25 @@ var (
 	DevicePrefix    = []byte("agreement/d/") // + device(20) id(8)
 )
 
-func u64(v uint64) []byte { return binary.BigEndian.AppendUint64(nil, v) }
-
 // Key is where an agreement lives.
-func Key(id uint64) []byte { return append(bytes.Clone(AgreementPrefix), u64(id)...) }
+func Key(id uint64) []byte { return keys.New(AgreementPrefix).U64(id) }
 
 // ByConsumerPrefix lists a consumer's agreements.
-func ByConsumerPrefix(a crypto.Address) []byte { return append(bytes.Clone(ConsumerPrefix), a[:]...) }
+func ByConsumerPrefix(a crypto.Address) []byte { return keys.New(ConsumerPrefix).Bytes(a[:]) }
 
 // ByDevicePrefix lists a device's agreements.
-func ByDevicePrefix(id crypto.DeviceID) []byte { return append(bytes.Clone(DevicePrefix), id[:]...) }
+func ByDevicePrefix(id crypto.DeviceID) []byte { return keys.New(DevicePrefix).Bytes(id[:]) }
 
 // ConsumerIndexKey is the consumer-index key of agreement id.
 func ConsumerIndexKey(a crypto.Address, id uint64) []byte {
-	return append(ByConsumerPrefix(a), u64(id)...)
+	return keys.New(ConsumerPrefix).Bytes(a[:]).U64(id)
 }
 
 // DeviceIndexKey is the device-index key of agreement id.
 func DeviceIndexKey(dev crypto.DeviceID, id uint64) []byte {
-	return append(ByDevicePrefix(dev), u64(id)...)
+	return keys.New(DevicePrefix).Bytes(dev[:]).U64(id)
 }
 
 // IDFromIndexKey is the agreement id at the end of a consumer-, device- or
 // open-index key.
-func IDFromIndexKey(k []byte) (uint64, bool) {
-	if len(k) < 8 {
-		return 0, false
-	}
-	return binary.BigEndian.Uint64(k[len(k)-8:]), true
-}
+func IDFromIndexKey(k []byte) (uint64, bool) { return keys.LastU64(k) }

@@ -1,6 +1,9 @@
 package auth
 
-import "github.com/depinhq/depin/crypto"
+import (
+	"github.com/depinhq/depin/api/keys"
+	"github.com/depinhq/depin/crypto"
+)
 
 // Keys.
 var (
@@ -10,5 +13,5 @@ var (
 
 // AccountKey is the key of addr's account record.
 func AccountKey(addr crypto.Address) []byte {
-	return append(append([]byte{}, AccountPrefix...), addr[:]...)
+	return keys.New(AccountPrefix).Bytes(addr[:])
 }

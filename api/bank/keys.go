@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/binary"
 
+	"github.com/depinhq/depin/api/keys"
 	"github.com/depinhq/depin/crypto"
 	appv1 "github.com/depinhq/depin/gen/depin/app/v1"
 	bankv1 "github.com/depinhq/depin/gen/depin/bank/v1"
@@ -18,27 +19,20 @@ var (
 )
 
 // DenomKey is the key of a registered denom's metadata.
-func DenomKey(denom string) []byte {
-	return append(append([]byte{}, DenomPrefix...), denom...)
-}
+func DenomKey(denom string) []byte { return keys.New(DenomPrefix).Str(denom) }
 
 // BalanceKey is the key of addr's balance of denom.
 func BalanceKey(addr crypto.Address, denom string) []byte {
-	k := make([]byte, 0, len(BalancePrefix)+crypto.AddressLen+len(denom))
-	k = append(k, BalancePrefix...)
-	k = append(k, addr[:]...)
-	return append(k, denom...)
+	return keys.New(BalancePrefix).Bytes(addr[:]).Str(denom)
 }
 
 // AccountBalancesPrefix is the prefix of all of addr's balances.
 func AccountBalancesPrefix(addr crypto.Address) []byte {
-	return append(append([]byte{}, BalancePrefix...), addr[:]...)
+	return keys.New(BalancePrefix).Bytes(addr[:])
 }
 
 // SupplyKey is the key of denom's total supply.
-func SupplyKey(denom string) []byte {
-	return append(append([]byte{}, SupplyPrefix...), denom...)
-}
+func SupplyKey(denom string) []byte { return keys.New(SupplyPrefix).Str(denom) }
 
 // DecodeAmount decodes a stored balance or supply value (nil = 0).
 func DecodeAmount(v []byte) uint64 {

@@ -1,11 +1,11 @@
 package device
 
 import (
-	"encoding/binary"
 	"fmt"
 
 	"google.golang.org/protobuf/proto"
 
+	"github.com/depinhq/depin/api/keys"
 	"github.com/depinhq/depin/crypto"
 	"github.com/depinhq/depin/errs"
 	devicev1 "github.com/depinhq/depin/gen/depin/device/v1"
@@ -41,60 +41,43 @@ var (
 	maxModelBytes = 64
 )
 
-func cat(parts ...[]byte) []byte {
-	n := 0
-	for _, p := range parts {
-		n += len(p)
-	}
-	out := make([]byte, 0, n)
-	for _, p := range parts {
-		out = append(out, p...)
-	}
-	return out
-}
-
 // Key is the key of a device record.
-func Key(id crypto.DeviceID) []byte { return cat(DevicePrefix, id[:]) }
+func Key(id crypto.DeviceID) []byte { return keys.New(DevicePrefix).Bytes(id[:]) }
 
 // ByOwnerPrefix is the index prefix of an owner's devices.
-func ByOwnerPrefix(owner crypto.Address) []byte { return cat(OwnerPrefix, owner[:]) }
+func ByOwnerPrefix(owner crypto.Address) []byte { return keys.New(OwnerPrefix).Bytes(owner[:]) }
 
 // ByNetworkPrefix is the index prefix of a network's devices.
-func ByNetworkPrefix(net string) []byte { return cat(NetPrefix, []byte(net), []byte{0}) }
+func ByNetworkPrefix(net string) []byte { return keys.New(NetPrefix).Str(net).Sep() }
 
 // ByHexPrefix is the index prefix of a network's devices by location.
-func ByHexPrefix(net string) []byte { return cat(HexPrefix, []byte(net), []byte{0}) }
+func ByHexPrefix(net string) []byte { return keys.New(HexPrefix).Str(net).Sep() }
 
 // HexKey is the hex-index key of a device at cell.
 func HexKey(net string, cell uint64, id crypto.DeviceID) []byte {
-	var k [8]byte
-	binary.BigEndian.PutUint64(k[:], h3.SortKey(cell))
-	return cat(ByHexPrefix(net), k[:], id[:])
+	return keys.New(HexPrefix).Str(net).Sep().U64(h3.SortKey(cell)).Bytes(id[:])
 }
 
 // HexRange is the [start, end) key range of a network's devices inside
 // cell (at any resolution).
 func HexRange(net string, cell uint64) (start, end []byte) {
 	lo, hi := h3.DescendantRange(cell)
-	var a, b [8]byte
-	binary.BigEndian.PutUint64(a[:], lo)
-	binary.BigEndian.PutUint64(b[:], hi+1)
-	return cat(ByHexPrefix(net), a[:]), cat(ByHexPrefix(net), b[:])
+	return keys.New(HexPrefix).Str(net).Sep().U64(lo), keys.New(HexPrefix).Str(net).Sep().U64(hi + 1)
 }
 
 // SerialKey is where a maker's serial number in a network is recorded.
 func SerialKey(net string, maker []byte, serial string) []byte {
-	return cat(SerialPrefix, []byte(net), []byte{0}, maker, []byte(serial))
+	return keys.New(SerialPrefix).Str(net).Sep().Bytes(maker).Str(serial)
 }
 
 // OwnerIndexKey is the owner-index key of a device.
 func OwnerIndexKey(owner crypto.Address, id crypto.DeviceID) []byte {
-	return cat(ByOwnerPrefix(owner), id[:])
+	return keys.New(OwnerPrefix).Bytes(owner[:]).Bytes(id[:])
 }
 
 // NetworkIndexKey is the network-index key of a device.
 func NetworkIndexKey(net string, id crypto.DeviceID) []byte {
-	return cat(ByNetworkPrefix(net), id[:])
+	return keys.New(NetPrefix).Str(net).Sep().Bytes(id[:])
 }
 
 // IDFromIndexKey extracts the device id at the end of an index key.

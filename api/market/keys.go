@@ -1,9 +1,7 @@
 package market
 
 import (
-	"bytes"
-	"encoding/binary"
-
+	"github.com/depinhq/depin/api/keys"
 	"github.com/depinhq/depin/crypto"
 	"github.com/depinhq/depin/errs"
 	marketv1 "github.com/depinhq/depin/gen/depin/market/v1"
@@ -28,48 +26,39 @@ var (
 	OwnerPrefix  = []byte("market/w/") // + owner(20) id(8)
 )
 
-func u64(v uint64) []byte { return binary.BigEndian.AppendUint64(nil, v) }
-
-func netKey(prefix []byte, net string) []byte {
-	return append(append(bytes.Clone(prefix), net...), 0)
-}
-
 // OrderKey is where an order lives.
-func OrderKey(id uint64) []byte { return append(bytes.Clone(OrderPrefix), u64(id)...) }
+func OrderKey(id uint64) []byte { return keys.New(OrderPrefix).U64(id) }
 
 // BookPrefixOf lists an interval's orders.
 func BookPrefixOf(net string, interval uint64) []byte {
-	return append(netKey(BookPrefix, net), u64(interval)...)
+	return keys.New(BookPrefix).Str(net).Sep().U64(interval)
 }
 
 // ClearingKey is where an interval's clearing lives.
 func ClearingKey(net string, interval uint64) []byte {
-	return append(netKey(ClearPrefix, net), u64(interval)...)
+	return keys.New(ClearPrefix).Str(net).Sep().U64(interval)
 }
 
 // ByOwnerPrefix lists a participant's orders.
-func ByOwnerPrefix(a crypto.Address) []byte { return append(bytes.Clone(OwnerPrefix), a[:]...) }
+func ByOwnerPrefix(a crypto.Address) []byte { return keys.New(OwnerPrefix).Bytes(a[:]) }
 
 // MeterKey is where a device's metered amounts for an interval live.
 func MeterKey(id crypto.DeviceID, interval uint64) []byte {
-	return append(append(bytes.Clone(MeterPrefix), id[:]...), u64(interval)...)
+	return keys.New(MeterPrefix).Bytes(id[:]).U64(interval)
 }
 
 // BookKey is the book entry of order id in an interval.
 func BookKey(net string, interval, id uint64) []byte {
-	return append(BookPrefixOf(net, interval), u64(id)...)
+	return keys.New(BookPrefix).Str(net).Sep().U64(interval).U64(id)
 }
 
 // OwnerIndexKey is the owner-index key of order id.
-func OwnerIndexKey(a crypto.Address, id uint64) []byte { return append(ByOwnerPrefix(a), u64(id)...) }
+func OwnerIndexKey(a crypto.Address, id uint64) []byte {
+	return keys.New(OwnerPrefix).Bytes(a[:]).U64(id)
+}
 
 // IDFromIndexKey is the order id at the end of a book or owner-index key.
-func IDFromIndexKey(k []byte) (uint64, bool) {
-	if len(k) < 8 {
-		return 0, false
-	}
-	return binary.BigEndian.Uint64(k[len(k)-8:]), true
-}
+func IDFromIndexKey(k []byte) (uint64, bool) { return keys.LastU64(k) }
 
 // IntervalAt is the market interval containing unix time t.
 func IntervalAt(m *marketv1.MarketParams, t int64) uint64 {

@@ -1,8 +1,7 @@
 package network
 
 import (
-	"encoding/binary"
-
+	"github.com/depinhq/depin/api/keys"
 	"github.com/depinhq/depin/crypto"
 	"github.com/depinhq/depin/errs"
 )
@@ -32,7 +31,7 @@ var (
 )
 
 // EpochKey is where a network's last stepped epoch lives.
-func EpochKey(id string) []byte { return append(append([]byte{}, EpochPrefix...), id...) }
+func EpochKey(id string) []byte { return keys.New(EpochPrefix).Str(id) }
 
 // TreasuryAddress is the account holding a network's treasury: its
 // treasury share of every epoch's rewards and the slashed stakes of its
@@ -42,21 +41,19 @@ func TreasuryAddress(net string) crypto.Address { return crypto.ModuleAddress("t
 // HistoryKey is where the params version in force from fromTime lives.
 // Times are block times after the chain started, so never negative.
 func HistoryKey(id string, fromTime int64) []byte {
-	return binary.BigEndian.AppendUint64(HistoryPrefixOf(id), uint64(fromTime))
+	return keys.New(HistoryPrefix).Str(id).Sep().U64(uint64(fromTime))
 }
 
 // HistoryPrefixOf prefixes the params versions of a network.
-func HistoryPrefixOf(id string) []byte {
-	return append(append(append([]byte{}, HistoryPrefix...), id...), 0)
-}
+func HistoryPrefixOf(id string) []byte { return keys.New(HistoryPrefix).Str(id).Sep() }
 
 // NetworkKey is the key of a network.
-func NetworkKey(id string) []byte { return append(append([]byte{}, NetworkPrefix...), id...) }
+func NetworkKey(id string) []byte { return keys.New(NetworkPrefix).Str(id) }
 
 // MakersPrefix is the prefix of a network's makers.
-func MakersPrefix(network string) []byte {
-	return append(append(append([]byte{}, MakerPrefix...), network...), 0)
-}
+func MakersPrefix(network string) []byte { return keys.New(MakerPrefix).Str(network).Sep() }
 
 // MakerKey is the key of a maker of a network.
-func MakerKey(network string, pub []byte) []byte { return append(MakersPrefix(network), pub...) }
+func MakerKey(network string, pub []byte) []byte {
+	return keys.New(MakerPrefix).Str(network).Sep().Bytes(pub)
+}

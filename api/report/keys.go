@@ -2,8 +2,8 @@ package report
 
 import (
 	"bytes"
-	"encoding/binary"
 
+	"github.com/depinhq/depin/api/keys"
 	"github.com/depinhq/depin/crypto"
 	"github.com/depinhq/depin/errs"
 )
@@ -28,31 +28,25 @@ var (
 
 // WorkKey is the key of a device's work record in an epoch.
 func WorkKey(net string, epoch uint64, id crypto.DeviceID) []byte {
-	k := make([]byte, 0, len(WorkPrefix)+len(net)+1+8+crypto.AddressLen)
-	k = append(k, WorkPrefix...)
-	k = append(k, net...)
-	k = append(k, 0)
-	k = binary.BigEndian.AppendUint64(k, epoch)
-	return append(k, id[:]...)
+	return keys.New(WorkPrefix).Str(net).Sep().U64(epoch).Bytes(id[:])
 }
 
 // EpochWorkPrefix is the prefix of every work record of a network's epoch.
 func EpochWorkPrefix(net string, epoch uint64) []byte {
-	k := append(append(append([]byte{}, WorkPrefix...), net...), 0)
-	return binary.BigEndian.AppendUint64(k, epoch)
+	return keys.New(WorkPrefix).Str(net).Sep().U64(epoch)
 }
 
 // EvidenceKey is the key of an evidence record.
-func EvidenceKey(id []byte) []byte { return append(append([]byte{}, EvidencePrefix...), id...) }
+func EvidenceKey(id []byte) []byte { return keys.New(EvidencePrefix).Bytes(id) }
 
 // DeviceEvidencePrefix prefixes the evidence index of a device (id: its
 // 20 bytes).
-func DeviceEvidencePrefix(dev []byte) []byte {
-	return append(append([]byte{}, EvidenceDevicePrefix...), dev...)
-}
+func DeviceEvidencePrefix(dev []byte) []byte { return keys.New(EvidenceDevicePrefix).Bytes(dev) }
 
 // DeviceEvidenceKey is the evidence-index key of evidence id against dev.
-func DeviceEvidenceKey(dev, id []byte) []byte { return append(DeviceEvidencePrefix(dev), id...) }
+func DeviceEvidenceKey(dev, id []byte) []byte {
+	return keys.New(EvidenceDevicePrefix).Bytes(dev).Bytes(id)
+}
 
 // EvidenceIDFromDeviceKey is the evidence id at the end of a key under
 // DeviceEvidencePrefix(dev).

@@ -1,9 +1,7 @@
 package reward
 
 import (
-	"bytes"
-	"encoding/binary"
-
+	"github.com/depinhq/depin/api/keys"
 	"github.com/depinhq/depin/crypto"
 	"github.com/depinhq/depin/errs"
 )
@@ -20,34 +18,32 @@ var (
 	BreakdownPrefix = []byte("reward/b/") // + network 0x00 epoch(8) device(20) → Breakdown
 	UnclaimedPrefix = []byte("reward/u/") // + device(20) → uint64 big-endian
 	BoostPrefix     = []byte("reward/x/") // + network 0x00 cell(8) → Boost
+	JobPrefix       = []byte("reward/j/") // + network → the running Job
 )
 
 // StateKey is where a network's incentive bookkeeping lives.
-func StateKey(net string) []byte { return append(bytes.Clone(StatePrefix), net...) }
+func StateKey(net string) []byte { return keys.New(StatePrefix).Str(net) }
 
 // EpochBreakdownPrefix prefixes every breakdown of a network's epoch.
 func EpochBreakdownPrefix(net string, epoch uint64) []byte {
-	k := append(append(bytes.Clone(BreakdownPrefix), net...), 0)
-	return binary.BigEndian.AppendUint64(k, epoch)
+	return keys.New(BreakdownPrefix).Str(net).Sep().U64(epoch)
 }
 
 // BreakdownKey is where a device's breakdown for an epoch lives.
 func BreakdownKey(net string, epoch uint64, id crypto.DeviceID) []byte {
-	return append(EpochBreakdownPrefix(net, epoch), id[:]...)
+	return keys.New(BreakdownPrefix).Str(net).Sep().U64(epoch).Bytes(id[:])
 }
 
 // UnclaimedKey is where a device's accrued, unclaimed reward lives.
-func UnclaimedKey(id crypto.DeviceID) []byte { return append(bytes.Clone(UnclaimedPrefix), id[:]...) }
+func UnclaimedKey(id crypto.DeviceID) []byte { return keys.New(UnclaimedPrefix).Bytes(id[:]) }
 
 // NetworkBoostPrefix prefixes a network's boosts.
-func NetworkBoostPrefix(net string) []byte {
-	return append(append(bytes.Clone(BoostPrefix), net...), 0)
-}
+func NetworkBoostPrefix(net string) []byte { return keys.New(BoostPrefix).Str(net).Sep() }
 
 // BoostKey is where the boost of a cell lives.
 func BoostKey(net string, cell uint64) []byte {
-	return binary.BigEndian.AppendUint64(NetworkBoostPrefix(net), cell)
+	return keys.New(BoostPrefix).Str(net).Sep().U64(cell)
 }
 
 // JobKey is where a network's running reward job lives.
-func JobKey(net string) []byte { return append([]byte("reward/j/"), net...) }
+func JobKey(net string) []byte { return keys.New(JobPrefix).Str(net) }

@@ -4,6 +4,7 @@ import (
 	"bytes"
 
 	"github.com/depinhq/depin/api/bank"
+	"github.com/depinhq/depin/api/keys"
 	"github.com/depinhq/depin/crypto"
 	"github.com/depinhq/depin/errs"
 )
@@ -30,18 +31,18 @@ var (
 )
 
 // LeaseKey is where a device's lease lives.
-func LeaseKey(id crypto.DeviceID) []byte { return append(bytes.Clone(LeasePrefix), id[:]...) }
+func LeaseKey(id crypto.DeviceID) []byte { return keys.New(LeasePrefix).Bytes(id[:]) }
 
 // PoolKey is where a device's share pool lives.
-func PoolKey(id crypto.DeviceID) []byte { return append(bytes.Clone(PoolPrefix), id[:]...) }
+func PoolKey(id crypto.DeviceID) []byte { return keys.New(PoolPrefix).Bytes(id[:]) }
 
 // HolderKey is where a holder's position lives.
 func HolderKey(id crypto.DeviceID, holder crypto.Address) []byte {
-	return append(append(bytes.Clone(HolderPrefix), id[:]...), holder[:]...)
+	return keys.New(HolderPrefix).Bytes(id[:]).Bytes(holder[:])
 }
 
 // HoldersPrefix prefixes the positions of a device's holders.
-func HoldersPrefix(id crypto.DeviceID) []byte { return append(bytes.Clone(HolderPrefix), id[:]...) }
+func HoldersPrefix(id crypto.DeviceID) []byte { return keys.New(HolderPrefix).Bytes(id[:]) }
 
 // HolderFromKey is the holder address at the end of a key under
 // HoldersPrefix.

@@ -1,8 +1,7 @@
 package staking
 
 import (
-	"bytes"
-
+	"github.com/depinhq/depin/api/keys"
 	"github.com/depinhq/depin/crypto"
 	"github.com/depinhq/depin/errs"
 )
@@ -28,9 +27,9 @@ var (
 )
 
 // ValidatorKey is where a validator lives, by consensus address.
-func ValidatorKey(cons []byte) []byte { return append(bytes.Clone(ValidatorPrefix), cons...) }
+func ValidatorKey(cons []byte) []byte { return keys.New(ValidatorPrefix).Bytes(cons) }
 
 // DelegationKey is where a delegation lives.
 func DelegationKey(delegator crypto.Address, cons []byte) []byte {
-	return append(append(bytes.Clone(DelegPrefix), delegator[:]...), cons...)
+	return keys.New(DelegPrefix).Bytes(delegator[:]).Bytes(cons)
 }

@@ -12,6 +12,7 @@ import (
 	"encoding/binary"
 	"fmt"
 
+	"github.com/depinhq/depin/api/keys"
 	"github.com/depinhq/depin/crypto"
 	"github.com/depinhq/depin/errs"
 	agreementv1 "github.com/depinhq/depin/gen/depin/agreement/v1"
@@ -47,13 +48,13 @@ var (
 func u64(v uint64) []byte { return binary.BigEndian.AppendUint64(nil, v) }
 
 // openPrefix lists a network's open agreements.
-func openPrefix(net string) []byte { return append(append(bytes.Clone(OpenPrefix), net...), 0) }
+func openPrefix(net string) []byte { return keys.New(OpenPrefix).Str(net).Sep() }
 
 // openKey is the open-index key of agreement id.
-func openKey(net string, id uint64) []byte { return append(openPrefix(net), u64(id)...) }
+func openKey(net string, id uint64) []byte { return keys.New(OpenPrefix).Str(net).Sep().U64(id) }
 
 // cursorKey is where a network's running settlement pass keeps its place.
-func cursorKey(net string) []byte { return append(bytes.Clone(cursorPrefix), net...) }
+func cursorKey(net string) []byte { return keys.New(cursorPrefix).Str(net) }
 
 // Keeper runs agreements.
 type Keeper struct {
@@ -259,7 +260,8 @@ func (k Keeper) BeginNetwork(ctx state.Context, net string, budget *int) error {
 	var ids []uint64
 	it := ctx.KV.Iterator(start, store.PrefixEnd(prefix))
 	for ; it.Valid() && len(ids) < *budget; it.Next() {
-		ids = append(ids, binary.BigEndian.Uint64(it.Key()[len(it.Key())-8:]))
+		id, _ := keys.LastU64(it.Key())
+		ids = append(ids, id)
 	}
 	more := it.Valid()
 	it.Close()

@@ -8,6 +8,7 @@ import (
 
 	"google.golang.org/protobuf/proto"
 
+	"github.com/depinhq/depin/api/keys"
 	"github.com/depinhq/depin/crypto"
 	"github.com/depinhq/depin/errs"
 	bankv1 "github.com/depinhq/depin/gen/depin/bank/v1"
@@ -40,10 +41,10 @@ var (
 	termsPrefix = []byte("market/t/") // + net → MarketParams the open books were placed under
 )
 
-func termsKey(net string) []byte { return append(bytes.Clone(termsPrefix), net...) }
+func termsKey(net string) []byte { return keys.New(termsPrefix).Str(net) }
 
 // countKey is where the number of an interval's orders is kept.
-func countKey(net string, iv uint64) []byte { return append(netKey(countPrefix, net), u64(iv)...) }
+func countKey(net string, iv uint64) []byte { return keys.New(countPrefix).Str(net).Sep().U64(iv) }
 
 // Terms returns the market terms a network's open orders were placed
 // under, or nil if it has none.
@@ -52,7 +53,7 @@ func (Keeper) Terms(r store.Reader, net string) *marketv1.MarketParams {
 }
 
 func unsettledKey(net string, due int64, iv uint64) []byte {
-	return append(append(netKey(UnsettledPfx, net), u64(uint64(max(due, 0)))...), u64(iv)...)
+	return keys.New(UnsettledPfx).Str(net).Sep().U64(uint64(max(due, 0))).U64(iv)
 }
 
 // settleTime is when a cleared interval is settled under its terms: its
@@ -67,9 +68,8 @@ func settleTime(t *marketv1.MarketParams, iv uint64) int64 {
 
 func u64(v uint64) []byte { return binary.BigEndian.AppendUint64(nil, v) }
 
-func netKey(prefix []byte, net string) []byte {
-	return append(append(bytes.Clone(prefix), net...), 0)
-}
+// netKey is prefix's part of a network's keys.
+func netKey(prefix []byte, net string) []byte { return keys.New(prefix).Str(net).Sep() }
 
 // Keeper runs the market.
 type Keeper struct {

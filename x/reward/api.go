@@ -14,6 +14,7 @@ var (
 	BreakdownPrefix   = api.BreakdownPrefix
 	ErrInvalidBoost   = api.ErrInvalidBoost
 	ErrNothingToClaim = api.ErrNothingToClaim
+	JobPrefix         = api.JobPrefix
 	StatePrefix       = api.StatePrefix
 	UnclaimedPrefix   = api.UnclaimedPrefix
 )

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"sort"
 
+	"github.com/depinhq/depin/api/keys"
 	"github.com/depinhq/depin/crypto"
 	"github.com/depinhq/depin/errs"
 	bankv1 "github.com/depinhq/depin/gen/depin/bank/v1"
@@ -149,10 +150,12 @@ func (k Keeper) BeginNetwork(ctx state.Context, id string) error {
 	return nil
 }
 
+// chunkPrefix + network 0x00 kind('i': inputs, 'r': results) index(4) →
+// a chunk of a running job.
+var chunkPrefix = []byte("reward/c/")
+
 func chunkKey(kind byte, net string, i uint32) []byte {
-	k := append([]byte("reward/c/"), net...)
-	k = append(k, 0, kind)
-	return binary.BigEndian.AppendUint32(k, i)
+	return keys.New(chunkPrefix).Str(net).Sep().Byte(kind).U32(i)
 }
 
 // step does up to *budget devices of work on job and reports whether the
@@ -252,7 +255,7 @@ func (k Keeper) gather(ctx state.Context, n *networkv1.Network, params *networkv
 	prefix := device.ByNetworkPrefix(n.Id)
 	start := prefix
 	if len(job.Cursor) > 0 {
-		start = append(bytes.Clone(job.Cursor), 0)
+		start = keys.New(job.Cursor).Sep() // the first key after the cursor
 	}
 	it := ctx.KV.Iterator(start, store.PrefixEnd(prefix))
 	defer it.Close()

@@ -94,7 +94,7 @@ func (Keeper) Open(kv store.KV, id crypto.DeviceID, total uint64) *sharev1.Pool 
 func (Keeper) Close(kv store.KV, id crypto.DeviceID) {
 	kv.Delete(PoolKey(id))
 	var keys [][]byte
-	store.Each(kv, append(bytes.Clone(HolderPrefix), id[:]...), func(k, _ []byte) bool {
+	store.Each(kv, HoldersPrefix(id), func(k, _ []byte) bool {
 		keys = append(keys, bytes.Clone(k))
 		return true
 	})

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"math"
 
+	"github.com/depinhq/depin/api/keys"
 	"github.com/depinhq/depin/crypto"
 	"github.com/depinhq/depin/errs"
 	bankv1 "github.com/depinhq/depin/gen/depin/bank/v1"
@@ -24,12 +25,10 @@ var LeaseEscrow = crypto.ModuleAddress("lease_escrow")
 // activeLeases indexes the leases of a network (+ network 0x00 device(20)).
 var activeLeases = []byte("share/la/")
 
-func activeLeasesOf(net string) []byte {
-	return append(append(bytes.Clone(activeLeases), net...), 0)
-}
+func activeLeasesOf(net string) []byte { return keys.New(activeLeases).Str(net).Sep() }
 
 func activeLeaseKey(net string, id crypto.DeviceID) []byte {
-	return append(activeLeasesOf(net), id[:]...)
+	return keys.New(activeLeases).Str(net).Sep().Bytes(id[:])
 }
 
 // Lease returns a device's lease record, or nil.

@@ -12,6 +12,7 @@ import (
 	"encoding/hex"
 	"fmt"
 
+	"github.com/depinhq/depin/api/keys"
 	"github.com/depinhq/depin/crypto"
 	"github.com/depinhq/depin/errs"
 	bankv1 "github.com/depinhq/depin/gen/depin/bank/v1"
@@ -224,15 +225,12 @@ func (k Keeper) Unbond(ctx state.Context, signer crypto.Address, m *stakingv1.Ms
 
 // unbondKey is where the seq-th unbonding, completing at time done, waits.
 func unbondKey(done int64, seq uint64) []byte {
-	key := binary.BigEndian.AppendUint64(bytes.Clone(UnbondPrefix), uint64(done))
-	return binary.BigEndian.AppendUint64(key, seq)
+	return keys.New(UnbondPrefix).U64(uint64(done)).U64(seq)
 }
 
 // unbondsAfter is the first unbonding key completing after time t: the
 // keys before it are the unbondings due at t.
-func unbondsAfter(t int64) []byte {
-	return binary.BigEndian.AppendUint64(bytes.Clone(UnbondPrefix), uint64(t)+1)
-}
+func unbondsAfter(t int64) []byte { return keys.New(UnbondPrefix).U64(uint64(t) + 1) }
 
 func (Keeper) nextSeq(kv store.KV) uint64 {
 	var n uint64
