@@ -258,13 +258,15 @@ func (k Keeper) BeginNetwork(ctx state.Context, net string, budget *int) error {
 		start = openKey(net, binary.BigEndian.Uint64(cursor)+1)
 	}
 	var ids []uint64
-	it := ctx.KV.Iterator(start, store.PrefixEnd(prefix))
-	for ; it.Valid() && len(ids) < *budget; it.Next() {
-		id, _ := keys.LastU64(it.Key())
+	more := false // agreements left for the next blocks
+	for key := range store.Range(ctx.KV, start, store.PrefixEnd(prefix)) {
+		if len(ids) >= *budget {
+			more = true
+			break
+		}
+		id, _ := keys.LastU64(key)
 		ids = append(ids, id)
 	}
-	more := it.Valid()
-	it.Close()
 	// Many agreements may share a device: read each device's epoch work once.
 	memo := map[string]*reportv1.WorkRecord{}
 	work := func(dev crypto.DeviceID, e uint64) *reportv1.WorkRecord {

@@ -65,10 +65,9 @@ func (Keeper) Balance(r store.Reader, addr crypto.Address, denom string) uint64 
 func (Keeper) Balances(r store.Reader, addr crypto.Address) []*bankv1.Coin {
 	prefix := AccountBalancesPrefix(addr)
 	var out []*bankv1.Coin
-	store.Each(r, prefix, func(k, v []byte) bool {
+	for k, v := range store.Prefix(r, prefix) {
 		out = append(out, Coin(string(k[len(prefix):]), binary.BigEndian.Uint64(v)))
-		return true
-	})
+	}
 	return out
 }
 
@@ -205,32 +204,24 @@ func (k Keeper) Mint(ctx state.Context, to crypto.Address, coins []*bankv1.Coin,
 // every block.
 func (k Keeper) CheckInvariant(r store.Reader) error {
 	sums := map[string]*big.Int{}
-	var bad error
-	store.Each(r, BalancePrefix, func(key, v []byte) bool {
+	for key, v := range store.Prefix(r, BalancePrefix) {
 		if len(key) < len(BalancePrefix)+crypto.AddressLen+1 || len(v) != 8 {
-			bad = fmt.Errorf("malformed balance entry %x", key)
-			return false
+			return fmt.Errorf("malformed balance entry %x", key)
 		}
 		denom := string(key[len(BalancePrefix)+crypto.AddressLen:])
 		amt := binary.BigEndian.Uint64(v)
 		if amt == 0 {
-			bad = fmt.Errorf("zero balance stored at %x", key)
-			return false
+			return fmt.Errorf("zero balance stored at %x", key)
 		}
 		if sums[denom] == nil {
 			sums[denom] = new(big.Int)
 		}
 		sums[denom].Add(sums[denom], new(big.Int).SetUint64(amt))
-		return true
-	})
-	if bad != nil {
-		return bad
 	}
 	supplies := map[string]uint64{}
-	store.Each(r, SupplyPrefix, func(key, v []byte) bool {
+	for key, v := range store.Prefix(r, SupplyPrefix) {
 		supplies[string(key[len(SupplyPrefix):])] = binary.BigEndian.Uint64(v)
-		return true
-	})
+	}
 	denoms := make([]string, 0, len(sums)+len(supplies))
 	for d := range sums {
 		denoms = append(denoms, d)

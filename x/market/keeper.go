@@ -307,16 +307,15 @@ func (k Keeper) BeginNetwork(ctx state.Context, net string) error {
 		cur := IntervalAt(mp, now)
 		// Clear closed intervals that have orders, in order.
 		var ivs []uint64
-		store.Each(ctx.KV, netKey(BookPrefix, net), func(key, _ []byte) bool {
+		for key := range store.Prefix(ctx.KV, netKey(BookPrefix, net)) {
 			iv := binary.BigEndian.Uint64(key[len(key)-16 : len(key)-8])
 			if iv >= cur {
-				return false
+				break
 			}
 			if len(ivs) == 0 || ivs[len(ivs)-1] != iv {
 				ivs = append(ivs, iv)
 			}
-			return true
-		})
+		}
 		for _, iv := range ivs {
 			if err := k.clear(ctx, net, mp, iv); err != nil {
 				return err
@@ -325,13 +324,13 @@ func (k Keeper) BeginNetwork(ctx state.Context, net string) error {
 	}
 	// Settle auctioned intervals whose time has come, by settlement time.
 	var due []uint64
-	store.Each(ctx.KV, netKey(UnsettledPfx, net), func(key, _ []byte) bool {
+	for key := range store.Prefix(ctx.KV, netKey(UnsettledPfx, net)) {
 		if int64(binary.BigEndian.Uint64(key[len(key)-16:len(key)-8])) > now {
-			return false
+			break
 		}
-		due = append(due, binary.BigEndian.Uint64(key[len(key)-8:]))
-		return true
-	})
+		iv, _ := keys.LastU64(key)
+		due = append(due, iv)
+	}
 	for _, iv := range due {
 		if err := k.settle(ctx, n, iv); err != nil {
 			return err
@@ -343,10 +342,10 @@ func (k Keeper) BeginNetwork(ctx state.Context, net string) error {
 // cancelAll refunds every open order of a network.
 func (k Keeper) cancelAll(ctx state.Context, net, reason string) error {
 	var ids []uint64
-	store.Each(ctx.KV, netKey(BookPrefix, net), func(key, _ []byte) bool {
-		ids = append(ids, binary.BigEndian.Uint64(key[len(key)-8:]))
-		return true
-	})
+	for key := range store.Prefix(ctx.KV, netKey(BookPrefix, net)) {
+		id, _ := IDFromIndexKey(key)
+		ids = append(ids, id)
+	}
 	for _, id := range ids {
 		o := k.Order(ctx.KV, id)
 		if o == nil {
@@ -364,10 +363,10 @@ func (k Keeper) cancelAll(ctx state.Context, net, reason string) error {
 func (k Keeper) clear(ctx state.Context, net string, mp *marketv1.MarketParams, iv uint64) error {
 	var ids []uint64
 	prefix := BookPrefixOf(net, iv)
-	store.Each(ctx.KV, prefix, func(key, _ []byte) bool {
-		ids = append(ids, binary.BigEndian.Uint64(key[len(key)-8:]))
-		return true
-	})
+	for key := range store.Prefix(ctx.KV, prefix) {
+		id, _ := IDFromIndexKey(key)
+		ids = append(ids, id)
+	}
 	orders := make(map[uint64]*marketv1.Order, len(ids))
 	var bids, asks []Order
 	for _, id := range ids {

@@ -60,10 +60,9 @@ func (Keeper) Network(r store.Reader, id string) *networkv1.Network {
 // IDs lists every network's id, in key order.
 func (Keeper) IDs(r store.Reader) []string {
 	var ids []string
-	store.Each(r, NetworkPrefix, func(key, _ []byte) bool {
+	for key := range store.Prefix(r, NetworkPrefix) {
 		ids = append(ids, string(key[len(NetworkPrefix):]))
-		return true
-	})
+	}
 	return ids
 }
 

@@ -257,16 +257,16 @@ func (k Keeper) gather(ctx state.Context, n *networkv1.Network, params *networkv
 	if len(job.Cursor) > 0 {
 		start = keys.New(job.Cursor).Sep() // the first key after the cursor
 	}
-	it := ctx.KV.Iterator(start, store.PrefixEnd(prefix))
-	defer it.Close()
 	chunk := &rewardv1.InputChunk{}
-	for ; it.Valid(); it.Next() {
+	finished := true
+	for key := range store.Range(ctx.KV, start, store.PrefixEnd(prefix)) {
 		if *budget <= 0 {
+			finished = false
 			break
 		}
 		*budget--
-		job.Cursor = bytes.Clone(it.Key())
-		id, ok := device.IDFromIndexKey(it.Key())
+		job.Cursor = bytes.Clone(key)
+		id, ok := device.IDFromIndexKey(key)
 		if !ok {
 			continue
 		}
@@ -290,7 +290,6 @@ func (k Keeper) gather(ctx state.Context, n *networkv1.Network, params *networkv
 			ReportsAccepted: w.ReportsAccepted, ReportsRejected: w.ReportsRejected,
 		})
 	}
-	finished := !it.Valid()
 	if len(chunk.Inputs) > 0 {
 		ctx.KV.Set(chunkKey('i', n.Id, job.Chunks), state.Marshal(chunk))
 		job.Chunks++
@@ -466,12 +465,11 @@ func (k Keeper) Claim(ctx state.Context, signer crypto.Address, m *rewardv1.MsgC
 		}
 		ids = append(ids, id)
 	} else {
-		store.Each(ctx.KV, device.ByOwnerPrefix(signer), func(key, _ []byte) bool {
+		for key := range store.Prefix(ctx.KV, device.ByOwnerPrefix(signer)) {
 			if id, ok := device.IDFromIndexKey(key); ok {
 				ids = append(ids, id)
 			}
-			return true
-		})
+		}
 	}
 	byDenom := map[string]uint64{}
 	byNet := map[string]uint64{}
@@ -567,31 +565,25 @@ func (k Keeper) CheckInvariant(r store.Reader) error {
 	pendingByDenom := map[string]uint64{}
 	for _, st := range state.Records[rewardv1.State](r, StatePrefix) {
 		if st.Minted != st.Claimed+st.Treasury+st.Unclaimed+st.Pending {
-			unclaimedByDenom["!"+st.Network] = 1
+			return fmt.Errorf("reward invariant: network %s: minted ≠ claimed + treasury + unclaimed + pending", st.Network)
 		}
 		if n := k.Network.Network(r, st.Network); n != nil {
 			unclaimedByDenom[n.RewardDenom] += st.Unclaimed
 			pendingByDenom[n.RewardDenom] += st.Pending
 		}
 	}
-	for key := range unclaimedByDenom {
-		if len(key) > 0 && key[0] == '!' {
-			return fmt.Errorf("reward invariant: network %s: minted ≠ claimed + treasury + unclaimed + pending", key[1:])
-		}
-	}
 	records := map[string]uint64{}
-	store.Each(r, UnclaimedPrefix, func(key, v []byte) bool {
+	for key, v := range store.Prefix(r, UnclaimedPrefix) {
 		id, err := crypto.AddressFromBytes(key[len(UnclaimedPrefix):])
 		if err != nil {
-			return true
+			continue
 		}
 		if d := k.Device.Get(r, id); d != nil {
 			if n := k.Network.Network(r, d.Network); n != nil {
 				records[n.RewardDenom] += binary.BigEndian.Uint64(v)
 			}
 		}
-		return true
-	})
+	}
 	for denom, want := range unclaimedByDenom {
 		if got := k.Bank.Balance(r, Pool, denom); got != want+pendingByDenom[denom] {
 			return fmt.Errorf("reward invariant: pool holds %d %s, unclaimed + pending is %d", got, denom, want+pendingByDenom[denom])

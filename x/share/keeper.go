@@ -93,12 +93,11 @@ func (Keeper) Open(kv store.KV, id crypto.DeviceID, total uint64) *sharev1.Pool 
 // Close removes a device's pool and holder records.
 func (Keeper) Close(kv store.KV, id crypto.DeviceID) {
 	kv.Delete(PoolKey(id))
-	var keys [][]byte
-	store.Each(kv, HoldersPrefix(id), func(k, _ []byte) bool {
-		keys = append(keys, bytes.Clone(k))
-		return true
-	})
-	for _, k := range keys {
+	var holders [][]byte
+	for k := range store.Prefix(kv, HoldersPrefix(id)) {
+		holders = append(holders, bytes.Clone(k))
+	}
+	for _, k := range holders {
 		kv.Delete(k)
 	}
 }

@@ -174,12 +174,11 @@ func (k Keeper) EpochEnded(ctx state.Context, n *networkv1.Network, _, now uint6
 	net := n.Id
 	var ids []crypto.DeviceID
 	prefix := activeLeasesOf(net)
-	store.Each(ctx.KV, prefix, func(key, _ []byte) bool {
+	for key := range store.Prefix(ctx.KV, prefix) {
 		if id, err := crypto.AddressFromBytes(key[len(prefix):]); err == nil {
 			ids = append(ids, id)
 		}
-		return true
-	})
+	}
 	for _, id := range ids {
 		l := k.Lease(ctx.KV, id)
 		owner, _ := crypto.AddressFromBytes(l.Owner)
