@@ -15,6 +15,7 @@ import (
 	"net"
 	"net/http"
 	"path/filepath"
+	"strings"
 	"sync"
 	"time"
 
@@ -50,17 +51,26 @@ type Fleet struct {
 }
 
 // Fleets are the demo's networks.
+//
+// Solar panels and households' rooftop panels produce only by day, so
+// those fleets stand in cities around the globe: whatever the hour, some
+// of their devices are in daylight and every epoch rewards each fleet.
 var Fleets = []Fleet{
-	{Kind: "solar", Cities: []string{"berlin", "madrid", "sydney"}, Owner: "alice", Sender: "eve"},
+	{Kind: "solar", Cities: []string{"berlin", "tokyo", "sanfrancisco", "saopaulo"}, Owner: "alice", Sender: "eve"},
 	{Kind: "storage", Cities: []string{"tokyo", "newyork", "saopaulo"}, Owner: "bob", Sender: "dave"},
 	{Kind: "airquality", Cities: []string{"lagos", "mumbai", "paris"}, Owner: "carol", Sender: "carol"},
 	// Household meters trading energy in the network's market (their
 	// owner places the orders; see trade).
-	{Kind: "meter", Cities: []string{"london", "nairobi", "sanfrancisco"}, Owner: "meter-owner", Sender: "meter-gateway", Market: true},
+	{Kind: "meter", Cities: []string{"london", "singapore", "sydney", "austin"}, Owner: "meter-owner", Sender: "meter-gateway", Market: true},
 }
 
 // EpochSeconds of the demo's networks: rewards within a minute.
 const EpochSeconds = 30
+
+// ReportInterval of every demo device: several reports per epoch, whatever
+// the kind's usual cadence (an air-quality sensor reports every 5 minutes
+// in the field, which would leave most 30-second epochs empty).
+const ReportInterval = 10 * time.Second
 
 // Run starts everything and blocks until ctx ends or Duration passes.
 func Run(ctx context.Context, cfg Config) error {
@@ -81,7 +91,12 @@ func Run(ctx context.Context, cfg Config) error {
 		ctx, cancel = context.WithTimeout(ctx, cfg.Duration)
 		defer cancel()
 	}
-	say := func(format string, args ...any) { fmt.Fprintf(cfg.Out, format, args...) }
+	var outMu sync.Mutex // the narrator prints from its own goroutine
+	say := func(format string, args ...any) {
+		outMu.Lock()
+		defer outMu.Unlock()
+		fmt.Fprintf(cfg.Out, format, args...)
+	}
 
 	ports, err := node.FreeLoopbackPorts()
 	if err != nil {
@@ -155,9 +170,9 @@ func Run(ctx context.Context, cfg Config) error {
 	errc := make(chan error, 2*len(Fleets))
 	for i, f := range Fleets {
 		if i > 0 {
-			say(", ")
+			say("; ")
 		}
-		say("%d %s devices in %v", cfg.Devices, f.Kind, f.Cities)
+		say("%d %s devices in %s", cfg.Devices, f.Kind, strings.Join(f.Cities, ", "))
 		owner, err := ks.Load(f.Owner, nil)
 		if err != nil {
 			return err
@@ -178,7 +193,7 @@ func Run(ctx context.Context, cfg Config) error {
 		go func() {
 			defer wg.Done()
 			_, err := simnet.Run(ctx, c, simnet.Config{Kind: f.Kind, Devices: cfg.Devices, Regions: regions, EpochSeconds: EpochSeconds,
-				Duration: d, Seed: uint64(i + 1), Owners: []ed25519.PrivateKey{owner.Private}, Submitter: sender.Private, Logger: cfg.Logger})
+				Interval: ReportInterval, Duration: d, Seed: uint64(i + 1), Owners: []ed25519.PrivateKey{owner.Private}, Submitter: sender.Private, Logger: cfg.Logger})
 			if err != nil && ctx.Err() == nil {
 				errc <- fmt.Errorf("%s fleet: %w", f.Kind, err)
 			}
@@ -194,7 +209,12 @@ func Run(ctx context.Context, cfg Config) error {
 		}
 	}
 	say("\n  epochs and market intervals of %d s: rewards accrue and the meters' energy market clears within a minute.\n", EpochSeconds)
-	say("  open %s in a browser; press Ctrl-C to stop.\n", base)
+	say("  open %s in a browser; press Ctrl-C to stop. What happens:\n", base)
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		narrate(ctx, ix, db, say)
+	}()
 	if cfg.Ready != nil {
 		cfg.Ready(base)
 	}

@@ -1,0 +1,108 @@
+package demo
+
+import (
+	"context"
+	"fmt"
+	"math/big"
+	"strings"
+	"time"
+
+	"github.com/depinhq/depin/indexer"
+)
+
+// narrate prints a line for every epoch a network rewarded and every
+// market interval cleared or settled, as the indexer records them, so
+// the terminal shows the demo working: "solar epoch 12: 8.2 SOLAR to 36
+// devices". It reads the indexer's tables after each indexed block.
+func narrate(ctx context.Context, ix *indexer.Indexer, db *indexer.DB, say func(string, ...any)) {
+	updates, stop, err := ix.Subscribe()
+	if err != nil {
+		say("  (no epoch lines: %v)\n", err)
+		return
+	}
+	defer stop()
+	// Only what happens from now on: a resumed demo does not replay its
+	// history.
+	var seen int64
+	if err := db.QueryRowContext(ctx, `SELECT COALESCE(MAX(height), 0) FROM blocks`).Scan(&seen); err != nil {
+		seen = 0
+	}
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case u := <-updates:
+			if u.Height <= seen {
+				continue
+			}
+			for _, line := range happenings(ctx, db, seen, u.Height) {
+				say("  %s\n", line)
+			}
+			seen = u.Height
+		}
+	}
+}
+
+// happenings are the lines for blocks (from, to].
+func happenings(ctx context.Context, db *indexer.DB, from, to int64) []string {
+	var out []string
+	rows, err := db.QueryContext(ctx, `SELECT e.network, e.epoch, e.distributed, e.treasury, e.devices, n.reward_denom
+FROM epochs e JOIN networks n ON n.id = e.network WHERE e.height > $1 AND e.height <= $2 ORDER BY e.height, e.network`, from, to)
+	if err == nil {
+		for rows.Next() {
+			var net, distributed, treasury, denom string
+			var epoch, devices int64
+			if rows.Scan(&net, &epoch, &distributed, &treasury, &devices, &denom) == nil {
+				line := fmt.Sprintf("%s epoch %d: %s to %s", net, epoch, display(distributed, denom), plural(devices, "device"))
+				if treasury != "0" {
+					line += fmt.Sprintf(", %s to the treasury", display(treasury, denom))
+				}
+				out = append(out, line)
+			}
+		}
+		rows.Close()
+	}
+	rows, err = db.QueryContext(ctx, `SELECT network, interval_no, price, volume, trades, settled, delivered, paid
+FROM market_clearings WHERE height > $1 AND height <= $2 ORDER BY height, network, interval_no`, from, to)
+	if err == nil {
+		for rows.Next() {
+			var net, price, volume, delivered, paid string
+			var interval, trades int64
+			var settled bool
+			if rows.Scan(&net, &interval, &price, &volume, &trades, &settled, &delivered, &paid) == nil {
+				// The demo's market intervals are its epochs (simnet).
+				start := time.Unix(interval*EpochSeconds, 0).UTC()
+				when := start.Format("15:04:05") + "–" + start.Add(EpochSeconds*time.Second).Format("15:04:05 UTC")
+				if trades == 0 {
+					out = append(out, fmt.Sprintf("%s market %s: no trade (bids below asks)", net, when))
+				} else {
+					out = append(out, fmt.Sprintf("%s market %s: %s cleared %s Wh at %s udpin/Wh", net, when, plural(trades, "trade"), volume, price))
+				}
+			}
+		}
+		rows.Close()
+	}
+	return out
+}
+
+func plural(n int64, what string) string {
+	if n == 1 {
+		return "1 " + what
+	}
+	return fmt.Sprintf("%d %ss", n, what)
+}
+
+// display shows an amount of a network's reward token (u<name>, six
+// decimals) in whole tokens: "8.25 SOLAR".
+func display(amount, denom string) string {
+	v, ok := new(big.Int).SetString(amount, 10)
+	if !ok || !strings.HasPrefix(denom, "u") {
+		return amount + " " + denom
+	}
+	whole, frac := new(big.Int).QuoRem(v, big.NewInt(1_000_000), new(big.Int))
+	s := whole.String()
+	if frac.Sign() != 0 {
+		s += strings.TrimRight(fmt.Sprintf(".%06d", frac.Int64()), "0")
+	}
+	return s + " " + strings.ToUpper(strings.TrimPrefix(denom, "u"))
+}
