@@ -287,13 +287,17 @@ class MQTTPublisher:
         c.loop_start()
         if not self.connected.wait(10):
             raise TryLater(f"no CONNACK from {hostport}")
-        if getattr(self.connect_rc, "is_failure", False) or (isinstance(self.connect_rc, int) and self.connect_rc):
+        # A reason code object in paho 1.x and 2.x alike; 0 is success.
+        if getattr(self.connect_rc, "value", self.connect_rc):
             raise Refused(f"CONNACK {self.connect_rc}")
         self.client = c
 
     def publish(self, network, key, payload):
         info = self.client.publish(topic(network, key), payload, qos=1)
-        info.wait_for_publish(timeout=10)
+        try:
+            info.wait_for_publish(timeout=10)
+        except (RuntimeError, ValueError) as e:  # not connected, queue full
+            raise TryLater(str(e))
         if not info.is_published():
             raise TryLater("no PUBACK within 10 s")
         code = self.codes.pop(info.mid, 0)
