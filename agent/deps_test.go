@@ -15,6 +15,7 @@ import (
 // node, the application state machine or the gateway.
 var allowedInternal = []string{
 	"github.com/depinhq/depin/agent",
+	"github.com/depinhq/depin/clock",
 	"github.com/depinhq/depin/crypto",
 	"github.com/depinhq/depin/gen/",
 	"github.com/depinhq/depin/wire",

@@ -3,7 +3,6 @@ package gateway
 import (
 	"context"
 	"log/slog"
-	"time"
 )
 
 // batcher cuts batches from the queue, by size or by the age of their
@@ -15,7 +14,7 @@ type batcher struct {
 	cfg     Config
 	metrics *metrics
 	log     *slog.Logger
-	now     func() time.Time
+	clock   Clock
 }
 
 // run delivers batches until ctx ends; then it refuses new reports and
@@ -26,7 +25,7 @@ func (b *batcher) run(ctx context.Context) error {
 	stop := context.AfterFunc(ctx, func() {
 		b.queue.close()
 		b.queue.signal()
-		time.AfterFunc(b.cfg.DrainTimeout, cancel)
+		b.clock.AfterFunc(b.cfg.DrainTimeout, cancel)
 	})
 	defer stop()
 	for {
@@ -67,14 +66,14 @@ func (b *batcher) next(ctx context.Context) []*item {
 			}
 			continue
 		}
-		wait := oldest.Add(b.cfg.MaxBatchWait).Sub(b.now())
+		wait := oldest.Add(b.cfg.MaxBatchWait).Sub(b.clock.Now())
 		if stopping || wait <= 0 || n >= b.cfg.MaxBatchReports || size >= b.cfg.MaxBatchBytes {
 			return b.queue.pop(b.cfg.MaxBatchReports, b.cfg.MaxBatchBytes)
 		}
-		t := time.NewTimer(wait)
+		t := b.clock.NewTimer(wait)
 		select {
 		case <-b.queue.ready:
-		case <-t.C:
+		case <-t.C():
 		case <-ctx.Done():
 		}
 		t.Stop()

@@ -10,6 +10,7 @@ import (
 
 	"github.com/depinhq/depin/api/auth"
 	"github.com/depinhq/depin/api/report"
+	"github.com/depinhq/depin/clock"
 	"github.com/depinhq/depin/wire"
 )
 
@@ -76,7 +77,24 @@ type Config struct {
 	// DrainTimeout is how long Run keeps submitting queued reports after
 	// its context ends; 0 stops at once (queued reports are then lost).
 	DrainTimeout time.Duration
+
+	// Clock is where the gateway reads the time and waits: the batch
+	// wait, retry backoff, confirmation polling, the drain deadline and
+	// report latencies. nil is the wall clock; tests use a *clock.Manual.
+	Clock Clock
 }
+
+// Clock is the clock the gateway runs on (see Config.Clock).
+type Clock interface {
+	clock.Clock
+	NewTimer(d time.Duration) clock.Timer
+	AfterFunc(d time.Duration, f func()) clock.Timer
+}
+
+var (
+	_ Clock = clock.System{}
+	_ Clock = (*clock.Manual)(nil)
+)
 
 // Defaults.
 const (

@@ -47,5 +47,6 @@
 // Gateway is the composition type: New binds the listeners, Run serves
 // until its context ends, Close releases what Run did not. The node is
 // reached through the small Chain interface, which *client.Client
-// implements.
+// implements, and time through Config.Clock (the wall clock unless a test
+// gives a clock.Manual).
 package gateway

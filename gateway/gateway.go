@@ -14,6 +14,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"golang.org/x/sync/errgroup"
 
+	"github.com/depinhq/depin/clock"
 	"github.com/depinhq/depin/crypto"
 )
 
@@ -52,7 +53,10 @@ func New(cfg Config, chain Chain, log *slog.Logger) (*Gateway, error) {
 		log = slog.New(slog.DiscardHandler)
 	}
 	log = log.With("component", "gateway")
-	now := time.Now
+	clk := cfg.Clock
+	if clk == nil {
+		clk = clock.System{}
+	}
 	g := &Gateway{
 		cfg:   cfg,
 		log:   log,
@@ -68,7 +72,7 @@ func New(cfg Config, chain Chain, log *slog.Logger) (*Gateway, error) {
 		verifier: &verifier{},
 		metrics:  g.metrics,
 		log:      log,
-		now:      now,
+		clock:    clk,
 	}
 	g.sub = &submitter{
 		chain:   chain,
@@ -78,16 +82,16 @@ func New(cfg Config, chain Chain, log *slog.Logger) (*Gateway, error) {
 		cfg:     cfg,
 		metrics: g.metrics,
 		log:     log,
-		now:     now,
+		clock:   clk,
 	}
-	g.batcher = &batcher{queue: g.queue, sub: g.sub, cfg: cfg, metrics: g.metrics, log: log, now: now}
+	g.batcher = &batcher{queue: g.queue, sub: g.sub, cfg: cfg, metrics: g.metrics, log: log, clock: clk}
 
 	if cfg.HTTPListen != "" {
 		ln, err := net.Listen("tcp", cfg.HTTPListen)
 		if err != nil {
 			return nil, fmt.Errorf("HTTP listen on %s: %w", cfg.HTTPListen, err)
 		}
-		g.http = newHTTPServer(ln, g)
+		g.http = newHTTPServer(ln, g.handler())
 	}
 	if cfg.MQTTListen != "" {
 		b, err := newBroker(cfg.MQTTListen, cfg.MQTTMaxClients, g.ingest, log)
@@ -165,7 +169,7 @@ func (g *Gateway) resolveChainID(ctx context.Context) (string, error) {
 		}
 		return g.cfg.ChainID, nil
 	}
-	bo := backoff{min: g.cfg.RetryMin, max: g.cfg.RetryMax}
+	bo := backoff{min: g.cfg.RetryMin, max: g.cfg.RetryMax, clock: g.sub.clock}
 	for warned := false; ; warned = true {
 		id, err := g.chain.ChainID(ctx)
 		if err == nil {

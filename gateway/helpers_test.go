@@ -8,8 +8,10 @@ import (
 	"log/slog"
 	"os"
 	"testing"
+	"testing/synctest"
 	"time"
 
+	"github.com/depinhq/depin/clock"
 	"github.com/depinhq/depin/crypto"
 	reportv1 "github.com/depinhq/depin/gen/depin/report/v1"
 	"github.com/depinhq/depin/x/report"
@@ -85,8 +87,102 @@ func testConfig() Config {
 	return c
 }
 
-// runGateway starts g.Run and stops it when the test ends; the returned
-// function stops it earlier and returns Run's error.
+// testStart is when the clocks of simulated tests start.
+var testStart = time.Date(2030, 1, 1, 0, 0, 0, 0, time.UTC)
+
+// simulated runs f in a testing/synctest bubble with a manual clock for
+// the gateway and its chain (simConfig, newSimGateway, newMemChain(clk)).
+// The clock moves only when the test moves it (runUntil, advance), so what
+// a test asserts about time holds exactly, and nothing sleeps. The gateway
+// serves no socket: a goroutine blocked on one is never "durably blocked",
+// so synctest.Wait would not return. Reports go in through ingest or the
+// HTTP handler (serve).
+func simulated(t *testing.T, f func(t *testing.T, clk *clock.Manual)) {
+	t.Helper()
+	synctest.Test(t, func(t *testing.T) { f(t, clock.NewManual(testStart)) })
+}
+
+// simConfig is testConfig on clk, with no MQTT broker.
+func simConfig(clk *clock.Manual) Config {
+	c := testConfig()
+	c.MQTTListen = ""
+	c.Clock = clk
+	return c
+}
+
+// newSimGateway is newGateway for simulated tests: the HTTP endpoint New
+// binds (a gateway needs a way in) is closed, never served; tests call its
+// handler in process.
+func newSimGateway(t testing.TB, cfg Config, chain Chain) *Gateway {
+	t.Helper()
+	g := newGateway(t, cfg, chain)
+	if g.http != nil {
+		g.http.close()
+		g.http = nil
+	}
+	return g
+}
+
+// runUntil steps clk from one pending deadline to the next, letting every
+// goroutine of the test run until it blocks again (synctest.Wait), until
+// cond holds. It fails the test if cond does not hold within limit of
+// clock time, or if nothing is waiting on the clock that could change it.
+func runUntil(t testing.TB, clk *clock.Manual, what string, limit time.Duration, cond func() bool) {
+	t.Helper()
+	end := clk.Now().Add(limit)
+	for {
+		synctest.Wait()
+		if cond() {
+			return
+		}
+		next, ok := clk.Next()
+		if !ok {
+			t.Fatalf("%s: not so at %s on the clock, and nothing waits on it", what, clk.Now().Sub(testStart))
+		}
+		if next.After(end) {
+			t.Fatalf("%s: not within %s on the clock", what, limit)
+		}
+		clk.AdvanceTo(next)
+	}
+}
+
+// advance moves clk forward by d, through every deadline on the way, and
+// returns once every goroutine of the test is blocked again.
+func advance(clk *clock.Manual, d time.Duration) {
+	end := clk.Now().Add(d)
+	for {
+		synctest.Wait()
+		next, ok := clk.Next()
+		if !ok || next.After(end) {
+			clk.AdvanceTo(end)
+			synctest.Wait()
+			return
+		}
+		clk.AdvanceTo(next)
+	}
+}
+
+// stopOnClock stops a gateway started by runGateway while stepping clk
+// (draining may wait on the clock) and returns Run's error.
+func stopOnClock(t testing.TB, clk *clock.Manual, stop func() error, limit time.Duration) error {
+	t.Helper()
+	done := make(chan error, 1)
+	go func() { done <- stop() }()
+	var err error
+	runUntil(t, clk, "Run to return", limit, func() bool {
+		select {
+		case err = <-done:
+			return true
+		default:
+			return false
+		}
+	})
+	return err
+}
+
+// runGateway starts g.Run and stops it when the test ends (on a manual
+// clock, stepping it while the gateway drains); the returned function
+// stops it earlier and returns Run's error.
 func runGateway(t testing.TB, g *Gateway) (stop func() error) {
 	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
@@ -107,7 +203,13 @@ func runGateway(t testing.TB, g *Gateway) (stop func() error) {
 		return err
 	}
 	t.Cleanup(func() {
-		if err := stop(); err != nil {
+		var err error
+		if clk, ok := g.cfg.Clock.(*clock.Manual); ok {
+			err = stopOnClock(t, clk, stop, time.Minute)
+		} else {
+			err = stop()
+		}
+		if err != nil {
 			t.Error(err)
 		}
 	})
@@ -124,7 +226,9 @@ func newGateway(t testing.TB, cfg Config, chain Chain) *Gateway {
 	return g
 }
 
-// waitFor polls cond until it holds or 10 s pass.
+// waitFor polls cond until it holds or 10 s pass, for tests that talk
+// over real sockets (MQTT) and so run on the wall clock; a condition, not
+// a timed assertion: a slow machine only makes it poll longer.
 func waitFor(t testing.TB, what string, cond func() bool) {
 	t.Helper()
 	deadline := time.Now().Add(10 * time.Second)

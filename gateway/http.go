@@ -20,19 +20,24 @@ type httpServer struct {
 	srv *http.Server
 }
 
-func newHTTPServer(ln net.Listener, g *Gateway) *httpServer {
-	mux := http.NewServeMux()
-	mux.HandleFunc("POST /v1/reports", g.handleReport)
-	mux.Handle("GET /metrics", promhttp.HandlerFor(g.metrics.reg, promhttp.HandlerOpts{Registry: g.metrics.reg}))
-	mux.HandleFunc("GET /healthz", g.handleHealth)
+func newHTTPServer(ln net.Listener, h http.Handler) *httpServer {
 	return &httpServer{ln: ln, srv: &http.Server{
-		Handler:           mux,
+		Handler:           h,
 		ReadHeaderTimeout: 5 * time.Second,
 		ReadTimeout:       10 * time.Second,
 		WriteTimeout:      30 * time.Second,
 		IdleTimeout:       2 * time.Minute,
 		MaxHeaderBytes:    16 << 10,
 	}}
+}
+
+// handler routes the endpoint's requests.
+func (g *Gateway) handler() http.Handler {
+	mux := http.NewServeMux()
+	mux.HandleFunc("POST /v1/reports", g.handleReport)
+	mux.Handle("GET /metrics", promhttp.HandlerFor(g.metrics.reg, promhttp.HandlerOpts{Registry: g.metrics.reg}))
+	mux.HandleFunc("GET /healthz", g.handleHealth)
+	return mux
 }
 
 // run serves until ctx ends, then lets requests in progress finish.

@@ -128,7 +128,7 @@ type ingester struct {
 	verifier *verifier
 	metrics  *metrics
 	log      *slog.Logger
-	now      func() time.Time
+	clock    Clock
 }
 
 // ingest checks one payload and queues it. topic is the MQTT topic ("" for
@@ -176,7 +176,7 @@ func (in *ingester) check(source, topic string, payload []byte) error {
 	if !in.recent.add(h) {
 		return ErrDuplicate // a copy arrived while this one was verified
 	}
-	it := &item{signed: d.Signed, size: len(payload), hash: h, received: in.now()}
+	it := &item{signed: d.Signed, size: len(payload), hash: h, received: in.clock.Now()}
 	if err := in.queue.push(it); err != nil {
 		in.recent.remove(h) // not queued: a retry must not be called a duplicate
 		return err

@@ -8,6 +8,7 @@ import (
 
 	"google.golang.org/protobuf/proto"
 
+	"github.com/depinhq/depin/clock"
 	"github.com/depinhq/depin/crypto"
 	reportv1 "github.com/depinhq/depin/gen/depin/report/v1"
 	"github.com/depinhq/depin/x/report"
@@ -18,7 +19,7 @@ import (
 func ingestOnly(t *testing.T, cfg Config) *Gateway {
 	t.Helper()
 	cfg.MQTTListen, cfg.HTTPListen = "", "127.0.0.1:0"
-	return newGateway(t, cfg, newMemChain(t))
+	return newGateway(t, cfg, newMemChain(clock.System{}))
 }
 
 func TestIngestRules(t *testing.T) {

@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"strings"
 	"sync"
-	"testing"
 	"time"
 
 	abci "github.com/cometbft/cometbft/abci/types"
@@ -24,23 +23,28 @@ import (
 
 // memChain is an in-memory chain with the node's observable behaviour:
 // CheckTx (signature, fee, sequence against committed state plus the
-// mempool), a mempool and its cache, blocks every few milliseconds, a tx
-// index; and failures to inject: an unreachable node, a full mempool,
-// answers lost after the tx was accepted, a restart that loses the
-// mempool, a refusal of every batch.
+// mempool), a mempool and its cache, a block blockInterval after a tx
+// enters the mempool, a tx index; and failures to inject: an unreachable
+// node, a full mempool, answers lost after the tx was accepted, a restart
+// that loses the mempool, a refusal of every batch. It keeps time on the
+// gateway's clock.
 type memChain struct {
 	chainID string
+	clock   Clock
 
-	mu       sync.Mutex
-	params   *authv1.Params
-	seqs     map[crypto.Address]uint64 // committed
-	mempool  []*auth.Tx
-	cache    map[string]bool // hashes seen (in the mempool or committed), lost on restart
-	index    map[string]*client.TxResult
-	height   int64
-	reports  []string // report_bytes of every committed report, in order
-	batches  []int    // reports per committed batch
-	accepted int      // broadcasts CheckTx accepted
+	mu         sync.Mutex
+	params     *authv1.Params
+	seqs       map[crypto.Address]uint64 // committed
+	mempool    []*auth.Tx
+	cache      map[string]bool // hashes seen (in the mempool or committed), lost on restart
+	index      map[string]*client.TxResult
+	height     int64
+	reports    []string      // report_bytes of every committed report, in order
+	batches    []int         // reports per committed batch
+	accepted   int           // broadcasts CheckTx accepted
+	acceptedAt []time.Time   // when, on the clock
+	blockDue   bool          // a block is scheduled
+	changed    chan struct{} // closed (and replaced) when anything changes, to wake WaitTx
 
 	down          bool        // every call fails as unreachable
 	fullFor       int         // the next n broadcasts answer "mempool full"
@@ -52,31 +56,19 @@ type memChain struct {
 
 const testChainID = "gateway-test"
 
-func newMemChain(t testing.TB) *memChain {
-	c := &memChain{
+// blockInterval is how long a tx waits in the mempool for its block.
+const blockInterval = 5 * time.Millisecond
+
+func newMemChain(clk Clock) *memChain {
+	return &memChain{
 		chainID: testChainID,
+		clock:   clk,
 		params:  &authv1.Params{FeeBase: 10, FeePerByte: 1, MaxMemoBytes: 256, MaxMsgs: 8},
 		seqs:    map[crypto.Address]uint64{},
 		cache:   map[string]bool{},
 		index:   map[string]*client.TxResult{},
+		changed: make(chan struct{}),
 	}
-	stop := make(chan struct{})
-	done := make(chan struct{})
-	go func() {
-		defer close(done)
-		tick := time.NewTicker(5 * time.Millisecond)
-		defer tick.Stop()
-		for {
-			select {
-			case <-stop:
-				return
-			case <-tick.C:
-				c.block()
-			}
-		}
-	}()
-	t.Cleanup(func() { close(stop); <-done })
-	return c
 }
 
 var _ Chain = (*memChain)(nil)
@@ -166,6 +158,8 @@ func (c *memChain) Broadcast(_ context.Context, raw []byte) ([]byte, error) {
 	c.mempool = append(c.mempool, tx)
 	c.cache[string(hash)] = true
 	c.accepted++
+	c.acceptedAt = append(c.acceptedAt, c.clock.Now())
+	c.update()
 	if c.loseAnswers > 0 {
 		c.loseAnswers--
 		c.down = c.down || c.downAfterLoss
@@ -175,22 +169,38 @@ func (c *memChain) Broadcast(_ context.Context, raw []byte) ([]byte, error) {
 }
 
 func (c *memChain) WaitTx(ctx context.Context, hash []byte, timeout time.Duration) (*client.TxResult, error) {
-	deadline := time.Now().Add(timeout)
+	deadline := c.clock.Now().Add(timeout)
 	for {
 		c.mu.Lock()
-		down, res := c.down, c.index[string(hash)]
+		down, res, changed := c.down, c.index[string(hash)], c.changed
 		c.mu.Unlock()
 		if !down && res != nil {
 			return res, nil
 		}
-		if !time.Now().Before(deadline) {
+		left := deadline.Sub(c.clock.Now())
+		if left <= 0 {
 			return nil, fmt.Errorf("%w: %X after %s", client.ErrTimeout, hash, timeout)
 		}
+		t := c.clock.NewTimer(left)
 		select {
 		case <-ctx.Done():
+			t.Stop()
 			return nil, ctx.Err()
-		case <-time.After(2 * time.Millisecond):
+		case <-changed:
+		case <-t.C():
 		}
+		t.Stop()
+	}
+}
+
+// update wakes WaitTx callers and schedules a block if the mempool has
+// txs and none is due. c.mu is held.
+func (c *memChain) update() {
+	close(c.changed)
+	c.changed = make(chan struct{})
+	if !c.blockDue && !c.paused && len(c.mempool) > 0 {
+		c.blockDue = true
+		c.clock.AfterFunc(blockInterval, c.block)
 	}
 }
 
@@ -199,6 +209,8 @@ func (c *memChain) WaitTx(ctx context.Context, hash []byte, timeout time.Duratio
 func (c *memChain) block() {
 	c.mu.Lock()
 	defer c.mu.Unlock()
+	c.blockDue = false
+	defer c.update()
 	if c.paused || len(c.mempool) == 0 {
 		return
 	}
@@ -232,6 +244,7 @@ func (c *memChain) restart() {
 	defer c.mu.Unlock()
 	c.mempool = nil
 	c.cache = map[string]bool{}
+	c.update()
 }
 
 // take has another transaction of addr take its next sequence.
@@ -239,12 +252,25 @@ func (c *memChain) take(addr crypto.Address) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	c.seqs[addr]++
+	c.update()
 }
 
+// set changes the chain (inject or heal a failure) under its lock.
 func (c *memChain) set(f func(c *memChain)) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	f(c)
+	c.update()
+}
+
+// firstAccepted is when CheckTx first accepted a tx (zero if never).
+func (c *memChain) firstAccepted() time.Time {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if len(c.acceptedAt) == 0 {
+		return time.Time{}
+	}
+	return c.acceptedAt[0]
 }
 
 func (c *memChain) committed() (reports []string, batches []int) {

@@ -54,7 +54,7 @@ type submitter struct {
 	cfg     Config
 	metrics *metrics
 	log     *slog.Logger
-	now     func() time.Time
+	clock   Clock
 
 	params   *authv1.Params // nil until fetched, and after a fee error
 	seq      uint64         // the next sequence to sign with, once seqKnown
@@ -82,7 +82,7 @@ type batch struct {
 // transient failure is retried with backoff for as long as it takes.
 func (s *submitter) deliver(ctx context.Context, items []*item) bool {
 	b := &batch{items: items}
-	bo := backoff{min: s.cfg.RetryMin, max: s.cfg.RetryMax}
+	bo := backoff{min: s.cfg.RetryMin, max: s.cfg.RetryMax, clock: s.clock}
 	for ctx.Err() == nil {
 		if b.tx == nil {
 			if !s.sign(ctx, b, &bo) {
@@ -284,7 +284,7 @@ func (s *submitter) resync(ctx context.Context, b *batch, bo *backoff, wrongSeq 
 
 // lookup looks for any of hashes in the chain for up to ConfirmTimeout.
 func (s *submitter) lookup(ctx context.Context, hashes [][]byte) *client.TxResult {
-	deadline := s.now().Add(s.cfg.ConfirmTimeout)
+	deadline := s.clock.Now().Add(s.cfg.ConfirmTimeout)
 	poll := min(s.cfg.ConfirmTimeout/4, 250*time.Millisecond)
 	for {
 		for _, h := range hashes {
@@ -292,10 +292,10 @@ func (s *submitter) lookup(ctx context.Context, hashes [][]byte) *client.TxResul
 				return res
 			}
 		}
-		if ctx.Err() != nil || !s.now().Before(deadline) {
+		if ctx.Err() != nil || !s.clock.Now().Before(deadline) {
 			return nil
 		}
-		sleep(ctx, poll)
+		s.clock.Sleep(ctx, poll)
 	}
 }
 
@@ -311,7 +311,7 @@ func (s *submitter) committed(b *batch, res *client.TxResult) {
 		return
 	}
 	s.metrics.batch(BatchCommitted)
-	s.metrics.committed(b.items, res.Height, s.now())
+	s.metrics.committed(b.items, res.Height, s.clock.Now())
 	accepted, rejected := s.outcome(res.Events)
 	s.metrics.chainOutcome(accepted, rejected)
 	s.log.Debug("batch committed", "height", res.Height, "tx", res.Hash, "reports", len(b.items), "accepted", accepted)
@@ -353,23 +353,24 @@ func (s *submitter) outcome(events []abci.Event) (accepted uint64, rejected map[
 // outage starts, debug lines while it lasts.
 func (s *submitter) unreachable(what string, err error) {
 	if s.outage.IsZero() {
-		s.outage = s.now()
+		s.outage = s.clock.Now()
 		s.log.Warn("node unreachable; holding reports and retrying", "call", what, "err", err)
 		return
 	}
-	s.log.Debug("node still unreachable", "call", what, "for", s.now().Sub(s.outage).Round(time.Millisecond), "err", err)
+	s.log.Debug("node still unreachable", "call", what, "for", s.clock.Now().Sub(s.outage).Round(time.Millisecond), "err", err)
 }
 
 func (s *submitter) reachable() {
 	if !s.outage.IsZero() {
-		s.log.Info("node reachable again", "after", s.now().Sub(s.outage).Round(time.Millisecond))
+		s.log.Info("node reachable again", "after", s.clock.Now().Sub(s.outage).Round(time.Millisecond))
 		s.outage = time.Time{}
 	}
 }
 
-// backoff is an exponential backoff between min and max.
+// backoff is an exponential backoff between min and max, on clock.
 type backoff struct {
 	min, max, cur time.Duration
+	clock         Clock
 }
 
 func (b *backoff) peek() time.Duration { return max(b.cur, b.min) }
@@ -383,14 +384,5 @@ func (b *backoff) wait(ctx context.Context) {
 	} else {
 		b.cur = min(2*b.cur, b.max)
 	}
-	sleep(ctx, b.cur)
-}
-
-func sleep(ctx context.Context, d time.Duration) {
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-ctx.Done():
-	case <-t.C:
-	}
+	b.clock.Sleep(ctx, b.cur)
 }
