@@ -2,7 +2,6 @@ package bank
 
 import (
 	"fmt"
-	"math/bits"
 	"regexp"
 	"strings"
 
@@ -73,12 +72,6 @@ func ValidateCoins(coins []*bankv1.Coin) error {
 		}
 	}
 	return nil
-}
-
-// AddUint64 adds with overflow detection.
-func AddUint64(a, b uint64) (uint64, bool) {
-	s, carry := bits.Add64(a, b, 0)
-	return s, carry == 0
 }
 
 // FormatCoins renders coins as "5udpin,3share/x".

@@ -2,7 +2,6 @@ package auth
 
 import (
 	"fmt"
-	"math/bits"
 
 	"github.com/depinhq/depin/crypto"
 	"github.com/depinhq/depin/errs"
@@ -11,6 +10,7 @@ import (
 	"github.com/depinhq/depin/state"
 	"github.com/depinhq/depin/store"
 	"github.com/depinhq/depin/x/bank"
+	"github.com/depinhq/depin/x/fixed"
 )
 
 // FeeCollector receives every fee.
@@ -69,12 +69,11 @@ func (Keeper) SetAccount(kv store.KV, a *authv1.Account) {
 
 // MinFee is the fee a tx of txLen bytes must pay, or false on overflow.
 func MinFee(p *authv1.Params, txLen int) (uint64, bool) {
-	hi, perBytes := bits.Mul64(p.FeePerByte, uint64(txLen))
-	if hi != 0 {
+	perBytes, ok := fixed.Mul(p.FeePerByte, uint64(txLen))
+	if !ok {
 		return 0, false
 	}
-	sum, carry := bits.Add64(p.FeeBase, perBytes, 0)
-	return sum, carry == 0
+	return fixed.Add(p.FeeBase, perBytes)
 }
 
 // Ante runs the checks every transaction passes before its messages and,

@@ -40,9 +40,6 @@ func DenomKey(denom string) []byte { return api.DenomKey(denom) }
 // AccountBalancesPrefix: see api/bank.AccountBalancesPrefix.
 func AccountBalancesPrefix(addr crypto.Address) []byte { return api.AccountBalancesPrefix(addr) }
 
-// AddUint64: see api/bank.AddUint64.
-func AddUint64(a uint64, b uint64) (uint64, bool) { return api.AddUint64(a, b) }
-
 // BalanceKey: see api/bank.BalanceKey.
 func BalanceKey(addr crypto.Address, denom string) []byte { return api.BalanceKey(addr, denom) }
 

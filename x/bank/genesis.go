@@ -8,6 +8,7 @@ import (
 	"github.com/depinhq/depin/crypto"
 	bankv1 "github.com/depinhq/depin/gen/depin/bank/v1"
 	"github.com/depinhq/depin/state"
+	"github.com/depinhq/depin/x/fixed"
 )
 
 // DefaultParams registers the native token.
@@ -50,7 +51,7 @@ func ValidateGenesis(g *bankv1.GenesisState) error {
 			if !known[c.Denom] {
 				return fmt.Errorf("bank genesis: %s: %w: %s", b.Address, ErrUnknownDenom, c.Denom)
 			}
-			t, ok := AddUint64(totals[c.Denom], c.Amount)
+			t, ok := fixed.Add(totals[c.Denom], c.Amount)
 			if !ok {
 				return fmt.Errorf("bank genesis: %w: %s", ErrSupplyOverflow, c.Denom)
 			}

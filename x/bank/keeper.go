@@ -3,13 +3,13 @@ package bank
 import (
 	"encoding/binary"
 	"fmt"
-	"math/big"
 	"sort"
 
 	"github.com/depinhq/depin/crypto"
 	bankv1 "github.com/depinhq/depin/gen/depin/bank/v1"
 	"github.com/depinhq/depin/state"
 	"github.com/depinhq/depin/store"
+	"github.com/depinhq/depin/x/fixed"
 )
 
 // Keeper reads and changes balances and supply. It is stateless: all state
@@ -145,7 +145,7 @@ func (k Keeper) Send(ctx state.Context, from, to crypto.Address, coins []*bankv1
 		k.before(ctx, c.Denom, from, to)
 		fk, tk := BalanceKey(from, c.Denom), BalanceKey(to, c.Denom)
 		setUint64(ctx.KV, fk, getUint64(ctx.KV, fk)-c.Amount)
-		nt, ok := AddUint64(getUint64(ctx.KV, tk), c.Amount)
+		nt, ok := fixed.Add(getUint64(ctx.KV, tk), c.Amount)
 		if !ok {
 			panic("bank: balance exceeds supply") // invariant broken
 		}
@@ -185,7 +185,7 @@ func (k Keeper) Mint(ctx state.Context, to crypto.Address, coins []*bankv1.Coin,
 		if !k.KnownDenom(ctx.KV, c.Denom) {
 			return fmt.Errorf("%w: %s", ErrUnknownDenom, c.Denom)
 		}
-		if _, ok := AddUint64(k.Supply(ctx.KV, c.Denom), c.Amount); !ok {
+		if _, ok := fixed.Add(k.Supply(ctx.KV, c.Denom), c.Amount); !ok {
 			return fmt.Errorf("%w: %s", ErrSupplyOverflow, c.Denom)
 		}
 	}
@@ -203,7 +203,7 @@ func (k Keeper) Mint(ctx state.Context, to crypto.Address, coins []*bankv1.Coin,
 // supply, and that no zero balance or supply is stored. Tests run it after
 // every block.
 func (k Keeper) CheckInvariant(r store.Reader) error {
-	sums := map[string]*big.Int{}
+	sums := map[string]fixed.U128{}
 	for key, v := range store.Prefix(r, BalancePrefix) {
 		if len(key) < len(BalancePrefix)+crypto.AddressLen+1 || len(v) != 8 {
 			return fmt.Errorf("malformed balance entry %x", key)
@@ -213,10 +213,7 @@ func (k Keeper) CheckInvariant(r store.Reader) error {
 		if amt == 0 {
 			return fmt.Errorf("zero balance stored at %x", key)
 		}
-		if sums[denom] == nil {
-			sums[denom] = new(big.Int)
-		}
-		sums[denom].Add(sums[denom], new(big.Int).SetUint64(amt))
+		sums[denom], _ = sums[denom].Add(fixed.U128{Lo: amt}) // < 2^128: fewer than 2^64 balances
 	}
 	supplies := map[string]uint64{}
 	for key, v := range store.Prefix(r, SupplyPrefix) {
@@ -227,17 +224,13 @@ func (k Keeper) CheckInvariant(r store.Reader) error {
 		denoms = append(denoms, d)
 	}
 	for d := range supplies {
-		if sums[d] == nil {
+		if _, ok := sums[d]; !ok {
 			denoms = append(denoms, d)
 		}
 	}
 	sort.Strings(denoms)
 	for _, d := range denoms {
-		sum := sums[d]
-		if sum == nil {
-			sum = new(big.Int)
-		}
-		if sum.Cmp(new(big.Int).SetUint64(supplies[d])) != 0 {
+		if sum := sums[d]; sum != (fixed.U128{Lo: supplies[d]}) {
 			return fmt.Errorf("bank invariant broken for %s: balances sum to %s, supply is %d", d, sum, supplies[d])
 		}
 	}

@@ -241,11 +241,11 @@ var _ = networkv1.Network{}
 // more), while unbonding and retired devices stay so, keeping their
 // owners the way out of what is left. The caller stores the device.
 func (k Keeper) Slash(ctx state.Context, dev *devicev1.Device, id crypto.DeviceID, bps, finderFeeBps uint32, finder, evidence []byte) {
-	slashed := fixed.Frac(dev.Stake, uint64(bps), 10_000)
+	slashed := fixed.Frac(dev.Stake, uint64(bps), fixed.BPS)
 	var fee uint64
 	var finderAddr string
 	if len(finder) == crypto.AddressLen && slashed > 0 {
-		fee = fixed.Frac(slashed, uint64(finderFeeBps), 10_000)
+		fee = fixed.Frac(slashed, uint64(finderFeeBps), fixed.BPS)
 		a, _ := crypto.AddressFromBytes(finder)
 		finderAddr = a.String()
 		if fee > 0 {

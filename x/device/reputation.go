@@ -30,12 +30,12 @@ func ReputationOf(d *devicev1.Device, rp *rewardv1.RewardParams) Reputation {
 // (one validly signed report): good (α + 1) or not (β + 1).
 func Observe(d *devicev1.Device, rp *rewardv1.RewardParams, good bool) {
 	r := ReputationOf(d, rp)
-	r.Alpha = fixed.Frac(r.Alpha, uint64(rp.RepLambdaPpm), 1_000_000)
-	r.Beta = fixed.Frac(r.Beta, uint64(rp.RepLambdaPpm), 1_000_000)
+	r.Alpha = fixed.Frac(r.Alpha, uint64(rp.RepLambdaPpm), fixed.PPM)
+	r.Beta = fixed.Frac(r.Beta, uint64(rp.RepLambdaPpm), fixed.PPM)
 	if good {
-		r.Alpha = fixed.SatAdd(r.Alpha, 1_000_000)
+		r.Alpha = fixed.SatAdd(r.Alpha, fixed.PPM)
 	} else {
-		r.Beta = fixed.SatAdd(r.Beta, 1_000_000)
+		r.Beta = fixed.SatAdd(r.Beta, fixed.PPM)
 	}
 	r.store(d)
 }

@@ -6,8 +6,9 @@
 package market
 
 import (
-	"math/bits"
 	"sort"
+
+	"github.com/depinhq/depin/x/fixed"
 )
 
 // Order is one side's limit order as the auction sees it.
@@ -95,8 +96,8 @@ func Clear(bids, asks []Order) Result {
 	}
 	if res.Volume > 0 {
 		// (lastBid + lastAsk) / 2 without overflow.
-		sum, carry := bits.Add64(lastBid, lastAsk, 0)
-		res.Price = sum>>1 | carry<<63
+		sum, _ := fixed.U128{Lo: lastBid}.Add(fixed.U128{Lo: lastAsk})
+		res.Price = sum.Rsh(1).Lo
 	}
 	return res
 }

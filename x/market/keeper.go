@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"encoding/binary"
 	"fmt"
-	"math/bits"
 
 	"google.golang.org/protobuf/proto"
 
@@ -59,7 +58,7 @@ func unsettledKey(net string, due int64, iv uint64) []byte {
 // settleTime is when a cleared interval is settled under its terms: its
 // end plus the settle delay.
 func settleTime(t *marketv1.MarketParams, iv uint64) int64 {
-	end, ok := mul(iv+1, t.IntervalSeconds)
+	end, ok := fixed.Mul(iv+1, t.IntervalSeconds)
 	if !ok || end > 1<<62 {
 		return 1 << 62
 	}
@@ -86,11 +85,6 @@ func (Keeper) Order(r store.Reader, id uint64) *marketv1.Order {
 // Clearing returns an interval's clearing, or nil.
 func (Keeper) Clearing(r store.Reader, net string, interval uint64) *marketv1.Clearing {
 	return state.Load[marketv1.Clearing](r, ClearingKey(net, interval))
-}
-
-func mul(a, b uint64) (uint64, bool) {
-	hi, lo := bits.Mul64(a, b)
-	return lo, hi == 0
 }
 
 // Place puts an order in an open interval's book, bound to the signer's
@@ -146,7 +140,7 @@ func (k Keeper) Place(ctx state.Context, signer crypto.Address, m *marketv1.MsgP
 	}
 	var escrow uint64
 	if m.Side == marketv1.Side_SIDE_BID {
-		e, ok := mul(m.Quantity, m.Price)
+		e, ok := fixed.Mul(m.Quantity, m.Price)
 		if !ok {
 			return fmt.Errorf("%w: quantity × price overflows", ErrInvalidOrder)
 		}

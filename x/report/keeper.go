@@ -5,7 +5,6 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"fmt"
-	"math/bits"
 	"sort"
 
 	"google.golang.org/protobuf/proto"
@@ -331,22 +330,8 @@ func (k Keeper) impossibleWhenMade(kv store.Reader, n *networkv1.Network, r *rep
 // Possible reports whether value × den ≤ capacity × seconds × num, exactly,
 // in 128-bit integer arithmetic.
 func Possible(value, den, capacity, seconds, num uint64) bool {
-	lh, ll := bits.Mul64(value, den)
-	ch, cl := bits.Mul64(capacity, seconds)
-	// right = (ch·2^64 + cl) × num
-	h1, l1 := bits.Mul64(cl, num)
-	h2, l2 := bits.Mul64(ch, num)
-	if h2 != 0 {
-		return true // right ≥ 2^128 > left
-	}
-	rh, carry := bits.Add64(l2, h1, 0)
-	if carry != 0 {
-		return true
-	}
-	if lh != rh {
-		return lh < rh
-	}
-	return ll <= l1
+	right, ok := fixed.Mul64(capacity, seconds).Mul64(num)
+	return !ok || fixed.Mul64(value, den).Cmp(right) <= 0 // !ok: right ≥ 2^128 > left
 }
 
 // addMetrics adds values into totals (kept sorted by id).

@@ -11,22 +11,14 @@ package reward
 
 import (
 	"fmt"
-	"math/big"
-	"math/bits"
 	"sort"
 
 	rewardv1 "github.com/depinhq/depin/gen/depin/reward/v1"
 	"github.com/depinhq/depin/x/fixed"
 )
 
-const (
-	// PPM is one in parts per million.
-	PPM = 1_000_000
-	// BPS is one in basis points.
-	BPS = 10_000
-	// MaxBoostBPS caps a boost at ×100.
-	MaxBoostBPS = 1_000_000
-)
+// MaxBoostBPS caps a boost at ×100.
+const MaxBoostBPS = 100 * fixed.BPS
 
 // Input is one device's epoch as the calculation sees it.
 type Input struct {
@@ -59,7 +51,7 @@ type Output struct {
 	QualityPPM     uint32
 	GeoPPM         uint32
 	BoostBPS       uint32
-	Weight         U128 // productivity × quality × geo × boost (ppm·ppm·bps scaled)
+	Weight         fixed.U128 // productivity × quality × geo × boost (ppm·ppm·bps scaled)
 	AvailWeight    uint64
 	Work           uint64 // from work pools
 	Availability   uint64 // from availability pools
@@ -74,76 +66,24 @@ type Result struct {
 	Minted      uint64 // = Distributed + Treasury
 	Distributed uint64 // accrued to devices
 	Treasury    uint64 // treasury pools, pools nobody could share and rounding dust
-	TotalWeight U192
-}
-
-// U128 is an unsigned 128-bit integer.
-type U128 struct{ Hi, Lo uint64 }
-
-// String is the decimal form.
-func (u U128) String() string {
-	b := new(big.Int).SetUint64(u.Hi)
-	b.Lsh(b, 64)
-	return b.Or(b, new(big.Int).SetUint64(u.Lo)).String()
-}
-
-// U192 is an unsigned 192-bit integer (sums of U128).
-type U192 struct{ W2, Hi, Lo uint64 }
-
-func (s *U192) add(u U128) {
-	var c uint64
-	s.Lo, c = bits.Add64(s.Lo, u.Lo, 0)
-	s.Hi, c = bits.Add64(s.Hi, u.Hi, c)
-	s.W2 += c
-}
-
-func (s U192) bitLen() int {
-	switch {
-	case s.W2 != 0:
-		return 128 + bits.Len64(s.W2)
-	case s.Hi != 0:
-		return 64 + bits.Len64(s.Hi)
-	}
-	return bits.Len64(s.Lo)
-}
-
-// String is the decimal form.
-func (s U192) String() string {
-	b := new(big.Int).SetUint64(s.W2)
-	b.Lsh(b, 64)
-	b.Or(b, new(big.Int).SetUint64(s.Hi))
-	b.Lsh(b, 64)
-	return b.Or(b, new(big.Int).SetUint64(s.Lo)).String()
-}
-
-// shr128 returns u >> n for n < 192 as a uint64, given the total fits.
-func shr(u U128, n uint) uint64 {
-	switch {
-	case n == 0:
-		return u.Lo
-	case n < 64:
-		return u.Lo>>n | u.Hi<<(64-n)
-	case n < 128:
-		return u.Hi >> (n - 64)
-	}
-	return 0
+	TotalWeight fixed.U192
 }
 
 // Quality returns uptime, reputation and quality in ppm for a device.
 func Quality(in *Input, epochSeconds uint64, thresholdPPM uint32) (uptime, rep, quality uint32, below bool) {
 	if epochSeconds > 0 {
 		if in.CoveredSeconds >= epochSeconds {
-			uptime = PPM
+			uptime = fixed.PPM
 		} else {
-			uptime = uint32(in.CoveredSeconds * PPM / epochSeconds)
+			uptime = uint32(in.CoveredSeconds * fixed.PPM / epochSeconds)
 		}
 	}
 	if s := in.RepAlpha + in.RepBeta; s > 0 {
-		rep = uint32(fixed.Frac(in.RepAlpha, PPM, s))
+		rep = uint32(fixed.Frac(in.RepAlpha, fixed.PPM, s))
 	}
 	below = rep < thresholdPPM
 	if !below {
-		quality = uint32(uint64(uptime) * uint64(rep) / PPM)
+		quality = uint32(uint64(uptime) * uint64(rep) / fixed.PPM)
 	}
 	return uptime, rep, quality, below
 }
@@ -162,13 +102,13 @@ func Compute(p Params, devs []Input) (*Result, error) {
 		o.GeoPPM = geo[i]
 		o.BoostBPS = in.BoostBPS
 		if o.BoostBPS == 0 {
-			o.BoostBPS = BPS
+			o.BoostBPS = fixed.BPS
 		}
 		// quality × geo (ppm) × boost (bps) ≤ 10^6 · 10^6: fits in 64 bits.
-		qg := uint64(o.QualityPPM) * uint64(o.GeoPPM) / PPM
+		qg := uint64(o.QualityPPM) * uint64(o.GeoPPM) / fixed.PPM
 		o.AvailWeight = qg * uint64(o.BoostBPS)
 		if in.Productivity > 0 {
-			o.Weight.Hi, o.Weight.Lo = bits.Mul64(in.Productivity, o.AvailWeight)
+			o.Weight = fixed.Mul64(in.Productivity, o.AvailWeight)
 		} else {
 			o.AvailWeight = 0 // availability needs some verified work
 		}
@@ -176,15 +116,15 @@ func Compute(p Params, devs []Input) (*Result, error) {
 	// Pools: the bps split of the emission; what a pool cannot give
 	// (nobody eligible, rounding) goes to the treasury.
 	for _, pool := range p.Pools {
-		amount := fixed.Frac(p.Emission, uint64(pool.Bps), BPS)
+		amount := fixed.Frac(p.Emission, uint64(pool.Bps), fixed.BPS)
 		switch pool.Kind {
 		case rewardv1.PoolKind_POOL_KIND_WORK:
-			given, total := shareOut(amount, len(devs), func(i int) U128 { return res.Devices[i].Weight },
+			given, total := shareOut(amount, len(devs), func(i int) fixed.U128 { return res.Devices[i].Weight },
 				func(i int, r uint64) { res.Devices[i].Work += r })
 			res.Distributed += given
 			res.TotalWeight = total
 		case rewardv1.PoolKind_POOL_KIND_AVAILABILITY:
-			given, _ := shareOut(amount, len(devs), func(i int) U128 { return U128{Lo: res.Devices[i].AvailWeight} },
+			given, _ := shareOut(amount, len(devs), func(i int) fixed.U128 { return fixed.U128{Lo: res.Devices[i].AvailWeight} },
 				func(i int, r uint64) { res.Devices[i].Availability += r })
 			res.Distributed += given
 		}
@@ -198,25 +138,25 @@ func Compute(p Params, devs []Input) (*Result, error) {
 // it gave and W. Weights are shifted right just enough for W to fit in 63
 // bits, so the arithmetic is exact 64/128-bit integer math; the shift
 // drops only differences below 2^-63 of the total.
-func shareOut(amount uint64, n int, weight func(i int) U128, credit func(i int, r uint64)) (uint64, U192) {
-	var sum U192
+func shareOut(amount uint64, n int, weight func(i int) fixed.U128, credit func(i int, r uint64)) (uint64, fixed.U192) {
+	var sum fixed.U192
 	for i := 0; i < n; i++ {
-		sum.add(weight(i))
+		sum.Add128(weight(i))
 	}
-	if sum == (U192{}) || amount == 0 {
+	if sum == (fixed.U192{}) || amount == 0 {
 		return 0, sum
 	}
-	shift := uint(max(0, sum.bitLen()-63))
+	shift := uint(max(0, sum.BitLen()-63))
 	var total uint64
 	for i := 0; i < n; i++ {
-		total += shr(weight(i), shift)
+		total += weight(i).Rsh(shift).Lo
 	}
 	if total == 0 {
 		return 0, sum
 	}
 	var given uint64
 	for i := 0; i < n; i++ {
-		if w := shr(weight(i), shift); w > 0 {
+		if w := weight(i).Rsh(shift).Lo; w > 0 {
 			r := fixed.Frac(amount, w, total)
 			credit(i, r)
 			given += r
@@ -237,7 +177,7 @@ func shareOut(amount uint64, n int, weight func(i int) U128, credit func(i int, 
 func GeoScales(rules []*rewardv1.GeoRule, devs []Input, disk1 func(uint64) ([]uint64, error), parent func(uint64, int) (uint64, error)) ([]uint32, error) {
 	out := make([]uint32, len(devs))
 	for i := range out {
-		out[i] = PPM
+		out[i] = fixed.PPM
 	}
 	if len(rules) == 0 || len(devs) == 0 {
 		return out, nil
@@ -315,7 +255,7 @@ func HexLimit(r *rewardv1.GeoRule, n uint64) uint64 {
 // ChainScale is a device's scale in ppm: the product of clipped/unclipped
 // over its hexes, finest first, rounded down at each step.
 func ChainScale(pairs [][2]uint64) uint32 {
-	s := uint64(PPM)
+	s := uint64(fixed.PPM)
 	for _, p := range pairs {
 		if p[1] > 0 {
 			s = s * p[0] / p[1] // clipped ≤ unclipped ≤ 2^32: no overflow
@@ -323,5 +263,3 @@ func ChainScale(pairs [][2]uint64) uint32 {
 	}
 	return uint32(s)
 }
-
-func mul64(a, b uint64) (hi, lo uint64) { return bits.Mul64(a, b) }

@@ -8,6 +8,7 @@ import (
 
 	rewardv1 "github.com/depinhq/depin/gen/depin/reward/v1"
 	"github.com/depinhq/depin/h3"
+	"github.com/depinhq/depin/x/fixed"
 )
 
 func pools(work, avail, treasury uint32) []*rewardv1.Pool {
@@ -211,7 +212,7 @@ func TestHIP17Examples(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if want := uint32(ex.clipped * PPM / 5); scales[0] != want {
+		if want := uint32(ex.clipped * fixed.PPM / 5); scales[0] != want {
 			t.Errorf("%s: centre scale %d ppm, want %d/5 = %d", ex.name, scales[0], ex.clipped, want)
 		}
 	}

@@ -20,6 +20,7 @@ import (
 	"github.com/depinhq/depin/store"
 	"github.com/depinhq/depin/x/bank"
 	"github.com/depinhq/depin/x/device"
+	"github.com/depinhq/depin/x/fixed"
 	"github.com/depinhq/depin/x/network"
 	"github.com/depinhq/depin/x/report"
 )
@@ -397,14 +398,13 @@ func Productivity(p *networkv1.Params, w *reportv1.WorkRecord) uint64 {
 		if m == nil {
 			continue
 		}
-		hi, lo := mul64(t.Value, m.Weight)
-		if hi != 0 {
+		wu, ok := fixed.Mul(t.Value, m.Weight)
+		if !ok {
 			return ^uint64(0)
 		}
-		if sum+lo < sum {
+		if sum, ok = fixed.Add(sum, wu); !ok {
 			return ^uint64(0)
 		}
-		sum += lo
 	}
 	return sum
 }
@@ -541,10 +541,10 @@ func (k Keeper) SetBoost(ctx state.Context, signer crypto.Address, m *rewardv1.M
 	if err := h3.Validate(b.Cell); err != nil {
 		return fmt.Errorf("%w: cell: %v", ErrInvalidBoost, err)
 	}
-	if b.MultiplierBps < BPS || b.MultiplierBps > MaxBoostBPS {
+	if b.MultiplierBps < fixed.BPS || b.MultiplierBps > MaxBoostBPS {
 		return fmt.Errorf("%w: multiplier %d bps (10000..1000000)", ErrInvalidBoost, b.MultiplierBps)
 	}
-	if b.MultiplierBps == BPS {
+	if b.MultiplierBps == fixed.BPS {
 		ctx.KV.Delete(BoostKey(n.Id, b.Cell))
 	} else {
 		if network.EpochAt(n, ctx.Time.Unix()) > b.UntilEpoch {

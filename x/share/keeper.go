@@ -10,8 +10,6 @@ package share
 import (
 	"bytes"
 	"fmt"
-	"math/big"
-	"math/bits"
 	"strings"
 
 	"github.com/depinhq/depin/crypto"
@@ -20,6 +18,7 @@ import (
 	"github.com/depinhq/depin/store"
 	"github.com/depinhq/depin/x/bank"
 	"github.com/depinhq/depin/x/device"
+	"github.com/depinhq/depin/x/fixed"
 	"github.com/depinhq/depin/x/network"
 )
 
@@ -60,32 +59,9 @@ func (Keeper) Holder(r store.Reader, id crypto.DeviceID, h crypto.Address) *shar
 	return out
 }
 
-type u128 struct{ hi, lo uint64 }
-
-func load(b []byte) u128 {
-	if len(b) != 16 {
-		return u128{}
-	}
-	var u u128
-	for i := 0; i < 8; i++ {
-		u.hi = u.hi<<8 | uint64(b[i])
-		u.lo = u.lo<<8 | uint64(b[8+i])
-	}
-	return u
-}
-
-func (u u128) bytes() []byte {
-	b := make([]byte, 16)
-	for i := 0; i < 8; i++ {
-		b[7-i] = byte(u.hi >> (8 * i))
-		b[15-i] = byte(u.lo >> (8 * i))
-	}
-	return b
-}
-
 // Open creates the pool of a device being tokenized into total shares.
 func (Keeper) Open(kv store.KV, id crypto.DeviceID, total uint64) *sharev1.Pool {
-	p := &sharev1.Pool{Device: id.Bytes(), Denom: Denom(id), TotalShares: total, Acc: u128{}.bytes()}
+	p := &sharev1.Pool{Device: id.Bytes(), Denom: Denom(id), TotalShares: total, Acc: fixed.U128{}.Bytes()}
 	kv.Set(PoolKey(id), state.Marshal(p))
 	return p
 }
@@ -111,24 +87,18 @@ func (k Keeper) AddReward(kv store.KV, id crypto.DeviceID, reward uint64) {
 	}
 	// x = reward × 2^64 + acc_rem (acc_rem < total): a 128-bit value;
 	// delta = x / total may exceed 64 bits, so divide in two steps.
-	x := u128{hi: reward, lo: p.AccRem}
-	qhi, r := bits.Div64(0, x.hi, p.TotalShares)
-	qlo, rem := bits.Div64(r, x.lo, p.TotalShares)
-	acc := load(p.Acc)
-	var carry uint64
-	acc.lo, carry = bits.Add64(acc.lo, qlo, 0)
-	acc.hi, _ = bits.Add64(acc.hi, qhi, carry)
-	p.Acc, p.AccRem = acc.bytes(), rem
+	delta, rem := fixed.U128{Hi: reward, Lo: p.AccRem}.Div64(p.TotalShares)
+	acc, _ := fixed.U128FromBytes(p.Acc).Add(delta) // < 2^128: Σ rewards < 2^64
+	p.Acc, p.AccRem = acc.Bytes(), rem
 	p.Rewarded += reward
 	kv.Set(PoolKey(id), state.Marshal(p))
 }
 
-// entitled is balance × (acc − paid) / 2^64, rounded down.
-func entitled(balance uint64, acc, paid u128) uint64 {
-	d := new(big.Int).Sub(new(big.Int).SetBytes(acc.bytes()), new(big.Int).SetBytes(paid.bytes()))
-	d.Mul(d, new(big.Int).SetUint64(balance))
-	d.Rsh(d, 64)
-	return d.Uint64() // ≤ the rewards since the holder's last settlement
+// entitled is balance × (acc − paid) / 2^64, rounded down (acc ≥ paid:
+// paid is an earlier acc).
+func entitled(balance uint64, acc, paid fixed.U128) uint64 {
+	d, _ := acc.Sub(paid)
+	return d.MulShr64(balance).Lo // ≤ the rewards since the holder's last settlement
 }
 
 // Settle moves what a holder earned since its last settlement (at its
@@ -139,13 +109,13 @@ func (k Keeper) Settle(kv store.KV, id crypto.DeviceID, holder crypto.Address, b
 		return
 	}
 	h := k.Holder(kv, id, holder)
-	acc := load(p.Acc)
-	if e := entitled(balance, acc, load(h.PaidAcc)); e > 0 {
+	acc := fixed.U128FromBytes(p.Acc)
+	if e := entitled(balance, acc, fixed.U128FromBytes(h.PaidAcc)); e > 0 {
 		h.Owed += e
 		p.Credited += e
 		kv.Set(PoolKey(id), state.Marshal(p))
 	}
-	h.PaidAcc = acc.bytes()
+	h.PaidAcc = acc.Bytes()
 	kv.Set(HolderKey(id, holder), state.Marshal(h))
 }
 
@@ -156,7 +126,7 @@ func (k Keeper) Pending(r store.Reader, bk bank.Keeper, id crypto.DeviceID, hold
 		return 0
 	}
 	h := k.Holder(r, id, holder)
-	return h.Owed + entitled(bk.Balance(r, holder, p.Denom), load(p.Acc), load(h.PaidAcc))
+	return h.Owed + entitled(bk.Balance(r, holder, p.Denom), fixed.U128FromBytes(p.Acc), fixed.U128FromBytes(h.PaidAcc))
 }
 
 // TakeOwed settles a holder and empties its owed amount, returning it.

@@ -60,7 +60,7 @@ func (k Keeper) OfferLease(ctx state.Context, signer crypto.Address, m *sharev1.
 	switch {
 	case m.RentPerEpoch == 0:
 		return fmt.Errorf("%w: rent must be > 0", ErrInvalid)
-	case m.RewardShareBps > 10_000:
+	case m.RewardShareBps > fixed.BPS:
 		return fmt.Errorf("%w: reward share %d bps > 10000", ErrInvalid, m.RewardShareBps)
 	case m.StartEpoch <= now || m.EndEpoch < m.StartEpoch || m.EndEpoch-m.StartEpoch > 100_000:
 		return fmt.Errorf("%w: term %d–%d must start after the current epoch %d and last ≤ 100000 epochs", ErrInvalid, m.StartEpoch, m.EndEpoch, now)
@@ -110,7 +110,7 @@ func (k Keeper) DepositLease(ctx state.Context, signer crypto.Address, m *sharev
 	if l.Status != sharev1.LeaseStatus_LEASE_STATUS_ACTIVE || m.Amount == 0 {
 		return fmt.Errorf("%w: deposit to an active lease, more than 0", ErrInvalid)
 	}
-	esc, ok := bank.AddUint64(l.Escrow, m.Amount)
+	esc, ok := fixed.Add(l.Escrow, m.Amount)
 	if !ok {
 		return fmt.Errorf("%w: overflow", ErrInvalid)
 	}
@@ -257,7 +257,7 @@ func (k Keeper) lesseeCut(r store.Reader, id crypto.DeviceID, epoch, reward uint
 	if l == nil || l.Status != sharev1.LeaseStatus_LEASE_STATUS_ACTIVE || epoch < l.StartEpoch || epoch > l.EndEpoch {
 		return 0, crypto.Address{}, nil
 	}
-	cut := fixed.Frac(reward, uint64(l.RewardShareBps), 10_000)
+	cut := fixed.Frac(reward, uint64(l.RewardShareBps), fixed.BPS)
 	lessee, _ := crypto.AddressFromBytes(l.Lessee)
 	return cut, lessee, l
 }

@@ -55,7 +55,7 @@ func ValidateParams(p *stakingv1.Params) error {
 		return fmt.Errorf("staking: power_reduction must be > 0")
 	case p.SignedWindow == 0 || p.SignedWindow > 1_000_000:
 		return fmt.Errorf("staking: signed_window must be 1..1000000")
-	case p.MinSignedBps > 10_000 || p.DoubleSignSlashBps > 10_000:
+	case p.MinSignedBps > fixed.BPS || p.DoubleSignSlashBps > fixed.BPS:
 		return fmt.Errorf("staking: bps values must be ≤ 10000")
 	case p.UnbondingSeconds > 366*24*3600 || p.JailSeconds > 366*24*3600:
 		return fmt.Errorf("staking: durations must be ≤ a year")
@@ -165,8 +165,8 @@ func (k Keeper) Delegate(ctx state.Context, signer crypto.Address, m *stakingv1.
 		}
 		shares = s
 	}
-	nt, ok1 := bank.AddUint64(v.Tokens, m.Amount)
-	ns, ok2 := bank.AddUint64(v.Shares, shares)
+	nt, ok1 := fixed.Add(v.Tokens, m.Amount)
+	ns, ok2 := fixed.Add(v.Shares, shares)
 	if !ok1 || !ok2 {
 		return fmt.Errorf("%w: overflow", ErrInvalidAmount)
 	}
@@ -282,7 +282,7 @@ func (k Keeper) BeginBlock(ctx state.Context, evidence []Misbehavior, votes []Vo
 		if v == nil || v.Status == stakingv1.ValidatorStatus_VALIDATOR_STATUS_TOMBSTONED {
 			continue // unknown, or already punished for good
 		}
-		burn, _ := fixed.MulDiv(v.Tokens, uint64(p.DoubleSignSlashBps), 10_000)
+		burn := fixed.Frac(v.Tokens, uint64(p.DoubleSignSlashBps), fixed.BPS)
 		if burn > 0 {
 			if err := k.Bank.Burn(ctx, BondedPool, []*bankv1.Coin{bank.Coin(bank.NativeDenom, burn)}, "double_sign"); err != nil {
 				return err
@@ -305,7 +305,7 @@ func (k Keeper) BeginBlock(ctx state.Context, evidence []Misbehavior, votes []Vo
 		}
 		if v.WindowSigned+v.WindowMissed >= p.SignedWindow {
 			// Signed fewer than min_signed of the window: jailed.
-			if v.WindowSigned*10_000 < p.SignedWindow*uint64(p.MinSignedBps) {
+			if v.WindowSigned*fixed.BPS < p.SignedWindow*uint64(p.MinSignedBps) {
 				v.Status = stakingv1.ValidatorStatus_VALIDATOR_STATUS_JAILED
 				v.JailedUntil = ctx.Time.Unix() + int64(p.JailSeconds)
 				ctx.Emit(&stakingv1.EventValidatorPunished{Validator: hex.EncodeToString(v.ConsAddress), Reason: "downtime", Status: v.Status, JailedUntil: v.JailedUntil})
