@@ -249,6 +249,13 @@ func testExplorer(t *testing.T, base string, gql func(string) string) {
 	if !strings.HasSuffix(location, "#/device/"+id) {
 		t.Errorf("search went to %s", location)
 	}
+	// Words and units a person reads: the stake in DPIN, the status in
+	// words (not DEVICE_STATUS_ACTIVE, not 1000000).
+	var details string
+	b.run("device details", chromedp.Text(`#dev-details`, &details, chromedp.ByID))
+	if !strings.Contains(details, "DPIN") || strings.Contains(details, "DEVICE_STATUS_") || !strings.Contains(details, "Active") {
+		t.Errorf("device details: %q", details)
+	}
 	b.shot("device")
 
 	// Search for the owner's address: the account page lists their
@@ -256,7 +263,7 @@ func testExplorer(t *testing.T, base string, gql func(string) string) {
 	var balances string
 	b.run("search account", chromedp.SetValue(`#q`, owner, chromedp.ByID), chromedp.Click(`#search button[type=submit]`, chromedp.ByQuery), loaded("account"),
 		chromedp.Text(`table#balances`, &balances, chromedp.ByQuery))
-	if !strings.Contains(balances, "udpin") {
+	if !strings.Contains(balances, "udpin") || !strings.Contains(balances, "DPIN") {
 		t.Fatalf("account balances: %q", balances)
 	}
 	var devLinks int
@@ -271,9 +278,42 @@ func testExplorer(t *testing.T, base string, gql func(string) string) {
 	if n := b.count("path.hex", 1); n == 0 {
 		t.Error("no hexes on the network's map")
 	}
+	var netDetails string
+	b.run("network details", chromedp.Text(`#net-details`, &netDetails, chromedp.ByID))
+	if !strings.Contains(netDetails, "Energy") || strings.Contains(netDetails, "RESOURCE_CLASS_") || !strings.Contains(netDetails, "SOLAR") {
+		t.Errorf("network details: %q", netDetails)
+	}
 	b.shot("network")
 	b.run("blocks", chromedp.Navigate(base+"/#/blocks"), loaded("blocks"))
 	b.shot("blocks")
+
+	// A transaction reads as what happened: the fee as a sentence in DPIN.
+	var tx struct {
+		Blocks struct {
+			Edges []struct {
+				Node struct{ Transactions []struct{ Hash string } }
+			}
+		}
+	}
+	if err := json.Unmarshal([]byte(gql(`{ blocks(first: 20) { edges { node { transactions { hash } } } } }`)), &tx); err != nil {
+		t.Fatal(err)
+	}
+	var hash string
+	for _, e := range tx.Blocks.Edges {
+		if len(e.Node.Transactions) > 0 {
+			hash = e.Node.Transactions[0].Hash
+			break
+		}
+	}
+	if hash == "" {
+		t.Fatal("no transaction in the latest blocks")
+	}
+	var events string
+	b.run("tx", chromedp.Navigate(base+"/#/tx/"+hash), loaded("tx"), chromedp.Text(`#tx-events`, &events, chromedp.ByID))
+	if !strings.Contains(events, " sent ") || !strings.Contains(events, "DPIN") || !strings.Contains(events, "(Fee)") {
+		t.Errorf("transaction events: %q", events)
+	}
+	b.shot("tx")
 
 	// The energy market: the network page links it; it lists clearings.
 	var clearings, book string

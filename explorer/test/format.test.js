@@ -63,3 +63,25 @@ test('href keeps every id behind its route prefix', () => {
     }
   }
 });
+
+test('words turns enum names into words', async () => {
+  const { words } = await import('../assets/js/format.js');
+  const cases = [
+    ['RESOURCE_CLASS_ENERGY', 'Energy'], ['DEVICE_STATUS_JAILED', 'Jailed'], ['ACTIVE', 'Active'],
+    ['REJECT_REASON_BAD_SIGNATURE', 'Bad signature'], ['REJECT_REASON_NETWORK_FROZEN', 'Network frozen'],
+    ['SIDE_BID', 'Bid'], ['LEASE_STATUS_ACTIVE', 'Active'], ['UNBONDING', 'Unbonding'], ['', '—'], [null, '—'],
+    ['already words', 'already words'], ['RESOURCE_CLASS_', 'Resource class'],
+  ];
+  for (const [in_, want] of cases) assert.equal(words(in_), want, JSON.stringify(in_));
+});
+
+test('tokens shows base units in display units, exactly', async () => {
+  const { tokens } = await import('../assets/js/format.js');
+  const cases = [
+    [['1500000', 'usolar'], ['1.5', 'SOLAR']], [['1', 'udpin'], ['0.000001', 'DPIN']], [['0', 'udpin'], ['0', 'DPIN']],
+    [['1000000000', 'udpin'], ['1,000', 'DPIN']], [['18446744073709551615', 'uwind'], ['18,446,744,073,709.551615', 'WIND']],
+    [['12', 'share/depin1xyz'], ['12', 'shares']], [['5', ''], ['5', '']], [['abc', 'udpin'], ['abc', 'udpin']],
+    [['2500000', 'greedy'], ['2.5', 'GREEDY']],
+  ];
+  for (const [[v, d], want] of cases) assert.deepEqual(tokens(v, d), want, JSON.stringify([v, d]));
+});

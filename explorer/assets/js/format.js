@@ -9,6 +9,47 @@ export function amount(v) {
   return m ? m[1] + m[2].replace(/\B(?=(\d{3})+(?!\d))/g, ',') + (m[3] || '') : String(v ?? '');
 }
 
+// Enum prefixes the chain's names carry (protobuf enum value names):
+// RESOURCE_CLASS_ENERGY, DEVICE_STATUS_JAILED, REJECT_REASON_BAD_SIGNATURE…
+const ENUM_PREFIXES = ['RESOURCE_CLASS_', 'DEVICE_STATUS_', 'REJECT_REASON_', 'LEASE_STATUS_', 'EVIDENCE_KIND_',
+  'VALIDATOR_STATUS_', 'POOL_KIND_', 'JOB_PHASE_', 'ORDER_STATUS_', 'STATUS_', 'SIDE_'];
+
+// Words the sentence-casing would get wrong.
+const ENUM_WORDS = { GEO: 'geography', PM25: 'PM2.5', H3: 'H3', ID: 'id' };
+
+// words turns an enum name the chain or index uses into words a person
+// reads: "RESOURCE_CLASS_ENERGY" → "Energy", "REJECT_REASON_BAD_SIGNATURE"
+// → "Bad signature", "ACTIVE" → "Active"; "" → "—". Text that is not an
+// upper-case enum name is returned unchanged.
+export function words(v) {
+  const s = String(v ?? '');
+  if (s === '') return '—';
+  if (!/^[A-Z][A-Z0-9_]*$/.test(s)) return s;
+  let rest = s;
+  for (const p of ENUM_PREFIXES) {
+    if (rest.startsWith(p) && rest.length > p.length) { rest = rest.slice(p.length); break; }
+  }
+  const out = rest.split('_').filter(Boolean).map((w) => ENUM_WORDS[w] ?? w.toLowerCase()).join(' ');
+  return out.charAt(0).toUpperCase() + out.slice(1);
+}
+
+// tokens shows an amount of a denom in the unit people use: the chain's
+// base units (udpin, a network's u<name>) have six decimals and display
+// as DPIN or the network's name in capitals ("1500000", "usolar" →
+// "1.5 SOLAR"); a device's share tokens (share/…) have none. Exact for
+// amounts of any size (decimal strings). It returns [number, unit].
+export function tokens(v, denom) {
+  const s = String(v ?? '');
+  const d = String(denom ?? '');
+  if (!/^\d+$/.test(s) || d === '') return [amount(s), d];
+  if (d.startsWith('share/')) return [amount(s), 'shares'];
+  const unit = d === 'udpin' ? 'DPIN' : (d.startsWith('u') ? d.slice(1) : d).toUpperCase();
+  const padded = s.padStart(7, '0');
+  const whole = padded.slice(0, -6).replace(/^0+(?=\d)/, '');
+  const frac = padded.slice(-6).replace(/0+$/, '');
+  return [amount(whole) + (frac ? `.${frac}` : ''), unit];
+}
+
 // plural: "1 device", "1,200 devices".
 export const plural = (n, word) => `${amount(n)} ${word}${n === 1 ? '' : 's'}`;
 

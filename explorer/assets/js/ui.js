@@ -2,10 +2,14 @@
 // sections, network markers), built with html`…`. Pure: no DOM.
 
 import { html } from './html.js';
-import { amount, href } from './format.js';
+import { href, tokens } from './format.js';
 
-// coin: an amount with its denom.
-export const coin = (v, denom) => html`${amount(v)} <span class="denom">${denom}</span>`;
+// coin: an amount of a denom in display units, with the unit; the base
+// amount and denom are in its tooltip.
+export function coin(v, denom) {
+  const [n, unit] = tokens(v, denom);
+  return html`<span title="${v} ${denom}">${n} <span class="denom">${unit}</span></span>`;
+}
 
 // link to the page of an id of a kind (see href), "—" for no id.
 export const link = (kind, id, text = id) => (id === '' || id == null ? '—' : html`<a class="id" href="${href[kind](id)}" title="${id}">${text}</a>`);

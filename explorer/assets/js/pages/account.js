@@ -2,7 +2,7 @@
 // and recent transactions.
 
 import { html } from '../html.js';
-import { amount, msgSummary, shareOf } from '../format.js';
+import { amount, msgSummary, shareOf, tokens, words } from '../format.js';
 import { coin, link, num, section, table } from '../ui.js';
 import { gql } from '../api.js';
 import { $, ready, render, update } from '../page.js';
@@ -19,14 +19,14 @@ const txTable = (label, txs) => table(label, ['Transaction', num('Block'), 'Resu
   { empty: 'No transactions.' });
 
 const accountHtml = (d) => html`
-    ${section('acct-balances', 'Balances', table('Balances', ['Denom', num('Amount')], d.account.balances.map((b) => [b.denom, amount(b.amount)]), { id: 'balances', empty: 'No balances.' }))}
+    ${section('acct-balances', 'Balances', table('Balances', ['Token', num('Amount'), 'Denom'], d.account.balances.map((b) => [tokens(b.amount, b.denom)[1], tokens(b.amount, b.denom)[0], html`<span class="mono">${b.denom}</span>`]), { id: 'balances', empty: 'No balances.' }))}
     ${section('acct-devices', 'Devices owned', table('Devices owned', ['Device', 'Network', 'Model', 'Status', num('Reports accepted')],
-    d.account.devices.map((v) => [link('device', v.id), link('network', v.network), v.model, v.status, amount(v.reportsAccepted)]), { empty: 'No devices.' }))}
+    d.account.devices.map((v) => [link('device', v.id), link('network', v.network), v.model, words(v.status), amount(v.reportsAccepted)]), { empty: 'No devices.' }))}
     ${section('acct-shares', 'Device shares held', table('Device shares held', ['Device', num('Shares held'), num('Total shares'), num('Share')],
     d.account.shares.map((s) => [link('device', s.device), amount(s.amount), amount(s.total), shareOf(s.amount, s.total)]), { empty: 'No shares.' }))}
     ${section('acct-agreements', 'Agreements as consumer', agreementsTable('Agreements as consumer', d.agreements, 'device'))}
     ${section('acct-claims', 'Reward claims', table('Reward claims', [num('Block'), 'Kind', 'Device', num('Amount')],
-    d.claims.map((c) => [link('block', c.height, amount(c.height)), c.kind, link('device', c.device), coin(c.amount, c.denom)]), { empty: 'No claims.' }))}
+    d.claims.map((c) => [link('block', c.height, amount(c.height)), words(c.kind.toUpperCase()), link('device', c.device), coin(c.amount, c.denom)]), { empty: 'No claims.' }))}
     ${section('acct-txs', 'Recent transactions', txTable('Recent transactions', d.account.txs))}`;
 
 export async function pageAccount(p, addr) {

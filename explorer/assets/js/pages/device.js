@@ -2,7 +2,7 @@
 // reports and service agreements; live while shown.
 
 import { html } from '../html.js';
-import { amount, pct, plural } from '../format.js';
+import { amount, pct, plural, tokens, words } from '../format.js';
 import { coin, kv, link, num, section, table } from '../ui.js';
 import { connectLive, gql } from '../api.js';
 import { $, notFound, ready, render, update } from '../page.js';
@@ -21,13 +21,13 @@ const Q_DEVICE = `query($id: ID!, $dev: String!) {
 export const agreementsTable = (label, rows, who) => table(label,
   [num('Id'), who === 'consumer' ? 'Consumer' : 'Device', 'Status', num('Escrow'), num('Paid'), num('Units paid'), num('Refunded'), num('Opened at')],
   rows.map((a) => [a.id, who === 'consumer' ? link('account', a.consumer) : link('device', a.device),
-    a.reason ? `${a.status} (${a.reason})` : a.status, coin(a.escrow, a.denom), coin(a.paid, a.denom), amount(a.unitsPaid), coin(a.refunded, a.denom),
+    a.reason ? `${words(a.status)} (${a.reason})` : words(a.status), coin(a.escrow, a.denom), coin(a.paid, a.denom), amount(a.unitsPaid), coin(a.refunded, a.denom),
     link('block', a.openedHeight, amount(a.openedHeight))]), { empty: 'No agreements.' });
 
 function fillDevice(p, d, agreements) {
   update($('#dev-details'), kv([
     ['Network', link('network', d.network)], ['Owner', link('account', d.owner)], ['Model', d.model], ['Capacity', amount(d.capacity)],
-    ['Status', d.status], ['Stake', amount(d.stake)], ['Cell', html`<span class="mono">${d.cell}</span>`],
+    ['Status', words(d.status)], ['Stake', coin(d.stake, 'udpin')], ['Cell', html`<span class="mono">${d.cell}</span>`],
     ['Registered at block', link('block', d.registeredHeight, amount(d.registeredHeight))],
     ['Reports', `${amount(d.reportsAccepted)} accepted, ${amount(d.reportsRejected)} rejected`],
     ['Last report at block', d.lastReportHeight ? link('block', d.lastReportHeight, amount(d.lastReportHeight)) : 'None yet'],
@@ -42,12 +42,12 @@ function fillDevice(p, d, agreements) {
   const rw = [...d.rewards].reverse();
   const denom = d.rewards[0]?.denom ?? '';
   update($('#dev-rewards'), rw.length ? html`${figure('dev-rewards-chart', `Bar chart of the device's reward per epoch over ${rw.length} epochs`,
-    `Latest epoch ${d.rewards[0].epoch}: ${amount(d.rewards[0].reward)} ${denom}. The table below lists each epoch.`)}
+    `Latest epoch ${d.rewards[0].epoch}: ${tokens(d.rewards[0].reward, denom).join(' ')}. The table below lists each epoch.`)}
       ${table('Rewards per epoch', [num('Epoch'), num('Reward'), num('Work'), num('Availability'), num('Uptime'), num('Reputation'), num('Geography'), num('Boost')],
-    d.rewards.map((r) => [r.epoch, coin(r.reward, r.denom), amount(r.workReward), amount(r.availabilityReward), pct(r.uptimePpm),
+    d.rewards.map((r) => [r.epoch, coin(r.reward, r.denom), coin(r.workReward, r.denom), coin(r.availabilityReward, r.denom), pct(r.uptimePpm),
       r.belowThreshold ? html`${pct(r.reputationPpm)} <strong>below threshold</strong>` : pct(r.reputationPpm), pct(r.geoPpm), `×${r.boostBps / 1e4}`]))}`
     : html`<p class="empty">No rewards yet.</p>`);
-  if (rw.length) chart(p, 'dev-rewards-chart', 'Epoch', rw.map((r) => r.epoch), [[`Reward (${denom})`, '#d97706', rw.map((r) => Number(r.reward))]], true);
+  if (rw.length) chart(p, 'dev-rewards-chart', 'Epoch', rw.map((r) => r.epoch), [[`Reward (${tokens(0, denom)[1]})`, '#d97706', rw.map((r) => Number(r.reward) / 1e6)]], true);
   $('#reward-breakdown').textContent = d.latest[0]?.explanation || 'No rewards yet — the device\'s first epoch has not ended.';
   update($('#dev-agreements'), agreementsTable('Agreements with this device as provider', agreements, 'consumer'));
 }

@@ -2,8 +2,8 @@
 // rejected reports, its device map and its devices.
 
 import { html } from '../html.js';
-import { amount, href, plural } from '../format.js';
-import { frozenBanner, kv, link, num, section, table } from '../ui.js';
+import { amount, href, plural, tokens, words } from '../format.js';
+import { coin, frozenBanner, kv, link, num, section, table } from '../ui.js';
 import { gql } from '../api.js';
 import { $, notFound, ready, render, update } from '../page.js';
 import { pager } from '../pager.js';
@@ -21,21 +21,22 @@ function fillNetwork(p, n, epochs) {
   update($('#net-frozen'), frozenBanner(n));
   update($('#net-details'), kv([
     ['Status', n.frozen ? 'Frozen' : 'Running'],
-    ['Class', n.class], ['Owner', link('account', n.owner)], ['Reward denom', n.rewardDenom],
+    ['Class', words(n.class)], ['Owner', link('account', n.owner)], ['Reward token', html`${tokens(0, n.rewardDenom)[1]} <span class="mono">(${n.rewardDenom})</span>`],
     ['Created at block', link('block', n.createdHeight, amount(n.createdHeight))], ['Devices', amount(n.devices)],
     ['Energy market', n.hasMarket ? html`<a href="${href.market(n.id)}">Order book and clearing prices</a>` : 'None'],
   ]));
   update($('#net-rejects'), table('Rejected reports per reason', ['Reason', num('Reports')],
-    n.rejectReasons.map((r) => [r.reason, amount(r.count)]), { empty: 'No rejected reports.' }));
+    n.rejectReasons.map((r) => [words(r.reason), amount(r.count)]), { empty: 'No rejected reports.' }));
   const last = epochs[0];
   update($('#net-rewards'), last ? figure('net-rewards-chart', `Bar chart of rewards distributed per epoch, ${epochs.length} epochs`,
-    `Latest epoch ${last.epoch}: ${amount(last.distributed)} of ${amount(last.emission)} ${n.rewardDenom} distributed to ${plural(last.devices, 'device')}, ${amount(last.treasury)} to the treasury.`,
+    `Latest epoch ${last.epoch}: ${tokens(last.distributed, n.rewardDenom).join(' ')} of ${tokens(last.emission, n.rewardDenom).join(' ')} distributed to ${plural(last.devices, 'device')}, ${tokens(last.treasury, n.rewardDenom).join(' ')} to the treasury.`,
     table('Rewards per epoch', [num('Epoch'), num('Emission'), num('Distributed'), num('Treasury'), num('Devices')],
-      epochs.map((e) => [e.epoch, amount(e.emission), amount(e.distributed), amount(e.treasury), amount(e.devices)])))
+      epochs.map((e) => [e.epoch, coin(e.emission, n.rewardDenom), coin(e.distributed, n.rewardDenom), coin(e.treasury, n.rewardDenom), amount(e.devices)])))
     : html`<p class="empty">No epoch has ended yet.</p>`);
   if (last) {
     const asc = [...epochs].reverse();
-    chart(p, 'net-rewards-chart', 'Epoch', asc.map((e) => e.epoch), [[`Distributed (${n.rewardDenom})`, '#2b8cbe', asc.map((e) => Number(e.distributed))]], true);
+    const unit = tokens(0, n.rewardDenom)[1];
+    chart(p, 'net-rewards-chart', 'Epoch', asc.map((e) => e.epoch), [[`Distributed (${unit})`, '#2b8cbe', asc.map((e) => Number(e.distributed) / 1e6)]], true);
   }
 }
 
@@ -58,7 +59,7 @@ export async function pageNetwork(p, id, params) {
   const where = { network: { eq: n.id }, ...(cell ? { cellR7: { eq: cell } } : {}) };
   const showDevices = pager(p, $('#net-devices'), 25, async (after) => (await gql(Q_DEVICES, { first: 25, after, where })).devices,
     (c) => table('Devices', ['Device', 'Owner', 'Model', 'Status', num('Reports accepted'), 'Cell'],
-      c.edges.map(({ node: v }) => [link('device', v.id), link('account', v.owner), v.model, v.status, amount(v.reportsAccepted), html`<span class="mono">${v.cell}</span>`]),
+      c.edges.map(({ node: v }) => [link('device', v.id), link('account', v.owner), v.model, words(v.status), amount(v.reportsAccepted), html`<span class="mono">${v.cell}</span>`]),
       { empty: cell ? 'No devices in this hex.' : 'No devices yet.' }));
   const m = hexMap(p, 'net-map', n.id);
   p.refresh = async () => {

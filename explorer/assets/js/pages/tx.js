@@ -1,25 +1,41 @@
 // One transaction: result, details and events.
 
 import { html } from '../html.js';
-import { amount } from '../format.js';
+import { amount, words } from '../format.js';
 import { kv, link, section } from '../ui.js';
+import { coinsText, eventName, eventSentence } from '../events.js';
 import { gql } from '../api.js';
 import { notFound, ready, render } from '../page.js';
 
-// attrValue shows an event attribute's value; addresses become links.
-export function attrValue(v) {
+// attrValue shows an event attribute's value: addresses become links,
+// coin lists display units, enum names words.
+export function attrValue(v, key = '') {
   const s = typeof v === 'string' ? v : JSON.stringify(v);
   if (/^depindev1[02-9ac-hj-np-z]{20,}$/.test(s)) return link('device', s);
   if (/^depin1[02-9ac-hj-np-z]{38}$/.test(s)) return link('account', s);
+  if (key === 'amount' && s.startsWith('[')) return coinsText(s);
+  if (/^[A-Z][A-Z0-9]*(_[A-Z0-9]+)+$/.test(s)) return words(s);
   return html`<span class="mono">${s}</span>`;
 }
 
-// eventHtml shows one event; attributes that are not a JSON object are shown raw.
+// fieldName: "finder_fee" → "finder fee".
+const fieldName = (k) => k.replace(/_/g, ' ');
+
+// eventHtml shows one event: a sentence saying what happened (when there
+// is one), then its fields; attributes that are not a JSON object are
+// shown raw.
 export function eventHtml(ev) {
-  let attrs;
-  try { attrs = Object.entries(JSON.parse(ev.attrs)); } catch { attrs = null; }
-  return html`<li><h3>${ev.type}</h3>${attrs ? (attrs.length ? kv(attrs.map(([k, v]) => [k, attrValue(v)])) : html`<p>No attributes.</p>`) : html`<pre>${ev.attrs}</pre>`}</li>`;
+  let obj = null;
+  try { obj = JSON.parse(ev.attrs); } catch { obj = null; }
+  const attrs = obj && typeof obj === 'object' ? Object.entries(obj) : null;
+  const sentence = eventSentence(ev.type, obj);
+  return html`<li><h3>${sentence ? html`<span class="sentence">${sentence}</span>` : eventName(ev.type)}</h3>
+    <details${sentence ? '' : ' open'}><summary>${ev.type}</summary>
+    ${attrs ? (attrs.length ? kv(attrs.map(([k, v]) => [fieldName(k), attrValue(v, k)])) : html`<p>No attributes.</p>`) : html`<pre>${ev.attrs}</pre>`}</details></li>`;
 }
+
+// messageName: "depin.bank.v1.MsgSend" → "Send".
+const messageName = (t) => String(t).split('.').pop().replace(/^Msg/, '').replace(/([a-z])([A-Z])/g, '$1 $2');
 
 const Q_TX = `query($h: String!) { tx(hash: $h) { hash height index signer code codespace log msgTypes size events { type attrs } } }`;
 
@@ -32,7 +48,7 @@ export async function pageTx(p, hash) {
       <p class="result ${ok ? 'ok' : 'fail'}">${ok ? '✓ Succeeded' : `✗ Failed: ${t.codespace ? `${t.codespace} ` : ''}code ${t.code}`}</p>
       ${t.log ? html`<pre class="log">${t.log}</pre>` : ''}
       ${section('tx-details', 'Details', kv([['Block', link('block', t.height, amount(t.height))], ['Position in block', t.index],
-    ['Signer', link('account', t.signer)], ['Size', `${amount(t.size)} bytes`], ['Messages', t.msgTypes.length ? html`<ul class="plain">${t.msgTypes.map((m) => html`<li class="mono">${m}</li>`)}</ul>` : 'None']]))}
-      ${section('tx-events', 'Events', t.events.length ? html`<ol class="events">${t.events.map(eventHtml)}</ol>` : html`<p class="empty">No events.</p>`)}`);
+    ['Signer', link('account', t.signer)], ['Size', `${amount(t.size)} bytes`], ['Messages', t.msgTypes.length ? html`<ul class="plain">${t.msgTypes.map((m) => html`<li>${messageName(m)} <span class="mono dim">${m}</span></li>`)}</ul>` : 'None']]))}
+      ${section('tx-events', 'What happened', t.events.length ? html`<ol class="events">${t.events.map(eventHtml)}</ol>` : html`<p class="empty">No events.</p>`)}`);
   ready(p, 'tx', 'Transaction');
 }
