@@ -288,14 +288,13 @@ func Reports(ctx context.Context, c *client.Client, cfg ReportsConfig) (*Reports
 		if txs == 0 {
 			continue
 		}
-		hh := h
-		b, err := c.RPC().Block(ctx, &hh)
+		b, err := c.Block(ctx, h)
 		if err != nil {
 			return nil, err
 		}
 		if first.IsZero() {
 			prev := h - 1
-			pb, err := c.RPC().Block(ctx, &prev)
+			pb, err := c.Block(ctx, prev)
 			if err != nil {
 				return nil, err
 			}

@@ -15,6 +15,8 @@ import (
 	"sync/atomic"
 	"time"
 
+	rpchttp "github.com/cometbft/cometbft/rpc/client/http"
+
 	"github.com/depinhq/depin/api/bank"
 	"github.com/depinhq/depin/client"
 	"github.com/depinhq/depin/crypto"
@@ -66,6 +68,11 @@ func Transfers(ctx context.Context, c *client.Client, cfg TransfersConfig) (*Tra
 		}
 	}
 	chainID, err := c.ChainID(ctx)
+	if err != nil {
+		return nil, err
+	}
+	// Block metas (/blockchain), which package client does not read.
+	rpc, err := rpchttp.New(c.URL())
 	if err != nil {
 		return nil, err
 	}
@@ -182,7 +189,7 @@ func Transfers(ctx context.Context, c *client.Client, cfg TransfersConfig) (*Tra
 		}
 		for h < st.SyncInfo.LatestBlockHeight {
 			top := min(st.SyncInfo.LatestBlockHeight, h+20)
-			info, err := c.RPC().BlockchainInfo(ctx, h+1, top)
+			info, err := rpc.BlockchainInfo(ctx, h+1, top)
 			if err != nil {
 				break
 			}
@@ -193,7 +200,7 @@ func Transfers(ctx context.Context, c *client.Client, cfg TransfersConfig) (*Tra
 					if res.FirstHeight == 0 {
 						res.FirstHeight = m.Header.Height
 						prev := m.Header.Height - 1
-						if pb, err := c.RPC().Block(ctx, &prev); err == nil {
+						if pb, err := c.Block(ctx, prev); err == nil {
 							firstTime = pb.Block.Time
 						} else {
 							firstTime = m.Header.Time

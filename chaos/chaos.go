@@ -14,6 +14,7 @@ import (
 
 	cmtcfg "github.com/cometbft/cometbft/config"
 	"github.com/cometbft/cometbft/privval"
+	rpchttp "github.com/cometbft/cometbft/rpc/client/http"
 
 	"github.com/depinhq/depin/client"
 	"github.com/depinhq/depin/node"
@@ -130,9 +131,13 @@ func (s *Soak) writeNetwork() error {
 		if err := c.UseAPI("http://" + n.Ports.API); err != nil {
 			return err
 		}
+		rpc, err := rpchttp.New("http://" + n.Ports.RPC)
+		if err != nil {
+			return err
+		}
 		pv := privval.LoadFilePV(cc.PrivValidatorKeyFile(), cc.PrivValidatorStateFile())
 		p := &nodeProc{idx: k, name: filepath.Base(n.Home), home: n.Home, validator: k < s.cfg.Validators,
-			consAddr: pv.GetAddress().String(), ports: n.Ports, bin: s.cfg.Binary, log: s.log, c: c, onExit: s.exited}
+			consAddr: pv.GetAddress().String(), ports: n.Ports, bin: s.cfg.Binary, log: s.log, c: c, rpc: rpc, onExit: s.exited}
 		s.nodes = append(s.nodes, p)
 	}
 	return nil
@@ -302,7 +307,7 @@ func (s *Soak) votingPowers(ctx context.Context) (map[string]int64, int64) {
 		}
 		qctx, cancel := context.WithTimeout(ctx, 3*time.Second)
 		page, per := 1, 100
-		res, err := p.c.RPC().Validators(qctx, nil, &page, &per)
+		res, err := p.rpc.Validators(qctx, nil, &page, &per)
 		cancel()
 		if err != nil {
 			continue
@@ -333,7 +338,7 @@ func (s *Soak) settle(ctx context.Context) int64 {
 				break
 			}
 			qctx, cancel := context.WithTimeout(ctx, 2*time.Second)
-			n, err := p.c.RPC().NumUnconfirmedTxs(qctx)
+			n, err := p.rpc.NumUnconfirmedTxs(qctx)
 			cancel()
 			if err != nil || n.Total > 0 {
 				ready = false
@@ -359,7 +364,7 @@ func (s *Soak) settle(ctx context.Context) int64 {
 	}
 	for _, p := range s.nodes {
 		qctx, cancel := context.WithTimeout(ctx, 2*time.Second)
-		n, err := p.c.RPC().NumUnconfirmedTxs(qctx)
+		n, err := p.rpc.NumUnconfirmedTxs(qctx)
 		cancel()
 		if err == nil && n.Total > 0 {
 			s.violation("%s still holds %d txs in its mempool after the network settled", p.name, n.Total)

@@ -12,6 +12,8 @@ import (
 	"syscall"
 	"time"
 
+	rpchttp "github.com/cometbft/cometbft/rpc/client/http"
+
 	"github.com/depinhq/depin/client"
 	"github.com/depinhq/depin/node"
 )
@@ -28,6 +30,7 @@ type nodeProc struct {
 	bin       string
 	log       *slog.Logger
 	c         *client.Client // RPC, with txs submitted to the REST API
+	rpc       *rpchttp.HTTP  // CometBFT's RPC, for what package client does not read
 	onExit    func(p *nodeProc, err error)
 
 	mu      sync.Mutex

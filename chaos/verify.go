@@ -109,7 +109,7 @@ func (s *Soak) checkBlocks(ctx context.Context, end int64, sum *Summary) map[int
 	}
 	for _, p := range s.nodes {
 		qctx, cancel := context.WithTimeout(ctx, 5*time.Second)
-		info, err := p.c.RPC().ABCIInfo(qctx)
+		info, err := p.rpc.ABCIInfo(qctx)
 		cancel()
 		if err != nil {
 			s.violation("ABCI info of %s: %v", p.name, err)
@@ -131,7 +131,7 @@ func headers(ctx context.Context, p *nodeProc, end int64) (map[int64]*cmttypes.B
 		var err error
 		for try := 0; try < 3; try++ {
 			qctx, cancel := context.WithTimeout(ctx, 10*time.Second)
-			res, e := p.c.RPC().BlockchainInfo(qctx, lo, hi)
+			res, e := p.rpc.BlockchainInfo(qctx, lo, hi)
 			cancel()
 			if err = e; err == nil {
 				for _, m := range res.BlockMetas {
@@ -349,7 +349,7 @@ func lookup(ctx context.Context, p *nodeProc, hashHex string) found {
 	}
 	for try := 0; ; try++ {
 		qctx, cancel := context.WithTimeout(ctx, 5*time.Second)
-		res, err := p.c.RPC().Tx(qctx, hash, false)
+		res, err := p.rpc.Tx(qctx, hash, false)
 		cancel()
 		switch {
 		case err == nil:

@@ -9,9 +9,6 @@ import (
 	"sync"
 	"time"
 
-	rpchttp "github.com/cometbft/cometbft/rpc/client/http"
-	ctypes "github.com/cometbft/cometbft/rpc/core/types"
-
 	"github.com/depinhq/depin/errs"
 )
 
@@ -24,7 +21,7 @@ var ErrNodeUnreachable = errors.New("node unreachable")
 // Client talks to one node.
 type Client struct {
 	url  string
-	rpc  *rpchttp.HTTP
+	rpc  *rpcEndpoint
 	http *http.Client
 	api  string // REST API for Broadcast, or "" (see UseAPI)
 
@@ -32,8 +29,14 @@ type Client struct {
 	chainID string
 }
 
-// New returns a client of the node at url (e.g. http://127.0.0.1:26657).
+// New returns a client of the node at url: http://host:port (or https, or
+// tcp:// as CometBFT writes its RPC listen address), with an optional
+// user:password@ for basic auth.
 func New(url string) (*Client, error) {
+	rpc, err := parseRPCURL(url)
+	if err != nil {
+		return nil, err
+	}
 	hc := &http.Client{
 		Timeout: 30 * time.Second,
 		Transport: &http.Transport{
@@ -41,26 +44,19 @@ func New(url string) (*Client, error) {
 			IdleConnTimeout:     90 * time.Second,
 		},
 	}
-	rpc, err := rpchttp.NewWithClient(url, hc)
-	if err != nil {
-		return nil, fmt.Errorf("node URL %q: %w", url, err)
-	}
 	return &Client{url: url, rpc: rpc, http: hc}, nil
 }
 
 // URL is the node's RPC address.
 func (c *Client) URL() string { return c.url }
 
-// RPC exposes the CometBFT RPC client for what this package does not wrap.
-func (c *Client) RPC() *rpchttp.HTTP { return c.rpc }
-
 // Status returns the node status.
-func (c *Client) Status(ctx context.Context) (*ctypes.ResultStatus, error) {
-	st, err := c.rpc.Status(ctx)
-	if err != nil {
+func (c *Client) Status(ctx context.Context) (*Status, error) {
+	var st Status
+	if err := c.call(ctx, "status", nil, &st); err != nil {
 		return nil, fmt.Errorf("%w at %s: %v (is a node running? try 'depin devnet')", ErrNodeUnreachable, c.url, err)
 	}
-	return st, nil
+	return &st, nil
 }
 
 // ChainID returns (and caches) the node's chain id.
@@ -112,12 +108,13 @@ func (e *CodeError) Unwrap() error { return e.Kind }
 // BlockResults returns the results of block h. A block is in the block
 // store (and counted in the node's latest height) slightly before its
 // results are saved, so a missing result is retried for a few seconds.
-func (c *Client) BlockResults(ctx context.Context, h int64) (*ctypes.ResultBlockResults, error) {
+func (c *Client) BlockResults(ctx context.Context, h int64) (*BlockResults, error) {
 	deadline := time.Now().Add(10 * time.Second)
 	for {
-		res, err := c.rpc.BlockResults(ctx, &h)
+		var res BlockResults
+		err := c.call(ctx, "block_results", map[string]any{"height": rpcInt(h)}, &res)
 		if err == nil {
-			return res, nil
+			return &res, nil
 		}
 		if !strings.Contains(err.Error(), "could not find results") || time.Now().After(deadline) {
 			return nil, fmt.Errorf("results of block %d: %w", h, err)
@@ -128,4 +125,34 @@ func (c *Client) BlockResults(ctx context.Context, h int64) (*ctypes.ResultBlock
 		case <-time.After(50 * time.Millisecond):
 		}
 	}
+}
+
+// Block returns block height (0 = the latest) and its ID.
+func (c *Client) Block(ctx context.Context, height int64) (*BlockWithID, error) {
+	params := map[string]any{}
+	if height != 0 {
+		params["height"] = rpcInt(height)
+	}
+	var b BlockWithID
+	if err := c.call(ctx, "block", params, &b); err != nil {
+		return nil, err
+	}
+	if b.Block == nil {
+		return nil, fmt.Errorf("block %d: the node answered no block", height)
+	}
+	return &b, nil
+}
+
+// Genesis returns the chain's genesis document.
+func (c *Client) Genesis(ctx context.Context) (*Genesis, error) {
+	var res struct {
+		Genesis *Genesis `json:"genesis"`
+	}
+	if err := c.call(ctx, "genesis", nil, &res); err != nil {
+		return nil, err
+	}
+	if res.Genesis == nil {
+		return nil, errors.New("genesis: the node answered no document")
+	}
+	return res.Genesis, nil
 }

@@ -7,8 +7,6 @@ import (
 	"fmt"
 	"time"
 
-	"github.com/cometbft/cometbft/rpc/client"
-	cmttypes "github.com/cometbft/cometbft/types"
 	"google.golang.org/protobuf/proto"
 
 	"github.com/depinhq/depin/api/auth"
@@ -41,11 +39,10 @@ type KeyResult struct {
 
 // QueryKey reads one key of the state.
 func (c *Client) QueryKey(ctx context.Context, key []byte, o QueryOptions) (*KeyResult, error) {
-	res, err := c.rpc.ABCIQueryWithOptions(ctx, proof.QueryKey, key, client.ABCIQueryOptions{Height: o.Height, Prove: o.Prove})
+	r, err := c.abciQuery(ctx, proof.QueryKey, key, o.Height, o.Prove)
 	if err != nil {
-		return nil, fmt.Errorf("%w: %v", ErrNodeUnreachable, err)
+		return nil, err
 	}
-	r := res.Response
 	if err := resultError(r.Codespace, r.Code, r.Log); err != nil {
 		return nil, err
 	}
@@ -77,12 +74,13 @@ func (c *Client) QueryKey(ctx context.Context, key []byte, o QueryOptions) (*Key
 // docs/ARCHITECTURE.md).
 func (c *Client) verifiedAppHash(ctx context.Context, h int64) ([]byte, error) {
 	next := h + 1
-	var commit *cmttypes.SignedHeader
+	var signed *commitResult
 	deadline := time.Now().Add(10 * time.Second)
 	for {
-		res, err := c.rpc.Commit(ctx, &next)
-		if err == nil && res.CanonicalCommit {
-			commit = &res.SignedHeader
+		var res commitResult
+		err := c.call(ctx, "commit", map[string]any{"height": rpcInt(next)}, &res)
+		if err == nil && res.Canonical {
+			signed = &res
 			break
 		}
 		if time.Now().After(deadline) {
@@ -94,36 +92,77 @@ func (c *Client) verifiedAppHash(ctx context.Context, h int64) ([]byte, error) {
 		case <-time.After(200 * time.Millisecond):
 		}
 	}
-	var vals []*cmttypes.Validator
-	for page := 1; ; page++ {
-		p, per := page, 100
-		res, err := c.rpc.Validators(ctx, &next, &p, &per)
-		if err != nil {
-			return nil, fmt.Errorf("%w: validators at %d: %v", ErrProof, next, err)
-		}
-		vals = append(vals, res.Validators...)
-		if len(vals) >= res.Total || len(res.Validators) == 0 {
-			break
-		}
-	}
-	set := cmttypes.NewValidatorSet(vals)
-	if !bytes.Equal(set.Hash(), commit.Header.ValidatorsHash) {
-		return nil, fmt.Errorf("%w: validator set does not match header %d", ErrProof, next)
+	vals, err := c.cometValidators(ctx, next)
+	if err != nil {
+		return nil, fmt.Errorf("%w: validators at %d: %v", ErrProof, next, err)
 	}
 	chainID, err := c.ChainID(ctx)
 	if err != nil {
 		return nil, err
 	}
-	if commit.Header.ChainID != chainID {
-		return nil, fmt.Errorf("%w: header is for chain %q", ErrProof, commit.Header.ChainID)
+	appHash, err := verifySignedHeader(chainID, next, signed, vals)
+	if err != nil {
+		return nil, fmt.Errorf("%w: %v", ErrProof, err)
 	}
-	if err := set.VerifyCommitLight(chainID, commit.Commit.BlockID, next, commit.Commit); err != nil {
-		return nil, fmt.Errorf("%w: commit %d: %v", ErrProof, next, err)
+	return appHash, nil
+}
+
+// verifySignedHeader checks the header of block height on chainID that
+// /commit answered: its commit carries signatures of more than 2/3 of the
+// voting power of vals, the validator set the header names, and signs
+// that header. It returns the header's app hash.
+func verifySignedHeader(chainID string, height int64, signed *commitResult, vals []*validator) ([]byte, error) {
+	header, commit := signed.SignedHeader.Header, signed.SignedHeader.Commit
+	if header == nil || commit == nil {
+		return nil, fmt.Errorf("the node answered no signed header for block %d", height)
 	}
-	if !bytes.Equal(commit.Commit.BlockID.Hash, commit.Header.Hash()) {
-		return nil, fmt.Errorf("%w: commit does not sign header %d", ErrProof, next)
+	if header.Height != height {
+		return nil, fmt.Errorf("the node answered header %d for block %d", header.Height, height)
 	}
-	return commit.Header.AppHash, nil
+	set, err := newValidatorSet(vals)
+	if err != nil {
+		return nil, fmt.Errorf("validators at %d: %v", height, err)
+	}
+	if !bytes.Equal(set.hash(), header.ValidatorsHash) {
+		return nil, fmt.Errorf("validator set does not match header %d", height)
+	}
+	if header.ChainID != chainID {
+		return nil, fmt.Errorf("header is for chain %q", header.ChainID)
+	}
+	if err := set.verifyCommitLight(chainID, commit.BlockID, height, commit); err != nil {
+		return nil, fmt.Errorf("commit %d: %v", height, err)
+	}
+	if !bytes.Equal(commit.BlockID.Hash, header.Hash()) {
+		return nil, fmt.Errorf("commit does not sign header %d", height)
+	}
+	return header.AppHash, nil
+}
+
+// cometValidators reads CometBFT's validator set at height, every page.
+func (c *Client) cometValidators(ctx context.Context, height int64) ([]*validator, error) {
+	var vals []*validator
+	for page := 1; ; page++ {
+		var res validatorsResult
+		params := map[string]any{"height": rpcInt(height), "page": rpcInt(int64(page)), "per_page": rpcInt(100)}
+		if err := c.call(ctx, "validators", params, &res); err != nil {
+			return nil, err
+		}
+		vals = append(vals, res.Validators...)
+		if len(vals) >= res.Total || len(res.Validators) == 0 {
+			return vals, nil
+		}
+	}
+}
+
+// abciQuery runs an ABCI query at height (0 = latest); a node that does
+// not answer is ErrNodeUnreachable.
+func (c *Client) abciQuery(ctx context.Context, path string, data []byte, height int64, prove bool) (*abciResponse, error) {
+	var res abciQueryResult
+	params := map[string]any{"path": path, "data": HexBytes(data), "height": rpcInt(height), "prove": prove}
+	if err := c.call(ctx, "abci_query", params, &res); err != nil {
+		return nil, fmt.Errorf("%w: %v", ErrNodeUnreachable, err)
+	}
+	return &res.Response, nil
 }
 
 // QueryPrefix runs one page of a prefix query at height (0 = latest).
@@ -132,11 +171,10 @@ func (c *Client) QueryPrefix(ctx context.Context, q *appv1.PrefixQuery, height i
 	if err != nil {
 		return nil, 0, err
 	}
-	res, err := c.rpc.ABCIQueryWithOptions(ctx, proof.QueryPrefix, data, client.ABCIQueryOptions{Height: height})
+	r, err := c.abciQuery(ctx, proof.QueryPrefix, data, height, false)
 	if err != nil {
-		return nil, 0, fmt.Errorf("%w: %v", ErrNodeUnreachable, err)
+		return nil, 0, err
 	}
-	r := res.Response
 	if err := resultError(r.Codespace, r.Code, r.Log); err != nil {
 		return nil, 0, err
 	}

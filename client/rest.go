@@ -12,7 +12,7 @@ import (
 	"strings"
 	"time"
 
-	abci "github.com/cometbft/cometbft/abci/types"
+	abci "github.com/cometbft/cometbft/api/cometbft/abci/v1"
 )
 
 // UseAPI makes Broadcast submit txs to the node's REST API at apiURL

@@ -11,8 +11,7 @@ import (
 	"strings"
 	"time"
 
-	abci "github.com/cometbft/cometbft/abci/types"
-	cmttypes "github.com/cometbft/cometbft/types"
+	abci "github.com/cometbft/cometbft/api/cometbft/abci/v1"
 
 	"github.com/depinhq/depin/api/auth"
 	"github.com/depinhq/depin/api/bank"
@@ -93,8 +92,8 @@ func (c *Client) Broadcast(ctx context.Context, tx []byte) ([]byte, error) {
 	if c.api != "" {
 		return c.broadcastREST(ctx, tx)
 	}
-	res, err := c.rpc.BroadcastTxSync(ctx, tx)
-	if err != nil {
+	var res broadcastResult
+	if err := c.call(ctx, "broadcast_tx_sync", map[string]any{"tx": tx}, &res); err != nil {
 		return TxHash(tx), broadcastError(err)
 	}
 	if err := resultError(res.Codespace, res.Code, res.Log); err != nil {
@@ -138,7 +137,8 @@ var ErrMempoolFull = errors.New("mempool is full")
 
 // BroadcastAsync submits a tx without waiting for CheckTx.
 func (c *Client) BroadcastAsync(ctx context.Context, tx []byte) error {
-	if _, err := c.rpc.BroadcastTxAsync(ctx, tx); err != nil {
+	var res broadcastResult
+	if err := c.call(ctx, "broadcast_tx_async", map[string]any{"tx": tx}, &res); err != nil {
 		return broadcastError(err)
 	}
 	return nil
@@ -174,7 +174,7 @@ func (c *Client) WaitTx(ctx context.Context, hash []byte, timeout time.Duration)
 			if time.Since(start) >= 100*time.Millisecond && time.Now().Before(deadline) {
 				continue // the node waited: ask again at once
 			}
-		} else if res, err := c.rpc.Tx(ctx, hash, false); err == nil {
+		} else if res, err := c.tx(ctx, hash); err == nil {
 			r := res.TxResult
 			return &TxResult{Hash: strings.ToUpper(hex.EncodeToString(hash)), Height: res.Height, Code: r.Code, Log: r.Log, Events: r.Events}, resultError(r.Codespace, r.Code, r.Log)
 		}
@@ -187,6 +187,15 @@ func (c *Client) WaitTx(ctx context.Context, hash []byte, timeout time.Duration)
 		case <-time.After(150 * time.Millisecond):
 		}
 	}
+}
+
+// tx looks a committed tx up through RPC /tx (without its bytes).
+func (c *Client) tx(ctx context.Context, hash []byte) (*txResult, error) {
+	var res txResult
+	if err := c.call(ctx, "tx", map[string]any{"hash": hash, "prove": false}, &res); err != nil {
+		return nil, err
+	}
+	return &res, nil
 }
 
 // SendTx builds, signs, broadcasts and waits for msgs to be committed.
@@ -204,7 +213,7 @@ func (c *Client) SendTx(ctx context.Context, priv ed25519.PrivateKey, msgs []*tx
 }
 
 // TxHash is the hash CometBFT indexes a tx under.
-func TxHash(tx []byte) []byte { return cmttypes.Tx(tx).Hash() }
+func TxHash(tx []byte) []byte { return Tx(tx).Hash() }
 
 // MsgSend is a bank transfer message.
 func MsgSend(from, to crypto.Address, coins ...*bankv1.Coin) *txv1.Msg {

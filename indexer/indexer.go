@@ -126,12 +126,12 @@ func sleep(ctx context.Context, d time.Duration) bool {
 
 // seedGenesis writes the genesis balances (they have no events).
 func (ix *Indexer) seedGenesis(ctx context.Context) error {
-	g, err := ix.Client.RPC().Genesis(ctx)
+	g, err := ix.Client.Genesis(ctx)
 	if err != nil {
 		return fmt.Errorf("genesis: %w", err)
 	}
 	var st appv1.GenesisState
-	if err := protojson.Unmarshal(g.Genesis.AppState, &st); err != nil {
+	if err := protojson.Unmarshal(g.AppState, &st); err != nil {
 		return fmt.Errorf("genesis app_state: %w", err)
 	}
 	tx, err := ix.DB.BeginTx(ctx, nil)
@@ -151,7 +151,7 @@ func (ix *Indexer) seedGenesis(ctx context.Context) error {
 
 // indexBlock writes one block and its results in one DB transaction.
 func (ix *Indexer) indexBlock(ctx context.Context, h int64) error {
-	b, err := ix.Client.RPC().Block(ctx, &h)
+	b, err := ix.Client.Block(ctx, h)
 	if err != nil {
 		return fmt.Errorf("block %d: %w", h, err)
 	}

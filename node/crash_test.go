@@ -96,6 +96,7 @@ func TestCrashRecovery(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	rpc := cometRPC(t, c)
 	alice := devKey(t, home, "alice")
 	aliceAddr := crypto.AddressFromPubKey(alice.Public().(ed25519.PublicKey))
 	bob := devAddr("bob")
@@ -110,7 +111,7 @@ func TestCrashRecovery(t *testing.T) {
 		// It resumed where it was: same height or later, same hashes.
 		for h, want := range appHashes {
 			hh := h
-			b, err := c.RPC().Block(ctx, &hh)
+			b, err := rpc.Block(ctx, &hh)
 			if err != nil {
 				t.Fatalf("run %d: block %d lost after restart: %v", run, h, err)
 			}
@@ -119,7 +120,7 @@ func TestCrashRecovery(t *testing.T) {
 			}
 		}
 		for hash, h := range committed {
-			res, err := c.RPC().Tx(ctx, []byte(hash), false)
+			res, err := rpc.Tx(ctx, []byte(hash), false)
 			if err != nil || res.Height != h || res.TxResult.Code != 0 {
 				t.Fatalf("run %d: tx %X committed at %d before the crash is gone: %v", run, hash, h, err)
 			}
@@ -153,7 +154,7 @@ func TestCrashRecovery(t *testing.T) {
 			pending = append(pending, hash)
 			// Learn which earlier txs have committed.
 			for len(pending) > 0 {
-				res, err := c.RPC().Tx(ctx, pending[0], false)
+				res, err := rpc.Tx(ctx, pending[0], false)
 				if err != nil {
 					break
 				}
@@ -165,7 +166,7 @@ func TestCrashRecovery(t *testing.T) {
 		top := latestHeight(ctx, c)
 		for h := int64(1); h <= top; h++ {
 			hh := h
-			if b, err := c.RPC().Block(ctx, &hh); err == nil {
+			if b, err := rpc.Block(ctx, &hh); err == nil {
 				appHashes[h] = b.Block.AppHash.String()
 			}
 		}

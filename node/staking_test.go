@@ -53,8 +53,9 @@ func TestStakingOnANetwork(t *testing.T) {
 		running = append(running, n)
 	}
 	c, _ := client.New(running[0].RPCURL())
+	rpc := cometRPC(t, c)
 	valSet := func() map[string]int64 {
-		res, err := c.RPC().Validators(ctx, nil, nil, nil)
+		res, err := rpc.Validators(ctx, nil, nil, nil)
 		if err != nil {
 			return nil
 		}
@@ -85,7 +86,7 @@ func TestStakingOnANetwork(t *testing.T) {
 	waitFor(t, "the staked validator in CometBFT's set", 60*time.Second, func() bool { return valSet()[newAddr] == 25 })
 	signs := func(addr string) bool {
 		h := height() - 1
-		cm, err := c.RPC().Commit(ctx, &h)
+		cm, err := rpc.Commit(ctx, &h)
 		if err != nil {
 			return false
 		}
@@ -102,13 +103,13 @@ func TestStakingOnANetwork(t *testing.T) {
 	pv3 := privval.LoadFilePV(filepath.Join(nodes[3].Home, "config", "priv_validator_key.json"), filepath.Join(nodes[3].Home, "data", "priv_validator_state.json"))
 	addr3 := pv3.Key.PubKey.Address()
 	h := height() - 1
-	vals, err := c.RPC().Validators(ctx, &h, nil, nil)
+	vals, err := rpc.Validators(ctx, &h, nil, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
 	set := cmttypes.NewValidatorSet(vals.Validators)
 	idx, _ := set.GetByAddress(addr3)
-	blk, err := c.RPC().Block(ctx, &h)
+	blk, err := rpc.Block(ctx, &h)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -130,7 +131,7 @@ func TestStakingOnANetwork(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := c.RPC().BroadcastEvidence(ctx, ev); err != nil {
+	if _, err := rpc.BroadcastEvidence(ctx, ev); err != nil {
 		t.Fatalf("broadcast evidence: %v", err)
 	}
 	waitFor(t, "the double signer removed from the set", 60*time.Second, func() bool {

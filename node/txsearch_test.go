@@ -6,6 +6,8 @@ import (
 	"testing"
 	"time"
 
+	rpchttp "github.com/cometbft/cometbft/rpc/client/http"
+
 	"github.com/depinhq/depin/client"
 	txv1 "github.com/depinhq/depin/gen/depin/tx/v1"
 	"github.com/depinhq/depin/node"
@@ -23,6 +25,10 @@ func TestTxSearchByAttribute(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
 	c, err := client.New(n.RPCURL())
+	if err != nil {
+		t.Fatal(err)
+	}
+	rpc, err := rpchttp.New(n.RPCURL()) // /tx_search: package client does not make it
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -47,7 +53,7 @@ func TestTxSearchByAttribute(t *testing.T) {
 		// CometBFT's kv index (cometbft/cometbft#4003); one per query does.
 	} {
 		page, per := 1, 100
-		res, err := c.RPC().TxSearch(ctx, q, false, &page, &per, "desc")
+		res, err := rpc.TxSearch(ctx, q, false, &page, &per, "desc")
 		if err != nil {
 			t.Fatalf("%s: %v", q, err)
 		}
@@ -63,7 +69,7 @@ func TestTxSearchByAttribute(t *testing.T) {
 	}
 	// Fee transfers are not indexed: every tx pays one fee.
 	page, per := 1, 1
-	res, err := c.RPC().TxSearch(ctx, fmt.Sprintf("depin.bank.v1.EventTransfer.to='%s'", auth.FeeCollector), false, &page, &per, "desc")
+	res, err := rpc.TxSearch(ctx, fmt.Sprintf("depin.bank.v1.EventTransfer.to='%s'", auth.FeeCollector), false, &page, &per, "desc")
 	if err != nil {
 		t.Fatal(err)
 	}

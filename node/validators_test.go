@@ -36,8 +36,9 @@ func TestValidatorUpdatesReachCometBFT(t *testing.T) {
 	}
 	defer n.Close()
 	c, _ := client.New(n.RPCURL())
+	rpc := cometRPC(t, c)
 	validators := func() map[string]int64 {
-		res, err := c.RPC().Validators(ctx, nil, nil, nil)
+		res, err := rpc.Validators(ctx, nil, nil, nil)
 		if err != nil {
 			return nil
 		}

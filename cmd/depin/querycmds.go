@@ -147,16 +147,16 @@ func newQueryCmd(g *globals) *cobra.Command {
 			if err != nil {
 				return err
 			}
-			var hp *int64
+			var at int64 // 0: the latest
 			if len(args) == 1 {
 				h, err := strconv.ParseInt(args[0], 10, 64)
 				if err != nil || h <= 0 {
 					return usageError{fmt.Errorf("HEIGHT must be a positive integer, not %q", args[0])}
 				}
-				hp = &h
+				at = h
 			}
 			ctx := cmd.Context()
-			b, err := c.RPC().Block(ctx, hp)
+			b, err := c.Block(ctx, at)
 			if err != nil {
 				return fmt.Errorf("block: %w", err)
 			}
