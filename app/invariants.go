@@ -35,6 +35,7 @@ func CheckInvariants(r store.Reader) error {
 		bank.Keeper{}.CheckInvariant,
 		reward.Keeper{}.CheckInvariant,
 		staking.Keeper{}.CheckInvariant,
+		device.Keeper{}.CheckInvariant,
 		agreement.Keeper{}.CheckInvariant,
 		market.Keeper{}.CheckInvariant,
 		share.Keeper{Rewards: reward.Keeper{}}.CheckInvariant,

@@ -718,3 +718,29 @@ func TestBlockOverlapsSave(t *testing.T) {
 		}
 	}
 }
+
+// TestDoubleReportAloneInItsBatch: a conflicting report of an already
+// accepted seq, alone in its batch, jails the device and slashes its
+// stake in its record too, not only in the stake pool (the device
+// invariant: the pool holds exactly the recorded stakes).
+func TestDoubleReportAloneInItsBatch(t *testing.T) {
+	w := newWorld(t)
+	dev := w.register("a", 5000)
+	now := w.c.time.Unix()
+	if acc, rej := outcomes(t, w.batch(w.report("a", 1, now-300, now-200, 10))); acc != 1 {
+		t.Fatalf("first report: %v", rej)
+	}
+	now = w.c.time.Unix()
+	if _, rej := outcomes(t, w.batch(w.report("a", 1, now-300, now-200, 11))); rej[0] != "REJECT_REASON_EQUIVOCATION" {
+		t.Fatalf("double report: %v", rej)
+	}
+	r := w.c.snapshot()
+	d := device.Keeper{}.Get(r, dev)
+	stake := solarParams().MinStake
+	if d.Status != devicev1.DeviceStatus_DEVICE_STATUS_JAILED || d.Stake != stake-stake/10 || d.EvidenceCount != 1 {
+		t.Fatalf("after a lone double report: status %s, stake %d, evidence %d", d.Status, d.Stake, d.EvidenceCount)
+	}
+	if err := CheckInvariants(r); err != nil {
+		t.Fatal(err)
+	}
+}

@@ -265,3 +265,17 @@ func (k Keeper) Slash(ctx state.Context, dev *devicev1.Device, id crypto.DeviceI
 	}
 	ctx.Emit(&rewardv1.EventDeviceSlashed{Device: crypto.DeviceString(id), Network: dev.Network, Slashed: slashed, FinderFee: fee, Finder: finderAddr, Evidence: evidence})
 }
+
+// CheckInvariant verifies that the stake pool holds exactly the stakes
+// the device records say are locked: a slash or withdrawal that moved
+// coins without its record (or the reverse) breaks it.
+func (k Keeper) CheckInvariant(r store.Reader) error {
+	var staked uint64
+	for _, d := range state.Records[devicev1.Device](r, DevicePrefix) {
+		staked += d.Stake
+	}
+	if got := k.Bank.Balance(r, StakePool, bank.NativeDenom); got != staked {
+		return fmt.Errorf("device invariant: the stake pool holds %d, device records %d", got, staked)
+	}
+	return nil
+}

@@ -247,8 +247,14 @@ func (b *batchState) rules(d *Decoded, n *networkv1.Network, dev *devicev1.Devic
 	now := b.ctx.Time.Unix()
 	if r.Seq <= dev.LastSeq {
 		if r.Seq == dev.LastSeq && len(dev.LastReport) > 0 && !sameReport(dev.LastReport, d.Signed) {
-			if prev, err := Decode(dev.LastReport); err == nil {
-				b.k.record(b.ctx, reportv1.EvidenceKind_EVIDENCE_KIND_DOUBLE_REPORT, dev, []*reportv1.SignedReport{prev.Signed, d.Signed}, nil)
+			if prev, err := Decode(dev.LastReport); err == nil &&
+				b.k.record(b.ctx, reportv1.EvidenceKind_EVIDENCE_KIND_DOUBLE_REPORT, dev, []*reportv1.SignedReport{prev.Signed, d.Signed}, nil) {
+				// The evidence slashed and jailed the device: its record
+				// must be saved with the batch even though the report
+				// itself never counts (a correction: a double report
+				// alone in its batch moved the slashed stake but left the
+				// device active with its whole stake).
+				b.dirty[d.Device] = true
 			}
 			return reportv1.RejectReason_REJECT_REASON_EQUIVOCATION, fmt.Sprintf("seq %d", r.Seq)
 		}
