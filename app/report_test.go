@@ -342,8 +342,10 @@ func TestDeviceLifecycle(t *testing.T) {
 	sc, _ := device.SignCert(rogue.priv, testChain, &devicev1.DeviceCert{Network: "solar", DevicePublicKey: priv.Public().(ed25519.PublicKey), Serial: "1", Capacity: 1, MakerPublicKey: rogue.priv.Public().(ed25519.PublicKey)})
 	expect(alice, msg(&devicev1.MsgRegisterDevice{Owner: alice.addr.Bytes(), Cert: sc, DeviceSignature: pop("z", alice.addr), Cell: w.cell}), network.ErrUnknownMaker)
 
-	// Move: rate limited.
+	// Move: registering is not a move (a newly registered device's owner
+	// may correct its location at once); moves are rate limited.
 	newCell := uint64(uh3.LatLngToCell(uh3.NewLatLng(48.85, 2.35), 10))
+	expect(alice, msg(&devicev1.MsgMoveDevice{Owner: alice.addr.Bytes(), Device: id[:], Cell: w.cell}), nil)
 	expect(alice, msg(&devicev1.MsgMoveDevice{Owner: alice.addr.Bytes(), Device: id[:], Cell: newCell}), device.ErrMoveTooSoon)
 	c.time = c.time.Add(31 * time.Second)
 	expect(alice, msg(&devicev1.MsgMoveDevice{Owner: alice.addr.Bytes(), Device: id[:], Cell: newCell}), nil)

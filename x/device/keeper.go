@@ -82,7 +82,7 @@ func (k Keeper) Register(ctx state.Context, signer crypto.Address, m *devicev1.M
 		Id: id.Bytes(), PublicKey: cert.DevicePublicKey, Network: cert.Network, Owner: signer.Bytes(),
 		Model: cert.Model, Serial: cert.Serial, Capacity: cert.Capacity, MakerPublicKey: cert.MakerPublicKey,
 		Cell: m.Cell, Status: devicev1.DeviceStatus_DEVICE_STATUS_ACTIVE, Stake: stake, UnbondingSeconds: n.Params.UnbondingSeconds,
-		RegisteredHeight: ctx.Height, LastMoveTime: ctx.Time.Unix(),
+		RegisteredHeight: ctx.Height, // LastMoveTime 0: registering is not a move; the owner may correct the location at once
 	}
 	k.Set(ctx.KV, d)
 	ctx.KV.Set(OwnerIndexKey(signer, id), []byte{})
