@@ -7,7 +7,6 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
-	"io"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -38,10 +37,7 @@ func newDeviceCmd(g *globals) *cobra.Command {
 				return err
 			}
 			id := crypto.AddressFromPubKey(k.Public().(ed25519.PublicKey))
-			v := map[string]any{"device": crypto.DeviceString(id), "public_key": hex.EncodeToString(k.Public().(ed25519.PublicKey)), "key_file": out}
-			return g.print(cmd.OutOrStdout(), v, func(w io.Writer) {
-				fmt.Fprintf(w, "device %s\npublic key %s\nkey written to %s (mode 0600)\n", v["device"], v["public_key"], out)
-			})
+			return g.render(cmd.OutOrStdout(), deviceKeyView{Device: crypto.DeviceString(id), PublicKey: hex.EncodeToString(k.Public().(ed25519.PublicKey)), KeyFile: out})
 		},
 	}
 	keygen.Flags().StringVar(&out, "out", "device.key", "key file to write")
@@ -202,10 +198,9 @@ sequence is kept in --state so a restart never reuses a seq.`,
 			q.Close()
 			stats := runner.Stats()
 			qs := q.Stats()
-			v := map[string]any{"device": dev.String(), "signed": stats.Signed, "offline": stats.Offline, "delivered": qs.Delivered, "rejected": qs.Rejected, "dropped": qs.Dropped, "pending": qs.Pending, "last_seq": stats.LastSeq}
-			if perr := g.print(cmd.OutOrStdout(), v, func(w io.Writer) {
-				fmt.Fprintf(w, "signed %d reports (last seq %d), delivered %d, rejected %d, dropped %d, still queued %d\n", stats.Signed, stats.LastSeq, qs.Delivered, qs.Rejected, qs.Dropped, qs.Pending)
-			}); perr != nil {
+			v := deviceRunView{Device: dev.String(), Signed: stats.Signed, Offline: stats.Offline, Delivered: qs.Delivered, Rejected: qs.Rejected,
+				Dropped: qs.Dropped, Pending: uint64(qs.Pending), LastSeq: stats.LastSeq}
+			if perr := g.render(cmd.OutOrStdout(), v); perr != nil {
 				return perr
 			}
 			if errors.Is(runErr, context.Canceled) {
@@ -250,8 +245,8 @@ the key never leaves it.`,
 				}
 			}
 			proof := hex.EncodeToString(crypto.SignPossession(k, chainID, owner))
-			v := map[string]any{"device": crypto.DeviceString(crypto.AddressFromPubKey(k.Public().(ed25519.PublicKey))), "owner": owner.String(), "chain_id": chainID, "proof": proof}
-			return g.print(cmd.OutOrStdout(), v, func(w io.Writer) { fmt.Fprintln(w, proof) })
+			return g.render(cmd.OutOrStdout(), possessionView{Device: crypto.DeviceString(crypto.AddressFromPubKey(k.Public().(ed25519.PublicKey))),
+				Owner: owner.String(), ChainID: chainID, Proof: proof})
 		},
 	}
 	prove.Flags().StringVar(&pKey, "key", "device.key", "device key file")

@@ -2,7 +2,6 @@ package main
 
 import (
 	"fmt"
-	"io"
 	"strconv"
 	"strings"
 
@@ -101,15 +100,6 @@ func newAgreementTxCmd(g *globals) *cobra.Command {
 	return cmd
 }
 
-func agreementView(a *agreementv1.Agreement) map[string]any {
-	consumer, _ := crypto.AddressFromBytes(a.Consumer)
-	dev, _ := crypto.AddressFromBytes(a.Device)
-	return map[string]any{"id": a.Id, "consumer": consumer.String(), "device": crypto.DeviceString(dev), "network": a.Network,
-		"metric": a.Metric, "price": fmt.Sprintf("%d%s/%d", a.PriceNum, a.Denom, a.PriceDen), "max_units": a.MaxUnits,
-		"start_epoch": a.StartEpoch, "end_epoch": a.EndEpoch, "escrow": a.Escrow, "units_paid": a.UnitsPaid, "paid": a.Paid,
-		"refunded": a.Refunded, "status": strings.TrimPrefix(a.Status.String(), "STATUS_"), "close_reason": a.CloseReason}
-}
-
 func newAgreementQueryCmds(g *globals) []*cobra.Command {
 	one := &cobra.Command{Use: "agreement ID", Short: "Show a service agreement", Args: argsExactly(1, "ID"),
 		RunE: func(cmd *cobra.Command, args []string) error {
@@ -128,11 +118,7 @@ func newAgreementQueryCmds(g *globals) []*cobra.Command {
 			if a == nil {
 				return fmt.Errorf("no agreement %d", id)
 			}
-			v := agreementView(a)
-			return g.print(cmd.OutOrStdout(), v, func(w io.Writer) {
-				fmt.Fprintf(w, "agreement %d (%s): %s pays %s %s per unit of metric %d, epochs %d–%d, up to %d units\n  escrow %d, paid %d for %d units, refunded %d %s\n",
-					a.Id, v["status"], v["consumer"], v["device"], v["price"], a.Metric, a.StartEpoch, a.EndEpoch, a.MaxUnits, a.Escrow, a.Paid, a.UnitsPaid, a.Refunded, a.CloseReason)
-			})
+			return g.render(cmd.OutOrStdout(), newAgreementView(a))
 		}}
 	var consumer, dev string
 	list := &cobra.Command{Use: "agreements", Short: "List agreements by --consumer or --device", Args: argsExactly(0, ""),
@@ -162,24 +148,17 @@ func newAgreementQueryCmds(g *globals) []*cobra.Command {
 			if err != nil {
 				return err
 			}
-			views := []map[string]any{}
+			l := make(agreementList, 0, len(ids))
 			for _, id := range ids {
 				a, err := c.Agreement(cmd.Context(), id, client.QueryOptions{})
 				if err != nil {
 					return err
 				}
 				if a != nil {
-					views = append(views, agreementView(a))
+					l = append(l, newAgreementView(a))
 				}
 			}
-			return g.print(cmd.OutOrStdout(), views, func(w io.Writer) {
-				if len(views) == 0 {
-					fmt.Fprintln(w, "No agreements.")
-				}
-				for _, v := range views {
-					fmt.Fprintf(w, "%-5v %-7v %s  %s  paid %v\n", v["id"], v["status"], v["device"], v["price"], v["paid"])
-				}
-			})
+			return g.render(cmd.OutOrStdout(), l)
 		}}
 	list.Flags().StringVar(&consumer, "consumer", "", "consumer address or key name")
 	list.Flags().StringVar(&dev, "device", "", "provider device id")

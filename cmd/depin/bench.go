@@ -105,12 +105,12 @@ against a fresh devnet started in this process with --in-process.`,
 			if err != nil {
 				return err
 			}
-			return g.print(cmd.OutOrStdout(), res, func(w io.Writer) {
+			return g.render(cmd.OutOrStdout(), textView{res, func(w io.Writer) {
 				fmt.Fprintf(w, "committed %d transfers (%d failed) in %d blocks (heights %d–%d, up to %d txs per block)\n",
 					res.Committed, res.Failed, res.Blocks, res.FirstHeight, res.LastHeight, res.MaxBlockTxs)
 				fmt.Fprintf(w, "throughput: %.0f tx/s over %.1f s of block time (%.1f s wall clock, GOMAXPROCS=%d)\n",
 					res.TxsPerSecond, res.ChainSeconds, res.WallSeconds, runtime.GOMAXPROCS(0))
-			})
+			}})
 		},
 	}
 	f := transfers.Flags()
@@ -162,7 +162,7 @@ In the same run it measures this machine's raw ed25519 verification rate
 			if err != nil {
 				return err
 			}
-			return g.print(cmd.OutOrStdout(), res, func(w io.Writer) {
+			return g.render(cmd.OutOrStdout(), textView{res, func(w io.Writer) {
 				fmt.Fprintf(w, "accepted %d of %d reports (%d rejected) from %d devices in %d blocks; signed report %d bytes\n",
 					res.Accepted, res.Reports, res.Rejected, res.Devices, res.Blocks, res.SignedBytes)
 				fmt.Fprintf(w, "end to end: %.0f verified reports/s (%.1f s from first submission to last commit)\n", res.WallPerSec, res.WallSeconds)
@@ -170,7 +170,7 @@ In the same run it measures this machine's raw ed25519 verification rate
 				fmt.Fprintf(w, "limit on %d cores: %.0f/s one by one, %.0f/s batched → end to end %.0f%%, block pipeline %.0f%% of the batched limit\n",
 					res.VerifyLimit.Cores, res.VerifyLimit.SingleAllCores, res.VerifyLimit.BatchedAllCores, 100*res.LimitShare, 100*res.ChainShare)
 				fmt.Fprintf(w, "setup (certify, register at %.0f devices/s, sign): %.1f s\n", res.RegisterPerSec, res.SetupSeconds)
-			})
+			}})
 		},
 	}
 	rf := reports.Flags()

@@ -63,7 +63,7 @@ a temporary directory it names).`,
 			if err := s.Close(); err != nil {
 				fmt.Fprintln(os.Stderr, "stopping the nodes:", err)
 			}
-			if perr := g.print(cmd.OutOrStdout(), sum, func(w io.Writer) { sum.WriteText(w) }); perr != nil {
+			if perr := g.render(cmd.OutOrStdout(), textView{sum, func(w io.Writer) { sum.WriteText(w) }}); perr != nil {
 				return perr
 			}
 			if !sum.Passed {

@@ -74,10 +74,11 @@ func TestCLIEndToEnd(t *testing.T) {
 	}
 	var txr struct {
 		Hash   string
-		Height int64
+		Status string
+		Height int64 `json:",string"`
 		Code   uint32
 	}
-	if err := json.Unmarshal([]byte(out), &txr); err != nil || txr.Height == 0 || txr.Code != 0 {
+	if err := json.Unmarshal([]byte(out), &txr); err != nil || txr.Height == 0 || txr.Code != 0 || txr.Status != "committed" {
 		t.Fatalf("tx output %q: %v", out, err)
 	}
 
@@ -291,7 +292,7 @@ func TestNetworkDeviceCommands(t *testing.T) {
 	must("tx", "device", "register", "--cert", cert, "--proof", proof, "--lat", "52.52", "--lon", "13.405", "--from", "alice")
 	id := crypto.DeviceString(crypto.AddressFromPubKey(pub))
 	out = must("query", "device", id, "-o", "json")
-	if !strings.Contains(out, `"status": "DEVICE_STATUS_ACTIVE"`) || !strings.Contains(out, `"capacity": 5000`) {
+	if !strings.Contains(out, `"status": "active"`) || !strings.Contains(out, `"capacity": "5000"`) {
 		t.Fatalf("device: %s", out)
 	}
 	for _, args := range [][]string{
@@ -317,7 +318,7 @@ func TestNetworkDeviceCommands(t *testing.T) {
 		t.Error("query shares of an untokenized device succeeded")
 	}
 	must("tx", "share", "tokenize", id, "1000", "--from", "alice")
-	if out := must("query", "shares", id, "--holder", "alice", "-o", "json"); !strings.Contains(out, `"total_shares": 1000`) || !strings.Contains(out, `"holder_shares": 1000`) {
+	if out := must("query", "shares", id, "--holder", "alice", "-o", "json"); !strings.Contains(out, `"total_shares": "1000"`) || !strings.Contains(out, `"shares": "1000"`) {
 		t.Errorf("shares: %s", out)
 	}
 	for _, args := range [][]string{

@@ -7,7 +7,6 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
-	"io"
 	"os"
 	"strconv"
 	"strings"
@@ -294,21 +293,6 @@ func (g *globals) registerDevice(cmd *cobra.Command, from string, f *txFlags, sc
 	return g.sendMsgs(cmd, from, f, client.RegisterDeviceMsgWithProof(owner, sc, proof, cell))
 }
 
-// deviceView is a device as the CLI shows it.
-func deviceView(d *devicev1.Device) map[string]any {
-	id, _ := crypto.AddressFromBytes(d.Id)
-	owner, _ := crypto.AddressFromBytes(d.Owner)
-	ll := uh3.Cell(d.Cell).LatLng()
-	lat, lon := ll.Lat, ll.Lng
-	return map[string]any{
-		"id": crypto.DeviceString(id), "network": d.Network, "owner": owner.String(), "model": d.Model, "serial": d.Serial,
-		"capacity": d.Capacity, "cell": cellString(d.Cell), "lat": lat, "lon": lon, "status": d.Status.String(),
-		"stake_udpin": strconv.FormatUint(d.Stake, 10), "last_seq": d.LastSeq, "last_period_end": d.LastPeriodEnd,
-		"reports_accepted": d.ReportsAccepted, "reports_rejected": d.ReportsRejected, "evidence": d.EvidenceCount,
-		"public_key": hex.EncodeToString(d.PublicKey), "registered_height": d.RegisteredHeight,
-	}
-}
-
 func newDeviceQueryCmds(g *globals) []*cobra.Command {
 	one := &cobra.Command{
 		Use:   "device DEVICE",
@@ -319,12 +303,7 @@ func newDeviceQueryCmds(g *globals) []*cobra.Command {
 			if err != nil {
 				return err
 			}
-			v := deviceView(d)
-			return g.print(cmd.OutOrStdout(), v, func(w io.Writer) {
-				fmt.Fprintf(w, "device %s (%s %s, capacity %d) in %s\n  owner %s, %s, stake %s udpin\n  at cell %s (%.5f, %.5f)\n  reports: %d accepted, %d rejected, last seq %d; evidence %d\n",
-					v["id"], d.Model, d.Serial, d.Capacity, d.Network, v["owner"], d.Status, v["stake_udpin"], v["cell"], v["lat"], v["lon"],
-					d.ReportsAccepted, d.ReportsRejected, d.LastSeq, d.EvidenceCount)
-			})
+			return g.render(cmd.OutOrStdout(), newDeviceView(d))
 		},
 	}
 	var owner, net string
@@ -364,24 +343,17 @@ func newDeviceQueryCmds(g *globals) []*cobra.Command {
 			if err != nil {
 				return err
 			}
-			views := []map[string]any{}
+			l := make(deviceList, 0, len(ids))
 			for _, id := range ids {
 				d, err := c.Device(cmd.Context(), id, client.QueryOptions{})
 				if err != nil {
 					return err
 				}
 				if d != nil {
-					views = append(views, deviceView(d))
+					l = append(l, newDeviceView(d))
 				}
 			}
-			return g.print(cmd.OutOrStdout(), views, func(w io.Writer) {
-				if len(views) == 0 {
-					fmt.Fprintln(w, "No devices match.")
-				}
-				for _, v := range views {
-					fmt.Fprintf(w, "%s %-10s %-24s cell %s  %v accepted\n", v["id"], v["network"], v["status"], v["cell"], v["reports_accepted"])
-				}
-			})
+			return g.render(cmd.OutOrStdout(), l)
 		},
 	}
 	list.Flags().StringVar(&owner, "owner", "", "owner address or key name")
@@ -431,22 +403,7 @@ func newDeviceQueryCmds(g *globals) []*cobra.Command {
 			if err != nil {
 				return err
 			}
-			totals := map[string]string{}
-			for _, t := range wr.Totals {
-				name := strconv.Itoa(int(t.Id))
-				if m := network.MetricByID(n.Params, t.Id); m != nil {
-					name = m.Name + " (" + m.Unit + ")"
-				}
-				totals[name] = strconv.FormatUint(t.Value, 10)
-			}
-			v := map[string]any{"device": args[0], "network": d.Network, "epoch": e, "totals": totals,
-				"covered_seconds": wr.CoveredSeconds, "reports_accepted": wr.ReportsAccepted, "reports_rejected": wr.ReportsRejected}
-			return g.print(cmd.OutOrStdout(), v, func(w io.Writer) {
-				fmt.Fprintf(w, "%s in %s, epoch %d: %d reports accepted, %d rejected, %d s covered\n", args[0], d.Network, e, wr.ReportsAccepted, wr.ReportsRejected, wr.CoveredSeconds)
-				for k, val := range totals {
-					fmt.Fprintf(w, "  %s: %s\n", k, val)
-				}
-			})
+			return g.render(cmd.OutOrStdout(), newWorkView(crypto.DeviceString(id), d.Network, n.GetParams(), e, wr))
 		},
 	}
 	work.Flags().Int64Var(&epoch, "epoch", -1, "epoch number (default: the current one)")
@@ -468,18 +425,7 @@ func newDeviceQueryCmds(g *globals) []*cobra.Command {
 			if err != nil {
 				return err
 			}
-			out := []map[string]any{}
-			for _, e := range evs {
-				out = append(out, map[string]any{"id": hex.EncodeToString(e.Id), "kind": e.Kind.String(), "height": e.Height, "reports": len(e.Reports)})
-			}
-			return g.print(cmd.OutOrStdout(), out, func(w io.Writer) {
-				if len(out) == 0 {
-					fmt.Fprintln(w, "No evidence recorded.")
-				}
-				for _, e := range out {
-					fmt.Fprintf(w, "%s %s at height %v\n", e["id"], e["kind"], e["height"])
-				}
-			})
+			return g.render(cmd.OutOrStdout(), newEvidenceList(evs))
 		},
 	}
 	return []*cobra.Command{one, list, work, evidence}

@@ -111,13 +111,7 @@ func newKeysCmd(g *globals) *cobra.Command {
 			if err != nil {
 				return err
 			}
-			return g.print(cmd.OutOrStdout(), k.Info, func(w io.Writer) {
-				fmt.Fprintf(w, "Created key %q\n  address: %s\n  stored:  %s/%s.json", k.Name, k.Address, g.keystore().Dir(), k.Name)
-				if !k.Encrypted {
-					fmt.Fprintf(w, " (UNENCRYPTED: devnet use only)")
-				}
-				fmt.Fprintln(w)
-			})
+			return g.render(cmd.OutOrStdout(), keyAddedView{newKeyView(k.Info), g.keystore().Dir()})
 		},
 	}
 	add.Flags().StringVar(&passFile, "passphrase-file", "", "read the passphrase from this file")
@@ -132,21 +126,7 @@ func newKeysCmd(g *globals) *cobra.Command {
 			if err != nil {
 				return err
 			}
-			if infos == nil {
-				infos = []keystore.Info{}
-			}
-			return g.print(cmd.OutOrStdout(), infos, func(w io.Writer) {
-				if len(infos) == 0 {
-					fmt.Fprintf(w, "No keys in %s. Create one with 'depin keys add NAME'.\n", g.keystore().Dir())
-				}
-				for _, i := range infos {
-					note := ""
-					if !i.Encrypted {
-						note = "  (unencrypted)"
-					}
-					fmt.Fprintf(w, "%-12s %s%s\n", i.Name, i.Address, note)
-				}
-			})
+			return g.render(cmd.OutOrStdout(), newKeyListView(infos, g.keystore().Dir()))
 		},
 	}
 	show := &cobra.Command{
@@ -158,9 +138,7 @@ func newKeysCmd(g *globals) *cobra.Command {
 			if err != nil {
 				return err
 			}
-			return g.print(cmd.OutOrStdout(), i, func(w io.Writer) {
-				fmt.Fprintf(w, "name:       %s\naddress:    %s\npublic key: %s\nencrypted:  %v\n", i.Name, i.Address, hex.EncodeToString(i.PublicKey), i.Encrypted)
-			})
+			return g.render(cmd.OutOrStdout(), newKeyView(i))
 		},
 	}
 	var exportPassFile string
@@ -220,7 +198,7 @@ func newKeysCmd(g *globals) *cobra.Command {
 				if err != nil {
 					return err
 				}
-				return g.print(cmd.OutOrStdout(), k.Info, func(w io.Writer) { fmt.Fprintf(w, "Imported %q: %s\n", k.Name, k.Address) })
+				return g.render(cmd.OutOrStdout(), keyImportedView{newKeyView(k.Info)})
 			}
 			var data []byte
 			var err error
@@ -246,7 +224,7 @@ func newKeysCmd(g *globals) *cobra.Command {
 			if err != nil {
 				return err
 			}
-			return g.print(cmd.OutOrStdout(), k.Info, func(w io.Writer) { fmt.Fprintf(w, "Imported %q: %s\n", k.Name, k.Address) })
+			return g.render(cmd.OutOrStdout(), keyImportedView{newKeyView(k.Info)})
 		},
 	}
 	imp.Flags().StringVar(&importPassFile, "passphrase-file", "", "file with the exported key's passphrase")

@@ -2,7 +2,6 @@ package main
 
 import (
 	"fmt"
-	"io"
 	"strconv"
 	"strings"
 
@@ -193,15 +192,6 @@ func newMarketTxCmd(g *globals) *cobra.Command {
 	return cmd
 }
 
-func orderView(o *marketv1.Order) map[string]any {
-	owner, _ := crypto.AddressFromBytes(o.Owner)
-	dev, _ := crypto.AddressFromBytes(o.Device)
-	return map[string]any{"id": o.Id, "network": o.Network, "owner": owner.String(), "device": crypto.DeviceString(dev),
-		"side": strings.ToLower(strings.TrimPrefix(o.Side.String(), "SIDE_")), "interval": o.Interval, "price": o.Price,
-		"quantity": o.Quantity, "allocated": o.Allocated, "delivered": o.Delivered, "escrow": o.Escrow, "denom": o.Denom,
-		"status": strings.ToLower(strings.TrimPrefix(o.Status.String(), "ORDER_STATUS_")), "close_reason": o.CloseReason}
-}
-
 func newMarketQueryCmd(g *globals) *cobra.Command {
 	cmd := &cobra.Command{Use: "market", Short: "Order books, clearing results, a participant's orders"}
 	book := &cobra.Command{Use: "book NETWORK INTERVAL", Short: "An open interval's orders", Args: argsExactly(2, "NETWORK INTERVAL"),
@@ -218,18 +208,7 @@ func newMarketQueryCmd(g *globals) *cobra.Command {
 			if err != nil {
 				return err
 			}
-			views := []map[string]any{}
-			for _, o := range orders {
-				views = append(views, orderView(o))
-			}
-			return g.print(cmd.OutOrStdout(), views, func(w io.Writer) {
-				if len(views) == 0 {
-					fmt.Fprintln(w, "No open orders (a closed interval's result: 'depin query market clearing').")
-				}
-				for _, v := range views {
-					fmt.Fprintf(w, "%-6v %-3v %8v @ %-6v %s\n", v["id"], v["side"], v["quantity"], v["price"], v["device"])
-				}
-			})
+			return g.render(cmd.OutOrStdout(), orderBook(newOrderViews(orders)))
 		}}
 	clearing := &cobra.Command{Use: "clearing NETWORK INTERVAL", Short: "An interval's clearing price, volume and trades", Args: argsExactly(2, "NETWORK INTERVAL"),
 		RunE: func(cmd *cobra.Command, args []string) error {
@@ -248,12 +227,7 @@ func newMarketQueryCmd(g *globals) *cobra.Command {
 			if cl == nil {
 				return fmt.Errorf("interval %d of %s has not been cleared (still open, or it had no orders)", iv, args[0])
 			}
-			return g.print(cmd.OutOrStdout(), cl, func(w io.Writer) {
-				fmt.Fprintf(w, "%s interval %d: price %d, volume %d, %d orders, settled %v\n", cl.Network, cl.Interval, cl.Price, cl.Volume, cl.Orders, cl.Settled)
-				for _, t := range cl.Trades {
-					fmt.Fprintf(w, "  bid %d ← ask %d: %d allocated, %d delivered\n", t.Bid, t.Ask, t.Quantity, t.Delivered)
-				}
-			})
+			return g.render(cmd.OutOrStdout(), newClearingView(cl))
 		}}
 	orders := &cobra.Command{Use: "orders ADDRESS", Short: "A participant's orders and trades", Args: argsExactly(1, "ADDRESS"),
 		RunE: func(cmd *cobra.Command, args []string) error {
@@ -269,15 +243,7 @@ func newMarketQueryCmd(g *globals) *cobra.Command {
 			if err != nil {
 				return err
 			}
-			views := []map[string]any{}
-			for _, o := range orders {
-				views = append(views, orderView(o))
-			}
-			return g.print(cmd.OutOrStdout(), views, func(w io.Writer) {
-				for _, v := range views {
-					fmt.Fprintf(w, "%-6v %-3v interval %v: %v @ %v, allocated %v, delivered %v\n", v["id"], v["side"], v["interval"], v["quantity"], v["price"], v["allocated"], v["delivered"])
-				}
-			})
+			return g.render(cmd.OutOrStdout(), orderList(newOrderViews(orders)))
 		}}
 	cmd.AddCommand(book, clearing, orders)
 	return cmd
@@ -302,7 +268,8 @@ func newShareQueryCmd(g *globals) *cobra.Command {
 			if p == nil {
 				return fmt.Errorf("device %s is not tokenized", args[0])
 			}
-			v := map[string]any{"device": args[0], "denom": p.Denom, "total_shares": p.TotalShares, "rewarded": p.Rewarded}
+			l, _ := c.Lease(cmd.Context(), id) // (shown if it can be read)
+			v := newSharesView(crypto.DeviceString(id), p, l)
 			if holder != "" {
 				h, err := g.resolveAddress(holder)
 				if err != nil {
@@ -316,17 +283,9 @@ func newShareQueryCmd(g *globals) *cobra.Command {
 				if err != nil {
 					return err
 				}
-				v["holder"], v["holder_shares"], v["holder_owed"] = h.String(), bal, hr.GetOwed()
+				v.Holder = &shareHolderView{Address: h.String(), Shares: bal, Owed: hr.GetOwed()}
 			}
-			if l, _ := c.Lease(cmd.Context(), id); l != nil {
-				v["lease"] = l
-			}
-			return g.print(cmd.OutOrStdout(), v, func(w io.Writer) {
-				fmt.Fprintf(w, "%s: %d shares (%s), %d rewarded while tokenized\n", args[0], p.TotalShares, p.Denom, p.Rewarded)
-				if holder != "" {
-					fmt.Fprintf(w, "  %s holds %v, owed %v (plus what accrued since its last settlement)\n", v["holder"], v["holder_shares"], v["holder_owed"])
-				}
-			})
+			return g.render(cmd.OutOrStdout(), v)
 		}}
 	c.Flags().StringVar(&holder, "holder", "", "show this holder's shares and owed rewards")
 	return c

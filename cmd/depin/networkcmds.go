@@ -3,17 +3,14 @@ package main
 import (
 	"encoding/hex"
 	"fmt"
-	"io"
 	"strconv"
 	"strings"
 	"time"
 
 	"github.com/spf13/cobra"
 
-	"github.com/depinhq/depin/api/bank"
 	"github.com/depinhq/depin/api/network"
 	"github.com/depinhq/depin/client"
-	"github.com/depinhq/depin/crypto"
 	networkv1 "github.com/depinhq/depin/gen/depin/network/v1"
 	rewardv1 "github.com/depinhq/depin/gen/depin/reward/v1"
 	txv1 "github.com/depinhq/depin/gen/depin/tx/v1"
@@ -163,14 +160,9 @@ var classes = map[string]networkv1.ResourceClass{
 	"sensing": networkv1.ResourceClass_RESOURCE_CLASS_SENSING, "mobility": networkv1.ResourceClass_RESOURCE_CLASS_MOBILITY,
 }
 
-func className(c networkv1.ResourceClass) string {
-	for k, v := range classes {
-		if v == c {
-			return k
-		}
-	}
-	return c.String()
-}
+// className is the name 'classes' knows c by (RESOURCE_CLASS_ENERGY →
+// energy).
+func className(c networkv1.ResourceClass) string { return enumName(c.String(), "RESOURCE_CLASS_") }
 
 // makerKey resolves a maker given as a local key name or a hex public key.
 func (g *globals) makerKey(s string) ([]byte, error) {
@@ -341,30 +333,6 @@ with update-params) and resume. If the step fails again, it freezes again.`,
 	return cmd
 }
 
-// networkView is a network as the CLI shows it.
-func networkView(n *networkv1.Network) map[string]any {
-	owner, _ := crypto.AddressFromBytes(n.Owner)
-	metrics := []map[string]any{}
-	for _, m := range n.Params.Metrics {
-		metrics = append(metrics, map[string]any{"id": m.Id, "name": m.Name, "unit": m.Unit, "bound": fmt.Sprintf("%d/%d", m.BoundNum, m.BoundDen), "weight": m.Weight})
-	}
-	v := map[string]any{
-		"id": n.Id, "name": n.Name, "owner": owner.String(), "class": className(n.Class), "physical": n.Physical,
-		"reward_denom": n.RewardDenom, "metrics": metrics, "epoch_seconds": n.Params.EpochSeconds,
-		"report_window_seconds": n.Params.ReportWindowSeconds, "min_stake_udpin": strconv.FormatUint(n.Params.MinStake, 10),
-		"unbonding_seconds": n.Params.UnbondingSeconds, "created_height": n.CreatedHeight,
-	}
-	if n.Pending != nil {
-		v["pending_from_epoch"] = n.PendingEpoch
-	}
-	v["frozen"] = n.Frozen
-	if n.Frozen {
-		v["frozen_reason"] = n.FrozenReason
-		v["frozen_height"] = n.FrozenHeight
-	}
-	return v
-}
-
 func newNetworkQueryCmds(g *globals) []*cobra.Command {
 	one := &cobra.Command{
 		Use:   "network ID",
@@ -382,17 +350,7 @@ func newNetworkQueryCmds(g *globals) []*cobra.Command {
 			if n == nil {
 				return fmt.Errorf("no network %q (see 'depin query networks')", args[0])
 			}
-			v := networkView(n)
-			return g.print(cmd.OutOrStdout(), v, func(w io.Writer) {
-				fmt.Fprintf(w, "%s (%s) — %s, owner %s, reward token %s\n", n.Id, n.Name, className(n.Class), v["owner"], n.RewardDenom)
-				if n.Frozen {
-					fmt.Fprintf(w, "  FROZEN since height %d: %s\n  (its owner can resume it: depin tx network resume %s)\n", n.FrozenHeight, n.FrozenReason, n.Id)
-				}
-				for _, m := range n.Params.Metrics {
-					fmt.Fprintf(w, "  metric %d %s [%s] ≤ %d/%d per unit capacity per second, weight %d\n", m.Id, m.Name, m.Unit, m.BoundNum, m.BoundDen, m.Weight)
-				}
-				fmt.Fprintf(w, "  epoch %ds, report window %ds, min stake %s\n", n.Params.EpochSeconds, n.Params.ReportWindowSeconds, client.FormatAmount(bank.Coin(bank.NativeDenom, n.Params.MinStake)))
-			})
+			return g.render(cmd.OutOrStdout(), newNetworkView(n))
 		},
 	}
 	all := &cobra.Command{
@@ -408,18 +366,11 @@ func newNetworkQueryCmds(g *globals) []*cobra.Command {
 			if err != nil {
 				return err
 			}
-			views := []map[string]any{}
+			l := make(networkList, 0, len(ns))
 			for _, n := range ns {
-				views = append(views, networkView(n))
+				l = append(l, newNetworkView(n))
 			}
-			return g.print(cmd.OutOrStdout(), views, func(w io.Writer) {
-				if len(ns) == 0 {
-					fmt.Fprintln(w, "No networks yet. Launch one with 'depin tx network create'.")
-				}
-				for _, n := range ns {
-					fmt.Fprintf(w, "%-20s %-10s %-10s %s\n", n.Id, className(n.Class), n.RewardDenom, n.Name)
-				}
-			})
+			return g.render(cmd.OutOrStdout(), l)
 		},
 	}
 	return []*cobra.Command{one, all}

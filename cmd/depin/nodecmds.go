@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 	"fmt"
-	"io"
 	"os"
 	"time"
 
@@ -128,10 +127,7 @@ func newInitCmd(g *globals) *cobra.Command {
 			if err != nil {
 				return err
 			}
-			res := map[string]any{"home": g.home, "chain_id": chainID, "node_id": id.NodeID}
-			return g.print(cmd.OutOrStdout(), res, func(w io.Writer) {
-				fmt.Fprintf(w, "Initialized node %s for chain %s in %s\nStart it with: depin start --home %s\n", id.NodeID, chainID, g.home, g.home)
-			})
+			return g.render(cmd.OutOrStdout(), initView{Home: g.home, ChainID: chainID, NodeID: id.NodeID})
 		},
 	}
 	cmd.Flags().StringVar(&chainID, "chain-id", "", "chain id (required)")
@@ -186,13 +182,7 @@ func newTestnetCmd(g *globals) *cobra.Command {
 			if err != nil {
 				return err
 			}
-			return g.print(cmd.OutOrStdout(), nodes, func(w io.Writer) {
-				fmt.Fprintf(w, "Wrote %d validator homes for chain %s:\n", len(nodes), chainID)
-				for _, nd := range nodes {
-					fmt.Fprintf(w, "  depin start --home %s    # RPC %s, P2P %s, API %s\n", nd.Home, nd.Ports.RPC, nd.Ports.P2P, nd.Ports.API)
-				}
-				fmt.Fprintf(w, "Dev accounts (%v) are funded; their keys are in each home's keys/ directory.\n", node.DevAccounts)
-			})
+			return g.render(cmd.OutOrStdout(), newTestnetView(chainID, nodes))
 		},
 	}
 	cmd.Flags().IntVar(&n, "validators", 4, "number of validators")
@@ -218,18 +208,7 @@ func newStatusCmd(g *globals) *cobra.Command {
 			if err != nil {
 				return err
 			}
-			si := st.SyncInfo
-			res := map[string]any{
-				"chain_id": st.NodeInfo.Network, "node_id": st.NodeInfo.ID(), "moniker": st.NodeInfo.Moniker,
-				"latest_height": si.LatestBlockHeight, "latest_block_time": si.LatestBlockTime,
-				"latest_app_hash": si.LatestAppHash.String(), "catching_up": si.CatchingUp,
-				"validator_address": st.ValidatorInfo.Address.String(), "voting_power": st.ValidatorInfo.VotingPower,
-			}
-			return g.print(cmd.OutOrStdout(), res, func(w io.Writer) {
-				fmt.Fprintf(w, "chain:       %s\nnode:        %s (%s)\nheight:      %d at %s\napp hash:    %s\ncatching up: %v\n",
-					st.NodeInfo.Network, st.NodeInfo.ID(), st.NodeInfo.Moniker, si.LatestBlockHeight,
-					si.LatestBlockTime.UTC().Format(time.RFC3339), si.LatestAppHash, si.CatchingUp)
-			})
+			return g.render(cmd.OutOrStdout(), newStatusView(st))
 		},
 	}
 }

@@ -1,15 +1,12 @@
 package main
 
 import (
-	"encoding/hex"
 	"fmt"
-	"io"
 	"strconv"
 
 	"github.com/spf13/cobra"
 
 	"github.com/depinhq/depin/client"
-	bankv1 "github.com/depinhq/depin/gen/depin/bank/v1"
 )
 
 func newQueryCmd(g *globals) *cobra.Command {
@@ -45,38 +42,13 @@ func newQueryCmd(g *globals) *cobra.Command {
 				if err != nil {
 					return err
 				}
-				out := map[string]any{"address": addr.String(), "denom": denom, "amount": strconv.FormatUint(amt, 10), "height": r.Height, "proven": r.Proven}
-				if r.Proven {
-					out["app_hash"] = fmt.Sprintf("%X", r.AppHash)
-				}
-				return g.print(cmd.OutOrStdout(), out, func(w io.Writer) {
-					fmt.Fprintf(w, "%s has %s at height %d\n", addr, client.FormatAmount(&bankv1.Coin{Denom: denom, Amount: amt}), r.Height)
-					if r.Proven {
-						fmt.Fprintf(w, "proof verified against app hash %X (block %d, signed by >2/3 of validators)\n", r.AppHash, r.Height+1)
-					}
-				})
+				return g.render(cmd.OutOrStdout(), newBalanceView(addr.String(), denom, amt, r))
 			}
 			coins, h, err := c.Balances(ctx, addr, height)
 			if err != nil {
 				return err
 			}
-			type coinOut struct {
-				Denom  string `json:"denom"`
-				Amount string `json:"amount"`
-			}
-			list := []coinOut{}
-			for _, co := range coins {
-				list = append(list, coinOut{co.Denom, strconv.FormatUint(co.Amount, 10)})
-			}
-			return g.print(cmd.OutOrStdout(), map[string]any{"address": addr.String(), "height": h, "balances": list}, func(w io.Writer) {
-				fmt.Fprintf(w, "%s at height %d:\n", addr, h)
-				if len(coins) == 0 {
-					fmt.Fprintln(w, "  (no balance)")
-				}
-				for _, co := range coins {
-					fmt.Fprintf(w, "  %s\n", client.FormatAmount(co))
-				}
-			})
+			return g.render(cmd.OutOrStdout(), balancesView{Address: addr.String(), Balances: newCoinViews(coins), Height: h})
 		},
 	}
 	balance.Flags().Int64Var(&height, "height", 0, "query at this height (0 = latest)")
@@ -94,9 +66,7 @@ func newQueryCmd(g *globals) *cobra.Command {
 			if err != nil {
 				return err
 			}
-			return g.print(cmd.OutOrStdout(), map[string]any{"denom": args[0], "amount": strconv.FormatUint(amt, 10), "height": r.Height, "proven": r.Proven}, func(w io.Writer) {
-				fmt.Fprintf(w, "supply of %s: %s at height %d\n", args[0], client.FormatAmount(&bankv1.Coin{Denom: args[0], Amount: amt}), r.Height)
-			})
+			return g.render(cmd.OutOrStdout(), supplyView{Denom: args[0], Amount: amt, Height: r.Height, Proven: r.Proven})
 		},
 	}
 	supply.Flags().Int64Var(&height, "height", 0, "query at this height (0 = latest)")
@@ -120,14 +90,7 @@ func newQueryCmd(g *globals) *cobra.Command {
 			if err != nil {
 				return err
 			}
-			out := map[string]any{"address": addr.String(), "height": r.Height, "sequence": "0", "public_key": ""}
-			if acc != nil {
-				out["sequence"] = strconv.FormatUint(acc.Sequence, 10)
-				out["public_key"] = hex.EncodeToString(acc.PublicKey)
-			}
-			return g.print(cmd.OutOrStdout(), out, func(w io.Writer) {
-				fmt.Fprintf(w, "address:    %s\nsequence:   %s\npublic key: %s\n", addr, out["sequence"], out["public_key"])
-			})
+			return g.render(cmd.OutOrStdout(), newAccountView(addr.String(), acc, r.Height))
 		},
 	}
 	account.Flags().Int64Var(&height, "height", 0, "query at this height (0 = latest)")
@@ -160,39 +123,11 @@ func newQueryCmd(g *globals) *cobra.Command {
 			if err != nil {
 				return fmt.Errorf("block: %w", err)
 			}
-			h := b.Block.Height
-			br, err := c.BlockResults(ctx, h)
+			br, err := c.BlockResults(ctx, b.Block.Height)
 			if err != nil {
 				return err
 			}
-			type txOut struct {
-				Hash string `json:"hash"`
-				Code uint32 `json:"code"`
-				Log  string `json:"log,omitempty"`
-			}
-			txs := []txOut{}
-			for i, tx := range b.Block.Txs {
-				t := txOut{Hash: fmt.Sprintf("%X", tx.Hash())}
-				if i < len(br.TxResults) {
-					t.Code, t.Log = br.TxResults[i].Code, br.TxResults[i].Log
-				}
-				txs = append(txs, t)
-			}
-			out := map[string]any{
-				"height": h, "hash": b.BlockID.Hash.String(), "time": b.Block.Time, "chain_id": b.Block.ChainID,
-				"proposer": b.Block.ProposerAddress.String(), "app_hash": b.Block.AppHash.String(), "txs": txs,
-			}
-			return g.print(cmd.OutOrStdout(), out, func(w io.Writer) {
-				fmt.Fprintf(w, "block %d  %s\n  time:     %s\n  proposer: %s\n  app hash: %s (state after block %d)\n  txs:      %d\n",
-					h, b.BlockID.Hash, b.Block.Time.UTC().Format("2006-01-02 15:04:05.000"), b.Block.ProposerAddress, b.Block.AppHash, h-1, len(txs))
-				for _, t := range txs {
-					status := "ok"
-					if t.Code != 0 {
-						status = "failed: " + t.Log
-					}
-					fmt.Fprintf(w, "    %s %s\n", t.Hash, status)
-				}
-			})
+			return g.render(cmd.OutOrStdout(), newBlockView(b, br))
 		},
 	}
 	cmd.AddCommand(bank, account, block)

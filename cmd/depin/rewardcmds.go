@@ -2,15 +2,12 @@ package main
 
 import (
 	"fmt"
-	"io"
 	"strconv"
 
 	"github.com/spf13/cobra"
 
-	"github.com/depinhq/depin/api/network"
 	"github.com/depinhq/depin/client"
 	"github.com/depinhq/depin/crypto"
-	"github.com/depinhq/depin/explain"
 	devicev1 "github.com/depinhq/depin/gen/depin/device/v1"
 	rewardv1 "github.com/depinhq/depin/gen/depin/reward/v1"
 	txv1 "github.com/depinhq/depin/gen/depin/tx/v1"
@@ -108,7 +105,7 @@ func newRewardQueryCmd(g *globals) *cobra.Command {
 			if b == nil {
 				return fmt.Errorf("no reward recorded for %s in epoch %d: the device did no verified work then, the epoch has not ended yet, or the network had no emission", args[0], epoch)
 			}
-			return g.print(cmd.OutOrStdout(), b, func(w io.Writer) { explain.Write(w, b, args[0]) })
+			return g.render(cmd.OutOrStdout(), newBreakdownView(crypto.DeviceString(id), b))
 		},
 	}
 	unclaimed := &cobra.Command{
@@ -128,8 +125,7 @@ func newRewardQueryCmd(g *globals) *cobra.Command {
 			if err != nil {
 				return err
 			}
-			v := map[string]any{"device": args[0], "network": d.Network, "denom": n.RewardDenom, "unclaimed": strconv.FormatUint(amt, 10)}
-			return g.print(cmd.OutOrStdout(), v, func(w io.Writer) { fmt.Fprintf(w, "%d %s unclaimed\n", amt, n.RewardDenom) })
+			return g.render(cmd.OutOrStdout(), unclaimedView{Device: crypto.DeviceString(id), Network: d.Network, Denom: n.GetRewardDenom(), Unclaimed: amt})
 		},
 	}
 	netCmd := &cobra.Command{
@@ -152,17 +148,7 @@ func newRewardQueryCmd(g *globals) *cobra.Command {
 			if err != nil {
 				return err
 			}
-			if st == nil {
-				st = &rewardv1.State{Network: args[0]}
-			}
-			rp := network.RewardsOf(n.Params)
-			v := map[string]any{"network": n.Id, "denom": n.RewardDenom, "epoch_emission": strconv.FormatUint(rp.EpochEmission, 10),
-				"current_epoch": st.SeenEpoch, "first_epoch": st.FirstEpoch, "minted": strconv.FormatUint(st.Minted, 10),
-				"claimed": strconv.FormatUint(st.Claimed, 10), "treasury": strconv.FormatUint(st.Treasury, 10), "unclaimed": strconv.FormatUint(st.Unclaimed, 10)}
-			return g.print(cmd.OutOrStdout(), v, func(w io.Writer) {
-				fmt.Fprintf(w, "%s: epoch %d, %d %s per epoch\n  minted %d = claimed %d + treasury %d + unclaimed %d\n",
-					n.Id, st.SeenEpoch, rp.EpochEmission, n.RewardDenom, st.Minted, st.Claimed, st.Treasury, st.Unclaimed)
-			})
+			return g.render(cmd.OutOrStdout(), newRewardStateView(n, st)) // st nil: nothing yet
 		},
 	}
 	cmd.AddCommand(explainCmd, unclaimed, netCmd)

@@ -1,7 +1,6 @@
 package main
 
 import (
-	"encoding/json"
 	"fmt"
 	"io"
 	"log/slog"
@@ -111,17 +110,6 @@ func (g *globals) client() (*client.Client, error) {
 		return nil, usageError{fmt.Errorf("--api: %w", err)}
 	}
 	return c, nil
-}
-
-// print writes v as JSON with -o json, or calls text otherwise.
-func (g *globals) print(w io.Writer, v any, text func(w io.Writer)) error {
-	if g.output == "json" {
-		enc := json.NewEncoder(w)
-		enc.SetIndent("", "  ")
-		return enc.Encode(v)
-	}
-	text(w)
-	return nil
 }
 
 func argsExactly(n int, usage string) cobra.PositionalArgs {

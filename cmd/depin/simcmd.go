@@ -74,7 +74,7 @@ reason). With a devnet running ('depin devnet'), no other setup is needed.`,
 			if err != nil {
 				return err
 			}
-			return g.print(cmd.OutOrStdout(), res, func(w io.Writer) {
+			return g.render(cmd.OutOrStdout(), textView{res, func(w io.Writer) {
 				fmt.Fprintf(w, "network %s: %d devices (%d newly registered), %.0f s\n", res.Network, res.Devices, res.NewlyRegistered, res.Seconds)
 				fmt.Fprintf(w, "reports sent %d, accepted %d, rejected %d (devices offline for %d periods)\n", res.Sent, res.Accepted, res.Rejected, res.Offline)
 				reasons := make([]string, 0, len(res.RejectedByReason))
@@ -85,7 +85,7 @@ reason). With a devnet running ('depin devnet'), no other setup is needed.`,
 				for _, r := range reasons {
 					fmt.Fprintf(w, "  rejected %-40s %d\n", r, res.RejectedByReason[r])
 				}
-			})
+			}})
 		},
 	}
 	f := cmd.Flags()

@@ -4,7 +4,6 @@ import (
 	"encoding/base64"
 	"encoding/hex"
 	"fmt"
-	"io"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -154,17 +153,7 @@ func newStakingQueryCmd(g *globals) *cobra.Command {
 			if err != nil {
 				return err
 			}
-			views := []map[string]any{}
-			for _, v := range vals {
-				views = append(views, map[string]any{"address": strings.ToUpper(hex.EncodeToString(v.ConsAddress)), "moniker": v.Moniker,
-					"status": strings.TrimPrefix(v.Status.String(), "VALIDATOR_STATUS_"), "tokens_udpin": strconv.FormatUint(v.Tokens, 10),
-					"power": v.Power, "genesis_power": v.GenesisPower, "jailed_until": v.JailedUntil})
-			}
-			return g.print(cmd.OutOrStdout(), views, func(w io.Writer) {
-				for _, v := range views {
-					fmt.Fprintf(w, "%s %-10s %-12s power %-6v stake %s udpin\n", v["address"], v["status"], v["moniker"], v["power"], v["tokens_udpin"])
-				}
-			})
+			return g.render(cmd.OutOrStdout(), newValidatorList(vals))
 		},
 	}
 	cmd.AddCommand(validators)

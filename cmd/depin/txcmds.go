@@ -2,7 +2,6 @@ package main
 
 import (
 	"fmt"
-	"io"
 
 	"github.com/spf13/cobra"
 
@@ -53,22 +52,13 @@ func (g *globals) sendMsgs(cmd *cobra.Command, from string, f *txFlags, msgs ...
 		return fmt.Errorf("rejected by the node: %w", err)
 	}
 	if f.async {
-		return g.print(cmd.OutOrStdout(), map[string]any{"hash": fmt.Sprintf("%X", hash), "status": "in mempool"}, func(w io.Writer) {
-			fmt.Fprintf(w, "Submitted tx %X (not waiting for a block)\n", hash)
-		})
+		return g.render(cmd.OutOrStdout(), txView{Hash: fmt.Sprintf("%X", hash), Status: txInMempool})
 	}
 	res, err := c.WaitTx(ctx, hash, 30e9)
 	if res == nil {
 		return err
 	}
-	out := map[string]any{"hash": res.Hash, "height": res.Height, "code": res.Code, "log": res.Log}
-	if perr := g.print(cmd.OutOrStdout(), out, func(w io.Writer) {
-		if res.Code == 0 {
-			fmt.Fprintf(w, "Committed tx %s in block %d\n", res.Hash, res.Height)
-		} else {
-			fmt.Fprintf(w, "Tx %s in block %d FAILED (fee paid): %s\n", res.Hash, res.Height, res.Log)
-		}
-	}); perr != nil {
+	if perr := g.render(cmd.OutOrStdout(), newTxView(res)); perr != nil {
 		return perr
 	}
 	return err

@@ -1,0 +1,340 @@
+package main
+
+import (
+	"encoding/hex"
+	"fmt"
+	"io"
+	"strconv"
+
+	uh3 "github.com/uber/h3-go/v4"
+
+	"github.com/depinhq/depin/api/bank"
+	"github.com/depinhq/depin/api/network"
+	"github.com/depinhq/depin/client"
+	devicev1 "github.com/depinhq/depin/gen/depin/device/v1"
+	marketv1 "github.com/depinhq/depin/gen/depin/market/v1"
+	networkv1 "github.com/depinhq/depin/gen/depin/network/v1"
+	reportv1 "github.com/depinhq/depin/gen/depin/report/v1"
+	rewardv1 "github.com/depinhq/depin/gen/depin/reward/v1"
+)
+
+// Views of networks, devices, their work and evidence (the output model:
+// render.go).
+
+// networkView is a network with its parameters.
+type networkView struct {
+	ID            string     `json:"id"`
+	Name          string     `json:"name"`
+	Owner         string     `json:"owner"`
+	Class         string     `json:"class"`
+	Physical      bool       `json:"physical"`
+	RewardDenom   string     `json:"reward_denom"`
+	CreatedHeight int64      `json:"created_height,string"`
+	Params        paramsView `json:"params"`
+	// PendingParams take effect from PendingFromEpoch on (update-params).
+	PendingFromEpoch *uint64     `json:"pending_from_epoch,string,omitempty"`
+	PendingParams    *paramsView `json:"pending_params,omitempty"`
+	Frozen           bool        `json:"frozen"`
+	FrozenReason     string      `json:"frozen_reason,omitempty"`
+	FrozenHeight     int64       `json:"frozen_height,string,omitempty"`
+}
+
+type paramsView struct {
+	Metrics                []metricView      `json:"metrics"`
+	EpochSeconds           uint64            `json:"epoch_seconds,string"`
+	ReportWindowSeconds    uint64            `json:"report_window_seconds,string"`
+	MaxClockSkewSeconds    uint64            `json:"max_clock_skew_seconds,string"`
+	MinStakeUdpin          uint64            `json:"min_stake_udpin,string"`
+	UnbondingSeconds       uint64            `json:"unbonding_seconds,string"`
+	MinMoveIntervalSeconds uint64            `json:"min_move_interval_seconds,string"`
+	Rewards                *rewardParamsView `json:"rewards,omitempty"` // none: no emission
+	Market                 *marketParamsView `json:"market,omitempty"`  // none: no energy market
+}
+
+type metricView struct {
+	ID     uint32 `json:"id"`
+	Name   string `json:"name"`
+	Unit   string `json:"unit"`
+	Bound  string `json:"bound"` // "NUM/DEN": at most NUM/DEN units per unit of capacity per second
+	Weight uint64 `json:"weight,string"`
+}
+
+type rewardParamsView struct {
+	EpochEmission     uint64        `json:"epoch_emission,string"`
+	HalvingEpochs     uint64        `json:"halving_epochs,string"`
+	MaxSupply         uint64        `json:"max_supply,string"`
+	Pools             []poolView    `json:"pools"`
+	RepAlpha0         uint64        `json:"rep_alpha0,string"`
+	RepBeta0          uint64        `json:"rep_beta0,string"`
+	RepLambdaPpm      uint32        `json:"rep_lambda_ppm"`
+	RepThresholdPpm   uint32        `json:"rep_threshold_ppm"`
+	RepEvidenceWeight uint64        `json:"rep_evidence_weight,string"`
+	Geo               []geoRuleView `json:"geo"`
+	SlashBps          uint32        `json:"slash_bps"`
+	FinderFeeBps      uint32        `json:"finder_fee_bps"`
+}
+
+type poolView struct {
+	Name string `json:"name"`
+	Kind string `json:"kind"` // work, availability, treasury
+	Bps  uint32 `json:"bps"`
+}
+
+type geoRuleView struct {
+	Resolution uint32 `json:"resolution"`
+	N          uint32 `json:"n"`
+	Target     uint64 `json:"target,string"`
+	Max        uint64 `json:"max,string"`
+}
+
+type marketParamsView struct {
+	IntervalSeconds    uint64 `json:"interval_seconds,string"`
+	Denom              string `json:"denom"`
+	SellerMetric       uint32 `json:"seller_metric"`
+	BuyerMetric        uint32 `json:"buyer_metric"`
+	SettleDelaySeconds uint64 `json:"settle_delay_seconds,string"`
+	ShortfallPenalty   uint64 `json:"shortfall_penalty,string"`
+}
+
+func newNetworkView(n *networkv1.Network) networkView {
+	v := networkView{
+		ID: n.Id, Name: n.Name, Owner: accountString(n.Owner), Class: className(n.Class), Physical: n.Physical,
+		RewardDenom: n.RewardDenom, CreatedHeight: n.CreatedHeight, Params: newParamsView(n.Params),
+		Frozen: n.Frozen, FrozenReason: n.FrozenReason, FrozenHeight: n.FrozenHeight,
+	}
+	if n.Pending != nil {
+		e, p := n.PendingEpoch, newParamsView(n.Pending)
+		v.PendingFromEpoch, v.PendingParams = &e, &p
+	}
+	return v
+}
+
+func newParamsView(p *networkv1.Params) paramsView {
+	v := paramsView{
+		Metrics: make([]metricView, 0, len(p.GetMetrics())), EpochSeconds: p.GetEpochSeconds(), ReportWindowSeconds: p.GetReportWindowSeconds(),
+		MaxClockSkewSeconds: p.GetMaxClockSkewSeconds(), MinStakeUdpin: p.GetMinStake(), UnbondingSeconds: p.GetUnbondingSeconds(),
+		MinMoveIntervalSeconds: p.GetMinMoveIntervalSeconds(), Rewards: newRewardParamsView(p.GetRewards()), Market: newMarketParamsView(p.GetMarket()),
+	}
+	for _, m := range p.GetMetrics() {
+		v.Metrics = append(v.Metrics, metricView{ID: m.Id, Name: m.Name, Unit: m.Unit, Bound: fmt.Sprintf("%d/%d", m.BoundNum, m.BoundDen), Weight: m.Weight})
+	}
+	return v
+}
+
+func newRewardParamsView(r *rewardv1.RewardParams) *rewardParamsView {
+	if r == nil {
+		return nil
+	}
+	v := &rewardParamsView{
+		EpochEmission: r.EpochEmission, HalvingEpochs: r.HalvingEpochs, MaxSupply: r.MaxSupply, Pools: make([]poolView, 0, len(r.Pools)),
+		RepAlpha0: r.RepAlpha0, RepBeta0: r.RepBeta0, RepLambdaPpm: r.RepLambdaPpm, RepThresholdPpm: r.RepThresholdPpm,
+		RepEvidenceWeight: r.RepEvidenceWeight, Geo: make([]geoRuleView, 0, len(r.Geo)), SlashBps: r.SlashBps, FinderFeeBps: r.FinderFeeBps,
+	}
+	for _, p := range r.Pools {
+		v.Pools = append(v.Pools, poolView{Name: p.Name, Kind: enumName(p.Kind.String(), "POOL_KIND_"), Bps: p.Bps})
+	}
+	for _, g := range r.Geo {
+		v.Geo = append(v.Geo, geoRuleView{Resolution: g.Resolution, N: g.N, Target: g.Target, Max: g.Max})
+	}
+	return v
+}
+
+func newMarketParamsView(m *marketv1.MarketParams) *marketParamsView {
+	if m == nil {
+		return nil
+	}
+	return &marketParamsView{IntervalSeconds: m.IntervalSeconds, Denom: m.Denom, SellerMetric: m.SellerMetric, BuyerMetric: m.BuyerMetric,
+		SettleDelaySeconds: m.SettleDelaySeconds, ShortfallPenalty: m.ShortfallPenalty}
+}
+
+func (v networkView) writeText(w io.Writer) {
+	fmt.Fprintf(w, "%s (%s) — %s, owner %s, reward token %s\n", v.ID, v.Name, v.Class, v.Owner, v.RewardDenom)
+	if v.Frozen {
+		fmt.Fprintf(w, "  FROZEN since height %d: %s\n  (its owner can resume it: depin tx network resume %s)\n", v.FrozenHeight, v.FrozenReason, v.ID)
+	}
+	for _, m := range v.Params.Metrics {
+		fmt.Fprintf(w, "  metric %d %s [%s] ≤ %s per unit capacity per second, weight %d\n", m.ID, m.Name, m.Unit, m.Bound, m.Weight)
+	}
+	fmt.Fprintf(w, "  epoch %ds, report window %ds, min stake %s\n", v.Params.EpochSeconds, v.Params.ReportWindowSeconds,
+		client.FormatAmount(bank.Coin(bank.NativeDenom, v.Params.MinStakeUdpin)))
+}
+
+// networkList is every network, by id.
+type networkList []networkView
+
+func (l networkList) writeText(w io.Writer) {
+	if len(l) == 0 {
+		fmt.Fprintln(w, "No networks yet. Launch one with 'depin tx network create'.")
+	}
+	for _, n := range l {
+		fmt.Fprintf(w, "%-20s %-10s %-10s %s\n", n.ID, n.Class, n.RewardDenom, n.Name)
+	}
+}
+
+// deviceView is a registered device.
+type deviceView struct {
+	ID               string  `json:"id"`
+	Network          string  `json:"network"`
+	Owner            string  `json:"owner"`
+	Model            string  `json:"model"`
+	Serial           string  `json:"serial"`
+	Capacity         uint64  `json:"capacity,string"`  // in the network's capacity unit
+	PublicKey        string  `json:"public_key"`       // hex
+	MakerPublicKey   string  `json:"maker_public_key"` // hex
+	Cell             string  `json:"cell"`             // H3 index, hex
+	Lat              float64 `json:"lat"`              // the cell's centre
+	Lon              float64 `json:"lon"`
+	Status           string  `json:"status"` // active, unbonding, retired, jailed
+	StakeUdpin       uint64  `json:"stake_udpin,string"`
+	UnbondTime       int64   `json:"unbond_time,string,omitempty"` // unix seconds, once deactivated
+	Tokenized        bool    `json:"tokenized"`
+	LastSeq          uint64  `json:"last_seq,string"`
+	LastPeriodEnd    int64   `json:"last_period_end,string"` // unix seconds
+	ReportsAccepted  uint64  `json:"reports_accepted,string"`
+	ReportsRejected  uint64  `json:"reports_rejected,string"`
+	Evidence         uint64  `json:"evidence,string"` // fraud evidence recorded
+	RegisteredHeight int64   `json:"registered_height,string"`
+}
+
+func newDeviceView(d *devicev1.Device) deviceView {
+	ll := uh3.Cell(d.Cell).LatLng()
+	return deviceView{
+		ID: deviceString(d.Id), Network: d.Network, Owner: accountString(d.Owner), Model: d.Model, Serial: d.Serial,
+		Capacity: d.Capacity, PublicKey: hex.EncodeToString(d.PublicKey), MakerPublicKey: hex.EncodeToString(d.MakerPublicKey),
+		Cell: cellString(d.Cell), Lat: ll.Lat, Lon: ll.Lng, Status: enumName(d.Status.String(), "DEVICE_STATUS_"),
+		StakeUdpin: d.Stake, UnbondTime: d.UnbondTime, Tokenized: d.Tokenized, LastSeq: d.LastSeq, LastPeriodEnd: d.LastPeriodEnd,
+		ReportsAccepted: d.ReportsAccepted, ReportsRejected: d.ReportsRejected, Evidence: d.EvidenceCount, RegisteredHeight: d.RegisteredHeight,
+	}
+}
+
+func (v deviceView) writeText(w io.Writer) {
+	fmt.Fprintf(w, "device %s (%s %s, capacity %d) in %s\n  owner %s, %s, stake %d udpin\n  at cell %s (%.5f, %.5f)\n  reports: %d accepted, %d rejected, last seq %d; evidence %d\n",
+		v.ID, v.Model, v.Serial, v.Capacity, v.Network, v.Owner, v.Status, v.StakeUdpin, v.Cell, v.Lat, v.Lon,
+		v.ReportsAccepted, v.ReportsRejected, v.LastSeq, v.Evidence)
+}
+
+// deviceList is the devices a query found, in the order of their index.
+type deviceList []deviceView
+
+func (l deviceList) writeText(w io.Writer) {
+	if len(l) == 0 {
+		fmt.Fprintln(w, "No devices match.")
+	}
+	for _, v := range l {
+		fmt.Fprintf(w, "%s %-10s %-24s cell %s  %d accepted\n", v.ID, v.Network, v.Status, v.Cell, v.ReportsAccepted)
+	}
+}
+
+// workView is a device's verified work in an epoch.
+type workView struct {
+	Device          string          `json:"device"`
+	Network         string          `json:"network"`
+	Epoch           uint64          `json:"epoch,string"`
+	Totals          []workTotalView `json:"totals"` // by metric id
+	CoveredSeconds  uint64          `json:"covered_seconds,string"`
+	ReportsAccepted uint64          `json:"reports_accepted,string"`
+	ReportsRejected uint64          `json:"reports_rejected,string"`
+}
+
+type workTotalView struct {
+	Metric uint32 `json:"metric"`
+	Name   string `json:"name"` // "" if the network no longer has the metric
+	Unit   string `json:"unit"`
+	Value  uint64 `json:"value,string"`
+}
+
+// newWorkView names the metrics of wr after params (nil: by id only).
+func newWorkView(device, net string, params *networkv1.Params, epoch uint64, wr *reportv1.WorkRecord) workView {
+	v := workView{Device: device, Network: net, Epoch: epoch, Totals: make([]workTotalView, 0, len(wr.GetTotals())),
+		CoveredSeconds: wr.GetCoveredSeconds(), ReportsAccepted: wr.GetReportsAccepted(), ReportsRejected: wr.GetReportsRejected()}
+	for _, t := range wr.GetTotals() {
+		tv := workTotalView{Metric: t.Id, Value: t.Value}
+		if params != nil {
+			if m := network.MetricByID(params, t.Id); m != nil {
+				tv.Name, tv.Unit = m.Name, m.Unit
+			}
+		}
+		v.Totals = append(v.Totals, tv)
+	}
+	return v
+}
+
+func (v workView) writeText(w io.Writer) {
+	fmt.Fprintf(w, "%s in %s, epoch %d: %d reports accepted, %d rejected, %d s covered\n", v.Device, v.Network, v.Epoch, v.ReportsAccepted, v.ReportsRejected, v.CoveredSeconds)
+	for _, t := range v.Totals {
+		name := strconv.Itoa(int(t.Metric))
+		if t.Name != "" {
+			name = t.Name + " (" + t.Unit + ")"
+		}
+		fmt.Fprintf(w, "  %s: %d\n", name, t.Value)
+	}
+}
+
+// evidenceView is fraud evidence recorded against a device.
+type evidenceView struct {
+	ID        string `json:"id"` // hex
+	Kind      string `json:"kind"`
+	Device    string `json:"device"`
+	Network   string `json:"network"`
+	Submitter string `json:"submitter"` // "" if the chain found it itself
+	Reports   uint32 `json:"reports"`   // signed reports it holds
+	Height    int64  `json:"height,string"`
+}
+
+// evidenceList is a device's evidence, oldest first.
+type evidenceList []evidenceView
+
+func newEvidenceList(evs []*reportv1.Evidence) evidenceList {
+	l := make(evidenceList, 0, len(evs))
+	for _, e := range evs {
+		l = append(l, evidenceView{ID: hex.EncodeToString(e.Id), Kind: enumName(e.Kind.String(), "EVIDENCE_KIND_"), Device: deviceString(e.Device),
+			Network: e.Network, Submitter: accountString(e.Submitter), Reports: uint32(len(e.Reports)), Height: e.Height})
+	}
+	return l
+}
+
+func (l evidenceList) writeText(w io.Writer) {
+	if len(l) == 0 {
+		fmt.Fprintln(w, "No evidence recorded.")
+	}
+	for _, e := range l {
+		fmt.Fprintf(w, "%s %s at height %d\n", e.ID, e.Kind, e.Height)
+	}
+}
+
+// deviceKeyView is a device key 'device keygen' wrote.
+type deviceKeyView struct {
+	Device    string `json:"device"`
+	PublicKey string `json:"public_key"` // hex
+	KeyFile   string `json:"key_file"`
+}
+
+func (v deviceKeyView) writeText(w io.Writer) {
+	fmt.Fprintf(w, "device %s\npublic key %s\nkey written to %s (mode 0600)\n", v.Device, v.PublicKey, v.KeyFile)
+}
+
+// possessionView is a device key's proof of possession for an owner.
+type possessionView struct {
+	Device  string `json:"device"`
+	Owner   string `json:"owner"`
+	ChainID string `json:"chain_id"`
+	Proof   string `json:"proof"` // hex
+}
+
+func (v possessionView) writeText(w io.Writer) { fmt.Fprintln(w, v.Proof) }
+
+// deviceRunView is what a (simulated) device did in 'device run'.
+type deviceRunView struct {
+	Device    string `json:"device"`
+	Signed    uint64 `json:"signed,string"`
+	Offline   uint64 `json:"offline,string"`
+	Delivered uint64 `json:"delivered,string"`
+	Rejected  uint64 `json:"rejected,string"`
+	Dropped   uint64 `json:"dropped,string"`
+	Pending   uint64 `json:"pending,string"` // still queued
+	LastSeq   uint64 `json:"last_seq,string"`
+}
+
+func (v deviceRunView) writeText(w io.Writer) {
+	fmt.Fprintf(w, "signed %d reports (last seq %d), delivered %d, rejected %d, dropped %d, still queued %d\n", v.Signed, v.LastSeq, v.Delivered, v.Rejected, v.Dropped, v.Pending)
+}
