@@ -46,6 +46,16 @@ func (f *paramFlags) register(cmd *cobra.Command) {
 	fl.Float64Var(&f.threshold, "rep-threshold", 0.5, "reputation (0..1) below which a device earns nothing")
 }
 
+// poolKinds are the words a --pools name is recognised by.
+var poolKinds = []struct {
+	word string
+	kind rewardv1.PoolKind
+}{
+	{"work", rewardv1.PoolKind_POOL_KIND_WORK},
+	{"avail", rewardv1.PoolKind_POOL_KIND_AVAILABILITY},
+	{"treasury", rewardv1.PoolKind_POOL_KIND_TREASURY},
+}
+
 // rewards builds the incentive params from the flags.
 func (f *paramFlags) rewards() (*rewardv1.RewardParams, error) {
 	rp := network.DefaultRewards(f.emission)
@@ -58,9 +68,12 @@ func (f *paramFlags) rewards() (*rewardv1.RewardParams, error) {
 			return nil, usageError{fmt.Errorf("--pools %q: want NAME=PERCENT,…", f.pools)}
 		}
 		kind := rewardv1.PoolKind_POOL_KIND_UNSPECIFIED
-		for k, pk := range map[string]rewardv1.PoolKind{"work": rewardv1.PoolKind_POOL_KIND_WORK, "avail": rewardv1.PoolKind_POOL_KIND_AVAILABILITY, "treasury": rewardv1.PoolKind_POOL_KIND_TREASURY} {
-			if strings.Contains(name, k) {
-				kind = pk
+		for _, k := range poolKinds {
+			if strings.Contains(name, k.word) {
+				if kind != rewardv1.PoolKind_POOL_KIND_UNSPECIFIED {
+					return nil, usageError{fmt.Errorf("--pools: pool %q: its name must contain one of work, avail or treasury, not two", name)}
+				}
+				kind = k.kind
 			}
 		}
 		if kind == rewardv1.PoolKind_POOL_KIND_UNSPECIFIED {
