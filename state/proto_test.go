@@ -53,3 +53,36 @@ func TestLoadAndRecords(t *testing.T) {
 		}
 	})
 }
+
+// TestNumbers: number records are 8 bytes big-endian; amounts are never
+// stored as 0; sequences start at 1; another length is corrupt.
+func TestNumbers(t *testing.T) {
+	kv := store.NewCache(store.NewMemTree())
+	k := []byte("n")
+	if v, ok := state.Uint64(kv, k); ok || v != 0 {
+		t.Fatalf("absent: %d, %v", v, ok)
+	}
+	state.SetUint64(kv, k, 0)
+	if v, ok := state.Uint64(kv, k); !ok || v != 0 || string(kv.Get(k)) != "\x00\x00\x00\x00\x00\x00\x00\x00" {
+		t.Fatalf("SetUint64 0: %d, %v, %q", v, ok, kv.Get(k))
+	}
+	state.SetAmount(kv, k, 0x0102)
+	if string(kv.Get(k)) != "\x00\x00\x00\x00\x00\x00\x01\x02" {
+		t.Fatalf("SetAmount: %q", kv.Get(k))
+	}
+	state.SetAmount(kv, k, 0)
+	if kv.Get(k) != nil {
+		t.Fatal("SetAmount 0 stored a zero")
+	}
+	if a, b := state.NextSeq(kv, []byte("s")), state.NextSeq(kv, []byte("s")); a != 1 || b != 2 {
+		t.Fatalf("NextSeq: %d, %d", a, b)
+	}
+	kv.Set(k, []byte{1, 2, 3})
+	defer func() {
+		var ce *state.CorruptError
+		if err, _ := recover().(error); !errors.As(err, &ce) || string(ce.Key) != "n" {
+			t.Errorf("a 3-byte number: panic %v", err)
+		}
+	}()
+	state.Uint64(kv, k)
+}

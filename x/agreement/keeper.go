@@ -45,8 +45,6 @@ var (
 	cursorPrefix = []byte("agreement/k/") // + network → last id settled in the running pass (empty: from the start)
 )
 
-func u64(v uint64) []byte { return binary.BigEndian.AppendUint64(nil, v) }
-
 // openPrefix lists a network's open agreements.
 func openPrefix(net string) []byte { return keys.New(OpenPrefix).Str(net).Sep() }
 
@@ -125,11 +123,7 @@ func (k Keeper) Open(ctx state.Context, signer crypto.Address, m *agreementv1.Ms
 	if err := k.Bank.Send(ctx, signer, Escrow, []*bankv1.Coin{bank.Coin(m.Denom, escrow)}, "agreement_escrow"); err != nil {
 		return 0, err
 	}
-	seq := uint64(1)
-	if v := ctx.KV.Get(seqKey); len(v) == 8 {
-		seq = binary.BigEndian.Uint64(v) + 1
-	}
-	ctx.KV.Set(seqKey, u64(seq))
+	seq := state.NextSeq(ctx.KV, seqKey)
 	a := &agreementv1.Agreement{Id: seq, Consumer: signer.Bytes(), Device: id.Bytes(), Network: n.Id, Metric: m.Metric, Denom: m.Denom,
 		PriceNum: m.PriceNum, PriceDen: m.PriceDen, MaxUnits: m.MaxUnits, StartEpoch: start, EndEpoch: m.EndEpoch,
 		Escrow: escrow, NextEpoch: start, Status: agreementv1.Status_STATUS_OPEN, EpochSeconds: n.Params.EpochSeconds}
@@ -268,9 +262,13 @@ func (k Keeper) BeginNetwork(ctx state.Context, net string, budget *int) error {
 		ids = append(ids, id)
 	}
 	// Many agreements may share a device: read each device's epoch work once.
-	memo := map[string]*reportv1.WorkRecord{}
+	type devEpoch struct {
+		dev crypto.DeviceID
+		e   uint64
+	}
+	memo := map[devEpoch]*reportv1.WorkRecord{}
 	work := func(dev crypto.DeviceID, e uint64) *reportv1.WorkRecord {
-		key := string(dev[:]) + string(u64(e))
+		key := devEpoch{dev, e}
 		if w, ok := memo[key]; ok {
 			return w
 		}
@@ -289,7 +287,7 @@ func (k Keeper) BeginNetwork(ctx state.Context, net string, budget *int) error {
 	}
 	*budget -= len(ids)
 	if more && len(ids) > 0 {
-		ctx.KV.Set(ck, u64(ids[len(ids)-1]))
+		state.SetUint64(ctx.KV, ck, ids[len(ids)-1])
 	} else if !more {
 		ctx.KV.Delete(ck)
 	}

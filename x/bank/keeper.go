@@ -38,27 +38,15 @@ func (k Keeper) before(ctx state.Context, denom string, addrs ...crypto.Address)
 	}
 }
 
-func getUint64(r store.Reader, key []byte) uint64 {
-	v := r.Get(key)
-	if len(v) != 8 {
-		return 0
-	}
-	return binary.BigEndian.Uint64(v)
-}
-
-func setUint64(kv store.KV, key []byte, v uint64) {
-	if v == 0 {
-		kv.Delete(key)
-		return
-	}
-	var b [8]byte
-	binary.BigEndian.PutUint64(b[:], v)
-	kv.Set(key, b[:])
+// amount reads a balance or supply (absent: 0).
+func amount(r store.Reader, key []byte) uint64 {
+	v, _ := state.Uint64(r, key)
+	return v
 }
 
 // Balance returns addr's balance of denom.
 func (Keeper) Balance(r store.Reader, addr crypto.Address, denom string) uint64 {
-	return getUint64(r, BalanceKey(addr, denom))
+	return amount(r, BalanceKey(addr, denom))
 }
 
 // Balances returns all of addr's non-zero balances, sorted by denom.
@@ -73,7 +61,7 @@ func (Keeper) Balances(r store.Reader, addr crypto.Address) []*bankv1.Coin {
 
 // Supply returns the total supply of denom.
 func (Keeper) Supply(r store.Reader, denom string) uint64 {
-	return getUint64(r, SupplyKey(denom))
+	return amount(r, SupplyKey(denom))
 }
 
 // Params returns the module parameters: every registered denom, in order.
@@ -144,12 +132,12 @@ func (k Keeper) Send(ctx state.Context, from, to crypto.Address, coins []*bankv1
 	for _, c := range coins {
 		k.before(ctx, c.Denom, from, to)
 		fk, tk := BalanceKey(from, c.Denom), BalanceKey(to, c.Denom)
-		setUint64(ctx.KV, fk, getUint64(ctx.KV, fk)-c.Amount)
-		nt, ok := fixed.Add(getUint64(ctx.KV, tk), c.Amount)
+		state.SetAmount(ctx.KV, fk, amount(ctx.KV, fk)-c.Amount)
+		nt, ok := fixed.Add(amount(ctx.KV, tk), c.Amount)
 		if !ok {
 			panic("bank: balance exceeds supply") // invariant broken
 		}
-		setUint64(ctx.KV, tk, nt)
+		state.SetAmount(ctx.KV, tk, nt)
 	}
 	ctx.Emit(&bankv1.EventTransfer{From: from.String(), To: to.String(), Amount: coins, Reason: reason})
 	return nil
@@ -169,8 +157,8 @@ func (k Keeper) Burn(ctx state.Context, from crypto.Address, coins []*bankv1.Coi
 	for _, c := range coins {
 		k.before(ctx, c.Denom, from)
 		sk, bk := SupplyKey(c.Denom), BalanceKey(from, c.Denom)
-		setUint64(ctx.KV, bk, getUint64(ctx.KV, bk)-c.Amount)
-		setUint64(ctx.KV, sk, getUint64(ctx.KV, sk)-c.Amount) // supply ≥ any balance
+		state.SetAmount(ctx.KV, bk, amount(ctx.KV, bk)-c.Amount)
+		state.SetAmount(ctx.KV, sk, amount(ctx.KV, sk)-c.Amount) // supply ≥ any balance
 	}
 	ctx.Emit(&bankv1.EventBurn{From: from.String(), Amount: coins, Reason: reason})
 	return nil
@@ -192,8 +180,8 @@ func (k Keeper) Mint(ctx state.Context, to crypto.Address, coins []*bankv1.Coin,
 	for _, c := range coins {
 		k.before(ctx, c.Denom, to)
 		sk, bk := SupplyKey(c.Denom), BalanceKey(to, c.Denom)
-		setUint64(ctx.KV, sk, getUint64(ctx.KV, sk)+c.Amount)
-		setUint64(ctx.KV, bk, getUint64(ctx.KV, bk)+c.Amount) // ≤ supply
+		state.SetAmount(ctx.KV, sk, amount(ctx.KV, sk)+c.Amount)
+		state.SetAmount(ctx.KV, bk, amount(ctx.KV, bk)+c.Amount) // ≤ supply
 	}
 	ctx.Emit(&bankv1.EventMint{To: to.String(), Amount: coins, Reason: reason})
 	return nil

@@ -55,7 +55,7 @@ func TestMintSendAndInvariant(t *testing.T) {
 		t.Fatalf("balances %v", got)
 	}
 	// The invariant check catches a balance written behind bank's back.
-	setUint64(ctx.KV, BalanceKey(b, NativeDenom), 101)
+	state.SetAmount(ctx.KV, BalanceKey(b, NativeDenom), 101)
 	if err := k.CheckInvariant(ctx.KV); err == nil {
 		t.Fatal("broken invariant not detected")
 	}

@@ -65,8 +65,6 @@ func settleTime(t *marketv1.MarketParams, iv uint64) int64 {
 	return int64(end + t.SettleDelaySeconds)
 }
 
-func u64(v uint64) []byte { return binary.BigEndian.AppendUint64(nil, v) }
-
 // netKey is prefix's part of a network's keys.
 func netKey(prefix []byte, net string) []byte { return keys.New(prefix).Str(net).Sep() }
 
@@ -131,10 +129,7 @@ func (k Keeper) Place(ctx state.Context, signer crypto.Address, m *marketv1.MsgP
 		return fmt.Errorf("%w: interval %d is more than %d intervals ahead", ErrInvalidOrder, iv, MaxIntervalsAhead)
 	}
 	ck := countKey(n.Id, iv)
-	var count uint64
-	if v := ctx.KV.Get(ck); len(v) == 8 {
-		count = binary.BigEndian.Uint64(v)
-	}
+	count, _ := state.Uint64(ctx.KV, ck)
 	if count >= MaxOrdersPerInterval {
 		return fmt.Errorf("%w: interval %d's book is full", ErrInvalidOrder, iv)
 	}
@@ -152,12 +147,8 @@ func (k Keeper) Place(ctx state.Context, signer crypto.Address, m *marketv1.MsgP
 		}
 		escrow = e
 	}
-	seq := uint64(1)
-	if v := ctx.KV.Get(seqKey); len(v) == 8 {
-		seq = binary.BigEndian.Uint64(v) + 1
-	}
-	ctx.KV.Set(seqKey, u64(seq))
-	ctx.KV.Set(ck, u64(count+1))
+	seq := state.NextSeq(ctx.KV, seqKey)
+	state.SetUint64(ctx.KV, ck, count+1)
 	o := &marketv1.Order{Id: seq, Network: n.Id, Owner: signer.Bytes(), Device: id.Bytes(), Side: m.Side, Interval: iv,
 		Price: m.Price, Quantity: m.Quantity, Escrow: escrow, Denom: mp.Denom, Status: marketv1.OrderStatus_ORDER_STATUS_OPEN}
 	ctx.KV.Set(OrderKey(seq), state.Marshal(o))
@@ -227,12 +218,8 @@ func (k Keeper) cancel(ctx state.Context, o *marketv1.Order, reason string) erro
 	}
 	ctx.KV.Delete(BookKey(o.Network, o.Interval, o.Id))
 	ck := countKey(o.Network, o.Interval)
-	if v := ctx.KV.Get(ck); len(v) == 8 {
-		if c := binary.BigEndian.Uint64(v); c > 1 {
-			ctx.KV.Set(ck, u64(c-1))
-		} else {
-			ctx.KV.Delete(ck)
-		}
+	if c, _ := state.Uint64(ctx.KV, ck); c > 0 {
+		state.SetAmount(ctx.KV, ck, c-1)
 	}
 	o.Escrow, o.Status, o.CloseReason = 0, marketv1.OrderStatus_ORDER_STATUS_CANCELLED, reason
 	ctx.KV.Set(OrderKey(o.Id), state.Marshal(o))

@@ -1,7 +1,6 @@
 package network
 
 import (
-	"encoding/binary"
 	"fmt"
 
 	networkv1 "github.com/depinhq/depin/gen/depin/network/v1"
@@ -25,11 +24,7 @@ type EpochHook interface {
 // LastEpoch returns the epoch of the network's last block step and
 // whether it had one.
 func (Keeper) LastEpoch(r store.Reader, id string) (uint64, bool) {
-	v := r.Get(EpochKey(id))
-	if len(v) != 8 {
-		return 0, false
-	}
-	return binary.BigEndian.Uint64(v), true
+	return state.Uint64(r, EpochKey(id))
 }
 
 // BeginNetwork is a network's first block step, before every module's:
@@ -59,7 +54,7 @@ func (k Keeper) BeginNetwork(ctx state.Context, id string) error {
 	if ok && now <= last {
 		return nil
 	}
-	ctx.KV.Set(EpochKey(id), binary.BigEndian.AppendUint64(nil, now))
+	state.SetUint64(ctx.KV, EpochKey(id), now)
 	if !ok {
 		return nil // the network's first block step: no epoch has ended
 	}

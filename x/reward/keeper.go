@@ -72,19 +72,12 @@ func (Keeper) Breakdown(r store.Reader, net string, epoch uint64, id crypto.Devi
 
 // Unclaimed returns a device's accrued, unclaimed reward.
 func (Keeper) Unclaimed(r store.Reader, id crypto.DeviceID) uint64 {
-	v := r.Get(UnclaimedKey(id))
-	if len(v) != 8 {
-		return 0
-	}
-	return binary.BigEndian.Uint64(v)
+	v, _ := state.Uint64(r, UnclaimedKey(id))
+	return v
 }
 
 func setUnclaimed(kv store.KV, id crypto.DeviceID, v uint64) {
-	if v == 0 {
-		kv.Delete(UnclaimedKey(id))
-		return
-	}
-	kv.Set(UnclaimedKey(id), binary.BigEndian.AppendUint64(nil, v))
+	state.SetAmount(kv, UnclaimedKey(id), v)
 }
 
 // DefaultBlockBudget bounds the reward work of one block: devices read while

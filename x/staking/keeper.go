@@ -8,7 +8,6 @@ package staking
 import (
 	"bytes"
 	"crypto/sha256"
-	"encoding/binary"
 	"encoding/hex"
 	"fmt"
 
@@ -232,14 +231,8 @@ func unbondKey(done int64, seq uint64) []byte {
 // keys before it are the unbondings due at t.
 func unbondsAfter(t int64) []byte { return keys.New(UnbondPrefix).U64(uint64(t) + 1) }
 
-func (Keeper) nextSeq(kv store.KV) uint64 {
-	var n uint64
-	if v := kv.Get(SeqKey); len(v) == 8 {
-		n = binary.BigEndian.Uint64(v)
-	}
-	kv.Set(SeqKey, binary.BigEndian.AppendUint64(nil, n+1))
-	return n
-}
+// nextSeq numbers unbondings from 0.
+func (Keeper) nextSeq(kv store.KV) uint64 { return state.NextSeq(kv, SeqKey) - 1 }
 
 // Unjail lets the operator of a validator jailed for downtime back in
 // once its jail time is over.
