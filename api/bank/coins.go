@@ -87,3 +87,6 @@ func FormatCoins(coins []*bankv1.Coin) string {
 func Coin(denom string, amount uint64) *bankv1.Coin {
 	return &bankv1.Coin{Denom: denom, Amount: amount}
 }
+
+// Coins is the coin list of one denom: what a module pays or escrows.
+func Coins(denom string, amount uint64) []*bankv1.Coin { return []*bankv1.Coin{Coin(denom, amount)} }

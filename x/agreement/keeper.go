@@ -16,7 +16,6 @@ import (
 	"github.com/depinhq/depin/crypto"
 	"github.com/depinhq/depin/errs"
 	agreementv1 "github.com/depinhq/depin/gen/depin/agreement/v1"
-	bankv1 "github.com/depinhq/depin/gen/depin/bank/v1"
 	devicev1 "github.com/depinhq/depin/gen/depin/device/v1"
 	networkv1 "github.com/depinhq/depin/gen/depin/network/v1"
 	reportv1 "github.com/depinhq/depin/gen/depin/report/v1"
@@ -120,7 +119,7 @@ func (k Keeper) Open(ctx state.Context, signer crypto.Address, m *agreementv1.Ms
 	if !ok || escrow == 0 {
 		return 0, fmt.Errorf("%w: max units × price overflows or is 0", ErrInvalid)
 	}
-	if err := k.Bank.Send(ctx, signer, Escrow, []*bankv1.Coin{bank.Coin(m.Denom, escrow)}, "agreement_escrow"); err != nil {
+	if err := k.Bank.Send(ctx, signer, Escrow, bank.Coins(m.Denom, escrow), "agreement_escrow"); err != nil {
 		return 0, err
 	}
 	seq := state.NextSeq(ctx.KV, seqKey)
@@ -207,7 +206,7 @@ func (k Keeper) close(ctx state.Context, a *agreementv1.Agreement, reason string
 	rest := a.Escrow - a.Paid
 	if rest > 0 {
 		consumer, _ := crypto.AddressFromBytes(a.Consumer)
-		if err := k.Bank.Send(ctx, Escrow, consumer, []*bankv1.Coin{bank.Coin(a.Denom, rest)}, "agreement_refund"); err != nil {
+		if err := k.Bank.Send(ctx, Escrow, consumer, bank.Coins(a.Denom, rest), "agreement_refund"); err != nil {
 			return err
 		}
 	}
@@ -322,7 +321,7 @@ func (k Keeper) settle(ctx state.Context, a *agreementv1.Agreement, now uint64, 
 		if amount > 0 {
 			d := k.Device.Get(ctx.KV, id)
 			owner, _ := crypto.AddressFromBytes(d.Owner)
-			if err := k.Bank.Send(ctx, Escrow, owner, []*bankv1.Coin{bank.Coin(a.Denom, amount)}, "agreement_payment"); err != nil {
+			if err := k.Bank.Send(ctx, Escrow, owner, bank.Coins(a.Denom, amount), "agreement_payment"); err != nil {
 				return err
 			}
 			a.Paid += amount
@@ -352,15 +351,5 @@ func (k Keeper) CheckInvariant(r store.Reader) error {
 			left[a.Denom] += a.Escrow - a.Paid
 		}
 	}
-	for denom, want := range left {
-		if got := k.Bank.Balance(r, Escrow, denom); got != want {
-			return fmt.Errorf("agreement invariant: escrow holds %d %s, open agreements %d", got, denom, want)
-		}
-	}
-	for _, c := range k.Bank.Balances(r, Escrow) {
-		if left[c.Denom] != c.Amount {
-			return fmt.Errorf("agreement invariant: escrow holds %d %s, open agreements %d", c.Amount, c.Denom, left[c.Denom])
-		}
-	}
-	return nil
+	return k.Bank.CheckEscrow(r, Escrow, left, "agreement", "open agreements")
 }

@@ -46,6 +46,9 @@ func BalanceKey(addr crypto.Address, denom string) []byte { return api.BalanceKe
 // Coin: see api/bank.Coin.
 func Coin(denom string, amount uint64) *bankv1.Coin { return api.Coin(denom, amount) }
 
+// Coins: see api/bank.Coins.
+func Coins(denom string, amount uint64) []*bankv1.Coin { return api.Coins(denom, amount) }
+
 // DecodeAmount: see api/bank.DecodeAmount.
 func DecodeAmount(v []byte) uint64 { return api.DecodeAmount(v) }
 

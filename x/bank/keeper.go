@@ -224,3 +224,27 @@ func (k Keeper) CheckInvariant(r store.Reader) error {
 	}
 	return nil
 }
+
+// CheckEscrow verifies that a module's escrow account holds exactly what
+// its records say, denom by denom, and nothing else: held is the records'
+// sum per denom. The invariant of every module that holds others' funds
+// (agreements, market bids, leases); the error names the module's
+// invariant and what its records are ("open agreements", "orders").
+func (k Keeper) CheckEscrow(r store.Reader, escrow crypto.Address, held map[string]uint64, module, records string) error {
+	denoms := make([]string, 0, len(held))
+	for d := range held {
+		denoms = append(denoms, d)
+	}
+	for _, c := range k.Balances(r, escrow) {
+		if _, ok := held[c.Denom]; !ok {
+			denoms = append(denoms, c.Denom)
+		}
+	}
+	sort.Strings(denoms)
+	for _, d := range denoms {
+		if got := k.Balance(r, escrow, d); got != held[d] {
+			return fmt.Errorf("%s invariant: escrow holds %d %s, %s %d", module, got, d, records, held[d])
+		}
+	}
+	return nil
+}

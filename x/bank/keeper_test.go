@@ -82,3 +82,33 @@ func TestValidateGenesis(t *testing.T) {
 		}
 	}
 }
+
+// TestCheckEscrow: an escrow must hold what its records say in every
+// denom, and nothing they do not name.
+func TestCheckEscrow(t *testing.T) {
+	k := Keeper{}
+	ctx := testCtx()
+	k.SetParams(ctx.KV, DefaultParams())
+	if err := k.RegisterDenom(ctx.KV, &bankv1.DenomMetadata{Base: "usolar"}); err != nil {
+		t.Fatal(err)
+	}
+	esc := crypto.ModuleAddress("escrow")
+	if err := k.Mint(ctx, esc, []*bankv1.Coin{Coin("udpin", 5), Coin("usolar", 7)}, "test"); err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		held map[string]uint64
+		err  string
+	}{
+		{map[string]uint64{"udpin": 5, "usolar": 7}, ""},
+		{map[string]uint64{"udpin": 5, "usolar": 7, "ufoo": 0}, ""},
+		{map[string]uint64{"udpin": 5, "usolar": 6}, "orders invariant: escrow holds 7 usolar, orders 6"},
+		{map[string]uint64{"udpin": 5}, "orders invariant: escrow holds 7 usolar, orders 0"},
+		{map[string]uint64{"udpin": 5, "usolar": 7, "ufoo": 1}, "orders invariant: escrow holds 0 ufoo, orders 1"},
+	} {
+		err := k.CheckEscrow(ctx.KV, esc, tc.held, "orders", "orders")
+		if (err == nil) != (tc.err == "") || (err != nil && err.Error() != tc.err) {
+			t.Errorf("%v: %v, want %q", tc.held, err, tc.err)
+		}
+	}
+}

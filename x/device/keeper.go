@@ -6,7 +6,6 @@ import (
 
 	"github.com/depinhq/depin/crypto"
 	"github.com/depinhq/depin/errs"
-	bankv1 "github.com/depinhq/depin/gen/depin/bank/v1"
 	devicev1 "github.com/depinhq/depin/gen/depin/device/v1"
 	networkv1 "github.com/depinhq/depin/gen/depin/network/v1"
 	rewardv1 "github.com/depinhq/depin/gen/depin/reward/v1"
@@ -74,7 +73,7 @@ func (k Keeper) Register(ctx state.Context, signer crypto.Address, m *devicev1.M
 	}
 	stake := n.Params.MinStake
 	if stake > 0 {
-		if err := k.Bank.Send(ctx, signer, StakePool, []*bankv1.Coin{bank.Coin(bank.NativeDenom, stake)}, "device_stake"); err != nil {
+		if err := k.Bank.Send(ctx, signer, StakePool, bank.Coins(bank.NativeDenom, stake), "device_stake"); err != nil {
 			return err
 		}
 	}
@@ -222,7 +221,7 @@ func (k Keeper) WithdrawStake(ctx state.Context, signer crypto.Address, m *devic
 	}
 	amt := d.Stake
 	if amt > 0 {
-		if err := k.Bank.Send(ctx, StakePool, signer, []*bankv1.Coin{bank.Coin(bank.NativeDenom, amt)}, "device_unstake"); err != nil {
+		if err := k.Bank.Send(ctx, StakePool, signer, bank.Coins(bank.NativeDenom, amt), "device_unstake"); err != nil {
 			return err
 		}
 	}
@@ -249,13 +248,13 @@ func (k Keeper) Slash(ctx state.Context, dev *devicev1.Device, id crypto.DeviceI
 		a, _ := crypto.AddressFromBytes(finder)
 		finderAddr = a.String()
 		if fee > 0 {
-			if err := k.Bank.Send(ctx, StakePool, a, []*bankv1.Coin{bank.Coin(bank.NativeDenom, fee)}, "finder_fee"); err != nil {
+			if err := k.Bank.Send(ctx, StakePool, a, bank.Coins(bank.NativeDenom, fee), "finder_fee"); err != nil {
 				panic(fmt.Errorf("finder fee from the stake pool: %w", err)) // the pool holds every stake
 			}
 		}
 	}
 	if rest := slashed - fee; rest > 0 {
-		if err := k.Bank.Send(ctx, StakePool, network.TreasuryAddress(dev.Network), []*bankv1.Coin{bank.Coin(bank.NativeDenom, rest)}, "slash"); err != nil {
+		if err := k.Bank.Send(ctx, StakePool, network.TreasuryAddress(dev.Network), bank.Coins(bank.NativeDenom, rest), "slash"); err != nil {
 			panic(fmt.Errorf("slash from the stake pool: %w", err))
 		}
 	}

@@ -10,7 +10,6 @@ import (
 	"github.com/depinhq/depin/api/keys"
 	"github.com/depinhq/depin/crypto"
 	"github.com/depinhq/depin/errs"
-	bankv1 "github.com/depinhq/depin/gen/depin/bank/v1"
 	devicev1 "github.com/depinhq/depin/gen/depin/device/v1"
 	marketv1 "github.com/depinhq/depin/gen/depin/market/v1"
 	networkv1 "github.com/depinhq/depin/gen/depin/network/v1"
@@ -142,7 +141,7 @@ func (k Keeper) Place(ctx state.Context, signer crypto.Address, m *marketv1.MsgP
 		if !k.Bank.KnownDenom(ctx.KV, mp.Denom) {
 			return fmt.Errorf("%w: market denom %q unknown", ErrInvalidOrder, mp.Denom)
 		}
-		if err := k.Bank.Send(ctx, signer, Escrow, []*bankv1.Coin{bank.Coin(mp.Denom, e)}, "bid_escrow"); err != nil {
+		if err := k.Bank.Send(ctx, signer, Escrow, bank.Coins(mp.Denom, e), "bid_escrow"); err != nil {
 			return err
 		}
 		escrow = e
@@ -194,7 +193,7 @@ func (k Keeper) withdraw(ctx state.Context, o *marketv1.Order) error {
 		return err
 	}
 	refund := o.Escrow
-	if err := k.Bank.Send(ctx, Escrow, owner, []*bankv1.Coin{bank.Coin(o.Denom, refund)}, "bid_refund"); err != nil {
+	if err := k.Bank.Send(ctx, Escrow, owner, bank.Coins(o.Denom, refund), "bid_refund"); err != nil {
 		return err
 	}
 	reason := "withdrawn by its owner while the network was frozen"
@@ -212,7 +211,7 @@ func (k Keeper) cancel(ctx state.Context, o *marketv1.Order, reason string) erro
 		if err != nil {
 			return err
 		}
-		if err := k.Bank.Send(ctx, Escrow, owner, []*bankv1.Coin{bank.Coin(o.Denom, refund)}, "bid_refund"); err != nil {
+		if err := k.Bank.Send(ctx, Escrow, owner, bank.Coins(o.Denom, refund), "bid_refund"); err != nil {
 			return err
 		}
 	}
@@ -375,7 +374,7 @@ func (k Keeper) clear(ctx state.Context, net string, mp *marketv1.MarketParams, 
 			keep := o.Allocated * res.Price // ≤ quantity × bid price = escrow
 			if refund := o.Escrow - keep; refund > 0 {
 				owner, _ := crypto.AddressFromBytes(o.Owner)
-				if err := k.Bank.Send(ctx, Escrow, owner, []*bankv1.Coin{bank.Coin(o.Denom, refund)}, "bid_refund"); err != nil {
+				if err := k.Bank.Send(ctx, Escrow, owner, bank.Coins(o.Denom, refund), "bid_refund"); err != nil {
 					return err
 				}
 			}
@@ -457,14 +456,14 @@ func (k Keeper) settle(ctx state.Context, n *networkv1.Network, iv uint64) error
 		}
 		seller, _ := crypto.AddressFromBytes(ask.Owner)
 		if pay > 0 {
-			if err := k.Bank.Send(ctx, Escrow, seller, []*bankv1.Coin{bank.Coin(bid.Denom, pay)}, "energy_payment"); err != nil {
+			if err := k.Bank.Send(ctx, Escrow, seller, bank.Coins(bid.Denom, pay), "energy_payment"); err != nil {
 				return err
 			}
 		}
 		refund := (t.Quantity - q) * c.Price
 		if refund > 0 {
 			buyer, _ := crypto.AddressFromBytes(bid.Owner)
-			if err := k.Bank.Send(ctx, Escrow, buyer, []*bankv1.Coin{bank.Coin(bid.Denom, refund)}, "energy_shortfall_refund"); err != nil {
+			if err := k.Bank.Send(ctx, Escrow, buyer, bank.Coins(bid.Denom, refund), "energy_shortfall_refund"); err != nil {
 				return err
 			}
 		}
@@ -503,16 +502,5 @@ func (k Keeper) CheckInvariant(r store.Reader) error {
 			held[o.Denom] += o.Escrow
 		}
 	}
-	for _, c := range k.Bank.Balances(r, Escrow) {
-		if held[c.Denom] != c.Amount {
-			return fmt.Errorf("market invariant: escrow holds %d %s, orders %d", c.Amount, c.Denom, held[c.Denom])
-		}
-		delete(held, c.Denom)
-	}
-	for d, v := range held {
-		if v != 0 {
-			return fmt.Errorf("market invariant: orders hold %d %s, escrow none", v, d)
-		}
-	}
-	return nil
+	return k.Bank.CheckEscrow(r, Escrow, held, "market", "orders")
 }

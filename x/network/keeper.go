@@ -178,7 +178,7 @@ func (k Keeper) Create(ctx state.Context, signer crypto.Address, m *networkv1.Ms
 	if k.Network(ctx.KV, m.Id) != nil {
 		return fmt.Errorf("%w: %s", ErrNetworkExists, m.Id)
 	}
-	if err := k.Bank.Burn(ctx, signer, []*bankv1.Coin{bank.Coin(bank.NativeDenom, CreationFee)}, "network_creation"); err != nil {
+	if err := k.Bank.Burn(ctx, signer, bank.Coins(bank.NativeDenom, CreationFee), "network_creation"); err != nil {
 		return fmt.Errorf("launching a network burns %d udpin: %w", uint64(CreationFee), err)
 	}
 	params := proto.Clone(m.Params).(*networkv1.Params)

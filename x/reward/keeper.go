@@ -10,7 +10,6 @@ import (
 	"github.com/depinhq/depin/api/keys"
 	"github.com/depinhq/depin/crypto"
 	"github.com/depinhq/depin/errs"
-	bankv1 "github.com/depinhq/depin/gen/depin/bank/v1"
 	devicev1 "github.com/depinhq/depin/gen/depin/device/v1"
 	networkv1 "github.com/depinhq/depin/gen/depin/network/v1"
 	reportv1 "github.com/depinhq/depin/gen/depin/report/v1"
@@ -203,7 +202,7 @@ func (k Keeper) pay(ctx state.Context, n *networkv1.Network, st *rewardv1.State,
 	if k.Payouts != nil {
 		var err error
 		paid, err = k.Payouts.Rewarded(ctx, id, b.Epoch, b.Reward, func(to crypto.Address, amount uint64, reason string) error {
-			return k.Bank.Send(ctx, Pool, to, []*bankv1.Coin{bank.Coin(n.RewardDenom, amount)}, reason)
+			return k.Bank.Send(ctx, Pool, to, bank.Coins(n.RewardDenom, amount), reason)
 		})
 		if err != nil {
 			return err
@@ -230,7 +229,7 @@ func (k Keeper) PayOut(ctx state.Context, net string, id crypto.DeviceID, to cry
 	if n == nil || st == nil || amount > u || amount > st.Unclaimed {
 		return "", fmt.Errorf("paying %d of device %s's rewards: it has %d unclaimed", amount, crypto.DeviceString(id), u)
 	}
-	if err := k.Bank.Send(ctx, Pool, to, []*bankv1.Coin{bank.Coin(n.RewardDenom, amount)}, reason); err != nil {
+	if err := k.Bank.Send(ctx, Pool, to, bank.Coins(n.RewardDenom, amount), reason); err != nil {
 		return "", err
 	}
 	setUnclaimed(ctx.KV, id, u-amount)
@@ -324,12 +323,12 @@ func (k Keeper) compute(ctx state.Context, n *networkv1.Network, params *network
 		return err
 	}
 	if res.Distributed > 0 {
-		if err := k.Bank.Mint(ctx, Pool, []*bankv1.Coin{bank.Coin(n.RewardDenom, res.Distributed)}, "epoch_rewards"); err != nil {
+		if err := k.Bank.Mint(ctx, Pool, bank.Coins(n.RewardDenom, res.Distributed), "epoch_rewards"); err != nil {
 			return err
 		}
 	}
 	if res.Treasury > 0 {
-		if err := k.Bank.Mint(ctx, network.TreasuryAddress(n.Id), []*bankv1.Coin{bank.Coin(n.RewardDenom, res.Treasury)}, "treasury"); err != nil {
+		if err := k.Bank.Mint(ctx, network.TreasuryAddress(n.Id), bank.Coins(n.RewardDenom, res.Treasury), "treasury"); err != nil {
 			return err
 		}
 	}
@@ -496,7 +495,7 @@ func (k Keeper) Claim(ctx state.Context, signer crypto.Address, m *rewardv1.MsgC
 	}
 	sort.Strings(denoms)
 	for _, d := range denoms {
-		if err := k.Bank.Send(ctx, Pool, signer, []*bankv1.Coin{bank.Coin(d, byDenom[d])}, "claim"); err != nil {
+		if err := k.Bank.Send(ctx, Pool, signer, bank.Coins(d, byDenom[d]), "claim"); err != nil {
 			return err
 		}
 		ctx.Emit(&rewardv1.EventRewardsClaimed{Owner: signer.String(), Denom: d, Amount: byDenom[d], Devices: uint32(paid)})

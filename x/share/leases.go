@@ -8,7 +8,6 @@ import (
 	"github.com/depinhq/depin/api/keys"
 	"github.com/depinhq/depin/crypto"
 	"github.com/depinhq/depin/errs"
-	bankv1 "github.com/depinhq/depin/gen/depin/bank/v1"
 	devicev1 "github.com/depinhq/depin/gen/depin/device/v1"
 	networkv1 "github.com/depinhq/depin/gen/depin/network/v1"
 	sharev1 "github.com/depinhq/depin/gen/depin/share/v1"
@@ -90,7 +89,7 @@ func (k Keeper) AcceptLease(ctx state.Context, signer crypto.Address, m *sharev1
 	if m.Deposit < l.RentPerEpoch {
 		return fmt.Errorf("%w: deposit %d is less than one epoch's rent %d", ErrInvalid, m.Deposit, l.RentPerEpoch)
 	}
-	if err := k.Bank.Send(ctx, signer, LeaseEscrow, []*bankv1.Coin{bank.Coin(l.Denom, m.Deposit)}, "lease_deposit"); err != nil {
+	if err := k.Bank.Send(ctx, signer, LeaseEscrow, bank.Coins(l.Denom, m.Deposit), "lease_deposit"); err != nil {
 		return err
 	}
 	d := k.Device.Get(ctx.KV, id)
@@ -114,7 +113,7 @@ func (k Keeper) DepositLease(ctx state.Context, signer crypto.Address, m *sharev
 	if !ok {
 		return fmt.Errorf("%w: overflow", ErrInvalid)
 	}
-	if err := k.Bank.Send(ctx, signer, LeaseEscrow, []*bankv1.Coin{bank.Coin(l.Denom, m.Amount)}, "lease_deposit"); err != nil {
+	if err := k.Bank.Send(ctx, signer, LeaseEscrow, bank.Coins(l.Denom, m.Amount), "lease_deposit"); err != nil {
 		return err
 	}
 	l.Escrow = esc
@@ -139,7 +138,7 @@ func (k Keeper) EndLease(ctx state.Context, signer crypto.Address, m *sharev1.Ms
 	}
 	refund := l.Escrow
 	if refund > 0 {
-		if err := k.Bank.Send(ctx, LeaseEscrow, signer, []*bankv1.Coin{bank.Coin(l.Denom, refund)}, "lease_refund"); err != nil {
+		if err := k.Bank.Send(ctx, LeaseEscrow, signer, bank.Coins(l.Denom, refund), "lease_refund"); err != nil {
 			return err
 		}
 	}
@@ -190,7 +189,7 @@ func (k Keeper) EpochEnded(ctx state.Context, n *networkv1.Network, _, now uint6
 				break
 			}
 			if rent > 0 {
-				if err := k.Bank.Send(ctx, LeaseEscrow, owner, []*bankv1.Coin{bank.Coin(l.Denom, rent)}, "lease_rent"); err != nil {
+				if err := k.Bank.Send(ctx, LeaseEscrow, owner, bank.Coins(l.Denom, rent), "lease_rent"); err != nil {
 					return err
 				}
 			}
@@ -205,7 +204,7 @@ func (k Keeper) EpochEnded(ctx state.Context, n *networkv1.Network, _, now uint6
 			refund := l.Escrow
 			if refund > 0 {
 				lessee, _ := crypto.AddressFromBytes(l.Lessee)
-				if err := k.Bank.Send(ctx, LeaseEscrow, lessee, []*bankv1.Coin{bank.Coin(l.Denom, refund)}, "lease_refund"); err != nil {
+				if err := k.Bank.Send(ctx, LeaseEscrow, lessee, bank.Coins(l.Denom, refund), "lease_refund"); err != nil {
 					return err
 				}
 			}

@@ -42,7 +42,7 @@ func (k Keeper) Tokenize(ctx state.Context, signer crypto.Address, m *sharev1.Ms
 		return err
 	}
 	k.Open(ctx.KV, id, m.Shares)
-	if err := k.Bank.Mint(ctx, signer, []*bankv1.Coin{bank.Coin(denom, m.Shares)}, "tokenize"); err != nil {
+	if err := k.Bank.Mint(ctx, signer, bank.Coins(denom, m.Shares), "tokenize"); err != nil {
 		return err
 	}
 	d.Tokenized = true
@@ -109,7 +109,7 @@ func (k Keeper) Untokenize(ctx state.Context, signer crypto.Address, m *sharev1.
 	if _, err := k.payShareholder(ctx, d, id, signer); err != nil {
 		return err
 	}
-	if err := k.Bank.Burn(ctx, signer, []*bankv1.Coin{bank.Coin(p.Denom, p.TotalShares)}, "untokenize"); err != nil {
+	if err := k.Bank.Burn(ctx, signer, bank.Coins(p.Denom, p.TotalShares), "untokenize"); err != nil {
 		return err
 	}
 	k.Close(ctx.KV, id)
@@ -148,14 +148,5 @@ func (k Keeper) CheckInvariant(r store.Reader) error {
 			held[l.Denom] += l.Escrow
 		}
 	}
-	for _, c := range k.Bank.Balances(r, LeaseEscrow) {
-		if held[c.Denom] != c.Amount {
-			return fmt.Errorf("lease invariant: escrow holds %d %s, leases %d", c.Amount, c.Denom, held[c.Denom])
-		}
-		delete(held, c.Denom)
-	}
-	for d, v := range held {
-		return fmt.Errorf("lease invariant: leases hold %d %s, escrow none", v, d)
-	}
-	return nil
+	return k.Bank.CheckEscrow(r, LeaseEscrow, held, "lease", "leases")
 }

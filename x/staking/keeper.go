@@ -14,7 +14,6 @@ import (
 	"github.com/depinhq/depin/api/keys"
 	"github.com/depinhq/depin/crypto"
 	"github.com/depinhq/depin/errs"
-	bankv1 "github.com/depinhq/depin/gen/depin/bank/v1"
 	stakingv1 "github.com/depinhq/depin/gen/depin/staking/v1"
 	"github.com/depinhq/depin/state"
 	"github.com/depinhq/depin/store"
@@ -133,7 +132,7 @@ func (k Keeper) CreateValidator(ctx state.Context, signer crypto.Address, m *sta
 	if k.Validator(ctx.KV, cons) != nil {
 		return fmt.Errorf("%w: %X", ErrValidatorExists, cons)
 	}
-	if err := k.Bank.Send(ctx, signer, BondedPool, []*bankv1.Coin{bank.Coin(bank.NativeDenom, m.Amount)}, "bond"); err != nil {
+	if err := k.Bank.Send(ctx, signer, BondedPool, bank.Coins(bank.NativeDenom, m.Amount), "bond"); err != nil {
 		return err
 	}
 	v := &stakingv1.Validator{Operator: signer.Bytes(), PubKey: m.PubKey, ConsAddress: cons, Moniker: m.Moniker,
@@ -169,7 +168,7 @@ func (k Keeper) Delegate(ctx state.Context, signer crypto.Address, m *stakingv1.
 	if !ok1 || !ok2 {
 		return fmt.Errorf("%w: overflow", ErrInvalidAmount)
 	}
-	if err := k.Bank.Send(ctx, signer, BondedPool, []*bankv1.Coin{bank.Coin(bank.NativeDenom, m.Amount)}, "bond"); err != nil {
+	if err := k.Bank.Send(ctx, signer, BondedPool, bank.Coins(bank.NativeDenom, m.Amount), "bond"); err != nil {
 		return err
 	}
 	v.Tokens, v.Shares = nt, ns
@@ -204,7 +203,7 @@ func (k Keeper) Unbond(ctx state.Context, signer crypto.Address, m *stakingv1.Ms
 		owned, _ := fixed.MulDiv(d.Shares, v.Tokens, v.Shares)
 		return fmt.Errorf("%w: %d udpin asked, %d bonded", ErrNotDelegated, m.Amount, owned)
 	}
-	if err := k.Bank.Send(ctx, BondedPool, UnbondingPool, []*bankv1.Coin{bank.Coin(bank.NativeDenom, m.Amount)}, "unbond"); err != nil {
+	if err := k.Bank.Send(ctx, BondedPool, UnbondingPool, bank.Coins(bank.NativeDenom, m.Amount), "unbond"); err != nil {
 		return err
 	}
 	v.Tokens -= m.Amount
@@ -277,7 +276,7 @@ func (k Keeper) BeginBlock(ctx state.Context, evidence []Misbehavior, votes []Vo
 		}
 		burn := fixed.Frac(v.Tokens, uint64(p.DoubleSignSlashBps), fixed.BPS)
 		if burn > 0 {
-			if err := k.Bank.Burn(ctx, BondedPool, []*bankv1.Coin{bank.Coin(bank.NativeDenom, burn)}, "double_sign"); err != nil {
+			if err := k.Bank.Burn(ctx, BondedPool, bank.Coins(bank.NativeDenom, burn), "double_sign"); err != nil {
 				return err
 			}
 			v.Tokens -= burn
@@ -322,7 +321,7 @@ func (k Keeper) BeginBlock(ctx state.Context, evidence []Misbehavior, votes []Vo
 		if err != nil {
 			return err
 		}
-		if err := k.Bank.Send(ctx, UnbondingPool, to, []*bankv1.Coin{bank.Coin(bank.NativeDenom, u.Amount)}, "unbonded"); err != nil {
+		if err := k.Bank.Send(ctx, UnbondingPool, to, bank.Coins(bank.NativeDenom, u.Amount), "unbonded"); err != nil {
 			return err
 		}
 		ctx.KV.Delete(done[i])
