@@ -389,7 +389,7 @@ func (k Keeper) clear(ctx state.Context, net string, mp *marketv1.MarketParams, 
 		c.Settled = true
 		ctx.KV.Set(ClearingKey(net, iv), state.Marshal(c))
 	}
-	ctx.Emit(&marketv1.EventIntervalCleared{Network: net, Interval: iv, Price: res.Price, Volume: res.Volume, Trades: uint32(len(c.Trades))})
+	ctx.Emit(&marketv1.EventIntervalCleared{Network: net, Interval: iv, Price: res.Price, Volume: res.Volume, Trades: uint32(len(c.Trades)), IntervalSeconds: mp.IntervalSeconds, StartTime: int64(iv * mp.IntervalSeconds)})
 	return nil
 }
 

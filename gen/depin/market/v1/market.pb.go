@@ -900,15 +900,21 @@ func (x *EventOrderPlaced) GetQuantity() uint64 {
 	return 0
 }
 
+// EventIntervalCleared: an interval's auction ran. Interval n of a
+// market spans [n × interval_seconds, (n+1) × interval_seconds) in unix
+// seconds of block time; the event carries the length and the start in
+// force when it cleared, so readers need not know the market's params.
 type EventIntervalCleared struct {
-	state         protoimpl.MessageState `protogen:"open.v1"`
-	Network       string                 `protobuf:"bytes,1,opt,name=network,proto3" json:"network,omitempty"`
-	Interval      uint64                 `protobuf:"varint,2,opt,name=interval,proto3" json:"interval,omitempty"`
-	Price         uint64                 `protobuf:"varint,3,opt,name=price,proto3" json:"price,omitempty"`
-	Volume        uint64                 `protobuf:"varint,4,opt,name=volume,proto3" json:"volume,omitempty"`
-	Trades        uint32                 `protobuf:"varint,5,opt,name=trades,proto3" json:"trades,omitempty"`
-	unknownFields protoimpl.UnknownFields
-	sizeCache     protoimpl.SizeCache
+	state           protoimpl.MessageState `protogen:"open.v1"`
+	Network         string                 `protobuf:"bytes,1,opt,name=network,proto3" json:"network,omitempty"`
+	Interval        uint64                 `protobuf:"varint,2,opt,name=interval,proto3" json:"interval,omitempty"`
+	Price           uint64                 `protobuf:"varint,3,opt,name=price,proto3" json:"price,omitempty"`
+	Volume          uint64                 `protobuf:"varint,4,opt,name=volume,proto3" json:"volume,omitempty"`
+	Trades          uint32                 `protobuf:"varint,5,opt,name=trades,proto3" json:"trades,omitempty"`
+	IntervalSeconds uint64                 `protobuf:"varint,6,opt,name=interval_seconds,json=intervalSeconds,proto3" json:"interval_seconds,omitempty"`
+	StartTime       int64                  `protobuf:"varint,7,opt,name=start_time,json=startTime,proto3" json:"start_time,omitempty"` // unix seconds
+	unknownFields   protoimpl.UnknownFields
+	sizeCache       protoimpl.SizeCache
 }
 
 func (x *EventIntervalCleared) Reset() {
@@ -972,6 +978,20 @@ func (x *EventIntervalCleared) GetVolume() uint64 {
 func (x *EventIntervalCleared) GetTrades() uint32 {
 	if x != nil {
 		return x.Trades
+	}
+	return 0
+}
+
+func (x *EventIntervalCleared) GetIntervalSeconds() uint64 {
+	if x != nil {
+		return x.IntervalSeconds
+	}
+	return 0
+}
+
+func (x *EventIntervalCleared) GetStartTime() int64 {
+	if x != nil {
+		return x.StartTime
 	}
 	return 0
 }
@@ -1145,13 +1165,16 @@ const file_depin_market_v1_market_proto_rawDesc = "" +
 	"\x04side\x18\x03 \x01(\x0e2\x15.depin.market.v1.SideR\x04side\x12\x1a\n" +
 	"\binterval\x18\x04 \x01(\x04R\binterval\x12\x14\n" +
 	"\x05price\x18\x05 \x01(\x04R\x05price\x12\x1a\n" +
-	"\bquantity\x18\x06 \x01(\x04R\bquantity\"\x92\x01\n" +
+	"\bquantity\x18\x06 \x01(\x04R\bquantity\"\xdc\x01\n" +
 	"\x14EventIntervalCleared\x12\x18\n" +
 	"\anetwork\x18\x01 \x01(\tR\anetwork\x12\x1a\n" +
 	"\binterval\x18\x02 \x01(\x04R\binterval\x12\x14\n" +
 	"\x05price\x18\x03 \x01(\x04R\x05price\x12\x16\n" +
 	"\x06volume\x18\x04 \x01(\x04R\x06volume\x12\x16\n" +
-	"\x06trades\x18\x05 \x01(\rR\x06trades\"\xda\x01\n" +
+	"\x06trades\x18\x05 \x01(\rR\x06trades\x12)\n" +
+	"\x10interval_seconds\x18\x06 \x01(\x04R\x0fintervalSeconds\x12\x1d\n" +
+	"\n" +
+	"start_time\x18\a \x01(\x03R\tstartTime\"\xda\x01\n" +
 	"\x11EventTradeSettled\x12\x18\n" +
 	"\anetwork\x18\x01 \x01(\tR\anetwork\x12\x1a\n" +
 	"\binterval\x18\x02 \x01(\x04R\binterval\x12\x10\n" +
