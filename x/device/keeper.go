@@ -96,11 +96,6 @@ func (k Keeper) Register(ctx state.Context, signer crypto.Address, m *devicev1.M
 	return nil
 }
 
-// owned loads a device and checks the signer owns it.
-func (k Keeper) owned(ctx state.Context, signer crypto.Address, rawID []byte) (*devicev1.Device, crypto.DeviceID, error) {
-	return k.Owned(ctx.KV, signer, rawID)
-}
-
 // Owned loads the device rawID names and checks that signer owns it: the
 // one check every module makes before acting on a device for its owner,
 // with one set of errors (ErrInvalidAddress, ErrUnknownDevice,
@@ -122,7 +117,7 @@ func (k Keeper) Owned(r store.Reader, signer crypto.Address, rawID []byte) (*dev
 
 // Transfer gives a device (and its stake) to a new owner.
 func (k Keeper) Transfer(ctx state.Context, signer crypto.Address, m *devicev1.MsgTransferDevice) error {
-	d, id, err := k.owned(ctx, signer, m.Device)
+	d, id, err := k.Owned(ctx.KV, signer, m.Device)
 	if err != nil {
 		return err
 	}
@@ -158,7 +153,7 @@ func (k Keeper) SetOwner(ctx state.Context, d *devicev1.Device, id crypto.Device
 
 // Move relocates a device, at most once per the network's move interval.
 func (k Keeper) Move(ctx state.Context, signer crypto.Address, m *devicev1.MsgMoveDevice) error {
-	d, id, err := k.owned(ctx, signer, m.Device)
+	d, id, err := k.Owned(ctx.KV, signer, m.Device)
 	if err != nil {
 		return err
 	}
@@ -186,7 +181,7 @@ func (k Keeper) Move(ctx state.Context, signer crypto.Address, m *devicev1.MsgMo
 // and the unbonding time is fixed here, whatever the params become. A jailed device can be deactivated too, so what is left
 // of its stake after slashing is never stranded.
 func (k Keeper) Deactivate(ctx state.Context, signer crypto.Address, m *devicev1.MsgDeactivateDevice) error {
-	d, id, err := k.owned(ctx, signer, m.Device)
+	d, id, err := k.Owned(ctx.KV, signer, m.Device)
 	if err != nil {
 		return err
 	}
@@ -209,7 +204,7 @@ func (k Keeper) Deactivate(ctx state.Context, signer crypto.Address, m *devicev1
 
 // WithdrawStake returns an unbonded device's stake to its owner.
 func (k Keeper) WithdrawStake(ctx state.Context, signer crypto.Address, m *devicev1.MsgWithdrawStake) error {
-	d, id, err := k.owned(ctx, signer, m.Device)
+	d, id, err := k.Owned(ctx.KV, signer, m.Device)
 	if err != nil {
 		return err
 	}
