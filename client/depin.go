@@ -46,6 +46,20 @@ func (c *Client) Network(ctx context.Context, id string, o QueryOptions) (*netwo
 	return &n, nil
 }
 
+// NetworkEpoch returns the epoch of a network's last block step — the
+// epoch it is in as far as its modules know (x/network's epoch record) —
+// and false if no block has stepped it yet.
+func (c *Client) NetworkEpoch(ctx context.Context, id string, o QueryOptions) (uint64, bool, error) {
+	r, err := c.QueryKey(ctx, network.EpochKey(id), o)
+	if err != nil || r.Value == nil {
+		return 0, false, err
+	}
+	if len(r.Value) != 8 {
+		return 0, false, fmt.Errorf("network %s: epoch record of %d bytes", id, len(r.Value))
+	}
+	return binary.BigEndian.Uint64(r.Value), true, nil
+}
+
 // Networks lists every network.
 func (c *Client) Networks(ctx context.Context) ([]*networkv1.Network, error) {
 	var out []*networkv1.Network

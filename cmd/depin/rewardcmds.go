@@ -148,7 +148,11 @@ func newRewardQueryCmd(g *globals) *cobra.Command {
 			if err != nil {
 				return err
 			}
-			return g.render(cmd.OutOrStdout(), newRewardStateView(n, st)) // st nil: nothing yet
+			epoch, _, err := c.NetworkEpoch(cmd.Context(), args[0], client.QueryOptions{})
+			if err != nil {
+				return err
+			}
+			return g.render(cmd.OutOrStdout(), newRewardStateView(n, st, epoch)) // st nil: nothing yet
 		},
 	}
 	cmd.AddCommand(explainCmd, unclaimed, netCmd)

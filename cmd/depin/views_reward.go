@@ -4,6 +4,7 @@ import (
 	"encoding/hex"
 	"fmt"
 	"io"
+	"strconv"
 	"strings"
 
 	"github.com/depinhq/depin/api/network"
@@ -74,23 +75,27 @@ func (v unclaimedView) writeText(w io.Writer) {
 
 // rewardStateView is a network's incentive books.
 type rewardStateView struct {
-	Network       string `json:"network"`
-	Denom         string `json:"denom"`
-	EpochEmission uint64 `json:"epoch_emission,string"` // before halvings
-	CurrentEpoch  uint64 `json:"current_epoch,string"`  // the last epoch a block ran in
-	FirstEpoch    uint64 `json:"first_epoch,string"`
-	NextEpoch     uint64 `json:"next_epoch,string"` // the next epoch to reward
-	Minted        uint64 `json:"minted,string"`
-	Claimed       uint64 `json:"claimed,string"`
-	Treasury      uint64 `json:"treasury,string"`
-	Unclaimed     uint64 `json:"unclaimed,string"`
-	Pending       uint64 `json:"pending,string"` // minted, not yet accrued to devices
+	Network       string   `json:"network"`
+	Denom         string   `json:"denom"`
+	EpochEmission uint64   `json:"epoch_emission,string"` // before halvings
+	CurrentEpoch  uint64   `json:"current_epoch,string"`  // the epoch of the network's last block step
+	FirstEpoch    uint64   `json:"first_epoch,string"`
+	Queued        []string `json:"queued_epochs"` // ended epochs waiting for their reward job
+	Minted        uint64   `json:"minted,string"`
+	Claimed       uint64   `json:"claimed,string"`
+	Treasury      uint64   `json:"treasury,string"`
+	Unclaimed     uint64   `json:"unclaimed,string"`
+	Pending       uint64   `json:"pending,string"` // minted, not yet accrued to devices
 }
 
-func newRewardStateView(n *networkv1.Network, st *rewardv1.State) rewardStateView {
+func newRewardStateView(n *networkv1.Network, st *rewardv1.State, epoch uint64) rewardStateView {
+	queued := []string{}
+	for _, e := range st.GetQueued() {
+		queued = append(queued, strconv.FormatUint(e, 10))
+	}
 	return rewardStateView{
 		Network: n.Id, Denom: n.RewardDenom, EpochEmission: network.RewardsOf(n.Params).EpochEmission,
-		CurrentEpoch: st.GetSeenEpoch(), FirstEpoch: st.GetFirstEpoch(), NextEpoch: st.GetNextEpoch(), Minted: st.GetMinted(),
+		CurrentEpoch: epoch, FirstEpoch: st.GetFirstEpoch(), Queued: queued, Minted: st.GetMinted(),
 		Claimed: st.GetClaimed(), Treasury: st.GetTreasury(), Unclaimed: st.GetUnclaimed(), Pending: st.GetPending(),
 	}
 }

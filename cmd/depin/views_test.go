@@ -156,9 +156,9 @@ func TestViewsGolden(t *testing.T) {
 			QualityPpm: 801_281, GeoPpm: 1_000_000, Cell: 0x871f1d489ffffff, BoostBps: 20_000, Weight: "1923074400", WorkReward: 600_000,
 			AvailabilityReward: 150_000, Reward: 750_000, Denom: "usolar", Emission: 1_000_000_000, TotalWeight: "2564099200000", Devices: 1333})},
 		{"reward unclaimed", unclaimedView{Device: dev, Network: "solar", Denom: "usolar", Unclaimed: 750_000}},
-		{"reward network", newRewardStateView(frozen, &rewardv1.State{Network: "solar", FirstEpoch: 1, NextEpoch: 4, SeenEpoch: 4,
-			Minted: 3_000_000_000, Claimed: 1_000_000_000, Treasury: 300_000_000, Unclaimed: 1_700_000_000})},
-		{"reward network new", newRewardStateView(frozen, nil)},
+		{"reward network", newRewardStateView(frozen, &rewardv1.State{Network: "solar", FirstEpoch: 1, Queued: []uint64{3},
+			Minted: 3_000_000_000, Claimed: 1_000_000_000, Treasury: 300_000_000, Unclaimed: 1_700_000_000}, 4)},
+		{"reward network new", newRewardStateView(frozen, nil, 0)},
 		{"validators", newValidatorList([]*stakingv1.Validator{
 			{ConsAddress: seed("val")[:20], Moniker: "genesis", Status: stakingv1.ValidatorStatus_VALIDATOR_STATUS_BONDED, Power: 100, GenesisPower: 100},
 			{Operator: addr("carol"), ConsAddress: seed("val2")[:20], Moniker: "carol", Tokens: 25_000_000, Shares: 25_000_000,

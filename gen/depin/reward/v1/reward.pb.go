@@ -462,8 +462,6 @@ type State struct {
 	state         protoimpl.MessageState `protogen:"open.v1"`
 	Network       string                 `protobuf:"bytes,1,opt,name=network,proto3" json:"network,omitempty"`
 	FirstEpoch    uint64                 `protobuf:"varint,2,opt,name=first_epoch,json=firstEpoch,proto3" json:"first_epoch,omitempty"` // the network's epoch 0 for halvings
-	NextEpoch     uint64                 `protobuf:"varint,3,opt,name=next_epoch,json=nextEpoch,proto3" json:"next_epoch,omitempty"`    // the next epoch to reward
-	SeenEpoch     uint64                 `protobuf:"varint,4,opt,name=seen_epoch,json=seenEpoch,proto3" json:"seen_epoch,omitempty"`    // the last epoch a block ran in
 	Minted        uint64                 `protobuf:"varint,5,opt,name=minted,proto3" json:"minted,omitempty"`                           // all units minted
 	Claimed       uint64                 `protobuf:"varint,6,opt,name=claimed,proto3" json:"claimed,omitempty"`                         // paid out to owners
 	Treasury      uint64                 `protobuf:"varint,7,opt,name=treasury,proto3" json:"treasury,omitempty"`                       // sent to the treasury account
@@ -514,20 +512,6 @@ func (x *State) GetNetwork() string {
 func (x *State) GetFirstEpoch() uint64 {
 	if x != nil {
 		return x.FirstEpoch
-	}
-	return 0
-}
-
-func (x *State) GetNextEpoch() uint64 {
-	if x != nil {
-		return x.NextEpoch
-	}
-	return 0
-}
-
-func (x *State) GetSeenEpoch() uint64 {
-	if x != nil {
-		return x.SeenEpoch
 	}
 	return 0
 }
@@ -1584,22 +1568,20 @@ const file_depin_reward_v1_reward_proto_rawDesc = "" +
 	"\x04cell\x18\x01 \x01(\x04R\x04cell\x12%\n" +
 	"\x0emultiplier_bps\x18\x02 \x01(\rR\rmultiplierBps\x12\x1f\n" +
 	"\vuntil_epoch\x18\x03 \x01(\x04R\n" +
-	"untilEpoch\"\x9e\x02\n" +
+	"untilEpoch\"\x84\x02\n" +
 	"\x05State\x12\x18\n" +
 	"\anetwork\x18\x01 \x01(\tR\anetwork\x12\x1f\n" +
 	"\vfirst_epoch\x18\x02 \x01(\x04R\n" +
-	"firstEpoch\x12\x1d\n" +
-	"\n" +
-	"next_epoch\x18\x03 \x01(\x04R\tnextEpoch\x12\x1d\n" +
-	"\n" +
-	"seen_epoch\x18\x04 \x01(\x04R\tseenEpoch\x12\x16\n" +
+	"firstEpoch\x12\x16\n" +
 	"\x06minted\x18\x05 \x01(\x04R\x06minted\x12\x18\n" +
 	"\aclaimed\x18\x06 \x01(\x04R\aclaimed\x12\x1a\n" +
 	"\btreasury\x18\a \x01(\x04R\btreasury\x12\x1c\n" +
 	"\tunclaimed\x18\b \x01(\x04R\tunclaimed\x12\x18\n" +
 	"\apending\x18\t \x01(\x04R\apending\x12\x16\n" +
 	"\x06queued\x18\n" +
-	" \x03(\x04R\x06queued\"\xe6\x05\n" +
+	" \x03(\x04R\x06queuedJ\x04\b\x03\x10\x04J\x04\b\x04\x10\x05R\n" +
+	"next_epochR\n" +
+	"seen_epoch\"\xe6\x05\n" +
 	"\tBreakdown\x12\x18\n" +
 	"\anetwork\x18\x01 \x01(\tR\anetwork\x12\x14\n" +
 	"\x05epoch\x18\x02 \x01(\x04R\x05epoch\x12\x16\n" +
