@@ -18,6 +18,7 @@ import (
 	"google.golang.org/protobuf/proto"
 
 	"github.com/depinhq/depin/api/device"
+	"github.com/depinhq/depin/api/event"
 	"github.com/depinhq/depin/api/report"
 	"github.com/depinhq/depin/client"
 	"github.com/depinhq/depin/crypto"
@@ -269,20 +270,17 @@ func Reports(ctx context.Context, c *client.Client, cfg ReportsConfig) (*Reports
 		txs := 0
 		for _, r := range br.TxResults {
 			for _, e := range r.Events {
-				if e.Type != "depin.report.v1.EventReportBatch" {
+				if e.Type != eventReportBatch {
 					continue
 				}
-				txs++
-				for _, a := range e.Attributes {
-					var v int
-					fmt.Sscan(a.Value, &v)
-					switch a.Key {
-					case "accepted":
-						res.Accepted += v
-					case "rejected":
-						res.Rejected += v
-					}
+				m, err := event.FromABCI(e)
+				if err != nil {
+					return nil, fmt.Errorf("block %d: %w", h, err)
 				}
+				b := m.(*reportv1.EventReportBatch)
+				txs++
+				res.Accepted += int(b.Accepted)
+				res.Rejected += int(b.Rejected)
 			}
 		}
 		if txs == 0 {
@@ -337,3 +335,7 @@ func parallel(n int, fn func(i int)) {
 	}
 	wg.Wait()
 }
+
+// eventReportBatch is the type of the event that carries a batch's
+// per-report verdicts, read typed through api/event.
+var eventReportBatch = string((&reportv1.EventReportBatch{}).ProtoReflect().Descriptor().FullName())

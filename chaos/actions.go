@@ -4,11 +4,15 @@ import (
 	"crypto/ed25519"
 	"encoding/hex"
 	"fmt"
-	"strconv"
 	"time"
 
+	"google.golang.org/protobuf/proto"
+
 	"github.com/depinhq/depin/api/bank"
+	"github.com/depinhq/depin/api/event"
 	"github.com/depinhq/depin/client"
+	agreementv1 "github.com/depinhq/depin/gen/depin/agreement/v1"
+	marketv1 "github.com/depinhq/depin/gen/depin/market/v1"
 	reportv1 "github.com/depinhq/depin/gen/depin/report/v1"
 	txv1 "github.com/depinhq/depin/gen/depin/tx/v1"
 )
@@ -209,8 +213,8 @@ var actions = []action{
 		end := w.epochNow(d.net) + 2 + w.rng.Uint64N(3)
 		return &intent{signer: a, msgs: one(msgOpenAgreement(a.addr, d.id, 1, 1+w.rng.Uint64N(3), 1000, 1+w.rng.Uint64N(100_000), end)),
 			onCommit: func(res *client.TxResult) {
-				if id, ok := eventUint(res, "depin.agreement.v1.EventAgreementOpened", "id"); ok {
-					w.agrees = append(w.agrees, agreementRef{id: id, consumer: a})
+				if ev, ok := firstEvent[*agreementv1.EventAgreementOpened](res); ok {
+					w.agrees = append(w.agrees, agreementRef{id: ev.Id, consumer: a})
 				}
 			}}
 	}},
@@ -239,8 +243,8 @@ var actions = []action{
 		owner := d.owner
 		return &intent{signer: owner, msgs: one(msgPlaceOrder(owner.addr, d.id, w.rng.IntN(2) == 0, 1+w.rng.Uint64N(20), 1+w.rng.Uint64N(200))),
 			onCommit: func(res *client.TxResult) {
-				if id, ok := eventUint(res, "depin.market.v1.EventOrderPlaced", "id"); ok {
-					w.orders = append(w.orders, orderRef{id: id, owner: owner})
+				if ev, ok := firstEvent[*marketv1.EventOrderPlaced](res); ok {
+					w.orders = append(w.orders, orderRef{id: ev.Id, owner: owner})
 				}
 			}}
 	}},
@@ -373,19 +377,22 @@ func unix(s int64) time.Time { return time.Unix(s, 0) }
 
 func one(m *txv1.Msg) []*txv1.Msg { return []*txv1.Msg{m} }
 
-// eventUint reads a numeric attribute of the first event of a type in a
-// tx result.
-func eventUint(res *client.TxResult, typ, key string) (uint64, bool) {
+// firstEvent returns the first event of type T in a tx result, decoded
+// by api/event (the chain's own codec), or false if there is none or it
+// does not decode.
+func firstEvent[T proto.Message](res *client.TxResult) (T, bool) {
+	var zero T
+	name := string(zero.ProtoReflect().Descriptor().FullName())
 	for _, e := range res.Events {
-		if e.Type != typ {
+		if e.Type != name {
 			continue
 		}
-		for _, a := range e.Attributes {
-			if a.Key == key {
-				v, err := strconv.ParseUint(a.Value, 10, 64)
-				return v, err == nil
-			}
+		m, err := event.FromABCI(e)
+		if err != nil {
+			return zero, false
 		}
+		t, ok := m.(T)
+		return t, ok
 	}
-	return 0, false
+	return zero, false
 }
