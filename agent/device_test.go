@@ -12,7 +12,7 @@ import (
 	"github.com/depinhq/depin/agent"
 	"github.com/depinhq/depin/crypto"
 	reportv1 "github.com/depinhq/depin/gen/depin/report/v1"
-	"github.com/depinhq/depin/x/report"
+	"github.com/depinhq/depin/wire"
 )
 
 var t0 = time.Date(2025, 6, 15, 10, 0, 0, 0, time.UTC)
@@ -58,7 +58,7 @@ func TestDeviceReportsInSequence(t *testing.T) {
 	}
 	// The signature binds the chain id.
 	payload, _ := dev.NextReport(t0.Add(time.Hour), gen)
-	d, _ := report.Decode(payload)
+	d, _ := wire.Decode(payload)
 	if d.Verify("another-chain") {
 		t.Fatal("signature verifies for another chain")
 	}

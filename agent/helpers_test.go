@@ -9,7 +9,7 @@ import (
 
 	"github.com/depinhq/depin/agent"
 	reportv1 "github.com/depinhq/depin/gen/depin/report/v1"
-	"github.com/depinhq/depin/x/report"
+	"github.com/depinhq/depin/wire"
 )
 
 const chainID = "depin-test-1"
@@ -42,7 +42,7 @@ func newDevice(t testing.TB, cfg agent.DeviceConfig) *agent.Device {
 // decode checks a payload's encoding and signature and returns its report.
 func decode(t testing.TB, payload []byte) *reportv1.Report {
 	t.Helper()
-	d, err := report.Decode(payload)
+	d, err := wire.Decode(payload)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -4,7 +4,7 @@ import (
 	"testing"
 
 	"github.com/depinhq/depin/crypto"
-	"github.com/depinhq/depin/x/report"
+	"github.com/depinhq/depin/wire"
 )
 
 // FuzzIngest feeds arbitrary payloads and topics to the ingest path: it
@@ -47,7 +47,7 @@ func FuzzIngest(f *testing.F) {
 			t.Fatalf("accepted but the queue went %d → %d", before, after)
 		}
 		g.queue.pop(1, 1<<20)
-		d, err := report.Decode(payload)
+		d, err := wire.Decode(payload)
 		if err != nil {
 			t.Fatalf("queued a payload that does not decode: %v", err)
 		}

@@ -14,7 +14,7 @@ import (
 	"github.com/depinhq/depin/clock"
 	"github.com/depinhq/depin/crypto"
 	reportv1 "github.com/depinhq/depin/gen/depin/report/v1"
-	"github.com/depinhq/depin/x/report"
+	"github.com/depinhq/depin/wire"
 	"google.golang.org/protobuf/proto"
 )
 
@@ -55,7 +55,7 @@ func (d *device) report(t testing.TB, chainID string) []byte {
 	t.Helper()
 	d.seq++
 	start := int64(1_700_000_000) + int64(d.seq)*60
-	raw, err := report.Sign(d.key, chainID, &reportv1.Report{
+	raw, err := wire.Sign(d.key, chainID, &reportv1.Report{
 		Network:     d.network,
 		Seq:         d.seq,
 		PeriodStart: start,

@@ -11,7 +11,7 @@ import (
 	"github.com/depinhq/depin/clock"
 	"github.com/depinhq/depin/crypto"
 	reportv1 "github.com/depinhq/depin/gen/depin/report/v1"
-	"github.com/depinhq/depin/x/report"
+	"github.com/depinhq/depin/wire"
 )
 
 // ingestOnly is a gateway that is not running: its queue fills and is
@@ -37,7 +37,7 @@ func TestIngestRules(t *testing.T) {
 		return raw
 	}()
 	unknownField := append(append([]byte(nil), dev.report(t, testChainID)...), 0x18, 0x01) // field 3 = 1
-	big := make([]byte, report.MaxSignedReportBytes+1)
+	big := make([]byte, wire.MaxSignedReportBytes+1)
 
 	cases := []struct {
 		name    string
@@ -144,14 +144,14 @@ func TestParseTopic(t *testing.T) {
 func TestVerifierConcurrent(t *testing.T) {
 	var v verifier
 	const n = 400
-	decoded := make([]*report.Decoded, n)
+	decoded := make([]*wire.Decoded, n)
 	for i := range decoded {
 		dev := newDevice(fmt.Sprint(i%7), "solar")
 		chain := testChainID
 		if i%5 == 0 {
 			chain = "another-chain" // invalid for testChainID
 		}
-		d, err := report.Decode(dev.report(t, chain))
+		d, err := wire.Decode(dev.report(t, chain))
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -11,6 +11,7 @@ import (
 	abci "github.com/cometbft/cometbft/abci/types"
 	"google.golang.org/protobuf/proto"
 
+	"github.com/depinhq/depin/api/auth"
 	"github.com/depinhq/depin/api/event"
 	"github.com/depinhq/depin/client"
 	"github.com/depinhq/depin/crypto"
@@ -18,7 +19,6 @@ import (
 	authv1 "github.com/depinhq/depin/gen/depin/auth/v1"
 	reportv1 "github.com/depinhq/depin/gen/depin/report/v1"
 	txv1 "github.com/depinhq/depin/gen/depin/tx/v1"
-	"github.com/depinhq/depin/x/auth"
 )
 
 // memChain is an in-memory chain with the node's observable behaviour:
@@ -139,7 +139,7 @@ func (c *memChain) Broadcast(_ context.Context, raw []byte) ([]byte, error) {
 	if err := tx.VerifySignature(c.chainID); err != nil {
 		return hash, codeErr(errs.ErrInvalidSignature, "%v", err)
 	}
-	if fee, _ := auth.MinFee(c.params, len(raw)); tx.Body.Fee.GetAmount() < fee {
+	if fee := c.params.FeeBase + c.params.FeePerByte*uint64(len(raw)); tx.Body.Fee.GetAmount() < fee {
 		return hash, codeErr(errs.ErrInsufficientFee, "paid %d, need %d", tx.Body.Fee.GetAmount(), fee)
 	}
 	if want := c.checkSeq(tx.Signer); tx.Body.Signer.Sequence != want {

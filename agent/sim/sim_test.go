@@ -11,7 +11,7 @@ import (
 	"github.com/depinhq/depin/agent"
 	"github.com/depinhq/depin/agent/sim"
 	"github.com/depinhq/depin/crypto"
-	"github.com/depinhq/depin/x/report"
+	"github.com/depinhq/depin/wire"
 )
 
 const chainID = "depin-sim-test"
@@ -72,7 +72,7 @@ func TestFleetsFastForward(t *testing.T) {
 			}
 			lasts := map[string]last{}
 			for _, p := range pub.msgs {
-				d, err := report.Decode(p.payload)
+				d, err := wire.Decode(p.payload)
 				if err != nil || !d.Verify(chainID) {
 					t.Fatalf("report does not verify: %v", err)
 				}
@@ -145,11 +145,11 @@ func TestFleetIsReproducible(t *testing.T) {
 	}
 	maxSeq := uint64(0)
 	for _, p := range pa.msgs {
-		d, _ := report.Decode(p.payload)
+		d, _ := wire.Decode(p.payload)
 		maxSeq = max(maxSeq, d.Report.Seq)
 	}
 	for _, p := range pb.msgs {
-		d, _ := report.Decode(p.payload)
+		d, _ := wire.Decode(p.payload)
 		if d.Report.Seq <= maxSeq {
 			t.Fatalf("second run's seq %d ≤ first run's %d", d.Report.Seq, maxSeq)
 		}
