@@ -908,3 +908,16 @@ func TestStakeUnbondsUnderItsOwnTerms(t *testing.T) {
 		t.Fatalf("withdrawing after the unbonding agreed: %s", r.Log)
 	}
 }
+
+// TestInvariantsReportCorruptState: a record that does not decode makes
+// CheckInvariants return a violation naming it, not panic.
+func TestInvariantsReportCorruptState(t *testing.T) {
+	w := newWorld(t)
+	w.register("a", 5000)
+	kv := store.NewCache(store.ReadOnly(w.c.snapshot()))
+	kv.Set(device.Key(deviceID("a")), []byte{0xff, 0xff})
+	err := CheckInvariants(kv)
+	if err == nil || !strings.Contains(err.Error(), "unreadable state") {
+		t.Fatalf("CheckInvariants on a corrupt device record: %v", err)
+	}
+}

@@ -1,6 +1,8 @@
 package app
 
 import (
+	"fmt"
+
 	"github.com/depinhq/depin/crypto"
 	"github.com/depinhq/depin/store"
 	"github.com/depinhq/depin/x/agreement"
@@ -27,10 +29,17 @@ func escrowAccounts() map[crypto.Address]bool {
 // state: balances sum to supply, reward pools hold what devices are owed,
 // the staking pools hold the bonded stake, every escrow (agreements,
 // market bids, leases) holds exactly what its records say, share supplies
-// match their pools. It returns the first violation. Tests check it after
-// every block; `depin chaos` has every node check it (app.toml
-// check_invariants).
-func CheckInvariants(r store.Reader) error {
+// match their pools, the stake pool holds the devices' stakes. It returns
+// the first violation; a record that does not decode (a check panics, see
+// state.CorruptError) is a violation too, never a crash of the checker.
+// Tests check it after every block; `depin chaos` has every node check it
+// (app.toml check_invariants).
+func CheckInvariants(r store.Reader) (err error) {
+	defer func() {
+		if p := recover(); p != nil {
+			err = fmt.Errorf("invariant check failed on unreadable state: %v", p)
+		}
+	}()
 	checks := []func(store.Reader) error{
 		bank.Keeper{}.CheckInvariant,
 		reward.Keeper{}.CheckInvariant,
