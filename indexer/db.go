@@ -148,6 +148,13 @@ ALTER TABLE networks ADD COLUMN frozen BOOLEAN NOT NULL DEFAULT FALSE;
 ALTER TABLE networks ADD COLUMN frozen_reason TEXT NOT NULL DEFAULT '';
 ALTER TABLE market_orders ADD COLUMN status TEXT NOT NULL DEFAULT 'OPEN';
 `,
+	// 5: a market interval's length and start (unix seconds), from
+	// EventIntervalCleared; 0 for clearings indexed before the event
+	// carried them (the explorer shows those by number).
+	`
+ALTER TABLE market_clearings ADD COLUMN interval_seconds BIGINT NOT NULL DEFAULT 0;
+ALTER TABLE market_clearings ADD COLUMN start_time BIGINT NOT NULL DEFAULT 0;
+`,
 }
 
 // backfills fill what a migration added from the rows already indexed,

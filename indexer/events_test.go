@@ -3,6 +3,7 @@ package indexer
 import (
 	"context"
 	"errors"
+	"fmt"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -12,6 +13,7 @@ import (
 	"github.com/depinhq/depin/api/event"
 	bankv1 "github.com/depinhq/depin/gen/depin/bank/v1"
 	devicev1 "github.com/depinhq/depin/gen/depin/device/v1"
+	marketv1 "github.com/depinhq/depin/gen/depin/market/v1"
 	networkv1 "github.com/depinhq/depin/gen/depin/network/v1"
 )
 
@@ -131,5 +133,29 @@ func TestUndecodableEventStopsTheBlock(t *testing.T) {
 	}
 	if got := w.balances[[2]string{"depin1b", "udpin"}]; got == nil || got.String() != "18446744073709551615" {
 		t.Fatalf("minted %v", got)
+	}
+}
+
+// TestIntervalClearedTimes: a clearing keeps its interval's length and
+// start from the event; one from a chain whose events do not carry them
+// keeps 0 (the explorer then shows the interval's number).
+func TestIntervalClearedTimes(t *testing.T) {
+	w := testWriter(t, 12)
+	for i, ev := range []*marketv1.EventIntervalCleared{
+		{Network: "grid", Interval: 1_960_000, Price: 7, Volume: 150, Trades: 2, IntervalSeconds: 900, StartTime: 1_764_000_000},
+		{Network: "old", Interval: 59_873_273, Price: 3, Volume: 1, Trades: 1},
+	} {
+		if err := w.event(0, i, event.ToABCI(ev), nil); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for net, want := range map[string]string{"grid": "900 1764000000", "old": "0 0"} {
+		var secs, start int64
+		if err := w.tx.QueryRowContext(w.ctx, `SELECT interval_seconds, start_time FROM market_clearings WHERE network = $1`, net).Scan(&secs, &start); err != nil {
+			t.Fatal(err)
+		}
+		if got := fmt.Sprint(secs, " ", start); got != want {
+			t.Errorf("%s: interval_seconds and start_time %s, want %s", net, got, want)
+		}
 	}
 }

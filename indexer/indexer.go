@@ -494,8 +494,9 @@ VALUES ($1, $2, $3, $4, $5, '0', '0', '0', 'OPEN', '', $6)`, int64(e.Id), e.Cons
 		if err := exec(`UPDATE market_orders SET status = 'CLEARED' WHERE network = $1 AND interval_no = $2 AND status = 'OPEN'`, e.Network, int64(e.Interval)); err != nil {
 			return err
 		}
-		return exec(`INSERT INTO market_clearings (network, interval_no, price, volume, trades, delivered, paid, settled, height) VALUES ($1, $2, $3, $4, $5, '0', '0', $6, $7)`,
-			e.Network, int64(e.Interval), dec(e.Price), dec(e.Volume), int64(e.Trades), e.Trades == 0, h)
+		return exec(`INSERT INTO market_clearings (network, interval_no, price, volume, trades, delivered, paid, settled, height, interval_seconds, start_time)
+VALUES ($1, $2, $3, $4, $5, '0', '0', $6, $7, $8, $9)`,
+			e.Network, int64(e.Interval), dec(e.Price), dec(e.Volume), int64(e.Trades), e.Trades == 0, h, int64(e.IntervalSeconds), e.StartTime)
 	case *marketv1.EventTradeSettled:
 		return w.settleTrade(e)
 	}

@@ -52,11 +52,13 @@ type DirectiveRoot struct {
 
 type ComplexityRoot struct {
 	Account struct {
-		Address  func(childComplexity int) int
-		Balances func(childComplexity int) int
-		Devices  func(childComplexity int) int
-		Shares   func(childComplexity int) int
-		Txs      func(childComplexity int, last *int) int
+		Address     func(childComplexity int) int
+		Balances    func(childComplexity int) int
+		DeviceCount func(childComplexity int) int
+		Devices     func(childComplexity int) int
+		Shares      func(childComplexity int) int
+		Txs         func(childComplexity int, last *int) int
+		Unclaimed   func(childComplexity int) int
 	}
 
 	Agreement struct {
@@ -174,13 +176,16 @@ type ComplexityRoot struct {
 	}
 
 	MarketClearing struct {
-		Delivered func(childComplexity int) int
-		Interval  func(childComplexity int) int
-		Paid      func(childComplexity int) int
-		Price     func(childComplexity int) int
-		Settled   func(childComplexity int) int
-		Trades    func(childComplexity int) int
-		Volume    func(childComplexity int) int
+		Delivered       func(childComplexity int) int
+		End             func(childComplexity int) int
+		Interval        func(childComplexity int) int
+		IntervalSeconds func(childComplexity int) int
+		Paid            func(childComplexity int) int
+		Price           func(childComplexity int) int
+		Settled         func(childComplexity int) int
+		Start           func(childComplexity int) int
+		Trades          func(childComplexity int) int
+		Volume          func(childComplexity int) int
 	}
 
 	MarketOrder struct {
@@ -288,6 +293,14 @@ type ComplexityRoot struct {
 		Signer    func(childComplexity int) int
 		Size      func(childComplexity int) int
 	}
+
+	UnclaimedReward struct {
+		Amount    func(childComplexity int) int
+		Denom     func(childComplexity int) int
+		Device    func(childComplexity int) int
+		Network   func(childComplexity int) int
+		Tokenized func(childComplexity int) int
+	}
 }
 
 type AccountResolver interface {
@@ -295,6 +308,8 @@ type AccountResolver interface {
 	Devices(ctx context.Context, obj *Account) ([]*Device, error)
 	Shares(ctx context.Context, obj *Account) ([]*ShareHolding, error)
 	Txs(ctx context.Context, obj *Account, last *int) ([]*Tx, error)
+	DeviceCount(ctx context.Context, obj *Account) (int, error)
+	Unclaimed(ctx context.Context, obj *Account) ([]*UnclaimedReward, error)
 }
 type BlockResolver interface {
 	Transactions(ctx context.Context, obj *Block) ([]*Tx, error)
@@ -369,6 +384,13 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.complexity.Account.Balances(childComplexity), true
 
+	case "Account.deviceCount":
+		if e.complexity.Account.DeviceCount == nil {
+			break
+		}
+
+		return e.complexity.Account.DeviceCount(childComplexity), true
+
 	case "Account.devices":
 		if e.complexity.Account.Devices == nil {
 			break
@@ -394,6 +416,13 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.complexity.Account.Txs(childComplexity, args["last"].(*int)), true
+
+	case "Account.unclaimed":
+		if e.complexity.Account.Unclaimed == nil {
+			break
+		}
+
+		return e.complexity.Account.Unclaimed(childComplexity), true
 
 	case "Agreement.consumer":
 		if e.complexity.Agreement.Consumer == nil {
@@ -916,12 +945,26 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.complexity.MarketClearing.Delivered(childComplexity), true
 
+	case "MarketClearing.end":
+		if e.complexity.MarketClearing.End == nil {
+			break
+		}
+
+		return e.complexity.MarketClearing.End(childComplexity), true
+
 	case "MarketClearing.interval":
 		if e.complexity.MarketClearing.Interval == nil {
 			break
 		}
 
 		return e.complexity.MarketClearing.Interval(childComplexity), true
+
+	case "MarketClearing.intervalSeconds":
+		if e.complexity.MarketClearing.IntervalSeconds == nil {
+			break
+		}
+
+		return e.complexity.MarketClearing.IntervalSeconds(childComplexity), true
 
 	case "MarketClearing.paid":
 		if e.complexity.MarketClearing.Paid == nil {
@@ -943,6 +986,13 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.complexity.MarketClearing.Settled(childComplexity), true
+
+	case "MarketClearing.start":
+		if e.complexity.MarketClearing.Start == nil {
+			break
+		}
+
+		return e.complexity.MarketClearing.Start(childComplexity), true
 
 	case "MarketClearing.trades":
 		if e.complexity.MarketClearing.Trades == nil {
@@ -1564,6 +1614,41 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.complexity.Tx.Size(childComplexity), true
+
+	case "UnclaimedReward.amount":
+		if e.complexity.UnclaimedReward.Amount == nil {
+			break
+		}
+
+		return e.complexity.UnclaimedReward.Amount(childComplexity), true
+
+	case "UnclaimedReward.denom":
+		if e.complexity.UnclaimedReward.Denom == nil {
+			break
+		}
+
+		return e.complexity.UnclaimedReward.Denom(childComplexity), true
+
+	case "UnclaimedReward.device":
+		if e.complexity.UnclaimedReward.Device == nil {
+			break
+		}
+
+		return e.complexity.UnclaimedReward.Device(childComplexity), true
+
+	case "UnclaimedReward.network":
+		if e.complexity.UnclaimedReward.Network == nil {
+			break
+		}
+
+		return e.complexity.UnclaimedReward.Network(childComplexity), true
+
+	case "UnclaimedReward.tokenized":
+		if e.complexity.UnclaimedReward.Tokenized == nil {
+			break
+		}
+
+		return e.complexity.UnclaimedReward.Tokenized(childComplexity), true
 
 	}
 	return 0, false
@@ -2300,6 +2385,103 @@ func (ec *executionContext) fieldContext_Account_txs(ctx context.Context, field 
 	if fc.Args, err = ec.field_Account_txs_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
 		ec.Error(ctx, err)
 		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Account_deviceCount(ctx context.Context, field graphql.CollectedField, obj *Account) (ret graphql.Marshaler) {
+	fc, err := ec.fieldContext_Account_deviceCount(ctx, field)
+	if err != nil {
+		return graphql.Null
+	}
+	ctx = graphql.WithFieldContext(ctx, fc)
+	defer func() {
+		if r := recover(); r != nil {
+			ec.Error(ctx, ec.Recover(ctx, r))
+			ret = graphql.Null
+		}
+	}()
+	resTmp, err := ec.ResolverMiddleware(ctx, func(rctx context.Context) (any, error) {
+		ctx = rctx // use context from middleware stack in children
+		return ec.resolvers.Account().DeviceCount(rctx, obj)
+	})
+	if err != nil {
+		ec.Error(ctx, err)
+		return graphql.Null
+	}
+	if resTmp == nil {
+		if !graphql.HasFieldError(ctx, fc) {
+			ec.Errorf(ctx, "must not be null")
+		}
+		return graphql.Null
+	}
+	res := resTmp.(int)
+	fc.Result = res
+	return ec.marshalNInt2int(ctx, field.Selections, res)
+}
+
+func (ec *executionContext) fieldContext_Account_deviceCount(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Account",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return nil, errors.New("field of type Int does not have child fields")
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Account_unclaimed(ctx context.Context, field graphql.CollectedField, obj *Account) (ret graphql.Marshaler) {
+	fc, err := ec.fieldContext_Account_unclaimed(ctx, field)
+	if err != nil {
+		return graphql.Null
+	}
+	ctx = graphql.WithFieldContext(ctx, fc)
+	defer func() {
+		if r := recover(); r != nil {
+			ec.Error(ctx, ec.Recover(ctx, r))
+			ret = graphql.Null
+		}
+	}()
+	resTmp, err := ec.ResolverMiddleware(ctx, func(rctx context.Context) (any, error) {
+		ctx = rctx // use context from middleware stack in children
+		return ec.resolvers.Account().Unclaimed(rctx, obj)
+	})
+	if err != nil {
+		ec.Error(ctx, err)
+		return graphql.Null
+	}
+	if resTmp == nil {
+		return graphql.Null
+	}
+	res := resTmp.([]*UnclaimedReward)
+	fc.Result = res
+	return ec.marshalOUnclaimedReward2ᚕᚖgithubᚗcomᚋdepinhqᚋdepinᚋindexerᚋgraphᚐUnclaimedRewardᚄ(ctx, field.Selections, res)
+}
+
+func (ec *executionContext) fieldContext_Account_unclaimed(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Account",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			switch field.Name {
+			case "device":
+				return ec.fieldContext_UnclaimedReward_device(ctx, field)
+			case "network":
+				return ec.fieldContext_UnclaimedReward_network(ctx, field)
+			case "denom":
+				return ec.fieldContext_UnclaimedReward_denom(ctx, field)
+			case "amount":
+				return ec.fieldContext_UnclaimedReward_amount(ctx, field)
+			case "tokenized":
+				return ec.fieldContext_UnclaimedReward_tokenized(ctx, field)
+			}
+			return nil, fmt.Errorf("no field named %q was found under type UnclaimedReward", field.Name)
+		},
 	}
 	return fc, nil
 }
@@ -5688,6 +5870,132 @@ func (ec *executionContext) fieldContext_MarketClearing_interval(_ context.Conte
 	return fc, nil
 }
 
+func (ec *executionContext) _MarketClearing_intervalSeconds(ctx context.Context, field graphql.CollectedField, obj *MarketClearing) (ret graphql.Marshaler) {
+	fc, err := ec.fieldContext_MarketClearing_intervalSeconds(ctx, field)
+	if err != nil {
+		return graphql.Null
+	}
+	ctx = graphql.WithFieldContext(ctx, fc)
+	defer func() {
+		if r := recover(); r != nil {
+			ec.Error(ctx, ec.Recover(ctx, r))
+			ret = graphql.Null
+		}
+	}()
+	resTmp, err := ec.ResolverMiddleware(ctx, func(rctx context.Context) (any, error) {
+		ctx = rctx // use context from middleware stack in children
+		return obj.IntervalSeconds, nil
+	})
+	if err != nil {
+		ec.Error(ctx, err)
+		return graphql.Null
+	}
+	if resTmp == nil {
+		if !graphql.HasFieldError(ctx, fc) {
+			ec.Errorf(ctx, "must not be null")
+		}
+		return graphql.Null
+	}
+	res := resTmp.(int)
+	fc.Result = res
+	return ec.marshalNInt2int(ctx, field.Selections, res)
+}
+
+func (ec *executionContext) fieldContext_MarketClearing_intervalSeconds(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "MarketClearing",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return nil, errors.New("field of type Int does not have child fields")
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _MarketClearing_start(ctx context.Context, field graphql.CollectedField, obj *MarketClearing) (ret graphql.Marshaler) {
+	fc, err := ec.fieldContext_MarketClearing_start(ctx, field)
+	if err != nil {
+		return graphql.Null
+	}
+	ctx = graphql.WithFieldContext(ctx, fc)
+	defer func() {
+		if r := recover(); r != nil {
+			ec.Error(ctx, ec.Recover(ctx, r))
+			ret = graphql.Null
+		}
+	}()
+	resTmp, err := ec.ResolverMiddleware(ctx, func(rctx context.Context) (any, error) {
+		ctx = rctx // use context from middleware stack in children
+		return obj.Start, nil
+	})
+	if err != nil {
+		ec.Error(ctx, err)
+		return graphql.Null
+	}
+	if resTmp == nil {
+		return graphql.Null
+	}
+	res := resTmp.(*string)
+	fc.Result = res
+	return ec.marshalOString2ᚖstring(ctx, field.Selections, res)
+}
+
+func (ec *executionContext) fieldContext_MarketClearing_start(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "MarketClearing",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return nil, errors.New("field of type String does not have child fields")
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _MarketClearing_end(ctx context.Context, field graphql.CollectedField, obj *MarketClearing) (ret graphql.Marshaler) {
+	fc, err := ec.fieldContext_MarketClearing_end(ctx, field)
+	if err != nil {
+		return graphql.Null
+	}
+	ctx = graphql.WithFieldContext(ctx, fc)
+	defer func() {
+		if r := recover(); r != nil {
+			ec.Error(ctx, ec.Recover(ctx, r))
+			ret = graphql.Null
+		}
+	}()
+	resTmp, err := ec.ResolverMiddleware(ctx, func(rctx context.Context) (any, error) {
+		ctx = rctx // use context from middleware stack in children
+		return obj.End, nil
+	})
+	if err != nil {
+		ec.Error(ctx, err)
+		return graphql.Null
+	}
+	if resTmp == nil {
+		return graphql.Null
+	}
+	res := resTmp.(*string)
+	fc.Result = res
+	return ec.marshalOString2ᚖstring(ctx, field.Selections, res)
+}
+
+func (ec *executionContext) fieldContext_MarketClearing_end(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "MarketClearing",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return nil, errors.New("field of type String does not have child fields")
+		},
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _MarketClearing_price(ctx context.Context, field graphql.CollectedField, obj *MarketClearing) (ret graphql.Marshaler) {
 	fc, err := ec.fieldContext_MarketClearing_price(ctx, field)
 	if err != nil {
@@ -7195,6 +7503,10 @@ func (ec *executionContext) fieldContext_Query_account(ctx context.Context, fiel
 				return ec.fieldContext_Account_shares(ctx, field)
 			case "txs":
 				return ec.fieldContext_Account_txs(ctx, field)
+			case "deviceCount":
+				return ec.fieldContext_Account_deviceCount(ctx, field)
+			case "unclaimed":
+				return ec.fieldContext_Account_unclaimed(ctx, field)
 			}
 			return nil, fmt.Errorf("no field named %q was found under type Account", field.Name)
 		},
@@ -7461,6 +7773,12 @@ func (ec *executionContext) fieldContext_Query_marketClearings(ctx context.Conte
 			switch field.Name {
 			case "interval":
 				return ec.fieldContext_MarketClearing_interval(ctx, field)
+			case "intervalSeconds":
+				return ec.fieldContext_MarketClearing_intervalSeconds(ctx, field)
+			case "start":
+				return ec.fieldContext_MarketClearing_start(ctx, field)
+			case "end":
+				return ec.fieldContext_MarketClearing_end(ctx, field)
 			case "price":
 				return ec.fieldContext_MarketClearing_price(ctx, field)
 			case "volume":
@@ -9850,6 +10168,226 @@ func (ec *executionContext) fieldContext_Tx_events(_ context.Context, field grap
 	return fc, nil
 }
 
+func (ec *executionContext) _UnclaimedReward_device(ctx context.Context, field graphql.CollectedField, obj *UnclaimedReward) (ret graphql.Marshaler) {
+	fc, err := ec.fieldContext_UnclaimedReward_device(ctx, field)
+	if err != nil {
+		return graphql.Null
+	}
+	ctx = graphql.WithFieldContext(ctx, fc)
+	defer func() {
+		if r := recover(); r != nil {
+			ec.Error(ctx, ec.Recover(ctx, r))
+			ret = graphql.Null
+		}
+	}()
+	resTmp, err := ec.ResolverMiddleware(ctx, func(rctx context.Context) (any, error) {
+		ctx = rctx // use context from middleware stack in children
+		return obj.Device, nil
+	})
+	if err != nil {
+		ec.Error(ctx, err)
+		return graphql.Null
+	}
+	if resTmp == nil {
+		if !graphql.HasFieldError(ctx, fc) {
+			ec.Errorf(ctx, "must not be null")
+		}
+		return graphql.Null
+	}
+	res := resTmp.(string)
+	fc.Result = res
+	return ec.marshalNString2string(ctx, field.Selections, res)
+}
+
+func (ec *executionContext) fieldContext_UnclaimedReward_device(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "UnclaimedReward",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return nil, errors.New("field of type String does not have child fields")
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _UnclaimedReward_network(ctx context.Context, field graphql.CollectedField, obj *UnclaimedReward) (ret graphql.Marshaler) {
+	fc, err := ec.fieldContext_UnclaimedReward_network(ctx, field)
+	if err != nil {
+		return graphql.Null
+	}
+	ctx = graphql.WithFieldContext(ctx, fc)
+	defer func() {
+		if r := recover(); r != nil {
+			ec.Error(ctx, ec.Recover(ctx, r))
+			ret = graphql.Null
+		}
+	}()
+	resTmp, err := ec.ResolverMiddleware(ctx, func(rctx context.Context) (any, error) {
+		ctx = rctx // use context from middleware stack in children
+		return obj.Network, nil
+	})
+	if err != nil {
+		ec.Error(ctx, err)
+		return graphql.Null
+	}
+	if resTmp == nil {
+		if !graphql.HasFieldError(ctx, fc) {
+			ec.Errorf(ctx, "must not be null")
+		}
+		return graphql.Null
+	}
+	res := resTmp.(string)
+	fc.Result = res
+	return ec.marshalNString2string(ctx, field.Selections, res)
+}
+
+func (ec *executionContext) fieldContext_UnclaimedReward_network(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "UnclaimedReward",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return nil, errors.New("field of type String does not have child fields")
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _UnclaimedReward_denom(ctx context.Context, field graphql.CollectedField, obj *UnclaimedReward) (ret graphql.Marshaler) {
+	fc, err := ec.fieldContext_UnclaimedReward_denom(ctx, field)
+	if err != nil {
+		return graphql.Null
+	}
+	ctx = graphql.WithFieldContext(ctx, fc)
+	defer func() {
+		if r := recover(); r != nil {
+			ec.Error(ctx, ec.Recover(ctx, r))
+			ret = graphql.Null
+		}
+	}()
+	resTmp, err := ec.ResolverMiddleware(ctx, func(rctx context.Context) (any, error) {
+		ctx = rctx // use context from middleware stack in children
+		return obj.Denom, nil
+	})
+	if err != nil {
+		ec.Error(ctx, err)
+		return graphql.Null
+	}
+	if resTmp == nil {
+		if !graphql.HasFieldError(ctx, fc) {
+			ec.Errorf(ctx, "must not be null")
+		}
+		return graphql.Null
+	}
+	res := resTmp.(string)
+	fc.Result = res
+	return ec.marshalNString2string(ctx, field.Selections, res)
+}
+
+func (ec *executionContext) fieldContext_UnclaimedReward_denom(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "UnclaimedReward",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return nil, errors.New("field of type String does not have child fields")
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _UnclaimedReward_amount(ctx context.Context, field graphql.CollectedField, obj *UnclaimedReward) (ret graphql.Marshaler) {
+	fc, err := ec.fieldContext_UnclaimedReward_amount(ctx, field)
+	if err != nil {
+		return graphql.Null
+	}
+	ctx = graphql.WithFieldContext(ctx, fc)
+	defer func() {
+		if r := recover(); r != nil {
+			ec.Error(ctx, ec.Recover(ctx, r))
+			ret = graphql.Null
+		}
+	}()
+	resTmp, err := ec.ResolverMiddleware(ctx, func(rctx context.Context) (any, error) {
+		ctx = rctx // use context from middleware stack in children
+		return obj.Amount, nil
+	})
+	if err != nil {
+		ec.Error(ctx, err)
+		return graphql.Null
+	}
+	if resTmp == nil {
+		if !graphql.HasFieldError(ctx, fc) {
+			ec.Errorf(ctx, "must not be null")
+		}
+		return graphql.Null
+	}
+	res := resTmp.(string)
+	fc.Result = res
+	return ec.marshalNString2string(ctx, field.Selections, res)
+}
+
+func (ec *executionContext) fieldContext_UnclaimedReward_amount(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "UnclaimedReward",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return nil, errors.New("field of type String does not have child fields")
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _UnclaimedReward_tokenized(ctx context.Context, field graphql.CollectedField, obj *UnclaimedReward) (ret graphql.Marshaler) {
+	fc, err := ec.fieldContext_UnclaimedReward_tokenized(ctx, field)
+	if err != nil {
+		return graphql.Null
+	}
+	ctx = graphql.WithFieldContext(ctx, fc)
+	defer func() {
+		if r := recover(); r != nil {
+			ec.Error(ctx, ec.Recover(ctx, r))
+			ret = graphql.Null
+		}
+	}()
+	resTmp, err := ec.ResolverMiddleware(ctx, func(rctx context.Context) (any, error) {
+		ctx = rctx // use context from middleware stack in children
+		return obj.Tokenized, nil
+	})
+	if err != nil {
+		ec.Error(ctx, err)
+		return graphql.Null
+	}
+	if resTmp == nil {
+		if !graphql.HasFieldError(ctx, fc) {
+			ec.Errorf(ctx, "must not be null")
+		}
+		return graphql.Null
+	}
+	res := resTmp.(bool)
+	fc.Result = res
+	return ec.marshalNBoolean2bool(ctx, field.Selections, res)
+}
+
+func (ec *executionContext) fieldContext_UnclaimedReward_tokenized(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "UnclaimedReward",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return nil, errors.New("field of type Boolean does not have child fields")
+		},
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) ___Directive_name(ctx context.Context, field graphql.CollectedField, obj *introspection.Directive) (ret graphql.Marshaler) {
 	fc, err := ec.fieldContext___Directive_name(ctx, field)
 	if err != nil {
@@ -12147,6 +12685,75 @@ func (ec *executionContext) _Account(ctx context.Context, sel ast.SelectionSet, 
 			}
 
 			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+		case "deviceCount":
+			field := field
+
+			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._Account_deviceCount(ctx, field, obj)
+				if res == graphql.Null {
+					atomic.AddUint32(&fs.Invalids, 1)
+				}
+				return res
+			}
+
+			if field.Deferrable != nil {
+				dfs, ok := deferred[field.Deferrable.Label]
+				di := 0
+				if ok {
+					dfs.AddField(field)
+					di = len(dfs.Values) - 1
+				} else {
+					dfs = graphql.NewFieldSet([]graphql.CollectedField{field})
+					deferred[field.Deferrable.Label] = dfs
+				}
+				dfs.Concurrently(di, func(ctx context.Context) graphql.Marshaler {
+					return innerFunc(ctx, dfs)
+				})
+
+				// don't run the out.Concurrently() call below
+				out.Values[i] = graphql.Null
+				continue
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+		case "unclaimed":
+			field := field
+
+			innerFunc := func(ctx context.Context, _ *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._Account_unclaimed(ctx, field, obj)
+				return res
+			}
+
+			if field.Deferrable != nil {
+				dfs, ok := deferred[field.Deferrable.Label]
+				di := 0
+				if ok {
+					dfs.AddField(field)
+					di = len(dfs.Values) - 1
+				} else {
+					dfs = graphql.NewFieldSet([]graphql.CollectedField{field})
+					deferred[field.Deferrable.Label] = dfs
+				}
+				dfs.Concurrently(di, func(ctx context.Context) graphql.Marshaler {
+					return innerFunc(ctx, dfs)
+				})
+
+				// don't run the out.Concurrently() call below
+				out.Values[i] = graphql.Null
+				continue
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
 		}
@@ -13239,6 +13846,15 @@ func (ec *executionContext) _MarketClearing(ctx context.Context, sel ast.Selecti
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
+		case "intervalSeconds":
+			out.Values[i] = ec._MarketClearing_intervalSeconds(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "start":
+			out.Values[i] = ec._MarketClearing_start(ctx, field, obj)
+		case "end":
+			out.Values[i] = ec._MarketClearing_end(ctx, field, obj)
 		case "price":
 			out.Values[i] = ec._MarketClearing_price(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
@@ -14369,6 +14985,65 @@ func (ec *executionContext) _Tx(ctx context.Context, sel ast.SelectionSet, obj *
 			}
 
 			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	atomic.AddInt32(&ec.deferred, int32(len(deferred)))
+
+	for label, dfs := range deferred {
+		ec.processDeferredGroup(graphql.DeferredGroup{
+			Label:    label,
+			Path:     graphql.GetPath(ctx),
+			FieldSet: dfs,
+			Context:  ctx,
+		})
+	}
+
+	return out
+}
+
+var unclaimedRewardImplementors = []string{"UnclaimedReward"}
+
+func (ec *executionContext) _UnclaimedReward(ctx context.Context, sel ast.SelectionSet, obj *UnclaimedReward) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, unclaimedRewardImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := make(map[string]*graphql.FieldSet)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("UnclaimedReward")
+		case "device":
+			out.Values[i] = ec._UnclaimedReward_device(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "network":
+			out.Values[i] = ec._UnclaimedReward_network(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "denom":
+			out.Values[i] = ec._UnclaimedReward_denom(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "amount":
+			out.Values[i] = ec._UnclaimedReward_amount(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "tokenized":
+			out.Values[i] = ec._UnclaimedReward_tokenized(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
 		}
@@ -16009,6 +16684,16 @@ func (ec *executionContext) marshalNTx2ᚖgithubᚗcomᚋdepinhqᚋdepinᚋindex
 	return ec._Tx(ctx, sel, v)
 }
 
+func (ec *executionContext) marshalNUnclaimedReward2ᚖgithubᚗcomᚋdepinhqᚋdepinᚋindexerᚋgraphᚐUnclaimedReward(ctx context.Context, sel ast.SelectionSet, v *UnclaimedReward) graphql.Marshaler {
+	if v == nil {
+		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
+			ec.Errorf(ctx, "the requested element is null which the schema does not allow")
+		}
+		return graphql.Null
+	}
+	return ec._UnclaimedReward(ctx, sel, v)
+}
+
 func (ec *executionContext) marshalN__Directive2githubᚗcomᚋ99designsᚋgqlgenᚋgraphqlᚋintrospectionᚐDirective(ctx context.Context, sel ast.SelectionSet, v introspection.Directive) graphql.Marshaler {
 	return ec.___Directive(ctx, sel, &v)
 }
@@ -16458,6 +17143,53 @@ func (ec *executionContext) marshalOTx2ᚖgithubᚗcomᚋdepinhqᚋdepinᚋindex
 		return graphql.Null
 	}
 	return ec._Tx(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalOUnclaimedReward2ᚕᚖgithubᚗcomᚋdepinhqᚋdepinᚋindexerᚋgraphᚐUnclaimedRewardᚄ(ctx context.Context, sel ast.SelectionSet, v []*UnclaimedReward) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	ret := make(graphql.Array, len(v))
+	var wg sync.WaitGroup
+	isLen1 := len(v) == 1
+	if !isLen1 {
+		wg.Add(len(v))
+	}
+	for i := range v {
+		i := i
+		fc := &graphql.FieldContext{
+			Index:  &i,
+			Result: &v[i],
+		}
+		ctx := graphql.WithFieldContext(ctx, fc)
+		f := func(i int) {
+			defer func() {
+				if r := recover(); r != nil {
+					ec.Error(ctx, ec.Recover(ctx, r))
+					ret = nil
+				}
+			}()
+			if !isLen1 {
+				defer wg.Done()
+			}
+			ret[i] = ec.marshalNUnclaimedReward2ᚖgithubᚗcomᚋdepinhqᚋdepinᚋindexerᚋgraphᚐUnclaimedReward(ctx, sel, v[i])
+		}
+		if isLen1 {
+			f(i)
+		} else {
+			go f(i)
+		}
+
+	}
+	wg.Wait()
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
 }
 
 func (ec *executionContext) marshalO__EnumValue2ᚕgithubᚗcomᚋ99designsᚋgqlgenᚋgraphqlᚋintrospectionᚐEnumValueᚄ(ctx context.Context, sel ast.SelectionSet, v []introspection.EnumValue) graphql.Marshaler {

@@ -91,6 +91,8 @@ VALUES ('air', $1, $2, '18446744073709551615', 'uair', '0', '0', '0', 0, 0, 0, 0
 	for _, q := range []string{
 		`INSERT INTO agreements (id, consumer, device, denom, escrow, paid, units_paid, refunded, status, reason, opened_height) VALUES (1, 'c1', 'd1', 'udpin', '750', '649', '433', '101', 'CLOSED', 'term ended', 3)`,
 		`INSERT INTO market_clearings (network, interval_no, price, volume, trades, delivered, paid, settled, height) VALUES ('grid', 7, '7', '150', 2, '130', '910', TRUE, 4)`,
+		`INSERT INTO market_clearings (network, interval_no, price, volume, trades, delivered, paid, settled, height, interval_seconds, start_time)
+VALUES ('grid', 1960001, '9', '20', 1, '0', '0', FALSE, 5, 900, 1764000900)`,
 		`INSERT INTO market_orders (id, network, side, interval_no, price, quantity, owner, height) VALUES (1, 'grid', 'SIDE_ASK', 7, '5', '100', 'a', 2), (2, 'grid', 'SIDE_BID', 7, '8', '150', 'b', 2)`,
 		`INSERT INTO claims (height, tx_index, seq, owner, denom, amount, kind, device) VALUES (5, 0, 3, 'c1', 'usolar', '899998', 'owner', '')`,
 	} {
@@ -265,13 +267,14 @@ func TestBadQueries(t *testing.T) {
 func TestMarketAgreementClaimQueries(t *testing.T) {
 	srv := newServer(t)
 	r := query(t, srv, `{ agreements(consumer: "c1") { id paid refunded status reason }
-	  marketClearings(network: "grid") { interval price volume delivered paid settled }
+	  marketClearings(network: "grid") { interval intervalSeconds start end price volume delivered paid settled }
 	  marketOrders(network: "grid", interval: 7) { id side price quantity }
 	  claims(owner: "c1") { height denom amount kind } }`)
 	if len(r.Errors) > 0 {
 		t.Fatal(r.Errors)
 	}
-	for _, want := range []string{`"paid":"649"`, `"reason":"term ended"`, `"price":"7","volume":"150","delivered":"130","paid":"910","settled":true`,
+	for _, want := range []string{`"paid":"649"`, `"reason":"term ended"`, `{"interval":1960001,"intervalSeconds":900,"start":"2025-11-24T16:15:00Z","end":"2025-11-24T16:30:00Z","price":"9"`,
+		`{"interval":7,"intervalSeconds":0,"start":null,"end":null,"price":"7","volume":"150","delivered":"130","paid":"910","settled":true}`,
 		`{"id":2,"side":"SIDE_BID","price":"8","quantity":"150"}`, `"amount":"899998"`} {
 		if !strings.Contains(string(r.Data), want) {
 			t.Errorf("missing %s in %s", want, r.Data)

@@ -9,6 +9,7 @@ import (
 	uh3 "github.com/uber/h3-go/v4"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/depinhq/depin/crypto"
 	"github.com/depinhq/depin/indexer"
@@ -20,6 +21,9 @@ type Resolver struct {
 	// Chain reports the indexer's and the node's heights (nil: the
 	// index's cursor only).
 	Chain func() (indexed, chain int64)
+	// Unclaimed reads what the index cannot know from events: devices'
+	// unclaimed rewards (nil: Account.unclaimed answers ErrNoChain).
+	Unclaimed *Unclaimed
 }
 
 // MaxPage bounds first.
@@ -291,4 +295,16 @@ func list[T any](ctx context.Context, db *indexer.DB, scan func(row scanner) (*T
 		out = append(out, v)
 	}
 	return out, rows.Err()
+}
+
+// intervalSpan is a market interval's start and end in RFC 3339 (UTC)
+// from its length and start in unix seconds; both nil when the length is
+// unknown (0: indexed before the chain's events carried it).
+func intervalSpan(seconds, start int64) (*string, *string) {
+	if seconds <= 0 {
+		return nil, nil
+	}
+	from := time.Unix(start, 0).UTC()
+	a, b := from.Format(time.RFC3339), from.Add(time.Duration(seconds)*time.Second).Format(time.RFC3339)
+	return &a, &b
 }

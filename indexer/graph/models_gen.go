@@ -17,6 +17,14 @@ type Account struct {
 	Shares []*ShareHolding `json:"shares"`
 	// Transactions signed by the account, newest first.
 	Txs []*Tx `json:"txs"`
+	// How many devices the account owns.
+	DeviceCount int `json:"deviceCount"`
+	// The rewards the account's devices have earned and not claimed yet, per
+	// device (zero included), for its first 100 devices by id: deviceCount
+	// says how many more there are. Read from the chain, not the index (a
+	// claim does not say which devices it emptied), and kept for a few
+	// seconds. Null, with an error, when the chain cannot be read.
+	Unclaimed []*UnclaimedReward `json:"unclaimed,omitempty"`
 }
 
 type Agreement struct {
@@ -162,13 +170,20 @@ type IntFilter struct {
 }
 
 type MarketClearing struct {
-	Interval  int    `json:"interval"`
-	Price     string `json:"price"`
-	Volume    string `json:"volume"`
-	Trades    int    `json:"trades"`
-	Delivered string `json:"delivered"`
-	Paid      string `json:"paid"`
-	Settled   bool   `json:"settled"`
+	// The interval's number: it spans [interval × intervalSeconds, (interval + 1) × intervalSeconds) in unix seconds.
+	Interval int `json:"interval"`
+	// The interval's length in seconds; 0 for intervals indexed before the chain's events carried it.
+	IntervalSeconds int `json:"intervalSeconds"`
+	// When the interval began (RFC 3339, UTC), or null when intervalSeconds is 0.
+	Start *string `json:"start,omitempty"`
+	// When the interval ended (RFC 3339, UTC), or null when intervalSeconds is 0.
+	End       *string `json:"end,omitempty"`
+	Price     string  `json:"price"`
+	Volume    string  `json:"volume"`
+	Trades    int     `json:"trades"`
+	Delivered string  `json:"delivered"`
+	Paid      string  `json:"paid"`
+	Settled   bool    `json:"settled"`
 }
 
 type MarketOrder struct {
@@ -272,6 +287,16 @@ type Tx struct {
 	MsgTypes  []string `json:"msgTypes"`
 	Size      int      `json:"size"`
 	Events    []*Event `json:"events"`
+}
+
+type UnclaimedReward struct {
+	Device  string `json:"device"`
+	Network string `json:"network"`
+	// The network's reward token.
+	Denom  string `json:"denom"`
+	Amount string `json:"amount"`
+	// The device is split into shares: these rewards are its share holders' (depin tx share claim), not the owner's.
+	Tokenized bool `json:"tokenized"`
 }
 
 type DeviceOrderField string

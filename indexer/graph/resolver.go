@@ -61,6 +61,46 @@ func (r *accountResolver) Txs(ctx context.Context, obj *Account, last *int) ([]*
 	return r.txs(ctx, `WHERE signer = $1 ORDER BY height DESC, idx DESC LIMIT $2`, obj.Address, n)
 }
 
+// DeviceCount is the resolver for the deviceCount field.
+func (r *accountResolver) DeviceCount(ctx context.Context, obj *Account) (int, error) {
+	var n int
+	err := r.DB.QueryRowContext(ctx, `SELECT COUNT(*) FROM devices WHERE owner = $1`, obj.Address).Scan(&n)
+	return n, err
+}
+
+// Unclaimed is the resolver for the unclaimed field.
+func (r *accountResolver) Unclaimed(ctx context.Context, obj *Account) ([]*UnclaimedReward, error) {
+	if r.Resolver.Unclaimed == nil {
+		return nil, fmt.Errorf("unclaimed rewards: %w", ErrNoChain)
+	}
+	rows, err := list(ctx, r.DB, func(row scanner) (*UnclaimedReward, error) {
+		var u UnclaimedReward
+		if err := row.Scan(&u.Device, &u.Network, &u.Denom, &u.Tokenized); err != nil {
+			return nil, err
+		}
+		return &u, nil
+	}, `SELECT d.id, d.network, COALESCE(n.reward_denom, ''), COALESCE(s.active, FALSE) FROM devices d
+LEFT JOIN networks n ON n.id = d.network LEFT JOIN shares s ON s.device = d.id
+WHERE d.owner = $1 ORDER BY d.id LIMIT $2`, obj.Address, MaxUnclaimedDevices)
+	if err != nil {
+		return nil, err
+	}
+	ids := make([]crypto.DeviceID, len(rows))
+	for i, u := range rows {
+		if ids[i], err = crypto.ParseDeviceID(u.Device); err != nil {
+			return nil, fmt.Errorf("unclaimed rewards: indexed device %q: %w", u.Device, err)
+		}
+	}
+	amounts, err := r.Resolver.Unclaimed.Amounts(ctx, ids)
+	if err != nil {
+		return nil, fmt.Errorf("unclaimed rewards: reading the chain: %w", err)
+	}
+	for i, u := range rows {
+		u.Amount = strconv.FormatUint(amounts[i], 10)
+	}
+	return rows, nil
+}
+
 // Transactions is the resolver for the transactions field.
 func (r *blockResolver) Transactions(ctx context.Context, obj *Block) ([]*Tx, error) {
 	return r.txs(ctx, `WHERE height = $1 ORDER BY idx LIMIT 10000`, obj.Height)
@@ -397,13 +437,15 @@ func (r *queryResolver) MarketClearings(ctx context.Context, network string, las
 	}
 	return list(ctx, r.DB, func(row scanner) (*MarketClearing, error) {
 		var c MarketClearing
-		var iv int64
-		if err := row.Scan(&iv, &c.Price, &c.Volume, &c.Trades, &c.Delivered, &c.Paid, &c.Settled); err != nil {
+		var iv, secs, start int64
+		if err := row.Scan(&iv, &c.Price, &c.Volume, &c.Trades, &c.Delivered, &c.Paid, &c.Settled, &secs, &start); err != nil {
 			return nil, err
 		}
-		c.Interval = int(iv)
+		c.Interval, c.IntervalSeconds = int(iv), int(secs)
+		c.Start, c.End = intervalSpan(secs, start)
 		return &c, nil
-	}, `SELECT interval_no, price, volume, trades, delivered, paid, settled FROM market_clearings WHERE network = $1 ORDER BY interval_no DESC LIMIT $2`, network, n)
+	}, `SELECT interval_no, price, volume, trades, delivered, paid, settled, interval_seconds, start_time FROM market_clearings
+WHERE network = $1 ORDER BY interval_no DESC LIMIT $2`, network, n)
 }
 
 // MarketOrders is the resolver for the marketOrders field.

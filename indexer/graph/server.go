@@ -81,6 +81,7 @@ func config(r *Resolver) Config {
 	cfg.Complexity.Query.Claims = func(child int, _ string, last *int) int { return listCost(child, last) }
 	cfg.Complexity.Account.Txs = func(child int, last *int) int { return listCost(child, last) }
 	cfg.Complexity.Account.Shares = func(child int) int { return 50 * child }
+	cfg.Complexity.Account.Unclaimed = func(child int) int { return MaxUnclaimedDevices * child }
 	cfg.Complexity.Block.Transactions = func(child int) int { return 50 * child }
 	cfg.Complexity.Tx.Events = func(child int) int { return 20 * child }
 	cfg.Complexity.Network.RejectReasons = func(child int) int { return 20 * child }
@@ -207,7 +208,11 @@ q.addEventListener('keydown', e => { if (e.key === 'Enter' && e.ctrlKey) run(); 
 // and the web explorer at /.
 func Mux(ix *indexer.Indexer) *http.ServeMux {
 	mux := http.NewServeMux()
-	mux.Handle("/graphql", Handler(&Resolver{DB: ix.DB, Chain: func() (int64, int64) { return ix.Height(), ix.Height() + ix.Lag() }}))
+	r := &Resolver{DB: ix.DB, Chain: func() (int64, int64) { return ix.Height(), ix.Height() + ix.Lag() }}
+	if ix.Client != nil {
+		r.Unclaimed = NewUnclaimed(ix.Client, UnclaimedTTL, nil)
+	}
+	mux.Handle("/graphql", Handler(r))
 	mux.Handle("/live", ix.LiveHandler())
 	mux.Handle("/", explorer.Handler())
 	mux.HandleFunc("/playground", func(w http.ResponseWriter, _ *http.Request) {
