@@ -3,9 +3,7 @@ package app
 import (
 	"crypto/sha256"
 	"encoding/hex"
-	"flag"
 	"fmt"
-	"os"
 	"path/filepath"
 	"reflect"
 	"strings"
@@ -13,10 +11,9 @@ import (
 
 	abci "github.com/cometbft/cometbft/abci/types"
 
+	"github.com/depinhq/depin/internal/golden"
 	"github.com/depinhq/depin/state"
 )
-
-var update = flag.Bool("update", false, "rewrite the golden files under testdata/")
 
 // TestScenarioAppHashes pins the app hash of every block of a scripted
 // multi-module scenario (the adversarial workload with seeds 1 and 2:
@@ -35,7 +32,7 @@ func TestScenarioAppHashes(t *testing.T) {
 		}
 		fmt.Fprintf(&b, "seed %d: %d blocks, last app hash %X, all app hashes sha256 %s\n", seed, len(c.hashes), c.appHash, hex.EncodeToString(all.Sum(nil)))
 	}
-	checkGolden(t, "scenario_apphashes.golden", "app hashes", b.String())
+	golden.Check(t, filepath.Join("testdata", "scenario_apphashes.golden"), "the scenario's app hashes", b.String())
 }
 
 // TestScenarioEvents pins the event stream of a scripted scenario (the
@@ -76,33 +73,7 @@ func TestScenarioEvents(t *testing.T) {
 			}
 		}
 	})
-	checkGolden(t, "scenario_events.golden", "events", b.String())
-}
-
-// checkGolden compares got with testdata/name (rewriting it with
-// -update) and names the first line that differs.
-func checkGolden(t *testing.T, name, what, got string) {
-	t.Helper()
-	path := filepath.Join("testdata", name)
-	if *update {
-		if err := os.WriteFile(path, []byte(got), 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
-	want, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatalf("%v (run with -update to create it)", err)
-	}
-	if got == string(want) {
-		return
-	}
-	gl, wl := strings.Split(got, "\n"), strings.Split(string(want), "\n")
-	for i := range min(len(gl), len(wl)) {
-		if gl[i] != wl[i] {
-			t.Fatalf("the scenario's %s changed at line %d of %s:\n got %s\nwant %s", what, i+1, name, gl[i], wl[i])
-		}
-	}
-	t.Fatalf("the scenario's %s changed: %d lines, want %d", what, len(gl), len(wl))
+	golden.Check(t, filepath.Join("testdata", "scenario_events.golden"), "the scenario's events", b.String())
 }
 
 // stripIndex drops the index flags (not part of the typed event).

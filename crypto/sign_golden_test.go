@@ -5,7 +5,6 @@ import (
 	"crypto/ed25519"
 	"crypto/sha256"
 	"encoding/hex"
-	"flag"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -13,9 +12,8 @@ import (
 	"testing"
 
 	"github.com/depinhq/depin/crypto"
+	"github.com/depinhq/depin/internal/golden"
 )
-
-var update = flag.Bool("update", false, "rewrite the golden files under testdata/")
 
 const signBytesGolden = "testdata/signbytes.golden"
 
@@ -64,7 +62,7 @@ func renderGolden() []byte {
 
 func TestSignBytesGolden(t *testing.T) {
 	got := renderGolden()
-	if *update {
+	if golden.Update() {
 		if err := os.MkdirAll(filepath.Dir(signBytesGolden), 0o755); err != nil {
 			t.Fatal(err)
 		}

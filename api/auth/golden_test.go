@@ -5,9 +5,6 @@ import (
 	"crypto/ed25519"
 	"crypto/sha256"
 	"encoding/hex"
-	"flag"
-	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 
@@ -16,9 +13,8 @@ import (
 	"github.com/depinhq/depin/crypto"
 	bankv1 "github.com/depinhq/depin/gen/depin/bank/v1"
 	txv1 "github.com/depinhq/depin/gen/depin/tx/v1"
+	"github.com/depinhq/depin/internal/golden"
 )
-
-var update = flag.Bool("update", false, "rewrite the golden files under testdata/")
 
 // seededKey derives a fixed key: its seed is SHA-256(name).
 func seededKey(name string) ed25519.PrivateKey {
@@ -69,24 +65,11 @@ func goldenSendTx(t *testing.T) []byte {
 func TestSignedSendGolden(t *testing.T) {
 	raw := goldenSendTx(t)
 	got := hex.EncodeToString(raw) + "\n"
-	if *update {
-		if err := os.MkdirAll(filepath.Dir(txSendGolden), 0o755); err != nil {
-			t.Fatal(err)
-		}
-		if err := os.WriteFile(txSendGolden, []byte(got), 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
-	want, err := os.ReadFile(txSendGolden)
-	if err != nil {
-		t.Fatalf("%v (run with -update to create it)", err)
-	}
-	if got != string(want) {
-		t.Fatalf("signed MsgSend encoding changed:\n got  %s want %s(run with -update if the change is intended)", got, want)
-	}
+	golden.Check(t, txSendGolden, "the signed MsgSend encoding", got)
+	want := got
 
 	// The pinned bytes are a valid transaction, not just stable ones.
-	pinned, err := hex.DecodeString(strings.TrimSpace(string(want)))
+	pinned, err := hex.DecodeString(strings.TrimSpace(want))
 	if err != nil {
 		t.Fatal(err)
 	}
