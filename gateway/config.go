@@ -33,7 +33,9 @@ type Config struct {
 	// reports between them instead of each submitting every one.
 	MQTTTopic string
 	// MQTTMaxClients bounds how many clients the embedded broker holds at
-	// once (beyond it a connection is refused: "server unavailable").
+	// once. Beyond it a connection is refused: CONNACK reason code 0x89
+	// "server busy" to an MQTT 5 client, return code 3 "server
+	// unavailable" to an MQTT 3.1.1 one.
 	MQTTMaxClients int
 	// MQTTClientID is the gateway's client id on the external broker. Set
 	// one that stays the same across restarts (and differs between
@@ -45,7 +47,7 @@ type Config struct {
 	MQTTPassword string
 
 	// HTTPListen is the address of the HTTP endpoint (POST /v1/reports,
-	// GET /metrics, GET /healthz); "" disables it.
+	// GET /v1/reports/{id}, GET /metrics, GET /healthz); "" disables it.
 	HTTPListen string
 
 	// MaxBatchReports and MaxBatchBytes bound one batch transaction;
@@ -61,6 +63,13 @@ type Config struct {
 	// DedupeWindow is how many recent payload hashes are remembered to
 	// drop duplicates (0 disables the filter).
 	DedupeWindow int
+	// OutcomeWindow is how many settled reports' outcomes are kept for
+	// GET /v1/reports/{id}, oldest forgotten first (about 250 bytes
+	// each); 0 keeps none (pending reports are always known).
+	OutcomeWindow int
+	// SummaryInterval is how often an info line sums up the reports
+	// received, committed, accepted and rejected (with rates); 0 never.
+	SummaryInterval time.Duration
 
 	// SubmitterKey is the ed25519 private key of the account that signs
 	// and pays for the batch transactions.
@@ -103,12 +112,24 @@ const (
 	DefaultMaxBatchReports = 2000
 	DefaultQueueLimit      = 200_000
 	DefaultMQTTMaxClients  = 10_000
+	DefaultOutcomeWindow   = 100_000
 	// TopicFilter matches every report topic (see ReportTopic).
 	TopicFilter = "depin/v1/+/+/report"
 	// DefaultMQTTTopic is TopicFilter as a shared subscription.
 	DefaultMQTTTopic = "$share/depin-gateway/" + TopicFilter
-	// MaxHTTPBodyBytes bounds a POST /v1/reports body.
-	MaxHTTPBodyBytes = 2 << 10
+	// MaxReportBytes bounds one report, an MQTT payload or an HTTP body:
+	// the chain's limit on a SignedReport. A larger one is refused as
+	// too_large, with the sizes in the MQTT 5 reason string or the HTTP
+	// 413 body.
+	MaxReportBytes = wire.MaxSignedReportBytes
+	// MaxHTTPBodyBytes bounds a POST /v1/reports body: one report.
+	MaxHTTPBodyBytes = MaxReportBytes
+	// MaxMQTTPacketBytes is the embedded broker's maximum packet size,
+	// advertised to MQTT 5 clients in its CONNACK: a report with its topic
+	// and properties, with room to spare. A client that sends a larger
+	// packet anyway is disconnected, MQTT 5 ones with DISCONNECT 0x95
+	// "packet too large" and the sizes in the reason string.
+	MaxMQTTPacketBytes = 8 << 10
 )
 
 // maxTxOverhead is what a batch transaction adds to its reports: the
@@ -128,6 +149,8 @@ func DefaultConfig() Config {
 		MaxBatchWait:    time.Second,
 		QueueLimit:      DefaultQueueLimit,
 		DedupeWindow:    DefaultQueueLimit,
+		OutcomeWindow:   DefaultOutcomeWindow,
+		SummaryInterval: time.Minute,
 		ConfirmTimeout:  15 * time.Second,
 		RetryMin:        100 * time.Millisecond,
 		RetryMax:        10 * time.Second,
@@ -187,6 +210,12 @@ func (c Config) Validate() error {
 	}
 	if c.DedupeWindow < 0 {
 		bad("dedupe window: %d, want ≥ 0", c.DedupeWindow)
+	}
+	if c.OutcomeWindow < 0 || c.OutcomeWindow > 10_000_000 {
+		bad("outcome window: %d, want 0..10000000", c.OutcomeWindow)
+	}
+	if c.SummaryInterval < 0 {
+		bad("summary interval: %s, want ≥ 0 (0: no summary)", c.SummaryInterval)
 	}
 	if c.ConfirmTimeout <= 0 {
 		bad("confirm timeout: %s, want > 0", c.ConfirmTimeout)

@@ -2,6 +2,8 @@ package gateway
 
 import (
 	"context"
+	"encoding/json"
+	"net/http"
 	"testing"
 	"time"
 
@@ -62,10 +64,13 @@ func gatewayOnDevnet(t *testing.T, viaAPI bool) {
 			t.Fatalf("PUBACK reason code %#x", code)
 		}
 	}
+	var ids []string
 	for range 10 {
-		if status, reply, _ := post(t, g, dev.report(t, chainID)); status != 202 {
+		status, reply, _ := post(t, g, dev.report(t, chainID))
+		if status != 202 {
 			t.Fatalf("POST: %d %+v", status, reply)
 		}
+		ids = append(ids, reply.ID)
 	}
 	deadline := time.Now().Add(30 * time.Second)
 	for g.Stats().Committed < 20 {
@@ -77,6 +82,21 @@ func gatewayOnDevnet(t *testing.T, viaAPI bool) {
 	st := g.Stats()
 	if st.Dropped != 0 || st.Batches[BatchCommitted] == 0 || st.LastHeight == 0 {
 		t.Fatalf("stats %+v", st)
+	}
+	// The chain's verdict on each report, as GET /v1/reports/{id} tells it:
+	// the devnet has no network "solar".
+	for _, id := range ids {
+		res, err := http.Get("http://" + g.HTTPAddr() + "/v1/reports/" + id)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var o Outcome
+		err = json.NewDecoder(res.Body).Decode(&o)
+		res.Body.Close()
+		if err != nil || res.StatusCode != http.StatusOK || o.Status != StatusRejected || o.Reason != "unknown_network" ||
+			o.Detail == "" || o.Height == 0 || len(o.TxHash) != 64 || o.Device != dev.topicDevice() {
+			t.Fatalf("GET /v1/reports/%s: %d %+v (%v)", id, res.StatusCode, o, err)
+		}
 	}
 	var rejected uint64
 	for _, n := range st.ChainRejected {

@@ -4,7 +4,12 @@
 // the gateway checks each one early (encoding, topic, device signature,
 // duplicates), queues it, cuts batches by size or time and submits each
 // batch as a MsgReportBatch transaction signed with its own account key,
-// then waits until the transaction is committed.
+// then waits until the transaction is committed. It then tells each
+// device what became of its report: the Outcome (accepted, or rejected
+// with the chain's reason and detail, or dropped) is published on the
+// device's MQTT results topic, depin/devices/<device>/results, and kept
+// for GET /v1/reports/{id}, the id being the hex SHA-256 of the report's
+// bytes.
 //
 // The gateway checks nothing that needs chain state (whether the device is
 // registered, its seq, its period): the chain decides those per report. Its
@@ -29,17 +34,32 @@
 //     throughput is MaxBatchReports per block (the chain takes up to
 //     report.MaxBatchReports in one batch), and gateways with different
 //     keys scale out.
-//   - The queue and the duplicate filter are in memory and bounded; when
-//     the queue is full new reports are refused (HTTP 503, MQTT 5 reason
-//     code 0x97 "quota exceeded") rather than accepted and lost. MQTT 3 and
-//     QoS 0 publishers cannot be told: their refused reports are
-//     acknowledged, counted and dropped. On shutdown the gateway stops
-//     taking reports and drains the queue for up to Config.DrainTimeout.
+//   - The queue, the duplicate filter and the outcomes kept for GET
+//     /v1/reports/{id} are in memory and bounded (QueueLimit, DedupeWindow,
+//     OutcomeWindow); when the queue is full new reports are refused (HTTP
+//     503, MQTT 5 reason code 0x97 "quota exceeded") rather than accepted
+//     and lost. An MQTT 5 publisher at QoS 1 or 2 is told why a report was
+//     refused (the reason code, and the failed check as the reason
+//     string); MQTT 3 and QoS 0 publishers cannot be told: their refused
+//     reports are acknowledged, counted and dropped. On shutdown the
+//     gateway stops taking reports and drains the queue for up to
+//     Config.DrainTimeout.
+//   - One size limit: a report (MQTT payload, HTTP body) is at most
+//     MaxReportBytes, the chain's own limit. The embedded broker
+//     advertises its maximum packet size (MaxMQTTPacketBytes) in its
+//     CONNACK and answers a larger packet with DISCONNECT 0x95.
 //   - Report payloads and device keys are never logged at info level or
 //     above; a rejected report is logged at debug level with its reason.
+//     Each committed batch is a line at info level, and every
+//     SummaryInterval a summary line gives the rates.
 //   - The gateway does not trust MQTT credentials: any client may connect
 //     to the embedded broker, because every report carries its device's
-//     signature and the topic must name that same device.
+//     signature and the topic must name that same device. Every client
+//     publish goes through the ingest checks, so nothing else can be
+//     published (no forged results). A results topic may be subscribed to
+//     only by the client whose client id is that device id; this keeps
+//     devices to their own topic but proves nobody's identity, and the
+//     outcomes carry nothing the chain's events do not.
 //
 // Topics are depin/v1/<network>/<device>/report, where <device> is the
 // device id in its bech32 form (depindev1…); see ReportTopic.

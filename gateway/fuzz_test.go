@@ -1,6 +1,11 @@
 package gateway
 
 import (
+	"encoding/json"
+	"net/http"
+	"net/http/httptest"
+	"net/url"
+	"strings"
 	"testing"
 
 	"github.com/depinhq/depin/crypto"
@@ -56,6 +61,43 @@ func FuzzIngest(f *testing.F) {
 		}
 		if overMQTT && topic != ReportTopic(d.Report.Network, d.Device) {
 			t.Fatalf("queued a report from %s under topic %q", crypto.DeviceString(d.Device), topic)
+		}
+	})
+}
+
+// FuzzReportOutcomeAPI asks GET /v1/reports/{id} with arbitrary ids: the
+// answer is always 200, 400 or 404 with a JSON body, never a server error.
+func FuzzReportOutcomeAPI(f *testing.F) {
+	f.Add(strings.Repeat("ab", 32))
+	f.Add(strings.Repeat("AB", 32))
+	f.Add(strings.Repeat("zz", 32))
+	f.Add("")
+	f.Add("%00")
+	cfg := testConfig()
+	cfg.MQTTListen, cfg.HTTPListen = "", "127.0.0.1:0"
+	g, err := New(cfg, &memChain{chainID: testChainID}, nil)
+	if err != nil {
+		f.Fatal(err)
+	}
+	defer g.Close()
+	h := g.handler()
+	f.Fuzz(func(t *testing.T, id string) {
+		req, err := http.NewRequest(http.MethodGet, "http://gateway/v1/reports/"+url.PathEscape(id), nil)
+		if err != nil {
+			return
+		}
+		rec := httptest.NewRecorder()
+		h.ServeHTTP(rec, req)
+		var out map[string]any
+		decodeErr := json.Unmarshal(rec.Body.Bytes(), &out)
+		switch rec.Code {
+		case http.StatusOK, http.StatusBadRequest, http.StatusNotFound:
+			if decodeErr != nil {
+				t.Fatalf("GET %q: %d without a JSON body: %v", id, rec.Code, decodeErr)
+			}
+		case http.StatusMovedPermanently, http.StatusTemporaryRedirect: // the mux cleaning a path with dots or slashes
+		default:
+			t.Fatalf("GET %q: %d %s", id, rec.Code, rec.Body.String())
 		}
 	})
 }

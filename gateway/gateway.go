@@ -28,6 +28,7 @@ type Gateway struct {
 	addr    crypto.Address
 	metrics *metrics
 	queue   *queue
+	results *results
 	ingest  *ingester
 	sub     *submitter
 	batcher *batcher
@@ -65,11 +66,13 @@ func New(cfg Config, chain Chain, log *slog.Logger) (*Gateway, error) {
 		queue: newQueue(cfg.QueueLimit, cfg.MaxBatchReports, cfg.MaxBatchBytes),
 	}
 	g.metrics = newMetrics(g.queue.len)
+	g.results = &results{store: newOutcomeStore(cfg.OutcomeWindow), metrics: g.metrics, log: log}
 	g.ingest = &ingester{
 		chainID:  cfg.ChainID,
 		queue:    g.queue,
 		recent:   newRecentSet(cfg.DedupeWindow),
 		verifier: &verifier{},
+		outcomes: g.results.store,
 		metrics:  g.metrics,
 		log:      log,
 		clock:    clk,
@@ -81,6 +84,7 @@ func New(cfg Config, chain Chain, log *slog.Logger) (*Gateway, error) {
 		chainID: cfg.ChainID,
 		cfg:     cfg,
 		metrics: g.metrics,
+		results: g.results,
 		log:     log,
 		clock:   clk,
 	}
@@ -100,6 +104,7 @@ func New(cfg Config, chain Chain, log *slog.Logger) (*Gateway, error) {
 			return nil, err
 		}
 		g.broker = b
+		g.results.pub = b
 	}
 	if cfg.MQTTBroker != "" {
 		s, err := newSubscriber(cfg, g.ingest, log)
@@ -108,6 +113,7 @@ func New(cfg Config, chain Chain, log *slog.Logger) (*Gateway, error) {
 			return nil, err
 		}
 		g.mqttSub = s
+		g.results.pub = s
 	}
 	return g, nil
 }
@@ -147,6 +153,7 @@ func (g *Gateway) Run(ctx context.Context) error {
 		eg.Go(func() error { return g.http.run(ctx) })
 	}
 	eg.Go(func() error { return g.batcher.run(ctx) })
+	eg.Go(func() error { return g.summarize(ctx) })
 	err = eg.Wait()
 	st := g.Stats()
 	g.log.Info("gateway stopped", "received", st.ReceivedMQTT+st.ReceivedHTTP, "committed", st.Committed,

@@ -241,3 +241,6 @@ func waitFor(t testing.TB, what string, cond func() bool) {
 }
 
 func protoUnmarshal(b []byte, m proto.Message) error { return proto.Unmarshal(b, m) }
+
+// topicDevice is the device id as topics and outcomes spell it.
+func (d *device) topicDevice() string { return crypto.DeviceString(d.id) }

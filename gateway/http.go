@@ -3,9 +3,9 @@ package gateway
 import (
 	"context"
 	"crypto/sha256"
-	"encoding/hex"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"io"
 	"net"
 	"net/http"
@@ -14,7 +14,8 @@ import (
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 )
 
-// httpServer serves POST /v1/reports, GET /metrics and GET /healthz.
+// httpServer serves POST /v1/reports, GET /v1/reports/{id}, GET /metrics
+// and GET /healthz.
 type httpServer struct {
 	ln  net.Listener
 	srv *http.Server
@@ -35,8 +36,16 @@ func newHTTPServer(ln net.Listener, h http.Handler) *httpServer {
 func (g *Gateway) handler() http.Handler {
 	mux := http.NewServeMux()
 	mux.HandleFunc("POST /v1/reports", g.handleReport)
+	mux.HandleFunc("GET /v1/reports/{id}", g.handleReportOutcome)
 	mux.Handle("GET /metrics", promhttp.HandlerFor(g.metrics.reg, promhttp.HandlerOpts{Registry: g.metrics.reg}))
 	mux.HandleFunc("GET /healthz", g.handleHealth)
+	mux.HandleFunc("/v1/reports", func(w http.ResponseWriter, _ *http.Request) {
+		w.Header().Set("Allow", http.MethodPost)
+		writeJSON(w, http.StatusMethodNotAllowed, map[string]string{"error": "POST a report here; GET /v1/reports/{id} for one's outcome"})
+	})
+	mux.HandleFunc("/", func(w http.ResponseWriter, _ *http.Request) {
+		writeJSON(w, http.StatusNotFound, map[string]string{"error": "no such endpoint; try POST /v1/reports, GET /v1/reports/{id}, GET /healthz or GET /metrics"})
+	})
 	return mux
 }
 
@@ -72,31 +81,31 @@ func (h *httpServer) close() {
 // reportReply is the JSON body of every POST /v1/reports answer.
 type reportReply struct {
 	Status string `json:"status"`           // queued, duplicate, invalid, unavailable
-	ID     string `json:"id,omitempty"`     // hex SHA-256 of the payload
+	ID     string `json:"id,omitempty"`     // the report id: hex SHA-256 of the body
 	Reason string `json:"reason,omitempty"` // why not queued (see the Reason constants)
 	Error  string `json:"error,omitempty"`
 }
 
 // handleReport takes one SignedReport (the raw protobuf bytes) per
 // request: 202 queued; 200 already queued (a duplicate: nothing to
-// retry); 400 invalid; 413 over MaxHTTPBodyBytes; 503 queue full or
-// stopping (retry later, with Retry-After).
+// retry); 400 invalid; 413 over MaxReportBytes; 503 queue full or
+// stopping (retry later, with Retry-After). Every answer but the 413
+// carries the report's id, for GET /v1/reports/{id}.
 func (g *Gateway) handleReport(w http.ResponseWriter, r *http.Request) {
-	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, MaxHTTPBodyBytes))
+	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, MaxReportBytes))
 	if err != nil {
 		var tooLarge *http.MaxBytesError
 		if errors.As(err, &tooLarge) {
 			g.metrics.received(SourceHTTP)
 			g.metrics.refused(ReasonTooLarge)
 			writeJSON(w, http.StatusRequestEntityTooLarge, reportReply{Status: "invalid", Reason: ReasonTooLarge,
-				Error: ErrTooLarge.Error() + ": the body is one SignedReport, at most 2048 bytes"})
+				Error: fmt.Sprintf("%v: the body is one SignedReport, at most %d bytes", ErrTooLarge, MaxReportBytes)})
 			return
 		}
 		writeJSON(w, http.StatusBadRequest, reportReply{Status: "invalid", Reason: ReasonDecode, Error: "reading the body: " + err.Error()})
 		return
 	}
-	sum := sha256.Sum256(body)
-	id := hex.EncodeToString(sum[:])
+	id := ReportID(sha256.Sum256(body))
 	err = g.ingest.ingest(SourceHTTP, "", body)
 	reason := ""
 	if err != nil {
@@ -113,6 +122,26 @@ func (g *Gateway) handleReport(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Retry-After", "1")
 		writeJSON(w, http.StatusServiceUnavailable, reportReply{Status: "unavailable", ID: id, Reason: reason, Error: err.Error()})
 	}
+}
+
+// handleReportOutcome is GET /v1/reports/{id}: 200 with the report's
+// Outcome (status pending while it waits for the chain); 404 if the
+// gateway does not know the id (never received, or settled longer ago
+// than its last OutcomeWindow outcomes); 400 if the id is not 64 hex
+// digits.
+func (g *Gateway) handleReportOutcome(w http.ResponseWriter, r *http.Request) {
+	h, err := parseReportID(r.PathValue("id"))
+	if err != nil {
+		writeJSON(w, http.StatusBadRequest, map[string]string{"status": "invalid", "error": err.Error()})
+		return
+	}
+	o, ok := g.results.store.get(h)
+	if !ok {
+		writeJSON(w, http.StatusNotFound, map[string]string{"id": ReportID(h), "status": "not_found", "error": fmt.Sprintf(
+			"no report with this id: never received by this gateway, or settled before its last %d outcomes (the chain's record of the device tells: last_seq)", g.cfg.OutcomeWindow)})
+		return
+	}
+	writeJSON(w, http.StatusOK, o)
 }
 
 // handleHealth answers 200 with a summary while the gateway runs.

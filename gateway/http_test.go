@@ -2,6 +2,8 @@ package gateway
 
 import (
 	"bytes"
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
 	"fmt"
 	"net/http"
@@ -63,8 +65,8 @@ func TestHTTPReports(t *testing.T) {
 			{"duplicate", valid, http.StatusOK, ReasonDuplicate},
 			{"junk", []byte("not a report"), http.StatusBadRequest, ReasonDecode},
 			{"bad signature", dev.report(t, "another-chain"), http.StatusBadRequest, ReasonSignature},
-			{"over 1 KiB", bytes.Repeat([]byte{0}, 1500), http.StatusBadRequest, ReasonDecode},
-			{"over 2 KiB", bytes.Repeat([]byte{0}, MaxHTTPBodyBytes+1), http.StatusRequestEntityTooLarge, ReasonTooLarge},
+			{"1024 bytes of junk", bytes.Repeat([]byte{0}, MaxReportBytes), http.StatusBadRequest, ReasonDecode},
+			{"over 1024 bytes", bytes.Repeat([]byte{0}, MaxReportBytes+1), http.StatusRequestEntityTooLarge, ReasonTooLarge},
 		} {
 			status, reply, _ := postReport(t, g, tc.body)
 			if status != tc.status || reply.Reason != tc.reason {
@@ -72,6 +74,9 @@ func TestHTTPReports(t *testing.T) {
 			}
 			if status == http.StatusAccepted && (reply.Status != "queued" || len(reply.ID) != 64) {
 				t.Fatalf("%s: reply %+v", tc.name, reply)
+			}
+			if status == http.StatusRequestEntityTooLarge && !strings.Contains(reply.Error, "at most 1024 bytes") {
+				t.Fatalf("%s: the 413 says %q, not the one limit (1024 bytes)", tc.name, reply.Error)
 			}
 		}
 		runUntil(t, clk, "the valid report committed", time.Minute, func() bool { return g.Stats().Committed == 1 })
@@ -155,6 +160,67 @@ func TestMetricsAndHealth(t *testing.T) {
 		rec = serve(g, http.MethodGet, "/healthz", nil)
 		if rec.Code != http.StatusOK || !strings.Contains(rec.Body.String(), `"status":"ok"`) || !strings.Contains(rec.Body.String(), testChainID) {
 			t.Fatalf("/healthz: %d %s", rec.Code, rec.Body.String())
+		}
+	})
+}
+
+// getOutcome asks GET /v1/reports/{id} in process.
+func getOutcome(t *testing.T, g *Gateway, id string) (int, Outcome) {
+	t.Helper()
+	rec := serve(g, http.MethodGet, "/v1/reports/"+id, nil)
+	var o Outcome
+	if err := json.NewDecoder(rec.Body).Decode(&o); err != nil {
+		t.Fatalf("GET %s: status %d, body is not JSON: %v", id, rec.Code, err)
+	}
+	return rec.Code, o
+}
+
+// TestHTTPReportOutcome: the id POST /v1/reports returns is the hex
+// SHA-256 of the body, and GET /v1/reports/{id} follows the report from
+// pending to the chain's verdict (memChain rejects the first report of
+// each batch as from an unknown device).
+func TestHTTPReportOutcome(t *testing.T) {
+	simulated(t, func(t *testing.T, clk *clock.Manual) {
+		g := newSimGateway(t, simConfig(clk), newMemChain(clk))
+		runGateway(t, g)
+		dev := newDevice("a", "solar")
+		var ids []string
+		for range 3 {
+			raw := dev.report(t, testChainID)
+			status, reply, _ := postReport(t, g, raw)
+			sum := sha256.Sum256(raw)
+			if status != http.StatusAccepted || reply.ID != hex.EncodeToString(sum[:]) {
+				t.Fatalf("POST: %d %+v; want 202 with id %x", status, reply, sum)
+			}
+			ids = append(ids, reply.ID)
+		}
+		if code, o := getOutcome(t, g, ids[2]); code != http.StatusOK || o.Status != StatusPending || o.Seq != 3 || o.Device != dev.topicDevice() || o.Network != "solar" {
+			t.Fatalf("before the batch: %d %+v", code, o)
+		}
+		runUntil(t, clk, "the reports committed", time.Minute, func() bool { return g.Stats().Committed == 3 })
+		for i, id := range ids {
+			code, o := getOutcome(t, g, strings.ToUpper(id)) // either case
+			if code != http.StatusOK || o.ID != id || o.Seq != uint64(i+1) || o.Height != 1 || len(o.TxHash) != 64 {
+				t.Fatalf("report %d: %d %+v", i, code, o)
+			}
+			want := Outcome{Status: StatusAccepted}
+			if i == 0 {
+				want = Outcome{Status: StatusRejected, Reason: "unknown_device", Detail: "no device with this key is registered"}
+			}
+			if o.Status != want.Status || o.Reason != want.Reason || o.Detail != want.Detail {
+				t.Fatalf("report %d: %+v, want status %q reason %q detail %q", i, o, want.Status, want.Reason, want.Detail)
+			}
+		}
+		for path, want := range map[string]int{
+			"/v1/reports/" + strings.Repeat("ab", 32): http.StatusNotFound,
+			"/v1/reports/" + strings.Repeat("ab", 31): http.StatusBadRequest,
+			"/v1/reports/" + strings.Repeat("zz", 32): http.StatusBadRequest,
+		} {
+			rec := serve(g, http.MethodGet, path, nil)
+			var body map[string]string
+			if rec.Code != want || json.Unmarshal(rec.Body.Bytes(), &body) != nil || body["error"] == "" {
+				t.Errorf("GET %s: %d %s, want %d with an error", path, rec.Code, rec.Body.String(), want)
+			}
 		}
 	})
 }

@@ -19,10 +19,12 @@ import (
 var (
 	// ErrMalformed: the payload is not a well-formed SignedReport.
 	ErrMalformed = wire.ErrMalformed
-	// ErrTooLarge: an HTTP body over MaxHTTPBodyBytes.
+	// ErrTooLarge: a payload (MQTT) or body (HTTP) over MaxReportBytes.
 	ErrTooLarge = errors.New("report too large")
 	// ErrTopicMismatch: the MQTT topic is not a report topic, or names
-	// another network or device than the report.
+	// another network or device than the report. Every client publish
+	// goes through ingest, so this is also what keeps clients from
+	// publishing anywhere else (the results topics among them).
 	ErrTopicMismatch = errors.New("topic does not match the report")
 	// ErrBadSignature: the device's signature does not verify for the
 	// gateway's chain.
@@ -114,18 +116,23 @@ func parseTopic(topic string) (network, device string, ok bool) {
 // item is a checked report waiting for, or in, a batch.
 type item struct {
 	signed   *reportv1.SignedReport
-	size     int // bytes of the SignedReport
-	hash     [32]byte
+	size     int      // bytes of the SignedReport
+	hash     [32]byte // SHA-256 of the SignedReport bytes: the report's id
+	device   crypto.DeviceID
+	network  string
+	seq      uint64
 	received time.Time
 }
 
 // ingester runs the checks every report passes before it is queued, in
-// order of cost: decode, topic, duplicate, signature.
+// order of cost: size, topic shape, decode, topic match, duplicate,
+// signature.
 type ingester struct {
 	chainID  string // set before any report arrives
 	queue    *queue
 	recent   *recentSet
 	verifier *verifier
+	outcomes *outcomeStore
 	metrics  *metrics
 	log      *slog.Logger
 	clock    Clock
@@ -148,22 +155,32 @@ func (in *ingester) ingest(source, topic string, payload []byte) error {
 
 func (in *ingester) check(source, topic string, payload []byte) error {
 	if in.chainID == "" {
-		return ErrNotReady
+		return fmt.Errorf("%w: its chain id is not known yet (is the node up?); retry later", ErrNotReady)
+	}
+	if len(payload) > MaxReportBytes {
+		return fmt.Errorf("%w: %d bytes, at most %d", ErrTooLarge, len(payload), MaxReportBytes)
+	}
+	var network, device string
+	if source == SourceMQTT {
+		var ok bool
+		if network, device, ok = parseTopic(topic); !ok {
+			hint := ""
+			if strings.HasPrefix(topic, ResultsTopicPrefix) {
+				hint = " (depin/devices/… is where the gateway publishes results)"
+			}
+			return fmt.Errorf("%w: %q is not depin/v1/<network>/<device>/report%s", ErrTopicMismatch, clip(topic, 160), hint)
+		}
 	}
 	d, err := wire.Decode(payload)
 	if err != nil {
 		return err // wraps ErrMalformed
 	}
 	if source == SourceMQTT {
-		network, device, ok := parseTopic(topic)
-		if !ok {
-			return fmt.Errorf("%w: %q is not depin/v1/<network>/<device>/report", ErrTopicMismatch, topic)
-		}
 		if network != d.Report.Network {
-			return fmt.Errorf("%w: topic network %q, report network %q", ErrTopicMismatch, network, d.Report.Network)
+			return fmt.Errorf("%w: topic network %q, report network %q", ErrTopicMismatch, clip(network, 64), d.Report.Network)
 		}
 		if want := crypto.DeviceString(d.Device); device != want {
-			return fmt.Errorf("%w: topic device %q, report signed by %s", ErrTopicMismatch, device, want)
+			return fmt.Errorf("%w: topic device %q, report signed by %s", ErrTopicMismatch, clip(device, 64), want)
 		}
 	}
 	h := sha256.Sum256(payload)
@@ -171,15 +188,24 @@ func (in *ingester) check(source, topic string, payload []byte) error {
 		return ErrDuplicate
 	}
 	if !in.verifier.verify(d, in.chainID) {
-		return fmt.Errorf("%w: device %s, chain %q", ErrBadSignature, crypto.DeviceString(d.Device), in.chainID)
+		return fmt.Errorf("%w: it does not verify for chain %q with the key in the report (device %s); check the chain id and the sign bytes",
+			ErrBadSignature, in.chainID, crypto.DeviceString(d.Device))
 	}
 	if !in.recent.add(h) {
 		return ErrDuplicate // a copy arrived while this one was verified
 	}
-	it := &item{signed: d.Signed, size: len(payload), hash: h, received: in.clock.Now()}
+	it := &item{signed: d.Signed, size: len(payload), hash: h, device: d.Device, network: d.Report.Network,
+		seq: d.Report.Seq, received: in.clock.Now()}
+	// Known as pending before it can be batched, so that its outcome
+	// always finds it.
+	in.outcomes.queued(it)
 	if err := in.queue.push(it); err != nil {
+		in.outcomes.unqueued(it)
 		in.recent.remove(h) // not queued: a retry must not be called a duplicate
-		return err
+		if errors.Is(err, ErrQueueFull) {
+			return fmt.Errorf("%w: %d reports wait for the chain; retry later", err, in.queue.limit)
+		}
+		return fmt.Errorf("%w: it takes no more reports; retry later", err)
 	}
 	return nil
 }

@@ -226,12 +226,17 @@ func (c *memChain) block() {
 			c.reports = append(c.reports, string(r.ReportBytes))
 		}
 		c.batches = append(c.batches, len(rb.Reports))
+		// As the chain does: one outcome byte per report, and the detail
+		// of each rejection. The first report of every batch is rejected.
+		outcomes := make([]byte, len(rb.Reports))
+		outcomes[0] = byte(reportv1.RejectReason_REJECT_REASON_UNKNOWN_DEVICE)
 		c.index[string(hash)] = &client.TxResult{
 			Hash:   strings.ToUpper(hex.EncodeToString(hash)),
 			Height: c.height,
 			Events: []abci.Event{
-				event.ToABCI(&reportv1.EventReportBatch{Submitter: tx.Signer.String(), Accepted: uint32(len(rb.Reports)) - 1, Rejected: 1}),
-				event.ToABCI(&reportv1.EventReportRejected{Index: 0, Reason: reportv1.RejectReason_REJECT_REASON_UNKNOWN_DEVICE}),
+				event.ToABCI(&reportv1.EventReportRejected{Index: 0, Reason: reportv1.RejectReason_REJECT_REASON_UNKNOWN_DEVICE,
+					Detail: "no device with this key is registered"}),
+				event.ToABCI(&reportv1.EventReportBatch{Submitter: tx.Signer.String(), Accepted: uint32(len(rb.Reports)) - 1, Rejected: 1, Outcomes: outcomes}),
 			},
 		}
 	}

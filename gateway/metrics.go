@@ -36,6 +36,11 @@ type Stats struct {
 	ChainAccepted uint64
 	ChainRejected map[string]uint64 // by the chain's reject reason
 
+	// Outcomes handed to the MQTT broker for the devices' results topics,
+	// and dropped because the queue to an external broker was full.
+	ResultsPublished uint64
+	ResultsDropped   uint64
+
 	// Commit latency (report received → its transaction seen committed).
 	LatencyMean time.Duration
 	LatencyMax  time.Duration
@@ -58,6 +63,7 @@ type metrics struct {
 	retriesVec   *prometheus.CounterVec
 	chainRejVec  *prometheus.CounterVec
 	chainAccC    prometheus.Counter
+	resultsVec   *prometheus.CounterVec
 	latencyH     prometheus.Histogram
 	batchSizeH   prometheus.Histogram
 	recvMQTT     atomic.Uint64
@@ -67,6 +73,8 @@ type metrics struct {
 	droppedN     atomic.Uint64
 	retriesN     atomic.Uint64
 	chainAccN    atomic.Uint64
+	resultsN     atomic.Uint64
+	resultsLost  atomic.Uint64
 	lastHeight   atomic.Int64
 	inFlight     atomic.Int64
 	mu           sync.Mutex // guards the maps and latency sums
@@ -122,6 +130,10 @@ func newMetrics(queueLen func() int) *metrics {
 			Name: "depin_gateway_reports_chain_rejected_total",
 			Help: "Reports the chain rejected, by the chain's reason, from the events of committed batches.",
 		}, []string{"reason"}),
+		resultsVec: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "depin_gateway_results_total",
+			Help: "Report outcomes for the devices' MQTT results topics, by result (published: handed to the broker; dropped: the queue to an external broker was full).",
+		}, []string{"result"}),
 		latencyH: prometheus.NewHistogram(prometheus.HistogramOpts{
 			Name:    "depin_gateway_commit_latency_seconds",
 			Help:    "Time from a report's arrival at the gateway to its batch being seen committed.",
@@ -142,7 +154,7 @@ func newMetrics(queueLen func() int) *metrics {
 		Help: "Reports waiting for a batch.",
 	}, func() float64 { return float64(queueLen()) })
 	m.reg.MustRegister(m.receivedVec, m.invalidVec, m.refusedVec, m.submittedC, m.committedC, m.droppedVec,
-		m.batchesVec, m.retriesVec, m.chainAccC, m.chainRejVec, m.latencyH, m.batchSizeH, queueGauge,
+		m.batchesVec, m.retriesVec, m.chainAccC, m.chainRejVec, m.resultsVec, m.latencyH, m.batchSizeH, queueGauge,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	// Pre-create the labelled series, so dashboards see zeros rather than
 	// gaps before the first event.
@@ -157,6 +169,9 @@ func newMetrics(queueLen func() int) *metrics {
 	}
 	for _, r := range []string{BatchCommitted, BatchFailed, BatchRejected} {
 		m.batchesVec.WithLabelValues(r)
+	}
+	for _, r := range []string{"published", "dropped"} {
+		m.resultsVec.WithLabelValues(r)
 	}
 	return m
 }
@@ -243,25 +258,35 @@ func (m *metrics) chainOutcome(accepted uint64, rejected map[string]uint64) {
 	}
 }
 
+// results counts outcomes handed to the broker, and dropped.
+func (m *metrics) results(published, dropped int) {
+	m.resultsVec.WithLabelValues("published").Add(float64(published))
+	m.resultsVec.WithLabelValues("dropped").Add(float64(dropped))
+	m.resultsN.Add(uint64(published))
+	m.resultsLost.Add(uint64(dropped))
+}
+
 func (m *metrics) stats(queued int) Stats {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	s := Stats{
-		ReceivedMQTT:  m.recvMQTT.Load(),
-		ReceivedHTTP:  m.recvHTTP.Load(),
-		Invalid:       maps.Clone(m.invalidN),
-		Refused:       maps.Clone(m.refusedN),
-		Queued:        queued,
-		InFlight:      int(m.inFlight.Load()),
-		Submitted:     m.submittedN.Load(),
-		Committed:     m.committedN.Load(),
-		Dropped:       m.droppedN.Load(),
-		Batches:       maps.Clone(m.batchesN),
-		Retries:       m.retriesN.Load(),
-		ChainAccepted: m.chainAccN.Load(),
-		ChainRejected: maps.Clone(m.chainRejN),
-		LatencyMax:    m.latencyMax,
-		LastHeight:    m.lastHeight.Load(),
+		ReceivedMQTT:     m.recvMQTT.Load(),
+		ReceivedHTTP:     m.recvHTTP.Load(),
+		Invalid:          maps.Clone(m.invalidN),
+		Refused:          maps.Clone(m.refusedN),
+		Queued:           queued,
+		InFlight:         int(m.inFlight.Load()),
+		Submitted:        m.submittedN.Load(),
+		Committed:        m.committedN.Load(),
+		Dropped:          m.droppedN.Load(),
+		Batches:          maps.Clone(m.batchesN),
+		Retries:          m.retriesN.Load(),
+		ChainAccepted:    m.chainAccN.Load(),
+		ChainRejected:    maps.Clone(m.chainRejN),
+		ResultsPublished: m.resultsN.Load(),
+		ResultsDropped:   m.resultsLost.Load(),
+		LatencyMax:       m.latencyMax,
+		LastHeight:       m.lastHeight.Load(),
 	}
 	if m.latencyCount > 0 {
 		s.LatencyMean = m.latencySum / time.Duration(m.latencyCount)

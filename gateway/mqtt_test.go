@@ -3,6 +3,9 @@ package gateway
 import (
 	"bytes"
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
 	"log/slog"
 	"net"
 	"slices"
@@ -17,6 +20,7 @@ import (
 	"github.com/mochi-mqtt/server/v2/listeners"
 
 	"github.com/depinhq/depin/clock"
+	"github.com/depinhq/depin/crypto"
 )
 
 // mqttPublisher connects a paho (MQTT 5) client to addr, as a device would.
@@ -151,6 +155,7 @@ func TestMQTTExternalBroker(t *testing.T) {
 	}
 
 	dev := newDevice("a", "solar")
+	_, results := subscribe(t, ln.Address(), "dev-a-results", ResultsTopic(dev.id))
 	pub := mqttPublisher(t, ln.Address(), "dev-a")
 	var sent []string
 	for range 10 {
@@ -167,6 +172,19 @@ func TestMQTTExternalBroker(t *testing.T) {
 		t.Fatalf("chain has %d reports; want the 10 published, in order", len(got))
 	}
 	waitFor(t, "the junk counted", func() bool { return g.Stats().Invalid[ReasonDecode] == 1 })
+	// The outcomes go to the device's results topic on that broker (whose
+	// ACL is its own business).
+	for i := range 10 {
+		select {
+		case p := <-results:
+			var o Outcome
+			if err := json.Unmarshal(p.Payload, &o); err != nil || o.Device != crypto.DeviceString(dev.id) || o.Height == 0 {
+				t.Fatalf("result %d: %s (%v)", i, p.Payload, err)
+			}
+		case <-time.After(10 * time.Second):
+			t.Fatalf("%d results of 10 after 10 s", i)
+		}
+	}
 }
 
 // lockedBuffer is a log sink for several goroutines.
@@ -259,7 +277,120 @@ func TestMQTTBrokerLimits(t *testing.T) {
 	}
 	third := paho.NewClient(paho.ClientConfig{ClientID: "third", Conn: conn3})
 	ack, err := third.Connect(ctx, &paho.Connect{ClientID: "third", KeepAlive: 30, CleanStart: true})
-	if err == nil && ack.ReasonCode == 0 {
-		t.Fatal("a third client was admitted past MQTTMaxClients = 2")
+	if ack == nil || ack.ReasonCode != 0x89 {
+		// 0x89 server busy is what Config.MQTTMaxClients promises MQTT 5
+		// clients.
+		t.Fatalf("a third client past MQTTMaxClients = 2: CONNACK %v (%v), want reason code 0x89 server busy", ack, err)
+	}
+}
+
+// subscriber connects a paho client with client id id and subscribes it
+// to filter at QoS 1; it returns the SUBACK's reason code and a channel
+// of what it is sent.
+func subscribe(t *testing.T, addr, id, filter string) (byte, <-chan *paho.Publish) {
+	t.Helper()
+	conn, err := net.DialTimeout("tcp", addr, 5*time.Second)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := make(chan *paho.Publish, 100)
+	cl := paho.NewClient(paho.ClientConfig{ClientID: id, Conn: conn, OnPublishReceived: []func(paho.PublishReceived) (bool, error){
+		func(pr paho.PublishReceived) (bool, error) { got <- pr.Packet; return true, nil },
+	}})
+	ctx, cancel := context.WithTimeout(t.Context(), 5*time.Second)
+	defer cancel()
+	if ack, err := cl.Connect(ctx, &paho.Connect{ClientID: id, KeepAlive: 30, CleanStart: true}); err != nil || ack.ReasonCode != 0 {
+		t.Fatalf("connect %s: %v %v", id, ack, err)
+	}
+	t.Cleanup(func() { cl.Disconnect(&paho.Disconnect{}) })
+	sa, err := cl.Subscribe(ctx, &paho.Subscribe{Subscriptions: []paho.SubscribeOptions{{Topic: filter, QoS: 1}}})
+	if sa == nil || len(sa.Reasons) != 1 {
+		t.Fatalf("subscribe %s to %s: %v %v", id, filter, sa, err)
+	}
+	return sa.Reasons[0], got
+}
+
+// TestMQTTResults: a device subscribed to its results topic (with its
+// device id as client id) gets the outcome of each of its reports once
+// the batch commits, as JSON with the report's id; nobody else may
+// subscribe to that topic or a wildcard over results, and a catch-all
+// subscriber is not sent other devices' results.
+func TestMQTTResults(t *testing.T) {
+	cfg := testConfig()
+	cfg.HTTPListen = ""
+	g := newGateway(t, cfg, newMemChain(clock.System{}))
+	runGateway(t, g)
+	dev := newDevice("a", "solar")
+	topic := ResultsTopic(dev.id)
+	for _, tc := range []struct {
+		id, filter string
+		want       byte
+	}{
+		{"snoop", topic, 0x87},
+		{"snoop-wild", "depin/devices/+/results", 0x87},
+		{dev.topicDevice() + "x", topic, 0x87},
+		{dev.topicDevice(), "depin/devices/" + dev.topicDevice() + "/#", 0x87},
+	} {
+		if code, _ := subscribe(t, g.MQTTAddr(), tc.id, tc.filter); code != tc.want {
+			t.Errorf("client %s subscribing to %s: SUBACK %#x, want %#x", tc.id, tc.filter, code, tc.want)
+		}
+	}
+	_, everything := subscribe(t, g.MQTTAddr(), "catch-all", "#")
+	code, results := subscribe(t, g.MQTTAddr(), dev.topicDevice(), topic)
+	if code != 1 {
+		t.Fatalf("the device subscribing to its results: SUBACK %#x, want 0x01", code)
+	}
+
+	pub := mqttPublisher(t, g.MQTTAddr(), "dev-a-publisher")
+	var ids []string
+	for range 3 {
+		raw := dev.report(t, testChainID)
+		if code := publish(t, pub, dev.topic(), raw); code != 0 {
+			t.Fatalf("PUBACK %#x", code)
+		}
+		sum := sha256.Sum256(raw)
+		ids = append(ids, hex.EncodeToString(sum[:]))
+	}
+	seen := map[string]Outcome{}
+	for len(seen) < 3 {
+		select {
+		case p := <-results:
+			var o Outcome
+			if p.Topic != topic || json.Unmarshal(p.Payload, &o) != nil {
+				t.Fatalf("on %s: %s", p.Topic, p.Payload)
+			}
+			seen[o.ID] = o
+		case <-time.After(10 * time.Second):
+			t.Fatalf("results after 10 s: %v", seen)
+		}
+	}
+	rejected := 0
+	for i, id := range ids {
+		o, ok := seen[id]
+		if !ok || o.Seq != uint64(i+1) || o.Device != dev.topicDevice() || o.Height == 0 || len(o.TxHash) != 64 {
+			t.Fatalf("result of report %d: %+v (%v)", i, o, ok)
+		}
+		switch o.Status {
+		case StatusRejected:
+			rejected++
+			if o.Reason != "unknown_device" || o.Detail == "" {
+				t.Fatalf("rejection without its reason: %+v", o)
+			}
+		case StatusAccepted:
+		default:
+			t.Fatalf("result %+v", o)
+		}
+	}
+	if rejected == 0 { // memChain rejects the first report of every batch
+		t.Fatalf("no rejection among %v", seen)
+	}
+	if st := g.Stats(); st.ResultsPublished != 3 || st.ResultsDropped != 0 {
+		t.Fatalf("results published %d, dropped %d", st.ResultsPublished, st.ResultsDropped)
+	}
+	// Sent with the device's, so by now they would be here.
+	for len(everything) > 0 {
+		if p := <-everything; strings.HasPrefix(p.Topic, ResultsTopicPrefix) {
+			t.Fatalf("a catch-all subscriber was sent %s", p.Topic)
+		}
 	}
 }

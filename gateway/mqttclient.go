@@ -15,14 +15,32 @@ import (
 )
 
 // subscriber takes reports from an external MQTT broker (paho's
-// autopaho: it reconnects, and subscribes again on every connection).
+// autopaho: it reconnects, and subscribes again on every connection), and
+// publishes the outcomes of reports to the devices' results topics there.
 type subscriber struct {
 	cfg  autopaho.ClientConfig
 	log  *slog.Logger
 	once sync.Once
 	// subscribed is closed once the first subscription is acknowledged.
 	subscribed chan struct{}
+	// results waits for resultWorkers to publish it; when full, outcomes
+	// are dropped rather than held (devices can ask over HTTP).
+	results chan resultMsg
 }
+
+var _ resultPublisher = (*subscriber)(nil)
+
+type resultMsg struct {
+	topic   string
+	payload []byte
+}
+
+// Outcomes publish at QoS 1, each waiting for the broker's PUBACK, so a
+// few run at once; resultQueue outcomes may wait for them.
+const (
+	resultWorkers = 16
+	resultQueue   = 20_000
+)
 
 func newSubscriber(c Config, in *ingester, log *slog.Logger) (*subscriber, error) {
 	u, err := url.Parse(c.MQTTBroker)
@@ -41,7 +59,7 @@ func newSubscriber(c Config, in *ingester, log *slog.Logger) (*subscriber, error
 		id, expiry = "depin-gateway-"+hex.EncodeToString(b[:]), 0
 	}
 	log = log.With("component", "mqtt", "broker", u.Redacted())
-	s := &subscriber{log: log, subscribed: make(chan struct{})}
+	s := &subscriber{log: log, subscribed: make(chan struct{}), results: make(chan resultMsg, resultQueue)}
 	s.cfg = autopaho.ClientConfig{
 		ServerUrls:                    []*url.URL{u},
 		KeepAlive:                     30,
@@ -92,13 +110,49 @@ func (s *subscriber) subscribe(cm *autopaho.ConnectionManager, topic string) {
 	s.once.Do(func() { close(s.subscribed) })
 }
 
-// run stays connected until ctx ends.
+// run stays connected until ctx ends, publishing results meanwhile.
 func (s *subscriber) run(ctx context.Context) error {
 	cm, err := autopaho.NewConnection(ctx, s.cfg)
 	if err != nil {
 		return fmt.Errorf("MQTT client: %w", err)
 	}
+	var wg sync.WaitGroup
+	for range resultWorkers {
+		wg.Go(func() { s.publishResults(ctx, cm) })
+	}
 	<-ctx.Done()
 	<-cm.Done() // cancelling ctx disconnects
+	wg.Wait()
 	return nil
+}
+
+// publishResult queues an outcome for the broker; false if the queue is
+// full.
+func (s *subscriber) publishResult(topic string, payload []byte) bool {
+	select {
+	case s.results <- resultMsg{topic, payload}:
+		return true
+	default:
+		return false
+	}
+}
+
+// publishResults publishes queued outcomes until ctx ends. One that
+// fails (the connection is down) is logged and dropped: results are best
+// effort, GET /v1/reports/{id} and the chain are the record.
+func (s *subscriber) publishResults(ctx context.Context, cm *autopaho.ConnectionManager) {
+	for {
+		var m resultMsg
+		select {
+		case <-ctx.Done():
+			return
+		case m = <-s.results:
+		}
+		pctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+		_, err := cm.Publish(pctx, &paho.Publish{Topic: m.topic, QoS: 1, Payload: m.payload})
+		cancel()
+		if err != nil && ctx.Err() == nil {
+			s.log.Debug("cannot publish a result to the MQTT broker", "topic", m.topic, "err", err)
+		}
+	}
 }

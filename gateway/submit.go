@@ -5,12 +5,12 @@ import (
 	"crypto/ed25519"
 	"errors"
 	"log/slog"
+	"maps"
+	"slices"
+	"strconv"
 	"strings"
 	"time"
 
-	abci "github.com/cometbft/cometbft/abci/types"
-
-	"github.com/depinhq/depin/api/event"
 	"github.com/depinhq/depin/client"
 	"github.com/depinhq/depin/crypto"
 	"github.com/depinhq/depin/errs"
@@ -53,6 +53,7 @@ type submitter struct {
 	chainID string
 	cfg     Config
 	metrics *metrics
+	results *results
 	log     *slog.Logger
 	clock   Clock
 
@@ -299,22 +300,33 @@ func (s *submitter) lookup(ctx context.Context, hashes [][]byte) *client.TxResul
 	}
 }
 
-// committed records a batch seen in a block.
+// committed records a batch seen in a block and settles its reports.
 func (s *submitter) committed(b *batch, res *client.TxResult) {
 	s.seq, s.seqKnown = max(s.seq, b.seq+1), true
 	if res.Code != 0 {
 		// In a block but failed as a whole: the chain would fail it again.
 		s.metrics.batch(BatchFailed)
 		s.metrics.dropped(BatchFailed, len(b.items))
+		s.results.settle(b.items, droppedOutcomes(b.items, DroppedBatchFailed, res.Log, res.Height, res.Hash))
 		s.log.Error("batch transaction failed in its block; its reports are dropped",
 			"height", res.Height, "tx", res.Hash, "reports", len(b.items), "code", res.Code, "log", res.Log)
 		return
 	}
+	now := s.clock.Now()
 	s.metrics.batch(BatchCommitted)
-	s.metrics.committed(b.items, res.Height, s.clock.Now())
-	accepted, rejected := s.outcome(res.Events)
+	s.metrics.committed(b.items, res.Height, now)
+	vs := s.verdicts(res.Events, len(b.items))
+	accepted, rejected := tally(vs)
 	s.metrics.chainOutcome(accepted, rejected)
-	s.log.Debug("batch committed", "height", res.Height, "tx", res.Hash, "reports", len(b.items), "accepted", accepted)
+	s.results.settle(b.items, committedOutcomes(b.items, vs, res))
+	var nRejected uint64
+	for _, n := range rejected {
+		nRejected += n
+	}
+	// Items are in queue order: the first waited longest.
+	s.log.Info("batch committed", "height", res.Height, "tx", res.Hash, "reports", len(b.items),
+		"accepted", accepted, "rejected", nRejected, "reasons", reasonList(rejected),
+		"oldest_waited", now.Sub(b.items[0].received).Round(time.Millisecond))
 }
 
 // rejected records a batch CheckTx refused for good: retrying the same
@@ -322,31 +334,18 @@ func (s *submitter) committed(b *batch, res *client.TxResult) {
 func (s *submitter) rejected(b *batch, err error) {
 	s.metrics.batch(BatchRejected)
 	s.metrics.dropped(BatchRejected, len(b.items))
+	s.results.settle(b.items, droppedOutcomes(b.items, DroppedBatchRejected, err.Error(), 0, ""))
 	s.log.Error("node refused the batch transaction; its reports are dropped", "reports", len(b.items), "seq", b.seq, "err", err)
 }
 
-// outcome reads the chain's per-report verdicts from a batch's events.
-// An event that does not decode (from a chain newer than this gateway) is
-// logged and left out of the counts, never read as a zero.
-func (s *submitter) outcome(events []abci.Event) (accepted uint64, rejected map[string]uint64) {
-	rejected = map[string]uint64{}
-	for _, ev := range events {
-		if ev.Type != eventBatch && ev.Type != eventRejected {
-			continue
-		}
-		m, err := event.FromABCI(ev)
-		if err != nil {
-			s.log.Error("cannot read the chain's verdict on reports; the chain_accepted and chain_rejected counts miss it", "err", err)
-			continue
-		}
-		switch e := m.(type) {
-		case *reportv1.EventReportBatch:
-			accepted += uint64(e.Accepted)
-		case *reportv1.EventReportRejected:
-			rejected[strings.ToLower(strings.TrimPrefix(e.Reason.String(), "REJECT_REASON_"))]++
-		}
+// reasonList is counts by reason as "a:2,b:1", sorted ("" if none).
+func reasonList(m map[string]uint64) string {
+	keys := slices.Sorted(maps.Keys(m))
+	parts := make([]string, len(keys))
+	for i, k := range keys {
+		parts[i] = k + ":" + strconv.FormatUint(m[k], 10)
 	}
-	return accepted, rejected
+	return strings.Join(parts, ",")
 }
 
 // unreachable notes that the node did not answer: a warning when an
