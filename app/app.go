@@ -25,6 +25,7 @@ import (
 	"github.com/depinhq/depin/x/reward"
 	"github.com/depinhq/depin/x/share"
 	"github.com/depinhq/depin/x/staking"
+	"github.com/depinhq/depin/x/storage"
 )
 
 // recentDevices bounds how many committed device records the app keeps
@@ -98,6 +99,7 @@ type App struct {
 	staking   staking.Keeper
 	agreement agreement.Keeper
 	market    market.Keeper
+	storage   storage.Keeper
 	// steps are the modules' per-network block steps, in order (modules.go).
 	steps       []networkStep
 	checkMu     sync.Mutex

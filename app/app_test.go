@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/ed25519"
 	"crypto/sha256"
+	"encoding/binary"
 	"fmt"
 	"math"
 	"sort"
@@ -115,7 +116,9 @@ func (c *testChainApp) block(txs ...[]byte) []*abci.ExecTxResult {
 	c.checkBooks()
 	c.height++
 	c.time = c.time.Add(time.Second)
-	res, err := c.app.FinalizeBlock(context.Background(), &abci.FinalizeBlockRequest{Height: c.height, Time: c.time, Txs: txs})
+	// A block hash as CometBFT would give (storage audits draw from it).
+	hash := sha256.Sum256(binary.BigEndian.AppendUint64([]byte("block"), uint64(c.height)))
+	res, err := c.app.FinalizeBlock(context.Background(), &abci.FinalizeBlockRequest{Height: c.height, Time: c.time, Txs: txs, Hash: hash[:]})
 	if err != nil {
 		c.t.Fatal(err)
 	}

@@ -43,7 +43,7 @@ func (a *App) FinalizeBlock(_ context.Context, req *abci.FinalizeBlockRequest) (
 		return nil, err
 	}
 	blockKV := store.NewCache(store.ReadOnly(base))
-	ctx := state.Context{KV: blockKV, ChainID: a.cfg.ChainID, Height: req.Height, Time: req.Time, Events: &state.Events{}}
+	ctx := state.Context{KV: blockKV, ChainID: a.cfg.ChainID, Height: req.Height, Time: req.Time, BlockHash: req.Hash, Events: &state.Events{}}
 	a.beginBlock(ctx, req)
 	var prefetchFrom store.Reader
 	if prefetchOK {

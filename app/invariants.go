@@ -12,6 +12,7 @@ import (
 	"github.com/depinhq/depin/x/reward"
 	"github.com/depinhq/depin/x/share"
 	"github.com/depinhq/depin/x/staking"
+	"github.com/depinhq/depin/x/storage"
 )
 
 // escrowAccounts are the module accounts whose balances CheckInvariants
@@ -19,7 +20,7 @@ import (
 func escrowAccounts() map[crypto.Address]bool {
 	m := map[crypto.Address]bool{}
 	for _, a := range []crypto.Address{reward.Pool, share.LeaseEscrow, market.Escrow, agreement.Escrow,
-		device.StakePool, staking.BondedPool, staking.UnbondingPool} {
+		device.StakePool, staking.BondedPool, staking.UnbondingPool, storage.Escrow} {
 		m[a] = true
 	}
 	return m
@@ -48,6 +49,7 @@ func CheckInvariants(r store.Reader) (err error) {
 		agreement.Keeper{}.CheckInvariant,
 		market.Keeper{}.CheckInvariant,
 		share.Keeper{Rewards: reward.Keeper{}}.CheckInvariant,
+		storage.Keeper{}.CheckInvariant,
 	}
 	for _, check := range checks {
 		if err := check(r); err != nil {

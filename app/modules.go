@@ -12,6 +12,7 @@ import (
 	"github.com/depinhq/depin/x/reward"
 	"github.com/depinhq/depin/x/share"
 	"github.com/depinhq/depin/x/staking"
+	"github.com/depinhq/depin/x/storage"
 )
 
 // The module system: this file is where modules are put together. A new
@@ -62,10 +63,12 @@ func (a *App) wireModules() {
 	a.agreement = agreement.Keeper{Bank: a.bank, Network: a.network, Device: a.device, Report: a.report}
 	a.share = share.Keeper{Bank: a.bank, Network: a.network, Device: a.device, Rewards: &a.reward}
 	a.reward = reward.Keeper{Bank: a.bank, Network: a.network, Device: a.device, Report: a.report, Payouts: &a.share}
+	a.storage = storage.Keeper{Bank: a.bank, Network: a.network, Device: a.device}
 
 	// When a network's epoch ends, in this order: lease rent, then the
-	// epoch's rewards are queued, then agreements start paying.
-	a.network.Hooks = []network.EpochHook{&a.share, &a.reward, &a.agreement}
+	// epoch's rewards are queued, then agreements start paying, then
+	// storage audits are judged, deals paid and new challenges drawn.
+	a.network.Hooks = []network.EpochHook{&a.share, &a.reward, &a.agreement, &a.storage}
 
 	// Every block, per network, after x/network's epoch step (which runs
 	// first, for frozen networks too), every network before the next step.

@@ -82,6 +82,15 @@ func (a *App) route(ctx state.Context, tx *auth.Tx, m *txv1.Msg, prep *report.Pr
 		return a.share.DepositLease(ctx, s, sum.DepositLease)
 	case *txv1.Msg_EndLease:
 		return a.share.EndLease(ctx, s, sum.EndLease)
+	case *txv1.Msg_SetEndpoint:
+		return a.storage.SetEndpoint(ctx, s, sum.SetEndpoint)
+	case *txv1.Msg_OpenDeal:
+		_, err := a.storage.OpenDeal(ctx, s, sum.OpenDeal)
+		return err
+	case *txv1.Msg_CloseDeal:
+		return a.storage.CloseDeal(ctx, s, sum.CloseDeal)
+	case *txv1.Msg_SubmitAudits:
+		return a.storage.SubmitAudits(ctx, s, sum.SubmitAudits)
 	default:
 		return fmt.Errorf("%w: %T", errs.ErrUnknownMsg, sum)
 	}

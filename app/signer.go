@@ -47,6 +47,10 @@ var signerFields = map[protoreflect.FullName]protoreflect.Name{
 	"depin.share.v1.MsgAcceptLease":           "lessee",
 	"depin.share.v1.MsgDepositLease":          "lessee",
 	"depin.share.v1.MsgEndLease":              "lessee",
+	"depin.storage.v1.MsgSetEndpoint":         "owner",
+	"depin.storage.v1.MsgOpenDeal":            "owner",
+	"depin.storage.v1.MsgCloseDeal":           "owner",
+	"depin.storage.v1.MsgSubmitAudits":        "submitter",
 }
 
 // msgOneof is the field of Msg's oneof every message is in.

@@ -13,7 +13,11 @@ type Context struct {
 	ChainID string
 	Height  int64
 	Time    time.Time // block time from the header; never the wall clock
-	Events  *Events
+	// BlockHash is the hash of the block being executed (nil in CheckTx):
+	// a seed no one knew before the block was proposed (storage audits
+	// draw their challenges from it).
+	BlockHash []byte
+	Events    *Events
 	// CheckTx is set when the message runs for mempool admission, not in a
 	// block: handlers may skip work whose outcome is recorded per item
 	// rather than as a tx failure (e.g. each report of a batch).

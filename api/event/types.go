@@ -13,4 +13,5 @@ import (
 	_ "github.com/depinhq/depin/gen/depin/reward/v1"
 	_ "github.com/depinhq/depin/gen/depin/share/v1"
 	_ "github.com/depinhq/depin/gen/depin/staking/v1"
+	_ "github.com/depinhq/depin/gen/depin/storage/v1"
 )

@@ -16,6 +16,7 @@ import (
 	v14 "github.com/depinhq/depin/gen/depin/reward/v1"
 	v18 "github.com/depinhq/depin/gen/depin/share/v1"
 	v15 "github.com/depinhq/depin/gen/depin/staking/v1"
+	v19 "github.com/depinhq/depin/gen/depin/storage/v1"
 	protoreflect "google.golang.org/protobuf/reflect/protoreflect"
 	protoimpl "google.golang.org/protobuf/runtime/protoimpl"
 	reflect "reflect"
@@ -255,6 +256,10 @@ type Msg struct {
 	//	*Msg_AcceptLease
 	//	*Msg_DepositLease
 	//	*Msg_EndLease
+	//	*Msg_SetEndpoint
+	//	*Msg_OpenDeal
+	//	*Msg_CloseDeal
+	//	*Msg_SubmitAudits
 	Sum           isMsg_Sum `protobuf_oneof:"sum"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
@@ -576,6 +581,42 @@ func (x *Msg) GetEndLease() *v18.MsgEndLease {
 	return nil
 }
 
+func (x *Msg) GetSetEndpoint() *v19.MsgSetEndpoint {
+	if x != nil {
+		if x, ok := x.Sum.(*Msg_SetEndpoint); ok {
+			return x.SetEndpoint
+		}
+	}
+	return nil
+}
+
+func (x *Msg) GetOpenDeal() *v19.MsgOpenDeal {
+	if x != nil {
+		if x, ok := x.Sum.(*Msg_OpenDeal); ok {
+			return x.OpenDeal
+		}
+	}
+	return nil
+}
+
+func (x *Msg) GetCloseDeal() *v19.MsgCloseDeal {
+	if x != nil {
+		if x, ok := x.Sum.(*Msg_CloseDeal); ok {
+			return x.CloseDeal
+		}
+	}
+	return nil
+}
+
+func (x *Msg) GetSubmitAudits() *v19.MsgSubmitAudits {
+	if x != nil {
+		if x, ok := x.Sum.(*Msg_SubmitAudits); ok {
+			return x.SubmitAudits
+		}
+	}
+	return nil
+}
+
 type isMsg_Sum interface {
 	isMsg_Sum()
 }
@@ -704,6 +745,22 @@ type Msg_EndLease struct {
 	EndLease *v18.MsgEndLease `protobuf:"bytes,86,opt,name=end_lease,json=endLease,proto3,oneof"`
 }
 
+type Msg_SetEndpoint struct {
+	SetEndpoint *v19.MsgSetEndpoint `protobuf:"bytes,90,opt,name=set_endpoint,json=setEndpoint,proto3,oneof"`
+}
+
+type Msg_OpenDeal struct {
+	OpenDeal *v19.MsgOpenDeal `protobuf:"bytes,91,opt,name=open_deal,json=openDeal,proto3,oneof"`
+}
+
+type Msg_CloseDeal struct {
+	CloseDeal *v19.MsgCloseDeal `protobuf:"bytes,92,opt,name=close_deal,json=closeDeal,proto3,oneof"`
+}
+
+type Msg_SubmitAudits struct {
+	SubmitAudits *v19.MsgSubmitAudits `protobuf:"bytes,93,opt,name=submit_audits,json=submitAudits,proto3,oneof"`
+}
+
 func (*Msg_Send) isMsg_Sum() {}
 
 func (*Msg_CreateNetwork) isMsg_Sum() {}
@@ -766,11 +823,19 @@ func (*Msg_DepositLease) isMsg_Sum() {}
 
 func (*Msg_EndLease) isMsg_Sum() {}
 
+func (*Msg_SetEndpoint) isMsg_Sum() {}
+
+func (*Msg_OpenDeal) isMsg_Sum() {}
+
+func (*Msg_CloseDeal) isMsg_Sum() {}
+
+func (*Msg_SubmitAudits) isMsg_Sum() {}
+
 var File_depin_tx_v1_tx_proto protoreflect.FileDescriptor
 
 const file_depin_tx_v1_tx_proto_rawDesc = "" +
 	"\n" +
-	"\x14depin/tx/v1/tx.proto\x12\vdepin.tx.v1\x1a\"depin/agreement/v1/agreement.proto\x1a\x18depin/bank/v1/bank.proto\x1a\x1cdepin/device/v1/device.proto\x1a\x1cdepin/market/v1/market.proto\x1a\x1edepin/network/v1/network.proto\x1a\x1cdepin/report/v1/report.proto\x1a\x1cdepin/reward/v1/reward.proto\x1a\x1adepin/share/v1/share.proto\x1a\x1edepin/staking/v1/staking.proto\"A\n" +
+	"\x14depin/tx/v1/tx.proto\x12\vdepin.tx.v1\x1a\"depin/agreement/v1/agreement.proto\x1a\x18depin/bank/v1/bank.proto\x1a\x1cdepin/device/v1/device.proto\x1a\x1cdepin/market/v1/market.proto\x1a\x1edepin/network/v1/network.proto\x1a\x1cdepin/report/v1/report.proto\x1a\x1cdepin/reward/v1/reward.proto\x1a\x1adepin/share/v1/share.proto\x1a\x1edepin/staking/v1/staking.proto\x1a\x1edepin/storage/v1/storage.proto\"A\n" +
 	"\x02Tx\x12\x1d\n" +
 	"\n" +
 	"body_bytes\x18\x01 \x01(\fR\tbodyBytes\x12\x1c\n" +
@@ -785,7 +850,7 @@ const file_depin_tx_v1_tx_proto_rawDesc = "" +
 	"SignerInfo\x12\x1d\n" +
 	"\n" +
 	"public_key\x18\x01 \x01(\fR\tpublicKey\x12\x1a\n" +
-	"\bsequence\x18\x02 \x01(\x04R\bsequence\"\xc4\x11\n" +
+	"\bsequence\x18\x02 \x01(\x04R\bsequence\"\xd4\x13\n" +
 	"\x03Msg\x12,\n" +
 	"\x04send\x18\x01 \x01(\v2\x16.depin.bank.v1.MsgSendH\x00R\x04send\x12K\n" +
 	"\x0ecreate_network\x18\n" +
@@ -823,7 +888,12 @@ const file_depin_tx_v1_tx_proto_rawDesc = "" +
 	"offerLease\x12C\n" +
 	"\faccept_lease\x18T \x01(\v2\x1e.depin.share.v1.MsgAcceptLeaseH\x00R\vacceptLease\x12F\n" +
 	"\rdeposit_lease\x18U \x01(\v2\x1f.depin.share.v1.MsgDepositLeaseH\x00R\fdepositLease\x12:\n" +
-	"\tend_lease\x18V \x01(\v2\x1b.depin.share.v1.MsgEndLeaseH\x00R\bendLeaseB\x05\n" +
+	"\tend_lease\x18V \x01(\v2\x1b.depin.share.v1.MsgEndLeaseH\x00R\bendLease\x12E\n" +
+	"\fset_endpoint\x18Z \x01(\v2 .depin.storage.v1.MsgSetEndpointH\x00R\vsetEndpoint\x12<\n" +
+	"\topen_deal\x18[ \x01(\v2\x1d.depin.storage.v1.MsgOpenDealH\x00R\bopenDeal\x12?\n" +
+	"\n" +
+	"close_deal\x18\\ \x01(\v2\x1e.depin.storage.v1.MsgCloseDealH\x00R\tcloseDeal\x12H\n" +
+	"\rsubmit_audits\x18] \x01(\v2!.depin.storage.v1.MsgSubmitAuditsH\x00R\fsubmitAuditsB\x05\n" +
 	"\x03sumB/Z-github.com/depinhq/depin/gen/depin/tx/v1;txv1b\x06proto3"
 
 var (
@@ -876,6 +946,10 @@ var file_depin_tx_v1_tx_proto_goTypes = []any{
 	(*v18.MsgAcceptLease)(nil),         // 33: depin.share.v1.MsgAcceptLease
 	(*v18.MsgDepositLease)(nil),        // 34: depin.share.v1.MsgDepositLease
 	(*v18.MsgEndLease)(nil),            // 35: depin.share.v1.MsgEndLease
+	(*v19.MsgSetEndpoint)(nil),         // 36: depin.storage.v1.MsgSetEndpoint
+	(*v19.MsgOpenDeal)(nil),            // 37: depin.storage.v1.MsgOpenDeal
+	(*v19.MsgCloseDeal)(nil),           // 38: depin.storage.v1.MsgCloseDeal
+	(*v19.MsgSubmitAudits)(nil),        // 39: depin.storage.v1.MsgSubmitAudits
 }
 var file_depin_tx_v1_tx_proto_depIdxs = []int32{
 	3,  // 0: depin.tx.v1.TxBody.messages:type_name -> depin.tx.v1.Msg
@@ -912,11 +986,15 @@ var file_depin_tx_v1_tx_proto_depIdxs = []int32{
 	33, // 31: depin.tx.v1.Msg.accept_lease:type_name -> depin.share.v1.MsgAcceptLease
 	34, // 32: depin.tx.v1.Msg.deposit_lease:type_name -> depin.share.v1.MsgDepositLease
 	35, // 33: depin.tx.v1.Msg.end_lease:type_name -> depin.share.v1.MsgEndLease
-	34, // [34:34] is the sub-list for method output_type
-	34, // [34:34] is the sub-list for method input_type
-	34, // [34:34] is the sub-list for extension type_name
-	34, // [34:34] is the sub-list for extension extendee
-	0,  // [0:34] is the sub-list for field type_name
+	36, // 34: depin.tx.v1.Msg.set_endpoint:type_name -> depin.storage.v1.MsgSetEndpoint
+	37, // 35: depin.tx.v1.Msg.open_deal:type_name -> depin.storage.v1.MsgOpenDeal
+	38, // 36: depin.tx.v1.Msg.close_deal:type_name -> depin.storage.v1.MsgCloseDeal
+	39, // 37: depin.tx.v1.Msg.submit_audits:type_name -> depin.storage.v1.MsgSubmitAudits
+	38, // [38:38] is the sub-list for method output_type
+	38, // [38:38] is the sub-list for method input_type
+	38, // [38:38] is the sub-list for extension type_name
+	38, // [38:38] is the sub-list for extension extendee
+	0,  // [0:38] is the sub-list for field type_name
 }
 
 func init() { file_depin_tx_v1_tx_proto_init() }
@@ -956,6 +1034,10 @@ func file_depin_tx_v1_tx_proto_init() {
 		(*Msg_AcceptLease)(nil),
 		(*Msg_DepositLease)(nil),
 		(*Msg_EndLease)(nil),
+		(*Msg_SetEndpoint)(nil),
+		(*Msg_OpenDeal)(nil),
+		(*Msg_CloseDeal)(nil),
+		(*Msg_SubmitAudits)(nil),
 	}
 	type x struct{}
 	out := protoimpl.TypeBuilder{

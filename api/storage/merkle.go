@@ -1,0 +1,151 @@
+package storage
+
+import (
+	"bytes"
+	"crypto/sha256"
+	"errors"
+	"fmt"
+)
+
+// A piece is committed to by the Merkle root of its bytes cut into leaves
+// of leafSize bytes (the last one may be shorter), hashed as in RFC 6962 /
+// RFC 9162: a leaf's hash is SHA-256(0x00 || leaf), an inner node's
+// SHA-256(0x01 || left || right), and a tree of n leaves splits at the
+// largest power of two below n (no padding). An audit proves one leaf with
+// its inclusion path (the sibling hashes from the leaf up).
+
+// HashSize is the size of roots and path elements.
+const HashSize = sha256.Size
+
+// Leaves is how many leaves a piece of size bytes has.
+func Leaves(size uint64, leafSize uint32) uint64 {
+	if leafSize == 0 {
+		return 0
+	}
+	return (size + uint64(leafSize) - 1) / uint64(leafSize)
+}
+
+// LeafHash hashes one leaf.
+func LeafHash(leaf []byte) []byte {
+	h := sha256.New()
+	h.Write([]byte{0})
+	h.Write(leaf)
+	return h.Sum(nil)
+}
+
+func nodeHash(l, r []byte) []byte {
+	h := sha256.New()
+	h.Write([]byte{1})
+	h.Write(l)
+	h.Write(r)
+	return h.Sum(nil)
+}
+
+// leafHashes cuts data into leaves and hashes each.
+func leafHashes(data []byte, leafSize uint32) [][]byte {
+	n := Leaves(uint64(len(data)), leafSize)
+	out := make([][]byte, 0, n)
+	for i := uint64(0); i < n; i++ {
+		lo := i * uint64(leafSize)
+		hi := min(lo+uint64(leafSize), uint64(len(data)))
+		out = append(out, LeafHash(data[lo:hi]))
+	}
+	return out
+}
+
+// split is the largest power of two below n (n ≥ 2).
+func split(n int) int {
+	k := 1
+	for k<<1 < n {
+		k <<= 1
+	}
+	return k
+}
+
+func root(hs [][]byte) []byte {
+	if len(hs) == 1 {
+		return hs[0]
+	}
+	k := split(len(hs))
+	return nodeHash(root(hs[:k]), root(hs[k:]))
+}
+
+// MerkleRoot is the root of data in leaves of leafSize. Empty data has no
+// root (a piece is never empty): nil.
+func MerkleRoot(data []byte, leafSize uint32) []byte {
+	if len(data) == 0 || leafSize == 0 {
+		return nil
+	}
+	return root(leafHashes(data, leafSize))
+}
+
+// MerkleProof returns leaf index's bytes and its inclusion path in data.
+func MerkleProof(data []byte, leafSize uint32, index uint64) (leaf []byte, path [][]byte, err error) {
+	hs := leafHashes(data, leafSize)
+	if index >= uint64(len(hs)) {
+		return nil, nil, fmt.Errorf("leaf %d of %d", index, len(hs))
+	}
+	lo := index * uint64(leafSize)
+	hi := min(lo+uint64(leafSize), uint64(len(data)))
+	return data[lo:hi], proofPath(hs, int(index)), nil
+}
+
+func proofPath(hs [][]byte, m int) [][]byte {
+	if len(hs) <= 1 {
+		return nil
+	}
+	k := split(len(hs))
+	if m < k {
+		return append(proofPath(hs[:k], m), root(hs[k:]))
+	}
+	return append(proofPath(hs[k:], m-k), root(hs[:k]))
+}
+
+// ErrProof is returned by VerifyLeaf for a proof that does not hold.
+var ErrProof = errors.New("the leaf and path do not lead to the piece's root")
+
+// VerifyLeaf checks that leaf is leaf number index of a piece of size
+// bytes in leaves of leafSize with the given root, by its inclusion path
+// (RFC 9162 §2.1.3.2). The leaf must have its exact length (leafSize, or
+// what is left for the last one).
+func VerifyLeaf(root []byte, size uint64, leafSize uint32, index uint64, leaf []byte, path [][]byte) error {
+	n := Leaves(size, leafSize)
+	if n == 0 || index >= n {
+		return fmt.Errorf("%w: leaf %d of %d", ErrProof, index, n)
+	}
+	want := uint64(leafSize)
+	if index == n-1 {
+		want = size - index*uint64(leafSize)
+	}
+	if uint64(len(leaf)) != want {
+		return fmt.Errorf("%w: leaf %d has %d bytes, want %d", ErrProof, index, len(leaf), want)
+	}
+	if len(path) > 64 {
+		return fmt.Errorf("%w: a path of %d hashes", ErrProof, len(path))
+	}
+	fn, sn := index, n-1
+	r := LeafHash(leaf)
+	for _, p := range path {
+		if len(p) != HashSize {
+			return fmt.Errorf("%w: a path hash of %d bytes", ErrProof, len(p))
+		}
+		if sn == 0 {
+			return fmt.Errorf("%w: the path is too long", ErrProof)
+		}
+		if fn&1 == 1 || fn == sn {
+			r = nodeHash(p, r)
+			for fn&1 == 0 && fn != 0 {
+				fn >>= 1
+				sn >>= 1
+			}
+		} else {
+			r = nodeHash(r, p)
+		}
+		fn >>= 1
+		sn >>= 1
+	}
+	if sn != 0 || !bytes.Equal(r, root) {
+		return ErrProof
+	}
+	return nil
+}

@@ -1,0 +1,350 @@
+package app
+
+import (
+	"bytes"
+	"crypto/ed25519"
+	"fmt"
+	"math/rand/v2"
+	"testing"
+	"time"
+
+	api "github.com/depinhq/depin/api/storage"
+	"github.com/depinhq/depin/crypto"
+	"github.com/depinhq/depin/errs"
+	bankv1 "github.com/depinhq/depin/gen/depin/bank/v1"
+	devicev1 "github.com/depinhq/depin/gen/depin/device/v1"
+	networkv1 "github.com/depinhq/depin/gen/depin/network/v1"
+	storagev1 "github.com/depinhq/depin/gen/depin/storage/v1"
+	txv1 "github.com/depinhq/depin/gen/depin/tx/v1"
+	"github.com/depinhq/depin/state"
+	"github.com/depinhq/depin/x/bank"
+	"github.com/depinhq/depin/x/device"
+	"github.com/depinhq/depin/x/network"
+	"github.com/depinhq/depin/x/storage"
+)
+
+// storageWorld is a STORAGE network "vault" (60 s epochs, 64-byte leaves,
+// two audits per node and epoch) with one node per owner — alice, bob,
+// carol — each serving at an endpoint; dave stores files.
+type storageWorld struct {
+	*world
+	owners map[string]testKey // node name → its owner
+	nodes  map[string]crypto.DeviceID
+	dave   testKey
+	data   map[[2]uint64][]byte // (deal, piece) → the piece's bytes, as its node holds them
+}
+
+func vaultParams() *networkv1.Params {
+	p := solarParams()
+	p.Metrics = []*networkv1.Metric{{Id: 1, Name: "stored", Unit: "GBh", BoundNum: 1, BoundDen: 3600, Weight: 1}}
+	p.EpochSeconds = 60
+	p.Rewards = network.DefaultRewards(0)
+	p.Rewards.Geo = nil
+	sp := api.DefaultParams()
+	// Tiny test pieces at a price that makes them earn something each epoch.
+	sp.LeafSize, sp.ChallengesPerNode, sp.PricePerGibMonth = 64, 2, 1<<40
+	p.Storage = sp
+	return p
+}
+
+func msgOf(m any) *txv1.Msg {
+	switch v := m.(type) {
+	case *storagev1.MsgSetEndpoint:
+		return &txv1.Msg{Sum: &txv1.Msg_SetEndpoint{SetEndpoint: v}}
+	case *storagev1.MsgOpenDeal:
+		return &txv1.Msg{Sum: &txv1.Msg_OpenDeal{OpenDeal: v}}
+	case *storagev1.MsgCloseDeal:
+		return &txv1.Msg{Sum: &txv1.Msg_CloseDeal{CloseDeal: v}}
+	case *storagev1.MsgSubmitAudits:
+		return &txv1.Msg{Sum: &txv1.Msg_SubmitAudits{SubmitAudits: v}}
+	}
+	panic(fmt.Sprintf("%T", m))
+}
+
+func newStorageWorld(t *testing.T) *storageWorld {
+	w := newWorld(t)
+	c, alice := w.c, w.owner
+	c.mustBlock(c.tx(alice, &txv1.Msg{Sum: &txv1.Msg_CreateNetwork{CreateNetwork: &networkv1.MsgCreateNetwork{
+		Owner: alice.addr.Bytes(), Id: "vault", Name: "Vault", Class: networkv1.ResourceClass_RESOURCE_CLASS_STORAGE, RewardDenom: "uvault", Params: vaultParams()}}}))
+	c.mustBlock(c.tx(alice, &txv1.Msg{Sum: &txv1.Msg_ApproveMaker{ApproveMaker: &networkv1.MsgApproveMaker{
+		Owner: alice.addr.Bytes(), Network: "vault", MakerPublicKey: w.maker.priv.Public().(ed25519.PublicKey), Name: "ACME"}}}))
+	sw := &storageWorld{world: w, owners: map[string]testKey{}, nodes: map[string]crypto.DeviceID{}, dave: newTestKey("dave"), data: map[[2]uint64][]byte{}}
+	bob, carol := newTestKey("bob"), newTestKey("carol")
+	var funds []*txv1.Msg
+	for _, k := range []testKey{bob, carol, sw.dave} {
+		funds = append(funds, &txv1.Msg{Sum: &txv1.Msg_Send{Send: &bankv1.MsgSend{From: alice.addr.Bytes(), To: k.addr.Bytes(), Amount: bank.Coins("udpin", 1_000_000_000)}}})
+	}
+	c.mustBlock(c.tx(alice, funds...))
+	for i, k := range []testKey{alice, bob, carol} {
+		name := fmt.Sprintf("node%d", i)
+		c.mustBlock(c.tx(k, registerMsg(k.addr, w.certFor("vault", name, 1), name, w.cell))) // 1 GB
+		sw.owners[name], sw.nodes[name] = k, deviceID(name)
+		id := deviceID(name)
+		c.mustBlock(c.tx(k, msgOf(&storagev1.MsgSetEndpoint{Owner: k.addr.Bytes(), Device: id[:], Url: fmt.Sprintf("http://127.0.0.1:%d", 7700+i)})))
+	}
+	return sw
+}
+
+// openDeal stores a file of segments × 3 pieces of size bytes (k=2, n=3),
+// piece i of each segment on node i, for duration seconds.
+func (sw *storageWorld) openDeal(segments int, size uint64, duration uint64) (*storagev1.MsgOpenDeal, uint64) {
+	rng := rand.New(rand.NewPCG(uint64(segments), size))
+	m := &storagev1.MsgOpenDeal{Owner: sw.dave.addr.Bytes(), Network: "vault", FileId: bytes.Repeat([]byte{7}, 32), Size: size * uint64(segments) * 2,
+		K: 2, N: 3, Segments: uint32(segments), DurationSeconds: duration}
+	var datas [][]byte
+	for s := 0; s < segments; s++ {
+		for i := 0; i < 3; i++ {
+			data := make([]byte, size)
+			for j := range data {
+				data[j] = byte(rng.Uint32())
+			}
+			node := sw.nodes[fmt.Sprintf("node%d", i)]
+			m.Pieces = append(m.Pieces, &storagev1.Piece{Segment: uint32(s), Index: uint32(i), Node: node[:], Root: api.MerkleRoot(data, 64), Size: size})
+			datas = append(datas, data)
+		}
+	}
+	r := sw.c.result(sw.dave, msgOf(m))
+	if r.Code != 0 {
+		sw.c.t.Fatalf("open deal: %s", r.Log)
+	}
+	id := uint64(0)
+	for _, d := range state.Records[storagev1.Deal](sw.c.snapshot(), api.DealPrefix) {
+		id = max(id, d.Id)
+	}
+	for i, d := range datas {
+		sw.data[[2]uint64{id, uint64(i)}] = d
+	}
+	return m, id
+}
+
+// challenges returns the current challenges of the vault.
+func (sw *storageWorld) challenges() []*storagev1.Challenge {
+	var out []*storagev1.Challenge
+	for _, c := range state.Records[storagev1.Challenge](sw.c.snapshot(), api.NetworkChallengesPrefix("vault")) {
+		out = append(out, c)
+	}
+	return out
+}
+
+// answer has the owner of each named node prove its challenged pieces.
+func (sw *storageWorld) answer(names ...string) {
+	sw.c.t.Helper()
+	deal := storage.Keeper{}
+	for _, name := range names {
+		var proofs []*storagev1.AuditProof
+		for _, ch := range sw.challenges() {
+			d := deal.Deal(sw.c.snapshot(), ch.Deal)
+			if !bytes.Equal(d.Pieces[ch.Piece].Node, sw.nodes[name].Bytes()) {
+				continue
+			}
+			leaf, path, err := api.MerkleProof(sw.data[[2]uint64{ch.Deal, uint64(ch.Piece)}], 64, ch.Leaf)
+			if err != nil {
+				sw.c.t.Fatal(err)
+			}
+			proofs = append(proofs, &storagev1.AuditProof{Deal: ch.Deal, Piece: ch.Piece, Leaf: leaf, Path: path})
+		}
+		if len(proofs) == 0 {
+			continue
+		}
+		k := sw.owners[name]
+		if r := sw.c.result(k, msgOf(&storagev1.MsgSubmitAudits{Submitter: k.addr.Bytes(), Proofs: proofs})); r.Code != 0 {
+			sw.c.t.Fatalf("%s's proofs: %s", name, r.Log)
+		}
+	}
+}
+
+// nextEpoch moves block time to the start of the vault's next epoch and
+// runs a block there.
+func (sw *storageWorld) nextEpoch() {
+	n := network.Keeper{}.Network(sw.c.snapshot(), "vault")
+	e := network.EpochAt(n, sw.c.time.Unix())
+	sw.c.time = time.Unix(network.EpochStart(n, e+1), 0).UTC().Add(-time.Second)
+	sw.c.block()
+}
+
+// TestStorageDealLifecycle: a deal escrows its price; each epoch the chain
+// challenges every node; nodes that prove their leaves are paid for the
+// time stored, one that does not is not paid, keeps missing, and is
+// disqualified — slashed, jailed, its pieces marked lost; at the end the
+// deal closes and refunds the rest. The books balance after every block.
+func TestStorageDealLifecycle(t *testing.T) {
+	sw := newStorageWorld(t)
+	c := sw.c
+	before := c.balance(sw.dave.addr, "udpin")
+	_, id := sw.openDeal(2, 300, 600)
+	d := storage.Keeper{}.Deal(c.snapshot(), id)
+	want, _ := api.Price(6*300, 1<<40, 600, true)
+	if d.Escrow != want || d.Escrow == 0 || c.balance(storage.Escrow, "udpin") != want || before-c.balance(sw.dave.addr, "udpin") != want+txFee {
+		t.Fatalf("escrow %d, want %d; escrow account %d", d.Escrow, want, c.balance(storage.Escrow, "udpin"))
+	}
+	if st := (storage.Keeper{}).Stats(c.snapshot(), sw.nodes["node1"]); st.UsedBytes != 600 || st.Pieces != 2 {
+		t.Fatalf("node1 stats %v", st)
+	}
+
+	// Epoch 1: every node challenged on both of its pieces.
+	sw.nextEpoch()
+	if n := len(sw.challenges()); n != 6 {
+		t.Fatalf("%d challenges, want 6", n)
+	}
+	// The deal's first (partial) epoch had no challenge yet: all were paid.
+	earned := func(name string) uint64 { return storage.Keeper{}.Stats(c.snapshot(), sw.nodes[name]).Earned }
+	e0, e1, e2 := earned("node0"), earned("node1"), earned("node2")
+	if e0 == 0 || e0 != e1 || e1 != e2 {
+		t.Fatalf("first epoch earned %d %d %d", e0, e1, e2)
+	}
+	sw.answer("node0", "node1") // node2 (carol's) proves nothing
+	sw.nextEpoch()
+	if earned("node0") <= e0 || earned("node1") <= e1 || earned("node2") != e2 {
+		t.Fatalf("earned %d %d %d after %d %d %d", earned("node0"), earned("node1"), earned("node2"), e0, e1, e2)
+	}
+	if st := (storage.Keeper{}).Stats(c.snapshot(), sw.nodes["node2"]); st.AuditsMissed != 2 || st.Strikes != 2 || st.Disqualified {
+		t.Fatalf("node2 after one epoch of misses: %v", st)
+	}
+	stake := device.Keeper{}.Get(c.snapshot(), sw.nodes["node2"]).Stake
+	sw.answer("node0", "node1")
+	sw.nextEpoch()
+	st := storage.Keeper{}.Stats(c.snapshot(), sw.nodes["node2"])
+	dev := device.Keeper{}.Get(c.snapshot(), sw.nodes["node2"])
+	if !st.Disqualified || st.UsedBytes != 0 || dev.Status != devicev1.DeviceStatus_DEVICE_STATUS_JAILED || dev.Stake != stake-stake/10 {
+		t.Fatalf("node2 after two epochs of misses: %v, %s stake %d", st, dev.Status, dev.Stake)
+	}
+	d = storage.Keeper{}.Deal(c.snapshot(), id)
+	for _, p := range d.Pieces {
+		if p.Lost != (p.Index == 2) {
+			t.Fatalf("piece %d/%d lost=%v", p.Segment, p.Index, p.Lost)
+		}
+	}
+	if !hasEvent(c.events, "depin.storage.v1.EventNodeDisqualified") {
+		t.Fatal("no EventNodeDisqualified")
+	}
+	// A lost piece is no longer challenged; the others still are.
+	for _, ch := range sw.challenges() {
+		if ch.Piece%3 == 2 {
+			t.Fatalf("lost piece %d challenged", ch.Piece)
+		}
+	}
+	// The deal runs out: paid + refunded = escrow, the escrow account empties.
+	for i := 0; i < 10 && (storage.Keeper{}).Deal(c.snapshot(), id).Status == storagev1.DealStatus_DEAL_STATUS_ACTIVE; i++ {
+		sw.answer("node0", "node1")
+		sw.nextEpoch()
+	}
+	d = storage.Keeper{}.Deal(c.snapshot(), id)
+	if d.Status != storagev1.DealStatus_DEAL_STATUS_CLOSED || d.Paid+d.Refunded != d.Escrow || d.Refunded == 0 || c.balance(storage.Escrow, "udpin") != 0 {
+		t.Fatalf("closed deal: %v; escrow account %d", d, c.balance(storage.Escrow, "udpin"))
+	}
+	if st := (storage.Keeper{}).Stats(c.snapshot(), sw.nodes["node0"]); st.UsedBytes != 0 || st.Pieces != 0 {
+		t.Fatalf("node0 still holds %v", st)
+	}
+	if len(sw.challenges()) != 0 {
+		t.Fatal("a closed deal is still challenged")
+	}
+}
+
+// TestStorageRefusesBadInput: every wrong deal, endpoint, close and proof
+// fails with its error and moves nothing but the fee.
+func TestStorageRefusesBadInput(t *testing.T) {
+	sw := newStorageWorld(t)
+	c := sw.c
+	good, id := sw.openDeal(1, 200, 600)
+	sw.nextEpoch()
+	clone := func(edit func(m *storagev1.MsgOpenDeal)) *storagev1.MsgOpenDeal {
+		m := &storagev1.MsgOpenDeal{Owner: good.Owner, Network: good.Network, FileId: good.FileId, Size: good.Size, K: good.K, N: good.N,
+			Segments: good.Segments, DurationSeconds: good.DurationSeconds}
+		for _, p := range good.Pieces {
+			m.Pieces = append(m.Pieces, &storagev1.Piece{Segment: p.Segment, Index: p.Index, Node: p.Node, Root: p.Root, Size: p.Size})
+		}
+		edit(m)
+		return m
+	}
+	solarDev := sw.register("sun", 5000)
+	bob := sw.owners["node1"]
+	ch := sw.challenges()[0]
+	dealRec := storage.Keeper{}.Deal(c.snapshot(), ch.Deal)
+	owner := sw.owners["node0"]
+	for _, n := range []string{"node0", "node1", "node2"} {
+		if bytes.Equal(dealRec.Pieces[ch.Piece].Node, sw.nodes[n].Bytes()) {
+			owner = sw.owners[n]
+		}
+	}
+	leaf, path, _ := api.MerkleProof(sw.data[[2]uint64{ch.Deal, uint64(ch.Piece)}], 64, ch.Leaf)
+	otherLeaf, otherPath, _ := api.MerkleProof(sw.data[[2]uint64{ch.Deal, uint64(ch.Piece)}], 64, (ch.Leaf+1)%4)
+	notOwner := sw.owners["node0"]
+	if notOwner.addr == owner.addr {
+		notOwner = sw.owners["node1"]
+	}
+	cases := []struct {
+		name string
+		who  testKey
+		msg  any
+		kind error
+	}{
+		{"empty file", sw.dave, clone(func(m *storagev1.MsgOpenDeal) { m.Size = 0 }), storage.ErrInvalidDeal},
+		{"k = n", sw.dave, clone(func(m *storagev1.MsgOpenDeal) { m.K = 3 }), storage.ErrInvalidDeal},
+		{"k = 0", sw.dave, clone(func(m *storagev1.MsgOpenDeal) { m.K = 0 }), storage.ErrInvalidDeal},
+		{"n too large", sw.dave, clone(func(m *storagev1.MsgOpenDeal) { m.N = 65 }), storage.ErrInvalidDeal},
+		{"a piece missing", sw.dave, clone(func(m *storagev1.MsgOpenDeal) { m.Pieces = m.Pieces[:2] }), storage.ErrInvalidDeal},
+		{"pieces out of order", sw.dave, clone(func(m *storagev1.MsgOpenDeal) { m.Pieces[0], m.Pieces[1] = m.Pieces[1], m.Pieces[0] }), storage.ErrInvalidDeal},
+		{"one owner twice in a segment", sw.dave, clone(func(m *storagev1.MsgOpenDeal) { m.Pieces[1].Node = m.Pieces[0].Node }), storage.ErrInvalidDeal},
+		{"a node of another network", sw.dave, clone(func(m *storagev1.MsgOpenDeal) { m.Pieces[0].Node = solarDev[:] }), storage.ErrNodeUnavailable},
+		{"an unknown node", sw.dave, clone(func(m *storagev1.MsgOpenDeal) { m.Pieces[0].Node = bytes.Repeat([]byte{9}, 20) }), storage.ErrNodeUnavailable},
+		{"a bad root", sw.dave, clone(func(m *storagev1.MsgOpenDeal) { m.Pieces[0].Root = []byte{1} }), storage.ErrInvalidDeal},
+		{"a piece too big", sw.dave, clone(func(m *storagev1.MsgOpenDeal) { m.Pieces[0].Size = 1 << 40 }), storage.ErrInvalidDeal},
+		{"beyond the node's capacity", sw.dave, clone(func(m *storagev1.MsgOpenDeal) {
+			for _, p := range m.Pieces {
+				p.Size = 200 << 20
+			}
+			m.Segments, m.Pieces = 1, m.Pieces[:3]
+			for s := 1; s < 6; s++ {
+				for i := 0; i < 3; i++ {
+					q := m.Pieces[i]
+					m.Pieces = append(m.Pieces, &storagev1.Piece{Segment: uint32(s), Index: uint32(i), Node: q.Node, Root: q.Root, Size: q.Size})
+				}
+			}
+			m.Segments = 6
+		}), storage.ErrNodeUnavailable},
+		{"too long", sw.dave, clone(func(m *storagev1.MsgOpenDeal) { m.DurationSeconds = 100 * api.MonthSecs }), storage.ErrInvalidDeal},
+		{"above max_escrow", sw.dave, clone(func(m *storagev1.MsgOpenDeal) {
+			for _, p := range m.Pieces {
+				p.Size = 200 << 20
+			}
+			m.MaxEscrow = 1
+		}), storage.ErrInvalidDeal},
+		{"more than the owner has", newTestKey("pauper"), clone(func(m *storagev1.MsgOpenDeal) { m.Owner = newTestKey("pauper").addr.Bytes() }), errs.ErrInsufficientFee},
+		{"not a storage network", sw.dave, clone(func(m *storagev1.MsgOpenDeal) { m.Network = "solar" }), storage.ErrNoStorage},
+		{"endpoint: bad url", bob, &storagev1.MsgSetEndpoint{Owner: bob.addr.Bytes(), Device: sw.nodes["node1"].Bytes(), Url: "ftp://x"}, storage.ErrInvalidEndpoint},
+		{"endpoint: another's node", bob, &storagev1.MsgSetEndpoint{Owner: bob.addr.Bytes(), Device: sw.nodes["node0"].Bytes(), Url: "http://h:1"}, device.ErrNotDeviceOwner},
+		{"endpoint: not a storage network", sw.owner, &storagev1.MsgSetEndpoint{Owner: sw.owner.addr.Bytes(), Device: solarDev[:], Url: "http://h:1"}, storage.ErrNoStorage},
+		{"close: unknown deal", sw.dave, &storagev1.MsgCloseDeal{Owner: sw.dave.addr.Bytes(), Id: 99}, storage.ErrUnknownDeal},
+		{"close: another's deal", bob, &storagev1.MsgCloseDeal{Owner: bob.addr.Bytes(), Id: id}, errs.ErrUnauthorized},
+		{"proof: wrong leaf", owner, &storagev1.MsgSubmitAudits{Submitter: owner.addr.Bytes(), Proofs: []*storagev1.AuditProof{{Deal: ch.Deal, Piece: ch.Piece, Leaf: otherLeaf, Path: otherPath}}}, storage.ErrInvalidProof},
+		{"proof: flipped byte", owner, &storagev1.MsgSubmitAudits{Submitter: owner.addr.Bytes(), Proofs: []*storagev1.AuditProof{{Deal: ch.Deal, Piece: ch.Piece, Leaf: append([]byte{leaf[0] ^ 1}, leaf[1:]...), Path: path}}}, storage.ErrInvalidProof},
+		{"proof: another's node", notOwner, &storagev1.MsgSubmitAudits{Submitter: notOwner.addr.Bytes(), Proofs: []*storagev1.AuditProof{{Deal: ch.Deal, Piece: ch.Piece, Leaf: leaf, Path: path}}}, errs.ErrUnauthorized},
+		{"proof: twice in one message", owner, &storagev1.MsgSubmitAudits{Submitter: owner.addr.Bytes(), Proofs: []*storagev1.AuditProof{
+			{Deal: ch.Deal, Piece: ch.Piece, Leaf: leaf, Path: path}, {Deal: ch.Deal, Piece: ch.Piece, Leaf: leaf, Path: path}}}, storage.ErrInvalidProof},
+		{"proof: unknown deal", owner, &storagev1.MsgSubmitAudits{Submitter: owner.addr.Bytes(), Proofs: []*storagev1.AuditProof{{Deal: 77, Piece: 0}}}, storage.ErrInvalidProof},
+		{"proof: none", owner, &storagev1.MsgSubmitAudits{Submitter: owner.addr.Bytes()}, storage.ErrInvalidProof},
+	}
+	for _, tc := range cases {
+		snap := c.snapshot()
+		escrow := (bank.Keeper{}).Balance(snap, storage.Escrow, "udpin")
+		r := c.result(tc.who, msgOf(tc.msg))
+		expectErr(t, tc.name, r, tc.kind)
+		if got := c.balance(storage.Escrow, "udpin"); got != escrow {
+			t.Fatalf("%s: the escrow moved from %d to %d", tc.name, escrow, got)
+		}
+	}
+	// The challenge is still open after all that, and a right proof passes once.
+	proof := &storagev1.MsgSubmitAudits{Submitter: owner.addr.Bytes(), Proofs: []*storagev1.AuditProof{{Deal: ch.Deal, Piece: ch.Piece, Leaf: leaf, Path: path}}}
+	if r := c.result(owner, msgOf(proof)); r.Code != 0 {
+		t.Fatal(r.Log)
+	}
+	expectErr(t, "proof: answered again", c.result(owner, msgOf(proof)), storage.ErrInvalidProof)
+	// Closing the deal refunds what was not paid and frees the nodes.
+	if r := c.result(sw.dave, msgOf(&storagev1.MsgCloseDeal{Owner: sw.dave.addr.Bytes(), Id: id})); r.Code != 0 {
+		t.Fatal(r.Log)
+	}
+	expectErr(t, "close twice", c.result(sw.dave, msgOf(&storagev1.MsgCloseDeal{Owner: sw.dave.addr.Bytes(), Id: id})), storage.ErrDealClosed)
+	if c.balance(storage.Escrow, "udpin") != 0 {
+		t.Fatal("escrow left after closing")
+	}
+}

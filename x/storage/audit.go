@@ -1,0 +1,379 @@
+package storage
+
+import (
+	"bytes"
+	"crypto/sha256"
+	"encoding/binary"
+	"fmt"
+	"math/big"
+	"sort"
+
+	api "github.com/depinhq/depin/api/storage"
+	"github.com/depinhq/depin/crypto"
+	"github.com/depinhq/depin/errs"
+	devicev1 "github.com/depinhq/depin/gen/depin/device/v1"
+	networkv1 "github.com/depinhq/depin/gen/depin/network/v1"
+	storagev1 "github.com/depinhq/depin/gen/depin/storage/v1"
+	"github.com/depinhq/depin/state"
+	"github.com/depinhq/depin/store"
+	"github.com/depinhq/depin/x/bank"
+	"github.com/depinhq/depin/x/device"
+	"github.com/depinhq/depin/x/fixed"
+	"github.com/depinhq/depin/x/network"
+)
+
+// EpochEnded implements network.EpochHook for storage networks. For the
+// epoch that ended it judges the audits (a challenge not answered is a
+// miss), disqualifies nodes whose misses add up, pays every active
+// deal's nodes that missed nothing for the time since they were last
+// paid, closes expired deals, and then challenges the new epoch: for
+// each node, challenges_per_node of its live pieces and one leaf of
+// each, drawn from the block hash, which nobody knew in advance.
+func (k Keeper) EpochEnded(ctx state.Context, n *networkv1.Network, ended, now uint64) error {
+	sp := n.Params.Storage
+	if n.Class != networkv1.ResourceClass_RESOURCE_CLASS_STORAGE {
+		return nil
+	}
+	missed, err := k.judge(ctx, n, ended)
+	if err != nil {
+		return err
+	}
+	var deals []uint64
+	for key := range store.Prefix(ctx.KV, api.ActiveNetworkPrefix(n.Id)) {
+		if id, ok := api.DealIDFromIndexKey(key); ok {
+			deals = append(deals, id)
+		}
+	}
+	for _, id := range deals {
+		d := k.Deal(ctx.KV, id)
+		if d == nil {
+			return fmt.Errorf("deal %d is active but not stored", id)
+		}
+		if err := k.pay(ctx, d, missed, ended); err != nil {
+			return fmt.Errorf("deal %d: %w", id, err)
+		}
+		if ctx.Time.Unix() >= d.EndTime {
+			if err := k.close(ctx, d, "expired"); err != nil {
+				return fmt.Errorf("deal %d: %w", id, err)
+			}
+		}
+	}
+	if sp == nil {
+		return nil // storage turned off: no new challenges; deals run out
+	}
+	return k.challenge(ctx, n, sp, now)
+}
+
+// judge scores the challenges of epoch `ended`: a pass counts good, a miss
+// bad in the node's reputation and a strike; strikes halve after an epoch
+// without a miss, and a node with MaxStrikes is disqualified: slashed,
+// jailed, its pieces lost. It returns the nodes that missed.
+func (k Keeper) judge(ctx state.Context, n *networkv1.Network, ended uint64) (map[crypto.DeviceID]bool, error) {
+	type outcome struct{ passed, missed uint64 }
+	byNode := map[crypto.DeviceID]*outcome{}
+	var order []crypto.DeviceID
+	var stale [][]byte
+	for key, c := range state.Records[storagev1.Challenge](ctx.KV, api.NetworkChallengesPrefix(n.Id)) {
+		stale = append(stale, bytes.Clone(key))
+		if c.Epoch != ended {
+			continue
+		}
+		d := k.Deal(ctx.KV, c.Deal)
+		if d == nil || int(c.Piece) >= len(d.Pieces) {
+			continue
+		}
+		p := d.Pieces[c.Piece]
+		node, _ := crypto.AddressFromBytes(p.Node)
+		o := byNode[node]
+		if o == nil {
+			o = &outcome{}
+			byNode[node] = o
+			order = append(order, node)
+		}
+		if c.Passed {
+			o.passed++
+		} else {
+			o.missed++
+			ctx.Emit(&storagev1.EventAuditMissed{Deal: c.Deal, Piece: c.Piece, Device: crypto.DeviceString(node), Epoch: ended})
+		}
+	}
+	for _, key := range stale {
+		ctx.KV.Delete(key)
+	}
+	sort.Slice(order, func(i, j int) bool { return bytes.Compare(order[i][:], order[j][:]) < 0 })
+	rp := network.RewardsOf(n.Params)
+	missed := map[crypto.DeviceID]bool{}
+	for _, node := range order {
+		o := byNode[node]
+		dev := k.Device.Get(ctx.KV, node)
+		st := k.Stats(ctx.KV, node)
+		st.AuditsPassed += o.passed
+		st.AuditsMissed += o.missed
+		if dev != nil {
+			for i := uint64(0); i < o.passed; i++ {
+				device.Observe(dev, rp, true)
+			}
+			for i := uint64(0); i < o.missed; i++ {
+				device.Observe(dev, rp, false)
+			}
+			k.Device.Set(ctx.KV, dev)
+		}
+		if o.missed == 0 {
+			st.Strikes /= 2
+			k.setStats(ctx.KV, st)
+			continue
+		}
+		missed[node] = true
+		st.Strikes = fixed.SatAdd(st.Strikes, o.missed)
+		k.setStats(ctx.KV, st)
+		if st.Strikes >= MaxStrikes && !st.Disqualified && dev != nil {
+			if err := k.disqualify(ctx, n, dev, node, st); err != nil {
+				return nil, err
+			}
+		}
+	}
+	return missed, nil
+}
+
+// disqualify takes a node out of storage: its stake is slashed (the
+// network's fraud slash, the rest of it to the treasury) and it is jailed;
+// its pieces are marked lost in their deals (no longer paid or audited;
+// what repair rebuilds).
+func (k Keeper) disqualify(ctx state.Context, n *networkv1.Network, dev *devicev1.Device, node crypto.DeviceID, st *storagev1.NodeStats) error {
+	rp := network.RewardsOf(n.Params)
+	k.Device.Slash(ctx, dev, node, rp.SlashBps, 0, nil, nil)
+	k.Device.Set(ctx.KV, dev)
+	var keys [][]byte
+	for key := range store.Prefix(ctx.KV, api.NodePiecesPrefix(n.Id, node)) {
+		keys = append(keys, bytes.Clone(key))
+	}
+	lost := uint32(0)
+	deals := map[uint64]*storagev1.Deal{}
+	var order []uint64
+	for _, key := range keys {
+		_, dealID, piece, ok := api.PieceFromKey(n.Id, key)
+		if !ok {
+			continue
+		}
+		d := deals[dealID]
+		if d == nil {
+			if d = k.Deal(ctx.KV, dealID); d == nil {
+				continue
+			}
+			deals[dealID] = d
+			order = append(order, dealID)
+		}
+		if int(piece) < len(d.Pieces) && !d.Pieces[piece].Lost {
+			d.Pieces[piece].Lost = true
+			lost++
+		}
+		ctx.KV.Delete(key)
+		ctx.KV.Delete(api.ChallengeKey(n.Id, dealID, piece))
+	}
+	for _, id := range order {
+		k.setDeal(ctx.KV, deals[id])
+	}
+	st.Disqualified, st.UsedBytes, st.Pieces = true, 0, 0
+	k.setStats(ctx.KV, st)
+	rep := device.ReputationOf(dev, rp)
+	ppm := uint32(0)
+	if s := rep.Alpha + rep.Beta; s > 0 {
+		ppm = uint32(fixed.Frac(rep.Alpha, fixed.PPM, s))
+	}
+	ctx.Emit(&storagev1.EventNodeDisqualified{Device: crypto.DeviceString(node), Network: n.Id, ReputationPpm: ppm, PiecesLost: lost})
+	return nil
+}
+
+// pay pays a deal's nodes for the time since they were last paid, up to
+// now or the deal's end: each node that holds live pieces of it and is
+// neither disqualified nor among missed, bytes × price × seconds, to the
+// node's current owner. What a node was not paid stays in the escrow
+// (refunded at the end).
+func (k Keeper) pay(ctx state.Context, d *storagev1.Deal, missed map[crypto.DeviceID]bool, epoch uint64) error {
+	until := min(ctx.Time.Unix(), d.EndTime)
+	if until <= d.PaidUntil {
+		return nil
+	}
+	secs := uint64(until - d.PaidUntil)
+	bytesOf := map[crypto.DeviceID]uint64{}
+	var order []crypto.DeviceID
+	for _, p := range d.Pieces {
+		node, _ := crypto.AddressFromBytes(p.Node)
+		if p.Lost || missed[node] {
+			continue
+		}
+		if _, ok := bytesOf[node]; !ok {
+			order = append(order, node)
+		}
+		bytesOf[node] += p.Size
+	}
+	for _, node := range order {
+		dev := k.Device.Get(ctx.KV, node)
+		if dev == nil || k.Stats(ctx.KV, node).Disqualified {
+			continue
+		}
+		acct := account(d, node)
+		bs, ok := fixed.U128FromBytes(acct.ByteSeconds).Add(fixed.Mul64(bytesOf[node], secs))
+		if !ok {
+			return fmt.Errorf("node %s: byte-seconds overflow", crypto.DeviceString(node))
+		}
+		acct.ByteSeconds = bs.Bytes()
+		due := dueFor(bs, d.PricePerGibMonth)
+		amount := min(due-min(due, acct.Paid), d.Escrow-d.Paid) // never more than is left
+		if amount == 0 {
+			continue
+		}
+		owner, _ := crypto.AddressFromBytes(dev.Owner)
+		if err := k.Bank.Send(ctx, Escrow, owner, bank.Coins(d.Denom, amount), "storage_payment"); err != nil {
+			return err
+		}
+		d.Paid += amount
+		acct.Paid += amount
+		st := k.Stats(ctx.KV, node)
+		st.Earned = fixed.SatAdd(st.Earned, amount)
+		k.setStats(ctx.KV, st)
+		ctx.Emit(&storagev1.EventDealPaid{Id: d.Id, Device: crypto.DeviceString(node), Owner: owner.String(), Amount: amount, Denom: d.Denom, Epoch: epoch})
+	}
+	d.PaidUntil = until
+	k.setDeal(ctx.KV, d)
+	return nil
+}
+
+// account is a node's account in a deal, added if it has none.
+func account(d *storagev1.Deal, node crypto.DeviceID) *storagev1.NodeAccount {
+	for _, a := range d.Accounts {
+		if bytes.Equal(a.Node, node[:]) {
+			return a
+		}
+	}
+	a := &storagev1.NodeAccount{Node: node.Bytes(), ByteSeconds: fixed.U128{}.Bytes()}
+	d.Accounts = append(d.Accounts, a)
+	return a
+}
+
+// dueFor is what byte-seconds come to at a price per GiB-month, rounded
+// down (saturating at 2^64−1: more than any escrow).
+func dueFor(bs fixed.U128, price uint64) uint64 {
+	num := new(big.Int).SetBytes(bs.Bytes())
+	num.Mul(num, new(big.Int).SetUint64(price))
+	num.Quo(num, big.NewInt(api.GiB*api.MonthSecs))
+	if !num.IsUint64() {
+		return ^uint64(0)
+	}
+	return num.Uint64()
+}
+
+// challenge draws the challenges of epoch `now`: for each node with live
+// pieces, up to challenges_per_node distinct pieces, and one leaf of each.
+func (k Keeper) challenge(ctx state.Context, n *networkv1.Network, sp *storagev1.StorageParams, now uint64) error {
+	seed := sha256.New()
+	seed.Write([]byte("depin/storage/v1/challenge\x00"))
+	seed.Write(ctx.BlockHash)
+	seed.Write([]byte(n.Id))
+	seed.Write(binary.BigEndian.AppendUint64(nil, now))
+	base := seed.Sum(nil)
+	// Every live piece, grouped by node (the index's order), read before
+	// anything is written.
+	type ref struct {
+		node  crypto.DeviceID
+		deal  uint64
+		piece uint32
+	}
+	var all []ref
+	for key := range store.Prefix(ctx.KV, api.NetworkPiecesPrefix(n.Id)) {
+		if node, deal, piece, ok := api.PieceFromKey(n.Id, key); ok {
+			all = append(all, ref{node, deal, piece})
+		}
+	}
+	deals := map[uint64]*storagev1.Deal{}
+	count := uint32(0)
+	for lo := 0; lo < len(all); {
+		hi := lo
+		for hi < len(all) && all[hi].node == all[lo].node {
+			hi++
+		}
+		refs := all[lo:hi]
+		node := all[lo].node
+		lo = hi
+		// A partial Fisher–Yates shuffle, from a stream keyed by the seed
+		// and the node, picks distinct pieces.
+		for j := 0; j < len(refs) && uint32(j) < sp.ChallengesPerNode; j++ {
+			pick := j + int(draw(base, node[:], uint64(j))%uint64(len(refs)-j))
+			refs[j], refs[pick] = refs[pick], refs[j]
+			r := refs[j]
+			d, ok := deals[r.deal]
+			if !ok {
+				d = k.Deal(ctx.KV, r.deal)
+				deals[r.deal] = d
+			}
+			if d == nil || int(r.piece) >= len(d.Pieces) {
+				continue
+			}
+			leaves := api.Leaves(d.Pieces[r.piece].Size, d.LeafSize)
+			if leaves == 0 {
+				continue
+			}
+			leaf := draw(base, binary.BigEndian.AppendUint32(binary.BigEndian.AppendUint64(nil, r.deal), r.piece), 1<<63) % leaves
+			c := &storagev1.Challenge{Deal: r.deal, Piece: r.piece, Epoch: now, Leaf: leaf}
+			ctx.KV.Set(api.ChallengeKey(n.Id, r.deal, r.piece), state.Marshal(c))
+			count++
+		}
+	}
+	if count > 0 {
+		ctx.Emit(&storagev1.EventChallenged{Network: n.Id, Epoch: now, Challenges: count})
+	}
+	return nil
+}
+
+// draw is the i-th 64-bit number of the stream keyed by seed and key.
+func draw(seed, key []byte, i uint64) uint64 {
+	h := sha256.New()
+	h.Write(seed)
+	h.Write(key)
+	h.Write(binary.BigEndian.AppendUint64(nil, i))
+	return binary.BigEndian.Uint64(h.Sum(nil)[:8])
+}
+
+// SubmitAudits answers challenges of the current epoch: each proof is the
+// challenged leaf of a piece and its Merkle path to the piece's root. The
+// signer must own every proof's node; one proof that does not hold fails
+// the whole message and records nothing.
+func (k Keeper) SubmitAudits(ctx state.Context, signer crypto.Address, m *storagev1.MsgSubmitAudits) error {
+	if len(m.Proofs) == 0 || len(m.Proofs) > api.MaxProofs {
+		return fmt.Errorf("%w: %d proofs (1..%d)", ErrInvalidProof, len(m.Proofs), api.MaxProofs)
+	}
+	seen := map[string]bool{}
+	for i, pr := range m.Proofs {
+		where := fmt.Sprintf("proof %d (deal %d piece %d)", i, pr.Deal, pr.Piece)
+		d := k.Deal(ctx.KV, pr.Deal)
+		if d == nil {
+			return fmt.Errorf("%w: %s: %w", ErrInvalidProof, where, ErrUnknownDeal)
+		}
+		if d.Status != storagev1.DealStatus_DEAL_STATUS_ACTIVE || int(pr.Piece) >= len(d.Pieces) || d.Pieces[pr.Piece].Lost {
+			return fmt.Errorf("%w: %s: no live piece", ErrInvalidProof, where)
+		}
+		p := d.Pieces[pr.Piece]
+		node, _ := crypto.AddressFromBytes(p.Node)
+		dev := k.Device.Get(ctx.KV, node)
+		if dev == nil || !bytes.Equal(dev.Owner, signer[:]) {
+			return fmt.Errorf("%w: %s: the piece's node %s is not the signer's", errs.ErrUnauthorized, where, crypto.DeviceString(node))
+		}
+		ck := api.ChallengeKey(d.Network, pr.Deal, pr.Piece)
+		c := state.Load[storagev1.Challenge](ctx.KV, ck)
+		cur, _ := k.Network.LastEpoch(ctx.KV, d.Network)
+		if c == nil || c.Epoch != cur {
+			return fmt.Errorf("%w: %s: not challenged in epoch %d", ErrInvalidProof, where, cur)
+		}
+		if c.Passed || seen[string(ck)] {
+			return fmt.Errorf("%w: %s: already answered", ErrInvalidProof, where)
+		}
+		seen[string(ck)] = true
+		if err := api.VerifyLeaf(p.Root, p.Size, d.LeafSize, c.Leaf, pr.Leaf, pr.Path); err != nil {
+			return fmt.Errorf("%w: %s, leaf %d: %v", ErrInvalidProof, where, c.Leaf, err)
+		}
+		c.Passed = true
+		ctx.KV.Set(ck, state.Marshal(c))
+		ctx.Emit(&storagev1.EventAuditPassed{Deal: pr.Deal, Piece: pr.Piece, Device: crypto.DeviceString(node)})
+	}
+	return nil
+}

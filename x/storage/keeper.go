@@ -1,0 +1,300 @@
+// Package storage is the storage market: files' erasure-coded pieces held
+// by the storage nodes (devices) of a STORAGE network, committed to by
+// Merkle roots in a deal, audited on chain every epoch from an
+// unpredictable seed (the block hash) and paid per proven byte-second
+// from the deal's escrow to each node's current owner. Nodes that miss
+// audits are not paid; nodes that keep missing are disqualified, slashed
+// and their pieces marked lost for repair.
+//
+// The chain never sees a byte of a file: nodes serve pieces over HTTP
+// (their Endpoint), clients encrypt, erasure-code and upload, and the
+// chain checks one leaf per challenge against the piece's root.
+package storage
+
+import (
+	"bytes"
+	"fmt"
+
+	api "github.com/depinhq/depin/api/storage"
+	"github.com/depinhq/depin/crypto"
+	"github.com/depinhq/depin/errs"
+	devicev1 "github.com/depinhq/depin/gen/depin/device/v1"
+	networkv1 "github.com/depinhq/depin/gen/depin/network/v1"
+	storagev1 "github.com/depinhq/depin/gen/depin/storage/v1"
+	"github.com/depinhq/depin/state"
+	"github.com/depinhq/depin/store"
+	"github.com/depinhq/depin/x/bank"
+	"github.com/depinhq/depin/x/device"
+	"github.com/depinhq/depin/x/network"
+)
+
+// Escrow holds the funds of active deals.
+var Escrow = crypto.ModuleAddress("storage_escrow")
+
+// MaxStrikes: a node whose strikes (missed audits, halved after every
+// epoch without a miss) reach this many is disqualified.
+const MaxStrikes = 4
+
+// Keeper runs storage deals and audits.
+type Keeper struct {
+	Bank    bank.Keeper
+	Network network.Keeper
+	Device  device.Keeper
+}
+
+// Deal returns a deal, or nil.
+func (Keeper) Deal(r store.Reader, id uint64) *storagev1.Deal {
+	return state.Load[storagev1.Deal](r, DealKey(id))
+}
+
+// Endpoint returns a node's endpoint, or nil.
+func (Keeper) Endpoint(r store.Reader, id crypto.DeviceID) *storagev1.Endpoint {
+	return state.Load[storagev1.Endpoint](r, EndpointKey(id))
+}
+
+// Stats returns a node's storage record (zero if none).
+func (Keeper) Stats(r store.Reader, id crypto.DeviceID) *storagev1.NodeStats {
+	if s := state.Load[storagev1.NodeStats](r, StatsKey(id)); s != nil {
+		return s
+	}
+	return &storagev1.NodeStats{Device: id.Bytes()}
+}
+
+func (Keeper) setStats(kv store.KV, s *storagev1.NodeStats) {
+	id, _ := crypto.AddressFromBytes(s.Device)
+	kv.Set(StatsKey(id), state.Marshal(s))
+}
+
+// storageNetwork returns an active STORAGE network with storage params.
+func (k Keeper) storageNetwork(ctx state.Context, id string) (*networkv1.Network, *storagev1.StorageParams, error) {
+	n, err := k.Network.Active(ctx, id)
+	if err != nil {
+		return nil, nil, err
+	}
+	if n.Class != networkv1.ResourceClass_RESOURCE_CLASS_STORAGE || n.Params.Storage == nil {
+		return nil, nil, fmt.Errorf("%w: %s (class %s)", ErrNoStorage, id, n.Class)
+	}
+	return n, n.Params.Storage, nil
+}
+
+// SetEndpoint lets a storage node's owner say where it serves pieces.
+func (k Keeper) SetEndpoint(ctx state.Context, signer crypto.Address, m *storagev1.MsgSetEndpoint) error {
+	d, id, err := k.Device.Owned(ctx.KV, signer, m.Device)
+	if err != nil {
+		return err
+	}
+	if _, _, err := k.storageNetwork(ctx, d.Network); err != nil {
+		return err
+	}
+	if d.Status != devicev1.DeviceStatus_DEVICE_STATUS_ACTIVE {
+		return fmt.Errorf("%w: device %s is %s", ErrNodeUnavailable, crypto.DeviceString(id), d.Status)
+	}
+	if err := api.ValidateEndpoint(m.Url); err != nil {
+		return err
+	}
+	ctx.KV.Set(EndpointKey(id), state.Marshal(&storagev1.Endpoint{Device: id.Bytes(), Url: m.Url, Height: ctx.Height}))
+	ctx.Emit(&storagev1.EventEndpointSet{Device: crypto.DeviceString(id), Owner: signer.String(), Url: m.Url})
+	return nil
+}
+
+// capacityBytes is a storage node's capacity: its certified capacity in
+// GB (10^9 bytes), the storage kind's unit.
+func capacityBytes(d *devicev1.Device) uint64 {
+	if d.Capacity > ^uint64(0)/1_000_000_000 {
+		return ^uint64(0)
+	}
+	return d.Capacity * 1_000_000_000
+}
+
+// OpenDeal stores a file: its pieces, already uploaded to the nodes they
+// name, are committed to by their roots; the owner escrows the price of
+// every piece's bytes for the whole duration.
+func (k Keeper) OpenDeal(ctx state.Context, signer crypto.Address, m *storagev1.MsgOpenDeal) (uint64, error) {
+	n, sp, err := k.storageNetwork(ctx, m.Network)
+	if err != nil {
+		return 0, err
+	}
+	pieces := uint64(m.Segments) * uint64(m.N)
+	switch {
+	case m.Size == 0:
+		return 0, fmt.Errorf("%w: the file is empty: there is nothing to store", ErrInvalidDeal)
+	case len(m.FileId) != api.FileIDLen:
+		return 0, fmt.Errorf("%w: file id of %d bytes, want %d", ErrInvalidDeal, len(m.FileId), api.FileIDLen)
+	case m.K == 0 || m.K >= m.N || m.N > api.MaxN:
+		return 0, fmt.Errorf("%w: k=%d of n=%d pieces: want 1 ≤ k < n ≤ %d", ErrInvalidDeal, m.K, m.N, api.MaxN)
+	case m.Segments == 0 || pieces > uint64(sp.MaxPieces):
+		return 0, fmt.Errorf("%w: %d segments × %d pieces: at most %d pieces per deal", ErrInvalidDeal, m.Segments, m.N, sp.MaxPieces)
+	case uint64(len(m.Pieces)) != pieces:
+		return 0, fmt.Errorf("%w: %d pieces listed, want segments × n = %d", ErrInvalidDeal, len(m.Pieces), pieces)
+	case m.DurationSeconds == 0 || m.DurationSeconds > sp.MaxDurationSeconds:
+		return 0, fmt.Errorf("%w: duration %d s (1..%d)", ErrInvalidDeal, m.DurationSeconds, sp.MaxDurationSeconds)
+	}
+	var total uint64
+	added := map[crypto.DeviceID]uint64{}
+	nodes := map[crypto.DeviceID]*devicev1.Device{}
+	for s := uint32(0); s < m.Segments; s++ {
+		owners := map[crypto.Address]bool{}
+		for i := uint32(0); i < m.N; i++ {
+			p := m.Pieces[s*m.N+i]
+			where := fmt.Sprintf("segment %d piece %d", s, i)
+			if p.Segment != s || p.Index != i || p.Lost {
+				return 0, fmt.Errorf("%w: %s is listed as segment %d piece %d: list pieces segment by segment, in order", ErrInvalidDeal, where, p.Segment, p.Index)
+			}
+			if p.Size == 0 || p.Size > sp.MaxPieceSize || len(p.Root) != api.HashSize {
+				return 0, fmt.Errorf("%w: %s: size %d (1..%d) and a %d-byte root", ErrInvalidDeal, where, p.Size, sp.MaxPieceSize, api.HashSize)
+			}
+			id, err := crypto.AddressFromBytes(p.Node)
+			if err != nil {
+				return 0, fmt.Errorf("%w: %s: node: %v", ErrInvalidDeal, where, err)
+			}
+			d, ok := nodes[id]
+			if !ok {
+				if d, err = k.node(ctx.KV, n.Id, id); err != nil {
+					return 0, fmt.Errorf("%s: %w", where, err)
+				}
+				nodes[id] = d
+			}
+			owner, _ := crypto.AddressFromBytes(d.Owner)
+			if owners[owner] {
+				return 0, fmt.Errorf("%w: %s: two pieces of one segment with nodes of one owner (%s): a segment must survive any owner leaving", ErrInvalidDeal, where, owner)
+			}
+			owners[owner] = true
+			added[id] += p.Size
+			total += p.Size // ≤ 4096 × 4 GiB
+		}
+	}
+	for id, add := range added {
+		st := k.Stats(ctx.KV, id)
+		if st.UsedBytes+add > capacityBytes(nodes[id]) {
+			return 0, fmt.Errorf("%w: node %s has %d of %d bytes free, the deal puts %d on it", ErrNodeUnavailable, crypto.DeviceString(id),
+				capacityBytes(nodes[id])-min(st.UsedBytes, capacityBytes(nodes[id])), capacityBytes(nodes[id]), add)
+		}
+	}
+	escrow, ok := api.Price(total, sp.PricePerGibMonth, m.DurationSeconds, true)
+	if !ok {
+		return 0, fmt.Errorf("%w: the price overflows", ErrInvalidDeal)
+	}
+	if m.MaxEscrow != 0 && escrow > m.MaxEscrow {
+		return 0, fmt.Errorf("%w: storing %d bytes for %d s costs %d %s, more than max_escrow %d", ErrInvalidDeal, total, m.DurationSeconds, escrow, sp.Denom, m.MaxEscrow)
+	}
+	if escrow > 0 {
+		if err := k.Bank.Send(ctx, signer, Escrow, bank.Coins(sp.Denom, escrow), "storage_escrow"); err != nil {
+			return 0, err
+		}
+	}
+	id := state.NextSeq(ctx.KV, api.SeqKey)
+	now := ctx.Time.Unix()
+	deal := &storagev1.Deal{Id: id, Owner: signer.Bytes(), Network: n.Id, FileId: m.FileId, Size: m.Size, K: m.K, N: m.N, Segments: m.Segments,
+		Pieces: m.Pieces, StartTime: now, EndTime: now + int64(m.DurationSeconds), Denom: sp.Denom, PricePerGibMonth: sp.PricePerGibMonth,
+		LeafSize: sp.LeafSize, Escrow: escrow, Status: storagev1.DealStatus_DEAL_STATUS_ACTIVE, PaidUntil: now}
+	k.setDeal(ctx.KV, deal)
+	ctx.KV.Set(api.OwnerIndexKey(signer, id), []byte{})
+	ctx.KV.Set(api.ActiveKey(n.Id, id), []byte{})
+	for i, p := range deal.Pieces {
+		node, _ := crypto.AddressFromBytes(p.Node)
+		ctx.KV.Set(api.PieceKey(n.Id, node, id, uint32(i)), []byte{})
+	}
+	for nid, add := range added {
+		st := k.Stats(ctx.KV, nid)
+		st.UsedBytes += add
+		st.Pieces += uint64(countPieces(deal, nid))
+		k.setStats(ctx.KV, st)
+	}
+	ctx.Emit(&storagev1.EventDealOpened{Id: id, Owner: signer.String(), Network: n.Id, Size: m.Size, Pieces: uint32(pieces),
+		Escrow: escrow, Denom: sp.Denom, EndTime: deal.EndTime})
+	return id, nil
+}
+
+func countPieces(d *storagev1.Deal, node crypto.DeviceID) int {
+	c := 0
+	for _, p := range d.Pieces {
+		if !p.Lost && bytes.Equal(p.Node, node[:]) {
+			c++
+		}
+	}
+	return c
+}
+
+// node returns a device that can take pieces in network net: registered
+// there, active, not disqualified, with an endpoint.
+func (k Keeper) node(r store.Reader, net string, id crypto.DeviceID) (*devicev1.Device, error) {
+	d := k.Device.Get(r, id)
+	switch {
+	case d == nil:
+		return nil, fmt.Errorf("%w: %s is not a registered device", ErrNodeUnavailable, crypto.DeviceString(id))
+	case d.Network != net:
+		return nil, fmt.Errorf("%w: %s is a device of network %s", ErrNodeUnavailable, crypto.DeviceString(id), d.Network)
+	case d.Status != devicev1.DeviceStatus_DEVICE_STATUS_ACTIVE:
+		return nil, fmt.Errorf("%w: %s is %s", ErrNodeUnavailable, crypto.DeviceString(id), d.Status)
+	case k.Stats(r, id).Disqualified:
+		return nil, fmt.Errorf("%w: %s was disqualified", ErrNodeUnavailable, crypto.DeviceString(id))
+	case k.Endpoint(r, id) == nil:
+		return nil, fmt.Errorf("%w: %s has announced no endpoint (tx storage endpoint)", ErrNodeUnavailable, crypto.DeviceString(id))
+	}
+	return d, nil
+}
+
+func (Keeper) setDeal(kv store.KV, d *storagev1.Deal) { kv.Set(DealKey(d.Id), state.Marshal(d)) }
+
+// CloseDeal lets a deal's owner end it early: nodes are paid up to now
+// (those not disqualified), the rest of the escrow is refunded and the
+// nodes may delete the pieces.
+func (k Keeper) CloseDeal(ctx state.Context, signer crypto.Address, m *storagev1.MsgCloseDeal) error {
+	d := k.Deal(ctx.KV, m.Id)
+	if d == nil {
+		return fmt.Errorf("%w: %d", ErrUnknownDeal, m.Id)
+	}
+	if !bytes.Equal(d.Owner, signer[:]) {
+		return fmt.Errorf("%w: deal %d belongs to another account", errs.ErrUnauthorized, m.Id)
+	}
+	if d.Status != storagev1.DealStatus_DEAL_STATUS_ACTIVE {
+		return fmt.Errorf("%w: deal %d (%s)", ErrDealClosed, m.Id, d.CloseReason)
+	}
+	if err := k.pay(ctx, d, nil, 0); err != nil {
+		return err
+	}
+	return k.close(ctx, d, "closed by its owner")
+}
+
+// close ends a deal: the escrow not paid is refunded to its owner, the
+// nodes' space is freed, the deal leaves the indexes.
+func (k Keeper) close(ctx state.Context, d *storagev1.Deal, reason string) error {
+	refund := d.Escrow - d.Paid
+	if refund > 0 {
+		owner, _ := crypto.AddressFromBytes(d.Owner)
+		if err := k.Bank.Send(ctx, Escrow, owner, bank.Coins(d.Denom, refund), "storage_refund"); err != nil {
+			return err
+		}
+	}
+	for i, p := range d.Pieces {
+		node, _ := crypto.AddressFromBytes(p.Node)
+		ctx.KV.Delete(api.PieceKey(d.Network, node, d.Id, uint32(i)))
+		ctx.KV.Delete(api.ChallengeKey(d.Network, d.Id, uint32(i)))
+		if !p.Lost {
+			st := k.Stats(ctx.KV, node)
+			st.UsedBytes -= min(st.UsedBytes, p.Size)
+			st.Pieces -= min(st.Pieces, 1)
+			k.setStats(ctx.KV, st)
+		}
+	}
+	ctx.KV.Delete(api.ActiveKey(d.Network, d.Id))
+	d.Refunded, d.Status, d.CloseReason = refund, storagev1.DealStatus_DEAL_STATUS_CLOSED, reason
+	k.setDeal(ctx.KV, d)
+	ctx.Emit(&storagev1.EventDealClosed{Id: d.Id, Reason: reason, Refunded: refund})
+	return nil
+}
+
+// CheckInvariant verifies that the escrow holds exactly what active deals
+// have not paid out, per denom.
+func (k Keeper) CheckInvariant(r store.Reader) error {
+	held := map[string]uint64{}
+	for _, d := range state.Records[storagev1.Deal](r, api.DealPrefix) {
+		if d.Status == storagev1.DealStatus_DEAL_STATUS_ACTIVE {
+			if d.Paid > d.Escrow {
+				return fmt.Errorf("storage invariant: deal %d paid %d of an escrow of %d", d.Id, d.Paid, d.Escrow)
+			}
+			held[d.Denom] += d.Escrow - d.Paid
+		}
+	}
+	return k.Bank.CheckEscrow(r, Escrow, held, "storage", "active deals")
+}
