@@ -2,7 +2,10 @@
 // ed25519 key), builds and signs its reports of physical work with strictly
 // increasing sequence numbers over periods that never overlap, and
 // publishes them to a gateway over MQTT or HTTP, queueing them while the
-// gateway is unreachable.
+// gateway is unreachable. It tells the device what became of each report
+// (Outcome: accepted, or rejected with the chain's reason) when asked to
+// (OnOutcome in MQTTConfig or HTTPConfig): from the device's results topic
+// over MQTT, by polling the gateway over HTTP.
 //
 // It also holds the catalogue of simulated device kinds (solar, meter,
 // battery, storage, airquality, vehicle): each with the metrics a network of

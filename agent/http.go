@@ -3,9 +3,11 @@ package agent
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
+	"log/slog"
 	"net/http"
 	"net/url"
 	"strings"
@@ -14,10 +16,18 @@ import (
 
 // HTTPPublisher posts reports to a gateway's HTTP endpoint:
 // POST <URL>/v1/reports, the body the SignedReport bytes. It tries once
-// per call; wrap it in a QueuedPublisher to retry.
+// per call; wrap it in a QueuedPublisher to retry. With OnOutcome it
+// follows each delivered report with GET <URL>/v1/reports/{id} until the
+// gateway knows its outcome.
 type HTTPPublisher struct {
 	endpoint string
 	client   *http.Client
+	log      *slog.Logger
+	clock    Clock
+	poll     time.Duration
+	outcomes *awaited // nil without OnOutcome
+	stop     context.CancelFunc
+	done     chan struct{} // closed when the poll loop ends
 }
 
 var _ Publisher = (*HTTPPublisher)(nil)
@@ -26,19 +36,63 @@ var _ Publisher = (*HTTPPublisher)(nil)
 type HTTPConfig struct {
 	URL    string       // the gateway's base URL, e.g. http://localhost:8080
 	Client *http.Client // default: one with a 15 s timeout
+
+	// OnOutcome, if set, is handed the gateway's outcome of each report
+	// Publish delivers, exactly once: the publisher asks GET
+	// /v1/reports/{id} every PollInterval until the report is settled, and
+	// hands over an unknown outcome if the gateway forgot it (404) or
+	// OutcomeTimeout passed. It is called from the poll loop's goroutine:
+	// it must not block for long.
+	OnOutcome func(Outcome)
+	// PollInterval is how often awaited outcomes are asked for (default
+	// 2 s: a batch waits up to a second, then needs a block).
+	PollInterval time.Duration
+	// OutcomeTimeout is how long to wait for an outcome
+	// (DefaultOutcomeTimeout if 0).
+	OutcomeTimeout time.Duration
+	// Clock times the polling (default SystemClock).
+	Clock  Clock
+	Logger *slog.Logger
 }
 
-// NewHTTPPublisher checks cfg and returns the publisher.
+// NewHTTPPublisher checks cfg and returns the publisher; with OnOutcome,
+// its poll loop runs until Close.
 func NewHTTPPublisher(cfg HTTPConfig) (*HTTPPublisher, error) {
 	u, err := url.Parse(cfg.URL)
 	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
 		return nil, fmt.Errorf("gateway URL %q: want http(s)://host[:port][/path]", cfg.URL)
 	}
+	if cfg.PollInterval < 0 || cfg.OutcomeTimeout < 0 {
+		return nil, fmt.Errorf("poll interval %v, outcome timeout %v: want ≥ 0", cfg.PollInterval, cfg.OutcomeTimeout)
+	}
 	client := cfg.Client
 	if client == nil {
 		client = &http.Client{Timeout: 15 * time.Second}
 	}
-	return &HTTPPublisher{endpoint: strings.TrimRight(cfg.URL, "/") + "/v1/reports", client: client}, nil
+	base := strings.TrimRight(cfg.URL, "/")
+	p := &HTTPPublisher{endpoint: base + "/v1/reports", client: client, log: cfg.Logger, clock: cfg.Clock,
+		poll: cfg.PollInterval, done: make(chan struct{})}
+	if p.log == nil {
+		p.log = slog.New(slog.DiscardHandler)
+	}
+	if p.clock == nil {
+		p.clock = SystemClock()
+	}
+	if p.poll == 0 {
+		p.poll = 2 * time.Second
+	}
+	ctx, stop := context.WithCancel(context.Background())
+	p.stop = stop
+	if cfg.OnOutcome != nil {
+		p.outcomes = newAwaited(cfg.OnOutcome, cfg.OutcomeTimeout)
+		go func() {
+			defer close(p.done)
+			p.pollLoop(ctx)
+		}()
+	} else {
+		close(p.done)
+	}
+	return p, nil
 }
 
 // Publish posts one report. A 2xx status is success; other 4xx statuses
@@ -63,6 +117,9 @@ func (p *HTTPPublisher) Publish(ctx context.Context, network, device string, pay
 	code := resp.StatusCode
 	switch {
 	case code >= 200 && code < 300:
+		if p.outcomes != nil {
+			p.outcomes.add(payload, p.clock.Now())
+		}
 		return nil
 	case code >= 400 && code < 500 && code != http.StatusRequestTimeout && code != http.StatusTooManyRequests:
 		return fmt.Errorf("%w: device %s: HTTP %d: %s", ErrRejected, device, code, strings.TrimSpace(string(body)))
@@ -71,5 +128,63 @@ func (p *HTTPPublisher) Publish(ctx context.Context, network, device string, pay
 	}
 }
 
-// Close releases idle connections.
-func (p *HTTPPublisher) Close() { p.client.CloseIdleConnections() }
+// Close stops polling for outcomes (those still awaited are not handed
+// over: call WaitOutcomes first) and releases idle connections.
+func (p *HTTPPublisher) Close() {
+	p.stop()
+	<-p.done
+	p.client.CloseIdleConnections()
+}
+
+// WaitOutcomes waits until every report Publish delivered has had its
+// outcome, or ctx ends. Without OnOutcome it returns at once.
+func (p *HTTPPublisher) WaitOutcomes(ctx context.Context) error {
+	if p.outcomes == nil {
+		return nil
+	}
+	return p.outcomes.wait(ctx)
+}
+
+// pollLoop asks for the awaited outcomes every poll interval until ctx
+// ends.
+func (p *HTTPPublisher) pollLoop(ctx context.Context) {
+	for p.clock.Sleep(ctx, p.poll) == nil {
+		for _, id := range p.outcomes.ids() {
+			if ctx.Err() != nil {
+				return
+			}
+			p.ask(ctx, id)
+		}
+		p.outcomes.expire(p.clock.Now())
+	}
+}
+
+// ask asks the gateway for one report's outcome. A settled one is handed
+// over, a 404 gives the report up; anything else (pending, the gateway
+// unreachable) is asked again next time.
+func (p *HTTPPublisher) ask(ctx context.Context, id string) {
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, p.endpoint+"/"+id, nil)
+	if err != nil {
+		return
+	}
+	resp, err := p.client.Do(req)
+	if err != nil {
+		p.log.Debug("cannot ask the gateway for an outcome; asking again later", "id", id, "err", err)
+		return
+	}
+	defer resp.Body.Close()
+	body, _ := io.ReadAll(io.LimitReader(resp.Body, 64<<10))
+	switch resp.StatusCode {
+	case http.StatusOK:
+		var o Outcome
+		if err := json.Unmarshal(body, &o); err != nil || o.ID != id {
+			p.log.Debug("the gateway's outcome does not read; asking again later", "id", id, "err", err)
+			return
+		}
+		p.outcomes.settle(o)
+	case http.StatusNotFound:
+		p.outcomes.giveUp(id, "the gateway no longer knows this report (it restarted, or settled it long ago)")
+	default:
+		p.log.Debug("the gateway did not answer with an outcome; asking again later", "id", id, "status", resp.StatusCode)
+	}
+}

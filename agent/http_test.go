@@ -2,10 +2,12 @@ package agent_test
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -125,5 +127,100 @@ func TestHTTPPublisher(t *testing.T) {
 		if _, err := agent.NewHTTPPublisher(agent.HTTPConfig{URL: bad}); err == nil {
 			t.Errorf("URL %q accepted", bad)
 		}
+	}
+}
+
+// outcomeGateway answers POST /v1/reports with 202 and the report's id,
+// and GET /v1/reports/{id} with pending for the first polls, then the
+// outcome verdict gives (404 if it gives none).
+type outcomeGateway struct {
+	mu      sync.Mutex
+	polls   map[string]int
+	verdict func(id string, poll int) (int, agent.Outcome)
+}
+
+func (g *outcomeGateway) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	w.Header().Set("Content-Type", "application/json")
+	if r.Method == http.MethodPost {
+		body, _ := io.ReadAll(r.Body)
+		w.WriteHeader(http.StatusAccepted)
+		json.NewEncoder(w).Encode(map[string]string{"status": "queued", "id": agent.ReportID(body)})
+		return
+	}
+	id := strings.TrimPrefix(r.URL.Path, "/v1/reports/")
+	g.polls[id]++
+	status, o := g.verdict(id, g.polls[id])
+	w.WriteHeader(status)
+	json.NewEncoder(w).Encode(o)
+}
+
+// TestHTTPOutcomes: with OnOutcome, every report delivered over HTTP gets
+// its outcome once, polled from GET /v1/reports/{id} (pending is asked
+// again; a report the gateway forgot is given up as unknown), and
+// WaitOutcomes returns once all have arrived.
+func TestHTTPOutcomes(t *testing.T) {
+	dev := newDevice(t, agent.DeviceConfig{})
+	dev.Start(t0)
+	var payloads [][]byte
+	for i := 1; i <= 3; i++ {
+		p, err := dev.NextReport(t0.Add(time.Duration(i)*10*time.Second), constant{values: []uint64{1}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		payloads = append(payloads, p)
+	}
+	forgotten := agent.ReportID(payloads[2])
+	gw := &outcomeGateway{polls: map[string]int{}, verdict: func(id string, poll int) (int, agent.Outcome) {
+		switch {
+		case id == forgotten:
+			return http.StatusNotFound, agent.Outcome{}
+		case poll < 3:
+			return http.StatusOK, agent.Outcome{ID: id, Status: agent.StatusPending}
+		case id == agent.ReportID(payloads[1]):
+			return http.StatusOK, agent.Outcome{ID: id, Seq: 2, Status: agent.StatusRejected, Reason: "period_overlap", Height: 9}
+		default:
+			return http.StatusOK, agent.Outcome{ID: id, Seq: 1, Status: agent.StatusAccepted, Height: 9}
+		}
+	}}
+	srv := httptest.NewServer(gw)
+	defer srv.Close()
+	var mu sync.Mutex
+	got := map[string]agent.Outcome{}
+	calls := 0
+	pub, err := agent.NewHTTPPublisher(agent.HTTPConfig{URL: srv.URL, PollInterval: 5 * time.Millisecond, OnOutcome: func(o agent.Outcome) {
+		mu.Lock()
+		defer mu.Unlock()
+		got[o.ID] = o
+		calls++
+	}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer pub.Close()
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	for _, p := range payloads {
+		if err := pub.Publish(ctx, dev.Network(), dev.String(), p); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := pub.WaitOutcomes(ctx); err != nil {
+		t.Fatal(err)
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	if calls != 3 {
+		t.Fatalf("%d OnOutcome calls for 3 reports: %v", calls, got)
+	}
+	if o := got[agent.ReportID(payloads[0])]; o.Status != agent.StatusAccepted {
+		t.Errorf("report 1: %+v", o)
+	}
+	if o := got[agent.ReportID(payloads[1])]; o.Status != agent.StatusRejected || o.Reason != "period_overlap" {
+		t.Errorf("report 2: %+v", o)
+	}
+	if o := got[forgotten]; o.Status != agent.StatusUnknown || o.Seq != 3 || o.Device != dev.String() || !strings.Contains(o.Detail, "no longer knows") {
+		t.Errorf("report 3: %+v", o)
 	}
 }

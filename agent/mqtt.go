@@ -5,6 +5,7 @@ import (
 	"crypto/rand"
 	"crypto/tls"
 	"encoding/hex"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -13,6 +14,8 @@ import (
 
 	"github.com/eclipse/paho.golang/autopaho"
 	"github.com/eclipse/paho.golang/paho"
+
+	"github.com/depinhq/depin/crypto"
 )
 
 // MQTTConfig configures an MQTTPublisher.
@@ -29,6 +32,26 @@ type MQTTConfig struct {
 	// connection attempts.
 	ReconnectMin, ReconnectMax time.Duration
 	Logger                     *slog.Logger
+
+	// OnOutcome, if set, is handed the gateway's outcome of each report of
+	// Device: the publisher subscribes to ResultsTopic(Device) on every
+	// connection (keeping its session for up to 5 minutes across
+	// reconnections, so results published meanwhile still arrive). Each
+	// report Publish delivers gets one call — its outcome, or an unknown
+	// one after OutcomeTimeout — and so does any other result published
+	// for the device. It is called from the MQTT client's goroutine: it
+	// must not block for long.
+	OnOutcome func(Outcome)
+	// Device is the device (depindev1…) whose results to subscribe to; it
+	// is also the default ClientID, because a gateway's embedded broker
+	// lets only the client whose client id is the device id subscribe to
+	// its results. Required with OnOutcome.
+	Device string
+	// OutcomeTimeout is how long to wait for a report's outcome
+	// (DefaultOutcomeTimeout if 0).
+	OutcomeTimeout time.Duration
+	// Clock times OutcomeTimeout (default SystemClock).
+	Clock Clock
 }
 
 // DefaultMQTTConfig is a configuration for a broker at brokerURL.
@@ -62,6 +85,14 @@ func (c MQTTConfig) Validate() error {
 	if c.ReconnectMin < time.Millisecond || c.ReconnectMax <= c.ReconnectMin {
 		return fmt.Errorf("reconnect backoff %v..%v: want 1ms ≤ min < max", c.ReconnectMin, c.ReconnectMax)
 	}
+	if c.OnOutcome != nil {
+		if _, err := crypto.ParseDeviceID(c.Device); err != nil {
+			return fmt.Errorf("outcomes: device %q: want the depindev1… id whose results to subscribe to (%v)", c.Device, err)
+		}
+	}
+	if c.OutcomeTimeout < 0 {
+		return fmt.Errorf("outcome timeout %v: want ≥ 0", c.OutcomeTimeout)
+	}
 	return nil
 }
 
@@ -70,10 +101,17 @@ func (c MQTTConfig) Validate() error {
 // with exponential backoff whenever the broker goes away, and Publish waits
 // for the connection (as long as its ctx allows). A report is delivered at
 // least once: after a lost PUBACK the queue sends it again, and the
-// gateway drops the duplicate by its sequence number.
+// gateway drops the duplicate by the SHA-256 of its bytes (a resent
+// report must be the very bytes first sent). With OnOutcome it also
+// follows the device's results topic.
 type MQTTPublisher struct {
-	cm  *autopaho.ConnectionManager
-	log *slog.Logger
+	cm       *autopaho.ConnectionManager
+	log      *slog.Logger
+	device   string
+	outcomes *awaited // nil without OnOutcome
+	clock    Clock
+	stop     context.CancelFunc
+	done     chan struct{} // closed when the expiry loop ends
 }
 
 var _ Publisher = (*MQTTPublisher)(nil)
@@ -92,9 +130,30 @@ func NewMQTTPublisher(cfg MQTTConfig) (*MQTTPublisher, error) {
 	log = log.With("broker", u.Redacted())
 	clientID := cfg.ClientID
 	if clientID == "" {
+		clientID = cfg.Device
+	}
+	if clientID == "" {
 		var b [6]byte
 		_, _ = rand.Read(b[:])
 		clientID = "depin-agent-" + hex.EncodeToString(b[:])
+	}
+	clk := cfg.Clock
+	if clk == nil {
+		clk = SystemClock()
+	}
+	p := &MQTTPublisher{log: log, device: cfg.Device, clock: clk, done: make(chan struct{})}
+	var sessionExpiry uint32
+	var onPublish []func(paho.PublishReceived) (bool, error)
+	results := ResultsTopic(cfg.Device)
+	if cfg.OnOutcome != nil {
+		p.outcomes = newAwaited(cfg.OnOutcome, cfg.OutcomeTimeout)
+		sessionExpiry = 300 // the gateway's broker keeps a session at most 5 minutes
+		onPublish = append(onPublish, func(pr paho.PublishReceived) (bool, error) {
+			if pr.Packet.Topic == results {
+				p.received(pr.Packet.Payload)
+			}
+			return true, nil
+		})
 	}
 	// The initial max delay of the backoff grows from min by 1.5× per
 	// failed attempt up to max, with jitter.
@@ -104,12 +163,16 @@ func NewMQTTPublisher(cfg MQTTConfig) (*MQTTPublisher, error) {
 		TlsCfg:                        cfg.TLS,
 		KeepAlive:                     uint16(cfg.KeepAlive / time.Second),
 		CleanStartOnInitialConnection: true,
+		SessionExpiryInterval:         sessionExpiry,
 		ReconnectBackoff:              autopaho.NewExponentialBackoff(cfg.ReconnectMin, cfg.ReconnectMax, initial, 1.5),
 		ConnectTimeout:                cfg.ConnectTimeout,
 		ConnectUsername:               cfg.Username,
 		ConnectPassword:               []byte(cfg.Password),
-		OnConnectionUp: func(*autopaho.ConnectionManager, *paho.Connack) {
+		OnConnectionUp: func(cm *autopaho.ConnectionManager, _ *paho.Connack) {
 			log.Info("mqtt connected")
+			if p.outcomes != nil {
+				go p.subscribe(cm, results) // the callback must not block
+			}
 		},
 		OnConnectionDown: func() bool {
 			log.Warn("mqtt connection lost; reconnecting")
@@ -118,7 +181,7 @@ func NewMQTTPublisher(cfg MQTTConfig) (*MQTTPublisher, error) {
 		OnConnectError: func(err error) {
 			log.Debug("mqtt connect failed", "err", err)
 		},
-		ClientConfig: paho.ClientConfig{ClientID: clientID},
+		ClientConfig: paho.ClientConfig{ClientID: clientID, OnPublishReceived: onPublish},
 	}
 	// The session and queue autopaho keeps by default hold only in-flight
 	// messages; QueuedPublisher is the queue that survives outages.
@@ -126,7 +189,61 @@ func NewMQTTPublisher(cfg MQTTConfig) (*MQTTPublisher, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &MQTTPublisher{cm: cm, log: log}, nil
+	p.cm = cm
+	ctx, stop := context.WithCancel(context.Background())
+	p.stop = stop
+	go func() {
+		defer close(p.done)
+		if p.outcomes != nil {
+			p.expireLoop(ctx)
+		}
+	}()
+	return p, nil
+}
+
+// subscribe subscribes to the device's results topic (on every
+// connection: a session the broker dropped takes its subscriptions along).
+func (p *MQTTPublisher) subscribe(cm *autopaho.ConnectionManager, topic string) {
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	ack, err := cm.Subscribe(ctx, &paho.Subscribe{Subscriptions: []paho.SubscribeOptions{{Topic: topic, QoS: 1}}})
+	switch {
+	case err != nil && ack == nil:
+		p.log.Warn("cannot subscribe to the device's results; a reconnection tries again", "topic", topic, "err", err)
+	case len(ack.Reasons) > 0 && ack.Reasons[0] >= 0x80:
+		p.log.Warn("the broker refused the subscription to the device's results (a gateway's broker allows it only to a client whose client id is the device id)",
+			"topic", topic, "reason_code", fmt.Sprintf("%#02x", ack.Reasons[0]))
+	default:
+		p.log.Debug("subscribed to the device's results", "topic", topic)
+	}
+}
+
+// received handles a message on the results topic.
+func (p *MQTTPublisher) received(payload []byte) {
+	var o Outcome
+	if err := json.Unmarshal(payload, &o); err != nil || o.ID == "" {
+		p.log.Debug("ignoring a results message that is not an outcome", "err", err)
+		return
+	}
+	p.outcomes.settle(o)
+}
+
+// expireLoop gives up on outcomes that do not come in time.
+func (p *MQTTPublisher) expireLoop(ctx context.Context) {
+	every := min(p.outcomes.timeout/10, 10*time.Second)
+	for p.clock.Sleep(ctx, every) == nil {
+		p.outcomes.expire(p.clock.Now())
+	}
+}
+
+// WaitOutcomes waits until every report Publish delivered has had its
+// outcome (the gateway's, or an unknown one after OutcomeTimeout), or ctx
+// ends. Without OnOutcome it returns at once.
+func (p *MQTTPublisher) WaitOutcomes(ctx context.Context) error {
+	if p.outcomes == nil {
+		return nil
+	}
+	return p.outcomes.wait(ctx)
 }
 
 // AwaitConnection waits until the broker connection is up.
@@ -159,6 +276,9 @@ func (p *MQTTPublisher) Publish(ctx context.Context, network, device string, pay
 		Payload: payload,
 	})
 	if err == nil {
+		if p.outcomes != nil && device == p.device {
+			p.outcomes.add(payload, p.clock.Now())
+		}
 		return nil
 	}
 	if resp != nil {
@@ -177,8 +297,11 @@ func (p *MQTTPublisher) Publish(ctx context.Context, network, device string, pay
 	return fmt.Errorf("%w: mqtt publish: %v", ErrUnavailable, err)
 }
 
-// Close disconnects from the broker (waiting at most 5 s).
+// Close disconnects from the broker (waiting at most 5 s). Outcomes
+// still awaited are not handed over: call WaitOutcomes first.
 func (p *MQTTPublisher) Close() {
+	p.stop()
+	<-p.done
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
 	if err := p.cm.Disconnect(ctx); err != nil {

@@ -3,6 +3,7 @@ package agent_test
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -181,7 +182,7 @@ func TestMQTTPublish(t *testing.T) {
 // TestMQTTBrokerRestart stops the broker mid-run and starts it again on
 // the same port: the queue and autopaho's reconnect deliver every report,
 // each device's in order (a report whose PUBACK was lost may arrive twice,
-// right after itself; the gateway drops it by its seq).
+// right after itself; the gateway drops it by the hash of its bytes).
 func TestMQTTBrokerRestart(t *testing.T) {
 	rec := &recorder{}
 	hook := &recordHook{rec: rec}
@@ -290,4 +291,101 @@ func TestMQTTConfig(t *testing.T) {
 	if err := pub.Publish(ctx, "n", "d", []byte("x")); !errors.Is(err, agent.ErrUnavailable) {
 		t.Fatal(fmt.Sprint("publish without a broker: ", err))
 	}
+}
+
+// TestMQTTOutcomes: with OnOutcome, the publisher connects with the
+// device id as client id, subscribes to the device's results topic, and
+// hands over each outcome published there (here by a stub gateway that
+// answers every report at once); WaitOutcomes returns once every report
+// delivered has its outcome.
+func TestMQTTOutcomes(t *testing.T) {
+	dev := newDevice(t, agent.DeviceConfig{})
+	dev.Start(t0)
+	rec := &recorder{}
+	var clients sync.Map
+	hook := &recordHook{rec: rec}
+	srv, addr := startBroker(t, "127.0.0.1:0", hook)
+	defer srv.Close()
+	if err := srv.AddHook(&clientIDHook{seen: &clients}, nil); err != nil {
+		t.Fatal(err)
+	}
+	if err := srv.Subscribe("depin/v1/+/+/report", 2, func(_ *mqtt.Client, _ packets.Subscription, pk packets.Packet) {
+		r := decode(t, pk.Payload)
+		status := agent.StatusAccepted
+		if r.Seq == 2 {
+			status = agent.StatusRejected
+		}
+		out, _ := json.Marshal(agent.Outcome{ID: agent.ReportID(pk.Payload), Device: dev.String(), Seq: r.Seq, Status: status, Height: 5})
+		go srv.Publish(agent.ResultsTopic(dev.String()), out, false, 1)
+	}); err != nil {
+		t.Fatal(err)
+	}
+
+	var mu sync.Mutex
+	var got []agent.Outcome
+	cfg := agent.DefaultMQTTConfig("mqtt://" + addr)
+	cfg.ReconnectMin, cfg.ReconnectMax, cfg.ConnectTimeout = 20*time.Millisecond, 200*time.Millisecond, time.Second
+	cfg.Device = dev.String()
+	cfg.OnOutcome = func(o agent.Outcome) {
+		mu.Lock()
+		got = append(got, o)
+		mu.Unlock()
+	}
+	pub, err := agent.NewMQTTPublisher(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer pub.Close()
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	if err := pub.AwaitConnection(ctx); err != nil {
+		t.Fatal(err)
+	}
+	// The subscription is made in the background once connected.
+	for srv.Topics.Subscribers(agent.ResultsTopic(dev.String())).Subscriptions[dev.String()].Filter == "" {
+		if ctx.Err() != nil {
+			t.Fatal("the publisher did not subscribe to its results topic")
+		}
+		time.Sleep(2 * time.Millisecond)
+	}
+	for i := 1; i <= 3; i++ {
+		payload, err := dev.NextReport(t0.Add(time.Duration(i)*10*time.Second), constant{values: []uint64{1}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := pub.Publish(ctx, dev.Network(), dev.String(), payload); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := pub.WaitOutcomes(ctx); err != nil {
+		t.Fatal(err)
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	if len(got) != 3 {
+		t.Fatalf("%d outcomes for 3 reports: %v", len(got), got)
+	}
+	for _, o := range got {
+		if want := map[uint64]string{1: agent.StatusAccepted, 2: agent.StatusRejected, 3: agent.StatusAccepted}[o.Seq]; o.Status != want || o.Height != 5 {
+			t.Errorf("outcome %+v, want status %s", o, want)
+		}
+	}
+	if _, ok := clients.Load(dev.String()); !ok {
+		t.Error("the publisher did not use the device id as its client id")
+	}
+}
+
+// clientIDHook records the client id of every publisher.
+type clientIDHook struct {
+	mqtt.HookBase
+	seen *sync.Map
+}
+
+func (h *clientIDHook) ID() string { return "client-ids" }
+
+func (h *clientIDHook) Provides(b byte) bool { return b == mqtt.OnPublish }
+
+func (h *clientIDHook) OnPublish(cl *mqtt.Client, pk packets.Packet) (packets.Packet, error) {
+	h.seen.Store(cl.ID, true)
+	return pk, nil
 }
