@@ -119,6 +119,7 @@ type ComplexityRoot struct {
 		Lat              func(childComplexity int) int
 		Lon              func(childComplexity int) int
 		Model            func(childComplexity int) int
+		Neighbours       func(childComplexity int) int
 		Network          func(childComplexity int) int
 		Owner            func(childComplexity int) int
 		RegisteredHeight func(childComplexity int) int
@@ -318,6 +319,7 @@ type DeviceResolver interface {
 	Lat(ctx context.Context, obj *Device) (float64, error)
 	Lon(ctx context.Context, obj *Device) (float64, error)
 	Boundary(ctx context.Context, obj *Device) ([][]float64, error)
+	Neighbours(ctx context.Context, obj *Device) ([]*Hex, error)
 	Reports(ctx context.Context, obj *Device, last *int) ([]*ReportCount, error)
 	Rewards(ctx context.Context, obj *Device, last *int) ([]*Reward, error)
 }
@@ -696,6 +698,13 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.complexity.Device.Model(childComplexity), true
+
+	case "Device.neighbours":
+		if e.complexity.Device.Neighbours == nil {
+			break
+		}
+
+		return e.complexity.Device.Neighbours(childComplexity), true
 
 	case "Device.network":
 		if e.complexity.Device.Network == nil {
@@ -2249,6 +2258,8 @@ func (ec *executionContext) fieldContext_Account_devices(_ context.Context, fiel
 				return ec.fieldContext_Device_lon(ctx, field)
 			case "boundary":
 				return ec.fieldContext_Device_boundary(ctx, field)
+			case "neighbours":
+				return ec.fieldContext_Device_neighbours(ctx, field)
 			case "reports":
 				return ec.fieldContext_Device_reports(ctx, field)
 			case "rewards":
@@ -4560,6 +4571,66 @@ func (ec *executionContext) fieldContext_Device_boundary(_ context.Context, fiel
 	return fc, nil
 }
 
+func (ec *executionContext) _Device_neighbours(ctx context.Context, field graphql.CollectedField, obj *Device) (ret graphql.Marshaler) {
+	fc, err := ec.fieldContext_Device_neighbours(ctx, field)
+	if err != nil {
+		return graphql.Null
+	}
+	ctx = graphql.WithFieldContext(ctx, fc)
+	defer func() {
+		if r := recover(); r != nil {
+			ec.Error(ctx, ec.Recover(ctx, r))
+			ret = graphql.Null
+		}
+	}()
+	resTmp, err := ec.ResolverMiddleware(ctx, func(rctx context.Context) (any, error) {
+		ctx = rctx // use context from middleware stack in children
+		return ec.resolvers.Device().Neighbours(rctx, obj)
+	})
+	if err != nil {
+		ec.Error(ctx, err)
+		return graphql.Null
+	}
+	if resTmp == nil {
+		if !graphql.HasFieldError(ctx, fc) {
+			ec.Errorf(ctx, "must not be null")
+		}
+		return graphql.Null
+	}
+	res := resTmp.([]*Hex)
+	fc.Result = res
+	return ec.marshalNHex2ᚕᚖgithubᚗcomᚋdepinhqᚋdepinᚋindexerᚋgraphᚐHexᚄ(ctx, field.Selections, res)
+}
+
+func (ec *executionContext) fieldContext_Device_neighbours(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Device",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			switch field.Name {
+			case "hex":
+				return ec.fieldContext_Hex_hex(ctx, field)
+			case "resolution":
+				return ec.fieldContext_Hex_resolution(ctx, field)
+			case "devices":
+				return ec.fieldContext_Hex_devices(ctx, field)
+			case "rewards":
+				return ec.fieldContext_Hex_rewards(ctx, field)
+			case "lat":
+				return ec.fieldContext_Hex_lat(ctx, field)
+			case "lon":
+				return ec.fieldContext_Hex_lon(ctx, field)
+			case "boundary":
+				return ec.fieldContext_Hex_boundary(ctx, field)
+			}
+			return nil, fmt.Errorf("no field named %q was found under type Hex", field.Name)
+		},
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _Device_reports(ctx context.Context, field graphql.CollectedField, obj *Device) (ret graphql.Marshaler) {
 	fc, err := ec.fieldContext_Device_reports(ctx, field)
 	if err != nil {
@@ -4979,6 +5050,8 @@ func (ec *executionContext) fieldContext_DeviceEdge_node(_ context.Context, fiel
 				return ec.fieldContext_Device_lon(ctx, field)
 			case "boundary":
 				return ec.fieldContext_Device_boundary(ctx, field)
+			case "neighbours":
+				return ec.fieldContext_Device_neighbours(ctx, field)
 			case "reports":
 				return ec.fieldContext_Device_reports(ctx, field)
 			case "rewards":
@@ -7301,6 +7374,8 @@ func (ec *executionContext) fieldContext_Query_device(ctx context.Context, field
 				return ec.fieldContext_Device_lon(ctx, field)
 			case "boundary":
 				return ec.fieldContext_Device_boundary(ctx, field)
+			case "neighbours":
+				return ec.fieldContext_Device_neighbours(ctx, field)
 			case "reports":
 				return ec.fieldContext_Device_reports(ctx, field)
 			case "rewards":
@@ -13320,6 +13395,42 @@ func (ec *executionContext) _Device(ctx context.Context, sel ast.SelectionSet, o
 					}
 				}()
 				res = ec._Device_boundary(ctx, field, obj)
+				if res == graphql.Null {
+					atomic.AddUint32(&fs.Invalids, 1)
+				}
+				return res
+			}
+
+			if field.Deferrable != nil {
+				dfs, ok := deferred[field.Deferrable.Label]
+				di := 0
+				if ok {
+					dfs.AddField(field)
+					di = len(dfs.Values) - 1
+				} else {
+					dfs = graphql.NewFieldSet([]graphql.CollectedField{field})
+					deferred[field.Deferrable.Label] = dfs
+				}
+				dfs.Concurrently(di, func(ctx context.Context) graphql.Marshaler {
+					return innerFunc(ctx, dfs)
+				})
+
+				// don't run the out.Concurrently() call below
+				out.Values[i] = graphql.Null
+				continue
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+		case "neighbours":
+			field := field
+
+			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._Device_neighbours(ctx, field, obj)
 				if res == graphql.Null {
 					atomic.AddUint32(&fs.Invalids, 1)
 				}

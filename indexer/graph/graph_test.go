@@ -349,6 +349,24 @@ func TestExplorerQueries(t *testing.T) {
 		t.Fatalf("device position: %s %v", r.Data, r.Errors)
 	}
 
+	// A device's neighbourhood: its resolution-8 hex first (Paris: devices
+	// 1, 11, 16 and 26 of solar), then the two rings around it, empty.
+	r = query(t, srv, fmt.Sprintf(`{ device(id: %q) { neighbours { hex resolution devices boundary } } }`, devID(1)))
+	var nb struct {
+		Device struct{ Neighbours []hex }
+	}
+	if err := json.Unmarshal(r.Data, &nb); err != nil || len(r.Errors) > 0 {
+		t.Fatalf("neighbours: %s %v", r.Data, r.Errors)
+	}
+	if ns := nb.Device.Neighbours; len(ns) != 19 || ns[0].Hex != parentHex(testCells[1], 8) || ns[0].Devices != 4 || ns[0].Resolution != 8 || len(ns[5].Boundary) != 6 {
+		t.Fatalf("neighbours: %+v", ns)
+	}
+	for _, h := range nb.Device.Neighbours[1:] {
+		if h.Devices != 0 || h.Hex == nb.Device.Neighbours[0].Hex {
+			t.Errorf("neighbour %+v", h)
+		}
+	}
+
 	// Blocks, transactions, events, shares, search.
 	ctx := context.Background()
 	for _, q := range []string{

@@ -308,3 +308,60 @@ func intervalSpan(seconds, start int64) (*string, *string) {
 	a, b := from.Format(time.RFC3339), from.Add(time.Duration(seconds)*time.Second).Format(time.RFC3339)
 	return &a, &b
 }
+
+// neighbourRings is how many rings of cells around a device's hex
+// Device.neighbours shows (two: 19 cells).
+const neighbourRings = 2
+
+// neighbours is a device's neighbourhood: its cell's parent at the finest
+// resolution the index counts (its own cell when coarser) first, then the
+// cells of neighbourRings rings around it, each with the network's devices
+// and rewards there (from hex_stats; none where it has no row).
+func (r *Resolver) neighbours(ctx context.Context, network, cell string) ([]*Hex, error) {
+	c, err := cellOf(cell)
+	if err != nil {
+		return nil, err
+	}
+	res := min(c.Resolution(), indexer.HexResolutions[len(indexer.HexResolutions)-1])
+	if res < indexer.HexResolutions[0] {
+		return []*Hex{}, nil
+	}
+	centre := c
+	if c.Resolution() > res {
+		centre = c.Parent(res)
+	}
+	var out []*Hex
+	byCell := map[string]*Hex{}
+	var w sqlWhere
+	ph := []string{}
+	for _, n := range centre.GridDisk(neighbourRings) { // the centre first, then ring by ring
+		key := strconv.FormatUint(uint64(n), 16)
+		if n == 0 || byCell[key] != nil {
+			continue // GridDisk leaves zeros next to pentagons
+		}
+		ll := n.LatLng()
+		h := &Hex{Hex: key, Resolution: res, Rewards: "0", Lat: ll.Lat, Lon: ll.Lng}
+		out = append(out, h)
+		byCell[h.Hex] = h
+		ph = append(ph, w.arg(h.Hex))
+	}
+	q := `SELECT cell, devices, rewards FROM hex_stats WHERE network = ` + w.arg(network) + ` AND res = ` + w.arg(res) +
+		` AND cell IN (` + strings.Join(ph, ", ") + `)`
+	rows, err := r.DB.QueryContext(ctx, q, w.args...)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var cell string
+		var devices int64
+		var rewards string
+		if err := rows.Scan(&cell, &devices, &rewards); err != nil {
+			return nil, err
+		}
+		if h := byCell[cell]; h != nil {
+			h.Devices, h.Rewards = int(devices), rewards
+		}
+	}
+	return out, rows.Err()
+}

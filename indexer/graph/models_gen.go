@@ -95,6 +95,11 @@ type Device struct {
 	Lon float64 `json:"lon"`
 	// The outline of the device's cell: [lat, lon] pairs.
 	Boundary [][]float64 `json:"boundary"`
+	// The device's neighbourhood for a map: its cell's parent at resolution 8
+	// (or its own cell when that is coarser) first, then the two rings of
+	// cells around it — 19 cells, each with the devices of the device's
+	// network located there and the rewards they earned.
+	Neighbours []*Hex `json:"neighbours"`
 	// Accepted and rejected reports per block, newest first.
 	Reports []*ReportCount `json:"reports"`
 	// Reward breakdowns, newest epoch first.

@@ -123,6 +123,11 @@ func (r *deviceResolver) Boundary(ctx context.Context, obj *Device) ([][]float64
 	return boundary(obj.Cell)
 }
 
+// Neighbours is the resolver for the neighbours field.
+func (r *deviceResolver) Neighbours(ctx context.Context, obj *Device) ([]*Hex, error) {
+	return r.neighbours(ctx, obj.Network, obj.Cell)
+}
+
 // Reports is the resolver for the reports field.
 func (r *deviceResolver) Reports(ctx context.Context, obj *Device, last *int) ([]*ReportCount, error) {
 	n, err := lastN(last, 50)

@@ -72,6 +72,7 @@ func config(r *Resolver) Config {
 	cfg.Complexity.Query.Blocks = func(child int, first *int, _ *string) int { return listCost(child, first) }
 	cfg.Complexity.Device.Reports = func(child int, last *int) int { return listCost(child, last) }
 	cfg.Complexity.Device.Rewards = func(child int, last *int) int { return listCost(child, last) }
+	cfg.Complexity.Device.Neighbours = func(child int) int { return 19 * child }
 	cfg.Complexity.Account.Devices = func(child int) int { return 100 * child }
 	cfg.Complexity.Query.DevicesPerHex = func(child int, _ string, _ int) int { return 200 * child }
 	cfg.Complexity.Query.RewardsPerEpoch = func(child int, _ string) int { return 100 * child }
