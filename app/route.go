@@ -91,6 +91,8 @@ func (a *App) route(ctx state.Context, tx *auth.Tx, m *txv1.Msg, prep *report.Pr
 		return a.storage.CloseDeal(ctx, s, sum.CloseDeal)
 	case *txv1.Msg_SubmitAudits:
 		return a.storage.SubmitAudits(ctx, s, sum.SubmitAudits)
+	case *txv1.Msg_RepairDeal:
+		return a.storage.RepairDeal(ctx, s, sum.RepairDeal)
 	default:
 		return fmt.Errorf("%w: %T", errs.ErrUnknownMsg, sum)
 	}

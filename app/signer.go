@@ -51,6 +51,7 @@ var signerFields = map[protoreflect.FullName]protoreflect.Name{
 	"depin.storage.v1.MsgOpenDeal":            "owner",
 	"depin.storage.v1.MsgCloseDeal":           "owner",
 	"depin.storage.v1.MsgSubmitAudits":        "submitter",
+	"depin.storage.v1.MsgRepairDeal":          "repairer",
 }
 
 // msgOneof is the field of Msg's oneof every message is in.

@@ -42,7 +42,7 @@ func vaultParams() *networkv1.Params {
 	p.Rewards.Geo = nil
 	sp := api.DefaultParams()
 	// Tiny test pieces at a price that makes them earn something each epoch.
-	sp.LeafSize, sp.ChallengesPerNode, sp.PricePerGibMonth = 64, 2, 1<<40
+	sp.LeafSize, sp.ChallengesPerNode, sp.PricePerGibMonth, sp.RepairFee = 64, 2, 1<<40, 50
 	p.Storage = sp
 	return p
 }
@@ -57,6 +57,8 @@ func msgOf(m any) *txv1.Msg {
 		return &txv1.Msg{Sum: &txv1.Msg_CloseDeal{CloseDeal: v}}
 	case *storagev1.MsgSubmitAudits:
 		return &txv1.Msg{Sum: &txv1.Msg_SubmitAudits{SubmitAudits: v}}
+	case *storagev1.MsgRepairDeal:
+		return &txv1.Msg{Sum: &txv1.Msg_RepairDeal{RepairDeal: v}}
 	}
 	panic(fmt.Sprintf("%T", m))
 }
@@ -174,6 +176,7 @@ func TestStorageDealLifecycle(t *testing.T) {
 	_, id := sw.openDeal(2, 300, 600)
 	d := storage.Keeper{}.Deal(c.snapshot(), id)
 	want, _ := api.Price(6*300, 1<<40, 600, true)
+	want += 50 * (3 - 2) * 2 // the repair budget: fee × (n − k) × segments
 	if d.Escrow != want || d.Escrow == 0 || c.balance(storage.Escrow, "udpin") != want || before-c.balance(sw.dave.addr, "udpin") != want+txFee {
 		t.Fatalf("escrow %d, want %d; escrow account %d", d.Escrow, want, c.balance(storage.Escrow, "udpin"))
 	}
@@ -346,5 +349,65 @@ func TestStorageRefusesBadInput(t *testing.T) {
 	expectErr(t, "close twice", c.result(sw.dave, msgOf(&storagev1.MsgCloseDeal{Owner: sw.dave.addr.Bytes(), Id: id})), storage.ErrDealClosed)
 	if c.balance(storage.Escrow, "udpin") != 0 {
 		t.Fatal("escrow left after closing")
+	}
+}
+
+// TestStorageRepair: once a node is disqualified its pieces are lost;
+// anyone may move them to a new node that holds the rebuilt bytes; the
+// repairer's fee is paid when the piece passes its first audit there.
+// Repairs that are not due or that would put two pieces of a segment on
+// one owner are refused.
+func TestStorageRepair(t *testing.T) {
+	sw := newStorageWorld(t)
+	c := sw.c
+	_, id := sw.openDeal(1, 300, 6000)
+	sw.nextEpoch()
+	for i := 0; i < 6 && !(storage.Keeper{}).Stats(c.snapshot(), sw.nodes["node2"]).Disqualified; i++ {
+		sw.answer("node0", "node1") // node2 never answers: one strike per epoch
+		sw.nextEpoch()
+	}
+	if !(storage.Keeper{}).Stats(c.snapshot(), sw.nodes["node2"]).Disqualified {
+		t.Fatal("node2 not disqualified")
+	}
+	// A fourth node, erin's.
+	erin, frank := newTestKey("erin"), newTestKey("frank")
+	c.mustBlock(c.tx(sw.owner, &txv1.Msg{Sum: &txv1.Msg_Send{Send: &bankv1.MsgSend{From: sw.owner.addr.Bytes(), To: erin.addr.Bytes(), Amount: bank.Coins("udpin", 1_000_000_000)}}},
+		&txv1.Msg{Sum: &txv1.Msg_Send{Send: &bankv1.MsgSend{From: sw.owner.addr.Bytes(), To: frank.addr.Bytes(), Amount: bank.Coins("udpin", 1_000_000_000)}}}))
+	c.mustBlock(c.tx(erin, registerMsg(erin.addr, sw.certFor("vault", "node3", 1), "node3", sw.cell)))
+	node3 := deviceID("node3")
+	sw.owners["node3"], sw.nodes["node3"] = erin, node3
+	c.mustBlock(c.tx(erin, msgOf(&storagev1.MsgSetEndpoint{Owner: erin.addr.Bytes(), Device: node3.Bytes(), Url: "http://127.0.0.1:7703"})))
+
+	repair := func(piece uint32, node crypto.DeviceID) *storagev1.MsgRepairDeal {
+		return &storagev1.MsgRepairDeal{Repairer: frank.addr.Bytes(), Deal: id, Repairs: []*storagev1.PieceRepair{{Piece: piece, Node: node.Bytes()}}}
+	}
+	expectErr(t, "a piece that is not lost", c.result(frank, msgOf(repair(0, node3))), storage.ErrInvalidDeal)
+	expectErr(t, "onto a node holding a piece of the segment", c.result(frank, msgOf(repair(2, sw.nodes["node0"]))), storage.ErrInvalidDeal)
+	expectErr(t, "onto the disqualified node", c.result(frank, msgOf(repair(2, sw.nodes["node2"]))), storage.ErrNodeUnavailable)
+	expectErr(t, "an unknown deal", c.result(frank, msgOf(&storagev1.MsgRepairDeal{Repairer: frank.addr.Bytes(), Deal: 99, Repairs: repair(2, node3).Repairs})), storage.ErrUnknownDeal)
+	if r := c.result(frank, msgOf(repair(2, node3))); r.Code != 0 {
+		t.Fatal(r.Log)
+	}
+	d := storage.Keeper{}.Deal(c.snapshot(), id)
+	if p := d.Pieces[2]; p.Lost || !bytes.Equal(p.Node, node3.Bytes()) || p.RepairFeeDue != 50 {
+		t.Fatalf("repaired piece %v", p)
+	}
+	expectErr(t, "repairing it again", c.result(frank, msgOf(repair(2, node3))), storage.ErrInvalidDeal)
+	// node3 now holds the piece (the rebuilt bytes are the original's), is
+	// challenged on it, proves it, and the repairer is paid.
+	before := c.balance(frank.addr, "udpin")
+	for i := 0; i < 4 && c.balance(frank.addr, "udpin") == before; i++ {
+		sw.nextEpoch()
+		sw.answer("node0", "node1", "node3")
+	}
+	sw.nextEpoch()
+	if got := c.balance(frank.addr, "udpin") - before; got != 50 {
+		t.Fatalf("the repairer got %d, want 50", got)
+	}
+	if p := (storage.Keeper{}).Deal(c.snapshot(), id).Pieces[2]; p.RepairFeeDue != 0 {
+		t.Fatalf("fee still due: %v", p)
+	}
+	if st := (storage.Keeper{}).Stats(c.snapshot(), node3); st.Earned == 0 || st.Pieces != 1 {
+		t.Fatalf("node3 %v", st)
 	}
 }

@@ -73,11 +73,14 @@ func (k Keeper) judge(ctx state.Context, n *networkv1.Network, ended uint64) (ma
 	byNode := map[crypto.DeviceID]*outcome{}
 	var order []crypto.DeviceID
 	var stale [][]byte
+	var current []*storagev1.Challenge
 	for key, c := range state.Records[storagev1.Challenge](ctx.KV, api.NetworkChallengesPrefix(n.Id)) {
 		stale = append(stale, bytes.Clone(key))
-		if c.Epoch != ended {
-			continue
+		if c.Epoch == ended {
+			current = append(current, c)
 		}
+	}
+	for _, c := range current { // read first, then write: no write while iterating
 		d := k.Deal(ctx.KV, c.Deal)
 		if d == nil || int(c.Piece) >= len(d.Pieces) {
 			continue
@@ -92,6 +95,12 @@ func (k Keeper) judge(ctx state.Context, n *networkv1.Network, ended uint64) (ma
 		}
 		if c.Passed {
 			o.passed++
+			if p.RepairFeeDue > 0 {
+				if err := k.payRepair(ctx, d, c.Piece); err != nil {
+					return nil, err
+				}
+				k.setDeal(ctx.KV, d)
+			}
 		} else {
 			o.missed++
 			ctx.Emit(&storagev1.EventAuditMissed{Deal: c.Deal, Piece: c.Piece, Device: crypto.DeviceString(node), Epoch: ended})
@@ -164,7 +173,11 @@ func (k Keeper) disqualify(ctx state.Context, n *networkv1.Network, dev *devicev
 			order = append(order, dealID)
 		}
 		if int(piece) < len(d.Pieces) && !d.Pieces[piece].Lost {
-			d.Pieces[piece].Lost = true
+			p := d.Pieces[piece]
+			// A repair onto this node that never passed an audit earns
+			// nothing: its fee goes back to the repair budget.
+			d.RepairBudget += p.RepairFeeDue
+			p.Lost, p.RepairFeeDue, p.Repairer = true, 0, nil
 			lost++
 		}
 		ctx.KV.Delete(key)

@@ -25,6 +25,7 @@ import (
 	"github.com/depinhq/depin/store"
 	"github.com/depinhq/depin/x/bank"
 	"github.com/depinhq/depin/x/device"
+	"github.com/depinhq/depin/x/fixed"
 	"github.com/depinhq/depin/x/network"
 )
 
@@ -174,8 +175,22 @@ func (k Keeper) OpenDeal(ctx state.Context, signer crypto.Address, m *storagev1.
 	if !ok {
 		return 0, fmt.Errorf("%w: the price overflows", ErrInvalidDeal)
 	}
+	threshold := m.RepairThreshold
+	if threshold == 0 {
+		threshold = min(m.K+2, m.N-1)
+	}
+	if threshold < m.K || threshold >= m.N {
+		return 0, fmt.Errorf("%w: repair threshold %d: want k ≤ threshold < n", ErrInvalidDeal, threshold)
+	}
+	budget, ok := fixed.Mul(sp.RepairFee, uint64(m.N-m.K)*uint64(m.Segments))
+	if ok {
+		escrow, ok = fixed.Add(escrow, budget)
+	}
+	if !ok {
+		return 0, fmt.Errorf("%w: the price and repair budget overflow", ErrInvalidDeal)
+	}
 	if m.MaxEscrow != 0 && escrow > m.MaxEscrow {
-		return 0, fmt.Errorf("%w: storing %d bytes for %d s costs %d %s, more than max_escrow %d", ErrInvalidDeal, total, m.DurationSeconds, escrow, sp.Denom, m.MaxEscrow)
+		return 0, fmt.Errorf("%w: storing %d bytes for %d s (and its repairs) costs %d %s, more than max_escrow %d", ErrInvalidDeal, total, m.DurationSeconds, escrow, sp.Denom, m.MaxEscrow)
 	}
 	if escrow > 0 {
 		if err := k.Bank.Send(ctx, signer, Escrow, bank.Coins(sp.Denom, escrow), "storage_escrow"); err != nil {
@@ -186,7 +201,8 @@ func (k Keeper) OpenDeal(ctx state.Context, signer crypto.Address, m *storagev1.
 	now := ctx.Time.Unix()
 	deal := &storagev1.Deal{Id: id, Owner: signer.Bytes(), Network: n.Id, FileId: m.FileId, Size: m.Size, K: m.K, N: m.N, Segments: m.Segments,
 		Pieces: m.Pieces, StartTime: now, EndTime: now + int64(m.DurationSeconds), Denom: sp.Denom, PricePerGibMonth: sp.PricePerGibMonth,
-		LeafSize: sp.LeafSize, Escrow: escrow, Status: storagev1.DealStatus_DEAL_STATUS_ACTIVE, PaidUntil: now}
+		LeafSize: sp.LeafSize, Escrow: escrow, Status: storagev1.DealStatus_DEAL_STATUS_ACTIVE, PaidUntil: now,
+		RepairThreshold: threshold, RepairFee: sp.RepairFee, RepairBudget: budget}
 	k.setDeal(ctx.KV, deal)
 	ctx.KV.Set(api.OwnerIndexKey(signer, id), []byte{})
 	ctx.KV.Set(api.ActiveKey(n.Id, id), []byte{})
@@ -259,6 +275,14 @@ func (k Keeper) CloseDeal(ctx state.Context, signer crypto.Address, m *storagev1
 // close ends a deal: the escrow not paid is refunded to its owner, the
 // nodes' space is freed, the deal leaves the indexes.
 func (k Keeper) close(ctx state.Context, d *storagev1.Deal, reason string) error {
+	// Repairs whose piece was never audited but is still held are paid.
+	for i, p := range d.Pieces {
+		if p.RepairFeeDue > 0 && !p.Lost {
+			if err := k.payRepair(ctx, d, uint32(i)); err != nil {
+				return err
+			}
+		}
+	}
 	refund := d.Escrow - d.Paid
 	if refund > 0 {
 		owner, _ := crypto.AddressFromBytes(d.Owner)

@@ -83,6 +83,7 @@ type StorageParams struct {
 	MaxPieces          uint32                 `protobuf:"varint,5,opt,name=max_pieces,json=maxPieces,proto3" json:"max_pieces,omitempty"`                              // per deal (segments × n)
 	MaxPieceSize       uint64                 `protobuf:"varint,6,opt,name=max_piece_size,json=maxPieceSize,proto3" json:"max_piece_size,omitempty"`                   // bytes
 	MaxDurationSeconds uint64                 `protobuf:"varint,7,opt,name=max_duration_seconds,json=maxDurationSeconds,proto3" json:"max_duration_seconds,omitempty"` // of a deal
+	RepairFee          uint64                 `protobuf:"varint,8,opt,name=repair_fee,json=repairFee,proto3" json:"repair_fee,omitempty"`                              // paid per repaired piece to its repairer, once the piece passes an audit
 	unknownFields      protoimpl.UnknownFields
 	sizeCache          protoimpl.SizeCache
 }
@@ -166,6 +167,13 @@ func (x *StorageParams) GetMaxDurationSeconds() uint64 {
 	return 0
 }
 
+func (x *StorageParams) GetRepairFee() uint64 {
+	if x != nil {
+		return x.RepairFee
+	}
+	return 0
+}
+
 // Endpoint is where a storage node serves its pieces (HTTP).
 type Endpoint struct {
 	state         protoimpl.MessageState `protogen:"open.v1"`
@@ -233,11 +241,13 @@ func (x *Endpoint) GetHeight() int64 {
 type Piece struct {
 	state         protoimpl.MessageState `protogen:"open.v1"`
 	Segment       uint32                 `protobuf:"varint,1,opt,name=segment,proto3" json:"segment,omitempty"`
-	Index         uint32                 `protobuf:"varint,2,opt,name=index,proto3" json:"index,omitempty"` // 0..n-1 within its segment
-	Node          []byte                 `protobuf:"bytes,3,opt,name=node,proto3" json:"node,omitempty"`    // device id
-	Root          []byte                 `protobuf:"bytes,4,opt,name=root,proto3" json:"root,omitempty"`    // 32 bytes
-	Size          uint64                 `protobuf:"varint,5,opt,name=size,proto3" json:"size,omitempty"`   // bytes
-	Lost          bool                   `protobuf:"varint,6,opt,name=lost,proto3" json:"lost,omitempty"`   // its node was disqualified: no longer paid or audited
+	Index         uint32                 `protobuf:"varint,2,opt,name=index,proto3" json:"index,omitempty"`                                     // 0..n-1 within its segment
+	Node          []byte                 `protobuf:"bytes,3,opt,name=node,proto3" json:"node,omitempty"`                                        // device id
+	Root          []byte                 `protobuf:"bytes,4,opt,name=root,proto3" json:"root,omitempty"`                                        // 32 bytes
+	Size          uint64                 `protobuf:"varint,5,opt,name=size,proto3" json:"size,omitempty"`                                       // bytes
+	Lost          bool                   `protobuf:"varint,6,opt,name=lost,proto3" json:"lost,omitempty"`                                       // its node was disqualified: no longer paid or audited
+	Repairer      []byte                 `protobuf:"bytes,7,opt,name=repairer,proto3" json:"repairer,omitempty"`                                // who rebuilt it onto node (repair), until paid
+	RepairFeeDue  uint64                 `protobuf:"varint,8,opt,name=repair_fee_due,json=repairFeeDue,proto3" json:"repair_fee_due,omitempty"` // paid to repairer when the piece first passes an audit
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -314,6 +324,20 @@ func (x *Piece) GetLost() bool {
 	return false
 }
 
+func (x *Piece) GetRepairer() []byte {
+	if x != nil {
+		return x.Repairer
+	}
+	return nil
+}
+
+func (x *Piece) GetRepairFeeDue() uint64 {
+	if x != nil {
+		return x.RepairFeeDue
+	}
+	return 0
+}
+
 // Deal is a file stored by the network: who pays, its pieces, its terms.
 type Deal struct {
 	state     protoimpl.MessageState `protogen:"open.v1"`
@@ -337,8 +361,11 @@ type Deal struct {
 	Refunded         uint64         `protobuf:"varint,17,opt,name=refunded,proto3" json:"refunded,omitempty"`
 	Status           DealStatus     `protobuf:"varint,18,opt,name=status,proto3,enum=depin.storage.v1.DealStatus" json:"status,omitempty"`
 	CloseReason      string         `protobuf:"bytes,19,opt,name=close_reason,json=closeReason,proto3" json:"close_reason,omitempty"`
-	PaidUntil        int64          `protobuf:"varint,20,opt,name=paid_until,json=paidUntil,proto3" json:"paid_until,omitempty"` // block time up to which nodes were paid
-	Accounts         []*NodeAccount `protobuf:"bytes,21,rep,name=accounts,proto3" json:"accounts,omitempty"`                     // what each node has earned of this deal
+	PaidUntil        int64          `protobuf:"varint,20,opt,name=paid_until,json=paidUntil,proto3" json:"paid_until,omitempty"`                   // block time up to which nodes were paid
+	Accounts         []*NodeAccount `protobuf:"bytes,21,rep,name=accounts,proto3" json:"accounts,omitempty"`                                       // what each node has earned of this deal
+	RepairThreshold  uint32         `protobuf:"varint,22,opt,name=repair_threshold,json=repairThreshold,proto3" json:"repair_threshold,omitempty"` // a lost piece may be repaired once its segment has at most this many live pieces
+	RepairFee        uint64         `protobuf:"varint,23,opt,name=repair_fee,json=repairFee,proto3" json:"repair_fee,omitempty"`                   // per repaired piece (terms at opening)
+	RepairBudget     uint64         `protobuf:"varint,24,opt,name=repair_budget,json=repairBudget,proto3" json:"repair_budget,omitempty"`          // escrowed for repairs: repair_fee × (n − k) × segments, what is left of it
 	unknownFields    protoimpl.UnknownFields
 	sizeCache        protoimpl.SizeCache
 }
@@ -518,6 +545,27 @@ func (x *Deal) GetAccounts() []*NodeAccount {
 		return x.Accounts
 	}
 	return nil
+}
+
+func (x *Deal) GetRepairThreshold() uint32 {
+	if x != nil {
+		return x.RepairThreshold
+	}
+	return 0
+}
+
+func (x *Deal) GetRepairFee() uint64 {
+	if x != nil {
+		return x.RepairFee
+	}
+	return 0
+}
+
+func (x *Deal) GetRepairBudget() uint64 {
+	if x != nil {
+		return x.RepairBudget
+	}
+	return 0
 }
 
 // NodeAccount is a node's earnings from one deal: the byte-seconds it was
@@ -904,7 +952,8 @@ type MsgOpenDeal struct {
 	Segments        uint32                 `protobuf:"varint,7,opt,name=segments,proto3" json:"segments,omitempty"`
 	Pieces          []*Piece               `protobuf:"bytes,8,rep,name=pieces,proto3" json:"pieces,omitempty"` // segment-major, lost unset
 	DurationSeconds uint64                 `protobuf:"varint,9,opt,name=duration_seconds,json=durationSeconds,proto3" json:"duration_seconds,omitempty"`
-	MaxEscrow       uint64                 `protobuf:"varint,10,opt,name=max_escrow,json=maxEscrow,proto3" json:"max_escrow,omitempty"` // refuse if the price would take more (0: no limit)
+	MaxEscrow       uint64                 `protobuf:"varint,10,opt,name=max_escrow,json=maxEscrow,proto3" json:"max_escrow,omitempty"`                   // refuse if the price would take more (0: no limit)
+	RepairThreshold uint32                 `protobuf:"varint,11,opt,name=repair_threshold,json=repairThreshold,proto3" json:"repair_threshold,omitempty"` // k ≤ threshold < n; 0: min(k + 2, n − 1)
 	unknownFields   protoimpl.UnknownFields
 	sizeCache       protoimpl.SizeCache
 }
@@ -1009,6 +1058,127 @@ func (x *MsgOpenDeal) GetMaxEscrow() uint64 {
 	return 0
 }
 
+func (x *MsgOpenDeal) GetRepairThreshold() uint32 {
+	if x != nil {
+		return x.RepairThreshold
+	}
+	return 0
+}
+
+// PieceRepair moves a lost piece to a new node that holds the rebuilt
+// piece (erasure coding is deterministic: the same bytes, the same root).
+type PieceRepair struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Piece         uint32                 `protobuf:"varint,1,opt,name=piece,proto3" json:"piece,omitempty"` // index into Deal.pieces
+	Node          []byte                 `protobuf:"bytes,2,opt,name=node,proto3" json:"node,omitempty"`    // the new node (device id)
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *PieceRepair) Reset() {
+	*x = PieceRepair{}
+	mi := &file_depin_storage_v1_storage_proto_msgTypes[10]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *PieceRepair) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*PieceRepair) ProtoMessage() {}
+
+func (x *PieceRepair) ProtoReflect() protoreflect.Message {
+	mi := &file_depin_storage_v1_storage_proto_msgTypes[10]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use PieceRepair.ProtoReflect.Descriptor instead.
+func (*PieceRepair) Descriptor() ([]byte, []int) {
+	return file_depin_storage_v1_storage_proto_rawDescGZIP(), []int{10}
+}
+
+func (x *PieceRepair) GetPiece() uint32 {
+	if x != nil {
+		return x.Piece
+	}
+	return 0
+}
+
+func (x *PieceRepair) GetNode() []byte {
+	if x != nil {
+		return x.Node
+	}
+	return nil
+}
+
+type MsgRepairDeal struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Repairer      []byte                 `protobuf:"bytes,1,opt,name=repairer,proto3" json:"repairer,omitempty"` // the signer; paid the repair fee per piece once it passes an audit
+	Deal          uint64                 `protobuf:"varint,2,opt,name=deal,proto3" json:"deal,omitempty"`
+	Repairs       []*PieceRepair         `protobuf:"bytes,3,rep,name=repairs,proto3" json:"repairs,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *MsgRepairDeal) Reset() {
+	*x = MsgRepairDeal{}
+	mi := &file_depin_storage_v1_storage_proto_msgTypes[11]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *MsgRepairDeal) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*MsgRepairDeal) ProtoMessage() {}
+
+func (x *MsgRepairDeal) ProtoReflect() protoreflect.Message {
+	mi := &file_depin_storage_v1_storage_proto_msgTypes[11]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use MsgRepairDeal.ProtoReflect.Descriptor instead.
+func (*MsgRepairDeal) Descriptor() ([]byte, []int) {
+	return file_depin_storage_v1_storage_proto_rawDescGZIP(), []int{11}
+}
+
+func (x *MsgRepairDeal) GetRepairer() []byte {
+	if x != nil {
+		return x.Repairer
+	}
+	return nil
+}
+
+func (x *MsgRepairDeal) GetDeal() uint64 {
+	if x != nil {
+		return x.Deal
+	}
+	return 0
+}
+
+func (x *MsgRepairDeal) GetRepairs() []*PieceRepair {
+	if x != nil {
+		return x.Repairs
+	}
+	return nil
+}
+
 type MsgCloseDeal struct {
 	state         protoimpl.MessageState `protogen:"open.v1"`
 	Owner         []byte                 `protobuf:"bytes,1,opt,name=owner,proto3" json:"owner,omitempty"`
@@ -1019,7 +1189,7 @@ type MsgCloseDeal struct {
 
 func (x *MsgCloseDeal) Reset() {
 	*x = MsgCloseDeal{}
-	mi := &file_depin_storage_v1_storage_proto_msgTypes[10]
+	mi := &file_depin_storage_v1_storage_proto_msgTypes[12]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1031,7 +1201,7 @@ func (x *MsgCloseDeal) String() string {
 func (*MsgCloseDeal) ProtoMessage() {}
 
 func (x *MsgCloseDeal) ProtoReflect() protoreflect.Message {
-	mi := &file_depin_storage_v1_storage_proto_msgTypes[10]
+	mi := &file_depin_storage_v1_storage_proto_msgTypes[12]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1044,7 +1214,7 @@ func (x *MsgCloseDeal) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use MsgCloseDeal.ProtoReflect.Descriptor instead.
 func (*MsgCloseDeal) Descriptor() ([]byte, []int) {
-	return file_depin_storage_v1_storage_proto_rawDescGZIP(), []int{10}
+	return file_depin_storage_v1_storage_proto_rawDescGZIP(), []int{12}
 }
 
 func (x *MsgCloseDeal) GetOwner() []byte {
@@ -1071,7 +1241,7 @@ type MsgSubmitAudits struct {
 
 func (x *MsgSubmitAudits) Reset() {
 	*x = MsgSubmitAudits{}
-	mi := &file_depin_storage_v1_storage_proto_msgTypes[11]
+	mi := &file_depin_storage_v1_storage_proto_msgTypes[13]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1083,7 +1253,7 @@ func (x *MsgSubmitAudits) String() string {
 func (*MsgSubmitAudits) ProtoMessage() {}
 
 func (x *MsgSubmitAudits) ProtoReflect() protoreflect.Message {
-	mi := &file_depin_storage_v1_storage_proto_msgTypes[11]
+	mi := &file_depin_storage_v1_storage_proto_msgTypes[13]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1096,7 +1266,7 @@ func (x *MsgSubmitAudits) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use MsgSubmitAudits.ProtoReflect.Descriptor instead.
 func (*MsgSubmitAudits) Descriptor() ([]byte, []int) {
-	return file_depin_storage_v1_storage_proto_rawDescGZIP(), []int{11}
+	return file_depin_storage_v1_storage_proto_rawDescGZIP(), []int{13}
 }
 
 func (x *MsgSubmitAudits) GetSubmitter() []byte {
@@ -1124,7 +1294,7 @@ type EventEndpointSet struct {
 
 func (x *EventEndpointSet) Reset() {
 	*x = EventEndpointSet{}
-	mi := &file_depin_storage_v1_storage_proto_msgTypes[12]
+	mi := &file_depin_storage_v1_storage_proto_msgTypes[14]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1136,7 +1306,7 @@ func (x *EventEndpointSet) String() string {
 func (*EventEndpointSet) ProtoMessage() {}
 
 func (x *EventEndpointSet) ProtoReflect() protoreflect.Message {
-	mi := &file_depin_storage_v1_storage_proto_msgTypes[12]
+	mi := &file_depin_storage_v1_storage_proto_msgTypes[14]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1149,7 +1319,7 @@ func (x *EventEndpointSet) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use EventEndpointSet.ProtoReflect.Descriptor instead.
 func (*EventEndpointSet) Descriptor() ([]byte, []int) {
-	return file_depin_storage_v1_storage_proto_rawDescGZIP(), []int{12}
+	return file_depin_storage_v1_storage_proto_rawDescGZIP(), []int{14}
 }
 
 func (x *EventEndpointSet) GetDevice() string {
@@ -1189,7 +1359,7 @@ type EventDealOpened struct {
 
 func (x *EventDealOpened) Reset() {
 	*x = EventDealOpened{}
-	mi := &file_depin_storage_v1_storage_proto_msgTypes[13]
+	mi := &file_depin_storage_v1_storage_proto_msgTypes[15]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1201,7 +1371,7 @@ func (x *EventDealOpened) String() string {
 func (*EventDealOpened) ProtoMessage() {}
 
 func (x *EventDealOpened) ProtoReflect() protoreflect.Message {
-	mi := &file_depin_storage_v1_storage_proto_msgTypes[13]
+	mi := &file_depin_storage_v1_storage_proto_msgTypes[15]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1214,7 +1384,7 @@ func (x *EventDealOpened) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use EventDealOpened.ProtoReflect.Descriptor instead.
 func (*EventDealOpened) Descriptor() ([]byte, []int) {
-	return file_depin_storage_v1_storage_proto_rawDescGZIP(), []int{13}
+	return file_depin_storage_v1_storage_proto_rawDescGZIP(), []int{15}
 }
 
 func (x *EventDealOpened) GetId() uint64 {
@@ -1287,7 +1457,7 @@ type EventDealPaid struct {
 
 func (x *EventDealPaid) Reset() {
 	*x = EventDealPaid{}
-	mi := &file_depin_storage_v1_storage_proto_msgTypes[14]
+	mi := &file_depin_storage_v1_storage_proto_msgTypes[16]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1299,7 +1469,7 @@ func (x *EventDealPaid) String() string {
 func (*EventDealPaid) ProtoMessage() {}
 
 func (x *EventDealPaid) ProtoReflect() protoreflect.Message {
-	mi := &file_depin_storage_v1_storage_proto_msgTypes[14]
+	mi := &file_depin_storage_v1_storage_proto_msgTypes[16]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1312,7 +1482,7 @@ func (x *EventDealPaid) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use EventDealPaid.ProtoReflect.Descriptor instead.
 func (*EventDealPaid) Descriptor() ([]byte, []int) {
-	return file_depin_storage_v1_storage_proto_rawDescGZIP(), []int{14}
+	return file_depin_storage_v1_storage_proto_rawDescGZIP(), []int{16}
 }
 
 func (x *EventDealPaid) GetId() uint64 {
@@ -1368,7 +1538,7 @@ type EventDealClosed struct {
 
 func (x *EventDealClosed) Reset() {
 	*x = EventDealClosed{}
-	mi := &file_depin_storage_v1_storage_proto_msgTypes[15]
+	mi := &file_depin_storage_v1_storage_proto_msgTypes[17]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1380,7 +1550,7 @@ func (x *EventDealClosed) String() string {
 func (*EventDealClosed) ProtoMessage() {}
 
 func (x *EventDealClosed) ProtoReflect() protoreflect.Message {
-	mi := &file_depin_storage_v1_storage_proto_msgTypes[15]
+	mi := &file_depin_storage_v1_storage_proto_msgTypes[17]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1393,7 +1563,7 @@ func (x *EventDealClosed) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use EventDealClosed.ProtoReflect.Descriptor instead.
 func (*EventDealClosed) Descriptor() ([]byte, []int) {
-	return file_depin_storage_v1_storage_proto_rawDescGZIP(), []int{15}
+	return file_depin_storage_v1_storage_proto_rawDescGZIP(), []int{17}
 }
 
 func (x *EventDealClosed) GetId() uint64 {
@@ -1428,7 +1598,7 @@ type EventChallenged struct {
 
 func (x *EventChallenged) Reset() {
 	*x = EventChallenged{}
-	mi := &file_depin_storage_v1_storage_proto_msgTypes[16]
+	mi := &file_depin_storage_v1_storage_proto_msgTypes[18]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1440,7 +1610,7 @@ func (x *EventChallenged) String() string {
 func (*EventChallenged) ProtoMessage() {}
 
 func (x *EventChallenged) ProtoReflect() protoreflect.Message {
-	mi := &file_depin_storage_v1_storage_proto_msgTypes[16]
+	mi := &file_depin_storage_v1_storage_proto_msgTypes[18]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1453,7 +1623,7 @@ func (x *EventChallenged) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use EventChallenged.ProtoReflect.Descriptor instead.
 func (*EventChallenged) Descriptor() ([]byte, []int) {
-	return file_depin_storage_v1_storage_proto_rawDescGZIP(), []int{16}
+	return file_depin_storage_v1_storage_proto_rawDescGZIP(), []int{18}
 }
 
 func (x *EventChallenged) GetNetwork() string {
@@ -1488,7 +1658,7 @@ type EventAuditPassed struct {
 
 func (x *EventAuditPassed) Reset() {
 	*x = EventAuditPassed{}
-	mi := &file_depin_storage_v1_storage_proto_msgTypes[17]
+	mi := &file_depin_storage_v1_storage_proto_msgTypes[19]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1500,7 +1670,7 @@ func (x *EventAuditPassed) String() string {
 func (*EventAuditPassed) ProtoMessage() {}
 
 func (x *EventAuditPassed) ProtoReflect() protoreflect.Message {
-	mi := &file_depin_storage_v1_storage_proto_msgTypes[17]
+	mi := &file_depin_storage_v1_storage_proto_msgTypes[19]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1513,7 +1683,7 @@ func (x *EventAuditPassed) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use EventAuditPassed.ProtoReflect.Descriptor instead.
 func (*EventAuditPassed) Descriptor() ([]byte, []int) {
-	return file_depin_storage_v1_storage_proto_rawDescGZIP(), []int{17}
+	return file_depin_storage_v1_storage_proto_rawDescGZIP(), []int{19}
 }
 
 func (x *EventAuditPassed) GetDeal() uint64 {
@@ -1549,7 +1719,7 @@ type EventAuditMissed struct {
 
 func (x *EventAuditMissed) Reset() {
 	*x = EventAuditMissed{}
-	mi := &file_depin_storage_v1_storage_proto_msgTypes[18]
+	mi := &file_depin_storage_v1_storage_proto_msgTypes[20]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1561,7 +1731,7 @@ func (x *EventAuditMissed) String() string {
 func (*EventAuditMissed) ProtoMessage() {}
 
 func (x *EventAuditMissed) ProtoReflect() protoreflect.Message {
-	mi := &file_depin_storage_v1_storage_proto_msgTypes[18]
+	mi := &file_depin_storage_v1_storage_proto_msgTypes[20]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1574,7 +1744,7 @@ func (x *EventAuditMissed) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use EventAuditMissed.ProtoReflect.Descriptor instead.
 func (*EventAuditMissed) Descriptor() ([]byte, []int) {
-	return file_depin_storage_v1_storage_proto_rawDescGZIP(), []int{18}
+	return file_depin_storage_v1_storage_proto_rawDescGZIP(), []int{20}
 }
 
 func (x *EventAuditMissed) GetDeal() uint64 {
@@ -1605,6 +1775,158 @@ func (x *EventAuditMissed) GetEpoch() uint64 {
 	return 0
 }
 
+type EventPieceRepaired struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Deal          uint64                 `protobuf:"varint,1,opt,name=deal,proto3" json:"deal,omitempty"`
+	Piece         uint32                 `protobuf:"varint,2,opt,name=piece,proto3" json:"piece,omitempty"`
+	Device        string                 `protobuf:"bytes,3,opt,name=device,proto3" json:"device,omitempty"` // the new node
+	Repairer      string                 `protobuf:"bytes,4,opt,name=repairer,proto3" json:"repairer,omitempty"`
+	FeeDue        uint64                 `protobuf:"varint,5,opt,name=fee_due,json=feeDue,proto3" json:"fee_due,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *EventPieceRepaired) Reset() {
+	*x = EventPieceRepaired{}
+	mi := &file_depin_storage_v1_storage_proto_msgTypes[21]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *EventPieceRepaired) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*EventPieceRepaired) ProtoMessage() {}
+
+func (x *EventPieceRepaired) ProtoReflect() protoreflect.Message {
+	mi := &file_depin_storage_v1_storage_proto_msgTypes[21]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use EventPieceRepaired.ProtoReflect.Descriptor instead.
+func (*EventPieceRepaired) Descriptor() ([]byte, []int) {
+	return file_depin_storage_v1_storage_proto_rawDescGZIP(), []int{21}
+}
+
+func (x *EventPieceRepaired) GetDeal() uint64 {
+	if x != nil {
+		return x.Deal
+	}
+	return 0
+}
+
+func (x *EventPieceRepaired) GetPiece() uint32 {
+	if x != nil {
+		return x.Piece
+	}
+	return 0
+}
+
+func (x *EventPieceRepaired) GetDevice() string {
+	if x != nil {
+		return x.Device
+	}
+	return ""
+}
+
+func (x *EventPieceRepaired) GetRepairer() string {
+	if x != nil {
+		return x.Repairer
+	}
+	return ""
+}
+
+func (x *EventPieceRepaired) GetFeeDue() uint64 {
+	if x != nil {
+		return x.FeeDue
+	}
+	return 0
+}
+
+type EventRepairPaid struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Deal          uint64                 `protobuf:"varint,1,opt,name=deal,proto3" json:"deal,omitempty"`
+	Piece         uint32                 `protobuf:"varint,2,opt,name=piece,proto3" json:"piece,omitempty"`
+	Repairer      string                 `protobuf:"bytes,3,opt,name=repairer,proto3" json:"repairer,omitempty"`
+	Amount        uint64                 `protobuf:"varint,4,opt,name=amount,proto3" json:"amount,omitempty"`
+	Denom         string                 `protobuf:"bytes,5,opt,name=denom,proto3" json:"denom,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *EventRepairPaid) Reset() {
+	*x = EventRepairPaid{}
+	mi := &file_depin_storage_v1_storage_proto_msgTypes[22]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *EventRepairPaid) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*EventRepairPaid) ProtoMessage() {}
+
+func (x *EventRepairPaid) ProtoReflect() protoreflect.Message {
+	mi := &file_depin_storage_v1_storage_proto_msgTypes[22]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use EventRepairPaid.ProtoReflect.Descriptor instead.
+func (*EventRepairPaid) Descriptor() ([]byte, []int) {
+	return file_depin_storage_v1_storage_proto_rawDescGZIP(), []int{22}
+}
+
+func (x *EventRepairPaid) GetDeal() uint64 {
+	if x != nil {
+		return x.Deal
+	}
+	return 0
+}
+
+func (x *EventRepairPaid) GetPiece() uint32 {
+	if x != nil {
+		return x.Piece
+	}
+	return 0
+}
+
+func (x *EventRepairPaid) GetRepairer() string {
+	if x != nil {
+		return x.Repairer
+	}
+	return ""
+}
+
+func (x *EventRepairPaid) GetAmount() uint64 {
+	if x != nil {
+		return x.Amount
+	}
+	return 0
+}
+
+func (x *EventRepairPaid) GetDenom() string {
+	if x != nil {
+		return x.Denom
+	}
+	return ""
+}
+
 type EventNodeDisqualified struct {
 	state         protoimpl.MessageState `protogen:"open.v1"`
 	Device        string                 `protobuf:"bytes,1,opt,name=device,proto3" json:"device,omitempty"`
@@ -1617,7 +1939,7 @@ type EventNodeDisqualified struct {
 
 func (x *EventNodeDisqualified) Reset() {
 	*x = EventNodeDisqualified{}
-	mi := &file_depin_storage_v1_storage_proto_msgTypes[19]
+	mi := &file_depin_storage_v1_storage_proto_msgTypes[23]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1629,7 +1951,7 @@ func (x *EventNodeDisqualified) String() string {
 func (*EventNodeDisqualified) ProtoMessage() {}
 
 func (x *EventNodeDisqualified) ProtoReflect() protoreflect.Message {
-	mi := &file_depin_storage_v1_storage_proto_msgTypes[19]
+	mi := &file_depin_storage_v1_storage_proto_msgTypes[23]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1642,7 +1964,7 @@ func (x *EventNodeDisqualified) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use EventNodeDisqualified.ProtoReflect.Descriptor instead.
 func (*EventNodeDisqualified) Descriptor() ([]byte, []int) {
-	return file_depin_storage_v1_storage_proto_rawDescGZIP(), []int{19}
+	return file_depin_storage_v1_storage_proto_rawDescGZIP(), []int{23}
 }
 
 func (x *EventNodeDisqualified) GetDevice() string {
@@ -1677,7 +1999,7 @@ var File_depin_storage_v1_storage_proto protoreflect.FileDescriptor
 
 const file_depin_storage_v1_storage_proto_rawDesc = "" +
 	"\n" +
-	"\x1edepin/storage/v1/storage.proto\x12\x10depin.storage.v1\"\x98\x02\n" +
+	"\x1edepin/storage/v1/storage.proto\x12\x10depin.storage.v1\"\xb7\x02\n" +
 	"\rStorageParams\x12\x14\n" +
 	"\x05denom\x18\x01 \x01(\tR\x05denom\x12-\n" +
 	"\x13price_per_gib_month\x18\x02 \x01(\x04R\x10pricePerGibMonth\x12\x1b\n" +
@@ -1686,18 +2008,22 @@ const file_depin_storage_v1_storage_proto_rawDesc = "" +
 	"\n" +
 	"max_pieces\x18\x05 \x01(\rR\tmaxPieces\x12$\n" +
 	"\x0emax_piece_size\x18\x06 \x01(\x04R\fmaxPieceSize\x120\n" +
-	"\x14max_duration_seconds\x18\a \x01(\x04R\x12maxDurationSeconds\"L\n" +
+	"\x14max_duration_seconds\x18\a \x01(\x04R\x12maxDurationSeconds\x12\x1d\n" +
+	"\n" +
+	"repair_fee\x18\b \x01(\x04R\trepairFee\"L\n" +
 	"\bEndpoint\x12\x16\n" +
 	"\x06device\x18\x01 \x01(\fR\x06device\x12\x10\n" +
 	"\x03url\x18\x02 \x01(\tR\x03url\x12\x16\n" +
-	"\x06height\x18\x03 \x01(\x03R\x06height\"\x87\x01\n" +
+	"\x06height\x18\x03 \x01(\x03R\x06height\"\xc9\x01\n" +
 	"\x05Piece\x12\x18\n" +
 	"\asegment\x18\x01 \x01(\rR\asegment\x12\x14\n" +
 	"\x05index\x18\x02 \x01(\rR\x05index\x12\x12\n" +
 	"\x04node\x18\x03 \x01(\fR\x04node\x12\x12\n" +
 	"\x04root\x18\x04 \x01(\fR\x04root\x12\x12\n" +
 	"\x04size\x18\x05 \x01(\x04R\x04size\x12\x12\n" +
-	"\x04lost\x18\x06 \x01(\bR\x04lost\"\xf3\x04\n" +
+	"\x04lost\x18\x06 \x01(\bR\x04lost\x12\x1a\n" +
+	"\brepairer\x18\a \x01(\fR\brepairer\x12$\n" +
+	"\x0erepair_fee_due\x18\b \x01(\x04R\frepairFeeDue\"\xe2\x05\n" +
 	"\x04Deal\x12\x0e\n" +
 	"\x02id\x18\x01 \x01(\x04R\x02id\x12\x14\n" +
 	"\x05owner\x18\x02 \x01(\fR\x05owner\x12\x18\n" +
@@ -1722,7 +2048,11 @@ const file_depin_storage_v1_storage_proto_rawDesc = "" +
 	"\fclose_reason\x18\x13 \x01(\tR\vcloseReason\x12\x1d\n" +
 	"\n" +
 	"paid_until\x18\x14 \x01(\x03R\tpaidUntil\x129\n" +
-	"\baccounts\x18\x15 \x03(\v2\x1d.depin.storage.v1.NodeAccountR\baccounts\"X\n" +
+	"\baccounts\x18\x15 \x03(\v2\x1d.depin.storage.v1.NodeAccountR\baccounts\x12)\n" +
+	"\x10repair_threshold\x18\x16 \x01(\rR\x0frepairThreshold\x12\x1d\n" +
+	"\n" +
+	"repair_fee\x18\x17 \x01(\x04R\trepairFee\x12#\n" +
+	"\rrepair_budget\x18\x18 \x01(\x04R\frepairBudget\"X\n" +
 	"\vNodeAccount\x12\x12\n" +
 	"\x04node\x18\x01 \x01(\fR\x04node\x12!\n" +
 	"\fbyte_seconds\x18\x02 \x01(\fR\vbyteSeconds\x12\x12\n" +
@@ -1752,7 +2082,7 @@ const file_depin_storage_v1_storage_proto_rawDesc = "" +
 	"\x0eMsgSetEndpoint\x12\x14\n" +
 	"\x05owner\x18\x01 \x01(\fR\x05owner\x12\x16\n" +
 	"\x06device\x18\x02 \x01(\fR\x06device\x12\x10\n" +
-	"\x03url\x18\x03 \x01(\tR\x03url\"\x9d\x02\n" +
+	"\x03url\x18\x03 \x01(\tR\x03url\"\xc8\x02\n" +
 	"\vMsgOpenDeal\x12\x14\n" +
 	"\x05owner\x18\x01 \x01(\fR\x05owner\x12\x18\n" +
 	"\anetwork\x18\x02 \x01(\tR\anetwork\x12\x17\n" +
@@ -1765,7 +2095,15 @@ const file_depin_storage_v1_storage_proto_rawDesc = "" +
 	"\x10duration_seconds\x18\t \x01(\x04R\x0fdurationSeconds\x12\x1d\n" +
 	"\n" +
 	"max_escrow\x18\n" +
-	" \x01(\x04R\tmaxEscrow\"4\n" +
+	" \x01(\x04R\tmaxEscrow\x12)\n" +
+	"\x10repair_threshold\x18\v \x01(\rR\x0frepairThreshold\"7\n" +
+	"\vPieceRepair\x12\x14\n" +
+	"\x05piece\x18\x01 \x01(\rR\x05piece\x12\x12\n" +
+	"\x04node\x18\x02 \x01(\fR\x04node\"x\n" +
+	"\rMsgRepairDeal\x12\x1a\n" +
+	"\brepairer\x18\x01 \x01(\fR\brepairer\x12\x12\n" +
+	"\x04deal\x18\x02 \x01(\x04R\x04deal\x127\n" +
+	"\arepairs\x18\x03 \x03(\v2\x1d.depin.storage.v1.PieceRepairR\arepairs\"4\n" +
 	"\fMsgCloseDeal\x12\x14\n" +
 	"\x05owner\x18\x01 \x01(\fR\x05owner\x12\x0e\n" +
 	"\x02id\x18\x02 \x01(\x04R\x02id\"e\n" +
@@ -1810,7 +2148,19 @@ const file_depin_storage_v1_storage_proto_rawDesc = "" +
 	"\x04deal\x18\x01 \x01(\x04R\x04deal\x12\x14\n" +
 	"\x05piece\x18\x02 \x01(\rR\x05piece\x12\x16\n" +
 	"\x06device\x18\x03 \x01(\tR\x06device\x12\x14\n" +
-	"\x05epoch\x18\x04 \x01(\x04R\x05epoch\"\x91\x01\n" +
+	"\x05epoch\x18\x04 \x01(\x04R\x05epoch\"\x8b\x01\n" +
+	"\x12EventPieceRepaired\x12\x12\n" +
+	"\x04deal\x18\x01 \x01(\x04R\x04deal\x12\x14\n" +
+	"\x05piece\x18\x02 \x01(\rR\x05piece\x12\x16\n" +
+	"\x06device\x18\x03 \x01(\tR\x06device\x12\x1a\n" +
+	"\brepairer\x18\x04 \x01(\tR\brepairer\x12\x17\n" +
+	"\afee_due\x18\x05 \x01(\x04R\x06feeDue\"\x85\x01\n" +
+	"\x0fEventRepairPaid\x12\x12\n" +
+	"\x04deal\x18\x01 \x01(\x04R\x04deal\x12\x14\n" +
+	"\x05piece\x18\x02 \x01(\rR\x05piece\x12\x1a\n" +
+	"\brepairer\x18\x03 \x01(\tR\brepairer\x12\x16\n" +
+	"\x06amount\x18\x04 \x01(\x04R\x06amount\x12\x14\n" +
+	"\x05denom\x18\x05 \x01(\tR\x05denom\"\x91\x01\n" +
 	"\x15EventNodeDisqualified\x12\x16\n" +
 	"\x06device\x18\x01 \x01(\tR\x06device\x12\x18\n" +
 	"\anetwork\x18\x02 \x01(\tR\anetwork\x12%\n" +
@@ -1836,7 +2186,7 @@ func file_depin_storage_v1_storage_proto_rawDescGZIP() []byte {
 }
 
 var file_depin_storage_v1_storage_proto_enumTypes = make([]protoimpl.EnumInfo, 1)
-var file_depin_storage_v1_storage_proto_msgTypes = make([]protoimpl.MessageInfo, 20)
+var file_depin_storage_v1_storage_proto_msgTypes = make([]protoimpl.MessageInfo, 24)
 var file_depin_storage_v1_storage_proto_goTypes = []any{
 	(DealStatus)(0),               // 0: depin.storage.v1.DealStatus
 	(*StorageParams)(nil),         // 1: depin.storage.v1.StorageParams
@@ -1849,28 +2199,33 @@ var file_depin_storage_v1_storage_proto_goTypes = []any{
 	(*AuditProof)(nil),            // 8: depin.storage.v1.AuditProof
 	(*MsgSetEndpoint)(nil),        // 9: depin.storage.v1.MsgSetEndpoint
 	(*MsgOpenDeal)(nil),           // 10: depin.storage.v1.MsgOpenDeal
-	(*MsgCloseDeal)(nil),          // 11: depin.storage.v1.MsgCloseDeal
-	(*MsgSubmitAudits)(nil),       // 12: depin.storage.v1.MsgSubmitAudits
-	(*EventEndpointSet)(nil),      // 13: depin.storage.v1.EventEndpointSet
-	(*EventDealOpened)(nil),       // 14: depin.storage.v1.EventDealOpened
-	(*EventDealPaid)(nil),         // 15: depin.storage.v1.EventDealPaid
-	(*EventDealClosed)(nil),       // 16: depin.storage.v1.EventDealClosed
-	(*EventChallenged)(nil),       // 17: depin.storage.v1.EventChallenged
-	(*EventAuditPassed)(nil),      // 18: depin.storage.v1.EventAuditPassed
-	(*EventAuditMissed)(nil),      // 19: depin.storage.v1.EventAuditMissed
-	(*EventNodeDisqualified)(nil), // 20: depin.storage.v1.EventNodeDisqualified
+	(*PieceRepair)(nil),           // 11: depin.storage.v1.PieceRepair
+	(*MsgRepairDeal)(nil),         // 12: depin.storage.v1.MsgRepairDeal
+	(*MsgCloseDeal)(nil),          // 13: depin.storage.v1.MsgCloseDeal
+	(*MsgSubmitAudits)(nil),       // 14: depin.storage.v1.MsgSubmitAudits
+	(*EventEndpointSet)(nil),      // 15: depin.storage.v1.EventEndpointSet
+	(*EventDealOpened)(nil),       // 16: depin.storage.v1.EventDealOpened
+	(*EventDealPaid)(nil),         // 17: depin.storage.v1.EventDealPaid
+	(*EventDealClosed)(nil),       // 18: depin.storage.v1.EventDealClosed
+	(*EventChallenged)(nil),       // 19: depin.storage.v1.EventChallenged
+	(*EventAuditPassed)(nil),      // 20: depin.storage.v1.EventAuditPassed
+	(*EventAuditMissed)(nil),      // 21: depin.storage.v1.EventAuditMissed
+	(*EventPieceRepaired)(nil),    // 22: depin.storage.v1.EventPieceRepaired
+	(*EventRepairPaid)(nil),       // 23: depin.storage.v1.EventRepairPaid
+	(*EventNodeDisqualified)(nil), // 24: depin.storage.v1.EventNodeDisqualified
 }
 var file_depin_storage_v1_storage_proto_depIdxs = []int32{
-	3, // 0: depin.storage.v1.Deal.pieces:type_name -> depin.storage.v1.Piece
-	0, // 1: depin.storage.v1.Deal.status:type_name -> depin.storage.v1.DealStatus
-	5, // 2: depin.storage.v1.Deal.accounts:type_name -> depin.storage.v1.NodeAccount
-	3, // 3: depin.storage.v1.MsgOpenDeal.pieces:type_name -> depin.storage.v1.Piece
-	8, // 4: depin.storage.v1.MsgSubmitAudits.proofs:type_name -> depin.storage.v1.AuditProof
-	5, // [5:5] is the sub-list for method output_type
-	5, // [5:5] is the sub-list for method input_type
-	5, // [5:5] is the sub-list for extension type_name
-	5, // [5:5] is the sub-list for extension extendee
-	0, // [0:5] is the sub-list for field type_name
+	3,  // 0: depin.storage.v1.Deal.pieces:type_name -> depin.storage.v1.Piece
+	0,  // 1: depin.storage.v1.Deal.status:type_name -> depin.storage.v1.DealStatus
+	5,  // 2: depin.storage.v1.Deal.accounts:type_name -> depin.storage.v1.NodeAccount
+	3,  // 3: depin.storage.v1.MsgOpenDeal.pieces:type_name -> depin.storage.v1.Piece
+	11, // 4: depin.storage.v1.MsgRepairDeal.repairs:type_name -> depin.storage.v1.PieceRepair
+	8,  // 5: depin.storage.v1.MsgSubmitAudits.proofs:type_name -> depin.storage.v1.AuditProof
+	6,  // [6:6] is the sub-list for method output_type
+	6,  // [6:6] is the sub-list for method input_type
+	6,  // [6:6] is the sub-list for extension type_name
+	6,  // [6:6] is the sub-list for extension extendee
+	0,  // [0:6] is the sub-list for field type_name
 }
 
 func init() { file_depin_storage_v1_storage_proto_init() }
@@ -1884,7 +2239,7 @@ func file_depin_storage_v1_storage_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_depin_storage_v1_storage_proto_rawDesc), len(file_depin_storage_v1_storage_proto_rawDesc)),
 			NumEnums:      1,
-			NumMessages:   20,
+			NumMessages:   24,
 			NumExtensions: 0,
 			NumServices:   0,
 		},

@@ -260,6 +260,7 @@ type Msg struct {
 	//	*Msg_OpenDeal
 	//	*Msg_CloseDeal
 	//	*Msg_SubmitAudits
+	//	*Msg_RepairDeal
 	Sum           isMsg_Sum `protobuf_oneof:"sum"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
@@ -617,6 +618,15 @@ func (x *Msg) GetSubmitAudits() *v19.MsgSubmitAudits {
 	return nil
 }
 
+func (x *Msg) GetRepairDeal() *v19.MsgRepairDeal {
+	if x != nil {
+		if x, ok := x.Sum.(*Msg_RepairDeal); ok {
+			return x.RepairDeal
+		}
+	}
+	return nil
+}
+
 type isMsg_Sum interface {
 	isMsg_Sum()
 }
@@ -761,6 +771,10 @@ type Msg_SubmitAudits struct {
 	SubmitAudits *v19.MsgSubmitAudits `protobuf:"bytes,93,opt,name=submit_audits,json=submitAudits,proto3,oneof"`
 }
 
+type Msg_RepairDeal struct {
+	RepairDeal *v19.MsgRepairDeal `protobuf:"bytes,94,opt,name=repair_deal,json=repairDeal,proto3,oneof"`
+}
+
 func (*Msg_Send) isMsg_Sum() {}
 
 func (*Msg_CreateNetwork) isMsg_Sum() {}
@@ -831,6 +845,8 @@ func (*Msg_CloseDeal) isMsg_Sum() {}
 
 func (*Msg_SubmitAudits) isMsg_Sum() {}
 
+func (*Msg_RepairDeal) isMsg_Sum() {}
+
 var File_depin_tx_v1_tx_proto protoreflect.FileDescriptor
 
 const file_depin_tx_v1_tx_proto_rawDesc = "" +
@@ -850,7 +866,7 @@ const file_depin_tx_v1_tx_proto_rawDesc = "" +
 	"SignerInfo\x12\x1d\n" +
 	"\n" +
 	"public_key\x18\x01 \x01(\fR\tpublicKey\x12\x1a\n" +
-	"\bsequence\x18\x02 \x01(\x04R\bsequence\"\xd4\x13\n" +
+	"\bsequence\x18\x02 \x01(\x04R\bsequence\"\x98\x14\n" +
 	"\x03Msg\x12,\n" +
 	"\x04send\x18\x01 \x01(\v2\x16.depin.bank.v1.MsgSendH\x00R\x04send\x12K\n" +
 	"\x0ecreate_network\x18\n" +
@@ -893,7 +909,9 @@ const file_depin_tx_v1_tx_proto_rawDesc = "" +
 	"\topen_deal\x18[ \x01(\v2\x1d.depin.storage.v1.MsgOpenDealH\x00R\bopenDeal\x12?\n" +
 	"\n" +
 	"close_deal\x18\\ \x01(\v2\x1e.depin.storage.v1.MsgCloseDealH\x00R\tcloseDeal\x12H\n" +
-	"\rsubmit_audits\x18] \x01(\v2!.depin.storage.v1.MsgSubmitAuditsH\x00R\fsubmitAuditsB\x05\n" +
+	"\rsubmit_audits\x18] \x01(\v2!.depin.storage.v1.MsgSubmitAuditsH\x00R\fsubmitAudits\x12B\n" +
+	"\vrepair_deal\x18^ \x01(\v2\x1f.depin.storage.v1.MsgRepairDealH\x00R\n" +
+	"repairDealB\x05\n" +
 	"\x03sumB/Z-github.com/depinhq/depin/gen/depin/tx/v1;txv1b\x06proto3"
 
 var (
@@ -950,6 +968,7 @@ var file_depin_tx_v1_tx_proto_goTypes = []any{
 	(*v19.MsgOpenDeal)(nil),            // 37: depin.storage.v1.MsgOpenDeal
 	(*v19.MsgCloseDeal)(nil),           // 38: depin.storage.v1.MsgCloseDeal
 	(*v19.MsgSubmitAudits)(nil),        // 39: depin.storage.v1.MsgSubmitAudits
+	(*v19.MsgRepairDeal)(nil),          // 40: depin.storage.v1.MsgRepairDeal
 }
 var file_depin_tx_v1_tx_proto_depIdxs = []int32{
 	3,  // 0: depin.tx.v1.TxBody.messages:type_name -> depin.tx.v1.Msg
@@ -990,11 +1009,12 @@ var file_depin_tx_v1_tx_proto_depIdxs = []int32{
 	37, // 35: depin.tx.v1.Msg.open_deal:type_name -> depin.storage.v1.MsgOpenDeal
 	38, // 36: depin.tx.v1.Msg.close_deal:type_name -> depin.storage.v1.MsgCloseDeal
 	39, // 37: depin.tx.v1.Msg.submit_audits:type_name -> depin.storage.v1.MsgSubmitAudits
-	38, // [38:38] is the sub-list for method output_type
-	38, // [38:38] is the sub-list for method input_type
-	38, // [38:38] is the sub-list for extension type_name
-	38, // [38:38] is the sub-list for extension extendee
-	0,  // [0:38] is the sub-list for field type_name
+	40, // 38: depin.tx.v1.Msg.repair_deal:type_name -> depin.storage.v1.MsgRepairDeal
+	39, // [39:39] is the sub-list for method output_type
+	39, // [39:39] is the sub-list for method input_type
+	39, // [39:39] is the sub-list for extension type_name
+	39, // [39:39] is the sub-list for extension extendee
+	0,  // [0:39] is the sub-list for field type_name
 }
 
 func init() { file_depin_tx_v1_tx_proto_init() }
@@ -1038,6 +1058,7 @@ func file_depin_tx_v1_tx_proto_init() {
 		(*Msg_OpenDeal)(nil),
 		(*Msg_CloseDeal)(nil),
 		(*Msg_SubmitAudits)(nil),
+		(*Msg_RepairDeal)(nil),
 	}
 	type x struct{}
 	out := protoimpl.TypeBuilder{
