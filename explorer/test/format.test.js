@@ -85,3 +85,21 @@ test('tokens shows base units in display units, exactly', async () => {
   ];
   for (const [[v, d], want] of cases) assert.deepEqual(tokens(v, d), want, JSON.stringify([v, d]));
 });
+
+test('span shows a time range in UTC, seconds only when needed', async () => {
+  const { span } = await import('../assets/js/format.js');
+  assert.equal(span('2026-01-02T03:00:00Z', '2026-01-02T03:15:00Z'), '2026-01-02 03:00–03:15 UTC');
+  assert.equal(span('2026-01-02T03:00:30Z', '2026-01-02T03:01:00Z'), '2026-01-02 03:00:30–03:01:00 UTC');
+  assert.equal(span('2026-01-02T23:45:00Z', '2026-01-03T00:00:00Z'), '2026-01-02 23:45 – 2026-01-03 00:00 UTC');
+  assert.equal(span('2026-01-02T05:00:00+02:00', '2026-01-02T05:15:00+02:00'), '2026-01-02 03:00–03:15 UTC');
+  for (const [a, b] of [[null, null], ['', '2026-01-02T03:00:00Z'], ['2026-01-02T03:00:00Z', undefined], ['soon', 'later']]) {
+    assert.equal(span(a, b), '', JSON.stringify([a, b]));
+  }
+});
+
+test('intervalText names an interval by its times, else its number', async () => {
+  const { intervalText } = await import('../assets/js/format.js');
+  assert.equal(intervalText({ interval: 1960001, start: '2025-11-24T16:15:00Z', end: '2025-11-24T16:30:00Z' }), '2025-11-24 16:15–16:30 UTC');
+  assert.equal(intervalText({ interval: 59873273, start: null, end: null }), 'Interval 59873273');
+  assert.equal(intervalText({ interval: 7 }), 'Interval 7');
+});

@@ -2,12 +2,13 @@
 // other pure parts of the pages and the map.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { frozenBanner, frozenMarker, kv, link, num, section, table } from '../assets/js/ui.js';
-import { classBounds, classColour, legendHtml, mapShell, palettes, resolutionFor, unwrap } from '../assets/js/map.js';
+import { frozenBanner, frozenMarker, kv, link, num, section, STACK_COLUMNS, table } from '../assets/js/ui.js';
+import { classBounds, classColour, classIndex, extentOf, legendHtml, mapShell, markerRadius, MIN_HEX_PX, palettes, pixelSpan, resolutionFor, unwrap } from '../assets/js/map.js';
 import { networksTable, statusLine } from '../assets/js/pages/home.js';
 import { hitHref } from '../assets/js/pages/search.js';
 import { attrValue, eventHtml } from '../assets/js/pages/tx.js';
-import { sideOf } from '../assets/js/pages/market.js';
+import { clearingAxis, intervalOf, sideOf } from '../assets/js/pages/market.js';
+import { unclaimedHtml, unclaimedTotals } from '../assets/js/pages/account.js';
 
 test('link escapes its text and title and encodes its target', () => {
   assert.equal(String(link('device', '"><script>')), '<a class="id" href="#/device/%22%3E%3Cscript%3E" title="&quot;&gt;&lt;script&gt;">&quot;&gt;&lt;script&gt;</a>');
@@ -99,7 +100,9 @@ test('map: resolution per zoom, log-spaced classes, colours', () => {
   assert.equal(classColour(100000, ups, palettes.devices), palettes.devices[4]);
   assert.equal(classColour(1e9, ups, palettes.devices), palettes.devices[4]);
   assert.equal(classColour(5, [1], palettes.devices), palettes.devices[2]);
-  assert.match(String(legendHtml('devices', [], [1])), /No devices in view/);
+  assert.match(String(legendHtml('devices', [], [1])), /No devices in view<br><button type="button" class="fit">Show all devices<\/button>/);
+  assert.match(String(legendHtml('devices', [], [1], false)), /No devices yet/);
+  assert.doesNotMatch(String(legendHtml('devices', [], [1], false)), /in view|button/);
   assert.match(String(legendHtml('devices', [{}], [10, 100])), /≤ 10.*11–100/s);
 });
 
@@ -110,4 +113,65 @@ test('unwrap moves antimeridian rings east and leaves the rest', () => {
   assert.equal(unwrap(berlin), berlin);
   const antarctica = [[-179, -89], [179, -89], [0, -70]];
   assert.equal(unwrap(antarctica, 0), antarctica);
+});
+
+test('table stacks wide tables on a phone: each cell names its column', () => {
+  const cols = ['Device', 'Network', 'Model', num('Reports')];
+  assert.equal(cols.length, STACK_COLUMNS);
+  const t = String(table('Devices', cols, [['d1', 'solar', 'm', '5']]));
+  assert.match(t, /<table class="stack">/);
+  assert.match(t, /<td class="" data-label="Device">d1<\/td>/);
+  assert.match(t, /<td class="num" data-label="Reports">5<\/td>/);
+  assert.doesNotMatch(String(table('Grid', cols, [['1', '2', '3', '4']], { stack: false })), /stack|data-label/);
+  assert.doesNotMatch(String(table('Narrow', ['A', 'B', num('C')], [['1', '2', '3']])), /stack|data-label/);
+  assert.match(String(table('X', ['<b>', 'B', 'C', 'D'], [['1', '2', '3', '4']])), /data-label="&lt;b&gt;"/);
+});
+
+test('map: classes, dots for hexes too small to see, and the frame of a set of hexes', () => {
+  const ups = classBounds(100000);
+  assert.deepEqual([1, ups[0] + 1, ups[2], ups[4], 1e9].map((v) => classIndex(v, ups)), [0, 1, 2, 4, 4]);
+  assert.equal(classIndex(5, [1]), 2);
+  assert.ok(markerRadius(0) * 2 >= MIN_HEX_PX - 2 && markerRadius(4) > markerRadius(0));
+  const project = ([lat, lon]) => ({ x: lon * 10, y: -lat * 10 });
+  assert.equal(pixelSpan([[0, 0], [0.5, 0.2], [0.1, 0.3]], project), 5);
+  assert.equal(pixelSpan([[0, 0], [2, 0]], project), 20);
+  assert.equal(extentOf([]), null);
+  assert.deepEqual(extentOf([{ lat: 6.5, lon: 3.4 }, { lat: 19, lon: 72.8 }, { lat: 48.9, lon: 2.3 }]), [[6.5, 2.3], [48.9, 72.8]]);
+});
+
+test('market intervals: a cleared one by its times, an uncleared one on the newest known grid', () => {
+  const cl = [
+    { interval: 11, intervalSeconds: 900, start: '1970-01-01T02:45:00Z', end: '1970-01-01T03:00:00Z' },
+    { interval: 10, intervalSeconds: 0, start: null, end: null },
+  ];
+  assert.equal(intervalOf(11, cl), cl[0]);
+  assert.deepEqual(intervalOf(12, cl), { interval: 12, start: '1970-01-01T03:00:00.000Z', end: '1970-01-01T03:15:00.000Z' });
+  assert.deepEqual(intervalOf(10, cl), { interval: 10, start: '1970-01-01T02:30:00.000Z', end: '1970-01-01T02:45:00.000Z' });
+  assert.deepEqual(intervalOf(5, [cl[1]]), { interval: 5, start: null, end: null });
+  assert.deepEqual(clearingAxis([cl[0]]), { label: 'Interval start (UTC)', xs: [9900], time: true });
+  assert.deepEqual(clearingAxis([cl[1], cl[0]]), { label: 'Interval', xs: [10, 11], time: false });
+  assert.deepEqual(clearingAxis([]), { label: 'Interval', xs: [], time: false });
+});
+
+test('unclaimed rewards: exact totals per token, share holders\' rewards apart, and how many devices are left out', () => {
+  const rows = [
+    { device: 'd1', network: 'solar', denom: 'usolar', amount: '18446744073709551615', tokenized: false },
+    { device: 'd2', network: 'solar', denom: 'usolar', amount: '1', tokenized: false },
+    { device: 'd3', network: 'air', denom: 'uair', amount: '1500000', tokenized: false },
+    { device: 'd4', network: 'air', denom: 'uair', amount: '7000000', tokenized: true },
+    { device: 'd5', network: 'meter', denom: 'umeter', amount: '0', tokenized: false },
+  ];
+  assert.deepEqual(unclaimedTotals(rows), [{ denom: 'uair', amount: '1500000' }, { denom: 'usolar', amount: '18446744073709551616' }]);
+  assert.deepEqual(unclaimedTotals([rows[3], rows[4]]), []);
+  const h = String(unclaimedHtml('depin1me', { deviceCount: 5, unclaimed: rows }));
+  assert.match(h, /To claim: <strong>.*1\.5 <span class="denom">AIR<\/span>.*<\/strong> and <strong>.*18,446,744,073,709\.551616 <span class="denom">SOLAR/s);
+  assert.match(h, /depin tx reward claim --from depin1me/);
+  assert.match(h, /its share holders/);
+  assert.doesNotMatch(h, /more device/);
+  const more = String(unclaimedHtml('depin1me', { deviceCount: 105, unclaimed: rows }));
+  assert.match(more, /To claim from the first 5 devices: /);
+  assert.match(more, /… and 100 more devices\./);
+  assert.match(String(unclaimedHtml('a', { deviceCount: 1, unclaimed: [rows[4]] })), /Nothing to claim\./);
+  assert.match(String(unclaimedHtml('a', { deviceCount: 0, unclaimed: [] })), /No devices/);
+  assert.doesNotMatch(String(unclaimedHtml('<x>', { deviceCount: 1, unclaimed: [{ ...rows[0], device: '<img>' }] })), /<img|<x>/);
 });

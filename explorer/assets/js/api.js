@@ -20,6 +20,18 @@ export async function gql(query, variables = {}) {
   return body.data;
 }
 
+// orNull runs a query whose variables come from the address bar: when the
+// API refuses them (a malformed id, as GqlError) it returns null, as for
+// an id that does not exist, so the page says "no such …" either way.
+export async function orNull(query, variables) {
+  try {
+    return await gql(query, variables);
+  } catch (e) {
+    if (e instanceof GqlError) return null;
+    throw e;
+  }
+}
+
 // The one live stream: /live, or /live?device=ID on a device page (it
 // carries the block events too). Handlers are set once by main.js.
 const live = { es: null, device: null, retry: 0, on: { block() {}, reports() {}, state() {} } };

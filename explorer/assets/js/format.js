@@ -66,6 +66,25 @@ export function when(t) {
   return Number.isNaN(d.getTime()) ? String(t) : `${d.toISOString().slice(0, 19).replace('T', ' ')} UTC`;
 }
 
+// span shows a time range in UTC: "2026-01-02 03:00–03:15 UTC" within a
+// day, "2026-01-02 23:45 – 2026-01-03 00:15 UTC" across midnight, with
+// seconds only when a bound has them; "" when a bound is missing or does
+// not parse.
+export function span(start, end) {
+  if (!start || !end) return '';
+  const a = new Date(start), b = new Date(end);
+  if (Number.isNaN(a.getTime()) || Number.isNaN(b.getTime())) return '';
+  const secs = a.getUTCSeconds() !== 0 || b.getUTCSeconds() !== 0;
+  const day = (d) => d.toISOString().slice(0, 10);
+  const hm = (d) => d.toISOString().slice(11, secs ? 19 : 16);
+  return day(a) === day(b) ? `${day(a)} ${hm(a)}–${hm(b)} UTC` : `${day(a)} ${hm(a)} – ${day(b)} ${hm(b)} UTC`;
+}
+
+// intervalText names a market interval ({interval, start, end}, as a
+// clearing has them) by its times, or by its number ("Interval 59873273")
+// when the index does not know its times.
+export const intervalText = (c) => span(c.start, c.end) || `Interval ${c.interval}`;
+
 // msgSummary lists a transaction's message types, repeats folded:
 // "RegisterDevice ×12, Send".
 export function msgSummary(types) {

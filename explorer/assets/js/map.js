@@ -38,15 +38,46 @@ export function classBounds(max) {
   return ups;
 }
 
-// classColour is the colour of value v's class in palette pal.
-export function classColour(v, ups, pal) {
+// classIndex is the palette entry (0–4) of value v's class.
+export function classIndex(v, ups) {
   const i = ups.findIndex((u) => v <= u);
-  return pal[ups.length === 1 ? 2 : Math.round(((i < 0 ? ups.length - 1 : i) * 4) / (ups.length - 1))];
+  return ups.length === 1 ? 2 : Math.round(((i < 0 ? ups.length - 1 : i) * 4) / (ups.length - 1));
 }
 
-export function legendHtml(by, hexes, ups) {
+// classColour is the colour of value v's class in palette pal.
+export const classColour = (v, ups, pal) => pal[classIndex(v, ups)];
+
+// A hex drawn smaller than MIN_HEX_PX across (a city's cell seen from
+// world zoom) becomes a dot of markerRadius(class) pixels at its centre,
+// so devices show at any zoom.
+export const MIN_HEX_PX = 10;
+export const markerRadius = (k) => 4 + k;
+
+// pixelSpan is how many pixels across a ring of points is once projected
+// by project ([lat, lon] → {x, y}).
+export function pixelSpan(ring, project) {
+  const ps = ring.map(project);
+  const xs = ps.map((q) => q.x), ys = ps.map((q) => q.y);
+  return Math.max(Math.max(...xs) - Math.min(...xs), Math.max(...ys) - Math.min(...ys));
+}
+
+// extentOf is the [[south, west], [north, east]] box of hexes' centres,
+// or null for none: what a map of them is framed on.
+export function extentOf(hexes) {
+  if (!hexes.length) return null;
+  const lats = hexes.map((h) => h.lat), lons = hexes.map((h) => h.lon);
+  return [[Math.min(...lats), Math.min(...lons)], [Math.max(...lats), Math.max(...lons)]];
+}
+
+// legendHtml: the colour classes of what is in view; when nothing is,
+// whether there are devices elsewhere (any: a "Show all devices" button)
+// or none at all.
+export function legendHtml(by, hexes, ups, any = true) {
   const title = by === 'devices' ? 'Devices per hex' : 'Rewards per hex';
-  if (!hexes.length) return html`<strong>${title}</strong><br>No devices in view`;
+  if (!hexes.length) {
+    return any ? html`<strong>${title}</strong><br>No devices in view<br><button type="button" class="fit">Show all devices</button>`
+      : html`<strong>${title}</strong><br>No devices yet`;
+  }
   const fmt = (v) => (by === 'devices' ? amount(String(v)) : compact.format(v));
   return html`<strong>${title}</strong>${ups.map((u, i) => {
     const lo = i === 0 ? null : by === 'devices' ? ups[i - 1] + 1 : ups[i - 1];
@@ -120,39 +151,63 @@ function hexPopup(h, network, map) {
 export const Q_HEXES = `query($network: String, $res: Int!, $bbox: [Float!]) {
     hexes(network: $network, resolution: $res, bbox: $bbox) { hex resolution devices rewards lat lon boundary } }`;
 
+// viewBox is a map's view as the API's bbox [west, south, east, north].
+function viewBox(map) {
+  const b = map.getBounds();
+  return [clamp(b.getWest(), -180, 180), clamp(b.getSouth(), -85, 85), clamp(b.getEast(), -180, 180), clamp(b.getNorth(), -85, 85)];
+}
+
+// drawHexes draws hexes into layer: each as its outline, or as a dot
+// when the outline would be too small to see or click. style(h) gives
+// {fill, k} (colour and class 0–4); popup(h) the popup's element.
+function drawHexes(map, layer, hexes, style, popup) {
+  const { L } = globalThis;
+  layer.clearLayers();
+  // Cells are only a few pixels across until zoom 9: a thick stroke in
+  // the fill colour keeps them visible and clickable.
+  const z = map.getZoom();
+  const project = (q) => map.latLngToLayerPoint(q);
+  for (const h of hexes) {
+    const { fill, k } = style(h);
+    const ring = unwrap(h.boundary);
+    // A ring unwrap moved east of 180° takes its centre along.
+    const lon = ring !== h.boundary && h.lon < 0 ? h.lon + 360 : h.lon;
+    const shape = pixelSpan(ring, project) < MIN_HEX_PX
+      ? L.circleMarker([h.lat, lon], { className: 'hex', radius: markerRadius(k), color: '#1f2f3f', weight: 1, opacity: 0.8, fillColor: fill, fillOpacity: 0.9 })
+      : L.polygon(ring, { className: 'hex', ...(z >= 9 ? { color: '#1f2f3f', weight: 1, opacity: 0.6 } : { color: fill, weight: z <= 4 ? 4 : 3, opacity: 1 }), fillColor: fill, fillOpacity: 0.75 });
+    shape.bindPopup(() => popup(h)).addTo(layer);
+  }
+}
+
 // hexMap draws a map of hexagons (of one network, or all) in the element
-// id, made by mapShell(id). Returns { ready }, a promise of the first load.
+// id, made by mapShell(id), framed on the devices. Returns { ready }, a
+// promise of the first view's hexes drawn.
 export function hexMap(p, id, network = null) {
   const { L } = globalThis;
   const el = document.getElementById(id);
   const map = baseMap(p, el, (m) => m.setView([20, 0], el.clientWidth < 600 ? 1 : 2));
   const layer = L.featureGroup().addTo(map);
   const legend = L.control({ position: 'bottomright' });
-  legend.onAdd = () => L.DomUtil.create('div', 'legend');
+  legend.onAdd = () => {
+    const div = L.DomUtil.create('div', 'legend');
+    L.DomEvent.disableClickPropagation(div);
+    div.addEventListener('click', (e) => { if (e.target.closest('button.fit')) frame(); });
+    return div;
+  };
   legend.addTo(map);
-  const st = { network, by: 'devices', hexes: [], seq: 0 };
+  // all: whether the chosen network has devices anywhere (known once framed).
+  const st = { network, by: 'devices', hexes: [], seq: 0, all: true };
   const value = (h) => (st.by === 'devices' ? h.devices : Number(h.rewards));
   const draw = () => {
-    layer.clearLayers();
     const ups = classBounds(Math.max(0, ...st.hexes.map(value)));
-    // Cells are only a few pixels across until zoom 9: a thick stroke in
-    // the fill colour keeps them visible and clickable.
-    const z = map.getZoom();
-    for (const h of st.hexes) {
-      const fill = classColour(value(h), ups, palettes[st.by]);
-      const stroke = z >= 9 ? { color: '#1f2f3f', weight: 1, opacity: 0.6 } : { color: fill, weight: z <= 4 ? 4 : 3, opacity: 1 };
-      L.polygon(unwrap(h.boundary), { className: 'hex', ...stroke, fillColor: fill, fillOpacity: 0.75 })
-        .bindPopup(() => hexPopup(h, st.network, map)).addTo(layer);
-    }
-    legend.getContainer().innerHTML = legendHtml(st.by, st.hexes, ups);
+    drawHexes(map, layer, st.hexes, (h) => ({ fill: classColour(value(h), ups, palettes[st.by]), k: classIndex(value(h), ups) }), (h) => hexPopup(h, st.network, map));
+    legend.getContainer().innerHTML = legendHtml(st.by, st.hexes, ups, st.all);
   };
   const load = async () => {
     if (!p.alive) return;
     const seq = ++st.seq;
-    const b = map.getBounds();
-    const bbox = [clamp(b.getWest(), -180, 180), clamp(b.getSouth(), -85, 85), clamp(b.getEast(), -180, 180), clamp(b.getNorth(), -85, 85)];
     try {
-      const d = await gql(Q_HEXES, { network: st.network, res: resolutionFor(map.getZoom()), bbox });
+      const d = await gql(Q_HEXES, { network: st.network, res: resolutionFor(map.getZoom()), bbox: viewBox(map) });
       if (!p.alive || seq !== st.seq) return;
       st.hexes = d.hexes;
       draw();
@@ -160,25 +215,58 @@ export function hexMap(p, id, network = null) {
       if (p.alive) showError(`Could not load the map's hexagons: ${e.message}`);
     }
   };
+  // frame fits the view to the devices (of the chosen network, or all):
+  // every cell at the coarsest resolution, wherever it is, then the
+  // view's hexes.
+  const frame = async () => {
+    if (!p.alive) return;
+    try {
+      const d = await gql(Q_HEXES, { network: st.network, res: resolutionFor(0), bbox: null });
+      if (!p.alive) return;
+      const box = extentOf(d.hexes);
+      st.all = box != null;
+      if (box) map.fitBounds(box, { maxZoom: 8, padding: [24, 24], animate: false });
+    } catch (e) {
+      if (p.alive) showError(`Could not load the map's hexagons: ${e.message}`);
+    }
+    await load();
+  };
   map.on('moveend', debounce(load, 300));
-  $(`#${id}-net`)?.addEventListener('change', (e) => { st.network = e.target.value || null; load(); });
+  $(`#${id}-net`)?.addEventListener('change', (e) => { st.network = e.target.value || null; frame(); });
   document.getElementsByName(`${id}-by`).forEach((r) => r.addEventListener('change', (e) => { st.by = e.target.value; draw(); }));
   p.maps.push({ refresh: load });
-  // A network's map starts framed on its devices (the world's when they are everywhere).
-  const first = load().then(() => {
-    if (network && p.alive && st.hexes.length) map.fitBounds(L.latLngBounds(st.hexes.map((h) => [h.lat, h.lon])), { maxZoom: 8, padding: [32, 32] });
-  });
-  return { ready: first };
+  return { ready: frame() };
 }
 
-// deviceMap shows one device's cell d (with boundary and cell) in the element id.
+// deviceMap shows one device d (with lat, lon, boundary, cell, network
+// and neighbours, its resolution-8 hex and the two rings around it) in
+// the element id: the hexes around it coloured by the network's devices
+// there, its own cell (with a pin while the cell is too small to see) and
+// a scale bar.
 export function deviceMap(p, id, d) {
   const { L } = globalThis;
   const el = document.getElementById(id);
   if (!d.boundary.length) { el.textContent = 'This device has no location.'; return; }
   const shape = unwrap(d.boundary);
-  const map = baseMap(p, el, (m) => m.fitBounds(L.latLngBounds(shape), { maxZoom: 12, padding: [24, 24] }));
-  L.polygon(shape, { className: 'hex', color: '#045a8d', weight: 2, fillColor: '#2b8cbe', fillOpacity: 0.35 })
-    .bindPopup(() => { const div = document.createElement('div'); div.innerHTML = html`<p><strong>Cell</strong> <span class="mono">${d.cell}</span></p>`; return div; })
-    .addTo(map);
+  const around = d.neighbours.map((h) => unwrap(h.boundary));
+  const map = baseMap(p, el, (m) => m.fitBounds(L.latLngBounds(around.length ? around.flat() : shape), { maxZoom: 14, padding: [8, 8] }));
+  L.control.scale({ imperial: false, maxWidth: 120 }).addTo(map);
+  const ups = classBounds(Math.max(0, ...d.neighbours.map((h) => h.devices)));
+  d.neighbours.forEach((h, i) => {
+    const style = h.devices > 0 ? { color: '#1f2f3f', weight: i === 0 ? 2 : 1, opacity: 0.7, fillColor: classColour(h.devices, ups, palettes.devices), fillOpacity: 0.6 }
+      : { color: '#6b7280', weight: 1, opacity: 0.7, dashArray: '3 3', fillOpacity: 0 };
+    L.polygon(around[i], { className: 'hex', ...style }).bindPopup(() => hexPopup(h, d.network, map)).addTo(map);
+  });
+  const cellPopup = () => { const div = document.createElement('div'); div.innerHTML = html`<p><strong>This device's cell</strong> <span class="mono">${d.cell}</span></p>`; return div; };
+  const cell = L.polygon(shape, { className: 'hex device-cell', color: '#9a3412', weight: 2, fillColor: '#ea580c', fillOpacity: 0.7 }).bindPopup(cellPopup).addTo(map);
+  const pin = L.circleMarker([d.lat, d.lon], { className: 'device-pin', radius: 7, color: '#fff', weight: 2, fillColor: '#c2410c', fillOpacity: 1 }).bindPopup(cellPopup);
+  const showPin = () => {
+    if (pixelSpan(shape, (q) => map.latLngToLayerPoint(q)) < 16) pin.addTo(map); else pin.remove();
+    cell.bringToFront();
+  };
+  showPin();
+  map.on('zoomend', showPin);
+  const others = Math.max(0, d.neighbours.reduce((n, h) => n + h.devices, 0) - 1);
+  el.insertAdjacentHTML('afterend', String(html`<p class="map-note"><i class="pin"></i> This device ·
+      <i style="background:${palettes.devices[2]}"></i> hexes with devices of ${d.network}: ${plural(others, 'other device')} in the two rings around.</p>`));
 }

@@ -69,9 +69,14 @@ export function ready(p, name, title) {
   firstRoute = false;
 }
 
-export function notFound(p, msg) {
-  render(html`<h1 tabindex="-1">Not found</h1><p>${msg}</p><p><a href="#/">Go to the home page</a></p>`);
-  ready(p, 'notfound', 'Not found');
+// notFound says that what the address names does not exist: a title
+// ("No such device"), why (text or html``), and where to go instead.
+export function notFound(p, title, why = '') {
+  render(html`<h1 tabindex="-1">${title}</h1>${why ? html`<p class="lead">${why}</p>` : ''}
+      <p>Check the address, or type what you are looking for into the search box: an account (<span class="mono">depin1…</span>),
+        a device (<span class="mono">depindev1…</span>), a transaction hash, a block height or a network id.</p>
+      <p><a href="#/">Go to the home page</a></p>`);
+  ready(p, 'notfound', title);
 }
 
 // Live refreshes re-render sections: update skips unchanged ones and keeps

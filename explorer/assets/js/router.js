@@ -33,11 +33,11 @@ export function router(routes) {
     const { path, params } = parseHash(location.hash);
     const m = match(routes, path);
     try {
-      if (!m) return notFound(p, 'There is no page at this address.');
+      if (!m) return notFound(p, 'No such page', 'There is no page at this address.');
       await m.page(p, m.arg, params);
     } catch (e) {
       if (!p.alive) return;
-      if (e instanceof GqlError) return notFound(p, e.message);
+      if (e instanceof GqlError) return notFound(p, 'Not found', e.message);
       render(html`<h1 tabindex="-1">Could not load this page</h1><p>${e.message}</p><p><button type="button" id="retry">Try again</button></p>`);
       $('#retry').addEventListener('click', route);
       showError(e.message);

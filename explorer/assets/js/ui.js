@@ -17,15 +17,25 @@ export const link = (kind, id, text = id) => (id === '' || id == null ? '—' : 
 // num('Label') is a numeric (right-aligned) table column.
 export const num = (h) => ({ h, num: true });
 
-// table: a table inside a horizontally scrolling, labelled wrapper.
-export function table(label, cols, rows, { id = '', empty = 'None yet.' } = {}) {
+// STACK_COLUMNS: tables with at least this many columns stack on a
+// phone-sized screen (each row a card of "column: value" lines) instead
+// of being cut off at the screen's edge.
+export const STACK_COLUMNS = 4;
+
+// table: a table inside a horizontally scrolling, labelled wrapper. On a
+// narrow screen a table of STACK_COLUMNS or more columns stacks its rows
+// (each cell carries its column's name in data-label), unless stack is
+// false: grids of numbers to compare down a column keep their columns and
+// scroll inside the wrapper.
+export function table(label, cols, rows, { id = '', empty = 'None yet.', stack = cols.length >= STACK_COLUMNS } = {}) {
   const cls = cols.map((c) => (c.num ? 'num' : ''));
+  const names = cols.map((c) => c.h ?? c);
   const body = rows.length
-    ? rows.map((r) => html`<tr>${r.map((c, i) => html`<td class="${cls[i]}">${c}</td>`)}</tr>`)
+    ? rows.map((r) => html`<tr>${r.map((c, i) => html`<td class="${cls[i]}"${stack ? html` data-label="${names[i]}"` : ''}>${c}</td>`)}</tr>`)
     : html`<tr><td colspan="${cols.length}" class="empty">${empty}</td></tr>`;
-  return html`<div class="scroll" tabindex="0" role="region" aria-label="${label}"><table${id ? html` id="${id}"` : ''}>
+  return html`<div class="scroll" tabindex="0" role="region" aria-label="${label}"><table${id ? html` id="${id}"` : ''}${stack ? html` class="stack"` : ''}>
       <caption class="sr">${label}</caption>
-      <thead><tr>${cols.map((c, i) => html`<th scope="col" class="${cls[i]}">${c.h ?? c}</th>`)}</tr></thead>
+      <thead><tr>${names.map((n, i) => html`<th scope="col" class="${cls[i]}">${n}</th>`)}</tr></thead>
       <tbody>${body}</tbody></table></div>`;
 }
 

@@ -1,11 +1,11 @@
-// An account: balances, devices, device shares, agreements, reward claims
-// and recent transactions.
+// An account: unclaimed rewards, balances, devices, device shares,
+// agreements, reward claims and recent transactions.
 
 import { html } from '../html.js';
-import { amount, msgSummary, shareOf, tokens, words } from '../format.js';
+import { amount, msgSummary, plural, shareOf, tokens, words } from '../format.js';
 import { coin, link, num, section, table } from '../ui.js';
-import { gql } from '../api.js';
-import { $, ready, render, update } from '../page.js';
+import { gql, orNull } from '../api.js';
+import { $, notFound, ready, render, update } from '../page.js';
 import { agreementsTable } from './device.js';
 
 const Q_ACCOUNT = `query($a: String!) {
@@ -13,10 +13,42 @@ const Q_ACCOUNT = `query($a: String!) {
       shares { device amount total } txs(last: 20) { hash height code msgTypes } }
     agreements(consumer: $a, last: 20) { id device denom escrow paid unitsPaid refunded status reason openedHeight }
     claims(owner: $a, last: 20) { height denom amount kind device } }`;
+// Read from the chain by the API (the index cannot know it), so asked
+// apart: when the chain cannot be read, the rest of the page still shows.
+const Q_UNCLAIMED = `query($a: String!) { account(address: $a) { deviceCount unclaimed { device network denom amount tokenized } } }`;
 
 const txTable = (label, txs) => table(label, ['Transaction', num('Block'), 'Result', 'Messages'],
   txs.map((t) => [link('tx', t.hash), link('block', t.height, amount(t.height)), t.code === 0 ? 'Success' : `Failed (code ${t.code})`, msgSummary(t.msgTypes)]),
   { empty: 'No transactions.' });
+
+// unclaimedTotals sums the owner's unclaimed rewards per denom, exactly
+// (amounts may exceed 2^53), in denom order; tokenized devices' rewards
+// are their share holders' and are left out.
+export function unclaimedTotals(rows) {
+  const sums = new Map();
+  for (const r of rows) {
+    if (r.tokenized) continue;
+    sums.set(r.denom, (sums.get(r.denom) ?? 0n) + BigInt(r.amount));
+  }
+  return [...sums].filter(([, v]) => v > 0n).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)).map(([denom, v]) => ({ denom, amount: String(v) }));
+}
+
+// unclaimedHtml shows the account's unclaimed rewards: the total in
+// display units, then per device; u is account { deviceCount unclaimed }.
+export function unclaimedHtml(address, u) {
+  const rows = u.unclaimed;
+  if (!rows.length) return html`<p class="empty">No devices, so no rewards to claim.</p>`;
+  const totals = unclaimedTotals(rows);
+  const more = u.deviceCount - rows.length;
+  const list = (cs) => cs.map((c, i) => html`${i === 0 ? '' : i === cs.length - 1 ? ' and ' : ', '}<strong>${coin(c.amount, c.denom)}</strong>`);
+  const first = more > 0 ? ` from the first ${plural(rows.length, 'device')}` : '';
+  return html`<p id="unclaimed-total">${totals.length ? html`To claim${first}: ${list(totals)}. Claim with <code>depin tx reward claim --from ${address}</code>.`
+    : `Nothing to claim${first}.`}</p>
+    ${table('Unclaimed rewards per device', ['Device', 'Network', num('Unclaimed')],
+    rows.map((r) => [link('device', r.device), link('network', r.network),
+      r.tokenized ? html`${coin(r.amount, r.denom)} <span class="dim">(its share holders’)</span>` : coin(r.amount, r.denom)]), { id: 'unclaimed-devices' })}
+    ${more > 0 ? html`<p>… and ${plural(more, 'more device')}.</p>` : ''}`;
+}
 
 const accountHtml = (d) => html`
     ${section('acct-balances', 'Balances', table('Balances', ['Token', num('Amount'), 'Denom'], d.account.balances.map((b) => [tokens(b.amount, b.denom)[1], tokens(b.amount, b.denom)[0], html`<span class="mono">${b.denom}</span>`]), { id: 'balances', empty: 'No balances.' }))}
@@ -29,14 +61,34 @@ const accountHtml = (d) => html`
     d.claims.map((c) => [link('block', c.height, amount(c.height)), words(c.kind.toUpperCase()), link('device', c.device), coin(c.amount, c.denom)]), { empty: 'No claims.' }))}
     ${section('acct-txs', 'Recent transactions', txTable('Recent transactions', d.account.txs))}`;
 
+// seen: the account holds, owns or did something the index knows of.
+const seen = (d) => d.account.balances.length || d.account.devices.length || d.account.shares.length || d.account.txs.length || d.agreements.length || d.claims.length;
+
+async function fillUnclaimed(p, addr) {
+  let body;
+  try {
+    body = unclaimedHtml(addr, (await gql(Q_UNCLAIMED, { a: addr })).account);
+  } catch (e) {
+    body = html`<p class="empty">Could not read the unclaimed rewards from the chain: ${e.message}</p>`;
+  }
+  if (p.alive) update($('#acct-unclaimed'), body);
+}
+
 export async function pageAccount(p, addr) {
-  const d = await gql(Q_ACCOUNT, { a: addr });
+  const d = await orNull(Q_ACCOUNT, { a: addr });
   if (!p.alive) return;
-  render(html`<h1 tabindex="-1">Account</h1><p class="mono lead">${d.account.address}</p><div id="acct"></div>`);
+  if (!d || !seen(d)) {
+    return notFound(p, 'No such account', d ? html`No account <span class="mono">${addr}</span> has been seen on this chain: it holds nothing, owns no device and has signed no transaction.`
+      : html`<span class="mono">${addr}</span> is not an account address: addresses start with <span class="mono">depin1</span>.`);
+  }
+  render(html`<h1 tabindex="-1">Account</h1><p class="mono lead">${d.account.address}</p>
+      ${section('acct-unclaimed', 'Unclaimed rewards', html`<p class="loading">Reading the chain…</p>`)}<div id="acct"></div>`);
   update($('#acct'), accountHtml(d));
+  fillUnclaimed(p, addr); // the chain may answer later than the index
   p.refresh = async () => {
     const r = await gql(Q_ACCOUNT, { a: addr });
     if (p.alive) update($('#acct'), accountHtml(r));
+    await fillUnclaimed(p, addr);
   };
   ready(p, 'account', `Account ${addr}`);
 }

@@ -10,11 +10,11 @@ const Q_BLOCK = `query($h: Int!) { block(height: $h) { height time hash txs even
     transactions { hash index signer code msgTypes } } }`;
 
 export async function pageBlock(p, h) {
-  if (!/^\d{1,15}$/.test(h)) return notFound(p, `“${h}” is not a block height.`);
+  if (!/^\d{1,15}$/.test(h)) return notFound(p, 'No such block', `“${h}” is not a block height: heights are whole numbers.`);
   const height = Number(h);
   const b = (await gql(Q_BLOCK, { h: height })).block;
   if (!p.alive) return;
-  if (!b) return notFound(p, `Block ${amount(h)} has not been indexed (yet).`);
+  if (!b) return notFound(p, 'No such block', `Block ${amount(h)} has not been indexed (yet).`);
   render(html`<h1 tabindex="-1">Block ${amount(b.height)}</h1>
       <nav class="prevnext" aria-label="Neighbouring blocks">${b.height > 1 ? html`<a href="${href.block(b.height - 1)}">← Block ${amount(b.height - 1)}</a>` : ''}
         <a href="${href.block(b.height + 1)}">Block ${amount(b.height + 1)} →</a></nav>

@@ -4,13 +4,14 @@
 import { html } from '../html.js';
 import { amount, pct, plural, tokens, words } from '../format.js';
 import { coin, kv, link, num, section, table } from '../ui.js';
-import { connectLive, gql } from '../api.js';
+import { connectLive, gql, orNull } from '../api.js';
 import { $, notFound, ready, render, update } from '../page.js';
 import { chart, figure } from '../chart.js';
 import { deviceMap } from '../map.js';
 
 const Q_DEVICE = `query($id: ID!, $dev: String!) {
     device(id: $id) { id network owner model capacity cell cellR7 status stake registeredHeight reportsAccepted reportsRejected lastReportHeight lat lon boundary
+      neighbours { hex resolution devices rewards lat lon boundary }
       reports(last: 100) { height accepted rejected }
       rewards(last: 30) { epoch reward denom workReward availabilityReward uptimePpm reputationPpm geoPpm boostBps belowThreshold }
       latest: rewards(last: 1) { explanation } }
@@ -45,18 +46,18 @@ function fillDevice(p, d, agreements) {
     `Latest epoch ${d.rewards[0].epoch}: ${tokens(d.rewards[0].reward, denom).join(' ')}. The table below lists each epoch.`)}
       ${table('Rewards per epoch', [num('Epoch'), num('Reward'), num('Work'), num('Availability'), num('Uptime'), num('Reputation'), num('Geography'), num('Boost')],
     d.rewards.map((r) => [r.epoch, coin(r.reward, r.denom), coin(r.workReward, r.denom), coin(r.availabilityReward, r.denom), pct(r.uptimePpm),
-      r.belowThreshold ? html`${pct(r.reputationPpm)} <strong>below threshold</strong>` : pct(r.reputationPpm), pct(r.geoPpm), `×${r.boostBps / 1e4}`]))}`
+      r.belowThreshold ? html`${pct(r.reputationPpm)} <strong>below threshold</strong>` : pct(r.reputationPpm), pct(r.geoPpm), `×${r.boostBps / 1e4}`]), { stack: false })}`
     : html`<p class="empty">No rewards yet.</p>`);
-  if (rw.length) chart(p, 'dev-rewards-chart', 'Epoch', rw.map((r) => r.epoch), [[`Reward (${tokens(0, denom)[1]})`, '#d97706', rw.map((r) => Number(r.reward) / 1e6)]], true);
+  if (rw.length) chart(p, 'dev-rewards-chart', 'Epoch', rw.map((r) => r.epoch), [[`Reward (${tokens(0, denom)[1]})`, '#d97706', rw.map((r) => Number(r.reward) / 1e6)]], { bars: true });
   $('#reward-breakdown').textContent = d.latest[0]?.explanation || 'No rewards yet — the device\'s first epoch has not ended.';
   update($('#dev-agreements'), agreementsTable('Agreements with this device as provider', agreements, 'consumer'));
 }
 
 export async function pageDevice(p, id) {
-  const d = await gql(Q_DEVICE, { id, dev: id });
+  const d = await orNull(Q_DEVICE, { id, dev: id });
   if (!p.alive) return;
-  const v = d.device;
-  if (!v) return notFound(p, `There is no device “${id}”.`);
+  const v = d?.device;
+  if (!v) return notFound(p, 'No such device', html`There is no device <span class="mono">${id}</span>${id.startsWith('depindev1') ? ' on this chain' : html`: device ids start with <span class="mono">depindev1</span>`}.`);
   render(html`<h1 tabindex="-1">Device <span class="mono">${v.id}</span></h1>
       <div class="cols">${section('dev-details', 'Details')}
         <section aria-labelledby="dev-map-h"><h2 id="dev-map-h">Location</h2><div id="dev-map" class="map small" role="region" aria-label="Device map"></div></section></div>

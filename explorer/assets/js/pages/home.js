@@ -1,7 +1,7 @@
 // Home: index status, networks, the device map and the latest blocks.
 
 import { html } from '../html.js';
-import { amount, plural, when } from '../format.js';
+import { amount, plural, tokens, when, words } from '../format.js';
 import { frozenMarker, link, num, section, table } from '../ui.js';
 import { gql } from '../api.js';
 import { $, ready, render, setHeight, update } from '../page.js';
@@ -11,8 +11,8 @@ const Q_HOME = `{ status { height chainHeight lag } networks { id class devices 
     blocks(first: 10) { edges { node { height time txs } } } }`;
 
 export const statusLine = (s) => `Indexed to block ${amount(s.height)} of ${amount(s.chainHeight)} — ${s.lag === 0 ? 'in sync' : `${plural(s.lag, 'block')} behind`}.`;
-export const networksTable = (ns) => table('Networks', ['Network', 'Class', num('Devices'), 'Reward denom'],
-  ns.map((n) => [html`${link('network', n.id)}${frozenMarker(n)}`, n.class, amount(n.devices), n.rewardDenom]), { empty: 'No networks yet.' });
+export const networksTable = (ns) => table('Networks', ['Network', 'Class', num('Devices'), 'Reward token'],
+  ns.map((n) => [html`${link('network', n.id)}${frozenMarker(n)}`, words(n.class), amount(n.devices), html`${tokens(0, n.rewardDenom)[1]} <span class="mono dim">(${n.rewardDenom})</span>`]), { empty: 'No networks yet.' });
 const latestTable = (bs) => table('Latest blocks', [num('Height'), 'Time', num('Transactions')],
   bs.map((b) => [link('block', b.height, amount(b.height)), when(b.time), amount(b.txs)]), { empty: 'No blocks yet.' });
 

@@ -4,7 +4,7 @@
 import { html } from '../html.js';
 import { amount, href, plural, tokens, words } from '../format.js';
 import { coin, frozenBanner, kv, link, num, section, table } from '../ui.js';
-import { gql } from '../api.js';
+import { gql, orNull } from '../api.js';
 import { $, notFound, ready, render, update } from '../page.js';
 import { pager } from '../pager.js';
 import { chart, figure } from '../chart.js';
@@ -31,20 +31,20 @@ function fillNetwork(p, n, epochs) {
   update($('#net-rewards'), last ? figure('net-rewards-chart', `Bar chart of rewards distributed per epoch, ${epochs.length} epochs`,
     `Latest epoch ${last.epoch}: ${tokens(last.distributed, n.rewardDenom).join(' ')} of ${tokens(last.emission, n.rewardDenom).join(' ')} distributed to ${plural(last.devices, 'device')}, ${tokens(last.treasury, n.rewardDenom).join(' ')} to the treasury.`,
     table('Rewards per epoch', [num('Epoch'), num('Emission'), num('Distributed'), num('Treasury'), num('Devices')],
-      epochs.map((e) => [e.epoch, coin(e.emission, n.rewardDenom), coin(e.distributed, n.rewardDenom), coin(e.treasury, n.rewardDenom), amount(e.devices)])))
+      epochs.map((e) => [e.epoch, coin(e.emission, n.rewardDenom), coin(e.distributed, n.rewardDenom), coin(e.treasury, n.rewardDenom), amount(e.devices)]), { stack: false }))
     : html`<p class="empty">No epoch has ended yet.</p>`);
   if (last) {
     const asc = [...epochs].reverse();
     const unit = tokens(0, n.rewardDenom)[1];
-    chart(p, 'net-rewards-chart', 'Epoch', asc.map((e) => e.epoch), [[`Distributed (${unit})`, '#2b8cbe', asc.map((e) => Number(e.distributed) / 1e6)]], true);
+    chart(p, 'net-rewards-chart', 'Epoch', asc.map((e) => e.epoch), [[`Distributed (${unit})`, '#2b8cbe', asc.map((e) => Number(e.distributed) / 1e6)]], { bars: true });
   }
 }
 
 export async function pageNetwork(p, id, params) {
-  const d = await gql(Q_NETWORK, { id, net: id });
+  const d = await orNull(Q_NETWORK, { id, net: id });
   if (!p.alive) return;
-  const n = d.network;
-  if (!n) return notFound(p, `There is no network “${id}”.`);
+  const n = d?.network;
+  if (!n) return notFound(p, 'No such network', html`There is no network <span class="mono">${id}</span> on this chain. The home page lists every network.`);
   const cell = params.get('cell');
   render(html`<h1 tabindex="-1">Network <span class="mono">${n.id}</span></h1>
       <div id="net-frozen"></div>

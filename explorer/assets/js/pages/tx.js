@@ -4,7 +4,7 @@ import { html } from '../html.js';
 import { amount, words } from '../format.js';
 import { kv, link, section } from '../ui.js';
 import { coinsText, eventName, eventSentence } from '../events.js';
-import { gql } from '../api.js';
+import { orNull } from '../api.js';
 import { notFound, ready, render } from '../page.js';
 
 // attrValue shows an event attribute's value: addresses become links,
@@ -40,9 +40,11 @@ const messageName = (t) => String(t).split('.').pop().replace(/^Msg/, '').replac
 const Q_TX = `query($h: String!) { tx(hash: $h) { hash height index signer code codespace log msgTypes size events { type attrs } } }`;
 
 export async function pageTx(p, hash) {
-  const t = (await gql(Q_TX, { h: hash })).tx;
+  const t = (await orNull(Q_TX, { h: hash }))?.tx;
   if (!p.alive) return;
-  if (!t) return notFound(p, `There is no transaction “${hash}”.`);
+  if (!t) return notFound(p, 'No such transaction', /^[0-9a-fA-F]{64}$/.test(hash)
+    ? html`No transaction with the hash <span class="mono">${hash}</span> has been indexed (yet).`
+    : html`<span class="mono">${hash}</span> is not a transaction hash: hashes are 64 hexadecimal digits.`);
   const ok = t.code === 0;
   render(html`<h1 tabindex="-1">Transaction</h1><p class="mono lead">${t.hash}</p>
       <p class="result ${ok ? 'ok' : 'fail'}">${ok ? '✓ Succeeded' : `✗ Failed: ${t.codespace ? `${t.codespace} ` : ''}code ${t.code}`}</p>
