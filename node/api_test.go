@@ -10,16 +10,22 @@ import (
 	"io"
 	"net/http"
 	"net/url"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/depinhq/depin/api/device"
 	"github.com/depinhq/depin/client"
 	"github.com/depinhq/depin/crypto"
 	"github.com/depinhq/depin/errs"
+	devicev1 "github.com/depinhq/depin/gen/depin/device/v1"
+	networkv1 "github.com/depinhq/depin/gen/depin/network/v1"
+	reportv1 "github.com/depinhq/depin/gen/depin/report/v1"
 	txv1 "github.com/depinhq/depin/gen/depin/tx/v1"
 	"github.com/depinhq/depin/node"
 	"github.com/depinhq/depin/node/nodetest"
+	"github.com/depinhq/depin/wire"
 	"github.com/depinhq/depin/x/bank"
 )
 
@@ -289,6 +295,174 @@ func FuzzTxResultAPI(f *testing.F) {
 			}
 		default:
 			t.Fatalf("GET %q ?%q: %d %v", hash, query, resp.StatusCode, out)
+		}
+	})
+}
+
+// registerSolarDevice creates a network "solar" (default incentives), an
+// approved maker and one registered 5000 W device owned by alice, and
+// returns the device key.
+func registerSolarDevice(t testing.TB, ctx context.Context, c *client.Client) ed25519.PrivateKey {
+	t.Helper()
+	chainID, err := c.ChainID(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	alice := devPriv("alice")
+	owner := addrOf(alice)
+	maker := ed25519.NewKeyFromSeed(node.DevSeed("api test maker"))
+	makerPub := maker.Public().(ed25519.PublicKey)
+	if _, err := c.SendTx(ctx, alice, []*txv1.Msg{
+		{Sum: &txv1.Msg_CreateNetwork{CreateNetwork: &networkv1.MsgCreateNetwork{
+			Owner: owner.Bytes(), Id: "solar", Name: "Solar", Class: networkv1.ResourceClass_RESOURCE_CLASS_ENERGY, Physical: true,
+			RewardDenom: "usolar",
+			Params: &networkv1.Params{
+				Metrics:      []*networkv1.Metric{{Id: 1, Name: "energy", Unit: "Wh", BoundNum: 1, BoundDen: 3600, Weight: 1}},
+				EpochSeconds: 3600, ReportWindowSeconds: 3600, MaxClockSkewSeconds: 30,
+				MinStake: 1_500_000, UnbondingSeconds: 60, MinMoveIntervalSeconds: 60,
+			}}}},
+		{Sum: &txv1.Msg_ApproveMaker{ApproveMaker: &networkv1.MsgApproveMaker{
+			Owner: owner.Bytes(), Network: "solar", MakerPublicKey: makerPub, Name: "api test"}}},
+	}, client.TxOptions{}); err != nil {
+		t.Fatalf("create network: %v", err)
+	}
+	devKey := ed25519.NewKeyFromSeed(node.DevSeed("api test device"))
+	cert, err := device.SignCert(maker, chainID, &devicev1.DeviceCert{Network: "solar", DevicePublicKey: devKey.Public().(ed25519.PublicKey),
+		Model: "m", Serial: "s1", Capacity: 5000, MakerPublicKey: makerPub})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := c.SendTx(ctx, alice, []*txv1.Msg{client.RegisterDeviceMsg(chainID, owner, cert, devKey, 0x8a1f1d48945ffff)}, client.TxOptions{}); err != nil {
+		t.Fatalf("register: %v", err)
+	}
+	return devKey
+}
+
+// getJSON GETs path from the API and decodes the answer into out.
+func getJSON(t testing.TB, api, path string, out any) int {
+	t.Helper()
+	resp, err := http.Get(api + path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	if err := json.NewDecoder(resp.Body).Decode(out); err != nil {
+		t.Fatalf("GET %s: %d, not JSON: %v", path, resp.StatusCode, err)
+	}
+	return resp.StatusCode
+}
+
+// TestDeviceAPI: GET /v1/devices/{id} shows a device's status, owner,
+// network, stake, reputation, reports and unclaimed rewards as the chain
+// has them, before and after a report; 400 for what is not a device id,
+// 404 for a device that is not registered.
+func TestDeviceAPI(t *testing.T) {
+	n := nodetest.Devnet(t, node.DevnetOptions{})
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	c, err := client.New(n.RPCURL())
+	if err != nil {
+		t.Fatal(err)
+	}
+	devKey := registerSolarDevice(t, ctx, c)
+	id := crypto.AddressFromPubKey(devKey.Public().(ed25519.PublicKey))
+	api := n.APIURL()
+
+	var before node.DeviceJSON
+	if code := getJSON(t, api, "/v1/devices/"+crypto.DeviceString(id), &before); code != http.StatusOK {
+		t.Fatalf("GET: %d %+v", code, before)
+	}
+	if before.ID != crypto.DeviceString(id) || before.Status != "active" || before.Owner != addrOf(devPriv("alice")).String() ||
+		before.Network != "solar" || before.Capacity != "5000" || before.Stake.Udpin != "1500000" || before.Stake.DPIN != "1.5" ||
+		before.Reputation.Alpha != "1000" || before.Reputation.Beta != "0" || before.Reputation.PPM != 1_000_000 || before.Reputation.Initialized ||
+		before.Reports.LastSeq != "0" || before.Reports.Accepted != "0" ||
+		before.UnclaimedRewards.Denom != "usolar" || before.UnclaimedRewards.Amount != "0" || before.Height == 0 {
+		t.Fatalf("registered device: %+v", before)
+	}
+
+	// One accepted report.
+	chainID, _ := c.ChainID(ctx)
+	end := time.Now().Unix() - 1
+	raw, err := wire.Sign(devKey, chainID, &reportv1.Report{Network: "solar", Seq: 1, PeriodStart: end - 60, PeriodEnd: end,
+		Metrics: []*reportv1.MetricValue{{Id: 1, Value: 10}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	d, err := wire.Decode(raw)
+	if err != nil {
+		t.Fatal(err)
+	}
+	alice := devPriv("alice")
+	if _, err := c.SendTx(ctx, alice, []*txv1.Msg{{Sum: &txv1.Msg_ReportBatch{ReportBatch: &reportv1.MsgReportBatch{
+		Submitter: addrOf(alice).Bytes(), Reports: []*reportv1.SignedReport{d.Signed}}}}}, client.TxOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	var after node.DeviceJSON
+	getJSON(t, api, "/v1/devices/"+crypto.DeviceString(id), &after)
+	rec, err := c.Device(ctx, id, client.QueryOptions{Height: after.Height})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if after.Reports.LastSeq != "1" || after.Reports.LastPeriodEnd != strconv.FormatInt(end, 10) || after.Reports.Accepted != "1" ||
+		after.Reports.Rejected != "0" || !after.Reputation.Initialized || after.Reputation.Alpha != "1000" || // 1000 × 0.999 + 1
+		after.Reputation.PPM != 1_000_000 || rec.RepAlpha != 1000*1_000_000 || after.Height <= before.Height {
+		t.Fatalf("after a report: %+v (record α %d β %d)", after, rec.RepAlpha, rec.RepBeta)
+	}
+	// The same height, asked for, gives the same answer.
+	var again node.DeviceJSON
+	getJSON(t, api, "/v1/devices/"+crypto.DeviceString(id)+"?height="+strconv.FormatInt(before.Height, 10), &again)
+	if again != before {
+		t.Fatalf("at height %d: %+v, was %+v", before.Height, again, before)
+	}
+
+	unknown := crypto.DeviceString(crypto.AddressFromPubKey(devPriv("nobody").Public().(ed25519.PublicKey)))
+	for path, want := range map[string]int{
+		"/v1/devices/" + unknown:                       http.StatusNotFound,
+		"/v1/devices/" + addrOf(alice).String():        http.StatusBadRequest, // an account, not a device
+		"/v1/devices/depindev1qqqq":                    http.StatusBadRequest,
+		"/v1/devices/" + unknown + "?height=-1":        http.StatusBadRequest,
+		"/v1/devices/" + crypto.DeviceString(id) + "x": http.StatusBadRequest,
+	} {
+		var out map[string]any
+		if code := getJSON(t, api, path, &out); code != want || out["error"] == "" {
+			t.Errorf("GET %s: %d %v, want %d with an error", path, code, out, want)
+		}
+	}
+}
+
+// FuzzDeviceAPI asks GET /v1/devices/{id} with arbitrary ids and query
+// strings: the answer is always 200, 400 or 404 with a JSON body, never a
+// server error.
+func FuzzDeviceAPI(f *testing.F) {
+	n := nodetest.Devnet(f, node.DevnetOptions{})
+	api := n.APIURL()
+	known := crypto.DeviceString(crypto.AddressFromPubKey(devPriv("nobody").Public().(ed25519.PublicKey)))
+	f.Add(known, "")
+	f.Add(known, "height=1")
+	f.Add(known, "height=99999999999999999999")
+	f.Add(addrOf(devPriv("alice")).String(), "")
+	f.Add("depindev1", "height=-1")
+	f.Add("", "")
+	f.Fuzz(func(t *testing.T, id, query string) {
+		q, _ := url.ParseQuery(query)
+		req, err := http.NewRequest(http.MethodGet, api+"/v1/devices/"+url.PathEscape(id)+"?"+q.Encode(), nil)
+		if err != nil {
+			return
+		}
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		var out map[string]any
+		decodeErr := json.NewDecoder(resp.Body).Decode(&out)
+		switch resp.StatusCode {
+		case http.StatusOK, http.StatusBadRequest, http.StatusNotFound:
+			if decodeErr != nil {
+				t.Fatalf("GET %q ?%q: %d without a JSON body: %v", id, query, resp.StatusCode, decodeErr)
+			}
+		default:
+			t.Fatalf("GET %q ?%q: %d %v", id, query, resp.StatusCode, out)
 		}
 	})
 }
