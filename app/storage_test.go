@@ -5,6 +5,8 @@ import (
 	"crypto/ed25519"
 	"fmt"
 	"math/rand/v2"
+	"os"
+	"strconv"
 	"testing"
 	"time"
 
@@ -410,4 +412,148 @@ func TestStorageRepair(t *testing.T) {
 	if st := (storage.Keeper{}).Stats(c.snapshot(), node3); st.Earned == 0 || st.Pieces != 1 {
 		t.Fatalf("node3 %v", st)
 	}
+}
+
+// TestStorageAdversarial drives random storage txs with worst-case values
+// — huge or zero sizes and durations, k and n at and past their limits,
+// other people's deals and nodes, garbage and replayed proofs, repairs of
+// live pieces, endpoint junk, the network's storage params changed or
+// removed while deals are escrowed, time jumps — and holds after every
+// block: every module's books balance (the harness checks them), udpin's
+// supply never moves, and the vault is never frozen (a freeze is one of
+// the storage block steps failing on input an attacker chose).
+func TestStorageAdversarial(t *testing.T) {
+	seeds := uint64(4) // DEPIN_ADVERSARIAL_SEEDS=N hunts longer
+	if v, err := strconv.ParseUint(os.Getenv("DEPIN_ADVERSARIAL_SEEDS"), 10, 32); err == nil && v > 0 {
+		seeds = v
+	}
+	for seed := uint64(1); seed <= seeds; seed++ {
+		t.Run(fmt.Sprint("seed", seed), func(t *testing.T) { storageAdversarialRun(t, seed, 150) })
+	}
+}
+
+func storageAdversarialRun(t *testing.T, seed uint64, steps int) {
+	sw := newStorageWorld(t)
+	c := sw.c
+	rng := rand.New(rand.NewPCG(seed, 18))
+	supply := bank.Keeper{}.Supply(c.snapshot(), "udpin")
+	extremes := []uint64{0, 1, 2, 63, 64, 65, 1 << 20, 1 << 32, 1 << 62, ^uint64(0)}
+	val := func(small uint64) uint64 {
+		if rng.IntN(4) == 0 {
+			return extremes[rng.IntN(len(extremes))]
+		}
+		return 1 + rng.Uint64N(small)
+	}
+	accounts := []testKey{sw.dave, sw.owners["node0"], sw.owners["node1"], sw.owners["node2"]}
+	names := []string{"node0", "node1", "node2"}
+	var deals []uint64
+	ok := map[string]int{}
+	for step := 0; step < steps; step++ {
+		who := accounts[rng.IntN(len(accounts))]
+		var m any
+		switch rng.IntN(10) {
+		case 0, 1, 9: // a deal, mostly well formed, sometimes not at all
+			segs := 1 + rng.IntN(3)
+			n := 3
+			k := 1 + rng.IntN(2)
+			size := 1 + rng.Uint64N(500)
+			msg := &storagev1.MsgOpenDeal{Owner: who.addr.Bytes(), Network: "vault", FileId: bytes.Repeat([]byte{byte(step)}, 32), Size: val(1000),
+				K: uint32(k), N: uint32(n), Segments: uint32(segs), DurationSeconds: val(3000)}
+			if rng.IntN(5) == 0 {
+				msg.MaxEscrow = val(1000)
+			}
+			if rng.IntN(5) == 0 {
+				msg.K, msg.N = uint32(val(70)), uint32(val(70))
+			}
+			for s := 0; s < segs; s++ {
+				for i := 0; i < n; i++ {
+					data := bytes.Repeat([]byte{byte(s*n + i + step)}, int(size))
+					node := sw.nodes[names[i]]
+					if rng.IntN(8) == 0 {
+						node = sw.nodes[names[rng.IntN(3)]]
+					}
+					p := &storagev1.Piece{Segment: uint32(s), Index: uint32(i), Node: node.Bytes(), Root: api.MerkleRoot(data, 64), Size: size}
+					if rng.IntN(10) == 0 {
+						p.Size = val(1 << 30)
+					}
+					msg.Pieces = append(msg.Pieces, p)
+					sw.data[[2]uint64{uint64(len(deals) + 1), uint64(s*n + i)}] = data // a guess at the id; wrong guesses make wrong proofs
+				}
+			}
+			m = msg
+		case 2: // close any deal, as anyone
+			m = &storagev1.MsgCloseDeal{Owner: who.addr.Bytes(), Id: val(uint64(len(deals) + 2))}
+		case 3, 4: // proofs: real ones for the signer's node, or garbage
+			var proofs []*storagev1.AuditProof
+			chs := sw.challenges()
+			var node []byte
+			if len(chs) > 0 && rng.IntN(4) != 0 {
+				// Mostly the owner of one challenged node, proving its pieces.
+				ch := chs[rng.IntN(len(chs))]
+				node = (storage.Keeper{}).Deal(c.snapshot(), ch.Deal).Pieces[ch.Piece].Node
+				for nm, id := range sw.nodes {
+					if bytes.Equal(id.Bytes(), node) {
+						who = sw.owners[nm]
+					}
+				}
+			}
+			for _, ch := range chs {
+				if node != nil && !bytes.Equal((storage.Keeper{}).Deal(c.snapshot(), ch.Deal).Pieces[ch.Piece].Node, node) {
+					continue
+				}
+				leaf, path, err := api.MerkleProof(sw.data[[2]uint64{ch.Deal, uint64(ch.Piece)}], 64, ch.Leaf)
+				if err != nil || rng.IntN(10) == 0 {
+					leaf, path = bytes.Repeat([]byte{1}, int(val(64)%4096)), [][]byte{bytes.Repeat([]byte{2}, rng.IntN(40))}
+				}
+				proofs = append(proofs, &storagev1.AuditProof{Deal: ch.Deal, Piece: ch.Piece, Leaf: leaf, Path: path})
+			}
+			if len(proofs) == 0 {
+				proofs = append(proofs, &storagev1.AuditProof{Deal: val(5), Piece: uint32(val(10))})
+			}
+			m = &storagev1.MsgSubmitAudits{Submitter: who.addr.Bytes(), Proofs: proofs}
+		case 5: // repairs of any piece onto any node
+			m = &storagev1.MsgRepairDeal{Repairer: who.addr.Bytes(), Deal: val(uint64(len(deals) + 2)),
+				Repairs: []*storagev1.PieceRepair{{Piece: uint32(val(10)), Node: sw.nodes[names[rng.IntN(3)]].Bytes()}}}
+		case 6: // endpoints: junk and good
+			url := []string{"http://127.0.0.1:1", "", "ftp://x", "http://" + string(bytes.Repeat([]byte{'a'}, 300)), "http://[::1]:9"}[rng.IntN(5)]
+			m = &storagev1.MsgSetEndpoint{Owner: who.addr.Bytes(), Device: sw.nodes[names[rng.IntN(3)]].Bytes(), Url: url}
+		case 7: // the owner changes or removes the storage params while deals are escrowed
+			p := vaultParams()
+			switch rng.IntN(4) {
+			case 0:
+				p.Storage = nil
+			case 1:
+				p.Storage.PricePerGibMonth = 1 << 50
+				p.Storage.LeafSize = 1 << 20
+			case 2:
+				p.Storage.ChallengesPerNode, p.Storage.RepairFee = 64, ^uint64(0)
+			}
+			c.block(c.tx(sw.owner, &txv1.Msg{Sum: &txv1.Msg_UpdateNetworkParams{UpdateNetworkParams: &networkv1.MsgUpdateNetworkParams{
+				Owner: sw.owner.addr.Bytes(), Network: "vault", Params: p}}}))
+			continue
+		case 8: // time passes: an epoch or several
+			sw.nextEpoch()
+			if rng.IntN(3) == 0 {
+				c.time = c.time.Add(time.Duration(rng.IntN(400)) * time.Second)
+			}
+			continue
+		}
+		r := c.result(who, msgOf(m))
+		name := fmt.Sprintf("%T", m)
+		if r.Code == 0 {
+			ok[name]++
+			if d, isDeal := m.(*storagev1.MsgOpenDeal); isDeal && d != nil {
+				deals = append(deals, uint64(len(deals)+1))
+			}
+		} else if r.Codespace == "" || r.Code == 1 {
+			t.Fatalf("step %d: %s failed with an internal error: %s", step, name, r.Log)
+		}
+		if n := (network.Keeper{}).Network(c.snapshot(), "vault"); n.Frozen {
+			t.Fatalf("step %d: the vault froze: %s", step, n.FrozenReason)
+		}
+		if got := (bank.Keeper{}).Supply(c.snapshot(), "udpin"); got != supply {
+			t.Fatalf("step %d: udpin supply %d, want %d", step, got, supply)
+		}
+	}
+	t.Logf("succeeded %v", ok)
 }
