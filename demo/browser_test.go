@@ -7,11 +7,13 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"sync"
 	"testing"
 	"time"
 
+	"github.com/chromedp/cdproto/input"
 	"github.com/chromedp/cdproto/runtime"
 	"github.com/chromedp/chromedp"
 )
@@ -153,6 +155,15 @@ func loaded(page string) chromedp.Action {
 	return chromedp.WaitVisible(fmt.Sprintf(`main#main[data-page=%q][data-loaded="true"]`, page), chromedp.ByQuery)
 }
 
+// open navigates to url and waits until the explorer has rendered a page
+// of the given kind. It first clears the marks of the page shown, so that
+// a hash change to another page of the same kind is not taken for done.
+func (b *browser) open(what, url, page string, more ...chromedp.Action) {
+	b.t.Helper()
+	unmark := chromedp.Evaluate(`(() => { const m = document.querySelector('main#main'); if (m) { m.dataset.loaded = 'false'; m.dataset.page = ''; } })()`, nil)
+	b.run(what, append([]chromedp.Action{unmark, chromedp.Navigate(url), loaded(page)}, more...)...)
+}
+
 // count waits until at least n elements match sel and returns how many.
 func (b *browser) count(sel string, n int) int {
 	b.t.Helper()
@@ -168,9 +179,12 @@ func (b *browser) count(sel string, n int) int {
 }
 
 // testExplorer drives the explorer of a running demo like a user: the
-// map fills with hexes, a device found by the search box shows its
-// reward breakdown in words, an owner's address opens their account with
-// balances, and the same works on a phone-sized screen.
+// map fills with hexes that show at world zoom, a network's map is framed
+// on its devices, a device found by the search box shows its reward
+// breakdown in words and its neighbourhood, an owner's address opens
+// their account with balances and unclaimed rewards, the market names
+// intervals by their times, an unknown id gets a "no such …" page, and
+// every page fits a phone-sized screen.
 func testExplorer(t *testing.T, base string, gql func(string) string) {
 	// A solar device with a reward, and its owner, from the API.
 	var d struct {
@@ -208,6 +222,22 @@ func testExplorer(t *testing.T, base string, gql func(string) string) {
 		b.shot("home")
 		t.Fatalf("%d countries drawn on the basemap", n)
 	}
+	// At world zoom a city's hex is a pixel across: each must still show
+	// (a dot of a minimum size), and the view is framed on the devices.
+	var hexSizes []float64
+	var legend string
+	b.run("home hex sizes", chromedp.Evaluate(`[...document.querySelectorAll('#home-map path.hex')].map((e) => {
+	  const r = e.getBoundingClientRect(); return Math.min(r.width, r.height); })`, &hexSizes),
+		chromedp.Text(`#home-map .legend`, &legend, chromedp.ByQuery))
+	for _, px := range hexSizes {
+		if px < 8 {
+			b.shot("home")
+			t.Fatalf("a hex on the home page's world map is %.1f px across (sizes %v): too small to see", px, hexSizes)
+		}
+	}
+	if strings.Contains(legend, "No devices") {
+		t.Errorf("the home page's map opens on %q", legend)
+	}
 	b.shot("home")
 
 	// Live: the header's height follows new blocks without a reload.
@@ -241,8 +271,12 @@ func testExplorer(t *testing.T, base string, gql func(string) string) {
 	if first := strings.SplitN(explanation, "\n", 2)[0]; !strings.Contains(text, first) {
 		t.Fatalf("the device page explains the reward as %q; the API says %q", text, explanation)
 	}
-	if n := b.count("path.hex", 1); n == 0 {
-		t.Error("no hex on the device's map")
+	// The location in context: the hexes around it and a scale bar.
+	if n := b.count("#dev-map path.hex", 19); n < 19 {
+		t.Errorf("%d hexes on the device's map, want its own and the 18 around it", n)
+	}
+	if n := b.count("#dev-map .leaflet-control-scale-line", 1); n == 0 {
+		t.Error("no scale bar on the device's map")
 	}
 	var location string
 	b.run("device url", chromedp.Location(&location))
@@ -271,10 +305,55 @@ func testExplorer(t *testing.T, base string, gql func(string) string) {
 	if devLinks == 0 {
 		t.Error("the owner's account page does not link the device")
 	}
+	// Unclaimed rewards, read from the chain: per device in the network's
+	// token (SOLAR, not usolar), and in total.
+	var unclaimed struct {
+		Account struct {
+			DeviceCount int
+			Unclaimed   []struct{ Device, Denom string }
+		}
+	}
+	if err := json.Unmarshal([]byte(gql(fmt.Sprintf(`{ account(address: %q) { deviceCount unclaimed { device denom } } }`, owner))), &unclaimed); err != nil || len(unclaimed.Account.Unclaimed) == 0 {
+		t.Fatalf("the API's unclaimed rewards of %s: %v %+v", owner, err, unclaimed)
+	}
+	var total string
+	var cells []string
+	b.run("account unclaimed", chromedp.WaitVisible(`#unclaimed-total`, chromedp.ByID), chromedp.Text(`#unclaimed-total`, &total, chromedp.ByID),
+		chromedp.Evaluate(`[...document.querySelectorAll('#unclaimed-devices tbody tr')].map((tr) => tr.lastElementChild.textContent.trim())`, &cells))
+	if !strings.Contains(total, "To claim: ") && !strings.Contains(total, "Nothing to claim") || strings.Contains(total, "usolar") {
+		t.Errorf("unclaimed total: %q", total)
+	}
+	if len(cells) != len(unclaimed.Account.Unclaimed) {
+		t.Errorf("%d devices' unclaimed rewards on the page, the API has %d", len(cells), len(unclaimed.Account.Unclaimed))
+	}
+	for _, c := range cells {
+		if !strings.HasSuffix(c, " SOLAR") {
+			t.Errorf("a device's unclaimed reward reads %q, want an amount of SOLAR", c)
+		}
+	}
 	b.shot("account")
 
-	// A network page and the blocks list.
-	b.run("network", chromedp.Navigate(base+"/#/network/solar"), loaded("network"))
+	// A network's map is framed on its devices: air-quality sensors in
+	// Lagos, Mumbai and Paris fill the map (at world zoom they would be
+	// a fifth of its width), every one in view.
+	b.open("network map", base+"/#/network/airquality", "network")
+	var frame struct {
+		In, All int
+		Spread  float64
+	}
+	b.run("network map frame", chromedp.Evaluate(`(() => {
+	  const m = document.getElementById('net-map').getBoundingClientRect();
+	  const hs = [...document.querySelectorAll('#net-map path.hex')].map((e) => e.getBoundingClientRect());
+	  const xs = hs.flatMap((r) => [r.left, r.right]), ys = hs.flatMap((r) => [r.top, r.bottom]);
+	  return { all: hs.length, in: hs.filter((r) => r.left >= m.left && r.right <= m.right && r.top >= m.top && r.bottom <= m.bottom).length,
+	    spread: Math.max((Math.max(...xs) - Math.min(...xs)) / m.width, (Math.max(...ys) - Math.min(...ys)) / m.height) };
+	})()`, &frame))
+	if frame.All == 0 || frame.In != frame.All || frame.Spread < 0.4 {
+		b.shot("network-framed")
+		t.Errorf("the air-quality network's map: %d of %d hexes in view, spread over %.0f %% of it; want all, over at least 40 %%", frame.In, frame.All, frame.Spread*100)
+	}
+	b.shot("network-framed")
+	b.open("network", base+"/#/network/solar", "network")
 	if n := b.count("path.hex", 1); n == 0 {
 		t.Error("no hexes on the network's map")
 	}
@@ -327,15 +406,69 @@ func testExplorer(t *testing.T, base string, gql func(string) string) {
 	if strings.Contains(book, "No orders") {
 		t.Errorf("the order book of a cleared interval is empty: %q", book)
 	}
+	// Intervals read as their times, not their numbers (59873273).
+	span := regexp.MustCompile(`^\d{4}-\d\d-\d\d \d\d:\d\d(:\d\d)?–\d\d:\d\d(:\d\d)? UTC$|^\d{4}-\d\d-\d\d \d\d:\d\d(:\d\d)? – \d{4}-\d\d-\d\d \d\d:\d\d(:\d\d)? UTC$`)
+	var intervals []string
+	var heading, hover string
+	var over struct{ X, Y float64 }
+	b.run("market times", chromedp.Evaluate(`[...document.querySelectorAll('#clearings tbody tr td:first-child')].map((td) => td.textContent.trim())`, &intervals),
+		chromedp.Text(`#mk-book-interval`, &heading, chromedp.ByID),
+		chromedp.ScrollIntoView(`#mk-price-chart`, chromedp.ByID),
+		chromedp.Evaluate(`(() => { const r = document.querySelector('#mk-price-chart .u-over').getBoundingClientRect(); return { x: r.left + r.width / 2, y: r.top + r.height / 2 }; })()`, &over))
+	// The chart's axis is drawn on a canvas; pointing at the chart shows
+	// the x value under the pointer in its legend.
+	b.run("market chart hover", chromedp.MouseEvent(input.MouseMoved, over.X, over.Y),
+		chromedp.Text(`#mk-price-chart .u-legend .u-series:first-child .u-value`, &hover, chromedp.ByQuery))
+	if len(intervals) == 0 {
+		t.Error("no clearings listed")
+	}
+	for _, iv := range intervals {
+		if !span.MatchString(iv) {
+			t.Errorf("a clearing's interval reads %q, want its start–end time", iv)
+		}
+	}
+	if !strings.Contains(heading, " UTC") {
+		t.Errorf("the order book's interval reads %q, want its times", heading)
+	}
+	if !regexp.MustCompile(`^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d UTC$`).MatchString(hover) {
+		t.Errorf("pointing at the price chart shows the interval %q, want its start time", hover)
+	}
 	b.shot("market")
 
-	// Phone-sized: no horizontal scrolling on the home page.
+	// An id that does not exist, or is not an id at all, gets a page
+	// saying so in words.
+	for _, tc := range []struct{ path, title string }{
+		{"#/device/garbage", "No such device"}, {"#/network/nope", "No such network"},
+		{"#/account/depin1garbage", "No such account"}, {"#/tx/garbage", "No such transaction"},
+	} {
+		var h1 string
+		b.open("not found "+tc.path, base+"/"+tc.path, "notfound", chromedp.Text(`main h1`, &h1, chromedp.ByQuery))
+		if h1 != tc.title {
+			t.Errorf("%s: %q, want %q", tc.path, h1, tc.title)
+		}
+	}
+	b.shot("not-found")
+
+	// Phone-sized: no page scrolls sideways, and no table is cut off at
+	// the screen's edge (wide ones stack their columns; grids of numbers
+	// scroll inside their own box).
 	p := newBrowser(t, 390, 844)
-	var overflow bool
-	p.run("phone home", chromedp.Navigate(base+"/"), loaded("home"),
-		chromedp.Evaluate(`document.documentElement.scrollWidth > window.innerWidth + 1`, &overflow))
-	p.shot("phone-home")
-	if overflow {
-		t.Error("the home page scrolls sideways on a phone-sized screen")
+	for _, pg := range []struct{ name, path string }{
+		{"home", "#/"}, {"network", "#/network/solar"}, {"device", "#/device/" + id}, {"account", "#/account/" + owner},
+		{"market", "#/market/meter"}, {"tx", "#/tx/" + hash}, {"blocks", "#/blocks"},
+	} {
+		var overflow bool
+		var cut []string
+		p.open("phone "+pg.name, base+"/"+pg.path, pg.name,
+			chromedp.Evaluate(`document.documentElement.scrollWidth > window.innerWidth + 1`, &overflow),
+			chromedp.Evaluate(`[...document.querySelectorAll('table.stack')].filter((t) => t.getBoundingClientRect().right > window.innerWidth + 1)
+			  .map((t) => t.querySelector('caption')?.textContent)`, &cut))
+		p.shot("phone-" + pg.name)
+		if overflow {
+			t.Errorf("the %s page scrolls sideways on a phone-sized screen", pg.name)
+		}
+		if len(cut) > 0 {
+			t.Errorf("the %s page's tables %q are cut off on a phone-sized screen", pg.name, cut)
+		}
 	}
 }
