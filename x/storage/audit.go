@@ -80,8 +80,13 @@ func (k Keeper) judge(ctx state.Context, n *networkv1.Network, ended uint64) (ma
 			current = append(current, c)
 		}
 	}
-	for _, c := range current { // read first, then write: no write while iterating
-		d := k.Deal(ctx.KV, c.Deal)
+	deals := map[uint64]*storagev1.Deal{} // each deal decoded once
+	for _, c := range current {           // read first, then write: no write while iterating
+		d, seen := deals[c.Deal]
+		if !seen {
+			d = k.Deal(ctx.KV, c.Deal)
+			deals[c.Deal] = d
+		}
 		if d == nil || int(c.Piece) >= len(d.Pieces) {
 			continue
 		}
