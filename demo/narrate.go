@@ -62,17 +62,18 @@ FROM epochs e JOIN networks n ON n.id = e.network WHERE e.height > $1 AND e.heig
 		}
 		rows.Close()
 	}
-	rows, err = db.QueryContext(ctx, `SELECT network, interval_no, price, volume, trades, settled, delivered, paid
+	rows, err = db.QueryContext(ctx, `SELECT network, interval_no, price, volume, trades, interval_seconds, start_time
 FROM market_clearings WHERE height > $1 AND height <= $2 ORDER BY height, network, interval_no`, from, to)
 	if err == nil {
 		for rows.Next() {
-			var net, price, volume, delivered, paid string
-			var interval, trades int64
-			var settled bool
-			if rows.Scan(&net, &interval, &price, &volume, &trades, &settled, &delivered, &paid) == nil {
-				// The demo's market intervals are its epochs (simnet).
-				start := time.Unix(interval*EpochSeconds, 0).UTC()
-				when := start.Format("15:04:05") + "–" + start.Add(EpochSeconds*time.Second).Format("15:04:05 UTC")
+			var net, price, volume string
+			var interval, trades, secs, startTime int64
+			if rows.Scan(&net, &interval, &price, &volume, &trades, &secs, &startTime) == nil {
+				when := fmt.Sprintf("interval %d", interval)
+				if secs > 0 { // the chain says when the interval was (older events did not)
+					start := time.Unix(startTime, 0).UTC()
+					when = start.Format("15:04:05") + "–" + start.Add(time.Duration(secs)*time.Second).Format("15:04:05 UTC")
+				}
 				if trades == 0 {
 					out = append(out, fmt.Sprintf("%s market %s: no trade (bids below asks)", net, when))
 				} else {
