@@ -138,7 +138,7 @@ func (g *Gateway) handleReportOutcome(w http.ResponseWriter, r *http.Request) {
 	o, ok := g.results.store.get(h)
 	if !ok {
 		writeJSON(w, http.StatusNotFound, map[string]string{"id": ReportID(h), "status": "not_found", "error": fmt.Sprintf(
-			"no report with this id: never received by this gateway, or settled before its last %d outcomes (the chain's record of the device tells: last_seq)", g.cfg.OutcomeWindow)})
+			"no report with this id: this gateway never received it, or settled it before its last %d outcomes; the chain's record of the device (GET /v1/devices/{id} on a node: reports.last_seq) says how far it got", g.cfg.OutcomeWindow)})
 		return
 	}
 	writeJSON(w, http.StatusOK, o)

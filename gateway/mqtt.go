@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net"
+	"slices"
 	"strings"
 	"sync"
 
@@ -151,10 +152,19 @@ func (h *ingestHook) OnSessionEstablished(cl *mqtt.Client, _ packets.Packet) {
 
 // OnPacketEncode advertises the maximum packet size in a successful
 // CONNACK (mochi enforces it but does not say it), so MQTT 5 clients
-// refuse to send larger packets themselves.
-func (h *ingestHook) OnPacketEncode(_ *mqtt.Client, pk packets.Packet) packets.Packet {
-	if pk.FixedHeader.Type == packets.Connack && pk.ReasonCode < packets.ErrUnspecifiedError.Code {
-		pk.Properties.MaximumPacketSize = MaxMQTTPacketBytes
+// refuse to send larger packets themselves; and says in a SUBACK why a
+// subscription was refused (only results topics can be).
+func (h *ingestHook) OnPacketEncode(cl *mqtt.Client, pk packets.Packet) packets.Packet {
+	switch pk.FixedHeader.Type {
+	case packets.Connack:
+		if pk.ReasonCode < packets.ErrUnspecifiedError.Code {
+			pk.Properties.MaximumPacketSize = MaxMQTTPacketBytes
+		}
+	case packets.Suback:
+		if slices.Contains(pk.ReasonCodes, packets.ErrNotAuthorized.Code) {
+			pk.Properties.ReasonString = clip(fmt.Sprintf("a results topic is only for its own device: subscribe to exactly %s with the device id as client id (this client's id is %q)",
+				resultsTopic("<device id>"), cl.ID), maxReasonString)
+		}
 	}
 	return pk
 }

@@ -155,7 +155,7 @@ func TestMQTTExternalBroker(t *testing.T) {
 	}
 
 	dev := newDevice("a", "solar")
-	_, results := subscribe(t, ln.Address(), "dev-a-results", ResultsTopic(dev.id))
+	_, _, results := subscribe(t, ln.Address(), "dev-a-results", ResultsTopic(dev.id))
 	pub := mqttPublisher(t, ln.Address(), "dev-a")
 	var sent []string
 	for range 10 {
@@ -284,10 +284,10 @@ func TestMQTTBrokerLimits(t *testing.T) {
 	}
 }
 
-// subscriber connects a paho client with client id id and subscribes it
-// to filter at QoS 1; it returns the SUBACK's reason code and a channel
-// of what it is sent.
-func subscribe(t *testing.T, addr, id, filter string) (byte, <-chan *paho.Publish) {
+// subscribe connects a paho client with client id id and subscribes it
+// to filter at QoS 1; it returns the SUBACK's reason code and string and a
+// channel of what it is sent.
+func subscribe(t *testing.T, addr, id, filter string) (byte, string, <-chan *paho.Publish) {
 	t.Helper()
 	conn, err := net.DialTimeout("tcp", addr, 5*time.Second)
 	if err != nil {
@@ -307,7 +307,11 @@ func subscribe(t *testing.T, addr, id, filter string) (byte, <-chan *paho.Publis
 	if sa == nil || len(sa.Reasons) != 1 {
 		t.Fatalf("subscribe %s to %s: %v %v", id, filter, sa, err)
 	}
-	return sa.Reasons[0], got
+	reason := ""
+	if sa.Properties != nil {
+		reason = sa.Properties.ReasonString
+	}
+	return sa.Reasons[0], reason, got
 }
 
 // TestMQTTResults: a device subscribed to its results topic (with its
@@ -331,12 +335,12 @@ func TestMQTTResults(t *testing.T) {
 		{dev.topicDevice() + "x", topic, 0x87},
 		{dev.topicDevice(), "depin/devices/" + dev.topicDevice() + "/#", 0x87},
 	} {
-		if code, _ := subscribe(t, g.MQTTAddr(), tc.id, tc.filter); code != tc.want {
-			t.Errorf("client %s subscribing to %s: SUBACK %#x, want %#x", tc.id, tc.filter, code, tc.want)
+		if code, reason, _ := subscribe(t, g.MQTTAddr(), tc.id, tc.filter); code != tc.want || !strings.Contains(reason, "with the device id as client id") {
+			t.Errorf("client %s subscribing to %s: SUBACK %#x %q, want %#x and why", tc.id, tc.filter, code, reason, tc.want)
 		}
 	}
-	_, everything := subscribe(t, g.MQTTAddr(), "catch-all", "#")
-	code, results := subscribe(t, g.MQTTAddr(), dev.topicDevice(), topic)
+	_, _, everything := subscribe(t, g.MQTTAddr(), "catch-all", "#")
+	code, _, results := subscribe(t, g.MQTTAddr(), dev.topicDevice(), topic)
 	if code != 1 {
 		t.Fatalf("the device subscribing to its results: SUBACK %#x, want 0x01", code)
 	}

@@ -323,10 +323,13 @@ func (s *submitter) committed(b *batch, res *client.TxResult) {
 	for _, n := range rejected {
 		nRejected += n
 	}
+	attrs := []any{"height", res.Height, "tx", res.Hash, "reports", len(b.items), "accepted", accepted, "rejected", nRejected}
+	if nRejected > 0 {
+		attrs = append(attrs, "reasons", reasonList(rejected))
+	}
 	// Items are in queue order: the first waited longest.
-	s.log.Info("batch committed", "height", res.Height, "tx", res.Hash, "reports", len(b.items),
-		"accepted", accepted, "rejected", nRejected, "reasons", reasonList(rejected),
-		"oldest_waited", now.Sub(b.items[0].received).Round(time.Millisecond))
+	attrs = append(attrs, "latency", now.Sub(b.items[0].received).Round(time.Millisecond))
+	s.log.Info("batch committed", attrs...)
 }
 
 // rejected records a batch CheckTx refused for good: retrying the same

@@ -36,7 +36,7 @@ func TestOperatorLog(t *testing.T) {
 		out := logs.String()
 		for _, want := range []string{
 			`msg="batch committed" component=gateway height=1 tx=`,
-			`reports=5 accepted=4 rejected=1 reasons=unknown_device:1 oldest_waited=25ms`,
+			`reports=5 accepted=4 rejected=1 reasons=unknown_device:1 latency=25ms`,
 			`msg=summary component=gateway interval=10s received=6 refused=1 committed=5 accepted=4 rejected=1 accepted_per_s=0.4 rejected_per_s=0.1 dropped=0 queued=0 height=1`,
 		} {
 			if !strings.Contains(out, want) {

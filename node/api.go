@@ -254,7 +254,8 @@ type DeviceJSON struct {
 func (n *Node) handleDevice(w http.ResponseWriter, r *http.Request) {
 	id, err := crypto.ParseDeviceID(r.PathValue("id"))
 	if err != nil {
-		writeError(w, http.StatusBadRequest, errs.Wrapf(errs.ErrInvalidAddress, "device id %q: %v (want depindev1…)", clip(r.PathValue("id"), 100), err))
+		why := strings.TrimPrefix(err.Error(), crypto.ErrInvalidAddress.Error()+": ")
+		writeError(w, http.StatusBadRequest, errs.Wrapf(errs.ErrInvalidAddress, "%q is not a device id (depindev1…): %s", clip(r.PathValue("id"), 100), why))
 		return
 	}
 	height, err := n.queryHeight(r)
