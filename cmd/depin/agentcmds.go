@@ -7,6 +7,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -120,7 +121,7 @@ sequence is kept in --state so a restart never reuses a seq.`,
 			ctx := cmd.Context()
 			kind, err := agent.LookupKind(rKind)
 			if err != nil {
-				return usageError{fmt.Errorf("--sim %q: %w (known: %v)", rKind, err, agent.KindNames())}
+				return usageError{fmt.Errorf("--sim %q: known kinds are %s", rKind, strings.Join(agent.KindNames(), ", "))}
 			}
 			k, err := agent.LoadKey(rKey)
 			if err != nil {
@@ -211,7 +212,7 @@ sequence is kept in --state so a restart never reuses a seq.`,
 	}
 	runf := run.Flags()
 	runf.StringVar(&rKey, "key", "device.key", "device key file")
-	runf.StringVar(&rKind, "sim", "", "simulated sensor kind (required): "+fmt.Sprint(agent.KindNames()))
+	runf.StringVar(&rKind, "sim", "", "simulated sensor kind (required): "+strings.Join(agent.KindNames(), ", "))
 	runf.StringVar(&rNet, "network", "", "network (default: the one the device is registered in)")
 	runf.StringVar(&mqttURL, "mqtt", "tcp://127.0.0.1:1883", "gateway MQTT broker")
 	runf.StringVar(&httpURL, "http", "", "gateway HTTP base URL (instead of MQTT), e.g. http://127.0.0.1:8080")

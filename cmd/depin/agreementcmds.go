@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"fmt"
 	"strconv"
 	"strings"
@@ -8,26 +9,25 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/depinhq/depin/client"
-	"github.com/depinhq/depin/crypto"
 	agreementv1 "github.com/depinhq/depin/gen/depin/agreement/v1"
 	txv1 "github.com/depinhq/depin/gen/depin/tx/v1"
 )
 
 // parsePrice reads "AMOUNT/UNITS" (e.g. 50udpin/1000) into denom, num, den.
-func parsePrice(s string) (string, uint64, uint64, error) {
+func (g *globals) parsePrice(ctx context.Context, what, s string) (string, uint64, uint64, error) {
 	amt, per, ok := strings.Cut(s, "/")
 	if !ok {
 		per = "1"
 	}
-	coins, err := client.ParseCoins(amt)
-	if err != nil || len(coins) != 1 || coins[0].Amount == 0 {
-		return "", 0, 0, usageError{fmt.Errorf("--price %q: want AMOUNT[/UNITS], e.g. 50udpin/1000 (50 udpin per 1000 units)", s)}
+	coin, err := g.parseCoin(ctx, what, amt)
+	if err != nil {
+		return "", 0, 0, err
 	}
 	den, err := strconv.ParseUint(per, 10, 64)
 	if err != nil || den == 0 {
-		return "", 0, 0, usageError{fmt.Errorf("--price %q: units after / must be a positive integer", s)}
+		return "", 0, 0, usageError{fmt.Errorf("%s %q: the units after / must be a whole number above 0, as in 50udpin/1000 (50 udpin per 1000 units)", what, s)}
 	}
-	return coins[0].Denom, coins[0].Amount, den, nil
+	return coin.Denom, coin.Amount, den, nil
 }
 
 func newAgreementTxCmd(g *globals) *cobra.Command {
@@ -43,11 +43,11 @@ func newAgreementTxCmd(g *globals) *cobra.Command {
       (2 udpin per 1000 mGBh stored, up to 5,000,000, until epoch 42)`,
 		Args: argsExactly(1, "DEVICE"),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			id, err := crypto.ParseDeviceID(args[0])
+			id, err := parseDevice("DEVICE", args[0])
 			if err != nil {
-				return usageError{err}
+				return err
 			}
-			denom, num, den, err := parsePrice(price)
+			denom, num, den, err := g.parsePrice(cmd.Context(), "--price", price)
 			if err != nil {
 				return err
 			}
@@ -75,9 +75,9 @@ func newAgreementTxCmd(g *globals) *cobra.Command {
 		var of txFlags
 		c := &cobra.Command{Use: use, Short: short, Args: argsExactly(1, "ID"),
 			RunE: func(cmd *cobra.Command, args []string) error {
-				id, err := strconv.ParseUint(args[0], 10, 64)
+				id, err := parseCount("ID", args[0])
 				if err != nil {
-					return usageError{fmt.Errorf("ID %q: %v", args[0], err)}
+					return err
 				}
 				who, err := g.resolveAddress(ofrom)
 				if err != nil {
@@ -103,9 +103,9 @@ func newAgreementTxCmd(g *globals) *cobra.Command {
 func newAgreementQueryCmds(g *globals) []*cobra.Command {
 	one := &cobra.Command{Use: "agreement ID", Short: "Show a service agreement", Args: argsExactly(1, "ID"),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			id, err := strconv.ParseUint(args[0], 10, 64)
+			id, err := parseCount("ID", args[0])
 			if err != nil {
-				return usageError{fmt.Errorf("ID %q: %v", args[0], err)}
+				return err
 			}
 			c, err := g.client()
 			if err != nil {
@@ -132,9 +132,9 @@ func newAgreementQueryCmds(g *globals) []*cobra.Command {
 				}
 				f.Consumer = &a
 			case dev != "":
-				id, err := crypto.ParseDeviceID(dev)
+				id, err := parseDevice("--device", dev)
 				if err != nil {
-					return usageError{err}
+					return err
 				}
 				f.Device = &id
 			default:

@@ -23,6 +23,7 @@ import (
 	"github.com/depinhq/depin/client"
 	"github.com/depinhq/depin/crypto"
 	devicev1 "github.com/depinhq/depin/gen/depin/device/v1"
+	networkv1 "github.com/depinhq/depin/gen/depin/network/v1"
 	txv1 "github.com/depinhq/depin/gen/depin/tx/v1"
 )
 
@@ -180,9 +181,9 @@ with 'depin device prove' (--proof).`,
 			Short: short,
 			Args:  argsExactly(nargs, use),
 			RunE: func(cmd *cobra.Command, args []string) error {
-				id, err := crypto.ParseDeviceID(args[0])
+				id, err := parseDevice("DEVICE", args[0])
 				if err != nil {
-					return usageError{err}
+					return err
 				}
 				owner, err := g.resolveAddress(ofrom)
 				if err != nil {
@@ -296,14 +297,65 @@ func (g *globals) registerDevice(cmd *cobra.Command, from string, f *txFlags, sc
 func newDeviceQueryCmds(g *globals) []*cobra.Command {
 	one := &cobra.Command{
 		Use:   "device DEVICE",
-		Short: "Show a device",
+		Short: "Show a device: owner, status (and what to do about it), stake, reports, evidence, lease",
 		Args:  argsExactly(1, "DEVICE"),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			_, _, d, err := g.registeredDevice(cmd, args[0])
+			c, id, d, err := g.registeredDevice(cmd, args[0])
 			if err != nil {
 				return err
 			}
-			return g.render(cmd.OutOrStdout(), newDeviceView(d))
+			ctx := cmd.Context()
+			n, err := c.Network(ctx, d.Network, client.QueryOptions{})
+			if err != nil {
+				return err
+			}
+			v := newDeviceView(d, effectiveUnbonding(d, n))
+			if d.Status == devicev1.DeviceStatus_DEVICE_STATUS_JAILED {
+				e, err := c.FirstEvidence(ctx, id)
+				if err != nil {
+					return err
+				}
+				if e != nil {
+					v.Jail = &jailView{Height: e.Height, Evidence: hex.EncodeToString(e.Id), Kind: enumName(e.Kind.String(), "EVIDENCE_KIND_")}
+				}
+			}
+			l, err := c.Lease(ctx, id)
+			if err != nil {
+				return err
+			}
+			if l != nil {
+				lv := newLeaseView(l)
+				lv.rewardDenom = n.GetRewardDenom()
+				v.Lease = &lv
+			}
+			if st, err := c.Status(ctx); err == nil {
+				v.chainTime = st.SyncInfo.LatestBlockTime.Unix()
+			}
+			return g.render(cmd.OutOrStdout(), v)
+		},
+	}
+	lease := &cobra.Command{
+		Use:     "lease DEVICE",
+		Short:   "Show a device's lease: lessee, term, rent, escrow, what was paid",
+		Example: `  depin query lease depindev1…`,
+		Args:    argsExactly(1, "DEVICE"),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			c, id, d, err := g.registeredDevice(cmd, args[0])
+			if err != nil {
+				return err
+			}
+			l, err := c.Lease(cmd.Context(), id)
+			if err != nil {
+				return err
+			}
+			if l == nil {
+				return fmt.Errorf("device %s has no lease (its owner offers one with 'depin tx lease offer %s --lessee … --from %s')", args[0], args[0], accountString(d.Owner))
+			}
+			v := newLeaseView(l)
+			if n, err := c.Network(cmd.Context(), d.Network, client.QueryOptions{}); err == nil && n != nil {
+				v.rewardDenom = n.RewardDenom
+			}
+			return g.render(cmd.OutOrStdout(), v)
 		},
 	}
 	var owner, net string
@@ -344,14 +396,23 @@ func newDeviceQueryCmds(g *globals) []*cobra.Command {
 				return err
 			}
 			l := make(deviceList, 0, len(ids))
+			nets := map[string]*networkv1.Network{}
 			for _, id := range ids {
 				d, err := c.Device(cmd.Context(), id, client.QueryOptions{})
 				if err != nil {
 					return err
 				}
-				if d != nil {
-					l = append(l, newDeviceView(d))
+				if d == nil {
+					continue
 				}
+				n, ok := nets[d.Network]
+				if !ok {
+					if n, err = c.Network(cmd.Context(), d.Network, client.QueryOptions{}); err != nil {
+						return err
+					}
+					nets[d.Network] = n
+				}
+				l = append(l, newDeviceView(d, effectiveUnbonding(d, n)))
 			}
 			return g.render(cmd.OutOrStdout(), l)
 		},
@@ -371,9 +432,9 @@ func newDeviceQueryCmds(g *globals) []*cobra.Command {
 		Short: "Show a device's verified work in an epoch (default: the current one)",
 		Args:  argsExactly(1, "DEVICE"),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			id, err := crypto.ParseDeviceID(args[0])
+			id, err := parseDevice("DEVICE", args[0])
 			if err != nil {
-				return usageError{err}
+				return err
 			}
 			c, err := g.client()
 			if err != nil {
@@ -413,9 +474,9 @@ func newDeviceQueryCmds(g *globals) []*cobra.Command {
 		Short: "List fraud evidence recorded against a device",
 		Args:  argsExactly(1, "DEVICE"),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			id, err := crypto.ParseDeviceID(args[0])
+			id, err := parseDevice("DEVICE", args[0])
 			if err != nil {
-				return usageError{err}
+				return err
 			}
 			c, err := g.client()
 			if err != nil {
@@ -428,5 +489,5 @@ func newDeviceQueryCmds(g *globals) []*cobra.Command {
 			return g.render(cmd.OutOrStdout(), newEvidenceList(evs))
 		},
 	}
-	return []*cobra.Command{one, list, work, evidence}
+	return []*cobra.Command{one, lease, list, work, evidence}
 }

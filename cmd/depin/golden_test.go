@@ -196,6 +196,7 @@ func TestCLIGolden(t *testing.T) {
 	s.query("query_agreement", "query", "agreement", "1")
 	s.query("query_agreements", "query", "agreements", "--device", solar)
 	s.run("tx", "lease", "offer", solar, "--lessee", "bob", "--rent", "5dpin", "--reward-share", "50", "--start", "1", "--end", "3", "--from", "alice")
+	s.query("query_lease", "query", "lease", solar)
 	s.run("tx", "share", "tokenize", solar, "1000", "--from", "alice")
 	s.query("query_shares", "query", "shares", solar, "--holder", "alice")
 
@@ -263,6 +264,8 @@ func TestCLIGolden(t *testing.T) {
 	s.query("query_bank_balances", "query", "bank", "balance", "alice")
 	s.query("query_bank_balance", "query", "bank", "balance", "carol", "udpin", "--prove")
 	s.query("query_bank_supply", "query", "bank", "supply", "udpin")
+	s.query("query_bank_supply_display", "query", "bank", "supply", "dpin")
+	s.query("query_bank_balances_proven", "query", "bank", "balance", "carol", "--prove")
 	s.query("query_account", "query", "account", "alice")
 	s.query("query_staking_validators", "query", "staking", "validators")
 	s.query("status", "status")

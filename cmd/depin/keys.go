@@ -61,7 +61,7 @@ func (g *globals) loadKey(nameOrAddr, passFile string) (*keystore.Key, error) {
 	ks := g.keystore()
 	info, err := ks.Resolve(nameOrAddr)
 	if err != nil {
-		return nil, fmt.Errorf("%w (keys are in %s)", err, ks.Dir())
+		return nil, g.keyError(nameOrAddr, err)
 	}
 	var pass []byte
 	if info.Encrypted {
@@ -69,21 +69,48 @@ func (g *globals) loadKey(nameOrAddr, passFile string) (*keystore.Key, error) {
 			return nil, err
 		}
 	}
-	return ks.Load(info.Name, pass)
+	k, err := ks.Load(info.Name, pass)
+	if errors.Is(err, keystore.ErrBadPassphrase) {
+		return nil, fmt.Errorf("%w: key %q (in %s) did not open with that passphrase — check $DEPIN_PASSPHRASE or --passphrase-file", err, info.Name, ks.Dir())
+	}
+	return k, err
+}
+
+// keyError says that no local key is called name, and which there are.
+func (g *globals) keyError(name string, err error) error {
+	if !errors.Is(err, keystore.ErrNotFound) {
+		return err
+	}
+	ks := g.keystore()
+	var names []string
+	if infos, lerr := ks.List(); lerr == nil {
+		for _, i := range infos {
+			names = append(names, i.Name)
+		}
+	}
+	if strings.HasPrefix(name, crypto.AccountPrefix+"1") {
+		return usageError{fmt.Errorf("no local key has address %s, so it cannot sign here (keys are in %s)", name, ks.Dir())}
+	}
+	have := "there are none yet"
+	if len(names) > 0 {
+		have = "there are " + strings.Join(names, ", ")
+	}
+	return usageError{fmt.Errorf("no key named %q in %s (%s); create one with 'depin keys add %s'", name, ks.Dir(), have, name)}
 }
 
 // resolveAddress accepts a bech32 address or the name of a local key.
 func (g *globals) resolveAddress(s string) (crypto.Address, error) {
-	if strings.HasPrefix(s, crypto.AccountPrefix+"1") {
-		a, err := crypto.ParseAddress(s)
-		if err != nil {
-			return a, usageError{err}
-		}
-		return a, nil
+	if strings.HasPrefix(s, crypto.AccountPrefix+"1") || strings.HasPrefix(s, crypto.DevicePrefix+"1") {
+		return parseAccount(s)
 	}
 	info, err := g.keystore().Show(s)
 	if err != nil {
-		return crypto.Address{}, usageError{fmt.Errorf("%q is neither a depin1… address nor a local key: %w", s, err)}
+		err = g.keyError(s, err)
+		var ue usageError
+		if errors.As(err, &ue) {
+			return crypto.Address{}, usageError{fmt.Errorf("%q is not a depin1… address, and %w", s, ue.error)}
+		}
+		return crypto.Address{}, err
 	}
 	return info.Address, nil
 }

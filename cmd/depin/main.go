@@ -26,8 +26,6 @@ const (
 	exitBadSecret = 5 // wrong passphrase
 )
 
-type usageError struct{ error }
-
 func exitCode(err error) int {
 	var ce *client.CodeError
 	var ue usageError

@@ -2,7 +2,6 @@ package main
 
 import (
 	"fmt"
-	"strconv"
 	"strings"
 
 	"github.com/spf13/cobra"
@@ -21,9 +20,9 @@ func deviceOp(g *globals, use, short, example string, flags func(*cobra.Command)
 	nargs := len(strings.Fields(use)) - 1
 	c := &cobra.Command{Use: use, Short: short, Example: example, Args: argsExactly(nargs, strings.Join(strings.Fields(use)[1:], " ")),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			id, err := crypto.ParseDeviceID(args[0])
+			id, err := parseDevice("DEVICE", args[0])
 			if err != nil {
-				return usageError{err}
+				return err
 			}
 			who, err := g.resolveAddress(from)
 			if err != nil {
@@ -49,9 +48,9 @@ func newShareTxCmd(g *globals) *cobra.Command {
 	tokenize := deviceOp(g, "tokenize DEVICE SHARES", "Split your device into SHARES share/<device> tokens (all yours; send them with 'tx bank send')",
 		"  depin tx share tokenize depindev1… 1000 --from alice", nil,
 		func(_ *cobra.Command, s []byte, id crypto.DeviceID, args []string) (*txv1.Msg, error) {
-			n, err := strconv.ParseUint(args[1], 10, 64)
+			n, err := parseCount("SHARES", args[1])
 			if err != nil {
-				return nil, usageError{fmt.Errorf("SHARES %q: %v", args[1], err)}
+				return nil, err
 			}
 			return &txv1.Msg{Sum: &txv1.Msg_Tokenize{Tokenize: &sharev1.MsgTokenize{Owner: s, Device: id[:], Shares: n}}}, nil
 		})
@@ -84,12 +83,12 @@ func newLeaseTxCmd(g *globals) *cobra.Command {
 				_ = c.MarkFlagRequired(f)
 			}
 		},
-		func(_ *cobra.Command, s []byte, id crypto.DeviceID, _ []string) (*txv1.Msg, error) {
+		func(cmd *cobra.Command, s []byte, id crypto.DeviceID, _ []string) (*txv1.Msg, error) {
 			to, err := g.resolveAddress(lessee)
 			if err != nil {
 				return nil, err
 			}
-			coins, err := parseAmount(rent)
+			coins, err := g.parseCoin(cmd.Context(), "--rent", rent)
 			if err != nil {
 				return nil, err
 			}
@@ -105,8 +104,8 @@ func newLeaseTxCmd(g *globals) *cobra.Command {
 			c.Flags().StringVar(&deposit, "deposit", "", "rent escrow, at least one epoch's rent (required)")
 			_ = c.MarkFlagRequired("deposit")
 		},
-		func(_ *cobra.Command, s []byte, id crypto.DeviceID, _ []string) (*txv1.Msg, error) {
-			coins, err := parseAmount(deposit)
+		func(cmd *cobra.Command, s []byte, id crypto.DeviceID, _ []string) (*txv1.Msg, error) {
+			coins, err := g.parseCoin(cmd.Context(), "--deposit", deposit)
 			if err != nil {
 				return nil, err
 			}
@@ -118,8 +117,8 @@ func newLeaseTxCmd(g *globals) *cobra.Command {
 			c.Flags().StringVar(&topup, "amount", "", "amount (required)")
 			_ = c.MarkFlagRequired("amount")
 		},
-		func(_ *cobra.Command, s []byte, id crypto.DeviceID, _ []string) (*txv1.Msg, error) {
-			coins, err := parseAmount(topup)
+		func(cmd *cobra.Command, s []byte, id crypto.DeviceID, _ []string) (*txv1.Msg, error) {
+			coins, err := g.parseCoin(cmd.Context(), "--amount", topup)
 			if err != nil {
 				return nil, err
 			}
@@ -132,19 +131,6 @@ func newLeaseTxCmd(g *globals) *cobra.Command {
 		})
 	cmd.AddCommand(offer, accept, deposit2, endLease)
 	return cmd
-}
-
-type amount struct {
-	Denom  string
-	Amount uint64
-}
-
-func parseAmount(s string) (amount, error) {
-	denom, num, den, err := parsePrice(s)
-	if err != nil || den != 1 {
-		return amount{}, usageError{fmt.Errorf("amount %q: want e.g. 5dpin or 2500udpin", s)}
-	}
-	return amount{denom, num}, nil
 }
 
 func newMarketTxCmd(g *globals) *cobra.Command {
@@ -174,9 +160,9 @@ func newMarketTxCmd(g *globals) *cobra.Command {
 		Example: "  depin tx market cancel 42 --from bob",
 		Args:    argsExactly(1, "ORDER_ID"),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			id, err := strconv.ParseUint(args[0], 10, 64)
+			id, err := parseCount("ORDER_ID", args[0])
 			if err != nil {
-				return usageError{fmt.Errorf("order id %q: %w", args[0], err)}
+				return err
 			}
 			owner, err := g.resolveAddress(cfrom)
 			if err != nil {
@@ -196,9 +182,9 @@ func newMarketQueryCmd(g *globals) *cobra.Command {
 	cmd := &cobra.Command{Use: "market", Short: "Order books, clearing results, a participant's orders"}
 	book := &cobra.Command{Use: "book NETWORK INTERVAL", Short: "An open interval's orders", Args: argsExactly(2, "NETWORK INTERVAL"),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			iv, err := strconv.ParseUint(args[1], 10, 64)
+			iv, err := parseCount("INTERVAL", args[1])
 			if err != nil {
-				return usageError{err}
+				return err
 			}
 			c, err := g.client()
 			if err != nil {
@@ -212,9 +198,9 @@ func newMarketQueryCmd(g *globals) *cobra.Command {
 		}}
 	clearing := &cobra.Command{Use: "clearing NETWORK INTERVAL", Short: "An interval's clearing price, volume and trades", Args: argsExactly(2, "NETWORK INTERVAL"),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			iv, err := strconv.ParseUint(args[1], 10, 64)
+			iv, err := parseCount("INTERVAL", args[1])
 			if err != nil {
-				return usageError{err}
+				return err
 			}
 			c, err := g.client()
 			if err != nil {
@@ -253,9 +239,9 @@ func newShareQueryCmd(g *globals) *cobra.Command {
 	var holder string
 	c := &cobra.Command{Use: "shares DEVICE", Short: "A tokenized device's shares, and --holder's pending rewards", Args: argsExactly(1, "DEVICE"),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			id, err := crypto.ParseDeviceID(args[0])
+			id, err := parseDevice("DEVICE", args[0])
 			if err != nil {
-				return usageError{err}
+				return err
 			}
 			c, err := g.client()
 			if err != nil {

@@ -115,7 +115,7 @@ func parseMetric(s string) (*networkv1.Metric, error) {
 	}
 	id, err := strconv.ParseUint(parts[0], 10, 8)
 	if err != nil {
-		return nil, fmt.Errorf("--metric %q: id: %v", s, err)
+		return nil, fmt.Errorf("--metric %q: the id %q must be a whole number from 0 to 255", s, parts[0])
 	}
 	num, den, ok := strings.Cut(parts[3], "/")
 	if !ok {
@@ -130,14 +130,14 @@ func parseMetric(s string) (*networkv1.Metric, error) {
 	if len(parts) == 5 {
 		w, err := strconv.ParseUint(parts[4], 10, 64)
 		if err != nil {
-			return nil, fmt.Errorf("--metric %q: weight: %v", s, err)
+			return nil, fmt.Errorf("--metric %q: the weight %q must be a whole number", s, parts[4])
 		}
 		m.Weight = w
 	}
 	return m, nil
 }
 
-func (f *paramFlags) params(kindMetrics []*networkv1.Metric) (*networkv1.Params, error) {
+func (f *paramFlags) params(g *globals, kindMetrics []*networkv1.Metric) (*networkv1.Params, error) {
 	p := &networkv1.Params{
 		EpochSeconds: uint64(f.epoch.Seconds()), ReportWindowSeconds: uint64(f.window.Seconds()),
 		MaxClockSkewSeconds: uint64(f.skew.Seconds()), UnbondingSeconds: uint64(f.unbond.Seconds()),
@@ -153,11 +153,10 @@ func (f *paramFlags) params(kindMetrics []*networkv1.Metric) (*networkv1.Params,
 	if len(p.Metrics) == 0 {
 		return nil, usageError{fmt.Errorf("a network needs at least one --metric (or --kind)")}
 	}
-	coins, err := client.ParseCoins(f.minStake)
-	if err != nil || len(coins) != 1 || coins[0].Denom != "udpin" {
-		return nil, usageError{fmt.Errorf("--min-stake %q: want an amount of dpin", f.minStake)}
+	var err error
+	if p.MinStake, err = g.parseDpinAmount("--min-stake", f.minStake); err != nil {
+		return nil, err
 	}
-	p.MinStake = coins[0].Amount
 	if p.Rewards, err = f.rewards(); err != nil {
 		return nil, err
 	}
@@ -217,7 +216,7 @@ func newNetworkTxCmd(g *globals) *cobra.Command {
 			if !ok {
 				return usageError{fmt.Errorf("--class %q: one of energy, storage, compute, connectivity, sensing, mobility", class)}
 			}
-			p, err := pf.params(km)
+			p, err := pf.params(g, km)
 			if err != nil {
 				return err
 			}
@@ -261,7 +260,7 @@ func newNetworkTxCmd(g *globals) *cobra.Command {
 				}
 				km = k.Metrics
 			}
-			p, err := upf.params(km)
+			p, err := upf.params(g, km)
 			if err != nil {
 				return err
 			}

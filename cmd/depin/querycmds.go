@@ -33,40 +33,73 @@ func newQueryCmd(g *globals) *cobra.Command {
 				return err
 			}
 			ctx := cmd.Context()
-			if len(args) == 2 || prove {
-				denom := "udpin"
-				if len(args) == 2 {
-					denom = args[1]
-				}
-				amt, r, err := c.Balance(ctx, addr, denom, client.QueryOptions{Height: height, Prove: prove})
+			if len(args) == 2 {
+				md, err := g.token(ctx, args[1])
 				if err != nil {
 					return err
 				}
-				return g.render(cmd.OutOrStdout(), newBalanceView(addr.String(), denom, amt, r))
+				amt, r, err := c.Balance(ctx, addr, md.Base, client.QueryOptions{Height: height, Prove: prove})
+				if err != nil {
+					return err
+				}
+				v := newBalanceView(addr.String(), md.Base, amt, r)
+				v.shown = g.units.format(md.Base, amt)
+				return g.render(cmd.OutOrStdout(), v)
 			}
 			coins, h, err := c.Balances(ctx, addr, height)
 			if err != nil {
 				return err
 			}
-			return g.render(cmd.OutOrStdout(), balancesView{Address: addr.String(), Balances: newCoinViews(coins), Height: h})
+			v := balancesView{Address: addr.String(), Balances: newCoinViews(coins), Height: h}
+			if prove {
+				// Each balance proven at the height the list was read at
+				// (a list itself has no proof); no balance at all is
+				// proven as udpin's absence.
+				denoms := []string{nativeMetadata.Base}
+				if len(coins) > 0 {
+					denoms = denoms[:0]
+					for _, c := range coins {
+						denoms = append(denoms, c.Denom)
+					}
+				}
+				for i, d := range denoms {
+					amt, r, err := c.Balance(ctx, addr, d, client.QueryOptions{Height: h, Prove: true})
+					if err != nil {
+						return err
+					}
+					if i < len(coins) && amt != coins[i].Amount {
+						return fmt.Errorf("the proven balance of %s (%d) differs from the one listed (%d) at height %d", d, amt, coins[i].Amount, h)
+					}
+					v.Proven, v.AppHash = true, fmt.Sprintf("%X", r.AppHash)
+				}
+			}
+			return g.render(cmd.OutOrStdout(), v)
 		},
 	}
 	balance.Flags().Int64Var(&height, "height", 0, "query at this height (0 = latest)")
-	balance.Flags().BoolVar(&prove, "prove", false, "verify a Merkle proof against a header signed by the validators")
+	balance.Flags().BoolVar(&prove, "prove", false, "verify a Merkle proof of each balance against a header signed by the validators")
 	supply := &cobra.Command{
 		Use:   "supply DENOM",
-		Short: "Show the total supply of a denom",
+		Short: "Show the total supply of a token (dpin, udpin, a network's SOLAR or usolar…)",
 		Args:  argsExactly(1, "DENOM"),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			c, err := g.client()
 			if err != nil {
 				return err
 			}
-			amt, r, err := c.Supply(cmd.Context(), args[0], client.QueryOptions{Height: height, Prove: prove})
+			md, err := g.token(cmd.Context(), args[0])
 			if err != nil {
 				return err
 			}
-			return g.render(cmd.OutOrStdout(), supplyView{Denom: args[0], Amount: amt, Height: r.Height, Proven: r.Proven})
+			amt, r, err := c.Supply(cmd.Context(), md.Base, client.QueryOptions{Height: height, Prove: prove})
+			if err != nil {
+				return err
+			}
+			v := supplyView{Denom: md.Base, Amount: amt, Height: r.Height, Proven: r.Proven, shown: g.units.format(md.Base, amt)}
+			if r.Proven {
+				v.AppHash = fmt.Sprintf("%X", r.AppHash)
+			}
+			return g.render(cmd.OutOrStdout(), v)
 		},
 	}
 	supply.Flags().Int64Var(&height, "height", 0, "query at this height (0 = latest)")
@@ -90,7 +123,7 @@ func newQueryCmd(g *globals) *cobra.Command {
 			if err != nil {
 				return err
 			}
-			return g.render(cmd.OutOrStdout(), newAccountView(addr.String(), acc, r.Height))
+			return g.render(cmd.OutOrStdout(), newAccountView(addr.String(), acc, r))
 		},
 	}
 	account.Flags().Int64Var(&height, "height", 0, "query at this height (0 = latest)")

@@ -6,6 +6,7 @@ import (
 	"io"
 	"reflect"
 	"strings"
+	"text/tabwriter"
 
 	"github.com/depinhq/depin/crypto"
 )
@@ -42,6 +43,11 @@ func (g *globals) render(w io.Writer, v view) error {
 	enc.SetEscapeHTML(false)
 	return enc.Encode(v)
 }
+
+// newTable is a writer whose tab-separated cells line up in columns
+// (flush it at the end): every text form with columns goes through one,
+// so columns align whatever the width of their values.
+func newTable(w io.Writer) *tabwriter.Writer { return tabwriter.NewWriter(w, 0, 0, 2, ' ', 0) }
 
 // marshalList is list as JSON, [] when empty, for views that are lists
 // with something more for their text form.

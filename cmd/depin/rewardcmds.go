@@ -2,7 +2,6 @@ package main
 
 import (
 	"fmt"
-	"strconv"
 
 	"github.com/spf13/cobra"
 
@@ -30,9 +29,9 @@ func newRewardTxCmd(g *globals) *cobra.Command {
 			}
 			m := &rewardv1.MsgClaimRewards{Owner: owner.Bytes()}
 			if dev != "" {
-				id, err := crypto.ParseDeviceID(dev)
+				id, err := parseDevice("--device", dev)
 				if err != nil {
-					return usageError{err}
+					return err
 				}
 				m.Device = id[:]
 			}
@@ -86,13 +85,13 @@ func newRewardQueryCmd(g *globals) *cobra.Command {
 	cmd := &cobra.Command{Use: "reward", Short: "Rewards: why a device earned what it did, what is unclaimed, a network's totals"}
 	explainCmd := &cobra.Command{
 		Use:     "explain DEVICE EPOCH",
-		Short:   "Why did this device get this reward in this epoch?",
+		Short:   "Why did this device get this reward in this epoch? (or nothing: why not)",
 		Example: `  depin query reward explain depindev1… 42`,
 		Args:    argsExactly(2, "DEVICE EPOCH"),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			epoch, err := strconv.ParseUint(args[1], 10, 64)
+			epoch, err := parseCount("EPOCH", args[1])
 			if err != nil {
-				return usageError{fmt.Errorf("EPOCH %q: %v", args[1], err)}
+				return err
 			}
 			c, id, d, err := g.registeredDevice(cmd, args[0])
 			if err != nil {
@@ -103,7 +102,11 @@ func newRewardQueryCmd(g *globals) *cobra.Command {
 				return err
 			}
 			if b == nil {
-				return fmt.Errorf("no reward recorded for %s in epoch %d: the device did no verified work then, the epoch has not ended yet, or the network had no emission", args[0], epoch)
+				v, err := noReward(cmd.Context(), c, id, d, epoch)
+				if err != nil {
+					return err
+				}
+				return g.render(cmd.OutOrStdout(), v)
 			}
 			return g.render(cmd.OutOrStdout(), newBreakdownView(crypto.DeviceString(id), b))
 		},
@@ -125,7 +128,11 @@ func newRewardQueryCmd(g *globals) *cobra.Command {
 			if err != nil {
 				return err
 			}
-			return g.render(cmd.OutOrStdout(), unclaimedView{Device: crypto.DeviceString(id), Network: d.Network, Denom: n.GetRewardDenom(), Unclaimed: amt})
+			v := unclaimedView{Device: crypto.DeviceString(id), Network: d.Network, Denom: n.GetRewardDenom(), Unclaimed: amt}
+			if md, err := c.Denom(cmd.Context(), v.Denom, client.QueryOptions{}); err == nil {
+				v.display = formatIn(md, v.Denom, amt)
+			}
+			return g.render(cmd.OutOrStdout(), v)
 		},
 	}
 	netCmd := &cobra.Command{
@@ -162,9 +169,9 @@ func newRewardQueryCmd(g *globals) *cobra.Command {
 // registeredDevice parses a device id argument and reads the device,
 // failing clearly when it is not registered.
 func (g *globals) registeredDevice(cmd *cobra.Command, arg string) (*client.Client, crypto.DeviceID, *devicev1.Device, error) {
-	id, err := crypto.ParseDeviceID(arg)
+	id, err := parseDevice("DEVICE", arg)
 	if err != nil {
-		return nil, id, nil, usageError{err}
+		return nil, id, nil, err
 	}
 	c, err := g.client()
 	if err != nil {

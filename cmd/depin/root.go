@@ -21,6 +21,8 @@ type globals struct {
 	output   string
 	logLevel string
 	cpuProf  string
+
+	units unitMemory // how the user wrote amounts (amounts.go)
 }
 
 func defaultHome() string {
@@ -69,9 +71,18 @@ Start a local chain with 'depin devnet', then try
 			switch g.output {
 			case "text", "json":
 			default:
+				if flag := cmd.Annotations[outputDirAlias]; flag != "" && !cmd.Flags().Changed(flag) {
+					// A deprecated spelling: --output DIR for --dir DIR.
+					fmt.Fprintf(cmd.ErrOrStderr(), "Flag --output as a directory is deprecated: use --%s %s (--output/-o is the output format, text or json)\n", flag, g.output)
+					if err := cmd.Flags().Set(flag, g.output); err != nil {
+						return usageError{err}
+					}
+					g.output = "text"
+					break
+				}
 				return usageError{fmt.Errorf("--output must be text or json, not %q", g.output)}
 			}
-			return nil
+			return requiredFlags(cmd)
 		},
 	}
 	pf := root.PersistentFlags()
@@ -90,8 +101,13 @@ Start a local chain with 'depin devnet', then try
 		newMakerCmd(g), newDeviceCmd(g), newGatewayCmd(g), newSimCmd(g), newIndexerCmd(g), newDemoCmd(g),
 		newChaosCmd(g),
 	)
+	wireCommands(root, g)
 	return root
 }
+
+// outputDirAlias annotates a command that once took --output as a
+// directory: its value is the name of the flag that now does.
+const outputDirAlias = "depin/output-dir-alias"
 
 func (g *globals) logger(w io.Writer) (*slog.Logger, error) {
 	var lvl slog.Level
@@ -110,13 +126,4 @@ func (g *globals) client() (*client.Client, error) {
 		return nil, usageError{fmt.Errorf("--api: %w", err)}
 	}
 	return c, nil
-}
-
-func argsExactly(n int, usage string) cobra.PositionalArgs {
-	return func(cmd *cobra.Command, args []string) error {
-		if len(args) != n {
-			return usageError{fmt.Errorf("want %d argument(s): %s", n, usage)}
-		}
-		return nil
-	}
 }

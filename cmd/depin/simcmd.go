@@ -2,16 +2,23 @@ package main
 
 import (
 	"crypto/ed25519"
+	"errors"
 	"fmt"
 	"io"
 	"os"
 	"sort"
+	"strconv"
 	"strings"
 	"time"
 
 	"github.com/spf13/cobra"
 
 	"github.com/depinhq/depin/agent"
+	"github.com/depinhq/depin/api/bank"
+	"github.com/depinhq/depin/client"
+	"github.com/depinhq/depin/crypto"
+	txv1 "github.com/depinhq/depin/gen/depin/tx/v1"
+	"github.com/depinhq/depin/keystore"
 	"github.com/depinhq/depin/node"
 	"github.com/depinhq/depin/simnet"
 )
@@ -40,12 +47,15 @@ reason). With a devnet running ('depin devnet'), no other setup is needed.`,
 				return usageError{err}
 			}
 			cfg.Regions = regions
-			for _, name := range strings.Split(owners, ",") {
-				k, err := g.loadKey(strings.TrimSpace(name), "")
-				if err != nil {
-					return err
-				}
-				cfg.Owners = append(cfg.Owners, ed25519.PrivateKey(k.Private))
+			c, err := g.client()
+			if err != nil {
+				return err
+			}
+			if _, err := c.Status(cmd.Context()); err != nil {
+				return err
+			}
+			if cfg.Owners, err = g.simOwners(cmd, c, owners, submitter, cfg.Devices); err != nil {
+				return err
 			}
 			if cfg.Broker == "" {
 				k, err := g.loadKey(submitter, "")
@@ -53,13 +63,6 @@ reason). With a devnet running ('depin devnet'), no other setup is needed.`,
 					return err
 				}
 				cfg.Submitter = k.Private
-			}
-			c, err := g.client()
-			if err != nil {
-				return err
-			}
-			if _, err := c.Status(cmd.Context()); err != nil {
-				return err
 			}
 			cfg.Progress = os.Stderr
 			lg, err := g.logger(io.Discard)
@@ -74,18 +77,7 @@ reason). With a devnet running ('depin devnet'), no other setup is needed.`,
 			if err != nil {
 				return err
 			}
-			return g.render(cmd.OutOrStdout(), textView{res, func(w io.Writer) {
-				fmt.Fprintf(w, "network %s: %d devices (%d newly registered), %.0f s\n", res.Network, res.Devices, res.NewlyRegistered, res.Seconds)
-				fmt.Fprintf(w, "reports sent %d, accepted %d, rejected %d (devices offline for %d periods)\n", res.Sent, res.Accepted, res.Rejected, res.Offline)
-				reasons := make([]string, 0, len(res.RejectedByReason))
-				for r := range res.RejectedByReason {
-					reasons = append(reasons, r)
-				}
-				sort.Strings(reasons)
-				for _, r := range reasons {
-					fmt.Fprintf(w, "  rejected %-40s %d\n", r, res.RejectedByReason[r])
-				}
-			}})
+			return g.render(cmd.OutOrStdout(), textView{res, func(w io.Writer) { writeSimResult(w, res, res.Network) }})
 		},
 	}
 	f := cmd.Flags()
@@ -96,8 +88,109 @@ reason). With a devnet running ('depin devnet'), no other setup is needed.`,
 	f.DurationVar(&cfg.Duration, "duration", time.Minute, "how long the devices report")
 	f.Uint64Var(&cfg.Seed, "seed", 1, "fleet seed: the same seed gives the same devices (keys, places, capacities)")
 	f.Uint64Var(&cfg.EpochSeconds, "epoch-seconds", 60, "epoch length of a network created here")
-	f.StringVar(&owners, "owners", strings.Join(node.DevAccounts[:3], ","), "keys that own the devices (the first owns a created network)")
+	f.StringVar(&owners, "owners", strings.Join(node.DevAccounts[:3], ","), "keys that own the devices, round robin (the first owns a created network), or a number N: that many owner accounts — the dev accounts, then sim-owner-K keys made and funded here")
 	f.StringVar(&submitter, "submitter", "eve", "key the in-process gateway submits with")
 	f.StringVar(&cfg.Broker, "gateway", "", "publish to this gateway's MQTT broker instead of running one, e.g. tcp://127.0.0.1:1883")
 	return cmd
+}
+
+// writeSimResult is a fleet run's summary; a reason devices were refused
+// that their owners can act on comes with what to do.
+func writeSimResult(w io.Writer, res *simnet.Result, net string) {
+	tw := newTable(w)
+	fmt.Fprintf(tw, "network\t%s: %d devices (%d newly registered), %.0f s\n", net, res.Devices, res.NewlyRegistered, res.Seconds)
+	fmt.Fprintf(tw, "reports\t%d sent, %d accepted, %d rejected (devices offline for %d periods)\n", res.Sent, res.Accepted, res.Rejected, res.Offline)
+	reasons := make([]string, 0, len(res.RejectedByReason))
+	for r := range res.RejectedByReason {
+		reasons = append(reasons, r)
+	}
+	sort.Strings(reasons)
+	for _, r := range reasons {
+		fmt.Fprintf(tw, "  rejected\t%s: %d\n", r, res.RejectedByReason[r])
+		if r == "device_inactive" {
+			fmt.Fprintf(tw, "\t  (the device is not active: 'depin query device ID' says why; a jailed one can report no more —\n")
+			fmt.Fprintf(tw, "\t  its owner takes back what is left of its stake with 'depin tx device deactivate ID',\n")
+			fmt.Fprintf(tw, "\t  then, after the unbonding, 'depin tx device withdraw ID')\n")
+		}
+	}
+	tw.Flush()
+}
+
+// simOwners are the keys that own a simulated fleet: the keys named in
+// spec (comma-separated), or, if spec is a number N, N accounts — the
+// dev accounts here (not the gateway's submitter), then sim-owner-K keys,
+// made unencrypted and funded by the first owner with enough for their
+// share of the stakes.
+func (g *globals) simOwners(cmd *cobra.Command, c *client.Client, spec, submitter string, devices int) ([]ed25519.PrivateKey, error) {
+	n, err := strconv.Atoi(strings.TrimSpace(spec))
+	if err != nil {
+		var out []ed25519.PrivateKey
+		for _, name := range strings.Split(spec, ",") {
+			k, err := g.loadKey(strings.TrimSpace(name), "")
+			if err != nil {
+				return nil, err
+			}
+			out = append(out, ed25519.PrivateKey(k.Private))
+		}
+		return out, nil
+	}
+	if n < 1 || n > 1000 {
+		return nil, usageError{fmt.Errorf("--owners %d: want 1 to 1000 owners (or key names)", n)}
+	}
+	ks := g.keystore()
+	var out []ed25519.PrivateKey
+	for _, name := range node.DevAccounts {
+		if len(out) == n {
+			break
+		}
+		if name == submitter {
+			continue
+		}
+		if _, err := ks.Show(name); err != nil {
+			continue
+		}
+		k, err := g.loadKey(name, "")
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, ed25519.PrivateKey(k.Private))
+	}
+	if len(out) == 0 {
+		return nil, fmt.Errorf("--owners %d: none of the dev accounts (%s) has a key in %s to fund the owners with; name the owner keys instead", n, strings.Join(node.DevAccounts, ", "), ks.Dir())
+	}
+	funder := out[0]
+	// Enough for each owner's share of the stakes (at most 10 DPIN a
+	// device unless the network asks more) and its fees.
+	stake := uint64(10_000_000)
+	share := uint64((devices+n-1)/n + 1)
+	need := share*stake + 1_000_000
+	var msgs []*txv1.Msg
+	for k := len(out) + 1; len(out) < n; k++ {
+		name := fmt.Sprintf("sim-owner-%d", k)
+		key, err := ks.Load(name, nil)
+		if errors.Is(err, keystore.ErrNotFound) {
+			if key, err = ks.Add(name, nil); err == nil {
+				fmt.Fprintf(cmd.ErrOrStderr(), "created key %s (%s, unencrypted: devnet use only)\n", name, key.Address)
+			}
+		}
+		if err != nil {
+			return nil, err
+		}
+		bal, _, err := c.Balance(cmd.Context(), key.Address, bank.NativeDenom, client.QueryOptions{})
+		if err != nil {
+			return nil, err
+		}
+		if bal < need {
+			from := crypto.AddressFromPubKey(funder.Public().(ed25519.PublicKey))
+			msgs = append(msgs, client.MsgSend(from, key.Address, bank.Coin(bank.NativeDenom, need-bal)))
+		}
+		out = append(out, ed25519.PrivateKey(key.Private))
+	}
+	if len(msgs) > 0 {
+		fmt.Fprintf(cmd.ErrOrStderr(), "funding %d owner accounts…\n", len(msgs))
+		if _, err := c.SendTx(cmd.Context(), funder, msgs, client.TxOptions{}); err != nil {
+			return nil, fmt.Errorf("funding the owners: %w", err)
+		}
+	}
+	return out, nil
 }

@@ -6,28 +6,14 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
-	"strconv"
 	"strings"
 
 	"github.com/cometbft/cometbft/privval"
 	"github.com/spf13/cobra"
 
-	"github.com/depinhq/depin/client"
 	stakingv1 "github.com/depinhq/depin/gen/depin/staking/v1"
 	txv1 "github.com/depinhq/depin/gen/depin/tx/v1"
 )
-
-// parseDpin reads an amount of dpin ("5dpin", "5000000udpin", "5").
-func parseDpin(s string) (uint64, error) {
-	if _, err := strconv.ParseFloat(s, 64); err == nil {
-		s += "dpin"
-	}
-	coins, err := client.ParseCoins(s)
-	if err != nil || len(coins) != 1 || coins[0].Denom != "udpin" || coins[0].Amount == 0 {
-		return 0, usageError{fmt.Errorf("amount %q: want a positive amount of dpin, e.g. 5dpin or 5000000udpin", s)}
-	}
-	return coins[0].Amount, nil
-}
 
 // parseValidator reads a validator's consensus address (40 hex digits).
 func parseValidator(s string) ([]byte, error) {
@@ -49,7 +35,7 @@ func newStakingTxCmd(g *globals) *cobra.Command {
   depin tx staking create-validator 25dpin --pubkey <base64 ed25519> --from alice`,
 		Args: argsExactly(1, "AMOUNT"),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			amt, err := parseDpin(args[0])
+			amt, err := g.parseDpinAmount("AMOUNT", args[0])
 			if err != nil {
 				return err
 			}
@@ -95,7 +81,7 @@ func newStakingTxCmd(g *globals) *cobra.Command {
 				if err != nil {
 					return err
 				}
-				amt, err := parseDpin(args[1])
+				amt, err := g.parseDpinAmount("AMOUNT", args[1])
 				if err != nil {
 					return err
 				}

@@ -2,6 +2,7 @@ package main
 
 import (
 	"fmt"
+	"strings"
 
 	"github.com/spf13/cobra"
 
@@ -9,23 +10,44 @@ import (
 	txv1 "github.com/depinhq/depin/gen/depin/tx/v1"
 )
 
-// txFlags are shared by every tx command.
+// txFlags are shared by every tx command: registering them is what makes
+// a command a tx command (TestEveryTxCommandCanGenerateOnly).
 type txFlags struct {
-	fee      string
-	memo     string
-	passFile string
-	async    bool
+	fee          string
+	memo         string
+	passFile     string
+	async        bool
+	generateOnly bool
+	encoding     string
 }
 
 func (f *txFlags) register(cmd *cobra.Command) {
-	cmd.Flags().StringVar(&f.fee, "fee", "", "fee to pay (e.g. 2000udpin); default: the chain's minimum for this tx")
+	cmd.Flags().StringVar(&f.fee, "fee", "", "fee to pay (e.g. 0.002dpin or 2000udpin); default: the chain's minimum for this tx")
 	cmd.Flags().StringVar(&f.memo, "memo", "", "note stored with the tx")
 	cmd.Flags().StringVar(&f.passFile, "passphrase-file", "", "file with the signing key's passphrase ($DEPIN_PASSPHRASE)")
 	cmd.Flags().BoolVar(&f.async, "no-wait", false, "return once the node accepted the tx into its mempool")
+	cmd.Flags().BoolVar(&f.generateOnly, "generate-only", false, "print the tx instead of broadcasting it: signed if the key is here, else unsigned (broadcast it with CometBFT's RPC: broadcast_tx_sync?tx=0x…)")
+	cmd.Flags().StringVar(&f.encoding, "encoding", "hex", "with --generate-only: hex (0x…) or base64")
 }
 
-// sendMsgs signs msgs with the key named from and broadcasts them.
+// sendMsgs signs msgs with the key named from and broadcasts them (or,
+// with --generate-only, prints them).
 func (g *globals) sendMsgs(cmd *cobra.Command, from string, f *txFlags, msgs ...*txv1.Msg) error {
+	ctx := cmd.Context()
+	opts := client.TxOptions{Memo: f.memo}
+	if f.fee != "" {
+		if _, unit := splitAmount(strings.TrimSpace(f.fee)); unit == "" {
+			return usageError{fmt.Errorf("--fee %q: give the unit, e.g. 0.002dpin or 2000udpin", f.fee)}
+		}
+		fee, err := g.parseDpinAmount("--fee", f.fee)
+		if err != nil {
+			return err
+		}
+		opts.Fee = fee
+	}
+	if f.generateOnly {
+		return g.generateTx(cmd, from, f, opts, msgs)
+	}
 	key, err := g.loadKey(from, f.passFile)
 	if err != nil {
 		return err
@@ -34,22 +56,13 @@ func (g *globals) sendMsgs(cmd *cobra.Command, from string, f *txFlags, msgs ...
 	if err != nil {
 		return err
 	}
-	opts := client.TxOptions{Memo: f.memo}
-	if f.fee != "" {
-		coins, err := client.ParseCoins(f.fee)
-		if err != nil || len(coins) != 1 || coins[0].Denom != "udpin" {
-			return usageError{fmt.Errorf("--fee %q: want one amount in udpin or dpin", f.fee)}
-		}
-		opts.Fee = coins[0].Amount
-	}
-	ctx := cmd.Context()
 	tx, err := c.BuildTx(ctx, key.Private, msgs, opts)
 	if err != nil {
 		return err
 	}
 	hash, err := c.Broadcast(ctx, tx)
 	if err != nil {
-		return fmt.Errorf("rejected by the node: %w", err)
+		return err
 	}
 	if f.async {
 		return g.render(cmd.OutOrStdout(), txView{Hash: fmt.Sprintf("%X", hash), Status: txInMempool})
@@ -58,7 +71,9 @@ func (g *globals) sendMsgs(cmd *cobra.Command, from string, f *txFlags, msgs ...
 	if res == nil {
 		return err
 	}
-	if perr := g.render(cmd.OutOrStdout(), newTxView(res)); perr != nil {
+	v := newTxView(res)
+	v.Claimed = g.claims(ctx, c, res)
+	if perr := g.render(cmd.OutOrStdout(), v); perr != nil {
 		return perr
 	}
 	return err
@@ -75,9 +90,9 @@ func newTxCmd(g *globals) *cobra.Command {
   depin tx bank send mykey depin1… 2500udpin -o json`,
 		Args: argsExactly(3, "FROM TO AMOUNT"),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			coins, err := client.ParseCoins(args[2])
+			coins, err := g.parseCoins(cmd.Context(), "AMOUNT", args[2])
 			if err != nil {
-				return usageError{err}
+				return err
 			}
 			to, err := g.resolveAddress(args[1])
 			if err != nil {

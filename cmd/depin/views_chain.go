@@ -4,6 +4,7 @@ import (
 	"encoding/hex"
 	"fmt"
 	"io"
+	"strings"
 	"time"
 
 	"github.com/depinhq/depin/api/bank"
@@ -20,12 +21,23 @@ import (
 type coinView struct {
 	Denom  string `json:"denom"`
 	Amount uint64 `json:"amount,string"`
+
+	shown string // the amount in the unit the user asked in ("": the default)
+}
+
+// text is the amount as people read it: in the unit the user asked in,
+// else dpin in DPIN and other tokens in base units.
+func (c coinView) text() string {
+	if c.shown != "" {
+		return c.shown
+	}
+	return client.FormatAmount(bank.Coin(c.Denom, c.Amount))
 }
 
 func newCoinViews(coins []*bankv1.Coin) []coinView {
 	out := make([]coinView, 0, len(coins))
 	for _, c := range coins {
-		out = append(out, coinView{c.Denom, c.Amount})
+		out = append(out, coinView{Denom: c.Denom, Amount: c.Amount})
 	}
 	return out
 }
@@ -39,6 +51,8 @@ type balanceView struct {
 	Height  int64  `json:"height,string"`
 	Proven  bool   `json:"proven"`
 	AppHash string `json:"app_hash,omitempty"` // the proof's root (upper-case hex), if proven
+
+	shown string // the amount in the unit the user asked in ("": the default)
 }
 
 func newBalanceView(addr, denom string, amount uint64, r *client.KeyResult) balanceView {
@@ -49,18 +63,20 @@ func newBalanceView(addr, denom string, amount uint64, r *client.KeyResult) bala
 	return v
 }
 
+// balanceView's text has the layout of balancesView's.
 func (v balanceView) writeText(w io.Writer) {
-	fmt.Fprintf(w, "%s has %s at height %d\n", v.Address, client.FormatAmount(bank.Coin(v.Denom, v.Amount)), v.Height)
-	if v.Proven {
-		fmt.Fprintf(w, "proof verified against app hash %s (block %d, signed by >2/3 of validators)\n", v.AppHash, v.Height+1)
-	}
+	balancesView{Address: v.Address, Balances: []coinView{{Denom: v.Denom, Amount: v.Amount, shown: v.shown}}, Height: v.Height,
+		Proven: v.Proven, AppHash: v.AppHash}.writeText(w)
 }
 
-// balancesView is every balance of an account, by denom.
+// balancesView is every balance of an account, by denom (each proven,
+// with --prove).
 type balancesView struct {
 	Address  string     `json:"address"`
 	Balances []coinView `json:"balances"`
 	Height   int64      `json:"height,string"`
+	Proven   bool       `json:"proven"`
+	AppHash  string     `json:"app_hash,omitempty"` // the proofs' root (upper-case hex), if proven
 }
 
 func (v balancesView) writeText(w io.Writer) {
@@ -69,19 +85,31 @@ func (v balancesView) writeText(w io.Writer) {
 		fmt.Fprintln(w, "  (no balance)")
 	}
 	for _, c := range v.Balances {
-		fmt.Fprintf(w, "  %s\n", client.FormatAmount(bank.Coin(c.Denom, c.Amount)))
+		fmt.Fprintf(w, "  %s\n", c.text())
+	}
+	writeProof(w, v.Proven, v.AppHash, v.Height)
+}
+
+// writeProof says that what was shown at height was proven.
+func writeProof(w io.Writer, proven bool, appHash string, height int64) {
+	if proven {
+		fmt.Fprintf(w, "proof verified against app hash %s (block %d, signed by >2/3 of validators)\n", appHash, height+1)
 	}
 }
 
 type supplyView struct {
-	Denom  string `json:"denom"`
-	Amount uint64 `json:"amount,string"`
-	Height int64  `json:"height,string"`
-	Proven bool   `json:"proven"`
+	Denom   string `json:"denom"`
+	Amount  uint64 `json:"amount,string"`
+	Height  int64  `json:"height,string"`
+	Proven  bool   `json:"proven"`
+	AppHash string `json:"app_hash,omitempty"` // the proof's root (upper-case hex), if proven
+
+	shown string // the amount in the unit the user asked in ("" : the default)
 }
 
 func (v supplyView) writeText(w io.Writer) {
-	fmt.Fprintf(w, "supply of %s: %s at height %d\n", v.Denom, client.FormatAmount(bank.Coin(v.Denom, v.Amount)), v.Height)
+	fmt.Fprintf(w, "supply of %s: %s at height %d\n", v.Denom, coinView{Denom: v.Denom, Amount: v.Amount, shown: v.shown}.text(), v.Height)
+	writeProof(w, v.Proven, v.AppHash, v.Height)
 }
 
 // accountView is an account's signing state; an account that never sent a
@@ -91,14 +119,30 @@ type accountView struct {
 	Sequence  uint64 `json:"sequence,string"`
 	PublicKey string `json:"public_key"` // hex
 	Height    int64  `json:"height,string"`
+	Proven    bool   `json:"proven"`
+	AppHash   string `json:"app_hash,omitempty"` // the proof's root (upper-case hex), if proven
 }
 
-func newAccountView(addr string, acc *authv1.Account, height int64) accountView {
-	return accountView{Address: addr, Sequence: acc.GetSequence(), PublicKey: hex.EncodeToString(acc.GetPublicKey()), Height: height}
+func newAccountView(addr string, acc *authv1.Account, r *client.KeyResult) accountView {
+	v := accountView{Address: addr, Sequence: acc.GetSequence(), PublicKey: hex.EncodeToString(acc.GetPublicKey()), Height: r.Height, Proven: r.Proven}
+	if r.Proven {
+		v.AppHash = fmt.Sprintf("%X", r.AppHash)
+	}
+	return v
 }
 
 func (v accountView) writeText(w io.Writer) {
-	fmt.Fprintf(w, "address:    %s\nsequence:   %d\npublic key: %s\n", v.Address, v.Sequence, v.PublicKey)
+	key := v.PublicKey
+	if key == "" {
+		key = "(none yet: the account has not signed a tx)"
+	}
+	tw := newTable(w)
+	fmt.Fprintf(tw, "address:\t%s\n", v.Address)
+	fmt.Fprintf(tw, "sequence:\t%d\n", v.Sequence)
+	fmt.Fprintf(tw, "public key:\t%s\n", key)
+	fmt.Fprintf(tw, "height:\t%d\n", v.Height)
+	tw.Flush()
+	writeProof(w, v.Proven, v.AppHash, v.Height)
 }
 
 // blockView is a block with its transactions' results.
@@ -134,15 +178,21 @@ func newBlockView(b *client.BlockWithID, br *client.BlockResults) blockView {
 }
 
 func (v blockView) writeText(w io.Writer) {
-	fmt.Fprintf(w, "block %d  %s\n  time:     %s\n  proposer: %s\n  app hash: %s (state after block %d)\n  txs:      %d\n",
-		v.Height, v.Hash, v.Time.UTC().Format("2006-01-02 15:04:05.000"), v.Proposer, v.AppHash, v.Height-1, len(v.Txs))
+	tw := newTable(w)
+	fmt.Fprintf(tw, "block\t%d\n", v.Height)
+	fmt.Fprintf(tw, "hash\t%s\n", v.Hash)
+	fmt.Fprintf(tw, "time\t%s\n", v.Time.UTC().Format("2006-01-02 15:04:05.000 UTC"))
+	fmt.Fprintf(tw, "proposer\t%s\n", v.Proposer)
+	fmt.Fprintf(tw, "app hash\t%s (the state after block %d)\n", v.AppHash, v.Height-1)
+	fmt.Fprintf(tw, "txs\t%d\n", len(v.Txs))
 	for _, t := range v.Txs {
 		status := "ok"
 		if t.Code != 0 {
 			status = "failed: " + t.Log
 		}
-		fmt.Fprintf(w, "    %s %s\n", t.Hash, status)
+		fmt.Fprintf(tw, "\t%s %s\n", t.Hash, status)
 	}
+	tw.Flush()
 }
 
 // statusView is what the node says of itself.
@@ -168,8 +218,17 @@ func newStatusView(st *client.Status) statusView {
 }
 
 func (v statusView) writeText(w io.Writer) {
-	fmt.Fprintf(w, "chain:       %s\nnode:        %s (%s)\nheight:      %d at %s\napp hash:    %s\ncatching up: %v\n",
-		v.ChainID, v.NodeID, v.Moniker, v.LatestHeight, v.LatestBlockTime.UTC().Format(time.RFC3339), v.LatestAppHash, v.CatchingUp)
+	sync := "no: in step with the network"
+	if v.CatchingUp {
+		sync = "yes: still syncing blocks"
+	}
+	tw := newTable(w)
+	fmt.Fprintf(tw, "chain\t%s\n", v.ChainID)
+	fmt.Fprintf(tw, "node\t%s (%s)\n", v.NodeID, v.Moniker)
+	fmt.Fprintf(tw, "height\t%d at %s\n", v.LatestHeight, v.LatestBlockTime.UTC().Format("2006-01-02 15:04:05 UTC"))
+	fmt.Fprintf(tw, "app hash\t%s\n", v.LatestAppHash)
+	fmt.Fprintf(tw, "catching up\t%s\n", sync)
+	tw.Flush()
 }
 
 // Tx statuses.
@@ -186,6 +245,20 @@ type txView struct {
 	Height int64  `json:"height,string,omitempty"` // the block it is in (not with --no-wait)
 	Code   uint32 `json:"code"`
 	Log    string `json:"log"`
+	// Claimed is what the tx paid out as claimed rewards (from its
+	// EventRewardsClaimed and EventShareRewardsClaimed events).
+	Claimed []claimView `json:"claimed,omitempty"`
+}
+
+// claimView is rewards a claim paid: an owner's for devices, or a share
+// holder's for one device.
+type claimView struct {
+	To      string `json:"to"`
+	Device  string `json:"device,omitempty"` // a share claim's device
+	Denom   string `json:"denom"`
+	Amount  uint64 `json:"amount,string"` // base units
+	Devices uint32 `json:"devices"`       // devices an owner's claim paid for (0: a share claim)
+	Display string `json:"display"`       // the amount in the token's display unit ("0.75 SOLAR")
 }
 
 func newTxView(res *client.TxResult) txView {
@@ -205,6 +278,18 @@ func (v txView) writeText(w io.Writer) {
 	default:
 		fmt.Fprintf(w, "Tx %s in block %d FAILED (fee paid): %s\n", v.Hash, v.Height, v.Log)
 	}
+	for _, c := range v.Claimed {
+		amount := c.Display
+		if amount != fmt.Sprintf("%d%s", c.Amount, c.Denom) {
+			amount += fmt.Sprintf(" (%d%s)", c.Amount, c.Denom)
+		}
+		switch {
+		case c.Device != "":
+			fmt.Fprintf(w, "Claimed %s for %s's shares of %s\n", amount, c.To, c.Device)
+		default:
+			fmt.Fprintf(w, "Claimed %s for %s from %d device(s)\n", amount, c.To, c.Devices)
+		}
+	}
 }
 
 // keyView is a key in the local key store (never its secret).
@@ -220,7 +305,16 @@ func newKeyView(i keystore.Info) keyView {
 }
 
 func (v keyView) writeText(w io.Writer) {
-	fmt.Fprintf(w, "name:       %s\naddress:    %s\npublic key: %s\nencrypted:  %v\n", v.Name, v.Address, v.PublicKey, v.Encrypted)
+	enc := "yes"
+	if !v.Encrypted {
+		enc = "no (devnet use only)"
+	}
+	tw := newTable(w)
+	fmt.Fprintf(tw, "name\t%s\n", v.Name)
+	fmt.Fprintf(tw, "address\t%s\n", v.Address)
+	fmt.Fprintf(tw, "public key\t%s\n", v.PublicKey)
+	fmt.Fprintf(tw, "encrypted\t%s\n", enc)
+	tw.Flush()
 }
 
 // keyAddedView is a key 'keys add' created in dir.
@@ -263,14 +357,18 @@ func (v keyListView) MarshalJSON() ([]byte, error) { return marshalList(v.keys) 
 func (v keyListView) writeText(w io.Writer) {
 	if len(v.keys) == 0 {
 		fmt.Fprintf(w, "No keys in %s. Create one with 'depin keys add NAME'.\n", v.dir)
+		return
 	}
+	tw := newTable(w)
+	fmt.Fprintln(tw, "NAME\tADDRESS\tENCRYPTED")
 	for _, k := range v.keys {
-		note := ""
+		enc := "yes"
 		if !k.Encrypted {
-			note = "  (unencrypted)"
+			enc = "no"
 		}
-		fmt.Fprintf(w, "%-12s %s%s\n", k.Name, k.Address, note)
+		fmt.Fprintf(tw, "%s\t%s\t%s\n", k.Name, k.Address, enc)
 	}
+	tw.Flush()
 }
 
 // initView is a node home 'depin init' wrote.
@@ -308,9 +406,11 @@ func newTestnetView(chainID string, nodes []node.TestnetNode) testnetView {
 }
 
 func (v testnetView) writeText(w io.Writer) {
-	fmt.Fprintf(w, "Wrote %d validator homes for chain %s:\n", len(v.Nodes), v.ChainID)
+	fmt.Fprintf(w, "Wrote %d validator homes for chain %s; start each in its own terminal:\n", len(v.Nodes), v.ChainID)
+	tw := newTable(w)
 	for _, n := range v.Nodes {
-		fmt.Fprintf(w, "  depin start --home %s    # RPC %s, P2P %s, API %s\n", n.Home, n.RPC, n.P2P, n.API)
+		fmt.Fprintf(tw, "  depin start --home %s\t# RPC %s, P2P %s, API %s\n", n.Home, n.RPC, n.P2P, n.API)
 	}
-	fmt.Fprintf(w, "Dev accounts (%v) are funded; their keys are in each home's keys/ directory.\n", node.DevAccounts)
+	tw.Flush()
+	fmt.Fprintf(w, "Dev accounts (%s) are funded; their keys are in each home's keys/ directory.\n", strings.Join(node.DevAccounts, ", "))
 }

@@ -46,8 +46,20 @@ func newAgreementView(a *agreementv1.Agreement) agreementView {
 }
 
 func (v agreementView) writeText(w io.Writer) {
-	fmt.Fprintf(w, "agreement %d (%s): %s pays %s %s per unit of metric %d, epochs %d–%d, up to %d units\n  escrow %d, paid %d for %d units, refunded %d %s\n",
-		v.ID, v.Status, v.Consumer, v.Device, v.Price, v.Metric, v.StartEpoch, v.EndEpoch, v.MaxUnits, v.Escrow, v.Paid, v.UnitsPaid, v.Refunded, v.CloseReason)
+	status := v.Status
+	if v.CloseReason != "" {
+		status += ": " + v.CloseReason
+	}
+	tw := newTable(w)
+	fmt.Fprintf(tw, "agreement\t%d\n", v.ID)
+	fmt.Fprintf(tw, "status\t%s\n", status)
+	fmt.Fprintf(tw, "consumer\t%s\n", v.Consumer)
+	fmt.Fprintf(tw, "device\t%s (%s, metric %d)\n", v.Device, v.Network, v.Metric)
+	fmt.Fprintf(tw, "price\t%d%s per %d units, up to %d units\n", v.PriceNum, v.Denom, v.PriceDen, v.MaxUnits)
+	fmt.Fprintf(tw, "term\tepochs %d–%d, next to settle %d\n", v.StartEpoch, v.EndEpoch, v.NextEpoch)
+	fmt.Fprintf(tw, "escrow\t%s\n", formatCoin(v.Denom, v.Escrow))
+	fmt.Fprintf(tw, "paid\t%s for %d units; refunded %s\n", formatCoin(v.Denom, v.Paid), v.UnitsPaid, formatCoin(v.Denom, v.Refunded))
+	tw.Flush()
 }
 
 // agreementList is agreements by id.
@@ -56,10 +68,14 @@ type agreementList []agreementView
 func (l agreementList) writeText(w io.Writer) {
 	if len(l) == 0 {
 		fmt.Fprintln(w, "No agreements.")
+		return
 	}
+	tw := newTable(w)
+	fmt.Fprintln(tw, "ID\tSTATUS\tDEVICE\tPRICE\tPAID")
 	for _, v := range l {
-		fmt.Fprintf(w, "%-5d %-7s %s  %s  paid %d\n", v.ID, v.Status, v.Device, v.Price, v.Paid)
+		fmt.Fprintf(tw, "%d\t%s\t%s\t%s\t%s\n", v.ID, v.Status, v.Device, v.Price, formatCoin(v.Denom, v.Paid))
 	}
+	tw.Flush()
 }
 
 // orderView is an energy-market order.
@@ -102,19 +118,34 @@ type orderBook []orderView
 func (l orderBook) writeText(w io.Writer) {
 	if len(l) == 0 {
 		fmt.Fprintln(w, "No open orders (a closed interval's result: 'depin query market clearing').")
+		return
 	}
+	tw := newTable(w)
+	fmt.Fprintln(tw, "ORDER\tSIDE\tQUANTITY\tPRICE\tMETER")
 	for _, v := range l {
-		fmt.Fprintf(w, "%-6d %-3s %8d @ %-6d %s\n", v.ID, v.Side, v.Quantity, v.Price, v.Device)
+		fmt.Fprintf(tw, "%d\t%s\t%d\t%d%s\t%s\n", v.ID, v.Side, v.Quantity, v.Price, v.Denom, v.Device)
 	}
+	tw.Flush()
 }
 
 // orderList is a participant's orders, by id.
 type orderList []orderView
 
 func (l orderList) writeText(w io.Writer) {
-	for _, v := range l {
-		fmt.Fprintf(w, "%-6d %-3s interval %d: %d @ %d, allocated %d, delivered %d\n", v.ID, v.Side, v.Interval, v.Quantity, v.Price, v.Allocated, v.Delivered)
+	if len(l) == 0 {
+		fmt.Fprintln(w, "No orders.")
+		return
 	}
+	tw := newTable(w)
+	fmt.Fprintln(tw, "ORDER\tSIDE\tINTERVAL\tQUANTITY\tPRICE\tALLOCATED\tDELIVERED\tSTATUS")
+	for _, v := range l {
+		status := v.Status
+		if v.CloseReason != "" {
+			status += ": " + v.CloseReason
+		}
+		fmt.Fprintf(tw, "%d\t%s\t%d\t%d\t%d%s\t%d\t%d\t%s\n", v.ID, v.Side, v.Interval, v.Quantity, v.Price, v.Denom, v.Allocated, v.Delivered, status)
+	}
+	tw.Flush()
 }
 
 // clearingView is an interval's auction result.
@@ -146,7 +177,11 @@ func newClearingView(c *marketv1.Clearing) clearingView {
 }
 
 func (v clearingView) writeText(w io.Writer) {
-	fmt.Fprintf(w, "%s interval %d: price %d, volume %d, %d orders, settled %v\n", v.Network, v.Interval, v.Price, v.Volume, v.Orders, v.Settled)
+	settled := "not settled yet"
+	if v.Settled {
+		settled = "settled"
+	}
+	fmt.Fprintf(w, "%s interval %d: price %d, volume %d, %d orders, %s\n", v.Network, v.Interval, v.Price, v.Volume, v.Orders, settled)
 	for _, t := range v.Trades {
 		fmt.Fprintf(w, "  bid %d ← ask %d: %d allocated, %d delivered\n", t.Bid, t.Ask, t.Quantity, t.Delivered)
 	}

@@ -5,12 +5,13 @@ import (
 	"fmt"
 	"io"
 	"strconv"
+	"strings"
+	"time"
 
 	uh3 "github.com/uber/h3-go/v4"
 
 	"github.com/depinhq/depin/api/bank"
 	"github.com/depinhq/depin/api/network"
-	"github.com/depinhq/depin/client"
 	devicev1 "github.com/depinhq/depin/gen/depin/device/v1"
 	marketv1 "github.com/depinhq/depin/gen/depin/market/v1"
 	networkv1 "github.com/depinhq/depin/gen/depin/network/v1"
@@ -148,16 +149,48 @@ func newMarketParamsView(m *marketv1.MarketParams) *marketParamsView {
 }
 
 func (v networkView) writeText(w io.Writer) {
-	fmt.Fprintf(w, "%s (%s) — %s, owner %s, reward token %s\n", v.ID, v.Name, v.Class, v.Owner, v.RewardDenom)
+	tw := newTable(w)
+	fmt.Fprintf(tw, "network\t%s (%s)\n", v.ID, v.Name)
+	fmt.Fprintf(tw, "class\t%s\n", v.Class)
+	fmt.Fprintf(tw, "owner\t%s\n", v.Owner)
+	fmt.Fprintf(tw, "reward token\t%s\n", v.RewardDenom)
 	if v.Frozen {
-		fmt.Fprintf(w, "  FROZEN since height %d: %s\n  (its owner can resume it: depin tx network resume %s)\n", v.FrozenHeight, v.FrozenReason, v.ID)
+		fmt.Fprintf(tw, "FROZEN\tsince height %d: %s\n\tits owner resumes it with 'depin tx network resume %s'\n", v.FrozenHeight, v.FrozenReason, v.ID)
 	}
-	for _, m := range v.Params.Metrics {
-		fmt.Fprintf(w, "  metric %d %s [%s] ≤ %s per unit capacity per second, weight %d\n", m.ID, m.Name, m.Unit, m.Bound, m.Weight)
+	v.Params.writeText(tw, "")
+	if v.PendingParams != nil {
+		fmt.Fprintf(tw, "pending\tfrom epoch %d on:\n", *v.PendingFromEpoch)
+		v.PendingParams.writeText(tw, "  ")
 	}
-	fmt.Fprintf(w, "  epoch %ds, report window %ds, min stake %s\n", v.Params.EpochSeconds, v.Params.ReportWindowSeconds,
-		client.FormatAmount(bank.Coin(bank.NativeDenom, v.Params.MinStakeUdpin)))
+	fmt.Fprintf(tw, "created\tat height %d\n", v.CreatedHeight)
+	tw.Flush()
 }
+
+// writeText writes the params as rows of a table, their names indented.
+func (p paramsView) writeText(tw io.Writer, indent string) {
+	for _, m := range p.Metrics {
+		fmt.Fprintf(tw, indent+"metric %d\t%s (%s): at most %s per unit of capacity per second, weight %d\n", m.ID, m.Name, m.Unit, m.Bound, m.Weight)
+	}
+	fmt.Fprintf(tw, indent+"epoch\t%s\n", seconds(p.EpochSeconds))
+	fmt.Fprintf(tw, indent+"report window\t%s (clock skew up to %s)\n", seconds(p.ReportWindowSeconds), seconds(p.MaxClockSkewSeconds))
+	fmt.Fprintf(tw, indent+"device stake\t%s, unbonding %s, moves at most every %s\n", formatCoin(bank.NativeDenom, p.MinStakeUdpin),
+		seconds(p.UnbondingSeconds), seconds(p.MinMoveIntervalSeconds))
+	if r := p.Rewards; r != nil {
+		pools := make([]string, 0, len(r.Pools))
+		for _, pl := range r.Pools {
+			pools = append(pools, fmt.Sprintf("%s %s", pl.Name, percent(pl.Bps)))
+		}
+		fmt.Fprintf(tw, indent+"rewards\t%d per epoch (%s)\n", r.EpochEmission, strings.Join(pools, ", "))
+	} else {
+		fmt.Fprint(tw, indent+"rewards\tnone\n")
+	}
+	if m := p.Market; m != nil {
+		fmt.Fprintf(tw, indent+"market\tintervals of %s in %s, settled %s later\n", seconds(m.IntervalSeconds), m.Denom, seconds(m.SettleDelaySeconds))
+	}
+}
+
+// seconds is a number of seconds as a duration ("1h0m0s").
+func seconds(s uint64) string { return (time.Duration(s) * time.Second).String() }
 
 // networkList is every network, by id.
 type networkList []networkView
@@ -165,13 +198,22 @@ type networkList []networkView
 func (l networkList) writeText(w io.Writer) {
 	if len(l) == 0 {
 		fmt.Fprintln(w, "No networks yet. Launch one with 'depin tx network create'.")
+		return
 	}
+	tw := newTable(w)
+	fmt.Fprintln(tw, "NETWORK\tCLASS\tTOKEN\tNAME")
 	for _, n := range l {
-		fmt.Fprintf(w, "%-20s %-10s %-10s %s\n", n.ID, n.Class, n.RewardDenom, n.Name)
+		name := n.Name
+		if n.Frozen {
+			name += " (FROZEN)"
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\n", n.ID, n.Class, n.RewardDenom, name)
 	}
+	tw.Flush()
 }
 
-// deviceView is a registered device.
+// deviceView is a registered device, with its lease and, if it was
+// jailed, the evidence that jailed it.
 type deviceView struct {
 	ID               string  `json:"id"`
 	Network          string  `json:"network"`
@@ -187,6 +229,7 @@ type deviceView struct {
 	Status           string  `json:"status"` // active, unbonding, retired, jailed
 	StakeUdpin       uint64  `json:"stake_udpin,string"`
 	UnbondTime       int64   `json:"unbond_time,string,omitempty"` // unix seconds, once deactivated
+	UnbondingSeconds uint64  `json:"unbonding_seconds,string"`     // how long its stake unbonds once deactivated
 	Tokenized        bool    `json:"tokenized"`
 	LastSeq          uint64  `json:"last_seq,string"`
 	LastPeriodEnd    int64   `json:"last_period_end,string"` // unix seconds
@@ -194,23 +237,110 @@ type deviceView struct {
 	ReportsRejected  uint64  `json:"reports_rejected,string"`
 	Evidence         uint64  `json:"evidence,string"` // fraud evidence recorded
 	RegisteredHeight int64   `json:"registered_height,string"`
+	// Jail is the evidence that jailed the device (a jailed device only).
+	Jail *jailView `json:"jail,omitempty"`
+	// Lease is the device's lease, if it has one.
+	Lease *leaseView `json:"lease,omitempty"`
+
+	chainTime int64 // unix seconds of the latest block, to tell unbonding from unbonded (0: unknown)
 }
 
-func newDeviceView(d *devicev1.Device) deviceView {
+// jailView is when and why a device was jailed.
+type jailView struct {
+	Height   int64  `json:"height,string"`
+	Evidence string `json:"evidence"` // id, hex
+	Kind     string `json:"kind"`     // double_report, impossible_report
+}
+
+// newDeviceView shows d; unbondingSeconds is how long its stake would
+// unbond (the shorter of its network's and the one it locked under).
+func newDeviceView(d *devicev1.Device, unbondingSeconds uint64) deviceView {
 	ll := uh3.Cell(d.Cell).LatLng()
 	return deviceView{
 		ID: deviceString(d.Id), Network: d.Network, Owner: accountString(d.Owner), Model: d.Model, Serial: d.Serial,
 		Capacity: d.Capacity, PublicKey: hex.EncodeToString(d.PublicKey), MakerPublicKey: hex.EncodeToString(d.MakerPublicKey),
 		Cell: cellString(d.Cell), Lat: ll.Lat, Lon: ll.Lng, Status: enumName(d.Status.String(), "DEVICE_STATUS_"),
-		StakeUdpin: d.Stake, UnbondTime: d.UnbondTime, Tokenized: d.Tokenized, LastSeq: d.LastSeq, LastPeriodEnd: d.LastPeriodEnd,
-		ReportsAccepted: d.ReportsAccepted, ReportsRejected: d.ReportsRejected, Evidence: d.EvidenceCount, RegisteredHeight: d.RegisteredHeight,
+		StakeUdpin: d.Stake, UnbondTime: d.UnbondTime, UnbondingSeconds: unbondingSeconds, Tokenized: d.Tokenized, LastSeq: d.LastSeq,
+		LastPeriodEnd: d.LastPeriodEnd, ReportsAccepted: d.ReportsAccepted, ReportsRejected: d.ReportsRejected, Evidence: d.EvidenceCount,
+		RegisteredHeight: d.RegisteredHeight,
 	}
 }
 
+// effectiveUnbonding is how long a device's stake unbonds once
+// deactivated: its network's unbonding time, or the one in force when
+// the stake was locked if that is shorter (x/device Deactivate).
+func effectiveUnbonding(d *devicev1.Device, n *networkv1.Network) uint64 {
+	u := n.GetParams().GetUnbondingSeconds()
+	if d.UnbondingSeconds > 0 && (u == 0 || d.UnbondingSeconds < u) {
+		u = d.UnbondingSeconds
+	}
+	return u
+}
+
 func (v deviceView) writeText(w io.Writer) {
-	fmt.Fprintf(w, "device %s (%s %s, capacity %d) in %s\n  owner %s, %s, stake %d udpin\n  at cell %s (%.5f, %.5f)\n  reports: %d accepted, %d rejected, last seq %d; evidence %d\n",
-		v.ID, v.Model, v.Serial, v.Capacity, v.Network, v.Owner, v.Status, v.StakeUdpin, v.Cell, v.Lat, v.Lon,
-		v.ReportsAccepted, v.ReportsRejected, v.LastSeq, v.Evidence)
+	tw := newTable(w)
+	fmt.Fprintf(tw, "device\t%s\n", v.ID)
+	fmt.Fprintf(tw, "network\t%s\n", v.Network)
+	fmt.Fprintf(tw, "owner\t%s\n", v.Owner)
+	fmt.Fprintf(tw, "model\t%s, serial %s, capacity %d\n", v.Model, v.Serial, v.Capacity)
+	status := v.Status
+	if j := v.Jail; j != nil {
+		status += fmt.Sprintf(" at height %d for %s evidence %s", j.Height, strings.ReplaceAll(j.Kind, "_", " "), j.Evidence)
+	}
+	fmt.Fprintf(tw, "status\t%s\n", status)
+	for _, line := range deviceAdvice(v.ID, v.Owner, v.Status, v.StakeUdpin, v.UnbondTime, v.UnbondingSeconds, v.chainTime) {
+		fmt.Fprintf(tw, "\t%s\n", line)
+	}
+	fmt.Fprintf(tw, "stake\t%s\n", formatCoin(bank.NativeDenom, v.StakeUdpin))
+	fmt.Fprintf(tw, "location\tcell %s (%.5f, %.5f)\n", v.Cell, v.Lat, v.Lon)
+	fmt.Fprintf(tw, "reports\t%d accepted, %d rejected, last seq %d\n", v.ReportsAccepted, v.ReportsRejected, v.LastSeq)
+	if v.Evidence > 0 {
+		fmt.Fprintf(tw, "evidence\t%d recorded (depin query evidence %s)\n", v.Evidence, v.ID)
+	} else {
+		fmt.Fprintf(tw, "evidence\tnone\n")
+	}
+	if v.Tokenized {
+		fmt.Fprintf(tw, "shares\ttokenized: its rewards go to its share holders (depin query shares %s)\n", v.ID)
+	}
+	if l := v.Lease; l != nil {
+		fmt.Fprintf(tw, "lease\t%s\n", l.summary())
+	} else {
+		fmt.Fprintf(tw, "lease\tnone\n")
+	}
+	fmt.Fprintf(tw, "registered\tat height %d\n", v.RegisteredHeight)
+	tw.Flush()
+}
+
+// deviceAdvice says what a device's status means and what its owner can
+// do, as commands to run. chainTime (unix seconds; 0: unknown) tells an
+// unbonding stake from one ready to withdraw.
+func deviceAdvice(id, owner, status string, stake uint64, unbondTime int64, unbondingSeconds uint64, chainTime int64) []string {
+	unbonding := (time.Duration(unbondingSeconds) * time.Second).String()
+	switch status {
+	case "jailed":
+		return []string{
+			"slashed for fraud: it can report no more and earns nothing.",
+			fmt.Sprintf("To take back what is left of its stake (%s), deactivate it:", formatCoin(bank.NativeDenom, stake)),
+			fmt.Sprintf("  depin tx device deactivate %s --from %s", id, owner),
+			fmt.Sprintf("then, after the unbonding (%s), withdraw:", unbonding),
+			fmt.Sprintf("  depin tx device withdraw %s --from %s", id, owner),
+		}
+	case "unbonding":
+		at := time.Unix(unbondTime, 0).UTC().Format("2006-01-02 15:04:05 UTC")
+		if chainTime > 0 && chainTime >= unbondTime {
+			return []string{
+				fmt.Sprintf("deactivated; unbonded since %s. Withdraw its stake (%s):", at, formatCoin(bank.NativeDenom, stake)),
+				fmt.Sprintf("  depin tx device withdraw %s --from %s", id, owner),
+			}
+		}
+		return []string{
+			fmt.Sprintf("deactivated; its stake (%s) can be withdrawn from %s with", formatCoin(bank.NativeDenom, stake), at),
+			fmt.Sprintf("  depin tx device withdraw %s --from %s", id, owner),
+		}
+	case "retired":
+		return []string{"deactivated and its stake withdrawn: it can report no more."}
+	}
+	return nil
 }
 
 // deviceList is the devices a query found, in the order of their index.
@@ -219,10 +349,14 @@ type deviceList []deviceView
 func (l deviceList) writeText(w io.Writer) {
 	if len(l) == 0 {
 		fmt.Fprintln(w, "No devices match.")
+		return
 	}
+	tw := newTable(w)
+	fmt.Fprintln(tw, "DEVICE\tNETWORK\tSTATUS\tCELL\tACCEPTED\tSTAKE")
 	for _, v := range l {
-		fmt.Fprintf(w, "%s %-10s %-24s cell %s  %d accepted\n", v.ID, v.Network, v.Status, v.Cell, v.ReportsAccepted)
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%d\t%s\n", v.ID, v.Network, v.Status, v.Cell, v.ReportsAccepted, formatCoin(bank.NativeDenom, v.StakeUdpin))
 	}
+	tw.Flush()
 }
 
 // workView is a device's verified work in an epoch.
@@ -260,14 +394,20 @@ func newWorkView(device, net string, params *networkv1.Params, epoch uint64, wr 
 }
 
 func (v workView) writeText(w io.Writer) {
-	fmt.Fprintf(w, "%s in %s, epoch %d: %d reports accepted, %d rejected, %d s covered\n", v.Device, v.Network, v.Epoch, v.ReportsAccepted, v.ReportsRejected, v.CoveredSeconds)
+	tw := newTable(w)
+	fmt.Fprintf(tw, "device\t%s\n", v.Device)
+	fmt.Fprintf(tw, "network\t%s, epoch %d\n", v.Network, v.Epoch)
+	fmt.Fprintf(tw, "reports\t%d accepted, %d rejected\n", v.ReportsAccepted, v.ReportsRejected)
+	fmt.Fprintf(tw, "covered\t%s\n", seconds(v.CoveredSeconds))
 	for _, t := range v.Totals {
-		name := strconv.Itoa(int(t.Metric))
+		name := "metric " + strconv.Itoa(int(t.Metric))
+		value := strconv.FormatUint(t.Value, 10)
 		if t.Name != "" {
-			name = t.Name + " (" + t.Unit + ")"
+			name, value = t.Name, value+" "+t.Unit
 		}
-		fmt.Fprintf(w, "  %s: %d\n", name, t.Value)
+		fmt.Fprintf(tw, "%s\t%s\n", name, value)
 	}
+	tw.Flush()
 }
 
 // evidenceView is fraud evidence recorded against a device.
@@ -296,10 +436,18 @@ func newEvidenceList(evs []*reportv1.Evidence) evidenceList {
 func (l evidenceList) writeText(w io.Writer) {
 	if len(l) == 0 {
 		fmt.Fprintln(w, "No evidence recorded.")
+		return
 	}
+	tw := newTable(w)
+	fmt.Fprintln(tw, "EVIDENCE\tKIND\tHEIGHT\tREPORTS\tSUBMITTED BY")
 	for _, e := range l {
-		fmt.Fprintf(w, "%s %s at height %d\n", e.ID, e.Kind, e.Height)
+		by := e.Submitter
+		if by == "" {
+			by = "the chain"
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%d\t%d\t%s\n", e.ID, e.Kind, e.Height, e.Reports, by)
 	}
+	tw.Flush()
 }
 
 // deviceKeyView is a device key 'device keygen' wrote.
@@ -310,7 +458,11 @@ type deviceKeyView struct {
 }
 
 func (v deviceKeyView) writeText(w io.Writer) {
-	fmt.Fprintf(w, "device %s\npublic key %s\nkey written to %s (mode 0600)\n", v.Device, v.PublicKey, v.KeyFile)
+	tw := newTable(w)
+	fmt.Fprintf(tw, "device\t%s\n", v.Device)
+	fmt.Fprintf(tw, "public key\t%s\n", v.PublicKey)
+	fmt.Fprintf(tw, "key file\t%s (mode 0600)\n", v.KeyFile)
+	tw.Flush()
 }
 
 // possessionView is a device key's proof of possession for an owner.

@@ -6,7 +6,9 @@ import (
 	"io"
 	"strconv"
 	"strings"
+	"time"
 
+	"github.com/depinhq/depin/api/bank"
 	"github.com/depinhq/depin/api/network"
 	"github.com/depinhq/depin/explain"
 	networkv1 "github.com/depinhq/depin/gen/depin/network/v1"
@@ -67,10 +69,16 @@ type unclaimedView struct {
 	Network   string `json:"network"`
 	Denom     string `json:"denom"`
 	Unclaimed uint64 `json:"unclaimed,string"`
+
+	display string // the amount in the token's display unit, if known
 }
 
 func (v unclaimedView) writeText(w io.Writer) {
-	fmt.Fprintf(w, "%d %s unclaimed\n", v.Unclaimed, v.Denom)
+	amount := formatCoin(v.Denom, v.Unclaimed)
+	if v.display != "" && v.display != amount {
+		amount = v.display + " (" + amount + ")"
+	}
+	fmt.Fprintf(w, "%s unclaimed by %s (in %s): its owner claims it with 'depin tx reward claim --device %s --from OWNER'\n", amount, v.Device, v.Network, v.Device)
 }
 
 // rewardStateView is a network's incentive books.
@@ -101,8 +109,15 @@ func newRewardStateView(n *networkv1.Network, st *rewardv1.State, epoch uint64) 
 }
 
 func (v rewardStateView) writeText(w io.Writer) {
-	fmt.Fprintf(w, "%s: epoch %d, %d %s per epoch\n  minted %d = claimed %d + treasury %d + unclaimed %d\n",
-		v.Network, v.CurrentEpoch, v.EpochEmission, v.Denom, v.Minted, v.Claimed, v.Treasury, v.Unclaimed)
+	tw := newTable(w)
+	fmt.Fprintf(tw, "network\t%s, epoch %d\n", v.Network, v.CurrentEpoch)
+	fmt.Fprintf(tw, "emission\t%s per epoch\n", formatCoin(v.Denom, v.EpochEmission))
+	fmt.Fprintf(tw, "minted\t%s = claimed %s + treasury %s + unclaimed %s + pending %s\n", formatCoin(v.Denom, v.Minted),
+		formatCoin(v.Denom, v.Claimed), formatCoin(v.Denom, v.Treasury), formatCoin(v.Denom, v.Unclaimed), formatCoin(v.Denom, v.Pending))
+	if len(v.Queued) > 0 {
+		fmt.Fprintf(tw, "queued\tepochs %s wait for their rewards\n", strings.Join(v.Queued, ", "))
+	}
+	tw.Flush()
 }
 
 // validatorView is a validator with its stake and voting power.
@@ -132,9 +147,16 @@ func newValidatorList(vals []*stakingv1.Validator) validatorList {
 }
 
 func (l validatorList) writeText(w io.Writer) {
+	tw := newTable(w)
+	fmt.Fprintln(tw, "VALIDATOR\tSTATUS\tMONIKER\tPOWER\tSTAKE")
 	for _, v := range l {
-		fmt.Fprintf(w, "%s %-10s %-12s power %-6d stake %d udpin\n", v.Address, v.Status, v.Moniker, v.Power, v.TokensUdpin)
+		status := v.Status
+		if v.JailedUntil > 0 && v.Status == "jailed" {
+			status += " until " + time.Unix(v.JailedUntil, 0).UTC().Format("2006-01-02 15:04:05 UTC")
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%d\t%s\n", v.Address, status, v.Moniker, v.Power, formatCoin(bank.NativeDenom, v.TokensUdpin))
 	}
+	tw.Flush()
 }
 
 // sharesView is a tokenized device's share pool, a holder's part of it
@@ -164,10 +186,17 @@ func newSharesView(device string, p *sharev1.Pool, l *sharev1.Lease) sharesView 
 }
 
 func (v sharesView) writeText(w io.Writer) {
-	fmt.Fprintf(w, "%s: %d shares (%s), %d rewarded while tokenized\n", v.Device, v.TotalShares, v.Denom, v.Rewarded)
+	tw := newTable(w)
+	fmt.Fprintf(tw, "device\t%s\n", v.Device)
+	fmt.Fprintf(tw, "shares\t%d (token %s)\n", v.TotalShares, v.Denom)
+	fmt.Fprintf(tw, "rewarded\t%d reward units while tokenized\n", v.Rewarded)
 	if h := v.Holder; h != nil {
-		fmt.Fprintf(w, "  %s holds %d, owed %d (plus what accrued since its last settlement)\n", h.Address, h.Shares, h.Owed)
+		fmt.Fprintf(tw, "holder\t%s holds %d, owed %d (plus what accrued since its last settlement)\n", h.Address, h.Shares, h.Owed)
 	}
+	if l := v.Lease; l != nil {
+		fmt.Fprintf(tw, "lease\t%s\n", l.summary())
+	}
+	tw.Flush()
 }
 
 // leaseView is a device's lease.
@@ -185,8 +214,10 @@ type leaseView struct {
 	EpochSeconds   uint64 `json:"epoch_seconds,string"`
 	Escrow         uint64 `json:"escrow,string"`
 	RentPaid       uint64 `json:"rent_paid,string"`
-	RewardsPaid    uint64 `json:"rewards_paid,string"`
+	RewardsPaid    uint64 `json:"rewards_paid,string"` // in the network's reward token
 	EndReason      string `json:"end_reason,omitempty"`
+
+	rewardDenom string // the device's network's reward token, if known
 }
 
 func newLeaseView(l *sharev1.Lease) leaseView {
@@ -196,4 +227,51 @@ func newLeaseView(l *sharev1.Lease) leaseView {
 		RewardShareBps: l.RewardShareBps, StartEpoch: l.StartEpoch, EndEpoch: l.EndEpoch, NextEpoch: l.NextEpoch,
 		EpochSeconds: l.EpochSeconds, Escrow: l.Escrow, RentPaid: l.RentPaid, RewardsPaid: l.RewardsPaid, EndReason: l.EndReason,
 	}
+}
+
+// summary is the lease in one line (for 'query device').
+func (v leaseView) summary() string {
+	s := fmt.Sprintf("%s, to %s: epochs %d–%d at %s per epoch and %s of its rewards", v.Status, v.Lessee, v.StartEpoch, v.EndEpoch,
+		formatCoin(v.Denom, v.RentPerEpoch), percent(v.RewardShareBps))
+	if v.Status == "active" {
+		s += fmt.Sprintf(", %s left in escrow", formatCoin(v.Denom, v.Escrow))
+	}
+	return s + fmt.Sprintf(" (depin query lease %s)", v.Device)
+}
+
+// percent is basis points as a percentage ("50%", "12.5%").
+func percent(bps uint32) string {
+	return strconv.FormatFloat(float64(bps)/100, 'f', -1, 64) + "%"
+}
+
+func (v leaseView) writeText(w io.Writer) {
+	tw := newTable(w)
+	fmt.Fprintf(tw, "lease of\t%s\n", v.Device)
+	status := v.Status
+	switch v.Status {
+	case "offered":
+		status += fmt.Sprintf(": the lessee accepts with 'depin tx lease accept %s --deposit AMOUNT --from %s'", v.Device, v.Lessee)
+	case "ended":
+		if v.EndReason != "" {
+			status += ": " + v.EndReason
+		}
+	}
+	fmt.Fprintf(tw, "status\t%s\n", status)
+	fmt.Fprintf(tw, "owner\t%s\n", v.Owner)
+	fmt.Fprintf(tw, "lessee\t%s\n", v.Lessee)
+	fmt.Fprintf(tw, "term\tepochs %d–%d (of %s each)\n", v.StartEpoch, v.EndEpoch, time.Duration(v.EpochSeconds)*time.Second)
+	fmt.Fprintf(tw, "rent\t%s per epoch, next due for epoch %d\n", formatCoin(v.Denom, v.RentPerEpoch), v.NextEpoch)
+	fmt.Fprintf(tw, "escrow\t%s left of the lessee's deposit\n", formatCoin(v.Denom, v.Escrow))
+	fmt.Fprintf(tw, "paid\t%s rent to the owner; %s of the rewards to the lessee, %s so far\n",
+		formatCoin(v.Denom, v.RentPaid), percent(v.RewardShareBps), v.rewardsPaidText())
+	tw.Flush()
+}
+
+// rewardsPaidText is the lessee's reward share paid so far, in the
+// network's reward token (the lease record does not name it).
+func (v leaseView) rewardsPaidText() string {
+	if v.rewardDenom == "" {
+		return strconv.FormatUint(v.RewardsPaid, 10) + " reward units"
+	}
+	return formatCoin(v.rewardDenom, v.RewardsPaid)
 }

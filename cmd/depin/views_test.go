@@ -27,6 +27,7 @@ import (
 	stakingv1 "github.com/depinhq/depin/gen/depin/staking/v1"
 	"github.com/depinhq/depin/keystore"
 	"github.com/depinhq/depin/node"
+	"google.golang.org/protobuf/proto"
 )
 
 // TestViewsFollowTheOutputModel holds render.go's rules for every struct
@@ -118,6 +119,9 @@ func TestViewsGolden(t *testing.T) {
 		Serial: "SN1", Capacity: 5000, MakerPublicKey: seed("maker"), Cell: 0x8a1f1d48945ffff, Status: devicev1.DeviceStatus_DEVICE_STATUS_UNBONDING,
 		Stake: 10_000_000, RegisteredHeight: 12, UnbondTime: 1_700_086_400, LastSeq: 41, LastPeriodEnd: 1_700_000_000,
 		ReportsAccepted: 40, ReportsRejected: 1, EvidenceCount: 1, Tokenized: true}
+	lease := &sharev1.Lease{Device: addr("device"), Owner: addr("alice"), Lessee: addr("bob"), Denom: "udpin", RentPerEpoch: 5_000_000,
+		RewardShareBps: 5000, StartEpoch: 4, EndEpoch: 6, Escrow: 10_000_000, NextEpoch: 5, Status: sharev1.LeaseStatus_LEASE_STATUS_ACTIVE,
+		RentPaid: 5_000_000, RewardsPaid: 20_000, EpochSeconds: 3600}
 	big := uint64(1<<64 - 1) // no JSON reader may round it
 	cases := []struct {
 		name string
@@ -127,12 +131,27 @@ func TestViewsGolden(t *testing.T) {
 		{"balance unproven", newBalanceView(acct("alice"), "usolar", big, &client.KeyResult{Height: 10})},
 		{"balances", balancesView{Address: acct("alice"), Balances: newCoinViews([]*bankv1.Coin{{Denom: "udpin", Amount: 2_500_000}, {Denom: "usolar", Amount: 7}}), Height: 10}},
 		{"balances none", balancesView{Address: acct("bob"), Balances: newCoinViews(nil), Height: 10}},
+		{"balances proven", balancesView{Address: acct("alice"), Balances: newCoinViews([]*bankv1.Coin{{Denom: "udpin", Amount: 2_500_000}}), Height: 10,
+			Proven: true, AppHash: "63A5"}},
 		{"supply", supplyView{Denom: "udpin", Amount: 4_999_800_000_000, Height: 10}},
-		{"account", newAccountView(acct("alice"), &authv1.Account{Sequence: 3, PublicKey: seed("alice")}, 10)},
-		{"account new", newAccountView(acct("bob"), nil, 10)},
+		{"supply in display units, proven", supplyView{Denom: "usolar", Amount: 1_234_500_000, Height: 10, Proven: true, AppHash: "63A5", shown: "1234.5 SOLAR"}},
+		{"account", newAccountView(acct("alice"), &authv1.Account{Sequence: 3, PublicKey: seed("alice")}, &client.KeyResult{Height: 10, Proven: true, AppHash: seed("app")})},
+		{"account new", newAccountView(acct("bob"), nil, &client.KeyResult{Height: 10})},
 		{"tx committed", newTxView(&client.TxResult{Hash: "AB12", Height: 5})},
 		{"tx failed", newTxView(&client.TxResult{Hash: "AB13", Height: 6, Code: 5, Log: "insufficient funds"})},
 		{"tx in mempool", txView{Hash: "AB14", Status: txInMempool}},
+		{"tx claiming rewards", func() view {
+			v := newTxView(&client.TxResult{Hash: "AB15", Height: 7})
+			v.Claimed = []claimView{{To: acct("alice"), Denom: "usolar", Amount: 750_000, Devices: 2, Display: "0.75 SOLAR"},
+				{To: acct("bob"), Device: dev, Denom: "usolar", Amount: 5, Display: "0.000005 SOLAR"}}
+			return v
+		}()},
+		{"tx generated, unsigned", generatedTxView{Tx: "0x0a02", Encoding: "hex", ChainID: "depin-devnet", Signer: acct("alice"), Sequence: 3,
+			FeeUdpin: 1180, SignBytes: "6465"}},
+		{"no reward: jailed", noRewardView{Device: dev, Network: "solar", Epoch: 3, Reason: noRewardJailed,
+			Detail: "The device was jailed at height 77, in epoch 3, for double_report evidence 6d2e, before epoch 3's rewards were computed.",
+			Jail:   &jailView{Height: 77, Evidence: "6d2e", Kind: "double_report"},
+			advice: deviceAdvice(dev, acct("alice"), "jailed", 9_000_000, 0, 3600, 0)}},
 		{"block", blockView{Height: 5, Hash: "B10C", Time: time.Date(2024, 5, 1, 12, 0, 0, 250e6, time.UTC), ChainID: "depin-devnet",
 			Proposer: "A1B2", AppHash: "A99", Txs: []blockTxView{{Hash: "AB12"}, {Hash: "AB13", Code: 5, Log: "insufficient funds"}}}},
 		{"status", statusView{ChainID: "depin-devnet", NodeID: "f00d", Moniker: "devnet", LatestHeight: 99,
@@ -145,7 +164,22 @@ func TestViewsGolden(t *testing.T) {
 		{"testnet", newTestnetView("depin-testnet", []node.TestnetNode{{Home: "tn/node0", NodeID: "f00d", Ports: node.Ports{P2P: "127.0.0.1:26656", RPC: "127.0.0.1:26657", API: "127.0.0.1:26658"}}})},
 		{"network frozen with pending params", newNetworkView(frozen)},
 		{"networks none", networkList(nil)},
-		{"device", newDeviceView(device)},
+		{"device", newDeviceView(device, 86400)},
+		{"device jailed, leased", func() view {
+			d := proto.Clone(device).(*devicev1.Device)
+			d.Status, d.Tokenized, d.Stake = devicev1.DeviceStatus_DEVICE_STATUS_JAILED, false, 9_000_000
+			v := newDeviceView(d, 3600)
+			v.Jail = &jailView{Height: 77, Evidence: "6d2e55c1a9e6c7f0", Kind: "double_report"}
+			lv := newLeaseView(lease)
+			v.Lease = &lv
+			return v
+		}()},
+		{"device unbonded", func() view {
+			v := newDeviceView(device, 86400)
+			v.chainTime = device.UnbondTime + 1
+			return v
+		}()},
+		{"lease", func() view { v := newLeaseView(lease); v.rewardDenom = "usolar"; return v }()},
 		{"devices none", deviceList(nil)},
 		{"work", newWorkView(dev, "solar", solarParams, 3, &reportv1.WorkRecord{Totals: []*reportv1.MetricValue{{Id: 1, Value: 1200}, {Id: 2, Value: 4800}, {Id: 9, Value: 1}},
 			CoveredSeconds: 3000, ReportsAccepted: 50, ReportsRejected: 2})},
@@ -164,10 +198,7 @@ func TestViewsGolden(t *testing.T) {
 			{Operator: addr("carol"), ConsAddress: seed("val2")[:20], Moniker: "carol", Tokens: 25_000_000, Shares: 25_000_000,
 				Status: stakingv1.ValidatorStatus_VALIDATOR_STATUS_JAILED, JailedUntil: 1_700_000_600}})},
 		{"shares with holder and lease", func() view {
-			v := newSharesView(dev, &sharev1.Pool{Denom: "share/" + dev, TotalShares: 1000, Rewarded: 90_000},
-				&sharev1.Lease{Device: addr("device"), Owner: addr("alice"), Lessee: addr("bob"), Denom: "udpin", RentPerEpoch: 5_000_000,
-					RewardShareBps: 5000, StartEpoch: 4, EndEpoch: 6, Escrow: 10_000_000, NextEpoch: 5, Status: sharev1.LeaseStatus_LEASE_STATUS_ACTIVE,
-					RentPaid: 5_000_000, RewardsPaid: 20_000, EpochSeconds: 3600})
+			v := newSharesView(dev, &sharev1.Pool{Denom: "share/" + dev, TotalShares: 1000, Rewarded: 90_000}, lease)
 			v.Holder = &shareHolderView{Address: acct("alice"), Shares: 600, Owed: 1234}
 			return v
 		}()},
