@@ -1,8 +1,11 @@
 // Package storage is the public layout of the storage module (x/storage):
 // its keys, the Merkle tree that pieces are committed to and audited
-// against, the price of a deal, endpoint rules, limits and error kinds.
-// Storage nodes, clients and the chain all use it, so a piece's root, a
-// proof or an escrow is computed one way.
+// against, the price of a deal, endpoint rules, limits and error kinds,
+// and the off-chain messages of the storage network: piece ids, the
+// orders an uploader signs for every request to a node and the receipts
+// a node signs for what it stored (order.go). Storage nodes, clients and
+// the chain all use it, so a piece's root, a proof, an order or an escrow
+// is computed one way.
 //
 // State layout:
 //

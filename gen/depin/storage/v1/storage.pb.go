@@ -70,6 +70,59 @@ func (DealStatus) EnumDescriptor() ([]byte, []int) {
 	return file_depin_storage_v1_storage_proto_rawDescGZIP(), []int{0}
 }
 
+// OrderAction is what an order allows a node to do with a piece.
+type OrderAction int32
+
+const (
+	OrderAction_ORDER_ACTION_UNSPECIFIED OrderAction = 0
+	OrderAction_ORDER_ACTION_PUT         OrderAction = 1 // store the request's body as the piece
+	OrderAction_ORDER_ACTION_GET         OrderAction = 2 // serve the piece (GET or HEAD)
+	OrderAction_ORDER_ACTION_DELETE      OrderAction = 3 // delete the piece (its owner only)
+)
+
+// Enum value maps for OrderAction.
+var (
+	OrderAction_name = map[int32]string{
+		0: "ORDER_ACTION_UNSPECIFIED",
+		1: "ORDER_ACTION_PUT",
+		2: "ORDER_ACTION_GET",
+		3: "ORDER_ACTION_DELETE",
+	}
+	OrderAction_value = map[string]int32{
+		"ORDER_ACTION_UNSPECIFIED": 0,
+		"ORDER_ACTION_PUT":         1,
+		"ORDER_ACTION_GET":         2,
+		"ORDER_ACTION_DELETE":      3,
+	}
+)
+
+func (x OrderAction) Enum() *OrderAction {
+	p := new(OrderAction)
+	*p = x
+	return p
+}
+
+func (x OrderAction) String() string {
+	return protoimpl.X.EnumStringOf(x.Descriptor(), protoreflect.EnumNumber(x))
+}
+
+func (OrderAction) Descriptor() protoreflect.EnumDescriptor {
+	return file_depin_storage_v1_storage_proto_enumTypes[1].Descriptor()
+}
+
+func (OrderAction) Type() protoreflect.EnumType {
+	return &file_depin_storage_v1_storage_proto_enumTypes[1]
+}
+
+func (x OrderAction) Number() protoreflect.EnumNumber {
+	return protoreflect.EnumNumber(x)
+}
+
+// Deprecated: Use OrderAction.Descriptor instead.
+func (OrderAction) EnumDescriptor() ([]byte, []int) {
+	return file_depin_storage_v1_storage_proto_rawDescGZIP(), []int{1}
+}
+
 // StorageParams turn a network of resource class STORAGE into a storage
 // market: files' erasure-coded pieces are held by its devices (storage
 // nodes), audited on chain every epoch and paid per proven byte-second
@@ -1995,6 +2048,311 @@ func (x *EventNodeDisqualified) GetPiecesLost() uint32 {
 	return 0
 }
 
+// Order authorizes one request to one storage node about one piece,
+// signed by the uploader's account key. A node honours an order once
+// (its serial) before it expires.
+type Order struct {
+	state          protoimpl.MessageState `protogen:"open.v1"`
+	Action         OrderAction            `protobuf:"varint,1,opt,name=action,proto3,enum=depin.storage.v1.OrderAction" json:"action,omitempty"`
+	PieceId        []byte                 `protobuf:"bytes,2,opt,name=piece_id,json=pieceId,proto3" json:"piece_id,omitempty"`                        // 32 bytes: api/storage.PieceID(owner, file id, segment, index)
+	Size           uint64                 `protobuf:"varint,3,opt,name=size,proto3" json:"size,omitempty"`                                            // the piece's size in bytes (PUT: exactly the body's)
+	Expires        int64                  `protobuf:"varint,4,opt,name=expires,proto3" json:"expires,omitempty"`                                      // unix seconds
+	Serial         []byte                 `protobuf:"bytes,5,opt,name=serial,proto3" json:"serial,omitempty"`                                         // 16 random bytes
+	Node           []byte                 `protobuf:"bytes,6,opt,name=node,proto3" json:"node,omitempty"`                                             // the node's device id (20 bytes)
+	OwnerPublicKey []byte                 `protobuf:"bytes,7,opt,name=owner_public_key,json=ownerPublicKey,proto3" json:"owner_public_key,omitempty"` // the uploader's account key (32 bytes); the piece belongs to its address
+	unknownFields  protoimpl.UnknownFields
+	sizeCache      protoimpl.SizeCache
+}
+
+func (x *Order) Reset() {
+	*x = Order{}
+	mi := &file_depin_storage_v1_storage_proto_msgTypes[24]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *Order) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*Order) ProtoMessage() {}
+
+func (x *Order) ProtoReflect() protoreflect.Message {
+	mi := &file_depin_storage_v1_storage_proto_msgTypes[24]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use Order.ProtoReflect.Descriptor instead.
+func (*Order) Descriptor() ([]byte, []int) {
+	return file_depin_storage_v1_storage_proto_rawDescGZIP(), []int{24}
+}
+
+func (x *Order) GetAction() OrderAction {
+	if x != nil {
+		return x.Action
+	}
+	return OrderAction_ORDER_ACTION_UNSPECIFIED
+}
+
+func (x *Order) GetPieceId() []byte {
+	if x != nil {
+		return x.PieceId
+	}
+	return nil
+}
+
+func (x *Order) GetSize() uint64 {
+	if x != nil {
+		return x.Size
+	}
+	return 0
+}
+
+func (x *Order) GetExpires() int64 {
+	if x != nil {
+		return x.Expires
+	}
+	return 0
+}
+
+func (x *Order) GetSerial() []byte {
+	if x != nil {
+		return x.Serial
+	}
+	return nil
+}
+
+func (x *Order) GetNode() []byte {
+	if x != nil {
+		return x.Node
+	}
+	return nil
+}
+
+func (x *Order) GetOwnerPublicKey() []byte {
+	if x != nil {
+		return x.OwnerPublicKey
+	}
+	return nil
+}
+
+// SignedOrder travels base64url-encoded in a request's Depin-Order header.
+// signature = ed25519 over "depin/storage/order/v1" 0x00 uvarint(len(chain_id)) chain_id order_bytes.
+type SignedOrder struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	OrderBytes    []byte                 `protobuf:"bytes,1,opt,name=order_bytes,json=orderBytes,proto3" json:"order_bytes,omitempty"`
+	Signature     []byte                 `protobuf:"bytes,2,opt,name=signature,proto3" json:"signature,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *SignedOrder) Reset() {
+	*x = SignedOrder{}
+	mi := &file_depin_storage_v1_storage_proto_msgTypes[25]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *SignedOrder) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*SignedOrder) ProtoMessage() {}
+
+func (x *SignedOrder) ProtoReflect() protoreflect.Message {
+	mi := &file_depin_storage_v1_storage_proto_msgTypes[25]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use SignedOrder.ProtoReflect.Descriptor instead.
+func (*SignedOrder) Descriptor() ([]byte, []int) {
+	return file_depin_storage_v1_storage_proto_rawDescGZIP(), []int{25}
+}
+
+func (x *SignedOrder) GetOrderBytes() []byte {
+	if x != nil {
+		return x.OrderBytes
+	}
+	return nil
+}
+
+func (x *SignedOrder) GetSignature() []byte {
+	if x != nil {
+		return x.Signature
+	}
+	return nil
+}
+
+// Receipt is a node's word that it stored a piece: what it received and
+// the Merkle root it computed of it.
+type Receipt struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	PieceId       []byte                 `protobuf:"bytes,1,opt,name=piece_id,json=pieceId,proto3" json:"piece_id,omitempty"`
+	Root          []byte                 `protobuf:"bytes,2,opt,name=root,proto3" json:"root,omitempty"` // api/storage.MerkleRoot of the bytes at leaf_size
+	Size          uint64                 `protobuf:"varint,3,opt,name=size,proto3" json:"size,omitempty"`
+	Time          int64                  `protobuf:"varint,4,opt,name=time,proto3" json:"time,omitempty"`                                         // unix seconds, when it was stored
+	NodePublicKey []byte                 `protobuf:"bytes,5,opt,name=node_public_key,json=nodePublicKey,proto3" json:"node_public_key,omitempty"` // the node's device key (its device id is crypto.AddressFromPubKey of it)
+	Owner         []byte                 `protobuf:"bytes,6,opt,name=owner,proto3" json:"owner,omitempty"`                                        // the piece's owner (20 bytes)
+	Serial        []byte                 `protobuf:"bytes,7,opt,name=serial,proto3" json:"serial,omitempty"`                                      // the order's
+	LeafSize      uint32                 `protobuf:"varint,8,opt,name=leaf_size,json=leafSize,proto3" json:"leaf_size,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *Receipt) Reset() {
+	*x = Receipt{}
+	mi := &file_depin_storage_v1_storage_proto_msgTypes[26]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *Receipt) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*Receipt) ProtoMessage() {}
+
+func (x *Receipt) ProtoReflect() protoreflect.Message {
+	mi := &file_depin_storage_v1_storage_proto_msgTypes[26]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use Receipt.ProtoReflect.Descriptor instead.
+func (*Receipt) Descriptor() ([]byte, []int) {
+	return file_depin_storage_v1_storage_proto_rawDescGZIP(), []int{26}
+}
+
+func (x *Receipt) GetPieceId() []byte {
+	if x != nil {
+		return x.PieceId
+	}
+	return nil
+}
+
+func (x *Receipt) GetRoot() []byte {
+	if x != nil {
+		return x.Root
+	}
+	return nil
+}
+
+func (x *Receipt) GetSize() uint64 {
+	if x != nil {
+		return x.Size
+	}
+	return 0
+}
+
+func (x *Receipt) GetTime() int64 {
+	if x != nil {
+		return x.Time
+	}
+	return 0
+}
+
+func (x *Receipt) GetNodePublicKey() []byte {
+	if x != nil {
+		return x.NodePublicKey
+	}
+	return nil
+}
+
+func (x *Receipt) GetOwner() []byte {
+	if x != nil {
+		return x.Owner
+	}
+	return nil
+}
+
+func (x *Receipt) GetSerial() []byte {
+	if x != nil {
+		return x.Serial
+	}
+	return nil
+}
+
+func (x *Receipt) GetLeafSize() uint32 {
+	if x != nil {
+		return x.LeafSize
+	}
+	return 0
+}
+
+// SignedReceipt is the body of a node's answer to a PUT.
+// signature = ed25519 by the device key over "depin/storage/receipt/v1" 0x00 uvarint(len(chain_id)) chain_id receipt_bytes.
+type SignedReceipt struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	ReceiptBytes  []byte                 `protobuf:"bytes,1,opt,name=receipt_bytes,json=receiptBytes,proto3" json:"receipt_bytes,omitempty"`
+	Signature     []byte                 `protobuf:"bytes,2,opt,name=signature,proto3" json:"signature,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *SignedReceipt) Reset() {
+	*x = SignedReceipt{}
+	mi := &file_depin_storage_v1_storage_proto_msgTypes[27]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *SignedReceipt) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*SignedReceipt) ProtoMessage() {}
+
+func (x *SignedReceipt) ProtoReflect() protoreflect.Message {
+	mi := &file_depin_storage_v1_storage_proto_msgTypes[27]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use SignedReceipt.ProtoReflect.Descriptor instead.
+func (*SignedReceipt) Descriptor() ([]byte, []int) {
+	return file_depin_storage_v1_storage_proto_rawDescGZIP(), []int{27}
+}
+
+func (x *SignedReceipt) GetReceiptBytes() []byte {
+	if x != nil {
+		return x.ReceiptBytes
+	}
+	return nil
+}
+
+func (x *SignedReceipt) GetSignature() []byte {
+	if x != nil {
+		return x.Signature
+	}
+	return nil
+}
+
 var File_depin_storage_v1_storage_proto protoreflect.FileDescriptor
 
 const file_depin_storage_v1_storage_proto_rawDesc = "" +
@@ -2166,12 +2524,41 @@ const file_depin_storage_v1_storage_proto_rawDesc = "" +
 	"\anetwork\x18\x02 \x01(\tR\anetwork\x12%\n" +
 	"\x0ereputation_ppm\x18\x03 \x01(\rR\rreputationPpm\x12\x1f\n" +
 	"\vpieces_lost\x18\x04 \x01(\rR\n" +
-	"piecesLost*Y\n" +
+	"piecesLost\"\xdd\x01\n" +
+	"\x05Order\x125\n" +
+	"\x06action\x18\x01 \x01(\x0e2\x1d.depin.storage.v1.OrderActionR\x06action\x12\x19\n" +
+	"\bpiece_id\x18\x02 \x01(\fR\apieceId\x12\x12\n" +
+	"\x04size\x18\x03 \x01(\x04R\x04size\x12\x18\n" +
+	"\aexpires\x18\x04 \x01(\x03R\aexpires\x12\x16\n" +
+	"\x06serial\x18\x05 \x01(\fR\x06serial\x12\x12\n" +
+	"\x04node\x18\x06 \x01(\fR\x04node\x12(\n" +
+	"\x10owner_public_key\x18\a \x01(\fR\x0eownerPublicKey\"L\n" +
+	"\vSignedOrder\x12\x1f\n" +
+	"\vorder_bytes\x18\x01 \x01(\fR\n" +
+	"orderBytes\x12\x1c\n" +
+	"\tsignature\x18\x02 \x01(\fR\tsignature\"\xd3\x01\n" +
+	"\aReceipt\x12\x19\n" +
+	"\bpiece_id\x18\x01 \x01(\fR\apieceId\x12\x12\n" +
+	"\x04root\x18\x02 \x01(\fR\x04root\x12\x12\n" +
+	"\x04size\x18\x03 \x01(\x04R\x04size\x12\x12\n" +
+	"\x04time\x18\x04 \x01(\x03R\x04time\x12&\n" +
+	"\x0fnode_public_key\x18\x05 \x01(\fR\rnodePublicKey\x12\x14\n" +
+	"\x05owner\x18\x06 \x01(\fR\x05owner\x12\x16\n" +
+	"\x06serial\x18\a \x01(\fR\x06serial\x12\x1b\n" +
+	"\tleaf_size\x18\b \x01(\rR\bleafSize\"R\n" +
+	"\rSignedReceipt\x12#\n" +
+	"\rreceipt_bytes\x18\x01 \x01(\fR\freceiptBytes\x12\x1c\n" +
+	"\tsignature\x18\x02 \x01(\fR\tsignature*Y\n" +
 	"\n" +
 	"DealStatus\x12\x1b\n" +
 	"\x17DEAL_STATUS_UNSPECIFIED\x10\x00\x12\x16\n" +
 	"\x12DEAL_STATUS_ACTIVE\x10\x01\x12\x16\n" +
-	"\x12DEAL_STATUS_CLOSED\x10\x02B9Z7github.com/depinhq/depin/gen/depin/storage/v1;storagev1b\x06proto3"
+	"\x12DEAL_STATUS_CLOSED\x10\x02*p\n" +
+	"\vOrderAction\x12\x1c\n" +
+	"\x18ORDER_ACTION_UNSPECIFIED\x10\x00\x12\x14\n" +
+	"\x10ORDER_ACTION_PUT\x10\x01\x12\x14\n" +
+	"\x10ORDER_ACTION_GET\x10\x02\x12\x17\n" +
+	"\x13ORDER_ACTION_DELETE\x10\x03B9Z7github.com/depinhq/depin/gen/depin/storage/v1;storagev1b\x06proto3"
 
 var (
 	file_depin_storage_v1_storage_proto_rawDescOnce sync.Once
@@ -2185,47 +2572,53 @@ func file_depin_storage_v1_storage_proto_rawDescGZIP() []byte {
 	return file_depin_storage_v1_storage_proto_rawDescData
 }
 
-var file_depin_storage_v1_storage_proto_enumTypes = make([]protoimpl.EnumInfo, 1)
-var file_depin_storage_v1_storage_proto_msgTypes = make([]protoimpl.MessageInfo, 24)
+var file_depin_storage_v1_storage_proto_enumTypes = make([]protoimpl.EnumInfo, 2)
+var file_depin_storage_v1_storage_proto_msgTypes = make([]protoimpl.MessageInfo, 28)
 var file_depin_storage_v1_storage_proto_goTypes = []any{
 	(DealStatus)(0),               // 0: depin.storage.v1.DealStatus
-	(*StorageParams)(nil),         // 1: depin.storage.v1.StorageParams
-	(*Endpoint)(nil),              // 2: depin.storage.v1.Endpoint
-	(*Piece)(nil),                 // 3: depin.storage.v1.Piece
-	(*Deal)(nil),                  // 4: depin.storage.v1.Deal
-	(*NodeAccount)(nil),           // 5: depin.storage.v1.NodeAccount
-	(*Challenge)(nil),             // 6: depin.storage.v1.Challenge
-	(*NodeStats)(nil),             // 7: depin.storage.v1.NodeStats
-	(*AuditProof)(nil),            // 8: depin.storage.v1.AuditProof
-	(*MsgSetEndpoint)(nil),        // 9: depin.storage.v1.MsgSetEndpoint
-	(*MsgOpenDeal)(nil),           // 10: depin.storage.v1.MsgOpenDeal
-	(*PieceRepair)(nil),           // 11: depin.storage.v1.PieceRepair
-	(*MsgRepairDeal)(nil),         // 12: depin.storage.v1.MsgRepairDeal
-	(*MsgCloseDeal)(nil),          // 13: depin.storage.v1.MsgCloseDeal
-	(*MsgSubmitAudits)(nil),       // 14: depin.storage.v1.MsgSubmitAudits
-	(*EventEndpointSet)(nil),      // 15: depin.storage.v1.EventEndpointSet
-	(*EventDealOpened)(nil),       // 16: depin.storage.v1.EventDealOpened
-	(*EventDealPaid)(nil),         // 17: depin.storage.v1.EventDealPaid
-	(*EventDealClosed)(nil),       // 18: depin.storage.v1.EventDealClosed
-	(*EventChallenged)(nil),       // 19: depin.storage.v1.EventChallenged
-	(*EventAuditPassed)(nil),      // 20: depin.storage.v1.EventAuditPassed
-	(*EventAuditMissed)(nil),      // 21: depin.storage.v1.EventAuditMissed
-	(*EventPieceRepaired)(nil),    // 22: depin.storage.v1.EventPieceRepaired
-	(*EventRepairPaid)(nil),       // 23: depin.storage.v1.EventRepairPaid
-	(*EventNodeDisqualified)(nil), // 24: depin.storage.v1.EventNodeDisqualified
+	(OrderAction)(0),              // 1: depin.storage.v1.OrderAction
+	(*StorageParams)(nil),         // 2: depin.storage.v1.StorageParams
+	(*Endpoint)(nil),              // 3: depin.storage.v1.Endpoint
+	(*Piece)(nil),                 // 4: depin.storage.v1.Piece
+	(*Deal)(nil),                  // 5: depin.storage.v1.Deal
+	(*NodeAccount)(nil),           // 6: depin.storage.v1.NodeAccount
+	(*Challenge)(nil),             // 7: depin.storage.v1.Challenge
+	(*NodeStats)(nil),             // 8: depin.storage.v1.NodeStats
+	(*AuditProof)(nil),            // 9: depin.storage.v1.AuditProof
+	(*MsgSetEndpoint)(nil),        // 10: depin.storage.v1.MsgSetEndpoint
+	(*MsgOpenDeal)(nil),           // 11: depin.storage.v1.MsgOpenDeal
+	(*PieceRepair)(nil),           // 12: depin.storage.v1.PieceRepair
+	(*MsgRepairDeal)(nil),         // 13: depin.storage.v1.MsgRepairDeal
+	(*MsgCloseDeal)(nil),          // 14: depin.storage.v1.MsgCloseDeal
+	(*MsgSubmitAudits)(nil),       // 15: depin.storage.v1.MsgSubmitAudits
+	(*EventEndpointSet)(nil),      // 16: depin.storage.v1.EventEndpointSet
+	(*EventDealOpened)(nil),       // 17: depin.storage.v1.EventDealOpened
+	(*EventDealPaid)(nil),         // 18: depin.storage.v1.EventDealPaid
+	(*EventDealClosed)(nil),       // 19: depin.storage.v1.EventDealClosed
+	(*EventChallenged)(nil),       // 20: depin.storage.v1.EventChallenged
+	(*EventAuditPassed)(nil),      // 21: depin.storage.v1.EventAuditPassed
+	(*EventAuditMissed)(nil),      // 22: depin.storage.v1.EventAuditMissed
+	(*EventPieceRepaired)(nil),    // 23: depin.storage.v1.EventPieceRepaired
+	(*EventRepairPaid)(nil),       // 24: depin.storage.v1.EventRepairPaid
+	(*EventNodeDisqualified)(nil), // 25: depin.storage.v1.EventNodeDisqualified
+	(*Order)(nil),                 // 26: depin.storage.v1.Order
+	(*SignedOrder)(nil),           // 27: depin.storage.v1.SignedOrder
+	(*Receipt)(nil),               // 28: depin.storage.v1.Receipt
+	(*SignedReceipt)(nil),         // 29: depin.storage.v1.SignedReceipt
 }
 var file_depin_storage_v1_storage_proto_depIdxs = []int32{
-	3,  // 0: depin.storage.v1.Deal.pieces:type_name -> depin.storage.v1.Piece
+	4,  // 0: depin.storage.v1.Deal.pieces:type_name -> depin.storage.v1.Piece
 	0,  // 1: depin.storage.v1.Deal.status:type_name -> depin.storage.v1.DealStatus
-	5,  // 2: depin.storage.v1.Deal.accounts:type_name -> depin.storage.v1.NodeAccount
-	3,  // 3: depin.storage.v1.MsgOpenDeal.pieces:type_name -> depin.storage.v1.Piece
-	11, // 4: depin.storage.v1.MsgRepairDeal.repairs:type_name -> depin.storage.v1.PieceRepair
-	8,  // 5: depin.storage.v1.MsgSubmitAudits.proofs:type_name -> depin.storage.v1.AuditProof
-	6,  // [6:6] is the sub-list for method output_type
-	6,  // [6:6] is the sub-list for method input_type
-	6,  // [6:6] is the sub-list for extension type_name
-	6,  // [6:6] is the sub-list for extension extendee
-	0,  // [0:6] is the sub-list for field type_name
+	6,  // 2: depin.storage.v1.Deal.accounts:type_name -> depin.storage.v1.NodeAccount
+	4,  // 3: depin.storage.v1.MsgOpenDeal.pieces:type_name -> depin.storage.v1.Piece
+	12, // 4: depin.storage.v1.MsgRepairDeal.repairs:type_name -> depin.storage.v1.PieceRepair
+	9,  // 5: depin.storage.v1.MsgSubmitAudits.proofs:type_name -> depin.storage.v1.AuditProof
+	1,  // 6: depin.storage.v1.Order.action:type_name -> depin.storage.v1.OrderAction
+	7,  // [7:7] is the sub-list for method output_type
+	7,  // [7:7] is the sub-list for method input_type
+	7,  // [7:7] is the sub-list for extension type_name
+	7,  // [7:7] is the sub-list for extension extendee
+	0,  // [0:7] is the sub-list for field type_name
 }
 
 func init() { file_depin_storage_v1_storage_proto_init() }
@@ -2238,8 +2631,8 @@ func file_depin_storage_v1_storage_proto_init() {
 		File: protoimpl.DescBuilder{
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_depin_storage_v1_storage_proto_rawDesc), len(file_depin_storage_v1_storage_proto_rawDesc)),
-			NumEnums:      1,
-			NumMessages:   24,
+			NumEnums:      2,
+			NumMessages:   28,
 			NumExtensions: 0,
 			NumServices:   0,
 		},
