@@ -64,7 +64,7 @@ type Config struct {
 	// drop duplicates (0 disables the filter).
 	DedupeWindow int
 	// OutcomeWindow is how many settled reports' outcomes are kept for
-	// GET /v1/reports/{id}, oldest forgotten first (about 250 bytes
+	// GET /v1/reports/{id}, oldest forgotten first (about 350 bytes
 	// each); 0 keeps none (pending reports are always known).
 	OutcomeWindow int
 	// SummaryInterval is how often an info line sums up the reports
