@@ -135,6 +135,9 @@ func newKeysCmd(g *globals) *cobra.Command {
 				}
 			}
 			k, err := g.keystore().Add(args[0], pass)
+			if errors.Is(err, keystore.ErrExists) {
+				return usageError{fmt.Errorf("%w: %s, in %s ('depin keys show %s'); pick another name", keystore.ErrExists, args[0], g.keystore().Dir(), args[0])}
+			}
 			if err != nil {
 				return err
 			}

@@ -2,6 +2,7 @@ package main
 
 import (
 	"encoding/hex"
+	"errors"
 	"fmt"
 	"strconv"
 	"strings"
@@ -183,7 +184,12 @@ func (g *globals) makerKey(s string) ([]byte, error) {
 	}
 	info, err := g.keystore().Show(s)
 	if err != nil {
-		return nil, usageError{fmt.Errorf("maker %q is neither a 64-hex-digit public key nor a local key: %w", s, err)}
+		err = g.keyError(s, err)
+		var ue usageError
+		if errors.As(err, &ue) {
+			return nil, usageError{fmt.Errorf("maker %q is not a public key (64 hex digits), and %w", s, ue.error)}
+		}
+		return nil, err
 	}
 	return info.PublicKey, nil
 }

@@ -34,6 +34,12 @@ func wireCommands(cmd *cobra.Command, g *globals) {
 	for _, c := range cmd.Commands() {
 		wireCommands(c, g)
 	}
+	if !cmd.HasParent() {
+		// A group's help shows "depin query [command]", not also "depin
+		// query [flags]" as for a command that runs (groups run only to
+		// refuse what is not their subcommand).
+		cmd.SetUsageTemplate(strings.Replace(cmd.UsageTemplate(), "Usage:{{if .Runnable}}", "Usage:{{if and .Runnable (not .HasAvailableSubCommands)}}", 1))
+	}
 }
 
 // subcommandArgs accepts no arguments for a command group: anything given

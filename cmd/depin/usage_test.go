@@ -61,8 +61,11 @@ func TestUsageExitCodes(t *testing.T) {
 	// A group called alone prints its help and exits 0.
 	for _, args := range [][]string{{}, {"query"}, {"tx", "bank"}} {
 		out, code, err := run(t, home, noNode, args...)
-		if code != 0 || !strings.Contains(out, "Available Commands") {
+		if code != 0 || !strings.Contains(out, "Available Commands") || strings.Contains(out, "[flags]\n  depin") {
 			t.Errorf("depin %s: exit %d (%v): %.80q", strings.Join(args, " "), code, err, out)
 		}
+	}
+	if out, _, _ := run(t, home, noNode, "tx", "bank", "send", "--help"); !strings.Contains(out, "Usage:\n  depin tx bank send FROM TO AMOUNT [flags]") {
+		t.Errorf("a command's help lost its usage line:\n%s", out)
 	}
 }
