@@ -56,6 +56,11 @@ func (g *globals) explain(err error) error {
 		return &explained{err, "the node's mempool is full: send it again in a few seconds"}
 	case errors.Is(err, client.ErrTimeout):
 		return &explained{err, "the tx was accepted but is not in a block after 30 s: it may still be committed — look for it later ('depin query account' shows whether the sequence moved), or resend"}
+	case errors.Is(err, client.ErrNodeUnreachable) && strings.Contains(err.Error(), "RPC error"):
+		// The node answered, with an error (the client files some RPC
+		// failures under ErrNodeUnreachable): not exit 4.
+		msg := err.Error()
+		return &explained{errors.New(msg), "the node could not answer: " + msg[strings.LastIndex(msg, "RPC error"):]}
 	case errors.Is(err, client.ErrNodeUnreachable):
 		return &explained{err, g.unreachableText(err)}
 	case errors.As(err, &rpc):

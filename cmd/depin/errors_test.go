@@ -13,7 +13,10 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/depinhq/depin/api/bank"
+	"github.com/depinhq/depin/client"
 	"github.com/depinhq/depin/simnet"
+	"github.com/depinhq/depin/x/device"
 )
 
 // TestErrorMessages runs commands wrongly against a devnet and wants
@@ -173,6 +176,37 @@ func TestSimSummary(t *testing.T) {
 	for _, want := range []string{"rejected  device_inactive: 2", "depin tx device deactivate ID", "depin tx device withdraw ID"} {
 		if !strings.Contains(b.String(), want) {
 			t.Errorf("sim summary without %q:\n%s", want, b.String())
+		}
+	}
+}
+
+// TestExplain: the text g.explain gives errors that reach the edge, and
+// the exit code each keeps.
+func TestExplain(t *testing.T) {
+	g := &globals{home: t.TempDir(), nodeURL: noNode}
+	g.units.typedDisplay(nativeMetadata)
+	for _, tc := range []struct {
+		err  error
+		code int
+		want string
+	}{
+		{&client.CodeError{Kind: bank.ErrInsufficientFunds, Log: "message 0: insufficient funds: has 1500000udpin, needs 2000000udpin"}, exitRejected,
+			"the chain refused it: insufficient funds: has 1.5 DPIN, needs 2 DPIN — see what the account holds"},
+		{&client.CodeError{Kind: device.ErrWrongStatus, Log: "device status does not allow this: DEVICE_STATUS_JAILED"}, exitRejected,
+			"device status does not allow this: jailed — 'depin query device ID' shows"},
+		{&client.CodeError{Kind: device.ErrStillBonded, Log: "stake still unbonding: until unix time 1700000000"}, exitRejected,
+			"stake still unbonding: until 2023-11-14 22:13:20 UTC ("},
+		{fmt.Errorf("block: %w", &client.RPCError{Code: -32603, Message: "Internal error", Data: "height 9 must be less than or equal to the current blockchain height 5"}), exitError,
+			"there is no block 9 yet: the chain is at height 5"},
+		{fmt.Errorf("%w: abci_query: RPC error -32603 - Internal error: boom", client.ErrNodeUnreachable), exitError,
+			"the node could not answer: RPC error -32603 - Internal error: boom"},
+		{fmt.Errorf("%w at %s: status: dial tcp: lookup nowhere: no such host", client.ErrNodeUnreachable, noNode), exitNoNode,
+			"no depin node answers at " + noNode + " (no such host)"},
+		{fmt.Errorf("%w: mempool is full", client.ErrMempoolFull), exitError, "mempool is full: send it again"},
+	} {
+		err := g.explain(tc.err)
+		if got := err.Error(); !strings.Contains(got, tc.want) || exitCode(err) != tc.code {
+			t.Errorf("%v:\n  got  %q (exit %d)\n  want %q (exit %d)", tc.err, got, exitCode(err), tc.want, tc.code)
 		}
 	}
 }
