@@ -14,9 +14,9 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/depinhq/depin/api/bank"
+	"github.com/depinhq/depin/api/device"
 	"github.com/depinhq/depin/client"
 	"github.com/depinhq/depin/simnet"
-	"github.com/depinhq/depin/x/device"
 )
 
 // TestErrorMessages runs commands wrongly against a devnet and wants
