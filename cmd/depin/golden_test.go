@@ -5,9 +5,7 @@ import (
 	"crypto/ed25519"
 	"crypto/sha256"
 	"encoding/hex"
-	"flag"
 	"fmt"
-	"os"
 	"path/filepath"
 	"regexp"
 	"strings"
@@ -24,11 +22,10 @@ import (
 	networkv1 "github.com/depinhq/depin/gen/depin/network/v1"
 	reportv1 "github.com/depinhq/depin/gen/depin/report/v1"
 	txv1 "github.com/depinhq/depin/gen/depin/tx/v1"
+	"github.com/depinhq/depin/internal/golden"
 	"github.com/depinhq/depin/node"
 	"github.com/depinhq/depin/wire"
 )
-
-var update = flag.Bool("update", false, "rewrite the golden files under testdata/")
 
 // seed is a deterministic 32-byte seed for the test's keys, so their
 // addresses and device ids are the same in every run.
@@ -120,30 +117,7 @@ func (s *goldenScript) once(name string, args ...string) string {
 
 func checkGolden(t *testing.T, name, got string) {
 	t.Helper()
-	path := filepath.Join("testdata", name)
-	if *update {
-		if err := os.MkdirAll("testdata", 0o755); err != nil {
-			t.Fatal(err)
-		}
-		if err := os.WriteFile(path, []byte(got), 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
-	want, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatalf("%v (run with -update to create it)", err)
-	}
-	if got == string(want) {
-		return
-	}
-	gl, wl := strings.Split(got, "\n"), strings.Split(string(want), "\n")
-	for i := range min(len(gl), len(wl)) {
-		if gl[i] != wl[i] {
-			t.Errorf("%s changed at line %d (run with -update if on purpose):\n got %s\nwant %s", name, i+1, gl[i], wl[i])
-			return
-		}
-	}
-	t.Errorf("%s changed: %d lines, want %d (run with -update if on purpose)", name, len(gl), len(wl))
+	golden.Check(t, filepath.Join("testdata", name), name, got)
 }
 
 // TestCLIGolden runs a scripted session against a devnet — a network and
