@@ -383,7 +383,10 @@ func registerFleet(ctx context.Context, c *client.Client, cfg Config, chainID, n
 		certs[i] = sc
 		cells[i] = uint64(h3.LatLngToCell(h3.NewLatLng(m.Lat, m.Lon), 10))
 	}
-	err := c.SubmitChunked(ctx, cfg.Owners, len(todo), 40, func(f ed25519.PrivateKey, lo, hi int) []*txv1.Msg {
+	// Chunk j goes to owner j mod len(Owners): chunks no larger than a fair
+	// share spread even a small fleet across every owner.
+	chunk := max(1, min(40, (len(todo)+len(cfg.Owners)-1)/max(1, len(cfg.Owners))))
+	err := c.SubmitChunked(ctx, cfg.Owners, len(todo), chunk, func(f ed25519.PrivateKey, lo, hi int) []*txv1.Msg {
 		owner := crypto.AddressFromPubKey(f.Public().(ed25519.PublicKey))
 		msgs := make([]*txv1.Msg, 0, hi-lo)
 		for i := lo; i < hi; i++ {

@@ -26,6 +26,7 @@ func TestFleetOnDevnet(t *testing.T) {
 	n := nodetest.Devnet(t, node.DevnetOptions{})
 	ks := keystore.Open(node.KeysDir(n.Home()))
 	alice, _ := ks.Load("alice", nil)
+	bob, _ := ks.Load("bob", nil)
 	eve, _ := ks.Load("eve", nil)
 	c, err := client.New(n.RPCURL())
 	if err != nil {
@@ -35,13 +36,20 @@ func TestFleetOnDevnet(t *testing.T) {
 	res, err := Run(ctx, c, Config{
 		Kind: "meter", Devices: 12, Regions: []Region{Cities["berlin"], Cities["lagos"]},
 		Duration: 6 * time.Second, Interval: time.Second, Seed: 42,
-		Owners: []ed25519.PrivateKey{alice.Private}, Submitter: eve.Private,
+		Owners: []ed25519.PrivateKey{alice.Private, bob.Private}, Submitter: eve.Private,
 	})
 	if err != nil {
 		t.Fatal(err)
 	}
 	if res.Devices != 12 || res.NewlyRegistered != 12 {
 		t.Fatalf("devices %d, registered %d", res.Devices, res.NewlyRegistered)
+	}
+	// Two owners share even a small fleet evenly.
+	for _, k := range []*keystore.Key{alice, bob} {
+		owned, err := c.Devices(ctx, client.DeviceFilter{Owner: &k.Address})
+		if err != nil || len(owned) != 6 {
+			t.Fatalf("%s owns %d devices (%v), want 6", k.Address, len(owned), err)
+		}
 	}
 	if res.Sent < 12*4 || res.Accepted != res.Sent || res.Rejected != 0 {
 		t.Fatalf("sent %d, accepted %d, rejected %d (%v)", res.Sent, res.Accepted, res.Rejected, res.RejectedByReason)
