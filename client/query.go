@@ -155,11 +155,17 @@ func (c *Client) cometValidators(ctx context.Context, height int64) ([]*validato
 }
 
 // abciQuery runs an ABCI query at height (0 = latest); a node that does
-// not answer is ErrNodeUnreachable.
+// not answer is ErrNodeUnreachable; one that answers with an RPC error
+// is that *RPCError (errors.As).
 func (c *Client) abciQuery(ctx context.Context, path string, data []byte, height int64, prove bool) (*abciResponse, error) {
 	var res abciQueryResult
 	params := map[string]any{"path": path, "data": HexBytes(data), "height": rpcInt(height), "prove": prove}
 	if err := c.call(ctx, "abci_query", params, &res); err != nil {
+		var rpcErr *RPCError
+		if errors.As(err, &rpcErr) {
+			// The node answered, with an error: it is reachable.
+			return nil, fmt.Errorf("abci_query %s: %w", path, err)
+		}
 		return nil, fmt.Errorf("%w: %v", ErrNodeUnreachable, err)
 	}
 	return &res.Response, nil

@@ -406,3 +406,21 @@ func FuzzDecodeRPCResponse(f *testing.F) {
 		}
 	})
 }
+
+// TestQueryRPCErrorIsNotUnreachable: a node that answers a query with an
+// RPC error is reachable: the error is its *RPCError, not
+// ErrNodeUnreachable (which the CLI turns into "is a node running?").
+func TestQueryRPCErrorIsNotUnreachable(t *testing.T) {
+	srv := rpcServer(t, func(w http.ResponseWriter, req map[string]any) {
+		fmt.Fprintf(w, `{"jsonrpc":"2.0","id":%s,"error":{"code":-32603,"message":"Internal error","data":"height 99 is not available"}}`, req["id"])
+	})
+	c, err := New(srv.URL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = c.QueryKey(context.Background(), []byte("k"), QueryOptions{Height: 99})
+	var rpcErr *RPCError
+	if errors.Is(err, ErrNodeUnreachable) || !errors.As(err, &rpcErr) || !strings.Contains(err.Error(), "height 99 is not available") {
+		t.Fatalf("query error: %v", err)
+	}
+}
