@@ -405,6 +405,7 @@ func TestNetworkRules(t *testing.T) {
 		kind      *errs.Error
 	}{
 		"duplicate id":    {"solar", "uother", solarParams(), network.ErrNetworkExists},
+		"recreated":       {"solar", "usolar", solarParams(), network.ErrNetworkExists}, // the id is what is taken, not only its denom
 		"bad id":          {"X!", "uother", solarParams(), network.ErrInvalidNetwork},
 		"denom taken":     {"store", "usolar", solarParams(), network.ErrInvalidNetwork},
 		"native denom":    {"store", "udpin", solarParams(), network.ErrInvalidNetwork},

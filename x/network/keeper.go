@@ -166,6 +166,9 @@ func (k Keeper) Create(ctx state.Context, signer crypto.Address, m *networkv1.Ms
 	if _, ok := networkv1.ResourceClass_name[int32(m.Class)]; !ok || m.Class == networkv1.ResourceClass_RESOURCE_CLASS_UNSPECIFIED {
 		return fmt.Errorf("%w: resource class %d", ErrInvalidNetwork, m.Class)
 	}
+	if k.Network(ctx.KV, m.Id) != nil {
+		return fmt.Errorf("%w: %s", ErrNetworkExists, m.Id)
+	}
 	if err := bank.ValidateUserDenom(m.RewardDenom); err != nil {
 		return fmt.Errorf("%w: reward denom: %v", ErrInvalidNetwork, err)
 	}
@@ -174,9 +177,6 @@ func (k Keeper) Create(ctx state.Context, signer crypto.Address, m *networkv1.Ms
 	}
 	if err := ValidateParams(m.Params); err != nil {
 		return err
-	}
-	if k.Network(ctx.KV, m.Id) != nil {
-		return fmt.Errorf("%w: %s", ErrNetworkExists, m.Id)
 	}
 	if err := k.Bank.Burn(ctx, signer, bank.Coins(bank.NativeDenom, CreationFee), "network_creation"); err != nil {
 		return fmt.Errorf("launching a network burns %d udpin: %w", uint64(CreationFee), err)
