@@ -391,7 +391,7 @@ func (k Keeper) SubmitAudits(ctx state.Context, signer crypto.Address, m *storag
 		}
 		c.Passed = true
 		ctx.KV.Set(ck, state.Marshal(c))
-		ctx.Emit(&storagev1.EventAuditPassed{Deal: pr.Deal, Piece: pr.Piece, Device: crypto.DeviceString(node)})
+		ctx.Emit(&storagev1.EventAuditPassed{Deal: pr.Deal, Piece: pr.Piece, Device: crypto.DeviceString(node), Epoch: c.Epoch})
 	}
 	return nil
 }

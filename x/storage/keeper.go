@@ -13,6 +13,7 @@ package storage
 
 import (
 	"bytes"
+	"encoding/hex"
 	"fmt"
 
 	api "github.com/depinhq/depin/api/storage"
@@ -216,8 +217,13 @@ func (k Keeper) OpenDeal(ctx state.Context, signer crypto.Address, m *storagev1.
 		st.Pieces += uint64(countPieces(deal, nid))
 		k.setStats(ctx.KV, st)
 	}
+	layout := make([]*storagev1.PiecePlacement, len(deal.Pieces))
+	for i, p := range deal.Pieces {
+		layout[i] = &storagev1.PiecePlacement{Device: crypto.DeviceString(mustID(p.Node)), Size: p.Size}
+	}
 	ctx.Emit(&storagev1.EventDealOpened{Id: id, Owner: signer.String(), Network: n.Id, Size: m.Size, Pieces: uint32(pieces),
-		Escrow: escrow, Denom: sp.Denom, EndTime: deal.EndTime})
+		Escrow: escrow, Denom: sp.Denom, EndTime: deal.EndTime, K: m.K, N: m.N, Segments: m.Segments, FileId: hex.EncodeToString(m.FileId),
+		PricePerGibMonth: sp.PricePerGibMonth, RepairThreshold: threshold, RepairBudget: budget, Layout: layout})
 	return id, nil
 }
 

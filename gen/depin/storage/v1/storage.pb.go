@@ -1396,18 +1396,30 @@ func (x *EventEndpointSet) GetUrl() string {
 	return ""
 }
 
+// EventDealOpened carries the whole deal as opened, so that an indexer
+// can follow deals from events alone: its coding, its terms and where
+// every piece went (layout, segment-major like Deal.pieces: entry i is
+// segment i / n, index i % n).
 type EventDealOpened struct {
-	state         protoimpl.MessageState `protogen:"open.v1"`
-	Id            uint64                 `protobuf:"varint,1,opt,name=id,proto3" json:"id,omitempty"`
-	Owner         string                 `protobuf:"bytes,2,opt,name=owner,proto3" json:"owner,omitempty"`
-	Network       string                 `protobuf:"bytes,3,opt,name=network,proto3" json:"network,omitempty"`
-	Size          uint64                 `protobuf:"varint,4,opt,name=size,proto3" json:"size,omitempty"`
-	Pieces        uint32                 `protobuf:"varint,5,opt,name=pieces,proto3" json:"pieces,omitempty"`
-	Escrow        uint64                 `protobuf:"varint,6,opt,name=escrow,proto3" json:"escrow,omitempty"`
-	Denom         string                 `protobuf:"bytes,7,opt,name=denom,proto3" json:"denom,omitempty"`
-	EndTime       int64                  `protobuf:"varint,8,opt,name=end_time,json=endTime,proto3" json:"end_time,omitempty"`
-	unknownFields protoimpl.UnknownFields
-	sizeCache     protoimpl.SizeCache
+	state            protoimpl.MessageState `protogen:"open.v1"`
+	Id               uint64                 `protobuf:"varint,1,opt,name=id,proto3" json:"id,omitempty"`
+	Owner            string                 `protobuf:"bytes,2,opt,name=owner,proto3" json:"owner,omitempty"`
+	Network          string                 `protobuf:"bytes,3,opt,name=network,proto3" json:"network,omitempty"`
+	Size             uint64                 `protobuf:"varint,4,opt,name=size,proto3" json:"size,omitempty"`
+	Pieces           uint32                 `protobuf:"varint,5,opt,name=pieces,proto3" json:"pieces,omitempty"` // segments × n
+	Escrow           uint64                 `protobuf:"varint,6,opt,name=escrow,proto3" json:"escrow,omitempty"` // storage for the whole duration plus the repair budget
+	Denom            string                 `protobuf:"bytes,7,opt,name=denom,proto3" json:"denom,omitempty"`
+	EndTime          int64                  `protobuf:"varint,8,opt,name=end_time,json=endTime,proto3" json:"end_time,omitempty"`
+	K                uint32                 `protobuf:"varint,9,opt,name=k,proto3" json:"k,omitempty"`
+	N                uint32                 `protobuf:"varint,10,opt,name=n,proto3" json:"n,omitempty"`
+	Segments         uint32                 `protobuf:"varint,11,opt,name=segments,proto3" json:"segments,omitempty"`
+	FileId           string                 `protobuf:"bytes,12,opt,name=file_id,json=fileId,proto3" json:"file_id,omitempty"` // hex
+	PricePerGibMonth uint64                 `protobuf:"varint,13,opt,name=price_per_gib_month,json=pricePerGibMonth,proto3" json:"price_per_gib_month,omitempty"`
+	RepairThreshold  uint32                 `protobuf:"varint,14,opt,name=repair_threshold,json=repairThreshold,proto3" json:"repair_threshold,omitempty"`
+	RepairBudget     uint64                 `protobuf:"varint,15,opt,name=repair_budget,json=repairBudget,proto3" json:"repair_budget,omitempty"` // of escrow
+	Layout           []*PiecePlacement      `protobuf:"bytes,16,rep,name=layout,proto3" json:"layout,omitempty"`
+	unknownFields    protoimpl.UnknownFields
+	sizeCache        protoimpl.SizeCache
 }
 
 func (x *EventDealOpened) Reset() {
@@ -1496,6 +1508,115 @@ func (x *EventDealOpened) GetEndTime() int64 {
 	return 0
 }
 
+func (x *EventDealOpened) GetK() uint32 {
+	if x != nil {
+		return x.K
+	}
+	return 0
+}
+
+func (x *EventDealOpened) GetN() uint32 {
+	if x != nil {
+		return x.N
+	}
+	return 0
+}
+
+func (x *EventDealOpened) GetSegments() uint32 {
+	if x != nil {
+		return x.Segments
+	}
+	return 0
+}
+
+func (x *EventDealOpened) GetFileId() string {
+	if x != nil {
+		return x.FileId
+	}
+	return ""
+}
+
+func (x *EventDealOpened) GetPricePerGibMonth() uint64 {
+	if x != nil {
+		return x.PricePerGibMonth
+	}
+	return 0
+}
+
+func (x *EventDealOpened) GetRepairThreshold() uint32 {
+	if x != nil {
+		return x.RepairThreshold
+	}
+	return 0
+}
+
+func (x *EventDealOpened) GetRepairBudget() uint64 {
+	if x != nil {
+		return x.RepairBudget
+	}
+	return 0
+}
+
+func (x *EventDealOpened) GetLayout() []*PiecePlacement {
+	if x != nil {
+		return x.Layout
+	}
+	return nil
+}
+
+// PiecePlacement is where one piece of a new deal is held and its size.
+type PiecePlacement struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Device        string                 `protobuf:"bytes,1,opt,name=device,proto3" json:"device,omitempty"` // the node
+	Size          uint64                 `protobuf:"varint,2,opt,name=size,proto3" json:"size,omitempty"`    // bytes
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *PiecePlacement) Reset() {
+	*x = PiecePlacement{}
+	mi := &file_depin_storage_v1_storage_proto_msgTypes[16]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *PiecePlacement) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*PiecePlacement) ProtoMessage() {}
+
+func (x *PiecePlacement) ProtoReflect() protoreflect.Message {
+	mi := &file_depin_storage_v1_storage_proto_msgTypes[16]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use PiecePlacement.ProtoReflect.Descriptor instead.
+func (*PiecePlacement) Descriptor() ([]byte, []int) {
+	return file_depin_storage_v1_storage_proto_rawDescGZIP(), []int{16}
+}
+
+func (x *PiecePlacement) GetDevice() string {
+	if x != nil {
+		return x.Device
+	}
+	return ""
+}
+
+func (x *PiecePlacement) GetSize() uint64 {
+	if x != nil {
+		return x.Size
+	}
+	return 0
+}
+
 type EventDealPaid struct {
 	state         protoimpl.MessageState `protogen:"open.v1"`
 	Id            uint64                 `protobuf:"varint,1,opt,name=id,proto3" json:"id,omitempty"`
@@ -1510,7 +1631,7 @@ type EventDealPaid struct {
 
 func (x *EventDealPaid) Reset() {
 	*x = EventDealPaid{}
-	mi := &file_depin_storage_v1_storage_proto_msgTypes[16]
+	mi := &file_depin_storage_v1_storage_proto_msgTypes[17]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1522,7 +1643,7 @@ func (x *EventDealPaid) String() string {
 func (*EventDealPaid) ProtoMessage() {}
 
 func (x *EventDealPaid) ProtoReflect() protoreflect.Message {
-	mi := &file_depin_storage_v1_storage_proto_msgTypes[16]
+	mi := &file_depin_storage_v1_storage_proto_msgTypes[17]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1535,7 +1656,7 @@ func (x *EventDealPaid) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use EventDealPaid.ProtoReflect.Descriptor instead.
 func (*EventDealPaid) Descriptor() ([]byte, []int) {
-	return file_depin_storage_v1_storage_proto_rawDescGZIP(), []int{16}
+	return file_depin_storage_v1_storage_proto_rawDescGZIP(), []int{17}
 }
 
 func (x *EventDealPaid) GetId() uint64 {
@@ -1591,7 +1712,7 @@ type EventDealClosed struct {
 
 func (x *EventDealClosed) Reset() {
 	*x = EventDealClosed{}
-	mi := &file_depin_storage_v1_storage_proto_msgTypes[17]
+	mi := &file_depin_storage_v1_storage_proto_msgTypes[18]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1603,7 +1724,7 @@ func (x *EventDealClosed) String() string {
 func (*EventDealClosed) ProtoMessage() {}
 
 func (x *EventDealClosed) ProtoReflect() protoreflect.Message {
-	mi := &file_depin_storage_v1_storage_proto_msgTypes[17]
+	mi := &file_depin_storage_v1_storage_proto_msgTypes[18]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1616,7 +1737,7 @@ func (x *EventDealClosed) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use EventDealClosed.ProtoReflect.Descriptor instead.
 func (*EventDealClosed) Descriptor() ([]byte, []int) {
-	return file_depin_storage_v1_storage_proto_rawDescGZIP(), []int{17}
+	return file_depin_storage_v1_storage_proto_rawDescGZIP(), []int{18}
 }
 
 func (x *EventDealClosed) GetId() uint64 {
@@ -1651,7 +1772,7 @@ type EventChallenged struct {
 
 func (x *EventChallenged) Reset() {
 	*x = EventChallenged{}
-	mi := &file_depin_storage_v1_storage_proto_msgTypes[18]
+	mi := &file_depin_storage_v1_storage_proto_msgTypes[19]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1663,7 +1784,7 @@ func (x *EventChallenged) String() string {
 func (*EventChallenged) ProtoMessage() {}
 
 func (x *EventChallenged) ProtoReflect() protoreflect.Message {
-	mi := &file_depin_storage_v1_storage_proto_msgTypes[18]
+	mi := &file_depin_storage_v1_storage_proto_msgTypes[19]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1676,7 +1797,7 @@ func (x *EventChallenged) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use EventChallenged.ProtoReflect.Descriptor instead.
 func (*EventChallenged) Descriptor() ([]byte, []int) {
-	return file_depin_storage_v1_storage_proto_rawDescGZIP(), []int{18}
+	return file_depin_storage_v1_storage_proto_rawDescGZIP(), []int{19}
 }
 
 func (x *EventChallenged) GetNetwork() string {
@@ -1705,13 +1826,14 @@ type EventAuditPassed struct {
 	Deal          uint64                 `protobuf:"varint,1,opt,name=deal,proto3" json:"deal,omitempty"`
 	Piece         uint32                 `protobuf:"varint,2,opt,name=piece,proto3" json:"piece,omitempty"`
 	Device        string                 `protobuf:"bytes,3,opt,name=device,proto3" json:"device,omitempty"`
+	Epoch         uint64                 `protobuf:"varint,4,opt,name=epoch,proto3" json:"epoch,omitempty"` // the challenge's
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
 
 func (x *EventAuditPassed) Reset() {
 	*x = EventAuditPassed{}
-	mi := &file_depin_storage_v1_storage_proto_msgTypes[19]
+	mi := &file_depin_storage_v1_storage_proto_msgTypes[20]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1723,7 +1845,7 @@ func (x *EventAuditPassed) String() string {
 func (*EventAuditPassed) ProtoMessage() {}
 
 func (x *EventAuditPassed) ProtoReflect() protoreflect.Message {
-	mi := &file_depin_storage_v1_storage_proto_msgTypes[19]
+	mi := &file_depin_storage_v1_storage_proto_msgTypes[20]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1736,7 +1858,7 @@ func (x *EventAuditPassed) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use EventAuditPassed.ProtoReflect.Descriptor instead.
 func (*EventAuditPassed) Descriptor() ([]byte, []int) {
-	return file_depin_storage_v1_storage_proto_rawDescGZIP(), []int{19}
+	return file_depin_storage_v1_storage_proto_rawDescGZIP(), []int{20}
 }
 
 func (x *EventAuditPassed) GetDeal() uint64 {
@@ -1760,6 +1882,13 @@ func (x *EventAuditPassed) GetDevice() string {
 	return ""
 }
 
+func (x *EventAuditPassed) GetEpoch() uint64 {
+	if x != nil {
+		return x.Epoch
+	}
+	return 0
+}
+
 type EventAuditMissed struct {
 	state         protoimpl.MessageState `protogen:"open.v1"`
 	Deal          uint64                 `protobuf:"varint,1,opt,name=deal,proto3" json:"deal,omitempty"`
@@ -1772,7 +1901,7 @@ type EventAuditMissed struct {
 
 func (x *EventAuditMissed) Reset() {
 	*x = EventAuditMissed{}
-	mi := &file_depin_storage_v1_storage_proto_msgTypes[20]
+	mi := &file_depin_storage_v1_storage_proto_msgTypes[21]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1784,7 +1913,7 @@ func (x *EventAuditMissed) String() string {
 func (*EventAuditMissed) ProtoMessage() {}
 
 func (x *EventAuditMissed) ProtoReflect() protoreflect.Message {
-	mi := &file_depin_storage_v1_storage_proto_msgTypes[20]
+	mi := &file_depin_storage_v1_storage_proto_msgTypes[21]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1797,7 +1926,7 @@ func (x *EventAuditMissed) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use EventAuditMissed.ProtoReflect.Descriptor instead.
 func (*EventAuditMissed) Descriptor() ([]byte, []int) {
-	return file_depin_storage_v1_storage_proto_rawDescGZIP(), []int{20}
+	return file_depin_storage_v1_storage_proto_rawDescGZIP(), []int{21}
 }
 
 func (x *EventAuditMissed) GetDeal() uint64 {
@@ -1841,7 +1970,7 @@ type EventPieceRepaired struct {
 
 func (x *EventPieceRepaired) Reset() {
 	*x = EventPieceRepaired{}
-	mi := &file_depin_storage_v1_storage_proto_msgTypes[21]
+	mi := &file_depin_storage_v1_storage_proto_msgTypes[22]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1853,7 +1982,7 @@ func (x *EventPieceRepaired) String() string {
 func (*EventPieceRepaired) ProtoMessage() {}
 
 func (x *EventPieceRepaired) ProtoReflect() protoreflect.Message {
-	mi := &file_depin_storage_v1_storage_proto_msgTypes[21]
+	mi := &file_depin_storage_v1_storage_proto_msgTypes[22]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1866,7 +1995,7 @@ func (x *EventPieceRepaired) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use EventPieceRepaired.ProtoReflect.Descriptor instead.
 func (*EventPieceRepaired) Descriptor() ([]byte, []int) {
-	return file_depin_storage_v1_storage_proto_rawDescGZIP(), []int{21}
+	return file_depin_storage_v1_storage_proto_rawDescGZIP(), []int{22}
 }
 
 func (x *EventPieceRepaired) GetDeal() uint64 {
@@ -1917,7 +2046,7 @@ type EventRepairPaid struct {
 
 func (x *EventRepairPaid) Reset() {
 	*x = EventRepairPaid{}
-	mi := &file_depin_storage_v1_storage_proto_msgTypes[22]
+	mi := &file_depin_storage_v1_storage_proto_msgTypes[23]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1929,7 +2058,7 @@ func (x *EventRepairPaid) String() string {
 func (*EventRepairPaid) ProtoMessage() {}
 
 func (x *EventRepairPaid) ProtoReflect() protoreflect.Message {
-	mi := &file_depin_storage_v1_storage_proto_msgTypes[22]
+	mi := &file_depin_storage_v1_storage_proto_msgTypes[23]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1942,7 +2071,7 @@ func (x *EventRepairPaid) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use EventRepairPaid.ProtoReflect.Descriptor instead.
 func (*EventRepairPaid) Descriptor() ([]byte, []int) {
-	return file_depin_storage_v1_storage_proto_rawDescGZIP(), []int{22}
+	return file_depin_storage_v1_storage_proto_rawDescGZIP(), []int{23}
 }
 
 func (x *EventRepairPaid) GetDeal() uint64 {
@@ -1992,7 +2121,7 @@ type EventNodeDisqualified struct {
 
 func (x *EventNodeDisqualified) Reset() {
 	*x = EventNodeDisqualified{}
-	mi := &file_depin_storage_v1_storage_proto_msgTypes[23]
+	mi := &file_depin_storage_v1_storage_proto_msgTypes[24]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2004,7 +2133,7 @@ func (x *EventNodeDisqualified) String() string {
 func (*EventNodeDisqualified) ProtoMessage() {}
 
 func (x *EventNodeDisqualified) ProtoReflect() protoreflect.Message {
-	mi := &file_depin_storage_v1_storage_proto_msgTypes[23]
+	mi := &file_depin_storage_v1_storage_proto_msgTypes[24]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2017,7 +2146,7 @@ func (x *EventNodeDisqualified) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use EventNodeDisqualified.ProtoReflect.Descriptor instead.
 func (*EventNodeDisqualified) Descriptor() ([]byte, []int) {
-	return file_depin_storage_v1_storage_proto_rawDescGZIP(), []int{23}
+	return file_depin_storage_v1_storage_proto_rawDescGZIP(), []int{24}
 }
 
 func (x *EventNodeDisqualified) GetDevice() string {
@@ -2066,7 +2195,7 @@ type Order struct {
 
 func (x *Order) Reset() {
 	*x = Order{}
-	mi := &file_depin_storage_v1_storage_proto_msgTypes[24]
+	mi := &file_depin_storage_v1_storage_proto_msgTypes[25]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2078,7 +2207,7 @@ func (x *Order) String() string {
 func (*Order) ProtoMessage() {}
 
 func (x *Order) ProtoReflect() protoreflect.Message {
-	mi := &file_depin_storage_v1_storage_proto_msgTypes[24]
+	mi := &file_depin_storage_v1_storage_proto_msgTypes[25]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2091,7 +2220,7 @@ func (x *Order) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Order.ProtoReflect.Descriptor instead.
 func (*Order) Descriptor() ([]byte, []int) {
-	return file_depin_storage_v1_storage_proto_rawDescGZIP(), []int{24}
+	return file_depin_storage_v1_storage_proto_rawDescGZIP(), []int{25}
 }
 
 func (x *Order) GetAction() OrderAction {
@@ -2155,7 +2284,7 @@ type SignedOrder struct {
 
 func (x *SignedOrder) Reset() {
 	*x = SignedOrder{}
-	mi := &file_depin_storage_v1_storage_proto_msgTypes[25]
+	mi := &file_depin_storage_v1_storage_proto_msgTypes[26]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2167,7 +2296,7 @@ func (x *SignedOrder) String() string {
 func (*SignedOrder) ProtoMessage() {}
 
 func (x *SignedOrder) ProtoReflect() protoreflect.Message {
-	mi := &file_depin_storage_v1_storage_proto_msgTypes[25]
+	mi := &file_depin_storage_v1_storage_proto_msgTypes[26]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2180,7 +2309,7 @@ func (x *SignedOrder) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SignedOrder.ProtoReflect.Descriptor instead.
 func (*SignedOrder) Descriptor() ([]byte, []int) {
-	return file_depin_storage_v1_storage_proto_rawDescGZIP(), []int{25}
+	return file_depin_storage_v1_storage_proto_rawDescGZIP(), []int{26}
 }
 
 func (x *SignedOrder) GetOrderBytes() []byte {
@@ -2215,7 +2344,7 @@ type Receipt struct {
 
 func (x *Receipt) Reset() {
 	*x = Receipt{}
-	mi := &file_depin_storage_v1_storage_proto_msgTypes[26]
+	mi := &file_depin_storage_v1_storage_proto_msgTypes[27]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2227,7 +2356,7 @@ func (x *Receipt) String() string {
 func (*Receipt) ProtoMessage() {}
 
 func (x *Receipt) ProtoReflect() protoreflect.Message {
-	mi := &file_depin_storage_v1_storage_proto_msgTypes[26]
+	mi := &file_depin_storage_v1_storage_proto_msgTypes[27]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2240,7 +2369,7 @@ func (x *Receipt) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Receipt.ProtoReflect.Descriptor instead.
 func (*Receipt) Descriptor() ([]byte, []int) {
-	return file_depin_storage_v1_storage_proto_rawDescGZIP(), []int{26}
+	return file_depin_storage_v1_storage_proto_rawDescGZIP(), []int{27}
 }
 
 func (x *Receipt) GetPieceId() []byte {
@@ -2311,7 +2440,7 @@ type SignedReceipt struct {
 
 func (x *SignedReceipt) Reset() {
 	*x = SignedReceipt{}
-	mi := &file_depin_storage_v1_storage_proto_msgTypes[27]
+	mi := &file_depin_storage_v1_storage_proto_msgTypes[28]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2323,7 +2452,7 @@ func (x *SignedReceipt) String() string {
 func (*SignedReceipt) ProtoMessage() {}
 
 func (x *SignedReceipt) ProtoReflect() protoreflect.Message {
-	mi := &file_depin_storage_v1_storage_proto_msgTypes[27]
+	mi := &file_depin_storage_v1_storage_proto_msgTypes[28]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2336,7 +2465,7 @@ func (x *SignedReceipt) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SignedReceipt.ProtoReflect.Descriptor instead.
 func (*SignedReceipt) Descriptor() ([]byte, []int) {
-	return file_depin_storage_v1_storage_proto_rawDescGZIP(), []int{27}
+	return file_depin_storage_v1_storage_proto_rawDescGZIP(), []int{28}
 }
 
 func (x *SignedReceipt) GetReceiptBytes() []byte {
@@ -2471,7 +2600,7 @@ const file_depin_storage_v1_storage_proto_rawDesc = "" +
 	"\x10EventEndpointSet\x12\x16\n" +
 	"\x06device\x18\x01 \x01(\tR\x06device\x12\x14\n" +
 	"\x05owner\x18\x02 \x01(\tR\x05owner\x12\x10\n" +
-	"\x03url\x18\x03 \x01(\tR\x03url\"\xc6\x01\n" +
+	"\x03url\x18\x03 \x01(\tR\x03url\"\xd0\x03\n" +
 	"\x0fEventDealOpened\x12\x0e\n" +
 	"\x02id\x18\x01 \x01(\x04R\x02id\x12\x14\n" +
 	"\x05owner\x18\x02 \x01(\tR\x05owner\x12\x18\n" +
@@ -2480,7 +2609,19 @@ const file_depin_storage_v1_storage_proto_rawDesc = "" +
 	"\x06pieces\x18\x05 \x01(\rR\x06pieces\x12\x16\n" +
 	"\x06escrow\x18\x06 \x01(\x04R\x06escrow\x12\x14\n" +
 	"\x05denom\x18\a \x01(\tR\x05denom\x12\x19\n" +
-	"\bend_time\x18\b \x01(\x03R\aendTime\"\x91\x01\n" +
+	"\bend_time\x18\b \x01(\x03R\aendTime\x12\f\n" +
+	"\x01k\x18\t \x01(\rR\x01k\x12\f\n" +
+	"\x01n\x18\n" +
+	" \x01(\rR\x01n\x12\x1a\n" +
+	"\bsegments\x18\v \x01(\rR\bsegments\x12\x17\n" +
+	"\afile_id\x18\f \x01(\tR\x06fileId\x12-\n" +
+	"\x13price_per_gib_month\x18\r \x01(\x04R\x10pricePerGibMonth\x12)\n" +
+	"\x10repair_threshold\x18\x0e \x01(\rR\x0frepairThreshold\x12#\n" +
+	"\rrepair_budget\x18\x0f \x01(\x04R\frepairBudget\x128\n" +
+	"\x06layout\x18\x10 \x03(\v2 .depin.storage.v1.PiecePlacementR\x06layout\"<\n" +
+	"\x0ePiecePlacement\x12\x16\n" +
+	"\x06device\x18\x01 \x01(\tR\x06device\x12\x12\n" +
+	"\x04size\x18\x02 \x01(\x04R\x04size\"\x91\x01\n" +
 	"\rEventDealPaid\x12\x0e\n" +
 	"\x02id\x18\x01 \x01(\x04R\x02id\x12\x16\n" +
 	"\x06device\x18\x02 \x01(\tR\x06device\x12\x14\n" +
@@ -2497,11 +2638,12 @@ const file_depin_storage_v1_storage_proto_rawDesc = "" +
 	"\x05epoch\x18\x02 \x01(\x04R\x05epoch\x12\x1e\n" +
 	"\n" +
 	"challenges\x18\x03 \x01(\rR\n" +
-	"challenges\"T\n" +
+	"challenges\"j\n" +
 	"\x10EventAuditPassed\x12\x12\n" +
 	"\x04deal\x18\x01 \x01(\x04R\x04deal\x12\x14\n" +
 	"\x05piece\x18\x02 \x01(\rR\x05piece\x12\x16\n" +
-	"\x06device\x18\x03 \x01(\tR\x06device\"j\n" +
+	"\x06device\x18\x03 \x01(\tR\x06device\x12\x14\n" +
+	"\x05epoch\x18\x04 \x01(\x04R\x05epoch\"j\n" +
 	"\x10EventAuditMissed\x12\x12\n" +
 	"\x04deal\x18\x01 \x01(\x04R\x04deal\x12\x14\n" +
 	"\x05piece\x18\x02 \x01(\rR\x05piece\x12\x16\n" +
@@ -2573,7 +2715,7 @@ func file_depin_storage_v1_storage_proto_rawDescGZIP() []byte {
 }
 
 var file_depin_storage_v1_storage_proto_enumTypes = make([]protoimpl.EnumInfo, 2)
-var file_depin_storage_v1_storage_proto_msgTypes = make([]protoimpl.MessageInfo, 28)
+var file_depin_storage_v1_storage_proto_msgTypes = make([]protoimpl.MessageInfo, 29)
 var file_depin_storage_v1_storage_proto_goTypes = []any{
 	(DealStatus)(0),               // 0: depin.storage.v1.DealStatus
 	(OrderAction)(0),              // 1: depin.storage.v1.OrderAction
@@ -2593,18 +2735,19 @@ var file_depin_storage_v1_storage_proto_goTypes = []any{
 	(*MsgSubmitAudits)(nil),       // 15: depin.storage.v1.MsgSubmitAudits
 	(*EventEndpointSet)(nil),      // 16: depin.storage.v1.EventEndpointSet
 	(*EventDealOpened)(nil),       // 17: depin.storage.v1.EventDealOpened
-	(*EventDealPaid)(nil),         // 18: depin.storage.v1.EventDealPaid
-	(*EventDealClosed)(nil),       // 19: depin.storage.v1.EventDealClosed
-	(*EventChallenged)(nil),       // 20: depin.storage.v1.EventChallenged
-	(*EventAuditPassed)(nil),      // 21: depin.storage.v1.EventAuditPassed
-	(*EventAuditMissed)(nil),      // 22: depin.storage.v1.EventAuditMissed
-	(*EventPieceRepaired)(nil),    // 23: depin.storage.v1.EventPieceRepaired
-	(*EventRepairPaid)(nil),       // 24: depin.storage.v1.EventRepairPaid
-	(*EventNodeDisqualified)(nil), // 25: depin.storage.v1.EventNodeDisqualified
-	(*Order)(nil),                 // 26: depin.storage.v1.Order
-	(*SignedOrder)(nil),           // 27: depin.storage.v1.SignedOrder
-	(*Receipt)(nil),               // 28: depin.storage.v1.Receipt
-	(*SignedReceipt)(nil),         // 29: depin.storage.v1.SignedReceipt
+	(*PiecePlacement)(nil),        // 18: depin.storage.v1.PiecePlacement
+	(*EventDealPaid)(nil),         // 19: depin.storage.v1.EventDealPaid
+	(*EventDealClosed)(nil),       // 20: depin.storage.v1.EventDealClosed
+	(*EventChallenged)(nil),       // 21: depin.storage.v1.EventChallenged
+	(*EventAuditPassed)(nil),      // 22: depin.storage.v1.EventAuditPassed
+	(*EventAuditMissed)(nil),      // 23: depin.storage.v1.EventAuditMissed
+	(*EventPieceRepaired)(nil),    // 24: depin.storage.v1.EventPieceRepaired
+	(*EventRepairPaid)(nil),       // 25: depin.storage.v1.EventRepairPaid
+	(*EventNodeDisqualified)(nil), // 26: depin.storage.v1.EventNodeDisqualified
+	(*Order)(nil),                 // 27: depin.storage.v1.Order
+	(*SignedOrder)(nil),           // 28: depin.storage.v1.SignedOrder
+	(*Receipt)(nil),               // 29: depin.storage.v1.Receipt
+	(*SignedReceipt)(nil),         // 30: depin.storage.v1.SignedReceipt
 }
 var file_depin_storage_v1_storage_proto_depIdxs = []int32{
 	4,  // 0: depin.storage.v1.Deal.pieces:type_name -> depin.storage.v1.Piece
@@ -2613,12 +2756,13 @@ var file_depin_storage_v1_storage_proto_depIdxs = []int32{
 	4,  // 3: depin.storage.v1.MsgOpenDeal.pieces:type_name -> depin.storage.v1.Piece
 	12, // 4: depin.storage.v1.MsgRepairDeal.repairs:type_name -> depin.storage.v1.PieceRepair
 	9,  // 5: depin.storage.v1.MsgSubmitAudits.proofs:type_name -> depin.storage.v1.AuditProof
-	1,  // 6: depin.storage.v1.Order.action:type_name -> depin.storage.v1.OrderAction
-	7,  // [7:7] is the sub-list for method output_type
-	7,  // [7:7] is the sub-list for method input_type
-	7,  // [7:7] is the sub-list for extension type_name
-	7,  // [7:7] is the sub-list for extension extendee
-	0,  // [0:7] is the sub-list for field type_name
+	18, // 6: depin.storage.v1.EventDealOpened.layout:type_name -> depin.storage.v1.PiecePlacement
+	1,  // 7: depin.storage.v1.Order.action:type_name -> depin.storage.v1.OrderAction
+	8,  // [8:8] is the sub-list for method output_type
+	8,  // [8:8] is the sub-list for method input_type
+	8,  // [8:8] is the sub-list for extension type_name
+	8,  // [8:8] is the sub-list for extension extendee
+	0,  // [0:8] is the sub-list for field type_name
 }
 
 func init() { file_depin_storage_v1_storage_proto_init() }
@@ -2632,7 +2776,7 @@ func file_depin_storage_v1_storage_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_depin_storage_v1_storage_proto_rawDesc), len(file_depin_storage_v1_storage_proto_rawDesc)),
 			NumEnums:      2,
-			NumMessages:   28,
+			NumMessages:   29,
 			NumExtensions: 0,
 			NumServices:   0,
 		},
