@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -163,14 +164,31 @@ sequence is kept in --state so a restart never reuses a seq.`,
 			if err != nil {
 				return err
 			}
+			// The chain's verdict on each report, as the gateway tells it
+			// the device: a line each, counted for the summary.
+			var outMu sync.Mutex
+			verdicts := map[string]uint64{}
+			onOutcome := func(o agent.Outcome) {
+				outMu.Lock()
+				defer outMu.Unlock()
+				verdicts[o.Status]++
+				fmt.Fprintln(cmd.ErrOrStderr(), o)
+			}
 			var pub agent.Publisher
+			var waitOutcomes func(context.Context) error
 			switch {
 			case httpURL != "":
-				pub, err = agent.NewHTTPPublisher(agent.HTTPConfig{URL: httpURL})
+				var hp *agent.HTTPPublisher
+				hp, err = agent.NewHTTPPublisher(agent.HTTPConfig{URL: httpURL, OnOutcome: onOutcome})
+				pub, waitOutcomes = hp, hp.WaitOutcomes
 			default:
 				mc := agent.DefaultMQTTConfig(mqttURL)
 				mc.ClientID = dev.String()
-				pub, err = agent.NewMQTTPublisher(mc)
+				mc.Device = dev.String() // subscribes to depin/devices/<id>/results
+				mc.OnOutcome = onOutcome
+				var mp *agent.MQTTPublisher
+				mp, err = agent.NewMQTTPublisher(mc)
+				pub, waitOutcomes = mp, mp.WaitOutcomes
 			}
 			if err != nil {
 				return err
@@ -196,11 +214,15 @@ sequence is kept in --state so a restart never reuses a seq.`,
 			fctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 			defer cancel()
 			_ = q.Flush(fctx)
+			_ = waitOutcomes(fctx) // the verdicts of what was delivered
 			q.Close()
 			stats := runner.Stats()
 			qs := q.Stats()
+			outMu.Lock()
 			v := deviceRunView{Device: dev.String(), Signed: stats.Signed, Offline: stats.Offline, Delivered: qs.Delivered, Rejected: qs.Rejected,
-				Dropped: qs.Dropped, Pending: uint64(qs.Pending), LastSeq: stats.LastSeq}
+				Dropped: qs.Dropped, Pending: uint64(qs.Pending), LastSeq: stats.LastSeq,
+				AcceptedOnChain: verdicts[agent.StatusAccepted], RejectedOnChain: verdicts[agent.StatusRejected]}
+			outMu.Unlock()
 			if perr := g.render(cmd.OutOrStdout(), v); perr != nil {
 				return perr
 			}

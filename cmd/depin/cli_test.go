@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"log/slog"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -19,6 +20,8 @@ import (
 
 	"github.com/depinhq/depin/client"
 	"github.com/depinhq/depin/crypto"
+	"github.com/depinhq/depin/gateway"
+	"github.com/depinhq/depin/keystore"
 	"github.com/depinhq/depin/node"
 	"github.com/depinhq/depin/node/nodetest"
 )
@@ -330,5 +333,35 @@ func TestNetworkDeviceCommands(t *testing.T) {
 		if out := strings.TrimSpace(must(args...)); out != "[]" {
 			t.Errorf("%v: %s, want []", args, out)
 		}
+	}
+
+	// The device reports through a gateway and learns the chain's verdict
+	// on each report (the gateway's results topic): the summary counts them.
+	c, err := client.New(url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	eve, err := keystore.Open(node.KeysDir(home)).Load("eve", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	gcfg := gateway.TestConfig()
+	gcfg.SubmitterKey, gcfg.MaxBatchWait, gcfg.ConfirmTimeout = eve.Private, 100*time.Millisecond, 5*time.Second
+	g, err := gateway.New(gcfg, c, slog.New(slog.DiscardHandler))
+	if err != nil {
+		t.Fatal(err)
+	}
+	gctx, stopGateway := context.WithCancel(context.Background())
+	gdone := make(chan error, 1)
+	go func() { gdone <- g.Run(gctx) }()
+	defer func() { stopGateway(); <-gdone; g.Close() }()
+	out = must("device", "run", "--key", keyFile, "--sim", "solar", "--interval", "1s", "--duration", "4s", "--mqtt", "tcp://"+g.MQTTAddr(), "-o", "json")
+	var ran struct {
+		Delivered       string `json:"delivered"`
+		AcceptedOnChain string `json:"accepted_on_chain"`
+	}
+	t.Logf("device run: %s", out)
+	if err := json.Unmarshal([]byte(out), &ran); err != nil || ran.AcceptedOnChain == "0" || ran.AcceptedOnChain != ran.Delivered {
+		t.Fatalf("device run: %s (%v)", out, err)
 	}
 }

@@ -485,8 +485,12 @@ type deviceRunView struct {
 	Dropped   uint64 `json:"dropped,string"`
 	Pending   uint64 `json:"pending,string"` // still queued
 	LastSeq   uint64 `json:"last_seq,string"`
+	// The chain's verdicts, as the gateway reported them to the device.
+	AcceptedOnChain uint64 `json:"accepted_on_chain,string"`
+	RejectedOnChain uint64 `json:"rejected_on_chain,string"`
 }
 
 func (v deviceRunView) writeText(w io.Writer) {
-	fmt.Fprintf(w, "signed %d reports (last seq %d), delivered %d, rejected %d, dropped %d, still queued %d\n", v.Signed, v.LastSeq, v.Delivered, v.Rejected, v.Dropped, v.Pending)
+	fmt.Fprintf(w, "signed %d reports (last seq %d), delivered %d, rejected %d, dropped %d, still queued %d; on chain: %d accepted, %d rejected\n",
+		v.Signed, v.LastSeq, v.Delivered, v.Rejected, v.Dropped, v.Pending, v.AcceptedOnChain, v.RejectedOnChain)
 }
