@@ -12,7 +12,7 @@ import (
 	"strings"
 	"time"
 
-	abci "github.com/cometbft/cometbft/api/cometbft/abci/v1"
+	"github.com/depinhq/depin/api/event"
 )
 
 // UseAPI makes Broadcast submit txs to the node's REST API at apiURL
@@ -38,13 +38,13 @@ func (c *Client) API() string { return c.api }
 // restTxAnswer is what POST /v1/txs and GET /v1/txs/{hash} answer (each
 // fills the fields it has).
 type restTxAnswer struct {
-	Hash      string       `json:"hash"`
-	Height    int64        `json:"height"`
-	Code      uint32       `json:"code"`
-	Codespace string       `json:"codespace"`
-	Log       string       `json:"log"`
-	Events    []abci.Event `json:"events"`
-	Error     string       `json:"error"`
+	Hash      string        `json:"hash"`
+	Height    int64         `json:"height"`
+	Code      uint32        `json:"code"`
+	Codespace string        `json:"codespace"`
+	Log       string        `json:"log"`
+	Events    []event.Event `json:"events"`
+	Error     string        `json:"error"`
 }
 
 // restCall sends one request to the node's REST API and decodes its JSON

@@ -15,8 +15,7 @@ import (
 	"sync"
 	"testing"
 
-	abci "github.com/cometbft/cometbft/api/cometbft/abci/v1"
-
+	"github.com/depinhq/depin/api/event"
 	"github.com/depinhq/depin/errs"
 	"github.com/depinhq/depin/proof"
 )
@@ -375,7 +374,7 @@ func FuzzDecodeRPCResponse(f *testing.F) {
 		id := capturedID(body)
 		for _, result := range []any{&Status{}, &BlockWithID{}, &BlockResults{}, &struct {
 			Genesis *Genesis `json:"genesis"`
-		}{}, &abciQueryResult{}, &broadcastResult{}, &txResult{}, &commitResult{}, &validatorsResult{}, &struct{ Events []abci.Event }{}} {
+		}{}, &abciQueryResult{}, &broadcastResult{}, &txResult{}, &commitResult{}, &validatorsResult{}, &struct{ Events []event.Event }{}} {
 			if err := decodeRPCResponse(body, id, result); err != nil {
 				continue
 			}

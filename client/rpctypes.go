@@ -8,7 +8,8 @@ import (
 	"strings"
 	"time"
 
-	abci "github.com/cometbft/cometbft/api/cometbft/abci/v1"
+	"github.com/depinhq/depin/api/event"
+
 	cmtcrypto "github.com/cometbft/cometbft/api/cometbft/crypto/v1"
 )
 
@@ -17,9 +18,9 @@ import (
 // rpc/core/types, so code written against those reads the same; the JSON
 // is CometBFT's wire format (libs/json): 64-bit integers are decimal
 // strings (the ",string" options), []byte is base64, HexBytes is hex.
-// Events keep CometBFT's own type, abci.Event (a protobuf message whose
-// JSON encoding/json reads as CometBFT writes it), as they did when the
-// client used CometBFT's RPC client. TestRPCAgainstNode decodes a live
+// Events are api/event.Event: abci.Event's shape and JSON without its
+// package, which links gRPC (about 85 packages no client needs).
+// TestRPCAgainstNode decodes a live
 // node's answers with both these types and CometBFT's and compares every
 // field.
 
@@ -161,16 +162,16 @@ type PartSetHeader struct {
 type BlockResults struct {
 	Height              int64           `json:"height,string"`
 	TxResults           []*ExecTxResult `json:"txs_results"`
-	FinalizeBlockEvents []abci.Event    `json:"finalize_block_events"`
+	FinalizeBlockEvents []event.Event   `json:"finalize_block_events"`
 	AppHash             []byte          `json:"app_hash"`
 }
 
 // ExecTxResult is a committed tx's outcome.
 type ExecTxResult struct {
-	Code      uint32       `json:"code,omitempty"`
-	Log       string       `json:"log,omitempty"`
-	Events    []abci.Event `json:"events,omitempty"`
-	Codespace string       `json:"codespace,omitempty"`
+	Code      uint32        `json:"code,omitempty"`
+	Log       string        `json:"log,omitempty"`
+	Events    []event.Event `json:"events,omitempty"`
+	Codespace string        `json:"codespace,omitempty"`
 }
 
 // Genesis is the part of the answer to /genesis the client reads.

@@ -11,7 +11,7 @@ import (
 	"strings"
 	"time"
 
-	abci "github.com/cometbft/cometbft/api/cometbft/abci/v1"
+	"github.com/depinhq/depin/api/event"
 
 	"github.com/depinhq/depin/api/auth"
 	"github.com/depinhq/depin/api/bank"
@@ -150,7 +150,7 @@ type TxResult struct {
 	Height int64
 	Code   uint32
 	Log    string
-	Events []abci.Event
+	Events []event.Event
 }
 
 // maxTxWait is the longest a GET /v1/txs/{hash}?wait= is held by the node

@@ -8,7 +8,6 @@ import (
 	"sync"
 	"time"
 
-	abci "github.com/cometbft/cometbft/abci/types"
 	"google.golang.org/protobuf/proto"
 
 	"github.com/depinhq/depin/api/auth"
@@ -233,7 +232,7 @@ func (c *memChain) block() {
 		c.index[string(hash)] = &client.TxResult{
 			Hash:   strings.ToUpper(hex.EncodeToString(hash)),
 			Height: c.height,
-			Events: []abci.Event{
+			Events: []event.Event{
 				event.ToABCI(&reportv1.EventReportRejected{Index: 0, Reason: reportv1.RejectReason_REJECT_REASON_UNKNOWN_DEVICE,
 					Detail: "no device with this key is registered"}),
 				event.ToABCI(&reportv1.EventReportBatch{Submitter: tx.Signer.String(), Accepted: uint32(len(rb.Reports)) - 1, Rejected: 1, Outcomes: outcomes}),

@@ -7,8 +7,6 @@ import (
 	"strings"
 	"testing"
 
-	abci "github.com/cometbft/cometbft/abci/types"
-
 	"github.com/depinhq/depin/api/event"
 	"github.com/depinhq/depin/client"
 	reportv1 "github.com/depinhq/depin/gen/depin/report/v1"
@@ -21,11 +19,11 @@ import (
 func TestVerdicts(t *testing.T) {
 	var logs lockedBuffer
 	s := &submitter{log: slog.New(slog.NewTextHandler(&logs, nil))}
-	vs := s.verdicts([]abci.Event{
-		{Type: "message", Attributes: []abci.EventAttribute{{Key: "action", Value: "depin.report.v1.MsgReportBatch"}}},
+	vs := s.verdicts([]event.Event{
+		{Type: "message", Attributes: []event.Attribute{{Key: "action", Value: "depin.report.v1.MsgReportBatch"}}},
 		event.ToABCI(&reportv1.EventReportRejected{Index: 1, Reason: reportv1.RejectReason_REJECT_REASON_STALE_SEQ, Detail: "seq 3, last accepted 7"}),
 		event.ToABCI(&reportv1.EventReportRejected{Index: 4, Reason: reportv1.RejectReason_REJECT_REASON_UNKNOWN_DEVICE}),
-		{Type: eventRejected, Attributes: []abci.EventAttribute{{Key: "reason", Value: "REJECT_REASON_FROM_THE_FUTURE"}}},
+		{Type: eventRejected, Attributes: []event.Attribute{{Key: "reason", Value: "REJECT_REASON_FROM_THE_FUTURE"}}},
 		event.ToABCI(&reportv1.EventReportBatch{Submitter: "depin1g", Accepted: 3, Rejected: 3, Outcomes: []byte{0, 7, 0, 0, 4, 99}}),
 	}, 6)
 	accepted, rejected := tally(vs)
@@ -42,15 +40,15 @@ func TestVerdicts(t *testing.T) {
 
 	// Without a readable batch event nothing is known.
 	logs = lockedBuffer{}
-	vs = s.verdicts([]abci.Event{
+	vs = s.verdicts([]event.Event{
 		event.ToABCI(&reportv1.EventReportRejected{Index: 0, Reason: reportv1.RejectReason_REJECT_REASON_STALE_SEQ}),
-		{Type: eventBatch, Attributes: []abci.EventAttribute{{Key: "accepted", Value: "lots"}}},
+		{Type: eventBatch, Attributes: []event.Attribute{{Key: "accepted", Value: "lots"}}},
 	}, 2)
 	if accepted, rejected := tally(vs); accepted != 0 || len(rejected) != 0 || vs[0].known || vs[1].known {
 		t.Fatalf("undecodable batch event: accepted %d, rejected %v, verdicts %+v", accepted, rejected, vs)
 	}
 	// Nor with one for another number of reports.
-	vs = s.verdicts([]abci.Event{event.ToABCI(&reportv1.EventReportBatch{Accepted: 1, Outcomes: []byte{0}})}, 2)
+	vs = s.verdicts([]event.Event{event.ToABCI(&reportv1.EventReportBatch{Accepted: 1, Outcomes: []byte{0}})}, 2)
 	if vs[0].known || vs[1].known {
 		t.Fatalf("verdicts for a batch of 1 read as a batch of 2's: %+v", vs)
 	}

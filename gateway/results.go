@@ -5,8 +5,6 @@ import (
 	"log/slog"
 	"strings"
 
-	abci "github.com/cometbft/cometbft/abci/types"
-
 	"github.com/depinhq/depin/api/event"
 	"github.com/depinhq/depin/client"
 	reportv1 "github.com/depinhq/depin/gen/depin/report/v1"
@@ -67,7 +65,7 @@ type chainVerdict struct {
 // (0 = accepted), EventReportRejected the detail of each rejection. An
 // event that does not decode (a chain newer than this gateway) is logged
 // and its reports' verdicts stay unknown, never read as zeros.
-func (s *submitter) verdicts(events []abci.Event, n int) []chainVerdict {
+func (s *submitter) verdicts(events []event.Event, n int) []chainVerdict {
 	out := make([]chainVerdict, n)
 	var outcomes []byte
 	seen := false

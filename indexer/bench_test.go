@@ -12,8 +12,6 @@ import (
 	"testing"
 	"time"
 
-	abci "github.com/cometbft/cometbft/abci/types"
-
 	"github.com/depinhq/depin/api/event"
 	"github.com/depinhq/depin/crypto"
 	bankv1 "github.com/depinhq/depin/gen/depin/bank/v1"
@@ -59,7 +57,7 @@ func BenchmarkWriteEvents(b *testing.B) {
 			}
 			// Events as the chain emits them; the reward breakdowns get
 			// the block's epoch (one reward per device and epoch).
-			events := make([]abci.Event, 1000)
+			events := make([]event.Event, 1000)
 			breakdowns := map[int]*rewardv1.Breakdown{}
 			for i := range events {
 				if i%2 == 0 {

@@ -8,8 +8,6 @@ import (
 	"strings"
 	"testing"
 
-	abci "github.com/cometbft/cometbft/abci/types"
-
 	"github.com/depinhq/depin/api/event"
 	bankv1 "github.com/depinhq/depin/gen/depin/bank/v1"
 	devicev1 "github.com/depinhq/depin/gen/depin/device/v1"
@@ -39,8 +37,8 @@ func testWriter(t *testing.T, height int64) *blockWriter {
 // events table keeps every event's type and attributes as they came.
 func TestEventsAreDecoded(t *testing.T) {
 	w := testWriter(t, 5)
-	evs := []abci.Event{
-		{Type: "message", Attributes: []abci.EventAttribute{{Key: "action", Value: "depin.network.v1.MsgCreateNetwork"}}},
+	evs := []event.Event{
+		{Type: "message", Attributes: []event.Attribute{{Key: "action", Value: "depin.network.v1.MsgCreateNetwork"}}},
 		// No class: stored as "", as the absent attribute always was.
 		event.ToABCI(&networkv1.EventNetworkCreated{Id: "solar", Owner: "depin1owner", RewardDenom: "usolar"}),
 		event.ToABCI(&networkv1.EventNetworkCreated{Id: "wind", Owner: "depin1owner", Class: networkv1.ResourceClass_RESOURCE_CLASS_ENERGY}),
@@ -79,7 +77,7 @@ func TestEventsAreDecoded(t *testing.T) {
 // an error naming the block, tx and event, and nothing of it is written —
 // never a zero for the field that did not parse.
 func TestUndecodableEventStopsTheBlock(t *testing.T) {
-	registered := func(attr, value string) abci.Event {
+	registered := func(attr, value string) event.Event {
 		ev := event.ToABCI(&devicev1.EventDeviceRegistered{Device: "depindev1a", Network: "solar", Owner: "depin1owner", Cell: 0x8a1fb46622dffff, Capacity: 5000})
 		for i := range ev.Attributes {
 			if ev.Attributes[i].Key == attr {
@@ -87,21 +85,21 @@ func TestUndecodableEventStopsTheBlock(t *testing.T) {
 				return ev
 			}
 		}
-		ev.Attributes = append(ev.Attributes, abci.EventAttribute{Key: attr, Value: value})
+		ev.Attributes = append(ev.Attributes, event.Attribute{Key: attr, Value: value})
 		return ev
 	}
 	for _, tc := range []struct {
 		name  string
-		ev    abci.Event
+		ev    event.Event
 		where string
 	}{
 		{"a number that does not parse", registered("capacity", "5 kW"), "tx 2, event 3"},
 		{"a number out of range", registered("cell", "18446744073709551616"), "tx 2, event 3"},
 		{"a field the event does not have", registered("colour", "red"), "tx 2, event 3"},
-		{"JSON that does not parse", abci.Event{Type: "depin.bank.v1.EventTransfer", Attributes: []abci.EventAttribute{
+		{"JSON that does not parse", event.Event{Type: "depin.bank.v1.EventTransfer", Attributes: []event.Attribute{
 			{Key: "to", Value: "depin1b"}, {Key: "amount", Value: `[{"denom":"udpin","amount":"1"`}}}, "tx 2, event 3"},
-		{"an event type this indexer does not know", abci.Event{Type: "depin.bank.v1.EventNewInAFutureVersion"}, "tx 2, event 3"},
-		{"a message type posing as an event", abci.Event{Type: "depin.bank.v1.MsgSend"}, "tx 2, event 3"},
+		{"an event type this indexer does not know", event.Event{Type: "depin.bank.v1.EventNewInAFutureVersion"}, "tx 2, event 3"},
+		{"a message type posing as an event", event.Event{Type: "depin.bank.v1.MsgSend"}, "tx 2, event 3"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			w := testWriter(t, 7)

@@ -16,7 +16,6 @@ import (
 	"sync/atomic"
 	"time"
 
-	abci "github.com/cometbft/cometbft/abci/types"
 	"google.golang.org/protobuf/encoding/protojson"
 	"google.golang.org/protobuf/proto"
 	"google.golang.org/protobuf/reflect/protoreflect"
@@ -352,7 +351,7 @@ func (w *blockWriter) addBalance(addr, denom string, delta *big.Int) {
 // tx and event: the indexer stops there (Run retries the block) rather
 // than guess fields. Other events (the per-message "message" event) are
 // stored only.
-func (w *blockWriter) event(txIndex, seq int, ev abci.Event, t *auth.Tx) error {
+func (w *blockWriter) event(txIndex, seq int, ev event.Event, t *auth.Tx) error {
 	attrs := map[string]string{}
 	for _, a := range ev.Attributes {
 		attrs[a.Key] = a.Value

@@ -74,20 +74,27 @@ func Unindexed(evs []abci.Event) []abci.Event {
 // decode with event.FromABCI) and marks the attributes CometBFT's tx index
 // keeps: scalars named in indexedKeys, except in unindexedEvents.
 func ToABCI(ev Event) abci.Event {
-	out := event.ToABCI(ev)
-	if unindexedEvents[out.Type] {
-		return out
-	}
+	e := event.ToABCI(ev)
+	out := abci.Event{Type: e.Type, Attributes: make([]abci.EventAttribute, len(e.Attributes))}
 	fds := ev.ProtoReflect().Descriptor().Fields()
-	for i := range out.Attributes {
-		a := &out.Attributes[i]
-		a.Index = indexedKeys[a.Key] && !event.Composite(fds.ByName(protoreflect.Name(a.Key)))
+	for i, a := range e.Attributes {
+		out.Attributes[i] = abci.EventAttribute{Key: a.Key, Value: a.Value,
+			Index: !unindexedEvents[e.Type] && indexedKeys[a.Key] && !event.Composite(fds.ByName(protoreflect.Name(a.Key)))}
+	}
+	return out
+}
+
+// FromCometBFT is an ABCI event in api/event's type, which clients read.
+func FromCometBFT(ev abci.Event) event.Event {
+	out := event.Event{Type: ev.Type, Attributes: make([]event.Attribute, len(ev.Attributes))}
+	for i, a := range ev.Attributes {
+		out.Attributes[i] = event.Attribute{Key: a.Key, Value: a.Value, Index: a.Index}
 	}
 	return out
 }
 
 // FromABCI decodes an event ToABCI made (event.FromABCI).
-func FromABCI(ev abci.Event) (Event, error) { return event.FromABCI(ev) }
+func FromABCI(ev abci.Event) (Event, error) { return event.FromABCI(FromCometBFT(ev)) }
 
 // ErrEvent is event.ErrEvent: FromABCI cannot decode the event.
 var ErrEvent = event.ErrEvent

@@ -10,7 +10,6 @@ import (
 	"strings"
 	"unicode/utf8"
 
-	abciv1 "github.com/cometbft/cometbft/api/cometbft/abci/v1"
 	"google.golang.org/protobuf/encoding/protojson"
 	"google.golang.org/protobuf/proto"
 	"google.golang.org/protobuf/reflect/protoreflect"
@@ -40,7 +39,7 @@ func Typed(eventType string) bool { return strings.HasPrefix(eventType, Namespac
 // lossless (FuzzEventRoundTrip). Events that are not typed protobufs (the
 // per-message "message" event, CometBFT's own) are ErrEvent, and so is an
 // attribute given twice or a value ToABCI would not have written.
-func FromABCI(ev abciv1.Event) (proto.Message, error) {
+func FromABCI(ev Event) (proto.Message, error) {
 	if !Typed(ev.Type) {
 		return nil, fmt.Errorf("%w: %q is not a typed event", ErrEvent, ev.Type)
 	}

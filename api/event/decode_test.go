@@ -8,7 +8,6 @@ import (
 	"strings"
 	"testing"
 
-	abci "github.com/cometbft/cometbft/abci/types"
 	"google.golang.org/protobuf/proto"
 	"google.golang.org/protobuf/reflect/protoreflect"
 	"google.golang.org/protobuf/reflect/protoregistry"
@@ -41,15 +40,15 @@ func TestFromABCI(t *testing.T) {
 	if n := len(eventTypes()); n < 40 {
 		t.Fatalf("only %d event types registered", n)
 	}
-	bad := []abci.Event{
+	bad := []Event{
 		{Type: "depin.bank.v1.NoSuchEvent"},
 		{Type: "depin.bank.v1.MsgSend"}, // a message, but no event
 		{Type: "google.protobuf.Empty"},
-		{Type: "message", Attributes: []abci.EventAttribute{{Key: "action", Value: "x"}}},
-		{Type: "depin.bank.v1.EventTransfer", Attributes: []abci.EventAttribute{{Key: "nope", Value: "x"}}},
-		{Type: "depin.bank.v1.EventTransfer", Attributes: []abci.EventAttribute{{Key: "amount", Value: `[{"denom":"x"}],"from":"y"`}}},
-		{Type: "depin.bank.v1.EventTransfer", Attributes: []abci.EventAttribute{{Key: "from", Value: "a"}, {Key: "from", Value: "b"}}},
-		{Type: "depin.bank.v1.EventMint", Attributes: []abci.EventAttribute{{Key: "amount", Value: `[{"amount":"-1"}]`}}},
+		{Type: "message", Attributes: []Attribute{{Key: "action", Value: "x"}}},
+		{Type: "depin.bank.v1.EventTransfer", Attributes: []Attribute{{Key: "nope", Value: "x"}}},
+		{Type: "depin.bank.v1.EventTransfer", Attributes: []Attribute{{Key: "amount", Value: `[{"denom":"x"}],"from":"y"`}}},
+		{Type: "depin.bank.v1.EventTransfer", Attributes: []Attribute{{Key: "from", Value: "a"}, {Key: "from", Value: "b"}}},
+		{Type: "depin.bank.v1.EventMint", Attributes: []Attribute{{Key: "amount", Value: `[{"amount":"-1"}]`}}},
 	}
 	for _, ev := range bad {
 		if m, err := FromABCI(ev); !errors.Is(err, ErrEvent) {
@@ -115,7 +114,7 @@ func FuzzEventRoundTrip(f *testing.F) {
 				}
 			}
 		}
-		_, _ = FromABCI(abci.Event{Type: string(mt.Descriptor().FullName()), Attributes: []abci.EventAttribute{{Key: key, Value: value}}})
+		_, _ = FromABCI(Event{Type: string(mt.Descriptor().FullName()), Attributes: []Attribute{{Key: key, Value: value}}})
 	})
 }
 

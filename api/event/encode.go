@@ -16,8 +16,9 @@
 // The state machine emits through state.Events, which uses ToABCI and adds
 // the attributes CometBFT's tx index keeps (a node concern, not part of the
 // format). Like every package under api/, this one imports only the
-// generated protobuf types (ours and CometBFT's ABCI types) and the
-// standard library — never store, state, app or a keeper.
+// generated protobuf types and the standard library — never store, state,
+// app or a keeper, nor CometBFT's ABCI types (their package links gRPC):
+// Event has the shape of CometBFT's, in Go and in JSON.
 package event
 
 import (
@@ -25,19 +26,33 @@ import (
 	"encoding/json"
 	"strconv"
 
-	abciv1 "github.com/cometbft/cometbft/api/cometbft/abci/v1"
 	"google.golang.org/protobuf/proto"
 	"google.golang.org/protobuf/reflect/protoreflect"
 )
+
+// Event is an event as CometBFT carries it (abci.Event's fields, and its
+// JSON as CometBFT's RPC writes it): a type and attributes.
+type Event struct {
+	Type       string      `json:"type"`
+	Attributes []Attribute `json:"attributes,omitempty"`
+}
+
+// Attribute is one key and value of an Event; Index says whether
+// CometBFT's tx index keeps it.
+type Attribute struct {
+	Key   string `json:"key"`
+	Value string `json:"value"`
+	Index bool   `json:"index,omitempty"`
+}
 
 // ToABCI converts a typed event (see the package comment for the format).
 // No attribute is marked for indexing. It panics on a message with a float
 // or a map field: events have neither (floats have no place in the state
 // machine, and map order is not deterministic).
-func ToABCI(ev proto.Message) abciv1.Event {
+func ToABCI(ev proto.Message) Event {
 	m := ev.ProtoReflect()
 	desc := m.Descriptor()
-	out := abciv1.Event{Type: string(desc.FullName())}
+	out := Event{Type: string(desc.FullName())}
 	fds := desc.Fields()
 	for i := 0; i < fds.Len(); i++ {
 		fd := fds.Get(i)
@@ -51,7 +66,7 @@ func ToABCI(ev proto.Message) abciv1.Event {
 		} else {
 			s = scalarText(fd, v)
 		}
-		out.Attributes = append(out.Attributes, abciv1.EventAttribute{Key: string(fd.Name()), Value: s})
+		out.Attributes = append(out.Attributes, Attribute{Key: string(fd.Name()), Value: s})
 	}
 	return out
 }
