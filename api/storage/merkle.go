@@ -149,3 +149,66 @@ func VerifyLeaf(root []byte, size uint64, leafSize uint32, index uint64, leaf []
 	}
 	return nil
 }
+
+// MerkleHasher computes a piece's Merkle root (and the inclusion path of
+// any leaf) from its bytes written in any chunks, holding one leaf and
+// the leaf hashes: what a node uses for pieces it streams to or from disk
+// instead of holding them in memory. Its results equal MerkleRoot's and
+// MerkleProof's.
+type MerkleHasher struct {
+	leafSize uint32
+	buf      []byte
+	hashes   [][]byte
+	done     bool
+}
+
+// NewMerkleHasher returns a hasher of leaves of leafSize bytes (> 0).
+func NewMerkleHasher(leafSize uint32) *MerkleHasher {
+	return &MerkleHasher{leafSize: max(leafSize, 1), buf: make([]byte, 0, max(leafSize, 1))}
+}
+
+// Write adds bytes of the piece. It never fails, except after Root or
+// Path was called.
+func (h *MerkleHasher) Write(p []byte) (int, error) {
+	if h.done {
+		return 0, errors.New("storage: write to a finished MerkleHasher")
+	}
+	n := len(p)
+	for len(p) > 0 {
+		take := min(int(h.leafSize)-len(h.buf), len(p))
+		h.buf = append(h.buf, p[:take]...)
+		p = p[take:]
+		if len(h.buf) == int(h.leafSize) {
+			h.hashes = append(h.hashes, LeafHash(h.buf))
+			h.buf = h.buf[:0]
+		}
+	}
+	return n, nil
+}
+
+func (h *MerkleHasher) finish() {
+	if !h.done && len(h.buf) > 0 {
+		h.hashes = append(h.hashes, LeafHash(h.buf))
+	}
+	h.done = true
+}
+
+// Root is the root of the bytes written (nil if none). No more bytes may
+// be written after it.
+func (h *MerkleHasher) Root() []byte {
+	h.finish()
+	if len(h.hashes) == 0 {
+		return nil
+	}
+	return root(h.hashes)
+}
+
+// Path is the inclusion path of leaf index of the bytes written. No more
+// bytes may be written after it.
+func (h *MerkleHasher) Path(index uint64) ([][]byte, error) {
+	h.finish()
+	if index >= uint64(len(h.hashes)) {
+		return nil, fmt.Errorf("leaf %d of %d", index, len(h.hashes))
+	}
+	return proofPath(h.hashes, int(index)), nil
+}

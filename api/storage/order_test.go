@@ -221,3 +221,35 @@ func FuzzMerkleProof(f *testing.F) {
 		}
 	})
 }
+
+// TestMerkleHasherAgrees: a piece written to a MerkleHasher in uneven
+// chunks has MerkleRoot's root and MerkleProof's paths.
+func TestMerkleHasherAgrees(t *testing.T) {
+	for _, size := range []int{1, 63, 64, 65, 1000, 4096, 4097} {
+		data := bytes.Repeat([]byte("0123456789abcdefg"), size/17+1)[:size]
+		h := NewMerkleHasher(64)
+		for rest := data; len(rest) > 0; {
+			n := min(len(rest), 1+len(rest)%37)
+			h.Write(rest[:n])
+			rest = rest[n:]
+		}
+		if !bytes.Equal(h.Root(), MerkleRoot(data, 64)) {
+			t.Fatalf("size %d: roots differ", size)
+		}
+		for i := uint64(0); i < Leaves(uint64(size), 64); i++ {
+			path, err := h.Path(i)
+			_, want, _ := MerkleProof(data, 64, i)
+			if err != nil || len(path) != len(want) {
+				t.Fatalf("size %d leaf %d: %v", size, i, err)
+			}
+			for j := range path {
+				if !bytes.Equal(path[j], want[j]) {
+					t.Fatalf("size %d leaf %d: paths differ", size, i)
+				}
+			}
+		}
+		if _, err := h.Write([]byte{1}); err == nil {
+			t.Fatal("wrote to a finished hasher")
+		}
+	}
+}

@@ -1,0 +1,320 @@
+package storageclient
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"slices"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/depinhq/depin/api/storage"
+	"github.com/depinhq/depin/crypto"
+	storagev1 "github.com/depinhq/depin/gen/depin/storage/v1"
+)
+
+// Errors of Get.
+var (
+	// ErrCorruptPiece: a node served bytes that are not the piece the deal
+	// committed to (another root or size). The piece is not used.
+	ErrCorruptPiece = errors.New("the node served bytes that do not match the piece's root on chain")
+	// ErrUnrecoverable: fewer than k pieces of a segment could be read.
+	ErrUnrecoverable = errors.New("the file cannot be restored")
+)
+
+// GetOptions say how to fetch a file.
+type GetOptions struct {
+	// Extra is how many pieces beyond k each segment asks for at once
+	// (the slow tail is cancelled when k have arrived); 0: 1.
+	Extra int
+	// Progress, if set, is called as the file is written: bytes written
+	// so far and in all.
+	Progress func(done, total uint64)
+}
+
+// GetResult is what Get did.
+type GetResult struct {
+	Deal     uint64
+	Size     uint64
+	Segments uint32
+	Fetched  int               // pieces downloaded and verified
+	Corrupt  []crypto.DeviceID // nodes that served bytes not matching the deal's roots
+	Failed   []crypto.DeviceID // nodes that could not serve a piece (down, refusing)
+	Elapsed  time.Duration
+}
+
+// Get writes the file of deal id to dst, in order. For each segment it
+// asks k (+Extra) nodes for their pieces in parallel, asks another node
+// whenever one fails or none answers for HedgeAfter, cancels the rest
+// once k pieces have arrived, checks every piece against its root on
+// chain before using it (a node serving other bytes is left out of the
+// rest of the download and reported), decodes and decrypts.
+func (c *Client) Get(ctx context.Context, id uint64, dst io.Writer, o GetOptions) (*GetResult, error) {
+	start := time.Now()
+	d, err := c.deal(ctx, id)
+	if err != nil {
+		return nil, err
+	}
+	if d.Status != storagev1.DealStatus_DEAL_STATUS_ACTIVE {
+		return nil, fmt.Errorf("%w: deal %d (%s): its nodes may have deleted its pieces", storage.ErrDealClosed, id, d.CloseReason)
+	}
+	l := LayoutOf(d)
+	if l.K == 0 || l.K >= l.N || l.Segments == 0 || uint64(len(d.Pieces)) != uint64(l.Segments)*uint64(l.N) {
+		return nil, fmt.Errorf("deal %d: %d pieces for %d segments of %d", id, len(d.Pieces), l.Segments, l.N)
+	}
+	for _, p := range d.Pieces {
+		if p.Size != l.PieceSize(p.Segment) {
+			return nil, fmt.Errorf("deal %d: piece %d/%d has %d bytes, this client would have made %d: the file was not stored by 'depin storage put'",
+				id, p.Segment, p.Index, p.Size, l.PieceSize(p.Segment))
+		}
+	}
+	chainID, err := c.chain.ChainID(ctx)
+	if err != nil {
+		return nil, err
+	}
+	cd, err := newCodec(l, c.cfg.Key.Seed(), d.FileId)
+	if err != nil {
+		return nil, err
+	}
+	f := &fetcher{c: c, chainID: chainID, deal: d, layout: l, codec: cd, extra: max(o.Extra, 1),
+		sem: make(chan struct{}, c.cfg.Transfers), endpoints: map[crypto.DeviceID]string{}, corrupt: map[crypto.DeviceID]bool{}, failures: map[crypto.DeviceID]int{}}
+	for _, p := range d.Pieces {
+		node, _ := crypto.AddressFromBytes(p.Node)
+		if _, seen := f.endpoints[node]; seen {
+			continue
+		}
+		e, err := c.chain.Endpoint(ctx, node)
+		if err != nil {
+			return nil, err
+		}
+		f.endpoints[node] = ""
+		if e != nil {
+			f.endpoints[node] = e.Url
+		}
+	}
+
+	// Segments are fetched by Segments workers, at most twice as many
+	// ahead of the writer, and written in order.
+	type slot struct {
+		done  chan struct{}
+		plain []byte
+		err   error
+	}
+	slots := make([]*slot, l.Segments)
+	for s := range slots {
+		slots[s] = &slot{done: make(chan struct{})}
+	}
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	window := make(chan struct{}, 2*c.cfg.Segments)
+	todo := make(chan uint32)
+	var wg sync.WaitGroup
+	for range c.cfg.Segments {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for s := range todo {
+				sl := slots[s]
+				sl.plain, sl.err = f.segment(ctx, s)
+				close(sl.done)
+			}
+		}()
+	}
+	go func() {
+		defer close(todo)
+		for s := uint32(0); s < l.Segments; s++ {
+			select {
+			case window <- struct{}{}:
+			case <-ctx.Done():
+				return
+			}
+			select {
+			case todo <- s:
+			case <-ctx.Done():
+				return
+			}
+		}
+	}()
+	var written uint64
+	var werr error
+	for s := uint32(0); s < l.Segments && werr == nil; s++ {
+		select {
+		case <-slots[s].done:
+		case <-ctx.Done():
+			werr = ctx.Err()
+			continue
+		}
+		if werr = slots[s].err; werr != nil {
+			break
+		}
+		if _, werr = dst.Write(slots[s].plain); werr != nil {
+			break
+		}
+		written += uint64(len(slots[s].plain))
+		slots[s].plain = nil
+		<-window
+		if o.Progress != nil {
+			o.Progress(written, l.Size)
+		}
+	}
+	cancel()
+	wg.Wait()
+	res := &GetResult{Deal: id, Size: l.Size, Segments: l.Segments, Fetched: f.fetched, Elapsed: time.Since(start)}
+	for node := range f.corrupt {
+		res.Corrupt = append(res.Corrupt, node)
+	}
+	for node := range f.failures {
+		if !f.corrupt[node] {
+			res.Failed = append(res.Failed, node)
+		}
+	}
+	sortIDs(res.Corrupt)
+	sortIDs(res.Failed)
+	return res, werr
+}
+
+func sortIDs(ids []crypto.DeviceID) {
+	slices.SortFunc(ids, func(a, b crypto.DeviceID) int { return bytes.Compare(a[:], b[:]) })
+}
+
+// fetcher downloads the segments of one deal.
+type fetcher struct {
+	c       *Client
+	chainID string
+	deal    *storagev1.Deal
+	layout  Layout
+	codec   *codec
+	extra   int
+	sem     chan struct{}
+
+	mu        sync.Mutex
+	endpoints map[crypto.DeviceID]string
+	corrupt   map[crypto.DeviceID]bool
+	failures  map[crypto.DeviceID]int
+	fetched   int
+}
+
+type fetched struct {
+	index uint32
+	node  crypto.DeviceID
+	data  []byte
+	err   error
+}
+
+// segment fetches k verified pieces of segment s and decodes them.
+func (f *fetcher) segment(ctx context.Context, s uint32) ([]byte, error) {
+	l := f.layout
+	type cand struct {
+		index uint32
+		node  crypto.DeviceID
+		url   string
+		fails int
+	}
+	var cands []cand
+	f.mu.Lock()
+	for i := uint32(0); i < l.N; i++ {
+		p := f.deal.Pieces[s*l.N+i]
+		node, _ := crypto.AddressFromBytes(p.Node)
+		if url := f.endpoints[node]; !p.Lost && url != "" && !f.corrupt[node] {
+			cands = append(cands, cand{i, node, url, f.failures[node]})
+		}
+	}
+	f.mu.Unlock()
+	// Nodes that failed before go last; data pieces (i < k) first, as
+	// they need no decoding.
+	slices.SortStableFunc(cands, func(a, b cand) int { return a.fails - b.fails })
+
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	results := make(chan fetched, len(cands))
+	next, inflight := 0, 0
+	launch := func() bool {
+		if next == len(cands) {
+			return false
+		}
+		cd := cands[next]
+		next++
+		inflight++
+		go func() {
+			data, err := f.piece(ctx, cd.node, cd.url, f.deal.Pieces[s*l.N+cd.index])
+			results <- fetched{cd.index, cd.node, data, err}
+		}()
+		return true
+	}
+	for range int(l.K) + f.extra {
+		launch()
+	}
+	shards := make([][]byte, l.N)
+	good := 0
+	var reasons []string
+	hedge := time.NewTimer(f.c.cfg.HedgeAfter)
+	defer hedge.Stop()
+	for good < int(l.K) && (inflight > 0 || launch()) {
+		select {
+		case r := <-results:
+			inflight--
+			if r.err == nil {
+				shards[r.index], good = r.data, good+1
+				continue
+			}
+			if ctx.Err() != nil {
+				return nil, ctx.Err()
+			}
+			reasons = append(reasons, r.err.Error())
+			f.mu.Lock()
+			f.failures[r.node]++
+			if errors.Is(r.err, ErrCorruptPiece) {
+				f.corrupt[r.node] = true
+			}
+			f.mu.Unlock()
+			f.c.log.Warn("a piece could not be used; asking another node", "segment", s, "piece", r.index, "node", deviceString(r.node), "err", r.err)
+			launch()
+		case <-hedge.C:
+			launch()
+			hedge.Reset(f.c.cfg.HedgeAfter)
+		case <-ctx.Done():
+			return nil, ctx.Err()
+		}
+	}
+	cancel() // the slow tail
+	if good < int(l.K) {
+		return nil, fmt.Errorf("%w: segment %d: %d of its %d pieces could be read, %d are needed: %s",
+			ErrUnrecoverable, s, good, l.N, l.K, strings.Join(reasons, "; "))
+	}
+	f.mu.Lock()
+	f.fetched += good
+	f.mu.Unlock()
+	return f.codec.decode(s, shards)
+}
+
+// piece downloads one piece and checks it against the deal: its size and
+// its Merkle root at the deal's leaf size.
+func (f *fetcher) piece(ctx context.Context, node crypto.DeviceID, url string, p *storagev1.Piece) ([]byte, error) {
+	select {
+	case f.sem <- struct{}{}:
+	case <-ctx.Done():
+		return nil, ctx.Err()
+	}
+	defer func() { <-f.sem }()
+	id := storage.PieceIDOf(f.deal, p)
+	res, err := f.c.request(ctx, f.chainID, http.MethodGet, url, node, id, p.Size, nil)
+	if err != nil {
+		return nil, err
+	}
+	defer res.Body.Close()
+	data, err := io.ReadAll(io.LimitReader(res.Body, int64(p.Size)+1))
+	if err != nil {
+		return nil, fmt.Errorf("node %s: %w", deviceString(node), err)
+	}
+	if uint64(len(data)) != p.Size {
+		return nil, fmt.Errorf("node %s: %w: %d bytes, the deal says %d", deviceString(node), ErrCorruptPiece, len(data), p.Size)
+	}
+	if !bytes.Equal(storage.MerkleRoot(data, f.deal.LeafSize), p.Root) {
+		return nil, fmt.Errorf("node %s: %w (piece %d/%d)", deviceString(node), ErrCorruptPiece, p.Segment, p.Index)
+	}
+	return data, nil
+}
