@@ -11,7 +11,7 @@ import (
 // read its state through the api/ leaf packages (key layout, codecs),
 // proof (query protocol) and wire (device reports), and must never link
 // the state machine or its storage.
-var clientRoots = []string{"./client/...", "./agent/...", "./gateway/...", "./indexer/..."}
+var clientRoots = []string{"./client/...", "./agent/...", "./gateway/...", "./indexer/...", "./storagenode/...", "./storageclient/..."}
 
 const module = "github.com/depinhq/depin/"
 
@@ -34,7 +34,8 @@ func forbiddenDep(pkg string) string {
 
 // TestClientsDoNotLinkStateMachine holds "clients never import the state
 // machine" (docs/ARCHITECTURE.md, Packages) over the transitive imports of
-// client, agent, gateway and indexer, as `go list -deps` computes them.
+// client, agent, gateway, indexer, storagenode and storageclient, as `go
+// list -deps` computes them.
 // That includes CometBFT's databases: its RPC client packages
 // (rpc/client/http, rpc/core/types → p2p → config) link them, which is why
 // package client speaks JSON-RPC itself.

@@ -55,10 +55,7 @@ func (c *Client) Remove(ctx context.Context, id uint64) (*RemoveResult, error) {
 	var mu sync.Mutex
 	var wg sync.WaitGroup
 	sem := make(chan struct{}, c.cfg.Transfers)
-	for _, p := range d.Pieces {
-		if p.Lost {
-			continue
-		}
+	for _, p := range d.Pieces { // lost ones too: their node may still hold them
 		node, _ := crypto.AddressFromBytes(p.Node)
 		url, seen := urls[node]
 		if !seen {
