@@ -139,14 +139,6 @@ func (w *world) index(id crypto.DeviceID) int {
 	return -1
 }
 
-func (w *world) stats(i int) *storagev1.NodeStats {
-	s, err := w.chain.NodeStats(w.t.Context(), w.net.ID(i))
-	if err != nil {
-		w.t.Fatal(err)
-	}
-	return s
-}
-
 func (w *world) get(ctx context.Context, deal uint64, want []byte) *storageclient.GetResult {
 	w.t.Helper()
 	var out bytes.Buffer
