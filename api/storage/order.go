@@ -5,6 +5,7 @@ import (
 	"crypto/ed25519"
 	"crypto/sha256"
 	"encoding/binary"
+	"encoding/hex"
 	"errors"
 	"fmt"
 
@@ -240,3 +241,18 @@ func (r *Receipt) Verify(chainID string) error {
 	}
 	return nil
 }
+
+// The storage node's HTTP API (storagenode serves it, clients call it):
+// PUT, GET, HEAD and DELETE of PiecePath(id), each with a SignedOrder in
+// the OrderHeader, base64url without padding. A PUT's body is the piece;
+// the answer is a SignedReceipt. Errors are JSON {error, code}.
+const (
+	OrderHeader = "Depin-Order"
+	// RootHeader carries the hex Merkle root a node recorded for the
+	// piece it serves (GET, HEAD): a client checks the bytes against the
+	// deal's root, never against this.
+	RootHeader = "Depin-Piece-Root"
+)
+
+// PiecePath is the URL path of a piece on a node.
+func PiecePath(id []byte) string { return "/v1/pieces/" + hex.EncodeToString(id) }
