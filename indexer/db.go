@@ -155,6 +155,45 @@ ALTER TABLE market_orders ADD COLUMN status TEXT NOT NULL DEFAULT 'OPEN';
 ALTER TABLE market_clearings ADD COLUMN interval_seconds BIGINT NOT NULL DEFAULT 0;
 ALTER TABLE market_clearings ADD COLUMN start_time BIGINT NOT NULL DEFAULT 0;
 `,
+	// 6: the storage market (x/storage; indexer/storage.go): deals with
+	// their pieces, storage nodes with their endpoint and running totals
+	// (kept as the chain keeps its NodeStats), audit outcomes per node and
+	// epoch, payments to nodes (one row per EventDealPaid, totals per deal
+	// and node) and repairs.
+	`
+CREATE TABLE storage_deals (
+  id BIGINT PRIMARY KEY, owner TEXT NOT NULL, network TEXT NOT NULL, file_id TEXT NOT NULL, size TEXT NOT NULL,
+  k INTEGER NOT NULL, n INTEGER NOT NULL, segments INTEGER NOT NULL, pieces INTEGER NOT NULL, piece_bytes BIGINT NOT NULL,
+  denom TEXT NOT NULL, price_per_gib_month TEXT NOT NULL, repair_threshold INTEGER NOT NULL, repair_budget TEXT NOT NULL,
+  escrow TEXT NOT NULL, paid TEXT NOT NULL, refunded TEXT NOT NULL, status TEXT NOT NULL, close_reason TEXT NOT NULL,
+  start_time BIGINT NOT NULL, end_time BIGINT NOT NULL, opened_height BIGINT NOT NULL, closed_height BIGINT NOT NULL);
+CREATE INDEX storage_deals_owner ON storage_deals (owner, id);
+CREATE INDEX storage_deals_network ON storage_deals (network, status, id);
+CREATE TABLE storage_pieces (
+  deal BIGINT NOT NULL, idx INTEGER NOT NULL, segment INTEGER NOT NULL, node TEXT NOT NULL, size BIGINT NOT NULL, lost BOOLEAN NOT NULL,
+  PRIMARY KEY (deal, idx));
+CREATE INDEX storage_pieces_node ON storage_pieces (node, deal);
+CREATE TABLE storage_nodes (
+  device TEXT PRIMARY KEY, network TEXT NOT NULL, endpoint TEXT NOT NULL, endpoint_height BIGINT NOT NULL,
+  used_bytes BIGINT NOT NULL, pieces BIGINT NOT NULL, audits_passed BIGINT NOT NULL, audits_missed BIGINT NOT NULL,
+  disqualified BOOLEAN NOT NULL, disqualified_height BIGINT NOT NULL, earned TEXT NOT NULL);
+CREATE INDEX storage_nodes_network ON storage_nodes (network, device);
+CREATE TABLE storage_audits (
+  network TEXT NOT NULL, device TEXT NOT NULL, epoch BIGINT NOT NULL, passed BIGINT NOT NULL, missed BIGINT NOT NULL,
+  PRIMARY KEY (device, epoch));
+CREATE INDEX storage_audits_network ON storage_audits (network, epoch);
+CREATE TABLE storage_deal_nodes (deal BIGINT NOT NULL, device TEXT NOT NULL, paid TEXT NOT NULL, PRIMARY KEY (deal, device));
+CREATE TABLE storage_payments (
+  height BIGINT NOT NULL, tx_index INTEGER NOT NULL, seq INTEGER NOT NULL, deal BIGINT NOT NULL, device TEXT NOT NULL, owner TEXT NOT NULL,
+  amount TEXT NOT NULL, denom TEXT NOT NULL, epoch BIGINT NOT NULL, PRIMARY KEY (height, tx_index, seq));
+CREATE INDEX storage_payments_deal ON storage_payments (deal, height);
+CREATE TABLE storage_repairs (
+  height BIGINT NOT NULL, tx_index INTEGER NOT NULL, seq INTEGER NOT NULL, network TEXT NOT NULL, deal BIGINT NOT NULL, piece INTEGER NOT NULL,
+  from_node TEXT NOT NULL, to_node TEXT NOT NULL, repairer TEXT NOT NULL, fee_due TEXT NOT NULL, fee_paid TEXT NOT NULL, status TEXT NOT NULL,
+  paid_height BIGINT NOT NULL, PRIMARY KEY (height, tx_index, seq));
+CREATE INDEX storage_repairs_deal ON storage_repairs (deal, piece);
+CREATE INDEX storage_repairs_network ON storage_repairs (network, height);
+`,
 }
 
 // backfills fill what a migration added from the rows already indexed,

@@ -166,7 +166,7 @@ func (ix *Indexer) indexBlock(ctx context.Context, h int64) error {
 		return err
 	}
 	defer tx.Rollback()
-	w := &blockWriter{ctx: ctx, tx: tx, height: h, reports: map[string]ReportCount{}, hexes: hexTally{}, multiRow: ix.DB.Dialect == "postgres"}
+	w := &blockWriter{ctx: ctx, tx: tx, height: h, blockTime: b.Block.Time, reports: map[string]ReportCount{}, hexes: hexTally{}, multiRow: ix.DB.Dialect == "postgres"}
 	nevents := len(res.FinalizeBlockEvents)
 	for _, r := range res.TxResults {
 		nevents += len(r.Events)
@@ -232,6 +232,7 @@ type blockWriter struct {
 	ctx          context.Context
 	tx           *sql.Tx
 	height       int64
+	blockTime    time.Time
 	txIndex, seq int // of the event being applied
 	// Buffered until the block's end: report outcomes per device (written
 	// in multi-row statements; also what live updates publish) and
@@ -499,6 +500,9 @@ VALUES ($1, $2, $3, $4, $5, '0', '0', $6, $7, $8, $9)`,
 	case *marketv1.EventTradeSettled:
 		return w.settleTrade(e)
 	}
+	if _, err := w.applyStorage(m); err != nil {
+		return err
+	}
 	return nil
 }
 
@@ -570,6 +574,19 @@ func (w *blockWriter) addText(table, keyCol string, key any, deltas map[string]u
 	args = append(args, key)
 	_, err := w.tx.ExecContext(w.ctx, "UPDATE "+table+" SET "+strings.Join(sets, ", ")+fmt.Sprintf(" WHERE %s = $%d", keyCol, len(cols)+1), args...)
 	return err
+}
+
+// subDecimal takes d from a decimal TEXT amount, never below 0.
+func subDecimal(cur string, d uint64) string {
+	x, ok := new(big.Int).SetString(cur, 10)
+	if !ok {
+		x = new(big.Int)
+	}
+	x.Sub(x, new(big.Int).SetUint64(d))
+	if x.Sign() < 0 {
+		return "0"
+	}
+	return x.String()
 }
 
 // addDecimal adds d to a decimal TEXT amount (one that does not parse
