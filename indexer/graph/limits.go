@@ -10,10 +10,11 @@ import (
 // The default limits of one GraphQL request. docs/SECURITY.md ("GraphQL
 // API limits") explains them to API users.
 const (
-	// MaxDepth bounds nested fields. Our own types are at most 5 deep
-	// (devices → edges → node → rewards → reward) and have no cycle; only
-	// introspection does (__Type.ofType), and graphql-js's standard
-	// introspection query (typeDepth 9, GraphiQL and Apollo) is 15 deep.
+	// MaxDepth bounds nested fields. Our own types are at most 7 deep
+	// (network → storage → nodes → edges → node → audits → epoch) and
+	// have no cycle; only introspection does (__Type.ofType), and
+	// graphql-js's standard introspection query (typeDepth 9, GraphiQL and
+	// Apollo) is 15 deep.
 	MaxDepth = 15
 	// MaxFields bounds the fields a query selects once its fragments are
 	// expanded: a fragment spread three times counts its fields three times.

@@ -76,6 +76,23 @@ type Claim struct {
 	Device string `json:"device"`
 }
 
+type DealNode struct {
+	Device string `json:"device"`
+	// Pieces of the deal it holds, lost ones included.
+	Pieces     int `json:"pieces"`
+	LivePieces int `json:"livePieces"`
+	// Bytes of its live pieces.
+	Bytes string `json:"bytes"`
+	// What the deal has paid it so far, in the deal's denom.
+	Paid         string `json:"paid"`
+	Disqualified bool   `json:"disqualified"`
+	// The node's H3 cell, and its centre and outline ([lat, lon] pairs); empty and zero when the index does not know the device.
+	Cell     string      `json:"cell"`
+	Lat      float64     `json:"lat"`
+	Lon      float64     `json:"lon"`
+	Boundary [][]float64 `json:"boundary"`
+}
+
 type Device struct {
 	ID               string `json:"id"`
 	Network          string `json:"network"`
@@ -104,6 +121,8 @@ type Device struct {
 	Reports []*ReportCount `json:"reports"`
 	// Reward breakdowns, newest epoch first.
 	Rewards []*Reward `json:"rewards"`
+	// Its record as a storage node, or null if it is none.
+	Storage *StorageNode `json:"storage,omitempty"`
 }
 
 type DeviceConnection struct {
@@ -129,6 +148,12 @@ type DeviceWhere struct {
 	Model           *StringFilter `json:"model,omitempty"`
 	CellR7          *StringFilter `json:"cellR7,omitempty"`
 	ReportsAccepted *IntFilter    `json:"reportsAccepted,omitempty"`
+}
+
+type EpochAudits struct {
+	Epoch  int `json:"epoch"`
+	Passed int `json:"passed"`
+	Missed int `json:"missed"`
 }
 
 type EpochRewards struct {
@@ -217,6 +242,17 @@ type Network struct {
 	Frozen bool `json:"frozen"`
 	// Which step failed and why, while the network is frozen; null otherwise.
 	FrozenReason *string `json:"frozenReason,omitempty"`
+	// Its storage market, or null when it has none: the index knows a network
+	// runs one once a node of it announces an endpoint (which the chain allows
+	// only there) or a deal is opened in it.
+	Storage *StorageMarket `json:"storage,omitempty"`
+}
+
+type NodeEpochAudits struct {
+	Device string `json:"device"`
+	Epoch  int    `json:"epoch"`
+	Passed int    `json:"passed"`
+	Missed int    `json:"missed"`
 }
 
 type PageInfo struct {
@@ -273,6 +309,181 @@ type ShareHolding struct {
 	Device string `json:"device"`
 	Amount string `json:"amount"`
 	Total  string `json:"total"`
+}
+
+// A file stored by a storage network: who pays, its pieces, its terms.
+type StorageDeal struct {
+	ID      int    `json:"id"`
+	Owner   string `json:"owner"`
+	Network string `json:"network"`
+	// The 32-byte id its owner chose, in hex.
+	FileID string `json:"fileId"`
+	// The file's size in bytes, as its owner declared it.
+	Size string `json:"size"`
+	// Pieces of a segment that restore it.
+	K int `json:"k"`
+	// Pieces per segment.
+	N          int `json:"n"`
+	Segments   int `json:"segments"`
+	PieceCount int `json:"pieceCount"`
+	// Bytes of all its pieces (what the nodes store).
+	PieceBytes string `json:"pieceBytes"`
+	LivePieces int    `json:"livePieces"`
+	// Pieces whose node was disqualified and that no repair has moved yet.
+	LostPieces int `json:"lostPieces"`
+	// How many distinct nodes hold its pieces.
+	NodeCount        int    `json:"nodeCount"`
+	Denom            string `json:"denom"`
+	PricePerGibMonth string `json:"pricePerGibMonth"`
+	// Escrowed at opening: the price of every piece for the whole duration and the repair budget.
+	Escrow string `json:"escrow"`
+	// Paid to nodes and repairers so far.
+	Paid string `json:"paid"`
+	// Given back to the owner when it ended.
+	Refunded string `json:"refunded"`
+	// What is left for repair fees.
+	RepairBudget string `json:"repairBudget"`
+	// A lost piece may be repaired once its segment has at most this many live pieces.
+	RepairThreshold int `json:"repairThreshold"`
+	// ACTIVE or CLOSED.
+	Status string `json:"status"`
+	// Why it ended (expired, closed by its owner); empty while active.
+	CloseReason string `json:"closeReason"`
+	// When it began and ends (RFC 3339, UTC).
+	Start        string `json:"start"`
+	End          string `json:"end"`
+	OpenedHeight int    `json:"openedHeight"`
+	// The block it ended in; null while active.
+	ClosedHeight *int `json:"closedHeight,omitempty"`
+	// Its pieces in order (segment by segment): the first (default 20, at most 100) after piece index after.
+	Pieces []*StoragePiece `json:"pieces"`
+	// The nodes holding its pieces, most pieces first (at most 64), with what each was paid of it and where it is.
+	Nodes []*DealNode `json:"nodes"`
+	// Payments to its nodes, newest first.
+	Payments []*StoragePayment `json:"payments"`
+	// Repairs of its pieces, newest first.
+	Repairs []*StorageRepair `json:"repairs"`
+}
+
+type StorageDealConnection struct {
+	TotalCount int                `json:"totalCount"`
+	Edges      []*StorageDealEdge `json:"edges"`
+	PageInfo   *PageInfo          `json:"pageInfo"`
+}
+
+type StorageDealEdge struct {
+	Cursor string       `json:"cursor"`
+	Node   *StorageDeal `json:"node"`
+}
+
+// A network's storage market (x/storage): files' erasure-coded pieces held
+// by its nodes, audited on chain every epoch and paid from each deal's
+// escrow. Byte counts are decimal strings.
+type StorageMarket struct {
+	Network string `json:"network"`
+	// Bytes of live pieces the nodes hold for active deals (the erasure-coded pieces: about n/k times the files' sizes).
+	BytesStored string `json:"bytesStored"`
+	// Certified capacity, in bytes, of the nodes that can take pieces (active, not disqualified, with an endpoint): their capacity in GB × 10^9.
+	Capacity string `json:"capacity"`
+	// What those nodes have left of their capacity, in bytes.
+	FreeBytes       string `json:"freeBytes"`
+	DealCount       int    `json:"dealCount"`
+	ActiveDealCount int    `json:"activeDealCount"`
+	// Nodes that announced an endpoint or held a piece.
+	NodeCount int `json:"nodeCount"`
+	// Nodes that can take pieces and have room left.
+	NodesWithFreeSpace int `json:"nodesWithFreeSpace"`
+	DisqualifiedNodes  int `json:"disqualifiedNodes"`
+	RepairCount        int `json:"repairCount"`
+	// Audit outcomes per epoch over every node, newest epoch first.
+	Audits []*EpochAudits `json:"audits"`
+	// Audit outcomes per node and epoch over the network's last `epochs`
+	// epochs with audits (default 20, at most 100), for the `nodes` nodes
+	// (default 8, at most 10) with the lowest pass rate over them (then the
+	// most audits), oldest epoch first.
+	NodeAudits []*NodeEpochAudits `json:"nodeAudits"`
+	// The network's storage nodes, by device id.
+	Nodes *StorageNodeConnection `json:"nodes"`
+	// Repairs, newest first.
+	Repairs []*StorageRepair `json:"repairs"`
+}
+
+type StorageNode struct {
+	Device  string `json:"device"`
+	Network string `json:"network"`
+	Owner   string `json:"owner"`
+	// The device's status (ACTIVE, JAILED …).
+	Status string `json:"status"`
+	// Where it serves pieces (empty until it announces it).
+	Endpoint string `json:"endpoint"`
+	// Certified capacity in bytes (the device's capacity in GB × 10^9).
+	Capacity  string `json:"capacity"`
+	UsedBytes string `json:"usedBytes"`
+	FreeBytes string `json:"freeBytes"`
+	Pieces    int    `json:"pieces"`
+	// Audits passed: proofs the chain accepted. (The chain's node record
+	// counts a proof when its epoch is judged, so it leaves out one for a deal
+	// its owner closed later in the same epoch.)
+	AuditsPassed int  `json:"auditsPassed"`
+	AuditsMissed int  `json:"auditsMissed"`
+	Disqualified bool `json:"disqualified"`
+	// Paid to its owners for storage so far, over every denom (as the chain's node record sums it).
+	Earned string `json:"earned"`
+	// Whether it can take new pieces: active, not disqualified, with an endpoint and room left.
+	AcceptsPieces bool `json:"acceptsPieces"`
+	// Audit outcomes per epoch, newest first.
+	Audits []*EpochAudits `json:"audits"`
+}
+
+type StorageNodeConnection struct {
+	TotalCount int                `json:"totalCount"`
+	Edges      []*StorageNodeEdge `json:"edges"`
+	PageInfo   *PageInfo          `json:"pageInfo"`
+}
+
+type StorageNodeEdge struct {
+	Cursor string       `json:"cursor"`
+	Node   *StorageNode `json:"node"`
+}
+
+type StoragePayment struct {
+	Height int `json:"height"`
+	// The epoch it pays for (0: paid when its owner closed the deal).
+	Epoch  int    `json:"epoch"`
+	Device string `json:"device"`
+	// The node's owner, who was paid.
+	Owner  string `json:"owner"`
+	Amount string `json:"amount"`
+	Denom  string `json:"denom"`
+}
+
+type StoragePiece struct {
+	// Its index in the deal (segment × n + its index in the segment).
+	Index   int    `json:"index"`
+	Segment int    `json:"segment"`
+	Node    string `json:"node"`
+	Size    string `json:"size"`
+	// Its node was disqualified: no longer audited or paid, until a repair moves it.
+	Lost bool `json:"lost"`
+}
+
+type StorageRepair struct {
+	Height int `json:"height"`
+	Deal   int `json:"deal"`
+	Piece  int `json:"piece"`
+	// The disqualified node the piece was lost with.
+	FromNode string `json:"fromNode"`
+	// The node that holds the rebuilt piece.
+	ToNode   string `json:"toNode"`
+	Repairer string `json:"repairer"`
+	// The fee booked for the repairer, paid once the piece passes an audit at its new node.
+	FeeDue  string `json:"feeDue"`
+	FeePaid string `json:"feePaid"`
+	// DUE, PAID, NO_FEE (the budget was spent), FORFEITED (the new node was disqualified first) or UNPAID (the deal ended without escrow left for it).
+	Status string `json:"status"`
+	// The block the fee was paid in; null until then.
+	PaidHeight *int   `json:"paidHeight,omitempty"`
+	Denom      string `json:"denom"`
 }
 
 type StringFilter struct {

@@ -3,21 +3,20 @@ package graph
 // THIS CODE WILL BE UPDATED WITH SCHEMA CHANGES. PREVIOUS IMPLEMENTATION FOR SCHEMA CHANGES WILL BE KEPT IN THE COMMENT SECTION. IMPLEMENTATION FOR UNCHANGED SCHEMA WILL BE KEPT.
 
 import (
-	"math"
-	"math/big"
-	"sort"
-	"strings"
-
 	"context"
 	"database/sql"
 	"errors"
 	"fmt"
-	"github.com/depinhq/depin/indexer"
+	"math"
+	"math/big"
+	"sort"
 	"strconv"
+	"strings"
 
 	"github.com/depinhq/depin/crypto"
 	"github.com/depinhq/depin/explain"
 	rewardv1 "github.com/depinhq/depin/gen/depin/reward/v1"
+	"github.com/depinhq/depin/indexer"
 )
 
 // Balances is the resolver for the balances field.
@@ -174,6 +173,11 @@ func (r *deviceResolver) Rewards(ctx context.Context, obj *Device, last *int) ([
 FROM rewards WHERE device = $1 ORDER BY epoch DESC LIMIT $2`, obj.ID, n)
 }
 
+// Storage is the resolver for the storage field.
+func (r *deviceResolver) Storage(ctx context.Context, obj *Device) (*StorageNode, error) {
+	return r.storageNode(ctx, obj.ID)
+}
+
 // Boundary is the resolver for the boundary field.
 func (r *hexResolver) Boundary(ctx context.Context, obj *Hex) ([][]float64, error) {
 	return boundary(obj.Hex)
@@ -200,6 +204,11 @@ func (r *networkResolver) HasMarket(ctx context.Context, obj *Network) (bool, er
 		return false, nil
 	}
 	return err == nil, err
+}
+
+// Storage is the resolver for the storage field.
+func (r *networkResolver) Storage(ctx context.Context, obj *Network) (*StorageMarket, error) {
+	return r.storageMarket(ctx, obj.ID)
 }
 
 // Status is the resolver for the status field.
@@ -590,6 +599,61 @@ func (r *queryResolver) Search(ctx context.Context, q string) ([]*SearchHit, err
 	return r.search(ctx, q)
 }
 
+// Deal is the resolver for the deal field.
+func (r *queryResolver) Deal(ctx context.Context, id int) (*StorageDeal, error) {
+	return r.deal(ctx, id)
+}
+
+// Deals is the resolver for the deals field.
+func (r *queryResolver) Deals(ctx context.Context, owner *string, network *string, first *int, after *string) (*StorageDealConnection, error) {
+	return r.deals(ctx, owner, network, first, after)
+}
+
+// Pieces is the resolver for the pieces field.
+func (r *storageDealResolver) Pieces(ctx context.Context, obj *StorageDeal, first *int, after *int) ([]*StoragePiece, error) {
+	return r.dealPieces(ctx, obj.ID, first, after)
+}
+
+// Nodes is the resolver for the nodes field.
+func (r *storageDealResolver) Nodes(ctx context.Context, obj *StorageDeal) ([]*DealNode, error) {
+	return r.dealNodes(ctx, obj.ID)
+}
+
+// Payments is the resolver for the payments field.
+func (r *storageDealResolver) Payments(ctx context.Context, obj *StorageDeal, last *int) ([]*StoragePayment, error) {
+	return r.dealPayments(ctx, obj.ID, last)
+}
+
+// Repairs is the resolver for the repairs field.
+func (r *storageDealResolver) Repairs(ctx context.Context, obj *StorageDeal, last *int) ([]*StorageRepair, error) {
+	return r.repairs(ctx, "r.deal", obj.ID, last)
+}
+
+// Audits is the resolver for the audits field.
+func (r *storageMarketResolver) Audits(ctx context.Context, obj *StorageMarket, last *int) ([]*EpochAudits, error) {
+	return r.networkAudits(ctx, obj.Network, last)
+}
+
+// NodeAudits is the resolver for the nodeAudits field.
+func (r *storageMarketResolver) NodeAudits(ctx context.Context, obj *StorageMarket, epochs *int, nodes *int) ([]*NodeEpochAudits, error) {
+	return r.nodeAudits(ctx, obj.Network, epochs, nodes)
+}
+
+// Nodes is the resolver for the nodes field.
+func (r *storageMarketResolver) Nodes(ctx context.Context, obj *StorageMarket, first *int, after *string) (*StorageNodeConnection, error) {
+	return r.storageNodes(ctx, obj.Network, first, after)
+}
+
+// Repairs is the resolver for the repairs field.
+func (r *storageMarketResolver) Repairs(ctx context.Context, obj *StorageMarket, last *int) ([]*StorageRepair, error) {
+	return r.repairs(ctx, "r.network", obj.Network, last)
+}
+
+// Audits is the resolver for the audits field.
+func (r *storageNodeResolver) Audits(ctx context.Context, obj *StorageNode, last *int) ([]*EpochAudits, error) {
+	return r.nodeEpochAudits(ctx, obj.Device, last)
+}
+
 // Events is the resolver for the events field.
 func (r *txResolver) Events(ctx context.Context, obj *Tx) ([]*Event, error) {
 	return list(ctx, r.DB, func(row scanner) (*Event, error) {
@@ -619,6 +683,15 @@ func (r *Resolver) Network() NetworkResolver { return &networkResolver{r} }
 // Query returns QueryResolver implementation.
 func (r *Resolver) Query() QueryResolver { return &queryResolver{r} }
 
+// StorageDeal returns StorageDealResolver implementation.
+func (r *Resolver) StorageDeal() StorageDealResolver { return &storageDealResolver{r} }
+
+// StorageMarket returns StorageMarketResolver implementation.
+func (r *Resolver) StorageMarket() StorageMarketResolver { return &storageMarketResolver{r} }
+
+// StorageNode returns StorageNodeResolver implementation.
+func (r *Resolver) StorageNode() StorageNodeResolver { return &storageNodeResolver{r} }
+
 // Tx returns TxResolver implementation.
 func (r *Resolver) Tx() TxResolver { return &txResolver{r} }
 
@@ -628,4 +701,7 @@ type deviceResolver struct{ *Resolver }
 type hexResolver struct{ *Resolver }
 type networkResolver struct{ *Resolver }
 type queryResolver struct{ *Resolver }
+type storageDealResolver struct{ *Resolver }
+type storageMarketResolver struct{ *Resolver }
+type storageNodeResolver struct{ *Resolver }
 type txResolver struct{ *Resolver }

@@ -87,6 +87,22 @@ func config(r *Resolver) Config {
 	cfg.Complexity.Tx.Events = func(child int) int { return 20 * child }
 	cfg.Complexity.Network.RejectReasons = func(child int) int { return 20 * child }
 	cfg.Complexity.Query.Search = func(child int, _ string) int { return 5 * child }
+	cfg.Complexity.Query.Deals = func(child int, _, _ *string, first *int, _ *string) int { return listCost(child, first) }
+	cfg.Complexity.StorageDeal.Pieces = func(child int, first, _ *int) int { return listCost(child, first) }
+	cfg.Complexity.StorageDeal.Nodes = func(child int) int { return MaxDealNodes * child }
+	cfg.Complexity.StorageDeal.Payments = func(child int, last *int) int { return listCost(child, last) }
+	cfg.Complexity.StorageDeal.Repairs = func(child int, last *int) int { return listCost(child, last) }
+	cfg.Complexity.StorageMarket.Audits = func(child int, last *int) int { return listCost(child, last) }
+	cfg.Complexity.StorageMarket.NodeAudits = func(child int, epochs, nodes *int) int {
+		k := 8
+		if nodes != nil {
+			k = min(max(1, *nodes), MaxNodeAudits)
+		}
+		return listCost(k*child, epochs)
+	}
+	cfg.Complexity.StorageMarket.Nodes = func(child int, first *int, _ *string) int { return listCost(child, first) }
+	cfg.Complexity.StorageMarket.Repairs = func(child int, last *int) int { return listCost(child, last) }
+	cfg.Complexity.StorageNode.Audits = func(child int, last *int) int { return listCost(child, last) }
 	// A map query reads up to MaxHexes rows from an indexed table; it is
 	// priced so that one fits in a request but not three.
 	cfg.Complexity.Query.Hexes = func(child int, _ *string, _ int, _ []float64) int { return 800 + child }
