@@ -365,6 +365,7 @@ type ComplexityRoot struct {
 		BytesStored        func(childComplexity int) int
 		Capacity           func(childComplexity int) int
 		DealCount          func(childComplexity int) int
+		Denom              func(childComplexity int) int
 		DisqualifiedNodes  func(childComplexity int) int
 		FreeBytes          func(childComplexity int) int
 		Network            func(childComplexity int) int
@@ -382,6 +383,7 @@ type ComplexityRoot struct {
 		AuditsMissed  func(childComplexity int) int
 		AuditsPassed  func(childComplexity int) int
 		Capacity      func(childComplexity int) int
+		Denom         func(childComplexity int) int
 		Device        func(childComplexity int) int
 		Disqualified  func(childComplexity int) int
 		Earned        func(childComplexity int) int
@@ -2185,6 +2187,13 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.complexity.StorageMarket.DealCount(childComplexity), true
 
+	case "StorageMarket.denom":
+		if e.complexity.StorageMarket.Denom == nil {
+			break
+		}
+
+		return e.complexity.StorageMarket.Denom(childComplexity), true
+
 	case "StorageMarket.disqualifiedNodes":
 		if e.complexity.StorageMarket.DisqualifiedNodes == nil {
 			break
@@ -2302,6 +2311,13 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.complexity.StorageNode.Capacity(childComplexity), true
+
+	case "StorageNode.denom":
+		if e.complexity.StorageNode.Denom == nil {
+			break
+		}
+
+		return e.complexity.StorageNode.Denom(childComplexity), true
 
 	case "StorageNode.device":
 		if e.complexity.StorageNode.Device == nil {
@@ -6443,6 +6459,8 @@ func (ec *executionContext) fieldContext_Device_storage(_ context.Context, field
 				return ec.fieldContext_StorageNode_disqualified(ctx, field)
 			case "earned":
 				return ec.fieldContext_StorageNode_earned(ctx, field)
+			case "denom":
+				return ec.fieldContext_StorageNode_denom(ctx, field)
 			case "acceptsPieces":
 				return ec.fieldContext_StorageNode_acceptsPieces(ctx, field)
 			case "audits":
@@ -8875,6 +8893,8 @@ func (ec *executionContext) fieldContext_Network_storage(_ context.Context, fiel
 			switch field.Name {
 			case "network":
 				return ec.fieldContext_StorageMarket_network(ctx, field)
+			case "denom":
+				return ec.fieldContext_StorageMarket_denom(ctx, field)
 			case "bytesStored":
 				return ec.fieldContext_StorageMarket_bytesStored(ctx, field)
 			case "capacity":
@@ -13784,6 +13804,47 @@ func (ec *executionContext) fieldContext_StorageMarket_network(_ context.Context
 	return fc, nil
 }
 
+func (ec *executionContext) _StorageMarket_denom(ctx context.Context, field graphql.CollectedField, obj *StorageMarket) (ret graphql.Marshaler) {
+	fc, err := ec.fieldContext_StorageMarket_denom(ctx, field)
+	if err != nil {
+		return graphql.Null
+	}
+	ctx = graphql.WithFieldContext(ctx, fc)
+	defer func() {
+		if r := recover(); r != nil {
+			ec.Error(ctx, ec.Recover(ctx, r))
+			ret = graphql.Null
+		}
+	}()
+	resTmp, err := ec.ResolverMiddleware(ctx, func(rctx context.Context) (any, error) {
+		ctx = rctx // use context from middleware stack in children
+		return obj.Denom, nil
+	})
+	if err != nil {
+		ec.Error(ctx, err)
+		return graphql.Null
+	}
+	if resTmp == nil {
+		return graphql.Null
+	}
+	res := resTmp.(*string)
+	fc.Result = res
+	return ec.marshalOString2ᚖstring(ctx, field.Selections, res)
+}
+
+func (ec *executionContext) fieldContext_StorageMarket_denom(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "StorageMarket",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return nil, errors.New("field of type String does not have child fields")
+		},
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _StorageMarket_bytesStored(ctx context.Context, field graphql.CollectedField, obj *StorageMarket) (ret graphql.Marshaler) {
 	fc, err := ec.fieldContext_StorageMarket_bytesStored(ctx, field)
 	if err != nil {
@@ -15022,6 +15083,47 @@ func (ec *executionContext) fieldContext_StorageNode_earned(_ context.Context, f
 	return fc, nil
 }
 
+func (ec *executionContext) _StorageNode_denom(ctx context.Context, field graphql.CollectedField, obj *StorageNode) (ret graphql.Marshaler) {
+	fc, err := ec.fieldContext_StorageNode_denom(ctx, field)
+	if err != nil {
+		return graphql.Null
+	}
+	ctx = graphql.WithFieldContext(ctx, fc)
+	defer func() {
+		if r := recover(); r != nil {
+			ec.Error(ctx, ec.Recover(ctx, r))
+			ret = graphql.Null
+		}
+	}()
+	resTmp, err := ec.ResolverMiddleware(ctx, func(rctx context.Context) (any, error) {
+		ctx = rctx // use context from middleware stack in children
+		return obj.Denom, nil
+	})
+	if err != nil {
+		ec.Error(ctx, err)
+		return graphql.Null
+	}
+	if resTmp == nil {
+		return graphql.Null
+	}
+	res := resTmp.(*string)
+	fc.Result = res
+	return ec.marshalOString2ᚖstring(ctx, field.Selections, res)
+}
+
+func (ec *executionContext) fieldContext_StorageNode_denom(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "StorageNode",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return nil, errors.New("field of type String does not have child fields")
+		},
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _StorageNode_acceptsPieces(ctx context.Context, field graphql.CollectedField, obj *StorageNode) (ret graphql.Marshaler) {
 	fc, err := ec.fieldContext_StorageNode_acceptsPieces(ctx, field)
 	if err != nil {
@@ -15382,6 +15484,8 @@ func (ec *executionContext) fieldContext_StorageNodeEdge_node(_ context.Context,
 				return ec.fieldContext_StorageNode_disqualified(ctx, field)
 			case "earned":
 				return ec.fieldContext_StorageNode_earned(ctx, field)
+			case "denom":
+				return ec.fieldContext_StorageNode_denom(ctx, field)
 			case "acceptsPieces":
 				return ec.fieldContext_StorageNode_acceptsPieces(ctx, field)
 			case "audits":
@@ -22273,6 +22377,8 @@ func (ec *executionContext) _StorageMarket(ctx context.Context, sel ast.Selectio
 			if out.Values[i] == graphql.Null {
 				atomic.AddUint32(&out.Invalids, 1)
 			}
+		case "denom":
+			out.Values[i] = ec._StorageMarket_denom(ctx, field, obj)
 		case "bytesStored":
 			out.Values[i] = ec._StorageMarket_bytesStored(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
@@ -22561,6 +22667,8 @@ func (ec *executionContext) _StorageNode(ctx context.Context, sel ast.SelectionS
 			if out.Values[i] == graphql.Null {
 				atomic.AddUint32(&out.Invalids, 1)
 			}
+		case "denom":
+			out.Values[i] = ec._StorageNode_denom(ctx, field, obj)
 		case "acceptsPieces":
 			out.Values[i] = ec._StorageNode_acceptsPieces(ctx, field, obj)
 			if out.Values[i] == graphql.Null {

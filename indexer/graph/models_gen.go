@@ -381,6 +381,8 @@ type StorageDealEdge struct {
 // escrow. Byte counts are decimal strings.
 type StorageMarket struct {
 	Network string `json:"network"`
+	// What its latest deal pays in (each deal keeps the terms it was opened under); null before its first deal.
+	Denom *string `json:"denom,omitempty"`
 	// Bytes of live pieces the nodes hold for active deals (the erasure-coded pieces: about n/k times the files' sizes).
 	BytesStored string `json:"bytesStored"`
 	// Certified capacity, in bytes, of the nodes that can take pieces (active, not disqualified, with an endpoint): their capacity in GB × 10^9.
@@ -429,6 +431,8 @@ type StorageNode struct {
 	Disqualified bool `json:"disqualified"`
 	// Paid to its owners for storage so far, over every denom (as the chain's node record sums it).
 	Earned string `json:"earned"`
+	// What its network's latest deal pays in; null before the network's first deal.
+	Denom *string `json:"denom,omitempty"`
 	// Whether it can take new pieces: active, not disqualified, with an endpoint and room left.
 	AcceptsPieces bool `json:"acceptsPieces"`
 	// Audit outcomes per epoch, newest first.

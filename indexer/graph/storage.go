@@ -57,6 +57,13 @@ FROM storage_nodes WHERE network = $1`, id).Scan(&m.NodeCount, &used, &disq); er
 		return nil, nil
 	}
 	m.ActiveDealCount, m.DisqualifiedNodes, m.BytesStored = int(active), int(disq), strconv.FormatInt(used, 10)
+	var denom string
+	switch err := r.DB.QueryRowContext(ctx, `SELECT denom FROM storage_deals WHERE network = $1 ORDER BY id DESC LIMIT 1`, id).Scan(&denom); {
+	case err == nil:
+		m.Denom = &denom
+	case !errors.Is(err, sql.ErrNoRows):
+		return nil, err
+	}
 	if err := r.DB.QueryRowContext(ctx, `SELECT COUNT(*) FROM storage_repairs WHERE network = $1`, id).Scan(&m.RepairCount); err != nil {
 		return nil, err
 	}
@@ -86,15 +93,19 @@ WHERE s.network = $1 AND d.status = 'ACTIVE' AND NOT s.disqualified AND s.endpoi
 }
 
 const storageNodeCols = `s.device, s.network, COALESCE(d.owner, ''), COALESCE(d.status, ''), s.endpoint, COALESCE(d.capacity, 0), s.used_bytes, s.pieces,
-  s.audits_passed, s.audits_missed, s.disqualified, s.earned`
+  s.audits_passed, s.audits_missed, s.disqualified, s.earned, (SELECT x.denom FROM storage_deals x WHERE x.network = s.network ORDER BY x.id DESC LIMIT 1)`
 
 const storageNodeFrom = ` FROM storage_nodes s LEFT JOIN devices d ON d.id = s.device`
 
 func scanStorageNode(row scanner) (*StorageNode, error) {
 	var n StorageNode
 	var gbs, used, pieces, passed, missed int64
-	if err := row.Scan(&n.Device, &n.Network, &n.Owner, &n.Status, &n.Endpoint, &gbs, &used, &pieces, &passed, &missed, &n.Disqualified, &n.Earned); err != nil {
+	var denom sql.NullString
+	if err := row.Scan(&n.Device, &n.Network, &n.Owner, &n.Status, &n.Endpoint, &gbs, &used, &pieces, &passed, &missed, &n.Disqualified, &n.Earned, &denom); err != nil {
 		return nil, err
+	}
+	if denom.Valid {
+		n.Denom = &denom.String
 	}
 	c := capacityBytes(gbs)
 	u := uint64(max(used, 0))

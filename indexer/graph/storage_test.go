@@ -70,7 +70,7 @@ func TestStorageQueries(t *testing.T) {
 	srv, db := newServerDB(t)
 	storageFixture(t, db)
 	n := func(i int) string { return devID(100 + i) }
-	r := query(t, srv, `{ vault: network(id: "vault") { storage { network bytesStored capacity freeBytes dealCount activeDealCount nodeCount nodesWithFreeSpace
+	r := query(t, srv, `{ vault: network(id: "vault") { storage { network denom bytesStored capacity freeBytes dealCount activeDealCount nodeCount nodesWithFreeSpace
 	    disqualifiedNodes repairCount audits(last: 2) { epoch passed missed } } }
 	  air: network(id: "air") { storage { network } } }`)
 	if len(r.Errors) > 0 {
@@ -78,7 +78,7 @@ func TestStorageQueries(t *testing.T) {
 	}
 	// Capacity counts nodes 100, 101 and 103 (102 is disqualified), free
 	// space 100 and 101 (103 is full).
-	want := `{"vault":{"storage":{"network":"vault","bytesStored":"1000001500","capacity":"3000000000","freeBytes":"1999998500","dealCount":3,"activeDealCount":2,` +
+	want := `{"vault":{"storage":{"network":"vault","denom":"udpin","bytesStored":"1000001500","capacity":"3000000000","freeBytes":"1999998500","dealCount":3,"activeDealCount":2,` +
 		`"nodeCount":4,"nodesWithFreeSpace":2,"disqualifiedNodes":1,"repairCount":1,"audits":[{"epoch":9,"passed":4,"missed":2},{"epoch":8,"passed":3,"missed":3}]}},` +
 		`"air":{"storage":null}}`
 	if string(r.Data) != want {
@@ -225,9 +225,9 @@ func TestStorageQueries(t *testing.T) {
 	}
 
 	// A device's storage record and its audits; none for other devices.
-	r = query(t, srv, fmt.Sprintf(`{ device(id: %q) { storage { device network endpoint disqualified auditsMissed acceptsPieces audits(last: 2) { epoch passed missed } } }
+	r = query(t, srv, fmt.Sprintf(`{ device(id: %q) { storage { device network denom endpoint disqualified auditsMissed acceptsPieces audits(last: 2) { epoch passed missed } } }
 	  other: device(id: %q) { storage { device } } }`, n(2), devID(1)))
-	want = fmt.Sprintf(`{"device":{"storage":{"device":"%s","network":"vault","endpoint":"http://c:7702","disqualified":true,"auditsMissed":6,"acceptsPieces":false,`+
+	want = fmt.Sprintf(`{"device":{"storage":{"device":"%s","network":"vault","denom":"udpin","endpoint":"http://c:7702","disqualified":true,"auditsMissed":6,"acceptsPieces":false,`+
 		`"audits":[{"epoch":9,"passed":0,"missed":2},{"epoch":8,"passed":0,"missed":2}]}},"other":{"storage":null}}`, n(2))
 	if string(r.Data) != want || len(r.Errors) > 0 {
 		t.Fatalf("device storage:\n got %s %v\nwant %s", r.Data, r.Errors, want)
