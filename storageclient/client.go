@@ -210,7 +210,7 @@ func (c *Client) deal(ctx context.Context, id uint64) (*storagev1.Deal, error) {
 		return nil, err
 	}
 	if !bytes.Equal(d.Owner, c.owner[:]) {
-		return nil, fmt.Errorf("%w: deal %d belongs to %s, not to %s", ErrNotOwner, id, ownerString(d.Owner), c.owner)
+		return nil, fmt.Errorf("%w: deal %d belongs to %s, not to %s (only the owner's key decrypts its file or closes it)", ErrNotOwner, id, ownerString(d.Owner), c.owner)
 	}
 	return d, nil
 }

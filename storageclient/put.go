@@ -90,7 +90,7 @@ func (c *Client) Put(ctx context.Context, src io.ReaderAt, size uint64, o PutOpt
 	}
 	secs := uint64(o.Duration / time.Second)
 	if secs == 0 || secs > params.MaxDurationSeconds {
-		return nil, fmt.Errorf("%w: %s; network %s takes deals of 1 s to %s", ErrDuration, o.Duration, net, time.Duration(params.MaxDurationSeconds)*time.Second)
+		return nil, fmt.Errorf("%w: %s; network %s takes deals of 1 s to %d days", ErrDuration, o.Duration, net, params.MaxDurationSeconds/86400)
 	}
 	escrow, ok := storage.Price(l.StoredBytes(), params.PricePerGibMonth, secs, true)
 	budget := params.RepairFee * uint64(l.N-l.K) * uint64(l.Segments)
