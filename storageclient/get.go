@@ -306,12 +306,16 @@ func (f *fetcher) piece(ctx context.Context, node crypto.DeviceID, url string, p
 		return nil, err
 	}
 	defer res.Body.Close()
-	data, err := io.ReadAll(io.LimitReader(res.Body, int64(p.Size)+1))
-	if err != nil {
+	data := make([]byte, p.Size)
+	n, err := io.ReadFull(res.Body, data)
+	switch {
+	case errors.Is(err, io.ErrUnexpectedEOF) || errors.Is(err, io.EOF):
+		return nil, fmt.Errorf("node %s: %w: %d bytes, the deal says %d", deviceString(node), ErrCorruptPiece, n, p.Size)
+	case err != nil:
 		return nil, fmt.Errorf("node %s: %w", deviceString(node), err)
 	}
-	if uint64(len(data)) != p.Size {
-		return nil, fmt.Errorf("node %s: %w: %d bytes, the deal says %d", deviceString(node), ErrCorruptPiece, len(data), p.Size)
+	if _, err := io.ReadFull(res.Body, make([]byte, 1)); err == nil {
+		return nil, fmt.Errorf("node %s: %w: more bytes than the deal's %d", deviceString(node), ErrCorruptPiece, p.Size)
 	}
 	if !bytes.Equal(storage.MerkleRoot(data, f.deal.LeafSize), p.Root) {
 		return nil, fmt.Errorf("node %s: %w (piece %d/%d)", deviceString(node), ErrCorruptPiece, p.Segment, p.Index)

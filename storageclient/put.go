@@ -50,6 +50,7 @@ type PutResult struct {
 	Replaced int // pieces a spare node took because their node failed
 	TxHash   string
 	Height   int64
+	Uploaded time.Duration // from the start until every piece was stored (the rest: the deal's tx)
 	Elapsed  time.Duration
 }
 
@@ -146,6 +147,7 @@ func (c *Client) Put(ctx context.Context, src io.ReaderAt, size uint64, o PutOpt
 		up.cleanup(context.WithoutCancel(ctx))
 		return nil, err
 	}
+	uploaded := time.Since(start)
 	m := &storagev1.MsgOpenDeal{Owner: c.owner.Bytes(), Network: net, FileId: fileID, Size: size, K: l.K, N: l.N, Segments: l.Segments,
 		Pieces: up.pieces, DurationSeconds: secs, MaxEscrow: escrow}
 	res, err := c.chain.SendTx(ctx, c.cfg.Key, []*txv1.Msg{{Sum: &txv1.Msg_OpenDeal{OpenDeal: m}}}, client.TxOptions{})
@@ -154,7 +156,7 @@ func (c *Client) Put(ctx context.Context, src io.ReaderAt, size uint64, o PutOpt
 		return nil, fmt.Errorf("opening the deal: %w", err)
 	}
 	out := &PutResult{FileID: fileID, Network: net, Layout: l, Stored: l.StoredBytes(), Replaced: int(up.replaced.Load()),
-		TxHash: res.Hash, Height: res.Height, Elapsed: time.Since(start)}
+		TxHash: res.Hash, Height: res.Height, Uploaded: uploaded, Elapsed: time.Since(start)}
 	for _, nd := range chosen {
 		out.Nodes = append(out.Nodes, nd.ID)
 	}

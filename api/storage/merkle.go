@@ -5,6 +5,7 @@ import (
 	"crypto/sha256"
 	"errors"
 	"fmt"
+	"hash"
 )
 
 // A piece is committed to by the Merkle root of its bytes cut into leaves
@@ -41,14 +42,21 @@ func nodeHash(l, r []byte) []byte {
 	return h.Sum(nil)
 }
 
-// leafHashes cuts data into leaves and hashes each.
+// leafHashes cuts data into leaves and hashes each, with one digest
+// (hashing is most of what storing and fetching a piece costs).
 func leafHashes(data []byte, leafSize uint32) [][]byte {
 	n := Leaves(uint64(len(data)), leafSize)
 	out := make([][]byte, 0, n)
+	flat := make([]byte, 0, n*HashSize) // never grows: out's slices stay valid
+	h := sha256.New()
 	for i := uint64(0); i < n; i++ {
 		lo := i * uint64(leafSize)
 		hi := min(lo+uint64(leafSize), uint64(len(data)))
-		out = append(out, LeafHash(data[lo:hi]))
+		h.Reset()
+		h.Write([]byte{0})
+		h.Write(data[lo:hi])
+		flat = h.Sum(flat)
+		out = append(out, flat[len(flat)-HashSize:])
 	}
 	return out
 }
@@ -62,12 +70,32 @@ func split(n int) int {
 	return k
 }
 
+// root is the root of the tree over leaf hashes hs. Pairing neighbours
+// level by level and carrying an odd last node up unchanged builds the
+// tree RFC 6962 defines by splitting at the largest power of two (its
+// left part is always a perfect tree), without recursion or an
+// allocation per node.
 func root(hs [][]byte) []byte {
-	if len(hs) == 1 {
-		return hs[0]
+	level := hs
+	h := sha256.New()
+	for len(level) > 1 {
+		half := (len(level) + 1) / 2
+		flat := make([]byte, 0, half*HashSize) // never grows: next's slices stay valid
+		next := make([][]byte, 0, half)
+		for i := 0; i+1 < len(level); i += 2 {
+			h.Reset()
+			h.Write([]byte{1})
+			h.Write(level[i])
+			h.Write(level[i+1])
+			flat = h.Sum(flat)
+			next = append(next, flat[len(flat)-HashSize:])
+		}
+		if len(level)%2 == 1 {
+			next = append(next, level[len(level)-1])
+		}
+		level = next
 	}
-	k := split(len(hs))
-	return nodeHash(root(hs[:k]), root(hs[k:]))
+	return level[0]
 }
 
 // MerkleRoot is the root of data in leaves of leafSize. Empty data has no
@@ -159,6 +187,7 @@ type MerkleHasher struct {
 	leafSize uint32
 	buf      []byte
 	hashes   [][]byte
+	digest   hash.Hash
 	done     bool
 }
 
@@ -175,20 +204,35 @@ func (h *MerkleHasher) Write(p []byte) (int, error) {
 	}
 	n := len(p)
 	for len(p) > 0 {
+		if len(h.buf) == 0 && len(p) >= int(h.leafSize) { // a whole leaf: no copy
+			h.leaf(p[:h.leafSize])
+			p = p[h.leafSize:]
+			continue
+		}
 		take := min(int(h.leafSize)-len(h.buf), len(p))
 		h.buf = append(h.buf, p[:take]...)
 		p = p[take:]
 		if len(h.buf) == int(h.leafSize) {
-			h.hashes = append(h.hashes, LeafHash(h.buf))
+			h.leaf(h.buf)
 			h.buf = h.buf[:0]
 		}
 	}
 	return n, nil
 }
 
+func (h *MerkleHasher) leaf(b []byte) {
+	if h.digest == nil {
+		h.digest = sha256.New()
+	}
+	h.digest.Reset()
+	h.digest.Write([]byte{0})
+	h.digest.Write(b)
+	h.hashes = append(h.hashes, h.digest.Sum(make([]byte, 0, HashSize)))
+}
+
 func (h *MerkleHasher) finish() {
 	if !h.done && len(h.buf) > 0 {
-		h.hashes = append(h.hashes, LeafHash(h.buf))
+		h.leaf(h.buf)
 	}
 	h.done = true
 }

@@ -253,3 +253,24 @@ func TestMerkleHasherAgrees(t *testing.T) {
 		}
 	}
 }
+
+// TestRootIsRFC6962: the level-by-level root equals RFC 6962's recursive
+// definition (split at the largest power of two) for every tree size up
+// to 300 leaves.
+func TestRootIsRFC6962(t *testing.T) {
+	var rfc func(hs [][]byte) []byte
+	rfc = func(hs [][]byte) []byte {
+		if len(hs) == 1 {
+			return hs[0]
+		}
+		k := split(len(hs))
+		return nodeHash(rfc(hs[:k]), rfc(hs[k:]))
+	}
+	var hs [][]byte
+	for n := 1; n <= 300; n++ {
+		hs = append(hs, LeafHash([]byte{byte(n), byte(n >> 8)}))
+		if !bytes.Equal(root(hs), rfc(hs)) {
+			t.Fatalf("%d leaves: roots differ", n)
+		}
+	}
+}

@@ -1,0 +1,251 @@
+package bench
+
+import (
+	"bytes"
+	"context"
+	"crypto/ed25519"
+	"crypto/rand"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"os"
+	"path/filepath"
+	"time"
+
+	"github.com/klauspost/reedsolomon"
+	"golang.org/x/crypto/chacha20poly1305"
+
+	"github.com/depinhq/depin/api/storage"
+	"github.com/depinhq/depin/client"
+	"github.com/depinhq/depin/storageclient"
+	"github.com/depinhq/depin/storagenet"
+)
+
+// StorageConfig configures Storage.
+type StorageConfig struct {
+	Size        uint64 // bytes of the file
+	K, N        uint32
+	Nodes       int
+	SegmentSize uint64
+	Funder      ed25519.PrivateKey // creates the network and funds the nodes' owners
+	Uploader    ed25519.PrivateKey // stores the file
+	Dir         string             // the nodes' data and the raw copy's file
+	Progress    io.Writer
+}
+
+// DefaultStorageConfig: a 256 MiB file, k=4 of n=8, on 8 nodes.
+func DefaultStorageConfig() StorageConfig {
+	return StorageConfig{Size: 256 << 20, K: 4, N: 8, Nodes: 8, SegmentSize: storageclient.DefaultSegmentSize}
+}
+
+// StorageResult is what Storage measured. Rates are of the file's bytes
+// (10^6 bytes per second); a put moves n/k times as many.
+type StorageResult struct {
+	Bytes         uint64  `json:"bytes"`
+	K             uint32  `json:"k"`
+	N             uint32  `json:"n"`
+	Nodes         int     `json:"nodes"`
+	Segments      uint32  `json:"segments"`
+	PutSeconds    float64 `json:"put_seconds"`
+	UploadSeconds float64 `json:"upload_seconds"`  // of PutSeconds: until every piece was stored
+	DealSeconds   float64 `json:"deal_tx_seconds"` // of PutSeconds: the deal's tx, to its block
+	PutMBps       float64 `json:"put_mb_per_second"`
+	GetSeconds    float64 `json:"get_seconds"`
+	GetMBps       float64 `json:"get_mb_per_second"`
+	RawPutMBps    float64 `json:"raw_put_mb_per_second"` // one HTTP PUT of the file over loopback, written and fsynced
+	RawGetMBps    float64 `json:"raw_get_mb_per_second"` // one HTTP GET of it back
+	PutShare      float64 `json:"put_share_of_raw"`
+	GetShare      float64 `json:"get_share_of_raw"`
+	// Where the time goes: each stage alone on one core, per byte of the
+	// file (hashing: of the n/k times as many bytes of pieces).
+	EncryptMBps float64 `json:"encrypt_mb_per_second"`
+	EncodeMBps  float64 `json:"encode_mb_per_second"`
+	HashMBps    float64 `json:"hash_mb_per_second"`
+	DecodeMBps  float64 `json:"decode_mb_per_second"` // rebuilding from parity pieces only (the worst case)
+}
+
+// Storage starts a storage network of in-process nodes on chain c, puts
+// a random file of cfg.Size bytes and gets it back, and in the same run
+// copies the same bytes over loopback HTTP with nothing in between (the
+// limit) and times each stage of the pipeline alone.
+func Storage(ctx context.Context, c *client.Client, cfg StorageConfig) (*StorageResult, error) {
+	say := func(format string, a ...any) {
+		if cfg.Progress != nil {
+			fmt.Fprintf(cfg.Progress, format, a...)
+		}
+	}
+	if cfg.Size == 0 || cfg.Funder == nil || cfg.Uploader == nil || cfg.Dir == "" {
+		return nil, errors.New("bench storage: size, funder, uploader and directory are required")
+	}
+	data := make([]byte, cfg.Size)
+	if _, err := rand.Read(data); err != nil {
+		return nil, err
+	}
+	res := &StorageResult{Bytes: cfg.Size, K: cfg.K, N: cfg.N, Nodes: cfg.Nodes}
+
+	say("raw loopback HTTP copy of %d MiB…\n", cfg.Size>>20)
+	if err := rawCopy(ctx, data, cfg.Dir, res); err != nil {
+		return nil, err
+	}
+	say("  PUT %.0f MB/s, GET %.0f MB/s\n", res.RawPutMBps, res.RawGetMBps)
+	say("stages alone, one core…\n")
+	if err := stages(data, cfg, res); err != nil {
+		return nil, err
+	}
+	say("  encrypt %.0f MB/s, encode %.0f MB/s, hash %.0f MB/s, decode %.0f MB/s\n", res.EncryptMBps, res.EncodeMBps, res.HashMBps, res.DecodeMBps)
+
+	nc := storagenet.DefaultConfig()
+	nc.Network, nc.Nodes, nc.Funder, nc.Dir = "bench-storage", cfg.Nodes, cfg.Funder, filepath.Join(cfg.Dir, "nodes")
+	nc.CapacityGB = max(1, 4*cfg.Size/1e9+1)
+	if err := WaitForHeight(ctx, c, 2, 30*time.Second); err != nil { // a new devnet: its first block committed
+		return nil, err
+	}
+	say("starting %d storage nodes…\n", cfg.Nodes)
+	net, err := storagenet.Start(ctx, c, nc)
+	if err != nil {
+		return nil, err
+	}
+	defer net.Close()
+	sc := storageclient.DefaultConfig()
+	sc.Key = cfg.Uploader
+	cl, err := storageclient.New(c, sc)
+	if err != nil {
+		return nil, err
+	}
+	say("put…\n")
+	put, err := cl.Put(ctx, bytes.NewReader(data), cfg.Size, storageclient.PutOptions{Network: nc.Network, K: cfg.K, N: cfg.N,
+		Duration: time.Hour, SegmentSize: cfg.SegmentSize})
+	if err != nil {
+		return nil, err
+	}
+	res.Segments = put.Layout.Segments
+	res.PutSeconds, res.UploadSeconds = put.Elapsed.Seconds(), put.Uploaded.Seconds()
+	res.DealSeconds = res.PutSeconds - res.UploadSeconds
+	res.PutMBps = mbps(cfg.Size, put.Elapsed)
+	say("  %.2f s (%.2f s uploading, %.2f s for the deal's block): %.0f MB/s\n", res.PutSeconds, res.UploadSeconds, res.DealSeconds, res.PutMBps)
+	say("get…\n")
+	var out bytes.Buffer
+	out.Grow(int(cfg.Size))
+	got, err := cl.Get(ctx, put.Deal, &out, storageclient.GetOptions{})
+	if err != nil {
+		return nil, err
+	}
+	if !bytes.Equal(out.Bytes(), data) {
+		return nil, errors.New("bench storage: get returned other bytes")
+	}
+	res.GetSeconds, res.GetMBps = got.Elapsed.Seconds(), mbps(cfg.Size, got.Elapsed)
+	say("  %.2f s: %.0f MB/s\n", res.GetSeconds, res.GetMBps)
+	res.PutShare, res.GetShare = res.PutMBps/res.RawPutMBps, res.GetMBps/res.RawGetMBps
+	if _, err := cl.Remove(ctx, put.Deal); err != nil {
+		say("removing the deal: %v\n", err)
+	}
+	return res, nil
+}
+
+func mbps(n uint64, d time.Duration) float64 {
+	if d <= 0 {
+		return 0
+	}
+	return float64(n) / 1e6 / d.Seconds()
+}
+
+// rawCopy PUTs data to a loopback HTTP server that writes it to a file
+// and fsyncs it (as a node stores a piece), then GETs it back.
+func rawCopy(ctx context.Context, data []byte, dir string, res *StorageResult) error {
+	path := filepath.Join(dir, "raw-copy")
+	defer os.Remove(path)
+	mux := http.NewServeMux()
+	mux.HandleFunc("PUT /raw", func(w http.ResponseWriter, r *http.Request) {
+		f, err := os.Create(path)
+		if err == nil {
+			_, err = io.Copy(f, r.Body)
+			if err == nil {
+				err = f.Sync()
+			}
+			f.Close()
+		}
+		if err != nil {
+			http.Error(w, err.Error(), 500)
+		}
+	})
+	mux.HandleFunc("GET /raw", func(w http.ResponseWriter, r *http.Request) { http.ServeFile(w, r, path) })
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return err
+	}
+	srv := &http.Server{Handler: mux}
+	go srv.Serve(ln)
+	defer srv.Close()
+	url := "http://" + ln.Addr().String() + "/raw"
+	start := time.Now()
+	req, _ := http.NewRequestWithContext(ctx, http.MethodPut, url, bytes.NewReader(data))
+	r, err := http.DefaultClient.Do(req)
+	if err != nil {
+		return err
+	}
+	r.Body.Close()
+	res.RawPutMBps = mbps(uint64(len(data)), time.Since(start))
+	start = time.Now()
+	req, _ = http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
+	if r, err = http.DefaultClient.Do(req); err != nil {
+		return err
+	}
+	n, err := io.Copy(io.Discard, r.Body)
+	r.Body.Close()
+	if err != nil || n != int64(len(data)) {
+		return fmt.Errorf("raw GET: %d bytes: %v", n, err)
+	}
+	res.RawGetMBps = mbps(uint64(len(data)), time.Since(start))
+	return nil
+}
+
+// stages times encryption, erasure coding, Merkle hashing of the pieces
+// and decoding from parity alone, one segment after another on one core.
+func stages(data []byte, cfg StorageConfig, res *StorageResult) error {
+	seg := int(min(cfg.SegmentSize, cfg.Size))
+	key := make([]byte, chacha20poly1305.KeySize)
+	aead, _ := chacha20poly1305.NewX(key)
+	nonce := make([]byte, chacha20poly1305.NonceSizeX)
+	rs, err := reedsolomon.New(int(cfg.K), int(cfg.N-cfg.K))
+	if err != nil {
+		return err
+	}
+	var tEnc, tCode, tHash, tDec time.Duration
+	ct := make([]byte, 0, seg+chacha20poly1305.Overhead)
+	for off := 0; off < len(data); off += seg {
+		plain := data[off:min(off+seg, len(data))]
+		t := time.Now()
+		ct = aead.Seal(ct[:0], nonce, plain, nil)
+		tEnc += time.Since(t)
+		size := (len(ct) + int(cfg.K) - 1) / int(cfg.K)
+		buf := make([]byte, size*int(cfg.N))
+		copy(buf, ct)
+		shards := make([][]byte, cfg.N)
+		for i := range shards {
+			shards[i] = buf[i*size : (i+1)*size]
+		}
+		t = time.Now()
+		if err := rs.Encode(shards); err != nil {
+			return err
+		}
+		tCode += time.Since(t)
+		t = time.Now()
+		for _, s := range shards {
+			storage.MerkleRoot(s, storage.DefaultParams().LeafSize)
+		}
+		tHash += time.Since(t)
+		for i := range cfg.K {
+			shards[i] = nil
+		}
+		t = time.Now()
+		if err := rs.ReconstructData(shards); err != nil {
+			return err
+		}
+		tDec += time.Since(t)
+	}
+	res.EncryptMBps, res.EncodeMBps = mbps(cfg.Size, tEnc), mbps(cfg.Size, tCode)
+	res.HashMBps, res.DecodeMBps = mbps(cfg.Size, tHash), mbps(cfg.Size, tDec)
+	return nil
+}
