@@ -167,7 +167,11 @@ func Start(ctx context.Context, chain *client.Client, cfg Config) (*Net, error) 
 			return nil, err
 		}
 	}
-	return n, n.WaitEndpoints(ctx)
+	if err := n.WaitEndpoints(ctx); err != nil {
+		n.Close()
+		return nil, err
+	}
+	return n, nil
 }
 
 // Params are the network params of a storage network with epochs of
