@@ -151,6 +151,9 @@ func (s *pieceServer) put(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, err)
 		return
 	}
+	// A body that trickles in holds its reserved capacity: it gets a
+	// minute plus what the piece takes at 256 KiB/s, then the read fails.
+	_ = http.NewResponseController(w).SetReadDeadline(time.Now().Add(time.Minute + time.Duration(o.Size>>18)*time.Second))
 	now := s.now()
 	p, created, err := s.store.Put(id, o.Owner, o.Size, s.leafSize.Load(), now, r.Body)
 	if err != nil {
