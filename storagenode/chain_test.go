@@ -38,7 +38,9 @@ func (f *fakeChain) StorageParams(context.Context, string) (*storagev1.StoragePa
 	p.LeafSize = 64
 	return p, nil
 }
-func (f *fakeChain) Endpoint(context.Context, crypto.DeviceID) (*storagev1.Endpoint, error) { return nil, nil }
+func (f *fakeChain) Endpoint(context.Context, crypto.DeviceID) (*storagev1.Endpoint, error) {
+	return nil, nil
+}
 func (f *fakeChain) NetworkEpoch(context.Context, string, client.QueryOptions) (uint64, bool, error) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
