@@ -204,6 +204,7 @@ func (c *collector) run(ctx context.Context) error {
 		copy(id[:], storage.PieceIDOf(d, d.Pieces[r.Piece]))
 		live[id] = true
 	}
+	n.server.live.Store(&live)
 	now := n.cfg.now()
 	deleted := 0
 	for _, p := range n.store.List() {

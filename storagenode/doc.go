@@ -13,6 +13,10 @@
 //
 // It never trusts a request: every PUT, GET, HEAD and DELETE carries an
 // order (api/storage.Order) signed by the piece owner's key for this node
-// and this chain, honoured once before it expires. It never imports the
+// and this chain, honoured once before it expires. A piece a live deal
+// references may be read (GET, HEAD) with anyone's order — its bytes are
+// ciphertext and its root is on chain — so that anyone can repair a
+// segment; a piece is deleted by its uploader only (a repaired piece's
+// uploader is its repairer; it goes when its deal ends). It never imports the
 // state machine: the chain is read through package client.
 package storagenode

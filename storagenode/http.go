@@ -33,6 +33,16 @@ type pieceServer struct {
 
 	leafSize atomic.Uint32 // the network's, for new pieces' roots
 	maxPiece atomic.Uint64
+	// live are the pieces a live deal references (as of the last garbage
+	// collection): anyone may read those, so that a repairer can rebuild
+	// a segment (their bytes are ciphertext and their roots are public).
+	live atomic.Pointer[map[PieceID]bool]
+}
+
+// public says whether a live deal references piece id.
+func (s *pieceServer) public(id PieceID) bool {
+	m := s.live.Load()
+	return m != nil && (*m)[id]
 }
 
 func (s *pieceServer) routes() http.Handler {
@@ -189,7 +199,7 @@ func (s *pieceServer) get(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	defer p.Close()
-	if p.Info.Owner != o.Owner {
+	if p.Info.Owner != o.Owner && !s.public(id) {
 		s.fail(w, r, ErrNotOwner)
 		return
 	}

@@ -142,6 +142,15 @@ func TestPutGetDelete(t *testing.T) {
 	if status != http.StatusForbidden || errCode(body) != "not_owner" {
 		t.Fatalf("GET by another account: %d %s", status, body)
 	}
+	// Once a live deal references the piece, anyone may read it (a
+	// repairer rebuilding its segment), but not delete it.
+	var pid PieceID
+	copy(pid[:], id)
+	ts.srv.live.Store(&map[PieceID]bool{pid: true})
+	status, body = ts.do("GET", id, ts.order(key(9), storagev1.OrderAction_ORDER_ACTION_GET, id, 0, nil), nil, -1)
+	if status != http.StatusOK || !bytes.Equal(body, data) {
+		t.Fatalf("GET by another account of a piece a live deal references: %d, %d bytes", status, len(body))
+	}
 	status, _ = ts.do("HEAD", id, ts.order(ts.owner, storagev1.OrderAction_ORDER_ACTION_GET, id, 0, nil), nil, -1)
 	if status != http.StatusOK {
 		t.Fatalf("HEAD: %d", status)
