@@ -50,6 +50,32 @@ func (c *Client) DealsOf(ctx context.Context, owner crypto.Address) ([]*storagev
 	return out, nil
 }
 
+// ActiveDeals returns the active storage deals of a network, in id order
+// (what a repairer watches).
+func (c *Client) ActiveDeals(ctx context.Context, net string) ([]*storagev1.Deal, error) {
+	var ids []uint64
+	err := c.scan(ctx, &appv1.PrefixQuery{Prefix: storage.ActiveNetworkPrefix(net)}, 0, func(k, _ []byte) error {
+		if id, ok := storage.DealIDFromIndexKey(k); ok {
+			ids = append(ids, id)
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	out := make([]*storagev1.Deal, 0, len(ids))
+	for _, id := range ids {
+		d, err := c.Deal(ctx, id, QueryOptions{})
+		if err != nil {
+			return nil, err
+		}
+		if d != nil {
+			out = append(out, d)
+		}
+	}
+	return out, nil
+}
+
 // Endpoint returns where a storage node serves its pieces, or nil if it
 // has announced none.
 func (c *Client) Endpoint(ctx context.Context, id crypto.DeviceID) (*storagev1.Endpoint, error) {

@@ -32,6 +32,7 @@ type Chain interface {
 	StorageNodes(ctx context.Context, net string) ([]client.StorageNode, error)
 	Deal(ctx context.Context, id uint64, o client.QueryOptions) (*storagev1.Deal, error)
 	DealsOf(ctx context.Context, owner crypto.Address) ([]*storagev1.Deal, error)
+	ActiveDeals(ctx context.Context, net string) ([]*storagev1.Deal, error)
 	Endpoint(ctx context.Context, id crypto.DeviceID) (*storagev1.Endpoint, error)
 	SendTx(ctx context.Context, priv ed25519.PrivateKey, msgs []*txv1.Msg, opts client.TxOptions) (*client.TxResult, error)
 }
