@@ -35,10 +35,10 @@ import (
 // audits per node and epoch) with four nodes in four cities, owned by
 // alice, bob, carol and eve, each announcing an endpoint; dave stores a
 // file of two segments, k=2 of n=3, on nodes 0–2.
-type storageDevnet struct {
+type StorageDevnet struct {
 	t      testing.TB
 	C      *client.Client
-	keys   map[string]*keystore.Key
+	Keys   map[string]*keystore.Key
 	Nodes  []crypto.DeviceID
 	owners []*keystore.Key // node i's owner
 	data   map[[2]uint64][]byte
@@ -56,23 +56,23 @@ func storageNetworkParams() *networkv1.Params {
 	}
 }
 
-func newStorageDevnet(t testing.TB, c *client.Client, home string) *storageDevnet {
+func NewStorageDevnet(t testing.TB, c *client.Client, home string) *StorageDevnet {
 	t.Helper()
 	ctx := context.Background()
 	ks := keystore.Open(node.KeysDir(home))
-	sd := &storageDevnet{t: t, C: c, keys: map[string]*keystore.Key{}, data: map[[2]uint64][]byte{}}
+	sd := &StorageDevnet{t: t, C: c, Keys: map[string]*keystore.Key{}, data: map[[2]uint64][]byte{}}
 	for _, name := range []string{"alice", "bob", "carol", "dave", "eve"} {
 		k, err := ks.Load(name, nil)
 		if err != nil {
 			t.Fatal(err)
 		}
-		sd.keys[name] = k
+		sd.Keys[name] = k
 	}
 	chainID, err := c.ChainID(ctx)
 	if err != nil {
 		t.Fatal(err)
 	}
-	alice := sd.keys["alice"]
+	alice := sd.Keys["alice"]
 	makerSeed := sha256.Sum256([]byte("vault maker"))
 	maker := ed25519.NewKeyFromSeed(makerSeed[:])
 	sd.send(alice, &txv1.Msg{Sum: &txv1.Msg_CreateNetwork{CreateNetwork: &networkv1.MsgCreateNetwork{
@@ -82,7 +82,7 @@ func newStorageDevnet(t testing.TB, c *client.Client, home string) *storageDevne
 			Owner: alice.Address.Bytes(), Network: "vault", MakerPublicKey: maker.Public().(ed25519.PublicKey), Name: "ACME"}}})
 	cities := []uh3.LatLng{{Lat: 52.52, Lng: 13.405}, {Lat: 48.8566, Lng: 2.3522}, {Lat: 40.4168, Lng: -3.7038}, {Lat: 41.9028, Lng: 12.4964}}
 	for i, owner := range []string{"alice", "bob", "carol", "eve"} {
-		k := sd.keys[owner]
+		k := sd.Keys[owner]
 		seed := sha256.Sum256([]byte(fmt.Sprint("vault node ", i)))
 		dev := ed25519.NewKeyFromSeed(seed[:])
 		cert, err := apidevice.SignCert(maker, chainID, &devicev1.DeviceCert{Network: "vault", DevicePublicKey: dev.Public().(ed25519.PublicKey),
@@ -99,7 +99,7 @@ func newStorageDevnet(t testing.TB, c *client.Client, home string) *storageDevne
 	// Dave's file: 2 segments × 3 pieces of 300 bytes, piece i of each
 	// segment on node i.
 	rng := rand.New(rand.NewPCG(1, 2))
-	m := &storagev1.MsgOpenDeal{Owner: sd.keys["dave"].Address.Bytes(), Network: "vault", FileId: bytes.Repeat([]byte{7}, 32), Size: 1200,
+	m := &storagev1.MsgOpenDeal{Owner: sd.Keys["dave"].Address.Bytes(), Network: "vault", FileId: bytes.Repeat([]byte{7}, 32), Size: 1200,
 		K: 2, N: 3, Segments: 2, DurationSeconds: 600}
 	var datas [][]byte
 	for s := 0; s < 2; s++ {
@@ -112,7 +112,7 @@ func newStorageDevnet(t testing.TB, c *client.Client, home string) *storageDevne
 			datas = append(datas, data)
 		}
 	}
-	sd.send(sd.keys["dave"], &txv1.Msg{Sum: &txv1.Msg_OpenDeal{OpenDeal: m}})
+	sd.send(sd.Keys["dave"], &txv1.Msg{Sum: &txv1.Msg_OpenDeal{OpenDeal: m}})
 	sd.Deal = 1
 	var d storagev1.Deal
 	if ok, err := c.GetProto(ctx, api.DealKey(sd.Deal), &d); err != nil || !ok {
@@ -124,7 +124,7 @@ func newStorageDevnet(t testing.TB, c *client.Client, home string) *storageDevne
 	return sd
 }
 
-func (sd *storageDevnet) send(k *keystore.Key, msgs ...*txv1.Msg) {
+func (sd *StorageDevnet) send(k *keystore.Key, msgs ...*txv1.Msg) {
 	sd.t.Helper()
 	if _, err := sd.C.SendTx(context.Background(), k.Private, msgs, client.TxOptions{}); err != nil {
 		sd.t.Fatalf("%T: %v", msgs[0].Sum, err)
@@ -132,7 +132,7 @@ func (sd *storageDevnet) send(k *keystore.Key, msgs ...*txv1.Msg) {
 }
 
 // epoch is vault's current epoch.
-func (sd *storageDevnet) epoch() uint64 {
+func (sd *StorageDevnet) epoch() uint64 {
 	e, _, err := sd.C.NetworkEpoch(context.Background(), "vault", client.QueryOptions{})
 	if err != nil {
 		sd.t.Fatal(err)
@@ -141,7 +141,7 @@ func (sd *storageDevnet) epoch() uint64 {
 }
 
 // nextEpoch waits until vault's epoch is after e and returns it.
-func (sd *storageDevnet) nextEpoch(e uint64) uint64 {
+func (sd *StorageDevnet) nextEpoch(e uint64) uint64 {
 	sd.t.Helper()
 	deadline := time.Now().Add(30 * time.Second)
 	for {
@@ -156,7 +156,7 @@ func (sd *storageDevnet) nextEpoch(e uint64) uint64 {
 }
 
 // answer has node i's owner prove its pieces challenged in the current epoch.
-func (sd *storageDevnet) answer(i int) {
+func (sd *StorageDevnet) answer(i int) {
 	sd.t.Helper()
 	ctx := context.Background()
 	var d storagev1.Deal
@@ -186,7 +186,7 @@ func (sd *storageDevnet) answer(i int) {
 	}
 }
 
-func (sd *storageDevnet) stats(i int) *storagev1.NodeStats {
+func (sd *StorageDevnet) stats(i int) *storagev1.NodeStats {
 	var st storagev1.NodeStats
 	if _, err := sd.C.GetProto(context.Background(), api.StatsKey(sd.Nodes[i]), &st); err != nil {
 		sd.t.Fatal(err)
@@ -194,11 +194,11 @@ func (sd *storageDevnet) stats(i int) *storagev1.NodeStats {
 	return &st
 }
 
-// runStorageScenario: nodes 0 and 1 prove every challenge, node 2 none,
-// until node 2 is disqualified (two epochs of two misses); then dave
-// repairs its two lost pieces onto node 3 and closes the deal (which pays
-// the repairs: their pieces are held but were never audited).
-func (sd *storageDevnet) runScenario() {
+// RunScenario: nodes 0 and 1 prove every challenge, node 2 none, until
+// node 2 is disqualified (two epochs of two misses); then dave repairs
+// its two lost pieces onto node 3 and, if close, closes the deal (which
+// pays the repairs: their pieces are held but were never audited).
+func (sd *StorageDevnet) RunScenario(close bool) {
 	sd.t.Helper()
 	e := sd.epoch()
 	for round := 0; ; round++ {
@@ -225,9 +225,11 @@ func (sd *storageDevnet) runScenario() {
 	if len(repairs) != 2 {
 		sd.t.Fatalf("%d lost pieces, want 2", len(repairs))
 	}
-	dave := sd.keys["dave"]
+	dave := sd.Keys["dave"]
 	sd.send(dave, &txv1.Msg{Sum: &txv1.Msg_RepairDeal{RepairDeal: &storagev1.MsgRepairDeal{Repairer: dave.Address.Bytes(), Deal: sd.Deal, Repairs: repairs}}})
-	sd.send(dave, &txv1.Msg{Sum: &txv1.Msg_CloseDeal{CloseDeal: &storagev1.MsgCloseDeal{Owner: dave.Address.Bytes(), Id: sd.Deal}}})
+	if close {
+		sd.send(dave, &txv1.Msg{Sum: &txv1.Msg_CloseDeal{CloseDeal: &storagev1.MsgCloseDeal{Owner: dave.Address.Bytes(), Id: sd.Deal}}})
+	}
 }
 
 // TestStorageIndexedFromEvents: a storage deal formed, audited, paid,
@@ -252,10 +254,10 @@ func TestStorageIndexedFromEvents(t *testing.T) {
 	defer stop()
 	indexers := map[string]*Indexer{}
 	for name, dsn := range dsns {
-		indexers[name] = startIndexer(t, ctx, dsn, c)
+		indexers[name] = StartIndexer(t, ctx, dsn, c)
 	}
-	sd := newStorageDevnet(t, c, n.Home())
-	sd.runScenario()
+	sd := NewStorageDevnet(t, c, n.Home())
+	sd.RunScenario(true)
 	st, err := c.Status(ctx)
 	if err != nil {
 		t.Fatal(err)
@@ -287,8 +289,8 @@ func postgresDSNOrSkip(t *testing.T) (dsn string) {
 	return postgresDSN(t)
 }
 
-// startIndexer runs an indexer on dsn until ctx ends.
-func startIndexer(t *testing.T, ctx context.Context, dsn string, c *client.Client) *Indexer {
+// StartIndexer runs an indexer on dsn until ctx ends.
+func StartIndexer(t *testing.T, ctx context.Context, dsn string, c *client.Client) *Indexer {
 	t.Helper()
 	db, err := Open(ctx, dsn)
 	if err != nil {
@@ -307,7 +309,7 @@ func startIndexer(t *testing.T, ctx context.Context, dsn string, c *client.Clien
 }
 
 // checkStorageIndex compares the index with the chain at the index's height.
-func checkStorageIndex(t *testing.T, db *DB, sd *storageDevnet) {
+func checkStorageIndex(t *testing.T, db *DB, sd *StorageDevnet) {
 	ctx := context.Background()
 	h, err := db.Height(ctx)
 	if err != nil {

@@ -38,6 +38,7 @@ test('match finds each page and its argument', () => {
   assert.deepEqual(name('device/depindev1x'), ['pageDevice', 'depindev1x']);
   assert.deepEqual(name('account/depin1x'), ['pageAccount', 'depin1x']);
   assert.deepEqual(name('market/meter'), ['pageMarket', 'meter']);
+  assert.deepEqual(name('deal/12'), ['pageDeal', '12']);
   assert.deepEqual(name('search'), ['pageSearch', '']);
   assert.deepEqual(name('network/a%2Fb%20c'), ['pageNetwork', 'a/b c']);
   assert.deepEqual(name('network/%E0%A4%A'), ['pageNetwork', '%E0%A4%A']);

@@ -452,7 +452,8 @@ type StorageNodeEdge struct {
 
 type StoragePayment struct {
 	Height int `json:"height"`
-	// The epoch it pays for (0: paid when its owner closed the deal).
+	// The epoch whose end paid it (for the time since the deal last paid);
+	// also 0 for what its owner's closing paid, in the closing block.
 	Epoch  int    `json:"epoch"`
 	Device string `json:"device"`
 	// The node's owner, who was paid.

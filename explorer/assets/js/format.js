@@ -115,6 +115,37 @@ export function cmpDec(a, b) {
   try { const x = BigInt(a), y = BigInt(b); return x < y ? -1 : x > y ? 1 : 0; } catch { return Number(a) - Number(b); }
 }
 
+// BYTE_UNITS are the decimal (SI) units bytes() shows: a storage node's
+// capacity is certified in GB of 10^9 bytes.
+const BYTE_UNITS = ['kB', 'MB', 'GB', 'TB', 'PB', 'EB', 'ZB', 'YB'];
+
+// bytes shows a byte count (a decimal string of any size) in decimal
+// units with three significant digits: "999" → "999 bytes", "1500" →
+// "1.5 kB", "1000000000" → "1 GB". Text that is not a whole number is
+// returned unchanged.
+export function bytes(v) {
+  const s = String(v ?? '');
+  if (!/^\d+$/.test(s)) return s;
+  const n = BigInt(s);
+  if (n < 1000n) return `${n} byte${n === 1n ? '' : 's'}`;
+  let i = Math.min(BYTE_UNITS.length, Math.floor((String(n).length - 1) / 3));
+  // Three decimals of the scaled value, exactly, then rounded for show.
+  let scaled = Number((n * 1000n) / 10n ** BigInt(3 * i)) / 1000;
+  const round = (x) => (x >= 100 ? Math.round(x) : x >= 10 ? Math.round(x * 10) / 10 : Math.round(x * 100) / 100);
+  if (round(scaled) >= 1000 && i < BYTE_UNITS.length) { i++; scaled /= 1000; }
+  return `${round(scaled)} ${BYTE_UNITS[i - 1]}`;
+}
+
+// passRate is the share of audits passed as a percentage with one
+// decimal ("—" with no audits).
+export function passRate(passed, missed) {
+  const all = passed + missed;
+  return all > 0 ? `${((passed * 100) / all).toFixed(1)} %` : '—';
+}
+
+// short abbreviates a long id for chart legends: "depindev1qxy…k3p9".
+export const short = (id) => (String(id).length > 20 ? `${String(id).slice(0, 12)}…${String(id).slice(-4)}` : String(id));
+
 const enc = encodeURIComponent;
 
 // href builds the route of each kind of page. Ids are percent-encoded
@@ -126,4 +157,5 @@ export const href = {
   device: (id) => `#/device/${enc(id)}`,
   network: (id) => `#/network/${enc(id)}`,
   market: (id) => `#/market/${enc(id)}`,
+  deal: (id) => `#/deal/${enc(id)}`,
 };

@@ -270,3 +270,44 @@ export function deviceMap(p, id, d) {
   el.insertAdjacentHTML('afterend', String(html`<p class="map-note"><i class="pin"></i> This device ·
       <i style="background:${palettes.devices[2]}"></i> hexes with devices of ${d.network}: ${plural(others, 'other device')} in the two rings around.</p>`));
 }
+
+// nodePlaces are the deal's nodes (DealNode) the map can place, each with
+// its class: 'lost' (disqualified: its pieces are lost or were repaired
+// away), 'held' otherwise.
+export const nodePlaces = (nodes) => nodes.filter((n) => n.cell && n.boundary.length)
+  .map((n) => ({ ...n, kind: n.disqualified || n.livePieces === 0 ? 'lost' : 'held' }));
+
+const NODE_COLOURS = { held: ['#1d4ed8', '#60a5fa'], lost: ['#991b1b', '#f87171'] };
+
+// nodePopupHtml is what a deal's node says on the map.
+export const nodePopupHtml = (n) => html`<p><strong>Node</strong> <a href="${href.device(n.device)}" class="mono">${n.device}</a></p>
+    <p>${plural(n.pieces, 'piece')} of this deal${n.pieces !== n.livePieces ? html`, ${amount(n.pieces - n.livePieces)} lost` : ''}${n.disqualified ? html`<br><strong>Disqualified</strong>` : ''}</p>`;
+
+// dealMap shows the nodes holding a deal's pieces (nodes: DealNode with
+// cell, lat, lon, boundary) in the element id: each node's cell, with a
+// dot while the cell is too small to see, framed on all of them.
+export function dealMap(p, id, nodes) {
+  const { L } = globalThis;
+  const el = document.getElementById(id);
+  const places = nodePlaces(nodes);
+  if (!places.length) { el.textContent = 'The index does not know where this deal\'s nodes are.'; return; }
+  const rings = places.map((n) => unwrap(n.boundary));
+  const map = baseMap(p, el, (m) => m.fitBounds(L.latLngBounds(rings.flat()), { maxZoom: 9, padding: [24, 24] }));
+  L.control.scale({ imperial: false, maxWidth: 120 }).addTo(map);
+  const dots = places.map((n, i) => {
+    const [stroke, fill] = NODE_COLOURS[n.kind];
+    const popup = () => { const div = document.createElement('div'); div.innerHTML = String(nodePopupHtml(n)); return div; };
+    L.polygon(rings[i], { className: 'hex', color: stroke, weight: 2, fillColor: fill, fillOpacity: 0.7 }).bindPopup(popup).addTo(map);
+    const lon = rings[i] !== n.boundary && n.lon < 0 ? n.lon + 360 : n.lon;
+    return { ring: rings[i], dot: L.circleMarker([n.lat, lon], { className: 'node-dot', radius: 6 + Math.min(4, n.pieces), color: '#fff', weight: 2, fillColor: stroke, fillOpacity: 1 }).bindPopup(popup) };
+  });
+  const showDots = () => dots.forEach(({ ring, dot }) => {
+    if (pixelSpan(ring, (q) => map.latLngToLayerPoint(q)) < 16) dot.addTo(map); else dot.remove();
+  });
+  showDots();
+  map.on('zoomend', showDots);
+  const lost = places.filter((n) => n.kind === 'lost').length;
+  el.insertAdjacentHTML('afterend', String(html`<p class="map-note"><i style="background:${NODE_COLOURS.held[0]}"></i> nodes holding pieces
+      ${lost ? html`· <i style="background:${NODE_COLOURS.lost[0]}"></i> disqualified nodes (${amount(lost)})` : ''}
+      ${places.length < nodes.length ? html`· ${plural(nodes.length - places.length, 'node')} not placed` : ''}</p>`));
+}

@@ -3,6 +3,7 @@
 import { pageAccount } from './pages/account.js';
 import { pageBlock } from './pages/block.js';
 import { pageBlocks } from './pages/blocks.js';
+import { pageDeal } from './pages/deal.js';
 import { pageDevice } from './pages/device.js';
 import { pageHome } from './pages/home.js';
 import { pageMarket } from './pages/market.js';
@@ -13,5 +14,5 @@ import { pageTx } from './pages/tx.js';
 export const routes = [
   [/^$/, pageHome], [/^blocks$/, pageBlocks], [/^block\/(.+)$/, pageBlock], [/^tx\/(.+)$/, pageTx],
   [/^network\/(.+)$/, pageNetwork], [/^device\/(.+)$/, pageDevice], [/^account\/(.+)$/, pageAccount],
-  [/^market\/(.+)$/, pageMarket], [/^search$/, pageSearch],
+  [/^market\/(.+)$/, pageMarket], [/^deal\/(.+)$/, pageDeal], [/^search$/, pageSearch],
 ];

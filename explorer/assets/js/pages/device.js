@@ -1,20 +1,23 @@
-// A device: details, location, its latest reward explained, rewards,
-// reports and service agreements; live while shown.
+// A device: details, location, its record as a storage node (if it is
+// one), its latest reward explained, rewards, reports and service
+// agreements; live while shown.
 
 import { html } from '../html.js';
-import { amount, pct, plural, tokens, words } from '../format.js';
+import { amount, passRate, pct, plural, tokens, words } from '../format.js';
 import { coin, kv, link, num, section, table } from '../ui.js';
 import { connectLive, gql, orNull } from '../api.js';
 import { $, notFound, ready, render, update } from '../page.js';
 import { chart, figure } from '../chart.js';
 import { deviceMap } from '../map.js';
+import { storageNodeDetails } from '../storage.js';
 
 const Q_DEVICE = `query($id: ID!, $dev: String!) {
     device(id: $id) { id network owner model capacity cell cellR7 status stake registeredHeight reportsAccepted reportsRejected lastReportHeight lat lon boundary
       neighbours { hex resolution devices rewards lat lon boundary }
       reports(last: 100) { height accepted rejected }
       rewards(last: 30) { epoch reward denom workReward availabilityReward uptimePpm reputationPpm geoPpm boostBps belowThreshold }
-      latest: rewards(last: 1) { explanation } }
+      latest: rewards(last: 1) { explanation }
+      storage { status endpoint capacity usedBytes freeBytes pieces auditsPassed auditsMissed disqualified earned denom acceptsPieces audits(last: 20) { epoch passed missed } } }
     agreements(device: $dev, last: 20) { id consumer denom escrow paid unitsPaid refunded status reason openedHeight } }`;
 
 // agreementsTable lists agreements with, as the other party, their
@@ -51,6 +54,11 @@ function fillDevice(p, d, agreements) {
   if (rw.length) chart(p, 'dev-rewards-chart', 'Epoch', rw.map((r) => r.epoch), [[`Reward (${tokens(0, denom)[1]})`, '#d97706', rw.map((r) => Number(r.reward) / 1e6)]], { bars: true });
   $('#reward-breakdown').textContent = d.latest[0]?.explanation || 'No rewards yet — the device\'s first epoch has not ended.';
   update($('#dev-agreements'), agreementsTable('Agreements with this device as provider', agreements, 'consumer'));
+  if (d.storage) {
+    update($('#dev-storage'), html`${storageNodeDetails(d.storage)}
+      ${d.storage.audits.length ? html`<details><summary>Audits per epoch</summary>${table('Audits per epoch', [num('Epoch'), num('Passed'), num('Missed'), num('Pass rate')],
+    d.storage.audits.map((a) => [a.epoch, amount(a.passed), amount(a.missed), passRate(a.passed, a.missed)]), { stack: false })}</details>` : ''}`);
+  }
 }
 
 export async function pageDevice(p, id) {
@@ -61,6 +69,7 @@ export async function pageDevice(p, id) {
   render(html`<h1 tabindex="-1">Device <span class="mono">${v.id}</span></h1>
       <div class="cols">${section('dev-details', 'Details')}
         <section aria-labelledby="dev-map-h"><h2 id="dev-map-h">Location</h2><div id="dev-map" class="map small" role="region" aria-label="Device map"></div></section></div>
+      ${v.storage ? section('dev-storage', 'Storage node') : ''}
       ${section('dev-breakdown', 'Latest reward, explained', html`<pre id="reward-breakdown"></pre>`)}
       ${section('dev-rewards', 'Rewards')}
       ${section('dev-reports', 'Reports')}

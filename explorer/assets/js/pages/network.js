@@ -1,5 +1,6 @@
-// A network: whether it is frozen, its details, rewards per epoch,
-// rejected reports, its device map and its devices.
+// A network: whether it is frozen, its details, its storage market (when
+// it runs one), rewards per epoch, rejected reports, its device map and
+// its devices.
 
 import { html } from '../html.js';
 import { amount, href, plural, tokens, words } from '../format.js';
@@ -9,13 +10,41 @@ import { $, notFound, ready, render, update } from '../page.js';
 import { pager } from '../pager.js';
 import { chart, figure } from '../chart.js';
 import { hexMap, mapShell } from '../map.js';
+import { auditSeries, auditSummary, auditTable, dealsTable, repairsTable, storageNodesTable, storageSummary } from '../storage.js';
 
 const Q_NETWORK = `query($id: ID!, $net: String!) {
-    network(id: $id) { id owner class rewardDenom createdHeight devices rejectReasons { reason count } hasMarket frozen frozenReason }
+    network(id: $id) { id owner class rewardDenom createdHeight devices rejectReasons { reason count } hasMarket frozen frozenReason
+      storage { denom bytesStored capacity freeBytes dealCount activeDealCount nodeCount nodesWithFreeSpace disqualifiedNodes repairCount } }
     rewardsPerEpoch(network: $net) { epoch emission distributed treasury devices } }`;
 const Q_DEVICES = `query($first: Int, $after: String, $where: DeviceWhere) {
     devices(first: $first, after: $after, where: $where, orderBy: { field: ID }) {
       totalCount edges { node { id owner model status reportsAccepted cell } } pageInfo { hasNextPage endCursor } } }`;
+const Q_STORAGE = `query($id: ID!) { network(id: $id) { storage {
+      audits(last: 20) { epoch passed missed } nodeAudits(epochs: 20, nodes: 8) { device epoch passed missed }
+      repairs(last: 10) { height deal piece fromNode toNode repairer feeDue feePaid status paidHeight denom } } } }`;
+const Q_SNODES = `query($id: ID!, $first: Int, $after: String) { network(id: $id) { storage { nodes(first: $first, after: $after) {
+      totalCount edges { node { device status endpoint usedBytes freeBytes pieces auditsPassed auditsMissed disqualified earned denom acceptsPieces } }
+      pageInfo { hasNextPage endCursor } } } } }`;
+const Q_DEALS = `query($first: Int, $after: String, $network: String!) { deals(network: $network, first: $first, after: $after) {
+      totalCount edges { node { id owner network size pieceCount livePieces status closeReason escrow paid denom end } } pageInfo { hasNextPage endCursor } } }`;
+
+// storageHtml is the storage market's sections (s: StorageMarket's key
+// figures), filled by fillStorage and the pagers.
+export const storageHtml = (s) => html`${section('net-storage', 'Storage', storageSummary(s))}
+      ${section('net-audits', 'Audit pass rate')}
+      <section aria-labelledby="net-deals-h"><h2 id="net-deals-h">Storage deals</h2><div id="net-deals"></div></section>
+      <section aria-labelledby="net-snodes-h"><h2 id="net-snodes-h">Storage nodes</h2><div id="net-snodes"></div></section>
+      ${section('net-repairs', 'Repairs')}`;
+
+function fillStorage(p, d) {
+  const s = d.network?.storage;
+  if (!s) return;
+  const { xs, series, devices } = auditSeries(s.audits, s.nodeAudits);
+  update($('#net-audits'), s.audits.length ? figure('net-audits-chart', `Line chart of the share of audits passed per epoch, over all nodes and for ${plural(devices.length, 'node')}`,
+    auditSummary(s.audits, devices), auditTable(xs, series)) : html`<p class="empty">${auditSummary(s.audits, devices)}</p>`);
+  if (s.audits.length) chart(p, 'net-audits-chart', 'Epoch', xs, series.map(([label, colour, v]) => [`${label} (% passed)`, colour, v]));
+  update($('#net-repairs'), repairsTable('Repairs', s.repairs));
+}
 
 function fillNetwork(p, n, epochs) {
   update($('#net-frozen'), frozenBanner(n));
@@ -49,6 +78,7 @@ export async function pageNetwork(p, id, params) {
   render(html`<h1 tabindex="-1">Network <span class="mono">${n.id}</span></h1>
       <div id="net-frozen"></div>
       ${section('net-details', 'Details')}
+      ${n.storage ? storageHtml(n.storage) : ''}
       ${section('net-rewards', 'Rewards per epoch')}
       ${section('net-rejects', 'Rejected reports')}
       <section aria-labelledby="map-h"><h2 id="map-h">Device map</h2>${mapShell('net-map')}</section>
@@ -62,11 +92,22 @@ export async function pageNetwork(p, id, params) {
       c.edges.map(({ node: v }) => [link('device', v.id), link('account', v.owner), v.model, words(v.status), amount(v.reportsAccepted), html`<span class="mono">${v.cell}</span>`]),
       { empty: cell ? 'No devices in this hex.' : 'No devices yet.' }));
   const m = hexMap(p, 'net-map', n.id);
+  // A storage market: its audits and repairs, its deals and its nodes.
+  const storage = n.storage ? [
+    async () => fillStorage(p, await gql(Q_STORAGE, { id })),
+    pager(p, $('#net-deals'), 20, async (after) => (await gql(Q_DEALS, { first: 20, after, network: n.id })).deals,
+      (c) => dealsTable('Storage deals', c.edges.map((e) => e.node), { network: false })),
+    pager(p, $('#net-snodes'), 25, async (after) => (await gql(Q_SNODES, { id, first: 25, after })).network.storage.nodes,
+      (c) => storageNodesTable(c.edges.map((e) => e.node))),
+  ] : [];
   p.refresh = async () => {
     const r = await gql(Q_NETWORK, { id, net: id });
-    if (p.alive && r.network) fillNetwork(p, r.network, r.rewardsPerEpoch);
-    await showDevices();
+    if (p.alive && r.network) {
+      fillNetwork(p, r.network, r.rewardsPerEpoch);
+      if (r.network.storage) update($('#net-storage'), storageSummary(r.network.storage));
+    }
+    await Promise.all([showDevices(), ...storage.map((f) => f())]);
   };
-  await Promise.all([showDevices(), m.ready]);
+  await Promise.all([showDevices(), m.ready, ...storage.map((f) => f())]);
   ready(p, 'network', `Network ${n.id}`);
 }
