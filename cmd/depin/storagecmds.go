@@ -42,10 +42,11 @@ chain's audits.`,
 		Example: `  depin storage put photos.tar --from bob --k 4 --n 8 --duration 30d
   depin storage ls --from bob
   depin storage get 1 -o photos.tar --from bob
-  depin storage rm 1 --from bob`,
+  depin storage rm 1 --from bob
+  depin storage repair --from carol --once`,
 	}
 	cmd.AddCommand(newStorageNodeCmd(g), newStoragePutCmd(g), newStorageGetCmd(g), newStorageLsCmd(g), newStorageRmCmd(g),
-		newStorageInfoCmd(g), newStorageNodesCmd(g), newStorageCreateNetworkCmd(g), newStorageLocalnetCmd(g))
+		newStorageInfoCmd(g), newStorageNodesCmd(g), newStorageCreateNetworkCmd(g), newStorageLocalnetCmd(g), newStorageRepairCmd(g))
 	return cmd
 }
 

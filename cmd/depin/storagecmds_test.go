@@ -1,11 +1,17 @@
 package main
 
 import (
+	"encoding/json"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/depinhq/depin/client"
+	"github.com/depinhq/depin/keystore"
+	"github.com/depinhq/depin/node"
+	"github.com/depinhq/depin/storagenet"
 )
 
 // TestStorageUsage: what the storage commands refuse before they reach a
@@ -34,6 +40,8 @@ func TestStorageUsage(t *testing.T) {
 		{[]string{"storage", "node", "--owner", "bob"}, "--device-key"},
 		{[]string{"storage", "node", "--device-key", "k", "--owner", "bob", "--data", "d", "--capacity", "lots"}, "give a size such as 50GB"},
 		{[]string{"storage", "ls"}, "whose deals?"},
+		{[]string{"storage", "repair"}, "needs --from"},
+		{[]string{"storage", "repair", "--from", "carol", "--interval", "0s"}, "give a positive interval, or --once"},
 	} {
 		_, code, err := run(t, home, noNode, tc.args...)
 		if code != exitUsage || err == nil || !strings.Contains(err.Error(), tc.want) {
@@ -62,5 +70,42 @@ func TestParseSizeAndDays(t *testing.T) {
 		if _, err := parseDays(in); err == nil {
 			t.Errorf("parseDays(%q) accepted", in)
 		}
+	}
+}
+
+// TestStorageRepairCmd: 'depin storage repair --once' on a devnet with a
+// storage network and no deal finds nothing to do (the repair itself is
+// storageclient's TestStorageRepair).
+func TestStorageRepairCmd(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts a devnet and storage nodes")
+	}
+	home, n := devnet(t)
+	chain, err := client.New(n.RPCURL())
+	if err != nil {
+		t.Fatal(err)
+	}
+	key, err := keystore.Open(node.KeysDir(home)).Load("alice", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg := storagenet.DefaultConfig()
+	cfg.Nodes, cfg.Dir, cfg.Funder = 2, t.TempDir(), key.Private
+	sn, err := storagenet.Start(t.Context(), chain, cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(sn.Close)
+	out, code, err := run(t, home, n.RPCURL(), "storage", "repair", "--from", "carol", "--once", "-o", "json")
+	if code != 0 {
+		t.Fatalf("storage repair: %v", err)
+	}
+	var v struct {
+		Network  string
+		Deals    string
+		Repaired []any
+	}
+	if err := json.Unmarshal([]byte(out), &v); err != nil || v.Network != "vault" || v.Deals != "0" || v.Repaired == nil {
+		t.Fatalf("storage repair -o json: %s (%v)", out, err)
 	}
 }
