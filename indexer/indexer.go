@@ -248,6 +248,7 @@ type blockWriter struct {
 	events   []eventRow
 	balances map[[2]string]*big.Int
 	hexes    hexTally
+	audits   auditTally           // storage audit outcomes per node and epoch
 	stmts    map[string]*sql.Stmt // prepared once per block
 }
 
@@ -284,6 +285,9 @@ type eventRow struct {
 func (w *blockWriter) flush() error {
 	if err := w.hexes.flush(w.ctx, w.tx); err != nil {
 		return err
+	}
+	if err := w.flushAudits(); err != nil {
+		return fmt.Errorf("storage audits of block %d: %w", w.height, err)
 	}
 	events := make([][]any, len(w.events))
 	for i, r := range w.events {

@@ -48,9 +48,11 @@ func (w *blockWriter) applyStorage(m proto.Message) (ok bool, err error) {
 	case *storagev1.EventDealClosed:
 		return true, w.dealClosed(e)
 	case *storagev1.EventAuditPassed:
-		return true, w.audited(e.Device, e.Epoch, 1, 0)
+		w.audits.add(e.Device, e.Epoch, 1, 0)
+		return true, nil
 	case *storagev1.EventAuditMissed:
-		return true, w.audited(e.Device, e.Epoch, 0, 1)
+		w.audits.add(e.Device, e.Epoch, 0, 1)
+		return true, nil
 	case *storagev1.EventNodeDisqualified:
 		return true, w.nodeDisqualified(e)
 	case *storagev1.EventPieceRepaired:
@@ -201,19 +203,71 @@ func (w *blockWriter) dealClosed(e *storagev1.EventDealClosed) error {
 	return nil
 }
 
-// audited counts audit outcomes of a node in an epoch.
-func (w *blockWriter) audited(device string, epoch uint64, passed, missed int64) error {
-	if err := w.storageNode(device); err != nil {
-		return err
+// auditTally sums a block's audit outcomes per node and epoch (an epoch
+// end judges every node of a network at once, and a tx proves up to 256
+// pieces): written once per node and epoch at the block's end. Audit
+// counts change nothing else the storage tables keep, so they may wait.
+type auditTally map[auditKey]*[2]int64
+
+type auditKey struct {
+	device string
+	epoch  uint64
+}
+
+func (t *auditTally) add(device string, epoch uint64, passed, missed int64) {
+	if *t == nil {
+		*t = auditTally{}
 	}
-	if _, err := w.exec(`INSERT INTO storage_audits (network, device, epoch, passed, missed)
+	k := auditKey{device, epoch}
+	c := (*t)[k]
+	if c == nil {
+		c = &[2]int64{}
+		(*t)[k] = c
+	}
+	c[0] += passed
+	c[1] += missed
+}
+
+// flushAudits writes the block's audit outcomes, in node and epoch
+// order, and empties the tally.
+func (w *blockWriter) flushAudits() error {
+	defer func() { w.audits = nil }()
+	keys := make([]auditKey, 0, len(w.audits))
+	for k := range w.audits {
+		keys = append(keys, k)
+	}
+	sort.Slice(keys, func(i, j int) bool {
+		return keys[i].device < keys[j].device || keys[i].device == keys[j].device && keys[i].epoch < keys[j].epoch
+	})
+	perNode := map[string]*[2]int64{}
+	var nodes []string
+	for _, k := range keys {
+		c := w.audits[k]
+		if _, err := w.exec(`INSERT INTO storage_audits (network, device, epoch, passed, missed)
 VALUES (COALESCE((SELECT network FROM devices WHERE id = $1), ''), $1, $2, $3, $4)
 ON CONFLICT (device, epoch) DO UPDATE SET passed = storage_audits.passed + excluded.passed, missed = storage_audits.missed + excluded.missed`,
-		device, int64(epoch), passed, missed); err != nil {
-		return err
+			k.device, int64(k.epoch), c[0], c[1]); err != nil {
+			return err
+		}
+		n := perNode[k.device]
+		if n == nil {
+			n = &[2]int64{}
+			perNode[k.device] = n
+			nodes = append(nodes, k.device)
+		}
+		n[0] += c[0]
+		n[1] += c[1]
 	}
-	_, err := w.exec(`UPDATE storage_nodes SET audits_passed = audits_passed + $1, audits_missed = audits_missed + $2 WHERE device = $3`, passed, missed, device)
-	return err
+	for _, d := range nodes {
+		if err := w.storageNode(d); err != nil {
+			return err
+		}
+		if _, err := w.exec(`UPDATE storage_nodes SET audits_passed = audits_passed + $1, audits_missed = audits_missed + $2 WHERE device = $3`,
+			perNode[d][0], perNode[d][1], d); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // nodeDisqualified: the chain marks the node's live pieces of active

@@ -90,6 +90,10 @@ func TestStorageEvents(t *testing.T) {
 		&storagev1.EventDealPaid{Id: 1, Device: node(0), Owner: "depin1owner0", Amount: 10, Denom: "udpin", Epoch: 5},
 		&storagev1.EventDealPaid{Id: 1, Device: node(1), Owner: "depin1owner1", Amount: 10, Denom: "udpin", Epoch: 5},
 		&storagev1.EventDealPaid{Id: 1, Device: node(0), Owner: "depin1owner0", Amount: 7, Denom: "udpin", Epoch: 6})
+	// Audits are summed per node and epoch and written at the block's end.
+	if err := w.flushAudits(); err != nil {
+		t.Fatal(err)
+	}
 	if got, want := q(`SELECT network, device, epoch, passed, missed FROM storage_audits ORDER BY device, epoch`),
 		"vault depindev1node0 5 2 0; vault depindev1node1 5 1 0; vault depindev1node2 5 0 2"; got != want {
 		t.Fatalf("audits:\n got %s\nwant %s", got, want)
