@@ -3,7 +3,8 @@
 // simulated fleets of four networks (solar energy, storage, air-quality
 // sensors, household meters trading energy in a market) in real cities, so
 // devices report, epochs end, rewards accrue and the market clears within
-// a minute.
+// a minute — and a storage network of nodes on loopback that really store
+// the files a client puts and gets every minute (storage.go).
 package demo
 
 import (
@@ -164,10 +165,10 @@ func Run(ctx context.Context, cfg Config) error {
 	say("  node RPC:         %s\n", n.RPCURL())
 	say("  fleets:           ")
 	ks := keystore.Open(node.KeysDir(cfg.Home))
-	if err := demoAccounts(ctx, c, ks, []string{"meter-owner", "meter-gateway"}); err != nil {
+	if err := demoAccounts(ctx, c, ks, []string{"meter-owner", "meter-gateway", StorageUser}); err != nil {
 		return fmt.Errorf("demo accounts: %w", err)
 	}
-	errc := make(chan error, 2*len(Fleets))
+	errc := make(chan error, 2*len(Fleets)+1)
 	for i, f := range Fleets {
 		if i > 0 {
 			say("; ")
@@ -208,6 +209,14 @@ func Run(ctx context.Context, cfg Config) error {
 			}()
 		}
 	}
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		if err := runStorage(ctx, c, ks, cfg.Home, cfg.Logger, say); err != nil && ctx.Err() == nil {
+			errc <- fmt.Errorf("storage network: %w", err)
+		}
+	}()
+	say("; %d storage nodes on loopback (network %s) storing real files", StorageNodes, StorageNetwork)
 	say("\n  epochs and market intervals of %d s: rewards accrue and the meters' energy market clears within a minute.\n", EpochSeconds)
 	say("  open %s in a browser; press Ctrl-C to stop. What happens:\n", base)
 	wg.Add(1)

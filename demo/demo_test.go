@@ -31,8 +31,10 @@ func (l *lockedBuffer) String() string {
 }
 
 // TestDemo runs the demo until its four networks have devices reporting
-// and earning, the meters' market has cleared an interval, the terminal
-// has said so, and rewards are visible through the GraphQL API; then it
+// and earning, the meters' market has cleared an interval, its storage
+// client has put a file on the storage nodes and got it back, the
+// terminal has said so, and rewards and the storage deal are visible
+// through the GraphQL API; then it
 // drives its explorer in headless Chromium.
 func TestDemo(t *testing.T) {
 	if testing.Short() {
@@ -78,13 +80,17 @@ func TestDemo(t *testing.T) {
 		rewards := gql(`{ r1: rewardsPerEpoch(network: "solar") { epoch distributed } r2: rewardsPerEpoch(network: "storage") { epoch }
 			r3: rewardsPerEpoch(network: "airquality") { epoch } r4: rewardsPerEpoch(network: "meter") { epoch } }`)
 		market := gql(`{ marketClearings(network: "meter") { interval price volume } }`)
+		// The storage client put a file on the storage nodes, got it back,
+		// and the deal is on chain and indexed.
+		deals := gql(`{ deals(network: "` + StorageNetwork + `") { totalCount } }`)
 		said := out.String()
 		if strings.Count(nets, `"devices":4`) == len(Fleets) && strings.Count(rewards, `:[{"epoch"`) == 4 &&
-			strings.Contains(market, `"price"`) && strings.Contains(said, "solar epoch ") && strings.Contains(said, "meter market ") {
+			strings.Contains(market, `"price"`) && strings.Contains(said, "solar epoch ") && strings.Contains(said, "meter market ") &&
+			strings.Contains(said, "got it back byte-identical") && strings.Contains(deals, `"totalCount":`) && !strings.Contains(deals, `"totalCount":0`) {
 			break
 		}
 		if time.Now().After(deadline) {
-			t.Fatalf("after %s: networks %s, rewards %s, market %s\n%s", wait, nets, rewards, market, out.String())
+			t.Fatalf("after %s: networks %s, rewards %s, market %s, storage deals %s\n%s", wait, nets, rewards, market, deals, out.String())
 		}
 		time.Sleep(time.Second)
 	}
