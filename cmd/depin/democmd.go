@@ -21,7 +21,9 @@ func newDemoCmd(g *globals) *cobra.Command {
 		Long: `Start, in this process, a single-validator devnet, the indexer (SQLite) with
 its GraphQL API, playground and live updates, and simulated fleets of three
 networks — solar energy, storage and air-quality sensors — in real cities,
-with 30-second epochs so rewards accrue within a minute. It prints the URL
+with 30-second epochs so rewards accrue within a minute, and a storage
+network of 5 nodes on loopback that really store the (encrypted,
+erasure-coded) file a client puts and gets back every minute. It prints the URL
 to open. Data lives in a temporary directory that is removed at the end,
 unless --home names one to keep (a later run resumes it).`,
 		Example: `  depin demo
