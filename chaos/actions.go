@@ -225,7 +225,9 @@ var actions = []action{
 		i := w.recent(len(w.agrees))
 		ag := w.agrees[i]
 		w.agrees = append(w.agrees[:i], w.agrees[i+1:]...)
-		return &intent{signer: ag.consumer, msgs: one(msgCancelAgreement(ag.consumer.addr, ag.id))}
+		// An agreement may end at an epoch's end between CheckTx and the
+		// block: the cancel then lapses.
+		return &intent{signer: ag.consumer, msgs: one(msgCancelAgreement(ag.consumer.addr, ag.id)), mayLapse: true}
 	}},
 	{"agreement-cancel-unauthorized-invalid", 1, func(w *worker) *intent {
 		if len(w.agrees) == 0 {
@@ -255,7 +257,9 @@ var actions = []action{
 		i := w.recent(len(w.orders))
 		o := w.orders[i]
 		w.orders = append(w.orders[:i], w.orders[i+1:]...)
-		return &intent{signer: o.owner, msgs: one(msgCancelOrder(o.owner.addr, o.id))}
+		// The market may clear the order's interval between CheckTx and the
+		// block: the cancel then lapses (nothing is left to cancel).
+		return &intent{signer: o.owner, msgs: one(msgCancelOrder(o.owner.addr, o.id)), mayLapse: true}
 	}},
 	{"market-cancel-order-unauthorized-invalid", 1, func(w *worker) *intent {
 		if len(w.orders) == 0 {

@@ -32,6 +32,7 @@ type TxRecord struct {
 	Worker     int    `json:"worker"`
 	Kind       string `json:"kind"`
 	ExpectFail bool   `json:"expect_fail,omitempty"`
+	MayLapse   bool   `json:"may_lapse,omitempty"` // see intent.mayLapse
 	Signer     string `json:"signer"`
 	Sequence   uint64 `json:"sequence"`
 	Hash       string `json:"hash"`
@@ -100,8 +101,12 @@ type intent struct {
 	kind       string
 	signer     *account
 	msgs       []*txv1.Msg
-	expectFail bool  // the chain must refuse it (CheckTx, or a failed result)
-	seqOffset  int64 // ≠ 0: deliberately sign with a wrong sequence
+	expectFail bool // the chain must refuse it (CheckTx, or a failed result)
+	// mayLapse: a block step can make it invalid after CheckTx accepted it
+	// (a cancel racing the market's clearing of its order's interval):
+	// CometBFT's recheck then drops it from the mempool, uncommitted.
+	mayLapse  bool
+	seqOffset int64 // ≠ 0: deliberately sign with a wrong sequence
 	// onCommit runs when the worker sees the tx committed with code 0.
 	onCommit func(*client.TxResult)
 }
@@ -134,7 +139,7 @@ func (sd *sender) send(ctx context.Context, worker int, in *intent) *TxRecord {
 	}
 	k := int(sd.rr.Add(1)-1) % len(sd.s.nodes)
 	p := sd.s.nodes[k]
-	rec := &TxRecord{Worker: worker, Kind: in.kind, ExpectFail: in.expectFail, Signer: acc.addr.String(), Sequence: seq,
+	rec := &TxRecord{Worker: worker, Kind: in.kind, ExpectFail: in.expectFail, MayLapse: in.mayLapse, Signer: acc.addr.String(), Sequence: seq,
 		Node: p.name, node: k, signer: acc.addr}
 	raw, err := p.c.BuildTx(ctx, acc.priv, in.msgs, client.TxOptions{Fee: sd.fee(in.msgs), Sequence: &seq})
 	if err != nil {

@@ -29,6 +29,7 @@ const (
 	outSuperseded = "superseded"       // another tx of its signer with its sequence was committed
 	outLostNode   = "lost-with-node"   // only in the mempool of a node that was then perturbed
 	outUnknown    = "unknown"          // submission unanswered (node down) and not committed
+	outLapsed     = "lapsed"           // accepted, then made invalid by a block step before inclusion (intent.mayLapse)
 	outLost       = "LOST"             // accepted, never committed, unexplained: a violation
 )
 
@@ -320,6 +321,9 @@ func (s *Soak) checkTxs(ctx context.Context, sum *Summary) {
 		case r.Check == checkUnknown:
 			outcome = outUnknown
 			r.Explained = s.perturbedAround(r)
+		case r.MayLapse:
+			outcome = outLapsed
+			r.Explained = "a block step may invalidate it after CheckTx (recheck drops it)"
 		case s.perturbedAround(r) != "":
 			outcome = outLostNode
 			r.Explained = s.perturbedAround(r)
