@@ -2,6 +2,7 @@ package storageclient
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -253,7 +254,11 @@ func (r *repairer) segment(ctx context.Context, f *fetcher, d *storagev1.Deal, s
 			return out, fmt.Errorf("piece %d: %w (%x, the deal has %x)", idx, ErrRebuild, root, p.Root)
 		}
 		placed := false
-		for _, nd := range r.nodes {
+		// The nodes this pass loaded least first (best first among equals),
+		// so that the pieces of many segments spread.
+		cands := slices.Clone(r.nodes)
+		slices.SortStableFunc(cands, func(a, b client.StorageNode) int { return cmp.Compare(r.added[a.ID], r.added[b.ID]) })
+		for _, nd := range cands {
 			if inSeg[nd.ID] || owners[string(nd.Device.Owner)] || !Eligible(nd, r.added[nd.ID]+size) {
 				continue
 			}

@@ -142,6 +142,14 @@ func TestStorageRepair(t *testing.T) {
 			}
 		}
 	}
+	// The 4 pieces spread over the 2 nodes that held nothing of the deal.
+	spread := map[crypto.DeviceID]int{}
+	for _, r := range rep.Repaired {
+		spread[r.Node]++
+	}
+	if len(spread) != 2 {
+		t.Fatalf("repaired pieces on %d nodes, want 2: %v", len(spread), spread)
+	}
 	for _, p := range d.Pieces {
 		if p.Lost {
 			t.Fatalf("a piece is still lost: %v", p)
