@@ -23,6 +23,11 @@ func (n *Node) chainLoop(ctx context.Context) {
 	nextGC := n.cfg.now().Add(n.cfg.GCInterval)
 	tick := time.NewTicker(n.cfg.PollInterval)
 	defer tick.Stop()
+	// Pieces of live deals are readable by anyone (repairers) from the
+	// start, not only after the first garbage collection.
+	if _, err := n.gc.refresh(ctx); err != nil && ctx.Err() == nil {
+		n.log.Warn("reading the node's live pieces failed; retrying at the next garbage collection", "err", err)
+	}
 	for polls := 0; ; polls++ {
 		if !announced {
 			if err := n.announce(ctx); err != nil {
@@ -183,28 +188,10 @@ type collector struct {
 
 func (c *collector) run(ctx context.Context) error {
 	n := c.node
-	refs, err := n.chain.NodePieces(ctx, n.network, n.id)
+	live, err := c.refresh(ctx)
 	if err != nil {
 		return err
 	}
-	live := map[PieceID]bool{}
-	deals := map[uint64]*storagev1.Deal{}
-	for _, r := range refs {
-		d, seen := deals[r.Deal]
-		if !seen {
-			if d, err = n.chain.Deal(ctx, r.Deal, client.QueryOptions{}); err != nil {
-				return err
-			}
-			deals[r.Deal] = d
-		}
-		if d == nil || int(r.Piece) >= len(d.Pieces) {
-			continue
-		}
-		var id PieceID
-		copy(id[:], storage.PieceIDOf(d, d.Pieces[r.Piece]))
-		live[id] = true
-	}
-	n.server.live.Store(&live)
 	now := n.cfg.now()
 	deleted := 0
 	for _, p := range n.store.List() {
@@ -227,4 +214,33 @@ func (c *collector) run(ctx context.Context) error {
 		n.log.Info("deleted pieces no deal references", "deleted", deleted, "pieces", pieces, "used", used)
 	}
 	return nil
+}
+
+// refresh reads which pieces the node holds for live deals and lets
+// anyone read those (pieceServer.live).
+func (c *collector) refresh(ctx context.Context) (map[PieceID]bool, error) {
+	n := c.node
+	refs, err := n.chain.NodePieces(ctx, n.network, n.id)
+	if err != nil {
+		return nil, err
+	}
+	live := map[PieceID]bool{}
+	deals := map[uint64]*storagev1.Deal{}
+	for _, r := range refs {
+		d, seen := deals[r.Deal]
+		if !seen {
+			if d, err = n.chain.Deal(ctx, r.Deal, client.QueryOptions{}); err != nil {
+				return nil, err
+			}
+			deals[r.Deal] = d
+		}
+		if d == nil || int(r.Piece) >= len(d.Pieces) {
+			continue
+		}
+		var id PieceID
+		copy(id[:], storage.PieceIDOf(d, d.Pieces[r.Piece]))
+		live[id] = true
+	}
+	n.server.live.Store(&live)
+	return live, nil
 }

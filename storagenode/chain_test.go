@@ -149,9 +149,18 @@ func TestAuditsAndGarbageCollection(t *testing.T) {
 	if _, ok := n.store.Info(old); ok {
 		t.Fatal("an old unreferenced piece was kept")
 	}
+	// The deal's pieces are anyone's to read (a repairer's), a stray is not.
+	var p0 PieceID
+	copy(p0[:], storage.PieceIDOf(deal, deal.Pieces[0]))
+	if !n.server.public(p0) || n.server.public(PieceID(pieceID(0xa1))) {
+		t.Fatalf("readable by anyone: the deal's piece %v, a stray %v", n.server.public(p0), n.server.public(PieceID(pieceID(0xa1))))
+	}
 	fc.refs = nil // the deal closed
 	if err := n.gc.run(t.Context()); err != nil || held() != 1 {
 		t.Fatalf("after the deal closed: %v, %d pieces held, want 1 (the recent stray)", err, held())
+	}
+	if n.server.public(p0) {
+		t.Fatal("a closed deal's piece is still readable by anyone")
 	}
 	now = now.Add(cfg.GCGrace)
 	if err := n.gc.run(t.Context()); err != nil || held() != 0 {
