@@ -224,12 +224,8 @@ func (r *repairer) segment(ctx context.Context, f *fetcher, d *storagev1.Deal, s
 	if err != nil {
 		return nil, err
 	}
-	rs, err := reedsolomon.New(int(d.K), int(d.N-d.K))
-	if err != nil {
-		return nil, fmt.Errorf("%w: %v", ErrCoding, err)
-	}
-	if err := rs.Reconstruct(shards); err != nil {
-		return nil, fmt.Errorf("rebuilding: %w", err)
+	if err := rebuild(d, s, shards); err != nil {
+		return nil, err
 	}
 	// New nodes: eligible, holding no live piece of the segment, of an
 	// owner holding none either, with room (counting what this pass put
@@ -250,9 +246,6 @@ func (r *repairer) segment(ctx context.Context, f *fetcher, d *storagev1.Deal, s
 			continue
 		}
 		idx := s*d.N + uint32(i)
-		if root := storage.MerkleRoot(shards[i], d.LeafSize); !bytes.Equal(root, p.Root) {
-			return out, fmt.Errorf("piece %d: %w (%x, the deal has %x)", idx, ErrRebuild, root, p.Root)
-		}
 		placed := false
 		// The nodes this pass loaded least first (best first among equals),
 		// so that the pieces of many segments spread.
@@ -288,6 +281,29 @@ func (r *repairer) segment(ctx context.Context, f *fetcher, d *storagev1.Deal, s
 		}
 	}
 	return out, nil
+}
+
+// rebuild fills in the missing pieces of segment s of d from the k or
+// more in shards (the others nil) and checks that every lost piece
+// rebuilt has the deal's root: if one does not, the deal was not coded
+// as this client codes, and nothing of the segment may be uploaded.
+func rebuild(d *storagev1.Deal, s uint32, shards [][]byte) error {
+	rs, err := reedsolomon.New(int(d.K), int(d.N-d.K))
+	if err != nil {
+		return fmt.Errorf("%w: %v", ErrCoding, err)
+	}
+	if err := rs.Reconstruct(shards); err != nil {
+		return fmt.Errorf("rebuilding: %w", err)
+	}
+	for i, p := range d.Pieces[s*d.N : (s+1)*d.N] {
+		if !p.Lost {
+			continue
+		}
+		if root := storage.MerkleRoot(shards[i], d.LeafSize); !bytes.Equal(root, p.Root) {
+			return fmt.Errorf("piece %d: %w (%x, the deal has %x)", s*d.N+uint32(i), ErrRebuild, root, p.Root)
+		}
+	}
+	return nil
 }
 
 // download fetches k live pieces of segment s, each checked against its
