@@ -8,7 +8,12 @@
 // piece against its root on chain, so a node serving other bytes is
 // caught and skipped and never corrupts a file.
 //
+// RepairPass is anyone's paid work: it rebuilds the segments of any deal
+// whose pieces fell to the deal's repair threshold from k of their
+// pieces (never decrypting), checks the rebuilt pieces against their
+// roots on chain, puts them on new nodes and moves them there on chain.
+//
 // It reads and writes the chain through package client only (never the
 // state machine) and speaks to nodes over HTTP (api/storage: orders,
-// receipts, paths). `depin storage put|get|ls|rm|info` wire it.
+// receipts, paths). `depin storage put|get|ls|rm|info|repair` wire it.
 package storageclient
