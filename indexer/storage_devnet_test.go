@@ -27,7 +27,6 @@ import (
 	txv1 "github.com/depinhq/depin/gen/depin/tx/v1"
 	"github.com/depinhq/depin/keystore"
 	"github.com/depinhq/depin/node"
-	"github.com/depinhq/depin/node/nodetest"
 )
 
 // StorageDevnet is a devnet with a storage market formed through the
@@ -232,55 +231,9 @@ func (sd *StorageDevnet) RunScenario(close bool) {
 	}
 }
 
-// TestStorageIndexedFromEvents: a storage deal formed, audited, paid,
-// repaired and closed on a devnet is indexed from the chain's events
-// alone — by an indexer on SQLite and one on PostgreSQL following the
-// same chain — and the index agrees with the chain's deal and node
-// records at the indexed height.
-func TestStorageIndexedFromEvents(t *testing.T) {
-	if testing.Short() {
-		t.Skip("runs a devnet")
-	}
-	n := nodetest.Devnet(t, node.DevnetOptions{})
-	c, err := client.New(n.RPCURL())
-	if err != nil {
-		t.Fatal(err)
-	}
-	dsns := map[string]string{"sqlite": "sqlite:" + filepath.Join(t.TempDir(), "index.db")}
-	if dsn := postgresDSNOrSkip(t); dsn != "" {
-		dsns["postgres"] = dsn
-	}
-	ctx, stop := context.WithCancel(context.Background())
-	defer stop()
-	indexers := map[string]*Indexer{}
-	for name, dsn := range dsns {
-		indexers[name] = StartIndexer(t, ctx, dsn, c)
-	}
-	sd := NewStorageDevnet(t, c, n.Home())
-	sd.RunScenario(true)
-	st, err := c.Status(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
-	target := st.SyncInfo.LatestBlockHeight
-	deadline := time.Now().Add(30 * time.Second)
-	for name, ix := range indexers {
-		for ix.Height() < target {
-			if time.Now().After(deadline) {
-				t.Fatalf("%s: indexer at %d, chain at %d", name, ix.Height(), target)
-			}
-			time.Sleep(50 * time.Millisecond)
-		}
-	}
-	stop()
-	for name, ix := range indexers {
-		t.Run(name, func(t *testing.T) { checkStorageIndex(t, ix.DB, sd) })
-	}
-}
-
-// postgresDSNOrSkip is postgresDSN, or "" where PostgreSQL is not
+// PostgresDSNOrSkip is postgresDSN, or "" where PostgreSQL is not
 // installed (outside CI), so the SQLite half still runs.
-func postgresDSNOrSkip(t *testing.T) (dsn string) {
+func PostgresDSNOrSkip(t *testing.T) (dsn string) {
 	bins, _ := filepath.Glob("/usr/lib/postgresql/*/bin/initdb")
 	if len(bins) == 0 && os.Getenv("CI") != "true" {
 		t.Log("PostgreSQL is not installed: SQLite only")
@@ -308,8 +261,9 @@ func StartIndexer(t *testing.T, ctx context.Context, dsn string, c *client.Clien
 	return ix
 }
 
-// checkStorageIndex compares the index with the chain at the index's height.
-func checkStorageIndex(t *testing.T, db *DB, sd *StorageDevnet) {
+// CheckStorageIndex compares the index with the chain at the index's
+// height, after RunScenario(true).
+func CheckStorageIndex(t *testing.T, db *DB, sd *StorageDevnet) {
 	ctx := context.Background()
 	h, err := db.Height(ctx)
 	if err != nil {
