@@ -2,10 +2,7 @@ package agent
 
 import (
 	"context"
-	"crypto/sha256"
-	"encoding/hex"
 	"fmt"
-	"strings"
 	"sync"
 	"time"
 
@@ -13,79 +10,25 @@ import (
 	"github.com/depinhq/depin/wire"
 )
 
-// Outcome is what became of one report, as the gateway tells it: the JSON
-// it publishes on the device's results topic (ResultsTopic) and answers
-// GET /v1/reports/{id} with (docs/DEVICE-PROTOCOL.md §7.1). A publisher
-// built with OnOutcome hands each one to the device.
-type Outcome struct {
-	// ID is the report's id: the hex SHA-256 of its SignedReport bytes
-	// (ReportID).
-	ID      string `json:"id"`
-	Device  string `json:"device"` // depindev1…
-	Network string `json:"network"`
-	Seq     uint64 `json:"seq,string"`
-	// Status is one of the Status constants.
-	Status string `json:"status"`
-	// Reason is the chain's reject reason in lower case (period_overlap,
-	// stale_seq, …) for rejected, why the gateway gave up for dropped, ""
-	// otherwise; Detail explains it.
-	Reason string `json:"reason"`
-	Detail string `json:"detail"`
-	// Height and TxHash locate the batch transaction (0 and "" if it
-	// never reached a block).
-	Height int64  `json:"height"`
-	TxHash string `json:"tx_hash"`
-}
+// Outcome is what became of one report, as the gateway tells it (the
+// device protocol's wire.Outcome: docs/DEVICE-PROTOCOL.md §7.1). A
+// publisher built with OnOutcome hands each one to the device.
+type Outcome = wire.Outcome
 
-// Statuses of an Outcome.
+// Statuses of an Outcome (see wire).
 const (
-	// StatusPending: the gateway holds the report, the chain has not
-	// judged it yet (GET /v1/reports/{id} only; never handed to
-	// OnOutcome).
-	StatusPending = "pending"
-	// StatusAccepted: the chain accepted the report.
-	StatusAccepted = "accepted"
-	// StatusRejected: the chain rejected it (Reason, Detail). Sending the
-	// same bytes again cannot help; fix what Reason says.
-	StatusRejected = "rejected"
-	// StatusDropped: the gateway gave up on its batch; the chain never
-	// judged it, and sending the same bytes again is safe.
-	StatusDropped = "dropped"
-	// StatusUnknown: no verdict came: the gateway could not read the
-	// chain's, forgot the report (restarted, or it settled long ago), or
-	// none arrived within the publisher's OutcomeTimeout. The chain's
-	// record of the device (last_seq) tells.
-	StatusUnknown = "unknown"
+	StatusPending  = wire.StatusPending
+	StatusAccepted = wire.StatusAccepted
+	StatusRejected = wire.StatusRejected
+	StatusDropped  = wire.StatusDropped
+	StatusUnknown  = wire.StatusUnknown
 )
 
-// String is the outcome in one line, for a device's log.
-func (o Outcome) String() string {
-	var b strings.Builder
-	fmt.Fprintf(&b, "report %d (%.12s…) %s", o.Seq, o.ID, o.Status)
-	if o.Reason != "" {
-		fmt.Fprintf(&b, ": %s", o.Reason)
-	}
-	if o.Detail != "" {
-		fmt.Fprintf(&b, " — %s", o.Detail)
-	}
-	if o.Height > 0 {
-		fmt.Fprintf(&b, " (block %d)", o.Height)
-	}
-	return b.String()
-}
+// ReportID is the id of a report: wire.ReportID.
+func ReportID(payload []byte) string { return wire.ReportID(payload) }
 
-// ReportID is the id of a report: the hex SHA-256 of its SignedReport
-// bytes, as the gateway names it.
-func ReportID(payload []byte) string {
-	sum := sha256.Sum256(payload)
-	return hex.EncodeToString(sum[:])
-}
-
-// ResultsTopic is the MQTT topic where a gateway publishes the outcomes
-// of a device's reports: depin/devices/<device>/results, device being the
-// depindev1… id. A gateway's embedded broker lets only the client whose
-// client id is that device id subscribe to it.
-func ResultsTopic(device string) string { return "depin/devices/" + device + "/results" }
+// ResultsTopic is a device's results topic: wire.ResultsTopic.
+func ResultsTopic(device string) string { return wire.ResultsTopic(device) }
 
 // DefaultOutcomeTimeout is how long a publisher waits for a report's
 // outcome before handing OnOutcome an unknown one.

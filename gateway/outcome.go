@@ -8,57 +8,23 @@ import (
 
 	"github.com/depinhq/depin/crypto"
 	reportv1 "github.com/depinhq/depin/gen/depin/report/v1"
+	"github.com/depinhq/depin/wire"
 )
 
 // Outcome is what became of one report: the JSON payload the gateway
-// publishes to the device's results topic (ResultsTopic) once the report's
-// batch settles, and the answer of GET /v1/reports/{id}. Every field is
-// always present; docs/DEVICE-PROTOCOL.md §7.1 is its documentation for
-// device authors.
-type Outcome struct {
-	// ID is the report's id: the hex SHA-256 of the SignedReport bytes as
-	// the device sent them (what POST /v1/reports answers; a device
-	// publishing over MQTT computes it itself).
-	ID      string `json:"id"`
-	Device  string `json:"device"` // depindev1…
-	Network string `json:"network"`
-	Seq     uint64 `json:"seq,string"`
-	// Status is pending, accepted, rejected or dropped (see the Status
-	// constants).
-	Status string `json:"status"`
-	// Reason is, for rejected, the chain's reject reason in lower case
-	// (period_overlap, stale_seq, …: RejectReason without its prefix); for
-	// dropped, why the gateway gave up on the batch (batch_rejected,
-	// batch_failed); "" otherwise.
-	Reason string `json:"reason"`
-	// Detail is the chain's explanation of a rejection (e.g. the periods
-	// that overlap), or the error that dropped a batch; "" otherwise.
-	Detail string `json:"detail"`
-	// Height and TxHash locate the batch transaction on chain; 0 and ""
-	// while pending and for a batch CheckTx refused.
-	Height int64  `json:"height"`
-	TxHash string `json:"tx_hash"`
-}
+// publishes to the device's results topic once the report's batch
+// settles, and the answer of GET /v1/reports/{id} — the device protocol's
+// wire.Outcome (docs/DEVICE-PROTOCOL.md §7.1), one definition with the
+// agent SDK that reads it.
+type Outcome = wire.Outcome
 
-// Statuses of an Outcome.
+// Statuses of an Outcome (see wire).
 const (
-	// StatusPending: queued at the gateway or in a batch not yet
-	// committed (only GET /v1/reports/{id} says it; results topics carry
-	// settled outcomes only).
-	StatusPending = "pending"
-	// StatusAccepted: the chain accepted the report; its work counts.
-	StatusAccepted = "accepted"
-	// StatusRejected: the chain judged the report and rejected it (Reason,
-	// Detail). Resending the same bytes cannot change that.
-	StatusRejected = "rejected"
-	// StatusDropped: the gateway gave up on the report's batch (Reason,
-	// Detail); the chain never judged it, so resending the same bytes is
-	// safe.
-	StatusDropped = "dropped"
-	// StatusUnknown: the batch committed but the gateway could not read
-	// the chain's verdict (a chain newer than the gateway); the chain's
-	// record of the device (last_seq) tells.
-	StatusUnknown = "unknown"
+	StatusPending  = wire.StatusPending
+	StatusAccepted = wire.StatusAccepted
+	StatusRejected = wire.StatusRejected
+	StatusDropped  = wire.StatusDropped
+	StatusUnknown  = wire.StatusUnknown
 )
 
 // Why a batch was dropped (Outcome.Reason with StatusDropped).
@@ -68,7 +34,7 @@ const (
 )
 
 // ResultsTopicPrefix starts every results topic.
-const ResultsTopicPrefix = "depin/devices/"
+const ResultsTopicPrefix = wire.ResultsTopicPrefix
 
 // ResultsTopic is the MQTT topic where the gateway publishes the outcomes
 // of a device's reports: depin/devices/<device id>/results. On the
@@ -78,7 +44,7 @@ func ResultsTopic(device crypto.DeviceID) string {
 	return resultsTopic(crypto.DeviceString(device))
 }
 
-func resultsTopic(device string) string { return ResultsTopicPrefix + device + "/results" }
+func resultsTopic(device string) string { return wire.ResultsTopic(device) }
 
 // ReportID is a report's id: the hex SHA-256 of its SignedReport bytes.
 func ReportID(hash [32]byte) string { return hex.EncodeToString(hash[:]) }
