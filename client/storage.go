@@ -27,34 +27,19 @@ func (c *Client) Deal(ctx context.Context, id uint64, o QueryOptions) (*storagev
 // DealsOf returns an owner's storage deals (open and closed), in id
 // order.
 func (c *Client) DealsOf(ctx context.Context, owner crypto.Address) ([]*storagev1.Deal, error) {
-	var ids []uint64
-	err := c.scan(ctx, &appv1.PrefixQuery{Prefix: storage.ByOwnerPrefix(owner)}, 0, func(k, _ []byte) error {
-		if id, ok := storage.DealIDFromIndexKey(k); ok {
-			ids = append(ids, id)
-		}
-		return nil
-	})
-	if err != nil {
-		return nil, err
-	}
-	out := make([]*storagev1.Deal, 0, len(ids))
-	for _, id := range ids {
-		d, err := c.Deal(ctx, id, QueryOptions{})
-		if err != nil {
-			return nil, err
-		}
-		if d != nil {
-			out = append(out, d)
-		}
-	}
-	return out, nil
+	return c.dealsIndexed(ctx, storage.ByOwnerPrefix(owner))
 }
 
 // ActiveDeals returns the active storage deals of a network, in id order
 // (what a repairer watches).
 func (c *Client) ActiveDeals(ctx context.Context, net string) ([]*storagev1.Deal, error) {
+	return c.dealsIndexed(ctx, storage.ActiveNetworkPrefix(net))
+}
+
+// dealsIndexed reads the deals an index (keys ending in a deal id) lists.
+func (c *Client) dealsIndexed(ctx context.Context, prefix []byte) ([]*storagev1.Deal, error) {
 	var ids []uint64
-	err := c.scan(ctx, &appv1.PrefixQuery{Prefix: storage.ActiveNetworkPrefix(net)}, 0, func(k, _ []byte) error {
+	err := c.scan(ctx, &appv1.PrefixQuery{Prefix: prefix}, 0, func(k, _ []byte) error {
 		if id, ok := storage.DealIDFromIndexKey(k); ok {
 			ids = append(ids, id)
 		}
