@@ -557,3 +557,49 @@ func storageAdversarialRun(t *testing.T, seed uint64, steps int) {
 	}
 	t.Logf("succeeded %v", ok)
 }
+
+// TestStorageRepairWholeSegment: one MsgRepairDeal may restore every lost
+// piece of a segment: the threshold is judged on the live pieces before
+// the message, not after its earlier repairs.
+func TestStorageRepairWholeSegment(t *testing.T) {
+	sw := newStorageWorld(t)
+	c := sw.c
+	m := &storagev1.MsgOpenDeal{Owner: sw.dave.addr.Bytes(), Network: "vault", FileId: bytes.Repeat([]byte{5}, 32), Size: 100,
+		K: 1, N: 3, Segments: 1, DurationSeconds: 6000, RepairThreshold: 1}
+	for i := 0; i < 3; i++ {
+		data := bytes.Repeat([]byte{byte(i + 1)}, 100)
+		node := sw.nodes[fmt.Sprintf("node%d", i)]
+		m.Pieces = append(m.Pieces, &storagev1.Piece{Segment: 0, Index: uint32(i), Node: node.Bytes(), Root: api.MerkleRoot(data, 64), Size: 100})
+		sw.data[[2]uint64{1, uint64(i)}] = data
+	}
+	if r := c.result(sw.dave, msgOf(m)); r.Code != 0 {
+		t.Fatal(r.Log)
+	}
+	sw.nextEpoch()
+	for i := 0; i < 8 && !(storage.Keeper{}).Stats(c.snapshot(), sw.nodes["node2"]).Disqualified; i++ {
+		sw.answer("node0") // node1 and node2 never answer
+		sw.nextEpoch()
+	}
+	if d := (storage.Keeper{}).Deal(c.snapshot(), 1); !d.Pieces[1].Lost || !d.Pieces[2].Lost {
+		t.Fatalf("pieces not lost: %v", d.Pieces)
+	}
+	var fresh []crypto.DeviceID
+	for i, name := range []string{"node3", "node4"} {
+		k := newTestKey(fmt.Sprint("spare", i))
+		c.mustBlock(c.tx(sw.owner, &txv1.Msg{Sum: &txv1.Msg_Send{Send: &bankv1.MsgSend{From: sw.owner.addr.Bytes(), To: k.addr.Bytes(), Amount: bank.Coins("udpin", 1_000_000_000)}}}))
+		c.mustBlock(c.tx(k, registerMsg(k.addr, sw.certFor("vault", name, 1), name, sw.cell)))
+		id := deviceID(name)
+		c.mustBlock(c.tx(k, msgOf(&storagev1.MsgSetEndpoint{Owner: k.addr.Bytes(), Device: id.Bytes(), Url: "http://127.0.0.1:7800"})))
+		fresh = append(fresh, id)
+	}
+	r := c.result(sw.dave, msgOf(&storagev1.MsgRepairDeal{Repairer: sw.dave.addr.Bytes(), Deal: 1, Repairs: []*storagev1.PieceRepair{
+		{Piece: 1, Node: fresh[0].Bytes()}, {Piece: 2, Node: fresh[1].Bytes()}}}))
+	if r.Code != 0 {
+		t.Fatalf("repairing the whole segment: %s", r.Log)
+	}
+	for _, p := range (storage.Keeper{}).Deal(c.snapshot(), 1).Pieces {
+		if p.Lost {
+			t.Fatalf("piece %d still lost", p.Index)
+		}
+	}
+}

@@ -36,6 +36,14 @@ func (k Keeper) RepairDeal(ctx state.Context, signer crypto.Address, m *storagev
 	if _, _, err := k.storageNetwork(ctx, d.Network); err != nil {
 		return err
 	}
+	// A segment's live pieces as the message finds them: repairs earlier in
+	// the message do not count (one message may restore a whole segment).
+	liveBefore := make([]uint32, d.Segments)
+	for _, q := range d.Pieces {
+		if !q.Lost && q.Segment < d.Segments {
+			liveBefore[q.Segment]++
+		}
+	}
 	seen := map[uint32]bool{}
 	added := map[crypto.DeviceID]uint64{}
 	for i, r := range m.Repairs {
@@ -49,12 +57,7 @@ func (k Keeper) RepairDeal(ctx state.Context, signer crypto.Address, m *storagev
 			return fmt.Errorf("%w: %s is not lost", ErrInvalidDeal, where)
 		}
 		seg := d.Pieces[p.Segment*d.N : (p.Segment+1)*d.N]
-		live := uint32(0)
-		for _, q := range seg {
-			if !q.Lost {
-				live++
-			}
-		}
+		live := liveBefore[p.Segment]
 		if live > d.RepairThreshold {
 			return fmt.Errorf("%w: %s: segment %d has %d live pieces, more than the repair threshold %d", ErrInvalidDeal, where, p.Segment, live, d.RepairThreshold)
 		}
