@@ -294,7 +294,22 @@ func (u *uploader) put(ctx context.Context, node client.StorageNode, id, data, r
 		return ctx.Err()
 	}
 	defer func() { <-u.sem }()
-	res, err := u.c.request(ctx, u.chainID, http.MethodPut, node.Endpoint.Url, node.ID, id, uint64(len(data)), data)
+	if err := u.c.putPiece(ctx, u.chainID, node, id, data, u.leafSize, root); err != nil {
+		return err
+	}
+	done := u.done.Add(uint64(len(data)))
+	if u.progress != nil {
+		u.progress(done, u.total)
+	}
+	return nil
+}
+
+// putPiece uploads one piece to node under the client's order and checks
+// the node's receipt: signed by that node for this chain, for this piece,
+// owner (the client's key) and size, with the root the caller expects at
+// leafSize. Put and repair both upload through it.
+func (c *Client) putPiece(ctx context.Context, chainID string, node client.StorageNode, id, data []byte, leafSize uint32, root []byte) error {
+	res, err := c.request(ctx, chainID, http.MethodPut, node.Endpoint.Url, node.ID, id, uint64(len(data)), data)
 	if err != nil {
 		return err
 	}
@@ -305,23 +320,19 @@ func (u *uploader) put(ctx context.Context, node client.StorageNode, id, data, r
 	}
 	r, err := storage.DecodeReceipt(raw)
 	if err == nil {
-		err = r.Verify(u.chainID)
+		err = r.Verify(chainID)
 	}
 	switch {
 	case err != nil:
 	case r.Node != node.ID:
 		err = fmt.Errorf("the receipt is signed by %s", deviceString(r.Node))
-	case !bytes.Equal(r.PieceId, id) || !bytes.Equal(r.Owner, u.c.owner[:]) || r.Size != uint64(len(data)):
+	case !bytes.Equal(r.PieceId, id) || !bytes.Equal(r.Owner, c.owner[:]) || r.Size != uint64(len(data)):
 		err = errors.New("the receipt is for another piece")
-	case !bytes.Equal(r.Root, root) || r.LeafSize != u.leafSize:
-		err = fmt.Errorf("the node stored bytes with root %x at leaf size %d, not %x at %d", r.Root, r.LeafSize, root, u.leafSize)
+	case !bytes.Equal(r.Root, root) || r.LeafSize != leafSize:
+		err = fmt.Errorf("the node stored bytes with root %x at leaf size %d, not %x at %d", r.Root, r.LeafSize, root, leafSize)
 	}
 	if err != nil {
 		return fmt.Errorf("node %s: bad receipt: %w", deviceString(node.ID), err)
-	}
-	done := u.done.Add(uint64(len(data)))
-	if u.progress != nil {
-		u.progress(done, u.total)
 	}
 	return nil
 }

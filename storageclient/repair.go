@@ -6,8 +6,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"io"
-	"net/http"
 	"slices"
 
 	"github.com/klauspost/reedsolomon"
@@ -357,33 +355,8 @@ func (r *repairer) download(ctx context.Context, f *fetcher, d *storagev1.Deal, 
 }
 
 // put uploads a rebuilt piece to node with the repairer's order and
-// checks the node's receipt: signed by that node, for this piece and
-// repairer, with the deal's root at the deal's leaf size.
+// checks the node's receipt (Client.putPiece) for the deal's root at the
+// deal's leaf size.
 func (r *repairer) put(ctx context.Context, node client.StorageNode, id, data []byte, leafSize uint32, root []byte) error {
-	res, err := r.c.request(ctx, r.chainID, http.MethodPut, node.Endpoint.Url, node.ID, id, uint64(len(data)), data)
-	if err != nil {
-		return err
-	}
-	defer res.Body.Close()
-	raw, err := io.ReadAll(io.LimitReader(res.Body, storage.MaxReceiptBytes+1))
-	if err != nil {
-		return fmt.Errorf("node %s: reading its receipt: %w", deviceString(node.ID), err)
-	}
-	rc, err := storage.DecodeReceipt(raw)
-	if err == nil {
-		err = rc.Verify(r.chainID)
-	}
-	switch {
-	case err != nil:
-	case rc.Node != node.ID:
-		err = fmt.Errorf("the receipt is signed by %s", deviceString(rc.Node))
-	case !bytes.Equal(rc.PieceId, id) || !bytes.Equal(rc.Owner, r.c.owner[:]) || rc.Size != uint64(len(data)):
-		err = errors.New("the receipt is for another piece")
-	case !bytes.Equal(rc.Root, root) || rc.LeafSize != leafSize:
-		err = fmt.Errorf("the node stored bytes with root %x at leaf size %d, not %x at %d", rc.Root, rc.LeafSize, root, leafSize)
-	}
-	if err != nil {
-		return fmt.Errorf("node %s: bad receipt: %w", deviceString(node.ID), err)
-	}
-	return nil
+	return r.c.putPiece(ctx, r.chainID, node, id, data, leafSize, root)
 }
