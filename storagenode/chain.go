@@ -10,6 +10,7 @@ import (
 
 	"github.com/depinhq/depin/api/storage"
 	"github.com/depinhq/depin/client"
+	"github.com/depinhq/depin/crypto"
 	storagev1 "github.com/depinhq/depin/gen/depin/storage/v1"
 	txv1 "github.com/depinhq/depin/gen/depin/tx/v1"
 )
@@ -179,8 +180,10 @@ func (a *auditor) prove(ch client.NodeChallenge) (*storagev1.AuditProof, error) 
 
 // collector deletes pieces no deal references: at once if a deal
 // referenced it before (the deal closed, or the node lost the piece to
-// disqualification), else GCGrace after its upload (the client uploads
-// first and opens the deal after; an upload whose deal never came).
+// disqualification), else once its owner has uploaded nothing to this
+// node for GCGrace (the client uploads every piece first and opens the
+// deal after, so the first pieces of a long upload wait for the last; an
+// upload whose deal never came goes GCGrace after its last piece).
 type collector struct {
 	node       *Node
 	referenced map[PieceID]bool // seen referenced by a live deal
@@ -193,13 +196,20 @@ func (c *collector) run(ctx context.Context) error {
 		return err
 	}
 	now := n.cfg.now()
+	pieces := n.store.List()
+	lastUpload := map[crypto.Address]time.Time{}
+	for _, p := range pieces {
+		if p.Stored.After(lastUpload[p.Owner]) {
+			lastUpload[p.Owner] = p.Stored
+		}
+	}
 	deleted := 0
-	for _, p := range n.store.List() {
+	for _, p := range pieces {
 		if live[p.ID] {
 			c.referenced[p.ID] = true
 			continue
 		}
-		if !c.referenced[p.ID] && now.Sub(p.Stored) < n.cfg.GCGrace {
+		if !c.referenced[p.ID] && now.Sub(lastUpload[p.Owner]) < n.cfg.GCGrace {
 			continue
 		}
 		if err := n.store.Delete(p.ID); err != nil && !errors.Is(err, ErrNotFound) && !errors.Is(err, ErrPieceBusy) {

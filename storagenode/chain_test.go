@@ -127,27 +127,34 @@ func TestAuditsAndGarbageCollection(t *testing.T) {
 		t.Fatalf("a second poll in the same epoch sent %d txs (%v)", len(fc.sent)-1, err)
 	}
 
-	// Garbage collection.
-	stray := func(b byte, stored time.Time) PieceID {
+	// Garbage collection. Pieces wait for their deal while their owner
+	// keeps uploading to the node (a long put opens its deal after the
+	// last piece), and go GCGrace after the owner's last upload.
+	stray := func(b byte, owner crypto.Address, stored time.Time) PieceID {
 		id := PieceID(pieceID(b))
-		if _, _, err := n.store.Put(id, ownerAddr, 10, 64, stored, bytes.NewReader(bytes.Repeat([]byte{b}, 10))); err != nil {
+		if _, _, err := n.store.Put(id, owner, 10, 64, stored, bytes.NewReader(bytes.Repeat([]byte{b}, 10))); err != nil {
 			t.Fatal(err)
 		}
 		return id
 	}
-	old := stray(0xa0, now.Add(-2*cfg.GCGrace))
-	stray(0xa1, now)
+	uploader, abandoned := crypto.Address{0x77}, crypto.Address{0x78}
+	old := stray(0xa0, abandoned, now.Add(-2*cfg.GCGrace))
+	early := stray(0xa2, uploader, now.Add(-2*cfg.GCGrace))
+	stray(0xa1, uploader, now)
 	held := func() int { _, p, _ := n.store.Usage(); return int(p) }
 	fc.refsErr = errors.New("chain down")
-	if err := n.gc.run(t.Context()); err == nil || held() != 4 {
+	if err := n.gc.run(t.Context()); err == nil || held() != 5 {
 		t.Fatalf("with the chain down: %v, %d pieces held", err, held())
 	}
 	fc.refsErr = nil
-	if err := n.gc.run(t.Context()); err != nil || held() != 3 {
-		t.Fatalf("gc: %v, %d pieces held, want 3", err, held())
+	if err := n.gc.run(t.Context()); err != nil || held() != 4 {
+		t.Fatalf("gc: %v, %d pieces held, want 4", err, held())
 	}
 	if _, ok := n.store.Info(old); ok {
-		t.Fatal("an old unreferenced piece was kept")
+		t.Fatal("an old unreferenced piece of an owner who stopped uploading was kept")
+	}
+	if _, ok := n.store.Info(early); !ok {
+		t.Fatal("the first piece of an upload still under way was deleted")
 	}
 	// The deal's pieces are anyone's to read (a repairer's), a stray is not.
 	var p0 PieceID
@@ -156,8 +163,8 @@ func TestAuditsAndGarbageCollection(t *testing.T) {
 		t.Fatalf("readable by anyone: the deal's piece %v, a stray %v", n.server.public(p0), n.server.public(PieceID(pieceID(0xa1))))
 	}
 	fc.refs = nil // the deal closed
-	if err := n.gc.run(t.Context()); err != nil || held() != 1 {
-		t.Fatalf("after the deal closed: %v, %d pieces held, want 1 (the recent stray)", err, held())
+	if err := n.gc.run(t.Context()); err != nil || held() != 2 {
+		t.Fatalf("after the deal closed: %v, %d pieces held, want 2 (the upload under way)", err, held())
 	}
 	if n.server.public(p0) {
 		t.Fatal("a closed deal's piece is still readable by anyone")

@@ -36,8 +36,9 @@ type Config struct {
 	// GCInterval is how often the node deletes pieces no deal references.
 	GCInterval time.Duration
 	// GCGrace is how long a piece may wait for a deal that references it
-	// after its upload (the client uploads first and opens the deal
-	// after). A piece whose deal the node saw close goes at once.
+	// after its owner's last upload to this node (the client uploads every
+	// piece first and opens the deal after). A piece whose deal the node
+	// saw close goes at once.
 	GCGrace time.Duration
 	// MaxOrderTTL bounds how far in the future an order may expire: the
 	// node remembers each serial until then.
