@@ -12,6 +12,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"syscall"
 	"time"
 
 	"github.com/klauspost/reedsolomon"
@@ -58,6 +59,8 @@ type StorageResult struct {
 	RawGetMBps    float64 `json:"raw_get_mb_per_second"` // one HTTP GET of it back
 	PutShare      float64 `json:"put_share_of_raw"`
 	GetShare      float64 `json:"get_share_of_raw"`
+	PutCPUSeconds float64 `json:"put_cpu_seconds"` // CPU used by the whole process (client, nodes, chain) during the put
+	GetCPUSeconds float64 `json:"get_cpu_seconds"`
 	// Where the time goes: each stage alone on one core, per byte of the
 	// file (hashing: of the n/k times as many bytes of pieces).
 	EncryptMBps float64 `json:"encrypt_mb_per_second"`
@@ -115,6 +118,7 @@ func Storage(ctx context.Context, c *client.Client, cfg StorageConfig) (*Storage
 		return nil, err
 	}
 	say("put…\n")
+	cpu0 := processCPU()
 	put, err := cl.Put(ctx, bytes.NewReader(data), cfg.Size, storageclient.PutOptions{Network: nc.Network, K: cfg.K, N: cfg.N,
 		Duration: time.Hour, SegmentSize: cfg.SegmentSize})
 	if err != nil {
@@ -124,10 +128,13 @@ func Storage(ctx context.Context, c *client.Client, cfg StorageConfig) (*Storage
 	res.PutSeconds, res.UploadSeconds = put.Elapsed.Seconds(), put.Uploaded.Seconds()
 	res.DealSeconds = res.PutSeconds - res.UploadSeconds
 	res.PutMBps = mbps(cfg.Size, put.Elapsed)
-	say("  %.2f s (%.2f s uploading, %.2f s for the deal's block): %.0f MB/s\n", res.PutSeconds, res.UploadSeconds, res.DealSeconds, res.PutMBps)
+	res.PutCPUSeconds = (processCPU() - cpu0).Seconds()
+	say("  %.2f s (%.2f s uploading, %.2f s for the deal's block): %.0f MB/s; %.2f s of CPU (%.1f cores busy)\n",
+		res.PutSeconds, res.UploadSeconds, res.DealSeconds, res.PutMBps, res.PutCPUSeconds, res.PutCPUSeconds/res.PutSeconds)
 	say("get…\n")
 	var out bytes.Buffer
 	out.Grow(int(cfg.Size))
+	cpu0 = processCPU()
 	got, err := cl.Get(ctx, put.Deal, &out, storageclient.GetOptions{})
 	if err != nil {
 		return nil, err
@@ -136,12 +143,23 @@ func Storage(ctx context.Context, c *client.Client, cfg StorageConfig) (*Storage
 		return nil, errors.New("bench storage: get returned other bytes")
 	}
 	res.GetSeconds, res.GetMBps = got.Elapsed.Seconds(), mbps(cfg.Size, got.Elapsed)
-	say("  %.2f s: %.0f MB/s\n", res.GetSeconds, res.GetMBps)
+	res.GetCPUSeconds = (processCPU() - cpu0).Seconds()
+	say("  %.2f s: %.0f MB/s; %.2f s of CPU (%.1f cores busy)\n", res.GetSeconds, res.GetMBps, res.GetCPUSeconds, res.GetCPUSeconds/res.GetSeconds)
 	res.PutShare, res.GetShare = res.PutMBps/res.RawPutMBps, res.GetMBps/res.RawGetMBps
 	if _, err := cl.Remove(ctx, put.Deal); err != nil {
 		say("removing the deal: %v\n", err)
 	}
 	return res, nil
+}
+
+// processCPU is the CPU time (user and system) this process has used:
+// the client, the nodes and the chain alike, as they share the machine.
+func processCPU() time.Duration {
+	var ru syscall.Rusage
+	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
+		return 0
+	}
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }
 
 func mbps(n uint64, d time.Duration) float64 {
