@@ -202,10 +202,9 @@ func (r *repairer) deal(ctx context.Context, d *storagev1.Deal, rep *RepairRepor
 	return nil
 }
 
-// segment rebuilds segment s of d and uploads its lost pieces to new
-// nodes: as many as the chain takes in one repair (it checks each piece
-// against the segment's live count including the pieces repaired before
-// it in the tx, so at most threshold − live + 1).
+// segment rebuilds segment s of d and uploads every lost piece to a new
+// node (the chain judges the repair threshold on the live pieces before
+// the repair tx, so one tx restores the whole segment).
 func (r *repairer) segment(ctx context.Context, f *fetcher, d *storagev1.Deal, s uint32) ([]RepairedPiece, error) {
 	seg := d.Pieces[s*d.N : (s+1)*d.N]
 	size := seg[0].Size
@@ -236,11 +235,10 @@ func (r *repairer) segment(ctx context.Context, f *fetcher, d *storagev1.Deal, s
 			owners[string(nd.Device.Owner)] = true
 		}
 	}
-	budget := int(d.RepairThreshold) - int(live) + 1
 	var out []RepairedPiece
 	var lastErr error
 	for i, p := range seg {
-		if !p.Lost || len(out) == budget {
+		if !p.Lost {
 			continue
 		}
 		idx := s*d.N + uint32(i)

@@ -1,6 +1,7 @@
 package storagenode
 
 import (
+	"context"
 	"crypto/ed25519"
 	"encoding/base64"
 	"encoding/hex"
@@ -37,6 +38,9 @@ type pieceServer struct {
 	// collection): anyone may read those, so that a repairer can rebuild
 	// a segment (their bytes are ciphertext and their roots are public).
 	live atomic.Pointer[map[PieceID]bool]
+	// relearn, if set, reads live again from the chain (rate-limited):
+	// asked when a piece someone else owns is not known to be live.
+	relearn func(context.Context)
 }
 
 // public says whether a live deal references piece id.
@@ -199,6 +203,9 @@ func (s *pieceServer) get(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	defer p.Close()
+	if p.Info.Owner != o.Owner && !s.public(id) && s.relearn != nil {
+		s.relearn(r.Context())
+	}
 	if p.Info.Owner != o.Owner && !s.public(id) {
 		s.fail(w, r, ErrNotOwner)
 		return

@@ -57,6 +57,9 @@ type Node struct {
 	audits auditor
 	gc     collector
 
+	relearnMu   sync.Mutex
+	relearnLast time.Time
+
 	ran       atomic.Bool
 	closeOnce sync.Once
 }
@@ -119,11 +122,31 @@ func New(ctx context.Context, cfg Config, chain Chain) (*Node, error) {
 		n.url = "http://" + ln.Addr().String()
 	}
 	n.server = &pieceServer{store: store, serials: ser, chainID: chainID, id: id, devKey: cfg.DeviceKey, maxTTL: cfg.MaxOrderTTL, now: cfg.now, log: log}
+	n.server.relearn = n.relearnLive
 	n.setParams(params)
 	n.http = &http.Server{Handler: n.server.routes(), ReadHeaderTimeout: 10 * time.Second, IdleTimeout: 2 * time.Minute, MaxHeaderBytes: 16 << 10}
 	n.audits = auditor{node: n, answered: map[challengeKey]bool{}}
 	n.gc = collector{node: n, referenced: map[PieceID]bool{}}
 	return n, nil
+}
+
+// relearnLive reads again which pieces live deals reference, at most once
+// per PollInterval however many requests ask: a piece a repairer put here
+// is the deal owner's to read as soon as the repair is on chain, not only
+// at the next garbage collection.
+func (n *Node) relearnLive(ctx context.Context) {
+	n.relearnMu.Lock()
+	defer n.relearnMu.Unlock()
+	now := n.cfg.now()
+	if now.Sub(n.relearnLast) < n.cfg.PollInterval {
+		return
+	}
+	n.relearnLast = now
+	ctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+	defer cancel()
+	if _, err := n.gc.refresh(ctx); err != nil && ctx.Err() == nil {
+		n.log.Warn("reading the node's live pieces failed", "err", err)
+	}
 }
 
 func (n *Node) setParams(p *storagev1.StorageParams) {
