@@ -26,6 +26,7 @@ require (
 	github.com/spf13/pflag v1.0.10
 	github.com/spf13/viper v1.19.0
 	github.com/syndtr/goleveldb v1.0.1-0.20210819022825-2ae1ddf74ef7
+	github.com/tetratelabs/wazero v1.12.0
 	github.com/uber/h3-go/v4 v4.1.0
 	github.com/vektah/gqlparser/v2 v2.5.30
 	golang.org/x/crypto v0.58.0
