@@ -3,6 +3,7 @@ package sandbox
 import (
 	"crypto/sha256"
 	"encoding/binary"
+	"math"
 	"math/rand/v2"
 	"time"
 )
@@ -23,7 +24,7 @@ type virtualClock struct {
 }
 
 func (c *virtualClock) nanotime() int64 {
-	c.elapsed += int64(ClockTick)
+	c.elapsed = min(c.elapsed+int64(ClockTick), maxElapsed)
 	return c.elapsed
 }
 
@@ -32,12 +33,16 @@ func (c *virtualClock) walltime() (sec int64, nsec int32) {
 	return ClockEpoch + ns/1e9, int32(ns % 1e9)
 }
 
-// nanosleep returns at once, as if the time had passed.
+// nanosleep returns at once, as if the time had passed (up to the year
+// 2200 or so, where the clock stops rather than wrap).
 func (c *virtualClock) nanosleep(ns int64) {
 	if ns > 0 {
-		c.elapsed += ns
+		c.elapsed += min(ns, maxElapsed-c.elapsed)
 	}
 }
+
+// maxElapsed is where the virtual clock stops.
+const maxElapsed = math.MaxInt64 / 2
 
 // randTag separates the key of a task's random stream from other uses of
 // the job seed.

@@ -29,8 +29,10 @@ func (r *Runner) runInstance(ctx context.Context, mod wazero.CompiledModule, t T
 	stderr := &boundedWriter{max: maxStderr, quiet: true}
 	clock := &virtualClock{}
 
-	fsc := wazero.NewFSConfig().WithFSMount(inputFS(t.Inputs), "/in")
-	fsc = fsc.(sysfs.FSConfig).WithSysFSMount(out, "/out")
+	open := &openFiles{}
+	fsc := wazero.NewFSConfig().(sysfs.FSConfig).
+		WithSysFSMount(boundedOpens{FS: &sysfs.AdaptFS{FS: inputFS(t.Inputs)}, open: open}, "/in").(sysfs.FSConfig).
+		WithSysFSMount(boundedOpens{FS: out, open: open}, "/out")
 	index := strconv.FormatUint(uint64(t.Index), 10)
 	cfg := wazero.NewModuleConfig().
 		WithName("").

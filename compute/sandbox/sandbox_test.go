@@ -156,6 +156,21 @@ func TestWASISocketsFail(t *testing.T) {
 	t.Logf("inside the module:\n%s", out.Stdout)
 }
 
+// TestOpenFilesBounded: a module that opens files without closing them
+// runs out of descriptors at MaxOpenFiles, not of host memory, and gets
+// them back when it closes them.
+func TestOpenFilesBounded(t *testing.T) {
+	t.Parallel()
+	res, out := runProbe(t, testLimits(), sandbox.Task{Inputs: map[string][]byte{"a.txt": []byte("a")}}, "open-many")
+	if res.Status != sandbox.OK {
+		t.Fatalf("got %v (%s), stdout %q", res.Status, res.Reason, out.Stdout)
+	}
+	// The preopened /in and /out take one descriptor each.
+	if want := fmt.Sprintf("opened %d, then: open /in/a.txt: I/O error\n", sandbox.MaxOpenFiles-2); string(out.Stdout) != want {
+		t.Fatalf("stdout %q, want %q", out.Stdout, want)
+	}
+}
+
 // TestNoHostFiles: the module sees /in and /out only, and cannot write
 // /in.
 func TestNoHostFiles(t *testing.T) {

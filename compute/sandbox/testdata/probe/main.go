@@ -31,11 +31,6 @@ func main() {
 		for {
 			n++
 		}
-	case "sleep":
-		// Virtual time: returns at once on the host.
-		start := time.Now()
-		time.Sleep(time.Hour)
-		fmt.Println("slept", time.Since(start).Round(time.Second))
 	case "oom":
 		var keep [][]byte
 		for {
@@ -50,6 +45,22 @@ func main() {
 		}
 		conn.Close()
 		fmt.Println("connected")
+	case "open-many":
+		var files []*os.File
+		for {
+			f, err := os.Open("/in/a.txt")
+			if err != nil {
+				fmt.Printf("opened %d, then: %v\n", len(files), err)
+				break
+			}
+			files = append(files, f)
+		}
+		for _, f := range files {
+			f.Close()
+		}
+		if _, err := os.ReadFile("/in/a.txt"); err != nil {
+			fail(1, "after closing: %v", err)
+		}
 	case "sockets":
 		sockets()
 	case "host":
