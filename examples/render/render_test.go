@@ -149,7 +149,7 @@ func writeArtifacts(t *testing.T, joined, native []byte) {
 
 // buildWasip1 builds the Go main package at pkg for GOOS=wasip1
 // GOARCH=wasm and returns the module.
-func buildWasip1(t *testing.T, pkg string) []byte {
+func buildWasip1(t testing.TB, pkg string) []byte {
 	t.Helper()
 	gobin, err := exec.LookPath("go")
 	if err != nil {
@@ -166,4 +166,43 @@ func buildWasip1(t *testing.T, pkg string) []byte {
 		t.Fatal(err)
 	}
 	return b
+}
+
+// BenchmarkTile compares one tile rendered in the sandbox (compiled once,
+// outside the loop) with the same tile rendered natively; both include
+// the PNG encoding.
+func BenchmarkTile(b *testing.B) {
+	scene := tracer.DemoScene()
+	r, err := scene.Tile(cols, rows, 5)
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Run("native", func(b *testing.B) {
+		for b.Loop() {
+			var buf bytes.Buffer
+			if err := png.Encode(&buf, scene.Render(r)); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+	b.Run("wasm", func(b *testing.B) {
+		module := buildWasip1(b, "./cmd/tile")
+		ctx := context.Background()
+		runner, err := sandbox.NewRunner(ctx, sandbox.DefaultConfig())
+		if err != nil {
+			b.Fatal(err)
+		}
+		defer runner.Close(ctx)
+		limits := sandbox.DefaultLimits()
+		task := sandbox.Task{Module: module, Index: 5}
+		if _, err := runner.Run(ctx, task, limits); err != nil { // compile
+			b.Fatal(err)
+		}
+		for b.Loop() {
+			res, err := runner.Run(ctx, task, limits)
+			if err != nil || res.Status != sandbox.OK {
+				b.Fatal(res.Reason, err)
+			}
+		}
+	})
 }
