@@ -13,6 +13,7 @@
 //     Limits.MaxOutputBytes (sum of file sizes) and Limits.MaxOutputFiles
 //     (files and directories). A write past either bound fails (EIO) and
 //     the task's status is OutputTooLarge, whatever the module does next.
+//   - At most MaxOpenFiles open files and directories at once.
 //   - stdout, bounded by Limits.MaxStdoutBytes in the same way; stdin is
 //     empty; stderr is kept (its start) only to explain a failure in
 //     Result.Reason.

@@ -31,7 +31,7 @@ func (r *Runner) runInstance(ctx context.Context, mod wazero.CompiledModule, t T
 
 	open := &openFiles{}
 	fsc := wazero.NewFSConfig().(sysfs.FSConfig).
-		WithSysFSMount(boundedOpens{FS: &sysfs.AdaptFS{FS: inputFS(t.Inputs)}, open: open}, "/in").(sysfs.FSConfig).
+		WithSysFSMount(boundedOpens{FS: &sysfs.ReadFS{FS: &sysfs.AdaptFS{FS: inputFS(t.Inputs)}}, open: open}, "/in").(sysfs.FSConfig).
 		WithSysFSMount(boundedOpens{FS: out, open: open}, "/out")
 	index := strconv.FormatUint(uint64(t.Index), 10)
 	cfg := wazero.NewModuleConfig().

@@ -117,10 +117,15 @@ func hostFiles() {
 			fmt.Printf("%s: denied\n", p)
 		}
 	}
-	if err := os.WriteFile("/in/new.txt", []byte("x"), 0o644); err == nil {
-		got = append(got, "wrote /in/new.txt")
-	} else {
-		fmt.Println("/in/new.txt: denied")
+	for _, p := range []string{"/in/new.txt", "/in/a.txt"} {
+		if err := os.WriteFile(p, []byte("x"), 0o644); err == nil {
+			got = append(got, "wrote "+p)
+		} else {
+			fmt.Printf("%s: denied (%v)\n", p, err)
+		}
+	}
+	if b, err := os.ReadFile("/in/a.txt"); err != nil || string(b) != "a" {
+		got = append(got, fmt.Sprintf("/in/a.txt changed to %q (%v)", b, err))
 	}
 	if err := os.WriteFile("/tmp/x", []byte("x"), 0o644); err == nil {
 		got = append(got, "wrote /tmp/x")
