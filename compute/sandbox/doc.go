@@ -19,9 +19,10 @@
 //     Result.Reason.
 //   - A virtual clock that starts at ClockEpoch (2025-01-01 UTC), advances
 //     by ClockTick on every read and by the requested duration on every
-//     sleep (a sleep returns at once). Random bytes (WASI random_get, which also seeds the Go
-//     runtime's map order) come from ChaCha8 keyed by SHA-256 of a domain
-//     tag, Task.Seed and Task.Index.
+//     sleep (a sleep returns at once).
+//   - Random bytes (WASI random_get, which also seeds the Go runtime's map
+//     order) from ChaCha8 keyed by SHA-256 of a domain tag, Task.Seed and
+//     Task.Index.
 //   - Linear memory up to Limits.MemoryBytes; a memory.grow past it fails
 //     (returns -1), which most runtimes turn into a fatal "out of memory";
 //     the task then ends as OutOfMemory.
@@ -35,7 +36,10 @@
 // the task alone: a task close to its timeout may finish on a fast provider
 // and time out on a slow one, so a job should set its timeout well above the
 // expected run time. Everything else — status, exit code, files, stdout — is
-// a function of (module, task, limits).
+// a function of (module, task, limits), with one caveat of WebAssembly
+// itself: the bits of a NaN a float operation produces may differ between
+// host CPUs, so a module whose output depends on them (not on whether a
+// value is NaN) is not portable.
 //
 // # The canonical output
 //
