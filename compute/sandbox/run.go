@@ -68,18 +68,13 @@ func (r *Runner) runInstance(ctx context.Context, mod wazero.CompiledModule, t T
 		inst.Close(context.WithoutCancel(ctx))
 	}
 
-	r.mu.Lock()
-	closed := r.closed
-	r.mu.Unlock()
 	var exit *sys.ExitError
 	isExit := errors.As(err, &exit)
 	switch {
-	case closed:
-		return Result{}, ErrClosed
 	case isExit && runCtx.Err() != nil &&
 		(exit.ExitCode() == sys.ExitCodeDeadlineExceeded || exit.ExitCode() == sys.ExitCodeContextCanceled):
-		if ctx.Err() != nil {
-			return Result{}, fmt.Errorf("sandbox: run stopped: %w", ctx.Err())
+		if ctx.Err() != nil { // the caller's context, or Close
+			return Result{}, fmt.Errorf("sandbox: run stopped: %w", context.Cause(ctx))
 		}
 		return failed(Timeout, fmt.Sprintf("timeout: still running after %v", l.Timeout)), nil
 	case out.overflow != "":

@@ -47,6 +47,12 @@ var ErrClosed = errors.New("sandbox: runner closed")
 type Runner struct {
 	cfg Config
 	rt  wazero.Runtime
+	// stopped ends with Close, and with it every task's context. Close
+	// waits for the tasks (inflight) before it closes the runtime: wazero
+	// does not survive a runtime closed under a compilation.
+	stopped  context.Context
+	stop     context.CancelFunc
+	inflight sync.WaitGroup
 
 	mu      sync.Mutex
 	closed  bool
@@ -86,11 +92,13 @@ func NewRunner(ctx context.Context, cfg Config) (*Runner, error) {
 		rt.Close(ctx)
 		return nil, fmt.Errorf("sandbox: instantiating WASI: %w", err)
 	}
-	return &Runner{cfg: cfg, rt: rt, modules: map[[32]byte]*compiled{}}, nil
+	stopped, stop := context.WithCancel(context.WithoutCancel(ctx))
+	return &Runner{cfg: cfg, rt: rt, stopped: stopped, stop: stop, modules: map[[32]byte]*compiled{}}, nil
 }
 
-// Close releases the runtime and every compiled module. Tasks still running
-// are stopped (and their Run returns an error).
+// Close stops the tasks still running (their Run returns ErrClosed), waits
+// for them and for compilations under way, and releases the runtime and
+// every compiled module.
 func (r *Runner) Close(ctx context.Context) error {
 	r.mu.Lock()
 	if r.closed {
@@ -100,6 +108,8 @@ func (r *Runner) Close(ctx context.Context) error {
 	r.closed = true
 	r.modules = nil
 	r.mu.Unlock()
+	r.stop()
+	r.inflight.Wait()
 	return r.rt.Close(ctx)
 }
 
@@ -116,6 +126,18 @@ func (r *Runner) Run(ctx context.Context, t Task, l Limits) (Result, error) {
 	if err := t.validate(); err != nil {
 		return failed(InvalidTask, "invalid task: "+err.Error()), nil
 	}
+	r.mu.Lock()
+	if r.closed {
+		r.mu.Unlock()
+		return Result{}, ErrClosed
+	}
+	r.inflight.Add(1)
+	r.mu.Unlock()
+	defer r.inflight.Done()
+	ctx, cancel := context.WithCancelCause(ctx)
+	defer cancel(nil)
+	defer context.AfterFunc(r.stopped, func() { cancel(ErrClosed) })()
+
 	c, err := r.acquire(ctx, t.Module)
 	if err != nil {
 		return Result{}, err
@@ -158,7 +180,7 @@ func (r *Runner) acquire(ctx context.Context, module []byte) (*compiled, error) 
 		case <-c.ready:
 		case <-ctx.Done():
 			r.release(ctx, c)
-			return nil, ctx.Err()
+			return nil, context.Cause(ctx)
 		}
 		if c.hostErr != nil {
 			r.release(ctx, c)
@@ -191,7 +213,7 @@ func (r *Runner) compile(ctx context.Context, c *compiled, module []byte) {
 	mod, err := r.rt.CompileModule(ctx, module)
 	if err != nil {
 		if ctx.Err() != nil {
-			c.hostErr = fmt.Errorf("sandbox: compiling: %w", ctx.Err())
+			c.hostErr = fmt.Errorf("sandbox: compiling: %w", context.Cause(ctx))
 			return
 		}
 		c.invalid = err.Error()

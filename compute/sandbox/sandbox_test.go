@@ -297,11 +297,19 @@ func TestHostErrors(t *testing.T) {
 		t.Errorf("zero timeout: err %v, want ErrInvalidLimits", err)
 	}
 
+	// The Runner is closed while a task runs (or compiles, or before it
+	// starts: all end the same way).
 	r, err := sandbox.NewRunner(context.Background(), sandbox.DefaultConfig())
 	if err != nil {
 		t.Fatal(err)
 	}
-	r.Close(context.Background())
+	go func() {
+		time.Sleep(100 * time.Millisecond)
+		r.Close(context.Background())
+	}()
+	if _, err := r.Run(context.Background(), sandbox.Task{Module: module, Args: []string{"loop"}}, testLimits()); !errors.Is(err, sandbox.ErrClosed) {
+		t.Errorf("runner closed during the run: err %v, want ErrClosed", err)
+	}
 	if _, err := r.Run(context.Background(), sandbox.Task{Module: module}, testLimits()); !errors.Is(err, sandbox.ErrClosed) {
 		t.Errorf("closed runner: err %v, want ErrClosed", err)
 	}
