@@ -18,6 +18,7 @@ import (
 	"github.com/depinhq/depin/x/agreement"
 	"github.com/depinhq/depin/x/auth"
 	"github.com/depinhq/depin/x/bank"
+	"github.com/depinhq/depin/x/compute"
 	"github.com/depinhq/depin/x/device"
 	"github.com/depinhq/depin/x/market"
 	"github.com/depinhq/depin/x/network"
@@ -100,6 +101,7 @@ type App struct {
 	agreement agreement.Keeper
 	market    market.Keeper
 	storage   storage.Keeper
+	compute   compute.Keeper
 	// steps are the modules' per-network block steps, in order (modules.go).
 	steps       []networkStep
 	checkMu     sync.Mutex

@@ -18,6 +18,7 @@ const (
 	stepRewards    = "rewards"    // reward jobs (x/reward)
 	stepAgreements = "agreements" // agreement payments (x/agreement)
 	stepMarket     = "market"     // auctions and settlements (x/market)
+	stepCompute    = "compute"    // compute task windows and job deadlines (x/compute)
 )
 
 // safely runs f and turns a panic into an error. The error says only

@@ -7,6 +7,7 @@ import (
 	"github.com/depinhq/depin/store"
 	"github.com/depinhq/depin/x/agreement"
 	"github.com/depinhq/depin/x/bank"
+	"github.com/depinhq/depin/x/compute"
 	"github.com/depinhq/depin/x/device"
 	"github.com/depinhq/depin/x/market"
 	"github.com/depinhq/depin/x/reward"
@@ -20,7 +21,7 @@ import (
 func escrowAccounts() map[crypto.Address]bool {
 	m := map[crypto.Address]bool{}
 	for _, a := range []crypto.Address{reward.Pool, share.LeaseEscrow, market.Escrow, agreement.Escrow,
-		device.StakePool, staking.BondedPool, staking.UnbondingPool, storage.Escrow} {
+		device.StakePool, staking.BondedPool, staking.UnbondingPool, storage.Escrow, compute.Escrow} {
 		m[a] = true
 	}
 	return m
@@ -50,6 +51,7 @@ func CheckInvariants(r store.Reader) (err error) {
 		market.Keeper{}.CheckInvariant,
 		share.Keeper{Rewards: reward.Keeper{}}.CheckInvariant,
 		storage.Keeper{}.CheckInvariant,
+		compute.Keeper{}.CheckInvariant,
 	}
 	for _, check := range checks {
 		if err := check(r); err != nil {

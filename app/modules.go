@@ -5,6 +5,7 @@ import (
 	"github.com/depinhq/depin/x/agreement"
 	"github.com/depinhq/depin/x/auth"
 	"github.com/depinhq/depin/x/bank"
+	"github.com/depinhq/depin/x/compute"
 	"github.com/depinhq/depin/x/device"
 	"github.com/depinhq/depin/x/market"
 	"github.com/depinhq/depin/x/network"
@@ -64,6 +65,7 @@ func (a *App) wireModules() {
 	a.share = share.Keeper{Bank: a.bank, Network: a.network, Device: a.device, Rewards: &a.reward}
 	a.reward = reward.Keeper{Bank: a.bank, Network: a.network, Device: a.device, Report: a.report, Payouts: &a.share}
 	a.storage = storage.Keeper{Bank: a.bank, Network: a.network, Device: a.device}
+	a.compute = compute.Keeper{Bank: a.bank, Network: a.network, Device: a.device}
 
 	// When a network's epoch ends, in this order: lease rent, then the
 	// epoch's rewards are queued, then agreements start paying, then
@@ -79,5 +81,9 @@ func (a *App) wireModules() {
 			return func(c state.Context, id string) error { return a.agreement.BeginNetwork(c, id, &budget) }
 		}},
 		each(stepMarket, func(c state.Context, id string) error { return a.market.BeginNetwork(c, id) }),
+		{name: stepCompute, start: func() func(state.Context, string) error {
+			budget := a.compute.Budget() // shared by every network of the block
+			return func(c state.Context, id string) error { return a.compute.BeginNetwork(c, id, &budget) }
+		}},
 	}
 }

@@ -82,6 +82,15 @@ func (a *App) route(ctx state.Context, tx *auth.Tx, m *txv1.Msg, prep *report.Pr
 		return a.share.DepositLease(ctx, s, sum.DepositLease)
 	case *txv1.Msg_EndLease:
 		return a.share.EndLease(ctx, s, sum.EndLease)
+	case *txv1.Msg_SubmitJob:
+		_, err := a.compute.SubmitJob(ctx, s, sum.SubmitJob)
+		return err
+	case *txv1.Msg_CommitResult:
+		return a.compute.CommitResult(ctx, s, sum.CommitResult)
+	case *txv1.Msg_RevealResult:
+		return a.compute.RevealResult(ctx, s, sum.RevealResult)
+	case *txv1.Msg_CancelJob:
+		return a.compute.CancelJob(ctx, s, sum.CancelJob)
 	case *txv1.Msg_SetEndpoint:
 		return a.storage.SetEndpoint(ctx, s, sum.SetEndpoint)
 	case *txv1.Msg_OpenDeal:

@@ -6,6 +6,7 @@ package event
 import (
 	_ "github.com/depinhq/depin/gen/depin/agreement/v1"
 	_ "github.com/depinhq/depin/gen/depin/bank/v1"
+	_ "github.com/depinhq/depin/gen/depin/compute/v1"
 	_ "github.com/depinhq/depin/gen/depin/device/v1"
 	_ "github.com/depinhq/depin/gen/depin/market/v1"
 	_ "github.com/depinhq/depin/gen/depin/network/v1"

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"sort"
 
+	"github.com/depinhq/depin/api/compute"
 	"github.com/depinhq/depin/api/storage"
 	networkv1 "github.com/depinhq/depin/gen/depin/network/v1"
 	rewardv1 "github.com/depinhq/depin/gen/depin/reward/v1"
@@ -66,6 +67,9 @@ func ValidateParams(p *networkv1.Params) error {
 		return fmt.Errorf("%w: %v", ErrInvalidParams, err)
 	}
 	if err := storage.ValidateParams(p.Storage); err != nil {
+		return fmt.Errorf("%w: %v", ErrInvalidParams, err)
+	}
+	if err := compute.ValidateParams(p.Compute); err != nil {
 		return fmt.Errorf("%w: %v", ErrInvalidParams, err)
 	}
 	return nil

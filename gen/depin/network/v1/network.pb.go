@@ -7,6 +7,7 @@
 package networkv1
 
 import (
+	v13 "github.com/depinhq/depin/gen/depin/compute/v1"
 	v11 "github.com/depinhq/depin/gen/depin/market/v1"
 	v1 "github.com/depinhq/depin/gen/depin/reward/v1"
 	v12 "github.com/depinhq/depin/gen/depin/storage/v1"
@@ -189,6 +190,7 @@ type Params struct {
 	Rewards                *v1.RewardParams       `protobuf:"bytes,8,opt,name=rewards,proto3" json:"rewards,omitempty"`  // incentives; unset = no emission
 	Market                 *v11.MarketParams      `protobuf:"bytes,9,opt,name=market,proto3" json:"market,omitempty"`    // energy market; unset = none
 	Storage                *v12.StorageParams     `protobuf:"bytes,10,opt,name=storage,proto3" json:"storage,omitempty"` // storage deals and audits; unset = none
+	Compute                *v13.ComputeParams     `protobuf:"bytes,11,opt,name=compute,proto3" json:"compute,omitempty"` // compute jobs; unset = none
 	unknownFields          protoimpl.UnknownFields
 	sizeCache              protoimpl.SizeCache
 }
@@ -289,6 +291,13 @@ func (x *Params) GetMarket() *v11.MarketParams {
 func (x *Params) GetStorage() *v12.StorageParams {
 	if x != nil {
 		return x.Storage
+	}
+	return nil
+}
+
+func (x *Params) GetCompute() *v13.ComputeParams {
+	if x != nil {
+		return x.Compute
 	}
 	return nil
 }
@@ -1301,14 +1310,14 @@ var File_depin_network_v1_network_proto protoreflect.FileDescriptor
 
 const file_depin_network_v1_network_proto_rawDesc = "" +
 	"\n" +
-	"\x1edepin/network/v1/network.proto\x12\x10depin.network.v1\x1a\x1cdepin/market/v1/market.proto\x1a\x1edepin/storage/v1/storage.proto\x1a\x1cdepin/reward/v1/reward.proto\"\x92\x01\n" +
+	"\x1edepin/network/v1/network.proto\x12\x10depin.network.v1\x1a\x1cdepin/market/v1/market.proto\x1a\x1edepin/compute/v1/compute.proto\x1a\x1edepin/storage/v1/storage.proto\x1a\x1cdepin/reward/v1/reward.proto\"\x92\x01\n" +
 	"\x06Metric\x12\x0e\n" +
 	"\x02id\x18\x01 \x01(\rR\x02id\x12\x12\n" +
 	"\x04name\x18\x02 \x01(\tR\x04name\x12\x12\n" +
 	"\x04unit\x18\x03 \x01(\tR\x04unit\x12\x1b\n" +
 	"\tbound_num\x18\x04 \x01(\x04R\bboundNum\x12\x1b\n" +
 	"\tbound_den\x18\x05 \x01(\x04R\bboundDen\x12\x16\n" +
-	"\x06weight\x18\x06 \x01(\x04R\x06weight\"\xfa\x03\n" +
+	"\x06weight\x18\x06 \x01(\x04R\x06weight\"\xb5\x04\n" +
 	"\x06Params\x122\n" +
 	"\ametrics\x18\x01 \x03(\v2\x18.depin.network.v1.MetricR\ametrics\x12#\n" +
 	"\repoch_seconds\x18\x02 \x01(\x04R\fepochSeconds\x122\n" +
@@ -1320,7 +1329,8 @@ const file_depin_network_v1_network_proto_rawDesc = "" +
 	"\arewards\x18\b \x01(\v2\x1d.depin.reward.v1.RewardParamsR\arewards\x125\n" +
 	"\x06market\x18\t \x01(\v2\x1d.depin.market.v1.MarketParamsR\x06market\x129\n" +
 	"\astorage\x18\n" +
-	" \x01(\v2\x1f.depin.storage.v1.StorageParamsR\astorage\"\xc5\x04\n" +
+	" \x01(\v2\x1f.depin.storage.v1.StorageParamsR\astorage\x129\n" +
+	"\acompute\x18\v \x01(\v2\x1f.depin.compute.v1.ComputeParamsR\acompute\"\xc5\x04\n" +
 	"\aNetwork\x12\x0e\n" +
 	"\x02id\x18\x01 \x01(\tR\x02id\x12\x12\n" +
 	"\x04name\x18\x02 \x01(\tR\x04name\x12\x14\n" +
@@ -1442,28 +1452,30 @@ var file_depin_network_v1_network_proto_goTypes = []any{
 	(*v1.RewardParams)(nil),             // 17: depin.reward.v1.RewardParams
 	(*v11.MarketParams)(nil),            // 18: depin.market.v1.MarketParams
 	(*v12.StorageParams)(nil),           // 19: depin.storage.v1.StorageParams
+	(*v13.ComputeParams)(nil),           // 20: depin.compute.v1.ComputeParams
 }
 var file_depin_network_v1_network_proto_depIdxs = []int32{
 	1,  // 0: depin.network.v1.Params.metrics:type_name -> depin.network.v1.Metric
 	17, // 1: depin.network.v1.Params.rewards:type_name -> depin.reward.v1.RewardParams
 	18, // 2: depin.network.v1.Params.market:type_name -> depin.market.v1.MarketParams
 	19, // 3: depin.network.v1.Params.storage:type_name -> depin.storage.v1.StorageParams
-	0,  // 4: depin.network.v1.Network.class:type_name -> depin.network.v1.ResourceClass
-	2,  // 5: depin.network.v1.Network.params:type_name -> depin.network.v1.Params
-	2,  // 6: depin.network.v1.Network.pending:type_name -> depin.network.v1.Params
-	2,  // 7: depin.network.v1.Network.previous:type_name -> depin.network.v1.Params
-	2,  // 8: depin.network.v1.ParamsVersion.params:type_name -> depin.network.v1.Params
-	0,  // 9: depin.network.v1.MsgCreateNetwork.class:type_name -> depin.network.v1.ResourceClass
-	2,  // 10: depin.network.v1.MsgCreateNetwork.params:type_name -> depin.network.v1.Params
-	2,  // 11: depin.network.v1.MsgUpdateNetworkParams.params:type_name -> depin.network.v1.Params
-	0,  // 12: depin.network.v1.EventNetworkCreated.class:type_name -> depin.network.v1.ResourceClass
-	3,  // 13: depin.network.v1.EventNetworkCreated.network:type_name -> depin.network.v1.Network
-	2,  // 14: depin.network.v1.EventNetworkParamsScheduled.params:type_name -> depin.network.v1.Params
-	15, // [15:15] is the sub-list for method output_type
-	15, // [15:15] is the sub-list for method input_type
-	15, // [15:15] is the sub-list for extension type_name
-	15, // [15:15] is the sub-list for extension extendee
-	0,  // [0:15] is the sub-list for field type_name
+	20, // 4: depin.network.v1.Params.compute:type_name -> depin.compute.v1.ComputeParams
+	0,  // 5: depin.network.v1.Network.class:type_name -> depin.network.v1.ResourceClass
+	2,  // 6: depin.network.v1.Network.params:type_name -> depin.network.v1.Params
+	2,  // 7: depin.network.v1.Network.pending:type_name -> depin.network.v1.Params
+	2,  // 8: depin.network.v1.Network.previous:type_name -> depin.network.v1.Params
+	2,  // 9: depin.network.v1.ParamsVersion.params:type_name -> depin.network.v1.Params
+	0,  // 10: depin.network.v1.MsgCreateNetwork.class:type_name -> depin.network.v1.ResourceClass
+	2,  // 11: depin.network.v1.MsgCreateNetwork.params:type_name -> depin.network.v1.Params
+	2,  // 12: depin.network.v1.MsgUpdateNetworkParams.params:type_name -> depin.network.v1.Params
+	0,  // 13: depin.network.v1.EventNetworkCreated.class:type_name -> depin.network.v1.ResourceClass
+	3,  // 14: depin.network.v1.EventNetworkCreated.network:type_name -> depin.network.v1.Network
+	2,  // 15: depin.network.v1.EventNetworkParamsScheduled.params:type_name -> depin.network.v1.Params
+	16, // [16:16] is the sub-list for method output_type
+	16, // [16:16] is the sub-list for method input_type
+	16, // [16:16] is the sub-list for extension type_name
+	16, // [16:16] is the sub-list for extension extendee
+	0,  // [0:16] is the sub-list for field type_name
 }
 
 func init() { file_depin_network_v1_network_proto_init() }

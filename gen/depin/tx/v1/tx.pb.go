@@ -9,6 +9,7 @@ package txv1
 import (
 	v16 "github.com/depinhq/depin/gen/depin/agreement/v1"
 	v1 "github.com/depinhq/depin/gen/depin/bank/v1"
+	v110 "github.com/depinhq/depin/gen/depin/compute/v1"
 	v12 "github.com/depinhq/depin/gen/depin/device/v1"
 	v17 "github.com/depinhq/depin/gen/depin/market/v1"
 	v11 "github.com/depinhq/depin/gen/depin/network/v1"
@@ -261,6 +262,10 @@ type Msg struct {
 	//	*Msg_CloseDeal
 	//	*Msg_SubmitAudits
 	//	*Msg_RepairDeal
+	//	*Msg_SubmitJob
+	//	*Msg_CommitResult
+	//	*Msg_RevealResult
+	//	*Msg_CancelJob
 	Sum           isMsg_Sum `protobuf_oneof:"sum"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
@@ -627,6 +632,42 @@ func (x *Msg) GetRepairDeal() *v19.MsgRepairDeal {
 	return nil
 }
 
+func (x *Msg) GetSubmitJob() *v110.MsgSubmitJob {
+	if x != nil {
+		if x, ok := x.Sum.(*Msg_SubmitJob); ok {
+			return x.SubmitJob
+		}
+	}
+	return nil
+}
+
+func (x *Msg) GetCommitResult() *v110.MsgCommitResult {
+	if x != nil {
+		if x, ok := x.Sum.(*Msg_CommitResult); ok {
+			return x.CommitResult
+		}
+	}
+	return nil
+}
+
+func (x *Msg) GetRevealResult() *v110.MsgRevealResult {
+	if x != nil {
+		if x, ok := x.Sum.(*Msg_RevealResult); ok {
+			return x.RevealResult
+		}
+	}
+	return nil
+}
+
+func (x *Msg) GetCancelJob() *v110.MsgCancelJob {
+	if x != nil {
+		if x, ok := x.Sum.(*Msg_CancelJob); ok {
+			return x.CancelJob
+		}
+	}
+	return nil
+}
+
 type isMsg_Sum interface {
 	isMsg_Sum()
 }
@@ -775,6 +816,22 @@ type Msg_RepairDeal struct {
 	RepairDeal *v19.MsgRepairDeal `protobuf:"bytes,94,opt,name=repair_deal,json=repairDeal,proto3,oneof"`
 }
 
+type Msg_SubmitJob struct {
+	SubmitJob *v110.MsgSubmitJob `protobuf:"bytes,100,opt,name=submit_job,json=submitJob,proto3,oneof"`
+}
+
+type Msg_CommitResult struct {
+	CommitResult *v110.MsgCommitResult `protobuf:"bytes,101,opt,name=commit_result,json=commitResult,proto3,oneof"`
+}
+
+type Msg_RevealResult struct {
+	RevealResult *v110.MsgRevealResult `protobuf:"bytes,102,opt,name=reveal_result,json=revealResult,proto3,oneof"`
+}
+
+type Msg_CancelJob struct {
+	CancelJob *v110.MsgCancelJob `protobuf:"bytes,103,opt,name=cancel_job,json=cancelJob,proto3,oneof"`
+}
+
 func (*Msg_Send) isMsg_Sum() {}
 
 func (*Msg_CreateNetwork) isMsg_Sum() {}
@@ -847,11 +904,19 @@ func (*Msg_SubmitAudits) isMsg_Sum() {}
 
 func (*Msg_RepairDeal) isMsg_Sum() {}
 
+func (*Msg_SubmitJob) isMsg_Sum() {}
+
+func (*Msg_CommitResult) isMsg_Sum() {}
+
+func (*Msg_RevealResult) isMsg_Sum() {}
+
+func (*Msg_CancelJob) isMsg_Sum() {}
+
 var File_depin_tx_v1_tx_proto protoreflect.FileDescriptor
 
 const file_depin_tx_v1_tx_proto_rawDesc = "" +
 	"\n" +
-	"\x14depin/tx/v1/tx.proto\x12\vdepin.tx.v1\x1a\"depin/agreement/v1/agreement.proto\x1a\x18depin/bank/v1/bank.proto\x1a\x1cdepin/device/v1/device.proto\x1a\x1cdepin/market/v1/market.proto\x1a\x1edepin/network/v1/network.proto\x1a\x1cdepin/report/v1/report.proto\x1a\x1cdepin/reward/v1/reward.proto\x1a\x1adepin/share/v1/share.proto\x1a\x1edepin/staking/v1/staking.proto\x1a\x1edepin/storage/v1/storage.proto\"A\n" +
+	"\x14depin/tx/v1/tx.proto\x12\vdepin.tx.v1\x1a\"depin/agreement/v1/agreement.proto\x1a\x18depin/bank/v1/bank.proto\x1a\x1edepin/compute/v1/compute.proto\x1a\x1cdepin/device/v1/device.proto\x1a\x1cdepin/market/v1/market.proto\x1a\x1edepin/network/v1/network.proto\x1a\x1cdepin/report/v1/report.proto\x1a\x1cdepin/reward/v1/reward.proto\x1a\x1adepin/share/v1/share.proto\x1a\x1edepin/staking/v1/staking.proto\x1a\x1edepin/storage/v1/storage.proto\"A\n" +
 	"\x02Tx\x12\x1d\n" +
 	"\n" +
 	"body_bytes\x18\x01 \x01(\fR\tbodyBytes\x12\x1c\n" +
@@ -866,7 +931,7 @@ const file_depin_tx_v1_tx_proto_rawDesc = "" +
 	"SignerInfo\x12\x1d\n" +
 	"\n" +
 	"public_key\x18\x01 \x01(\fR\tpublicKey\x12\x1a\n" +
-	"\bsequence\x18\x02 \x01(\x04R\bsequence\"\x98\x14\n" +
+	"\bsequence\x18\x02 \x01(\x04R\bsequence\"\xae\x16\n" +
 	"\x03Msg\x12,\n" +
 	"\x04send\x18\x01 \x01(\v2\x16.depin.bank.v1.MsgSendH\x00R\x04send\x12K\n" +
 	"\x0ecreate_network\x18\n" +
@@ -911,7 +976,13 @@ const file_depin_tx_v1_tx_proto_rawDesc = "" +
 	"close_deal\x18\\ \x01(\v2\x1e.depin.storage.v1.MsgCloseDealH\x00R\tcloseDeal\x12H\n" +
 	"\rsubmit_audits\x18] \x01(\v2!.depin.storage.v1.MsgSubmitAuditsH\x00R\fsubmitAudits\x12B\n" +
 	"\vrepair_deal\x18^ \x01(\v2\x1f.depin.storage.v1.MsgRepairDealH\x00R\n" +
-	"repairDealB\x05\n" +
+	"repairDeal\x12?\n" +
+	"\n" +
+	"submit_job\x18d \x01(\v2\x1e.depin.compute.v1.MsgSubmitJobH\x00R\tsubmitJob\x12H\n" +
+	"\rcommit_result\x18e \x01(\v2!.depin.compute.v1.MsgCommitResultH\x00R\fcommitResult\x12H\n" +
+	"\rreveal_result\x18f \x01(\v2!.depin.compute.v1.MsgRevealResultH\x00R\frevealResult\x12?\n" +
+	"\n" +
+	"cancel_job\x18g \x01(\v2\x1e.depin.compute.v1.MsgCancelJobH\x00R\tcancelJobB\x05\n" +
 	"\x03sumB/Z-github.com/depinhq/depin/gen/depin/tx/v1;txv1b\x06proto3"
 
 var (
@@ -969,6 +1040,10 @@ var file_depin_tx_v1_tx_proto_goTypes = []any{
 	(*v19.MsgCloseDeal)(nil),           // 38: depin.storage.v1.MsgCloseDeal
 	(*v19.MsgSubmitAudits)(nil),        // 39: depin.storage.v1.MsgSubmitAudits
 	(*v19.MsgRepairDeal)(nil),          // 40: depin.storage.v1.MsgRepairDeal
+	(*v110.MsgSubmitJob)(nil),          // 41: depin.compute.v1.MsgSubmitJob
+	(*v110.MsgCommitResult)(nil),       // 42: depin.compute.v1.MsgCommitResult
+	(*v110.MsgRevealResult)(nil),       // 43: depin.compute.v1.MsgRevealResult
+	(*v110.MsgCancelJob)(nil),          // 44: depin.compute.v1.MsgCancelJob
 }
 var file_depin_tx_v1_tx_proto_depIdxs = []int32{
 	3,  // 0: depin.tx.v1.TxBody.messages:type_name -> depin.tx.v1.Msg
@@ -1010,11 +1085,15 @@ var file_depin_tx_v1_tx_proto_depIdxs = []int32{
 	38, // 36: depin.tx.v1.Msg.close_deal:type_name -> depin.storage.v1.MsgCloseDeal
 	39, // 37: depin.tx.v1.Msg.submit_audits:type_name -> depin.storage.v1.MsgSubmitAudits
 	40, // 38: depin.tx.v1.Msg.repair_deal:type_name -> depin.storage.v1.MsgRepairDeal
-	39, // [39:39] is the sub-list for method output_type
-	39, // [39:39] is the sub-list for method input_type
-	39, // [39:39] is the sub-list for extension type_name
-	39, // [39:39] is the sub-list for extension extendee
-	0,  // [0:39] is the sub-list for field type_name
+	41, // 39: depin.tx.v1.Msg.submit_job:type_name -> depin.compute.v1.MsgSubmitJob
+	42, // 40: depin.tx.v1.Msg.commit_result:type_name -> depin.compute.v1.MsgCommitResult
+	43, // 41: depin.tx.v1.Msg.reveal_result:type_name -> depin.compute.v1.MsgRevealResult
+	44, // 42: depin.tx.v1.Msg.cancel_job:type_name -> depin.compute.v1.MsgCancelJob
+	43, // [43:43] is the sub-list for method output_type
+	43, // [43:43] is the sub-list for method input_type
+	43, // [43:43] is the sub-list for extension type_name
+	43, // [43:43] is the sub-list for extension extendee
+	0,  // [0:43] is the sub-list for field type_name
 }
 
 func init() { file_depin_tx_v1_tx_proto_init() }
@@ -1059,6 +1138,10 @@ func file_depin_tx_v1_tx_proto_init() {
 		(*Msg_CloseDeal)(nil),
 		(*Msg_SubmitAudits)(nil),
 		(*Msg_RepairDeal)(nil),
+		(*Msg_SubmitJob)(nil),
+		(*Msg_CommitResult)(nil),
+		(*Msg_RevealResult)(nil),
+		(*Msg_CancelJob)(nil),
 	}
 	type x struct{}
 	out := protoimpl.TypeBuilder{
