@@ -17,6 +17,7 @@ const (
 	stepEpoch      = "epoch"      // params in force, epoch-ended hooks (x/network)
 	stepRewards    = "rewards"    // reward jobs (x/reward)
 	stepAgreements = "agreements" // agreement payments (x/agreement)
+	stepStorage    = "storage"    // storage epoch passes: lost pieces, payments, challenges (x/storage)
 	stepMarket     = "market"     // auctions and settlements (x/market)
 	stepCompute    = "compute"    // compute task windows and job deadlines (x/compute)
 )

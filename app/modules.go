@@ -69,7 +69,7 @@ func (a *App) wireModules() {
 
 	// When a network's epoch ends, in this order: lease rent, then the
 	// epoch's rewards are queued, then agreements start paying, then
-	// storage audits are judged, deals paid and new challenges drawn.
+	// storage audits are judged and the storage epoch pass starts.
 	a.network.Hooks = []network.EpochHook{&a.share, &a.reward, &a.agreement, &a.storage}
 
 	// Every block, per network, after x/network's epoch step (which runs
@@ -79,6 +79,10 @@ func (a *App) wireModules() {
 		{name: stepAgreements, start: func() func(state.Context, string) error {
 			budget := a.agreement.Budget() // shared by every network of the block
 			return func(c state.Context, id string) error { return a.agreement.BeginNetwork(c, id, &budget) }
+		}},
+		{name: stepStorage, start: func() func(state.Context, string) error {
+			budget := a.storage.Budget() // shared by every network of the block
+			return func(c state.Context, id string) error { return a.storage.BeginNetwork(c, id, &budget) }
 		}},
 		each(stepMarket, func(c state.Context, id string) error { return a.market.BeginNetwork(c, id) }),
 		{name: stepCompute, start: func() func(state.Context, string) error {

@@ -34,6 +34,9 @@ type storageWorld struct {
 	nodes  map[string]crypto.DeviceID
 	dave   testKey
 	data   map[[2]uint64][]byte // (deal, piece) → the piece's bytes, as its node holds them
+	// hurry: nextEpoch does not wait for the epoch pass to finish (with a
+	// small storage budget, transactions and epoch ends meet it midway).
+	hurry bool
 }
 
 func vaultParams() *networkv1.Params {
@@ -158,12 +161,16 @@ func (sw *storageWorld) answer(names ...string) {
 }
 
 // nextEpoch moves block time to the start of the vault's next epoch and
-// runs a block there.
+// runs a block there, and more until the epoch pass is done (one block
+// unless the test set a small storage BlockBudget).
 func (sw *storageWorld) nextEpoch() {
 	n := network.Keeper{}.Network(sw.c.snapshot(), "vault")
 	e := network.EpochAt(n, sw.c.time.Unix())
 	sw.c.time = time.Unix(network.EpochStart(n, e+1), 0).UTC().Add(-time.Second)
 	sw.c.block()
+	for !sw.hurry && (storage.Keeper{}).Pass(sw.c.snapshot(), "vault") != nil {
+		sw.c.block()
+	}
 }
 
 // TestStorageDealLifecycle: a deal escrows its price; each epoch the chain
@@ -428,13 +435,19 @@ func TestStorageAdversarial(t *testing.T) {
 		seeds = v
 	}
 	for seed := uint64(1); seed <= seeds; seed++ {
-		t.Run(fmt.Sprint("seed", seed), func(t *testing.T) { storageAdversarialRun(t, seed, 150) })
+		t.Run(fmt.Sprint("seed", seed), func(t *testing.T) { storageAdversarialRun(t, seed, 150, 0) })
+		// With a budget of 2 pieces a block, the txs and epoch ends come
+		// while the epoch passes are midway.
+		t.Run(fmt.Sprint("seed", seed, "/budget=2"), func(t *testing.T) { storageAdversarialRun(t, seed, 150, 2) })
 	}
 }
 
-func storageAdversarialRun(t *testing.T, seed uint64, steps int) {
+// storageAdversarialRun runs the workload with a storage BlockBudget of
+// budget (0: the default), not waiting for epoch passes if it is set.
+func storageAdversarialRun(t *testing.T, seed uint64, steps, budget int) {
 	sw := newStorageWorld(t)
 	c := sw.c
+	c.app.storage.BlockBudget, sw.hurry = budget, budget > 0
 	rng := rand.New(rand.NewPCG(seed, 18))
 	supply := bank.Keeper{}.Supply(c.snapshot(), "udpin")
 	extremes := []uint64{0, 1, 2, 63, 64, 65, 1 << 20, 1 << 32, 1 << 62, ^uint64(0)}
@@ -532,6 +545,9 @@ func storageAdversarialRun(t *testing.T, seed uint64, steps int) {
 				Owner: sw.owner.addr.Bytes(), Network: "vault", Params: p}}}))
 			continue
 		case 8: // time passes: an epoch or several
+			if (storage.Keeper{}).Pass(c.snapshot(), "vault") != nil {
+				ok["epoch ends while a pass runs"]++
+			}
 			sw.nextEpoch()
 			if rng.IntN(3) == 0 {
 				c.time = c.time.Add(time.Duration(rng.IntN(400)) * time.Second)

@@ -1,6 +1,8 @@
 package storage
 
 import (
+	"encoding/binary"
+
 	"github.com/depinhq/depin/api/keys"
 	"github.com/depinhq/depin/crypto"
 	"github.com/depinhq/depin/errs"
@@ -27,6 +29,8 @@ var (
 	PiecePrefix     = []byte("storage/p/")
 	ChallengePrefix = []byte("storage/c/")
 	StatsPrefix     = []byte("storage/s/")
+	PassPrefix      = []byte("storage/k/")
+	LostPrefix      = []byte("storage/l/")
 )
 
 // EndpointKey is where a node's endpoint lives.
@@ -59,9 +63,24 @@ func NodePiecesPrefix(net string, node crypto.DeviceID) []byte {
 	return keys.New(PiecePrefix).Str(net).Sep().Bytes(node[:])
 }
 
-// PieceKey is the node-index key of a deal's piece.
+// PieceKey is the node-index key of a deal's piece. Its value is
+// PieceValue: what drawing a challenge of the piece needs.
 func PieceKey(net string, node crypto.DeviceID, deal uint64, piece uint32) []byte {
 	return keys.New(PiecePrefix).Str(net).Sep().Bytes(node[:]).U64(deal).U32(piece)
+}
+
+// PieceValue is the value of a piece's PieceKey: its size (8 bytes) and
+// its deal's leaf size (4 bytes), big-endian.
+func PieceValue(size uint64, leafSize uint32) []byte {
+	return binary.BigEndian.AppendUint32(binary.BigEndian.AppendUint64(make([]byte, 0, 12), size), leafSize)
+}
+
+// PieceFromValue decodes a PieceValue.
+func PieceFromValue(v []byte) (size uint64, leafSize uint32, ok bool) {
+	if len(v) != 12 {
+		return 0, 0, false
+	}
+	return binary.BigEndian.Uint64(v), binary.BigEndian.Uint32(v[8:]), true
 }
 
 // PieceFromKey decodes the node, deal and piece of a key under
@@ -85,6 +104,29 @@ func NetworkChallengesPrefix(net string) []byte { return keys.New(ChallengePrefi
 // ChallengeKey is where the current challenge of a deal's piece lives.
 func ChallengeKey(net string, deal uint64, piece uint32) []byte {
 	return keys.New(ChallengePrefix).Str(net).Sep().U64(deal).U32(piece)
+}
+
+// PassKey is where a network's running epoch pass (an EpochPass) lives:
+// absent when none runs.
+func PassKey(net string) []byte { return keys.New(PassPrefix).Str(net) }
+
+// LostQueuePrefix lists a network's nodes disqualified whose pieces are
+// still being marked lost by its epoch pass.
+func LostQueuePrefix(net string) []byte { return keys.New(LostPrefix).Str(net).Sep() }
+
+// LostQueueKey is a node's entry in its network's lost queue.
+func LostQueueKey(net string, node crypto.DeviceID) []byte {
+	return keys.New(LostPrefix).Str(net).Sep().Bytes(node[:])
+}
+
+// NodeFromLostQueueKey decodes the node of a key under LostQueuePrefix(net).
+func NodeFromLostQueueKey(net string, k []byte) (node crypto.DeviceID, ok bool) {
+	p := LostQueuePrefix(net)
+	if len(k) != len(p)+crypto.AddressLen {
+		return node, false
+	}
+	copy(node[:], k[len(p):])
+	return node, true
 }
 
 // StatsKey is where a node's storage record lives.

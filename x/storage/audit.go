@@ -15,60 +15,41 @@ import (
 	networkv1 "github.com/depinhq/depin/gen/depin/network/v1"
 	storagev1 "github.com/depinhq/depin/gen/depin/storage/v1"
 	"github.com/depinhq/depin/state"
-	"github.com/depinhq/depin/store"
 	"github.com/depinhq/depin/x/bank"
 	"github.com/depinhq/depin/x/device"
 	"github.com/depinhq/depin/x/fixed"
 	"github.com/depinhq/depin/x/network"
 )
 
-// EpochEnded implements network.EpochHook for storage networks. For the
-// epoch that ended it judges the audits (a challenge not answered is a
-// miss), disqualifies nodes whose misses add up, pays every active
-// deal's nodes that missed nothing for the time since they were last
-// paid, closes expired deals, and then challenges the new epoch: for
+// EpochEnded implements network.EpochHook for storage networks. It
+// judges the audits of the epoch that ended (a challenge not answered is
+// a miss) and disqualifies nodes whose misses add up, then starts the
+// epoch pass (pass.go) that, over this and the next blocks, pays every
+// active deal's nodes that missed nothing for the time since they were
+// last paid, closes expired deals, and challenges the new epoch: for
 // each node, challenges_per_node of its live pieces and one leaf of
-// each, drawn from the block hash, which nobody knew in advance.
+// each, drawn from this block's hash, which nobody knew in advance.
 func (k Keeper) EpochEnded(ctx state.Context, n *networkv1.Network, ended, now uint64) error {
-	sp := n.Params.Storage
 	if n.Class != networkv1.ResourceClass_RESOURCE_CLASS_STORAGE {
 		return nil
 	}
-	missed, err := k.judge(ctx, n, ended)
-	if err != nil {
+	if err := k.judge(ctx, n, ended); err != nil {
 		return err
 	}
-	var deals []uint64
-	for key := range store.Prefix(ctx.KV, api.ActiveNetworkPrefix(n.Id)) {
-		if id, ok := api.DealIDFromIndexKey(key); ok {
-			deals = append(deals, id)
-		}
+	perNode := uint32(0) // storage turned off: no new challenges; deals run out
+	if sp := n.Params.Storage; sp != nil {
+		perNode = sp.ChallengesPerNode
 	}
-	for _, id := range deals {
-		d := k.Deal(ctx.KV, id)
-		if d == nil {
-			return fmt.Errorf("deal %d is active but not stored", id)
-		}
-		if err := k.pay(ctx, d, missed, ended); err != nil {
-			return fmt.Errorf("deal %d: %w", id, err)
-		}
-		if ctx.Time.Unix() >= d.EndTime {
-			if err := k.close(ctx, d, "expired"); err != nil {
-				return fmt.Errorf("deal %d: %w", id, err)
-			}
-		}
-	}
-	if sp == nil {
-		return nil // storage turned off: no new challenges; deals run out
-	}
-	return k.challenge(ctx, n, sp, now)
+	k.startPass(ctx, n.Id, ended, now, perNode)
+	return nil
 }
 
 // judge scores the challenges of epoch `ended`: a pass counts good, a miss
-// bad in the node's reputation and a strike; strikes halve after an epoch
-// without a miss, and a node with MaxStrikes is disqualified: slashed,
-// jailed, its pieces lost. It returns the nodes that missed.
-func (k Keeper) judge(ctx state.Context, n *networkv1.Network, ended uint64) (map[crypto.DeviceID]bool, error) {
+// bad in the node's reputation and a strike (and the epoch is the node's
+// last_missed_epoch: the pass does not pay it); strikes halve after an
+// epoch without a miss, and a node with MaxStrikes is disqualified:
+// slashed, jailed, its pieces lost.
+func (k Keeper) judge(ctx state.Context, n *networkv1.Network, ended uint64) error {
 	type outcome struct{ passed, missed uint64 }
 	byNode := map[crypto.DeviceID]*outcome{}
 	var order []crypto.DeviceID
@@ -102,7 +83,7 @@ func (k Keeper) judge(ctx state.Context, n *networkv1.Network, ended uint64) (ma
 			o.passed++
 			if p.RepairFeeDue > 0 {
 				if err := k.payRepair(ctx, d, c.Piece); err != nil {
-					return nil, err
+					return err
 				}
 				k.setDeal(ctx.KV, d)
 			}
@@ -116,7 +97,6 @@ func (k Keeper) judge(ctx state.Context, n *networkv1.Network, ended uint64) (ma
 	}
 	sort.Slice(order, func(i, j int) bool { return bytes.Compare(order[i][:], order[j][:]) < 0 })
 	rp := network.RewardsOf(n.Params)
-	missed := map[crypto.DeviceID]bool{}
 	for _, node := range order {
 		o := byNode[node]
 		dev := k.Device.Get(ctx.KV, node)
@@ -137,78 +117,45 @@ func (k Keeper) judge(ctx state.Context, n *networkv1.Network, ended uint64) (ma
 			k.setStats(ctx.KV, st)
 			continue
 		}
-		missed[node] = true
 		st.Strikes = fixed.SatAdd(st.Strikes, o.missed)
+		st.LastMissedEpoch = ended
 		k.setStats(ctx.KV, st)
 		if st.Strikes >= MaxStrikes && !st.Disqualified && dev != nil {
-			if err := k.disqualify(ctx, n, dev, node, st); err != nil {
-				return nil, err
-			}
+			k.disqualify(ctx, n, dev, node, st)
 		}
 	}
-	return missed, nil
+	return nil
 }
 
 // disqualify takes a node out of storage: its stake is slashed (the
-// network's fraud slash, the rest of it to the treasury) and it is jailed;
-// its pieces are marked lost in their deals (no longer paid or audited;
-// what repair rebuilds).
-func (k Keeper) disqualify(ctx state.Context, n *networkv1.Network, dev *devicev1.Device, node crypto.DeviceID, st *storagev1.NodeStats) error {
+// network's fraud slash, the rest of it to the treasury) and it is
+// jailed; from now on it is neither paid nor challenged, and takes no
+// new pieces. Its pieces are marked lost in their deals (no longer paid
+// or audited; what repair rebuilds) by the epoch pass, which this puts
+// it in the queue of (work that grows with its pieces).
+func (k Keeper) disqualify(ctx state.Context, n *networkv1.Network, dev *devicev1.Device, node crypto.DeviceID, st *storagev1.NodeStats) {
 	rp := network.RewardsOf(n.Params)
 	k.Device.Slash(ctx, dev, node, rp.SlashBps, 0, nil, nil)
 	k.Device.Set(ctx.KV, dev)
-	var keys [][]byte
-	for key := range store.Prefix(ctx.KV, api.NodePiecesPrefix(n.Id, node)) {
-		keys = append(keys, bytes.Clone(key))
-	}
-	lost := uint32(0)
-	deals := map[uint64]*storagev1.Deal{}
-	var order []uint64
-	for _, key := range keys {
-		_, dealID, piece, ok := api.PieceFromKey(n.Id, key)
-		if !ok {
-			continue
-		}
-		d := deals[dealID]
-		if d == nil {
-			if d = k.Deal(ctx.KV, dealID); d == nil {
-				continue
-			}
-			deals[dealID] = d
-			order = append(order, dealID)
-		}
-		if int(piece) < len(d.Pieces) && !d.Pieces[piece].Lost {
-			p := d.Pieces[piece]
-			// A repair onto this node that never passed an audit earns
-			// nothing: its fee goes back to the repair budget.
-			d.RepairBudget += p.RepairFeeDue
-			p.Lost, p.RepairFeeDue, p.Repairer = true, 0, nil
-			lost++
-		}
-		ctx.KV.Delete(key)
-		ctx.KV.Delete(api.ChallengeKey(n.Id, dealID, piece))
-	}
-	for _, id := range order {
-		k.setDeal(ctx.KV, deals[id])
-	}
+	lost := uint32(min(st.Pieces, uint64(^uint32(0))))
 	st.Disqualified, st.UsedBytes, st.Pieces = true, 0, 0
 	k.setStats(ctx.KV, st)
+	ctx.KV.Set(api.LostQueueKey(n.Id, node), []byte{})
 	rep := device.ReputationOf(dev, rp)
 	ppm := uint32(0)
 	if s := rep.Alpha + rep.Beta; s > 0 {
 		ppm = uint32(fixed.Frac(rep.Alpha, fixed.PPM, s))
 	}
 	ctx.Emit(&storagev1.EventNodeDisqualified{Device: crypto.DeviceString(node), Network: n.Id, ReputationPpm: ppm, PiecesLost: lost})
-	return nil
 }
 
 // pay pays a deal's nodes for the time since they were last paid, up to
-// now or the deal's end: each node that holds live pieces of it and is
-// neither disqualified nor among missed, bytes × price × seconds, to the
-// node's current owner. What a node was not paid stays in the escrow
-// (refunded at the end).
-func (k Keeper) pay(ctx state.Context, d *storagev1.Deal, missed map[crypto.DeviceID]bool, epoch uint64) error {
-	until := min(ctx.Time.Unix(), d.EndTime)
+// upTo or the deal's end: each node that holds live pieces of it and is
+// neither disqualified nor missed (nil: none did), bytes × price ×
+// seconds, to the node's current owner. What a node was not paid stays
+// in the escrow (refunded at the end). The caller stores the deal.
+func (k Keeper) pay(ctx state.Context, d *storagev1.Deal, upTo int64, missed func(crypto.DeviceID) bool, epoch uint64) error {
+	until := min(upTo, d.EndTime)
 	if until <= d.PaidUntil {
 		return nil
 	}
@@ -217,7 +164,7 @@ func (k Keeper) pay(ctx state.Context, d *storagev1.Deal, missed map[crypto.Devi
 	var order []crypto.DeviceID
 	for _, p := range d.Pieces {
 		node, _ := crypto.AddressFromBytes(p.Node)
-		if p.Lost || missed[node] {
+		if p.Lost || (missed != nil && missed(node)) {
 			continue
 		}
 		if _, ok := bytesOf[node]; !ok {
@@ -253,7 +200,6 @@ func (k Keeper) pay(ctx state.Context, d *storagev1.Deal, missed map[crypto.Devi
 		ctx.Emit(&storagev1.EventDealPaid{Id: d.Id, Device: crypto.DeviceString(node), Owner: owner.String(), Amount: amount, Denom: d.Denom, Epoch: epoch})
 	}
 	d.PaidUntil = until
-	k.setDeal(ctx.KV, d)
 	return nil
 }
 
@@ -279,68 +225,6 @@ func dueFor(bs fixed.U128, price uint64) uint64 {
 		return ^uint64(0)
 	}
 	return num.Uint64()
-}
-
-// challenge draws the challenges of epoch `now`: for each node with live
-// pieces, up to challenges_per_node distinct pieces, and one leaf of each.
-func (k Keeper) challenge(ctx state.Context, n *networkv1.Network, sp *storagev1.StorageParams, now uint64) error {
-	seed := sha256.New()
-	seed.Write([]byte("depin/storage/v1/challenge\x00"))
-	seed.Write(ctx.BlockHash)
-	seed.Write([]byte(n.Id))
-	seed.Write(binary.BigEndian.AppendUint64(nil, now))
-	base := seed.Sum(nil)
-	// Every live piece, grouped by node (the index's order), read before
-	// anything is written.
-	type ref struct {
-		node  crypto.DeviceID
-		deal  uint64
-		piece uint32
-	}
-	var all []ref
-	for key := range store.Prefix(ctx.KV, api.NetworkPiecesPrefix(n.Id)) {
-		if node, deal, piece, ok := api.PieceFromKey(n.Id, key); ok {
-			all = append(all, ref{node, deal, piece})
-		}
-	}
-	deals := map[uint64]*storagev1.Deal{}
-	count := uint32(0)
-	for lo := 0; lo < len(all); {
-		hi := lo
-		for hi < len(all) && all[hi].node == all[lo].node {
-			hi++
-		}
-		refs := all[lo:hi]
-		node := all[lo].node
-		lo = hi
-		// A partial Fisher–Yates shuffle, from a stream keyed by the seed
-		// and the node, picks distinct pieces.
-		for j := 0; j < len(refs) && uint32(j) < sp.ChallengesPerNode; j++ {
-			pick := j + int(draw(base, node[:], uint64(j))%uint64(len(refs)-j))
-			refs[j], refs[pick] = refs[pick], refs[j]
-			r := refs[j]
-			d, ok := deals[r.deal]
-			if !ok {
-				d = k.Deal(ctx.KV, r.deal)
-				deals[r.deal] = d
-			}
-			if d == nil || int(r.piece) >= len(d.Pieces) {
-				continue
-			}
-			leaves := api.Leaves(d.Pieces[r.piece].Size, d.LeafSize)
-			if leaves == 0 {
-				continue
-			}
-			leaf := draw(base, binary.BigEndian.AppendUint32(binary.BigEndian.AppendUint64(nil, r.deal), r.piece), 1<<63) % leaves
-			c := &storagev1.Challenge{Deal: r.deal, Piece: r.piece, Epoch: now, Leaf: leaf}
-			ctx.KV.Set(api.ChallengeKey(n.Id, r.deal, r.piece), state.Marshal(c))
-			count++
-		}
-	}
-	if count > 0 {
-		ctx.Emit(&storagev1.EventChallenged{Network: n.Id, Epoch: now, Challenges: count})
-	}
-	return nil
 }
 
 // draw is the i-th 64-bit number of the stream keyed by seed and key.

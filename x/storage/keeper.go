@@ -42,6 +42,11 @@ type Keeper struct {
 	Bank    bank.Keeper
 	Network network.Keeper
 	Device  device.Keeper
+	// BlockBudget bounds the pieces one block's epoch passes touch, over
+	// every network (0: DefaultBlockBudget). Every validator must use the
+	// same: it is set where the app is built, never from a node's
+	// configuration.
+	BlockBudget int
 }
 
 // Deal returns a deal, or nil.
@@ -200,16 +205,17 @@ func (k Keeper) OpenDeal(ctx state.Context, signer crypto.Address, m *storagev1.
 	}
 	id := state.NextSeq(ctx.KV, api.SeqKey)
 	now := ctx.Time.Unix()
+	epoch, _ := k.Network.LastEpoch(ctx.KV, n.Id) // the current one: block steps ran before the txs
 	deal := &storagev1.Deal{Id: id, Owner: signer.Bytes(), Network: n.Id, FileId: m.FileId, Size: m.Size, K: m.K, N: m.N, Segments: m.Segments,
 		Pieces: m.Pieces, StartTime: now, EndTime: now + int64(m.DurationSeconds), Denom: sp.Denom, PricePerGibMonth: sp.PricePerGibMonth,
 		LeafSize: sp.LeafSize, Escrow: escrow, Status: storagev1.DealStatus_DEAL_STATUS_ACTIVE, PaidUntil: now,
-		RepairThreshold: threshold, RepairFee: sp.RepairFee, RepairBudget: budget}
+		RepairThreshold: threshold, RepairFee: sp.RepairFee, RepairBudget: budget, JudgedFrom: epoch}
 	k.setDeal(ctx.KV, deal)
 	ctx.KV.Set(api.OwnerIndexKey(signer, id), []byte{})
 	ctx.KV.Set(api.ActiveKey(n.Id, id), []byte{})
 	for i, p := range deal.Pieces {
 		node, _ := crypto.AddressFromBytes(p.Node)
-		ctx.KV.Set(api.PieceKey(n.Id, node, id, uint32(i)), []byte{})
+		ctx.KV.Set(api.PieceKey(n.Id, node, id, uint32(i)), api.PieceValue(p.Size, deal.LeafSize))
 	}
 	for nid, add := range added {
 		st := k.Stats(ctx.KV, nid)
@@ -272,7 +278,13 @@ func (k Keeper) CloseDeal(ctx state.Context, signer crypto.Address, m *storagev1
 	if d.Status != storagev1.DealStatus_DEAL_STATUS_ACTIVE {
 		return fmt.Errorf("%w: deal %d (%s)", ErrDealClosed, m.Id, d.CloseReason)
 	}
-	if err := k.pay(ctx, d, nil, 0); err != nil {
+	if closed, err := k.settle(ctx, d); err != nil || closed {
+		if err == nil { // it expired by the epoch end: the running pass closes it
+			err = fmt.Errorf("%w: deal %d (%s)", ErrDealClosed, m.Id, d.CloseReason)
+		}
+		return err
+	}
+	if err := k.pay(ctx, d, ctx.Time.Unix(), nil, 0); err != nil {
 		return err
 	}
 	return k.close(ctx, d, "closed by its owner")
@@ -296,16 +308,29 @@ func (k Keeper) close(ctx state.Context, d *storagev1.Deal, reason string) error
 			return err
 		}
 	}
+	type held struct{ bytes, pieces uint64 }
+	freed := map[crypto.DeviceID]*held{}
+	var nodes []crypto.DeviceID // in the order of the deal's pieces
 	for i, p := range d.Pieces {
 		node, _ := crypto.AddressFromBytes(p.Node)
 		ctx.KV.Delete(api.PieceKey(d.Network, node, d.Id, uint32(i)))
 		ctx.KV.Delete(api.ChallengeKey(d.Network, d.Id, uint32(i)))
 		if !p.Lost {
-			st := k.Stats(ctx.KV, node)
-			st.UsedBytes -= min(st.UsedBytes, p.Size)
-			st.Pieces -= min(st.Pieces, 1)
-			k.setStats(ctx.KV, st)
+			h := freed[node]
+			if h == nil {
+				h = &held{}
+				freed[node] = h
+				nodes = append(nodes, node)
+			}
+			h.bytes += p.Size
+			h.pieces++
 		}
+	}
+	for _, node := range nodes {
+		st := k.Stats(ctx.KV, node)
+		st.UsedBytes -= min(st.UsedBytes, freed[node].bytes)
+		st.Pieces -= min(st.Pieces, freed[node].pieces)
+		k.setStats(ctx.KV, st)
 	}
 	ctx.KV.Delete(api.ActiveKey(d.Network, d.Id))
 	d.Refunded, d.Status, d.CloseReason = refund, storagev1.DealStatus_DEAL_STATUS_CLOSED, reason

@@ -36,6 +36,12 @@ func (k Keeper) RepairDeal(ctx state.Context, signer crypto.Address, m *storagev
 	if _, _, err := k.storageNetwork(ctx, d.Network); err != nil {
 		return err
 	}
+	if closed, err := k.settle(ctx, d); err != nil || closed {
+		if err == nil { // it expired by the epoch end: the running pass closes it
+			err = fmt.Errorf("%w: deal %d (%s)", ErrDealClosed, m.Deal, d.CloseReason)
+		}
+		return err
+	}
 	// A segment's live pieces as the message finds them: repairs earlier in
 	// the message do not count (one message may restore a whole segment).
 	liveBefore := make([]uint32, d.Segments)
@@ -90,7 +96,7 @@ func (k Keeper) RepairDeal(ctx state.Context, signer crypto.Address, m *storagev
 		fee := min(d.RepairFee, d.RepairBudget)
 		d.RepairBudget -= fee
 		p.Node, p.Lost, p.Repairer, p.RepairFeeDue = node.Bytes(), false, signer.Bytes(), fee
-		ctx.KV.Set(api.PieceKey(d.Network, node, d.Id, r.Piece), []byte{})
+		ctx.KV.Set(api.PieceKey(d.Network, node, d.Id, r.Piece), api.PieceValue(p.Size, d.LeafSize))
 		st := k.Stats(ctx.KV, node)
 		st.UsedBytes += p.Size
 		st.Pieces++

@@ -70,6 +70,55 @@ func (DealStatus) EnumDescriptor() ([]byte, []int) {
 	return file_depin_storage_v1_storage_proto_rawDescGZIP(), []int{0}
 }
 
+type EpochPassPhase int32
+
+const (
+	EpochPassPhase_EPOCH_PASS_PHASE_UNSPECIFIED EpochPassPhase = 0
+	EpochPassPhase_EPOCH_PASS_PHASE_PAY         EpochPassPhase = 1 // paying the deals (after the lost queue is empty)
+	EpochPassPhase_EPOCH_PASS_PHASE_CHALLENGE   EpochPassPhase = 2 // drawing the new epoch's challenges
+)
+
+// Enum value maps for EpochPassPhase.
+var (
+	EpochPassPhase_name = map[int32]string{
+		0: "EPOCH_PASS_PHASE_UNSPECIFIED",
+		1: "EPOCH_PASS_PHASE_PAY",
+		2: "EPOCH_PASS_PHASE_CHALLENGE",
+	}
+	EpochPassPhase_value = map[string]int32{
+		"EPOCH_PASS_PHASE_UNSPECIFIED": 0,
+		"EPOCH_PASS_PHASE_PAY":         1,
+		"EPOCH_PASS_PHASE_CHALLENGE":   2,
+	}
+)
+
+func (x EpochPassPhase) Enum() *EpochPassPhase {
+	p := new(EpochPassPhase)
+	*p = x
+	return p
+}
+
+func (x EpochPassPhase) String() string {
+	return protoimpl.X.EnumStringOf(x.Descriptor(), protoreflect.EnumNumber(x))
+}
+
+func (EpochPassPhase) Descriptor() protoreflect.EnumDescriptor {
+	return file_depin_storage_v1_storage_proto_enumTypes[1].Descriptor()
+}
+
+func (EpochPassPhase) Type() protoreflect.EnumType {
+	return &file_depin_storage_v1_storage_proto_enumTypes[1]
+}
+
+func (x EpochPassPhase) Number() protoreflect.EnumNumber {
+	return protoreflect.EnumNumber(x)
+}
+
+// Deprecated: Use EpochPassPhase.Descriptor instead.
+func (EpochPassPhase) EnumDescriptor() ([]byte, []int) {
+	return file_depin_storage_v1_storage_proto_rawDescGZIP(), []int{1}
+}
+
 // OrderAction is what an order allows a node to do with a piece.
 type OrderAction int32
 
@@ -107,11 +156,11 @@ func (x OrderAction) String() string {
 }
 
 func (OrderAction) Descriptor() protoreflect.EnumDescriptor {
-	return file_depin_storage_v1_storage_proto_enumTypes[1].Descriptor()
+	return file_depin_storage_v1_storage_proto_enumTypes[2].Descriptor()
 }
 
 func (OrderAction) Type() protoreflect.EnumType {
-	return &file_depin_storage_v1_storage_proto_enumTypes[1]
+	return &file_depin_storage_v1_storage_proto_enumTypes[2]
 }
 
 func (x OrderAction) Number() protoreflect.EnumNumber {
@@ -120,7 +169,7 @@ func (x OrderAction) Number() protoreflect.EnumNumber {
 
 // Deprecated: Use OrderAction.Descriptor instead.
 func (OrderAction) EnumDescriptor() ([]byte, []int) {
-	return file_depin_storage_v1_storage_proto_rawDescGZIP(), []int{1}
+	return file_depin_storage_v1_storage_proto_rawDescGZIP(), []int{2}
 }
 
 // StorageParams turn a network of resource class STORAGE into a storage
@@ -419,8 +468,12 @@ type Deal struct {
 	RepairThreshold  uint32         `protobuf:"varint,22,opt,name=repair_threshold,json=repairThreshold,proto3" json:"repair_threshold,omitempty"` // a lost piece may be repaired once its segment has at most this many live pieces
 	RepairFee        uint64         `protobuf:"varint,23,opt,name=repair_fee,json=repairFee,proto3" json:"repair_fee,omitempty"`                   // per repaired piece (terms at opening)
 	RepairBudget     uint64         `protobuf:"varint,24,opt,name=repair_budget,json=repairBudget,proto3" json:"repair_budget,omitempty"`          // escrowed for repairs: repair_fee × (n − k) × segments, what is left of it
-	unknownFields    protoimpl.UnknownFields
-	sizeCache        protoimpl.SizeCache
+	// The first epoch whose missed audits withhold the deal's next payment
+	// from the node that missed: the epoch it was opened in, then past
+	// each epoch an epoch pass paid it for.
+	JudgedFrom    uint64 `protobuf:"varint,25,opt,name=judged_from,json=judgedFrom,proto3" json:"judged_from,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
 }
 
 func (x *Deal) Reset() {
@@ -621,6 +674,13 @@ func (x *Deal) GetRepairBudget() uint64 {
 	return 0
 }
 
+func (x *Deal) GetJudgedFrom() uint64 {
+	if x != nil {
+		return x.JudgedFrom
+	}
+	return 0
+}
+
 // NodeAccount is a node's earnings from one deal: the byte-seconds it was
 // paid for (a 128-bit big-endian number) and what that came to, so
 // payments too small for one unit per epoch add up instead of being
@@ -765,17 +825,18 @@ func (x *Challenge) GetPassed() bool {
 
 // NodeStats is a storage node's record in the storage module.
 type NodeStats struct {
-	state         protoimpl.MessageState `protogen:"open.v1"`
-	Device        []byte                 `protobuf:"bytes,1,opt,name=device,proto3" json:"device,omitempty"`
-	UsedBytes     uint64                 `protobuf:"varint,2,opt,name=used_bytes,json=usedBytes,proto3" json:"used_bytes,omitempty"` // bytes of live pieces it holds
-	Pieces        uint64                 `protobuf:"varint,3,opt,name=pieces,proto3" json:"pieces,omitempty"`
-	AuditsPassed  uint64                 `protobuf:"varint,4,opt,name=audits_passed,json=auditsPassed,proto3" json:"audits_passed,omitempty"`
-	AuditsMissed  uint64                 `protobuf:"varint,5,opt,name=audits_missed,json=auditsMissed,proto3" json:"audits_missed,omitempty"`
-	Disqualified  bool                   `protobuf:"varint,6,opt,name=disqualified,proto3" json:"disqualified,omitempty"`
-	Earned        uint64                 `protobuf:"varint,7,opt,name=earned,proto3" json:"earned,omitempty"`   // paid to its owners for storage, all denoms together
-	Strikes       uint64                 `protobuf:"varint,8,opt,name=strikes,proto3" json:"strikes,omitempty"` // missed audits, halved after each epoch without a miss
-	unknownFields protoimpl.UnknownFields
-	sizeCache     protoimpl.SizeCache
+	state           protoimpl.MessageState `protogen:"open.v1"`
+	Device          []byte                 `protobuf:"bytes,1,opt,name=device,proto3" json:"device,omitempty"`
+	UsedBytes       uint64                 `protobuf:"varint,2,opt,name=used_bytes,json=usedBytes,proto3" json:"used_bytes,omitempty"` // bytes of live pieces it holds
+	Pieces          uint64                 `protobuf:"varint,3,opt,name=pieces,proto3" json:"pieces,omitempty"`
+	AuditsPassed    uint64                 `protobuf:"varint,4,opt,name=audits_passed,json=auditsPassed,proto3" json:"audits_passed,omitempty"`
+	AuditsMissed    uint64                 `protobuf:"varint,5,opt,name=audits_missed,json=auditsMissed,proto3" json:"audits_missed,omitempty"`
+	Disqualified    bool                   `protobuf:"varint,6,opt,name=disqualified,proto3" json:"disqualified,omitempty"`
+	Earned          uint64                 `protobuf:"varint,7,opt,name=earned,proto3" json:"earned,omitempty"`                                            // paid to its owners for storage, all denoms together
+	Strikes         uint64                 `protobuf:"varint,8,opt,name=strikes,proto3" json:"strikes,omitempty"`                                          // missed audits, halved after each epoch without a miss
+	LastMissedEpoch uint64                 `protobuf:"varint,9,opt,name=last_missed_epoch,json=lastMissedEpoch,proto3" json:"last_missed_epoch,omitempty"` // the last epoch in which it missed an audit (0: never; no audit is of epoch 0)
+	unknownFields   protoimpl.UnknownFields
+	sizeCache       protoimpl.SizeCache
 }
 
 func (x *NodeStats) Reset() {
@@ -864,6 +925,232 @@ func (x *NodeStats) GetStrikes() uint64 {
 	return 0
 }
 
+func (x *NodeStats) GetLastMissedEpoch() uint64 {
+	if x != nil {
+		return x.LastMissedEpoch
+	}
+	return 0
+}
+
+// EpochPass is a storage network's work after an epoch end, done by
+// x/storage's block step over the next blocks within a budget (the
+// epoch end itself only judges the ended epoch's audits). It holds what
+// the work needs from the epoch end, and where it is. First the pieces
+// of nodes disqualified at the epoch end are marked lost (the nodes in
+// the lost queue, api/storage.LostQueueKey), then every deal active at
+// the epoch end is paid up to it (and closed if it ended by then), deal
+// by deal, then every node's challenges of the new epoch are drawn, node
+// by node. A later epoch end replaces a pass that is still running.
+type EpochPass struct {
+	state             protoimpl.MessageState `protogen:"open.v1"`
+	Ended             uint64                 `protobuf:"varint,1,opt,name=ended,proto3" json:"ended,omitempty"`                                                    // the epoch judged at the epoch end: its misses withhold payment
+	Epoch             uint64                 `protobuf:"varint,2,opt,name=epoch,proto3" json:"epoch,omitempty"`                                                    // the new epoch, whose challenges the pass draws
+	PayUntil          int64                  `protobuf:"varint,3,opt,name=pay_until,json=payUntil,proto3" json:"pay_until,omitempty"`                              // the epoch end's block time: deals are paid up to it, and closed if they ended by it
+	LastDeal          uint64                 `protobuf:"varint,4,opt,name=last_deal,json=lastDeal,proto3" json:"last_deal,omitempty"`                              // the last deal opened before the epoch end: later ones are the next pass's
+	Seed              []byte                 `protobuf:"bytes,5,opt,name=seed,proto3" json:"seed,omitempty"`                                                       // the challenges' seed, from the epoch end's block hash
+	ChallengesPerNode uint32                 `protobuf:"varint,6,opt,name=challenges_per_node,json=challengesPerNode,proto3" json:"challenges_per_node,omitempty"` // as the params said at the epoch end (0: storage is off, none are drawn)
+	Height            int64                  `protobuf:"varint,7,opt,name=height,proto3" json:"height,omitempty"`                                                  // of the epoch end's block
+	Phase             EpochPassPhase         `protobuf:"varint,8,opt,name=phase,proto3,enum=depin.storage.v1.EpochPassPhase" json:"phase,omitempty"`
+	NextDeal          uint64                 `protobuf:"varint,9,opt,name=next_deal,json=nextDeal,proto3" json:"next_deal,omitempty"` // pay: the next deal to pay (deals before it are done)
+	After             []byte                 `protobuf:"bytes,10,opt,name=after,proto3" json:"after,omitempty"`                       // challenge: the last piece index key visited (empty: none yet)
+	Seen              uint64                 `protobuf:"varint,11,opt,name=seen,proto3" json:"seen,omitempty"`                        // challenge: the pieces of after's node visited so far
+	Picks             []*PiecePick           `protobuf:"bytes,12,rep,name=picks,proto3" json:"picks,omitempty"`                       // challenge: the pieces of after's node picked so far
+	Challenges        uint32                 `protobuf:"varint,13,opt,name=challenges,proto3" json:"challenges,omitempty"`            // challenge: drawn so far
+	unknownFields     protoimpl.UnknownFields
+	sizeCache         protoimpl.SizeCache
+}
+
+func (x *EpochPass) Reset() {
+	*x = EpochPass{}
+	mi := &file_depin_storage_v1_storage_proto_msgTypes[7]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *EpochPass) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*EpochPass) ProtoMessage() {}
+
+func (x *EpochPass) ProtoReflect() protoreflect.Message {
+	mi := &file_depin_storage_v1_storage_proto_msgTypes[7]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use EpochPass.ProtoReflect.Descriptor instead.
+func (*EpochPass) Descriptor() ([]byte, []int) {
+	return file_depin_storage_v1_storage_proto_rawDescGZIP(), []int{7}
+}
+
+func (x *EpochPass) GetEnded() uint64 {
+	if x != nil {
+		return x.Ended
+	}
+	return 0
+}
+
+func (x *EpochPass) GetEpoch() uint64 {
+	if x != nil {
+		return x.Epoch
+	}
+	return 0
+}
+
+func (x *EpochPass) GetPayUntil() int64 {
+	if x != nil {
+		return x.PayUntil
+	}
+	return 0
+}
+
+func (x *EpochPass) GetLastDeal() uint64 {
+	if x != nil {
+		return x.LastDeal
+	}
+	return 0
+}
+
+func (x *EpochPass) GetSeed() []byte {
+	if x != nil {
+		return x.Seed
+	}
+	return nil
+}
+
+func (x *EpochPass) GetChallengesPerNode() uint32 {
+	if x != nil {
+		return x.ChallengesPerNode
+	}
+	return 0
+}
+
+func (x *EpochPass) GetHeight() int64 {
+	if x != nil {
+		return x.Height
+	}
+	return 0
+}
+
+func (x *EpochPass) GetPhase() EpochPassPhase {
+	if x != nil {
+		return x.Phase
+	}
+	return EpochPassPhase_EPOCH_PASS_PHASE_UNSPECIFIED
+}
+
+func (x *EpochPass) GetNextDeal() uint64 {
+	if x != nil {
+		return x.NextDeal
+	}
+	return 0
+}
+
+func (x *EpochPass) GetAfter() []byte {
+	if x != nil {
+		return x.After
+	}
+	return nil
+}
+
+func (x *EpochPass) GetSeen() uint64 {
+	if x != nil {
+		return x.Seen
+	}
+	return 0
+}
+
+func (x *EpochPass) GetPicks() []*PiecePick {
+	if x != nil {
+		return x.Picks
+	}
+	return nil
+}
+
+func (x *EpochPass) GetChallenges() uint32 {
+	if x != nil {
+		return x.Challenges
+	}
+	return 0
+}
+
+// PiecePick is a piece picked for a challenge while the pass draws its
+// node's challenges.
+type PiecePick struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Deal          uint64                 `protobuf:"varint,1,opt,name=deal,proto3" json:"deal,omitempty"`
+	Piece         uint32                 `protobuf:"varint,2,opt,name=piece,proto3" json:"piece,omitempty"`
+	Size          uint64                 `protobuf:"varint,3,opt,name=size,proto3" json:"size,omitempty"`                         // bytes
+	LeafSize      uint32                 `protobuf:"varint,4,opt,name=leaf_size,json=leafSize,proto3" json:"leaf_size,omitempty"` // the deal's
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *PiecePick) Reset() {
+	*x = PiecePick{}
+	mi := &file_depin_storage_v1_storage_proto_msgTypes[8]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *PiecePick) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*PiecePick) ProtoMessage() {}
+
+func (x *PiecePick) ProtoReflect() protoreflect.Message {
+	mi := &file_depin_storage_v1_storage_proto_msgTypes[8]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use PiecePick.ProtoReflect.Descriptor instead.
+func (*PiecePick) Descriptor() ([]byte, []int) {
+	return file_depin_storage_v1_storage_proto_rawDescGZIP(), []int{8}
+}
+
+func (x *PiecePick) GetDeal() uint64 {
+	if x != nil {
+		return x.Deal
+	}
+	return 0
+}
+
+func (x *PiecePick) GetPiece() uint32 {
+	if x != nil {
+		return x.Piece
+	}
+	return 0
+}
+
+func (x *PiecePick) GetSize() uint64 {
+	if x != nil {
+		return x.Size
+	}
+	return 0
+}
+
+func (x *PiecePick) GetLeafSize() uint32 {
+	if x != nil {
+		return x.LeafSize
+	}
+	return 0
+}
+
 // AuditProof proves one challenged leaf: the leaf's bytes and its Merkle
 // path (sibling hashes, leaf to root).
 type AuditProof struct {
@@ -878,7 +1165,7 @@ type AuditProof struct {
 
 func (x *AuditProof) Reset() {
 	*x = AuditProof{}
-	mi := &file_depin_storage_v1_storage_proto_msgTypes[7]
+	mi := &file_depin_storage_v1_storage_proto_msgTypes[9]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -890,7 +1177,7 @@ func (x *AuditProof) String() string {
 func (*AuditProof) ProtoMessage() {}
 
 func (x *AuditProof) ProtoReflect() protoreflect.Message {
-	mi := &file_depin_storage_v1_storage_proto_msgTypes[7]
+	mi := &file_depin_storage_v1_storage_proto_msgTypes[9]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -903,7 +1190,7 @@ func (x *AuditProof) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use AuditProof.ProtoReflect.Descriptor instead.
 func (*AuditProof) Descriptor() ([]byte, []int) {
-	return file_depin_storage_v1_storage_proto_rawDescGZIP(), []int{7}
+	return file_depin_storage_v1_storage_proto_rawDescGZIP(), []int{9}
 }
 
 func (x *AuditProof) GetDeal() uint64 {
@@ -945,7 +1232,7 @@ type MsgSetEndpoint struct {
 
 func (x *MsgSetEndpoint) Reset() {
 	*x = MsgSetEndpoint{}
-	mi := &file_depin_storage_v1_storage_proto_msgTypes[8]
+	mi := &file_depin_storage_v1_storage_proto_msgTypes[10]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -957,7 +1244,7 @@ func (x *MsgSetEndpoint) String() string {
 func (*MsgSetEndpoint) ProtoMessage() {}
 
 func (x *MsgSetEndpoint) ProtoReflect() protoreflect.Message {
-	mi := &file_depin_storage_v1_storage_proto_msgTypes[8]
+	mi := &file_depin_storage_v1_storage_proto_msgTypes[10]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -970,7 +1257,7 @@ func (x *MsgSetEndpoint) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use MsgSetEndpoint.ProtoReflect.Descriptor instead.
 func (*MsgSetEndpoint) Descriptor() ([]byte, []int) {
-	return file_depin_storage_v1_storage_proto_rawDescGZIP(), []int{8}
+	return file_depin_storage_v1_storage_proto_rawDescGZIP(), []int{10}
 }
 
 func (x *MsgSetEndpoint) GetOwner() []byte {
@@ -1013,7 +1300,7 @@ type MsgOpenDeal struct {
 
 func (x *MsgOpenDeal) Reset() {
 	*x = MsgOpenDeal{}
-	mi := &file_depin_storage_v1_storage_proto_msgTypes[9]
+	mi := &file_depin_storage_v1_storage_proto_msgTypes[11]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1025,7 +1312,7 @@ func (x *MsgOpenDeal) String() string {
 func (*MsgOpenDeal) ProtoMessage() {}
 
 func (x *MsgOpenDeal) ProtoReflect() protoreflect.Message {
-	mi := &file_depin_storage_v1_storage_proto_msgTypes[9]
+	mi := &file_depin_storage_v1_storage_proto_msgTypes[11]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1038,7 +1325,7 @@ func (x *MsgOpenDeal) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use MsgOpenDeal.ProtoReflect.Descriptor instead.
 func (*MsgOpenDeal) Descriptor() ([]byte, []int) {
-	return file_depin_storage_v1_storage_proto_rawDescGZIP(), []int{9}
+	return file_depin_storage_v1_storage_proto_rawDescGZIP(), []int{11}
 }
 
 func (x *MsgOpenDeal) GetOwner() []byte {
@@ -1130,7 +1417,7 @@ type PieceRepair struct {
 
 func (x *PieceRepair) Reset() {
 	*x = PieceRepair{}
-	mi := &file_depin_storage_v1_storage_proto_msgTypes[10]
+	mi := &file_depin_storage_v1_storage_proto_msgTypes[12]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1142,7 +1429,7 @@ func (x *PieceRepair) String() string {
 func (*PieceRepair) ProtoMessage() {}
 
 func (x *PieceRepair) ProtoReflect() protoreflect.Message {
-	mi := &file_depin_storage_v1_storage_proto_msgTypes[10]
+	mi := &file_depin_storage_v1_storage_proto_msgTypes[12]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1155,7 +1442,7 @@ func (x *PieceRepair) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use PieceRepair.ProtoReflect.Descriptor instead.
 func (*PieceRepair) Descriptor() ([]byte, []int) {
-	return file_depin_storage_v1_storage_proto_rawDescGZIP(), []int{10}
+	return file_depin_storage_v1_storage_proto_rawDescGZIP(), []int{12}
 }
 
 func (x *PieceRepair) GetPiece() uint32 {
@@ -1183,7 +1470,7 @@ type MsgRepairDeal struct {
 
 func (x *MsgRepairDeal) Reset() {
 	*x = MsgRepairDeal{}
-	mi := &file_depin_storage_v1_storage_proto_msgTypes[11]
+	mi := &file_depin_storage_v1_storage_proto_msgTypes[13]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1195,7 +1482,7 @@ func (x *MsgRepairDeal) String() string {
 func (*MsgRepairDeal) ProtoMessage() {}
 
 func (x *MsgRepairDeal) ProtoReflect() protoreflect.Message {
-	mi := &file_depin_storage_v1_storage_proto_msgTypes[11]
+	mi := &file_depin_storage_v1_storage_proto_msgTypes[13]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1208,7 +1495,7 @@ func (x *MsgRepairDeal) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use MsgRepairDeal.ProtoReflect.Descriptor instead.
 func (*MsgRepairDeal) Descriptor() ([]byte, []int) {
-	return file_depin_storage_v1_storage_proto_rawDescGZIP(), []int{11}
+	return file_depin_storage_v1_storage_proto_rawDescGZIP(), []int{13}
 }
 
 func (x *MsgRepairDeal) GetRepairer() []byte {
@@ -1242,7 +1529,7 @@ type MsgCloseDeal struct {
 
 func (x *MsgCloseDeal) Reset() {
 	*x = MsgCloseDeal{}
-	mi := &file_depin_storage_v1_storage_proto_msgTypes[12]
+	mi := &file_depin_storage_v1_storage_proto_msgTypes[14]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1254,7 +1541,7 @@ func (x *MsgCloseDeal) String() string {
 func (*MsgCloseDeal) ProtoMessage() {}
 
 func (x *MsgCloseDeal) ProtoReflect() protoreflect.Message {
-	mi := &file_depin_storage_v1_storage_proto_msgTypes[12]
+	mi := &file_depin_storage_v1_storage_proto_msgTypes[14]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1267,7 +1554,7 @@ func (x *MsgCloseDeal) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use MsgCloseDeal.ProtoReflect.Descriptor instead.
 func (*MsgCloseDeal) Descriptor() ([]byte, []int) {
-	return file_depin_storage_v1_storage_proto_rawDescGZIP(), []int{12}
+	return file_depin_storage_v1_storage_proto_rawDescGZIP(), []int{14}
 }
 
 func (x *MsgCloseDeal) GetOwner() []byte {
@@ -1294,7 +1581,7 @@ type MsgSubmitAudits struct {
 
 func (x *MsgSubmitAudits) Reset() {
 	*x = MsgSubmitAudits{}
-	mi := &file_depin_storage_v1_storage_proto_msgTypes[13]
+	mi := &file_depin_storage_v1_storage_proto_msgTypes[15]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1306,7 +1593,7 @@ func (x *MsgSubmitAudits) String() string {
 func (*MsgSubmitAudits) ProtoMessage() {}
 
 func (x *MsgSubmitAudits) ProtoReflect() protoreflect.Message {
-	mi := &file_depin_storage_v1_storage_proto_msgTypes[13]
+	mi := &file_depin_storage_v1_storage_proto_msgTypes[15]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1319,7 +1606,7 @@ func (x *MsgSubmitAudits) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use MsgSubmitAudits.ProtoReflect.Descriptor instead.
 func (*MsgSubmitAudits) Descriptor() ([]byte, []int) {
-	return file_depin_storage_v1_storage_proto_rawDescGZIP(), []int{13}
+	return file_depin_storage_v1_storage_proto_rawDescGZIP(), []int{15}
 }
 
 func (x *MsgSubmitAudits) GetSubmitter() []byte {
@@ -1347,7 +1634,7 @@ type EventEndpointSet struct {
 
 func (x *EventEndpointSet) Reset() {
 	*x = EventEndpointSet{}
-	mi := &file_depin_storage_v1_storage_proto_msgTypes[14]
+	mi := &file_depin_storage_v1_storage_proto_msgTypes[16]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1359,7 +1646,7 @@ func (x *EventEndpointSet) String() string {
 func (*EventEndpointSet) ProtoMessage() {}
 
 func (x *EventEndpointSet) ProtoReflect() protoreflect.Message {
-	mi := &file_depin_storage_v1_storage_proto_msgTypes[14]
+	mi := &file_depin_storage_v1_storage_proto_msgTypes[16]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1372,7 +1659,7 @@ func (x *EventEndpointSet) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use EventEndpointSet.ProtoReflect.Descriptor instead.
 func (*EventEndpointSet) Descriptor() ([]byte, []int) {
-	return file_depin_storage_v1_storage_proto_rawDescGZIP(), []int{14}
+	return file_depin_storage_v1_storage_proto_rawDescGZIP(), []int{16}
 }
 
 func (x *EventEndpointSet) GetDevice() string {
@@ -1424,7 +1711,7 @@ type EventDealOpened struct {
 
 func (x *EventDealOpened) Reset() {
 	*x = EventDealOpened{}
-	mi := &file_depin_storage_v1_storage_proto_msgTypes[15]
+	mi := &file_depin_storage_v1_storage_proto_msgTypes[17]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1436,7 +1723,7 @@ func (x *EventDealOpened) String() string {
 func (*EventDealOpened) ProtoMessage() {}
 
 func (x *EventDealOpened) ProtoReflect() protoreflect.Message {
-	mi := &file_depin_storage_v1_storage_proto_msgTypes[15]
+	mi := &file_depin_storage_v1_storage_proto_msgTypes[17]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1449,7 +1736,7 @@ func (x *EventDealOpened) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use EventDealOpened.ProtoReflect.Descriptor instead.
 func (*EventDealOpened) Descriptor() ([]byte, []int) {
-	return file_depin_storage_v1_storage_proto_rawDescGZIP(), []int{15}
+	return file_depin_storage_v1_storage_proto_rawDescGZIP(), []int{17}
 }
 
 func (x *EventDealOpened) GetId() uint64 {
@@ -1575,7 +1862,7 @@ type PiecePlacement struct {
 
 func (x *PiecePlacement) Reset() {
 	*x = PiecePlacement{}
-	mi := &file_depin_storage_v1_storage_proto_msgTypes[16]
+	mi := &file_depin_storage_v1_storage_proto_msgTypes[18]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1587,7 +1874,7 @@ func (x *PiecePlacement) String() string {
 func (*PiecePlacement) ProtoMessage() {}
 
 func (x *PiecePlacement) ProtoReflect() protoreflect.Message {
-	mi := &file_depin_storage_v1_storage_proto_msgTypes[16]
+	mi := &file_depin_storage_v1_storage_proto_msgTypes[18]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1600,7 +1887,7 @@ func (x *PiecePlacement) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use PiecePlacement.ProtoReflect.Descriptor instead.
 func (*PiecePlacement) Descriptor() ([]byte, []int) {
-	return file_depin_storage_v1_storage_proto_rawDescGZIP(), []int{16}
+	return file_depin_storage_v1_storage_proto_rawDescGZIP(), []int{18}
 }
 
 func (x *PiecePlacement) GetDevice() string {
@@ -1631,7 +1918,7 @@ type EventDealPaid struct {
 
 func (x *EventDealPaid) Reset() {
 	*x = EventDealPaid{}
-	mi := &file_depin_storage_v1_storage_proto_msgTypes[17]
+	mi := &file_depin_storage_v1_storage_proto_msgTypes[19]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1643,7 +1930,7 @@ func (x *EventDealPaid) String() string {
 func (*EventDealPaid) ProtoMessage() {}
 
 func (x *EventDealPaid) ProtoReflect() protoreflect.Message {
-	mi := &file_depin_storage_v1_storage_proto_msgTypes[17]
+	mi := &file_depin_storage_v1_storage_proto_msgTypes[19]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1656,7 +1943,7 @@ func (x *EventDealPaid) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use EventDealPaid.ProtoReflect.Descriptor instead.
 func (*EventDealPaid) Descriptor() ([]byte, []int) {
-	return file_depin_storage_v1_storage_proto_rawDescGZIP(), []int{17}
+	return file_depin_storage_v1_storage_proto_rawDescGZIP(), []int{19}
 }
 
 func (x *EventDealPaid) GetId() uint64 {
@@ -1712,7 +1999,7 @@ type EventDealClosed struct {
 
 func (x *EventDealClosed) Reset() {
 	*x = EventDealClosed{}
-	mi := &file_depin_storage_v1_storage_proto_msgTypes[18]
+	mi := &file_depin_storage_v1_storage_proto_msgTypes[20]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1724,7 +2011,7 @@ func (x *EventDealClosed) String() string {
 func (*EventDealClosed) ProtoMessage() {}
 
 func (x *EventDealClosed) ProtoReflect() protoreflect.Message {
-	mi := &file_depin_storage_v1_storage_proto_msgTypes[18]
+	mi := &file_depin_storage_v1_storage_proto_msgTypes[20]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1737,7 +2024,7 @@ func (x *EventDealClosed) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use EventDealClosed.ProtoReflect.Descriptor instead.
 func (*EventDealClosed) Descriptor() ([]byte, []int) {
-	return file_depin_storage_v1_storage_proto_rawDescGZIP(), []int{18}
+	return file_depin_storage_v1_storage_proto_rawDescGZIP(), []int{20}
 }
 
 func (x *EventDealClosed) GetId() uint64 {
@@ -1772,7 +2059,7 @@ type EventChallenged struct {
 
 func (x *EventChallenged) Reset() {
 	*x = EventChallenged{}
-	mi := &file_depin_storage_v1_storage_proto_msgTypes[19]
+	mi := &file_depin_storage_v1_storage_proto_msgTypes[21]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1784,7 +2071,7 @@ func (x *EventChallenged) String() string {
 func (*EventChallenged) ProtoMessage() {}
 
 func (x *EventChallenged) ProtoReflect() protoreflect.Message {
-	mi := &file_depin_storage_v1_storage_proto_msgTypes[19]
+	mi := &file_depin_storage_v1_storage_proto_msgTypes[21]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1797,7 +2084,7 @@ func (x *EventChallenged) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use EventChallenged.ProtoReflect.Descriptor instead.
 func (*EventChallenged) Descriptor() ([]byte, []int) {
-	return file_depin_storage_v1_storage_proto_rawDescGZIP(), []int{19}
+	return file_depin_storage_v1_storage_proto_rawDescGZIP(), []int{21}
 }
 
 func (x *EventChallenged) GetNetwork() string {
@@ -1833,7 +2120,7 @@ type EventAuditPassed struct {
 
 func (x *EventAuditPassed) Reset() {
 	*x = EventAuditPassed{}
-	mi := &file_depin_storage_v1_storage_proto_msgTypes[20]
+	mi := &file_depin_storage_v1_storage_proto_msgTypes[22]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1845,7 +2132,7 @@ func (x *EventAuditPassed) String() string {
 func (*EventAuditPassed) ProtoMessage() {}
 
 func (x *EventAuditPassed) ProtoReflect() protoreflect.Message {
-	mi := &file_depin_storage_v1_storage_proto_msgTypes[20]
+	mi := &file_depin_storage_v1_storage_proto_msgTypes[22]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1858,7 +2145,7 @@ func (x *EventAuditPassed) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use EventAuditPassed.ProtoReflect.Descriptor instead.
 func (*EventAuditPassed) Descriptor() ([]byte, []int) {
-	return file_depin_storage_v1_storage_proto_rawDescGZIP(), []int{20}
+	return file_depin_storage_v1_storage_proto_rawDescGZIP(), []int{22}
 }
 
 func (x *EventAuditPassed) GetDeal() uint64 {
@@ -1901,7 +2188,7 @@ type EventAuditMissed struct {
 
 func (x *EventAuditMissed) Reset() {
 	*x = EventAuditMissed{}
-	mi := &file_depin_storage_v1_storage_proto_msgTypes[21]
+	mi := &file_depin_storage_v1_storage_proto_msgTypes[23]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1913,7 +2200,7 @@ func (x *EventAuditMissed) String() string {
 func (*EventAuditMissed) ProtoMessage() {}
 
 func (x *EventAuditMissed) ProtoReflect() protoreflect.Message {
-	mi := &file_depin_storage_v1_storage_proto_msgTypes[21]
+	mi := &file_depin_storage_v1_storage_proto_msgTypes[23]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1926,7 +2213,7 @@ func (x *EventAuditMissed) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use EventAuditMissed.ProtoReflect.Descriptor instead.
 func (*EventAuditMissed) Descriptor() ([]byte, []int) {
-	return file_depin_storage_v1_storage_proto_rawDescGZIP(), []int{21}
+	return file_depin_storage_v1_storage_proto_rawDescGZIP(), []int{23}
 }
 
 func (x *EventAuditMissed) GetDeal() uint64 {
@@ -1970,7 +2257,7 @@ type EventPieceRepaired struct {
 
 func (x *EventPieceRepaired) Reset() {
 	*x = EventPieceRepaired{}
-	mi := &file_depin_storage_v1_storage_proto_msgTypes[22]
+	mi := &file_depin_storage_v1_storage_proto_msgTypes[24]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1982,7 +2269,7 @@ func (x *EventPieceRepaired) String() string {
 func (*EventPieceRepaired) ProtoMessage() {}
 
 func (x *EventPieceRepaired) ProtoReflect() protoreflect.Message {
-	mi := &file_depin_storage_v1_storage_proto_msgTypes[22]
+	mi := &file_depin_storage_v1_storage_proto_msgTypes[24]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1995,7 +2282,7 @@ func (x *EventPieceRepaired) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use EventPieceRepaired.ProtoReflect.Descriptor instead.
 func (*EventPieceRepaired) Descriptor() ([]byte, []int) {
-	return file_depin_storage_v1_storage_proto_rawDescGZIP(), []int{22}
+	return file_depin_storage_v1_storage_proto_rawDescGZIP(), []int{24}
 }
 
 func (x *EventPieceRepaired) GetDeal() uint64 {
@@ -2046,7 +2333,7 @@ type EventRepairPaid struct {
 
 func (x *EventRepairPaid) Reset() {
 	*x = EventRepairPaid{}
-	mi := &file_depin_storage_v1_storage_proto_msgTypes[23]
+	mi := &file_depin_storage_v1_storage_proto_msgTypes[25]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2058,7 +2345,7 @@ func (x *EventRepairPaid) String() string {
 func (*EventRepairPaid) ProtoMessage() {}
 
 func (x *EventRepairPaid) ProtoReflect() protoreflect.Message {
-	mi := &file_depin_storage_v1_storage_proto_msgTypes[23]
+	mi := &file_depin_storage_v1_storage_proto_msgTypes[25]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2071,7 +2358,7 @@ func (x *EventRepairPaid) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use EventRepairPaid.ProtoReflect.Descriptor instead.
 func (*EventRepairPaid) Descriptor() ([]byte, []int) {
-	return file_depin_storage_v1_storage_proto_rawDescGZIP(), []int{23}
+	return file_depin_storage_v1_storage_proto_rawDescGZIP(), []int{25}
 }
 
 func (x *EventRepairPaid) GetDeal() uint64 {
@@ -2121,7 +2408,7 @@ type EventNodeDisqualified struct {
 
 func (x *EventNodeDisqualified) Reset() {
 	*x = EventNodeDisqualified{}
-	mi := &file_depin_storage_v1_storage_proto_msgTypes[24]
+	mi := &file_depin_storage_v1_storage_proto_msgTypes[26]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2133,7 +2420,7 @@ func (x *EventNodeDisqualified) String() string {
 func (*EventNodeDisqualified) ProtoMessage() {}
 
 func (x *EventNodeDisqualified) ProtoReflect() protoreflect.Message {
-	mi := &file_depin_storage_v1_storage_proto_msgTypes[24]
+	mi := &file_depin_storage_v1_storage_proto_msgTypes[26]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2146,7 +2433,7 @@ func (x *EventNodeDisqualified) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use EventNodeDisqualified.ProtoReflect.Descriptor instead.
 func (*EventNodeDisqualified) Descriptor() ([]byte, []int) {
-	return file_depin_storage_v1_storage_proto_rawDescGZIP(), []int{24}
+	return file_depin_storage_v1_storage_proto_rawDescGZIP(), []int{26}
 }
 
 func (x *EventNodeDisqualified) GetDevice() string {
@@ -2195,7 +2482,7 @@ type Order struct {
 
 func (x *Order) Reset() {
 	*x = Order{}
-	mi := &file_depin_storage_v1_storage_proto_msgTypes[25]
+	mi := &file_depin_storage_v1_storage_proto_msgTypes[27]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2207,7 +2494,7 @@ func (x *Order) String() string {
 func (*Order) ProtoMessage() {}
 
 func (x *Order) ProtoReflect() protoreflect.Message {
-	mi := &file_depin_storage_v1_storage_proto_msgTypes[25]
+	mi := &file_depin_storage_v1_storage_proto_msgTypes[27]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2220,7 +2507,7 @@ func (x *Order) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Order.ProtoReflect.Descriptor instead.
 func (*Order) Descriptor() ([]byte, []int) {
-	return file_depin_storage_v1_storage_proto_rawDescGZIP(), []int{25}
+	return file_depin_storage_v1_storage_proto_rawDescGZIP(), []int{27}
 }
 
 func (x *Order) GetAction() OrderAction {
@@ -2284,7 +2571,7 @@ type SignedOrder struct {
 
 func (x *SignedOrder) Reset() {
 	*x = SignedOrder{}
-	mi := &file_depin_storage_v1_storage_proto_msgTypes[26]
+	mi := &file_depin_storage_v1_storage_proto_msgTypes[28]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2296,7 +2583,7 @@ func (x *SignedOrder) String() string {
 func (*SignedOrder) ProtoMessage() {}
 
 func (x *SignedOrder) ProtoReflect() protoreflect.Message {
-	mi := &file_depin_storage_v1_storage_proto_msgTypes[26]
+	mi := &file_depin_storage_v1_storage_proto_msgTypes[28]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2309,7 +2596,7 @@ func (x *SignedOrder) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SignedOrder.ProtoReflect.Descriptor instead.
 func (*SignedOrder) Descriptor() ([]byte, []int) {
-	return file_depin_storage_v1_storage_proto_rawDescGZIP(), []int{26}
+	return file_depin_storage_v1_storage_proto_rawDescGZIP(), []int{28}
 }
 
 func (x *SignedOrder) GetOrderBytes() []byte {
@@ -2344,7 +2631,7 @@ type Receipt struct {
 
 func (x *Receipt) Reset() {
 	*x = Receipt{}
-	mi := &file_depin_storage_v1_storage_proto_msgTypes[27]
+	mi := &file_depin_storage_v1_storage_proto_msgTypes[29]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2356,7 +2643,7 @@ func (x *Receipt) String() string {
 func (*Receipt) ProtoMessage() {}
 
 func (x *Receipt) ProtoReflect() protoreflect.Message {
-	mi := &file_depin_storage_v1_storage_proto_msgTypes[27]
+	mi := &file_depin_storage_v1_storage_proto_msgTypes[29]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2369,7 +2656,7 @@ func (x *Receipt) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Receipt.ProtoReflect.Descriptor instead.
 func (*Receipt) Descriptor() ([]byte, []int) {
-	return file_depin_storage_v1_storage_proto_rawDescGZIP(), []int{27}
+	return file_depin_storage_v1_storage_proto_rawDescGZIP(), []int{29}
 }
 
 func (x *Receipt) GetPieceId() []byte {
@@ -2440,7 +2727,7 @@ type SignedReceipt struct {
 
 func (x *SignedReceipt) Reset() {
 	*x = SignedReceipt{}
-	mi := &file_depin_storage_v1_storage_proto_msgTypes[28]
+	mi := &file_depin_storage_v1_storage_proto_msgTypes[30]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2452,7 +2739,7 @@ func (x *SignedReceipt) String() string {
 func (*SignedReceipt) ProtoMessage() {}
 
 func (x *SignedReceipt) ProtoReflect() protoreflect.Message {
-	mi := &file_depin_storage_v1_storage_proto_msgTypes[28]
+	mi := &file_depin_storage_v1_storage_proto_msgTypes[30]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2465,7 +2752,7 @@ func (x *SignedReceipt) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SignedReceipt.ProtoReflect.Descriptor instead.
 func (*SignedReceipt) Descriptor() ([]byte, []int) {
-	return file_depin_storage_v1_storage_proto_rawDescGZIP(), []int{28}
+	return file_depin_storage_v1_storage_proto_rawDescGZIP(), []int{30}
 }
 
 func (x *SignedReceipt) GetReceiptBytes() []byte {
@@ -2510,7 +2797,7 @@ const file_depin_storage_v1_storage_proto_rawDesc = "" +
 	"\x04size\x18\x05 \x01(\x04R\x04size\x12\x12\n" +
 	"\x04lost\x18\x06 \x01(\bR\x04lost\x12\x1a\n" +
 	"\brepairer\x18\a \x01(\fR\brepairer\x12$\n" +
-	"\x0erepair_fee_due\x18\b \x01(\x04R\frepairFeeDue\"\xe2\x05\n" +
+	"\x0erepair_fee_due\x18\b \x01(\x04R\frepairFeeDue\"\x83\x06\n" +
 	"\x04Deal\x12\x0e\n" +
 	"\x02id\x18\x01 \x01(\x04R\x02id\x12\x14\n" +
 	"\x05owner\x18\x02 \x01(\fR\x05owner\x12\x18\n" +
@@ -2539,7 +2826,9 @@ const file_depin_storage_v1_storage_proto_rawDesc = "" +
 	"\x10repair_threshold\x18\x16 \x01(\rR\x0frepairThreshold\x12\x1d\n" +
 	"\n" +
 	"repair_fee\x18\x17 \x01(\x04R\trepairFee\x12#\n" +
-	"\rrepair_budget\x18\x18 \x01(\x04R\frepairBudget\"X\n" +
+	"\rrepair_budget\x18\x18 \x01(\x04R\frepairBudget\x12\x1f\n" +
+	"\vjudged_from\x18\x19 \x01(\x04R\n" +
+	"judgedFrom\"X\n" +
 	"\vNodeAccount\x12\x12\n" +
 	"\x04node\x18\x01 \x01(\fR\x04node\x12!\n" +
 	"\fbyte_seconds\x18\x02 \x01(\fR\vbyteSeconds\x12\x12\n" +
@@ -2549,7 +2838,7 @@ const file_depin_storage_v1_storage_proto_rawDesc = "" +
 	"\x05piece\x18\x02 \x01(\rR\x05piece\x12\x14\n" +
 	"\x05epoch\x18\x03 \x01(\x04R\x05epoch\x12\x12\n" +
 	"\x04leaf\x18\x04 \x01(\x04R\x04leaf\x12\x16\n" +
-	"\x06passed\x18\x05 \x01(\bR\x06passed\"\xfa\x01\n" +
+	"\x06passed\x18\x05 \x01(\bR\x06passed\"\xa6\x02\n" +
 	"\tNodeStats\x12\x16\n" +
 	"\x06device\x18\x01 \x01(\fR\x06device\x12\x1d\n" +
 	"\n" +
@@ -2559,7 +2848,30 @@ const file_depin_storage_v1_storage_proto_rawDesc = "" +
 	"\raudits_missed\x18\x05 \x01(\x04R\fauditsMissed\x12\"\n" +
 	"\fdisqualified\x18\x06 \x01(\bR\fdisqualified\x12\x16\n" +
 	"\x06earned\x18\a \x01(\x04R\x06earned\x12\x18\n" +
-	"\astrikes\x18\b \x01(\x04R\astrikes\"^\n" +
+	"\astrikes\x18\b \x01(\x04R\astrikes\x12*\n" +
+	"\x11last_missed_epoch\x18\t \x01(\x04R\x0flastMissedEpoch\"\x9f\x03\n" +
+	"\tEpochPass\x12\x14\n" +
+	"\x05ended\x18\x01 \x01(\x04R\x05ended\x12\x14\n" +
+	"\x05epoch\x18\x02 \x01(\x04R\x05epoch\x12\x1b\n" +
+	"\tpay_until\x18\x03 \x01(\x03R\bpayUntil\x12\x1b\n" +
+	"\tlast_deal\x18\x04 \x01(\x04R\blastDeal\x12\x12\n" +
+	"\x04seed\x18\x05 \x01(\fR\x04seed\x12.\n" +
+	"\x13challenges_per_node\x18\x06 \x01(\rR\x11challengesPerNode\x12\x16\n" +
+	"\x06height\x18\a \x01(\x03R\x06height\x126\n" +
+	"\x05phase\x18\b \x01(\x0e2 .depin.storage.v1.EpochPassPhaseR\x05phase\x12\x1b\n" +
+	"\tnext_deal\x18\t \x01(\x04R\bnextDeal\x12\x14\n" +
+	"\x05after\x18\n" +
+	" \x01(\fR\x05after\x12\x12\n" +
+	"\x04seen\x18\v \x01(\x04R\x04seen\x121\n" +
+	"\x05picks\x18\f \x03(\v2\x1b.depin.storage.v1.PiecePickR\x05picks\x12\x1e\n" +
+	"\n" +
+	"challenges\x18\r \x01(\rR\n" +
+	"challenges\"f\n" +
+	"\tPiecePick\x12\x12\n" +
+	"\x04deal\x18\x01 \x01(\x04R\x04deal\x12\x14\n" +
+	"\x05piece\x18\x02 \x01(\rR\x05piece\x12\x12\n" +
+	"\x04size\x18\x03 \x01(\x04R\x04size\x12\x1b\n" +
+	"\tleaf_size\x18\x04 \x01(\rR\bleafSize\"^\n" +
 	"\n" +
 	"AuditProof\x12\x12\n" +
 	"\x04deal\x18\x01 \x01(\x04R\x04deal\x12\x14\n" +
@@ -2695,7 +3007,11 @@ const file_depin_storage_v1_storage_proto_rawDesc = "" +
 	"DealStatus\x12\x1b\n" +
 	"\x17DEAL_STATUS_UNSPECIFIED\x10\x00\x12\x16\n" +
 	"\x12DEAL_STATUS_ACTIVE\x10\x01\x12\x16\n" +
-	"\x12DEAL_STATUS_CLOSED\x10\x02*p\n" +
+	"\x12DEAL_STATUS_CLOSED\x10\x02*l\n" +
+	"\x0eEpochPassPhase\x12 \n" +
+	"\x1cEPOCH_PASS_PHASE_UNSPECIFIED\x10\x00\x12\x18\n" +
+	"\x14EPOCH_PASS_PHASE_PAY\x10\x01\x12\x1e\n" +
+	"\x1aEPOCH_PASS_PHASE_CHALLENGE\x10\x02*p\n" +
 	"\vOrderAction\x12\x1c\n" +
 	"\x18ORDER_ACTION_UNSPECIFIED\x10\x00\x12\x14\n" +
 	"\x10ORDER_ACTION_PUT\x10\x01\x12\x14\n" +
@@ -2714,55 +3030,60 @@ func file_depin_storage_v1_storage_proto_rawDescGZIP() []byte {
 	return file_depin_storage_v1_storage_proto_rawDescData
 }
 
-var file_depin_storage_v1_storage_proto_enumTypes = make([]protoimpl.EnumInfo, 2)
-var file_depin_storage_v1_storage_proto_msgTypes = make([]protoimpl.MessageInfo, 29)
+var file_depin_storage_v1_storage_proto_enumTypes = make([]protoimpl.EnumInfo, 3)
+var file_depin_storage_v1_storage_proto_msgTypes = make([]protoimpl.MessageInfo, 31)
 var file_depin_storage_v1_storage_proto_goTypes = []any{
 	(DealStatus)(0),               // 0: depin.storage.v1.DealStatus
-	(OrderAction)(0),              // 1: depin.storage.v1.OrderAction
-	(*StorageParams)(nil),         // 2: depin.storage.v1.StorageParams
-	(*Endpoint)(nil),              // 3: depin.storage.v1.Endpoint
-	(*Piece)(nil),                 // 4: depin.storage.v1.Piece
-	(*Deal)(nil),                  // 5: depin.storage.v1.Deal
-	(*NodeAccount)(nil),           // 6: depin.storage.v1.NodeAccount
-	(*Challenge)(nil),             // 7: depin.storage.v1.Challenge
-	(*NodeStats)(nil),             // 8: depin.storage.v1.NodeStats
-	(*AuditProof)(nil),            // 9: depin.storage.v1.AuditProof
-	(*MsgSetEndpoint)(nil),        // 10: depin.storage.v1.MsgSetEndpoint
-	(*MsgOpenDeal)(nil),           // 11: depin.storage.v1.MsgOpenDeal
-	(*PieceRepair)(nil),           // 12: depin.storage.v1.PieceRepair
-	(*MsgRepairDeal)(nil),         // 13: depin.storage.v1.MsgRepairDeal
-	(*MsgCloseDeal)(nil),          // 14: depin.storage.v1.MsgCloseDeal
-	(*MsgSubmitAudits)(nil),       // 15: depin.storage.v1.MsgSubmitAudits
-	(*EventEndpointSet)(nil),      // 16: depin.storage.v1.EventEndpointSet
-	(*EventDealOpened)(nil),       // 17: depin.storage.v1.EventDealOpened
-	(*PiecePlacement)(nil),        // 18: depin.storage.v1.PiecePlacement
-	(*EventDealPaid)(nil),         // 19: depin.storage.v1.EventDealPaid
-	(*EventDealClosed)(nil),       // 20: depin.storage.v1.EventDealClosed
-	(*EventChallenged)(nil),       // 21: depin.storage.v1.EventChallenged
-	(*EventAuditPassed)(nil),      // 22: depin.storage.v1.EventAuditPassed
-	(*EventAuditMissed)(nil),      // 23: depin.storage.v1.EventAuditMissed
-	(*EventPieceRepaired)(nil),    // 24: depin.storage.v1.EventPieceRepaired
-	(*EventRepairPaid)(nil),       // 25: depin.storage.v1.EventRepairPaid
-	(*EventNodeDisqualified)(nil), // 26: depin.storage.v1.EventNodeDisqualified
-	(*Order)(nil),                 // 27: depin.storage.v1.Order
-	(*SignedOrder)(nil),           // 28: depin.storage.v1.SignedOrder
-	(*Receipt)(nil),               // 29: depin.storage.v1.Receipt
-	(*SignedReceipt)(nil),         // 30: depin.storage.v1.SignedReceipt
+	(EpochPassPhase)(0),           // 1: depin.storage.v1.EpochPassPhase
+	(OrderAction)(0),              // 2: depin.storage.v1.OrderAction
+	(*StorageParams)(nil),         // 3: depin.storage.v1.StorageParams
+	(*Endpoint)(nil),              // 4: depin.storage.v1.Endpoint
+	(*Piece)(nil),                 // 5: depin.storage.v1.Piece
+	(*Deal)(nil),                  // 6: depin.storage.v1.Deal
+	(*NodeAccount)(nil),           // 7: depin.storage.v1.NodeAccount
+	(*Challenge)(nil),             // 8: depin.storage.v1.Challenge
+	(*NodeStats)(nil),             // 9: depin.storage.v1.NodeStats
+	(*EpochPass)(nil),             // 10: depin.storage.v1.EpochPass
+	(*PiecePick)(nil),             // 11: depin.storage.v1.PiecePick
+	(*AuditProof)(nil),            // 12: depin.storage.v1.AuditProof
+	(*MsgSetEndpoint)(nil),        // 13: depin.storage.v1.MsgSetEndpoint
+	(*MsgOpenDeal)(nil),           // 14: depin.storage.v1.MsgOpenDeal
+	(*PieceRepair)(nil),           // 15: depin.storage.v1.PieceRepair
+	(*MsgRepairDeal)(nil),         // 16: depin.storage.v1.MsgRepairDeal
+	(*MsgCloseDeal)(nil),          // 17: depin.storage.v1.MsgCloseDeal
+	(*MsgSubmitAudits)(nil),       // 18: depin.storage.v1.MsgSubmitAudits
+	(*EventEndpointSet)(nil),      // 19: depin.storage.v1.EventEndpointSet
+	(*EventDealOpened)(nil),       // 20: depin.storage.v1.EventDealOpened
+	(*PiecePlacement)(nil),        // 21: depin.storage.v1.PiecePlacement
+	(*EventDealPaid)(nil),         // 22: depin.storage.v1.EventDealPaid
+	(*EventDealClosed)(nil),       // 23: depin.storage.v1.EventDealClosed
+	(*EventChallenged)(nil),       // 24: depin.storage.v1.EventChallenged
+	(*EventAuditPassed)(nil),      // 25: depin.storage.v1.EventAuditPassed
+	(*EventAuditMissed)(nil),      // 26: depin.storage.v1.EventAuditMissed
+	(*EventPieceRepaired)(nil),    // 27: depin.storage.v1.EventPieceRepaired
+	(*EventRepairPaid)(nil),       // 28: depin.storage.v1.EventRepairPaid
+	(*EventNodeDisqualified)(nil), // 29: depin.storage.v1.EventNodeDisqualified
+	(*Order)(nil),                 // 30: depin.storage.v1.Order
+	(*SignedOrder)(nil),           // 31: depin.storage.v1.SignedOrder
+	(*Receipt)(nil),               // 32: depin.storage.v1.Receipt
+	(*SignedReceipt)(nil),         // 33: depin.storage.v1.SignedReceipt
 }
 var file_depin_storage_v1_storage_proto_depIdxs = []int32{
-	4,  // 0: depin.storage.v1.Deal.pieces:type_name -> depin.storage.v1.Piece
+	5,  // 0: depin.storage.v1.Deal.pieces:type_name -> depin.storage.v1.Piece
 	0,  // 1: depin.storage.v1.Deal.status:type_name -> depin.storage.v1.DealStatus
-	6,  // 2: depin.storage.v1.Deal.accounts:type_name -> depin.storage.v1.NodeAccount
-	4,  // 3: depin.storage.v1.MsgOpenDeal.pieces:type_name -> depin.storage.v1.Piece
-	12, // 4: depin.storage.v1.MsgRepairDeal.repairs:type_name -> depin.storage.v1.PieceRepair
-	9,  // 5: depin.storage.v1.MsgSubmitAudits.proofs:type_name -> depin.storage.v1.AuditProof
-	18, // 6: depin.storage.v1.EventDealOpened.layout:type_name -> depin.storage.v1.PiecePlacement
-	1,  // 7: depin.storage.v1.Order.action:type_name -> depin.storage.v1.OrderAction
-	8,  // [8:8] is the sub-list for method output_type
-	8,  // [8:8] is the sub-list for method input_type
-	8,  // [8:8] is the sub-list for extension type_name
-	8,  // [8:8] is the sub-list for extension extendee
-	0,  // [0:8] is the sub-list for field type_name
+	7,  // 2: depin.storage.v1.Deal.accounts:type_name -> depin.storage.v1.NodeAccount
+	1,  // 3: depin.storage.v1.EpochPass.phase:type_name -> depin.storage.v1.EpochPassPhase
+	11, // 4: depin.storage.v1.EpochPass.picks:type_name -> depin.storage.v1.PiecePick
+	5,  // 5: depin.storage.v1.MsgOpenDeal.pieces:type_name -> depin.storage.v1.Piece
+	15, // 6: depin.storage.v1.MsgRepairDeal.repairs:type_name -> depin.storage.v1.PieceRepair
+	12, // 7: depin.storage.v1.MsgSubmitAudits.proofs:type_name -> depin.storage.v1.AuditProof
+	21, // 8: depin.storage.v1.EventDealOpened.layout:type_name -> depin.storage.v1.PiecePlacement
+	2,  // 9: depin.storage.v1.Order.action:type_name -> depin.storage.v1.OrderAction
+	10, // [10:10] is the sub-list for method output_type
+	10, // [10:10] is the sub-list for method input_type
+	10, // [10:10] is the sub-list for extension type_name
+	10, // [10:10] is the sub-list for extension extendee
+	0,  // [0:10] is the sub-list for field type_name
 }
 
 func init() { file_depin_storage_v1_storage_proto_init() }
@@ -2775,8 +3096,8 @@ func file_depin_storage_v1_storage_proto_init() {
 		File: protoimpl.DescBuilder{
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_depin_storage_v1_storage_proto_rawDesc), len(file_depin_storage_v1_storage_proto_rawDesc)),
-			NumEnums:      2,
-			NumMessages:   29,
+			NumEnums:      3,
+			NumMessages:   31,
 			NumExtensions: 0,
 			NumServices:   0,
 		},

@@ -1,0 +1,371 @@
+package storage
+
+import (
+	"bytes"
+	"crypto/sha256"
+	"encoding/binary"
+	"fmt"
+
+	api "github.com/depinhq/depin/api/storage"
+	"github.com/depinhq/depin/crypto"
+	storagev1 "github.com/depinhq/depin/gen/depin/storage/v1"
+	"github.com/depinhq/depin/state"
+	"github.com/depinhq/depin/store"
+)
+
+// An epoch end judges the ended epoch's audits at once (work bounded by
+// the challenges: nodes × challenges_per_node) and starts an epoch pass
+// (EpochPass, under api/storage.PassKey) for the rest, which grows with
+// the deals and pieces anyone may open: x/storage's block step
+// (BeginNetwork) does it over the next blocks, at most a budget of
+// pieces per block shared by every network. In order:
+//
+//  1. lost: the pieces of nodes disqualified at the epoch end (the lost
+//     queue) are marked lost in their deals;
+//  2. pay: every deal active at the epoch end, by id, is paid up to the
+//     epoch end's block time (nodes that missed an audit since it was
+//     last paid are not) and closed if it ended by then;
+//  3. challenge: every node's challenges of the new epoch are drawn from
+//     the epoch end's block hash, node by node (a node's all in one
+//     block, so a node that sees any has them all).
+//
+// Everything the pass needs from the epoch end is in its record, so the
+// blocks it takes change nothing it pays or draws; transactions between
+// them that change a deal (close, repair) first bring it to where the
+// pass would leave it (settle). An epoch end while a pass still runs
+// (more work than an epoch's blocks can do) replaces it: the lost queue
+// carries over; deals it had not paid are paid by the new pass, once,
+// for the whole time since they were last paid, and not to a node that
+// missed an audit in any epoch judged in that time (Deal.judged_from);
+// nodes it had not drawn challenges for go unaudited for that epoch.
+
+// DefaultBlockBudget bounds the pieces one block's epoch passes touch,
+// over every storage network (see pieceCost): ~0.3 s of block time on
+// the machine of docs/PERFORMANCE.md.
+const DefaultBlockBudget = 200_000
+
+// Budget is how many pieces one block's epoch passes may touch.
+func (k Keeper) Budget() int {
+	if k.BlockBudget > 0 {
+		return k.BlockBudget
+	}
+	return DefaultBlockBudget
+}
+
+// Pass returns a network's running epoch pass, or nil.
+func (Keeper) Pass(r store.Reader, net string) *storagev1.EpochPass {
+	return state.Load[storagev1.EpochPass](r, api.PassKey(net))
+}
+
+// startPass starts the epoch pass of an epoch end (replacing one that
+// still runs): deals up to the last one opened are paid up to now, and
+// challengesPerNode of every node's pieces drawn for epoch now.
+func (k Keeper) startPass(ctx state.Context, net string, ended, now uint64, challengesPerNode uint32) {
+	last, _ := state.Uint64(ctx.KV, api.SeqKey)
+	seed := sha256.New()
+	seed.Write([]byte("depin/storage/v1/challenge\x00"))
+	seed.Write(ctx.BlockHash)
+	seed.Write([]byte(net))
+	seed.Write(binary.BigEndian.AppendUint64(nil, now))
+	p := &storagev1.EpochPass{Ended: ended, Epoch: now, PayUntil: ctx.Time.Unix(), LastDeal: last, Seed: seed.Sum(nil),
+		ChallengesPerNode: challengesPerNode, Height: ctx.Height, Phase: storagev1.EpochPassPhase_EPOCH_PASS_PHASE_PAY}
+	ctx.KV.Set(api.PassKey(net), state.Marshal(p))
+}
+
+// BeginNetwork runs a network's epoch pass, if one is running, touching
+// at most *budget pieces (shared by every network of the block; the unit
+// of work that crosses it — a deal, a piece — is finished, so a block
+// may go over by one deal). It runs before the block's transactions.
+func (k Keeper) BeginNetwork(ctx state.Context, net string, budget *int) error {
+	p := k.Pass(ctx.KV, net)
+	if p == nil || *budget <= 0 {
+		return nil
+	}
+	if empty, err := k.loseQueued(ctx, net, budget); err != nil || !empty {
+		return err
+	}
+	save := func() error {
+		ctx.KV.Set(api.PassKey(net), state.Marshal(p))
+		return nil
+	}
+	switch p.Phase {
+	case storagev1.EpochPassPhase_EPOCH_PASS_PHASE_PAY:
+		done, err := k.payDeals(ctx, net, p, budget)
+		if err != nil || !done {
+			_ = save()
+			return err
+		}
+		p.Phase = storagev1.EpochPassPhase_EPOCH_PASS_PHASE_CHALLENGE
+		fallthrough
+	case storagev1.EpochPassPhase_EPOCH_PASS_PHASE_CHALLENGE:
+		if p.ChallengesPerNode > 0 {
+			done, err := k.drawChallenges(ctx, net, p, budget)
+			if err != nil || !done {
+				_ = save()
+				return err
+			}
+			if p.Challenges > 0 {
+				ctx.Emit(&storagev1.EventChallenged{Network: net, Epoch: p.Epoch, Challenges: p.Challenges})
+			}
+		}
+	default:
+		return fmt.Errorf("epoch pass of epoch %d in phase %s", p.Epoch, p.Phase)
+	}
+	ctx.KV.Delete(api.PassKey(net))
+	return nil
+}
+
+// loseQueued marks lost the pieces of the nodes in the network's lost
+// queue (disqualified nodes), node by node, and reports whether the
+// queue is empty. A piece costs 1, and its deal len(pieces)+1 the first
+// time the block reads it.
+func (k Keeper) loseQueued(ctx state.Context, net string, budget *int) (bool, error) {
+	for *budget > 0 {
+		var queued []byte
+		for key := range store.Prefix(ctx.KV, api.LostQueuePrefix(net)) {
+			queued = bytes.Clone(key)
+			break
+		}
+		if queued == nil {
+			return true, nil
+		}
+		node, ok := api.NodeFromLostQueueKey(net, queued)
+		if !ok {
+			return false, fmt.Errorf("lost queue key %x", queued)
+		}
+		var pieces [][]byte
+		more := false
+		for key := range store.Prefix(ctx.KV, api.NodePiecesPrefix(net, node)) {
+			if len(pieces) >= *budget {
+				more = true
+				break
+			}
+			pieces = append(pieces, bytes.Clone(key))
+		}
+		deals := map[uint64]*storagev1.Deal{}
+		var order []uint64
+		for _, key := range pieces {
+			if *budget <= 0 {
+				more = true
+				break
+			}
+			_, id, piece, ok := api.PieceFromKey(net, key)
+			if !ok {
+				return false, fmt.Errorf("piece index key %x", key)
+			}
+			d, seen := deals[id]
+			if !seen {
+				d = k.Deal(ctx.KV, id)
+				deals[id] = d
+				if d != nil {
+					order = append(order, id)
+					*budget -= len(d.Pieces) + 1
+				}
+			}
+			if d != nil && int(piece) < len(d.Pieces) && bytes.Equal(d.Pieces[piece].Node, node[:]) {
+				k.markLost(ctx, d, piece)
+			} else {
+				ctx.KV.Delete(key) // an index entry of nothing live
+			}
+			*budget--
+		}
+		for _, id := range order {
+			k.setDeal(ctx.KV, deals[id])
+		}
+		if more {
+			return false, nil
+		}
+		ctx.KV.Delete(queued)
+	}
+	return false, nil
+}
+
+// markLost marks a live piece of a deal lost (its node was disqualified):
+// no longer paid or audited, what repair rebuilds. A repair onto the node
+// that never passed an audit earns nothing: its fee goes back to the
+// repair budget. The caller stores the deal.
+func (k Keeper) markLost(ctx state.Context, d *storagev1.Deal, piece uint32) {
+	p := d.Pieces[piece]
+	if !p.Lost {
+		d.RepairBudget += p.RepairFeeDue
+		p.Lost, p.RepairFeeDue, p.Repairer = true, 0, nil
+	}
+	ctx.KV.Delete(api.PieceKey(d.Network, mustID(p.Node), d.Id, piece))
+	ctx.KV.Delete(api.ChallengeKey(d.Network, d.Id, piece))
+}
+
+// payDeals pays the deals active at the epoch end from p.NextDeal on
+// and reports whether all are done. A deal costs len(pieces)+1, twice
+// its pieces if it is closed.
+func (k Keeper) payDeals(ctx state.Context, net string, p *storagev1.EpochPass, budget *int) (bool, error) {
+	var ids []uint64
+	more := false
+	for key := range store.Range(ctx.KV, api.ActiveKey(net, p.NextDeal), api.ActiveKey(net, p.LastDeal+1)) {
+		if len(ids) >= *budget {
+			more = true
+			break
+		}
+		id, _ := api.DealIDFromIndexKey(key)
+		ids = append(ids, id)
+	}
+	missed := k.missedSince(ctx.KV, p)
+	for _, id := range ids {
+		if *budget <= 0 {
+			return false, nil
+		}
+		d := k.Deal(ctx.KV, id)
+		if d == nil {
+			return false, fmt.Errorf("deal %d is active but not stored", id)
+		}
+		cost, err := k.payForPass(ctx, p, d, missed)
+		if err != nil {
+			return false, fmt.Errorf("deal %d: %w", id, err)
+		}
+		*budget -= cost
+		p.NextDeal = id + 1
+	}
+	return !more, nil
+}
+
+// payForPass pays a deal as pass p does: its nodes up to the epoch end
+// (those that missed an audit since the deal was last paid are not),
+// then closes it if it ended by then. It returns the pieces it touched.
+func (k Keeper) payForPass(ctx state.Context, p *storagev1.EpochPass, d *storagev1.Deal, missed func(crypto.DeviceID, uint64) bool) (int, error) {
+	cost := len(d.Pieces) + 1
+	from := d.JudgedFrom
+	if err := k.pay(ctx, d, p.PayUntil, func(node crypto.DeviceID) bool { return missed(node, from) }, p.Ended); err != nil {
+		return cost, err
+	}
+	d.JudgedFrom = max(d.JudgedFrom, p.Ended+1)
+	if p.PayUntil >= d.EndTime {
+		return cost + len(d.Pieces), k.close(ctx, d, "expired")
+	}
+	k.setDeal(ctx.KV, d)
+	return cost, nil
+}
+
+// missedSince returns whether a node missed an audit in an epoch from
+// `from` to the pass's ended epoch, reading each node's record once.
+func (k Keeper) missedSince(r store.Reader, p *storagev1.EpochPass) func(node crypto.DeviceID, from uint64) bool {
+	last := map[crypto.DeviceID]uint64{}
+	return func(node crypto.DeviceID, from uint64) bool {
+		e, ok := last[node]
+		if !ok {
+			e = k.Stats(r, node).LastMissedEpoch
+			last[node] = e
+		}
+		return e != 0 && e >= from && e <= p.Ended
+	}
+}
+
+// drawChallenges draws the new epoch's challenges, node by node in the
+// piece index's order, and reports whether all are drawn. Each node's
+// challenges_per_node distinct pieces are a uniform sample of its
+// pieces of deals opened before the epoch end, drawn as the index is
+// read (reservoir sampling, from a stream keyed by the seed and the
+// node), so a node with more pieces than a block's budget is drawn over
+// several blocks; one leaf of each, from the seed, the deal and the
+// piece. A piece visited costs 1, a challenge written 1.
+func (k Keeper) drawChallenges(ctx state.Context, net string, p *storagev1.EpochPass, budget *int) (bool, error) {
+	prefix := api.NetworkPiecesPrefix(net)
+	start := prefix
+	if len(p.After) > 0 {
+		start = append(bytes.Clone(p.After), 0) // the key right after
+	}
+	type entry struct {
+		key  []byte
+		node crypto.DeviceID
+		pick *storagev1.PiecePick
+	}
+	var chunk []entry
+	more := false
+	for key, v := range store.Range(ctx.KV, start, store.PrefixEnd(prefix)) {
+		if len(chunk) >= *budget {
+			more = true
+			break
+		}
+		node, deal, piece, ok := api.PieceFromKey(net, key)
+		size, leafSize, vok := api.PieceFromValue(v)
+		if !ok || !vok {
+			return false, fmt.Errorf("piece index entry %x = %x", key, v)
+		}
+		chunk = append(chunk, entry{bytes.Clone(key), node, &storagev1.PiecePick{Deal: deal, Piece: piece, Size: size, LeafSize: leafSize}})
+	}
+	for _, e := range chunk {
+		if *budget <= 0 {
+			return false, nil
+		}
+		if len(p.After) > 0 {
+			if prev, _, _, _ := api.PieceFromKey(net, p.After); prev != e.node {
+				k.writeChallenges(ctx, net, p, budget)
+			}
+		}
+		if e.pick.Deal <= p.LastDeal {
+			if p.Seen < uint64(p.ChallengesPerNode) {
+				p.Picks = append(p.Picks, e.pick)
+			} else if j := draw(p.Seed, e.node[:], p.Seen) % (p.Seen + 1); j < uint64(len(p.Picks)) {
+				p.Picks[j] = e.pick
+			}
+			p.Seen++
+		}
+		p.After = e.key
+		*budget--
+	}
+	if more {
+		return false, nil
+	}
+	k.writeChallenges(ctx, net, p, budget) // the last node's
+	return true, nil
+}
+
+// writeChallenges stores the challenges of the node whose pieces the
+// pass has just visited, and starts the next node's sample.
+func (k Keeper) writeChallenges(ctx state.Context, net string, p *storagev1.EpochPass, budget *int) {
+	for _, pk := range p.Picks {
+		leaves := api.Leaves(pk.Size, pk.LeafSize)
+		if leaves == 0 {
+			continue
+		}
+		leaf := draw(p.Seed, binary.BigEndian.AppendUint32(binary.BigEndian.AppendUint64(nil, pk.Deal), pk.Piece), 1<<63) % leaves
+		c := &storagev1.Challenge{Deal: pk.Deal, Piece: pk.Piece, Epoch: p.Epoch, Leaf: leaf}
+		ctx.KV.Set(api.ChallengeKey(net, pk.Deal, pk.Piece), state.Marshal(c))
+		p.Challenges++
+		*budget--
+	}
+	p.Picks, p.Seen = nil, 0
+}
+
+// settle brings a deal to where its network's running epoch pass would
+// leave it, before a transaction changes it (close, repair): its pieces
+// on disqualified nodes are lost, and if the pass has yet to pay it, it
+// is paid as the pass will (and closed if it ended by the epoch end). So
+// a transaction between the pass's blocks changes nothing the pass pays.
+// It reports whether the deal was closed; the caller stores the deal.
+func (k Keeper) settle(ctx state.Context, d *storagev1.Deal) (closed bool, err error) {
+	p := k.Pass(ctx.KV, d.Network)
+	if p == nil {
+		return false, nil // no pass: no queued node, nothing to pay
+	}
+	disqualified := map[crypto.DeviceID]bool{}
+	for i, pc := range d.Pieces {
+		if pc.Lost {
+			continue
+		}
+		node := mustID(pc.Node)
+		dq, seen := disqualified[node]
+		if !seen {
+			dq = k.Stats(ctx.KV, node).Disqualified
+			disqualified[node] = dq
+		}
+		if dq {
+			k.markLost(ctx, d, uint32(i))
+		}
+	}
+	if p.Phase != storagev1.EpochPassPhase_EPOCH_PASS_PHASE_PAY || d.Id < p.NextDeal || d.Id > p.LastDeal {
+		return false, nil
+	}
+	if _, err := k.payForPass(ctx, p, d, k.missedSince(ctx.KV, p)); err != nil {
+		return false, err
+	}
+	return d.Status != storagev1.DealStatus_DEAL_STATUS_ACTIVE, nil
+}
