@@ -72,6 +72,19 @@ func (c *Client) Endpoint(ctx context.Context, id crypto.DeviceID) (*storagev1.E
 	return &e, nil
 }
 
+// EpochPass returns a storage network's running epoch pass (the work
+// after an epoch end: lost pieces, payments, then the new epoch's
+// challenges, drawn node by node over one or more blocks), or nil if
+// none runs.
+func (c *Client) EpochPass(ctx context.Context, net string) (*storagev1.EpochPass, error) {
+	var p storagev1.EpochPass
+	ok, _, err := c.getProto(ctx, storage.PassKey(net), QueryOptions{}, &p)
+	if !ok || err != nil {
+		return nil, err
+	}
+	return &p, nil
+}
+
 // NodeStats returns a storage node's record in the storage module (zero
 // counts if it has none yet).
 func (c *Client) NodeStats(ctx context.Context, id crypto.DeviceID) (*storagev1.NodeStats, error) {

@@ -102,6 +102,14 @@ func (a *auditor) poll(ctx context.Context) error {
 	if err != nil || !ok || epoch == a.done {
 		return err
 	}
+	// The chain draws an epoch's challenges over the blocks after it
+	// starts (x/storage's epoch pass, node by node): the epoch is done
+	// once they are all drawn and answered.
+	pass, err := n.chain.EpochPass(ctx, n.network)
+	if err != nil {
+		return err
+	}
+	drawn := pass == nil || pass.Epoch != epoch
 	chs, err := n.chain.ChallengesFor(ctx, n.id)
 	if err != nil {
 		return err
@@ -138,7 +146,9 @@ func (a *auditor) poll(ctx context.Context) error {
 			delete(a.answered, k)
 		}
 	}
-	a.done = epoch
+	if drawn {
+		a.done = epoch
+	}
 	return nil
 }
 

@@ -26,6 +26,7 @@ type fakeChain struct {
 	refs       []client.PieceRef
 	refsErr    error
 	challenges []client.NodeChallenge
+	pass       *storagev1.EpochPass
 	sent       []*txv1.Msg
 }
 
@@ -45,6 +46,11 @@ func (f *fakeChain) NetworkEpoch(context.Context, string, client.QueryOptions) (
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	return f.epoch, true, nil
+}
+func (f *fakeChain) EpochPass(context.Context, string) (*storagev1.EpochPass, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.pass, nil
 }
 func (f *fakeChain) ChallengesFor(context.Context, crypto.DeviceID) ([]client.NodeChallenge, error) {
 	f.mu.Lock()
@@ -172,5 +178,59 @@ func TestAuditsAndGarbageCollection(t *testing.T) {
 	now = now.Add(cfg.GCGrace)
 	if err := n.gc.run(t.Context()); err != nil || held() != 0 {
 		t.Fatalf("after the grace: %v, %d pieces held", err, held())
+	}
+}
+
+// TestAuditsWaitForThePass: while the chain's epoch pass is still drawing
+// the epoch's challenges (node by node, over blocks), a node answers the
+// ones it has and keeps polling, so it answers those drawn later too.
+func TestAuditsWaitForThePass(t *testing.T) {
+	owner, dev := key(1), key(2)
+	ownerAddr := crypto.AddressFromPubKey(owner.Public().(ed25519.PublicKey))
+	fc := &fakeChain{owner: ownerAddr, epoch: 7, deals: map[uint64]*storagev1.Deal{}, pass: &storagev1.EpochPass{Epoch: 7}}
+	cfg := TestConfig()
+	cfg.DataDir, cfg.Capacity, cfg.DeviceKey, cfg.OwnerKey = t.TempDir(), 1<<20, dev, owner
+	cfg.Clock = func() time.Time { return testNow }
+	n, err := New(t.Context(), cfg, fc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer n.Close()
+	fileID := bytes.Repeat([]byte{9}, 32)
+	deal := &storagev1.Deal{Id: 5, Owner: ownerAddr[:], FileId: fileID, LeafSize: 64, Status: storagev1.DealStatus_DEAL_STATUS_ACTIVE}
+	for i := uint32(0); i < 2; i++ {
+		data := bytes.Repeat([]byte{byte(i + 1)}, 1000)
+		deal.Pieces = append(deal.Pieces, &storagev1.Piece{Segment: 0, Index: i, Node: n.ID().Bytes(), Root: storage.MerkleRoot(data, 64), Size: 1000})
+		var id PieceID
+		copy(id[:], storage.PieceID(ownerAddr, fileID, 0, i))
+		if _, _, err := n.store.Put(id, ownerAddr, 1000, 64, testNow, bytes.NewReader(data)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	fc.deals[5] = deal
+	challenge := func(piece uint32) client.NodeChallenge {
+		return client.NodeChallenge{Challenge: &storagev1.Challenge{Deal: 5, Piece: piece, Epoch: 7, Leaf: 1}, Deal: deal}
+	}
+	fc.challenges = []client.NodeChallenge{challenge(0)}
+	poll := func(wantTxs int) {
+		t.Helper()
+		if err := n.audits.poll(t.Context()); err != nil || len(fc.sent) != wantTxs {
+			t.Fatalf("%d txs, want %d (%v)", len(fc.sent), wantTxs, err)
+		}
+	}
+	poll(1)
+	fc.mu.Lock()
+	fc.challenges = append(fc.challenges, challenge(1)) // drawn in a later block of the pass
+	fc.mu.Unlock()
+	poll(2)
+	if p := fc.sent[1].GetSubmitAudits().Proofs; len(p) != 1 || p[0].Piece != 1 {
+		t.Fatalf("second tx proves %v", p)
+	}
+	fc.mu.Lock()
+	fc.pass = nil
+	fc.mu.Unlock()
+	poll(2) // nothing new; the epoch is done
+	if n.audits.done != 7 {
+		t.Fatalf("epoch done %d, want 7", n.audits.done)
 	}
 }

@@ -30,6 +30,7 @@ type Chain interface {
 	StorageParams(ctx context.Context, net string) (*storagev1.StorageParams, error)
 	Endpoint(ctx context.Context, id crypto.DeviceID) (*storagev1.Endpoint, error)
 	NetworkEpoch(ctx context.Context, net string, o client.QueryOptions) (uint64, bool, error)
+	EpochPass(ctx context.Context, net string) (*storagev1.EpochPass, error)
 	ChallengesFor(ctx context.Context, node crypto.DeviceID) ([]client.NodeChallenge, error)
 	NodePieces(ctx context.Context, net string, node crypto.DeviceID) ([]client.PieceRef, error)
 	Deal(ctx context.Context, id uint64, o client.QueryOptions) (*storagev1.Deal, error)
