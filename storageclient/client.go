@@ -114,6 +114,13 @@ func New(chain Chain, cfg Config) (*Client, error) {
 // Owner is the client's account.
 func (c *Client) Owner() crypto.Address { return c.owner }
 
+// FileKey is the key of one of the client's files (by its deal's file
+// id): whoever has it can read that file, and no other (GetOptions.FileKey)
+// — what a compute job gives its providers for its module and inputs.
+func (c *Client) FileKey(fileID []byte) ([]byte, error) {
+	return fileKey(c.cfg.Key.Seed(), fileID)
+}
+
 // ErrNoNetwork: no storage network was named and the chain does not have
 // exactly one.
 var ErrNoNetwork = errors.New("which storage network?")

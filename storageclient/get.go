@@ -34,6 +34,10 @@ type GetOptions struct {
 	// Progress, if set, is called as the file is written: bytes written
 	// so far and in all.
 	Progress func(done, total uint64)
+	// FileKey, if set, decrypts a file another account stored and shared
+	// by giving its key (Client.FileKey); nil: the file is the client's
+	// own.
+	FileKey []byte
 }
 
 // GetResult is what Get did.
@@ -55,7 +59,15 @@ type GetResult struct {
 // rest of the download and reported), decodes and decrypts.
 func (c *Client) Get(ctx context.Context, id uint64, dst io.Writer, o GetOptions) (*GetResult, error) {
 	start := time.Now()
-	d, err := c.deal(ctx, id)
+	// A shared file (its key given) may be another account's; only the
+	// owner's own files derive their key from the client's.
+	var d *storagev1.Deal
+	var err error
+	if o.FileKey != nil {
+		d, err = c.Deal(ctx, id)
+	} else {
+		d, err = c.deal(ctx, id)
+	}
 	if err != nil {
 		return nil, err
 	}
@@ -76,7 +88,12 @@ func (c *Client) Get(ctx context.Context, id uint64, dst io.Writer, o GetOptions
 	if err != nil {
 		return nil, err
 	}
-	cd, err := newCodec(l, c.cfg.Key.Seed(), d.FileId)
+	var cd *codec
+	if o.FileKey != nil {
+		cd, err = newCodecWithKey(l, o.FileKey, d.FileId)
+	} else {
+		cd, err = newCodec(l, c.cfg.Key.Seed(), d.FileId)
+	}
 	if err != nil {
 		return nil, err
 	}

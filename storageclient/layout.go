@@ -146,6 +146,15 @@ func newCodec(l Layout, ownerSeed, fileID []byte) (*codec, error) {
 	if err != nil {
 		return nil, err
 	}
+	return newCodecWithKey(l, key, fileID)
+}
+
+// newCodecWithKey is a codec for a file whose key is known (a file its
+// owner shared by giving its key).
+func newCodecWithKey(l Layout, key, fileID []byte) (*codec, error) {
+	if len(key) != chacha20poly1305.KeySize {
+		return nil, fmt.Errorf("a file key of %d bytes, want %d", len(key), chacha20poly1305.KeySize)
+	}
 	aead, err := chacha20poly1305.NewX(key)
 	if err != nil {
 		return nil, err

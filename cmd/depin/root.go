@@ -99,7 +99,7 @@ Start a local chain with 'depin devnet', then try
 		newDevnetCmd(g), newInitCmd(g), newStartCmd(g), newTestnetCmd(g),
 		newKeysCmd(g), newTxCmd(g), newQueryCmd(g), newStatusCmd(g), newBenchCmd(g),
 		newMakerCmd(g), newDeviceCmd(g), newGatewayCmd(g), newSimCmd(g), newIndexerCmd(g), newDemoCmd(g),
-		newChaosCmd(g), newStorageCmd(g),
+		newChaosCmd(g), newStorageCmd(g), newComputeCmd(g),
 	)
 	wireCommands(root, g)
 	return root
