@@ -16,6 +16,7 @@ import (
 	"github.com/depinhq/depin/api/compute"
 	apinetwork "github.com/depinhq/depin/api/network"
 	"github.com/depinhq/depin/client"
+	"github.com/depinhq/depin/compute/sandbox"
 	"github.com/depinhq/depin/computeclient"
 	"github.com/depinhq/depin/computenet"
 	"github.com/depinhq/depin/computenode"
@@ -538,7 +539,12 @@ type computeTaskView struct {
 	Round      uint32   `json:"round"`
 	Providers  []string `json:"providers"`
 	OutputHash string   `json:"output_hash,omitempty"`
-	Reason     string   `json:"reason,omitempty"`
+	// Outcome is how the verified run ended: ok, exit-non-zero (with
+	// ExitCode), trap, out-of-memory, timeout, output-too-large,
+	// invalid-module or invalid-task — a failure is a verified result too.
+	Outcome  string `json:"outcome,omitempty"`
+	ExitCode uint32 `json:"exit_code,omitempty"`
+	Reason   string `json:"reason,omitempty"` // why a task failed (no majority, deadline)
 }
 
 type computeStatusView struct {
@@ -568,6 +574,9 @@ func newComputeStatusView(s *computeclient.Status) computeStatusView {
 		tv := computeTaskView{Index: t.Index, Status: strings.ToLower(strings.TrimPrefix(t.Status.String(), "TASK_STATUS_")), Round: t.Round, Reason: t.Reason, Providers: []string{}}
 		if len(t.OutputHash) > 0 {
 			tv.OutputHash = fmt.Sprintf("%x", t.OutputHash)
+			if o, err := sandbox.DecodeOutput(t.Output); err == nil {
+				tv.Outcome, tv.ExitCode = o.Status.String(), o.ExitCode
+			}
 		}
 		for _, a := range t.Assignments {
 			tv.Providers = append(tv.Providers, devString(a.Device))
@@ -583,7 +592,7 @@ func (v computeStatusView) writeText(w io.Writer) {
 	fmt.Fprintf(w, "Escrow %s, paid %s, refunded %s; deadline %s.\n", formatCoin(v.Denom, v.Escrow), formatCoin(v.Denom, v.Paid),
 		formatCoin(v.Denom, v.Refunded), time.Unix(int64(v.Deadline), 0).UTC().Format(time.RFC3339))
 	tw := newTable(w)
-	fmt.Fprintln(tw, "TASK\tSTATUS\tROUND\tOUTPUT\tPROVIDERS")
+	fmt.Fprintln(tw, "TASK\tSTATUS\tROUND\tOUTCOME\tOUTPUT\tPROVIDERS")
 	for _, t := range v.TaskList {
 		out := t.OutputHash
 		if len(out) > 16 {
@@ -592,7 +601,14 @@ func (v computeStatusView) writeText(w io.Writer) {
 		if out == "" {
 			out = t.Reason
 		}
-		fmt.Fprintf(tw, "%d\t%s\t%d\t%s\t%d\n", t.Index, t.Status, t.Round, out, len(t.Providers))
+		outcome := t.Outcome
+		if t.ExitCode != 0 {
+			outcome = fmt.Sprintf("%s (%d)", outcome, t.ExitCode)
+		}
+		if outcome == "" {
+			outcome = "-"
+		}
+		fmt.Fprintf(tw, "%d\t%s\t%d\t%s\t%s\t%d\n", t.Index, t.Status, t.Round, outcome, out, len(t.Providers))
 	}
 	tw.Flush()
 }
