@@ -194,6 +194,53 @@ CREATE TABLE storage_repairs (
 CREATE INDEX storage_repairs_deal ON storage_repairs (deal, piece);
 CREATE INDEX storage_repairs_network ON storage_repairs (network, height);
 `,
+	// 7: the compute market (x/compute; indexer/compute.go): jobs with
+	// their terms (from the MsgSubmitJob that made each), tasks with their
+	// round and state and, once verified, the output the majority agreed
+	// on (at most the job's max_output_bytes) and what it decodes to
+	// (status, the start of stdout, the first files, a single PNG's size),
+	// each provider's part in each round (with its revealed output until
+	// the task is judged, as the chain keeps it), providers' running
+	// totals (kept as the chain keeps its ProviderStats), payments and
+	// penalties.
+	`
+CREATE TABLE compute_jobs (
+  id BIGINT PRIMARY KEY, consumer TEXT NOT NULL, network TEXT NOT NULL, tasks INTEGER NOT NULL, replicas INTEGER NOT NULL,
+  denom TEXT NOT NULL, price_per_task TEXT NOT NULL, escrow TEXT NOT NULL, paid TEXT NOT NULL, refunded TEXT NOT NULL,
+  status TEXT NOT NULL, verified INTEGER NOT NULL, failed INTEGER NOT NULL,
+  module_sha256 TEXT NOT NULL, module_size BIGINT NOT NULL, module_deal BIGINT NOT NULL, inputs INTEGER NOT NULL, args TEXT NOT NULL,
+  memory_bytes BIGINT NOT NULL, timeout_ms BIGINT NOT NULL, max_output_bytes BIGINT NOT NULL,
+  submit_time BIGINT NOT NULL, deadline BIGINT NOT NULL, submitted_height BIGINT NOT NULL, finished_height BIGINT NOT NULL);
+CREATE INDEX compute_jobs_consumer ON compute_jobs (consumer, id);
+CREATE INDEX compute_jobs_network ON compute_jobs (network, id);
+CREATE TABLE compute_tasks (
+  job BIGINT NOT NULL, idx INTEGER NOT NULL, round INTEGER NOT NULL, status TEXT NOT NULL, commit_deadline BIGINT NOT NULL,
+  output_hash TEXT NOT NULL, output BYTEA, output_size BIGINT NOT NULL, agreed INTEGER NOT NULL, reason TEXT NOT NULL,
+  result TEXT NOT NULL, exit_code BIGINT NOT NULL, stdout TEXT NOT NULL, stdout_size BIGINT NOT NULL, files INTEGER NOT NULL,
+  png_path TEXT NOT NULL, png_width INTEGER NOT NULL, png_height INTEGER NOT NULL, judged_height BIGINT NOT NULL,
+  PRIMARY KEY (job, idx));
+CREATE TABLE compute_files (job BIGINT NOT NULL, task INTEGER NOT NULL, idx INTEGER NOT NULL, path TEXT NOT NULL, size BIGINT NOT NULL,
+  PRIMARY KEY (job, task, idx));
+CREATE TABLE compute_assignments (
+  job BIGINT NOT NULL, task INTEGER NOT NULL, round INTEGER NOT NULL, device TEXT NOT NULL, open BOOLEAN NOT NULL,
+  committed BOOLEAN NOT NULL, revealed BOOLEAN NOT NULL, output_hash TEXT NOT NULL, output BYTEA,
+  outcome TEXT NOT NULL, paid TEXT NOT NULL, slashed TEXT NOT NULL,
+  PRIMARY KEY (job, task, round, device));
+CREATE INDEX compute_assignments_device ON compute_assignments (device, job);
+CREATE TABLE compute_providers (
+  device TEXT PRIMARY KEY, network TEXT NOT NULL, assigned BIGINT NOT NULL, agreed BIGINT NOT NULL, outvoted BIGINT NOT NULL,
+  missed BIGINT NOT NULL, earned TEXT NOT NULL, slashed TEXT NOT NULL);
+CREATE INDEX compute_providers_network ON compute_providers (network, device);
+CREATE TABLE compute_payments (
+  height BIGINT NOT NULL, tx_index INTEGER NOT NULL, seq INTEGER NOT NULL, network TEXT NOT NULL, job BIGINT NOT NULL, task INTEGER NOT NULL,
+  device TEXT NOT NULL, owner TEXT NOT NULL, amount TEXT NOT NULL, denom TEXT NOT NULL, PRIMARY KEY (height, tx_index, seq));
+CREATE INDEX compute_payments_job ON compute_payments (job, height);
+CREATE TABLE compute_penalties (
+  height BIGINT NOT NULL, tx_index INTEGER NOT NULL, seq INTEGER NOT NULL, network TEXT NOT NULL, job BIGINT NOT NULL, task INTEGER NOT NULL,
+  device TEXT NOT NULL, reason TEXT NOT NULL, slashed TEXT NOT NULL, PRIMARY KEY (height, tx_index, seq));
+CREATE INDEX compute_penalties_job ON compute_penalties (job, height);
+CREATE INDEX compute_penalties_network ON compute_penalties (network, height);
+`,
 }
 
 // backfills fill what a migration added from the rows already indexed,

@@ -249,6 +249,7 @@ type blockWriter struct {
 	balances map[[2]string]*big.Int
 	hexes    hexTally
 	audits   auditTally           // storage audit outcomes per node and epoch
+	submits  map[[2]int]bool      // (tx, message) of the block's MsgSubmitJobs matched to their jobs
 	stmts    map[string]*sql.Stmt // prepared once per block
 }
 
@@ -504,7 +505,10 @@ VALUES ($1, $2, $3, $4, $5, '0', '0', $6, $7, $8, $9)`,
 	case *marketv1.EventTradeSettled:
 		return w.settleTrade(e)
 	}
-	if _, err := w.applyStorage(m); err != nil {
+	if ok, err := w.applyStorage(m); ok || err != nil {
+		return err
+	}
+	if _, err := w.applyCompute(m, t); err != nil {
 		return err
 	}
 	return nil
