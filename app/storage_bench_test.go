@@ -7,6 +7,7 @@ import (
 	"crypto/sha256"
 	"encoding/binary"
 	"fmt"
+	"sort"
 	"testing"
 	"time"
 
@@ -34,8 +35,9 @@ import (
 // 102,400 audited pieces per epoch. It reports
 //
 //   - the blocks that carry the 102,400 proofs (MsgSubmitAudits of 256
-//     proofs, 32 messages a tx, one tx per owner a block): proofs verified
-//     per second in FinalizeBlock, and with the commit;
+//     proofs, an owner's node by node, 32 messages a tx, one tx per owner
+//     a block): proofs verified per second in FinalizeBlock, and with the
+//     commit;
 //   - the first epoch end (nothing to judge: pay every deal, draw every
 //     node's challenges) and the second (judge 102,400 passed challenges,
 //     pay, draw): blocks until its work is done, the slowest block, the
@@ -307,24 +309,36 @@ func storagePassRunning(r store.Reader, net string) bool {
 	return (storage.Keeper{}).Pass(r, net) != nil
 }
 
-// prove answers every challenge of the epoch: each owner's proofs in
-// MsgSubmitAudits of 256, 32 a tx, a block holding one tx of every owner.
+// prove answers every challenge of the epoch: each owner's proofs, node
+// by node, in MsgSubmitAudits of 256, 32 a tx, a block holding one tx of
+// every owner.
 // It returns the proofs and the time in FinalizeBlock and in all.
 func (sb *storageBench) prove(b *testing.B) (proofs int, finalize, all time.Duration, blocks int) {
 	c := sb.c
-	byOwner := make([][]*storagev1.AuditProof, len(sb.owners))
+	type proof struct {
+		node []byte
+		*storagev1.AuditProof
+	}
+	byOwner := make([][]proof, len(sb.owners))
 	for _, ch := range state.Records[storagev1.Challenge](c.snapshot(), api.NetworkChallengesPrefix("vault")) {
 		p := sb.proofs[ch.Leaf]
 		o := int(ch.Piece) % sb.n
-		byOwner[o] = append(byOwner[o], &storagev1.AuditProof{Deal: ch.Deal, Piece: ch.Piece, Leaf: p.Leaf, Path: p.Path})
+		byOwner[o] = append(byOwner[o], proof{ch.Node, &storagev1.AuditProof{Deal: ch.Deal, Piece: ch.Piece, Leaf: p.Leaf, Path: p.Path}})
 		proofs++
+	}
+	for _, ps := range byOwner { // node by node, as storage nodes send them
+		sort.SliceStable(ps, func(i, j int) bool { return bytes.Compare(ps[i].node, ps[j].node) < 0 })
 	}
 	txsOf := make([][][]byte, len(sb.owners))
 	for o, k := range sb.owners {
 		seq := c.seq(k.addr)
 		var msgs []*txv1.Msg
 		for lo := 0; lo < len(byOwner[o]); lo += api.MaxProofs {
-			msgs = append(msgs, msgOf(&storagev1.MsgSubmitAudits{Submitter: k.addr.Bytes(), Proofs: byOwner[o][lo:min(lo+api.MaxProofs, len(byOwner[o]))]}))
+			m := &storagev1.MsgSubmitAudits{Submitter: k.addr.Bytes()}
+			for _, p := range byOwner[o][lo:min(lo+api.MaxProofs, len(byOwner[o]))] {
+				m.Proofs = append(m.Proofs, p.AuditProof)
+			}
+			msgs = append(msgs, msgOf(m))
 			if len(msgs) == 32 || lo+api.MaxProofs >= len(byOwner[o]) {
 				txsOf[o] = append(txsOf[o], signedAt(b, k, seq, msgs...))
 				seq++

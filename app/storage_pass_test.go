@@ -153,9 +153,9 @@ func TestStoragePassSpreadsOverBlocks(t *testing.T) {
 
 // TestStoragePassSettlesDealsChangedMidPass: a transaction that changes a
 // deal while the epoch pass has yet to reach it first brings the deal to
-// where the pass would leave it: closed by its owner, the deal pays what
-// closing it after the pass would have; a node disqualified at the epoch
-// end is repaired away at once, its pieces lost.
+// where the pass would leave it: closed by its owner while its pieces on
+// a node disqualified at the epoch end are not yet lost and it is not yet
+// paid, the deal comes to exactly what closing it after the pass does.
 func TestStoragePassSettlesDealsChangedMidPass(t *testing.T) {
 	type outcome struct {
 		deal     *storagev1.Deal
@@ -166,6 +166,7 @@ func TestStoragePassSettlesDealsChangedMidPass(t *testing.T) {
 		sw := storagePassWorld(t, budget, &r)
 		c := sw.c
 		sw.openDeal(2, 300, 6000)
+		sw.openDeal(2, 100, 6000) // each deal over the budget: a block of the pass visits one
 		_, last := sw.openDeal(3, 200, 6000)
 		sw.nextEpoch()
 		for i := 0; ; i++ {
@@ -181,14 +182,19 @@ func TestStoragePassSettlesDealsChangedMidPass(t *testing.T) {
 				c.block()
 			}
 		}
-		// With a budget of 5 the pass is still marking node2's pieces
-		// lost: it has not paid the last deal.
+		// With a budget of 5 the pass has not visited the last deal yet:
+		// node2's pieces in it are not lost yet, the deal not paid.
 		p := (storage.Keeper{}).Pass(c.snapshot(), "vault")
 		if budget == 5 && (p == nil || p.Phase != storagev1.EpochPassPhase_EPOCH_PASS_PHASE_PAY || p.NextDeal > last) {
 			t.Fatalf("the pass reached deal %d already: %v", last, p)
 		}
 		if r := c.result(sw.dave, msgOf(&storagev1.MsgCloseDeal{Owner: sw.dave.addr.Bytes(), Id: last})); r.Code != 0 {
 			t.Fatalf("budget %d: close: %s", budget, r.Log)
+		}
+		// (The block's step ran before the tx: the pass is still short of
+		// the deal, which the tx settled.)
+		if p := (storage.Keeper{}).Pass(c.snapshot(), "vault"); budget == 5 && (p == nil || p.NextDeal > last) {
+			t.Fatalf("the pass reached deal %d before the close: %v", last, p)
 		}
 		for (storage.Keeper{}).Pass(c.snapshot(), "vault") != nil {
 			c.block()

@@ -14,11 +14,10 @@
 //	storage/seq                                         -> last deal id
 //	storage/o/<owner 20B><deal u64>                     -> {} deals by owner
 //	storage/a/<network>\x00<deal u64>                   -> {} active deals by network
-//	storage/p/<network>\x00<node 20B><deal u64><piece u32> -> PieceValue (size, leaf size): live pieces by node
+//	storage/p/<network>\x00<node 20B><deal u64><piece u32> -> PieceEntry: live pieces by node
 //	storage/c/<network>\x00<deal u64><piece u32>        -> Challenge (the current epoch's)
 //	storage/s/<device 20B>                              -> NodeStats
 //	storage/k/<network>                                 -> EpochPass (while one runs)
-//	storage/l/<network>\x00<node 20B>                   -> {} disqualified nodes whose pieces the pass marks lost
 //
 // Like every package under api/, it imports only crypto, errs, the
 // generated protobuf types and the standard library.

@@ -1,6 +1,7 @@
 package storage
 
 import (
+	"bytes"
 	"encoding/binary"
 
 	"github.com/depinhq/depin/api/keys"
@@ -30,7 +31,6 @@ var (
 	ChallengePrefix = []byte("storage/c/")
 	StatsPrefix     = []byte("storage/s/")
 	PassPrefix      = []byte("storage/k/")
-	LostPrefix      = []byte("storage/l/")
 )
 
 // EndpointKey is where a node's endpoint lives.
@@ -63,24 +63,47 @@ func NodePiecesPrefix(net string, node crypto.DeviceID) []byte {
 	return keys.New(PiecePrefix).Str(net).Sep().Bytes(node[:])
 }
 
-// PieceKey is the node-index key of a deal's piece. Its value is
-// PieceValue: what drawing a challenge of the piece needs.
+// PieceKey is the node-index key of a deal's live piece. Its value is
+// the piece's PieceEntry.
 func PieceKey(net string, node crypto.DeviceID, deal uint64, piece uint32) []byte {
 	return keys.New(PiecePrefix).Str(net).Sep().Bytes(node[:]).U64(deal).U32(piece)
 }
 
-// PieceValue is the value of a piece's PieceKey: its size (8 bytes) and
-// its deal's leaf size (4 bytes), big-endian.
-func PieceValue(size uint64, leafSize uint32) []byte {
-	return binary.BigEndian.AppendUint32(binary.BigEndian.AppendUint64(make([]byte, 0, 12), size), leafSize)
+// PieceEntry is what the piece index holds of a live piece: what drawing
+// its challenges, checking their proofs and judging them needs, so that
+// none of them reads the piece's deal.
+type PieceEntry struct {
+	Size      uint64 // bytes
+	LeafSize  uint32 // the deal's
+	Root      []byte // HashSize bytes
+	RepairDue bool   // a repairer's fee waits for the piece's first passed audit
 }
 
-// PieceFromValue decodes a PieceValue.
-func PieceFromValue(v []byte) (size uint64, leafSize uint32, ok bool) {
-	if len(v) != 12 {
-		return 0, 0, false
+// pieceEntryLen: size (8 bytes), leaf size (4), root (32), flags (1).
+const pieceEntryLen = 8 + 4 + HashSize + 1
+
+// Bytes encodes the entry: size, leaf size (big-endian), root, and a
+// flags byte (bit 0: repair due).
+func (e PieceEntry) Bytes() []byte {
+	b := make([]byte, 0, pieceEntryLen)
+	b = binary.BigEndian.AppendUint64(b, e.Size)
+	b = binary.BigEndian.AppendUint32(b, e.LeafSize)
+	b = append(b, e.Root...)
+	flags := byte(0)
+	if e.RepairDue {
+		flags |= 1
 	}
-	return binary.BigEndian.Uint64(v), binary.BigEndian.Uint32(v[8:]), true
+	return append(b, flags)
+}
+
+// PieceEntryFromBytes decodes an entry; false unless v is one (a root
+// of HashSize bytes).
+func PieceEntryFromBytes(v []byte) (PieceEntry, bool) {
+	if len(v) != pieceEntryLen || v[pieceEntryLen-1]&^1 != 0 {
+		return PieceEntry{}, false
+	}
+	return PieceEntry{Size: binary.BigEndian.Uint64(v), LeafSize: binary.BigEndian.Uint32(v[8:]), Root: bytes.Clone(v[12 : 12+HashSize]),
+		RepairDue: v[pieceEntryLen-1]&1 != 0}, true
 }
 
 // PieceFromKey decodes the node, deal and piece of a key under
@@ -109,25 +132,6 @@ func ChallengeKey(net string, deal uint64, piece uint32) []byte {
 // PassKey is where a network's running epoch pass (an EpochPass) lives:
 // absent when none runs.
 func PassKey(net string) []byte { return keys.New(PassPrefix).Str(net) }
-
-// LostQueuePrefix lists a network's nodes disqualified whose pieces are
-// still being marked lost by its epoch pass.
-func LostQueuePrefix(net string) []byte { return keys.New(LostPrefix).Str(net).Sep() }
-
-// LostQueueKey is a node's entry in its network's lost queue.
-func LostQueueKey(net string, node crypto.DeviceID) []byte {
-	return keys.New(LostPrefix).Str(net).Sep().Bytes(node[:])
-}
-
-// NodeFromLostQueueKey decodes the node of a key under LostQueuePrefix(net).
-func NodeFromLostQueueKey(net string, k []byte) (node crypto.DeviceID, ok bool) {
-	p := LostQueuePrefix(net)
-	if len(k) != len(p)+crypto.AddressLen {
-		return node, false
-	}
-	copy(node[:], k[len(p):])
-	return node, true
-}
 
 // StatsKey is where a node's storage record lives.
 func StatsKey(id crypto.DeviceID) []byte { return keys.New(StatsPrefix).Bytes(id[:]) }

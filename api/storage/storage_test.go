@@ -131,3 +131,21 @@ func BenchmarkVerifyLeaf(b *testing.B) {
 		}
 	}
 }
+
+// TestPieceEntry: a piece index entry decodes to what was encoded, and
+// nothing else decodes.
+func TestPieceEntry(t *testing.T) {
+	root := bytes.Repeat([]byte{7}, HashSize)
+	for _, e := range []PieceEntry{{Size: 1, LeafSize: 64, Root: root}, {Size: 4 * GiB, LeafSize: MaxLeafSize, Root: root, RepairDue: true}} {
+		got, ok := PieceEntryFromBytes(e.Bytes())
+		if !ok || got.Size != e.Size || got.LeafSize != e.LeafSize || !bytes.Equal(got.Root, e.Root) || got.RepairDue != e.RepairDue {
+			t.Fatalf("%+v → %+v, %v", e, got, ok)
+		}
+	}
+	good := PieceEntry{Size: 5, LeafSize: 64, Root: root}.Bytes()
+	for _, bad := range [][]byte{nil, {}, good[:len(good)-1], append(bytes.Clone(good), 0), append(bytes.Clone(good[:len(good)-1]), 2)} {
+		if _, ok := PieceEntryFromBytes(bad); ok {
+			t.Fatalf("%x decoded", bad)
+		}
+	}
+}

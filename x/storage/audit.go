@@ -8,6 +8,8 @@ import (
 	"math/big"
 	"sort"
 
+	"google.golang.org/protobuf/encoding/protowire"
+
 	api "github.com/depinhq/depin/api/storage"
 	"github.com/depinhq/depin/crypto"
 	"github.com/depinhq/depin/errs"
@@ -15,6 +17,7 @@ import (
 	networkv1 "github.com/depinhq/depin/gen/depin/network/v1"
 	storagev1 "github.com/depinhq/depin/gen/depin/storage/v1"
 	"github.com/depinhq/depin/state"
+	"github.com/depinhq/depin/store"
 	"github.com/depinhq/depin/x/bank"
 	"github.com/depinhq/depin/x/device"
 	"github.com/depinhq/depin/x/fixed"
@@ -61,35 +64,37 @@ func (k Keeper) judge(ctx state.Context, n *networkv1.Network, ended uint64) err
 			current = append(current, c)
 		}
 	}
-	deals := map[uint64]*storagev1.Deal{} // each deal decoded once
+	deals := map[uint64]*storagev1.Deal{} // read only to pay a repair, each once
 	for _, c := range current {           // read first, then write: no write while iterating
-		d, seen := deals[c.Deal]
-		if !seen {
-			d = k.Deal(ctx.KV, c.Deal)
-			deals[c.Deal] = d
+		node, err := crypto.AddressFromBytes(c.Node)
+		if err != nil {
+			return fmt.Errorf("challenge of deal %d piece %d: node: %w", c.Deal, c.Piece, err)
 		}
-		if d == nil || int(c.Piece) >= len(d.Pieces) {
-			continue
-		}
-		p := d.Pieces[c.Piece]
-		node, _ := crypto.AddressFromBytes(p.Node)
 		o := byNode[node]
 		if o == nil {
 			o = &outcome{}
 			byNode[node] = o
 			order = append(order, node)
 		}
-		if c.Passed {
-			o.passed++
-			if p.RepairFeeDue > 0 {
-				if err := k.payRepair(ctx, d, c.Piece); err != nil {
-					return err
-				}
-				k.setDeal(ctx.KV, d)
-			}
-		} else {
+		if !c.Passed {
 			o.missed++
 			ctx.Emit(&storagev1.EventAuditMissed{Deal: c.Deal, Piece: c.Piece, Device: crypto.DeviceString(node), Epoch: ended})
+			continue
+		}
+		o.passed++
+		if !c.RepairDue {
+			continue
+		}
+		d, seen := deals[c.Deal]
+		if !seen {
+			d = k.Deal(ctx.KV, c.Deal)
+			deals[c.Deal] = d
+		}
+		if d != nil && int(c.Piece) < len(d.Pieces) && d.Pieces[c.Piece].RepairFeeDue > 0 {
+			if err := k.payRepair(ctx, d, c.Piece); err != nil {
+				return err
+			}
+			k.setDeal(ctx.KV, d)
 		}
 	}
 	for _, key := range stale {
@@ -131,8 +136,8 @@ func (k Keeper) judge(ctx state.Context, n *networkv1.Network, ended uint64) err
 // network's fraud slash, the rest of it to the treasury) and it is
 // jailed; from now on it is neither paid nor challenged, and takes no
 // new pieces. Its pieces are marked lost in their deals (no longer paid
-// or audited; what repair rebuilds) by the epoch pass, which this puts
-// it in the queue of (work that grows with its pieces).
+// or audited; what repair rebuilds) as the epoch pass that starts now
+// visits them (work that grows with its pieces).
 func (k Keeper) disqualify(ctx state.Context, n *networkv1.Network, dev *devicev1.Device, node crypto.DeviceID, st *storagev1.NodeStats) {
 	rp := network.RewardsOf(n.Params)
 	k.Device.Slash(ctx, dev, node, rp.SlashBps, 0, nil, nil)
@@ -140,7 +145,6 @@ func (k Keeper) disqualify(ctx state.Context, n *networkv1.Network, dev *devicev
 	lost := uint32(min(st.Pieces, uint64(^uint32(0))))
 	st.Disqualified, st.UsedBytes, st.Pieces = true, 0, 0
 	k.setStats(ctx.KV, st)
-	ctx.KV.Set(api.LostQueueKey(n.Id, node), []byte{})
 	rep := device.ReputationOf(dev, rp)
 	ppm := uint32(0)
 	if s := rep.Alpha + rep.Beta; s > 0 {
@@ -153,8 +157,9 @@ func (k Keeper) disqualify(ctx state.Context, n *networkv1.Network, dev *devicev
 // upTo or the deal's end: each node that holds live pieces of it and is
 // neither disqualified nor missed (nil: none did), bytes × price ×
 // seconds, to the node's current owner. What a node was not paid stays
-// in the escrow (refunded at the end). The caller stores the deal.
-func (k Keeper) pay(ctx state.Context, d *storagev1.Deal, upTo int64, missed func(crypto.DeviceID) bool, epoch uint64) error {
+// in the escrow (refunded at the end). The caller stores the deal and
+// flushes ps.
+func (k Keeper) pay(ctx state.Context, d *storagev1.Deal, upTo int64, missed func(crypto.DeviceID) bool, epoch uint64, ps *payees) error {
 	until := min(upTo, d.EndTime)
 	if until <= d.PaidUntil {
 		return nil
@@ -172,15 +177,24 @@ func (k Keeper) pay(ctx state.Context, d *storagev1.Deal, upTo int64, missed fun
 		}
 		bytesOf[node] += p.Size
 	}
+	accounts := make(map[crypto.DeviceID]*storagev1.NodeAccount, len(d.Accounts))
+	for _, a := range d.Accounts {
+		node, _ := crypto.AddressFromBytes(a.Node)
+		accounts[node] = a
+	}
 	for _, node := range order {
-		dev := k.Device.Get(ctx.KV, node)
-		if dev == nil || k.Stats(ctx.KV, node).Disqualified {
+		pe := ps.get(k, ctx.KV, node)
+		if !pe.payable {
 			continue
 		}
-		acct := account(d, node)
+		acct := accounts[node]
+		if acct == nil {
+			acct = &storagev1.NodeAccount{Node: node.Bytes(), ByteSeconds: fixed.U128{}.Bytes()}
+			d.Accounts = append(d.Accounts, acct)
+		}
 		bs, ok := fixed.U128FromBytes(acct.ByteSeconds).Add(fixed.Mul64(bytesOf[node], secs))
 		if !ok {
-			return fmt.Errorf("node %s: byte-seconds overflow", crypto.DeviceString(node))
+			return fmt.Errorf("node %s: byte-seconds overflow", pe.name)
 		}
 		acct.ByteSeconds = bs.Bytes()
 		due := dueFor(bs, d.PricePerGibMonth)
@@ -188,31 +202,67 @@ func (k Keeper) pay(ctx state.Context, d *storagev1.Deal, upTo int64, missed fun
 		if amount == 0 {
 			continue
 		}
-		owner, _ := crypto.AddressFromBytes(dev.Owner)
-		if err := k.Bank.Send(ctx, Escrow, owner, bank.Coins(d.Denom, amount), "storage_payment"); err != nil {
+		if err := k.Bank.Send(ctx, Escrow, pe.owner, bank.Coins(d.Denom, amount), "storage_payment"); err != nil {
 			return err
 		}
 		d.Paid += amount
 		acct.Paid += amount
-		st := k.Stats(ctx.KV, node)
-		st.Earned = fixed.SatAdd(st.Earned, amount)
-		k.setStats(ctx.KV, st)
-		ctx.Emit(&storagev1.EventDealPaid{Id: d.Id, Device: crypto.DeviceString(node), Owner: owner.String(), Amount: amount, Denom: d.Denom, Epoch: epoch})
+		ps.earn(pe, node, amount)
+		ctx.Emit(&storagev1.EventDealPaid{Id: d.Id, Device: pe.name, Owner: pe.ownerName, Amount: amount, Denom: d.Denom, Epoch: epoch})
 	}
 	d.PaidUntil = until
 	return nil
 }
 
-// account is a node's account in a deal, added if it has none.
-func account(d *storagev1.Deal, node crypto.DeviceID) *storagev1.NodeAccount {
-	for _, a := range d.Accounts {
-		if bytes.Equal(a.Node, node[:]) {
-			return a
-		}
+// payees remembers, over the payments of one block step or transaction
+// (no owner changes meanwhile), what paying a node needs — whether it
+// is disqualified or may be paid, its owner, their names — and adds up
+// what each node earned, written to its record once (flush).
+type payees struct {
+	nodes  map[crypto.DeviceID]*payee
+	earned []crypto.DeviceID // nodes that earned, in the order they first did
+}
+
+type payee struct {
+	disqualified    bool
+	payable         bool // a registered device, not disqualified
+	owner           crypto.Address
+	name, ownerName string
+	earned          uint64
+}
+
+func newPayees() *payees { return &payees{nodes: map[crypto.DeviceID]*payee{}} }
+
+func (ps *payees) get(k Keeper, r store.Reader, node crypto.DeviceID) *payee {
+	if pe, ok := ps.nodes[node]; ok {
+		return pe
 	}
-	a := &storagev1.NodeAccount{Node: node.Bytes(), ByteSeconds: fixed.U128{}.Bytes()}
-	d.Accounts = append(d.Accounts, a)
-	return a
+	pe := &payee{name: crypto.DeviceString(node), disqualified: k.Stats(r, node).Disqualified}
+	if dev := k.Device.Get(r, node); dev != nil && !pe.disqualified {
+		pe.payable = true
+		pe.owner, _ = crypto.AddressFromBytes(dev.Owner)
+		pe.ownerName = pe.owner.String()
+	}
+	ps.nodes[node] = pe
+	return pe
+}
+
+func (ps *payees) earn(pe *payee, node crypto.DeviceID, amount uint64) {
+	if pe.earned == 0 {
+		ps.earned = append(ps.earned, node)
+	}
+	pe.earned = fixed.SatAdd(pe.earned, amount)
+}
+
+// flush adds what the nodes earned to their records.
+func (ps *payees) flush(k Keeper, kv store.KV) {
+	for _, node := range ps.earned {
+		st := k.Stats(kv, node)
+		st.Earned = fixed.SatAdd(st.Earned, ps.nodes[node].earned)
+		k.setStats(kv, st)
+		ps.nodes[node].earned = 0
+	}
+	ps.earned = nil
 }
 
 // dueFor is what byte-seconds come to at a price per GiB-month, rounded
@@ -239,38 +289,56 @@ func draw(seed, key []byte, i uint64) uint64 {
 // SubmitAudits answers challenges of the current epoch: each proof is the
 // challenged leaf of a piece and its Merkle path to the piece's root. The
 // signer must own every proof's node; one proof that does not hold fails
-// the whole message and records nothing.
+// the whole message and records nothing. A proof reads its challenge,
+// which holds what the check needs (a challenge lives only while its
+// piece does), not the deal: of the deal only its network is read, once
+// per deal of the message.
 func (k Keeper) SubmitAudits(ctx state.Context, signer crypto.Address, m *storagev1.MsgSubmitAudits) error {
 	if len(m.Proofs) == 0 || len(m.Proofs) > api.MaxProofs {
 		return fmt.Errorf("%w: %d proofs (1..%d)", ErrInvalidProof, len(m.Proofs), api.MaxProofs)
 	}
+	networks := map[uint64]string{}       // deal → its network ("": no such deal)
+	epochs := map[string]uint64{}         // network → its current epoch
+	signers := map[crypto.DeviceID]bool{} // node → the signer owns it
 	seen := map[string]bool{}
 	for i, pr := range m.Proofs {
 		where := fmt.Sprintf("proof %d (deal %d piece %d)", i, pr.Deal, pr.Piece)
-		d := k.Deal(ctx.KV, pr.Deal)
-		if d == nil {
+		net, ok := networks[pr.Deal]
+		if !ok {
+			net = k.dealNetwork(ctx.KV, pr.Deal)
+			networks[pr.Deal] = net
+		}
+		if net == "" {
 			return fmt.Errorf("%w: %s: %w", ErrInvalidProof, where, ErrUnknownDeal)
 		}
-		if d.Status != storagev1.DealStatus_DEAL_STATUS_ACTIVE || int(pr.Piece) >= len(d.Pieces) || d.Pieces[pr.Piece].Lost {
-			return fmt.Errorf("%w: %s: no live piece", ErrInvalidProof, where)
+		cur, ok := epochs[net]
+		if !ok {
+			cur, _ = k.Network.LastEpoch(ctx.KV, net)
+			epochs[net] = cur
 		}
-		p := d.Pieces[pr.Piece]
-		node, _ := crypto.AddressFromBytes(p.Node)
-		dev := k.Device.Get(ctx.KV, node)
-		if dev == nil || !bytes.Equal(dev.Owner, signer[:]) {
-			return fmt.Errorf("%w: %s: the piece's node %s is not the signer's", errs.ErrUnauthorized, where, crypto.DeviceString(node))
-		}
-		ck := api.ChallengeKey(d.Network, pr.Deal, pr.Piece)
+		ck := api.ChallengeKey(net, pr.Deal, pr.Piece)
 		c := state.Load[storagev1.Challenge](ctx.KV, ck)
-		cur, _ := k.Network.LastEpoch(ctx.KV, d.Network)
 		if c == nil || c.Epoch != cur {
 			return fmt.Errorf("%w: %s: not challenged in epoch %d", ErrInvalidProof, where, cur)
+		}
+		node, err := crypto.AddressFromBytes(c.Node)
+		if err != nil {
+			return fmt.Errorf("%w: %s: the challenge's node: %v", ErrInvalidProof, where, err)
+		}
+		owned, ok := signers[node]
+		if !ok {
+			dev := k.Device.Get(ctx.KV, node)
+			owned = dev != nil && bytes.Equal(dev.Owner, signer[:])
+			signers[node] = owned
+		}
+		if !owned {
+			return fmt.Errorf("%w: %s: the piece's node %s is not the signer's", errs.ErrUnauthorized, where, crypto.DeviceString(node))
 		}
 		if c.Passed || seen[string(ck)] {
 			return fmt.Errorf("%w: %s: already answered", ErrInvalidProof, where)
 		}
 		seen[string(ck)] = true
-		if err := api.VerifyLeaf(p.Root, p.Size, d.LeafSize, c.Leaf, pr.Leaf, pr.Path); err != nil {
+		if err := api.VerifyLeaf(c.Root, c.Size, c.LeafSize, c.Leaf, pr.Leaf, pr.Path); err != nil {
 			return fmt.Errorf("%w: %s, leaf %d: %v", ErrInvalidProof, where, c.Leaf, err)
 		}
 		c.Passed = true
@@ -278,4 +346,33 @@ func (k Keeper) SubmitAudits(ctx state.Context, signer crypto.Address, m *storag
 		ctx.Emit(&storagev1.EventAuditPassed{Deal: pr.Deal, Piece: pr.Piece, Device: crypto.DeviceString(node), Epoch: c.Epoch})
 	}
 	return nil
+}
+
+// dealNetworkField is the number of Deal's network field.
+var dealNetworkField = (&storagev1.Deal{}).ProtoReflect().Descriptor().Fields().ByName("network").Number()
+
+// dealNetwork is the network of a stored deal, or "" if there is none. It
+// reads the record's fields up to the network (the first few: the pieces,
+// which make a deal big, come later) instead of decoding it all.
+func (Keeper) dealNetwork(r store.Reader, id uint64) string {
+	b := r.Get(DealKey(id))
+	for len(b) > 0 {
+		num, typ, n := protowire.ConsumeTag(b)
+		if n < 0 {
+			break
+		}
+		b = b[n:]
+		if num == dealNetworkField && typ == protowire.BytesType {
+			v, n := protowire.ConsumeBytes(b)
+			if n < 0 {
+				break
+			}
+			return string(v)
+		}
+		if n = protowire.ConsumeFieldValue(num, typ, b); n < 0 {
+			break
+		}
+		b = b[n:]
+	}
+	return ""
 }

@@ -213,9 +213,8 @@ func (k Keeper) OpenDeal(ctx state.Context, signer crypto.Address, m *storagev1.
 	k.setDeal(ctx.KV, deal)
 	ctx.KV.Set(api.OwnerIndexKey(signer, id), []byte{})
 	ctx.KV.Set(api.ActiveKey(n.Id, id), []byte{})
-	for i, p := range deal.Pieces {
-		node, _ := crypto.AddressFromBytes(p.Node)
-		ctx.KV.Set(api.PieceKey(n.Id, node, id, uint32(i)), api.PieceValue(p.Size, deal.LeafSize))
+	for i := range deal.Pieces {
+		k.indexPiece(ctx.KV, deal, uint32(i))
 	}
 	for nid, add := range added {
 		st := k.Stats(ctx.KV, nid)
@@ -264,6 +263,13 @@ func (k Keeper) node(r store.Reader, net string, id crypto.DeviceID) (*devicev1.
 
 func (Keeper) setDeal(kv store.KV, d *storagev1.Deal) { kv.Set(DealKey(d.Id), state.Marshal(d)) }
 
+// indexPiece writes a live piece's entry in its node's piece index.
+func (Keeper) indexPiece(kv store.KV, d *storagev1.Deal, piece uint32) {
+	p := d.Pieces[piece]
+	e := api.PieceEntry{Size: p.Size, LeafSize: d.LeafSize, Root: p.Root, RepairDue: p.RepairFeeDue > 0}
+	kv.Set(api.PieceKey(d.Network, mustID(p.Node), d.Id, piece), e.Bytes())
+}
+
 // CloseDeal lets a deal's owner end it early: nodes are paid up to now
 // (those not disqualified), the rest of the escrow is refunded and the
 // nodes may delete the pieces.
@@ -278,15 +284,17 @@ func (k Keeper) CloseDeal(ctx state.Context, signer crypto.Address, m *storagev1
 	if d.Status != storagev1.DealStatus_DEAL_STATUS_ACTIVE {
 		return fmt.Errorf("%w: deal %d (%s)", ErrDealClosed, m.Id, d.CloseReason)
 	}
-	if closed, err := k.settle(ctx, d); err != nil || closed {
+	ps := newPayees()
+	if closed, err := k.settle(ctx, d, ps); err != nil || closed {
 		if err == nil { // it expired by the epoch end: the running pass closes it
 			err = fmt.Errorf("%w: deal %d (%s)", ErrDealClosed, m.Id, d.CloseReason)
 		}
 		return err
 	}
-	if err := k.pay(ctx, d, ctx.Time.Unix(), nil, 0); err != nil {
+	if err := k.pay(ctx, d, ctx.Time.Unix(), nil, 0, ps); err != nil {
 		return err
 	}
+	ps.flush(k, ctx.KV)
 	return k.close(ctx, d, "closed by its owner")
 }
 
@@ -340,16 +348,78 @@ func (k Keeper) close(ctx state.Context, d *storagev1.Deal, reason string) error
 }
 
 // CheckInvariant verifies that the escrow holds exactly what active deals
-// have not paid out, per denom.
+// have not paid out, per denom, and that the indexes the epoch passes and
+// audits read instead of the deals say what the deals do (checkIndexes).
 func (k Keeper) CheckInvariant(r store.Reader) error {
 	held := map[string]uint64{}
+	active := map[uint64]*storagev1.Deal{}
+	live := 0
 	for _, d := range state.Records[storagev1.Deal](r, api.DealPrefix) {
 		if d.Status == storagev1.DealStatus_DEAL_STATUS_ACTIVE {
 			if d.Paid > d.Escrow {
 				return fmt.Errorf("storage invariant: deal %d paid %d of an escrow of %d", d.Id, d.Paid, d.Escrow)
 			}
 			held[d.Denom] += d.Escrow - d.Paid
+			active[d.Id] = d
+			for _, p := range d.Pieces {
+				if !p.Lost {
+					live++
+				}
+			}
 		}
 	}
-	return k.Bank.CheckEscrow(r, Escrow, held, "storage", "active deals")
+	if err := k.Bank.CheckEscrow(r, Escrow, held, "storage", "active deals"); err != nil {
+		return err
+	}
+	return k.checkIndexes(r, active, live)
+}
+
+// checkIndexes verifies that the piece index holds exactly the live
+// pieces of active deals, each with its entry as its deal says; that a
+// node not disqualified counts exactly its indexed pieces (a
+// disqualified one counts none: its pieces wait in the index until the
+// epoch pass marks them lost); and that every challenge is of a live
+// piece and carries the piece as its deal says.
+func (k Keeper) checkIndexes(r store.Reader, active map[uint64]*storagev1.Deal, live int) error {
+	indexed := 0
+	perNode := map[crypto.DeviceID]uint64{}
+	for key, v := range store.Prefix(r, api.PiecePrefix) {
+		rest := key[len(api.PiecePrefix):]
+		if len(rest) < 33 || rest[len(rest)-33] != 0 {
+			return fmt.Errorf("storage invariant: piece index key %x", key)
+		}
+		net := string(rest[:len(rest)-33])
+		node, id, piece, _ := api.PieceFromKey(net, key)
+		d := active[id]
+		if d == nil || d.Network != net || int(piece) >= len(d.Pieces) {
+			return fmt.Errorf("storage invariant: piece index entry of deal %d piece %d, not an active deal's piece", id, piece)
+		}
+		p := d.Pieces[piece]
+		want := api.PieceEntry{Size: p.Size, LeafSize: d.LeafSize, Root: p.Root, RepairDue: p.RepairFeeDue > 0}
+		if p.Lost || !bytes.Equal(p.Node, node[:]) || !bytes.Equal(v, want.Bytes()) {
+			return fmt.Errorf("storage invariant: piece index entry %x of deal %d piece %d (lost %v, node %x)", v, id, piece, p.Lost, p.Node)
+		}
+		indexed++
+		perNode[node]++
+	}
+	if indexed != live {
+		return fmt.Errorf("storage invariant: %d pieces indexed, %d live in active deals", indexed, live)
+	}
+	for _, st := range state.Records[storagev1.NodeStats](r, api.StatsPrefix) {
+		node, _ := crypto.AddressFromBytes(st.Device)
+		if want := perNode[node]; !st.Disqualified && st.Pieces != want || st.Disqualified && st.Pieces != 0 {
+			return fmt.Errorf("storage invariant: node %s counts %d pieces, the index %d (disqualified %v)", crypto.DeviceString(node), st.Pieces, want, st.Disqualified)
+		}
+	}
+	for key, c := range state.Records[storagev1.Challenge](r, api.ChallengePrefix) {
+		d := active[c.Deal]
+		if d == nil || int(c.Piece) >= len(d.Pieces) || !bytes.Equal(key, api.ChallengeKey(d.Network, c.Deal, c.Piece)) {
+			return fmt.Errorf("storage invariant: challenge of deal %d piece %d, not an active deal's piece", c.Deal, c.Piece)
+		}
+		p := d.Pieces[c.Piece]
+		if p.Lost || !bytes.Equal(p.Node, c.Node) || !bytes.Equal(p.Root, c.Root) || p.Size != c.Size || d.LeafSize != c.LeafSize || c.RepairDue && p.RepairFeeDue == 0 {
+			return fmt.Errorf("storage invariant: challenge %v of deal %d piece %v", c, c.Deal, p)
+		}
+	}
+	return nil
 }

@@ -20,12 +20,11 @@ import (
 // (BeginNetwork) does it over the next blocks, at most a budget of
 // pieces per block shared by every network. In order:
 //
-//  1. lost: the pieces of nodes disqualified at the epoch end (the lost
-//     queue) are marked lost in their deals;
-//  2. pay: every deal active at the epoch end, by id, is paid up to the
-//     epoch end's block time (nodes that missed an audit since it was
-//     last paid are not) and closed if it ended by then;
-//  3. challenge: every node's challenges of the new epoch are drawn from
+//  1. pay: every deal active at the epoch end, by id: its pieces on
+//     nodes disqualified are marked lost, its nodes paid up to the epoch
+//     end's block time (not those that missed an audit since the deal
+//     was last paid), and the deal closed if it ended by then;
+//  2. challenge: every node's challenges of the new epoch are drawn from
 //     the epoch end's block hash, node by node (a node's all in one
 //     block, so a node that sees any has them all).
 //
@@ -33,16 +32,16 @@ import (
 // blocks it takes change nothing it pays or draws; transactions between
 // them that change a deal (close, repair) first bring it to where the
 // pass would leave it (settle). An epoch end while a pass still runs
-// (more work than an epoch's blocks can do) replaces it: the lost queue
-// carries over; deals it had not paid are paid by the new pass, once,
-// for the whole time since they were last paid, and not to a node that
-// missed an audit in any epoch judged in that time (Deal.judged_from);
-// nodes it had not drawn challenges for go unaudited for that epoch.
+// (more work than an epoch's blocks can do) replaces it: deals it had
+// not visited are visited by the new pass, paid once for the whole time
+// since they were last paid, and not to a node that missed an audit in
+// any epoch judged in that time (Deal.judged_from); nodes it had not
+// drawn challenges for go unaudited for that epoch.
 
 // DefaultBlockBudget bounds the pieces one block's epoch passes touch,
 // over every storage network (see pieceCost): ~0.3 s of block time on
 // the machine of docs/PERFORMANCE.md.
-const DefaultBlockBudget = 200_000
+const DefaultBlockBudget = 50_000
 
 // Budget is how many pieces one block's epoch passes may touch.
 func (k Keeper) Budget() int {
@@ -81,9 +80,6 @@ func (k Keeper) BeginNetwork(ctx state.Context, net string, budget *int) error {
 	if p == nil || *budget <= 0 {
 		return nil
 	}
-	if empty, err := k.loseQueued(ctx, net, budget); err != nil || !empty {
-		return err
-	}
 	save := func() error {
 		ctx.KV.Set(api.PassKey(net), state.Marshal(p))
 		return nil
@@ -115,71 +111,6 @@ func (k Keeper) BeginNetwork(ctx state.Context, net string, budget *int) error {
 	return nil
 }
 
-// loseQueued marks lost the pieces of the nodes in the network's lost
-// queue (disqualified nodes), node by node, and reports whether the
-// queue is empty. A piece costs 1, and its deal len(pieces)+1 the first
-// time the block reads it.
-func (k Keeper) loseQueued(ctx state.Context, net string, budget *int) (bool, error) {
-	for *budget > 0 {
-		var queued []byte
-		for key := range store.Prefix(ctx.KV, api.LostQueuePrefix(net)) {
-			queued = bytes.Clone(key)
-			break
-		}
-		if queued == nil {
-			return true, nil
-		}
-		node, ok := api.NodeFromLostQueueKey(net, queued)
-		if !ok {
-			return false, fmt.Errorf("lost queue key %x", queued)
-		}
-		var pieces [][]byte
-		more := false
-		for key := range store.Prefix(ctx.KV, api.NodePiecesPrefix(net, node)) {
-			if len(pieces) >= *budget {
-				more = true
-				break
-			}
-			pieces = append(pieces, bytes.Clone(key))
-		}
-		deals := map[uint64]*storagev1.Deal{}
-		var order []uint64
-		for _, key := range pieces {
-			if *budget <= 0 {
-				more = true
-				break
-			}
-			_, id, piece, ok := api.PieceFromKey(net, key)
-			if !ok {
-				return false, fmt.Errorf("piece index key %x", key)
-			}
-			d, seen := deals[id]
-			if !seen {
-				d = k.Deal(ctx.KV, id)
-				deals[id] = d
-				if d != nil {
-					order = append(order, id)
-					*budget -= len(d.Pieces) + 1
-				}
-			}
-			if d != nil && int(piece) < len(d.Pieces) && bytes.Equal(d.Pieces[piece].Node, node[:]) {
-				k.markLost(ctx, d, piece)
-			} else {
-				ctx.KV.Delete(key) // an index entry of nothing live
-			}
-			*budget--
-		}
-		for _, id := range order {
-			k.setDeal(ctx.KV, deals[id])
-		}
-		if more {
-			return false, nil
-		}
-		ctx.KV.Delete(queued)
-	}
-	return false, nil
-}
-
 // markLost marks a live piece of a deal lost (its node was disqualified):
 // no longer paid or audited, what repair rebuilds. A repair onto the node
 // that never passed an audit earns nothing: its fee goes back to the
@@ -208,7 +139,8 @@ func (k Keeper) payDeals(ctx state.Context, net string, p *storagev1.EpochPass, 
 		id, _ := api.DealIDFromIndexKey(key)
 		ids = append(ids, id)
 	}
-	missed := k.missedSince(ctx.KV, p)
+	missed, ps := k.missedSince(ctx.KV, p), newPayees()
+	defer ps.flush(k, ctx.KV)
 	for _, id := range ids {
 		if *budget <= 0 {
 			return false, nil
@@ -217,7 +149,7 @@ func (k Keeper) payDeals(ctx state.Context, net string, p *storagev1.EpochPass, 
 		if d == nil {
 			return false, fmt.Errorf("deal %d is active but not stored", id)
 		}
-		cost, err := k.payForPass(ctx, p, d, missed)
+		cost, err := k.payForPass(ctx, p, d, missed, ps)
 		if err != nil {
 			return false, fmt.Errorf("deal %d: %w", id, err)
 		}
@@ -227,13 +159,19 @@ func (k Keeper) payDeals(ctx state.Context, net string, p *storagev1.EpochPass, 
 	return !more, nil
 }
 
-// payForPass pays a deal as pass p does: its nodes up to the epoch end
-// (those that missed an audit since the deal was last paid are not),
-// then closes it if it ended by then. It returns the pieces it touched.
-func (k Keeper) payForPass(ctx state.Context, p *storagev1.EpochPass, d *storagev1.Deal, missed func(crypto.DeviceID, uint64) bool) (int, error) {
+// payForPass visits a deal as pass p does: its pieces on disqualified
+// nodes are marked lost, its nodes paid up to the epoch end (those that
+// missed an audit since the deal was last paid are not), and it is
+// closed if it ended by then. It returns the pieces it touched.
+func (k Keeper) payForPass(ctx state.Context, p *storagev1.EpochPass, d *storagev1.Deal, missed func(crypto.DeviceID, uint64) bool, ps *payees) (int, error) {
 	cost := len(d.Pieces) + 1
+	for i, pc := range d.Pieces {
+		if !pc.Lost && ps.get(k, ctx.KV, mustID(pc.Node)).disqualified {
+			k.markLost(ctx, d, uint32(i))
+		}
+	}
 	from := d.JudgedFrom
-	if err := k.pay(ctx, d, p.PayUntil, func(node crypto.DeviceID) bool { return missed(node, from) }, p.Ended); err != nil {
+	if err := k.pay(ctx, d, p.PayUntil, func(node crypto.DeviceID) bool { return missed(node, from) }, p.Ended, ps); err != nil {
 		return cost, err
 	}
 	d.JudgedFrom = max(d.JudgedFrom, p.Ended+1)
@@ -285,11 +223,10 @@ func (k Keeper) drawChallenges(ctx state.Context, net string, p *storagev1.Epoch
 			break
 		}
 		node, deal, piece, ok := api.PieceFromKey(net, key)
-		size, leafSize, vok := api.PieceFromValue(v)
-		if !ok || !vok {
+		if _, vok := api.PieceEntryFromBytes(v); !ok || !vok {
 			return false, fmt.Errorf("piece index entry %x = %x", key, v)
 		}
-		chunk = append(chunk, entry{bytes.Clone(key), node, &storagev1.PiecePick{Deal: deal, Piece: piece, Size: size, LeafSize: leafSize}})
+		chunk = append(chunk, entry{bytes.Clone(key), node, &storagev1.PiecePick{Deal: deal, Piece: piece, Entry: bytes.Clone(v)}})
 	}
 	for _, e := range chunk {
 		if *budget <= 0 {
@@ -297,7 +234,7 @@ func (k Keeper) drawChallenges(ctx state.Context, net string, p *storagev1.Epoch
 		}
 		if len(p.After) > 0 {
 			if prev, _, _, _ := api.PieceFromKey(net, p.After); prev != e.node {
-				k.writeChallenges(ctx, net, p, budget)
+				k.writeChallenges(ctx, net, prev, p, budget)
 			}
 		}
 		if e.pick.Deal <= p.LastDeal {
@@ -314,20 +251,27 @@ func (k Keeper) drawChallenges(ctx state.Context, net string, p *storagev1.Epoch
 	if more {
 		return false, nil
 	}
-	k.writeChallenges(ctx, net, p, budget) // the last node's
+	if len(p.After) > 0 {
+		last, _, _, _ := api.PieceFromKey(net, p.After)
+		k.writeChallenges(ctx, net, last, p, budget) // the last node's
+	}
 	return true, nil
 }
 
-// writeChallenges stores the challenges of the node whose pieces the
-// pass has just visited, and starts the next node's sample.
-func (k Keeper) writeChallenges(ctx state.Context, net string, p *storagev1.EpochPass, budget *int) {
+// writeChallenges stores the challenges of node, whose pieces the pass
+// has just visited, and starts the next node's sample. A challenge
+// carries the piece's index entry (node, root, size, leaf size, repair
+// due), so neither its proof nor its judgement reads the deal.
+func (k Keeper) writeChallenges(ctx state.Context, net string, node crypto.DeviceID, p *storagev1.EpochPass, budget *int) {
 	for _, pk := range p.Picks {
-		leaves := api.Leaves(pk.Size, pk.LeafSize)
+		e, _ := api.PieceEntryFromBytes(pk.Entry) // checked when picked
+		leaves := api.Leaves(e.Size, e.LeafSize)
 		if leaves == 0 {
 			continue
 		}
 		leaf := draw(p.Seed, binary.BigEndian.AppendUint32(binary.BigEndian.AppendUint64(nil, pk.Deal), pk.Piece), 1<<63) % leaves
-		c := &storagev1.Challenge{Deal: pk.Deal, Piece: pk.Piece, Epoch: p.Epoch, Leaf: leaf}
+		c := &storagev1.Challenge{Deal: pk.Deal, Piece: pk.Piece, Epoch: p.Epoch, Leaf: leaf,
+			Node: node.Bytes(), Root: e.Root, Size: e.Size, LeafSize: e.LeafSize, RepairDue: e.RepairDue}
 		ctx.KV.Set(api.ChallengeKey(net, pk.Deal, pk.Piece), state.Marshal(c))
 		p.Challenges++
 		*budget--
@@ -336,35 +280,19 @@ func (k Keeper) writeChallenges(ctx state.Context, net string, p *storagev1.Epoc
 }
 
 // settle brings a deal to where its network's running epoch pass would
-// leave it, before a transaction changes it (close, repair): its pieces
-// on disqualified nodes are lost, and if the pass has yet to pay it, it
-// is paid as the pass will (and closed if it ended by the epoch end). So
-// a transaction between the pass's blocks changes nothing the pass pays.
-// It reports whether the deal was closed; the caller stores the deal.
-func (k Keeper) settle(ctx state.Context, d *storagev1.Deal) (closed bool, err error) {
+// leave it, before a transaction changes it (close, repair): if the pass
+// has yet to visit it, it does now (lost pieces, payment, expiry). So a
+// transaction between the pass's blocks changes nothing the pass pays.
+// (Pieces of disqualified nodes are only in deals the pass has yet to
+// visit: nodes are disqualified at epoch ends, which start a pass, and
+// take no new pieces.) It reports whether the deal was closed; the
+// caller stores the deal and flushes ps.
+func (k Keeper) settle(ctx state.Context, d *storagev1.Deal, ps *payees) (closed bool, err error) {
 	p := k.Pass(ctx.KV, d.Network)
-	if p == nil {
-		return false, nil // no pass: no queued node, nothing to pay
-	}
-	disqualified := map[crypto.DeviceID]bool{}
-	for i, pc := range d.Pieces {
-		if pc.Lost {
-			continue
-		}
-		node := mustID(pc.Node)
-		dq, seen := disqualified[node]
-		if !seen {
-			dq = k.Stats(ctx.KV, node).Disqualified
-			disqualified[node] = dq
-		}
-		if dq {
-			k.markLost(ctx, d, uint32(i))
-		}
-	}
-	if p.Phase != storagev1.EpochPassPhase_EPOCH_PASS_PHASE_PAY || d.Id < p.NextDeal || d.Id > p.LastDeal {
+	if p == nil || p.Phase != storagev1.EpochPassPhase_EPOCH_PASS_PHASE_PAY || d.Id < p.NextDeal || d.Id > p.LastDeal {
 		return false, nil
 	}
-	if _, err := k.payForPass(ctx, p, d, k.missedSince(ctx.KV, p)); err != nil {
+	if _, err := k.payForPass(ctx, p, d, k.missedSince(ctx.KV, p), ps); err != nil {
 		return false, err
 	}
 	return d.Status != storagev1.DealStatus_DEAL_STATUS_ACTIVE, nil

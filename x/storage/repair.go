@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"fmt"
 
-	api "github.com/depinhq/depin/api/storage"
 	"github.com/depinhq/depin/crypto"
 	storagev1 "github.com/depinhq/depin/gen/depin/storage/v1"
 	"github.com/depinhq/depin/state"
@@ -36,7 +35,9 @@ func (k Keeper) RepairDeal(ctx state.Context, signer crypto.Address, m *storagev
 	if _, _, err := k.storageNetwork(ctx, d.Network); err != nil {
 		return err
 	}
-	if closed, err := k.settle(ctx, d); err != nil || closed {
+	ps := newPayees()
+	defer ps.flush(k, ctx.KV)
+	if closed, err := k.settle(ctx, d, ps); err != nil || closed {
 		if err == nil { // it expired by the epoch end: the running pass closes it
 			err = fmt.Errorf("%w: deal %d (%s)", ErrDealClosed, m.Deal, d.CloseReason)
 		}
@@ -96,7 +97,7 @@ func (k Keeper) RepairDeal(ctx state.Context, signer crypto.Address, m *storagev
 		fee := min(d.RepairFee, d.RepairBudget)
 		d.RepairBudget -= fee
 		p.Node, p.Lost, p.Repairer, p.RepairFeeDue = node.Bytes(), false, signer.Bytes(), fee
-		ctx.KV.Set(api.PieceKey(d.Network, node, d.Id, r.Piece), api.PieceValue(p.Size, d.LeafSize))
+		k.indexPiece(ctx.KV, d, r.Piece)
 		st := k.Stats(ctx.KV, node)
 		st.UsedBytes += p.Size
 		st.Pieces++
@@ -123,6 +124,9 @@ func (k Keeper) payRepair(ctx state.Context, d *storagev1.Deal, piece uint32) er
 		ctx.Emit(&storagev1.EventRepairPaid{Deal: d.Id, Piece: piece, Repairer: to.String(), Amount: fee, Denom: d.Denom})
 	}
 	p.RepairFeeDue, p.Repairer = 0, nil
+	if !p.Lost {
+		k.indexPiece(ctx.KV, d, piece) // no longer due
+	}
 	return nil
 }
 

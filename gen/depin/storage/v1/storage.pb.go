@@ -74,7 +74,7 @@ type EpochPassPhase int32
 
 const (
 	EpochPassPhase_EPOCH_PASS_PHASE_UNSPECIFIED EpochPassPhase = 0
-	EpochPassPhase_EPOCH_PASS_PHASE_PAY         EpochPassPhase = 1 // paying the deals (after the lost queue is empty)
+	EpochPassPhase_EPOCH_PASS_PHASE_PAY         EpochPassPhase = 1 // visiting the deals: lost pieces, payments, expiries
 	EpochPassPhase_EPOCH_PASS_PHASE_CHALLENGE   EpochPassPhase = 2 // drawing the new epoch's challenges
 )
 
@@ -746,7 +746,10 @@ func (x *NodeAccount) GetPaid() uint64 {
 }
 
 // Challenge asks a node to prove it holds one leaf of one piece, in the
-// epoch it was issued for.
+// epoch it was issued for. It carries what checking and judging the
+// proof needs of the piece (as it stands while the challenge lives:
+// closing the deal or losing the piece deletes the challenge), so
+// neither reads the deal.
 type Challenge struct {
 	state         protoimpl.MessageState `protogen:"open.v1"`
 	Deal          uint64                 `protobuf:"varint,1,opt,name=deal,proto3" json:"deal,omitempty"`
@@ -754,6 +757,11 @@ type Challenge struct {
 	Epoch         uint64                 `protobuf:"varint,3,opt,name=epoch,proto3" json:"epoch,omitempty"`
 	Leaf          uint64                 `protobuf:"varint,4,opt,name=leaf,proto3" json:"leaf,omitempty"`
 	Passed        bool                   `protobuf:"varint,5,opt,name=passed,proto3" json:"passed,omitempty"`
+	Node          []byte                 `protobuf:"bytes,6,opt,name=node,proto3" json:"node,omitempty"`                              // the piece's node (device id)
+	Root          []byte                 `protobuf:"bytes,7,opt,name=root,proto3" json:"root,omitempty"`                              // the piece's Merkle root
+	Size          uint64                 `protobuf:"varint,8,opt,name=size,proto3" json:"size,omitempty"`                             // the piece's size in bytes
+	LeafSize      uint32                 `protobuf:"varint,9,opt,name=leaf_size,json=leafSize,proto3" json:"leaf_size,omitempty"`     // the deal's
+	RepairDue     bool                   `protobuf:"varint,10,opt,name=repair_due,json=repairDue,proto3" json:"repair_due,omitempty"` // a repairer's fee waits for this piece's first passed audit
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -819,6 +827,41 @@ func (x *Challenge) GetLeaf() uint64 {
 func (x *Challenge) GetPassed() bool {
 	if x != nil {
 		return x.Passed
+	}
+	return false
+}
+
+func (x *Challenge) GetNode() []byte {
+	if x != nil {
+		return x.Node
+	}
+	return nil
+}
+
+func (x *Challenge) GetRoot() []byte {
+	if x != nil {
+		return x.Root
+	}
+	return nil
+}
+
+func (x *Challenge) GetSize() uint64 {
+	if x != nil {
+		return x.Size
+	}
+	return 0
+}
+
+func (x *Challenge) GetLeafSize() uint32 {
+	if x != nil {
+		return x.LeafSize
+	}
+	return 0
+}
+
+func (x *Challenge) GetRepairDue() bool {
+	if x != nil {
+		return x.RepairDue
 	}
 	return false
 }
@@ -935,12 +978,12 @@ func (x *NodeStats) GetLastMissedEpoch() uint64 {
 // EpochPass is a storage network's work after an epoch end, done by
 // x/storage's block step over the next blocks within a budget (the
 // epoch end itself only judges the ended epoch's audits). It holds what
-// the work needs from the epoch end, and where it is. First the pieces
-// of nodes disqualified at the epoch end are marked lost (the nodes in
-// the lost queue, api/storage.LostQueueKey), then every deal active at
-// the epoch end is paid up to it (and closed if it ended by then), deal
-// by deal, then every node's challenges of the new epoch are drawn, node
-// by node. A later epoch end replaces a pass that is still running.
+// the work needs from the epoch end, and where it is: first every deal
+// active at the epoch end is visited, deal by deal — its pieces on nodes
+// disqualified are marked lost, its nodes paid up to the epoch end, the
+// deal closed if it ended by then — then every node's challenges of the
+// new epoch are drawn, node by node. A later epoch end replaces a pass
+// that is still running.
 type EpochPass struct {
 	state             protoimpl.MessageState `protogen:"open.v1"`
 	Ended             uint64                 `protobuf:"varint,1,opt,name=ended,proto3" json:"ended,omitempty"`                                                    // the epoch judged at the epoch end: its misses withhold payment
@@ -1087,8 +1130,7 @@ type PiecePick struct {
 	state         protoimpl.MessageState `protogen:"open.v1"`
 	Deal          uint64                 `protobuf:"varint,1,opt,name=deal,proto3" json:"deal,omitempty"`
 	Piece         uint32                 `protobuf:"varint,2,opt,name=piece,proto3" json:"piece,omitempty"`
-	Size          uint64                 `protobuf:"varint,3,opt,name=size,proto3" json:"size,omitempty"`                         // bytes
-	LeafSize      uint32                 `protobuf:"varint,4,opt,name=leaf_size,json=leafSize,proto3" json:"leaf_size,omitempty"` // the deal's
+	Entry         []byte                 `protobuf:"bytes,3,opt,name=entry,proto3" json:"entry,omitempty"` // its piece index entry (api/storage.PieceEntry)
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -1137,18 +1179,11 @@ func (x *PiecePick) GetPiece() uint32 {
 	return 0
 }
 
-func (x *PiecePick) GetSize() uint64 {
+func (x *PiecePick) GetEntry() []byte {
 	if x != nil {
-		return x.Size
+		return x.Entry
 	}
-	return 0
-}
-
-func (x *PiecePick) GetLeafSize() uint32 {
-	if x != nil {
-		return x.LeafSize
-	}
-	return 0
+	return nil
 }
 
 // AuditProof proves one challenged leaf: the leaf's bytes and its Merkle
@@ -2832,13 +2867,20 @@ const file_depin_storage_v1_storage_proto_rawDesc = "" +
 	"\vNodeAccount\x12\x12\n" +
 	"\x04node\x18\x01 \x01(\fR\x04node\x12!\n" +
 	"\fbyte_seconds\x18\x02 \x01(\fR\vbyteSeconds\x12\x12\n" +
-	"\x04paid\x18\x03 \x01(\x04R\x04paid\"w\n" +
+	"\x04paid\x18\x03 \x01(\x04R\x04paid\"\xef\x01\n" +
 	"\tChallenge\x12\x12\n" +
 	"\x04deal\x18\x01 \x01(\x04R\x04deal\x12\x14\n" +
 	"\x05piece\x18\x02 \x01(\rR\x05piece\x12\x14\n" +
 	"\x05epoch\x18\x03 \x01(\x04R\x05epoch\x12\x12\n" +
 	"\x04leaf\x18\x04 \x01(\x04R\x04leaf\x12\x16\n" +
-	"\x06passed\x18\x05 \x01(\bR\x06passed\"\xa6\x02\n" +
+	"\x06passed\x18\x05 \x01(\bR\x06passed\x12\x12\n" +
+	"\x04node\x18\x06 \x01(\fR\x04node\x12\x12\n" +
+	"\x04root\x18\a \x01(\fR\x04root\x12\x12\n" +
+	"\x04size\x18\b \x01(\x04R\x04size\x12\x1b\n" +
+	"\tleaf_size\x18\t \x01(\rR\bleafSize\x12\x1d\n" +
+	"\n" +
+	"repair_due\x18\n" +
+	" \x01(\bR\trepairDue\"\xa6\x02\n" +
 	"\tNodeStats\x12\x16\n" +
 	"\x06device\x18\x01 \x01(\fR\x06device\x12\x1d\n" +
 	"\n" +
@@ -2866,12 +2908,11 @@ const file_depin_storage_v1_storage_proto_rawDesc = "" +
 	"\x05picks\x18\f \x03(\v2\x1b.depin.storage.v1.PiecePickR\x05picks\x12\x1e\n" +
 	"\n" +
 	"challenges\x18\r \x01(\rR\n" +
-	"challenges\"f\n" +
+	"challenges\"K\n" +
 	"\tPiecePick\x12\x12\n" +
 	"\x04deal\x18\x01 \x01(\x04R\x04deal\x12\x14\n" +
-	"\x05piece\x18\x02 \x01(\rR\x05piece\x12\x12\n" +
-	"\x04size\x18\x03 \x01(\x04R\x04size\x12\x1b\n" +
-	"\tleaf_size\x18\x04 \x01(\rR\bleafSize\"^\n" +
+	"\x05piece\x18\x02 \x01(\rR\x05piece\x12\x14\n" +
+	"\x05entry\x18\x03 \x01(\fR\x05entry\"^\n" +
 	"\n" +
 	"AuditProof\x12\x12\n" +
 	"\x04deal\x18\x01 \x01(\x04R\x04deal\x12\x14\n" +
