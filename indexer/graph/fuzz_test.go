@@ -4,7 +4,9 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
+	"io"
 	"net/http"
+	"net/http/httptest"
 	"runtime"
 	"strings"
 	"testing"
@@ -29,6 +31,9 @@ func FuzzAPI(f *testing.F) {
 		{`query($v: ID!) { network(id: $v) { id rejectReasons { reason count } } }`, "' OR 1=1 --", ""},
 		{`{ hexes(resolution: 5, bbox: [179, -10, -179, 10]) { hex boundary } }`, "", ""},
 		{`{ devices(where: {owner: {contains: "%_\\"}}) { totalCount } }`, "", ""},
+		{`query($v: String!) { jobs(network: $v, first: 3) { totalCount edges { node { image { url } tasks { files { url } providers { outcome } } } } } }`, "render", ""},
+		{`query($v: String) { jobs(consumer: "dave", after: $v) { totalCount } }`, "MQ", ""},
+		{`query($v: ID!) { network(id: $v) { compute { providers(first: 5) { edges { node { device } } } penalties { reason } } } }`, "render", ""},
 		{"", "", `{"query": 5}`},
 		{"", "", `{"query": "{ status { height } }", "variables": [1,2]}`},
 		{"", "", "\x00\xff{"},
@@ -140,6 +145,65 @@ func FuzzQueryShape(f *testing.F) {
 			if max, ok := e.Extensions["max"].(float64); ok && !strings.Contains(e.Message, fmt.Sprint(max)) {
 				t.Fatalf("limit error %q does not say its limit %v", e.Message, max)
 			}
+		}
+	})
+}
+
+// FuzzComputeOutputs asks the compute endpoints for arbitrary jobs, tasks
+// and paths (and If-None-Match headers) over the compute fixture: every
+// answer is a success or a JSON refusal of the 4xx or 503 kind, never a
+// 5xx or a hang, and the index is unchanged.
+//
+//	go test ./indexer/graph -run '^$' -fuzz FuzzComputeOutputs -fuzztime 60s
+func FuzzComputeOutputs(f *testing.F) {
+	for _, seed := range []struct{ path, etag string }{
+		{"/v1/compute/jobs/1/image.png", ""},
+		{"/v1/compute/jobs/1/image.png", `"x"`},
+		{"/v1/compute/jobs/2/image.png", ""},
+		{"/v1/compute/jobs/1/tasks/0/files/tile.png", ""},
+		{"/v1/compute/jobs/2/tasks/1/files/notes/read%20me.txt", ""},
+		{"/v1/compute/jobs/2/tasks/1/files/../../../etc/passwd", ""},
+		{"/v1/compute/jobs/2/tasks/1/files/%00", ""},
+		{"/v1/compute/jobs/3/tasks/0/output", ""},
+		{"/v1/compute/jobs/18446744073709551616/tasks/4294967296/output", ""},
+		{"/v1/compute/jobs/-1/image.png", ""},
+	} {
+		f.Add(seed.path, seed.etag)
+	}
+	_, db := newServerDB(f)
+	computeFixture(f, db)
+	mux := http.NewServeMux()
+	NewComputeOutputs(db).Register(mux)
+	srv := httptest.NewServer(mux)
+	defer srv.Close()
+	f.Fuzz(func(t *testing.T, path, etag string) {
+		req, err := http.NewRequest(http.MethodGet, srv.URL+"/"+strings.TrimLeft(path, "/"), nil)
+		if err != nil {
+			return // not a URL
+		}
+		if etag != "" && !strings.ContainsFunc(etag, func(r rune) bool { return r < 0x20 || r >= 0x7f }) {
+			req.Header.Set("If-None-Match", etag)
+		}
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		body, _ := io.ReadAll(resp.Body)
+		switch {
+		case resp.StatusCode >= 500 && resp.StatusCode != http.StatusServiceUnavailable:
+			t.Fatalf("%s: %d %q", path, resp.StatusCode, body)
+		case resp.StatusCode >= 400 && resp.StatusCode != http.StatusNotFound && resp.StatusCode != http.StatusBadRequest:
+			t.Fatalf("%s: %d %q", path, resp.StatusCode, body)
+		case resp.StatusCode >= 400 && strings.HasPrefix(resp.Header.Get("Content-Type"), "application/json"):
+			var e struct{ Error, Code string }
+			if err := json.Unmarshal(body, &e); err != nil || e.Error == "" || e.Code == "" {
+				t.Fatalf("%s: %d %q is not a JSON refusal", path, resp.StatusCode, body)
+			}
+		}
+		var n int
+		if err := db.QueryRow(`SELECT (SELECT COUNT(*) FROM compute_tasks) + (SELECT COUNT(*) FROM compute_jobs) + (SELECT COUNT(*) FROM compute_files)`).Scan(&n); err != nil || n != 23 {
+			t.Fatalf("after %q: %d rows (%v), want 23", path, n, err)
 		}
 	})
 }

@@ -24,6 +24,9 @@ type Resolver struct {
 	// Unclaimed reads what the index cannot know from events: devices'
 	// unclaimed rewards (nil: Account.unclaimed answers ErrNoChain).
 	Unclaimed *Unclaimed
+	// Reputations reads providers' reputations from the chain (nil:
+	// ComputeProvider.reputation answers ErrNoChain).
+	Reputations *Reputations
 }
 
 // MaxPage bounds first.

@@ -76,6 +76,228 @@ type Claim struct {
 	Device string `json:"device"`
 }
 
+// A provider's part in one round of a task.
+type ComputeAssignment struct {
+	Round     int    `json:"round"`
+	Device    string `json:"device"`
+	Committed bool   `json:"committed"`
+	Revealed  bool   `json:"revealed"`
+	// SHA-256 of what it revealed, in hex; empty before.
+	OutputHash string `json:"outputHash"`
+	// Empty while the round runs; then AGREED (in the majority, paid), OUTVOTED
+	// (slashed), NO_COMMITMENT, NO_REVEAL, NO_MAJORITY (the round found none)
+	// or EXPIRED (the job ended before the round was judged).
+	Outcome string `json:"outcome"`
+	Paid    string `json:"paid"`
+	Slashed string `json:"slashed"`
+}
+
+type ComputeFile struct {
+	// Relative to /out.
+	Path string `json:"path"`
+	Size int    `json:"size"`
+	// Where the API serves its bytes.
+	URL string `json:"url"`
+}
+
+type ComputeImage struct {
+	// Where the API serves it (a PNG).
+	URL    string `json:"url"`
+	Width  int    `json:"width"`
+	Height int    `json:"height"`
+	// Tiles per row (and rows).
+	Columns int `json:"columns"`
+}
+
+// A consumer's WebAssembly job of taskCount tasks, its terms and its money.
+type ComputeJob struct {
+	ID       int    `json:"id"`
+	Consumer string `json:"consumer"`
+	Network  string `json:"network"`
+	// RUNNING, DONE (every task verified or failed) or EXPIRED (its deadline came first).
+	Status    string `json:"status"`
+	TaskCount int    `json:"taskCount"`
+	// Providers per task (a task's second round, after no majority, has one more).
+	Replicas int `json:"replicas"`
+	Verified int `json:"verified"`
+	Failed   int `json:"failed"`
+	// Tasks neither verified nor failed yet.
+	Running int    `json:"running"`
+	Denom   string `json:"denom"`
+	// Paid to each provider of a verified majority, per task.
+	PricePerTask string `json:"pricePerTask"`
+	// Escrowed at submission: tasks × price × (2 × replicas + 1), enough for two rounds.
+	Escrow string `json:"escrow"`
+	// Paid to providers so far.
+	Paid string `json:"paid"`
+	// Given back to the consumer when it ended.
+	Refunded string `json:"refunded"`
+	// SHA-256 of the module, in hex.
+	ModuleSha256 string `json:"moduleSha256"`
+	ModuleSize   string `json:"moduleSize"`
+	// The storage deal holding the module; null when the job carries it inline.
+	ModuleDeal *int `json:"moduleDeal,omitempty"`
+	// How many input files it gives each task.
+	Inputs int `json:"inputs"`
+	// The arguments each task gets (before its index).
+	Args []string `json:"args"`
+	// Limits of one task's run.
+	MemoryBytes    string `json:"memoryBytes"`
+	TimeoutMs      int    `json:"timeoutMs"`
+	MaxOutputBytes int    `json:"maxOutputBytes"`
+	// When it was submitted and its deadline (RFC 3339, UTC).
+	Submitted       string `json:"submitted"`
+	Deadline        string `json:"deadline"`
+	SubmittedHeight int    `json:"submittedHeight"`
+	// The block it ended in; null while running.
+	FinishedHeight *int `json:"finishedHeight,omitempty"`
+	// Its tasks in index order: the first (default 20, at most 100) after task index after.
+	Tasks []*ComputeTask `json:"tasks"`
+	// The picture its tasks' PNG tiles make, stitched (compute/tiles): null
+	// unless every task is verified with an OK result of exactly one PNG file,
+	// the tiles are of one size and their number is a perfect square (tiles in
+	// row-major task order).
+	Image *ComputeImage `json:"image,omitempty"`
+	// Payments to its providers, newest first.
+	Payments []*ComputePayment `json:"payments"`
+	// Penalties of its providers, newest first.
+	Penalties []*ComputePenalty `json:"penalties"`
+}
+
+type ComputeJobConnection struct {
+	TotalCount int               `json:"totalCount"`
+	Edges      []*ComputeJobEdge `json:"edges"`
+	PageInfo   *PageInfo         `json:"pageInfo"`
+}
+
+type ComputeJobEdge struct {
+	Cursor string      `json:"cursor"`
+	Node   *ComputeJob `json:"node"`
+}
+
+// A network's compute market (x/compute): consumers' WebAssembly jobs, each
+// task run by several providers (devices of the network) whose outputs are
+// compared on chain; the majority is paid from the job's escrow.
+type ComputeMarket struct {
+	Network string `json:"network"`
+	// What its latest job pays in (each job keeps the terms it was submitted under); null before its first job.
+	Denom       *string `json:"denom,omitempty"`
+	JobCount    int     `json:"jobCount"`
+	RunningJobs int     `json:"runningJobs"`
+	// Tasks of all its jobs.
+	TaskCount int `json:"taskCount"`
+	// Tasks whose output a majority of their providers agreed on.
+	TasksVerified int `json:"tasksVerified"`
+	// Tasks that found no majority in their rounds, or whose job ended first.
+	TasksFailed int `json:"tasksFailed"`
+	// Providers that were ever assigned a task.
+	ProviderCount int `json:"providerCount"`
+	// Penalties: providers outvoted (and slashed) or that missed a window.
+	PenaltyCount int `json:"penaltyCount"`
+	// Its providers, by device id.
+	Providers *ComputeProviderConnection `json:"providers"`
+	// Penalties, newest first.
+	Penalties []*ComputePenalty `json:"penalties"`
+}
+
+type ComputePayment struct {
+	Height int    `json:"height"`
+	Job    int    `json:"job"`
+	Task   int    `json:"task"`
+	Device string `json:"device"`
+	// The device's owner, who was paid.
+	Owner  string `json:"owner"`
+	Amount string `json:"amount"`
+	Denom  string `json:"denom"`
+}
+
+type ComputePenalty struct {
+	Height int    `json:"height"`
+	Job    int    `json:"job"`
+	Task   int    `json:"task"`
+	Device string `json:"device"`
+	// outvoted, no commitment or no reveal.
+	Reason string `json:"reason"`
+	// Stake slashed (outvoted only).
+	Slashed string `json:"slashed"`
+}
+
+// A device's record as a compute provider (as the chain's ProviderStats keeps it).
+type ComputeProvider struct {
+	Device  string `json:"device"`
+	Network string `json:"network"`
+	Owner   string `json:"owner"`
+	// The device's status (ACTIVE, JAILED …).
+	Status string `json:"status"`
+	// Tasks assigned to it and not judged yet.
+	Assigned int `json:"assigned"`
+	// Verified tasks whose majority it was in.
+	Agreed int `json:"agreed"`
+	// Tasks where it revealed another output than the majority (each slashed).
+	Outvoted int `json:"outvoted"`
+	// Commit or reveal windows it missed.
+	Missed int `json:"missed"`
+	// Paid to its owners for tasks, over every denom (as the chain sums it).
+	Earned string `json:"earned"`
+	// Stake slashed for outvoted outputs.
+	Slashed string `json:"slashed"`
+	// What its network's latest job pays in; null before the network's first job.
+	Denom *string `json:"denom,omitempty"`
+	// Its reputation on chain in parts per million: the mean α/(α+β) of its
+	// beta reputation, which weighs the draw of providers for tasks (with its
+	// capacity). Read from the chain, not the index, and kept a few seconds;
+	// null, with an error, when the chain cannot be read.
+	Reputation *int `json:"reputation,omitempty"`
+}
+
+type ComputeProviderConnection struct {
+	TotalCount int                    `json:"totalCount"`
+	Edges      []*ComputeProviderEdge `json:"edges"`
+	PageInfo   *PageInfo              `json:"pageInfo"`
+}
+
+type ComputeProviderEdge struct {
+	Cursor string           `json:"cursor"`
+	Node   *ComputeProvider `json:"node"`
+}
+
+// One task of a job: its round, its providers and, once verified, its result.
+type ComputeTask struct {
+	Job   int `json:"job"`
+	Index int `json:"index"`
+	// The round running or judged: 1, or 2 after a round found no majority.
+	Round int `json:"round"`
+	// COMMIT (waiting for commitments), REVEAL (waiting for reveals), VERIFIED or FAILED.
+	Status string `json:"status"`
+	// When the round's commit window closes (RFC 3339, UTC).
+	CommitDeadline string `json:"commitDeadline"`
+	// SHA-256 of the verified output, in hex; empty until verified.
+	OutputHash string `json:"outputHash"`
+	// Bytes of the verified output (its canonical encoding); 0 when the index does not have it.
+	OutputSize int `json:"outputSize"`
+	// Providers in the majority.
+	Agreed int `json:"agreed"`
+	// Why it failed; empty otherwise.
+	Reason string `json:"reason"`
+	// How the module's run ended, as every provider of the majority saw it:
+	// ok, exit-non-zero, trap, out-of-memory, timeout, output-too-large,
+	// invalid-module or invalid-task; null until verified, or when the
+	// output is not a sandbox output.
+	Result   *string `json:"result,omitempty"`
+	ExitCode int     `json:"exitCode"`
+	// The start of its stdout (at most 1 KiB, as text).
+	Stdout     string `json:"stdout"`
+	StdoutSize int    `json:"stdoutSize"`
+	// How many files it wrote under /out.
+	FileCount int `json:"fileCount"`
+	// Its files in path order: the first (default 20, at most 100, and at most the first 100 files of the task).
+	Files []*ComputeFile `json:"files"`
+	// Its providers in every round, round by round.
+	Providers []*ComputeAssignment `json:"providers"`
+	// Where the API serves the output's canonical bytes; null until the index has them.
+	OutputURL *string `json:"outputUrl,omitempty"`
+}
+
 type DealNode struct {
 	Device string `json:"device"`
 	// Pieces of the deal it holds, lost ones included.
@@ -123,6 +345,8 @@ type Device struct {
 	Rewards []*Reward `json:"rewards"`
 	// Its record as a storage node, or null if it is none.
 	Storage *StorageNode `json:"storage,omitempty"`
+	// Its record as a compute provider, or null if it was never assigned a task.
+	Compute *ComputeProvider `json:"compute,omitempty"`
 }
 
 type DeviceConnection struct {
@@ -246,6 +470,9 @@ type Network struct {
 	// runs one once a node of it announces an endpoint (which the chain allows
 	// only there) or a deal is opened in it.
 	Storage *StorageMarket `json:"storage,omitempty"`
+	// Its compute market, or null when it has none: a network of class
+	// COMPUTE, or one a job was submitted to.
+	Compute *ComputeMarket `json:"compute,omitempty"`
 }
 
 type NodeEpochAudits struct {

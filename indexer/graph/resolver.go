@@ -105,6 +105,51 @@ func (r *blockResolver) Transactions(ctx context.Context, obj *Block) ([]*Tx, er
 	return r.txs(ctx, `WHERE height = $1 ORDER BY idx LIMIT 10000`, obj.Height)
 }
 
+// Tasks is the resolver for the tasks field.
+func (r *computeJobResolver) Tasks(ctx context.Context, obj *ComputeJob, first *int, after *int) ([]*ComputeTask, error) {
+	return r.jobTasks(ctx, obj.ID, first, after)
+}
+
+// Image is the resolver for the image field.
+func (r *computeJobResolver) Image(ctx context.Context, obj *ComputeJob) (*ComputeImage, error) {
+	return r.jobImage(ctx, obj)
+}
+
+// Payments is the resolver for the payments field.
+func (r *computeJobResolver) Payments(ctx context.Context, obj *ComputeJob, last *int) ([]*ComputePayment, error) {
+	return r.jobPayments(ctx, obj.ID, last)
+}
+
+// Penalties is the resolver for the penalties field.
+func (r *computeJobResolver) Penalties(ctx context.Context, obj *ComputeJob, last *int) ([]*ComputePenalty, error) {
+	return r.penalties(ctx, "job", obj.ID, last)
+}
+
+// Providers is the resolver for the providers field.
+func (r *computeMarketResolver) Providers(ctx context.Context, obj *ComputeMarket, first *int, after *string) (*ComputeProviderConnection, error) {
+	return r.computeProviders(ctx, obj.Network, first, after)
+}
+
+// Penalties is the resolver for the penalties field.
+func (r *computeMarketResolver) Penalties(ctx context.Context, obj *ComputeMarket, last *int) ([]*ComputePenalty, error) {
+	return r.penalties(ctx, "network", obj.Network, last)
+}
+
+// Reputation is the resolver for the reputation field.
+func (r *computeProviderResolver) Reputation(ctx context.Context, obj *ComputeProvider) (*int, error) {
+	return r.reputation(ctx, obj.Device)
+}
+
+// Files is the resolver for the files field.
+func (r *computeTaskResolver) Files(ctx context.Context, obj *ComputeTask, first *int) ([]*ComputeFile, error) {
+	return r.taskFiles(ctx, obj, first)
+}
+
+// Providers is the resolver for the providers field.
+func (r *computeTaskResolver) Providers(ctx context.Context, obj *ComputeTask) ([]*ComputeAssignment, error) {
+	return r.taskProviders(ctx, obj)
+}
+
 // Lat is the resolver for the lat field.
 func (r *deviceResolver) Lat(ctx context.Context, obj *Device) (float64, error) {
 	c, err := cellOf(obj.Cell)
@@ -178,6 +223,11 @@ func (r *deviceResolver) Storage(ctx context.Context, obj *Device) (*StorageNode
 	return r.storageNode(ctx, obj.ID)
 }
 
+// Compute is the resolver for the compute field.
+func (r *deviceResolver) Compute(ctx context.Context, obj *Device) (*ComputeProvider, error) {
+	return r.computeProvider(ctx, obj.ID)
+}
+
 // Boundary is the resolver for the boundary field.
 func (r *hexResolver) Boundary(ctx context.Context, obj *Hex) ([][]float64, error) {
 	return boundary(obj.Hex)
@@ -209,6 +259,11 @@ func (r *networkResolver) HasMarket(ctx context.Context, obj *Network) (bool, er
 // Storage is the resolver for the storage field.
 func (r *networkResolver) Storage(ctx context.Context, obj *Network) (*StorageMarket, error) {
 	return r.storageMarket(ctx, obj.ID)
+}
+
+// Compute is the resolver for the compute field.
+func (r *networkResolver) Compute(ctx context.Context, obj *Network) (*ComputeMarket, error) {
+	return r.computeMarket(ctx, obj.ID)
 }
 
 // Status is the resolver for the status field.
@@ -609,6 +664,16 @@ func (r *queryResolver) Deals(ctx context.Context, owner *string, network *strin
 	return r.deals(ctx, owner, network, first, after)
 }
 
+// Job is the resolver for the job field.
+func (r *queryResolver) Job(ctx context.Context, id int) (*ComputeJob, error) {
+	return r.job(ctx, id)
+}
+
+// Jobs is the resolver for the jobs field.
+func (r *queryResolver) Jobs(ctx context.Context, network *string, consumer *string, first *int, after *string) (*ComputeJobConnection, error) {
+	return r.jobs(ctx, network, consumer, first, after)
+}
+
 // Pieces is the resolver for the pieces field.
 func (r *storageDealResolver) Pieces(ctx context.Context, obj *StorageDeal, first *int, after *int) ([]*StoragePiece, error) {
 	return r.dealPieces(ctx, obj.ID, first, after)
@@ -671,6 +736,18 @@ func (r *Resolver) Account() AccountResolver { return &accountResolver{r} }
 // Block returns BlockResolver implementation.
 func (r *Resolver) Block() BlockResolver { return &blockResolver{r} }
 
+// ComputeJob returns ComputeJobResolver implementation.
+func (r *Resolver) ComputeJob() ComputeJobResolver { return &computeJobResolver{r} }
+
+// ComputeMarket returns ComputeMarketResolver implementation.
+func (r *Resolver) ComputeMarket() ComputeMarketResolver { return &computeMarketResolver{r} }
+
+// ComputeProvider returns ComputeProviderResolver implementation.
+func (r *Resolver) ComputeProvider() ComputeProviderResolver { return &computeProviderResolver{r} }
+
+// ComputeTask returns ComputeTaskResolver implementation.
+func (r *Resolver) ComputeTask() ComputeTaskResolver { return &computeTaskResolver{r} }
+
 // Device returns DeviceResolver implementation.
 func (r *Resolver) Device() DeviceResolver { return &deviceResolver{r} }
 
@@ -697,6 +774,10 @@ func (r *Resolver) Tx() TxResolver { return &txResolver{r} }
 
 type accountResolver struct{ *Resolver }
 type blockResolver struct{ *Resolver }
+type computeJobResolver struct{ *Resolver }
+type computeMarketResolver struct{ *Resolver }
+type computeProviderResolver struct{ *Resolver }
+type computeTaskResolver struct{ *Resolver }
 type deviceResolver struct{ *Resolver }
 type hexResolver struct{ *Resolver }
 type networkResolver struct{ *Resolver }

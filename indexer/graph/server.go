@@ -103,6 +103,18 @@ func config(r *Resolver) Config {
 	cfg.Complexity.StorageMarket.Nodes = func(child int, first *int, _ *string) int { return listCost(child, first) }
 	cfg.Complexity.StorageMarket.Repairs = func(child int, last *int) int { return listCost(child, last) }
 	cfg.Complexity.StorageNode.Audits = func(child int, last *int) int { return listCost(child, last) }
+	cfg.Complexity.Query.Jobs = func(child int, _, _ *string, first *int, _ *string) int { return listCost(child, first) }
+	cfg.Complexity.ComputeMarket.Providers = func(child int, first *int, _ *string) int { return listCost(child, first) }
+	cfg.Complexity.ComputeMarket.Penalties = func(child int, last *int) int { return listCost(child, last) }
+	cfg.Complexity.ComputeJob.Tasks = func(child int, first, _ *int) int { return listCost(child, first) }
+	cfg.Complexity.ComputeJob.Payments = func(child int, last *int) int { return listCost(child, last) }
+	cfg.Complexity.ComputeJob.Penalties = func(child int, last *int) int { return listCost(child, last) }
+	// Checking that a job makes an image reads a row per task.
+	cfg.Complexity.ComputeJob.Image = func(child int) int { return 20 + child }
+	cfg.Complexity.ComputeTask.Files = func(child int, first *int) int { return listCost(child, first) }
+	cfg.Complexity.ComputeTask.Providers = func(child int) int { return MaxTaskProviders * child }
+	// A chain read (cached a few seconds).
+	cfg.Complexity.ComputeProvider.Reputation = func(int) int { return 5 }
 	// A map query reads up to MaxHexes rows from an indexed table; it is
 	// priced so that one fits in a request but not three.
 	cfg.Complexity.Query.Hexes = func(child int, _ *string, _ int, _ []float64) int { return 800 + child }
@@ -221,15 +233,18 @@ q.addEventListener('keydown', e => { if (e.key === 'Enter' && e.ctrlKey) run(); 
 </script></body></html>`
 
 // Mux serves an indexer's API and explorer: GraphQL at /graphql, the
-// playground at /playground, live updates (server-sent events) at /live
-// and the web explorer at /.
+// playground at /playground, live updates (server-sent events) at /live,
+// compute outputs under /v1/compute/ (ComputeOutputs) and the web
+// explorer at /.
 func Mux(ix *indexer.Indexer) *http.ServeMux {
 	mux := http.NewServeMux()
 	r := &Resolver{DB: ix.DB, Chain: func() (int64, int64) { return ix.Height(), ix.Height() + ix.Lag() }}
 	if ix.Client != nil {
 		r.Unclaimed = NewUnclaimed(ix.Client, UnclaimedTTL, nil)
+		r.Reputations = NewReputations(ix.Client, ReputationTTL, nil)
 	}
 	mux.Handle("/graphql", Handler(r))
+	NewComputeOutputs(ix.DB).Register(mux)
 	mux.Handle("/live", ix.LiveHandler())
 	mux.Handle("/", explorer.Handler())
 	mux.HandleFunc("/playground", func(w http.ResponseWriter, _ *http.Request) {
