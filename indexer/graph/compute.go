@@ -326,6 +326,16 @@ func (r *Resolver) taskProviders(ctx context.Context, t *ComputeTask) ([]*Comput
 			return nil, err
 		}
 		a.Round = int(round)
+		switch {
+		case a.Outcome != "":
+			a.State = a.Outcome
+		case a.Revealed:
+			a.State = "REVEALED"
+		case a.Committed:
+			a.State = "COMMITTED"
+		default:
+			a.State = "ASSIGNED"
+		}
 		return &a, nil
 	}, `SELECT round, device, committed, revealed, output_hash, outcome, paid, slashed FROM compute_assignments WHERE job = $1 AND task = $2
 ORDER BY round, device LIMIT $3`, t.Job, t.Index, MaxTaskProviders)

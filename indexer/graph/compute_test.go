@@ -302,6 +302,7 @@ func TestComputeQueries(t *testing.T) {
 	      providers { round device committed revealed outputHash outcome paid slashed } }
 	    image { url width height columns } payments(last: 5) { height task device owner amount denom } penalties { device reason slashed } }
 	  running: job(id: 3) { status running moduleDeal finishedHeight image { url } tasks { index status result outputUrl } }
+	  states: job(id: 3) { tasks(first: 1, after: 0) { providers { device state } } }
 	  two: job(id: 2) { image { url } tasks(first: 1, after: 0) { stdout fileCount files(first: 5) { path size url } } }
 	  none: job(id: 99) { id } zero: job(id: 0) { id } }`)
 	if len(r.Errors) > 0 {
@@ -324,6 +325,7 @@ func TestComputeQueries(t *testing.T) {
 		`"two":{"image":null,"tasks":[{"stdout":"two files\n","fileCount":2,"files":[{"path":"index.html","size":25,"url":"/v1/compute/jobs/2/tasks/1/files/index.html"},` +
 			`{"path":"notes/read me.txt","size":5,"url":"/v1/compute/jobs/2/tasks/1/files/notes/read%20me.txt"}]}]}`,
 		`"none":null,"zero":null`,
+		fmt.Sprintf(`{"device":"%s","state":"COMMITTED"}`, p(0)), fmt.Sprintf(`{"device":"%s","state":"ASSIGNED"}`, p(1)),
 	} {
 		if !strings.Contains(string(r.Data), want) {
 			t.Errorf("missing %s in %s", want, r.Data)

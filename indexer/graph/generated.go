@@ -125,6 +125,7 @@ type ComplexityRoot struct {
 		Revealed   func(childComplexity int) int
 		Round      func(childComplexity int) int
 		Slashed    func(childComplexity int) int
+		State      func(childComplexity int) int
 	}
 
 	ComputeFile struct {
@@ -1043,6 +1044,13 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.complexity.ComputeAssignment.Slashed(childComplexity), true
+
+	case "ComputeAssignment.state":
+		if e.complexity.ComputeAssignment.State == nil {
+			break
+		}
+
+		return e.complexity.ComputeAssignment.State(childComplexity), true
 
 	case "ComputeFile.path":
 		if e.complexity.ComputeFile.Path == nil {
@@ -6412,6 +6420,50 @@ func (ec *executionContext) fieldContext_ComputeAssignment_outcome(_ context.Con
 	return fc, nil
 }
 
+func (ec *executionContext) _ComputeAssignment_state(ctx context.Context, field graphql.CollectedField, obj *ComputeAssignment) (ret graphql.Marshaler) {
+	fc, err := ec.fieldContext_ComputeAssignment_state(ctx, field)
+	if err != nil {
+		return graphql.Null
+	}
+	ctx = graphql.WithFieldContext(ctx, fc)
+	defer func() {
+		if r := recover(); r != nil {
+			ec.Error(ctx, ec.Recover(ctx, r))
+			ret = graphql.Null
+		}
+	}()
+	resTmp, err := ec.ResolverMiddleware(ctx, func(rctx context.Context) (any, error) {
+		ctx = rctx // use context from middleware stack in children
+		return obj.State, nil
+	})
+	if err != nil {
+		ec.Error(ctx, err)
+		return graphql.Null
+	}
+	if resTmp == nil {
+		if !graphql.HasFieldError(ctx, fc) {
+			ec.Errorf(ctx, "must not be null")
+		}
+		return graphql.Null
+	}
+	res := resTmp.(string)
+	fc.Result = res
+	return ec.marshalNString2string(ctx, field.Selections, res)
+}
+
+func (ec *executionContext) fieldContext_ComputeAssignment_state(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "ComputeAssignment",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return nil, errors.New("field of type String does not have child fields")
+		},
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _ComputeAssignment_paid(ctx context.Context, field graphql.CollectedField, obj *ComputeAssignment) (ret graphql.Marshaler) {
 	fc, err := ec.fieldContext_ComputeAssignment_paid(ctx, field)
 	if err != nil {
@@ -11126,6 +11178,8 @@ func (ec *executionContext) fieldContext_ComputeTask_providers(_ context.Context
 				return ec.fieldContext_ComputeAssignment_outputHash(ctx, field)
 			case "outcome":
 				return ec.fieldContext_ComputeAssignment_outcome(ctx, field)
+			case "state":
+				return ec.fieldContext_ComputeAssignment_state(ctx, field)
 			case "paid":
 				return ec.fieldContext_ComputeAssignment_paid(ctx, field)
 			case "slashed":
@@ -26402,6 +26456,11 @@ func (ec *executionContext) _ComputeAssignment(ctx context.Context, sel ast.Sele
 			}
 		case "outcome":
 			out.Values[i] = ec._ComputeAssignment_outcome(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "state":
+			out.Values[i] = ec._ComputeAssignment_state(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}

@@ -88,6 +88,8 @@ type ComputeAssignment struct {
 	// (slashed), NO_COMMITMENT, NO_REVEAL, NO_MAJORITY (the round found none)
 	// or EXPIRED (the job ended before the round was judged).
 	Outcome string `json:"outcome"`
+	// Where it stands, in one word: its outcome once judged, else REVEALED, COMMITTED or ASSIGNED.
+	State   string `json:"state"`
 	Paid    string `json:"paid"`
 	Slashed string `json:"slashed"`
 }
