@@ -299,17 +299,16 @@ func (k Keeper) SubmitAudits(ctx state.Context, signer crypto.Address, m *storag
 	}
 	networks := map[uint64]string{}       // deal → its network ("": no such deal)
 	epochs := map[string]uint64{}         // network → its current epoch
-	signers := map[crypto.DeviceID]bool{} // node → the signer owns it
-	seen := map[string]bool{}
+	names := map[crypto.DeviceID]string{} // node → its name if the signer owns it, else ""
 	for i, pr := range m.Proofs {
-		where := fmt.Sprintf("proof %d (deal %d piece %d)", i, pr.Deal, pr.Piece)
+		where := func() string { return fmt.Sprintf("proof %d (deal %d piece %d)", i, pr.Deal, pr.Piece) } // for errors only
 		net, ok := networks[pr.Deal]
 		if !ok {
 			net = k.dealNetwork(ctx.KV, pr.Deal)
 			networks[pr.Deal] = net
 		}
 		if net == "" {
-			return fmt.Errorf("%w: %s: %w", ErrInvalidProof, where, ErrUnknownDeal)
+			return fmt.Errorf("%w: %s: %w", ErrInvalidProof, where(), ErrUnknownDeal)
 		}
 		cur, ok := epochs[net]
 		if !ok {
@@ -319,31 +318,31 @@ func (k Keeper) SubmitAudits(ctx state.Context, signer crypto.Address, m *storag
 		ck := api.ChallengeKey(net, pr.Deal, pr.Piece)
 		c := state.Load[storagev1.Challenge](ctx.KV, ck)
 		if c == nil || c.Epoch != cur {
-			return fmt.Errorf("%w: %s: not challenged in epoch %d", ErrInvalidProof, where, cur)
+			return fmt.Errorf("%w: %s: not challenged in epoch %d", ErrInvalidProof, where(), cur)
 		}
 		node, err := crypto.AddressFromBytes(c.Node)
 		if err != nil {
-			return fmt.Errorf("%w: %s: the challenge's node: %v", ErrInvalidProof, where, err)
+			return fmt.Errorf("%w: %s: the challenge's node: %v", ErrInvalidProof, where(), err)
 		}
-		owned, ok := signers[node]
+		name, ok := names[node]
 		if !ok {
-			dev := k.Device.Get(ctx.KV, node)
-			owned = dev != nil && bytes.Equal(dev.Owner, signer[:])
-			signers[node] = owned
+			if dev := k.Device.Get(ctx.KV, node); dev != nil && bytes.Equal(dev.Owner, signer[:]) {
+				name = crypto.DeviceString(node)
+			}
+			names[node] = name
 		}
-		if !owned {
-			return fmt.Errorf("%w: %s: the piece's node %s is not the signer's", errs.ErrUnauthorized, where, crypto.DeviceString(node))
+		if name == "" {
+			return fmt.Errorf("%w: %s: the piece's node %s is not the signer's", errs.ErrUnauthorized, where(), crypto.DeviceString(node))
 		}
-		if c.Passed || seen[string(ck)] {
-			return fmt.Errorf("%w: %s: already answered", ErrInvalidProof, where)
+		if c.Passed { // by an earlier tx, or proof of this message
+			return fmt.Errorf("%w: %s: already answered", ErrInvalidProof, where())
 		}
-		seen[string(ck)] = true
 		if err := api.VerifyLeaf(c.Root, c.Size, c.LeafSize, c.Leaf, pr.Leaf, pr.Path); err != nil {
-			return fmt.Errorf("%w: %s, leaf %d: %v", ErrInvalidProof, where, c.Leaf, err)
+			return fmt.Errorf("%w: %s, leaf %d: %v", ErrInvalidProof, where(), c.Leaf, err)
 		}
 		c.Passed = true
 		ctx.KV.Set(ck, state.Marshal(c))
-		ctx.Emit(&storagev1.EventAuditPassed{Deal: pr.Deal, Piece: pr.Piece, Device: crypto.DeviceString(node), Epoch: c.Epoch})
+		ctx.Emit(&storagev1.EventAuditPassed{Deal: pr.Deal, Piece: pr.Piece, Device: name, Epoch: c.Epoch})
 	}
 	return nil
 }

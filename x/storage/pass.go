@@ -39,8 +39,11 @@ import (
 // drawn challenges for go unaudited for that epoch.
 
 // DefaultBlockBudget bounds the pieces one block's epoch passes touch,
-// over every storage network (see pieceCost): ~0.3 s of block time on
-// the machine of docs/PERFORMANCE.md.
+// over every storage network: a deal visited costs its pieces + 1 (twice
+// its pieces if it closes), a piece index entry read 1, a challenge
+// written 1. At the dearest (a payment to a different node for every
+// piece) that is ~0.3–0.5 s of block time on the machine of
+// docs/PERFORMANCE.md (BenchmarkStorageAudits).
 const DefaultBlockBudget = 50_000
 
 // Budget is how many pieces one block's epoch passes may touch.
