@@ -53,11 +53,12 @@ func DefaultConfig() Config {
 	return Config{Network: "render", Providers: 3, Capacity: 100, Fund: 1_000_000_000}
 }
 
-// DefaultParams are api/compute.DefaultParams with 20-second windows, for
-// devnets with ~1 s blocks.
+// DefaultParams are api/compute.DefaultParams with a 60-second commit
+// window (long enough for a few providers on one machine to run a job of
+// 16 tasks of a second each) and a 20-second reveal window.
 func DefaultParams() *computev1.ComputeParams {
 	p := compute.DefaultParams()
-	p.CommitSeconds, p.RevealSeconds = 20, 20
+	p.CommitSeconds, p.RevealSeconds = 60, 20
 	return p
 }
 

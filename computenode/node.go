@@ -381,6 +381,7 @@ func (n *Node) salt(k taskKey) []byte {
 func (n *Node) runTask(ctx context.Context, job *computev1.Job, t *computev1.Task) *result {
 	k := taskKey{t.Job, t.Index, t.Round}
 	log := n.log.With("job", t.Job, "task", t.Index, "round", t.Round)
+	start := time.Now()
 	out, err := n.output(ctx, job, t.Index)
 	if err != nil {
 		n.failed.Add(1)
@@ -391,7 +392,7 @@ func (n *Node) runTask(ctx context.Context, job *computev1.Job, t *computev1.Tas
 	}
 	n.ran.Add(1)
 	r := &result{output: out, hash: sha256.Sum256(out), salt: n.salt(k)}
-	log.Info("task run", "output_bytes", len(out), "output_sha256", fmt.Sprintf("%x", r.hash[:8]))
+	log.Info("task run", "output_bytes", len(out), "output_sha256", fmt.Sprintf("%x", r.hash[:8]), "took", time.Since(start).Round(time.Millisecond))
 	return r
 }
 

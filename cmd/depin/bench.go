@@ -181,6 +181,6 @@ In the same run it measures this machine's raw ed25519 verification rate
 	rf.StringVar(&funders, "from", strings.Join(node.DevAccounts, ","), "comma-separated keys that register devices and submit batches in parallel")
 	rf.StringVar(&profile, "profile-reports", "", "write a CPU profile of the report submission phase to FILE (with --in-process it covers the node)")
 	rtarget.register(reports)
-	cmd.AddCommand(transfers, reports, newBenchStorageCmd(g))
+	cmd.AddCommand(transfers, reports, newBenchStorageCmd(g), newBenchComputeCmd(g))
 	return cmd
 }

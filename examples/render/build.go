@@ -40,8 +40,15 @@ func BuildTileModule(ctx context.Context) ([]byte, error) {
 
 // Reference is the demo scene rendered natively and encoded whole: what
 // the stitched tiles of a verified render job must equal, byte for byte.
-func Reference() ([]byte, error) {
+func Reference() ([]byte, error) { return ReferenceWith(0) }
+
+// ReferenceWith is Reference at samples per pixel (0: the scene's own), as
+// cmd/tile -samples renders it.
+func ReferenceWith(samples int) ([]byte, error) {
 	scene := tracer.DemoScene()
+	if samples > 0 {
+		scene.Samples = samples
+	}
 	var b bytes.Buffer
 	if err := png.Encode(&b, scene.Render(image.Rect(0, 0, scene.Width, scene.Height))); err != nil {
 		return nil, err

@@ -234,9 +234,10 @@ func seed(ctx state.Context, what string, job uint64, task uint32) []byte {
 
 // candidate is a provider a task may be assigned to.
 type candidate struct {
-	id     crypto.DeviceID
-	owner  crypto.Address
-	weight uint64 // capacity × reputation (ppm), at least 1
+	id       crypto.DeviceID
+	owner    crypto.Address
+	weight   uint64 // capacity × reputation (ppm), at least 1
+	assigned uint64 // tasks it has not yet seen judged
 }
 
 type pool []candidate
@@ -277,7 +278,7 @@ func (k Keeper) candidates(r store.Reader, n *networkv1.Network, seed []byte, ex
 				ppm = fixed.Frac(rep.Alpha, fixed.PPM, s)
 			}
 			w := max(1, min(d.Capacity, 1_000_000)*ppm/1000)
-			out = append(out, candidate{id: id, owner: owner, weight: w})
+			out = append(out, candidate{id: id, owner: owner, weight: w, assigned: k.Stats(r, id).Assigned})
 		}
 	}
 	take(start, store.PrefixEnd(prefix))
@@ -288,30 +289,37 @@ func (k Keeper) candidates(r store.Reader, n *networkv1.Network, seed []byte, ex
 }
 
 // draw picks up to n candidates of distinct owners, each with chance
-// proportional to its weight among those left.
+// proportional to its weight divided by one more than the tasks it has
+// (so a job's tasks spread over its providers instead of queueing on a
+// few), and counts the picks as assigned.
 func (p pool) draw(seed []byte, n int) []crypto.DeviceID {
-	left := append(pool(nil), p...)
+	left := make([]int, len(p))
+	for i := range left {
+		left[i] = i
+	}
+	eff := func(i int) uint64 { return max(1, p[i].weight/(1+p[i].assigned)) }
 	var out []crypto.DeviceID
 	for i := 0; len(out) < n && len(left) > 0; i++ {
 		var total uint64
 		for _, c := range left {
-			total += c.weight // ≤ 256 × 10^9
+			total += eff(c) // ≤ 256 × 10^9
 		}
 		h := sha256.Sum256(append(bytes.Clone(seed), byte(i)))
 		x := binary.BigEndian.Uint64(h[:8]) % total
 		pick := 0
 		for j, c := range left {
-			if x < c.weight {
+			if x < eff(c) {
 				pick = j
 				break
 			}
-			x -= c.weight
+			x -= eff(c)
 		}
-		chosen := left[pick]
+		chosen := p[left[pick]]
+		p[left[pick]].assigned++
 		out = append(out, chosen.id)
 		kept := left[:0]
 		for _, c := range left {
-			if c.owner != chosen.owner {
+			if p[c].owner != chosen.owner {
 				kept = append(kept, c)
 			}
 		}

@@ -26,19 +26,23 @@ const Cols, Rows = 4, 4
 
 func main() {
 	out := flag.String("out", "/out/tile.png", "where to write the tile")
+	samples := flag.Int("samples", 0, "samples per pixel (0: the scene's own); more samples, more work, less noise")
 	flag.Parse()
-	if err := run(*out, flag.Args()); err != nil {
+	if err := run(*out, *samples, flag.Args()); err != nil {
 		fmt.Fprintln(os.Stderr, "tile:", err)
 		os.Exit(1)
 	}
 }
 
-func run(out string, args []string) error {
+func run(out string, samples int, args []string) error {
 	index, err := taskIndex(args)
 	if err != nil {
 		return err
 	}
 	scene := tracer.DemoScene()
+	if samples > 0 {
+		scene.Samples = samples
+	}
 	r, err := scene.Tile(Cols, Rows, index)
 	if err != nil {
 		return err
