@@ -158,4 +158,6 @@ export const href = {
   network: (id) => `#/network/${enc(id)}`,
   market: (id) => `#/market/${enc(id)}`,
   deal: (id) => `#/deal/${enc(id)}`,
+  compute: (id) => `#/compute/${enc(id)}`,
+  job: (id) => `#/job/${enc(id)}`,
 };

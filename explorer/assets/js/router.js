@@ -1,5 +1,6 @@
 // Hash routes: #/network/ID, #/device/ID, #/account/ADDR, #/blocks,
-// #/block/H, #/tx/HASH, #/market/NET, #/deal/ID, #/search?q=…, and #/ (home).
+// #/block/H, #/tx/HASH, #/market/NET, #/deal/ID, #/compute/NET, #/job/ID,
+// #/search?q=…, and #/ (home).
 
 import { html } from './html.js';
 import { GqlError } from './api.js';

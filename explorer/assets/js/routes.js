@@ -3,9 +3,11 @@
 import { pageAccount } from './pages/account.js';
 import { pageBlock } from './pages/block.js';
 import { pageBlocks } from './pages/blocks.js';
+import { pageCompute } from './pages/compute.js';
 import { pageDeal } from './pages/deal.js';
 import { pageDevice } from './pages/device.js';
 import { pageHome } from './pages/home.js';
+import { pageJob } from './pages/job.js';
 import { pageMarket } from './pages/market.js';
 import { pageNetwork } from './pages/network.js';
 import { pageSearch } from './pages/search.js';
@@ -14,5 +16,6 @@ import { pageTx } from './pages/tx.js';
 export const routes = [
   [/^$/, pageHome], [/^blocks$/, pageBlocks], [/^block\/(.+)$/, pageBlock], [/^tx\/(.+)$/, pageTx],
   [/^network\/(.+)$/, pageNetwork], [/^device\/(.+)$/, pageDevice], [/^account\/(.+)$/, pageAccount],
-  [/^market\/(.+)$/, pageMarket], [/^deal\/(.+)$/, pageDeal], [/^search$/, pageSearch],
+  [/^market\/(.+)$/, pageMarket], [/^deal\/(.+)$/, pageDeal], [/^compute\/(.+)$/, pageCompute], [/^job\/(.+)$/, pageJob],
+  [/^search$/, pageSearch],
 ];

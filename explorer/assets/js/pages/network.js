@@ -1,6 +1,7 @@
 // A network: whether it is frozen, its details, its storage market (when
-// it runs one), rewards per epoch, rejected reports, its device map and
-// its devices.
+// it runs one), its compute market's figures (when it runs one; the
+// market has a page of its own), rewards per epoch, rejected reports, its
+// device map and its devices.
 
 import { html } from '../html.js';
 import { amount, href, plural, tokens, words } from '../format.js';
@@ -11,10 +12,12 @@ import { pager } from '../pager.js';
 import { chart, figure } from '../chart.js';
 import { hexMap, mapShell } from '../map.js';
 import { auditSeries, auditSummary, auditTable, dealsTable, repairsTable, storageNodesTable, storageSummary } from '../storage.js';
+import { computeSummary } from '../compute.js';
 
 const Q_NETWORK = `query($id: ID!, $net: String!) {
     network(id: $id) { id owner class rewardDenom createdHeight devices rejectReasons { reason count } hasMarket frozen frozenReason
-      storage { denom bytesStored capacity freeBytes dealCount activeDealCount nodeCount nodesWithFreeSpace disqualifiedNodes repairCount } }
+      storage { denom bytesStored capacity freeBytes dealCount activeDealCount nodeCount nodesWithFreeSpace disqualifiedNodes repairCount }
+      compute { denom jobCount runningJobs taskCount tasksVerified tasksFailed providerCount penaltyCount } }
     rewardsPerEpoch(network: $net) { epoch emission distributed treasury devices } }`;
 const Q_DEVICES = `query($first: Int, $after: String, $where: DeviceWhere) {
     devices(first: $first, after: $after, where: $where, orderBy: { field: ID }) {
@@ -35,6 +38,11 @@ export const storageHtml = (s) => html`${section('net-storage', 'Storage', stora
       <section aria-labelledby="net-deals-h"><h2 id="net-deals-h">Storage deals</h2><div id="net-deals"></div></section>
       <section aria-labelledby="net-snodes-h"><h2 id="net-snodes-h">Storage nodes</h2><div id="net-snodes"></div></section>
       ${section('net-repairs', 'Repairs')}`;
+
+// computeHtml is a compute market's figures (n.compute) and the way to
+// its page.
+export const computeHtml = (n) => html`${computeSummary(n.compute)}
+      <p><a id="net-compute-link" href="${href.compute(n.id)}">Jobs, providers and penalties</a></p>`;
 
 function fillStorage(p, d) {
   const s = d.network?.storage;
@@ -79,6 +87,7 @@ export async function pageNetwork(p, id, params) {
       <div id="net-frozen"></div>
       ${section('net-details', 'Details')}
       ${n.storage ? storageHtml(n.storage) : ''}
+      ${n.compute ? section('net-compute', 'Compute', computeHtml(n)) : ''}
       ${section('net-rewards', 'Rewards per epoch')}
       ${section('net-rejects', 'Rejected reports')}
       <section aria-labelledby="map-h"><h2 id="map-h">Device map</h2>${mapShell('net-map')}</section>
@@ -105,6 +114,7 @@ export async function pageNetwork(p, id, params) {
     if (p.alive && r.network) {
       fillNetwork(p, r.network, r.rewardsPerEpoch);
       if (r.network.storage) update($('#net-storage'), storageSummary(r.network.storage));
+      if (r.network.compute) update($('#net-compute'), computeHtml(r.network));
     }
     await Promise.all([showDevices(), ...storage.map((f) => f())]);
   };
