@@ -466,3 +466,69 @@ func TestComputeImageLimits(t *testing.T) {
 		t.Errorf("tiles of two sizes: %v", err)
 	}
 }
+
+// TestComputeOutputLimits: beyond the requests served at once an output
+// request is answered 503 at once; a stitching waits its turn for a while
+// and then is 503 too, while an image already stitched is served from
+// the cache whoever is stitching; the cache keeps within its bytes.
+func TestComputeOutputLimits(t *testing.T) {
+	_, db := newServerDB(t)
+	computeFixture(t, db)
+	c := NewComputeOutputs(db)
+	c.imageWait = 50 * time.Millisecond
+	mux := http.NewServeMux()
+	c.Register(mux)
+	srv := httptest.NewServer(mux)
+	defer srv.Close()
+	get := func(path string) (int, string, string) {
+		t.Helper()
+		resp, err := http.Get(srv.URL + path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		b, _ := io.ReadAll(resp.Body)
+		return resp.StatusCode, resp.Header.Get("Retry-After"), string(b)
+	}
+	for range cap(c.running) {
+		c.running <- struct{}{}
+	}
+	if code, retry, body := get("/v1/compute/jobs/1/tasks/0/output"); code != http.StatusServiceUnavailable || retry != "1" || !strings.Contains(body, `"code":"busy"`) {
+		t.Errorf("output while busy: %d %q %s", code, retry, body)
+	}
+	for range cap(c.running) {
+		<-c.running
+	}
+	if code, _, _ := get("/v1/compute/jobs/1/tasks/0/output"); code != http.StatusOK {
+		t.Errorf("output after: %d", code)
+	}
+	c.joining <- struct{}{} // someone else is stitching
+	if code, retry, body := get("/v1/compute/jobs/1/image.png"); code != http.StatusServiceUnavailable || retry != "1" || !strings.Contains(body, "busy stitching another image") {
+		t.Errorf("image while another is stitched: %d %q %s", code, retry, body)
+	}
+	<-c.joining
+	if code, _, _ := get("/v1/compute/jobs/1/image.png"); code != http.StatusOK {
+		t.Errorf("image: %d", code)
+	}
+	c.joining <- struct{}{}
+	if code, _, _ := get("/v1/compute/jobs/1/image.png"); code != http.StatusOK {
+		t.Errorf("a stitched image while another is stitched: %d (not from the cache)", code)
+	}
+	<-c.joining
+
+	// The cache: images beyond a quarter of it are not kept; the rest
+	// stay within its bytes, the newest kept.
+	c.keepImage(100, cachedImage{etag: "big", png: make([]byte, imageCacheBytes/4+1)})
+	if _, ok := c.cachedImage(100, "big"); ok {
+		t.Error("an image larger than a quarter of the cache was kept")
+	}
+	for i := range 10 {
+		c.keepImage(200+i, cachedImage{etag: "e", png: make([]byte, imageCacheBytes/4)})
+		if _, ok := c.cachedImage(200+i, "e"); !ok || c.cached > imageCacheBytes {
+			t.Fatalf("image %d: kept %v, cache holds %d bytes of %d", i, ok, c.cached, imageCacheBytes)
+		}
+	}
+	if _, ok := c.cachedImage(200+9, "other etag"); ok {
+		t.Error("an image served for another etag")
+	}
+}

@@ -60,8 +60,9 @@ const (
 type ComputeOutputs struct {
 	DB *indexer.DB
 
-	running chan struct{} // output and file requests being served
-	joining chan struct{} // one stitching at a time
+	running   chan struct{} // output and file requests being served
+	joining   chan struct{} // one stitching at a time
+	imageWait time.Duration // how long a request waits for another's stitching
 
 	mu     sync.Mutex
 	images map[int]cachedImage
@@ -76,7 +77,7 @@ type cachedImage struct {
 // NewComputeOutputs serves db's compute outputs.
 func NewComputeOutputs(db *indexer.DB) *ComputeOutputs {
 	return &ComputeOutputs{DB: db, running: make(chan struct{}, outputRequestsPerCPU*runtime.GOMAXPROCS(0)),
-		joining: make(chan struct{}, 1), images: map[int]cachedImage{}}
+		joining: make(chan struct{}, 1), imageWait: imageWait, images: map[int]cachedImage{}}
 }
 
 // Register adds the endpoints to mux.
@@ -349,7 +350,7 @@ func (c *ComputeOutputs) image(w http.ResponseWriter, r *http.Request) {
 	}
 	img, ok := c.cachedImage(job, p.etag)
 	if !ok {
-		t := time.NewTimer(imageWait)
+		t := time.NewTimer(c.imageWait)
 		defer t.Stop()
 		select {
 		case c.joining <- struct{}{}:
