@@ -239,8 +239,13 @@ func TestStoragePassSuperseded(t *testing.T) {
 	for _, id := range ids {
 		before[id] = storage.Keeper{}.Deal(c.snapshot(), id)
 	}
-	// Epoch end of e1 (node2 missed): its pass pays the first deal only...
+	// Epoch end of e1 (node2 missed): judging takes its block's budget;
+	// in the next block its pass pays the first deal only...
 	sw.epochEndBlock()
+	if p := (storage.Keeper{}).Pass(c.snapshot(), "vault"); p == nil || p.NextDeal != 0 {
+		t.Fatalf("the epoch end's block judged and paid: %v", p)
+	}
+	c.block()
 	p := (storage.Keeper{}).Pass(c.snapshot(), "vault")
 	if p == nil || p.Phase != storagev1.EpochPassPhase_EPOCH_PASS_PHASE_PAY || p.NextDeal != ids[1] {
 		t.Fatalf("pass after the epoch end: %v", p)

@@ -36,14 +36,15 @@ func (k Keeper) EpochEnded(ctx state.Context, n *networkv1.Network, ended, now u
 	if n.Class != networkv1.ResourceClass_RESOURCE_CLASS_STORAGE {
 		return nil
 	}
-	if err := k.judge(ctx, n, ended); err != nil {
+	judged, err := k.judge(ctx, n, ended)
+	if err != nil {
 		return err
 	}
 	perNode := uint32(0) // storage turned off: no new challenges; deals run out
 	if sp := n.Params.Storage; sp != nil {
 		perNode = sp.ChallengesPerNode
 	}
-	k.startPass(ctx, n.Id, ended, now, perNode)
+	k.startPass(ctx, n.Id, ended, now, perNode, judged)
 	return nil
 }
 
@@ -51,8 +52,9 @@ func (k Keeper) EpochEnded(ctx state.Context, n *networkv1.Network, ended, now u
 // bad in the node's reputation and a strike (and the epoch is the node's
 // last_missed_epoch: the pass does not pay it); strikes halve after an
 // epoch without a miss, and a node with MaxStrikes is disqualified:
-// slashed, jailed, its pieces lost.
-func (k Keeper) judge(ctx state.Context, n *networkv1.Network, ended uint64) error {
+// slashed, jailed, its pieces lost. It returns how many challenges it
+// read.
+func (k Keeper) judge(ctx state.Context, n *networkv1.Network, ended uint64) (int, error) {
 	type outcome struct{ passed, missed uint64 }
 	byNode := map[crypto.DeviceID]*outcome{}
 	var order []crypto.DeviceID
@@ -68,7 +70,7 @@ func (k Keeper) judge(ctx state.Context, n *networkv1.Network, ended uint64) err
 	for _, c := range current {           // read first, then write: no write while iterating
 		node, err := crypto.AddressFromBytes(c.Node)
 		if err != nil {
-			return fmt.Errorf("challenge of deal %d piece %d: node: %w", c.Deal, c.Piece, err)
+			return 0, fmt.Errorf("challenge of deal %d piece %d: node: %w", c.Deal, c.Piece, err)
 		}
 		o := byNode[node]
 		if o == nil {
@@ -92,7 +94,7 @@ func (k Keeper) judge(ctx state.Context, n *networkv1.Network, ended uint64) err
 		}
 		if d != nil && int(c.Piece) < len(d.Pieces) && d.Pieces[c.Piece].RepairFeeDue > 0 {
 			if err := k.payRepair(ctx, d, c.Piece); err != nil {
-				return err
+				return 0, err
 			}
 			k.setDeal(ctx.KV, d)
 		}
@@ -129,7 +131,7 @@ func (k Keeper) judge(ctx state.Context, n *networkv1.Network, ended uint64) err
 			k.disqualify(ctx, n, dev, node, st)
 		}
 	}
-	return nil
+	return len(stale), nil
 }
 
 // disqualify takes a node out of storage: its stake is slashed (the

@@ -41,7 +41,8 @@ import (
 // DefaultBlockBudget bounds the pieces one block's epoch passes touch,
 // over every storage network: a deal visited costs its pieces + 1 (twice
 // its pieces if it closes), a piece index entry read 1, a challenge
-// written 1. At the dearest (a payment to a different node for every
+// written 1, and a challenge judged 1 (the epoch end's judging, which
+// cannot wait, counts against its block's budget). At the dearest (a payment to a different node for every
 // piece) that is ~0.3–0.5 s of block time on the machine of
 // docs/PERFORMANCE.md (BenchmarkStorageAudits).
 const DefaultBlockBudget = 50_000
@@ -61,8 +62,9 @@ func (Keeper) Pass(r store.Reader, net string) *storagev1.EpochPass {
 
 // startPass starts the epoch pass of an epoch end (replacing one that
 // still runs): deals up to the last one opened are paid up to now, and
-// challengesPerNode of every node's pieces drawn for epoch now.
-func (k Keeper) startPass(ctx state.Context, net string, ended, now uint64, challengesPerNode uint32) {
+// challengesPerNode of every node's pieces drawn for epoch now. The
+// judged challenges are charged to this block's budget.
+func (k Keeper) startPass(ctx state.Context, net string, ended, now uint64, challengesPerNode uint32, judged int) {
 	last, _ := state.Uint64(ctx.KV, api.SeqKey)
 	seed := sha256.New()
 	seed.Write([]byte("depin/storage/v1/challenge\x00"))
@@ -70,7 +72,7 @@ func (k Keeper) startPass(ctx state.Context, net string, ended, now uint64, chal
 	seed.Write([]byte(net))
 	seed.Write(binary.BigEndian.AppendUint64(nil, now))
 	p := &storagev1.EpochPass{Ended: ended, Epoch: now, PayUntil: ctx.Time.Unix(), LastDeal: last, Seed: seed.Sum(nil),
-		ChallengesPerNode: challengesPerNode, Height: ctx.Height, Phase: storagev1.EpochPassPhase_EPOCH_PASS_PHASE_PAY}
+		ChallengesPerNode: challengesPerNode, Height: ctx.Height, Phase: storagev1.EpochPassPhase_EPOCH_PASS_PHASE_PAY, Judged: uint64(judged)}
 	ctx.KV.Set(api.PassKey(net), state.Marshal(p))
 }
 
@@ -80,11 +82,24 @@ func (k Keeper) startPass(ctx state.Context, net string, ended, now uint64, chal
 // may go over by one deal). It runs before the block's transactions.
 func (k Keeper) BeginNetwork(ctx state.Context, net string, budget *int) error {
 	p := k.Pass(ctx.KV, net)
-	if p == nil || *budget <= 0 {
+	if p == nil {
 		return nil
 	}
 	save := func() error {
 		ctx.KV.Set(api.PassKey(net), state.Marshal(p))
+		return nil
+	}
+	charged := false
+	if p.Judged > 0 { // the epoch end's judging counts against its block's budget
+		if p.Height == ctx.Height && *budget > 0 {
+			*budget -= int(min(p.Judged, uint64(*budget)))
+		}
+		p.Judged, charged = 0, true
+	}
+	if *budget <= 0 {
+		if charged {
+			return save()
+		}
 		return nil
 	}
 	switch p.Phase {

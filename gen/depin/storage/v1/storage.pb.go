@@ -999,6 +999,7 @@ type EpochPass struct {
 	Seen              uint64                 `protobuf:"varint,11,opt,name=seen,proto3" json:"seen,omitempty"`                        // challenge: the pieces of after's node visited so far
 	Picks             []*PiecePick           `protobuf:"bytes,12,rep,name=picks,proto3" json:"picks,omitempty"`                       // challenge: the pieces of after's node picked so far
 	Challenges        uint32                 `protobuf:"varint,13,opt,name=challenges,proto3" json:"challenges,omitempty"`            // challenge: drawn so far
+	Judged            uint64                 `protobuf:"varint,14,opt,name=judged,proto3" json:"judged,omitempty"`                    // challenges the epoch end judged: charged to the budget of its block (then 0)
 	unknownFields     protoimpl.UnknownFields
 	sizeCache         protoimpl.SizeCache
 }
@@ -1120,6 +1121,13 @@ func (x *EpochPass) GetPicks() []*PiecePick {
 func (x *EpochPass) GetChallenges() uint32 {
 	if x != nil {
 		return x.Challenges
+	}
+	return 0
+}
+
+func (x *EpochPass) GetJudged() uint64 {
+	if x != nil {
+		return x.Judged
 	}
 	return 0
 }
@@ -2891,7 +2899,7 @@ const file_depin_storage_v1_storage_proto_rawDesc = "" +
 	"\fdisqualified\x18\x06 \x01(\bR\fdisqualified\x12\x16\n" +
 	"\x06earned\x18\a \x01(\x04R\x06earned\x12\x18\n" +
 	"\astrikes\x18\b \x01(\x04R\astrikes\x12*\n" +
-	"\x11last_missed_epoch\x18\t \x01(\x04R\x0flastMissedEpoch\"\x9f\x03\n" +
+	"\x11last_missed_epoch\x18\t \x01(\x04R\x0flastMissedEpoch\"\xb7\x03\n" +
 	"\tEpochPass\x12\x14\n" +
 	"\x05ended\x18\x01 \x01(\x04R\x05ended\x12\x14\n" +
 	"\x05epoch\x18\x02 \x01(\x04R\x05epoch\x12\x1b\n" +
@@ -2908,7 +2916,8 @@ const file_depin_storage_v1_storage_proto_rawDesc = "" +
 	"\x05picks\x18\f \x03(\v2\x1b.depin.storage.v1.PiecePickR\x05picks\x12\x1e\n" +
 	"\n" +
 	"challenges\x18\r \x01(\rR\n" +
-	"challenges\"K\n" +
+	"challenges\x12\x16\n" +
+	"\x06judged\x18\x0e \x01(\x04R\x06judged\"K\n" +
 	"\tPiecePick\x12\x12\n" +
 	"\x04deal\x18\x01 \x01(\x04R\x04deal\x12\x14\n" +
 	"\x05piece\x18\x02 \x01(\rR\x05piece\x12\x14\n" +
