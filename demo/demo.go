@@ -3,8 +3,10 @@
 // simulated fleets of four networks (solar energy, storage, air-quality
 // sensors, household meters trading energy in a market) in real cities, so
 // devices report, epochs end, rewards accrue and the market clears within
-// a minute — and a storage network of nodes on loopback that really store
-// the files a client puts and gets every minute (storage.go).
+// a minute — a storage network of nodes on loopback that really store
+// the files a client puts and gets every minute (storage.go), and a
+// compute network whose providers render the render example's tiles in
+// the WebAssembly sandbox every few minutes (compute.go).
 package demo
 
 import (
@@ -165,7 +167,7 @@ func Run(ctx context.Context, cfg Config) error {
 	say("  node RPC:         %s\n", n.RPCURL())
 	say("  fleets:           ")
 	ks := keystore.Open(node.KeysDir(cfg.Home))
-	if err := demoAccounts(ctx, c, ks, []string{"meter-owner", "meter-gateway", StorageUser}); err != nil {
+	if err := demoAccounts(ctx, c, ks, []string{"meter-owner", "meter-gateway", StorageUser, ComputeUser}); err != nil {
 		return fmt.Errorf("demo accounts: %w", err)
 	}
 	errc := make(chan error, 2*len(Fleets)+1)
@@ -209,14 +211,22 @@ func Run(ctx context.Context, cfg Config) error {
 			}()
 		}
 	}
-	wg.Add(1)
+	storageUp := make(chan struct{})
+	wg.Add(2)
 	go func() {
 		defer wg.Done()
-		if err := runStorage(ctx, c, ks, cfg.Home, cfg.Logger, say); err != nil && ctx.Err() == nil {
+		if err := runStorage(ctx, c, ks, cfg.Home, cfg.Logger, storageUp, say); err != nil && ctx.Err() == nil {
 			errc <- fmt.Errorf("storage network: %w", err)
 		}
 	}()
-	say("; %d storage nodes on loopback (network %s) storing real files", StorageNodes, StorageNetwork)
+	go func() {
+		defer wg.Done()
+		if err := runCompute(ctx, c, ks, storageUp, cfg.Logger, say); err != nil && ctx.Err() == nil {
+			errc <- fmt.Errorf("compute network: %w", err)
+		}
+	}()
+	say("; %d storage nodes on loopback (network %s) storing real files; %d compute providers (network %s) rendering tiles",
+		StorageNodes, StorageNetwork, ComputeProviders, ComputeNetwork)
 	say("\n  epochs and market intervals of %d s: rewards accrue and the meters' energy market clears within a minute.\n", EpochSeconds)
 	say("  open %s in a browser; press Ctrl-C to stop. What happens:\n", base)
 	wg.Add(1)

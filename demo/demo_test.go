@@ -32,8 +32,9 @@ func (l *lockedBuffer) String() string {
 
 // TestDemo runs the demo until its four networks have devices reporting
 // and earning, the meters' market has cleared an interval, its storage
-// client has put a file on the storage nodes and got it back, the
-// terminal has said so, and rewards and the storage deal are visible
+// client has put a file on the storage nodes and got it back, its
+// compute providers have rendered and verified the 16 tiles of a render
+// job, the terminal has said so, and rewards and the storage deal are visible
 // through the GraphQL API; then it
 // drives its explorer in headless Chromium.
 func TestDemo(t *testing.T) {
@@ -86,7 +87,8 @@ func TestDemo(t *testing.T) {
 		said := out.String()
 		if strings.Count(nets, `"devices":4`) == len(Fleets) && strings.Count(rewards, `:[{"epoch"`) == 4 &&
 			strings.Contains(market, `"price"`) && strings.Contains(said, "solar epoch ") && strings.Contains(said, "meter market ") &&
-			strings.Contains(said, "got it back byte-identical") && strings.Contains(deals, `"totalCount":`) && !strings.Contains(deals, `"totalCount":0`) {
+			strings.Contains(said, "got it back byte-identical") && strings.Contains(deals, `"totalCount":`) && !strings.Contains(deals, `"totalCount":0`) &&
+			strings.Contains(said, "16 of 16 tiles verified") {
 			break
 		}
 		if time.Now().After(deadline) {

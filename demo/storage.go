@@ -32,12 +32,13 @@ const (
 // storageFileSize is the size of each file the demo's client stores.
 const storageFileSize = 48 << 10
 
-// runStorage starts the storage nodes (data under home/storage) and then,
+// runStorage starts the storage nodes (data under home/storage), closes
+// up, and then,
 // every StorageInterval, puts a small random file k=2 of n=4 for ten
 // minutes and gets it back, saying how each went. A failed put or get is
 // said and tried again at the next interval; only nodes that cannot start
 // end it.
-func runStorage(ctx context.Context, c *client.Client, ks *keystore.Store, home string, log *slog.Logger, say func(string, ...any)) error {
+func runStorage(ctx context.Context, c *client.Client, ks *keystore.Store, home string, log *slog.Logger, up chan<- struct{}, say func(string, ...any)) error {
 	user, err := ks.Load(StorageUser, nil)
 	if err != nil {
 		return err
@@ -50,6 +51,7 @@ func runStorage(ctx context.Context, c *client.Client, ks *keystore.Store, home 
 		return err
 	}
 	defer sn.Close()
+	close(up) // the compute network keeps its module here
 	say("  storage: %d nodes of network %s serving on loopback (%s, …); a file is put and got back every %s\n",
 		StorageNodes, StorageNetwork, sn.Node(0).URL(), StorageInterval)
 	scfg := storageclient.DefaultConfig()
