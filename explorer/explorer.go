@@ -3,7 +3,9 @@
 // its live updates at /live. It draws devices as H3 hexagons on an
 // offline world map (Leaflet and Natural Earth data from world-atlas,
 // vendored by scripts/vendor-explorer.sh), and has pages for networks,
-// devices, accounts, blocks, transactions and the energy market.
+// devices, accounts, blocks, transactions, the energy market, storage
+// deals, compute markets and compute jobs (with the picture a job's PNG
+// tiles make, an image the indexer's API stitches).
 //
 // The page's code is ES modules under assets/js (main.js is the entry; no
 // build step), loaded as module scripts from this origin, which the
