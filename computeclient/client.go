@@ -39,14 +39,22 @@ type Client struct {
 	log     *slog.Logger
 }
 
-// New is a client of chain signing with key; storage (may be nil) stores
-// blobs too big to carry in a job.
+// New is a client of chain signing with key (nil: a client that only
+// reads jobs); storage (may be nil) stores blobs too big to carry in a
+// job.
 func New(chain *client.Client, key ed25519.PrivateKey, storage *storageclient.Client, log *slog.Logger) *Client {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	return &Client{chain: chain, key: key, owner: crypto.AddressFromPubKey(key.Public().(ed25519.PublicKey)), storage: storage, log: log}
+	c := &Client{chain: chain, key: key, storage: storage, log: log}
+	if len(key) == ed25519.PrivateKeySize {
+		c.owner = crypto.AddressFromPubKey(key.Public().(ed25519.PublicKey))
+	}
+	return c
 }
+
+// ErrNoKey: a client made without a key cannot submit.
+var ErrNoKey = errors.New("computeclient: no key to submit with")
 
 // Owner is the client's account.
 func (c *Client) Owner() crypto.Address { return c.owner }
@@ -105,6 +113,9 @@ func (c *Client) DefaultNetwork(ctx context.Context) (string, error) {
 // Submit stores the job's big blobs in the storage network, then submits
 // the job (escrowing its price) and returns its id.
 func (c *Client) Submit(ctx context.Context, j Job) (*Submitted, error) {
+	if len(c.key) != ed25519.PrivateKeySize {
+		return nil, ErrNoKey
+	}
 	say := func(s string) {
 		if j.Progress != nil {
 			j.Progress(s)

@@ -68,11 +68,16 @@ func (g *globals) computeClient(cmd *cobra.Command, from, passFile string) (*com
 	}
 	cfg := storageclient.DefaultConfig()
 	cfg.Key = key.Private
+	if g.logLevel == "info" {
+		lg = nil // the progress lines and the result say it; warnings still show with --log-level warn
+	} else {
+		lg = lg.With("component", "compute")
+	}
 	sc, err := storageclient.New(c, cfg)
 	if err != nil {
 		return nil, nil, err
 	}
-	return computeclient.New(c, key.Private, sc, lg.With("component", "compute")), c, nil
+	return computeclient.New(c, key.Private, sc, lg), c, nil
 }
 
 func newComputeSubmitCmd(g *globals) *cobra.Command {
@@ -543,6 +548,7 @@ type computeTaskView struct {
 	// ExitCode), trap, out-of-memory, timeout, output-too-large,
 	// invalid-module or invalid-task — a failure is a verified result too.
 	Outcome  string `json:"outcome,omitempty"`
+	Agreed   int    `json:"agreed"` // providers of the round whose output was the verified one
 	ExitCode uint32 `json:"exit_code,omitempty"`
 	Reason   string `json:"reason,omitempty"` // why a task failed (no majority, deadline)
 }
@@ -580,6 +586,9 @@ func newComputeStatusView(s *computeclient.Status) computeStatusView {
 		}
 		for _, a := range t.Assignments {
 			tv.Providers = append(tv.Providers, devString(a.Device))
+			if len(t.OutputHash) > 0 && string(a.OutputHash) == string(t.OutputHash) {
+				tv.Agreed++
+			}
 		}
 		v.TaskList = append(v.TaskList, tv)
 	}
@@ -592,7 +601,7 @@ func (v computeStatusView) writeText(w io.Writer) {
 	fmt.Fprintf(w, "Escrow %s, paid %s, refunded %s; deadline %s.\n", formatCoin(v.Denom, v.Escrow), formatCoin(v.Denom, v.Paid),
 		formatCoin(v.Denom, v.Refunded), time.Unix(int64(v.Deadline), 0).UTC().Format(time.RFC3339))
 	tw := newTable(w)
-	fmt.Fprintln(tw, "TASK\tSTATUS\tROUND\tOUTCOME\tOUTPUT\tPROVIDERS")
+	fmt.Fprintln(tw, "TASK\tSTATUS\tROUND\tOUTCOME\tOUTPUT\tAGREED")
 	for _, t := range v.TaskList {
 		out := t.OutputHash
 		if len(out) > 16 {
@@ -608,7 +617,7 @@ func (v computeStatusView) writeText(w io.Writer) {
 		if outcome == "" {
 			outcome = "-"
 		}
-		fmt.Fprintf(tw, "%d\t%s\t%d\t%s\t%s\t%d\n", t.Index, t.Status, t.Round, outcome, out, len(t.Providers))
+		fmt.Fprintf(tw, "%d\t%s\t%d\t%s\t%s\t%d of %d\n", t.Index, t.Status, t.Round, outcome, out, t.Agreed, len(t.Providers))
 	}
 	tw.Flush()
 }
