@@ -110,7 +110,9 @@ func (cw *computeWorld) task(job uint64, i uint32) *computev1.Task {
 	return compute.Keeper{}.Task(cw.c.snapshot(), job, i)
 }
 
-func (cw *computeWorld) jobRec(id uint64) *computev1.Job { return compute.Keeper{}.Job(cw.c.snapshot(), id) }
+func (cw *computeWorld) jobRec(id uint64) *computev1.Job {
+	return compute.Keeper{}.Job(cw.c.snapshot(), id)
+}
 
 func (cw *computeWorld) assigned(job uint64, i uint32) []crypto.DeviceID {
 	var out []crypto.DeviceID
