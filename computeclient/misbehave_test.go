@@ -63,7 +63,9 @@ func TestBadModulesAreVerifiedFailures(t *testing.T) {
 	}
 	cc := computenet.DefaultConfig()
 	cc.Funder = alice
-	cc.Provider = func(i int, c *computenode.Config) { c.Blobs = computeclient.StorageBlobs{Storage: storageFor(c.OwnerKey)} }
+	cc.Provider = func(i int, c *computenode.Config) {
+		c.Blobs = computeclient.StorageBlobs{Storage: storageFor(c.OwnerKey)}
+	}
 	cn, err := computenet.Start(ctx, chain, cc)
 	if err != nil {
 		t.Fatal(err)
