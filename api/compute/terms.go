@@ -104,7 +104,7 @@ func Commitment(outputHash []byte, dev crypto.DeviceID, salt []byte) []byte {
 // digits, '.', '_', '-'; not "." or "..").
 func ValidateName(name string) error {
 	if name == "" || len(name) > MaxNameLen || name == "." || name == ".." {
-		return fmt.Errorf("input name %q: 1..%d characters, not . or ..", name, MaxNameLen)
+		return fmt.Errorf("input name %q: want 1..%d characters, and not \".\" or \"..\" (a plain file name)", name, MaxNameLen)
 	}
 	for _, r := range name {
 		ok := r == '.' || r == '_' || r == '-' || (r >= 'a' && r <= 'z') || (r >= 'A' && r <= 'Z') || (r >= '0' && r <= '9')
