@@ -548,7 +548,7 @@ type computeTaskView struct {
 	// ExitCode), trap, out-of-memory, timeout, output-too-large,
 	// invalid-module or invalid-task — a failure is a verified result too.
 	Outcome  string `json:"outcome,omitempty"`
-	Agreed   int    `json:"agreed"` // providers of the round whose output was the verified one
+	Agreed   uint32 `json:"agreed"` // providers of the round whose output was the verified one
 	ExitCode uint32 `json:"exit_code,omitempty"`
 	Reason   string `json:"reason,omitempty"` // why a task failed (no majority, deadline)
 }
