@@ -99,6 +99,7 @@ func (cw *computeWorld) submit(m *computev1.MsgSubmitJob) uint64 {
 	if r := cw.c.result(cw.consumer, computeMsg(m)); r.Code != 0 {
 		cw.c.t.Fatalf("submit: %s", r.Log)
 	}
+	cw.c.block() // the block step assigns the tasks
 	id := uint64(0)
 	for _, j := range state.Records[computev1.Job](cw.c.snapshot(), api.JobPrefix) {
 		id = max(id, j.Id)
@@ -499,5 +500,103 @@ func TestComputeFrozenNetwork(t *testing.T) {
 	}
 	if got := c.balance(compute.Escrow, "udpin"); got != 0 {
 		t.Fatalf("escrow left: %d", got)
+	}
+}
+
+// BenchmarkSubmitJobAtTheCap: the biggest job a network can allow
+// (api/compute.MaxAssignments assignments) over 64 providers: its
+// submitting tx, then the blocks whose step assigns it under the budget;
+// the slowest of those blocks.
+//
+//	go test ./app -run '^$' -bench SubmitJobAtTheCap -benchtime 5x
+func BenchmarkSubmitJobAtTheCap(b *testing.B) {
+	t := &testing.T{}
+	w := newWorld(t)
+	c, alice := w.c, w.owner
+	p := renderParams()
+	p.Compute.MaxTasks, p.Compute.MaxReplicas = 4096, 15
+	c.mustBlock(c.tx(alice, &txv1.Msg{Sum: &txv1.Msg_CreateNetwork{CreateNetwork: &networkv1.MsgCreateNetwork{
+		Owner: alice.addr.Bytes(), Id: "render", Name: "Render", Class: networkv1.ResourceClass_RESOURCE_CLASS_COMPUTE, RewardDenom: "urender", Params: p}}}))
+	c.mustBlock(c.tx(alice, &txv1.Msg{Sum: &txv1.Msg_ApproveMaker{ApproveMaker: &networkv1.MsgApproveMaker{
+		Owner: alice.addr.Bytes(), Network: "render", MakerPublicKey: w.maker.priv.Public().(ed25519.PublicKey), Name: "ACME"}}}))
+	cw := &computeWorld{world: w, owners: map[crypto.DeviceID]testKey{}, consumer: alice}
+	for lo := 0; lo < 64; lo += 16 {
+		var funds, regs []*txv1.Msg
+		var keys []testKey
+		for i := lo; i < lo+16; i++ {
+			k := newTestKey(fmt.Sprintf("bench-owner-%d", i))
+			keys = append(keys, k)
+			funds = append(funds, &txv1.Msg{Sum: &txv1.Msg_Send{Send: &bankv1.MsgSend{From: alice.addr.Bytes(), To: k.addr.Bytes(), Amount: bank.Coins("udpin", 100_000_000)}}})
+		}
+		c.mustBlock(c.tx(alice, funds...))
+		for j, k := range keys {
+			name := fmt.Sprintf("bench-gpu%d", lo+j)
+			regs = append(regs, nil)
+			c.mustBlock(c.tx(k, registerMsg(k.addr, w.certFor("render", name, 100), name, w.cell)))
+		}
+		_ = regs
+	}
+	b.ResetTimer()
+	var slowest time.Duration
+	for i := 0; i < b.N; i++ {
+		m := cw.job(273, 15, 1) // 4095 assignments
+		start := time.Now()
+		if r := c.result(alice, computeMsg(m)); r.Code != 0 {
+			b.Fatalf("submit: %s", r.Log)
+		}
+		slowest = max(slowest, time.Since(start))
+		for j := 0; j < 3; j++ { // the block step assigns the tasks, 2,000 units a block
+			start = time.Now()
+			c.block()
+			slowest = max(slowest, time.Since(start))
+		}
+	}
+	b.ReportMetric(slowest.Seconds()*1000, "slowest-block-ms")
+}
+
+// TestComputeAssignmentIsBudgeted: a job's submitting tx writes what does
+// not grow with the job; the block step assigns tasks under its budget,
+// oldest job first, so a block full of the biggest jobs does not make
+// one block assign them all; every task is assigned in time. A job
+// bigger than api/compute.MaxAssignments is refused.
+func TestComputeAssignmentIsBudgeted(t *testing.T) {
+	cw := newComputeWorld(t)
+	c := cw.c
+	c.app.compute.BlockBudget = 50
+	p := renderParams()
+	p.Compute.MaxTasks = 4096
+	c.mustBlock(c.tx(cw.owner, &txv1.Msg{Sum: &txv1.Msg_UpdateNetworkParams{UpdateNetworkParams: &networkv1.MsgUpdateNetworkParams{
+		Owner: cw.owner.addr.Bytes(), Network: "render", Params: p}}}))
+	n := network.Keeper{}.Network(c.snapshot(), "render")
+	c.time = time.Unix(network.EpochStart(n, network.EpochAt(n, c.time.Unix())+1), 0).UTC() // the params in force
+	c.block()
+	expectErr(t, "more than MaxAssignments", c.result(cw.consumer, computeMsg(cw.job(2049, 2, 1))), api.ErrInvalidJob)
+	// Three jobs of 40 tasks × 2 in one block.
+	var txs [][]byte
+	for _, who := range []testKey{cw.consumer, cw.owners[cw.providers[0]], cw.owners[cw.providers[1]]} {
+		m := cw.job(40, 2, 1)
+		m.Consumer = who.addr.Bytes()
+		txs = append(txs, c.tx(who, computeMsg(m)))
+	}
+	for i, r := range c.block(txs...) {
+		if r.Code != 0 {
+			t.Fatalf("job %d: %s", i, r.Log)
+		}
+	}
+	assigned := func() (n uint32) {
+		for id := uint64(1); id <= 3; id++ {
+			n += cw.jobRec(id).Assigned
+		}
+		return n
+	}
+	c.block()
+	if got := assigned(); got == 0 || got > 30 || cw.jobRec(2).Assigned != 0 {
+		t.Fatalf("after one block: %d tasks assigned (job 1 %d, job 2 %d), want a budget's worth of the oldest job", got, cw.jobRec(1).Assigned, cw.jobRec(2).Assigned)
+	}
+	for i := 0; i < 20 && assigned() < 120; i++ {
+		c.block()
+	}
+	if got := assigned(); got != 120 {
+		t.Fatalf("%d of 120 tasks assigned after 20 blocks", got)
 	}
 }

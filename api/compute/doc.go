@@ -14,6 +14,7 @@
 //	compute/a/<device 20B><job u64><task u32>               -> {} a provider's open assignments
 //	compute/w/<network>\x00<time u64><job u64><task u32>    -> {} when a task's window closes (task ^0: the job's deadline)
 //	compute/s/<device 20B>                                  -> ProviderStats
+//	compute/q/<network>\x00<job u64>                        -> {} jobs with tasks not yet assigned
 //
 // Like every package under api/, it imports only crypto, errs, the
 // generated protobuf types and the standard library.

@@ -31,7 +31,15 @@ var (
 	AssignPrefix   = []byte("compute/a/")
 	TimerPrefix    = []byte("compute/w/")
 	StatsPrefix    = []byte("compute/s/")
+	QueuePrefix    = []byte("compute/q/")
 )
+
+// QueueNetworkPrefix lists a network's jobs with tasks not yet assigned,
+// oldest first.
+func QueueNetworkPrefix(net string) []byte { return keys.New(QueuePrefix).Str(net).Sep() }
+
+// QueueKey is the assignment-queue key of a job.
+func QueueKey(net string, id uint64) []byte { return keys.New(QueuePrefix).Str(net).Sep().U64(id) }
 
 // JobTimer is the task number of a timer that is the job's deadline.
 const JobTimer = ^uint32(0)

@@ -13,9 +13,13 @@ import (
 
 // Limits.
 const (
-	MinReplicas     = 2
-	MaxReplicas     = 15          // the cap of a network's max_replicas
-	MaxTasks        = 4096        // the cap of a network's max_tasks
+	MinReplicas = 2
+	MaxReplicas = 15   // the cap of a network's max_replicas
+	MaxTasks    = 4096 // the cap of a network's max_tasks
+	// MaxAssignments bounds tasks × replicas of one job: what its one
+	// submitting tx writes (a task record and an assignment per provider
+	// each), whatever the network's params allow.
+	MaxAssignments  = 4096
 	HashLen         = sha256.Size // of a blob, an output, a commitment
 	MinSaltLen      = 16
 	MaxSaltLen      = 64

@@ -23,6 +23,7 @@ import (
 
 	api "github.com/depinhq/depin/api/compute"
 	apidevice "github.com/depinhq/depin/api/device"
+	"github.com/depinhq/depin/api/keys"
 	"github.com/depinhq/depin/crypto"
 	"github.com/depinhq/depin/errs"
 	computev1 "github.com/depinhq/depin/gen/depin/compute/v1"
@@ -153,6 +154,8 @@ func (k Keeper) SubmitJob(ctx state.Context, signer crypto.Address, m *computev1
 		return bad("%d tasks (1..%d)", m.Tasks, cp.MaxTasks)
 	case m.Replicas < api.MinReplicas || m.Replicas > cp.MaxReplicas:
 		return bad("%d replicas (%d..%d): results are verified by a majority of replicas", m.Replicas, api.MinReplicas, cp.MaxReplicas)
+	case uint64(m.Tasks)*uint64(m.Replicas) > api.MaxAssignments:
+		return bad("%d tasks × %d replicas: at most %d assignments per job (split the work into several jobs)", m.Tasks, m.Replicas, api.MaxAssignments)
 	case l == nil || l.MemoryBytes == 0 || l.MemoryBytes > cp.MaxMemoryBytes:
 		return bad("memory limit %d bytes (1..%d)", l.GetMemoryBytes(), cp.MaxMemoryBytes)
 	case l.TimeoutMs == 0 || l.TimeoutMs > cp.MaxTimeoutMs:
@@ -177,10 +180,6 @@ func (k Keeper) SubmitJob(ctx state.Context, signer crypto.Address, m *computev1
 		Tasks: m.Tasks, Replicas: m.Replicas, Limits: l, Denom: cp.Denom, PricePerTask: m.PricePerTask, Escrow: escrow,
 		SubmitTime: now, Deadline: now + int64(m.DeadlineSeconds), CommitSeconds: uint32(cp.CommitSeconds), RevealSeconds: uint32(cp.RevealSeconds),
 		SlashBps: cp.SlashBps, Status: computev1.JobStatus_JOB_STATUS_RUNNING}
-	pool := k.candidates(ctx.KV, n, seed(ctx, "job", id, 0), nil)
-	if owners := pool.owners(); owners < int(m.Replicas) {
-		return 0, fmt.Errorf("%w: network %s has %d eligible providers of distinct owners, the job asks for %d replicas", api.ErrNoProviders, n.Id, owners, m.Replicas)
-	}
 	if err := k.Bank.Send(ctx, signer, Escrow, bank.Coins(cp.Denom, escrow), "compute_escrow"); err != nil {
 		return 0, err
 	}
@@ -188,14 +187,66 @@ func (k Keeper) SubmitJob(ctx state.Context, signer crypto.Address, m *computev1
 	ctx.KV.Set(api.ConsumerIndexKey(signer, id), []byte{})
 	ctx.KV.Set(api.RunningKey(n.Id, id), []byte{})
 	ctx.KV.Set(api.TimerKey(n.Id, job.Deadline, id, api.JobTimer), []byte{})
+	// The tasks are assigned by the block step, from the hash of a block
+	// after this one and under a per-block budget: what this tx writes does
+	// not grow with the job.
+	ctx.KV.Set(api.QueueKey(n.Id, id), []byte{})
 	ctx.Emit(&computev1.EventJobSubmitted{Id: id, Consumer: signer.String(), Network: n.Id, Tasks: m.Tasks, Replicas: m.Replicas,
 		Escrow: escrow, Denom: cp.Denom, ModuleSha256: m.Module.Sha256})
-	for i := uint32(0); i < m.Tasks; i++ {
-		t := &computev1.Task{Job: id, Index: i}
-		devs := pool.draw(seed(ctx, "task", id, i), int(m.Replicas))
-		k.startRound(ctx, job, t, devs)
-	}
 	return id, nil
+}
+
+// assignCost is what building a job's candidate pool costs, in budget
+// units (one unit: one assignment).
+const assignCost = 16
+
+// assign gives the queued jobs' tasks their first round, oldest job
+// first, while *budget lasts; a task that finds fewer providers of
+// distinct owners than the job's replicas fails at once.
+func (k Keeper) assign(ctx state.Context, n *networkv1.Network, budget *int) error {
+	var queued []uint64
+	for key := range store.Prefix(ctx.KV, api.QueueNetworkPrefix(n.Id)) {
+		if len(queued) >= *budget/assignCost+1 {
+			break
+		}
+		if id, ok := keys.LastU64(key); ok {
+			queued = append(queued, id)
+		}
+	}
+	for _, id := range queued {
+		if *budget <= 0 {
+			return nil
+		}
+		job := k.Job(ctx.KV, id)
+		if job == nil || job.Status != computev1.JobStatus_JOB_STATUS_RUNNING || job.Assigned >= job.Tasks {
+			ctx.KV.Delete(api.QueueKey(n.Id, id))
+			continue
+		}
+		*budget -= assignCost
+		pool := k.candidates(ctx.KV, n, seed(ctx, "job", id, job.Assigned), nil)
+		// A block takes at least one task of the oldest job, however small
+		// the budget: every job moves.
+		for job.Assigned < job.Tasks && *budget > -assignCost && job.Status == computev1.JobStatus_JOB_STATUS_RUNNING {
+			t := &computev1.Task{Job: id, Index: job.Assigned}
+			job.Assigned++
+			*budget -= int(job.Replicas)
+			devs := pool.draw(seed(ctx, "task", id, t.Index), int(job.Replicas))
+			if len(devs) < int(job.Replicas) {
+				if err := k.fail(ctx, job, t, fmt.Sprintf("network %s has %d active providers of distinct owners within reach, the job asks for %d replicas", n.Id, len(devs), job.Replicas), false); err != nil {
+					return err
+				}
+				continue
+			}
+			k.startRound(ctx, job, t, devs)
+		}
+		if job.Assigned >= job.Tasks {
+			ctx.KV.Delete(api.QueueKey(n.Id, id))
+		}
+		if job.Status == computev1.JobStatus_JOB_STATUS_RUNNING {
+			k.setJob(ctx.KV, job)
+		}
+	}
+	return nil
 }
 
 // startRound assigns a task's next round to devs and opens its commit
@@ -241,14 +292,6 @@ type candidate struct {
 }
 
 type pool []candidate
-
-func (p pool) owners() int {
-	seen := map[crypto.Address]bool{}
-	for _, c := range p {
-		seen[c.owner] = true
-	}
-	return len(seen)
-}
 
 // candidates reads up to MaxCandidates active devices of network n, not
 // in excluded, from a place in the network's device index drawn from
@@ -346,7 +389,7 @@ func (k Keeper) assignment(ctx state.Context, signer crypto.Address, rawDev []by
 	}
 	t := k.Task(ctx.KV, jobID, index)
 	if t == nil {
-		return nil, nil, nil, dev, fmt.Errorf("job %d task %d is not stored", jobID, index)
+		return nil, nil, nil, dev, fmt.Errorf("%w: job %d task %d is not assigned yet", api.ErrNotAssigned, jobID, index)
 	}
 	for _, a := range t.Assignments {
 		if bytes.Equal(a.Device, dev[:]) {
@@ -572,18 +615,20 @@ func (k Keeper) finish(ctx state.Context, job *computev1.Job, status computev1.J
 	}
 	job.Refunded, job.Status = refund, status
 	ctx.KV.Delete(api.RunningKey(job.Network, job.Id))
+	ctx.KV.Delete(api.QueueKey(job.Network, job.Id))
 	ctx.KV.Delete(api.TimerKey(job.Network, job.Deadline, job.Id, api.JobTimer))
 	k.setJob(ctx.KV, job)
 	ctx.Emit(&computev1.EventJobFinished{Id: job.Id, Status: status, Verified: job.Verified, Failed: job.Failed, Paid: job.Paid, Refunded: refund})
 	return nil
 }
 
-// BeginNetwork handles a network's timers that are due: commit windows
+// BeginNetwork handles a network's timers that are due — commit windows
 // close (the reveal window opens for those who committed), reveal windows
 // close (the task is judged), job deadlines pass (tasks not yet verified
-// fail, the job ends). At most *budget timers (shared by every network of
-// the block; the rest wait).
-func (k Keeper) BeginNetwork(ctx state.Context, net string, budget *int) error {
+// fail, the job ends) — and then assigns queued jobs' tasks. At most
+// *budget units of work (a timer, an assignment; shared by every network
+// of the block; the rest wait).
+func (k Keeper) BeginNetwork(ctx state.Context, net string, budget *int) (err error) {
 	if *budget <= 0 {
 		return nil
 	}
@@ -598,6 +643,13 @@ func (k Keeper) BeginNetwork(ctx state.Context, net string, budget *int) error {
 		due = append(due, bytes.Clone(key))
 	}
 	*budget -= len(due)
+	defer func() {
+		if err == nil && *budget > 0 {
+			if n := k.Network.Current(ctx, net); n != nil && n.Params.GetCompute() != nil {
+				err = k.assign(ctx, n, budget)
+			}
+		}
+	}()
 	for _, key := range due {
 		ctx.KV.Delete(key)
 		jobID, index, _ := api.JobTaskFromKey(key)
@@ -645,7 +697,14 @@ func (k Keeper) BeginNetwork(ctx state.Context, net string, budget *int) error {
 func (k Keeper) expire(ctx state.Context, job *computev1.Job, reason string) error {
 	for i := uint32(0); i < job.Tasks; i++ {
 		t := k.Task(ctx.KV, job.Id, i)
-		if t == nil || t.Status == computev1.TaskStatus_TASK_STATUS_VERIFIED || t.Status == computev1.TaskStatus_TASK_STATUS_FAILED {
+		if t == nil { // never assigned
+			t = &computev1.Task{Job: job.Id, Index: i}
+			if err := k.fail(ctx, job, t, reason, true); err != nil {
+				return err
+			}
+			continue
+		}
+		if t.Status == computev1.TaskStatus_TASK_STATUS_VERIFIED || t.Status == computev1.TaskStatus_TASK_STATUS_FAILED {
 			continue
 		}
 		ctx.KV.Delete(api.TimerKey(job.Network, t.CommitDeadline, t.Job, t.Index))

@@ -441,6 +441,7 @@ type Job struct {
 	Status        JobStatus `protobuf:"varint,20,opt,name=status,proto3,enum=depin.compute.v1.JobStatus" json:"status,omitempty"`
 	Verified      uint32    `protobuf:"varint,21,opt,name=verified,proto3" json:"verified,omitempty"` // tasks verified (a result the majority agreed on)
 	Failed        uint32    `protobuf:"varint,22,opt,name=failed,proto3" json:"failed,omitempty"`     // tasks that found no majority in two rounds, or ran out of time
+	Assigned      uint32    `protobuf:"varint,23,opt,name=assigned,proto3" json:"assigned,omitempty"` // tasks given their first round so far (the compute block step assigns under a budget)
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -625,6 +626,13 @@ func (x *Job) GetVerified() uint32 {
 func (x *Job) GetFailed() uint32 {
 	if x != nil {
 		return x.Failed
+	}
+	return 0
+}
+
+func (x *Job) GetAssigned() uint32 {
+	if x != nil {
+		return x.Assigned
 	}
 	return 0
 }
@@ -1984,7 +1992,7 @@ const file_depin_compute_v1_compute_proto_rawDesc = "" +
 	"\fmemory_bytes\x18\x01 \x01(\x04R\vmemoryBytes\x12\x1d\n" +
 	"\n" +
 	"timeout_ms\x18\x02 \x01(\x04R\ttimeoutMs\x12(\n" +
-	"\x10max_output_bytes\x18\x03 \x01(\rR\x0emaxOutputBytes\"\xb8\x05\n" +
+	"\x10max_output_bytes\x18\x03 \x01(\rR\x0emaxOutputBytes\"\xd4\x05\n" +
 	"\x03Job\x12\x0e\n" +
 	"\x02id\x18\x01 \x01(\x04R\x02id\x12\x1a\n" +
 	"\bconsumer\x18\x02 \x01(\fR\bconsumer\x12\x18\n" +
@@ -2009,7 +2017,8 @@ const file_depin_compute_v1_compute_proto_rawDesc = "" +
 	"\tslash_bps\x18\x13 \x01(\rR\bslashBps\x123\n" +
 	"\x06status\x18\x14 \x01(\x0e2\x1b.depin.compute.v1.JobStatusR\x06status\x12\x1a\n" +
 	"\bverified\x18\x15 \x01(\rR\bverified\x12\x16\n" +
-	"\x06failed\x18\x16 \x01(\rR\x06failed\"\x91\x01\n" +
+	"\x06failed\x18\x16 \x01(\rR\x06failed\x12\x1a\n" +
+	"\bassigned\x18\x17 \x01(\rR\bassigned\"\x91\x01\n" +
 	"\n" +
 	"Assignment\x12\x16\n" +
 	"\x06device\x18\x01 \x01(\fR\x06device\x12\x1e\n" +
