@@ -11,6 +11,7 @@ import (
 	"image/color"
 	"image/png"
 	"testing"
+	"time"
 
 	uh3 "github.com/uber/h3-go/v4"
 	"google.golang.org/protobuf/proto"
@@ -161,15 +162,27 @@ func (cd *ComputeDevnet) submit(tasks, replicas uint32) uint64 {
 		Tasks: tasks, Replicas: replicas, Limits: &computev1.Limits{MemoryBytes: 64 << 20, TimeoutMs: 10_000, MaxOutputBytes: 64 << 10},
 		PricePerTask: 1000, DeadlineSeconds: 600}}})
 	var last uint64
+	job := &computev1.Job{}
 	for {
-		var j computev1.Job
-		if ok, err := cd.C.GetProto(context.Background(), api.JobKey(last+1), &j); err != nil {
+		j := &computev1.Job{}
+		if ok, err := cd.C.GetProto(context.Background(), api.JobKey(last+1), j); err != nil {
 			cd.t.Fatal(err)
 		} else if !ok {
-			return last
+			break
 		}
 		last++
+		job = j
 	}
+	// The chain's compute step assigns the tasks in the blocks after.
+	for deadline := time.Now().Add(30 * time.Second); job.Assigned < job.Tasks; time.Sleep(50 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			cd.t.Fatalf("job %d: %d of %d tasks assigned after 30 s", last, job.Assigned, job.Tasks)
+		}
+		if _, err := cd.C.GetProto(context.Background(), api.JobKey(last), job); err != nil {
+			cd.t.Fatal(err)
+		}
+	}
+	return last
 }
 
 // Task is a task's record on chain.
