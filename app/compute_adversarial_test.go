@@ -37,12 +37,13 @@ func TestComputeAdversarial(t *testing.T) {
 	}
 	for seed := uint64(1); seed <= seeds; seed++ {
 		t.Run(fmt.Sprint("seed", seed), func(t *testing.T) { computeAdversarialRun(t, seed, 200, 0) })
-		// With a budget of 2 timers a block, windows close over many blocks.
+		// With a budget of 2 a block, windows close and tasks are assigned
+		// over many blocks.
 		t.Run(fmt.Sprint("seed", seed, "/budget=2"), func(t *testing.T) { computeAdversarialRun(t, seed, 200, 2) })
 	}
 }
 
-func computeAdversarialRun(t *testing.T, seed uint64, steps, budget int) {
+func computeAdversarialRun(t *testing.T, seed uint64, steps, budget int) [][]byte {
 	cw := newComputeWorld(t)
 	c := cw.c
 	c.app.compute.BlockBudget = budget
@@ -72,21 +73,27 @@ func computeAdversarialRun(t *testing.T, seed uint64, steps, budget int) {
 			if tk == nil || tk.Status != computev1.TaskStatus_TASK_STATUS_COMMIT {
 				continue
 			}
-			outs := map[crypto.DeviceID][]byte{}
+			type answer struct {
+				id  crypto.DeviceID
+				out []byte
+			}
+			var outs []answer // in assignment order: the workload is a function of the seed
 			for _, a := range tk.Assignments {
 				id, _ := crypto.AddressFromBytes(a.Device)
 				if rng.IntN(8) != 0 { // sometimes one stays silent
-					outs[id] = []byte{byte(rng.IntN(2))}
+					outs = append(outs, answer{id, []byte{byte(rng.IntN(2))}})
 				}
 			}
-			for id, out := range outs {
+			for _, x := range outs {
+				id, out := x.id, x.out
 				if r := c.result(cw.owners[id], computeMsg(cw.commitMsg(id, job, task, out))); r.Code == 0 {
 					ok["played: commit"]++
 				} else if r.Codespace == "" || r.Code == 1 {
 					t.Fatalf("step %d: a commitment failed with an internal error: %s", step, r.Log)
 				}
 			}
-			for id, out := range outs {
+			for _, x := range outs {
+				id, out := x.id, x.out
 				if r := c.result(cw.owners[id], computeMsg(cw.revealMsg(id, job, task, out))); r.Code == 0 {
 					ok["played: reveal"]++
 				} else if r.Codespace == "" || r.Code == 1 {
@@ -218,4 +225,27 @@ func computeAdversarialRun(t *testing.T, seed uint64, steps, budget int) {
 	}
 	t.Logf("succeeded %v; tasks verified %d, failed %d", ok, verified, failed)
 	_ = api.JobTimer
+	return c.hashes
+}
+
+// TestComputeIsDeterministic runs one adversarial workload twice on
+// fresh apps: every block's app hash must be the same (Go randomizes map
+// order per run, so a result that depended on it would differ).
+func TestComputeIsDeterministic(t *testing.T) {
+	seeds := uint64(2)
+	if v, err := strconv.ParseUint(os.Getenv("DEPIN_ADVERSARIAL_SEEDS"), 10, 32); err == nil && v > 0 {
+		seeds = v
+	}
+	for seed := uint64(1); seed <= seeds; seed++ {
+		a := computeAdversarialRun(t, seed, 150, 3)
+		b := computeAdversarialRun(t, seed, 150, 3)
+		if len(a) != len(b) {
+			t.Fatalf("seed %d: %d blocks, then %d", seed, len(a), len(b))
+		}
+		for i := range a {
+			if !bytes.Equal(a[i], b[i]) {
+				t.Fatalf("seed %d, block %d: app hash %x, then %x", seed, i+1, a[i], b[i])
+			}
+		}
+	}
 }
