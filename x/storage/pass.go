@@ -42,10 +42,10 @@ import (
 // over every storage network: a deal visited costs its pieces + 1 (twice
 // its pieces if it closes), a piece index entry read 1, a challenge
 // written 1, and a challenge judged 1 (the epoch end's judging, which
-// cannot wait, counts against its block's budget). At the dearest (a payment to a different node for every
-// piece) that is ~0.3–0.5 s of block time on the machine of
-// docs/PERFORMANCE.md (BenchmarkStorageAudits).
-const DefaultBlockBudget = 50_000
+// cannot wait, counts against its block's budget). That keeps a block of
+// the pass under ~0.5 s on the machine of docs/PERFORMANCE.md
+// (BenchmarkStorageAudits, BenchmarkStorageManyDeals).
+const DefaultBlockBudget = 20_000
 
 // Budget is how many pieces one block's epoch passes may touch.
 func (k Keeper) Budget() int {
@@ -147,35 +147,43 @@ func (k Keeper) markLost(ctx state.Context, d *storagev1.Deal, piece uint32) {
 // and reports whether all are done. A deal costs len(pieces)+1, twice
 // its pieces if it is closed.
 func (k Keeper) payDeals(ctx state.Context, net string, p *storagev1.EpochPass, budget *int) (bool, error) {
-	var ids []uint64
-	more := false
-	for key := range store.Range(ctx.KV, api.ActiveKey(net, p.NextDeal), api.ActiveKey(net, p.LastDeal+1)) {
-		if len(ids) >= *budget {
-			more = true
-			break
-		}
-		id, _ := api.DealIDFromIndexKey(key)
-		ids = append(ids, id)
-	}
 	missed, ps := k.missedSince(ctx.KV, p), newPayees()
 	defer ps.flush(k, ctx.KV)
-	for _, id := range ids {
-		if *budget <= 0 {
-			return false, nil
+	for *budget > 0 {
+		// A batch of the index read first (no write while iterating), no
+		// more than the budget could pay for.
+		var ids []uint64
+		for key := range store.Range(ctx.KV, api.ActiveKey(net, p.NextDeal), api.ActiveKey(net, p.LastDeal+1)) {
+			if len(ids) == min(*budget, readBatch) {
+				break
+			}
+			id, _ := api.DealIDFromIndexKey(key)
+			ids = append(ids, id)
 		}
-		d := k.Deal(ctx.KV, id)
-		if d == nil {
-			return false, fmt.Errorf("deal %d is active but not stored", id)
+		if len(ids) == 0 {
+			return true, nil
 		}
-		cost, err := k.payForPass(ctx, p, d, missed, ps)
-		if err != nil {
-			return false, fmt.Errorf("deal %d: %w", id, err)
+		for _, id := range ids {
+			if *budget <= 0 {
+				return false, nil
+			}
+			d := k.Deal(ctx.KV, id)
+			if d == nil {
+				return false, fmt.Errorf("deal %d is active but not stored", id)
+			}
+			cost, err := k.payForPass(ctx, p, d, missed, ps)
+			if err != nil {
+				return false, fmt.Errorf("deal %d: %w", id, err)
+			}
+			*budget -= cost
+			p.NextDeal = id + 1
 		}
-		*budget -= cost
-		p.NextDeal = id + 1
 	}
-	return !more, nil
+	return false, nil
 }
+
+// readBatch bounds the index entries the pass reads ahead of its work.
+const readBatch = 1024
 
 // payForPass visits a deal as pass p does: its pieces on disqualified
 // nodes are marked lost, its nodes paid up to the epoch end (those that
@@ -224,56 +232,57 @@ func (k Keeper) missedSince(r store.Reader, p *storagev1.EpochPass) func(node cr
 // piece. A piece visited costs 1, a challenge written 1.
 func (k Keeper) drawChallenges(ctx state.Context, net string, p *storagev1.EpochPass, budget *int) (bool, error) {
 	prefix := api.NetworkPiecesPrefix(net)
-	start := prefix
-	if len(p.After) > 0 {
-		start = append(bytes.Clone(p.After), 0) // the key right after
-	}
 	type entry struct {
 		key  []byte
 		node crypto.DeviceID
 		pick *storagev1.PiecePick
 	}
-	var chunk []entry
-	more := false
-	for key, v := range store.Range(ctx.KV, start, store.PrefixEnd(prefix)) {
-		if len(chunk) >= *budget {
-			more = true
-			break
-		}
-		node, deal, piece, ok := api.PieceFromKey(net, key)
-		if _, vok := api.PieceEntryFromBytes(v); !ok || !vok {
-			return false, fmt.Errorf("piece index entry %x = %x", key, v)
-		}
-		chunk = append(chunk, entry{bytes.Clone(key), node, &storagev1.PiecePick{Deal: deal, Piece: piece, Entry: bytes.Clone(v)}})
-	}
-	for _, e := range chunk {
-		if *budget <= 0 {
-			return false, nil
-		}
+	for *budget > 0 {
+		// A batch of the index read first (no write while iterating).
+		start := prefix
 		if len(p.After) > 0 {
-			if prev, _, _, _ := api.PieceFromKey(net, p.After); prev != e.node {
-				k.writeChallenges(ctx, net, prev, p, budget)
-			}
+			start = append(bytes.Clone(p.After), 0) // the key right after
 		}
-		if e.pick.Deal <= p.LastDeal {
-			if p.Seen < uint64(p.ChallengesPerNode) {
-				p.Picks = append(p.Picks, e.pick)
-			} else if j := draw(p.Seed, e.node[:], p.Seen) % (p.Seen + 1); j < uint64(len(p.Picks)) {
-				p.Picks[j] = e.pick
+		var batch []entry
+		for key, v := range store.Range(ctx.KV, start, store.PrefixEnd(prefix)) {
+			if len(batch) == min(*budget, readBatch) {
+				break
 			}
-			p.Seen++
+			node, deal, piece, ok := api.PieceFromKey(net, key)
+			if _, vok := api.PieceEntryFromBytes(v); !ok || !vok {
+				return false, fmt.Errorf("piece index entry %x = %x", key, v)
+			}
+			batch = append(batch, entry{bytes.Clone(key), node, &storagev1.PiecePick{Deal: deal, Piece: piece, Entry: bytes.Clone(v)}})
 		}
-		p.After = e.key
-		*budget--
+		if len(batch) == 0 {
+			if len(p.After) > 0 {
+				last, _, _, _ := api.PieceFromKey(net, p.After)
+				k.writeChallenges(ctx, net, last, p, budget) // the last node's
+			}
+			return true, nil
+		}
+		for _, e := range batch {
+			if *budget <= 0 {
+				return false, nil
+			}
+			if len(p.After) > 0 {
+				if prev, _, _, _ := api.PieceFromKey(net, p.After); prev != e.node {
+					k.writeChallenges(ctx, net, prev, p, budget)
+				}
+			}
+			if e.pick.Deal <= p.LastDeal {
+				if p.Seen < uint64(p.ChallengesPerNode) {
+					p.Picks = append(p.Picks, e.pick)
+				} else if j := draw(p.Seed, e.node[:], p.Seen) % (p.Seen + 1); j < uint64(len(p.Picks)) {
+					p.Picks[j] = e.pick
+				}
+				p.Seen++
+			}
+			p.After = e.key
+			*budget--
+		}
 	}
-	if more {
-		return false, nil
-	}
-	if len(p.After) > 0 {
-		last, _, _, _ := api.PieceFromKey(net, p.After)
-		k.writeChallenges(ctx, net, last, p, budget) // the last node's
-	}
-	return true, nil
+	return false, nil
 }
 
 // writeChallenges stores the challenges of node, whose pieces the pass
