@@ -85,10 +85,7 @@ func (k Keeper) BeginNetwork(ctx state.Context, net string, budget *int) error {
 	if p == nil {
 		return nil
 	}
-	save := func() error {
-		ctx.KV.Set(api.PassKey(net), state.Marshal(p))
-		return nil
-	}
+	save := func() { ctx.KV.Set(api.PassKey(net), state.Marshal(p)) }
 	charged := false
 	if p.Judged > 0 { // the epoch end's judging counts against its block's budget
 		if p.Height == ctx.Height && *budget > 0 {
@@ -98,7 +95,7 @@ func (k Keeper) BeginNetwork(ctx state.Context, net string, budget *int) error {
 	}
 	if *budget <= 0 {
 		if charged {
-			return save()
+			save()
 		}
 		return nil
 	}
@@ -106,7 +103,7 @@ func (k Keeper) BeginNetwork(ctx state.Context, net string, budget *int) error {
 	case storagev1.EpochPassPhase_EPOCH_PASS_PHASE_PAY:
 		done, err := k.payDeals(ctx, net, p, budget)
 		if err != nil || !done {
-			_ = save()
+			save()
 			return err
 		}
 		p.Phase = storagev1.EpochPassPhase_EPOCH_PASS_PHASE_CHALLENGE
@@ -115,7 +112,7 @@ func (k Keeper) BeginNetwork(ctx state.Context, net string, budget *int) error {
 		if p.ChallengesPerNode > 0 {
 			done, err := k.drawChallenges(ctx, net, p, budget)
 			if err != nil || !done {
-				_ = save()
+				save()
 				return err
 			}
 			if p.Challenges > 0 {
