@@ -82,7 +82,7 @@ func (g *globals) computeClient(cmd *cobra.Command, from, passFile string) (*com
 
 func newComputeSubmitCmd(g *globals) *cobra.Command {
 	var from, passFile, network, module, price, deadline, memory, output string
-	var inputs, args []string
+	var inputs, args, argList []string
 	var tasks, replicas uint32
 	var timeout time.Duration
 	var wait bool
@@ -147,6 +147,7 @@ NAME=FILE (or FILE, named by its base name) mounts a file read-only at
 			if err != nil {
 				return err
 			}
+			args = append(args, argList...)
 			j := computeclient.Job{Network: network, Module: mod, Inputs: in, Args: args, Tasks: tasks, Replicas: replicas, Price: p.Amount,
 				Deadline: dl, Memory: mem, Timeout: timeout, Output: uint32(outBytes)}
 			if g.output != "json" {
@@ -194,6 +195,7 @@ NAME=FILE (or FILE, named by its base name) mounts a file read-only at
 	f.StringVar(&module, "module", "", "the WebAssembly module (WASI preview 1) (required)")
 	f.StringArrayVar(&inputs, "input", nil, "NAME=FILE or FILE: mounted read-only at /in/NAME (repeat)")
 	f.StringArrayVar(&args, "arg", nil, "an argument for every task, before its index (repeat)")
+	f.StringSliceVar(&argList, "args", nil, "arguments for every task, comma-separated (after the --arg ones)")
 	f.Uint32Var(&tasks, "tasks", 1, "how many tasks (each gets its index)")
 	f.Uint32Var(&replicas, "replicas", 3, "providers per task; a strict majority of them verifies a result")
 	f.StringVar(&price, "price", "", "paid per task to each provider of the majority, e.g. 2000udpin (required)")
