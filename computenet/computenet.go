@@ -9,26 +9,19 @@ package computenet
 import (
 	"context"
 	"crypto/ed25519"
-	"crypto/rand"
 	"errors"
 	"fmt"
 	"log/slog"
-	"sync"
 	"time"
 
-	"golang.org/x/sync/errgroup"
-
 	"github.com/depinhq/depin/api/compute"
-	"github.com/depinhq/depin/api/device"
 	"github.com/depinhq/depin/api/network"
 	"github.com/depinhq/depin/client"
 	"github.com/depinhq/depin/computenode"
 	"github.com/depinhq/depin/crypto"
-	bankv1 "github.com/depinhq/depin/gen/depin/bank/v1"
 	computev1 "github.com/depinhq/depin/gen/depin/compute/v1"
-	devicev1 "github.com/depinhq/depin/gen/depin/device/v1"
 	networkv1 "github.com/depinhq/depin/gen/depin/network/v1"
-	txv1 "github.com/depinhq/depin/gen/depin/tx/v1"
+	"github.com/depinhq/depin/internal/localnet"
 	"github.com/depinhq/depin/storagenet"
 )
 
@@ -83,14 +76,7 @@ type Net struct {
 	DeviceKeys []ed25519.PrivateKey
 
 	cfg   Config
-	mu    sync.Mutex
-	nodes []*running
-}
-
-type running struct {
-	node   *computenode.Node
-	cancel context.CancelFunc
-	done   chan error
+	nodes *localnet.Running[*computenode.Node]
 }
 
 // Start creates what is missing on chain and starts cfg.Providers
@@ -105,67 +91,14 @@ func Start(ctx context.Context, chain *client.Client, cfg Config) (*Net, error) 
 	if cfg.Logger == nil {
 		cfg.Logger = slog.New(slog.DiscardHandler)
 	}
-	chainID, err := chain.ChainID(ctx)
+	m, err := localnet.Provision(ctx, chain, localnet.Spec{Network: cfg.Network, Name: "Compute (" + cfg.Network + ")",
+		Class: networkv1.ResourceClass_RESOURCE_CLASS_COMPUTE, Params: Params(cfg.Params), Members: cfg.Providers,
+		Capacity: cfg.Capacity, Model: "computenet", Funder: cfg.Funder, Fund: cfg.Fund, Cells: storagenet.Cells})
 	if err != nil {
-		return nil, err
+		return nil, fmt.Errorf("computenet: %w", err)
 	}
-	funder := crypto.AddressFromPubKey(cfg.Funder.Public().(ed25519.PublicKey))
-	n := &Net{Chain: chain, Network: cfg.Network, cfg: cfg}
-	_, maker, err := ed25519.GenerateKey(rand.Reader)
-	if err != nil {
-		return nil, err
-	}
-	existing, err := chain.Network(ctx, cfg.Network, client.QueryOptions{})
-	if err != nil {
-		return nil, err
-	}
-	var msgs []*txv1.Msg
-	if existing == nil {
-		msgs = append(msgs, &txv1.Msg{Sum: &txv1.Msg_CreateNetwork{CreateNetwork: &networkv1.MsgCreateNetwork{
-			Owner: funder.Bytes(), Id: cfg.Network, Name: "Compute (" + cfg.Network + ")", Class: networkv1.ResourceClass_RESOURCE_CLASS_COMPUTE,
-			RewardDenom: "u" + cfg.Network, Params: Params(cfg.Params)}}})
-	} else if string(existing.Owner) != string(funder[:]) {
-		return nil, fmt.Errorf("computenet: network %s exists with another owner", cfg.Network)
-	}
-	msgs = append(msgs, &txv1.Msg{Sum: &txv1.Msg_ApproveMaker{ApproveMaker: &networkv1.MsgApproveMaker{
-		Owner: funder.Bytes(), Network: cfg.Network, MakerPublicKey: maker.Public().(ed25519.PublicKey), Name: "computenet"}}})
-	for range cfg.Providers {
-		_, owner, err := ed25519.GenerateKey(rand.Reader)
-		if err != nil {
-			return nil, err
-		}
-		_, dev, err := ed25519.GenerateKey(rand.Reader)
-		if err != nil {
-			return nil, err
-		}
-		n.Owners, n.DeviceKeys = append(n.Owners, owner), append(n.DeviceKeys, dev)
-		msgs = append(msgs, client.MsgSend(funder, crypto.AddressFromPubKey(owner.Public().(ed25519.PublicKey)),
-			&bankv1.Coin{Denom: "udpin", Amount: cfg.Fund}))
-	}
-	if _, err := chain.SendTx(ctx, cfg.Funder, msgs, client.TxOptions{}); err != nil {
-		return nil, fmt.Errorf("computenet: network, maker and funds: %w", err)
-	}
-	eg, ectx := errgroup.WithContext(ctx)
-	for i := range cfg.Providers {
-		eg.Go(func() error {
-			owner := crypto.AddressFromPubKey(n.Owners[i].Public().(ed25519.PublicKey))
-			cert, err := device.SignCert(maker, chainID, &devicev1.DeviceCert{Network: cfg.Network,
-				DevicePublicKey: n.DeviceKeys[i].Public().(ed25519.PublicKey), Model: "computenet", Serial: fmt.Sprintf("%x", n.DeviceKeys[i].Public()),
-				Capacity: cfg.Capacity, MakerPublicKey: maker.Public().(ed25519.PublicKey)})
-			if err != nil {
-				return err
-			}
-			cell := storagenet.Cells[i%len(storagenet.Cells)]
-			if _, err := chain.SendTx(ectx, n.Owners[i], []*txv1.Msg{client.RegisterDeviceMsg(chainID, owner, cert, n.DeviceKeys[i], cell)}, client.TxOptions{}); err != nil {
-				return fmt.Errorf("computenet: registering provider %d: %w", i, err)
-			}
-			return nil
-		})
-	}
-	if err := eg.Wait(); err != nil {
-		return nil, err
-	}
-	n.nodes = make([]*running, cfg.Providers)
+	n := &Net{Chain: chain, Network: cfg.Network, Owners: m.Owners, DeviceKeys: m.DeviceKeys, cfg: cfg,
+		nodes: localnet.NewRunning[*computenode.Node](cfg.Providers)}
 	for i := range cfg.Providers {
 		if err := n.Start(ctx, i); err != nil {
 			n.Close()
@@ -177,60 +110,35 @@ func Start(ctx context.Context, chain *client.Client, cfg Config) (*Net, error) 
 
 // Start starts provider i (again).
 func (n *Net) Start(ctx context.Context, i int) error {
-	n.mu.Lock()
-	defer n.mu.Unlock()
-	if n.nodes[i] != nil {
-		return fmt.Errorf("computenet: provider %d is running", i)
-	}
-	c := computenode.DefaultConfig()
-	c.PollInterval = 200 * time.Millisecond
-	c.DeviceKey, c.OwnerKey = n.DeviceKeys[i], n.Owners[i]
-	c.Logger = n.cfg.Logger.With("provider", i)
-	if n.cfg.Provider != nil {
-		n.cfg.Provider(i, &c)
-	}
-	node, err := computenode.New(ctx, c, n.Chain)
-	if err != nil {
-		return fmt.Errorf("computenet: provider %d: %w", i, err)
-	}
-	rctx, cancel := context.WithCancel(context.WithoutCancel(ctx))
-	r := &running{node: node, cancel: cancel, done: make(chan error, 1)}
-	go func() { r.done <- node.Run(rctx) }()
-	n.nodes[i] = r
-	return nil
+	return n.nodes.Start(ctx, i, func() (*computenode.Node, error) {
+		c := computenode.DefaultConfig()
+		c.PollInterval = 200 * time.Millisecond
+		c.DeviceKey, c.OwnerKey = n.DeviceKeys[i], n.Owners[i]
+		c.Logger = n.cfg.Logger.With("provider", i)
+		if n.cfg.Provider != nil {
+			n.cfg.Provider(i, &c)
+		}
+		node, err := computenode.New(ctx, c, n.Chain)
+		if err != nil {
+			return nil, fmt.Errorf("computenet: provider %d: %w", i, err)
+		}
+		return node, nil
+	})
 }
 
 // Provider is provider i, or nil if it is stopped.
 func (n *Net) Provider(i int) *computenode.Node {
-	n.mu.Lock()
-	defer n.mu.Unlock()
-	if n.nodes[i] == nil {
-		return nil
-	}
-	return n.nodes[i].node
+	node, _ := n.nodes.Get(i)
+	return node
 }
 
 // ID is provider i's device id.
 func (n *Net) ID(i int) crypto.DeviceID {
-	return crypto.AddressFromPubKey(n.DeviceKeys[i].Public().(ed25519.PublicKey))
+	return localnet.Members{Owners: n.Owners, DeviceKeys: n.DeviceKeys}.ID(i)
 }
 
 // Stop stops provider i.
-func (n *Net) Stop(i int) error {
-	n.mu.Lock()
-	r := n.nodes[i]
-	n.nodes[i] = nil
-	n.mu.Unlock()
-	if r == nil {
-		return nil
-	}
-	r.cancel()
-	return <-r.done
-}
+func (n *Net) Stop(i int) error { return n.nodes.Stop(i) }
 
 // Close stops every provider.
-func (n *Net) Close() {
-	for i := range n.nodes {
-		_ = n.Stop(i)
-	}
-}
+func (n *Net) Close() { n.nodes.Close() }

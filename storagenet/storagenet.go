@@ -9,26 +9,19 @@ package storagenet
 import (
 	"context"
 	"crypto/ed25519"
-	"crypto/rand"
 	"errors"
 	"fmt"
 	"log/slog"
 	"path/filepath"
-	"sync"
 	"time"
 
-	"golang.org/x/sync/errgroup"
-
-	"github.com/depinhq/depin/api/device"
 	"github.com/depinhq/depin/api/network"
 	"github.com/depinhq/depin/api/storage"
 	"github.com/depinhq/depin/client"
 	"github.com/depinhq/depin/crypto"
-	bankv1 "github.com/depinhq/depin/gen/depin/bank/v1"
-	devicev1 "github.com/depinhq/depin/gen/depin/device/v1"
 	networkv1 "github.com/depinhq/depin/gen/depin/network/v1"
 	storagev1 "github.com/depinhq/depin/gen/depin/storage/v1"
-	txv1 "github.com/depinhq/depin/gen/depin/tx/v1"
+	"github.com/depinhq/depin/internal/localnet"
 	"github.com/depinhq/depin/storagenode"
 )
 
@@ -79,14 +72,7 @@ type Net struct {
 	DeviceKeys []ed25519.PrivateKey // node i's device key
 
 	cfg   Config
-	mu    sync.Mutex
-	nodes []*running
-}
-
-type running struct {
-	node   *storagenode.Node
-	cancel context.CancelFunc
-	done   chan error
+	nodes *localnet.Running[*storagenode.Node]
 }
 
 // Start creates what is missing on chain and starts cfg.Nodes nodes.
@@ -100,67 +86,14 @@ func Start(ctx context.Context, chain *client.Client, cfg Config) (*Net, error) 
 	if cfg.Logger == nil {
 		cfg.Logger = slog.New(slog.DiscardHandler)
 	}
-	chainID, err := chain.ChainID(ctx)
+	m, err := localnet.Provision(ctx, chain, localnet.Spec{Network: cfg.Network, Name: "Storage (" + cfg.Network + ")",
+		Class: networkv1.ResourceClass_RESOURCE_CLASS_STORAGE, Params: Params(cfg.EpochSeconds, cfg.Params), Members: cfg.Nodes,
+		Capacity: cfg.CapacityGB, Model: "storagenet", Funder: cfg.Funder, Fund: cfg.Fund, Cells: Cells})
 	if err != nil {
-		return nil, err
+		return nil, fmt.Errorf("storagenet: %w", err)
 	}
-	funder := crypto.AddressFromPubKey(cfg.Funder.Public().(ed25519.PublicKey))
-	n := &Net{Chain: chain, Network: cfg.Network, cfg: cfg}
-	_, maker, err := ed25519.GenerateKey(rand.Reader)
-	if err != nil {
-		return nil, err
-	}
-	net, err := chain.Network(ctx, cfg.Network, client.QueryOptions{})
-	if err != nil {
-		return nil, err
-	}
-	var msgs []*txv1.Msg
-	if net == nil {
-		msgs = append(msgs, &txv1.Msg{Sum: &txv1.Msg_CreateNetwork{CreateNetwork: &networkv1.MsgCreateNetwork{
-			Owner: funder.Bytes(), Id: cfg.Network, Name: "Storage (" + cfg.Network + ")", Class: networkv1.ResourceClass_RESOURCE_CLASS_STORAGE,
-			RewardDenom: "u" + cfg.Network, Params: Params(cfg.EpochSeconds, cfg.Params)}}})
-	} else if string(net.Owner) != string(funder[:]) {
-		return nil, fmt.Errorf("storagenet: network %s exists with another owner", cfg.Network)
-	}
-	msgs = append(msgs, &txv1.Msg{Sum: &txv1.Msg_ApproveMaker{ApproveMaker: &networkv1.MsgApproveMaker{
-		Owner: funder.Bytes(), Network: cfg.Network, MakerPublicKey: maker.Public().(ed25519.PublicKey), Name: "storagenet"}}})
-	for range cfg.Nodes {
-		_, owner, err := ed25519.GenerateKey(rand.Reader)
-		if err != nil {
-			return nil, err
-		}
-		_, dev, err := ed25519.GenerateKey(rand.Reader)
-		if err != nil {
-			return nil, err
-		}
-		n.Owners, n.DeviceKeys = append(n.Owners, owner), append(n.DeviceKeys, dev)
-		msgs = append(msgs, client.MsgSend(funder, crypto.AddressFromPubKey(owner.Public().(ed25519.PublicKey)),
-			&bankv1.Coin{Denom: "udpin", Amount: cfg.Fund}))
-	}
-	if _, err := chain.SendTx(ctx, cfg.Funder, msgs, client.TxOptions{}); err != nil {
-		return nil, fmt.Errorf("storagenet: network, maker and funds: %w", err)
-	}
-	eg, ectx := errgroup.WithContext(ctx)
-	for i := range cfg.Nodes {
-		eg.Go(func() error {
-			owner := crypto.AddressFromPubKey(n.Owners[i].Public().(ed25519.PublicKey))
-			cert, err := device.SignCert(maker, chainID, &devicev1.DeviceCert{Network: cfg.Network,
-				DevicePublicKey: n.DeviceKeys[i].Public().(ed25519.PublicKey), Model: "storagenet", Serial: fmt.Sprintf("%x", n.DeviceKeys[i].Public()),
-				Capacity: cfg.CapacityGB, MakerPublicKey: maker.Public().(ed25519.PublicKey)})
-			if err != nil {
-				return err
-			}
-			_, err = chain.SendTx(ectx, n.Owners[i], []*txv1.Msg{client.RegisterDeviceMsg(chainID, owner, cert, n.DeviceKeys[i], Cells[i%len(Cells)])}, client.TxOptions{})
-			if err != nil {
-				return fmt.Errorf("storagenet: registering node %d: %w", i, err)
-			}
-			return nil
-		})
-	}
-	if err := eg.Wait(); err != nil {
-		return nil, err
-	}
-	n.nodes = make([]*running, cfg.Nodes)
+	n := &Net{Chain: chain, Network: cfg.Network, Owners: m.Owners, DeviceKeys: m.DeviceKeys, cfg: cfg,
+		nodes: localnet.NewRunning[*storagenode.Node](cfg.Nodes)}
 	for i := range cfg.Nodes {
 		if err := n.Start(ctx, i); err != nil {
 			n.Close()
@@ -189,70 +122,45 @@ func Params(epochSeconds uint64, sp *storagev1.StorageParams) *networkv1.Params 
 
 // Start starts node i (again: over the data directory it had).
 func (n *Net) Start(ctx context.Context, i int) error {
-	n.mu.Lock()
-	defer n.mu.Unlock()
-	if n.nodes[i] != nil {
-		return fmt.Errorf("storagenet: node %d is running", i)
-	}
-	c := storagenode.TestConfig()
-	c.DataDir = filepath.Join(n.cfg.Dir, fmt.Sprintf("node-%d", i))
-	c.Capacity = n.cfg.CapacityGB * 1_000_000_000
-	c.DeviceKey, c.OwnerKey = n.DeviceKeys[i], n.Owners[i]
-	c.Logger = n.cfg.Logger.With("node", i)
-	if n.cfg.Node != nil {
-		n.cfg.Node(i, &c)
-	}
-	node, err := storagenode.New(ctx, c, n.Chain)
-	if err != nil {
-		return fmt.Errorf("storagenet: node %d: %w", i, err)
-	}
-	rctx, cancel := context.WithCancel(context.WithoutCancel(ctx))
-	r := &running{node: node, cancel: cancel, done: make(chan error, 1)}
-	go func() { r.done <- node.Run(rctx) }()
-	n.nodes[i] = r
-	return nil
+	return n.nodes.Start(ctx, i, func() (*storagenode.Node, error) {
+		c := storagenode.TestConfig()
+		c.DataDir = filepath.Join(n.cfg.Dir, fmt.Sprintf("node-%d", i))
+		c.Capacity = n.cfg.CapacityGB * 1_000_000_000
+		c.DeviceKey, c.OwnerKey = n.DeviceKeys[i], n.Owners[i]
+		c.Logger = n.cfg.Logger.With("node", i)
+		if n.cfg.Node != nil {
+			n.cfg.Node(i, &c)
+		}
+		node, err := storagenode.New(ctx, c, n.Chain)
+		if err != nil {
+			return nil, fmt.Errorf("storagenet: node %d: %w", i, err)
+		}
+		return node, nil
+	})
 }
 
 // Node is node i, or nil if it is stopped.
 func (n *Net) Node(i int) *storagenode.Node {
-	n.mu.Lock()
-	defer n.mu.Unlock()
-	if n.nodes[i] == nil {
-		return nil
-	}
-	return n.nodes[i].node
+	node, _ := n.nodes.Get(i)
+	return node
 }
 
 // ID is node i's device id.
 func (n *Net) ID(i int) crypto.DeviceID {
-	return crypto.AddressFromPubKey(n.DeviceKeys[i].Public().(ed25519.PublicKey))
+	return localnet.Members{Owners: n.Owners, DeviceKeys: n.DeviceKeys}.ID(i)
 }
 
 // Stop stops node i (its data stays).
-func (n *Net) Stop(i int) error {
-	n.mu.Lock()
-	r := n.nodes[i]
-	n.nodes[i] = nil
-	n.mu.Unlock()
-	if r == nil {
-		return nil
-	}
-	r.cancel()
-	return <-r.done
-}
+func (n *Net) Stop(i int) error { return n.nodes.Stop(i) }
 
 // Close stops every node.
-func (n *Net) Close() {
-	for i := range n.nodes {
-		_ = n.Stop(i)
-	}
-}
+func (n *Net) Close() { n.nodes.Close() }
 
 // WaitEndpoints waits until every running node's URL is on chain.
 func (n *Net) WaitEndpoints(ctx context.Context) error {
 	ctx, cancel := context.WithTimeout(ctx, 30*time.Second)
 	defer cancel()
-	for i := range n.nodes {
+	for i := range n.nodes.Len() {
 		for {
 			node := n.Node(i)
 			if node == nil {
