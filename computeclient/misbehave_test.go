@@ -4,9 +4,6 @@ import (
 	"bytes"
 	"context"
 	"crypto/sha256"
-	"os"
-	"os/exec"
-	"path/filepath"
 	"testing"
 	"time"
 
@@ -15,6 +12,7 @@ import (
 	"github.com/depinhq/depin/computeclient"
 	"github.com/depinhq/depin/computenet"
 	"github.com/depinhq/depin/computenode"
+	"github.com/depinhq/depin/examples/render"
 	computev1 "github.com/depinhq/depin/gen/depin/compute/v1"
 	devicev1 "github.com/depinhq/depin/gen/depin/device/v1"
 	txv1 "github.com/depinhq/depin/gen/depin/tx/v1"
@@ -35,7 +33,10 @@ func TestBadModulesAreVerifiedFailures(t *testing.T) {
 	}
 	ctx, cancel := context.WithTimeout(t.Context(), 3*time.Minute)
 	defer cancel()
-	module := buildModule(t, "./testdata/misbehave")
+	module, err := render.BuildWasip1(ctx, "./testdata/misbehave")
+	if err != nil {
+		t.Fatal(err)
+	}
 	n := nodetest.Devnet(t, node.DevnetOptions{})
 	chain, err := client.New(n.RPCURL())
 	if err != nil {
@@ -169,20 +170,4 @@ func TestBadModulesAreVerifiedFailures(t *testing.T) {
 			t.Fatalf("provider %d: %v, %s", i, s, d.Status)
 		}
 	}
-}
-
-// buildModule builds a Go main package for wasip1.
-func buildModule(t *testing.T, pkg string) []byte {
-	t.Helper()
-	out := filepath.Join(t.TempDir(), "module.wasm")
-	cmd := exec.Command("go", "build", "-trimpath", "-o", out, pkg)
-	cmd.Env = append(os.Environ(), "GOOS=wasip1", "GOARCH=wasm", "CGO_ENABLED=0")
-	if b, err := cmd.CombinedOutput(); err != nil {
-		t.Fatalf("building %s: %v\n%s", pkg, err, b)
-	}
-	b, err := os.ReadFile(out)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return b
 }

@@ -19,7 +19,12 @@ const TilePackage = "github.com/depinhq/depin/examples/render/cmd/tile"
 // BuildTileModule builds cmd/tile for GOOS=wasip1 GOARCH=wasm with the go
 // command (which must be on PATH, run inside this module's source tree)
 // and returns the module: the bytes a consumer submits as the job.
-func BuildTileModule(ctx context.Context) ([]byte, error) {
+func BuildTileModule(ctx context.Context) ([]byte, error) { return BuildWasip1(ctx, TilePackage) }
+
+// BuildWasip1 builds the Go main package pkg (an import path, or a path
+// relative to the working directory) for GOOS=wasip1 GOARCH=wasm with the
+// go command and returns the module.
+func BuildWasip1(ctx context.Context, pkg string) ([]byte, error) {
 	gobin, err := exec.LookPath("go")
 	if err != nil {
 		return nil, fmt.Errorf("building the render module needs the go command: %w", err)
@@ -30,10 +35,10 @@ func BuildTileModule(ctx context.Context) ([]byte, error) {
 	}
 	defer os.RemoveAll(dir)
 	out := filepath.Join(dir, "tile.wasm")
-	cmd := exec.CommandContext(ctx, gobin, "build", "-trimpath", "-o", out, TilePackage)
+	cmd := exec.CommandContext(ctx, gobin, "build", "-trimpath", "-o", out, pkg)
 	cmd.Env = append(os.Environ(), "GOOS=wasip1", "GOARCH=wasm", "CGO_ENABLED=0")
 	if b, err := cmd.CombinedOutput(); err != nil {
-		return nil, fmt.Errorf("building %s for wasip1: %v\n%s", TilePackage, err, b)
+		return nil, fmt.Errorf("building %s for wasip1: %v\n%s", pkg, err, b)
 	}
 	return os.ReadFile(out)
 }

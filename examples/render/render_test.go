@@ -7,7 +7,6 @@ import (
 	"image"
 	"image/png"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"testing"
 	"time"
@@ -16,6 +15,7 @@ import (
 
 	"github.com/depinhq/depin/compute/sandbox"
 	"github.com/depinhq/depin/compute/tiles"
+	"github.com/depinhq/depin/examples/render"
 	"github.com/depinhq/depin/examples/render/tracer"
 )
 
@@ -147,21 +147,10 @@ func writeArtifacts(t *testing.T, joined, native []byte) {
 	t.Logf("images in %s", dir)
 }
 
-// buildWasip1 builds the Go main package at pkg for GOOS=wasip1
-// GOARCH=wasm and returns the module.
+// buildWasip1 is render.BuildWasip1 for a test.
 func buildWasip1(t testing.TB, pkg string) []byte {
 	t.Helper()
-	gobin, err := exec.LookPath("go")
-	if err != nil {
-		t.Fatal(err)
-	}
-	out := filepath.Join(t.TempDir(), "module.wasm")
-	cmd := exec.Command(gobin, "build", "-trimpath", "-o", out, pkg)
-	cmd.Env = append(os.Environ(), "GOOS=wasip1", "GOARCH=wasm", "CGO_ENABLED=0")
-	if b, err := cmd.CombinedOutput(); err != nil {
-		t.Fatalf("building %s for wasip1: %v\n%s", pkg, err, b)
-	}
-	b, err := os.ReadFile(out)
+	b, err := render.BuildWasip1(context.Background(), pkg)
 	if err != nil {
 		t.Fatal(err)
 	}
