@@ -89,8 +89,11 @@ type DeviceCert struct {
 	Serial          string                 `protobuf:"bytes,4,opt,name=serial,proto3" json:"serial,omitempty"`
 	Capacity        uint64                 `protobuf:"varint,5,opt,name=capacity,proto3" json:"capacity,omitempty"` // in the network's capacity unit (W, GB, …)
 	MakerPublicKey  []byte                 `protobuf:"bytes,6,opt,name=maker_public_key,json=makerPublicKey,proto3" json:"maker_public_key,omitempty"`
-	unknownFields   protoimpl.UnknownFields
-	sizeCache       protoimpl.SizeCache
+	// Energy a device stores (Wh): a battery's capacity; its capacity above
+	// is then its rated power (W). 0 for devices that store none.
+	EnergyCapacity uint64 `protobuf:"varint,7,opt,name=energy_capacity,json=energyCapacity,proto3" json:"energy_capacity,omitempty"`
+	unknownFields  protoimpl.UnknownFields
+	sizeCache      protoimpl.SizeCache
 }
 
 func (x *DeviceCert) Reset() {
@@ -163,6 +166,13 @@ func (x *DeviceCert) GetMakerPublicKey() []byte {
 		return x.MakerPublicKey
 	}
 	return nil
+}
+
+func (x *DeviceCert) GetEnergyCapacity() uint64 {
+	if x != nil {
+		return x.EnergyCapacity
+	}
+	return 0
 }
 
 type SignedDeviceCert struct {
@@ -265,8 +275,13 @@ type Device struct {
 	// The network's unbonding time when the stake was locked: the stake
 	// unbonds in at most this long, whatever the network's owner sets later.
 	UnbondingSeconds uint64 `protobuf:"varint,29,opt,name=unbonding_seconds,json=unbondingSeconds,proto3" json:"unbonding_seconds,omitempty"`
-	unknownFields    protoimpl.UnknownFields
-	sizeCache        protoimpl.SizeCache
+	// From the maker certificate: energy stored (Wh), batteries only.
+	EnergyCapacity uint64 `protobuf:"varint,30,opt,name=energy_capacity,json=energyCapacity,proto3" json:"energy_capacity,omitempty"`
+	// The virtual power plant (x/vpp pool) the device is a member of, 0 if
+	// none: its accepted reports are metered for it.
+	VppPool       uint64 `protobuf:"varint,31,opt,name=vpp_pool,json=vppPool,proto3" json:"vpp_pool,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
 }
 
 func (x *Device) Reset() {
@@ -498,6 +513,20 @@ func (x *Device) GetRepSeq() uint64 {
 func (x *Device) GetUnbondingSeconds() uint64 {
 	if x != nil {
 		return x.UnbondingSeconds
+	}
+	return 0
+}
+
+func (x *Device) GetEnergyCapacity() uint64 {
+	if x != nil {
+		return x.EnergyCapacity
+	}
+	return 0
+}
+
+func (x *Device) GetVppPool() uint64 {
+	if x != nil {
+		return x.VppPool
 	}
 	return 0
 }
@@ -1126,7 +1155,7 @@ var File_depin_device_v1_device_proto protoreflect.FileDescriptor
 
 const file_depin_device_v1_device_proto_rawDesc = "" +
 	"\n" +
-	"\x1cdepin/device/v1/device.proto\x12\x0fdepin.device.v1\x1a\x1cdepin/report/v1/report.proto\"\xc6\x01\n" +
+	"\x1cdepin/device/v1/device.proto\x12\x0fdepin.device.v1\x1a\x1cdepin/report/v1/report.proto\"\xef\x01\n" +
 	"\n" +
 	"DeviceCert\x12\x18\n" +
 	"\anetwork\x18\x01 \x01(\tR\anetwork\x12*\n" +
@@ -1134,11 +1163,12 @@ const file_depin_device_v1_device_proto_rawDesc = "" +
 	"\x05model\x18\x03 \x01(\tR\x05model\x12\x16\n" +
 	"\x06serial\x18\x04 \x01(\tR\x06serial\x12\x1a\n" +
 	"\bcapacity\x18\x05 \x01(\x04R\bcapacity\x12(\n" +
-	"\x10maker_public_key\x18\x06 \x01(\fR\x0emakerPublicKey\"O\n" +
+	"\x10maker_public_key\x18\x06 \x01(\fR\x0emakerPublicKey\x12'\n" +
+	"\x0fenergy_capacity\x18\a \x01(\x04R\x0eenergyCapacity\"O\n" +
 	"\x10SignedDeviceCert\x12\x1d\n" +
 	"\n" +
 	"cert_bytes\x18\x01 \x01(\fR\tcertBytes\x12\x1c\n" +
-	"\tsignature\x18\x02 \x01(\fR\tsignature\"\xbb\a\n" +
+	"\tsignature\x18\x02 \x01(\fR\tsignature\"\xff\a\n" +
 	"\x06Device\x12\x0e\n" +
 	"\x02id\x18\x01 \x01(\fR\x02id\x12\x1d\n" +
 	"\n" +
@@ -1173,7 +1203,9 @@ const file_depin_device_v1_device_proto_rawDesc = "" +
 	"\fmarket_until\x18\x1a \x01(\x04R\vmarketUntil\x12\x1c\n" +
 	"\ttokenized\x18\x1b \x01(\bR\ttokenized\x12\x17\n" +
 	"\arep_seq\x18\x1c \x01(\x04R\x06repSeq\x12+\n" +
-	"\x11unbonding_seconds\x18\x1d \x01(\x04R\x10unbondingSeconds\"\x9f\x01\n" +
+	"\x11unbonding_seconds\x18\x1d \x01(\x04R\x10unbondingSeconds\x12'\n" +
+	"\x0fenergy_capacity\x18\x1e \x01(\x04R\x0eenergyCapacity\x12\x19\n" +
+	"\bvpp_pool\x18\x1f \x01(\x04R\avppPool\"\x9f\x01\n" +
 	"\x11MsgRegisterDevice\x12\x14\n" +
 	"\x05owner\x18\x01 \x01(\fR\x05owner\x125\n" +
 	"\x04cert\x18\x02 \x01(\v2!.depin.device.v1.SignedDeviceCertR\x04cert\x12\x12\n" +

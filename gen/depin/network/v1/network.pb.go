@@ -11,6 +11,7 @@ import (
 	v11 "github.com/depinhq/depin/gen/depin/market/v1"
 	v1 "github.com/depinhq/depin/gen/depin/reward/v1"
 	v12 "github.com/depinhq/depin/gen/depin/storage/v1"
+	v14 "github.com/depinhq/depin/gen/depin/vpp/v1"
 	protoreflect "google.golang.org/protobuf/reflect/protoreflect"
 	protoimpl "google.golang.org/protobuf/runtime/protoimpl"
 	reflect "reflect"
@@ -191,6 +192,7 @@ type Params struct {
 	Market                 *v11.MarketParams      `protobuf:"bytes,9,opt,name=market,proto3" json:"market,omitempty"`    // energy market; unset = none
 	Storage                *v12.StorageParams     `protobuf:"bytes,10,opt,name=storage,proto3" json:"storage,omitempty"` // storage deals and audits; unset = none
 	Compute                *v13.ComputeParams     `protobuf:"bytes,11,opt,name=compute,proto3" json:"compute,omitempty"` // compute jobs; unset = none
+	Vpp                    *v14.VppParams         `protobuf:"bytes,12,opt,name=vpp,proto3" json:"vpp,omitempty"`         // energy flexibility (virtual power plants); unset = none
 	unknownFields          protoimpl.UnknownFields
 	sizeCache              protoimpl.SizeCache
 }
@@ -298,6 +300,13 @@ func (x *Params) GetStorage() *v12.StorageParams {
 func (x *Params) GetCompute() *v13.ComputeParams {
 	if x != nil {
 		return x.Compute
+	}
+	return nil
+}
+
+func (x *Params) GetVpp() *v14.VppParams {
+	if x != nil {
+		return x.Vpp
 	}
 	return nil
 }
@@ -1310,14 +1319,14 @@ var File_depin_network_v1_network_proto protoreflect.FileDescriptor
 
 const file_depin_network_v1_network_proto_rawDesc = "" +
 	"\n" +
-	"\x1edepin/network/v1/network.proto\x12\x10depin.network.v1\x1a\x1cdepin/market/v1/market.proto\x1a\x1edepin/compute/v1/compute.proto\x1a\x1edepin/storage/v1/storage.proto\x1a\x1cdepin/reward/v1/reward.proto\"\x92\x01\n" +
+	"\x1edepin/network/v1/network.proto\x12\x10depin.network.v1\x1a\x1cdepin/market/v1/market.proto\x1a\x1edepin/compute/v1/compute.proto\x1a\x1edepin/storage/v1/storage.proto\x1a\x1cdepin/reward/v1/reward.proto\x1a\x16depin/vpp/v1/vpp.proto\"\x92\x01\n" +
 	"\x06Metric\x12\x0e\n" +
 	"\x02id\x18\x01 \x01(\rR\x02id\x12\x12\n" +
 	"\x04name\x18\x02 \x01(\tR\x04name\x12\x12\n" +
 	"\x04unit\x18\x03 \x01(\tR\x04unit\x12\x1b\n" +
 	"\tbound_num\x18\x04 \x01(\x04R\bboundNum\x12\x1b\n" +
 	"\tbound_den\x18\x05 \x01(\x04R\bboundDen\x12\x16\n" +
-	"\x06weight\x18\x06 \x01(\x04R\x06weight\"\xb5\x04\n" +
+	"\x06weight\x18\x06 \x01(\x04R\x06weight\"\xe0\x04\n" +
 	"\x06Params\x122\n" +
 	"\ametrics\x18\x01 \x03(\v2\x18.depin.network.v1.MetricR\ametrics\x12#\n" +
 	"\repoch_seconds\x18\x02 \x01(\x04R\fepochSeconds\x122\n" +
@@ -1330,7 +1339,8 @@ const file_depin_network_v1_network_proto_rawDesc = "" +
 	"\x06market\x18\t \x01(\v2\x1d.depin.market.v1.MarketParamsR\x06market\x129\n" +
 	"\astorage\x18\n" +
 	" \x01(\v2\x1f.depin.storage.v1.StorageParamsR\astorage\x129\n" +
-	"\acompute\x18\v \x01(\v2\x1f.depin.compute.v1.ComputeParamsR\acompute\"\xc5\x04\n" +
+	"\acompute\x18\v \x01(\v2\x1f.depin.compute.v1.ComputeParamsR\acompute\x12)\n" +
+	"\x03vpp\x18\f \x01(\v2\x17.depin.vpp.v1.VppParamsR\x03vpp\"\xc5\x04\n" +
 	"\aNetwork\x12\x0e\n" +
 	"\x02id\x18\x01 \x01(\tR\x02id\x12\x12\n" +
 	"\x04name\x18\x02 \x01(\tR\x04name\x12\x14\n" +
@@ -1453,6 +1463,7 @@ var file_depin_network_v1_network_proto_goTypes = []any{
 	(*v11.MarketParams)(nil),            // 18: depin.market.v1.MarketParams
 	(*v12.StorageParams)(nil),           // 19: depin.storage.v1.StorageParams
 	(*v13.ComputeParams)(nil),           // 20: depin.compute.v1.ComputeParams
+	(*v14.VppParams)(nil),               // 21: depin.vpp.v1.VppParams
 }
 var file_depin_network_v1_network_proto_depIdxs = []int32{
 	1,  // 0: depin.network.v1.Params.metrics:type_name -> depin.network.v1.Metric
@@ -1460,22 +1471,23 @@ var file_depin_network_v1_network_proto_depIdxs = []int32{
 	18, // 2: depin.network.v1.Params.market:type_name -> depin.market.v1.MarketParams
 	19, // 3: depin.network.v1.Params.storage:type_name -> depin.storage.v1.StorageParams
 	20, // 4: depin.network.v1.Params.compute:type_name -> depin.compute.v1.ComputeParams
-	0,  // 5: depin.network.v1.Network.class:type_name -> depin.network.v1.ResourceClass
-	2,  // 6: depin.network.v1.Network.params:type_name -> depin.network.v1.Params
-	2,  // 7: depin.network.v1.Network.pending:type_name -> depin.network.v1.Params
-	2,  // 8: depin.network.v1.Network.previous:type_name -> depin.network.v1.Params
-	2,  // 9: depin.network.v1.ParamsVersion.params:type_name -> depin.network.v1.Params
-	0,  // 10: depin.network.v1.MsgCreateNetwork.class:type_name -> depin.network.v1.ResourceClass
-	2,  // 11: depin.network.v1.MsgCreateNetwork.params:type_name -> depin.network.v1.Params
-	2,  // 12: depin.network.v1.MsgUpdateNetworkParams.params:type_name -> depin.network.v1.Params
-	0,  // 13: depin.network.v1.EventNetworkCreated.class:type_name -> depin.network.v1.ResourceClass
-	3,  // 14: depin.network.v1.EventNetworkCreated.network:type_name -> depin.network.v1.Network
-	2,  // 15: depin.network.v1.EventNetworkParamsScheduled.params:type_name -> depin.network.v1.Params
-	16, // [16:16] is the sub-list for method output_type
-	16, // [16:16] is the sub-list for method input_type
-	16, // [16:16] is the sub-list for extension type_name
-	16, // [16:16] is the sub-list for extension extendee
-	0,  // [0:16] is the sub-list for field type_name
+	21, // 5: depin.network.v1.Params.vpp:type_name -> depin.vpp.v1.VppParams
+	0,  // 6: depin.network.v1.Network.class:type_name -> depin.network.v1.ResourceClass
+	2,  // 7: depin.network.v1.Network.params:type_name -> depin.network.v1.Params
+	2,  // 8: depin.network.v1.Network.pending:type_name -> depin.network.v1.Params
+	2,  // 9: depin.network.v1.Network.previous:type_name -> depin.network.v1.Params
+	2,  // 10: depin.network.v1.ParamsVersion.params:type_name -> depin.network.v1.Params
+	0,  // 11: depin.network.v1.MsgCreateNetwork.class:type_name -> depin.network.v1.ResourceClass
+	2,  // 12: depin.network.v1.MsgCreateNetwork.params:type_name -> depin.network.v1.Params
+	2,  // 13: depin.network.v1.MsgUpdateNetworkParams.params:type_name -> depin.network.v1.Params
+	0,  // 14: depin.network.v1.EventNetworkCreated.class:type_name -> depin.network.v1.ResourceClass
+	3,  // 15: depin.network.v1.EventNetworkCreated.network:type_name -> depin.network.v1.Network
+	2,  // 16: depin.network.v1.EventNetworkParamsScheduled.params:type_name -> depin.network.v1.Params
+	17, // [17:17] is the sub-list for method output_type
+	17, // [17:17] is the sub-list for method input_type
+	17, // [17:17] is the sub-list for extension type_name
+	17, // [17:17] is the sub-list for extension extendee
+	0,  // [0:17] is the sub-list for field type_name
 }
 
 func init() { file_depin_network_v1_network_proto_init() }

@@ -18,6 +18,7 @@ import (
 	v18 "github.com/depinhq/depin/gen/depin/share/v1"
 	v15 "github.com/depinhq/depin/gen/depin/staking/v1"
 	v19 "github.com/depinhq/depin/gen/depin/storage/v1"
+	v111 "github.com/depinhq/depin/gen/depin/vpp/v1"
 	protoreflect "google.golang.org/protobuf/reflect/protoreflect"
 	protoimpl "google.golang.org/protobuf/runtime/protoimpl"
 	reflect "reflect"
@@ -266,6 +267,12 @@ type Msg struct {
 	//	*Msg_CommitResult
 	//	*Msg_RevealResult
 	//	*Msg_CancelJob
+	//	*Msg_CreatePool
+	//	*Msg_ClosePool
+	//	*Msg_JoinPool
+	//	*Msg_LeavePool
+	//	*Msg_BuyCredits
+	//	*Msg_Dispatch
 	Sum           isMsg_Sum `protobuf_oneof:"sum"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
@@ -668,6 +675,60 @@ func (x *Msg) GetCancelJob() *v110.MsgCancelJob {
 	return nil
 }
 
+func (x *Msg) GetCreatePool() *v111.MsgCreatePool {
+	if x != nil {
+		if x, ok := x.Sum.(*Msg_CreatePool); ok {
+			return x.CreatePool
+		}
+	}
+	return nil
+}
+
+func (x *Msg) GetClosePool() *v111.MsgClosePool {
+	if x != nil {
+		if x, ok := x.Sum.(*Msg_ClosePool); ok {
+			return x.ClosePool
+		}
+	}
+	return nil
+}
+
+func (x *Msg) GetJoinPool() *v111.MsgJoinPool {
+	if x != nil {
+		if x, ok := x.Sum.(*Msg_JoinPool); ok {
+			return x.JoinPool
+		}
+	}
+	return nil
+}
+
+func (x *Msg) GetLeavePool() *v111.MsgLeavePool {
+	if x != nil {
+		if x, ok := x.Sum.(*Msg_LeavePool); ok {
+			return x.LeavePool
+		}
+	}
+	return nil
+}
+
+func (x *Msg) GetBuyCredits() *v111.MsgBuyCredits {
+	if x != nil {
+		if x, ok := x.Sum.(*Msg_BuyCredits); ok {
+			return x.BuyCredits
+		}
+	}
+	return nil
+}
+
+func (x *Msg) GetDispatch() *v111.MsgDispatch {
+	if x != nil {
+		if x, ok := x.Sum.(*Msg_Dispatch); ok {
+			return x.Dispatch
+		}
+	}
+	return nil
+}
+
 type isMsg_Sum interface {
 	isMsg_Sum()
 }
@@ -832,6 +893,30 @@ type Msg_CancelJob struct {
 	CancelJob *v110.MsgCancelJob `protobuf:"bytes,103,opt,name=cancel_job,json=cancelJob,proto3,oneof"`
 }
 
+type Msg_CreatePool struct {
+	CreatePool *v111.MsgCreatePool `protobuf:"bytes,110,opt,name=create_pool,json=createPool,proto3,oneof"`
+}
+
+type Msg_ClosePool struct {
+	ClosePool *v111.MsgClosePool `protobuf:"bytes,111,opt,name=close_pool,json=closePool,proto3,oneof"`
+}
+
+type Msg_JoinPool struct {
+	JoinPool *v111.MsgJoinPool `protobuf:"bytes,112,opt,name=join_pool,json=joinPool,proto3,oneof"`
+}
+
+type Msg_LeavePool struct {
+	LeavePool *v111.MsgLeavePool `protobuf:"bytes,113,opt,name=leave_pool,json=leavePool,proto3,oneof"`
+}
+
+type Msg_BuyCredits struct {
+	BuyCredits *v111.MsgBuyCredits `protobuf:"bytes,114,opt,name=buy_credits,json=buyCredits,proto3,oneof"`
+}
+
+type Msg_Dispatch struct {
+	Dispatch *v111.MsgDispatch `protobuf:"bytes,115,opt,name=dispatch,proto3,oneof"`
+}
+
 func (*Msg_Send) isMsg_Sum() {}
 
 func (*Msg_CreateNetwork) isMsg_Sum() {}
@@ -912,11 +997,23 @@ func (*Msg_RevealResult) isMsg_Sum() {}
 
 func (*Msg_CancelJob) isMsg_Sum() {}
 
+func (*Msg_CreatePool) isMsg_Sum() {}
+
+func (*Msg_ClosePool) isMsg_Sum() {}
+
+func (*Msg_JoinPool) isMsg_Sum() {}
+
+func (*Msg_LeavePool) isMsg_Sum() {}
+
+func (*Msg_BuyCredits) isMsg_Sum() {}
+
+func (*Msg_Dispatch) isMsg_Sum() {}
+
 var File_depin_tx_v1_tx_proto protoreflect.FileDescriptor
 
 const file_depin_tx_v1_tx_proto_rawDesc = "" +
 	"\n" +
-	"\x14depin/tx/v1/tx.proto\x12\vdepin.tx.v1\x1a\"depin/agreement/v1/agreement.proto\x1a\x18depin/bank/v1/bank.proto\x1a\x1edepin/compute/v1/compute.proto\x1a\x1cdepin/device/v1/device.proto\x1a\x1cdepin/market/v1/market.proto\x1a\x1edepin/network/v1/network.proto\x1a\x1cdepin/report/v1/report.proto\x1a\x1cdepin/reward/v1/reward.proto\x1a\x1adepin/share/v1/share.proto\x1a\x1edepin/staking/v1/staking.proto\x1a\x1edepin/storage/v1/storage.proto\"A\n" +
+	"\x14depin/tx/v1/tx.proto\x12\vdepin.tx.v1\x1a\"depin/agreement/v1/agreement.proto\x1a\x18depin/bank/v1/bank.proto\x1a\x1edepin/compute/v1/compute.proto\x1a\x1cdepin/device/v1/device.proto\x1a\x1cdepin/market/v1/market.proto\x1a\x1edepin/network/v1/network.proto\x1a\x1cdepin/report/v1/report.proto\x1a\x1cdepin/reward/v1/reward.proto\x1a\x1adepin/share/v1/share.proto\x1a\x1edepin/staking/v1/staking.proto\x1a\x1edepin/storage/v1/storage.proto\x1a\x16depin/vpp/v1/vpp.proto\"A\n" +
 	"\x02Tx\x12\x1d\n" +
 	"\n" +
 	"body_bytes\x18\x01 \x01(\fR\tbodyBytes\x12\x1c\n" +
@@ -931,7 +1028,7 @@ const file_depin_tx_v1_tx_proto_rawDesc = "" +
 	"SignerInfo\x12\x1d\n" +
 	"\n" +
 	"public_key\x18\x01 \x01(\fR\tpublicKey\x12\x1a\n" +
-	"\bsequence\x18\x02 \x01(\x04R\bsequence\"\xae\x16\n" +
+	"\bsequence\x18\x02 \x01(\x04R\bsequence\"\x9b\x19\n" +
 	"\x03Msg\x12,\n" +
 	"\x04send\x18\x01 \x01(\v2\x16.depin.bank.v1.MsgSendH\x00R\x04send\x12K\n" +
 	"\x0ecreate_network\x18\n" +
@@ -982,7 +1079,17 @@ const file_depin_tx_v1_tx_proto_rawDesc = "" +
 	"\rcommit_result\x18e \x01(\v2!.depin.compute.v1.MsgCommitResultH\x00R\fcommitResult\x12H\n" +
 	"\rreveal_result\x18f \x01(\v2!.depin.compute.v1.MsgRevealResultH\x00R\frevealResult\x12?\n" +
 	"\n" +
-	"cancel_job\x18g \x01(\v2\x1e.depin.compute.v1.MsgCancelJobH\x00R\tcancelJobB\x05\n" +
+	"cancel_job\x18g \x01(\v2\x1e.depin.compute.v1.MsgCancelJobH\x00R\tcancelJob\x12>\n" +
+	"\vcreate_pool\x18n \x01(\v2\x1b.depin.vpp.v1.MsgCreatePoolH\x00R\n" +
+	"createPool\x12;\n" +
+	"\n" +
+	"close_pool\x18o \x01(\v2\x1a.depin.vpp.v1.MsgClosePoolH\x00R\tclosePool\x128\n" +
+	"\tjoin_pool\x18p \x01(\v2\x19.depin.vpp.v1.MsgJoinPoolH\x00R\bjoinPool\x12;\n" +
+	"\n" +
+	"leave_pool\x18q \x01(\v2\x1a.depin.vpp.v1.MsgLeavePoolH\x00R\tleavePool\x12>\n" +
+	"\vbuy_credits\x18r \x01(\v2\x1b.depin.vpp.v1.MsgBuyCreditsH\x00R\n" +
+	"buyCredits\x127\n" +
+	"\bdispatch\x18s \x01(\v2\x19.depin.vpp.v1.MsgDispatchH\x00R\bdispatchB\x05\n" +
 	"\x03sumB/Z-github.com/depinhq/depin/gen/depin/tx/v1;txv1b\x06proto3"
 
 var (
@@ -1044,6 +1151,12 @@ var file_depin_tx_v1_tx_proto_goTypes = []any{
 	(*v110.MsgCommitResult)(nil),       // 42: depin.compute.v1.MsgCommitResult
 	(*v110.MsgRevealResult)(nil),       // 43: depin.compute.v1.MsgRevealResult
 	(*v110.MsgCancelJob)(nil),          // 44: depin.compute.v1.MsgCancelJob
+	(*v111.MsgCreatePool)(nil),         // 45: depin.vpp.v1.MsgCreatePool
+	(*v111.MsgClosePool)(nil),          // 46: depin.vpp.v1.MsgClosePool
+	(*v111.MsgJoinPool)(nil),           // 47: depin.vpp.v1.MsgJoinPool
+	(*v111.MsgLeavePool)(nil),          // 48: depin.vpp.v1.MsgLeavePool
+	(*v111.MsgBuyCredits)(nil),         // 49: depin.vpp.v1.MsgBuyCredits
+	(*v111.MsgDispatch)(nil),           // 50: depin.vpp.v1.MsgDispatch
 }
 var file_depin_tx_v1_tx_proto_depIdxs = []int32{
 	3,  // 0: depin.tx.v1.TxBody.messages:type_name -> depin.tx.v1.Msg
@@ -1089,11 +1202,17 @@ var file_depin_tx_v1_tx_proto_depIdxs = []int32{
 	42, // 40: depin.tx.v1.Msg.commit_result:type_name -> depin.compute.v1.MsgCommitResult
 	43, // 41: depin.tx.v1.Msg.reveal_result:type_name -> depin.compute.v1.MsgRevealResult
 	44, // 42: depin.tx.v1.Msg.cancel_job:type_name -> depin.compute.v1.MsgCancelJob
-	43, // [43:43] is the sub-list for method output_type
-	43, // [43:43] is the sub-list for method input_type
-	43, // [43:43] is the sub-list for extension type_name
-	43, // [43:43] is the sub-list for extension extendee
-	0,  // [0:43] is the sub-list for field type_name
+	45, // 43: depin.tx.v1.Msg.create_pool:type_name -> depin.vpp.v1.MsgCreatePool
+	46, // 44: depin.tx.v1.Msg.close_pool:type_name -> depin.vpp.v1.MsgClosePool
+	47, // 45: depin.tx.v1.Msg.join_pool:type_name -> depin.vpp.v1.MsgJoinPool
+	48, // 46: depin.tx.v1.Msg.leave_pool:type_name -> depin.vpp.v1.MsgLeavePool
+	49, // 47: depin.tx.v1.Msg.buy_credits:type_name -> depin.vpp.v1.MsgBuyCredits
+	50, // 48: depin.tx.v1.Msg.dispatch:type_name -> depin.vpp.v1.MsgDispatch
+	49, // [49:49] is the sub-list for method output_type
+	49, // [49:49] is the sub-list for method input_type
+	49, // [49:49] is the sub-list for extension type_name
+	49, // [49:49] is the sub-list for extension extendee
+	0,  // [0:49] is the sub-list for field type_name
 }
 
 func init() { file_depin_tx_v1_tx_proto_init() }
@@ -1142,6 +1261,12 @@ func file_depin_tx_v1_tx_proto_init() {
 		(*Msg_CommitResult)(nil),
 		(*Msg_RevealResult)(nil),
 		(*Msg_CancelJob)(nil),
+		(*Msg_CreatePool)(nil),
+		(*Msg_ClosePool)(nil),
+		(*Msg_JoinPool)(nil),
+		(*Msg_LeavePool)(nil),
+		(*Msg_BuyCredits)(nil),
+		(*Msg_Dispatch)(nil),
 	}
 	type x struct{}
 	out := protoimpl.TypeBuilder{
