@@ -6,6 +6,7 @@ import (
 
 	"github.com/depinhq/depin/api/compute"
 	"github.com/depinhq/depin/api/storage"
+	"github.com/depinhq/depin/api/vpp"
 	networkv1 "github.com/depinhq/depin/gen/depin/network/v1"
 	rewardv1 "github.com/depinhq/depin/gen/depin/reward/v1"
 )
@@ -70,6 +71,9 @@ func ValidateParams(p *networkv1.Params) error {
 		return fmt.Errorf("%w: %v", ErrInvalidParams, err)
 	}
 	if err := compute.ValidateParams(p.Compute); err != nil {
+		return fmt.Errorf("%w: %v", ErrInvalidParams, err)
+	}
+	if err := vpp.ValidateParams(p.Vpp, func(id uint32) bool { return seen[id] }); err != nil {
 		return fmt.Errorf("%w: %v", ErrInvalidParams, err)
 	}
 	return nil

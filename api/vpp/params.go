@@ -21,8 +21,10 @@ const (
 	MaxMemberW = 1_000_000_000
 	// MaxChallengeDevices caps the members one challenge tests.
 	MaxChallengeDevices = 64
-	PPT                 = 1000 // state of charge is in ‰
-	BPS                 = 10_000
+	// MaxAllocations bounds the unsettled dispatches one member is in.
+	MaxAllocations = 4
+	PPT            = 1000 // state of charge is in ‰
+	BPS            = 10_000
 )
 
 // DefaultParams are sensible flexibility params for a network of

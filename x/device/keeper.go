@@ -79,7 +79,7 @@ func (k Keeper) Register(ctx state.Context, signer crypto.Address, m *devicev1.M
 	}
 	d := &devicev1.Device{
 		Id: id.Bytes(), PublicKey: cert.DevicePublicKey, Network: cert.Network, Owner: signer.Bytes(),
-		Model: cert.Model, Serial: cert.Serial, Capacity: cert.Capacity, MakerPublicKey: cert.MakerPublicKey,
+		Model: cert.Model, Serial: cert.Serial, Capacity: cert.Capacity, EnergyCapacity: cert.EnergyCapacity, MakerPublicKey: cert.MakerPublicKey,
 		Cell: m.Cell, Status: devicev1.DeviceStatus_DEVICE_STATUS_ACTIVE, Stake: stake, UnbondingSeconds: n.Params.UnbondingSeconds,
 		RegisteredHeight: ctx.Height, // LastMoveTime 0: registering is not a move; the owner may correct the location at once
 	}
@@ -258,6 +258,23 @@ func (k Keeper) Slash(ctx state.Context, dev *devicev1.Device, id crypto.DeviceI
 		dev.Status = devicev1.DeviceStatus_DEVICE_STATUS_JAILED
 	}
 	ctx.Emit(&rewardv1.EventDeviceSlashed{Device: crypto.DeviceString(id), Network: dev.Network, Slashed: slashed, FinderFee: fee, Finder: finderAddr, Evidence: evidence})
+}
+
+// Penalize takes bps of a device's stake to the network's treasury for a
+// service it failed to deliver (not fraud: the device is not jailed) and
+// returns the amount. The caller stores the device.
+func (k Keeper) Penalize(ctx state.Context, dev *devicev1.Device, id crypto.DeviceID, bps uint32, reason string) uint64 {
+	amount := fixed.Frac(dev.Stake, uint64(bps), fixed.BPS)
+	if amount == 0 {
+		return 0
+	}
+	to := network.TreasuryAddress(dev.Network)
+	if err := k.Bank.Send(ctx, StakePool, to, bank.Coins(bank.NativeDenom, amount), "penalty"); err != nil {
+		panic(fmt.Errorf("penalty from the stake pool: %w", err)) // the pool holds every stake
+	}
+	dev.Stake -= amount
+	ctx.Emit(&devicev1.EventStakePenalized{Device: crypto.DeviceString(id), Network: dev.Network, Amount: amount, To: to.String(), Reason: reason})
+	return amount
 }
 
 // CheckInvariant verifies that the stake pool holds exactly the stakes

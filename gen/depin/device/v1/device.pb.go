@@ -1151,6 +1151,85 @@ func (x *EventStakeWithdrawn) GetAmount() uint64 {
 	return 0
 }
 
+// EventStakePenalized: part of a device's stake was taken for a service
+// it failed to deliver (e.g. a missed virtual-power-plant dispatch) —
+// not fraud, so the device stays active.
+type EventStakePenalized struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Device        string                 `protobuf:"bytes,1,opt,name=device,proto3" json:"device,omitempty"`
+	Network       string                 `protobuf:"bytes,2,opt,name=network,proto3" json:"network,omitempty"`
+	Amount        uint64                 `protobuf:"varint,3,opt,name=amount,proto3" json:"amount,omitempty"` // udpin
+	To            string                 `protobuf:"bytes,4,opt,name=to,proto3" json:"to,omitempty"`          // who received it (the network treasury)
+	Reason        string                 `protobuf:"bytes,5,opt,name=reason,proto3" json:"reason,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *EventStakePenalized) Reset() {
+	*x = EventStakePenalized{}
+	mi := &file_depin_device_v1_device_proto_msgTypes[13]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *EventStakePenalized) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*EventStakePenalized) ProtoMessage() {}
+
+func (x *EventStakePenalized) ProtoReflect() protoreflect.Message {
+	mi := &file_depin_device_v1_device_proto_msgTypes[13]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use EventStakePenalized.ProtoReflect.Descriptor instead.
+func (*EventStakePenalized) Descriptor() ([]byte, []int) {
+	return file_depin_device_v1_device_proto_rawDescGZIP(), []int{13}
+}
+
+func (x *EventStakePenalized) GetDevice() string {
+	if x != nil {
+		return x.Device
+	}
+	return ""
+}
+
+func (x *EventStakePenalized) GetNetwork() string {
+	if x != nil {
+		return x.Network
+	}
+	return ""
+}
+
+func (x *EventStakePenalized) GetAmount() uint64 {
+	if x != nil {
+		return x.Amount
+	}
+	return 0
+}
+
+func (x *EventStakePenalized) GetTo() string {
+	if x != nil {
+		return x.To
+	}
+	return ""
+}
+
+func (x *EventStakePenalized) GetReason() string {
+	if x != nil {
+		return x.Reason
+	}
+	return ""
+}
+
 var File_depin_device_v1_device_proto protoreflect.FileDescriptor
 
 const file_depin_device_v1_device_proto_rawDesc = "" +
@@ -1248,7 +1327,13 @@ const file_depin_device_v1_device_proto_rawDesc = "" +
 	"\x13EventStakeWithdrawn\x12\x16\n" +
 	"\x06device\x18\x01 \x01(\tR\x06device\x12\x14\n" +
 	"\x05owner\x18\x02 \x01(\tR\x05owner\x12\x16\n" +
-	"\x06amount\x18\x03 \x01(\x04R\x06amount*\x99\x01\n" +
+	"\x06amount\x18\x03 \x01(\x04R\x06amount\"\x87\x01\n" +
+	"\x13EventStakePenalized\x12\x16\n" +
+	"\x06device\x18\x01 \x01(\tR\x06device\x12\x18\n" +
+	"\anetwork\x18\x02 \x01(\tR\anetwork\x12\x16\n" +
+	"\x06amount\x18\x03 \x01(\x04R\x06amount\x12\x0e\n" +
+	"\x02to\x18\x04 \x01(\tR\x02to\x12\x16\n" +
+	"\x06reason\x18\x05 \x01(\tR\x06reason*\x99\x01\n" +
 	"\fDeviceStatus\x12\x1d\n" +
 	"\x19DEVICE_STATUS_UNSPECIFIED\x10\x00\x12\x18\n" +
 	"\x14DEVICE_STATUS_ACTIVE\x10\x01\x12\x1b\n" +
@@ -1269,7 +1354,7 @@ func file_depin_device_v1_device_proto_rawDescGZIP() []byte {
 }
 
 var file_depin_device_v1_device_proto_enumTypes = make([]protoimpl.EnumInfo, 1)
-var file_depin_device_v1_device_proto_msgTypes = make([]protoimpl.MessageInfo, 13)
+var file_depin_device_v1_device_proto_msgTypes = make([]protoimpl.MessageInfo, 14)
 var file_depin_device_v1_device_proto_goTypes = []any{
 	(DeviceStatus)(0),              // 0: depin.device.v1.DeviceStatus
 	(*DeviceCert)(nil),             // 1: depin.device.v1.DeviceCert
@@ -1285,11 +1370,12 @@ var file_depin_device_v1_device_proto_goTypes = []any{
 	(*EventDeviceMoved)(nil),       // 11: depin.device.v1.EventDeviceMoved
 	(*EventDeviceDeactivated)(nil), // 12: depin.device.v1.EventDeviceDeactivated
 	(*EventStakeWithdrawn)(nil),    // 13: depin.device.v1.EventStakeWithdrawn
-	(*v1.WorkRecord)(nil),          // 14: depin.report.v1.WorkRecord
+	(*EventStakePenalized)(nil),    // 14: depin.device.v1.EventStakePenalized
+	(*v1.WorkRecord)(nil),          // 15: depin.report.v1.WorkRecord
 }
 var file_depin_device_v1_device_proto_depIdxs = []int32{
 	0,  // 0: depin.device.v1.Device.status:type_name -> depin.device.v1.DeviceStatus
-	14, // 1: depin.device.v1.Device.work:type_name -> depin.report.v1.WorkRecord
+	15, // 1: depin.device.v1.Device.work:type_name -> depin.report.v1.WorkRecord
 	2,  // 2: depin.device.v1.MsgRegisterDevice.cert:type_name -> depin.device.v1.SignedDeviceCert
 	3,  // [3:3] is the sub-list for method output_type
 	3,  // [3:3] is the sub-list for method input_type
@@ -1309,7 +1395,7 @@ func file_depin_device_v1_device_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_depin_device_v1_device_proto_rawDesc), len(file_depin_device_v1_device_proto_rawDesc)),
 			NumEnums:      1,
-			NumMessages:   13,
+			NumMessages:   14,
 			NumExtensions: 0,
 			NumServices:   0,
 		},

@@ -632,19 +632,21 @@ type Member struct {
 	Failed     uint64                 `protobuf:"varint,11,opt,name=failed,proto3" json:"failed,omitempty"`
 	// Metering: the interval being metered and the net energy (discharged −
 	// charged, Wh) of the last N metered intervals outside events.
-	IntervalSeconds uint64      `protobuf:"varint,12,opt,name=interval_seconds,json=intervalSeconds,proto3" json:"interval_seconds,omitempty"`
-	Interval        uint64      `protobuf:"varint,13,opt,name=interval,proto3" json:"interval,omitempty"`
-	IntervalNetWh   int64       `protobuf:"varint,14,opt,name=interval_net_wh,json=intervalNetWh,proto3" json:"interval_net_wh,omitempty"`
-	IntervalEvent   bool        `protobuf:"varint,15,opt,name=interval_event,json=intervalEvent,proto3" json:"interval_event,omitempty"` // the interval is in an allocation's window
-	HistoryWh       []int64     `protobuf:"varint,16,rep,packed,name=history_wh,json=historyWh,proto3" json:"history_wh,omitempty"`      // oldest first, at most baseline_intervals
-	SocPpt          uint32      `protobuf:"varint,17,opt,name=soc_ppt,json=socPpt,proto3" json:"soc_ppt,omitempty"`
-	SocKnown        bool        `protobuf:"varint,18,opt,name=soc_known,json=socKnown,proto3" json:"soc_known,omitempty"`
-	RepPpm          uint32      `protobuf:"varint,19,opt,name=rep_ppm,json=repPpm,proto3" json:"rep_ppm,omitempty"` // the device's reputation when it last reported
-	Alloc           *Allocation `protobuf:"bytes,20,opt,name=alloc,proto3" json:"alloc,omitempty"`                  // the dispatch or challenge it is in (unset: none)
-	DeliveredWh     uint64      `protobuf:"varint,21,opt,name=delivered_wh,json=deliveredWh,proto3" json:"delivered_wh,omitempty"`
-	Earned          uint64      `protobuf:"varint,22,opt,name=earned,proto3" json:"earned,omitempty"`
-	unknownFields   protoimpl.UnknownFields
-	sizeCache       protoimpl.SizeCache
+	IntervalSeconds uint64  `protobuf:"varint,12,opt,name=interval_seconds,json=intervalSeconds,proto3" json:"interval_seconds,omitempty"`
+	Interval        uint64  `protobuf:"varint,13,opt,name=interval,proto3" json:"interval,omitempty"`
+	IntervalNetWh   int64   `protobuf:"varint,14,opt,name=interval_net_wh,json=intervalNetWh,proto3" json:"interval_net_wh,omitempty"`
+	IntervalEvent   bool    `protobuf:"varint,15,opt,name=interval_event,json=intervalEvent,proto3" json:"interval_event,omitempty"` // the interval is in an allocation's window
+	HistoryWh       []int64 `protobuf:"varint,16,rep,packed,name=history_wh,json=historyWh,proto3" json:"history_wh,omitempty"`      // oldest first, at most baseline_intervals
+	SocPpt          uint32  `protobuf:"varint,17,opt,name=soc_ppt,json=socPpt,proto3" json:"soc_ppt,omitempty"`
+	SocKnown        bool    `protobuf:"varint,18,opt,name=soc_known,json=socKnown,proto3" json:"soc_known,omitempty"`
+	RepPpm          uint32  `protobuf:"varint,19,opt,name=rep_ppm,json=repPpm,proto3" json:"rep_ppm,omitempty"` // the device's reputation when it last reported
+	// The dispatches and challenges it is allocated to and not yet settled,
+	// by window (windows never overlap; at most api/vpp.MaxAllocations).
+	Allocs        []*Allocation `protobuf:"bytes,20,rep,name=allocs,proto3" json:"allocs,omitempty"`
+	DeliveredWh   uint64        `protobuf:"varint,21,opt,name=delivered_wh,json=deliveredWh,proto3" json:"delivered_wh,omitempty"`
+	Earned        uint64        `protobuf:"varint,22,opt,name=earned,proto3" json:"earned,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
 }
 
 func (x *Member) Reset() {
@@ -810,9 +812,9 @@ func (x *Member) GetRepPpm() uint32 {
 	return 0
 }
 
-func (x *Member) GetAlloc() *Allocation {
+func (x *Member) GetAllocs() []*Allocation {
 	if x != nil {
-		return x.Alloc
+		return x.Allocs
 	}
 	return nil
 }
@@ -2749,7 +2751,7 @@ const file_depin_vpp_v1_vpp_proto_rawDesc = "" +
 	"\vbaseline_wh\x18\a \x01(\x03R\n" +
 	"baselineWh\x12\x1b\n" +
 	"\twindow_wh\x18\b \x01(\x03R\bwindowWh\x12\x1c\n" +
-	"\tchallenge\x18\t \x01(\bR\tchallenge\"\x96\x05\n" +
+	"\tchallenge\x18\t \x01(\bR\tchallenge\"\x98\x05\n" +
 	"\x06Member\x12\x12\n" +
 	"\x04pool\x18\x01 \x01(\x04R\x04pool\x12\x16\n" +
 	"\x06device\x18\x02 \x01(\fR\x06device\x12\x13\n" +
@@ -2773,8 +2775,8 @@ const file_depin_vpp_v1_vpp_proto_rawDesc = "" +
 	"history_wh\x18\x10 \x03(\x03R\thistoryWh\x12\x17\n" +
 	"\asoc_ppt\x18\x11 \x01(\rR\x06socPpt\x12\x1b\n" +
 	"\tsoc_known\x18\x12 \x01(\bR\bsocKnown\x12\x17\n" +
-	"\arep_ppm\x18\x13 \x01(\rR\x06repPpm\x12.\n" +
-	"\x05alloc\x18\x14 \x01(\v2\x18.depin.vpp.v1.AllocationR\x05alloc\x12!\n" +
+	"\arep_ppm\x18\x13 \x01(\rR\x06repPpm\x120\n" +
+	"\x06allocs\x18\x14 \x03(\v2\x18.depin.vpp.v1.AllocationR\x06allocs\x12!\n" +
 	"\fdelivered_wh\x18\x15 \x01(\x04R\vdeliveredWh\x12\x16\n" +
 	"\x06earned\x18\x16 \x01(\x04R\x06earned\"\xe9\a\n" +
 	"\bDispatch\x12\x0e\n" +
@@ -3013,7 +3015,7 @@ var file_depin_vpp_v1_vpp_proto_goTypes = []any{
 }
 var file_depin_vpp_v1_vpp_proto_depIdxs = []int32{
 	0, // 0: depin.vpp.v1.Allocation.direction:type_name -> depin.vpp.v1.Direction
-	4, // 1: depin.vpp.v1.Member.alloc:type_name -> depin.vpp.v1.Allocation
+	4, // 1: depin.vpp.v1.Member.allocs:type_name -> depin.vpp.v1.Allocation
 	0, // 2: depin.vpp.v1.Dispatch.direction:type_name -> depin.vpp.v1.Direction
 	1, // 3: depin.vpp.v1.Dispatch.status:type_name -> depin.vpp.v1.DispatchStatus
 	0, // 4: depin.vpp.v1.MsgDispatch.direction:type_name -> depin.vpp.v1.Direction
