@@ -27,6 +27,7 @@ import (
 	"github.com/depinhq/depin/x/share"
 	"github.com/depinhq/depin/x/staking"
 	"github.com/depinhq/depin/x/storage"
+	"github.com/depinhq/depin/x/vpp"
 )
 
 // recentDevices bounds how many committed device records the app keeps
@@ -102,6 +103,7 @@ type App struct {
 	market    market.Keeper
 	storage   storage.Keeper
 	compute   compute.Keeper
+	vpp       vpp.Keeper
 	// steps are the modules' per-network block steps, in order (modules.go).
 	steps       []networkStep
 	checkMu     sync.Mutex

@@ -20,6 +20,7 @@ const (
 	stepStorage    = "storage"    // storage epoch passes: lost pieces, payments, challenges (x/storage)
 	stepMarket     = "market"     // auctions and settlements (x/market)
 	stepCompute    = "compute"    // compute task windows and job deadlines (x/compute)
+	stepVpp        = "vpp"        // virtual power plants: leaves, challenges, settlements, allocations (x/vpp)
 )
 
 // safely runs f and turns a panic into an error. The error says only

@@ -14,6 +14,7 @@ import (
 	"github.com/depinhq/depin/x/share"
 	"github.com/depinhq/depin/x/staking"
 	"github.com/depinhq/depin/x/storage"
+	"github.com/depinhq/depin/x/vpp"
 )
 
 // escrowAccounts are the module accounts whose balances CheckInvariants
@@ -21,7 +22,7 @@ import (
 func escrowAccounts() map[crypto.Address]bool {
 	m := map[crypto.Address]bool{}
 	for _, a := range []crypto.Address{reward.Pool, share.LeaseEscrow, market.Escrow, agreement.Escrow,
-		device.StakePool, staking.BondedPool, staking.UnbondingPool, storage.Escrow, compute.Escrow} {
+		device.StakePool, staking.BondedPool, staking.UnbondingPool, storage.Escrow, compute.Escrow, vpp.Escrow} {
 		m[a] = true
 	}
 	return m
@@ -52,6 +53,7 @@ func CheckInvariants(r store.Reader) (err error) {
 		share.Keeper{Rewards: reward.Keeper{}}.CheckInvariant,
 		storage.Keeper{}.CheckInvariant,
 		compute.Keeper{}.CheckInvariant,
+		vpp.Keeper{}.CheckInvariant,
 	}
 	for _, check := range checks {
 		if err := check(r); err != nil {

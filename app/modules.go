@@ -14,6 +14,7 @@ import (
 	"github.com/depinhq/depin/x/share"
 	"github.com/depinhq/depin/x/staking"
 	"github.com/depinhq/depin/x/storage"
+	"github.com/depinhq/depin/x/vpp"
 )
 
 // The module system: this file is where modules are put together. A new
@@ -66,6 +67,8 @@ func (a *App) wireModules() {
 	a.reward = reward.Keeper{Bank: a.bank, Network: a.network, Device: a.device, Report: a.report, Payouts: &a.share}
 	a.storage = storage.Keeper{Bank: a.bank, Network: a.network, Device: a.device}
 	a.compute = compute.Keeper{Bank: a.bank, Network: a.network, Device: a.device}
+	a.vpp = vpp.Keeper{Bank: a.bank, Network: a.network, Device: a.device}
+	a.report.Vpp = &a.vpp // members' accepted reports are metered for their pool
 
 	// When a network's epoch ends, in this order: lease rent, then the
 	// epoch's rewards are queued, then agreements start paying, then
@@ -88,6 +91,10 @@ func (a *App) wireModules() {
 		{name: stepCompute, start: func() func(state.Context, string) error {
 			budget := a.compute.Budget() // shared by every network of the block
 			return func(c state.Context, id string) error { return a.compute.BeginNetwork(c, id, &budget) }
+		}},
+		{name: stepVpp, start: func() func(state.Context, string) error {
+			budget := a.vpp.Budget() // shared by every network of the block
+			return func(c state.Context, id string) error { return a.vpp.BeginNetwork(c, id, &budget) }
 		}},
 	}
 }

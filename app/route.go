@@ -102,6 +102,20 @@ func (a *App) route(ctx state.Context, tx *auth.Tx, m *txv1.Msg, prep *report.Pr
 		return a.storage.SubmitAudits(ctx, s, sum.SubmitAudits)
 	case *txv1.Msg_RepairDeal:
 		return a.storage.RepairDeal(ctx, s, sum.RepairDeal)
+	case *txv1.Msg_CreatePool:
+		_, err := a.vpp.CreatePool(ctx, s, sum.CreatePool)
+		return err
+	case *txv1.Msg_ClosePool:
+		return a.vpp.ClosePool(ctx, s, sum.ClosePool)
+	case *txv1.Msg_JoinPool:
+		return a.vpp.JoinPool(ctx, s, sum.JoinPool)
+	case *txv1.Msg_LeavePool:
+		return a.vpp.LeavePool(ctx, s, sum.LeavePool)
+	case *txv1.Msg_BuyCredits:
+		return a.vpp.BuyCredits(ctx, s, sum.BuyCredits)
+	case *txv1.Msg_Dispatch:
+		_, err := a.vpp.DispatchPool(ctx, s, sum.Dispatch)
+		return err
 	default:
 		return fmt.Errorf("%w: %T", errs.ErrUnknownMsg, sum)
 	}

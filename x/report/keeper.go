@@ -30,6 +30,9 @@ type Keeper struct {
 	// Market, if set, meters accepted reports of devices with market
 	// orders (x/market).
 	Market Meterer
+	// Vpp, if set, meters accepted reports of virtual-power-plant
+	// members (x/vpp).
+	Vpp Meterer
 }
 
 // Meterer is told of every accepted report.
@@ -236,6 +239,9 @@ func (b *batchState) judge(i int, prep *Prepared) (reportv1.RejectReason, string
 	dev.ReportsAccepted++
 	if b.k.Market != nil && dev.MarketUntil > 0 {
 		b.k.Market.Meter(b.ctx, dev, n, r)
+	}
+	if b.k.Vpp != nil && dev.VppPool > 0 {
+		b.k.Vpp.Meter(b.ctx, dev, n, r)
 	}
 	return reportv1.RejectReason_REJECT_REASON_UNSPECIFIED, ""
 }

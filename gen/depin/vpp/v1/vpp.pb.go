@@ -512,8 +512,8 @@ type Allocation struct {
 	Dispatch      uint64                 `protobuf:"varint,1,opt,name=dispatch,proto3" json:"dispatch,omitempty"`
 	Direction     Direction              `protobuf:"varint,2,opt,name=direction,proto3,enum=depin.vpp.v1.Direction" json:"direction,omitempty"`
 	PowerW        uint64                 `protobuf:"varint,3,opt,name=power_w,json=powerW,proto3" json:"power_w,omitempty"`
-	StartInterval uint64                 `protobuf:"varint,4,opt,name=start_interval,json=startInterval,proto3" json:"start_interval,omitempty"` // window = [start_interval, end_interval) of interval_seconds
-	EndInterval   uint64                 `protobuf:"varint,5,opt,name=end_interval,json=endInterval,proto3" json:"end_interval,omitempty"`
+	Start         int64                  `protobuf:"varint,4,opt,name=start,proto3" json:"start,omitempty"`                                      // the window [start, end), unix seconds: a report counts in it
+	End           int64                  `protobuf:"varint,5,opt,name=end,proto3" json:"end,omitempty"`                                          // if its period ends in it
 	BaselineTaken bool                   `protobuf:"varint,6,opt,name=baseline_taken,json=baselineTaken,proto3" json:"baseline_taken,omitempty"` // the baseline was fixed by the first report in the window
 	BaselineWh    int64                  `protobuf:"varint,7,opt,name=baseline_wh,json=baselineWh,proto3" json:"baseline_wh,omitempty"`          // per interval, in the dispatch's direction
 	WindowWh      int64                  `protobuf:"varint,8,opt,name=window_wh,json=windowWh,proto3" json:"window_wh,omitempty"`                // metered in the window, in the dispatch's direction
@@ -573,16 +573,16 @@ func (x *Allocation) GetPowerW() uint64 {
 	return 0
 }
 
-func (x *Allocation) GetStartInterval() uint64 {
+func (x *Allocation) GetStart() int64 {
 	if x != nil {
-		return x.StartInterval
+		return x.Start
 	}
 	return 0
 }
 
-func (x *Allocation) GetEndInterval() uint64 {
+func (x *Allocation) GetEnd() int64 {
 	if x != nil {
-		return x.EndInterval
+		return x.End
 	}
 	return 0
 }
@@ -869,6 +869,7 @@ type Dispatch struct {
 	Challenge        bool                   `protobuf:"varint,30,opt,name=challenge,proto3" json:"challenge,omitempty"`
 	CreatedHeight    int64                  `protobuf:"varint,31,opt,name=created_height,json=createdHeight,proto3" json:"created_height,omitempty"`
 	AllocatedWh      uint64                 `protobuf:"varint,32,opt,name=allocated_wh,json=allocatedWh,proto3" json:"allocated_wh,omitempty"`
+	Members          [][]byte               `protobuf:"bytes,33,rep,name=members,proto3" json:"members,omitempty"` // a challenge's devices (an operator's dispatch: every member with an allocation)
 	unknownFields    protoimpl.UnknownFields
 	sizeCache        protoimpl.SizeCache
 }
@@ -1125,6 +1126,13 @@ func (x *Dispatch) GetAllocatedWh() uint64 {
 		return x.AllocatedWh
 	}
 	return 0
+}
+
+func (x *Dispatch) GetMembers() [][]byte {
+	if x != nil {
+		return x.Members
+	}
+	return nil
 }
 
 // CreditBooks are a network's service credits: tokens burned, credits
@@ -2739,14 +2747,14 @@ const file_depin_vpp_v1_vpp_proto_rawDesc = "" +
 	"\x04paid\x18\x13 \x01(\x04R\x04paid\x12\x1e\n" +
 	"\n" +
 	"challenges\x18\x14 \x01(\x04R\n" +
-	"challenges\"\xc5\x02\n" +
+	"challenges\"\xa3\x02\n" +
 	"\n" +
 	"Allocation\x12\x1a\n" +
 	"\bdispatch\x18\x01 \x01(\x04R\bdispatch\x125\n" +
 	"\tdirection\x18\x02 \x01(\x0e2\x17.depin.vpp.v1.DirectionR\tdirection\x12\x17\n" +
-	"\apower_w\x18\x03 \x01(\x04R\x06powerW\x12%\n" +
-	"\x0estart_interval\x18\x04 \x01(\x04R\rstartInterval\x12!\n" +
-	"\fend_interval\x18\x05 \x01(\x04R\vendInterval\x12%\n" +
+	"\apower_w\x18\x03 \x01(\x04R\x06powerW\x12\x14\n" +
+	"\x05start\x18\x04 \x01(\x03R\x05start\x12\x10\n" +
+	"\x03end\x18\x05 \x01(\x03R\x03end\x12%\n" +
 	"\x0ebaseline_taken\x18\x06 \x01(\bR\rbaselineTaken\x12\x1f\n" +
 	"\vbaseline_wh\x18\a \x01(\x03R\n" +
 	"baselineWh\x12\x1b\n" +
@@ -2778,7 +2786,7 @@ const file_depin_vpp_v1_vpp_proto_rawDesc = "" +
 	"\arep_ppm\x18\x13 \x01(\rR\x06repPpm\x120\n" +
 	"\x06allocs\x18\x14 \x03(\v2\x18.depin.vpp.v1.AllocationR\x06allocs\x12!\n" +
 	"\fdelivered_wh\x18\x15 \x01(\x04R\vdeliveredWh\x12\x16\n" +
-	"\x06earned\x18\x16 \x01(\x04R\x06earned\"\xe9\a\n" +
+	"\x06earned\x18\x16 \x01(\x04R\x06earned\"\x83\b\n" +
 	"\bDispatch\x12\x0e\n" +
 	"\x02id\x18\x01 \x01(\x04R\x02id\x12\x12\n" +
 	"\x04pool\x18\x02 \x01(\x04R\x04pool\x12\x18\n" +
@@ -2818,7 +2826,8 @@ const file_depin_vpp_v1_vpp_proto_rawDesc = "" +
 	"\tpenalties\x18\x1d \x01(\x04R\tpenalties\x12\x1c\n" +
 	"\tchallenge\x18\x1e \x01(\bR\tchallenge\x12%\n" +
 	"\x0ecreated_height\x18\x1f \x01(\x03R\rcreatedHeight\x12!\n" +
-	"\fallocated_wh\x18  \x01(\x04R\vallocatedWh\"S\n" +
+	"\fallocated_wh\x18  \x01(\x04R\vallocatedWh\x12\x18\n" +
+	"\amembers\x18! \x03(\fR\amembers\"S\n" +
 	"\vCreditBooks\x12\x16\n" +
 	"\x06burned\x18\x01 \x01(\x04R\x06burned\x12\x16\n" +
 	"\x06minted\x18\x02 \x01(\x04R\x06minted\x12\x14\n" +
