@@ -25,12 +25,22 @@ type Generator interface {
 
 // GeneratorConfig places one simulated device. The simulated kinds'
 // generators are pure functions of it and of the period: the same seed,
-// index and period always give the same values, whatever was asked before.
+// index and period always give the same values, whatever was asked
+// before. (A battery's values also depend on the dispatches it followed:
+// see DispatchFollower.)
 type GeneratorConfig struct {
 	Seed     uint64  // the fleet's seed
 	Index    int     // the device's index in its fleet
 	Capacity uint64  // in the kind's CapacityUnit; > 0
 	Lat, Lon float64 // degrees; local (solar) time follows the longitude
+	// EnergyCapacity is what a device of a kind that stores energy holds
+	// (Wh; a battery's, whose Capacity is its rated power), as its
+	// certificate says; 0 takes the kind's draw (Kind.EnergyCapacity).
+	EnergyCapacity uint64
+	// IgnoreDispatch makes a generator that follows dispatches (a
+	// battery) take no notice of them: a device that does not respond,
+	// for tests of what the chain does with one.
+	IgnoreDispatch bool
 }
 
 // Salts of the independent random streams of one device.
@@ -49,6 +59,7 @@ const (
 	saltSpeed
 	saltCapacity
 	saltNoise
+	saltEnergy
 )
 
 // mix64 is the splitmix64 finaliser: a bijection that spreads every input

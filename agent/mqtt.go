@@ -42,10 +42,20 @@ type MQTTConfig struct {
 	// for the device. It is called from the MQTT client's goroutine: it
 	// must not block for long.
 	OnOutcome func(Outcome)
-	// Device is the device (depindev1…) whose results to subscribe to; it
-	// is also the default ClientID, because a gateway's embedded broker
-	// lets only the client whose client id is the device id subscribe to
-	// its results. Required with OnOutcome.
+	// OnDispatch, if set, is handed each dispatch the gateway forwards to
+	// Device (docs/DEVICE-PROTOCOL.md §7.2): the publisher subscribes to
+	// DispatchTopic(Device) on every connection, like to the results. A
+	// gateway retains a device's last dispatch, so it is handed over again
+	// after every reconnection: the same dispatch (ID) may come more than
+	// once. A payload that does not parse, or names another device, is
+	// logged and dropped. It is called from the MQTT client's goroutine:
+	// it must not block for long (NewDispatchChannel makes a channel of
+	// it).
+	OnDispatch func(Dispatch)
+	// Device is the device (depindev1…) whose results and dispatches to
+	// subscribe to; it is also the default ClientID, because a gateway's
+	// embedded broker lets only the client whose client id is the device
+	// id subscribe to its topics. Required with OnOutcome or OnDispatch.
 	Device string
 	// OutcomeTimeout is how long to wait for a report's outcome
 	// (DefaultOutcomeTimeout if 0).
@@ -85,9 +95,9 @@ func (c MQTTConfig) Validate() error {
 	if c.ReconnectMin < time.Millisecond || c.ReconnectMax <= c.ReconnectMin {
 		return fmt.Errorf("reconnect backoff %v..%v: want 1ms ≤ min < max", c.ReconnectMin, c.ReconnectMax)
 	}
-	if c.OnOutcome != nil {
+	if c.OnOutcome != nil || c.OnDispatch != nil {
 		if _, err := crypto.ParseDeviceID(c.Device); err != nil {
-			return fmt.Errorf("outcomes: device %q: want the depindev1… id whose results to subscribe to (%v)", c.Device, err)
+			return fmt.Errorf("outcomes and dispatches: device %q: want the depindev1… id whose topics to subscribe to (%v)", c.Device, err)
 		}
 	}
 	if c.OutcomeTimeout < 0 {
@@ -103,15 +113,17 @@ func (c MQTTConfig) Validate() error {
 // least once: after a lost PUBACK the queue sends it again, and the
 // gateway drops the duplicate by the SHA-256 of its bytes (a resent
 // report must be the very bytes first sent). With OnOutcome it also
-// follows the device's results topic.
+// follows the device's results topic, with OnDispatch its dispatch topic
+// (a device that only listens for dispatches publishes nothing).
 type MQTTPublisher struct {
-	cm       *autopaho.ConnectionManager
-	log      *slog.Logger
-	device   string
-	outcomes *awaited // nil without OnOutcome
-	clock    Clock
-	stop     context.CancelFunc
-	done     chan struct{} // closed when the expiry loop ends
+	cm         *autopaho.ConnectionManager
+	log        *slog.Logger
+	device     string
+	outcomes   *awaited       // nil without OnOutcome
+	onDispatch func(Dispatch) // nil without OnDispatch
+	clock      Clock
+	stop       context.CancelFunc
+	done       chan struct{} // closed when the expiry loop ends
 }
 
 var _ Publisher = (*MQTTPublisher)(nil)
@@ -141,16 +153,30 @@ func NewMQTTPublisher(cfg MQTTConfig) (*MQTTPublisher, error) {
 	if clk == nil {
 		clk = SystemClock()
 	}
-	p := &MQTTPublisher{log: log, device: cfg.Device, clock: clk, done: make(chan struct{})}
+	p := &MQTTPublisher{log: log, device: cfg.Device, clock: clk, onDispatch: cfg.OnDispatch, done: make(chan struct{})}
 	var sessionExpiry uint32
 	var onPublish []func(paho.PublishReceived) (bool, error)
-	results := ResultsTopic(cfg.Device)
+	var topics []string
+	results, dispatches := ResultsTopic(cfg.Device), DispatchTopic(cfg.Device)
 	if cfg.OnOutcome != nil {
 		p.outcomes = newAwaited(cfg.OnOutcome, cfg.OutcomeTimeout)
+		topics = append(topics, results)
+	}
+	if cfg.OnDispatch != nil {
+		topics = append(topics, dispatches)
+	}
+	if len(topics) > 0 {
 		sessionExpiry = 300 // the gateway's broker keeps a session at most 5 minutes
 		onPublish = append(onPublish, func(pr paho.PublishReceived) (bool, error) {
-			if pr.Packet.Topic == results {
-				p.received(pr.Packet.Payload)
+			switch pr.Packet.Topic {
+			case results:
+				if p.outcomes != nil {
+					p.received(pr.Packet.Payload)
+				}
+			case dispatches:
+				if p.onDispatch != nil {
+					p.dispatched(pr.Packet.Payload)
+				}
 			}
 			return true, nil
 		})
@@ -170,8 +196,8 @@ func NewMQTTPublisher(cfg MQTTConfig) (*MQTTPublisher, error) {
 		ConnectPassword:               []byte(cfg.Password),
 		OnConnectionUp: func(cm *autopaho.ConnectionManager, _ *paho.Connack) {
 			log.Info("mqtt connected")
-			if p.outcomes != nil {
-				go p.subscribe(cm, results) // the callback must not block
+			if len(topics) > 0 {
+				go p.subscribe(cm, topics) // the callback must not block
 			}
 		},
 		OnConnectionDown: func() bool {
@@ -201,21 +227,46 @@ func NewMQTTPublisher(cfg MQTTConfig) (*MQTTPublisher, error) {
 	return p, nil
 }
 
-// subscribe subscribes to the device's results topic (on every
-// connection: a session the broker dropped takes its subscriptions along).
-func (p *MQTTPublisher) subscribe(cm *autopaho.ConnectionManager, topic string) {
+// subscribe subscribes to the device's topics (on every connection: a
+// session the broker dropped takes its subscriptions along).
+func (p *MQTTPublisher) subscribe(cm *autopaho.ConnectionManager, topics []string) {
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
-	ack, err := cm.Subscribe(ctx, &paho.Subscribe{Subscriptions: []paho.SubscribeOptions{{Topic: topic, QoS: 1}}})
-	switch {
-	case err != nil && ack == nil:
-		p.log.Warn("cannot subscribe to the device's results; a reconnection tries again", "topic", topic, "err", err)
-	case len(ack.Reasons) > 0 && ack.Reasons[0] >= 0x80:
-		p.log.Warn("the broker refused the subscription to the device's results (a gateway's broker allows it only to a client whose client id is the device id)",
-			"topic", topic, "reason_code", fmt.Sprintf("%#02x", ack.Reasons[0]))
-	default:
-		p.log.Debug("subscribed to the device's results", "topic", topic)
+	subs := make([]paho.SubscribeOptions, len(topics))
+	for i, t := range topics {
+		subs[i] = paho.SubscribeOptions{Topic: t, QoS: 1}
 	}
+	ack, err := cm.Subscribe(ctx, &paho.Subscribe{Subscriptions: subs})
+	if err != nil && ack == nil {
+		p.log.Warn("cannot subscribe to the device's topics; a reconnection tries again", "topics", topics, "err", err)
+		return
+	}
+	for i, t := range topics {
+		if i < len(ack.Reasons) && ack.Reasons[i] >= 0x80 {
+			p.log.Warn("the broker refused a subscription to the device's topics (a gateway's broker allows it only to a client whose client id is the device id)",
+				"topic", t, "reason_code", fmt.Sprintf("%#02x", ack.Reasons[i]))
+			continue
+		}
+		p.log.Debug("subscribed", "topic", t)
+	}
+}
+
+// dispatched handles a message on the dispatch topic. An empty one is a
+// gateway clearing its retained dispatch.
+func (p *MQTTPublisher) dispatched(payload []byte) {
+	if len(payload) == 0 {
+		return
+	}
+	d, err := ParseDispatch(payload)
+	if err != nil {
+		p.log.Warn("ignoring a dispatch that does not parse", "err", err)
+		return
+	}
+	if d.Device != p.device {
+		p.log.Warn("ignoring a dispatch for another device", "dispatch", d.ID, "device", d.Device)
+		return
+	}
+	p.onDispatch(d)
 }
 
 // received handles a message on the results topic.
