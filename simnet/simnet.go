@@ -27,6 +27,7 @@ import (
 	"github.com/depinhq/depin/agent/sim"
 	"github.com/depinhq/depin/api/device"
 	"github.com/depinhq/depin/api/network"
+	"github.com/depinhq/depin/api/vpp"
 	"github.com/depinhq/depin/client"
 	"github.com/depinhq/depin/crypto"
 	"github.com/depinhq/depin/gateway"
@@ -34,6 +35,7 @@ import (
 	marketv1 "github.com/depinhq/depin/gen/depin/market/v1"
 	networkv1 "github.com/depinhq/depin/gen/depin/network/v1"
 	txv1 "github.com/depinhq/depin/gen/depin/tx/v1"
+	vppv1 "github.com/depinhq/depin/gen/depin/vpp/v1"
 )
 
 // Config describes one simulation run.
@@ -56,9 +58,13 @@ type Config struct {
 	Submitter ed25519.PrivateKey
 	// Broker, if set, is an external gateway's MQTT broker to publish to
 	// instead of running a gateway here.
-	Broker   string
-	Progress io.Writer // progress lines; nil = quiet
-	Logger   *slog.Logger
+	Broker string
+	// IgnoreDispatch is the share (0 to 1) of a battery fleet that takes
+	// no notice of the dispatches the gateway forwards (sim.Config); the
+	// others follow them.
+	IgnoreDispatch float64
+	Progress       io.Writer // progress lines; nil = quiet
+	Logger         *slog.Logger
 }
 
 // Result summarises a run.
@@ -135,7 +141,8 @@ func Run(ctx context.Context, c *client.Client, cfg Config) (*Result, error) {
 			continue
 		}
 		f, err := sim.New(sim.Config{Kind: cfg.Kind, Devices: n, Seed: cfg.Seed, FirstIndex: first, Network: net, ChainID: chainID,
-			Lat: r.Lat, Lon: r.Lon, RadiusKm: r.RadiusKm, Interval: cfg.Interval, Until: until, Logger: lg})
+			Lat: r.Lat, Lon: r.Lon, RadiusKm: r.RadiusKm, Interval: cfg.Interval, Until: until, Logger: lg,
+			IgnoreDispatch: cfg.IgnoreDispatch})
 		if err != nil {
 			return nil, err
 		}
@@ -185,6 +192,22 @@ func Run(ctx context.Context, c *client.Client, cfg Config) (*Result, error) {
 	if err != nil {
 		mqttPub.Close()
 		return nil, fmt.Errorf("MQTT broker %s: %w", broker, err)
+	}
+	if kind.StoresEnergy() {
+		// Batteries follow the dispatches the gateway forwards them, each
+		// on a connection of its own (only a client whose client id is the
+		// device id may read its dispatch topic).
+		for _, f := range fleets {
+			actx, cancel := context.WithTimeout(ctx, 30*time.Second)
+			stopSubs, err := f.SubscribeDispatches(actx, broker)
+			cancel()
+			if err != nil {
+				mqttPub.Close()
+				return nil, err
+			}
+			defer stopSubs()
+		}
+		say("%d batteries follow their dispatches (%.0f%% ignore them)\n", len(members), 100*cfg.IgnoreDispatch)
 	}
 	qc := agent.DefaultQueueConfig()
 	qc.Workers = 8
@@ -341,13 +364,18 @@ func ensureNetwork(ctx context.Context, c *client.Client, cfg Config, kind agent
 		mkt = &marketv1.MarketParams{IntervalSeconds: cfg.EpochSeconds, Denom: "udpin", SellerMetric: 2, BuyerMetric: 1,
 			SettleDelaySeconds: cfg.EpochSeconds, ShortfallPenalty: 10_000_000}
 	}
+	var flex *vppv1.VppParams
+	if kind.StoresEnergy() {
+		// Batteries (charged, discharged, soc) make a flexibility market.
+		flex = vpp.DefaultParams()
+	}
 	_, err = c.SendTx(ctx, owner, []*txv1.Msg{{Sum: &txv1.Msg_CreateNetwork{CreateNetwork: &networkv1.MsgCreateNetwork{
 		Owner: ownerAddr.Bytes(), Id: id, Name: strings.ToUpper(kind.Name[:1]) + kind.Name[1:] + " network", Class: kind.Class, Physical: kind.Physical,
 		RewardDenom: "u" + kind.Name,
 		Params: &networkv1.Params{
 			Metrics: kind.Metrics, EpochSeconds: cfg.EpochSeconds, ReportWindowSeconds: 3600, MaxClockSkewSeconds: 30,
 			MinStake: 1_000_000, UnbondingSeconds: 3600, MinMoveIntervalSeconds: 3600,
-			Rewards: network.DefaultRewards(DefaultEmission), Market: mkt,
+			Rewards: network.DefaultRewards(DefaultEmission), Market: mkt, Vpp: flex,
 		}}}}}, client.TxOptions{})
 	if err != nil {
 		return "", fmt.Errorf("create network %s: %w", id, err)
@@ -376,7 +404,8 @@ func registerFleet(ctx context.Context, c *client.Client, cfg Config, chainID, n
 	for i, m := range todo {
 		sc, err := device.SignCert(maker, chainID, &devicev1.DeviceCert{
 			Network: net, DevicePublicKey: m.Key.Public().(ed25519.PublicKey), Model: "sim-" + cfg.Kind,
-			Serial: fmt.Sprintf("sim-%d-%d", cfg.Seed, m.Index), Capacity: m.Capacity, MakerPublicKey: maker.Public().(ed25519.PublicKey)})
+			Serial: fmt.Sprintf("sim-%d-%d", cfg.Seed, m.Index), Capacity: m.Capacity, EnergyCapacity: m.EnergyCapacity,
+			MakerPublicKey: maker.Public().(ed25519.PublicKey)})
 		if err != nil {
 			return 0, err
 		}

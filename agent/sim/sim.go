@@ -2,7 +2,10 @@
 // catalogue: it derives each device's key, capacity and location from a
 // seed, drives all of them from one loop on a clock (the wall clock, or a
 // fast-forward one that simulates a day in seconds) and publishes their
-// signed reports. `depin sim` and `depin demo` use it.
+// signed reports. `depin sim` and `depin demo` use it. A fleet of
+// batteries follows the dispatches handed to it (Follow), or sent to its
+// devices' dispatch topics by a gateway (SubscribeDispatches), but for
+// the share configured to ignore them.
 //
 // Its keys come from a seed anyone can know: the package must never be
 // used for real devices, and must never hold funds behind a simulated
@@ -40,6 +43,11 @@ type Config struct {
 	// Interval is the reporting period, whole seconds (default the
 	// kind's ReportInterval).
 	Interval time.Duration
+	// IgnoreDispatch is the share (0 to 1) of the fleet's devices that
+	// take no notice of the dispatches they are told (of kinds that
+	// follow dispatches: batteries), chosen by the seed; the rest follow
+	// them (Fleet.Follow, Fleet.SubscribeDispatches).
+	IgnoreDispatch float64
 	// Until, if set, stops Run once the clock passes it.
 	Until  time.Time
 	Clock  agent.Clock // default agent.SystemClock()
@@ -62,20 +70,28 @@ func (c Config) Validate() error {
 		return fmt.Errorf("fleet radius %v km: want 0 to 2000", c.RadiusKm)
 	case c.Interval != 0 && (c.Interval < time.Second || c.Interval%time.Second != 0):
 		return fmt.Errorf("report interval %v: want whole seconds, at least 1s", c.Interval)
+	case !(c.IgnoreDispatch >= 0 && c.IgnoreDispatch <= 1):
+		return fmt.Errorf("share of devices ignoring dispatches %v: want 0 to 1", c.IgnoreDispatch)
 	}
 	return nil
 }
 
 // Member is one simulated device: what registering it on chain needs (key,
-// capacity, location) and what drives it.
+// capacity, energy capacity, location) and what drives it.
 type Member struct {
-	Index     int
-	Key       ed25519.PrivateKey
-	Capacity  uint64
-	Lat, Lon  float64
-	Device    *agent.Device
-	Generator agent.Generator
-	phase     time.Duration
+	Index    int
+	Key      ed25519.PrivateKey
+	Capacity uint64
+	// EnergyCapacity is what the device stores (Wh) for kinds that store
+	// energy (its certificate's energy_capacity), else 0.
+	EnergyCapacity uint64
+	Lat, Lon       float64
+	Device         *agent.Device
+	Generator      agent.Generator
+	// IgnoresDispatch: the device takes no notice of dispatches
+	// (Config.IgnoreDispatch).
+	IgnoresDispatch bool
+	phase           time.Duration
 }
 
 // Stats counts what a fleet did.
@@ -87,10 +103,11 @@ type Stats struct {
 
 // Fleet is a set of simulated devices of one kind.
 type Fleet struct {
-	cfg     Config
-	kind    agent.Kind
-	members []*Member
-	log     *slog.Logger
+	cfg      Config
+	kind     agent.Kind
+	members  []*Member
+	byDevice map[string]*Member
+	log      *slog.Logger
 
 	signed, offline, failed atomic.Uint64
 }
@@ -114,14 +131,17 @@ func New(cfg Config) (*Fleet, error) {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	f := &Fleet{cfg: cfg, kind: kind, log: log.With("kind", kind.Name, "network", cfg.Network)}
+	f := &Fleet{cfg: cfg, kind: kind, byDevice: map[string]*Member{}, log: log.With("kind", kind.Name, "network", cfg.Network)}
 	secs := int64(cfg.Interval / time.Second)
 	for i := range cfg.Devices {
 		index := cfg.FirstIndex + i
 		key := DeviceKey(cfg.Seed, kind.Name, index)
 		capacity := kind.Capacity(cfg.Seed, index)
+		energy := kind.EnergyCapacity(cfg.Seed, index, capacity)
 		lat, lon := Location(cfg.Seed, index, cfg.Lat, cfg.Lon, cfg.RadiusKm)
-		gen, err := kind.NewGenerator(agent.GeneratorConfig{Seed: cfg.Seed, Index: index, Capacity: capacity, Lat: lat, Lon: lon})
+		ignore := ignores(cfg.Seed, index, cfg.IgnoreDispatch)
+		gen, err := kind.NewGenerator(agent.GeneratorConfig{Seed: cfg.Seed, Index: index, Capacity: capacity, EnergyCapacity: energy,
+			Lat: lat, Lon: lon, IgnoreDispatch: ignore})
 		if err != nil {
 			return nil, err
 		}
@@ -133,14 +153,23 @@ func New(cfg Config) (*Fleet, error) {
 		if err != nil {
 			return nil, err
 		}
-		f.members = append(f.members, &Member{
-			Index: index, Key: key, Capacity: capacity, Lat: lat, Lon: lon,
-			Device: dev, Generator: gen,
+		m := &Member{
+			Index: index, Key: key, Capacity: capacity, EnergyCapacity: energy, Lat: lat, Lon: lon,
+			Device: dev, Generator: gen, IgnoresDispatch: ignore,
 			// Spread the fleet's reports evenly over the interval.
 			phase: time.Duration(int64(i)*secs/int64(cfg.Devices)) * time.Second,
-		})
+		}
+		f.members = append(f.members, m)
+		f.byDevice[dev.String()] = m
 	}
 	return f, nil
+}
+
+// ignores reports whether device index of a fleet seeded with seed is one
+// of the share that ignore dispatches.
+func ignores(seed uint64, index int, share float64) bool {
+	h := sha256.Sum256(binary.BigEndian.AppendUint64(binary.BigEndian.AppendUint64([]byte("depin/sim/ignore-dispatch/v1"), seed), uint64(index)))
+	return float64(binary.BigEndian.Uint64(h[:8])>>11)/(1<<53) < share
 }
 
 // DeviceKey derives simulated device index's key from the fleet's seed.

@@ -184,3 +184,57 @@ func distanceKm(lat1, lon1, lat2, lon2 float64) float64 {
 	a := math.Sin(dp/2)*math.Sin(dp/2) + math.Cos(p1)*math.Cos(p2)*math.Sin(dl/2)*math.Sin(dl/2)
 	return 2 * r * math.Asin(math.Sqrt(a))
 }
+
+// TestFleetFollowsDispatches: a battery fleet's members follow the
+// dispatches handed to them — the share that ignores them does not — and
+// their energy and certificate data hold together.
+func TestFleetFollowsDispatches(t *testing.T) {
+	start := time.Date(2025, 6, 15, 10, 0, 0, 0, time.UTC) // about 11:00 local solar time in Berlin
+	clock := agent.NewFastForwardClock(start)
+	f, err := sim.New(sim.Config{Kind: "battery", Devices: 20, Seed: 5, Network: "grid", ChainID: chainID,
+		Lat: 52.52, Lon: 13.40, Clock: clock, Until: start.Add(time.Hour), IgnoreDispatch: 0.25})
+	if err != nil {
+		t.Fatal(err)
+	}
+	from, to := start.Add(30*time.Minute), start.Add(45*time.Minute)
+	ignoring := 0
+	for _, m := range f.Members() {
+		if m.EnergyCapacity < 2*m.Capacity || m.EnergyCapacity > 3*m.Capacity {
+			t.Errorf("device %d: %d Wh for %d W", m.Index, m.EnergyCapacity, m.Capacity)
+		}
+		if m.IgnoresDispatch {
+			ignoring++
+		}
+		d := agent.Dispatch{ID: 1, Pool: 1, Network: "grid", Device: m.Device.String(), Direction: agent.Discharge, PowerW: 2000, Start: from, End: to}
+		if !f.Follow(d) {
+			t.Fatalf("device %d does not follow dispatches", m.Index)
+		}
+	}
+	if ignoring == 0 || ignoring > 10 {
+		t.Fatalf("%d of 20 ignore dispatches, want about 5", ignoring)
+	}
+	if f.Follow(agent.Dispatch{Device: "depindev1nobody"}) {
+		t.Error("a dispatch for a device not in the fleet was followed")
+	}
+	pub := &memPublisher{}
+	if err := f.Run(context.Background(), pub); err != nil {
+		t.Fatal(err)
+	}
+	net := map[string]float64{} // Wh discharged − charged over reports ending in the window
+	for _, p := range pub.msgs {
+		d, _ := wire.Decode(p.payload)
+		if end := time.Unix(d.Report.PeriodEnd, 0); end.After(from) && !end.After(to) {
+			net[p.device] += float64(d.Report.Metrics[1].Value) - float64(d.Report.Metrics[0].Value)
+		}
+	}
+	for _, m := range f.Members() {
+		got := net[m.Device.String()]
+		if m.IgnoresDispatch {
+			if got > 0 {
+				t.Errorf("device %d ignores dispatches but discharged %.0f Wh at midday", m.Index, got)
+			}
+		} else if math.Abs(got-500) > 25 {
+			t.Errorf("device %d discharged %.0f Wh net in a 15-min window at 2 kW, want 500", m.Index, got)
+		}
+	}
+}

@@ -45,7 +45,7 @@ func newDeviceCmd(g *globals) *cobra.Command {
 	keygen.Flags().StringVar(&out, "out", "device.key", "key file to write")
 
 	var keyPath, certPath, maker, network_, model, serial, from, proofHex string
-	var capacity uint64
+	var capacity, energyCapacity uint64
 	var loc locationFlags
 	var f txFlags
 	register := &cobra.Command{
@@ -82,7 +82,8 @@ func newDeviceCmd(g *globals) *cobra.Command {
 				if serial == "" {
 					serial = crypto.DeviceString(crypto.AddressFromPubKey(pub))
 				}
-				sc, err = device.SignCert(mk.Private, chainID, &devicev1.DeviceCert{Network: network_, DevicePublicKey: pub, Model: model, Serial: serial, Capacity: capacity, MakerPublicKey: mk.PublicKey})
+				sc, err = device.SignCert(mk.Private, chainID, &devicev1.DeviceCert{Network: network_, DevicePublicKey: pub, Model: model, Serial: serial,
+					Capacity: capacity, EnergyCapacity: energyCapacity, MakerPublicKey: mk.PublicKey})
 				if err != nil {
 					return err
 				}
@@ -101,6 +102,7 @@ func newDeviceCmd(g *globals) *cobra.Command {
 	rf.StringVar(&model, "model", "", "model (with --maker)")
 	rf.StringVar(&serial, "serial", "", "serial (with --maker; default: the device id)")
 	rf.Uint64Var(&capacity, "capacity", 0, "capacity (with --maker)")
+	rf.Uint64Var(&energyCapacity, "energy-capacity", 0, "energy the device stores, Wh (with --maker, for batteries)")
 	rf.StringVar(&from, "from", "", "owner key (required)")
 	loc.register(register)
 	f.register(register)
@@ -108,6 +110,7 @@ func newDeviceCmd(g *globals) *cobra.Command {
 
 	var rKey, rKind, rNet, mqttURL, httpURL, statePath string
 	var rInterval, rDuration time.Duration
+	var rIgnoreDispatch bool
 	run := &cobra.Command{
 		Use:   "run",
 		Short: "Run a device: sign a report every interval and publish it over MQTT or HTTP",
@@ -115,9 +118,12 @@ func newDeviceCmd(g *globals) *cobra.Command {
 measures, signs a report with the device key and publishes it to a gateway
 (MQTT topic depin/v1/<network>/<device>/report, or HTTP POST /v1/reports),
 queueing and retrying while the gateway is unreachable. The device's
-sequence is kept in --state so a restart never reuses a seq.`,
-		Example: `  depin device run --key device.key --sim solar --network solar --mqtt tcp://127.0.0.1:1883`,
-		Args:    argsExactly(0, ""),
+sequence is kept in --state so a restart never reuses a seq. A simulated
+battery (--sim battery) in a virtual power plant follows the dispatches the
+gateway forwards it over MQTT (depin/devices/<device>/dispatch).`,
+		Example: `  depin device run --key device.key --sim solar --network solar --mqtt tcp://127.0.0.1:1883
+  depin device run --key battery.key --sim battery`,
+		Args: argsExactly(0, ""),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			ctx := cmd.Context()
 			kind, err := agent.LookupKind(rKind)
@@ -160,9 +166,23 @@ sequence is kept in --state so a restart never reuses a seq.`,
 			if err != nil {
 				return err
 			}
-			gen, err := kind.NewGenerator(agent.GeneratorConfig{Seed: binary.BigEndian.Uint64(id[:8]), Capacity: d.Capacity, Lat: ll.Lat, Lon: ll.Lng})
+			gen, err := kind.NewGenerator(agent.GeneratorConfig{Seed: binary.BigEndian.Uint64(id[:8]), Capacity: d.Capacity,
+				EnergyCapacity: d.EnergyCapacity, Lat: ll.Lat, Lon: ll.Lng, IgnoreDispatch: rIgnoreDispatch})
 			if err != nil {
 				return err
+			}
+			// A battery follows the dispatches its gateway forwards (a line
+			// each); other kinds have none.
+			var onDispatch func(agent.Dispatch)
+			if follower, ok := gen.(agent.DispatchFollower); ok {
+				onDispatch = func(dp agent.Dispatch) {
+					follower.Follow(dp)
+					note := ""
+					if rIgnoreDispatch {
+						note = " (ignored: --ignore-dispatch)"
+					}
+					fmt.Fprintf(cmd.ErrOrStderr(), "%s%s\n", dp, note)
+				}
 			}
 			// The chain's verdict on each report, as the gateway tells it
 			// the device: a line each, counted for the summary.
@@ -186,6 +206,7 @@ sequence is kept in --state so a restart never reuses a seq.`,
 				mc.ClientID = dev.String()
 				mc.Device = dev.String() // subscribes to depin/devices/<id>/results
 				mc.OnOutcome = onOutcome
+				mc.OnDispatch = onDispatch // subscribes to depin/devices/<id>/dispatch
 				var mp *agent.MQTTPublisher
 				mp, err = agent.NewMQTTPublisher(mc)
 				pub, waitOutcomes = mp, mp.WaitOutcomes
@@ -241,6 +262,7 @@ sequence is kept in --state so a restart never reuses a seq.`,
 	runf.StringVar(&statePath, "state", "", "file keeping the device's seq (default: KEY.state)")
 	runf.DurationVar(&rInterval, "interval", 0, "report period (default: the kind's)")
 	runf.DurationVar(&rDuration, "duration", 0, "stop after this long (default: run until Ctrl-C)")
+	runf.BoolVar(&rIgnoreDispatch, "ignore-dispatch", false, "a simulated battery takes no notice of the dispatches it is sent (to see what the chain does with one that does not respond)")
 	_ = run.MarkFlagRequired("sim")
 	var pKey, pOwner, pChain string
 	prove := &cobra.Command{

@@ -84,12 +84,13 @@ func readCert(path string) (*devicev1.SignedDeviceCert, error) {
 func newMakerCmd(g *globals) *cobra.Command {
 	cmd := &cobra.Command{Use: "maker", Short: "Device makers: keys and offline device certificates"}
 	var network_, model, serial, devKeyHex, out, chainID, passFile string
-	var capacity uint64
+	var capacity, energyCapacity uint64
 	certify := &cobra.Command{
-		Use:     "certify MAKER_KEY",
-		Short:   "Sign a device certificate with a maker key (offline)",
-		Example: `  depin maker certify acme --network solar --device-key 3b6a…(64 hex) --model SunBox5 --serial SN123 --capacity 5000 --chain-id depin-devnet --out cert.json`,
-		Args:    argsExactly(1, "MAKER_KEY"),
+		Use:   "certify MAKER_KEY",
+		Short: "Sign a device certificate with a maker key (offline)",
+		Example: `  depin maker certify acme --network solar --device-key 3b6a…(64 hex) --model SunBox5 --serial SN123 --capacity 5000 --chain-id depin-devnet --out cert.json
+  depin maker certify acme --network battery --device-key 3b6a…(64 hex) --model PowerWall --serial B7 --capacity 5000 --energy-capacity 13500 --out cert.json`,
+		Args: argsExactly(1, "MAKER_KEY"),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			pub, err := hex.DecodeString(devKeyHex)
 			if err != nil || len(pub) != ed25519.PublicKeySize {
@@ -105,7 +106,8 @@ func newMakerCmd(g *globals) *cobra.Command {
 				return err
 			}
 			sc, err := device.SignCert(key.Private, chainID, &devicev1.DeviceCert{
-				Network: network_, DevicePublicKey: pub, Model: model, Serial: serial, Capacity: capacity, MakerPublicKey: key.PublicKey})
+				Network: network_, DevicePublicKey: pub, Model: model, Serial: serial, Capacity: capacity, EnergyCapacity: energyCapacity,
+				MakerPublicKey: key.PublicKey})
 			if err != nil {
 				return err
 			}
@@ -129,7 +131,8 @@ func newMakerCmd(g *globals) *cobra.Command {
 	fl.StringVar(&devKeyHex, "device-key", "", "device public key, hex (required; see 'depin device keygen')")
 	fl.StringVar(&model, "model", "", "device model")
 	fl.StringVar(&serial, "serial", "", "serial number (required, unique per maker)")
-	fl.Uint64Var(&capacity, "capacity", 0, "certified capacity in the network's unit (W, GB, …) (required)")
+	fl.Uint64Var(&capacity, "capacity", 0, "certified capacity in the network's unit (W, GB, …; a battery's rated power in W) (required)")
+	fl.Uint64Var(&energyCapacity, "energy-capacity", 0, "energy the device stores, Wh (batteries; 0 for devices that store none)")
 	fl.StringVar(&out, "out", "", "write the certificate to this file instead of stdout")
 	fl.StringVar(&chainID, "chain-id", "", "chain the certificate is for (default: ask the node)")
 	fl.StringVar(&passFile, "passphrase-file", "", "file with the maker key's passphrase")

@@ -33,10 +33,13 @@ func newSimCmd(g *globals) *cobra.Command {
 --devices devices spread over --region, start a report gateway in this
 process (or publish to --gateway), and let the devices report for
 --duration. Prints progress, then what was sent, accepted and rejected (by
-reason). With a devnet running ('depin devnet'), no other setup is needed.`,
+reason). With a devnet running ('depin devnet'), no other setup is needed.
+A battery network created here is a flexibility market (virtual power
+plants), and its batteries follow the dispatches the gateway forwards them.`,
 		Example: `  depin sim --devices 20 --kind solar
   depin sim --devices 1000 --kind meter --region berlin,paris --duration 5m -o json
-  depin sim --kind airquality --region bbox:52.3,13.0,52.7,13.8 --gateway tcp://127.0.0.1:1883`,
+  depin sim --kind airquality --region bbox:52.3,13.0,52.7,13.8 --gateway tcp://127.0.0.1:1883
+  depin sim --kind battery --devices 20 --duration 30m --ignore-dispatch 0.1`,
 		Args: argsExactly(0, ""),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if _, err := agent.LookupKind(cfg.Kind); err != nil {
@@ -91,6 +94,7 @@ reason). With a devnet running ('depin devnet'), no other setup is needed.`,
 	f.StringVar(&owners, "owners", strings.Join(node.DevAccounts[:3], ","), "keys that own the devices, round robin (the first owns a created network), or a number N: that many owner accounts — the dev accounts, then sim-owner-K keys made and funded here")
 	f.StringVar(&submitter, "submitter", "eve", "key the in-process gateway submits with")
 	f.StringVar(&cfg.Broker, "gateway", "", "publish to this gateway's MQTT broker instead of running one, e.g. tcp://127.0.0.1:1883")
+	f.Float64Var(&cfg.IgnoreDispatch, "ignore-dispatch", 0, "batteries: the share (0 to 1) of the fleet that ignores the dispatches the gateway forwards (the others follow them)")
 	return cmd
 }
 

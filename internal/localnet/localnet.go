@@ -31,11 +31,13 @@ type Spec struct {
 	Class   networkv1.ResourceClass
 	Params  *networkv1.Params // of a network it creates
 	Members int
-	// Capacity is each device's certified capacity; Model its model name.
-	Capacity uint64
-	Model    string
-	Funder   ed25519.PrivateKey // creates the network, approves the maker, funds the owners
-	Fund     uint64             // udpin each owner gets
+	// Capacity is each device's certified capacity; EnergyCapacity what
+	// it stores (Wh, batteries; 0 for none); Model its model name.
+	Capacity       uint64
+	EnergyCapacity uint64
+	Model          string
+	Funder         ed25519.PrivateKey // creates the network, approves the maker, funds the owners
+	Fund           uint64             // udpin each owner gets
 	// Cells are where the devices are, in turn.
 	Cells []uint64
 }
@@ -104,7 +106,7 @@ func Provision(ctx context.Context, chain *client.Client, s Spec) (Members, erro
 			owner := crypto.AddressFromPubKey(m.Owners[i].Public().(ed25519.PublicKey))
 			cert, err := device.SignCert(maker, chainID, &devicev1.DeviceCert{Network: s.Network,
 				DevicePublicKey: m.DeviceKeys[i].Public().(ed25519.PublicKey), Model: s.Model, Serial: fmt.Sprintf("%x", m.DeviceKeys[i].Public()),
-				Capacity: s.Capacity, MakerPublicKey: maker.Public().(ed25519.PublicKey)})
+				Capacity: s.Capacity, EnergyCapacity: s.EnergyCapacity, MakerPublicKey: maker.Public().(ed25519.PublicKey)})
 			if err != nil {
 				return err
 			}
