@@ -7,7 +7,6 @@ import (
 	"crypto/sha256"
 	"encoding/binary"
 	"fmt"
-	"sort"
 	"syscall"
 	"testing"
 	"time"
@@ -35,10 +34,9 @@ import (
 // leaves), 64 pieces each, and are challenged on all 64 every epoch:
 // 102,400 audited pieces per epoch. It reports
 //
-//   - the blocks that carry the 102,400 proofs (MsgSubmitAudits of 256
-//     proofs, an owner's node by node, 32 messages a tx, one tx per owner
-//     a block): proofs verified per second in FinalizeBlock, and with the
-//     commit;
+//   - the blocks that carry the 102,400 proofs (a node's 64 in one
+//     MsgSubmitAudits, 64 messages a tx, two txs per owner a block):
+//     proofs verified per second in FinalizeBlock, and with the commit;
 //   - the first epoch end (nothing to judge: pay every deal, draw every
 //     node's challenges) and the second (judge 102,400 passed challenges,
 //     pay, draw): blocks until its work is done, the epoch end's block
@@ -337,49 +335,41 @@ func storagePassRunning(r store.Reader, net string) bool {
 	return (storage.Keeper{}).Pass(r, net) != nil
 }
 
-// prove answers every challenge of the epoch: each owner's proofs, node
-// by node, in MsgSubmitAudits of 256, 32 a tx, a block holding one tx of
-// every owner.
+// prove answers every challenge of the epoch: each node's in one
+// MsgSubmitAudits (as a storage node sends them), an owner's nodes 64
+// messages (the most a tx may hold: 4,096 proofs, ~1 MB) a tx, a block
+// holding two txs of every owner.
 // It returns the proofs and the time in FinalizeBlock and in all.
 func (sb *storageBench) prove(b *testing.B) (proofs int, finalize, all time.Duration, blocks int) {
 	c := sb.c
-	type proof struct {
-		node []byte
-		*storagev1.AuditProof
-	}
-	byOwner := make([][]proof, len(sb.owners))
-	for _, ch := range state.Records[storagev1.Challenge](c.snapshot(), api.NetworkChallengesPrefix("vault")) {
-		p := sb.proofs[ch.Leaf]
-		o := int(ch.Piece) % sb.n
-		byOwner[o] = append(byOwner[o], proof{ch.Node, &storagev1.AuditProof{Deal: ch.Deal, Piece: ch.Piece, Leaf: p.Leaf, Path: p.Path}})
-		proofs++
-	}
-	for _, ps := range byOwner { // node by node, as storage nodes send them
-		sort.SliceStable(ps, func(i, j int) bool { return bytes.Compare(ps[i].node, ps[j].node) < 0 })
+	byOwner := make([][]*storagev1.MsgSubmitAudits, len(sb.owners))
+	for _, nc := range state.Records[storagev1.NodeChallenges](c.snapshot(), api.NetworkChallengesPrefix("vault")) {
+		o := int(nc.Challenges[0].Piece) % sb.n
+		m := &storagev1.MsgSubmitAudits{Submitter: sb.owners[o].addr.Bytes(), Device: nc.Node}
+		for _, ch := range nc.Challenges {
+			p := sb.proofs[ch.Leaf]
+			m.Proofs = append(m.Proofs, &storagev1.AuditProof{Deal: ch.Deal, Piece: ch.Piece, Leaf: p.Leaf, Path: p.Path})
+		}
+		byOwner[o] = append(byOwner[o], m)
+		proofs += len(m.Proofs)
 	}
 	txsOf := make([][][]byte, len(sb.owners))
 	for o, k := range sb.owners {
 		seq := c.seq(k.addr)
 		var msgs []*txv1.Msg
-		for lo := 0; lo < len(byOwner[o]); lo += api.MaxProofs {
-			m := &storagev1.MsgSubmitAudits{Submitter: k.addr.Bytes()}
-			for _, p := range byOwner[o][lo:min(lo+api.MaxProofs, len(byOwner[o]))] {
-				m.Proofs = append(m.Proofs, p.AuditProof)
-			}
+		for i, m := range byOwner[o] {
 			msgs = append(msgs, msgOf(m))
-			if len(msgs) == 32 || lo+api.MaxProofs >= len(byOwner[o]) {
+			if len(msgs) == 64 || i == len(byOwner[o])-1 {
 				txsOf[o] = append(txsOf[o], signedAt(b, k, seq, msgs...))
 				seq++
 				msgs = nil
 			}
 		}
 	}
-	for i := 0; ; i++ {
+	for i := 0; ; i += 2 {
 		var txs [][]byte
 		for o := range txsOf {
-			if i < len(txsOf[o]) {
-				txs = append(txs, txsOf[o][i])
-			}
+			txs = append(txs, txsOf[o][min(i, len(txsOf[o])):min(i+2, len(txsOf[o]))]...)
 		}
 		if len(txs) == 0 {
 			break

@@ -134,7 +134,7 @@ func TestStoragePassSpreadsOverBlocks(t *testing.T) {
 		}
 	}
 	// The scenario did what it says.
-	for _, want := range []string{"EventDealPaid", "EventChallenged", "EventNodeDisqualified", "EventAuditPassed", "EventAuditMissed", "expired"} {
+	for _, want := range []string{"EventDealPaid", "EventChallenged", "EventNodeDisqualified", "EventAuditsPassed", "EventAuditMissed", "expired"} {
 		if !strings.Contains(strings.Join(tiny.events, "\n"), want) {
 			t.Fatalf("no %s in the scenario", want)
 		}

@@ -124,24 +124,41 @@ func (sw *storageWorld) openDeal(segments int, size uint64, duration uint64) (*s
 	return m, id
 }
 
-// challenges returns the current challenges of the vault.
-func (sw *storageWorld) challenges() []*storagev1.Challenge {
-	var out []*storagev1.Challenge
-	for _, c := range state.Records[storagev1.Challenge](sw.c.snapshot(), api.NetworkChallengesPrefix("vault")) {
-		out = append(out, c)
+// challenge is a current challenge of the vault with the node and epoch
+// of its record.
+type challenge struct {
+	*storagev1.Challenge
+	Node  crypto.DeviceID
+	Epoch uint64
+}
+
+// challenges returns the current challenges of the vault, node by node.
+func (sw *storageWorld) challenges() []challenge {
+	var out []challenge
+	for _, nc := range state.Records[storagev1.NodeChallenges](sw.c.snapshot(), api.NetworkChallengesPrefix("vault")) {
+		for _, c := range nc.Challenges {
+			out = append(out, challenge{Challenge: c, Node: mustDeviceID(sw.c.t, nc.Node), Epoch: nc.Epoch})
+		}
 	}
 	return out
+}
+
+func mustDeviceID(t *testing.T, b []byte) crypto.DeviceID {
+	t.Helper()
+	id, err := crypto.AddressFromBytes(b)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return id
 }
 
 // answer has the owner of each named node prove its challenged pieces.
 func (sw *storageWorld) answer(names ...string) {
 	sw.c.t.Helper()
-	deal := storage.Keeper{}
 	for _, name := range names {
 		var proofs []*storagev1.AuditProof
 		for _, ch := range sw.challenges() {
-			d := deal.Deal(sw.c.snapshot(), ch.Deal)
-			if !bytes.Equal(d.Pieces[ch.Piece].Node, sw.nodes[name].Bytes()) {
+			if ch.Node != sw.nodes[name] {
 				continue
 			}
 			leaf, path, err := api.MerkleProof(sw.data[[2]uint64{ch.Deal, uint64(ch.Piece)}], 64, ch.Leaf)
@@ -154,7 +171,7 @@ func (sw *storageWorld) answer(names ...string) {
 			continue
 		}
 		k := sw.owners[name]
-		if r := sw.c.result(k, msgOf(&storagev1.MsgSubmitAudits{Submitter: k.addr.Bytes(), Proofs: proofs})); r.Code != 0 {
+		if r := sw.c.result(k, msgOf(&storagev1.MsgSubmitAudits{Submitter: k.addr.Bytes(), Device: sw.nodes[name].Bytes(), Proofs: proofs})); r.Code != 0 {
 			sw.c.t.Fatalf("%s's proofs: %s", name, r.Log)
 		}
 	}
@@ -271,18 +288,24 @@ func TestStorageRefusesBadInput(t *testing.T) {
 	solarDev := sw.register("sun", 5000)
 	bob := sw.owners["node1"]
 	ch := sw.challenges()[0]
-	dealRec := storage.Keeper{}.Deal(c.snapshot(), ch.Deal)
-	owner := sw.owners["node0"]
+	var owner, notOwner testKey
+	var notOwnersNode crypto.DeviceID
 	for _, n := range []string{"node0", "node1", "node2"} {
-		if bytes.Equal(dealRec.Pieces[ch.Piece].Node, sw.nodes[n].Bytes()) {
+		if sw.nodes[n] == ch.Node {
 			owner = sw.owners[n]
+		} else {
+			notOwner, notOwnersNode = sw.owners[n], sw.nodes[n]
 		}
 	}
 	leaf, path, _ := api.MerkleProof(sw.data[[2]uint64{ch.Deal, uint64(ch.Piece)}], 64, ch.Leaf)
 	otherLeaf, otherPath, _ := api.MerkleProof(sw.data[[2]uint64{ch.Deal, uint64(ch.Piece)}], 64, (ch.Leaf+1)%4)
-	notOwner := sw.owners["node0"]
-	if notOwner.addr == owner.addr {
-		notOwner = sw.owners["node1"]
+	audits := func(who testKey, node crypto.DeviceID, proofs ...*storagev1.AuditProof) *storagev1.MsgSubmitAudits {
+		return &storagev1.MsgSubmitAudits{Submitter: who.addr.Bytes(), Device: node.Bytes(), Proofs: proofs}
+	}
+	right := &storagev1.AuditProof{Deal: ch.Deal, Piece: ch.Piece, Leaf: leaf, Path: path}
+	tooMany := make([]*storagev1.AuditProof, api.MaxProofs+1)
+	for i := range tooMany {
+		tooMany[i] = right
 	}
 	cases := []struct {
 		name string
@@ -328,25 +351,39 @@ func TestStorageRefusesBadInput(t *testing.T) {
 		{"endpoint: not a storage network", sw.owner, &storagev1.MsgSetEndpoint{Owner: sw.owner.addr.Bytes(), Device: solarDev[:], Url: "http://h:1"}, storage.ErrNoStorage},
 		{"close: unknown deal", sw.dave, &storagev1.MsgCloseDeal{Owner: sw.dave.addr.Bytes(), Id: 99}, storage.ErrUnknownDeal},
 		{"close: another's deal", bob, &storagev1.MsgCloseDeal{Owner: bob.addr.Bytes(), Id: id}, errs.ErrUnauthorized},
-		{"proof: wrong leaf", owner, &storagev1.MsgSubmitAudits{Submitter: owner.addr.Bytes(), Proofs: []*storagev1.AuditProof{{Deal: ch.Deal, Piece: ch.Piece, Leaf: otherLeaf, Path: otherPath}}}, storage.ErrInvalidProof},
-		{"proof: flipped byte", owner, &storagev1.MsgSubmitAudits{Submitter: owner.addr.Bytes(), Proofs: []*storagev1.AuditProof{{Deal: ch.Deal, Piece: ch.Piece, Leaf: append([]byte{leaf[0] ^ 1}, leaf[1:]...), Path: path}}}, storage.ErrInvalidProof},
-		{"proof: another's node", notOwner, &storagev1.MsgSubmitAudits{Submitter: notOwner.addr.Bytes(), Proofs: []*storagev1.AuditProof{{Deal: ch.Deal, Piece: ch.Piece, Leaf: leaf, Path: path}}}, errs.ErrUnauthorized},
-		{"proof: twice in one message", owner, &storagev1.MsgSubmitAudits{Submitter: owner.addr.Bytes(), Proofs: []*storagev1.AuditProof{
-			{Deal: ch.Deal, Piece: ch.Piece, Leaf: leaf, Path: path}, {Deal: ch.Deal, Piece: ch.Piece, Leaf: leaf, Path: path}}}, storage.ErrInvalidProof},
-		{"proof: unknown deal", owner, &storagev1.MsgSubmitAudits{Submitter: owner.addr.Bytes(), Proofs: []*storagev1.AuditProof{{Deal: 77, Piece: 0}}}, storage.ErrInvalidProof},
-		{"proof: none", owner, &storagev1.MsgSubmitAudits{Submitter: owner.addr.Bytes()}, storage.ErrInvalidProof},
+		{"proof: wrong leaf", owner, audits(owner, ch.Node, &storagev1.AuditProof{Deal: ch.Deal, Piece: ch.Piece, Leaf: otherLeaf, Path: otherPath}), storage.ErrInvalidProof},
+		{"proof: flipped byte", owner, audits(owner, ch.Node, &storagev1.AuditProof{Deal: ch.Deal, Piece: ch.Piece, Leaf: append([]byte{leaf[0] ^ 1}, leaf[1:]...), Path: path}), storage.ErrInvalidProof},
+		{"proof: another's node", notOwner, audits(notOwner, ch.Node, right), errs.ErrUnauthorized},
+		{"proof: another node's piece", notOwner, audits(notOwner, notOwnersNode, right), storage.ErrInvalidProof},
+		{"proof: twice in one message", owner, audits(owner, ch.Node, right, right), storage.ErrInvalidProof},
+		{"proof: a right one, then a bad one", owner, audits(owner, ch.Node, right, &storagev1.AuditProof{Deal: ch.Deal, Piece: ch.Piece + 1}), storage.ErrInvalidProof},
+		{"proof: unknown deal", owner, audits(owner, ch.Node, &storagev1.AuditProof{Deal: 77, Piece: 0}), storage.ErrInvalidProof},
+		{"proof: no node", owner, &storagev1.MsgSubmitAudits{Submitter: owner.addr.Bytes(), Proofs: []*storagev1.AuditProof{right}}, storage.ErrInvalidProof},
+		{"proof: an unregistered node", owner, audits(owner, deviceID("nobody"), right), storage.ErrInvalidProof},
+		{"proof: a node of another network", sw.owner, audits(sw.owner, solarDev, right), storage.ErrInvalidProof},
+		{"proof: too many", owner, audits(owner, ch.Node, tooMany...), storage.ErrInvalidProof},
+		{"proof: none", owner, audits(owner, ch.Node), storage.ErrInvalidProof},
 	}
+	record := func() []byte { return c.snapshot().Get(api.ChallengesKey("vault", ch.Node)) }
 	for _, tc := range cases {
 		snap := c.snapshot()
 		escrow := (bank.Keeper{}).Balance(snap, storage.Escrow, "udpin")
+		paid := (bank.Keeper{}).Balance(snap, tc.who.addr, "udpin")
+		challenges := record()
 		r := c.result(tc.who, msgOf(tc.msg))
 		expectErr(t, tc.name, r, tc.kind)
 		if got := c.balance(storage.Escrow, "udpin"); got != escrow {
 			t.Fatalf("%s: the escrow moved from %d to %d", tc.name, escrow, got)
 		}
+		if got := c.balance(tc.who.addr, "udpin"); got != paid-min(paid, txFee) {
+			t.Fatalf("%s: the signer had %d, now %d (the fee is %d)", tc.name, paid, got, txFee)
+		}
+		if !bytes.Equal(record(), challenges) {
+			t.Fatalf("%s: the node's challenges changed", tc.name)
+		}
 	}
 	// The challenge is still open after all that, and a right proof passes once.
-	proof := &storagev1.MsgSubmitAudits{Submitter: owner.addr.Bytes(), Proofs: []*storagev1.AuditProof{{Deal: ch.Deal, Piece: ch.Piece, Leaf: leaf, Path: path}}}
+	proof := audits(owner, ch.Node, right)
 	if r := c.result(owner, msgOf(proof)); r.Code != 0 {
 		t.Fatal(r.Log)
 	}
@@ -496,22 +533,22 @@ func storageAdversarialRun(t *testing.T, seed uint64, steps, budget int) {
 			m = msg
 		case 2: // close any deal, as anyone
 			m = &storagev1.MsgCloseDeal{Owner: who.addr.Bytes(), Id: val(uint64(len(deals) + 2))}
-		case 3, 4: // proofs: real ones for the signer's node, or garbage
+		case 3, 4: // proofs: real ones for the signer's node, or garbage, or another's
 			var proofs []*storagev1.AuditProof
 			chs := sw.challenges()
-			var node []byte
-			if len(chs) > 0 && rng.IntN(4) != 0 {
+			node := sw.nodes[names[rng.IntN(3)]] // any node, named by anyone
+			mine := len(chs) > 0 && rng.IntN(4) != 0
+			if mine {
 				// Mostly the owner of one challenged node, proving its pieces.
-				ch := chs[rng.IntN(len(chs))]
-				node = (storage.Keeper{}).Deal(c.snapshot(), ch.Deal).Pieces[ch.Piece].Node
-				for nm, id := range sw.nodes {
-					if bytes.Equal(id.Bytes(), node) {
+				node = chs[rng.IntN(len(chs))].Node
+				for _, nm := range names {
+					if sw.nodes[nm] == node {
 						who = sw.owners[nm]
 					}
 				}
 			}
 			for _, ch := range chs {
-				if node != nil && !bytes.Equal((storage.Keeper{}).Deal(c.snapshot(), ch.Deal).Pieces[ch.Piece].Node, node) {
+				if mine && ch.Node != node && rng.IntN(20) != 0 { // now and then another node's challenge
 					continue
 				}
 				leaf, path, err := api.MerkleProof(sw.data[[2]uint64{ch.Deal, uint64(ch.Piece)}], 64, ch.Leaf)
@@ -523,7 +560,11 @@ func storageAdversarialRun(t *testing.T, seed uint64, steps, budget int) {
 			if len(proofs) == 0 {
 				proofs = append(proofs, &storagev1.AuditProof{Deal: val(5), Piece: uint32(val(10))})
 			}
-			m = &storagev1.MsgSubmitAudits{Submitter: who.addr.Bytes(), Proofs: proofs}
+			device := node.Bytes()
+			if rng.IntN(20) == 0 {
+				device = bytes.Repeat([]byte{byte(step)}, rng.IntN(25))
+			}
+			m = &storagev1.MsgSubmitAudits{Submitter: who.addr.Bytes(), Device: device, Proofs: proofs}
 		case 5: // repairs of any piece onto any node
 			m = &storagev1.MsgRepairDeal{Repairer: who.addr.Bytes(), Deal: val(uint64(len(deals) + 2)),
 				Repairs: []*storagev1.PieceRepair{{Piece: uint32(val(10)), Node: sw.nodes[names[rng.IntN(3)]].Bytes()}}}

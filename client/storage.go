@@ -152,43 +152,49 @@ func (c *Client) StorageNodes(ctx context.Context, net string) ([]StorageNode, e
 }
 
 // Challenges returns a network's current audit challenges (those of its
-// latest epoch, answered or not), in (deal, piece) order.
-func (c *Client) Challenges(ctx context.Context, net string) ([]*storagev1.Challenge, error) {
-	var out []*storagev1.Challenge
+// latest epoch, answered or not), one record per node challenged, in
+// node order.
+func (c *Client) Challenges(ctx context.Context, net string) ([]*storagev1.NodeChallenges, error) {
+	var out []*storagev1.NodeChallenges
 	err := c.scan(ctx, &appv1.PrefixQuery{Prefix: storage.NetworkChallengesPrefix(net)}, 0, func(_, v []byte) error {
-		var ch storagev1.Challenge
-		if err := proto.Unmarshal(v, &ch); err != nil {
+		var nc storagev1.NodeChallenges
+		if err := proto.Unmarshal(v, &nc); err != nil {
 			return err
 		}
-		out = append(out, &ch)
+		out = append(out, &nc)
 		return nil
 	})
 	return out, err
 }
 
-// NodeChallenge is a challenge to one node with the deal it is about.
+// NodeChallenge is a challenge to one node with its epoch and the deal it
+// is about.
 type NodeChallenge struct {
 	*storagev1.Challenge
-	Deal *storagev1.Deal
+	Epoch uint64
+	Deal  *storagev1.Deal
 }
 
 // Piece is the challenged piece.
 func (c NodeChallenge) Piece() *storagev1.Piece { return c.Deal.Pieces[c.Challenge.Piece] }
 
-// ChallengesFor returns a storage node's current challenges with their
-// deals (each deal read once).
+// ChallengesFor returns a storage node's current challenges (one record
+// read) with their deals (each read once), in (deal, piece) order;
+// challenges of a deal that is gone or no longer places the piece on the
+// node are left out.
 func (c *Client) ChallengesFor(ctx context.Context, node crypto.DeviceID) ([]NodeChallenge, error) {
 	d, err := c.Device(ctx, node, QueryOptions{})
 	if err != nil || d == nil {
 		return nil, err
 	}
-	all, err := c.Challenges(ctx, d.Network)
-	if err != nil {
+	var nc storagev1.NodeChallenges
+	ok, _, err := c.getProto(ctx, storage.ChallengesKey(d.Network, node), QueryOptions{}, &nc)
+	if !ok || err != nil {
 		return nil, err
 	}
 	deals := map[uint64]*storagev1.Deal{}
 	var out []NodeChallenge
-	for _, ch := range all {
+	for _, ch := range nc.Challenges {
 		deal, seen := deals[ch.Deal]
 		if !seen {
 			if deal, err = c.Deal(ctx, ch.Deal, QueryOptions{}); err != nil {
@@ -199,7 +205,7 @@ func (c *Client) ChallengesFor(ctx context.Context, node crypto.DeviceID) ([]Nod
 		if deal == nil || int(ch.Piece) >= len(deal.Pieces) || string(deal.Pieces[ch.Piece].Node) != string(node[:]) {
 			continue
 		}
-		out = append(out, NodeChallenge{Challenge: ch, Deal: deal})
+		out = append(out, NodeChallenge{Challenge: ch, Epoch: nc.Epoch, Deal: deal})
 	}
 	return out, nil
 }

@@ -18,7 +18,7 @@ import (
 // outcomes per node and epoch, payments and repairs.
 //
 // One difference from the chain's NodeStats: audits_passed counts every
-// proof the chain accepted (EventAuditPassed); the chain counts them when
+// proof the chain accepted (EventAuditsPassed); the chain counts them when
 // the epoch is judged, so a proof for a deal its owner closes later in
 // the same epoch is in the index's count and not in the chain's.
 
@@ -47,8 +47,8 @@ func (w *blockWriter) applyStorage(m proto.Message) (ok bool, err error) {
 		return true, w.dealPaid(e)
 	case *storagev1.EventDealClosed:
 		return true, w.dealClosed(e)
-	case *storagev1.EventAuditPassed:
-		w.audits.add(e.Device, e.Epoch, 1, 0)
+	case *storagev1.EventAuditsPassed:
+		w.audits.add(e.Device, e.Epoch, int64(len(e.Pieces)), 0)
 		return true, nil
 	case *storagev1.EventAuditMissed:
 		w.audits.add(e.Device, e.Epoch, 0, 1)

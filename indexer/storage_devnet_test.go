@@ -163,25 +163,28 @@ func (sd *StorageDevnet) answer(i int) {
 		sd.t.Fatal(err)
 	}
 	cur := sd.epoch()
+	var nc storagev1.NodeChallenges
+	ok, err := sd.C.GetProto(ctx, api.ChallengesKey("vault", sd.Nodes[i]), &nc)
+	if err != nil {
+		sd.t.Fatal(err)
+	}
 	var proofs []*storagev1.AuditProof
-	for p, piece := range d.Pieces {
-		var ch storagev1.Challenge
-		ok, err := sd.C.GetProto(ctx, api.ChallengeKey("vault", sd.Deal, uint32(p)), &ch)
-		if err != nil {
-			sd.t.Fatal(err)
-		}
-		if !ok || ch.Epoch != cur || ch.Passed || piece.Lost || !bytes.Equal(piece.Node, sd.Nodes[i][:]) {
+	for _, ch := range nc.Challenges {
+		if !ok || nc.Epoch != cur || ch.Passed || ch.Deal != sd.Deal || int(ch.Piece) >= len(d.Pieces) {
 			continue
 		}
-		leaf, path, err := api.MerkleProof(sd.data[[2]uint64{sd.Deal, uint64(p)}], 64, ch.Leaf)
+		if piece := d.Pieces[ch.Piece]; piece.Lost || !bytes.Equal(piece.Node, sd.Nodes[i][:]) {
+			continue
+		}
+		leaf, path, err := api.MerkleProof(sd.data[[2]uint64{sd.Deal, uint64(ch.Piece)}], 64, ch.Leaf)
 		if err != nil {
 			sd.t.Fatal(err)
 		}
-		proofs = append(proofs, &storagev1.AuditProof{Deal: sd.Deal, Piece: uint32(p), Leaf: leaf, Path: path})
+		proofs = append(proofs, &storagev1.AuditProof{Deal: sd.Deal, Piece: ch.Piece, Leaf: leaf, Path: path})
 	}
 	if len(proofs) > 0 {
 		k := sd.owners[i]
-		sd.send(k, &txv1.Msg{Sum: &txv1.Msg_SubmitAudits{SubmitAudits: &storagev1.MsgSubmitAudits{Submitter: k.Address.Bytes(), Proofs: proofs}}})
+		sd.send(k, &txv1.Msg{Sum: &txv1.Msg_SubmitAudits{SubmitAudits: &storagev1.MsgSubmitAudits{Submitter: k.Address.Bytes(), Device: sd.Nodes[i].Bytes(), Proofs: proofs}}})
 	}
 }
 

@@ -84,8 +84,8 @@ func TestStorageEvents(t *testing.T) {
 		t.Fatalf("pieces:\n got %s\nwant %s", got, want)
 	}
 	// Epoch 5: nodes 0 and 1 prove, node 2 misses; the deal pays 0 and 1.
-	apply(&storagev1.EventAuditPassed{Deal: 1, Piece: 0, Device: node(0), Epoch: 5}, &storagev1.EventAuditPassed{Deal: 1, Piece: 3, Device: node(0), Epoch: 5},
-		&storagev1.EventAuditPassed{Deal: 1, Piece: 1, Device: node(1), Epoch: 5},
+	apply(&storagev1.EventAuditsPassed{Device: node(0), Epoch: 5, Pieces: []*storagev1.PieceRef{{Deal: 1, Piece: 0}, {Deal: 1, Piece: 3}}},
+		&storagev1.EventAuditsPassed{Device: node(1), Epoch: 5, Pieces: []*storagev1.PieceRef{{Deal: 1, Piece: 1}}},
 		&storagev1.EventAuditMissed{Deal: 1, Piece: 2, Device: node(2), Epoch: 5}, &storagev1.EventAuditMissed{Deal: 2, Piece: 2, Device: node(2), Epoch: 5},
 		&storagev1.EventDealPaid{Id: 1, Device: node(0), Owner: "depin1owner0", Amount: 10, Denom: "udpin", Epoch: 5},
 		&storagev1.EventDealPaid{Id: 1, Device: node(1), Owner: "depin1owner1", Amount: 10, Denom: "udpin", Epoch: 5},

@@ -132,7 +132,7 @@ func (a *auditor) poll(ctx context.Context) error {
 	for lo := 0; lo < len(proofs); lo += maxProofsPerTx {
 		hi := min(lo+maxProofsPerTx, len(proofs))
 		err := n.send(ctx, &txv1.Msg{Sum: &txv1.Msg_SubmitAudits{SubmitAudits: &storagev1.MsgSubmitAudits{
-			Submitter: n.owner(), Proofs: proofs[lo:hi]}}})
+			Submitter: n.owner(), Device: n.id.Bytes(), Proofs: proofs[lo:hi]}}})
 		if err != nil {
 			return fmt.Errorf("submitting %d audit proofs of epoch %d: %w", hi-lo, epoch, err)
 		}

@@ -111,7 +111,7 @@ func TestAuditsAndGarbageCollection(t *testing.T) {
 	fc.deals[5] = deal
 	fc.refs = []client.PieceRef{{Deal: 5, Piece: 0}, {Deal: 5, Piece: 1}, {Deal: 5, Piece: 2}}
 	for i := uint32(0); i < 3; i++ {
-		fc.challenges = append(fc.challenges, client.NodeChallenge{Challenge: &storagev1.Challenge{Deal: 5, Piece: i, Epoch: 7, Leaf: uint64(3 + i)}, Deal: deal})
+		fc.challenges = append(fc.challenges, client.NodeChallenge{Challenge: &storagev1.Challenge{Deal: 5, Piece: i, Leaf: uint64(3 + i)}, Epoch: 7, Deal: deal})
 	}
 	if err := n.audits.poll(t.Context()); err != nil {
 		t.Fatal(err)
@@ -120,7 +120,7 @@ func TestAuditsAndGarbageCollection(t *testing.T) {
 		t.Fatalf("%d txs, want 1", len(fc.sent))
 	}
 	proofs := fc.sent[0].GetSubmitAudits().Proofs
-	if len(proofs) != 2 || !bytes.Equal(fc.sent[0].GetSubmitAudits().Submitter, ownerAddr[:]) {
+	if m := fc.sent[0].GetSubmitAudits(); len(proofs) != 2 || !bytes.Equal(m.Submitter, ownerAddr[:]) || !bytes.Equal(m.Device, n.ID().Bytes()) {
 		t.Fatalf("proofs %v", proofs)
 	}
 	for _, pr := range proofs {
@@ -209,7 +209,7 @@ func TestAuditsWaitForThePass(t *testing.T) {
 	}
 	fc.deals[5] = deal
 	challenge := func(piece uint32) client.NodeChallenge {
-		return client.NodeChallenge{Challenge: &storagev1.Challenge{Deal: 5, Piece: piece, Epoch: 7, Leaf: 1}, Deal: deal}
+		return client.NodeChallenge{Challenge: &storagev1.Challenge{Deal: 5, Piece: piece, Leaf: 1}, Epoch: 7, Deal: deal}
 	}
 	fc.challenges = []client.NodeChallenge{challenge(0)}
 	poll := func(wantTxs int) {

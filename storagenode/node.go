@@ -246,5 +246,6 @@ func (n *Node) send(ctx context.Context, msgs ...*txv1.Msg) error {
 	return nil
 }
 
-// maxProofsPerTx keeps one audit tx well under the chain's limits.
+// maxProofsPerTx is what one MsgSubmitAudits may carry: as many proofs
+// as a node has challenges in an epoch, so one tx answers them all.
 const maxProofsPerTx = storage.MaxProofs

@@ -15,7 +15,7 @@
 //	storage/o/<owner 20B><deal u64>                     -> {} deals by owner
 //	storage/a/<network>\x00<deal u64>                   -> {} active deals by network
 //	storage/p/<network>\x00<node 20B><deal u64><piece u32> -> PieceEntry: live pieces by node
-//	storage/c/<network>\x00<deal u64><piece u32>        -> Challenge (the current epoch's)
+//	storage/c/<network>\x00<node 20B>                   -> NodeChallenges: a node's challenges of the current epoch
 //	storage/s/<device 20B>                              -> NodeStats
 //	storage/k/<network>                                 -> EpochPass (while one runs)
 //

@@ -121,12 +121,14 @@ func PieceFromKey(net string, k []byte) (node crypto.DeviceID, deal uint64, piec
 	return node, deal, piece, true
 }
 
-// NetworkChallengesPrefix lists a network's current challenges.
+// NetworkChallengesPrefix lists a network's current challenges, one
+// NodeChallenges record per node, in node order.
 func NetworkChallengesPrefix(net string) []byte { return keys.New(ChallengePrefix).Str(net).Sep() }
 
-// ChallengeKey is where the current challenge of a deal's piece lives.
-func ChallengeKey(net string, deal uint64, piece uint32) []byte {
-	return keys.New(ChallengePrefix).Str(net).Sep().U64(deal).U32(piece)
+// ChallengesKey is where a node's challenges of its network's current
+// epoch live (a NodeChallenges record).
+func ChallengesKey(net string, node crypto.DeviceID) []byte {
+	return keys.New(ChallengePrefix).Str(net).Sep().Bytes(node[:])
 }
 
 // PassKey is where a network's running epoch pass (an EpochPass) lives:

@@ -11,14 +11,15 @@ import (
 
 // Limits.
 const (
-	MaxURLLen   = 200       // of an endpoint
-	MaxN        = 64        // pieces per segment
-	MaxProofs   = 256       // per MsgSubmitAudits
-	FileIDLen   = 32        // bytes
-	MonthSecs   = 2_592_000 // 30 days: the price's month
-	GiB         = 1 << 30
-	MinLeafSize = 64
-	MaxLeafSize = 1 << 20
+	MaxURLLen            = 200                  // of an endpoint
+	MaxN                 = 64                   // pieces per segment
+	MaxChallengesPerNode = 64                   // pieces audited per node and epoch
+	MaxProofs            = MaxChallengesPerNode // per MsgSubmitAudits: a node's challenges
+	FileIDLen            = 32                   // bytes
+	MonthSecs            = 2_592_000            // 30 days: the price's month
+	GiB                  = 1 << 30
+	MinLeafSize          = 64
+	MaxLeafSize          = 1 << 20
 )
 
 // Price is what storing bytes for seconds costs at pricePerGiBMonth, in
@@ -111,8 +112,8 @@ func ValidateParams(p *storagev1.StorageParams) error {
 		return fmt.Errorf("storage price_per_gib_month %d (1..2^50)", p.PricePerGibMonth)
 	case p.LeafSize < MinLeafSize || p.LeafSize > MaxLeafSize:
 		return fmt.Errorf("storage leaf_size %d (%d..%d)", p.LeafSize, MinLeafSize, MaxLeafSize)
-	case p.ChallengesPerNode == 0 || p.ChallengesPerNode > 64:
-		return fmt.Errorf("storage challenges_per_node %d (1..64)", p.ChallengesPerNode)
+	case p.ChallengesPerNode == 0 || p.ChallengesPerNode > MaxChallengesPerNode:
+		return fmt.Errorf("storage challenges_per_node %d (1..%d)", p.ChallengesPerNode, MaxChallengesPerNode)
 	case p.MaxPieces == 0 || p.MaxPieces > 4096:
 		return fmt.Errorf("storage max_pieces %d (1..4096)", p.MaxPieces)
 	case p.MaxPieceSize < uint64(p.LeafSize) || p.MaxPieceSize > 4*GiB:

@@ -6,9 +6,6 @@ import (
 	"encoding/binary"
 	"fmt"
 	"math/big"
-	"sort"
-
-	"google.golang.org/protobuf/encoding/protowire"
 
 	api "github.com/depinhq/depin/api/storage"
 	"github.com/depinhq/depin/crypto"
@@ -52,86 +49,94 @@ func (k Keeper) EpochEnded(ctx state.Context, n *networkv1.Network, ended, now u
 // bad in the node's reputation and a strike (and the epoch is the node's
 // last_missed_epoch: the pass does not pay it); strikes halve after an
 // epoch without a miss, and a node with MaxStrikes is disqualified:
-// slashed, jailed, its pieces lost. It returns how many challenges it
-// read.
+// slashed, jailed, its pieces lost. It reads one record per node
+// challenged, in node order, and deletes them all. It returns the
+// budget units it used: a node's challenges as many as writing them
+// cost (challengesCost), a miss 1 more (its event, the strike), a repair
+// fee paid 1, a stale record 1.
 func (k Keeper) judge(ctx state.Context, n *networkv1.Network, ended uint64) (int, error) {
-	type outcome struct{ passed, missed uint64 }
-	byNode := map[crypto.DeviceID]*outcome{}
-	var order []crypto.DeviceID
 	var stale [][]byte
-	var current []*storagev1.Challenge
-	for key, c := range state.Records[storagev1.Challenge](ctx.KV, api.NetworkChallengesPrefix(n.Id)) {
+	var current []*storagev1.NodeChallenges
+	for key, nc := range state.Records[storagev1.NodeChallenges](ctx.KV, api.NetworkChallengesPrefix(n.Id)) {
 		stale = append(stale, bytes.Clone(key))
-		if c.Epoch == ended {
-			current = append(current, c)
+		if nc.Epoch == ended {
+			current = append(current, nc)
 		}
 	}
-	deals := map[uint64]*storagev1.Deal{} // read only to pay a repair, each once
-	for _, c := range current {           // read first, then write: no write while iterating
-		node, err := crypto.AddressFromBytes(c.Node)
-		if err != nil {
-			return 0, fmt.Errorf("challenge of deal %d piece %d: node: %w", c.Deal, c.Piece, err)
-		}
-		o := byNode[node]
-		if o == nil {
-			o = &outcome{}
-			byNode[node] = o
-			order = append(order, node)
-		}
-		if !c.Passed {
-			o.missed++
-			ctx.Emit(&storagev1.EventAuditMissed{Deal: c.Deal, Piece: c.Piece, Device: crypto.DeviceString(node), Epoch: ended})
-			continue
-		}
-		o.passed++
-		if !c.RepairDue {
-			continue
-		}
-		d, seen := deals[c.Deal]
-		if !seen {
-			d = k.Deal(ctx.KV, c.Deal)
-			deals[c.Deal] = d
-		}
-		if d != nil && int(c.Piece) < len(d.Pieces) && d.Pieces[c.Piece].RepairFeeDue > 0 {
-			if err := k.payRepair(ctx, d, c.Piece); err != nil {
-				return 0, err
-			}
-			k.setDeal(ctx.KV, d)
-		}
-	}
-	for _, key := range stale {
+	for _, key := range stale { // read first, then write: no write while iterating
 		ctx.KV.Delete(key)
 	}
-	sort.Slice(order, func(i, j int) bool { return bytes.Compare(order[i][:], order[j][:]) < 0 })
+	cost := len(stale) - len(current)     // records of earlier epochs: deleted
+	deals := map[uint64]*storagev1.Deal{} // read only to pay a repair, each once
+	var paid []*storagev1.Deal            // deals that paid a repair, in the order they first did: written once each
+	repaid := map[uint64]bool{}
 	rp := network.RewardsOf(n.Params)
-	for _, node := range order {
-		o := byNode[node]
+	for _, nc := range current {
+		node, err := crypto.AddressFromBytes(nc.Node)
+		if err != nil {
+			return 0, fmt.Errorf("challenges of node %x: %w", nc.Node, err)
+		}
+		name := crypto.DeviceString(node)
+		var passed, missed uint64
+		for _, c := range nc.Challenges {
+			if !c.Passed {
+				missed++
+				ctx.Emit(&storagev1.EventAuditMissed{Deal: c.Deal, Piece: c.Piece, Device: name, Epoch: ended})
+				continue
+			}
+			passed++
+			if !c.RepairDue {
+				continue
+			}
+			d, seen := deals[c.Deal]
+			if !seen {
+				d = k.Deal(ctx.KV, c.Deal)
+				deals[c.Deal] = d
+			}
+			if d != nil && int(c.Piece) < len(d.Pieces) && d.Pieces[c.Piece].RepairFeeDue > 0 {
+				if !repaid[c.Deal] {
+					repaid[c.Deal] = true
+					paid = append(paid, d)
+				}
+				if err := k.payRepair(ctx, d, c.Piece); err != nil {
+					return 0, err
+				}
+				cost++
+			}
+		}
+		cost += challengesCost(len(nc.Challenges)) + int(missed)
+		if passed+missed == 0 {
+			continue
+		}
 		dev := k.Device.Get(ctx.KV, node)
 		st := k.Stats(ctx.KV, node)
-		st.AuditsPassed += o.passed
-		st.AuditsMissed += o.missed
+		st.AuditsPassed += passed
+		st.AuditsMissed += missed
 		if dev != nil {
-			for i := uint64(0); i < o.passed; i++ {
+			for i := uint64(0); i < passed; i++ {
 				device.Observe(dev, rp, true)
 			}
-			for i := uint64(0); i < o.missed; i++ {
+			for i := uint64(0); i < missed; i++ {
 				device.Observe(dev, rp, false)
 			}
 			k.Device.Set(ctx.KV, dev)
 		}
-		if o.missed == 0 {
+		if missed == 0 {
 			st.Strikes /= 2
 			k.setStats(ctx.KV, st)
 			continue
 		}
-		st.Strikes = fixed.SatAdd(st.Strikes, o.missed)
+		st.Strikes = fixed.SatAdd(st.Strikes, missed)
 		st.LastMissedEpoch = ended
 		k.setStats(ctx.KV, st)
 		if st.Strikes >= MaxStrikes && !st.Disqualified && dev != nil {
 			k.disqualify(ctx, n, dev, node, st)
 		}
 	}
-	return len(stale), nil
+	for _, d := range paid {
+		k.setDeal(ctx.KV, d)
+	}
+	return cost, nil
 }
 
 // disqualify takes a node out of storage: its stake is slashed (the
@@ -288,92 +293,51 @@ func draw(seed, key []byte, i uint64) uint64 {
 	return binary.BigEndian.Uint64(h.Sum(nil)[:8])
 }
 
-// SubmitAudits answers challenges of the current epoch: each proof is the
-// challenged leaf of a piece and its Merkle path to the piece's root. The
-// signer must own every proof's node; one proof that does not hold fails
-// the whole message and records nothing. A proof reads its challenge,
-// which holds what the check needs (a challenge lives only while its
-// piece does), not the deal: of the deal only its network is read, once
-// per deal of the message.
+// SubmitAudits answers challenges of one node in the current epoch:
+// each proof is the challenged leaf of a piece and its Merkle path to
+// the piece's root. The signer must own the node; one proof that does
+// not hold fails the whole message and records nothing. The node's
+// challenge record holds what the checks need (a challenge lives only
+// while its piece does), so the message reads the node's device, its
+// network's epoch and the record, and writes the record once, however
+// many proofs it carries; no deal is read.
 func (k Keeper) SubmitAudits(ctx state.Context, signer crypto.Address, m *storagev1.MsgSubmitAudits) error {
 	if len(m.Proofs) == 0 || len(m.Proofs) > api.MaxProofs {
 		return fmt.Errorf("%w: %d proofs (1..%d)", ErrInvalidProof, len(m.Proofs), api.MaxProofs)
 	}
-	networks := map[uint64]string{}       // deal → its network ("": no such deal)
-	epochs := map[string]uint64{}         // network → its current epoch
-	names := map[crypto.DeviceID]string{} // node → its name if the signer owns it, else ""
+	node, err := crypto.AddressFromBytes(m.Device)
+	if err != nil {
+		return fmt.Errorf("%w: device: %v", ErrInvalidProof, err)
+	}
+	name := crypto.DeviceString(node)
+	dev := k.Device.Get(ctx.KV, node)
+	if dev == nil {
+		return fmt.Errorf("%w: %s is not a registered device", ErrInvalidProof, name)
+	}
+	if !bytes.Equal(dev.Owner, signer[:]) {
+		return fmt.Errorf("%w: node %s is not the signer's", errs.ErrUnauthorized, name)
+	}
+	cur, _ := k.Network.LastEpoch(ctx.KV, dev.Network)
+	nc := k.Challenges(ctx.KV, dev.Network, node)
+	if nc == nil || nc.Epoch != cur {
+		return fmt.Errorf("%w: node %s has no challenges in epoch %d of network %s", ErrInvalidProof, name, cur, dev.Network)
+	}
+	pieces := make([]*storagev1.PieceRef, len(m.Proofs))
 	for i, pr := range m.Proofs {
-		where := func() string { return fmt.Sprintf("proof %d (deal %d piece %d)", i, pr.Deal, pr.Piece) } // for errors only
-		net, ok := networks[pr.Deal]
-		if !ok {
-			net = k.dealNetwork(ctx.KV, pr.Deal)
-			networks[pr.Deal] = net
-		}
-		if net == "" {
-			return fmt.Errorf("%w: %s: %w", ErrInvalidProof, where(), ErrUnknownDeal)
-		}
-		cur, ok := epochs[net]
-		if !ok {
-			cur, _ = k.Network.LastEpoch(ctx.KV, net)
-			epochs[net] = cur
-		}
-		ck := api.ChallengeKey(net, pr.Deal, pr.Piece)
-		c := state.Load[storagev1.Challenge](ctx.KV, ck)
-		if c == nil || c.Epoch != cur {
-			return fmt.Errorf("%w: %s: not challenged in epoch %d", ErrInvalidProof, where(), cur)
-		}
-		node, err := crypto.AddressFromBytes(c.Node)
-		if err != nil {
-			return fmt.Errorf("%w: %s: the challenge's node: %v", ErrInvalidProof, where(), err)
-		}
-		name, ok := names[node]
-		if !ok {
-			if dev := k.Device.Get(ctx.KV, node); dev != nil && bytes.Equal(dev.Owner, signer[:]) {
-				name = crypto.DeviceString(node)
-			}
-			names[node] = name
-		}
-		if name == "" {
-			return fmt.Errorf("%w: %s: the piece's node %s is not the signer's", errs.ErrUnauthorized, where(), crypto.DeviceString(node))
+		c := findChallenge(nc, pr.Deal, pr.Piece)
+		if c == nil {
+			return fmt.Errorf("%w: proof %d: deal %d piece %d is not challenged at node %s in epoch %d", ErrInvalidProof, i, pr.Deal, pr.Piece, name, cur)
 		}
 		if c.Passed { // by an earlier tx, or proof of this message
-			return fmt.Errorf("%w: %s: already answered", ErrInvalidProof, where())
+			return fmt.Errorf("%w: proof %d: deal %d piece %d: already answered", ErrInvalidProof, i, pr.Deal, pr.Piece)
 		}
 		if err := api.VerifyLeaf(c.Root, c.Size, c.LeafSize, c.Leaf, pr.Leaf, pr.Path); err != nil {
-			return fmt.Errorf("%w: %s, leaf %d: %v", ErrInvalidProof, where(), c.Leaf, err)
+			return fmt.Errorf("%w: proof %d: deal %d piece %d, leaf %d: %v", ErrInvalidProof, i, pr.Deal, pr.Piece, c.Leaf, err)
 		}
 		c.Passed = true
-		ctx.KV.Set(ck, state.Marshal(c))
-		ctx.Emit(&storagev1.EventAuditPassed{Deal: pr.Deal, Piece: pr.Piece, Device: name, Epoch: c.Epoch})
+		pieces[i] = &storagev1.PieceRef{Deal: pr.Deal, Piece: pr.Piece}
 	}
+	ctx.KV.Set(api.ChallengesKey(dev.Network, node), state.Marshal(nc))
+	ctx.Emit(&storagev1.EventAuditsPassed{Device: name, Epoch: nc.Epoch, Pieces: pieces})
 	return nil
-}
-
-// dealNetworkField is the number of Deal's network field.
-var dealNetworkField = (&storagev1.Deal{}).ProtoReflect().Descriptor().Fields().ByName("network").Number()
-
-// dealNetwork is the network of a stored deal, or "" if there is none. It
-// reads the record's fields up to the network (the first few: the pieces,
-// which make a deal big, come later) instead of decoding it all.
-func (Keeper) dealNetwork(r store.Reader, id uint64) string {
-	b := r.Get(DealKey(id))
-	for len(b) > 0 {
-		num, typ, n := protowire.ConsumeTag(b)
-		if n < 0 {
-			break
-		}
-		b = b[n:]
-		if num == dealNetworkField && typ == protowire.BytesType {
-			v, n := protowire.ConsumeBytes(b)
-			if n < 0 {
-				break
-			}
-			return string(v)
-		}
-		if n = protowire.ConsumeFieldValue(num, typ, b); n < 0 {
-			break
-		}
-		b = b[n:]
-	}
-	return ""
 }

@@ -322,7 +322,6 @@ func (k Keeper) close(ctx state.Context, d *storagev1.Deal, reason string) error
 	for i, p := range d.Pieces {
 		node, _ := crypto.AddressFromBytes(p.Node)
 		ctx.KV.Delete(api.PieceKey(d.Network, node, d.Id, uint32(i)))
-		ctx.KV.Delete(api.ChallengeKey(d.Network, d.Id, uint32(i)))
 		if !p.Lost {
 			h := freed[node]
 			if h == nil {
@@ -335,6 +334,7 @@ func (k Keeper) close(ctx state.Context, d *storagev1.Deal, reason string) error
 		}
 	}
 	for _, node := range nodes {
+		k.dropChallenges(ctx.KV, d.Network, node, func(c *storagev1.Challenge) bool { return c.Deal == d.Id })
 		st := k.Stats(ctx.KV, node)
 		st.UsedBytes -= min(st.UsedBytes, freed[node].bytes)
 		st.Pieces -= min(st.Pieces, freed[node].pieces)
@@ -379,7 +379,8 @@ func (k Keeper) CheckInvariant(r store.Reader) error {
 // node not disqualified counts exactly its indexed pieces (a
 // disqualified one counts none: its pieces wait in the index until the
 // epoch pass marks them lost); and that every challenge is of a live
-// piece and carries the piece as its deal says.
+// piece of the node whose record holds it and carries the piece as its
+// deal says, a record's in (deal, piece) order.
 func (k Keeper) checkIndexes(r store.Reader, active map[uint64]*storagev1.Deal, live int) error {
 	indexed := 0
 	perNode := map[crypto.DeviceID]uint64{}
@@ -411,14 +412,23 @@ func (k Keeper) checkIndexes(r store.Reader, active map[uint64]*storagev1.Deal, 
 			return fmt.Errorf("storage invariant: node %s counts %d pieces, the index %d (disqualified %v)", crypto.DeviceString(node), st.Pieces, want, st.Disqualified)
 		}
 	}
-	for key, c := range state.Records[storagev1.Challenge](r, api.ChallengePrefix) {
-		d := active[c.Deal]
-		if d == nil || int(c.Piece) >= len(d.Pieces) || !bytes.Equal(key, api.ChallengeKey(d.Network, c.Deal, c.Piece)) {
-			return fmt.Errorf("storage invariant: challenge of deal %d piece %d, not an active deal's piece", c.Deal, c.Piece)
+	for key, nc := range state.Records[storagev1.NodeChallenges](r, api.ChallengePrefix) {
+		node, err := crypto.AddressFromBytes(nc.Node)
+		if err != nil || len(nc.Challenges) == 0 || len(nc.Challenges) > api.MaxChallengesPerNode {
+			return fmt.Errorf("storage invariant: challenge record %x of node %x holds %d challenges", key, nc.Node, len(nc.Challenges))
 		}
-		p := d.Pieces[c.Piece]
-		if p.Lost || !bytes.Equal(p.Node, c.Node) || !bytes.Equal(p.Root, c.Root) || p.Size != c.Size || d.LeafSize != c.LeafSize || c.RepairDue && p.RepairFeeDue == 0 {
-			return fmt.Errorf("storage invariant: challenge %v of deal %d piece %v", c, c.Deal, p)
+		for i, c := range nc.Challenges {
+			d := active[c.Deal]
+			if d == nil || int(c.Piece) >= len(d.Pieces) || !bytes.Equal(key, api.ChallengesKey(d.Network, node)) {
+				return fmt.Errorf("storage invariant: challenge of node %s, deal %d piece %d, not an active deal's piece", crypto.DeviceString(node), c.Deal, c.Piece)
+			}
+			if i > 0 && !challengeBefore(nc.Challenges[i-1], c.Deal, c.Piece) {
+				return fmt.Errorf("storage invariant: challenges of node %s out of (deal, piece) order at %d", crypto.DeviceString(node), i)
+			}
+			p := d.Pieces[c.Piece]
+			if p.Lost || !bytes.Equal(p.Node, node[:]) || !bytes.Equal(p.Root, c.Root) || p.Size != c.Size || d.LeafSize != c.LeafSize || c.RepairDue && p.RepairFeeDue == 0 {
+				return fmt.Errorf("storage invariant: challenge %v of node %s, deal %d piece %v", c, crypto.DeviceString(node), c.Deal, p)
+			}
 		}
 	}
 	return nil

@@ -40,9 +40,10 @@ import (
 
 // DefaultBlockBudget bounds the pieces one block's epoch passes touch,
 // over every storage network: a deal visited costs its pieces + 1 (twice
-// its pieces if it closes), a piece index entry read 1, a challenge
-// written 1, and a challenge judged 1 (the epoch end's judging, which
-// cannot wait, counts against its block's budget). That keeps a block of
+// its pieces if it closes), a piece index entry read 1, a node's
+// challenges written a quarter each (challengesCost), and judging them
+// as much again, plus 1 a miss (the epoch end's judging, which cannot
+// wait, counts against its block's budget). That keeps a block of
 // the pass under ~0.5 s on the machine of docs/PERFORMANCE.md
 // (BenchmarkStorageAudits, BenchmarkStorageManyDeals).
 const DefaultBlockBudget = 20_000
@@ -62,8 +63,8 @@ func (Keeper) Pass(r store.Reader, net string) *storagev1.EpochPass {
 
 // startPass starts the epoch pass of an epoch end (replacing one that
 // still runs): deals up to the last one opened are paid up to now, and
-// challengesPerNode of every node's pieces drawn for epoch now. The
-// judged challenges are charged to this block's budget.
+// challengesPerNode of every node's pieces drawn for epoch now. What
+// judging cost (judged units) is charged to this block's budget.
 func (k Keeper) startPass(ctx state.Context, net string, ended, now uint64, challengesPerNode uint32, judged int) {
 	last, _ := state.Uint64(ctx.KV, api.SeqKey)
 	seed := sha256.New()
@@ -136,8 +137,9 @@ func (k Keeper) markLost(ctx state.Context, d *storagev1.Deal, piece uint32) {
 		d.RepairBudget += p.RepairFeeDue
 		p.Lost, p.RepairFeeDue, p.Repairer = true, 0, nil
 	}
-	ctx.KV.Delete(api.PieceKey(d.Network, mustID(p.Node), d.Id, piece))
-	ctx.KV.Delete(api.ChallengeKey(d.Network, d.Id, piece))
+	node := mustID(p.Node)
+	ctx.KV.Delete(api.PieceKey(d.Network, node, d.Id, piece))
+	k.dropChallenges(ctx.KV, d.Network, node, func(c *storagev1.Challenge) bool { return c.Deal == d.Id && c.Piece == piece })
 }
 
 // payDeals pays the deals active at the epoch end from p.NextDeal on
@@ -226,7 +228,8 @@ func (k Keeper) missedSince(r store.Reader, p *storagev1.EpochPass) func(node cr
 // read (reservoir sampling, from a stream keyed by the seed and the
 // node), so a node with more pieces than a block's budget is drawn over
 // several blocks; one leaf of each, from the seed, the deal and the
-// piece. A piece visited costs 1, a challenge written 1.
+// piece. A piece visited costs 1, a node's challenges written
+// challengesCost.
 func (k Keeper) drawChallenges(ctx state.Context, net string, p *storagev1.EpochPass, budget *int) (bool, error) {
 	prefix := api.NetworkPiecesPrefix(net)
 	type entry struct {
@@ -283,10 +286,11 @@ func (k Keeper) drawChallenges(ctx state.Context, net string, p *storagev1.Epoch
 }
 
 // writeChallenges stores the challenges of node, whose pieces the pass
-// has just visited, and starts the next node's sample. A challenge
-// carries the piece's index entry (node, root, size, leaf size, repair
-// due), so neither its proof nor its judgement reads the deal.
+// has just visited, as one record, and starts the next node's sample. A
+// challenge carries the piece's index entry (root, size, leaf size,
+// repair due), so neither its proof nor its judgement reads the deal.
 func (k Keeper) writeChallenges(ctx state.Context, net string, node crypto.DeviceID, p *storagev1.EpochPass, budget *int) {
+	nc := &storagev1.NodeChallenges{Node: node.Bytes(), Epoch: p.Epoch}
 	for _, pk := range p.Picks {
 		e, _ := api.PieceEntryFromBytes(pk.Entry) // checked when picked
 		leaves := api.Leaves(e.Size, e.LeafSize)
@@ -294,13 +298,17 @@ func (k Keeper) writeChallenges(ctx state.Context, net string, node crypto.Devic
 			continue
 		}
 		leaf := draw(p.Seed, binary.BigEndian.AppendUint32(binary.BigEndian.AppendUint64(nil, pk.Deal), pk.Piece), 1<<63) % leaves
-		c := &storagev1.Challenge{Deal: pk.Deal, Piece: pk.Piece, Epoch: p.Epoch, Leaf: leaf,
-			Node: node.Bytes(), Root: e.Root, Size: e.Size, LeafSize: e.LeafSize, RepairDue: e.RepairDue}
-		ctx.KV.Set(api.ChallengeKey(net, pk.Deal, pk.Piece), state.Marshal(c))
-		p.Challenges++
-		*budget--
+		nc.Challenges = append(nc.Challenges, &storagev1.Challenge{Deal: pk.Deal, Piece: pk.Piece, Leaf: leaf,
+			Root: e.Root, Size: e.Size, LeafSize: e.LeafSize, RepairDue: e.RepairDue})
 	}
 	p.Picks, p.Seen = nil, 0
+	if len(nc.Challenges) == 0 {
+		return
+	}
+	sortChallenges(nc.Challenges)
+	ctx.KV.Set(api.ChallengesKey(net, node), state.Marshal(nc))
+	p.Challenges += uint32(len(nc.Challenges))
+	*budget -= challengesCost(len(nc.Challenges))
 }
 
 // settle brings a deal to where its network's running epoch pass would

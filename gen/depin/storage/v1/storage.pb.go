@@ -745,19 +745,17 @@ func (x *NodeAccount) GetPaid() uint64 {
 	return 0
 }
 
-// Challenge asks a node to prove it holds one leaf of one piece, in the
-// epoch it was issued for. It carries what checking and judging the
-// proof needs of the piece (as it stands while the challenge lives:
-// closing the deal or losing the piece deletes the challenge), so
-// neither reads the deal.
+// Challenge asks a node to prove it holds one leaf of one piece. It
+// carries what checking and judging the proof needs of the piece (as it
+// stands while the challenge lives: closing the deal or losing the piece
+// removes the challenge), so neither reads the deal. A node's challenges
+// of an epoch are kept together (NodeChallenges).
 type Challenge struct {
 	state         protoimpl.MessageState `protogen:"open.v1"`
 	Deal          uint64                 `protobuf:"varint,1,opt,name=deal,proto3" json:"deal,omitempty"`
 	Piece         uint32                 `protobuf:"varint,2,opt,name=piece,proto3" json:"piece,omitempty"` // index into Deal.pieces
-	Epoch         uint64                 `protobuf:"varint,3,opt,name=epoch,proto3" json:"epoch,omitempty"`
 	Leaf          uint64                 `protobuf:"varint,4,opt,name=leaf,proto3" json:"leaf,omitempty"`
-	Passed        bool                   `protobuf:"varint,5,opt,name=passed,proto3" json:"passed,omitempty"`
-	Node          []byte                 `protobuf:"bytes,6,opt,name=node,proto3" json:"node,omitempty"`                              // the piece's node (device id)
+	Passed        bool                   `protobuf:"varint,5,opt,name=passed,proto3" json:"passed,omitempty"`                         // answered by a proof the chain accepted
 	Root          []byte                 `protobuf:"bytes,7,opt,name=root,proto3" json:"root,omitempty"`                              // the piece's Merkle root
 	Size          uint64                 `protobuf:"varint,8,opt,name=size,proto3" json:"size,omitempty"`                             // the piece's size in bytes
 	LeafSize      uint32                 `protobuf:"varint,9,opt,name=leaf_size,json=leafSize,proto3" json:"leaf_size,omitempty"`     // the deal's
@@ -810,13 +808,6 @@ func (x *Challenge) GetPiece() uint32 {
 	return 0
 }
 
-func (x *Challenge) GetEpoch() uint64 {
-	if x != nil {
-		return x.Epoch
-	}
-	return 0
-}
-
 func (x *Challenge) GetLeaf() uint64 {
 	if x != nil {
 		return x.Leaf
@@ -829,13 +820,6 @@ func (x *Challenge) GetPassed() bool {
 		return x.Passed
 	}
 	return false
-}
-
-func (x *Challenge) GetNode() []byte {
-	if x != nil {
-		return x.Node
-	}
-	return nil
 }
 
 func (x *Challenge) GetRoot() []byte {
@@ -866,6 +850,70 @@ func (x *Challenge) GetRepairDue() bool {
 	return false
 }
 
+// NodeChallenges is one storage node's challenges of one epoch, drawn
+// at once by the epoch pass, answered by MsgSubmitAudits naming the
+// node (one read and one write however many proofs it carries) and
+// judged at the next epoch end.
+type NodeChallenges struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Node          []byte                 `protobuf:"bytes,1,opt,name=node,proto3" json:"node,omitempty"` // device id
+	Epoch         uint64                 `protobuf:"varint,2,opt,name=epoch,proto3" json:"epoch,omitempty"`
+	Challenges    []*Challenge           `protobuf:"bytes,3,rep,name=challenges,proto3" json:"challenges,omitempty"` // in (deal, piece) order, at most 64
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *NodeChallenges) Reset() {
+	*x = NodeChallenges{}
+	mi := &file_depin_storage_v1_storage_proto_msgTypes[6]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *NodeChallenges) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*NodeChallenges) ProtoMessage() {}
+
+func (x *NodeChallenges) ProtoReflect() protoreflect.Message {
+	mi := &file_depin_storage_v1_storage_proto_msgTypes[6]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use NodeChallenges.ProtoReflect.Descriptor instead.
+func (*NodeChallenges) Descriptor() ([]byte, []int) {
+	return file_depin_storage_v1_storage_proto_rawDescGZIP(), []int{6}
+}
+
+func (x *NodeChallenges) GetNode() []byte {
+	if x != nil {
+		return x.Node
+	}
+	return nil
+}
+
+func (x *NodeChallenges) GetEpoch() uint64 {
+	if x != nil {
+		return x.Epoch
+	}
+	return 0
+}
+
+func (x *NodeChallenges) GetChallenges() []*Challenge {
+	if x != nil {
+		return x.Challenges
+	}
+	return nil
+}
+
 // NodeStats is a storage node's record in the storage module.
 type NodeStats struct {
 	state           protoimpl.MessageState `protogen:"open.v1"`
@@ -884,7 +932,7 @@ type NodeStats struct {
 
 func (x *NodeStats) Reset() {
 	*x = NodeStats{}
-	mi := &file_depin_storage_v1_storage_proto_msgTypes[6]
+	mi := &file_depin_storage_v1_storage_proto_msgTypes[7]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -896,7 +944,7 @@ func (x *NodeStats) String() string {
 func (*NodeStats) ProtoMessage() {}
 
 func (x *NodeStats) ProtoReflect() protoreflect.Message {
-	mi := &file_depin_storage_v1_storage_proto_msgTypes[6]
+	mi := &file_depin_storage_v1_storage_proto_msgTypes[7]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -909,7 +957,7 @@ func (x *NodeStats) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use NodeStats.ProtoReflect.Descriptor instead.
 func (*NodeStats) Descriptor() ([]byte, []int) {
-	return file_depin_storage_v1_storage_proto_rawDescGZIP(), []int{6}
+	return file_depin_storage_v1_storage_proto_rawDescGZIP(), []int{7}
 }
 
 func (x *NodeStats) GetDevice() []byte {
@@ -999,14 +1047,14 @@ type EpochPass struct {
 	Seen              uint64                 `protobuf:"varint,11,opt,name=seen,proto3" json:"seen,omitempty"`                        // challenge: the pieces of after's node visited so far
 	Picks             []*PiecePick           `protobuf:"bytes,12,rep,name=picks,proto3" json:"picks,omitempty"`                       // challenge: the pieces of after's node picked so far
 	Challenges        uint32                 `protobuf:"varint,13,opt,name=challenges,proto3" json:"challenges,omitempty"`            // challenge: drawn so far
-	Judged            uint64                 `protobuf:"varint,14,opt,name=judged,proto3" json:"judged,omitempty"`                    // challenges the epoch end judged: charged to the budget of its block (then 0)
+	Judged            uint64                 `protobuf:"varint,14,opt,name=judged,proto3" json:"judged,omitempty"`                    // budget units the epoch end's judging used: charged to the budget of its block (then 0)
 	unknownFields     protoimpl.UnknownFields
 	sizeCache         protoimpl.SizeCache
 }
 
 func (x *EpochPass) Reset() {
 	*x = EpochPass{}
-	mi := &file_depin_storage_v1_storage_proto_msgTypes[7]
+	mi := &file_depin_storage_v1_storage_proto_msgTypes[8]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1018,7 +1066,7 @@ func (x *EpochPass) String() string {
 func (*EpochPass) ProtoMessage() {}
 
 func (x *EpochPass) ProtoReflect() protoreflect.Message {
-	mi := &file_depin_storage_v1_storage_proto_msgTypes[7]
+	mi := &file_depin_storage_v1_storage_proto_msgTypes[8]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1031,7 +1079,7 @@ func (x *EpochPass) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use EpochPass.ProtoReflect.Descriptor instead.
 func (*EpochPass) Descriptor() ([]byte, []int) {
-	return file_depin_storage_v1_storage_proto_rawDescGZIP(), []int{7}
+	return file_depin_storage_v1_storage_proto_rawDescGZIP(), []int{8}
 }
 
 func (x *EpochPass) GetEnded() uint64 {
@@ -1145,7 +1193,7 @@ type PiecePick struct {
 
 func (x *PiecePick) Reset() {
 	*x = PiecePick{}
-	mi := &file_depin_storage_v1_storage_proto_msgTypes[8]
+	mi := &file_depin_storage_v1_storage_proto_msgTypes[9]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1157,7 +1205,7 @@ func (x *PiecePick) String() string {
 func (*PiecePick) ProtoMessage() {}
 
 func (x *PiecePick) ProtoReflect() protoreflect.Message {
-	mi := &file_depin_storage_v1_storage_proto_msgTypes[8]
+	mi := &file_depin_storage_v1_storage_proto_msgTypes[9]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1170,7 +1218,7 @@ func (x *PiecePick) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use PiecePick.ProtoReflect.Descriptor instead.
 func (*PiecePick) Descriptor() ([]byte, []int) {
-	return file_depin_storage_v1_storage_proto_rawDescGZIP(), []int{8}
+	return file_depin_storage_v1_storage_proto_rawDescGZIP(), []int{9}
 }
 
 func (x *PiecePick) GetDeal() uint64 {
@@ -1195,7 +1243,7 @@ func (x *PiecePick) GetEntry() []byte {
 }
 
 // AuditProof proves one challenged leaf: the leaf's bytes and its Merkle
-// path (sibling hashes, leaf to root).
+// path (sibling hashes, leaf to root). deal and piece name the challenge.
 type AuditProof struct {
 	state         protoimpl.MessageState `protogen:"open.v1"`
 	Deal          uint64                 `protobuf:"varint,1,opt,name=deal,proto3" json:"deal,omitempty"`
@@ -1208,7 +1256,7 @@ type AuditProof struct {
 
 func (x *AuditProof) Reset() {
 	*x = AuditProof{}
-	mi := &file_depin_storage_v1_storage_proto_msgTypes[9]
+	mi := &file_depin_storage_v1_storage_proto_msgTypes[10]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1220,7 +1268,7 @@ func (x *AuditProof) String() string {
 func (*AuditProof) ProtoMessage() {}
 
 func (x *AuditProof) ProtoReflect() protoreflect.Message {
-	mi := &file_depin_storage_v1_storage_proto_msgTypes[9]
+	mi := &file_depin_storage_v1_storage_proto_msgTypes[10]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1233,7 +1281,7 @@ func (x *AuditProof) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use AuditProof.ProtoReflect.Descriptor instead.
 func (*AuditProof) Descriptor() ([]byte, []int) {
-	return file_depin_storage_v1_storage_proto_rawDescGZIP(), []int{9}
+	return file_depin_storage_v1_storage_proto_rawDescGZIP(), []int{10}
 }
 
 func (x *AuditProof) GetDeal() uint64 {
@@ -1275,7 +1323,7 @@ type MsgSetEndpoint struct {
 
 func (x *MsgSetEndpoint) Reset() {
 	*x = MsgSetEndpoint{}
-	mi := &file_depin_storage_v1_storage_proto_msgTypes[10]
+	mi := &file_depin_storage_v1_storage_proto_msgTypes[11]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1287,7 +1335,7 @@ func (x *MsgSetEndpoint) String() string {
 func (*MsgSetEndpoint) ProtoMessage() {}
 
 func (x *MsgSetEndpoint) ProtoReflect() protoreflect.Message {
-	mi := &file_depin_storage_v1_storage_proto_msgTypes[10]
+	mi := &file_depin_storage_v1_storage_proto_msgTypes[11]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1300,7 +1348,7 @@ func (x *MsgSetEndpoint) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use MsgSetEndpoint.ProtoReflect.Descriptor instead.
 func (*MsgSetEndpoint) Descriptor() ([]byte, []int) {
-	return file_depin_storage_v1_storage_proto_rawDescGZIP(), []int{10}
+	return file_depin_storage_v1_storage_proto_rawDescGZIP(), []int{11}
 }
 
 func (x *MsgSetEndpoint) GetOwner() []byte {
@@ -1343,7 +1391,7 @@ type MsgOpenDeal struct {
 
 func (x *MsgOpenDeal) Reset() {
 	*x = MsgOpenDeal{}
-	mi := &file_depin_storage_v1_storage_proto_msgTypes[11]
+	mi := &file_depin_storage_v1_storage_proto_msgTypes[12]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1355,7 +1403,7 @@ func (x *MsgOpenDeal) String() string {
 func (*MsgOpenDeal) ProtoMessage() {}
 
 func (x *MsgOpenDeal) ProtoReflect() protoreflect.Message {
-	mi := &file_depin_storage_v1_storage_proto_msgTypes[11]
+	mi := &file_depin_storage_v1_storage_proto_msgTypes[12]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1368,7 +1416,7 @@ func (x *MsgOpenDeal) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use MsgOpenDeal.ProtoReflect.Descriptor instead.
 func (*MsgOpenDeal) Descriptor() ([]byte, []int) {
-	return file_depin_storage_v1_storage_proto_rawDescGZIP(), []int{11}
+	return file_depin_storage_v1_storage_proto_rawDescGZIP(), []int{12}
 }
 
 func (x *MsgOpenDeal) GetOwner() []byte {
@@ -1460,7 +1508,7 @@ type PieceRepair struct {
 
 func (x *PieceRepair) Reset() {
 	*x = PieceRepair{}
-	mi := &file_depin_storage_v1_storage_proto_msgTypes[12]
+	mi := &file_depin_storage_v1_storage_proto_msgTypes[13]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1472,7 +1520,7 @@ func (x *PieceRepair) String() string {
 func (*PieceRepair) ProtoMessage() {}
 
 func (x *PieceRepair) ProtoReflect() protoreflect.Message {
-	mi := &file_depin_storage_v1_storage_proto_msgTypes[12]
+	mi := &file_depin_storage_v1_storage_proto_msgTypes[13]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1485,7 +1533,7 @@ func (x *PieceRepair) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use PieceRepair.ProtoReflect.Descriptor instead.
 func (*PieceRepair) Descriptor() ([]byte, []int) {
-	return file_depin_storage_v1_storage_proto_rawDescGZIP(), []int{12}
+	return file_depin_storage_v1_storage_proto_rawDescGZIP(), []int{13}
 }
 
 func (x *PieceRepair) GetPiece() uint32 {
@@ -1513,7 +1561,7 @@ type MsgRepairDeal struct {
 
 func (x *MsgRepairDeal) Reset() {
 	*x = MsgRepairDeal{}
-	mi := &file_depin_storage_v1_storage_proto_msgTypes[13]
+	mi := &file_depin_storage_v1_storage_proto_msgTypes[14]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1525,7 +1573,7 @@ func (x *MsgRepairDeal) String() string {
 func (*MsgRepairDeal) ProtoMessage() {}
 
 func (x *MsgRepairDeal) ProtoReflect() protoreflect.Message {
-	mi := &file_depin_storage_v1_storage_proto_msgTypes[13]
+	mi := &file_depin_storage_v1_storage_proto_msgTypes[14]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1538,7 +1586,7 @@ func (x *MsgRepairDeal) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use MsgRepairDeal.ProtoReflect.Descriptor instead.
 func (*MsgRepairDeal) Descriptor() ([]byte, []int) {
-	return file_depin_storage_v1_storage_proto_rawDescGZIP(), []int{13}
+	return file_depin_storage_v1_storage_proto_rawDescGZIP(), []int{14}
 }
 
 func (x *MsgRepairDeal) GetRepairer() []byte {
@@ -1572,7 +1620,7 @@ type MsgCloseDeal struct {
 
 func (x *MsgCloseDeal) Reset() {
 	*x = MsgCloseDeal{}
-	mi := &file_depin_storage_v1_storage_proto_msgTypes[14]
+	mi := &file_depin_storage_v1_storage_proto_msgTypes[15]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1584,7 +1632,7 @@ func (x *MsgCloseDeal) String() string {
 func (*MsgCloseDeal) ProtoMessage() {}
 
 func (x *MsgCloseDeal) ProtoReflect() protoreflect.Message {
-	mi := &file_depin_storage_v1_storage_proto_msgTypes[14]
+	mi := &file_depin_storage_v1_storage_proto_msgTypes[15]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1597,7 +1645,7 @@ func (x *MsgCloseDeal) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use MsgCloseDeal.ProtoReflect.Descriptor instead.
 func (*MsgCloseDeal) Descriptor() ([]byte, []int) {
-	return file_depin_storage_v1_storage_proto_rawDescGZIP(), []int{14}
+	return file_depin_storage_v1_storage_proto_rawDescGZIP(), []int{15}
 }
 
 func (x *MsgCloseDeal) GetOwner() []byte {
@@ -1614,17 +1662,20 @@ func (x *MsgCloseDeal) GetId() uint64 {
 	return 0
 }
 
+// MsgSubmitAudits answers challenges of one node in its network's
+// current epoch (some or all of them).
 type MsgSubmitAudits struct {
 	state         protoimpl.MessageState `protogen:"open.v1"`
-	Submitter     []byte                 `protobuf:"bytes,1,opt,name=submitter,proto3" json:"submitter,omitempty"` // the signer: the owner of every proof's node
-	Proofs        []*AuditProof          `protobuf:"bytes,2,rep,name=proofs,proto3" json:"proofs,omitempty"`
+	Submitter     []byte                 `protobuf:"bytes,1,opt,name=submitter,proto3" json:"submitter,omitempty"` // the signer: the node's owner
+	Proofs        []*AuditProof          `protobuf:"bytes,2,rep,name=proofs,proto3" json:"proofs,omitempty"`       // at most 64, each of a challenge of the node
+	Device        []byte                 `protobuf:"bytes,3,opt,name=device,proto3" json:"device,omitempty"`       // the node (device id)
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
 
 func (x *MsgSubmitAudits) Reset() {
 	*x = MsgSubmitAudits{}
-	mi := &file_depin_storage_v1_storage_proto_msgTypes[15]
+	mi := &file_depin_storage_v1_storage_proto_msgTypes[16]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1636,7 +1687,7 @@ func (x *MsgSubmitAudits) String() string {
 func (*MsgSubmitAudits) ProtoMessage() {}
 
 func (x *MsgSubmitAudits) ProtoReflect() protoreflect.Message {
-	mi := &file_depin_storage_v1_storage_proto_msgTypes[15]
+	mi := &file_depin_storage_v1_storage_proto_msgTypes[16]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1649,7 +1700,7 @@ func (x *MsgSubmitAudits) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use MsgSubmitAudits.ProtoReflect.Descriptor instead.
 func (*MsgSubmitAudits) Descriptor() ([]byte, []int) {
-	return file_depin_storage_v1_storage_proto_rawDescGZIP(), []int{15}
+	return file_depin_storage_v1_storage_proto_rawDescGZIP(), []int{16}
 }
 
 func (x *MsgSubmitAudits) GetSubmitter() []byte {
@@ -1666,6 +1717,13 @@ func (x *MsgSubmitAudits) GetProofs() []*AuditProof {
 	return nil
 }
 
+func (x *MsgSubmitAudits) GetDevice() []byte {
+	if x != nil {
+		return x.Device
+	}
+	return nil
+}
+
 type EventEndpointSet struct {
 	state         protoimpl.MessageState `protogen:"open.v1"`
 	Device        string                 `protobuf:"bytes,1,opt,name=device,proto3" json:"device,omitempty"`
@@ -1677,7 +1735,7 @@ type EventEndpointSet struct {
 
 func (x *EventEndpointSet) Reset() {
 	*x = EventEndpointSet{}
-	mi := &file_depin_storage_v1_storage_proto_msgTypes[16]
+	mi := &file_depin_storage_v1_storage_proto_msgTypes[17]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1689,7 +1747,7 @@ func (x *EventEndpointSet) String() string {
 func (*EventEndpointSet) ProtoMessage() {}
 
 func (x *EventEndpointSet) ProtoReflect() protoreflect.Message {
-	mi := &file_depin_storage_v1_storage_proto_msgTypes[16]
+	mi := &file_depin_storage_v1_storage_proto_msgTypes[17]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1702,7 +1760,7 @@ func (x *EventEndpointSet) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use EventEndpointSet.ProtoReflect.Descriptor instead.
 func (*EventEndpointSet) Descriptor() ([]byte, []int) {
-	return file_depin_storage_v1_storage_proto_rawDescGZIP(), []int{16}
+	return file_depin_storage_v1_storage_proto_rawDescGZIP(), []int{17}
 }
 
 func (x *EventEndpointSet) GetDevice() string {
@@ -1754,7 +1812,7 @@ type EventDealOpened struct {
 
 func (x *EventDealOpened) Reset() {
 	*x = EventDealOpened{}
-	mi := &file_depin_storage_v1_storage_proto_msgTypes[17]
+	mi := &file_depin_storage_v1_storage_proto_msgTypes[18]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1766,7 +1824,7 @@ func (x *EventDealOpened) String() string {
 func (*EventDealOpened) ProtoMessage() {}
 
 func (x *EventDealOpened) ProtoReflect() protoreflect.Message {
-	mi := &file_depin_storage_v1_storage_proto_msgTypes[17]
+	mi := &file_depin_storage_v1_storage_proto_msgTypes[18]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1779,7 +1837,7 @@ func (x *EventDealOpened) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use EventDealOpened.ProtoReflect.Descriptor instead.
 func (*EventDealOpened) Descriptor() ([]byte, []int) {
-	return file_depin_storage_v1_storage_proto_rawDescGZIP(), []int{17}
+	return file_depin_storage_v1_storage_proto_rawDescGZIP(), []int{18}
 }
 
 func (x *EventDealOpened) GetId() uint64 {
@@ -1905,7 +1963,7 @@ type PiecePlacement struct {
 
 func (x *PiecePlacement) Reset() {
 	*x = PiecePlacement{}
-	mi := &file_depin_storage_v1_storage_proto_msgTypes[18]
+	mi := &file_depin_storage_v1_storage_proto_msgTypes[19]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1917,7 +1975,7 @@ func (x *PiecePlacement) String() string {
 func (*PiecePlacement) ProtoMessage() {}
 
 func (x *PiecePlacement) ProtoReflect() protoreflect.Message {
-	mi := &file_depin_storage_v1_storage_proto_msgTypes[18]
+	mi := &file_depin_storage_v1_storage_proto_msgTypes[19]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1930,7 +1988,7 @@ func (x *PiecePlacement) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use PiecePlacement.ProtoReflect.Descriptor instead.
 func (*PiecePlacement) Descriptor() ([]byte, []int) {
-	return file_depin_storage_v1_storage_proto_rawDescGZIP(), []int{18}
+	return file_depin_storage_v1_storage_proto_rawDescGZIP(), []int{19}
 }
 
 func (x *PiecePlacement) GetDevice() string {
@@ -1961,7 +2019,7 @@ type EventDealPaid struct {
 
 func (x *EventDealPaid) Reset() {
 	*x = EventDealPaid{}
-	mi := &file_depin_storage_v1_storage_proto_msgTypes[19]
+	mi := &file_depin_storage_v1_storage_proto_msgTypes[20]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1973,7 +2031,7 @@ func (x *EventDealPaid) String() string {
 func (*EventDealPaid) ProtoMessage() {}
 
 func (x *EventDealPaid) ProtoReflect() protoreflect.Message {
-	mi := &file_depin_storage_v1_storage_proto_msgTypes[19]
+	mi := &file_depin_storage_v1_storage_proto_msgTypes[20]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1986,7 +2044,7 @@ func (x *EventDealPaid) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use EventDealPaid.ProtoReflect.Descriptor instead.
 func (*EventDealPaid) Descriptor() ([]byte, []int) {
-	return file_depin_storage_v1_storage_proto_rawDescGZIP(), []int{19}
+	return file_depin_storage_v1_storage_proto_rawDescGZIP(), []int{20}
 }
 
 func (x *EventDealPaid) GetId() uint64 {
@@ -2042,7 +2100,7 @@ type EventDealClosed struct {
 
 func (x *EventDealClosed) Reset() {
 	*x = EventDealClosed{}
-	mi := &file_depin_storage_v1_storage_proto_msgTypes[20]
+	mi := &file_depin_storage_v1_storage_proto_msgTypes[21]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2054,7 +2112,7 @@ func (x *EventDealClosed) String() string {
 func (*EventDealClosed) ProtoMessage() {}
 
 func (x *EventDealClosed) ProtoReflect() protoreflect.Message {
-	mi := &file_depin_storage_v1_storage_proto_msgTypes[20]
+	mi := &file_depin_storage_v1_storage_proto_msgTypes[21]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2067,7 +2125,7 @@ func (x *EventDealClosed) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use EventDealClosed.ProtoReflect.Descriptor instead.
 func (*EventDealClosed) Descriptor() ([]byte, []int) {
-	return file_depin_storage_v1_storage_proto_rawDescGZIP(), []int{20}
+	return file_depin_storage_v1_storage_proto_rawDescGZIP(), []int{21}
 }
 
 func (x *EventDealClosed) GetId() uint64 {
@@ -2102,7 +2160,7 @@ type EventChallenged struct {
 
 func (x *EventChallenged) Reset() {
 	*x = EventChallenged{}
-	mi := &file_depin_storage_v1_storage_proto_msgTypes[21]
+	mi := &file_depin_storage_v1_storage_proto_msgTypes[22]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2114,7 +2172,7 @@ func (x *EventChallenged) String() string {
 func (*EventChallenged) ProtoMessage() {}
 
 func (x *EventChallenged) ProtoReflect() protoreflect.Message {
-	mi := &file_depin_storage_v1_storage_proto_msgTypes[21]
+	mi := &file_depin_storage_v1_storage_proto_msgTypes[22]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2127,7 +2185,7 @@ func (x *EventChallenged) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use EventChallenged.ProtoReflect.Descriptor instead.
 func (*EventChallenged) Descriptor() ([]byte, []int) {
-	return file_depin_storage_v1_storage_proto_rawDescGZIP(), []int{21}
+	return file_depin_storage_v1_storage_proto_rawDescGZIP(), []int{22}
 }
 
 func (x *EventChallenged) GetNetwork() string {
@@ -2151,31 +2209,33 @@ func (x *EventChallenged) GetChallenges() uint32 {
 	return 0
 }
 
-type EventAuditPassed struct {
+// EventAuditsPassed: a MsgSubmitAudits was accepted, every proof of it:
+// challenges of one node answered (one event per message, not per
+// proof: a network of 1,600 nodes answers 100k challenges an epoch).
+type EventAuditsPassed struct {
 	state         protoimpl.MessageState `protogen:"open.v1"`
-	Deal          uint64                 `protobuf:"varint,1,opt,name=deal,proto3" json:"deal,omitempty"`
-	Piece         uint32                 `protobuf:"varint,2,opt,name=piece,proto3" json:"piece,omitempty"`
-	Device        string                 `protobuf:"bytes,3,opt,name=device,proto3" json:"device,omitempty"`
-	Epoch         uint64                 `protobuf:"varint,4,opt,name=epoch,proto3" json:"epoch,omitempty"` // the challenge's
+	Device        string                 `protobuf:"bytes,1,opt,name=device,proto3" json:"device,omitempty"`
+	Epoch         uint64                 `protobuf:"varint,2,opt,name=epoch,proto3" json:"epoch,omitempty"`  // the challenges'
+	Pieces        []*PieceRef            `protobuf:"bytes,3,rep,name=pieces,proto3" json:"pieces,omitempty"` // the pieces proven, in the message's order
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
 
-func (x *EventAuditPassed) Reset() {
-	*x = EventAuditPassed{}
-	mi := &file_depin_storage_v1_storage_proto_msgTypes[22]
+func (x *EventAuditsPassed) Reset() {
+	*x = EventAuditsPassed{}
+	mi := &file_depin_storage_v1_storage_proto_msgTypes[23]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
 
-func (x *EventAuditPassed) String() string {
+func (x *EventAuditsPassed) String() string {
 	return protoimpl.X.MessageStringOf(x)
 }
 
-func (*EventAuditPassed) ProtoMessage() {}
+func (*EventAuditsPassed) ProtoMessage() {}
 
-func (x *EventAuditPassed) ProtoReflect() protoreflect.Message {
-	mi := &file_depin_storage_v1_storage_proto_msgTypes[22]
+func (x *EventAuditsPassed) ProtoReflect() protoreflect.Message {
+	mi := &file_depin_storage_v1_storage_proto_msgTypes[23]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2186,35 +2246,81 @@ func (x *EventAuditPassed) ProtoReflect() protoreflect.Message {
 	return mi.MessageOf(x)
 }
 
-// Deprecated: Use EventAuditPassed.ProtoReflect.Descriptor instead.
-func (*EventAuditPassed) Descriptor() ([]byte, []int) {
-	return file_depin_storage_v1_storage_proto_rawDescGZIP(), []int{22}
+// Deprecated: Use EventAuditsPassed.ProtoReflect.Descriptor instead.
+func (*EventAuditsPassed) Descriptor() ([]byte, []int) {
+	return file_depin_storage_v1_storage_proto_rawDescGZIP(), []int{23}
 }
 
-func (x *EventAuditPassed) GetDeal() uint64 {
-	if x != nil {
-		return x.Deal
-	}
-	return 0
-}
-
-func (x *EventAuditPassed) GetPiece() uint32 {
-	if x != nil {
-		return x.Piece
-	}
-	return 0
-}
-
-func (x *EventAuditPassed) GetDevice() string {
+func (x *EventAuditsPassed) GetDevice() string {
 	if x != nil {
 		return x.Device
 	}
 	return ""
 }
 
-func (x *EventAuditPassed) GetEpoch() uint64 {
+func (x *EventAuditsPassed) GetEpoch() uint64 {
 	if x != nil {
 		return x.Epoch
+	}
+	return 0
+}
+
+func (x *EventAuditsPassed) GetPieces() []*PieceRef {
+	if x != nil {
+		return x.Pieces
+	}
+	return nil
+}
+
+// PieceRef names a piece of a deal.
+type PieceRef struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Deal          uint64                 `protobuf:"varint,1,opt,name=deal,proto3" json:"deal,omitempty"`
+	Piece         uint32                 `protobuf:"varint,2,opt,name=piece,proto3" json:"piece,omitempty"` // index into Deal.pieces
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *PieceRef) Reset() {
+	*x = PieceRef{}
+	mi := &file_depin_storage_v1_storage_proto_msgTypes[24]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *PieceRef) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*PieceRef) ProtoMessage() {}
+
+func (x *PieceRef) ProtoReflect() protoreflect.Message {
+	mi := &file_depin_storage_v1_storage_proto_msgTypes[24]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use PieceRef.ProtoReflect.Descriptor instead.
+func (*PieceRef) Descriptor() ([]byte, []int) {
+	return file_depin_storage_v1_storage_proto_rawDescGZIP(), []int{24}
+}
+
+func (x *PieceRef) GetDeal() uint64 {
+	if x != nil {
+		return x.Deal
+	}
+	return 0
+}
+
+func (x *PieceRef) GetPiece() uint32 {
+	if x != nil {
+		return x.Piece
 	}
 	return 0
 }
@@ -2231,7 +2337,7 @@ type EventAuditMissed struct {
 
 func (x *EventAuditMissed) Reset() {
 	*x = EventAuditMissed{}
-	mi := &file_depin_storage_v1_storage_proto_msgTypes[23]
+	mi := &file_depin_storage_v1_storage_proto_msgTypes[25]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2243,7 +2349,7 @@ func (x *EventAuditMissed) String() string {
 func (*EventAuditMissed) ProtoMessage() {}
 
 func (x *EventAuditMissed) ProtoReflect() protoreflect.Message {
-	mi := &file_depin_storage_v1_storage_proto_msgTypes[23]
+	mi := &file_depin_storage_v1_storage_proto_msgTypes[25]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2256,7 +2362,7 @@ func (x *EventAuditMissed) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use EventAuditMissed.ProtoReflect.Descriptor instead.
 func (*EventAuditMissed) Descriptor() ([]byte, []int) {
-	return file_depin_storage_v1_storage_proto_rawDescGZIP(), []int{23}
+	return file_depin_storage_v1_storage_proto_rawDescGZIP(), []int{25}
 }
 
 func (x *EventAuditMissed) GetDeal() uint64 {
@@ -2300,7 +2406,7 @@ type EventPieceRepaired struct {
 
 func (x *EventPieceRepaired) Reset() {
 	*x = EventPieceRepaired{}
-	mi := &file_depin_storage_v1_storage_proto_msgTypes[24]
+	mi := &file_depin_storage_v1_storage_proto_msgTypes[26]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2312,7 +2418,7 @@ func (x *EventPieceRepaired) String() string {
 func (*EventPieceRepaired) ProtoMessage() {}
 
 func (x *EventPieceRepaired) ProtoReflect() protoreflect.Message {
-	mi := &file_depin_storage_v1_storage_proto_msgTypes[24]
+	mi := &file_depin_storage_v1_storage_proto_msgTypes[26]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2325,7 +2431,7 @@ func (x *EventPieceRepaired) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use EventPieceRepaired.ProtoReflect.Descriptor instead.
 func (*EventPieceRepaired) Descriptor() ([]byte, []int) {
-	return file_depin_storage_v1_storage_proto_rawDescGZIP(), []int{24}
+	return file_depin_storage_v1_storage_proto_rawDescGZIP(), []int{26}
 }
 
 func (x *EventPieceRepaired) GetDeal() uint64 {
@@ -2376,7 +2482,7 @@ type EventRepairPaid struct {
 
 func (x *EventRepairPaid) Reset() {
 	*x = EventRepairPaid{}
-	mi := &file_depin_storage_v1_storage_proto_msgTypes[25]
+	mi := &file_depin_storage_v1_storage_proto_msgTypes[27]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2388,7 +2494,7 @@ func (x *EventRepairPaid) String() string {
 func (*EventRepairPaid) ProtoMessage() {}
 
 func (x *EventRepairPaid) ProtoReflect() protoreflect.Message {
-	mi := &file_depin_storage_v1_storage_proto_msgTypes[25]
+	mi := &file_depin_storage_v1_storage_proto_msgTypes[27]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2401,7 +2507,7 @@ func (x *EventRepairPaid) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use EventRepairPaid.ProtoReflect.Descriptor instead.
 func (*EventRepairPaid) Descriptor() ([]byte, []int) {
-	return file_depin_storage_v1_storage_proto_rawDescGZIP(), []int{25}
+	return file_depin_storage_v1_storage_proto_rawDescGZIP(), []int{27}
 }
 
 func (x *EventRepairPaid) GetDeal() uint64 {
@@ -2451,7 +2557,7 @@ type EventNodeDisqualified struct {
 
 func (x *EventNodeDisqualified) Reset() {
 	*x = EventNodeDisqualified{}
-	mi := &file_depin_storage_v1_storage_proto_msgTypes[26]
+	mi := &file_depin_storage_v1_storage_proto_msgTypes[28]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2463,7 +2569,7 @@ func (x *EventNodeDisqualified) String() string {
 func (*EventNodeDisqualified) ProtoMessage() {}
 
 func (x *EventNodeDisqualified) ProtoReflect() protoreflect.Message {
-	mi := &file_depin_storage_v1_storage_proto_msgTypes[26]
+	mi := &file_depin_storage_v1_storage_proto_msgTypes[28]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2476,7 +2582,7 @@ func (x *EventNodeDisqualified) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use EventNodeDisqualified.ProtoReflect.Descriptor instead.
 func (*EventNodeDisqualified) Descriptor() ([]byte, []int) {
-	return file_depin_storage_v1_storage_proto_rawDescGZIP(), []int{26}
+	return file_depin_storage_v1_storage_proto_rawDescGZIP(), []int{28}
 }
 
 func (x *EventNodeDisqualified) GetDevice() string {
@@ -2525,7 +2631,7 @@ type Order struct {
 
 func (x *Order) Reset() {
 	*x = Order{}
-	mi := &file_depin_storage_v1_storage_proto_msgTypes[27]
+	mi := &file_depin_storage_v1_storage_proto_msgTypes[29]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2537,7 +2643,7 @@ func (x *Order) String() string {
 func (*Order) ProtoMessage() {}
 
 func (x *Order) ProtoReflect() protoreflect.Message {
-	mi := &file_depin_storage_v1_storage_proto_msgTypes[27]
+	mi := &file_depin_storage_v1_storage_proto_msgTypes[29]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2550,7 +2656,7 @@ func (x *Order) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Order.ProtoReflect.Descriptor instead.
 func (*Order) Descriptor() ([]byte, []int) {
-	return file_depin_storage_v1_storage_proto_rawDescGZIP(), []int{27}
+	return file_depin_storage_v1_storage_proto_rawDescGZIP(), []int{29}
 }
 
 func (x *Order) GetAction() OrderAction {
@@ -2614,7 +2720,7 @@ type SignedOrder struct {
 
 func (x *SignedOrder) Reset() {
 	*x = SignedOrder{}
-	mi := &file_depin_storage_v1_storage_proto_msgTypes[28]
+	mi := &file_depin_storage_v1_storage_proto_msgTypes[30]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2626,7 +2732,7 @@ func (x *SignedOrder) String() string {
 func (*SignedOrder) ProtoMessage() {}
 
 func (x *SignedOrder) ProtoReflect() protoreflect.Message {
-	mi := &file_depin_storage_v1_storage_proto_msgTypes[28]
+	mi := &file_depin_storage_v1_storage_proto_msgTypes[30]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2639,7 +2745,7 @@ func (x *SignedOrder) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SignedOrder.ProtoReflect.Descriptor instead.
 func (*SignedOrder) Descriptor() ([]byte, []int) {
-	return file_depin_storage_v1_storage_proto_rawDescGZIP(), []int{28}
+	return file_depin_storage_v1_storage_proto_rawDescGZIP(), []int{30}
 }
 
 func (x *SignedOrder) GetOrderBytes() []byte {
@@ -2674,7 +2780,7 @@ type Receipt struct {
 
 func (x *Receipt) Reset() {
 	*x = Receipt{}
-	mi := &file_depin_storage_v1_storage_proto_msgTypes[29]
+	mi := &file_depin_storage_v1_storage_proto_msgTypes[31]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2686,7 +2792,7 @@ func (x *Receipt) String() string {
 func (*Receipt) ProtoMessage() {}
 
 func (x *Receipt) ProtoReflect() protoreflect.Message {
-	mi := &file_depin_storage_v1_storage_proto_msgTypes[29]
+	mi := &file_depin_storage_v1_storage_proto_msgTypes[31]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2699,7 +2805,7 @@ func (x *Receipt) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Receipt.ProtoReflect.Descriptor instead.
 func (*Receipt) Descriptor() ([]byte, []int) {
-	return file_depin_storage_v1_storage_proto_rawDescGZIP(), []int{29}
+	return file_depin_storage_v1_storage_proto_rawDescGZIP(), []int{31}
 }
 
 func (x *Receipt) GetPieceId() []byte {
@@ -2770,7 +2876,7 @@ type SignedReceipt struct {
 
 func (x *SignedReceipt) Reset() {
 	*x = SignedReceipt{}
-	mi := &file_depin_storage_v1_storage_proto_msgTypes[30]
+	mi := &file_depin_storage_v1_storage_proto_msgTypes[32]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2782,7 +2888,7 @@ func (x *SignedReceipt) String() string {
 func (*SignedReceipt) ProtoMessage() {}
 
 func (x *SignedReceipt) ProtoReflect() protoreflect.Message {
-	mi := &file_depin_storage_v1_storage_proto_msgTypes[30]
+	mi := &file_depin_storage_v1_storage_proto_msgTypes[32]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2795,7 +2901,7 @@ func (x *SignedReceipt) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SignedReceipt.ProtoReflect.Descriptor instead.
 func (*SignedReceipt) Descriptor() ([]byte, []int) {
-	return file_depin_storage_v1_storage_proto_rawDescGZIP(), []int{30}
+	return file_depin_storage_v1_storage_proto_rawDescGZIP(), []int{32}
 }
 
 func (x *SignedReceipt) GetReceiptBytes() []byte {
@@ -2875,20 +2981,24 @@ const file_depin_storage_v1_storage_proto_rawDesc = "" +
 	"\vNodeAccount\x12\x12\n" +
 	"\x04node\x18\x01 \x01(\fR\x04node\x12!\n" +
 	"\fbyte_seconds\x18\x02 \x01(\fR\vbyteSeconds\x12\x12\n" +
-	"\x04paid\x18\x03 \x01(\x04R\x04paid\"\xef\x01\n" +
+	"\x04paid\x18\x03 \x01(\x04R\x04paid\"\xd1\x01\n" +
 	"\tChallenge\x12\x12\n" +
 	"\x04deal\x18\x01 \x01(\x04R\x04deal\x12\x14\n" +
-	"\x05piece\x18\x02 \x01(\rR\x05piece\x12\x14\n" +
-	"\x05epoch\x18\x03 \x01(\x04R\x05epoch\x12\x12\n" +
+	"\x05piece\x18\x02 \x01(\rR\x05piece\x12\x12\n" +
 	"\x04leaf\x18\x04 \x01(\x04R\x04leaf\x12\x16\n" +
 	"\x06passed\x18\x05 \x01(\bR\x06passed\x12\x12\n" +
-	"\x04node\x18\x06 \x01(\fR\x04node\x12\x12\n" +
 	"\x04root\x18\a \x01(\fR\x04root\x12\x12\n" +
 	"\x04size\x18\b \x01(\x04R\x04size\x12\x1b\n" +
 	"\tleaf_size\x18\t \x01(\rR\bleafSize\x12\x1d\n" +
 	"\n" +
 	"repair_due\x18\n" +
-	" \x01(\bR\trepairDue\"\xa6\x02\n" +
+	" \x01(\bR\trepairDueJ\x04\b\x03\x10\x04J\x04\b\x06\x10\a\"w\n" +
+	"\x0eNodeChallenges\x12\x12\n" +
+	"\x04node\x18\x01 \x01(\fR\x04node\x12\x14\n" +
+	"\x05epoch\x18\x02 \x01(\x04R\x05epoch\x12;\n" +
+	"\n" +
+	"challenges\x18\x03 \x03(\v2\x1b.depin.storage.v1.ChallengeR\n" +
+	"challenges\"\xa6\x02\n" +
 	"\tNodeStats\x12\x16\n" +
 	"\x06device\x18\x01 \x01(\fR\x06device\x12\x1d\n" +
 	"\n" +
@@ -2955,10 +3065,11 @@ const file_depin_storage_v1_storage_proto_rawDesc = "" +
 	"\arepairs\x18\x03 \x03(\v2\x1d.depin.storage.v1.PieceRepairR\arepairs\"4\n" +
 	"\fMsgCloseDeal\x12\x14\n" +
 	"\x05owner\x18\x01 \x01(\fR\x05owner\x12\x0e\n" +
-	"\x02id\x18\x02 \x01(\x04R\x02id\"e\n" +
+	"\x02id\x18\x02 \x01(\x04R\x02id\"}\n" +
 	"\x0fMsgSubmitAudits\x12\x1c\n" +
 	"\tsubmitter\x18\x01 \x01(\fR\tsubmitter\x124\n" +
-	"\x06proofs\x18\x02 \x03(\v2\x1c.depin.storage.v1.AuditProofR\x06proofs\"R\n" +
+	"\x06proofs\x18\x02 \x03(\v2\x1c.depin.storage.v1.AuditProofR\x06proofs\x12\x16\n" +
+	"\x06device\x18\x03 \x01(\fR\x06device\"R\n" +
 	"\x10EventEndpointSet\x12\x16\n" +
 	"\x06device\x18\x01 \x01(\tR\x06device\x12\x14\n" +
 	"\x05owner\x18\x02 \x01(\tR\x05owner\x12\x10\n" +
@@ -3000,12 +3111,14 @@ const file_depin_storage_v1_storage_proto_rawDesc = "" +
 	"\x05epoch\x18\x02 \x01(\x04R\x05epoch\x12\x1e\n" +
 	"\n" +
 	"challenges\x18\x03 \x01(\rR\n" +
-	"challenges\"j\n" +
-	"\x10EventAuditPassed\x12\x12\n" +
+	"challenges\"u\n" +
+	"\x11EventAuditsPassed\x12\x16\n" +
+	"\x06device\x18\x01 \x01(\tR\x06device\x12\x14\n" +
+	"\x05epoch\x18\x02 \x01(\x04R\x05epoch\x122\n" +
+	"\x06pieces\x18\x03 \x03(\v2\x1a.depin.storage.v1.PieceRefR\x06pieces\"4\n" +
+	"\bPieceRef\x12\x12\n" +
 	"\x04deal\x18\x01 \x01(\x04R\x04deal\x12\x14\n" +
-	"\x05piece\x18\x02 \x01(\rR\x05piece\x12\x16\n" +
-	"\x06device\x18\x03 \x01(\tR\x06device\x12\x14\n" +
-	"\x05epoch\x18\x04 \x01(\x04R\x05epoch\"j\n" +
+	"\x05piece\x18\x02 \x01(\rR\x05piece\"j\n" +
 	"\x10EventAuditMissed\x12\x12\n" +
 	"\x04deal\x18\x01 \x01(\x04R\x04deal\x12\x14\n" +
 	"\x05piece\x18\x02 \x01(\rR\x05piece\x12\x16\n" +
@@ -3081,7 +3194,7 @@ func file_depin_storage_v1_storage_proto_rawDescGZIP() []byte {
 }
 
 var file_depin_storage_v1_storage_proto_enumTypes = make([]protoimpl.EnumInfo, 3)
-var file_depin_storage_v1_storage_proto_msgTypes = make([]protoimpl.MessageInfo, 31)
+var file_depin_storage_v1_storage_proto_msgTypes = make([]protoimpl.MessageInfo, 33)
 var file_depin_storage_v1_storage_proto_goTypes = []any{
 	(DealStatus)(0),               // 0: depin.storage.v1.DealStatus
 	(EpochPassPhase)(0),           // 1: depin.storage.v1.EpochPassPhase
@@ -3092,48 +3205,52 @@ var file_depin_storage_v1_storage_proto_goTypes = []any{
 	(*Deal)(nil),                  // 6: depin.storage.v1.Deal
 	(*NodeAccount)(nil),           // 7: depin.storage.v1.NodeAccount
 	(*Challenge)(nil),             // 8: depin.storage.v1.Challenge
-	(*NodeStats)(nil),             // 9: depin.storage.v1.NodeStats
-	(*EpochPass)(nil),             // 10: depin.storage.v1.EpochPass
-	(*PiecePick)(nil),             // 11: depin.storage.v1.PiecePick
-	(*AuditProof)(nil),            // 12: depin.storage.v1.AuditProof
-	(*MsgSetEndpoint)(nil),        // 13: depin.storage.v1.MsgSetEndpoint
-	(*MsgOpenDeal)(nil),           // 14: depin.storage.v1.MsgOpenDeal
-	(*PieceRepair)(nil),           // 15: depin.storage.v1.PieceRepair
-	(*MsgRepairDeal)(nil),         // 16: depin.storage.v1.MsgRepairDeal
-	(*MsgCloseDeal)(nil),          // 17: depin.storage.v1.MsgCloseDeal
-	(*MsgSubmitAudits)(nil),       // 18: depin.storage.v1.MsgSubmitAudits
-	(*EventEndpointSet)(nil),      // 19: depin.storage.v1.EventEndpointSet
-	(*EventDealOpened)(nil),       // 20: depin.storage.v1.EventDealOpened
-	(*PiecePlacement)(nil),        // 21: depin.storage.v1.PiecePlacement
-	(*EventDealPaid)(nil),         // 22: depin.storage.v1.EventDealPaid
-	(*EventDealClosed)(nil),       // 23: depin.storage.v1.EventDealClosed
-	(*EventChallenged)(nil),       // 24: depin.storage.v1.EventChallenged
-	(*EventAuditPassed)(nil),      // 25: depin.storage.v1.EventAuditPassed
-	(*EventAuditMissed)(nil),      // 26: depin.storage.v1.EventAuditMissed
-	(*EventPieceRepaired)(nil),    // 27: depin.storage.v1.EventPieceRepaired
-	(*EventRepairPaid)(nil),       // 28: depin.storage.v1.EventRepairPaid
-	(*EventNodeDisqualified)(nil), // 29: depin.storage.v1.EventNodeDisqualified
-	(*Order)(nil),                 // 30: depin.storage.v1.Order
-	(*SignedOrder)(nil),           // 31: depin.storage.v1.SignedOrder
-	(*Receipt)(nil),               // 32: depin.storage.v1.Receipt
-	(*SignedReceipt)(nil),         // 33: depin.storage.v1.SignedReceipt
+	(*NodeChallenges)(nil),        // 9: depin.storage.v1.NodeChallenges
+	(*NodeStats)(nil),             // 10: depin.storage.v1.NodeStats
+	(*EpochPass)(nil),             // 11: depin.storage.v1.EpochPass
+	(*PiecePick)(nil),             // 12: depin.storage.v1.PiecePick
+	(*AuditProof)(nil),            // 13: depin.storage.v1.AuditProof
+	(*MsgSetEndpoint)(nil),        // 14: depin.storage.v1.MsgSetEndpoint
+	(*MsgOpenDeal)(nil),           // 15: depin.storage.v1.MsgOpenDeal
+	(*PieceRepair)(nil),           // 16: depin.storage.v1.PieceRepair
+	(*MsgRepairDeal)(nil),         // 17: depin.storage.v1.MsgRepairDeal
+	(*MsgCloseDeal)(nil),          // 18: depin.storage.v1.MsgCloseDeal
+	(*MsgSubmitAudits)(nil),       // 19: depin.storage.v1.MsgSubmitAudits
+	(*EventEndpointSet)(nil),      // 20: depin.storage.v1.EventEndpointSet
+	(*EventDealOpened)(nil),       // 21: depin.storage.v1.EventDealOpened
+	(*PiecePlacement)(nil),        // 22: depin.storage.v1.PiecePlacement
+	(*EventDealPaid)(nil),         // 23: depin.storage.v1.EventDealPaid
+	(*EventDealClosed)(nil),       // 24: depin.storage.v1.EventDealClosed
+	(*EventChallenged)(nil),       // 25: depin.storage.v1.EventChallenged
+	(*EventAuditsPassed)(nil),     // 26: depin.storage.v1.EventAuditsPassed
+	(*PieceRef)(nil),              // 27: depin.storage.v1.PieceRef
+	(*EventAuditMissed)(nil),      // 28: depin.storage.v1.EventAuditMissed
+	(*EventPieceRepaired)(nil),    // 29: depin.storage.v1.EventPieceRepaired
+	(*EventRepairPaid)(nil),       // 30: depin.storage.v1.EventRepairPaid
+	(*EventNodeDisqualified)(nil), // 31: depin.storage.v1.EventNodeDisqualified
+	(*Order)(nil),                 // 32: depin.storage.v1.Order
+	(*SignedOrder)(nil),           // 33: depin.storage.v1.SignedOrder
+	(*Receipt)(nil),               // 34: depin.storage.v1.Receipt
+	(*SignedReceipt)(nil),         // 35: depin.storage.v1.SignedReceipt
 }
 var file_depin_storage_v1_storage_proto_depIdxs = []int32{
 	5,  // 0: depin.storage.v1.Deal.pieces:type_name -> depin.storage.v1.Piece
 	0,  // 1: depin.storage.v1.Deal.status:type_name -> depin.storage.v1.DealStatus
 	7,  // 2: depin.storage.v1.Deal.accounts:type_name -> depin.storage.v1.NodeAccount
-	1,  // 3: depin.storage.v1.EpochPass.phase:type_name -> depin.storage.v1.EpochPassPhase
-	11, // 4: depin.storage.v1.EpochPass.picks:type_name -> depin.storage.v1.PiecePick
-	5,  // 5: depin.storage.v1.MsgOpenDeal.pieces:type_name -> depin.storage.v1.Piece
-	15, // 6: depin.storage.v1.MsgRepairDeal.repairs:type_name -> depin.storage.v1.PieceRepair
-	12, // 7: depin.storage.v1.MsgSubmitAudits.proofs:type_name -> depin.storage.v1.AuditProof
-	21, // 8: depin.storage.v1.EventDealOpened.layout:type_name -> depin.storage.v1.PiecePlacement
-	2,  // 9: depin.storage.v1.Order.action:type_name -> depin.storage.v1.OrderAction
-	10, // [10:10] is the sub-list for method output_type
-	10, // [10:10] is the sub-list for method input_type
-	10, // [10:10] is the sub-list for extension type_name
-	10, // [10:10] is the sub-list for extension extendee
-	0,  // [0:10] is the sub-list for field type_name
+	8,  // 3: depin.storage.v1.NodeChallenges.challenges:type_name -> depin.storage.v1.Challenge
+	1,  // 4: depin.storage.v1.EpochPass.phase:type_name -> depin.storage.v1.EpochPassPhase
+	12, // 5: depin.storage.v1.EpochPass.picks:type_name -> depin.storage.v1.PiecePick
+	5,  // 6: depin.storage.v1.MsgOpenDeal.pieces:type_name -> depin.storage.v1.Piece
+	16, // 7: depin.storage.v1.MsgRepairDeal.repairs:type_name -> depin.storage.v1.PieceRepair
+	13, // 8: depin.storage.v1.MsgSubmitAudits.proofs:type_name -> depin.storage.v1.AuditProof
+	22, // 9: depin.storage.v1.EventDealOpened.layout:type_name -> depin.storage.v1.PiecePlacement
+	27, // 10: depin.storage.v1.EventAuditsPassed.pieces:type_name -> depin.storage.v1.PieceRef
+	2,  // 11: depin.storage.v1.Order.action:type_name -> depin.storage.v1.OrderAction
+	12, // [12:12] is the sub-list for method output_type
+	12, // [12:12] is the sub-list for method input_type
+	12, // [12:12] is the sub-list for extension type_name
+	12, // [12:12] is the sub-list for extension extendee
+	0,  // [0:12] is the sub-list for field type_name
 }
 
 func init() { file_depin_storage_v1_storage_proto_init() }
@@ -3147,7 +3264,7 @@ func file_depin_storage_v1_storage_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_depin_storage_v1_storage_proto_rawDesc), len(file_depin_storage_v1_storage_proto_rawDesc)),
 			NumEnums:      3,
-			NumMessages:   31,
+			NumMessages:   33,
 			NumExtensions: 0,
 			NumServices:   0,
 		},
