@@ -198,13 +198,15 @@ func newNetworkTxCmd(g *globals) *cobra.Command {
 	cmd := &cobra.Command{Use: "network", Short: "Launch and govern DePIN networks"}
 	var f txFlags
 	var pf paramFlags
+	var vf vppFlags
 	var name, class, denom, kind, from string
 	var physical bool
 	create := &cobra.Command{
 		Use:   "create ID",
 		Short: "Launch a network (you become its owner)",
 		Example: `  depin tx network create solar-berlin --kind solar --reward-denom usolar --from alice
-  depin tx network create air --class sensing --metric 1:readings:count:1/3600 --reward-denom uair --epoch 10m --from alice`,
+  depin tx network create air --class sensing --metric 1:readings:count:1/3600 --reward-denom uair --epoch 10m --from alice
+  depin tx network create grid --kind battery --vpp --vpp-interval 5m --credit-price 1000 --from alice`,
 		Args: argsExactly(1, "ID"),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			var km []*networkv1.Metric
@@ -225,6 +227,12 @@ func newNetworkTxCmd(g *globals) *cobra.Command {
 			p, err := pf.params(g, km)
 			if err != nil {
 				return err
+			}
+			if p.Vpp, err = vf.params(cmd, nil); err != nil {
+				return err
+			}
+			if err := network.ValidateParams(p); err != nil {
+				return usageError{err}
 			}
 			owner, err := g.resolveAddress(from)
 			if err != nil {
@@ -247,16 +255,24 @@ func newNetworkTxCmd(g *globals) *cobra.Command {
 	create.Flags().StringVar(&kind, "kind", "", "take metrics and class from a device kind ("+strings.Join(kindNames(), ", ")+")")
 	create.Flags().StringVar(&from, "from", "", "owner key (required)")
 	pf.register(create)
+	vf.register(create, false)
 	f.register(create)
 	_ = create.MarkFlagRequired("from")
 
 	var uf txFlags
 	var upf paramFlags
+	var uvf vppFlags
 	var ukind string
 	update := &cobra.Command{
 		Use:   "update-params ID",
 		Short: "Change a network's parameters from the next epoch on",
-		Args:  argsExactly(1, "ID"),
+		Long: `update-params sets the network's params from the flags, from its next
+epoch on. What no flag of this command sets — its energy market, storage
+and compute params, and its vpp params unless a --vpp flag is given — is
+kept as the network has it.`,
+		Example: `  depin tx network update-params solar --kind solar --epoch 2h --from alice
+  depin tx network update-params grid --kind battery --vpp-interval 15m --credit-price 2000 --from alice`,
+		Args: argsExactly(1, "ID"),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			var km []*networkv1.Metric
 			if ukind != "" {
@@ -270,6 +286,29 @@ func newNetworkTxCmd(g *globals) *cobra.Command {
 			if err != nil {
 				return err
 			}
+			c, err := g.client()
+			if err != nil {
+				return err
+			}
+			cur, err := c.Network(cmd.Context(), args[0], client.QueryOptions{})
+			if err != nil {
+				return err
+			}
+			if cur == nil {
+				return fmt.Errorf("no network %q (see 'depin query networks')", args[0])
+			}
+			// The latest params: those scheduled, else those in force.
+			have := cur.Params
+			if cur.Pending != nil {
+				have = cur.Pending
+			}
+			p.Market, p.Storage, p.Compute = have.GetMarket(), have.GetStorage(), have.GetCompute()
+			if p.Vpp, err = uvf.params(cmd, have.GetVpp()); err != nil {
+				return err
+			}
+			if err := network.ValidateParams(p); err != nil {
+				return usageError{err}
+			}
 			owner, err := g.resolveAddress(from)
 			if err != nil {
 				return err
@@ -280,6 +319,7 @@ func newNetworkTxCmd(g *globals) *cobra.Command {
 	update.Flags().StringVar(&from, "from", "", "owner key (required)")
 	update.Flags().StringVar(&ukind, "kind", "", "take metrics from a device kind")
 	upf.register(update)
+	uvf.register(update, true)
 	uf.register(update)
 	_ = update.MarkFlagRequired("from")
 
@@ -368,7 +408,23 @@ func newNetworkQueryCmds(g *globals) []*cobra.Command {
 			if n == nil {
 				return fmt.Errorf("no network %q (see 'depin query networks')", args[0])
 			}
-			return g.render(cmd.OutOrStdout(), newNetworkView(n))
+			v := newNetworkView(n)
+			// Its token's supply: minted by its emission, burned for
+			// service credits.
+			var minted uint64
+			rs, err := c.RewardState(cmd.Context(), n.Id, client.QueryOptions{})
+			if err != nil {
+				return err
+			}
+			if rs != nil {
+				minted = rs.Minted
+			}
+			books, err := c.CreditBooks(cmd.Context(), n.Id, client.QueryOptions{})
+			if err != nil {
+				return err
+			}
+			v.Minted, v.Burned = &minted, &books.Burned
+			return g.render(cmd.OutOrStdout(), v)
 		},
 	}
 	all := &cobra.Command{

@@ -168,6 +168,6 @@ func newQueryCmd(g *globals) *cobra.Command {
 	cmd.AddCommand(newDeviceQueryCmds(g)...)
 	cmd.AddCommand(newRewardQueryCmd(g), newStakingQueryCmd(g))
 	cmd.AddCommand(newAgreementQueryCmds(g)...)
-	cmd.AddCommand(newMarketQueryCmd(g), newShareQueryCmd(g))
+	cmd.AddCommand(newMarketQueryCmd(g), newShareQueryCmd(g), newVppQueryCmd(g))
 	return cmd
 }

@@ -33,6 +33,13 @@ func (f *txFlags) register(cmd *cobra.Command) {
 // sendMsgs signs msgs with the key named from and broadcasts them (or,
 // with --generate-only, prints them).
 func (g *globals) sendMsgs(cmd *cobra.Command, from string, f *txFlags, msgs ...*txv1.Msg) error {
+	return g.sendTx(cmd, from, f, nil, msgs...)
+}
+
+// sendTx is sendMsgs with the view of a committed tx made by show (nil:
+// the tx view alone): a command adds what its tx made (a new id, an
+// escrow) from the tx's events.
+func (g *globals) sendTx(cmd *cobra.Command, from string, f *txFlags, show func(txView, *client.TxResult) view, msgs ...*txv1.Msg) error {
 	ctx := cmd.Context()
 	opts := client.TxOptions{Memo: f.memo}
 	if f.fee != "" {
@@ -73,7 +80,11 @@ func (g *globals) sendMsgs(cmd *cobra.Command, from string, f *txFlags, msgs ...
 	}
 	v := newTxView(res)
 	v.Claimed = g.claims(ctx, c, res)
-	if perr := g.render(cmd.OutOrStdout(), v); perr != nil {
+	var out view = v
+	if show != nil && res.Code == 0 {
+		out = show(v, res)
+	}
+	if perr := g.render(cmd.OutOrStdout(), out); perr != nil {
 		return perr
 	}
 	return err
@@ -107,6 +118,6 @@ func newTxCmd(g *globals) *cobra.Command {
 	}
 	f.register(send)
 	bank.AddCommand(send)
-	cmd.AddCommand(bank, newNetworkTxCmd(g), newDeviceTxCmd(g), newRewardTxCmd(g), newStakingTxCmd(g), newAgreementTxCmd(g), newShareTxCmd(g), newLeaseTxCmd(g), newMarketTxCmd(g))
+	cmd.AddCommand(bank, newNetworkTxCmd(g), newDeviceTxCmd(g), newRewardTxCmd(g), newStakingTxCmd(g), newAgreementTxCmd(g), newShareTxCmd(g), newLeaseTxCmd(g), newMarketTxCmd(g), newVppTxCmd(g))
 	return cmd
 }

@@ -38,6 +38,11 @@ type networkView struct {
 	Frozen           bool        `json:"frozen"`
 	FrozenReason     string      `json:"frozen_reason,omitempty"`
 	FrozenHeight     int64       `json:"frozen_height,string,omitempty"`
+	// Minted is all of its token its emission minted, Burned what was
+	// burned for service credits (x/vpp): its supply's two flows ('query
+	// network' only).
+	Minted *uint64 `json:"minted,string,omitempty"`
+	Burned *uint64 `json:"burned,string,omitempty"`
 }
 
 type paramsView struct {
@@ -50,6 +55,9 @@ type paramsView struct {
 	MinMoveIntervalSeconds uint64            `json:"min_move_interval_seconds,string"`
 	Rewards                *rewardParamsView `json:"rewards,omitempty"` // none: no emission
 	Market                 *marketParamsView `json:"market,omitempty"`  // none: no energy market
+	Vpp                    *vppParamsView    `json:"vpp,omitempty"`     // none: no virtual power plants
+
+	denom string // the network's token (credits are priced in it)
 }
 
 type metricView struct {
@@ -103,8 +111,10 @@ func newNetworkView(n *networkv1.Network) networkView {
 		RewardDenom: n.RewardDenom, CreatedHeight: n.CreatedHeight, Params: newParamsView(n.Params),
 		Frozen: n.Frozen, FrozenReason: n.FrozenReason, FrozenHeight: n.FrozenHeight,
 	}
+	v.Params.denom = n.RewardDenom
 	if n.Pending != nil {
 		e, p := n.PendingEpoch, newParamsView(n.Pending)
+		p.denom = n.RewardDenom
 		v.PendingFromEpoch, v.PendingParams = &e, &p
 	}
 	return v
@@ -115,6 +125,7 @@ func newParamsView(p *networkv1.Params) paramsView {
 		Metrics: make([]metricView, 0, len(p.GetMetrics())), EpochSeconds: p.GetEpochSeconds(), ReportWindowSeconds: p.GetReportWindowSeconds(),
 		MaxClockSkewSeconds: p.GetMaxClockSkewSeconds(), MinStakeUdpin: p.GetMinStake(), UnbondingSeconds: p.GetUnbondingSeconds(),
 		MinMoveIntervalSeconds: p.GetMinMoveIntervalSeconds(), Rewards: newRewardParamsView(p.GetRewards()), Market: newMarketParamsView(p.GetMarket()),
+		Vpp: newVppParamsView(p.GetVpp()),
 	}
 	for _, m := range p.GetMetrics() {
 		v.Metrics = append(v.Metrics, metricView{ID: m.Id, Name: m.Name, Unit: m.Unit, Bound: fmt.Sprintf("%d/%d", m.BoundNum, m.BoundDen), Weight: m.Weight})
@@ -158,6 +169,9 @@ func (v networkView) writeText(w io.Writer) {
 		fmt.Fprintf(tw, "FROZEN\tsince height %d: %s\n\tits owner resumes it with 'depin tx network resume %s'\n", v.FrozenHeight, v.FrozenReason, v.ID)
 	}
 	v.Params.writeText(tw, "")
+	if v.Minted != nil && v.Burned != nil {
+		fmt.Fprintf(tw, "supply\t%s minted by emission, %s burned for service credits\n", formatCoin(v.RewardDenom, *v.Minted), formatCoin(v.RewardDenom, *v.Burned))
+	}
 	if v.PendingParams != nil {
 		fmt.Fprintf(tw, "pending\tfrom epoch %d on:\n", *v.PendingFromEpoch)
 		v.PendingParams.writeText(tw, "  ")
@@ -186,6 +200,9 @@ func (p paramsView) writeText(tw io.Writer, indent string) {
 	}
 	if m := p.Market; m != nil {
 		fmt.Fprintf(tw, indent+"market\tintervals of %s in %s, settled %s later\n", seconds(m.IntervalSeconds), m.Denom, seconds(m.SettleDelaySeconds))
+	}
+	if p.Vpp != nil {
+		p.Vpp.writeText(tw, indent, p.denom)
 	}
 }
 
@@ -237,6 +254,8 @@ type deviceView struct {
 	ReportsRejected  uint64  `json:"reports_rejected,string"`
 	Evidence         uint64  `json:"evidence,string"` // fraud evidence recorded
 	RegisteredHeight int64   `json:"registered_height,string"`
+	EnergyCapacity   uint64  `json:"energy_capacity,string,omitempty"` // Wh a battery stores (its capacity is then its rated power, W)
+	VppPool          uint64  `json:"vpp_pool,string,omitempty"`        // the virtual power plant it is a member of
 	// Jail is the evidence that jailed the device (a jailed device only).
 	Jail *jailView `json:"jail,omitempty"`
 	// Lease is the device's lease, if it has one.
@@ -262,7 +281,7 @@ func newDeviceView(d *devicev1.Device, unbondingSeconds uint64) deviceView {
 		Cell: cellString(d.Cell), Lat: ll.Lat, Lon: ll.Lng, Status: enumName(d.Status.String(), "DEVICE_STATUS_"),
 		StakeUdpin: d.Stake, UnbondTime: d.UnbondTime, UnbondingSeconds: unbondingSeconds, Tokenized: d.Tokenized, LastSeq: d.LastSeq,
 		LastPeriodEnd: d.LastPeriodEnd, ReportsAccepted: d.ReportsAccepted, ReportsRejected: d.ReportsRejected, Evidence: d.EvidenceCount,
-		RegisteredHeight: d.RegisteredHeight,
+		RegisteredHeight: d.RegisteredHeight, EnergyCapacity: d.EnergyCapacity, VppPool: d.VppPool,
 	}
 }
 
@@ -283,6 +302,12 @@ func (v deviceView) writeText(w io.Writer) {
 	fmt.Fprintf(tw, "network\t%s\n", v.Network)
 	fmt.Fprintf(tw, "owner\t%s\n", v.Owner)
 	fmt.Fprintf(tw, "model\t%s, serial %s, capacity %d\n", v.Model, v.Serial, v.Capacity)
+	if v.EnergyCapacity > 0 {
+		fmt.Fprintf(tw, "stores\t%s\n", wattHours(int64(min(v.EnergyCapacity, 1<<63-1))))
+	}
+	if v.VppPool > 0 {
+		fmt.Fprintf(tw, "vpp\tmember of pool %d (depin query vpp member %d %s)\n", v.VppPool, v.VppPool, v.ID)
+	}
 	status := v.Status
 	if j := v.Jail; j != nil {
 		status += fmt.Sprintf(" at height %d for %s evidence %s", j.Height, strings.ReplaceAll(j.Kind, "_", " "), j.Evidence)
