@@ -36,7 +36,7 @@ var Escrow = crypto.ModuleAddress("vpp_escrow")
 // DefaultBlockBudget bounds the members one block visits (weighing,
 // allocating, settling) over every network; the rest wait for the next
 // block.
-const DefaultBlockBudget = 20_000
+const DefaultBlockBudget = 10_000
 
 // Keeper runs virtual power plants.
 type Keeper struct {
