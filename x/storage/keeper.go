@@ -299,8 +299,10 @@ func (k Keeper) CloseDeal(ctx state.Context, signer crypto.Address, m *storagev1
 }
 
 // close ends a deal: the escrow not paid is refunded to its owner, the
-// nodes' space is freed, the deal leaves the indexes.
+// nodes' space is freed, the deal leaves the indexes, its challenges and
+// the running pass's sample.
 func (k Keeper) close(ctx state.Context, d *storagev1.Deal, reason string) error {
+	k.unpick(ctx.KV, d)
 	// Repairs whose piece was never audited but is still held are paid.
 	for i, p := range d.Pieces {
 		if p.RepairFeeDue > 0 && !p.Lost {

@@ -311,6 +311,29 @@ func (k Keeper) writeChallenges(ctx state.Context, net string, node crypto.Devic
 	*budget -= challengesCost(len(nc.Challenges))
 }
 
+// unpick takes a closing deal's pieces out of the sample the running
+// pass holds of the node it is drawing (picked, not yet challenges: a
+// node whose pieces span blocks), so no challenge of a closed deal is
+// written. The node is challenged on fewer pieces that epoch. (Only a
+// transaction closes a deal while a pass draws: the pass itself closes
+// deals while it pays, before it picks any.)
+func (k Keeper) unpick(kv store.KV, d *storagev1.Deal) {
+	p := k.Pass(kv, d.Network)
+	if p == nil || len(p.Picks) == 0 {
+		return
+	}
+	kept := make([]*storagev1.PiecePick, 0, len(p.Picks))
+	for _, pk := range p.Picks {
+		if pk.Deal != d.Id {
+			kept = append(kept, pk)
+		}
+	}
+	if len(kept) < len(p.Picks) {
+		p.Picks = kept
+		kv.Set(api.PassKey(d.Network), state.Marshal(p))
+	}
+}
+
 // settle brings a deal to where its network's running epoch pass would
 // leave it, before a transaction changes it (close, repair): if the pass
 // has yet to visit it, it does now (lost pieces, payment, expiry). So a
