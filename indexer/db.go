@@ -241,6 +241,55 @@ CREATE TABLE compute_penalties (
 CREATE INDEX compute_penalties_job ON compute_penalties (job, height);
 CREATE INDEX compute_penalties_network ON compute_penalties (network, height);
 `,
+	// 8: virtual power plants (x/vpp; indexer/vpp.go): networks' vpp
+	// params as last scheduled (metric ids and metering interval, to meter
+	// reports), service-credit books and balances, purchases (tokens
+	// burned, per block), pools, members, dispatches and challenges with
+	// each member's allocation and settlement, and each allocated member's
+	// metered energy per interval of the window (from the accepted reports
+	// of the batch txs).
+	`
+CREATE TABLE vpp_params (
+  network TEXT PRIMARY KEY, charged_metric INTEGER NOT NULL, discharged_metric INTEGER NOT NULL, interval_seconds BIGINT NOT NULL,
+  credit_price TEXT NOT NULL, height BIGINT NOT NULL);
+CREATE TABLE vpp_books (network TEXT PRIMARY KEY, denom TEXT NOT NULL, burned TEXT NOT NULL, minted TEXT NOT NULL, spent TEXT NOT NULL);
+CREATE TABLE vpp_credits (network TEXT NOT NULL, account TEXT NOT NULL, credits TEXT NOT NULL, PRIMARY KEY (network, account));
+CREATE TABLE vpp_burns (
+  height BIGINT NOT NULL, tx_index INTEGER NOT NULL, seq INTEGER NOT NULL, network TEXT NOT NULL, account TEXT NOT NULL,
+  credits TEXT NOT NULL, burned TEXT NOT NULL, denom TEXT NOT NULL, PRIMARY KEY (height, tx_index, seq));
+CREATE INDEX vpp_burns_network ON vpp_burns (network, height);
+CREATE TABLE vpp_pools (
+  id BIGINT PRIMARY KEY, network TEXT NOT NULL, operator TEXT NOT NULL, name TEXT NOT NULL, cell TEXT NOT NULL, denom TEXT NOT NULL,
+  price_per_kwh TEXT NOT NULL, penalty_bps INTEGER NOT NULL, min_response_bps INTEGER NOT NULL, notice_seconds BIGINT NOT NULL,
+  members BIGINT NOT NULL, max_w BIGINT NOT NULL, closed BOOLEAN NOT NULL, dispatches BIGINT NOT NULL, challenges BIGINT NOT NULL,
+  delivered_wh TEXT NOT NULL, paid TEXT NOT NULL, created_height BIGINT NOT NULL, closed_height BIGINT NOT NULL);
+CREATE INDEX vpp_pools_network ON vpp_pools (network, id);
+CREATE INDEX vpp_pools_operator ON vpp_pools (operator, id);
+CREATE TABLE vpp_members (
+  pool BIGINT NOT NULL, device TEXT NOT NULL, owner TEXT NOT NULL, max_w BIGINT NOT NULL, min_soc_ppt INTEGER NOT NULL, rated_w BIGINT NOT NULL,
+  energy_wh BIGINT NOT NULL, status TEXT NOT NULL, leave_time BIGINT NOT NULL, left_reason TEXT NOT NULL, joined_height BIGINT NOT NULL,
+  left_height BIGINT NOT NULL, passed BIGINT NOT NULL, failed BIGINT NOT NULL, misses BIGINT NOT NULL, delivered_wh TEXT NOT NULL,
+  earned TEXT NOT NULL, penalties TEXT NOT NULL, PRIMARY KEY (pool, device));
+CREATE INDEX vpp_members_device ON vpp_members (device, pool);
+CREATE TABLE vpp_dispatches (
+  id BIGINT PRIMARY KEY, pool BIGINT NOT NULL, network TEXT NOT NULL, operator TEXT NOT NULL, challenge BOOLEAN NOT NULL, direction TEXT NOT NULL,
+  power_w BIGINT NOT NULL, start_time BIGINT NOT NULL, end_time BIGINT NOT NULL, interval_seconds BIGINT NOT NULL, status TEXT NOT NULL,
+  denom TEXT NOT NULL, price_per_kwh TEXT NOT NULL, escrow TEXT NOT NULL, credits TEXT NOT NULL, allocated_w BIGINT NOT NULL,
+  allocated_wh BIGINT NOT NULL, members BIGINT NOT NULL, baseline_wh BIGINT NOT NULL, delivered_wh BIGINT NOT NULL, paid TEXT NOT NULL,
+  refunded TEXT NOT NULL, responded BIGINT NOT NULL, missed BIGINT NOT NULL, penalties TEXT NOT NULL, created_height BIGINT NOT NULL,
+  settled_height BIGINT NOT NULL);
+CREATE INDEX vpp_dispatches_pool ON vpp_dispatches (pool, id);
+CREATE TABLE vpp_allocations (
+  dispatch BIGINT NOT NULL, device TEXT NOT NULL, pool BIGINT NOT NULL, direction TEXT NOT NULL, power_w BIGINT NOT NULL,
+  start_time BIGINT NOT NULL, end_time BIGINT NOT NULL, challenge BOOLEAN NOT NULL, open BOOLEAN NOT NULL, owner TEXT NOT NULL,
+  allocated_wh BIGINT NOT NULL, baseline_wh BIGINT NOT NULL, metered_wh BIGINT NOT NULL, delivered_wh BIGINT NOT NULL, paid TEXT NOT NULL,
+  responded BOOLEAN NOT NULL, penalty TEXT NOT NULL, settled_height BIGINT NOT NULL, PRIMARY KEY (dispatch, device));
+CREATE INDEX vpp_allocations_device ON vpp_allocations (device, dispatch);
+CREATE INDEX vpp_allocations_open ON vpp_allocations (open, device);
+CREATE TABLE vpp_intervals (
+  dispatch BIGINT NOT NULL, device TEXT NOT NULL, interval_start BIGINT NOT NULL, metered_wh BIGINT NOT NULL,
+  PRIMARY KEY (dispatch, device, interval_start));
+`,
 }
 
 // backfills fill what a migration added from the rows already indexed,

@@ -251,6 +251,10 @@ type blockWriter struct {
 	audits   auditTally           // storage audit outcomes per node and epoch
 	submits  map[[2]int]bool      // (tx, message) of the block's MsgSubmitJobs matched to their jobs
 	stmts    map[string]*sql.Stmt // prepared once per block
+	// Virtual power plants' allocations open to reports, by device (nil:
+	// not read yet in this block), and networks' vpp metric ids.
+	vppOpen    map[string][]vppOpenAlloc
+	vppMetrics map[string]*vppMetricIDs
 }
 
 // exec runs a statement prepared once per block (hot statements).
@@ -422,8 +426,11 @@ func (w *blockWriter) apply(m proto.Message, t *auth.Tx) error {
 	case *bankv1.EventBurn:
 		w.moveCoins(e.From, "", e.Amount)
 	case *networkv1.EventNetworkCreated:
-		return exec(`INSERT INTO networks (id, owner, class, reward_denom, created_height) VALUES ($1, $2, $3, $4, $5)`,
-			e.Id, e.Owner, enumText(e.Class), e.RewardDenom, h)
+		if err := exec(`INSERT INTO networks (id, owner, class, reward_denom, created_height) VALUES ($1, $2, $3, $4, $5)`,
+			e.Id, e.Owner, enumText(e.Class), e.RewardDenom, h); err != nil {
+			return err
+		}
+		return w.vppParams(e.Id, e.Network.GetParams())
 	case *devicev1.EventDeviceRegistered:
 		parents := parents(e.Cell)
 		w.hexes.add(e.Network, e.Cell, 1, nil)
@@ -508,7 +515,10 @@ VALUES ($1, $2, $3, $4, $5, '0', '0', $6, $7, $8, $9)`,
 	if ok, err := w.applyStorage(m); ok || err != nil {
 		return err
 	}
-	if _, err := w.applyCompute(m, t); err != nil {
+	if ok, err := w.applyCompute(m, t); ok || err != nil {
+		return err
+	}
+	if _, err := w.applyVpp(m); err != nil {
 		return err
 	}
 	return nil
@@ -694,6 +704,11 @@ func (w *blockWriter) reportBatch(outcomes []byte, t *auth.Tx) error {
 		}
 		if dev == "" {
 			continue
+		}
+		if outcomes[i] == 0 {
+			if err := w.meterVpp(dev, d.Report); err != nil {
+				return err
+			}
 		}
 		c := per[dev]
 		if c == nil {
