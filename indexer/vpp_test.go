@@ -137,7 +137,7 @@ func TestVppEvents(t *testing.T) {
 	}
 	event := map[string]uint64{"b1": 50, "b2": 50, "b3": 0}
 	batch(start-60, start, map[string]uint64{"b1": 0, "b2": 20, "b3": 0}) // before the window: not metered for it
-	batch(start, start+30, map[string]uint64{"b1": 25, "b2": 25})       // two reports in the first interval
+	batch(start, start+30, map[string]uint64{"b1": 25, "b2": 25})         // two reports in the first interval
 	batch(start+30, start+60, map[string]uint64{"b1": 25, "b2": 25})
 	batch(start+60, start+120, event)
 	batch(start+120, start+180, event) // after the window
