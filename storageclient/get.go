@@ -98,7 +98,9 @@ func (c *Client) Get(ctx context.Context, id uint64, dst io.Writer, o GetOptions
 		return nil, err
 	}
 	f := &fetcher{c: c, chainID: chainID, deal: d, layout: l, codec: cd, extra: max(o.Extra, 1),
-		sem: make(chan struct{}, c.cfg.Transfers), endpoints: map[crypto.DeviceID]string{}, corrupt: map[crypto.DeviceID]bool{}, failures: map[crypto.DeviceID]int{}}
+		sem: make(chan struct{}, c.cfg.Transfers), endpoints: map[crypto.DeviceID]string{}, corrupt: map[crypto.DeviceID]bool{}, failures: map[crypto.DeviceID]int{},
+		pieceBufs: newBufPool(int(l.PieceSize(0)), c.cfg.Segments*(int(l.K)+max(o.Extra, 1))),
+		segBufs:   newBufPool(int(l.SegmentLen(0)+Overhead), 3*c.cfg.Segments)}
 	for _, p := range d.Pieces {
 		node, _ := crypto.AddressFromBytes(p.Node)
 		if _, seen := f.endpoints[node]; seen {
@@ -172,6 +174,7 @@ func (c *Client) Get(ctx context.Context, id uint64, dst io.Writer, o GetOptions
 			break
 		}
 		written += uint64(len(slots[s].plain))
+		f.segBufs.put(slots[s].plain)
 		slots[s].plain = nil
 		<-window
 		if o.Progress != nil {
@@ -207,6 +210,11 @@ type fetcher struct {
 	codec   *codec
 	extra   int
 	sem     chan struct{}
+
+	// Buffers of pieces and of segments are used again once a segment is
+	// decoded and once it is written: a get touches its window's worth of
+	// fresh memory, not the file's.
+	pieceBufs, segBufs *bufPool
 
 	mu        sync.Mutex
 	endpoints map[crypto.DeviceID]string
@@ -305,7 +313,11 @@ func (f *fetcher) segment(ctx context.Context, s uint32) ([]byte, error) {
 	f.mu.Lock()
 	f.fetched += good
 	f.mu.Unlock()
-	return f.codec.decode(s, shards)
+	plain, err := f.codec.decodeInto(s, shards, f.segBufs.get())
+	for _, sh := range shards {
+		f.pieceBufs.put(sh) // the late tail's were not kept: their requests may still be writing them
+	}
+	return plain, err
 }
 
 // piece downloads one piece and checks it against the deal: its size and
@@ -323,7 +335,11 @@ func (f *fetcher) piece(ctx context.Context, node crypto.DeviceID, url string, p
 		return nil, err
 	}
 	defer res.Body.Close()
-	data := make([]byte, p.Size)
+	data := f.pieceBufs.get()
+	if uint64(cap(data)) < p.Size {
+		data = make([]byte, p.Size)
+	}
+	data = data[:p.Size]
 	n, err := io.ReadFull(res.Body, data)
 	switch {
 	case errors.Is(err, io.ErrUnexpectedEOF) || errors.Is(err, io.EOF):
@@ -334,8 +350,48 @@ func (f *fetcher) piece(ctx context.Context, node crypto.DeviceID, url string, p
 	if _, err := io.ReadFull(res.Body, make([]byte, 1)); err == nil {
 		return nil, fmt.Errorf("node %s: %w: more bytes than the deal's %d", deviceString(node), ErrCorruptPiece, p.Size)
 	}
+	if err := ctx.Err(); err != nil {
+		return nil, err // the segment has its k pieces: no need to check this one
+	}
 	if !bytes.Equal(storage.MerkleRoot(data, f.deal.LeafSize), p.Root) {
 		return nil, fmt.Errorf("node %s: %w (piece %d/%d)", deviceString(node), ErrCorruptPiece, p.Segment, p.Index)
 	}
 	return data, nil
+}
+
+// bufPool is a bounded free list of byte buffers of one size. A nil
+// pool keeps nothing.
+type bufPool struct {
+	size int
+	free chan []byte
+}
+
+func newBufPool(size, keep int) *bufPool {
+	return &bufPool{size: size, free: make(chan []byte, keep)}
+}
+
+// get returns a buffer of len 0 and cap ≥ the pool's size (nil from a
+// nil pool).
+func (p *bufPool) get() []byte {
+	if p == nil {
+		return nil
+	}
+	select {
+	case b := <-p.free:
+		return b[:0]
+	default:
+		return make([]byte, 0, p.size)
+	}
+}
+
+// put keeps b for a later get, unless it is too small or the pool full.
+// Nothing may use b afterwards.
+func (p *bufPool) put(b []byte) {
+	if p == nil || cap(b) < p.size {
+		return
+	}
+	select {
+	case p.free <- b[:0]:
+	default:
+	}
 }

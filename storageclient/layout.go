@@ -168,9 +168,21 @@ func newCodecWithKey(l Layout, key, fileID []byte) (*codec, error) {
 
 // encode seals segment s's plaintext and codes it into N pieces.
 func (c *codec) encode(s uint32, plain []byte) ([][]byte, error) {
-	size := c.l.PieceSize(s)
-	buf := make([]byte, size*uint64(c.l.N))
-	c.aead.Seal(buf[:0], c.l.nonce(s), plain, c.l.aad(c.fileID, s))
+	buf := make([]byte, c.l.PieceSize(s)*uint64(c.l.N))
+	copy(buf, plain)
+	return c.encodeInPlace(s, buf)
+}
+
+// encodeInPlace seals segment s's plaintext, which is the start of buf,
+// in place and codes it into N pieces that are buf cut in N (buf holds at
+// least PieceSize(s) × N bytes; what follows the plaintext may be
+// anything): what Put does, so that a segment's bytes are neither copied
+// nor allocated again.
+func (c *codec) encodeInPlace(s uint32, buf []byte) ([][]byte, error) {
+	size, plainLen := c.l.PieceSize(s), c.l.SegmentLen(s)
+	buf = buf[:size*uint64(c.l.N)]
+	ct := c.aead.Seal(buf[:0], c.l.nonce(s), buf[:plainLen], c.l.aad(c.fileID, s))
+	clear(buf[len(ct) : size*uint64(c.l.K)]) // the last data piece's padding
 	pieces := make([][]byte, c.l.N)
 	for i := range pieces {
 		pieces[i] = buf[uint64(i)*size : uint64(i+1)*size : uint64(i+1)*size]
@@ -187,11 +199,20 @@ var errDecrypt = errors.New("the segment does not decrypt with this owner's key"
 // decode restores segment s from at least K of its pieces (nil for the
 // missing ones) and opens it.
 func (c *codec) decode(s uint32, pieces [][]byte) ([]byte, error) {
+	return c.decodeInto(s, pieces, nil)
+}
+
+// decodeInto is decode with the segment's ciphertext, then its
+// plaintext, in buf if buf has room for it.
+func (c *codec) decodeInto(s uint32, pieces [][]byte, buf []byte) ([]byte, error) {
 	if err := c.rs.ReconstructData(pieces); err != nil {
 		return nil, err
 	}
 	ctLen := c.l.SegmentLen(s) + Overhead
-	ct := make([]byte, 0, ctLen)
+	ct := buf[:0]
+	if uint64(cap(ct)) < ctLen {
+		ct = make([]byte, 0, ctLen)
+	}
 	for i := uint32(0); i < c.l.K && uint64(len(ct)) < ctLen; i++ {
 		ct = append(ct, pieces[i][:min(uint64(len(pieces[i])), ctLen-uint64(len(ct)))]...)
 	}

@@ -1,7 +1,6 @@
 package storagenode
 
 import (
-	"bufio"
 	"bytes"
 	"encoding/binary"
 	"encoding/hex"
@@ -118,7 +117,9 @@ type Store struct {
 // than hashing the piece (depin bench storage).
 const writeBufSize = 1 << 20
 
-var writeBufs = sync.Pool{New: func() any { return bufio.NewWriterSize(nil, writeBufSize) }}
+// writeBufs hold what is read of a request body before it is written to
+// the file and hashed.
+var writeBufs = sync.Pool{New: func() any { b := make([]byte, writeBufSize); return &b }}
 
 // copyBufs hold what one read of a request body takes (io.Copy's 32 KiB
 // made it a syscall per 32 KiB).
@@ -343,6 +344,35 @@ func copyExactly(w io.Writer, r io.Reader, size uint64) error {
 	return nil
 }
 
+// receive copies exactly size bytes of r to f and h, up to writeBufSize
+// at a time (read straight into the buffer they are written and hashed
+// from), and fails as copyExactly does.
+func receive(f io.Writer, h io.Writer, r io.Reader, size uint64) error {
+	bp := writeBufs.Get().(*[]byte)
+	defer writeBufs.Put(bp)
+	buf := *bp
+	for left := size; left > 0; {
+		n, err := io.ReadFull(r, buf[:min(uint64(len(buf)), left)])
+		left -= uint64(n)
+		if n > 0 {
+			h.Write(buf[:n])
+			if _, werr := f.Write(buf[:n]); werr != nil {
+				return werr
+			}
+		}
+		if err != nil {
+			if errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) {
+				return fmt.Errorf("%w: %d bytes, the order says %d", ErrBodyTooShort, size-left, size)
+			}
+			return fmt.Errorf("%w: reading the body: %v", ErrBodyTooShort, err)
+		}
+	}
+	if n, _ := io.ReadFull(r, buf[:1]); n > 0 {
+		return fmt.Errorf("%w: more than %d bytes", ErrBodyTooLarge, size)
+	}
+	return nil
+}
+
 func (s *Store) write(p *PieceInfo, r io.Reader) (err error) {
 	f, err := os.CreateTemp(s.tmpDir(), p.ID.String()+".*")
 	if err != nil {
@@ -358,15 +388,7 @@ func (s *Store) write(p *PieceInfo, r io.Reader) (err error) {
 		return err
 	}
 	h := storage.NewMerkleHasher(p.LeafSize)
-	bw := writeBufs.Get().(*bufio.Writer)
-	bw.Reset(f)
-	err = copyExactly(io.MultiWriter(bw, h), r, p.Size)
-	if err == nil {
-		err = bw.Flush()
-	}
-	bw.Reset(nil)
-	writeBufs.Put(bw)
-	if err != nil {
+	if err := receive(f, h, r, p.Size); err != nil {
 		return err
 	}
 	p.Root = h.Root()
