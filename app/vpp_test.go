@@ -499,6 +499,19 @@ func TestVppRefusesBadInput(t *testing.T) {
 		}
 	}
 
+	// A report claiming more discharge than rated power × time (5,000 W
+	// for 60 s is 83 Wh): rejected as impossible.
+	t0 := c.time.Unix() / 60 * 60
+	vw.at(t0 + 61)
+	vw.seqs["b1"]++
+	over := signReport(t, devKey("b1"), "solar", vw.seqs["b1"], t0, t0+60, &reportv1.MetricValue{Id: 2, Value: 84})
+	if _, rej := outcomes(t, vw.batch(over)); rej[0] == "" {
+		t.Fatal("a report of 84 Wh in a minute from a 5 kW battery was accepted")
+	}
+	if m := vw.member(pool, b1); m.IntervalNetWh != 0 && m.Interval == uint64(t0/60) {
+		t.Fatalf("the impossible report was metered: %v", m)
+	}
+
 	// Not enough credits: dispatches cost 10 + 1/kWh; spend them down.
 	vw.ok(vw.utility, &vppv1.MsgDispatch{Operator: op, Pool: pool, Direction: vppv1.Direction_DIRECTION_DISCHARGE, PowerW: 5000, Start: next(), DurationSeconds: 3600})
 	busy := c.result(vw.utility, vppMsg(disp(func(m *vppv1.MsgDispatch) {})))
