@@ -349,6 +349,8 @@ type Device struct {
 	Storage *StorageNode `json:"storage,omitempty"`
 	// Its record as a compute provider, or null if it was never assigned a task.
 	Compute *ComputeProvider `json:"compute,omitempty"`
+	// Its membership of a virtual power plant (the latest), or null if it never joined one.
+	Vpp *VppMember `json:"vpp,omitempty"`
 }
 
 type DeviceConnection struct {
@@ -475,6 +477,10 @@ type Network struct {
 	// Its compute market, or null when it has none: a network of class
 	// COMPUTE, or one a job was submitted to.
 	Compute *ComputeMarket `json:"compute,omitempty"`
+	// Its virtual power plants, or null when it has none (no vpp params and no pool).
+	Vpp *VppMarket `json:"vpp,omitempty"`
+	// Its token's emission against what was burned for service credits.
+	Supply *TokenSupply `json:"supply"`
 }
 
 type NodeEpochAudits struct {
@@ -726,6 +732,29 @@ type StringFilter struct {
 	Contains *string  `json:"contains,omitempty"`
 }
 
+type SupplyFlow struct {
+	// Null for the burns after the last rewarded epoch.
+	Epoch *int `json:"epoch,omitempty"`
+	// The block its rewards were paid in (the newest indexed block for the last row).
+	Height int    `json:"height"`
+	Minted string `json:"minted"`
+	Burned string `json:"burned"`
+}
+
+// A network token's supply flows: minted by the network's emission (each
+// epoch's), burned for service credits (virtual power plants'
+// burn-and-mint).
+type TokenSupply struct {
+	Denom  string `json:"denom"`
+	Minted string `json:"minted"`
+	Burned string `json:"burned"`
+	// Service credits minted (bought) and spent on dispatches.
+	CreditsMinted string `json:"creditsMinted"`
+	CreditsSpent  string `json:"creditsSpent"`
+	// Per rewarded epoch, oldest first: what was minted and burned since the epoch before; a last row (epoch null) for what was burned since.
+	Flows []*SupplyFlow `json:"flows"`
+}
+
 type Tx struct {
 	Hash      string   `json:"hash"`
 	Height    int      `json:"height"`
@@ -747,6 +776,189 @@ type UnclaimedReward struct {
 	Amount string `json:"amount"`
 	// The device is split into shares: these rewards are its share holders' (depin tx share claim), not the owner's.
 	Tokenized bool `json:"tokenized"`
+}
+
+// A member's part of a dispatch: what it was asked for and, once settled, what it did.
+type VppAllocation struct {
+	Dispatch int    `json:"dispatch"`
+	Device   string `json:"device"`
+	// Its owner, who is paid.
+	Owner       string `json:"owner"`
+	PowerW      string `json:"powerW"`
+	AllocatedWh string `json:"allocatedWh"`
+	// Over the window: what it would have delivered anyway (its baseline), what was metered, what counted.
+	BaselineWh  string `json:"baselineWh"`
+	MeteredWh   string `json:"meteredWh"`
+	DeliveredWh string `json:"deliveredWh"`
+	Paid        string `json:"paid"`
+	// Whether it delivered its pool's minimum share; null until settled.
+	Responded *bool  `json:"responded,omitempty"`
+	Penalty   string `json:"penalty"`
+	Settled   bool   `json:"settled"`
+	// The window interval by interval, for this member.
+	Series []*VppPoint `json:"series"`
+}
+
+// An operator's dispatch of a pool, or the chain's challenge of a few of
+// its members: power in one direction over a window of whole metering
+// intervals.
+type VppDispatch struct {
+	ID      int    `json:"id"`
+	Pool    int    `json:"pool"`
+	Network string `json:"network"`
+	// Empty for a challenge.
+	Operator  string `json:"operator"`
+	Challenge bool   `json:"challenge"`
+	// DIRECTION_DISCHARGE (to the grid) or DIRECTION_CHARGE.
+	Direction string `json:"direction"`
+	PowerW    string `json:"powerW"`
+	// The window (RFC 3339, UTC).
+	Start string `json:"start"`
+	End   string `json:"end"`
+	// The network's metering interval the window is made of (0 when the index did not know it).
+	IntervalSeconds int `json:"intervalSeconds"`
+	// ALLOCATING, ALLOCATED, SETTLING or SETTLED.
+	Status      string `json:"status"`
+	Denom       string `json:"denom"`
+	PricePerKwh string `json:"pricePerKwh"`
+	// What is left of the escrow (all of it refunded or paid once settled).
+	Escrow string `json:"escrow"`
+	// Service credits it cost.
+	Credits     string `json:"credits"`
+	AllocatedW  string `json:"allocatedW"`
+	AllocatedWh string `json:"allocatedWh"`
+	MemberCount int    `json:"memberCount"`
+	// Over settled members: what they would have delivered anyway, what they delivered beyond it.
+	BaselineWh  string `json:"baselineWh"`
+	DeliveredWh string `json:"deliveredWh"`
+	Paid        string `json:"paid"`
+	Refunded    string `json:"refunded"`
+	Responded   int    `json:"responded"`
+	Missed      int    `json:"missed"`
+	// Taken from stakes (udpin).
+	Penalties     string `json:"penalties"`
+	CreatedHeight int    `json:"createdHeight"`
+	SettledHeight *int   `json:"settledHeight,omitempty"`
+	// Its members' allocations and results, by device id.
+	Members []*VppAllocation `json:"members"`
+	// The window interval by interval, summed over its members: the power
+	// asked for, the members' baseline (once settled), metered and
+	// delivered (metered beyond the baseline, at most what was asked).
+	Series []*VppPoint `json:"series"`
+}
+
+// A network's virtual power plants (x/vpp): operators' pools of batteries,
+// dispatched on chain and paid for the energy each battery delivered
+// against its own baseline. Energies are Wh and powers W, as decimal
+// strings.
+type VppMarket struct {
+	Network   string `json:"network"`
+	PoolCount int    `json:"poolCount"`
+	OpenPools int    `json:"openPools"`
+	// Batteries in its pools now (members not gone).
+	MemberCount int `json:"memberCount"`
+	// Operators' dispatches.
+	DispatchCount int `json:"dispatchCount"`
+	// The chain's challenges: short unannounced tests of a few members.
+	ChallengeCount int `json:"challengeCount"`
+	// Energy delivered over settled dispatches.
+	DeliveredWh string `json:"deliveredWh"`
+	// Network tokens burned per service credit now; null when its params no longer run virtual power plants.
+	CreditPrice *string `json:"creditPrice,omitempty"`
+}
+
+// A battery in a pool, with its owner's limits, its rating and its record there.
+type VppMember struct {
+	Pool   int    `json:"pool"`
+	Device string `json:"device"`
+	Owner  string `json:"owner"`
+	// MEMBER, LEAVING (its notice runs) or LEFT.
+	Status    string `json:"status"`
+	MaxW      string `json:"maxW"`
+	MinSocPpt int    `json:"minSocPpt"`
+	RatedW    string `json:"ratedW"`
+	EnergyWh  string `json:"energyWh"`
+	// When it leaves (RFC 3339, UTC), while LEAVING.
+	LeaveTime *string `json:"leaveTime,omitempty"`
+	// Why it left: left, dropped: …, device gone.
+	LeftReason   string `json:"leftReason"`
+	JoinedHeight int    `json:"joinedHeight"`
+	LeftHeight   *int   `json:"leftHeight,omitempty"`
+	// Responses (dispatches and challenges) delivered and missed, and misses in a row.
+	Passed      int    `json:"passed"`
+	Failed      int    `json:"failed"`
+	Misses      int    `json:"misses"`
+	DeliveredWh string `json:"deliveredWh"`
+	// Paid to the device's owner.
+	Earned string `json:"earned"`
+	// Stake taken for missed dispatches (udpin).
+	Penalties string `json:"penalties"`
+	// The device's cell and its centre (null when the index does not know the device).
+	Cell *string  `json:"cell,omitempty"`
+	Lat  *float64 `json:"lat,omitempty"`
+	Lon  *float64 `json:"lon,omitempty"`
+}
+
+// One metering interval of a dispatch window; powers are the interval's mean, in W.
+type VppPoint struct {
+	Start      string `json:"start"`
+	RequestedW string `json:"requestedW"`
+	// Null until the dispatch is settled (the chain fixes a member's baseline then).
+	BaselineW *string `json:"baselineW,omitempty"`
+	MeteredW  string  `json:"meteredW"`
+	// Metered beyond the baseline, at most what was asked; null until settled.
+	DeliveredW *string `json:"deliveredW,omitempty"`
+}
+
+// A virtual power plant: an operator's pool of batteries in one region, with the terms it was opened under.
+type VppPool struct {
+	ID       int    `json:"id"`
+	Name     string `json:"name"`
+	Network  string `json:"network"`
+	Operator string `json:"operator"`
+	// OPEN or CLOSED (no more dispatches or members).
+	Status string `json:"status"`
+	// Its region: an H3 cell in hex; members are the network's batteries located in it.
+	Cell       string `json:"cell"`
+	Resolution int    `json:"resolution"`
+	// The region's centre and outline ([lat, lon] pairs).
+	Lat      float64     `json:"lat"`
+	Lon      float64     `json:"lon"`
+	Boundary [][]float64 `json:"boundary"`
+	// What dispatches pay in, per kWh delivered.
+	Denom       string `json:"denom"`
+	PricePerKwh string `json:"pricePerKwh"`
+	// Of a member's stake, to the network's treasury, per missed dispatch.
+	PenaltyBps int `json:"penaltyBps"`
+	// Delivering less than this share of an allocation is a miss.
+	MinResponseBps int    `json:"minResponseBps"`
+	NoticeSeconds  string `json:"noticeSeconds"`
+	MemberCount    int    `json:"memberCount"`
+	// Σ members' limits (W).
+	MaxW           string `json:"maxW"`
+	DispatchCount  int    `json:"dispatchCount"`
+	ChallengeCount int    `json:"challengeCount"`
+	// Over settled dispatches.
+	DeliveredWh   string `json:"deliveredWh"`
+	Paid          string `json:"paid"`
+	CreatedHeight int    `json:"createdHeight"`
+	// The block it was closed in; null while open.
+	ClosedHeight *int `json:"closedHeight,omitempty"`
+	// Its batteries, by device id: members, those leaving and (all: true) those gone.
+	Members []*VppMember `json:"members"`
+	// Its dispatches and challenges (challenges: true for challenges only, false for dispatches only), newest first.
+	Dispatches []*VppDispatch `json:"dispatches"`
+}
+
+type VppPoolConnection struct {
+	TotalCount int            `json:"totalCount"`
+	Edges      []*VppPoolEdge `json:"edges"`
+	PageInfo   *PageInfo      `json:"pageInfo"`
+}
+
+type VppPoolEdge struct {
+	Cursor string   `json:"cursor"`
+	Node   *VppPool `json:"node"`
 }
 
 type DeviceOrderField string

@@ -228,6 +228,11 @@ func (r *deviceResolver) Compute(ctx context.Context, obj *Device) (*ComputeProv
 	return r.computeProvider(ctx, obj.ID)
 }
 
+// Vpp is the resolver for the vpp field.
+func (r *deviceResolver) Vpp(ctx context.Context, obj *Device) (*VppMember, error) {
+	return r.deviceMembership(ctx, obj.ID)
+}
+
 // Boundary is the resolver for the boundary field.
 func (r *hexResolver) Boundary(ctx context.Context, obj *Hex) ([][]float64, error) {
 	return boundary(obj.Hex)
@@ -264,6 +269,16 @@ func (r *networkResolver) Storage(ctx context.Context, obj *Network) (*StorageMa
 // Compute is the resolver for the compute field.
 func (r *networkResolver) Compute(ctx context.Context, obj *Network) (*ComputeMarket, error) {
 	return r.computeMarket(ctx, obj.ID)
+}
+
+// Vpp is the resolver for the vpp field.
+func (r *networkResolver) Vpp(ctx context.Context, obj *Network) (*VppMarket, error) {
+	return r.vppMarket(ctx, obj.ID)
+}
+
+// Supply is the resolver for the supply field.
+func (r *networkResolver) Supply(ctx context.Context, obj *Network) (*TokenSupply, error) {
+	return r.supply(ctx, obj)
 }
 
 // Status is the resolver for the status field.
@@ -674,6 +689,21 @@ func (r *queryResolver) Jobs(ctx context.Context, network *string, consumer *str
 	return r.jobs(ctx, network, consumer, first, after)
 }
 
+// Pool is the resolver for the pool field.
+func (r *queryResolver) Pool(ctx context.Context, id int) (*VppPool, error) {
+	return r.pool(ctx, id)
+}
+
+// Pools is the resolver for the pools field.
+func (r *queryResolver) Pools(ctx context.Context, network *string, operator *string, first *int, after *string) (*VppPoolConnection, error) {
+	return r.pools(ctx, network, operator, first, after)
+}
+
+// Dispatch is the resolver for the dispatch field.
+func (r *queryResolver) Dispatch(ctx context.Context, id int) (*VppDispatch, error) {
+	return r.dispatch(ctx, id)
+}
+
 // Pieces is the resolver for the pieces field.
 func (r *storageDealResolver) Pieces(ctx context.Context, obj *StorageDeal, first *int, after *int) ([]*StoragePiece, error) {
 	return r.dealPieces(ctx, obj.ID, first, after)
@@ -719,6 +749,19 @@ func (r *storageNodeResolver) Audits(ctx context.Context, obj *StorageNode, last
 	return r.nodeEpochAudits(ctx, obj.Device, last)
 }
 
+// Flows is the resolver for the flows field.
+func (r *tokenSupplyResolver) Flows(ctx context.Context, obj *TokenSupply, last *int) ([]*SupplyFlow, error) {
+	// A reward denom names one network.
+	var network string
+	if err := r.DB.QueryRowContext(ctx, `SELECT id FROM networks WHERE reward_denom = $1`, obj.Denom).Scan(&network); err != nil {
+		if errors.Is(err, sql.ErrNoRows) {
+			return []*SupplyFlow{}, nil
+		}
+		return nil, err
+	}
+	return r.supplyFlows(ctx, network, last)
+}
+
 // Events is the resolver for the events field.
 func (r *txResolver) Events(ctx context.Context, obj *Tx) ([]*Event, error) {
 	return list(ctx, r.DB, func(row scanner) (*Event, error) {
@@ -728,6 +771,36 @@ func (r *txResolver) Events(ctx context.Context, obj *Tx) ([]*Event, error) {
 		}
 		return &e, nil
 	}, `SELECT type, attrs FROM events WHERE height = $1 AND tx_index = $2 ORDER BY seq LIMIT 1000`, obj.Height, obj.Index)
+}
+
+// Series is the resolver for the series field.
+func (r *vppAllocationResolver) Series(ctx context.Context, obj *VppAllocation) ([]*VppPoint, error) {
+	return r.series(ctx, obj.Dispatch, obj.Device)
+}
+
+// Members is the resolver for the members field.
+func (r *vppDispatchResolver) Members(ctx context.Context, obj *VppDispatch, first *int, after *string) ([]*VppAllocation, error) {
+	return r.dispatchMembers(ctx, obj.ID, first, after)
+}
+
+// Series is the resolver for the series field.
+func (r *vppDispatchResolver) Series(ctx context.Context, obj *VppDispatch) ([]*VppPoint, error) {
+	return r.series(ctx, obj.ID, "")
+}
+
+// Boundary is the resolver for the boundary field.
+func (r *vppPoolResolver) Boundary(ctx context.Context, obj *VppPool) ([][]float64, error) {
+	return boundary(obj.Cell)
+}
+
+// Members is the resolver for the members field.
+func (r *vppPoolResolver) Members(ctx context.Context, obj *VppPool, first *int, after *string, all *bool) ([]*VppMember, error) {
+	return r.poolMembers(ctx, obj.ID, first, after, all)
+}
+
+// Dispatches is the resolver for the dispatches field.
+func (r *vppPoolResolver) Dispatches(ctx context.Context, obj *VppPool, first *int, after *int, challenges *bool) ([]*VppDispatch, error) {
+	return r.poolDispatches(ctx, obj.ID, first, after, challenges)
 }
 
 // Account returns AccountResolver implementation.
@@ -769,8 +842,20 @@ func (r *Resolver) StorageMarket() StorageMarketResolver { return &storageMarket
 // StorageNode returns StorageNodeResolver implementation.
 func (r *Resolver) StorageNode() StorageNodeResolver { return &storageNodeResolver{r} }
 
+// TokenSupply returns TokenSupplyResolver implementation.
+func (r *Resolver) TokenSupply() TokenSupplyResolver { return &tokenSupplyResolver{r} }
+
 // Tx returns TxResolver implementation.
 func (r *Resolver) Tx() TxResolver { return &txResolver{r} }
+
+// VppAllocation returns VppAllocationResolver implementation.
+func (r *Resolver) VppAllocation() VppAllocationResolver { return &vppAllocationResolver{r} }
+
+// VppDispatch returns VppDispatchResolver implementation.
+func (r *Resolver) VppDispatch() VppDispatchResolver { return &vppDispatchResolver{r} }
+
+// VppPool returns VppPoolResolver implementation.
+func (r *Resolver) VppPool() VppPoolResolver { return &vppPoolResolver{r} }
 
 type accountResolver struct{ *Resolver }
 type blockResolver struct{ *Resolver }
@@ -785,4 +870,8 @@ type queryResolver struct{ *Resolver }
 type storageDealResolver struct{ *Resolver }
 type storageMarketResolver struct{ *Resolver }
 type storageNodeResolver struct{ *Resolver }
+type tokenSupplyResolver struct{ *Resolver }
 type txResolver struct{ *Resolver }
+type vppAllocationResolver struct{ *Resolver }
+type vppDispatchResolver struct{ *Resolver }
+type vppPoolResolver struct{ *Resolver }
