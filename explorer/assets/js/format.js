@@ -160,4 +160,6 @@ export const href = {
   deal: (id) => `#/deal/${enc(id)}`,
   compute: (id) => `#/compute/${enc(id)}`,
   job: (id) => `#/job/${enc(id)}`,
+  pool: (id) => `#/pool/${enc(id)}`,
+  dispatch: (id) => `#/dispatch/${enc(id)}`,
 };

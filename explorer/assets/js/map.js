@@ -311,3 +311,29 @@ export function dealMap(p, id, nodes) {
       ${lost ? html`· <i style="background:${NODE_COLOURS.lost[0]}"></i> disqualified nodes (${amount(lost)})` : ''}
       ${places.length < nodes.length ? html`· ${plural(nodes.length - places.length, 'node')} not placed` : ''}</p>`));
 }
+
+// poolMap shows a pool's region (pool: VppPool with cell and boundary)
+// and its batteries (members: VppMember with lat and lon; those the
+// index cannot place are counted) in the element id, framed on the
+// region.
+export function poolMap(p, id, pool, members) {
+  const { L } = globalThis;
+  const el = document.getElementById(id);
+  if (!pool.boundary.length) { el.textContent = 'The pool\'s region is not an H3 cell the map can draw.'; return; }
+  const region = unwrap(pool.boundary);
+  const map = baseMap(p, el, (m) => m.fitBounds(L.latLngBounds(region), { maxZoom: 12, padding: [16, 16] }));
+  L.control.scale({ imperial: false, maxWidth: 120 }).addTo(map);
+  L.polygon(region, { className: 'hex pool-region', color: '#7c3aed', weight: 2, dashArray: '4 4', fillColor: '#a78bfa', fillOpacity: 0.15, interactive: false }).addTo(map);
+  const placed = members.filter((m) => m.lat != null && m.lon != null);
+  for (const m of placed) {
+    const popup = () => { const div = document.createElement('div'); div.innerHTML = String(memberPopupHtml(m)); return div; };
+    L.circleMarker([m.lat, m.lon], { className: 'member-dot', radius: 7, color: '#fff', weight: 2, fillColor: m.status === 'LEAVING' ? '#d97706' : '#059669', fillOpacity: 1 })
+      .bindPopup(popup).addTo(map);
+  }
+  el.insertAdjacentHTML('afterend', String(html`<p class="map-note"><i style="background:#a78bfa"></i> the pool's region ·
+      <i style="background:#059669"></i> batteries (${amount(placed.length)})${placed.length < members.length ? html` · ${plural(members.length - placed.length, 'battery')} not placed` : ''}</p>`));
+}
+
+// memberPopupHtml is what a pool's battery says on the map.
+export const memberPopupHtml = (m) => html`<p><strong>Battery</strong> <a href="${href.device(m.device)}" class="mono">${m.device}</a></p>
+    <p>${m.status === 'LEAVING' ? 'Leaving the pool' : 'In the pool'}; ${amount(m.passed)} of ${amount(m.passed + m.failed)} responses delivered</p>`;

@@ -1,5 +1,6 @@
 // Hash routes: #/network/ID, #/device/ID, #/account/ADDR, #/blocks,
 // #/block/H, #/tx/HASH, #/market/NET, #/deal/ID, #/compute/NET, #/job/ID,
+// #/pool/ID, #/dispatch/ID,
 // #/search?q=…, and #/ (home).
 
 import { html } from './html.js';

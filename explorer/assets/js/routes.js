@@ -5,11 +5,13 @@ import { pageBlock } from './pages/block.js';
 import { pageBlocks } from './pages/blocks.js';
 import { pageCompute } from './pages/compute.js';
 import { pageDeal } from './pages/deal.js';
+import { pageDispatch } from './pages/dispatch.js';
 import { pageDevice } from './pages/device.js';
 import { pageHome } from './pages/home.js';
 import { pageJob } from './pages/job.js';
 import { pageMarket } from './pages/market.js';
 import { pageNetwork } from './pages/network.js';
+import { pagePool } from './pages/pool.js';
 import { pageSearch } from './pages/search.js';
 import { pageTx } from './pages/tx.js';
 
@@ -17,5 +19,6 @@ export const routes = [
   [/^$/, pageHome], [/^blocks$/, pageBlocks], [/^block\/(.+)$/, pageBlock], [/^tx\/(.+)$/, pageTx],
   [/^network\/(.+)$/, pageNetwork], [/^device\/(.+)$/, pageDevice], [/^account\/(.+)$/, pageAccount],
   [/^market\/(.+)$/, pageMarket], [/^deal\/(.+)$/, pageDeal], [/^compute\/(.+)$/, pageCompute], [/^job\/(.+)$/, pageJob],
+  [/^pool\/(.+)$/, pagePool], [/^dispatch\/(.+)$/, pageDispatch],
   [/^search$/, pageSearch],
 ];

@@ -1,5 +1,5 @@
 // A device: details, location, its record as a storage node or a compute
-// provider (if it is one), its latest reward explained, rewards, reports and service
+// provider or a virtual power plant's battery (if it is one), its latest reward explained, rewards, reports and service
 // agreements; live while shown.
 
 import { html } from '../html.js';
@@ -11,6 +11,7 @@ import { chart, figure } from '../chart.js';
 import { deviceMap } from '../map.js';
 import { storageNodeDetails } from '../storage.js';
 import { providerDetails } from '../compute.js';
+import { membershipDetails } from '../vpp.js';
 
 const Q_DEVICE = `query($id: ID!, $dev: String!) {
     device(id: $id) { id network owner model capacity cell cellR7 status stake registeredHeight reportsAccepted reportsRejected lastReportHeight lat lon boundary
@@ -19,7 +20,8 @@ const Q_DEVICE = `query($id: ID!, $dev: String!) {
       rewards(last: 30) { epoch reward denom workReward availabilityReward uptimePpm reputationPpm geoPpm boostBps belowThreshold }
       latest: rewards(last: 1) { explanation }
       storage { status endpoint capacity usedBytes freeBytes pieces auditsPassed auditsMissed disqualified earned denom acceptsPieces audits(last: 20) { epoch passed missed } }
-      compute { assigned agreed outvoted missed earned slashed denom } }
+      compute { assigned agreed outvoted missed earned slashed denom }
+      vpp { pool status maxW ratedW minSocPpt energyWh leaveTime leftReason passed failed deliveredWh penalties } }
     agreements(device: $dev, last: 20) { id consumer denom escrow paid unitsPaid refunded status reason openedHeight } }`;
 
 // agreementsTable lists agreements with, as the other party, their
@@ -32,6 +34,7 @@ export const agreementsTable = (label, rows, who) => table(label,
 
 function fillDevice(p, d, agreements) {
   if (d.compute) update($('#dev-compute'), providerDetails(d.compute));
+  if (d.vpp) update($('#dev-vpp'), membershipDetails(d.vpp));
   update($('#dev-details'), kv([
     ['Network', link('network', d.network)], ['Owner', link('account', d.owner)], ['Model', d.model], ['Capacity', amount(d.capacity)],
     ['Status', words(d.status)], ['Stake', coin(d.stake, 'udpin')], ['Cell', html`<span class="mono">${d.cell}</span>`],
@@ -74,6 +77,7 @@ export async function pageDevice(p, id) {
         <section aria-labelledby="dev-map-h"><h2 id="dev-map-h">Location</h2><div id="dev-map" class="map small" role="region" aria-label="Device map"></div></section></div>
       ${v.storage ? section('dev-storage', 'Storage node') : ''}
       ${v.compute ? section('dev-compute', 'Compute provider') : ''}
+      ${v.vpp ? section('dev-vpp', 'Virtual power plant') : ''}
       ${section('dev-breakdown', 'Latest reward, explained', html`<pre id="reward-breakdown"></pre>`)}
       ${section('dev-rewards', 'Rewards')}
       ${section('dev-reports', 'Reports')}

@@ -1,6 +1,8 @@
 // A network: whether it is frozen, its details, its storage market (when
 // it runs one), its compute market's figures (when it runs one; the
-// market has a page of its own), rewards per epoch, rejected reports, its
+// market has a page of its own), its virtual power plants and its
+// token's emission against what was burned for credits (when it runs
+// them), rewards per epoch, rejected reports, its
 // device map and its devices.
 
 import { html } from '../html.js';
@@ -13,11 +15,14 @@ import { chart, figure } from '../chart.js';
 import { hexMap, mapShell } from '../map.js';
 import { auditSeries, auditSummary, auditTable, dealsTable, repairsTable, storageNodesTable, storageSummary } from '../storage.js';
 import { computeSummary } from '../compute.js';
+import { poolsTable, supplySeries, supplySummary, supplyTable, vppSummary } from '../vpp.js';
 
 const Q_NETWORK = `query($id: ID!, $net: String!) {
     network(id: $id) { id owner class rewardDenom createdHeight devices rejectReasons { reason count } hasMarket frozen frozenReason
       storage { denom bytesStored capacity freeBytes dealCount activeDealCount nodeCount nodesWithFreeSpace disqualifiedNodes repairCount }
-      compute { denom jobCount runningJobs taskCount tasksVerified tasksFailed providerCount penaltyCount } }
+      compute { denom jobCount runningJobs taskCount tasksVerified tasksFailed providerCount penaltyCount }
+      vpp { poolCount openPools memberCount dispatchCount challengeCount deliveredWh creditPrice }
+      supply { denom minted burned creditsMinted creditsSpent flows(last: 20) { epoch height minted burned } } }
     rewardsPerEpoch(network: $net) { epoch emission distributed treasury devices } }`;
 const Q_DEVICES = `query($first: Int, $after: String, $where: DeviceWhere) {
     devices(first: $first, after: $after, where: $where, orderBy: { field: ID }) {
@@ -28,6 +33,8 @@ const Q_STORAGE = `query($id: ID!) { network(id: $id) { storage {
 const Q_SNODES = `query($id: ID!, $first: Int, $after: String) { network(id: $id) { storage { nodes(first: $first, after: $after) {
       totalCount edges { node { device status endpoint usedBytes freeBytes pieces auditsPassed auditsMissed disqualified earned denom acceptsPieces } }
       pageInfo { hasNextPage endCursor } } } } }`;
+const Q_POOLS = `query($first: Int, $after: String, $network: String!) { pools(network: $network, first: $first, after: $after) {
+      totalCount edges { node { id name network operator status memberCount maxW pricePerKwh denom dispatchCount deliveredWh } } pageInfo { hasNextPage endCursor } } }`;
 const Q_DEALS = `query($first: Int, $after: String, $network: String!) { deals(network: $network, first: $first, after: $after) {
       totalCount edges { node { id owner network size pieceCount livePieces status closeReason escrow paid denom end } } pageInfo { hasNextPage endCursor } } }`;
 
@@ -43,6 +50,23 @@ export const storageHtml = (s) => html`${section('net-storage', 'Storage', stora
 // its page.
 export const computeHtml = (n) => html`${computeSummary(n.compute)}
       <p><a id="net-compute-link" href="${href.compute(n.id)}">Jobs, providers and penalties</a></p>`;
+
+// vppHtml is a network's virtual power plants' figures and their list.
+export const vppHtml = (n) => html`${section('net-vpp', 'Virtual power plants', vppSummary(n.vpp, n.rewardDenom))}
+      <section aria-labelledby="net-pools-h"><h2 id="net-pools-h">Pools</h2><div id="net-pools"></div></section>`;
+
+// showsSupply: a network's token supply is charted once it can be burned.
+export const showsSupply = (n) => Boolean(n.vpp) || n.supply.burned !== '0';
+
+function fillSupply(p, s) {
+  update($('#net-supply'), s.flows.length ? figure('net-supply-chart', `Bar chart of the token minted by emission and burned for service credits, per epoch, ${s.flows.length} epochs`,
+    supplySummary(s), supplyTable(s)) : html`<p class="empty">${supplySummary(s)}</p>`);
+  if (s.flows.length) {
+    const { xs, series } = supplySeries(s.flows);
+    const unit = tokens(0, s.denom)[1];
+    chart(p, 'net-supply-chart', 'Epoch', xs, series.map(([label, colour, v]) => [`${label} (${unit})`, colour, v]), { bars: true });
+  }
+}
 
 function fillStorage(p, d) {
   const s = d.network?.storage;
@@ -88,6 +112,8 @@ export async function pageNetwork(p, id, params) {
       ${section('net-details', 'Details')}
       ${n.storage ? storageHtml(n.storage) : ''}
       ${n.compute ? section('net-compute', 'Compute', computeHtml(n)) : ''}
+      ${n.vpp ? vppHtml(n) : ''}
+      ${showsSupply(n) ? section('net-supply', 'Minted and burned') : ''}
       ${section('net-rewards', 'Rewards per epoch')}
       ${section('net-rejects', 'Rejected reports')}
       <section aria-labelledby="map-h"><h2 id="map-h">Device map</h2>${mapShell('net-map')}</section>
@@ -109,15 +135,20 @@ export async function pageNetwork(p, id, params) {
     pager(p, $('#net-snodes'), 25, async (after) => (await gql(Q_SNODES, { id, first: 25, after })).network.storage.nodes,
       (c) => storageNodesTable(c.edges.map((e) => e.node))),
   ] : [];
+  const vpp = n.vpp ? [pager(p, $('#net-pools'), 20, async (after) => (await gql(Q_POOLS, { first: 20, after, network: n.id })).pools,
+    (c) => poolsTable('Pools', c.edges.map((e) => e.node), { network: false }))] : [];
+  if (showsSupply(n)) fillSupply(p, n.supply);
   p.refresh = async () => {
     const r = await gql(Q_NETWORK, { id, net: id });
     if (p.alive && r.network) {
       fillNetwork(p, r.network, r.rewardsPerEpoch);
+      if (r.network.vpp) update($('#net-vpp'), vppSummary(r.network.vpp, r.network.rewardDenom));
+      if (showsSupply(n) && showsSupply(r.network)) fillSupply(p, r.network.supply);
       if (r.network.storage) update($('#net-storage'), storageSummary(r.network.storage));
       if (r.network.compute) update($('#net-compute'), computeHtml(r.network));
     }
-    await Promise.all([showDevices(), ...storage.map((f) => f())]);
+    await Promise.all([showDevices(), ...storage.map((f) => f()), ...vpp.map((f) => f())]);
   };
-  await Promise.all([showDevices(), m.ready, ...storage.map((f) => f())]);
+  await Promise.all([showDevices(), m.ready, ...storage.map((f) => f()), ...vpp.map((f) => f())]);
   ready(p, 'network', `Network ${n.id}`);
 }
