@@ -35,6 +35,9 @@ type KeyResult struct {
 	// hash of a header signed by more than 2/3 of the validator set.
 	Proven  bool
 	AppHash []byte
+	// Proof is what proved it (with Prove), for a program that hands the
+	// proof on to others who check it themselves (a gateway to devices).
+	Proof *proof.Proof
 }
 
 // QueryKey reads one key of the state.
@@ -61,7 +64,7 @@ func (c *Client) QueryKey(ctx context.Context, key []byte, o QueryOptions) (*Key
 	if err := proof.Verify(root, key, r.Value, p); err != nil {
 		return nil, fmt.Errorf("%w: key %x at height %d: %v", ErrProof, key, r.Height, err)
 	}
-	out.Proven, out.AppHash = true, root
+	out.Proven, out.AppHash, out.Proof = true, root, p
 	return out, nil
 }
 

@@ -10,6 +10,7 @@ import (
 
 	"github.com/depinhq/depin/api/auth"
 	"github.com/depinhq/depin/api/report"
+	"github.com/depinhq/depin/api/vpp"
 	"github.com/depinhq/depin/clock"
 	"github.com/depinhq/depin/wire"
 )
@@ -47,7 +48,9 @@ type Config struct {
 	MQTTPassword string
 
 	// HTTPListen is the address of the HTTP endpoint (POST /v1/reports,
-	// GET /v1/reports/{id}, GET /metrics, GET /healthz); "" disables it.
+	// GET /v1/reports/{id}, GET /v1/dispatch/{device}, GET
+	// /v1/vpp/members/{pool}/{device}, GET /metrics, GET /healthz); ""
+	// disables it.
 	HTTPListen string
 
 	// MaxBatchReports and MaxBatchBytes bound one batch transaction;
@@ -70,6 +73,22 @@ type Config struct {
 	// SummaryInterval is how often an info line sums up the reports
 	// received, committed, accepted and rejected (with rates); 0 never.
 	SummaryInterval time.Duration
+
+	// DispatchPoll is how often the gateway asks its node for blocks
+	// committed since it last looked, to forward the dispatches of
+	// virtual power plants (EventDispatchAllocated among each block's
+	// events) to their devices; 0 forwards none.
+	DispatchPoll time.Duration
+	// DispatchLookback is how many blocks before the node's latest the
+	// gateway reads when it starts, so that dispatches allocated while it
+	// was down still reach their devices (those whose windows have not
+	// ended). Blocks the node no longer has are skipped.
+	DispatchLookback int64
+	// DispatchWindow is how many devices' last dispatches are kept for
+	// GET /v1/dispatch/{device} (and retained on the embedded broker's
+	// dispatch topics), the device dispatched longest ago forgotten first
+	// (a few hundred bytes each).
+	DispatchWindow int
 
 	// SubmitterKey is the ed25519 private key of the account that signs
 	// and pays for the batch transactions.
@@ -113,6 +132,11 @@ const (
 	DefaultQueueLimit      = 200_000
 	DefaultMQTTMaxClients  = 10_000
 	DefaultOutcomeWindow   = 100_000
+	DefaultDispatchWindow  = 100_000
+	// MaxDispatchesPerDevice is how many dispatches a device's GET
+	// /v1/dispatch/{device} lists (its latest): as many as the chain keeps
+	// unsettled for one pool member.
+	MaxDispatchesPerDevice = vpp.MaxAllocations
 	// TopicFilter matches every report topic (see ReportTopic).
 	TopicFilter = "depin/v1/+/+/report"
 	// DefaultMQTTTopic is TopicFilter as a shared subscription.
@@ -151,10 +175,15 @@ func DefaultConfig() Config {
 		DedupeWindow:    DefaultQueueLimit,
 		OutcomeWindow:   DefaultOutcomeWindow,
 		SummaryInterval: time.Minute,
-		ConfirmTimeout:  15 * time.Second,
-		RetryMin:        100 * time.Millisecond,
-		RetryMax:        10 * time.Second,
-		DrainTimeout:    10 * time.Second,
+		DispatchPoll:    time.Second,
+		// About ten minutes of blocks: dispatches come at least a minute
+		// ahead of their windows, which last up to hours.
+		DispatchLookback: 600,
+		DispatchWindow:   DefaultDispatchWindow,
+		ConfirmTimeout:   15 * time.Second,
+		RetryMin:         100 * time.Millisecond,
+		RetryMax:         10 * time.Second,
+		DrainTimeout:     10 * time.Second,
 	}
 }
 
@@ -169,6 +198,7 @@ func TestConfig() Config {
 	c.RetryMin = 5 * time.Millisecond
 	c.RetryMax = 50 * time.Millisecond
 	c.DrainTimeout = 5 * time.Second
+	c.DispatchPoll = 20 * time.Millisecond
 	return c
 }
 
@@ -216,6 +246,15 @@ func (c Config) Validate() error {
 	}
 	if c.SummaryInterval < 0 {
 		bad("summary interval: %s, want ≥ 0 (0: no summary)", c.SummaryInterval)
+	}
+	if c.DispatchPoll < 0 {
+		bad("dispatch poll: %s, want ≥ 0 (0: forward no dispatches)", c.DispatchPoll)
+	}
+	if c.DispatchLookback < 0 || c.DispatchLookback > 1_000_000 {
+		bad("dispatch lookback: %d blocks, want 0..1000000", c.DispatchLookback)
+	}
+	if c.DispatchPoll > 0 && (c.DispatchWindow < 1 || c.DispatchWindow > 10_000_000) {
+		bad("dispatch window: %d devices, want 1..10000000", c.DispatchWindow)
 	}
 	if c.ConfirmTimeout <= 0 {
 		bad("confirm timeout: %s, want > 0", c.ConfirmTimeout)

@@ -11,6 +11,15 @@
 // for GET /v1/reports/{id}, the id being the hex SHA-256 of the report's
 // bytes.
 //
+// It also follows the chain block by block and forwards each battery's
+// part of a virtual-power-plant dispatch or challenge (x/vpp's
+// EventDispatchAllocated, among a block's own events) to the device:
+// published, retained, on depin/devices/<device>/dispatch, and listed at
+// GET /v1/dispatch/{device}. Nobody signs a dispatch, so GET
+// /v1/vpp/members/{pool}/{device} serves the member record it can be
+// checked against, with the state proof the node gave (verified against
+// the validators' commit before it is served).
+//
 // The gateway checks nothing that needs chain state (whether the device is
 // registered, its seq, its period): the chain decides those per report. Its
 // checks only keep junk from costing block space and fees.
@@ -36,9 +45,11 @@
 //     keys scale out.
 //   - The queue, the duplicate filter and the outcomes kept for GET
 //     /v1/reports/{id} are in memory and bounded (QueueLimit, DedupeWindow,
-//     OutcomeWindow); when the queue is full new reports are refused (HTTP
-//     503, MQTT 5 reason code 0x97 "quota exceeded") rather than accepted
-//     and lost. An MQTT 5 publisher at QoS 1 or 2 is told why a report was
+//     OutcomeWindow), and so are the dispatches kept (DispatchWindow
+//     devices, each its last MaxDispatchesPerDevice; what the embedded
+//     broker retains follows them); when the queue is full new reports
+//     are refused (HTTP 503, MQTT 5 reason code 0x97 "quota exceeded")
+//     rather than accepted and lost. An MQTT 5 publisher at QoS 1 or 2 is told why a report was
 //     refused (the reason code, and the failed check as the reason
 //     string); MQTT 3 and QoS 0 publishers cannot be told: their refused
 //     reports are acknowledged, counted and dropped. On shutdown the
@@ -56,10 +67,11 @@
 //     to the embedded broker, because every report carries its device's
 //     signature and the topic must name that same device. Every client
 //     publish goes through the ingest checks, so nothing else can be
-//     published (no forged results). A results topic may be subscribed to
-//     only by the client whose client id is that device id; this keeps
-//     devices to their own topic but proves nobody's identity, and the
-//     outcomes carry nothing the chain's events do not.
+//     published (no forged results or dispatches). A device's results and
+//     dispatch topics may be subscribed to only by the client whose client
+//     id is that device id; this keeps devices to their own topics but
+//     proves nobody's identity, and outcomes and dispatches carry nothing
+//     the chain's events do not.
 //
 // Topics are depin/v1/<network>/<device>/report, where <device> is the
 // device id in its bech32 form (depindev1…); see ReportTopic.

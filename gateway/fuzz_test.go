@@ -5,9 +5,11 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/url"
+	"strconv"
 	"strings"
 	"testing"
 
+	"github.com/depinhq/depin/clock"
 	"github.com/depinhq/depin/crypto"
 	"github.com/depinhq/depin/wire"
 )
@@ -98,6 +100,59 @@ func FuzzReportOutcomeAPI(f *testing.F) {
 		case http.StatusMovedPermanently, http.StatusTemporaryRedirect: // the mux cleaning a path with dots or slashes
 		default:
 			t.Fatalf("GET %q: %d %s", id, rec.Code, rec.Body.String())
+		}
+	})
+}
+
+// FuzzDeviceEndpoints asks GET /v1/dispatch/{device} and GET
+// /v1/vpp/members/{pool}/{device}?height= with arbitrary path parts: the
+// answer is always a JSON body with 200, 400 or 404 (the node is up),
+// never a server error; what parseMemberRequest accepts is a decimal
+// pool, a device id and a height ≥ 1 or none.
+func FuzzDeviceEndpoints(f *testing.F) {
+	dev := newDevice("fuzz", "grid").topicDevice()
+	f.Add("3", dev, "")
+	f.Add("18446744073709551615", dev, "5")
+	f.Add("18446744073709551616", dev, "-1")
+	f.Add("+3", strings.ToUpper(dev), "0x10")
+	f.Add("", "", "")
+	f.Add("%00", "depindev1", "9223372036854775807")
+	cfg := testConfig()
+	cfg.MQTTListen, cfg.HTTPListen, cfg.DispatchPoll = "", "127.0.0.1:0", 0
+	chain := newMemChain(clock.System{})
+	chain.emit()
+	g, err := New(cfg, chain, nil)
+	if err != nil {
+		f.Fatal(err)
+	}
+	defer g.Close()
+	h := g.handler()
+	f.Fuzz(func(t *testing.T, pool, device, height string) {
+		if p, d, hh, err := parseMemberRequest(pool, device, height); err == nil {
+			if strconv.FormatUint(p, 10) != strings.TrimLeft(pool, "0") && pool != "0" && strings.TrimLeft(pool, "0") != "" ||
+				hh < 0 || hh == 0 && height != "" || crypto.DeviceString(d) == "" {
+				t.Fatalf("accepted pool %q device %q height %q as %d %x %d", pool, device, height, p, d, hh)
+			}
+		}
+		for _, path := range []string{
+			"/v1/dispatch/" + url.PathEscape(device),
+			"/v1/vpp/members/" + url.PathEscape(pool) + "/" + url.PathEscape(device) + "?height=" + url.QueryEscape(height),
+		} {
+			req, err := http.NewRequest(http.MethodGet, "http://gateway"+path, nil)
+			if err != nil {
+				continue
+			}
+			rec := httptest.NewRecorder()
+			h.ServeHTTP(rec, req)
+			switch rec.Code {
+			case http.StatusOK, http.StatusBadRequest, http.StatusNotFound:
+				if !json.Valid(rec.Body.Bytes()) {
+					t.Fatalf("GET %s: %d without a JSON body: %s", path, rec.Code, rec.Body)
+				}
+			case http.StatusMovedPermanently, http.StatusTemporaryRedirect: // the mux cleaning a path with dots or slashes
+			default:
+				t.Fatalf("GET %s: %d %s", path, rec.Code, rec.Body)
+			}
 		}
 	})
 }

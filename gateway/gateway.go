@@ -36,6 +36,9 @@ type Gateway struct {
 	mqttSub *subscriber // external broker, or nil
 	http    *httpServer // or nil
 
+	dispatches *dispatchStore
+	dispatcher *dispatcher // nil when dispatches are not followed
+
 	ran       atomic.Bool
 	closeOnce sync.Once
 }
@@ -89,6 +92,11 @@ func New(cfg Config, chain Chain, log *slog.Logger) (*Gateway, error) {
 		clock:   clk,
 	}
 	g.batcher = &batcher{queue: g.queue, sub: g.sub, cfg: cfg, metrics: g.metrics, log: log, clock: clk}
+	g.dispatches = newDispatchStore(cfg.DispatchWindow)
+	if cfg.DispatchPoll > 0 {
+		g.dispatcher = &dispatcher{chain: chain, store: g.dispatches, metrics: g.metrics, log: log, clock: clk,
+			poll: cfg.DispatchPoll, lookback: cfg.DispatchLookback}
+	}
 
 	if cfg.HTTPListen != "" {
 		ln, err := net.Listen("tcp", cfg.HTTPListen)
@@ -105,6 +113,9 @@ func New(cfg Config, chain Chain, log *slog.Logger) (*Gateway, error) {
 		}
 		g.broker = b
 		g.results.pub = b
+		if g.dispatcher != nil {
+			g.dispatcher.pub = b
+		}
 	}
 	if cfg.MQTTBroker != "" {
 		s, err := newSubscriber(cfg, g.ingest, log)
@@ -114,6 +125,9 @@ func New(cfg Config, chain Chain, log *slog.Logger) (*Gateway, error) {
 		}
 		g.mqttSub = s
 		g.results.pub = s
+		if g.dispatcher != nil {
+			g.dispatcher.pub = s
+		}
 	}
 	return g, nil
 }
@@ -154,6 +168,11 @@ func (g *Gateway) Run(ctx context.Context) error {
 	}
 	eg.Go(func() error { return g.batcher.run(ctx) })
 	eg.Go(func() error { return g.summarize(ctx) })
+	if g.dispatcher != nil {
+		// Stopped with the others; the dispatches it missed meanwhile
+		// are read again on a restart (Config.DispatchLookback).
+		eg.Go(func() error { return g.dispatcher.run(ctx) })
+	}
 	err = eg.Wait()
 	st := g.Stats()
 	g.log.Info("gateway stopped", "received", st.ReceivedMQTT+st.ReceivedHTTP, "committed", st.Committed,

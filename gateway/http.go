@@ -14,7 +14,8 @@ import (
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 )
 
-// httpServer serves POST /v1/reports, GET /v1/reports/{id}, GET /metrics
+// httpServer serves POST /v1/reports, GET /v1/reports/{id}, GET
+// /v1/dispatch/{device}, GET /v1/vpp/members/{pool}/{device}, GET /metrics
 // and GET /healthz.
 type httpServer struct {
 	ln  net.Listener
@@ -37,6 +38,8 @@ func (g *Gateway) handler() http.Handler {
 	mux := http.NewServeMux()
 	mux.HandleFunc("POST /v1/reports", g.handleReport)
 	mux.HandleFunc("GET /v1/reports/{id}", g.handleReportOutcome)
+	mux.HandleFunc("GET /v1/dispatch/{device}", g.handleDispatches)
+	mux.HandleFunc("GET /v1/vpp/members/{pool}/{device}", g.handleMember)
 	mux.Handle("GET /metrics", promhttp.HandlerFor(g.metrics.reg, promhttp.HandlerOpts{Registry: g.metrics.reg}))
 	mux.HandleFunc("GET /healthz", g.handleHealth)
 	mux.HandleFunc("/v1/reports", func(w http.ResponseWriter, _ *http.Request) {
@@ -44,7 +47,7 @@ func (g *Gateway) handler() http.Handler {
 		writeJSON(w, http.StatusMethodNotAllowed, map[string]string{"error": "POST a report here; GET /v1/reports/{id} for one's outcome"})
 	})
 	mux.HandleFunc("/", func(w http.ResponseWriter, _ *http.Request) {
-		writeJSON(w, http.StatusNotFound, map[string]string{"error": "no such endpoint; try POST /v1/reports, GET /v1/reports/{id}, GET /healthz or GET /metrics"})
+		writeJSON(w, http.StatusNotFound, map[string]string{"error": "no such endpoint; try POST /v1/reports, GET /v1/reports/{id}, GET /v1/dispatch/{device}, GET /v1/vpp/members/{pool}/{device}, GET /healthz or GET /metrics"})
 	})
 	return mux
 }

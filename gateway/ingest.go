@@ -166,7 +166,7 @@ func (in *ingester) check(source, topic string, payload []byte) error {
 		if network, device, ok = parseTopic(topic); !ok {
 			hint := ""
 			if strings.HasPrefix(topic, ResultsTopicPrefix) {
-				hint = " (depin/devices/… is where the gateway publishes results)"
+				hint = " (depin/devices/… is where the gateway publishes results and dispatches)"
 			}
 			return fmt.Errorf("%w: %q is not depin/v1/<network>/<device>/report%s", ErrTopicMismatch, clip(topic, 160), hint)
 		}

@@ -8,6 +8,7 @@ import (
 	"sync"
 	"time"
 
+	ics23 "github.com/cosmos/ics23/go"
 	"google.golang.org/protobuf/proto"
 
 	"github.com/depinhq/depin/api/auth"
@@ -18,6 +19,7 @@ import (
 	authv1 "github.com/depinhq/depin/gen/depin/auth/v1"
 	reportv1 "github.com/depinhq/depin/gen/depin/report/v1"
 	txv1 "github.com/depinhq/depin/gen/depin/tx/v1"
+	"github.com/depinhq/depin/proof"
 )
 
 // memChain is an in-memory chain with the node's observable behaviour:
@@ -51,6 +53,9 @@ type memChain struct {
 	downAfterLoss bool        // and the node then goes down
 	reject        *errs.Error // CheckTx refuses every batch with this kind
 	paused        bool        // no blocks
+
+	blockEvents map[int64][]event.Event // the block-level events of blocks made by emit
+	state       map[string][]byte       // what QueryKey reads
 }
 
 const testChainID = "gateway-test"
@@ -240,6 +245,66 @@ func (c *memChain) block() {
 		}
 	}
 	c.mempool = nil
+}
+
+// emit commits a block whose block-level events (FinalizeBlock's own,
+// not a transaction's) are evs, and returns its height.
+func (c *memChain) emit(evs ...event.Event) int64 {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.height++
+	if c.blockEvents == nil {
+		c.blockEvents = map[int64][]event.Event{}
+	}
+	c.blockEvents[c.height] = evs
+	return c.height
+}
+
+func (c *memChain) Status(context.Context) (*client.Status, error) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.down {
+		return nil, unreachable()
+	}
+	return &client.Status{NodeInfo: client.NodeInfo{Network: c.chainID}, SyncInfo: client.SyncInfo{LatestBlockHeight: c.height}}, nil
+}
+
+func (c *memChain) BlockResults(_ context.Context, h int64) (*client.BlockResults, error) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	switch {
+	case c.down:
+		return nil, unreachable()
+	case h < 1 || h > c.height:
+		return nil, fmt.Errorf("results of block %d: RPC error -32603 - Internal error: could not find results for height #%d", h, h)
+	}
+	return &client.BlockResults{Height: h, FinalizeBlockEvents: c.blockEvents[h]}, nil
+}
+
+// memRoots are the tree roots of memChain's made-up proofs.
+var memRoots = [][]byte{make([]byte, 32), make([]byte, 32), make([]byte, 32), make([]byte, 32)}
+
+// QueryKey reads c.state. Its "proof" proves nothing (the devnet test
+// checks real ones); it has the shape of one.
+func (c *memChain) QueryKey(_ context.Context, key []byte, o client.QueryOptions) (*client.KeyResult, error) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.down {
+		return nil, unreachable()
+	}
+	h := c.height
+	if o.Height != 0 {
+		if o.Height > c.height {
+			return nil, codeErr(errs.ErrInvalidRequest, "height %d is in the future", o.Height)
+		}
+		h = o.Height
+	}
+	res := &client.KeyResult{Key: key, Value: c.state[string(key)], Height: h}
+	if o.Prove {
+		res.Proven, res.AppHash = true, proof.RootHash(memRoots)
+		res.Proof = &proof.Proof{ICS23: &ics23.CommitmentProof{}, Roots: memRoots}
+	}
+	return res, nil
 }
 
 // restart loses the mempool and its cache, as a node restart does.

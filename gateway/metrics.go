@@ -41,6 +41,16 @@ type Stats struct {
 	ResultsPublished uint64
 	ResultsDropped   uint64
 
+	// Dispatches (virtual power plants): allocations read from the
+	// chain's blocks and published on their devices' dispatch topics;
+	// read after their window ended (kept for GET /v1/dispatch/{device},
+	// not published); dropped because the queue to an external broker was
+	// full. DispatchHeight is the last block read.
+	DispatchesForwarded uint64
+	DispatchesStale     uint64
+	DispatchesDropped   uint64
+	DispatchHeight      int64
+
 	// Commit latency (report received → its transaction seen committed).
 	LatencyMean time.Duration
 	LatencyMax  time.Duration
@@ -64,6 +74,9 @@ type metrics struct {
 	chainRejVec  *prometheus.CounterVec
 	chainAccC    prometheus.Counter
 	resultsVec   *prometheus.CounterVec
+	dispatchesC  prometheus.Counter
+	dispStaleC   prometheus.Counter
+	dispDropC    prometheus.Counter
 	latencyH     prometheus.Histogram
 	batchSizeH   prometheus.Histogram
 	recvMQTT     atomic.Uint64
@@ -75,6 +88,10 @@ type metrics struct {
 	chainAccN    atomic.Uint64
 	resultsN     atomic.Uint64
 	resultsLost  atomic.Uint64
+	dispatchesN  atomic.Uint64
+	dispStaleN   atomic.Uint64
+	dispDropN    atomic.Uint64
+	dispHeight   atomic.Int64
 	lastHeight   atomic.Int64
 	inFlight     atomic.Int64
 	mu           sync.Mutex // guards the maps and latency sums
@@ -134,6 +151,18 @@ func newMetrics(queueLen func() int) *metrics {
 			Name: "depin_gateway_results_total",
 			Help: "Report outcomes for the devices' MQTT results topics, by result (published: handed to the broker; dropped: the queue to an external broker was full).",
 		}, []string{"result"}),
+		dispatchesC: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "depin_gateway_dispatches_forwarded_total",
+			Help: "Dispatch allocations (virtual power plants) read from committed blocks and published on their devices' MQTT dispatch topics (or kept for GET /v1/dispatch/{device} without MQTT).",
+		}),
+		dispStaleC: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "depin_gateway_dispatches_stale_total",
+			Help: "Dispatch allocations read after their window had ended (catching up on old blocks): kept for GET /v1/dispatch/{device}, not published.",
+		}),
+		dispDropC: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "depin_gateway_dispatches_dropped_total",
+			Help: "Dispatch allocations not published because the queue to an external broker was full (still kept for GET /v1/dispatch/{device}).",
+		}),
 		latencyH: prometheus.NewHistogram(prometheus.HistogramOpts{
 			Name:    "depin_gateway_commit_latency_seconds",
 			Help:    "Time from a report's arrival at the gateway to its batch being seen committed.",
@@ -153,8 +182,13 @@ func newMetrics(queueLen func() int) *metrics {
 		Name: "depin_gateway_queue_length",
 		Help: "Reports waiting for a batch.",
 	}, func() float64 { return float64(queueLen()) })
+	dispatchHeight := prometheus.NewGaugeFunc(prometheus.GaugeOpts{
+		Name: "depin_gateway_dispatch_height",
+		Help: "The last block whose events the gateway read for dispatches (0 until the first).",
+	}, func() float64 { return float64(m.dispHeight.Load()) })
 	m.reg.MustRegister(m.receivedVec, m.invalidVec, m.refusedVec, m.submittedC, m.committedC, m.droppedVec,
 		m.batchesVec, m.retriesVec, m.chainAccC, m.chainRejVec, m.resultsVec, m.latencyH, m.batchSizeH, queueGauge,
+		m.dispatchesC, m.dispStaleC, m.dispDropC, dispatchHeight,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	// Pre-create the labelled series, so dashboards see zeros rather than
 	// gaps before the first event.
@@ -266,6 +300,17 @@ func (m *metrics) results(published, dropped int) {
 	m.resultsLost.Add(uint64(dropped))
 }
 
+// dispatches counts a block's dispatch allocations, and the block read.
+func (m *metrics) dispatches(height int64, forwarded, stale, dropped int) {
+	m.dispatchesC.Add(float64(forwarded))
+	m.dispStaleC.Add(float64(stale))
+	m.dispDropC.Add(float64(dropped))
+	m.dispatchesN.Add(uint64(forwarded))
+	m.dispStaleN.Add(uint64(stale))
+	m.dispDropN.Add(uint64(dropped))
+	m.dispHeight.Store(height)
+}
+
 func (m *metrics) stats(queued int) Stats {
 	m.mu.Lock()
 	defer m.mu.Unlock()
@@ -285,8 +330,13 @@ func (m *metrics) stats(queued int) Stats {
 		ChainRejected:    maps.Clone(m.chainRejN),
 		ResultsPublished: m.resultsN.Load(),
 		ResultsDropped:   m.resultsLost.Load(),
-		LatencyMax:       m.latencyMax,
-		LastHeight:       m.lastHeight.Load(),
+
+		DispatchesForwarded: m.dispatchesN.Load(),
+		DispatchesStale:     m.dispStaleN.Load(),
+		DispatchesDropped:   m.dispDropN.Load(),
+		DispatchHeight:      m.dispHeight.Load(),
+		LatencyMax:          m.latencyMax,
+		LastHeight:          m.lastHeight.Load(),
 	}
 	if m.latencyCount > 0 {
 		s.LatencyMean = m.latencySum / time.Duration(m.latencyCount)

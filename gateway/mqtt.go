@@ -95,6 +95,13 @@ func (b *broker) publishResult(topic string, payload []byte) bool {
 	return b.srv.Publish(topic, payload, false, 1) == nil
 }
 
+// publishRetained publishes a dispatch at QoS 1, retained: a device that
+// subscribes later is sent the last one at once. An empty payload clears
+// what the topic retains.
+func (b *broker) publishRetained(topic string, payload []byte) bool {
+	return b.srv.Publish(topic, payload, true, 1) == nil
+}
+
 // ingestHook admits any client (devices are authenticated by their report
 // signatures, not by MQTT credentials), runs every client PUBLISH through
 // the ingest path, keeps each results topic to its own device and fixes
@@ -120,19 +127,20 @@ func (h *ingestHook) OnConnectAuthenticate(*mqtt.Client, packets.Packet) bool { 
 
 // OnACLCheck lets any client publish anywhere, because OnPublish takes
 // nothing but a valid report on its own device's report topic (publishing
-// to a results topic is refused there, with a reason). Reading is open
-// too (reports are public, like everything on chain), except the results
-// topics: a client may subscribe to depin/devices/<id>/results, and be
-// sent what is published there, only if its client id is that device id,
-// and no wildcard filter under depin/devices/ is allowed. The broker
-// authenticates nobody, so this keeps honest devices to their own topic
-// and stops fan-out to snoopers; it does not prove who a client is (the
-// outcomes say nothing the chain's events do not).
+// to a results or dispatch topic is refused there, with a reason).
+// Reading is open too (reports are public, like everything on chain),
+// except the device topics: a client may subscribe to
+// depin/devices/<id>/results or depin/devices/<id>/dispatch, and be sent
+// what is published (or retained) there, only if its client id is that
+// device id, and no wildcard filter under depin/devices/ is allowed. The
+// broker authenticates nobody, so this keeps honest devices to their own
+// topics and stops fan-out to snoopers; it does not prove who a client is
+// (outcomes and dispatches say nothing the chain's events do not).
 func (h *ingestHook) OnACLCheck(cl *mqtt.Client, topic string, write bool) bool {
 	if write || !strings.HasPrefix(topic, ResultsTopicPrefix) {
 		return true
 	}
-	return topic == resultsTopic(cl.ID)
+	return topic == resultsTopic(cl.ID) || topic == dispatchTopic(cl.ID)
 }
 
 // OnSessionEstablished arms the connection's packet limit: from now on a
@@ -162,8 +170,8 @@ func (h *ingestHook) OnPacketEncode(cl *mqtt.Client, pk packets.Packet) packets.
 		}
 	case packets.Suback:
 		if slices.Contains(pk.ReasonCodes, packets.ErrNotAuthorized.Code) {
-			pk.Properties.ReasonString = clip(fmt.Sprintf("a results topic is only for its own device: subscribe to exactly %s with the device id as client id (this client's id is %q)",
-				resultsTopic("<device id>"), cl.ID), maxReasonString)
+			pk.Properties.ReasonString = clip(fmt.Sprintf("a device's topics are only for that device: subscribe to exactly %s or %s with the device id as client id (this client's id is %q)",
+				resultsTopic("<device id>"), dispatchTopic("<device id>"), cl.ID), maxReasonString)
 		}
 	}
 	return pk

@@ -33,6 +33,7 @@ var _ resultPublisher = (*subscriber)(nil)
 type resultMsg struct {
 	topic   string
 	payload []byte
+	retain  bool
 }
 
 // Outcomes publish at QoS 1, each waiting for the broker's PUBACK, so a
@@ -130,7 +131,18 @@ func (s *subscriber) run(ctx context.Context) error {
 // full.
 func (s *subscriber) publishResult(topic string, payload []byte) bool {
 	select {
-	case s.results <- resultMsg{topic, payload}:
+	case s.results <- resultMsg{topic: topic, payload: payload}:
+		return true
+	default:
+		return false
+	}
+}
+
+// publishRetained queues a retained message (a dispatch, or an empty
+// payload clearing one) for the broker; false if the queue is full.
+func (s *subscriber) publishRetained(topic string, payload []byte) bool {
+	select {
+	case s.results <- resultMsg{topic: topic, payload: payload, retain: true}:
 		return true
 	default:
 		return false
@@ -149,7 +161,7 @@ func (s *subscriber) publishResults(ctx context.Context, cm *autopaho.Connection
 		case m = <-s.results:
 		}
 		pctx, cancel := context.WithTimeout(ctx, 10*time.Second)
-		_, err := cm.Publish(pctx, &paho.Publish{Topic: m.topic, QoS: 1, Payload: m.payload})
+		_, err := cm.Publish(pctx, &paho.Publish{Topic: m.topic, QoS: 1, Retain: m.retain, Payload: m.payload})
 		cancel()
 		if err != nil && ctx.Err() == nil {
 			s.log.Debug("cannot publish a result to the MQTT broker", "topic", m.topic, "err", err)

@@ -33,6 +33,15 @@ type Chain interface {
 	// passed without seeing it (timeout 0: look once). A committed tx that
 	// failed is returned with a *client.CodeError.
 	WaitTx(ctx context.Context, hash []byte, timeout time.Duration) (*client.TxResult, error)
+
+	// Status says where the node's chain is (its latest block), and
+	// BlockResults what a block did: the gateway reads the block-level
+	// events of every committed block for dispatches to forward.
+	Status(ctx context.Context) (*client.Status, error)
+	BlockResults(ctx context.Context, height int64) (*client.BlockResults, error)
+	// QueryKey reads a key of the state; with Prove, verified against a
+	// commit of the validators, with the proof (GET /v1/vpp/members/…).
+	QueryKey(ctx context.Context, key []byte, o client.QueryOptions) (*client.KeyResult, error)
 }
 
 var _ Chain = (*client.Client)(nil)
