@@ -16,9 +16,9 @@ import (
 //
 // Left alone it charges from the panels' surplus around midday (following
 // the sun and the clouds: a clear day would fill 90% of it) and covers
-// the house's evening peak, which asks more than it holds, down to a
-// reserve kept for backup; a small base load takes what may be left
-// overnight. That is the behaviour the chain's baselines see.
+// the house's load from the evening peak through the night, which asks
+// more than it holds, down to a reserve kept for backup. That is the
+// behaviour the chain's baselines see.
 //
 // Told a dispatch (Follow), over its window it stops any flow against
 // the dispatch's direction and adds the power asked on top of its own
@@ -27,10 +27,10 @@ import (
 //
 // The model steps on a fixed grid of batteryStep seconds, so its state at
 // every grid point does not depend on how reports cut time. A run that
-// starts, or jumps back, or far ahead, starts afresh at the last evening
-// end before it whose day saw no dispatch (where, left alone, the battery
-// is at its reserve): so its values are a function of the seed, the
-// dispatches it followed and the period, whatever was asked before.
+// starts, or jumps back, or far ahead, starts afresh at the last morning
+// before it whose previous day saw no dispatch (where, left alone, the
+// battery is at its reserve): so its values are a function of the seed,
+// the dispatches it followed and the period, whatever was asked before.
 type battery struct {
 	b        bounded
 	key      uint64
@@ -69,10 +69,17 @@ const (
 	etaIn, etaOut = 0.95, 0.95
 	reserveShare  = 0.10 // of the energy capacity, kept when left alone
 	chargeFill    = 0.90 // what a clear day's surplus would store, of the energy capacity
-	baseLoadShare = 0.03 // of the rated power, drawn outside the charge and evening windows
-	// Local solar hours of the charge and evening windows.
+	baseLoadShare = 0.03 // of the rated power, drawn in the day outside the charge window
+	// Local solar hours of the charge window, of the evening peak and of
+	// the end of the night.
 	chargeFrom, chargeTo       = 9.0, 16.0
 	dischargeFrom, dischargeTo = 17.0, 23.0
+	morning                    = 7.0
+	// What the house asks of a full battery (from full to its reserve):
+	// 0.5 to 0.7 of it over the evening peak, 0.6 over the night, so that
+	// left alone it is at its reserve every morning.
+	eveningShareMin, eveningShareMax = 0.5, 0.7
+	nightShare                       = 0.6
 
 	maxBatteryDispatches = 16
 	maxCatchUp           = 2 * 86400 // s of stepping before starting afresh instead
@@ -250,15 +257,19 @@ func (g *battery) outPower(wh float64) float64 {
 func (g *battery) natural(t int64, soc float64) float64 {
 	mid := float64(t) + batteryStep/2
 	day := localDay(mid, g.lon)
-	if from, to := g.evening(day); t >= from && t < to {
+	from, to := g.evening(day)
+	if t >= from && t < to {
 		// The house's evening peak, a hump sin(πu) over u ∈ [0, 1), with
-		// some jitter: more than a full battery holds (so, left alone, it
-		// ends every evening at its reserve), less than its rating.
+		// some jitter.
 		u0 := float64(t-from) / float64(to-from)
 		u1 := float64(t+batteryStep-from) / float64(to-from)
 		demand := g.eveningWh(day) * (math.Cos(math.Pi*u0) - math.Cos(math.Pi*math.Min(u1, 1))) / 2
 		jitter := 0.92 + 0.16*noise(hash(g.key, saltNoise), mid, 30*60)
 		return math.Min(demand*jitter*3600/batteryStep, g.ratedW)
+	}
+	if t >= to || t < g.morning(day) {
+		// The night: a steady load until the morning.
+		return math.Min(g.full()*nightShare/(24-dischargeTo+morning), g.ratedW)
 	}
 	if w := g.sunInWindow(mid); w > 0 {
 		scale := g.dayScale(day)
@@ -274,11 +285,19 @@ func (g *battery) natural(t int64, soc float64) float64 {
 	return math.Min(baseLoadShare*g.ratedW, g.outPower(soc-g.reserve))
 }
 
+// full is what the battery gives from full to its reserve (Wh).
+func (g *battery) full() float64 { return (g.energyWh - g.reserve) * etaOut }
+
 // eveningWh is the energy the house asks of the battery over local day
-// d's evening: 1.1 to 1.3 times what the battery can give from full to
-// its reserve.
+// d's evening peak.
 func (g *battery) eveningWh(d int64) float64 {
-	return (g.energyWh - g.reserve) * etaOut * (1.1 + 0.2*unit(hash(g.key, saltLoad, uint64(d))))
+	u := unit(hash(g.key, saltLoad, uint64(d)))
+	return g.full() * (eveningShareMin + (eveningShareMax-eveningShareMin)*u)
+}
+
+// morning is when the night ends on local day d, on the step grid.
+func (g *battery) morning(d int64) int64 {
+	return floorStep(localDayStart(d, g.lon) + morning*3600)
 }
 
 // evening is local day d's evening window on the step grid.
@@ -287,24 +306,24 @@ func (g *battery) evening(d int64) (from, to int64) {
 	return floorStep(day + dischargeFrom*3600), floorStep(day + dischargeTo*3600)
 }
 
-// anchor is where a run that must report from s starts: the end of the
-// last evening at or before s (ideally one whose day saw no dispatch, so
-// that, left alone, the battery was at its reserve).
+// anchor is where a run that must report from s starts: the last morning
+// at or before s (ideally one after a day without dispatch, so that, left
+// alone, the battery was at its reserve).
 func (g *battery) anchor(s int64) batteryState {
 	d := localDay(float64(s), g.lon)
-	_, end := g.evening(d)
-	if end > s {
-		_, end = g.evening(d - 1)
+	at := g.morning(d)
+	if at > s {
 		d--
+		at = g.morning(d)
 	}
 	for range anchorSearchDays {
-		_, before := g.evening(d - 1)
-		if !g.dispatchedIn(before, end) {
+		before := g.morning(d - 1)
+		if !g.dispatchedIn(before, at) {
 			break
 		}
-		end, d = before, d-1
+		at, d = before, d-1
 	}
-	return batteryState{t: end, soc: g.reserve}
+	return batteryState{t: at, soc: g.reserve}
 }
 
 // dispatchedIn reports whether a dispatch window meets [from, to).
