@@ -77,13 +77,13 @@ test('the dispatch page: details, members, the chart series and its words', () =
   const rows = String(allocationsTable([{ device: 'depindev1b3', powerW: '3000', allocatedWh: '100', baselineWh: '0', meteredWh: '0', deliveredWh: '0', paid: '0',
     responded: false, penalty: '100000', settled: true }], 'udpin'));
   assert.ok(rows.includes('missed') && rows.includes('0.1'));
-  const { xs, series } = dispatchSeries(points);
-  assert.deepEqual(xs, [1764000120, 1764000180]);
+  const { xs, series } = dispatchSeries(points, 60);
+  assert.deepEqual(xs, [1764000120, 1764000179, 1764000180, 1764000239]);
   assert.deepEqual(series.map((s) => s[0]), ['Asked (kW)', 'Baseline (kW)', 'Metered (kW)', 'Delivered (kW)']);
-  assert.deepEqual(series[3][2], [4.8, 4.8]);
+  assert.deepEqual(series[3][2], [4.8, 4.8, 4.8, 4.8]);
   // Before settlement: no baseline and no delivered line.
   const open = points.map((q) => ({ ...q, baselineW: null, deliveredW: null }));
-  assert.deepEqual(dispatchSeries(open).series.map((s) => s[0]), ['Asked (kW)', 'Metered (kW)']);
+  assert.deepEqual(dispatchSeries(open, 60).series.map((s) => s[0]), ['Asked (kW)', 'Metered (kW)']);
   assert.match(seriesSummary(points, 'All 3 batteries'), /asked 9 kW on average, metered 6 kW, baseline 1.2 kW, delivered 4.8 kW/);
   assert.match(seriesSummary(open, 'All'), /known once it settles/);
 });

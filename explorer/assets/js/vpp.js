@@ -142,13 +142,15 @@ export const allocationsTable = (members, denom) => table('Batteries',
 // SERIES are the lines of a dispatch chart: [field, label, colour].
 export const SERIES = [['requestedW', 'Asked', '#111827'], ['baselineW', 'Baseline', '#d97706'], ['meteredW', 'Metered', '#2563eb'], ['deliveredW', 'Delivered', '#059669']];
 
-// dispatchSeries turns a series (VppPoint) into a chart's x values (unix
-// seconds) and lines in kW; lines with no values (baseline and delivered
-// before settlement) are left out.
-export function dispatchSeries(points) {
-  const xs = points.map((q) => Date.parse(q.start) / 1000);
+// dispatchSeries turns a series (VppPoint, intervals of every seconds)
+// into a chart's x values (unix seconds) and lines in kW, each interval
+// drawn as a step from its first second to its last (the chain meters
+// whole intervals); lines with no values (baseline and delivered before
+// settlement) are left out.
+export function dispatchSeries(points, every) {
+  const xs = points.flatMap((q) => { const t = Date.parse(q.start) / 1000; return [t, t + Math.max(1, every) - 1]; });
   const series = SERIES.filter(([f]) => points.some((q) => q[f] != null))
-    .map(([f, label, colour]) => [`${label} (kW)`, colour, points.map((q) => (q[f] == null ? null : Number(q[f]) / 1000))]);
+    .map(([f, label, colour]) => [`${label} (kW)`, colour, points.flatMap((q) => { const v = q[f] == null ? null : Number(q[f]) / 1000; return [v, v]; })]);
   return { xs, series };
 }
 

@@ -30,7 +30,8 @@ function drawChart(p, d, who) {
   update($('#dispatch-chart-box'), points.length ? figure('dispatch-chart', `Line chart of the power asked for, the baseline, metered and delivered per interval, ${label}`,
     seriesSummary(points, label[0].toUpperCase() + label.slice(1)), seriesTable(points)) : html`<p class="empty">No intervals.</p>`);
   if (points.length) {
-    const { xs, series } = dispatchSeries(points);
+    const every = d.intervalSeconds || (Date.parse(d.end) - Date.parse(d.start)) / 1000 / Math.max(1, points.length);
+    const { xs, series } = dispatchSeries(points, every);
     chart(p, 'dispatch-chart', 'Interval (UTC)', xs, series, { time: true });
   }
 }
