@@ -99,8 +99,8 @@ func (c *Client) Get(ctx context.Context, id uint64, dst io.Writer, o GetOptions
 	}
 	f := &fetcher{c: c, chainID: chainID, deal: d, layout: l, codec: cd, extra: max(o.Extra, 1),
 		sem: make(chan struct{}, c.cfg.Transfers), endpoints: map[crypto.DeviceID]string{}, corrupt: map[crypto.DeviceID]bool{}, failures: map[crypto.DeviceID]int{},
-		pieceBufs: newBufPool(int(l.PieceSize(0)), c.cfg.Segments*(int(l.K)+max(o.Extra, 1))),
-		segBufs:   newBufPool(int(l.SegmentLen(0)+Overhead), 3*c.cfg.Segments)}
+		pieceBufs: newBufPool(int(l.PieceSize(0)), c.cfg.Segments*max(o.Extra, 1)),
+		segBufs:   newBufPool(int(l.PieceSize(0)*uint64(l.K)), 3*c.cfg.Segments)}
 	for _, p := range d.Pieces {
 		node, _ := crypto.AddressFromBytes(p.Node)
 		if _, seen := f.endpoints[node]; seen {
@@ -211,9 +211,10 @@ type fetcher struct {
 	extra   int
 	sem     chan struct{}
 
-	// Buffers of pieces and of segments are used again once a segment is
-	// decoded and once it is written: a get touches its window's worth of
-	// fresh memory, not the file's.
+	// Buffers of segments (their data pieces, then their plaintext) and
+	// of parity pieces are used again once a segment is written and once
+	// it is decoded: a get touches its window's worth of fresh memory, not
+	// the file's.
 	pieceBufs, segBufs *bufPool
 
 	mu        sync.Mutex
@@ -253,6 +254,22 @@ func (f *fetcher) segment(ctx context.Context, s uint32) ([]byte, error) {
 	// they need no decoding.
 	slices.SortStableFunc(cands, func(a, b cand) int { return a.fails - b.fails })
 
+	// Data pieces are read straight into their place in the segment's
+	// buffer, where the missing ones are rebuilt and the ciphertext opened
+	// in place: no piece is copied.
+	size := l.PieceSize(s)
+	buf := f.segBufs.get()
+	if uint64(cap(buf)) < uint64(l.K)*size {
+		buf = make([]byte, 0, uint64(l.K)*size)
+	}
+	buf = buf[:uint64(l.K)*size]
+	slot := func(i uint32) []byte {
+		if i >= l.K {
+			return nil
+		}
+		return buf[uint64(i)*size : uint64(i+1)*size : uint64(i+1)*size]
+	}
+
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	results := make(chan fetched, len(cands))
@@ -265,7 +282,7 @@ func (f *fetcher) segment(ctx context.Context, s uint32) ([]byte, error) {
 		next++
 		inflight++
 		go func() {
-			data, err := f.piece(ctx, cd.node, cd.url, f.deal.Pieces[s*l.N+cd.index])
+			data, err := f.piece(ctx, cd.node, cd.url, f.deal.Pieces[s*l.N+cd.index], slot(cd.index))
 			results <- fetched{cd.index, cd.node, data, err}
 		}()
 		return true
@@ -310,19 +327,32 @@ func (f *fetcher) segment(ctx context.Context, s uint32) ([]byte, error) {
 		return nil, fmt.Errorf("%w: segment %d: %d of its %d pieces could be read, %d are needed: %s",
 			ErrUnrecoverable, s, good, l.N, l.K, strings.Join(reasons, "; "))
 	}
+	// The slow tail's requests may still be writing into buf: they end
+	// before it is decoded into.
+	for ; inflight > 0; inflight-- {
+		if r := <-results; r.err == nil && r.index >= l.K {
+			f.pieceBufs.put(r.data)
+		}
+	}
 	f.mu.Lock()
 	f.fetched += good
 	f.mu.Unlock()
-	plain, err := f.codec.decodeInto(s, shards, f.segBufs.get())
-	for _, sh := range shards {
-		f.pieceBufs.put(sh) // the late tail's were not kept: their requests may still be writing them
+	for i := range l.K {
+		if shards[i] == nil {
+			shards[i] = slot(i)[:0] // rebuilt in place
+		}
+	}
+	plain, err := f.codec.decodeInPlace(s, shards, buf)
+	for _, sh := range shards[l.K:] {
+		f.pieceBufs.put(sh)
 	}
 	return plain, err
 }
 
-// piece downloads one piece and checks it against the deal: its size and
-// its Merkle root at the deal's leaf size.
-func (f *fetcher) piece(ctx context.Context, node crypto.DeviceID, url string, p *storagev1.Piece) ([]byte, error) {
+// piece downloads one piece into dst (nil: a buffer of the fetcher's)
+// and checks it against the deal: its size and its Merkle root at the
+// deal's leaf size.
+func (f *fetcher) piece(ctx context.Context, node crypto.DeviceID, url string, p *storagev1.Piece, dst []byte) ([]byte, error) {
 	select {
 	case f.sem <- struct{}{}:
 	case <-ctx.Done():
@@ -335,7 +365,10 @@ func (f *fetcher) piece(ctx context.Context, node crypto.DeviceID, url string, p
 		return nil, err
 	}
 	defer res.Body.Close()
-	data := f.pieceBufs.get()
+	data := dst
+	if data == nil {
+		data = f.pieceBufs.get()
+	}
 	if uint64(cap(data)) < p.Size {
 		data = make([]byte, p.Size)
 	}

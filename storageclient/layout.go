@@ -193,26 +193,32 @@ func (c *codec) encodeInPlace(s uint32, buf []byte) ([][]byte, error) {
 	return pieces, nil
 }
 
+// decodeInPlace is decode for data pieces that are buf cut in K (those
+// missing of length 0, rebuilt in their place): the segment is opened in
+// buf, and its plaintext is buf's start.
+func (c *codec) decodeInPlace(s uint32, pieces [][]byte, buf []byte) ([]byte, error) {
+	if err := c.rs.ReconstructData(pieces); err != nil {
+		return nil, err
+	}
+	ct := buf[:c.l.SegmentLen(s)+Overhead]
+	plain, err := c.aead.Open(ct[:0], c.l.nonce(s), ct, c.l.aad(c.fileID, s))
+	if err != nil {
+		return nil, fmt.Errorf("segment %d: %w", s, errDecrypt)
+	}
+	return plain, nil
+}
+
 // errDecrypt: the pieces decoded, but not to what the owner sealed.
 var errDecrypt = errors.New("the segment does not decrypt with this owner's key")
 
 // decode restores segment s from at least K of its pieces (nil for the
 // missing ones) and opens it.
 func (c *codec) decode(s uint32, pieces [][]byte) ([]byte, error) {
-	return c.decodeInto(s, pieces, nil)
-}
-
-// decodeInto is decode with the segment's ciphertext, then its
-// plaintext, in buf if buf has room for it.
-func (c *codec) decodeInto(s uint32, pieces [][]byte, buf []byte) ([]byte, error) {
 	if err := c.rs.ReconstructData(pieces); err != nil {
 		return nil, err
 	}
 	ctLen := c.l.SegmentLen(s) + Overhead
-	ct := buf[:0]
-	if uint64(cap(ct)) < ctLen {
-		ct = make([]byte, 0, ctLen)
-	}
+	ct := make([]byte, 0, ctLen)
 	for i := uint32(0); i < c.l.K && uint64(len(ct)) < ctLen; i++ {
 		ct = append(ct, pieces[i][:min(uint64(len(pieces[i])), ctLen-uint64(len(ct)))]...)
 	}

@@ -332,7 +332,7 @@ func (r *repairer) download(ctx context.Context, f *fetcher, d *storagev1.Deal, 
 		results := make(chan result, len(batch))
 		for _, cd := range batch {
 			go func() {
-				data, err := f.piece(ctx, cd.id, cd.url, d.Pieces[s*d.N+cd.i])
+				data, err := f.piece(ctx, cd.id, cd.url, d.Pieces[s*d.N+cd.i], nil)
 				results <- result{cd.i, data, err}
 			}()
 		}

@@ -18,6 +18,10 @@ import (
 // HashSize is the size of roots and path elements.
 const HashSize = sha256.Size
 
+// The prefixes of leaf and inner node hashes, never written to (a literal
+// passed to a hash.Hash escapes: an allocation per leaf).
+var leafPrefix, nodePrefix = []byte{0}, []byte{1}
+
 // Leaves is how many leaves a piece of size bytes has.
 func Leaves(size uint64, leafSize uint32) uint64 {
 	if leafSize == 0 {
@@ -29,14 +33,14 @@ func Leaves(size uint64, leafSize uint32) uint64 {
 // LeafHash hashes one leaf.
 func LeafHash(leaf []byte) []byte {
 	h := sha256.New()
-	h.Write([]byte{0})
+	h.Write(leafPrefix)
 	h.Write(leaf)
 	return h.Sum(nil)
 }
 
 func nodeHash(l, r []byte) []byte {
 	h := sha256.New()
-	h.Write([]byte{1})
+	h.Write(nodePrefix)
 	h.Write(l)
 	h.Write(r)
 	return h.Sum(nil)
@@ -53,7 +57,7 @@ func leafHashes(data []byte, leafSize uint32) [][]byte {
 		lo := i * uint64(leafSize)
 		hi := min(lo+uint64(leafSize), uint64(len(data)))
 		h.Reset()
-		h.Write([]byte{0})
+		h.Write(leafPrefix)
 		h.Write(data[lo:hi])
 		flat = h.Sum(flat)
 		out = append(out, flat[len(flat)-HashSize:])
@@ -84,7 +88,7 @@ func root(hs [][]byte) []byte {
 		next := make([][]byte, 0, half)
 		for i := 0; i+1 < len(level); i += 2 {
 			h.Reset()
-			h.Write([]byte{1})
+			h.Write(nodePrefix)
 			h.Write(level[i])
 			h.Write(level[i+1])
 			flat = h.Sum(flat)
@@ -186,7 +190,7 @@ func VerifyLeaf(root []byte, size uint64, leafSize uint32, index uint64, leaf []
 type MerkleHasher struct {
 	leafSize uint32
 	buf      []byte
-	hashes   [][]byte
+	flat     []byte // the leaf hashes, one after another (not an allocation per leaf)
 	digest   hash.Hash
 	done     bool
 }
@@ -225,9 +229,18 @@ func (h *MerkleHasher) leaf(b []byte) {
 		h.digest = sha256.New()
 	}
 	h.digest.Reset()
-	h.digest.Write([]byte{0})
+	h.digest.Write(leafPrefix)
 	h.digest.Write(b)
-	h.hashes = append(h.hashes, h.digest.Sum(make([]byte, 0, HashSize)))
+	h.flat = h.digest.Sum(h.flat)
+}
+
+// hashes are the leaf hashes written so far.
+func (h *MerkleHasher) hashes() [][]byte {
+	hs := make([][]byte, len(h.flat)/HashSize)
+	for i := range hs {
+		hs[i] = h.flat[i*HashSize : (i+1)*HashSize : (i+1)*HashSize]
+	}
+	return hs
 }
 
 func (h *MerkleHasher) finish() {
@@ -241,18 +254,19 @@ func (h *MerkleHasher) finish() {
 // be written after it.
 func (h *MerkleHasher) Root() []byte {
 	h.finish()
-	if len(h.hashes) == 0 {
+	if len(h.flat) == 0 {
 		return nil
 	}
-	return root(h.hashes)
+	return root(h.hashes())
 }
 
 // Path is the inclusion path of leaf index of the bytes written. No more
 // bytes may be written after it.
 func (h *MerkleHasher) Path(index uint64) ([][]byte, error) {
 	h.finish()
-	if index >= uint64(len(h.hashes)) {
-		return nil, fmt.Errorf("leaf %d of %d", index, len(h.hashes))
+	hs := h.hashes()
+	if index >= uint64(len(hs)) {
+		return nil, fmt.Errorf("leaf %d of %d", index, len(hs))
 	}
-	return proofPath(h.hashes, int(index)), nil
+	return proofPath(hs, int(index)), nil
 }
