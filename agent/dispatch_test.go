@@ -3,6 +3,8 @@ package agent_test
 import (
 	"encoding/json"
 	"errors"
+	"net/http"
+	"net/http/httptest"
 	"sync"
 	"testing"
 	"time"
@@ -114,4 +116,54 @@ func FuzzParseDispatch(f *testing.F) {
 			t.Fatalf("%+v converts back to %+v, not %+v", d, d.Wire(), w)
 		}
 	})
+}
+
+// TestHTTPDispatches: with OnDispatch, an HTTP publisher asks the
+// gateway's GET /v1/dispatch/{device} and hands over each dispatch once.
+func TestHTTPDispatches(t *testing.T) {
+	dev := newDevice(t, agent.DeviceConfig{})
+	var mu sync.Mutex
+	listed := []agent.Dispatch{sampleDispatch(dev.String(), 1)}
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path != "/v1/dispatch/"+dev.String() {
+			http.NotFound(w, r)
+			return
+		}
+		mu.Lock()
+		defer mu.Unlock()
+		var ws []wire.Dispatch
+		for _, d := range listed {
+			ws = append(ws, d.Wire())
+		}
+		json.NewEncoder(w).Encode(map[string]any{"device": dev.String(), "dispatches": ws})
+	}))
+	defer srv.Close()
+	handle, ch, _ := agent.NewDispatchChannel(8)
+	pub, err := agent.NewHTTPPublisher(agent.HTTPConfig{URL: srv.URL, Device: dev.String(), OnDispatch: handle, DispatchPoll: 5 * time.Millisecond})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer pub.Close()
+	next := func() agent.Dispatch {
+		t.Helper()
+		select {
+		case d := <-ch:
+			return d
+		case <-time.After(10 * time.Second):
+			t.Fatal("no dispatch handed over")
+			return agent.Dispatch{}
+		}
+	}
+	if d := next(); d.ID != 1 {
+		t.Fatalf("%+v", d)
+	}
+	mu.Lock()
+	listed = append(listed, sampleDispatch(dev.String(), 2))
+	mu.Unlock()
+	if d := next(); d.ID != 2 {
+		t.Fatalf("%+v, want dispatch 2 (1 once only)", d)
+	}
+	if _, err := agent.NewHTTPPublisher(agent.HTTPConfig{URL: srv.URL, OnDispatch: handle}); err == nil {
+		t.Error("OnDispatch without a device")
+	}
 }

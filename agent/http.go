@@ -11,14 +11,18 @@ import (
 	"net/http"
 	"net/url"
 	"strings"
+	"sync"
 	"time"
+
+	"github.com/depinhq/depin/crypto"
 )
 
 // HTTPPublisher posts reports to a gateway's HTTP endpoint:
 // POST <URL>/v1/reports, the body the SignedReport bytes. It tries once
 // per call; wrap it in a QueuedPublisher to retry. With OnOutcome it
 // follows each delivered report with GET <URL>/v1/reports/{id} until the
-// gateway knows its outcome.
+// gateway knows its outcome; with OnDispatch it asks GET
+// <URL>/v1/dispatch/{device} for the device's dispatches.
 type HTTPPublisher struct {
 	endpoint string
 	client   *http.Client
@@ -27,7 +31,14 @@ type HTTPPublisher struct {
 	poll     time.Duration
 	outcomes *awaited // nil without OnOutcome
 	stop     context.CancelFunc
-	done     chan struct{} // closed when the poll loop ends
+	done     chan struct{} // closed when the poll loops end
+
+	device       string // whose dispatches, with OnDispatch
+	dispatchURL  string // GET …/v1/dispatch/{device}
+	dispatchPoll time.Duration
+	onDispatch   func(Dispatch)
+	seen         map[uint64]bool // dispatch ids handed over
+	seenOrder    []uint64
 }
 
 var _ Publisher = (*HTTPPublisher)(nil)
@@ -50,6 +61,19 @@ type HTTPConfig struct {
 	// OutcomeTimeout is how long to wait for an outcome
 	// (DefaultOutcomeTimeout if 0).
 	OutcomeTimeout time.Duration
+	// OnDispatch, if set, is handed each dispatch the gateway forwarded to
+	// Device (docs/DEVICE-PROTOCOL.md §7.2): the publisher asks GET
+	// /v1/dispatch/{device} every DispatchPoll and hands over each
+	// dispatch it has not handed over before (by ID; a gateway restart
+	// may show one again). It is called from the poll loop's goroutine:
+	// it must not block for long.
+	OnDispatch func(Dispatch)
+	// Device is the device (depindev1…) whose dispatches to ask for;
+	// required with OnDispatch.
+	Device string
+	// DispatchPoll is how often dispatches are asked for (default 15 s:
+	// they come at least a minute ahead of their windows).
+	DispatchPoll time.Duration
 	// Clock times the polling (default SystemClock).
 	Clock  Clock
 	Logger *slog.Logger
@@ -62,8 +86,13 @@ func NewHTTPPublisher(cfg HTTPConfig) (*HTTPPublisher, error) {
 	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
 		return nil, fmt.Errorf("gateway URL %q: want http(s)://host[:port][/path]", cfg.URL)
 	}
-	if cfg.PollInterval < 0 || cfg.OutcomeTimeout < 0 {
-		return nil, fmt.Errorf("poll interval %v, outcome timeout %v: want ≥ 0", cfg.PollInterval, cfg.OutcomeTimeout)
+	if cfg.PollInterval < 0 || cfg.OutcomeTimeout < 0 || cfg.DispatchPoll < 0 {
+		return nil, fmt.Errorf("poll interval %v, outcome timeout %v, dispatch poll %v: want ≥ 0", cfg.PollInterval, cfg.OutcomeTimeout, cfg.DispatchPoll)
+	}
+	if cfg.OnDispatch != nil {
+		if _, err := crypto.ParseDeviceID(cfg.Device); err != nil {
+			return nil, fmt.Errorf("dispatches: device %q: want the depindev1… id whose dispatches to ask for (%v)", cfg.Device, err)
+		}
 	}
 	client := cfg.Client
 	if client == nil {
@@ -83,16 +112,82 @@ func NewHTTPPublisher(cfg HTTPConfig) (*HTTPPublisher, error) {
 	}
 	ctx, stop := context.WithCancel(context.Background())
 	p.stop = stop
+	var loops sync.WaitGroup
 	if cfg.OnOutcome != nil {
 		p.outcomes = newAwaited(cfg.OnOutcome, cfg.OutcomeTimeout)
-		go func() {
-			defer close(p.done)
-			p.pollLoop(ctx)
-		}()
-	} else {
-		close(p.done)
+		loops.Go(func() { p.pollLoop(ctx) })
 	}
+	if cfg.OnDispatch != nil {
+		p.device, p.dispatchURL = cfg.Device, base+"/v1/dispatch/"+url.PathEscape(cfg.Device)
+		p.dispatchPoll, p.onDispatch, p.seen = cfg.DispatchPoll, cfg.OnDispatch, map[uint64]bool{}
+		if p.dispatchPoll == 0 {
+			p.dispatchPoll = 15 * time.Second
+		}
+		loops.Go(func() { p.dispatchLoop(ctx) })
+	}
+	go func() {
+		loops.Wait()
+		close(p.done)
+	}()
 	return p, nil
+}
+
+// maxSeenDispatches bounds the dispatch ids an HTTPPublisher remembers.
+const maxSeenDispatches = 256
+
+// dispatchLoop asks for the device's dispatches at once, then every
+// dispatch poll, until ctx ends.
+func (p *HTTPPublisher) dispatchLoop(ctx context.Context) {
+	for {
+		p.askDispatches(ctx)
+		if p.clock.Sleep(ctx, p.dispatchPoll) != nil {
+			return
+		}
+	}
+}
+
+// askDispatches hands over the dispatches the gateway lists that were not
+// handed over before. A failed request is tried again next time.
+func (p *HTTPPublisher) askDispatches(ctx context.Context) {
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, p.dispatchURL, nil)
+	if err != nil {
+		return
+	}
+	resp, err := p.client.Do(req)
+	if err != nil {
+		p.log.Debug("cannot ask the gateway for dispatches; asking again later", "err", err)
+		return
+	}
+	defer resp.Body.Close()
+	body, _ := io.ReadAll(io.LimitReader(resp.Body, 64<<10))
+	if resp.StatusCode != http.StatusOK {
+		p.log.Debug("the gateway did not list dispatches; asking again later", "status", resp.StatusCode)
+		return
+	}
+	var list struct {
+		Dispatches []json.RawMessage `json:"dispatches"`
+	}
+	if err := json.Unmarshal(body, &list); err != nil {
+		p.log.Warn("the gateway's list of dispatches does not read", "err", err)
+		return
+	}
+	for _, raw := range list.Dispatches {
+		d, err := ParseDispatch(raw)
+		if err != nil {
+			p.log.Warn("ignoring a dispatch that does not parse", "err", err)
+			continue
+		}
+		if p.seen[d.ID] || d.Device != p.device {
+			continue
+		}
+		p.seen[d.ID] = true
+		p.seenOrder = append(p.seenOrder, d.ID)
+		if len(p.seenOrder) > maxSeenDispatches {
+			delete(p.seen, p.seenOrder[0])
+			p.seenOrder = p.seenOrder[1:]
+		}
+		p.onDispatch(d)
+	}
 }
 
 // Publish posts one report. A 2xx status is success; other 4xx statuses
@@ -129,7 +224,8 @@ func (p *HTTPPublisher) Publish(ctx context.Context, network, device string, pay
 }
 
 // Close stops polling for outcomes (those still awaited are not handed
-// over: call WaitOutcomes first) and releases idle connections.
+// over: call WaitOutcomes first) and dispatches, and releases idle
+// connections.
 func (p *HTTPPublisher) Close() {
 	p.stop()
 	<-p.done

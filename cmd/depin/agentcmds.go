@@ -120,7 +120,8 @@ measures, signs a report with the device key and publishes it to a gateway
 queueing and retrying while the gateway is unreachable. The device's
 sequence is kept in --state so a restart never reuses a seq. A simulated
 battery (--sim battery) in a virtual power plant follows the dispatches the
-gateway forwards it over MQTT (depin/devices/<device>/dispatch).`,
+gateway forwards it (MQTT depin/devices/<device>/dispatch; with --http, GET
+/v1/dispatch/<device> every 15 s).`,
 		Example: `  depin device run --key device.key --sim solar --network solar --mqtt tcp://127.0.0.1:1883
   depin device run --key battery.key --sim battery`,
 		Args: argsExactly(0, ""),
@@ -199,7 +200,7 @@ gateway forwards it over MQTT (depin/devices/<device>/dispatch).`,
 			switch {
 			case httpURL != "":
 				var hp *agent.HTTPPublisher
-				hp, err = agent.NewHTTPPublisher(agent.HTTPConfig{URL: httpURL, OnOutcome: onOutcome})
+				hp, err = agent.NewHTTPPublisher(agent.HTTPConfig{URL: httpURL, OnOutcome: onOutcome, Device: dev.String(), OnDispatch: onDispatch})
 				pub, waitOutcomes = hp, hp.WaitOutcomes
 			default:
 				mc := agent.DefaultMQTTConfig(mqttURL)
