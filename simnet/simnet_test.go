@@ -201,3 +201,45 @@ func TestFleetEarnsRewards(t *testing.T) {
 		t.Fatalf("state after claim %v (paid %d)", rs2, after-before)
 	}
 }
+
+// TestBatteryFleetOnDevnet: a battery network made here is a flexibility
+// market; its batteries' certificates carry their energy capacity into
+// their records, they listen for dispatches on their own MQTT
+// connections, and every report is accepted (within the bounds of their
+// rated power).
+func TestBatteryFleetOnDevnet(t *testing.T) {
+	if testing.Short() {
+		t.Skip("runs a devnet and a fleet")
+	}
+	n := nodetest.Devnet(t, node.DevnetOptions{})
+	ks := keystore.Open(node.KeysDir(n.Home()))
+	alice, _ := ks.Load("alice", nil)
+	eve, _ := ks.Load("eve", nil)
+	c, err := client.New(n.RPCURL())
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	res, err := Run(ctx, c, Config{Kind: "battery", Devices: 6, Duration: 6 * time.Second, Interval: time.Second, Seed: 7,
+		Owners: []ed25519.PrivateKey{alice.Private}, Submitter: eve.Private, IgnoreDispatch: 0.5})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.Sent < 6*4 || res.Accepted != res.Sent || res.Rejected != 0 {
+		t.Fatalf("sent %d, accepted %d, rejected %d (%v)", res.Sent, res.Accepted, res.Rejected, res.RejectedByReason)
+	}
+	net, err := c.Network(ctx, res.Network, client.QueryOptions{})
+	if err != nil || net == nil || net.Params.GetVpp() == nil || len(net.Params.Metrics) != 3 {
+		t.Fatalf("network %v (%v): want a flexibility market of charged, discharged and soc", net, err)
+	}
+	ids, err := c.Devices(ctx, client.DeviceFilter{Network: res.Network})
+	if err != nil || len(ids) != 6 {
+		t.Fatalf("%d devices (%v)", len(ids), err)
+	}
+	for _, id := range ids {
+		d, err := c.Device(ctx, id, client.QueryOptions{})
+		if err != nil || d.EnergyCapacity < 2*d.Capacity || d.EnergyCapacity > 3*d.Capacity {
+			t.Fatalf("device %v (%v): want 2 to 3 hours of its rated power stored", d, err)
+		}
+	}
+}
