@@ -20,7 +20,11 @@ external one with --broker) takes reports on depin/v1/<network>/<device>/report,
 and POST /v1/reports takes them over HTTP. Reports are checked (signature,
 topic, duplicates) as they arrive, batched by size and time, and submitted
 as ReportBatch transactions signed by --from, with retries while the node is
-unreachable. Prometheus metrics are served at /metrics on the HTTP address.`,
+unreachable. It follows the chain's blocks and forwards each battery's part
+of a virtual-power-plant dispatch to depin/devices/<device>/dispatch (and
+GET /v1/dispatch/<device>); GET /v1/vpp/members/<pool>/<device> serves a
+member record with its proof. Prometheus metrics are served at /metrics on
+the HTTP address.`,
 		Example: `  depin gateway --from bob
   depin gateway --from bob --broker tcp://mqtt.example.org:1883 --mqtt-listen ""`,
 		Args: argsExactly(0, ""),
@@ -71,5 +75,7 @@ unreachable. Prometheus metrics are served at /metrics on the HTTP address.`,
 	f.DurationVar(&cfg.MaxBatchWait, "batch-wait", cfg.MaxBatchWait, "longest a report waits for its batch")
 	f.IntVar(&cfg.QueueLimit, "queue", cfg.QueueLimit, "most reports held while the node is slow or down")
 	f.IntVar(&cfg.MQTTMaxClients, "mqtt-max-clients", cfg.MQTTMaxClients, "most MQTT clients the embedded broker holds at once")
+	f.DurationVar(&cfg.DispatchPoll, "dispatch-poll", cfg.DispatchPoll, "how often to read new blocks for dispatches to forward to batteries (0: forward none)")
+	f.Int64Var(&cfg.DispatchLookback, "dispatch-lookback", cfg.DispatchLookback, "blocks to read back for dispatches when starting")
 	return cmd
 }
