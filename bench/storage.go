@@ -45,23 +45,25 @@ func DefaultStorageConfig() StorageConfig {
 // StorageResult is what Storage measured. Rates are of the file's bytes
 // (10^6 bytes per second); a put moves n/k times as many.
 type StorageResult struct {
-	Bytes         uint64  `json:"bytes"`
-	K             uint32  `json:"k"`
-	N             uint32  `json:"n"`
-	Nodes         int     `json:"nodes"`
-	Segments      uint32  `json:"segments"`
-	PutSeconds    float64 `json:"put_seconds"`
-	UploadSeconds float64 `json:"upload_seconds"`  // of PutSeconds: until every piece was stored
-	DealSeconds   float64 `json:"deal_tx_seconds"` // of PutSeconds: the deal's tx, to its block
-	PutMBps       float64 `json:"put_mb_per_second"`
-	GetSeconds    float64 `json:"get_seconds"`
-	GetMBps       float64 `json:"get_mb_per_second"`
-	RawPutMBps    float64 `json:"raw_put_mb_per_second"` // one HTTP PUT of the file over loopback, written and fsynced
-	RawGetMBps    float64 `json:"raw_get_mb_per_second"` // one HTTP GET of it back
-	PutShare      float64 `json:"put_share_of_raw"`
-	GetShare      float64 `json:"get_share_of_raw"`
-	PutCPUSeconds float64 `json:"put_cpu_seconds"` // CPU used by the whole process (client, nodes, chain) during the put
-	GetCPUSeconds float64 `json:"get_cpu_seconds"`
+	Bytes            uint64  `json:"bytes"`
+	K                uint32  `json:"k"`
+	N                uint32  `json:"n"`
+	Nodes            int     `json:"nodes"`
+	Segments         uint32  `json:"segments"`
+	PutSeconds       float64 `json:"put_seconds"`
+	UploadSeconds    float64 `json:"upload_seconds"`  // of PutSeconds: until every piece was stored
+	DealSeconds      float64 `json:"deal_tx_seconds"` // of PutSeconds: the deal's tx, to its block
+	PutMBps          float64 `json:"put_mb_per_second"`
+	GetSeconds       float64 `json:"get_seconds"`
+	GetMBps          float64 `json:"get_mb_per_second"`
+	RawPutMBps       float64 `json:"raw_put_mb_per_second"` // one HTTP PUT of the file over loopback, written and fsynced
+	RawGetMBps       float64 `json:"raw_get_mb_per_second"` // one HTTP GET of it back
+	RawPutCPUSeconds float64 `json:"raw_put_cpu_seconds"`   // CPU the process used for the raw PUT
+	RawGetCPUSeconds float64 `json:"raw_get_cpu_seconds"`
+	PutShare         float64 `json:"put_share_of_raw"`
+	GetShare         float64 `json:"get_share_of_raw"`
+	PutCPUSeconds    float64 `json:"put_cpu_seconds"` // CPU used by the whole process (client, nodes, chain) during the put
+	GetCPUSeconds    float64 `json:"get_cpu_seconds"`
 	// Where the time goes: each stage alone on one core, per byte of the
 	// file (hashing: of the n/k times as many bytes of pieces).
 	EncryptMBps float64 `json:"encrypt_mb_per_second"`
@@ -93,7 +95,7 @@ func Storage(ctx context.Context, c *client.Client, cfg StorageConfig) (*Storage
 	if err := rawCopy(ctx, data, cfg.Dir, res); err != nil {
 		return nil, err
 	}
-	say("  PUT %.0f MB/s, GET %.0f MB/s\n", res.RawPutMBps, res.RawGetMBps)
+	say("  PUT %.0f MB/s (%.2f s of CPU), GET %.0f MB/s (%.2f s of CPU)\n", res.RawPutMBps, res.RawPutCPUSeconds, res.RawGetMBps, res.RawGetCPUSeconds)
 	say("stages alone, one core…\n")
 	if err := stages(data, cfg, res); err != nil {
 		return nil, err
@@ -221,15 +223,15 @@ func rawCopy(ctx context.Context, data []byte, dir string, res *StorageResult) e
 	go srv.Serve(ln)
 	defer srv.Close()
 	url := "http://" + ln.Addr().String() + "/raw"
-	start := time.Now()
+	start, cpu0 := time.Now(), processCPU()
 	req, _ := http.NewRequestWithContext(ctx, http.MethodPut, url, bytes.NewReader(data))
 	r, err := http.DefaultClient.Do(req)
 	if err != nil {
 		return err
 	}
 	r.Body.Close()
-	res.RawPutMBps = mbps(uint64(len(data)), time.Since(start))
-	start = time.Now()
+	res.RawPutMBps, res.RawPutCPUSeconds = mbps(uint64(len(data)), time.Since(start)), (processCPU() - cpu0).Seconds()
+	start, cpu0 = time.Now(), processCPU()
 	req, _ = http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
 	if r, err = http.DefaultClient.Do(req); err != nil {
 		return err
@@ -239,7 +241,7 @@ func rawCopy(ctx context.Context, data []byte, dir string, res *StorageResult) e
 	if err != nil || n != int64(len(data)) {
 		return fmt.Errorf("raw GET: %d bytes: %v", n, err)
 	}
-	res.RawGetMBps = mbps(uint64(len(data)), time.Since(start))
+	res.RawGetMBps, res.RawGetCPUSeconds = mbps(uint64(len(data)), time.Since(start)), (processCPU() - cpu0).Seconds()
 	return nil
 }
 

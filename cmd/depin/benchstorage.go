@@ -61,9 +61,10 @@ to say where the time goes.`,
 			}
 			return g.render(cmd.OutOrStdout(), textView{res, func(w io.Writer) {
 				fmt.Fprintf(w, "file of %d MiB, k=%d of n=%d, %d segments, %d nodes\n", res.Bytes>>20, res.K, res.N, res.Segments, res.Nodes)
-				fmt.Fprintf(w, "put: %.0f MB/s (%.2f s: %.2f s uploading, %.2f s for the deal's block) = %.0f%% of a raw loopback PUT (%.0f MB/s)\n",
-					res.PutMBps, res.PutSeconds, res.UploadSeconds, res.DealSeconds, 100*res.PutShare, res.RawPutMBps)
-				fmt.Fprintf(w, "get: %.0f MB/s (%.2f s) = %.0f%% of a raw loopback GET (%.0f MB/s)\n", res.GetMBps, res.GetSeconds, 100*res.GetShare, res.RawGetMBps)
+				fmt.Fprintf(w, "put: %.0f MB/s (%.2f s: %.2f s uploading, %.2f s for the deal's block; %.2f s of CPU) = %.0f%% of a raw loopback PUT (%.0f MB/s; %.2f s of CPU)\n",
+					res.PutMBps, res.PutSeconds, res.UploadSeconds, res.DealSeconds, res.PutCPUSeconds, 100*res.PutShare, res.RawPutMBps, res.RawPutCPUSeconds)
+				fmt.Fprintf(w, "get: %.0f MB/s (%.2f s; %.2f s of CPU) = %.0f%% of a raw loopback GET (%.0f MB/s; %.2f s of CPU)\n",
+					res.GetMBps, res.GetSeconds, res.GetCPUSeconds, 100*res.GetShare, res.RawGetMBps, res.RawGetCPUSeconds)
 				fmt.Fprintf(w, "stages alone, one core, MB of file per second: encrypt %.0f, encode %.0f, hash pieces %.0f, decode from parity %.0f\n",
 					res.EncryptMBps, res.EncodeMBps, res.HashMBps, res.DecodeMBps)
 			}})
@@ -71,7 +72,7 @@ to say where the time goes.`,
 	}
 	f := cmd.Flags()
 	f.StringVar(&size, "size", "256MiB", "the file's size")
-	f.StringVar(&segment, "segment-size", "4MiB", "plaintext bytes per segment")
+	f.StringVar(&segment, "segment-size", "16MiB", "plaintext bytes per segment")
 	f.Uint32Var(&cfg.K, "k", cfg.K, "pieces of a segment that restore it")
 	f.Uint32Var(&cfg.N, "n", cfg.N, "pieces per segment")
 	f.IntVar(&cfg.Nodes, "nodes", cfg.Nodes, "storage nodes to start")
