@@ -74,7 +74,8 @@ func TestStorageRepair(t *testing.T) {
 
 	data := make([]byte, size)
 	rand.Read(data)
-	put, err := bob.Put(ctx, bytes.NewReader(data), uint64(len(data)), storageclient.PutOptions{K: k, N: nPieces, Duration: time.Hour})
+	put, err := bob.Put(ctx, bytes.NewReader(data), uint64(len(data)), storageclient.PutOptions{K: k, N: nPieces, Duration: time.Hour,
+		SegmentSize: 4 << 20})
 	if err != nil {
 		t.Fatalf("put: %v", err)
 	}

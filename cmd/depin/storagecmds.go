@@ -158,7 +158,7 @@ pieces' bytes for the duration plus a repair budget.`,
 	cmd.Flags().Uint32Var(&k, "k", 4, "pieces of a segment that restore it")
 	cmd.Flags().Uint32Var(&n, "n", 8, "pieces per segment, each on a node of another owner")
 	cmd.Flags().StringVar(&duration, "duration", "30d", "how long the deal runs (e.g. 30d, 12h)")
-	cmd.Flags().StringVar(&segment, "segment-size", "4MiB", "plaintext bytes per segment (more if the network's max_pieces asks)")
+	cmd.Flags().StringVar(&segment, "segment-size", "16MiB", "plaintext bytes per segment (more if the network's max_pieces asks)")
 	_ = cmd.MarkFlagRequired("from")
 	return cmd
 }
