@@ -53,9 +53,10 @@ var (
 const DefaultSegmentSize = 16 << 20
 
 // Plan cuts a file of size bytes into segments of about segmentSize (0:
-// DefaultSegmentSize) coded k of n, within the network's limits: at most
-// max_pieces pieces (the segments get longer instead) of at most
-// max_piece_size bytes.
+// DefaultSegmentSize) coded k of n, within the network's limits: pieces
+// of at most max_piece_size bytes (the segments get shorter instead), at
+// most max_pieces of them (the segments get longer instead, unless that
+// makes their pieces too large).
 func Plan(size uint64, k, n uint32, segmentSize uint64, p *storagev1.StorageParams) (Layout, error) {
 	if size == 0 {
 		return Layout{}, ErrEmptyFile
@@ -65,6 +66,9 @@ func Plan(size uint64, k, n uint32, segmentSize uint64, p *storagev1.StoragePara
 	}
 	if segmentSize == 0 {
 		segmentSize = DefaultSegmentSize
+	}
+	if most := p.MaxPieceSize * uint64(k); most > Overhead {
+		segmentSize = min(segmentSize, most-Overhead) // sealed and cut in k, no piece over max_piece_size
 	}
 	maxSegs := uint64(p.MaxPieces) / uint64(n)
 	if maxSegs == 0 {

@@ -34,6 +34,12 @@ func TestLayoutCoversTheFile(t *testing.T) {
 			t.Fatalf("size %d: %d segments cover %d bytes", size, l.Segments, off)
 		}
 	}
+	// A network of small pieces gets shorter segments, not refused.
+	small := storage.DefaultParams()
+	small.MaxPieceSize = 1 << 20
+	if l, err := Plan(100<<20, 4, 8, 0, small); err != nil || l.PieceSize(0) > small.MaxPieceSize || l.Segments != 26 {
+		t.Fatalf("pieces of at most 1 MiB: %+v (pieces of %d bytes), %v", l, l.PieceSize(0), err)
+	}
 	for _, tc := range []struct {
 		size uint64
 		k, n uint32
