@@ -15,4 +15,5 @@ import (
 	_ "github.com/depinhq/depin/gen/depin/share/v1"
 	_ "github.com/depinhq/depin/gen/depin/staking/v1"
 	_ "github.com/depinhq/depin/gen/depin/storage/v1"
+	_ "github.com/depinhq/depin/gen/depin/vpp/v1"
 )
