@@ -64,7 +64,7 @@ type batteryState struct {
 
 // Model constants.
 const (
-	batteryStep = 60 // s
+	batteryStep = 10 // s: a dispatch window (whole metering intervals, ≥ 10 s) starts on a step
 	// Efficiency of each direction (a round trip of about 90%).
 	etaIn, etaOut = 0.95, 0.95
 	reserveShare  = 0.10 // of the energy capacity, kept when left alone

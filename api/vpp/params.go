@@ -14,7 +14,7 @@ import (
 const (
 	MaxNameLen           = 64
 	MaxBaselineIntervals = 96
-	MinIntervalSeconds   = 60
+	MinIntervalSeconds   = 10
 	MaxIntervalSeconds   = 3600
 	// MaxMemberW caps what one member offers (a gigawatt): it keeps every
 	// product of powers, times and prices in range.
