@@ -63,8 +63,11 @@ type Config struct {
 	// no notice of the dispatches the gateway forwards (sim.Config); the
 	// others follow them.
 	IgnoreDispatch float64
-	Progress       io.Writer // progress lines; nil = quiet
-	Logger         *slog.Logger
+	// Vpp are the flexibility params of a battery network created here
+	// (default vpp.DefaultParams()); a network that exists keeps its own.
+	Vpp      *vppv1.VppParams
+	Progress io.Writer // progress lines; nil = quiet
+	Logger   *slog.Logger
 }
 
 // Result summarises a run.
@@ -367,7 +370,10 @@ func ensureNetwork(ctx context.Context, c *client.Client, cfg Config, kind agent
 	var flex *vppv1.VppParams
 	if kind.StoresEnergy() {
 		// Batteries (charged, discharged, soc) make a flexibility market.
-		flex = vpp.DefaultParams()
+		flex = cfg.Vpp
+		if flex == nil {
+			flex = vpp.DefaultParams()
+		}
 	}
 	_, err = c.SendTx(ctx, owner, []*txv1.Msg{{Sum: &txv1.Msg_CreateNetwork{CreateNetwork: &networkv1.MsgCreateNetwork{
 		Owner: ownerAddr.Bytes(), Id: id, Name: strings.ToUpper(kind.Name[:1]) + kind.Name[1:] + " network", Class: kind.Class, Physical: kind.Physical,
