@@ -1,12 +1,15 @@
 // Package demo runs the whole system in one process: a devnet, the
 // indexer with its GraphQL API, live updates and web explorer, and
-// simulated fleets of four networks (solar energy, storage, air-quality
-// sensors, household meters trading energy in a market) in real cities, so
-// devices report, epochs end, rewards accrue and the market clears within
-// a minute — a storage network of nodes on loopback that really store
-// the files a client puts and gets every minute (storage.go), and a
-// compute network whose providers render the render example's tiles in
-// the WebAssembly sandbox every few minutes (compute.go).
+// simulated fleets of five networks (solar energy, storage, air-quality
+// sensors, household meters trading energy in a market, home batteries
+// in a virtual power plant) in real cities, so devices report, epochs
+// end, rewards accrue and the market clears within a minute — an
+// operator that dispatches the batteries every few minutes, some of which
+// ignore it and are penalised (vpp.go), a storage network of nodes on
+// loopback that really store the files a client puts and gets every
+// minute (storage.go), and a compute network whose providers render the
+// render example's tiles in the WebAssembly sandbox every few minutes
+// (compute.go).
 package demo
 
 import (
@@ -51,6 +54,12 @@ type Fleet struct {
 	// Market: the owner trades the fleet's energy (a demo account, not a
 	// dev account, so its transactions never race the others').
 	Market bool
+	// VPP: an operator pools the fleet's batteries and dispatches them
+	// (vpp.go); the owner (a demo account) puts them in the pool and
+	// gives the operator tokens from their rewards. IgnoreDispatch of
+	// them take no notice of dispatches.
+	VPP            bool
+	IgnoreDispatch float64
 }
 
 // Fleets are the demo's networks.
@@ -65,6 +74,9 @@ var Fleets = []Fleet{
 	// Household meters trading energy in the network's market (their
 	// owner places the orders; see trade).
 	{Kind: "meter", Cities: []string{"london", "singapore", "sydney", "austin"}, Owner: "meter-owner", Sender: "meter-gateway", Market: true},
+	// Home batteries in one city, in a virtual power plant; about one in
+	// four ignores its dispatches (with this fleet's seed, 3 of 12).
+	{Kind: "battery", Cities: []string{"madrid"}, Owner: "battery-owner", Sender: "battery-gateway", VPP: true, IgnoreDispatch: 0.3},
 }
 
 // EpochSeconds of the demo's networks: rewards within a minute.
@@ -167,7 +179,7 @@ func Run(ctx context.Context, cfg Config) error {
 	say("  node RPC:         %s\n", n.RPCURL())
 	say("  fleets:           ")
 	ks := keystore.Open(node.KeysDir(cfg.Home))
-	if err := demoAccounts(ctx, c, ks, []string{"meter-owner", "meter-gateway", StorageUser, ComputeUser}); err != nil {
+	if err := demoAccounts(ctx, c, ks, []string{"meter-owner", "meter-gateway", "battery-owner", "battery-gateway", VppOperator, StorageUser, ComputeUser}); err != nil {
 		return fmt.Errorf("demo accounts: %w", err)
 	}
 	errc := make(chan error, 2*len(Fleets)+1)
@@ -176,6 +188,9 @@ func Run(ctx context.Context, cfg Config) error {
 			say("; ")
 		}
 		say("%d %s devices in %s", cfg.Devices, f.Kind, strings.Join(f.Cities, ", "))
+		if f.VPP {
+			say(" (a virtual power plant, dispatched every %s)", DispatchEvery)
+		}
 		owner, err := ks.Load(f.Owner, nil)
 		if err != nil {
 			return err
@@ -196,11 +211,25 @@ func Run(ctx context.Context, cfg Config) error {
 		go func() {
 			defer wg.Done()
 			_, err := simnet.Run(ctx, c, simnet.Config{Kind: f.Kind, Devices: cfg.Devices, Regions: regions, EpochSeconds: EpochSeconds,
-				Interval: ReportInterval, Duration: d, Seed: uint64(i + 1), Owners: []ed25519.PrivateKey{owner.Private}, Submitter: sender.Private, Logger: cfg.Logger})
+				Interval: ReportInterval, Duration: d, Seed: uint64(i + 1), Owners: []ed25519.PrivateKey{owner.Private}, Submitter: sender.Private,
+				IgnoreDispatch: f.IgnoreDispatch, Vpp: VppParams(), Logger: cfg.Logger})
 			if err != nil && ctx.Err() == nil {
 				errc <- fmt.Errorf("%s fleet: %w", f.Kind, err)
 			}
 		}()
+		if f.VPP {
+			operator, err := ks.Load(VppOperator, nil)
+			if err != nil {
+				return err
+			}
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				if err := runVpp(ctx, c, owner.Private, operator.Private, f.Kind, f.Cities[0], cfg.Devices, cfg.Logger, say); err != nil && ctx.Err() == nil {
+					errc <- fmt.Errorf("%s virtual power plant: %w", f.Kind, err)
+				}
+			}()
+		}
 		if f.Market {
 			wg.Add(1)
 			go func() {
@@ -227,7 +256,8 @@ func Run(ctx context.Context, cfg Config) error {
 	}()
 	say("; %d storage nodes on loopback (network %s) storing real files; %d compute providers (network %s) rendering tiles",
 		StorageNodes, StorageNetwork, ComputeProviders, ComputeNetwork)
-	say("\n  epochs and market intervals of %d s: rewards accrue and the meters' energy market clears within a minute.\n", EpochSeconds)
+	say("\n  epochs and market intervals of %d s: rewards accrue and the meters' energy market clears within a minute;\n", EpochSeconds)
+	say("  the batteries' dispatches settle within a few minutes, and those that ignore them lose stake.\n")
 	say("  open %s in a browser; press Ctrl-C to stop. What happens:\n", base)
 	wg.Add(1)
 	go func() {
