@@ -54,8 +54,9 @@ func sortChallenges(cs []*storagev1.Challenge) {
 }
 
 // dropChallenges removes the challenges of node that drop selects (of a
-// piece lost or a deal closed: a challenge lives only as long as its
-// piece), and the record with the last of them.
+// deal closed: a challenge lives only as long as its piece), and the
+// record with the last of them. (A lost piece's node, disqualified, has
+// none: markLost.)
 func (Keeper) dropChallenges(kv store.KV, net string, node crypto.DeviceID, drop func(*storagev1.Challenge) bool) {
 	key := api.ChallengesKey(net, node)
 	nc := state.Load[storagev1.NodeChallenges](kv, key)

@@ -137,9 +137,11 @@ func (k Keeper) markLost(ctx state.Context, d *storagev1.Deal, piece uint32) {
 		d.RepairBudget += p.RepairFeeDue
 		p.Lost, p.RepairFeeDue, p.Repairer = true, 0, nil
 	}
-	node := mustID(p.Node)
-	ctx.KV.Delete(api.PieceKey(d.Network, node, d.Id, piece))
-	k.dropChallenges(ctx.KV, d.Network, node, func(c *storagev1.Challenge) bool { return c.Deal == d.Id && c.Piece == piece })
+	// Its node was disqualified, so it has no challenges to drop: judging
+	// deleted its record when it disqualified it, and the pass draws none
+	// for it (its pieces are lost before the pass draws; it takes no new
+	// ones). The invariants check that no challenge is of a lost piece.
+	ctx.KV.Delete(api.PieceKey(d.Network, mustID(p.Node), d.Id, piece))
 }
 
 // payDeals pays the deals active at the epoch end from p.NextDeal on
