@@ -183,7 +183,8 @@ func (b *browser) count(sel string, n int) int {
 // on its devices, a device found by the search box shows its reward
 // breakdown in words and its neighbourhood, an owner's address opens
 // their account with balances and unclaimed rewards, the market names
-// intervals by their times, an unknown id gets a "no such …" page, and
+// intervals by their times, the batteries' virtual power plant lists
+// them and its dispatch, an unknown id gets a "no such …" page, and
 // every page fits a phone-sized screen.
 func testExplorer(t *testing.T, base string, gql func(string) string) {
 	// A solar device with a reward, and its owner, from the API.
@@ -445,6 +446,46 @@ func testExplorer(t *testing.T, base string, gql func(string) string) {
 	}
 	b.shot("market")
 
+	// The virtual power plant: the battery network's page links the
+	// operator's pool; the pool lists the fleet's batteries and the
+	// dispatch, whose page says what it asked of them.
+	var vpp struct {
+		Pools struct {
+			Edges []struct {
+				Node struct {
+					ID         int
+					Dispatches []struct{ ID int }
+				}
+			}
+		}
+	}
+	if err := json.Unmarshal([]byte(gql(`{ pools(network: "battery") { edges { node { id dispatches(first: 1, challenges: false) { id } } } } }`)), &vpp); err != nil ||
+		len(vpp.Pools.Edges) == 0 || len(vpp.Pools.Edges[0].Node.Dispatches) == 0 {
+		t.Fatalf("the API's battery pools: %v %+v", err, vpp)
+	}
+	pool, dispatch := vpp.Pools.Edges[0].Node.ID, vpp.Pools.Edges[0].Node.Dispatches[0].ID
+	var poolTitle, poolDetails, asked string
+	b.run("pool", chromedp.Navigate(base+"/#/network/battery"), loaded("network"),
+		chromedp.WaitVisible(fmt.Sprintf(`#net-pools a[href="#/pool/%d"]`, pool), chromedp.ByQuery),
+		chromedp.Click(fmt.Sprintf(`#net-pools a[href="#/pool/%d"]`, pool), chromedp.ByQuery), loaded("pool"),
+		chromedp.Text(`main h1`, &poolTitle, chromedp.ByQuery), chromedp.Text(`#pool-details`, &poolDetails, chromedp.ByID))
+	if !strings.Contains(poolTitle, "Madrid VPP") || !strings.Contains(poolDetails, "per kWh delivered") {
+		t.Errorf("pool %q: details %q", poolTitle, poolDetails)
+	}
+	if n := b.count(`#pool-members-table a[href^="#/device/"]`, 4); n < 4 {
+		t.Errorf("%d batteries listed in the pool, want the fleet's 4", n)
+	}
+	if n := b.count(fmt.Sprintf(`#pool-dispatches-table a[href="#/dispatch/%d"]`, dispatch), 1); n == 0 {
+		t.Errorf("the pool does not list dispatch %d", dispatch)
+	}
+	b.shot("pool")
+	b.run("dispatch", chromedp.Click(fmt.Sprintf(`#pool-dispatches-table a[href="#/dispatch/%d"]`, dispatch), chromedp.ByQuery), loaded("dispatch"),
+		chromedp.Text(`#dispatch-details`, &asked, chromedp.ByID))
+	if !strings.Contains(asked, "Dispatch by") || !strings.Contains(asked, "kW") {
+		t.Errorf("dispatch details: %q", asked)
+	}
+	b.shot("dispatch")
+
 	// An id that does not exist, or is not an id at all, gets a page
 	// saying so in words.
 	for _, tc := range []struct{ path, title string }{
@@ -466,6 +507,7 @@ func testExplorer(t *testing.T, base string, gql func(string) string) {
 	for _, pg := range []struct{ name, path string }{
 		{"home", "#/"}, {"network", "#/network/solar"}, {"device", "#/device/" + id}, {"account", "#/account/" + owner},
 		{"market", "#/market/meter"}, {"tx", "#/tx/" + hash}, {"blocks", "#/blocks"},
+		{"pool", fmt.Sprintf("#/pool/%d", pool)}, {"dispatch", fmt.Sprintf("#/dispatch/%d", dispatch)},
 	} {
 		var overflow bool
 		var cut []string

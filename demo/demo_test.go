@@ -30,12 +30,13 @@ func (l *lockedBuffer) String() string {
 	return l.b.String()
 }
 
-// TestDemo runs the demo until its four networks have devices reporting
-// and earning, the meters' market has cleared an interval, its storage
-// client has put a file on the storage nodes and got it back, its
-// compute providers have rendered and verified the 16 tiles of a render
-// job, the terminal has said so, and rewards and the storage deal are visible
-// through the GraphQL API; then it
+// TestDemo runs the demo until its five networks have devices reporting
+// and earning, the meters' market has cleared an interval, the
+// batteries are in their virtual power plant and its operator has
+// dispatched it, its storage client has put a file on the storage nodes
+// and got it back, its compute providers have rendered and verified the
+// 16 tiles of a render job, the terminal has said so, and rewards, the
+// pool and the storage deal are visible through the GraphQL API; then it
 // drives its explorer in headless Chromium.
 func TestDemo(t *testing.T) {
 	if testing.Short() {
@@ -79,20 +80,26 @@ func TestDemo(t *testing.T) {
 		// Every fleet earns (its devices report every epoch, solar ones
 		// somewhere in daylight), and the terminal says so.
 		rewards := gql(`{ r1: rewardsPerEpoch(network: "solar") { epoch distributed } r2: rewardsPerEpoch(network: "storage") { epoch }
-			r3: rewardsPerEpoch(network: "airquality") { epoch } r4: rewardsPerEpoch(network: "meter") { epoch } }`)
+			r3: rewardsPerEpoch(network: "airquality") { epoch } r4: rewardsPerEpoch(network: "meter") { epoch } r5: rewardsPerEpoch(network: "battery") { epoch } }`)
 		market := gql(`{ marketClearings(network: "meter") { interval price volume } }`)
 		// The storage client put a file on the storage nodes, got it back,
 		// and the deal is on chain and indexed.
 		deals := gql(`{ deals(network: "` + StorageNetwork + `") { totalCount } }`)
+		// The batteries are in the operator's pool, which it dispatched
+		// (its first dispatch waits for the batteries' first rewards:
+		// credits are bought with them).
+		pools := gql(`{ pools(network: "battery") { edges { node { memberCount dispatchCount } } } }`)
 		said := out.String()
-		if strings.Count(nets, `"devices":4`) == len(Fleets) && strings.Count(rewards, `:[{"epoch"`) == 4 &&
+		if strings.Count(nets, `"devices":4`) == len(Fleets) && strings.Count(rewards, `:[{"epoch"`) == 5 &&
+			strings.Contains(pools, `"memberCount":4,"dispatchCount":`) && !strings.Contains(pools, `"dispatchCount":0`) &&
+			strings.Contains(said, "battery pool 1 (Madrid VPP): dispatch ") &&
 			strings.Contains(market, `"price"`) && strings.Contains(said, "solar epoch ") && strings.Contains(said, "meter market ") &&
 			strings.Contains(said, "got it back byte-identical") && strings.Contains(deals, `"totalCount":`) && !strings.Contains(deals, `"totalCount":0`) &&
 			strings.Contains(said, "16 of 16 tiles verified") {
 			break
 		}
 		if time.Now().After(deadline) {
-			t.Fatalf("after %s: networks %s, rewards %s, market %s, storage deals %s\n%s", wait, nets, rewards, market, deals, out.String())
+			t.Fatalf("after %s: networks %s, rewards %s, market %s, pools %s, storage deals %s\n%s", wait, nets, rewards, market, pools, deals, out.String())
 		}
 		time.Sleep(time.Second)
 	}
