@@ -19,13 +19,19 @@ func newDemoCmd(g *globals) *cobra.Command {
 		Use:   "demo",
 		Short: "Run everything at once: a devnet, the indexer and its API, simulated fleets in real cities",
 		Long: `Start, in this process, a single-validator devnet, the indexer (SQLite) with
-its GraphQL API, playground and live updates, and simulated fleets of three
-networks — solar energy, storage and air-quality sensors — in real cities,
-with 30-second epochs so rewards accrue within a minute, and a storage
-network of 5 nodes on loopback that really store the (encrypted,
-erasure-coded) file a client puts and gets back every minute. It prints the URL
-to open. Data lives in a temporary directory that is removed at the end,
-unless --home names one to keep (a later run resumes it).`,
+its GraphQL API, playground and live updates, and simulated fleets of five
+networks — solar energy, storage, air-quality sensors, household meters
+trading energy in a market, and home batteries — in real cities, with
+30-second epochs so rewards accrue within a minute. The batteries, in
+Madrid, are a virtual power plant: an operator dispatches them every 3
+minutes, and the few built to ignore dispatches miss and lose stake. A
+storage network of 5 nodes on loopback really stores the (encrypted,
+erasure-coded) file a client puts and gets back every minute, and 3 compute
+providers render a tiled picture in a WebAssembly sandbox every 3 minutes.
+It prints the URL to open, and a line for each epoch, market interval,
+dispatch, file and render job. Data lives in a temporary directory that is
+removed at the end, unless --home names one to keep (a later run resumes
+it).`,
 		Example: `  depin demo
   depin demo --home ./demo-data --listen 127.0.0.1:9000`,
 		Args: argsExactly(0, ""),
