@@ -81,8 +81,10 @@ type vppOperator struct {
 	network, city       string
 	devices             int
 	log                 *slog.Logger
+	say                 func(string, ...any)
 
 	batteries []crypto.DeviceID
+	members   map[crypto.DeviceID]bool // of the batteries, those in the pool at the last round
 	pool      uint64
 	denom     string // the network's token, what credits are bought with
 	last      vppv1.Direction
@@ -93,7 +95,7 @@ type vppOperator struct {
 // DispatchEvery until ctx ends. What fails is logged (said, if it is not
 // the wait for the first rewards) and tried again; only ctx ends it.
 func runVpp(ctx context.Context, c *client.Client, owner, operator ed25519.PrivateKey, network, city string, devices int, log *slog.Logger, say func(string, ...any)) error {
-	o := &vppOperator{c: c, owner: owner, operator: operator, network: network, city: city, devices: devices, log: log.With("component", "vpp"),
+	o := &vppOperator{c: c, owner: owner, operator: operator, network: network, city: city, devices: devices, log: log.With("component", "vpp"), say: say,
 		ownerAddr: crypto.AddressFromPubKey(owner.Public().(ed25519.PublicKey)), operAddr: crypto.AddressFromPubKey(operator.Public().(ed25519.PublicKey))}
 	for o.pool == 0 {
 		if err := o.setUp(ctx); err != nil {
@@ -300,19 +302,25 @@ func (o *vppOperator) ask(members []*vppv1.Member, secs uint64) (vppv1.Direction
 }
 
 // join puts the fleet's active batteries that are not members in the
-// pool, signed by their owner.
+// pool, signed by their owner: at first all of them, later those the
+// pool dropped for their misses (so the demo's story goes on).
 func (o *vppOperator) join(ctx context.Context) error {
 	members, err := o.c.PoolMembers(ctx, o.pool)
 	if err != nil {
 		return err
 	}
-	in := map[string]bool{}
+	was := o.members
+	o.members = map[crypto.DeviceID]bool{}
 	for _, m := range members {
-		in[string(m.Device)] = true
+		if id, err := crypto.AddressFromBytes(m.Device); err == nil {
+			o.members[id] = true
+		}
 	}
 	var msgs []*txv1.Msg
+	var joining []crypto.DeviceID
+	dropped := 0
 	for _, id := range o.batteries {
-		if in[string(id[:])] {
+		if o.members[id] {
 			continue
 		}
 		d, err := o.c.Device(ctx, id, client.QueryOptions{})
@@ -324,6 +332,10 @@ func (o *vppOperator) join(ctx context.Context) error {
 		}
 		msgs = append(msgs, &txv1.Msg{Sum: &txv1.Msg_JoinPool{JoinPool: &vppv1.MsgJoinPool{
 			Owner: o.ownerAddr.Bytes(), Pool: o.pool, Device: id.Bytes(), MinSocPpt: memberMinSocPpt}}})
+		joining = append(joining, id)
+		if was[id] {
+			dropped++ // a member at the last round: the pool dropped it since
+		}
 	}
 	if len(msgs) == 0 {
 		return nil
@@ -331,7 +343,13 @@ func (o *vppOperator) join(ctx context.Context) error {
 	if _, err := o.c.SendTx(ctx, o.owner, msgs, client.TxOptions{}); err != nil {
 		return fmt.Errorf("putting %d batteries in pool %d: %w", len(msgs), o.pool, err)
 	}
+	for _, id := range joining {
+		o.members[id] = true
+	}
 	o.log.Info("batteries joined the pool", "pool", o.pool, "batteries", len(msgs))
+	if dropped > 0 {
+		o.say("  vpp: their owner put %s dropped from pool %d back in it\n", plural(int64(dropped), "battery"), o.pool)
+	}
 	return nil
 }
 
