@@ -256,9 +256,11 @@ func TestDispatchesOnDevnet(t *testing.T) {
 		alloc := allocatedWh[m.Device.String()]
 		t.Logf("battery %d (%d W, %d Wh, ignores dispatches: %v): allocated %d Wh, delivered %d Wh, passed %d, failed %d, earned %d",
 			m.Index, m.Capacity, m.EnergyCapacity, m.IgnoresDispatch, alloc, rec.DeliveredWh, rec.Passed, rec.Failed, rec.Earned)
-		// Within tolerance: a report carries whole Wh (rounded), so each of
-		// the window's 10-second reports may fall up to 1 Wh short.
-		if !m.IgnoresDispatch && rec.DeliveredWh+40/10 < alloc {
+		// Within tolerance: reports carry whole Wh (each of the window's
+		// 10-second reports may fall up to 1 Wh short) and the battery's
+		// own flow drifts from its baseline, by a few Wh either way over
+		// a 40-second window of some 20 Wh.
+		if !m.IgnoresDispatch && rec.DeliveredWh*100 < alloc*70 {
 			t.Errorf("battery %d followed the dispatch but delivered %d of %d Wh", m.Index, rec.DeliveredWh, alloc)
 		}
 		if m.IgnoresDispatch {

@@ -61,9 +61,9 @@ type VppDevnet struct {
 // vppNetworkParams are grid's params.
 func vppNetworkParams() *networkv1.Params {
 	vp := apivpp.DefaultParams()
-	vp.IntervalSeconds, vp.BaselineIntervals, vp.SettleDelaySeconds, vp.MinLeadSeconds = 60, 1, 0, 0
+	vp.IntervalSeconds, vp.BaselineIntervals, vp.SettleDelaySeconds, vp.MinLeadSeconds = 20, 1, 0, 0
 	vp.MaxDurationSeconds, vp.MaxNoticeSeconds, vp.CreditPrice, vp.DispatchCredits, vp.KwhCredits = 3600, 600, 2, 10, 1
-	vp.ChallengeSeconds, vp.ChallengeDevices, vp.ChallengePowerBps, vp.MaxMisses = 60, 1, 5000, 5
+	vp.ChallengeSeconds, vp.ChallengeDevices, vp.ChallengePowerBps, vp.MaxMisses = 20, 1, 5000, 5
 	rw := network.DefaultRewards(1_000_000_000)
 	rw.Geo = nil
 	return &networkv1.Params{
@@ -247,14 +247,14 @@ func (vd *VppDevnet) RunScenario() {
 	vd.send(alice, &txv1.Msg{Sum: &txv1.Msg_ClaimRewards{ClaimRewards: &rewardv1.MsgClaimRewards{Owner: alice.Address.Bytes()}}})
 	vd.send(alice, client.MsgSend(alice.Address, bob.Address, &bankv1.Coin{Denom: "ugrid", Amount: 1000}))
 	vd.send(bob, &txv1.Msg{Sum: &txv1.Msg_BuyCredits{BuyCredits: &vppv1.MsgBuyCredits{Operator: bob.Address.Bytes(), Network: "grid", Credits: 100}}})
-	// 9 kW for the next whole minute at least 10 s away.
+	// 9 kW for the next 20-second interval at least 10 s away.
 	st, err := vd.C.Status(ctx)
 	if err != nil {
 		vd.t.Fatal(err)
 	}
-	start := (st.SyncInfo.LatestBlockTime.Unix() + 10 + 59) / 60 * 60
+	start := (st.SyncInfo.LatestBlockTime.Unix() + 10 + 19) / 20 * 20
 	r := vd.send(bob, &txv1.Msg{Sum: &txv1.Msg_Dispatch{Dispatch: &vppv1.MsgDispatch{Operator: bob.Address.Bytes(), Pool: vd.Pool,
-		Direction: vppv1.Direction_DIRECTION_DISCHARGE, PowerW: 9000, Start: start, DurationSeconds: 60}}})
+		Direction: vppv1.Direction_DIRECTION_DISCHARGE, PowerW: 9000, Start: start, DurationSeconds: 20}}})
 	for _, ev := range r.Events {
 		if ev.Type == "depin.vpp.v1.EventDispatchCreated" {
 			for _, a := range ev.Attributes {

@@ -159,11 +159,11 @@ func checkVppGraph(t *testing.T, db *indexer.DB, vd *indexer.VppDevnet) {
 	for _, m := range d.Members {
 		wh, _ := strconv.ParseInt(m.MeteredWh, 10, 64)
 		metered += wh
-		if !m.Settled || len(m.Series) != 1 || m.Series[0].MeteredW != strconv.FormatInt(wh*60, 10) {
+		if !m.Settled || len(m.Series) != 1 || m.Series[0].MeteredW != strconv.FormatInt(wh*3600/20, 10) {
 			t.Errorf("member %+v", m)
 		}
 	}
-	if len(d.Series) == 1 && d.Series[0].MeteredW != strconv.FormatInt(metered*60, 10) {
+	if len(d.Series) == 1 && d.Series[0].MeteredW != strconv.FormatInt(metered*3600/20, 10) {
 		t.Errorf("the dispatch's series meters %s W, its members %d Wh", d.Series[0].MeteredW, metered)
 	}
 }
