@@ -77,7 +77,7 @@ func TestBadModulesAreVerifiedFailures(t *testing.T) {
 
 	// One job whose tasks misbehave in turn (5 tasks: the last behaves).
 	sub, err := cl.Submit(ctx, computeclient.Job{Network: "render", Module: module, Tasks: 5, Replicas: 3, Price: 100,
-		Deadline: 10 * time.Minute, Memory: 64 << 20, Timeout: 500 * time.Millisecond, Output: 4096})
+		Deadline: 10 * time.Minute, Memory: 64 << 20, Timeout: 3 * time.Second, Output: 4096})
 	if err != nil {
 		t.Fatal(err)
 	}
