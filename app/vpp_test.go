@@ -585,3 +585,67 @@ func TestVppChallenges(t *testing.T) {
 		t.Fatalf("fake's stake %d", dev.Stake)
 	}
 }
+
+// TestVppChallengeDirections: a challenge tests each member in the
+// direction it has room for (a nearly empty battery charges); its record
+// names a direction only when its members share it.
+func TestVppChallengeDirections(t *testing.T) {
+	params := vppParams()
+	params.Vpp.ChallengeSeconds, params.Vpp.ChallengeDevices, params.Vpp.ChallengePowerBps = 60, 4, 5000
+	vw := newVppWorld(t, params)
+	pool := vw.pool(vw.terms())
+	names := []string{"full1", "full2", "full3", "empty1", "empty2", "empty3"}
+	ids := map[string]crypto.DeviceID{}
+	for _, name := range names {
+		id := vw.battery(name, 5000, 10_000)
+		ids[name] = id
+		vw.ok(vw.owner, &vppv1.MsgJoinPool{Owner: vw.owner.addr.Bytes(), Pool: pool, Device: id[:]})
+	}
+	base := (vw.c.time.Unix()/60 + 1) * 60
+	checked, mixed := map[uint64]bool{}, 0
+	for k := int64(0); k < 30 && mixed == 0; k++ {
+		start := base + 60*k
+		vw.at(start + 61)
+		rs := map[string]reading{}
+		for _, name := range names {
+			rs[name] = reading{0, 0, 900}
+			if strings.HasPrefix(name, "empty") {
+				rs[name] = reading{0, 0, 100}
+			}
+		}
+		vw.reportAll(start, start+60, rs)
+		for id := uint64(1); vw.dispatch(id) != nil; id++ {
+			d := vw.dispatch(id)
+			if checked[id] || !d.Challenge {
+				continue
+			}
+			checked[id] = true
+			dirs := map[vppv1.Direction]int{}
+			for _, name := range names {
+				for _, a := range vw.member(pool, ids[name]).Allocs {
+					if a.Dispatch == d.Id {
+						dirs[a.Direction]++
+						// Before its first report a member's charge is unknown: it discharges.
+						if want := strings.HasPrefix(name, "empty"); k > 0 && want != (a.Direction == vppv1.Direction_DIRECTION_CHARGE) {
+							t.Errorf("challenge %d asks %s to %s", d.Id, name, a.Direction)
+						}
+					}
+				}
+			}
+			want := vppv1.Direction_DIRECTION_UNSPECIFIED
+			if len(dirs) == 1 {
+				for dir := range dirs {
+					want = dir
+				}
+			} else {
+				mixed++
+			}
+			if d.Direction != want {
+				t.Errorf("challenge %d: members' directions %v, the record says %s", d.Id, dirs, d.Direction)
+			}
+		}
+	}
+	if mixed == 0 {
+		t.Fatalf("no challenge of full and empty batteries together in 30 intervals (%d challenges)", len(checked))
+	}
+}

@@ -85,6 +85,9 @@ func TestVppCLIGolden(t *testing.T) {
 		{"tx", "vpp", "join", "1", dev, "--max-kw=-5", "--from", "alice"},
 		{"tx", "vpp", "join", "1", dev, "--min-soc", "20.55%", "--from", "alice"},
 		{"tx", "vpp", "join", "1", dev, "--max-kw", "99999999999999999999", "--from", "alice"},
+		{"tx", "vpp", "join", "1", "--from", "alice"},
+		{"tx", "vpp", "join", "1", dev, "--all", "--from", "alice"},
+		{"tx", "vpp", "create", "X", "--network", "grid", "--region", "52.52,13.40@16", "--price", "1dpin/kWh", "--from", "bob"},
 		{"tx", "vpp", "create", "X", "--network", "grid", "--region", "berlin", "--price", "1dpin/kWh", "--from", "bob"},
 		{"tx", "vpp", "create", "X", "--network", "grid", "--region", cellString(region), "--price", "1dpin", "--from", "bob"},
 		{"tx", "vpp", "dispatch", "1", "--direction", "discharge", "--kw", "3", "--start", "+1m", "--duration", "90s", "--from", "bob"},
@@ -96,6 +99,10 @@ func TestVppCLIGolden(t *testing.T) {
 		}
 	}
 	s.once("tx_vpp_join", "tx", "vpp", "join", "1", dev, "--max-kw", "4", "--min-soc", "20%", "--from", "alice")
+	// --all finds the battery in the pool now: nothing left to join.
+	if _, code, err := run(t, home, n.RPCURL(), "tx", "vpp", "join", "1", "--all", "--from", "alice"); code != 1 || err == nil || !strings.Contains(err.Error(), "no active battery of network grid in no pool") {
+		t.Errorf("join --all with every battery in a pool: exit %d, %v", code, err)
+	}
 	s.query("query_vpp_pool", "query", "vpp", "pool", "1")
 	s.query("query_vpp_pools", "query", "vpp", "pools", "--network", "grid")
 	s.query("query_vpp_member", "query", "vpp", "member", "1", dev)

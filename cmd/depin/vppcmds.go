@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"fmt"
 	"time"
@@ -11,6 +12,7 @@ import (
 	apivpp "github.com/depinhq/depin/api/vpp"
 	"github.com/depinhq/depin/client"
 	"github.com/depinhq/depin/crypto"
+	devicev1 "github.com/depinhq/depin/gen/depin/device/v1"
 	txv1 "github.com/depinhq/depin/gen/depin/tx/v1"
 	vppv1 "github.com/depinhq/depin/gen/depin/vpp/v1"
 )
@@ -81,13 +83,16 @@ func newVppCreateCmd(g *globals) *cobra.Command {
 		Use:   "create [NAME]",
 		Short: "Open a virtual power plant for a region of an energy network (you operate it); prints its id",
 		Long: `create opens a pool in --network for the batteries located in --region (an
-H3 cell: a device belongs if its cell lies in it). Its terms are fixed:
+H3 cell: a device belongs if its cell lies in it; give the cell, or a point
+and a resolution and the cell around it is taken: 4 takes in a city and
+its suburbs, 3 a region — a city may straddle cells' borders, so check
+the cells of the batteries with 'depin query devices --network N'). Its terms are fixed:
 dispatches pay --price per kWh delivered, a member that misses a dispatch
 (delivers less than --min-response of its allocation) loses --penalty of
 its stake to the network's treasury, and leaving takes --notice. The
 chain numbers pools: the tx prints the new pool's id.`,
 		Example: `  depin tx vpp create "Berlin VPP" --network grid --region 851f1d4bfffffff --price 50udpin/kWh --penalty 1% --from utility
-  depin tx vpp create --name "Berlin VPP" --network grid --region 851f1d4bfffffff --price 0.05dpin/kWh --notice 24h --from utility -o json`,
+  depin tx vpp create --name "Berlin VPP" --network grid --region 52.52,13.40@4 --price 0.05dpin/kWh --notice 24h --from utility -o json`,
 		Args: func(cmd *cobra.Command, args []string) error {
 			if len(args) > 1 {
 				return usageError{argsError(cmd, args)}
@@ -152,7 +157,7 @@ chain numbers pools: the tx prints the new pool's id.`,
 	fl.StringVar(&operator, "operator", "", "the operator's address, if given: must be --from's")
 	fl.StringVar(&name, "name", "", "the pool's name (or give NAME)")
 	fl.StringVar(&network, "network", "", "the energy network (its params must include vpp) (required)")
-	fl.StringVar(&region, "region", "", "H3 cell in hex whose batteries may join, e.g. 851f1d4bfffffff (required)")
+	fl.StringVar(&region, "region", "", "where its batteries must be: an H3 cell in hex (e.g. 851f1d4bfffffff) or LAT,LON[@RES], the cell of resolution RES (default 5) around that point, e.g. 52.52,13.40@4 (required)")
 	fl.StringVar(&price, "price", "", "paid per kWh delivered, e.g. 50udpin/kWh (required)")
 	fl.StringVar(&penalty, "penalty", "0%", "of a member's stake, to the network's treasury, per missed dispatch (at most the network's max_penalty_bps)")
 	fl.StringVar(&minResponse, "min-response", "50%", "delivering less than this share of its allocation is a miss")
@@ -190,27 +195,52 @@ func newVppCloseCmd(g *globals) *cobra.Command {
 	return cmd
 }
 
+// maxJoinsPerTx bounds the batteries one join tx puts in a pool.
+const maxJoinsPerTx = 256
+
 func newVppJoinCmd(g *globals) *cobra.Command {
 	var f txFlags
 	var from, maxKW, minSoC string
+	var all bool
 	cmd := &cobra.Command{
-		Use:   "join POOL DEVICE",
-		Short: "Put your battery into a pool, with the most power it may be asked for and the charge it keeps",
-		Long: `join makes your battery (a device whose certificate names its rated power
-and energy capacity) a member of a pool of its network whose region holds
-its location. --max-kw caps what a dispatch may ask of it (default: its
-rated power); --min-soc is the state of charge a discharge never takes it
-below. A battery is in one pool at a time.`,
-		Example: "  depin tx vpp join 1 depindev1… --max-kw 5 --min-soc 20% --from alice",
-		Args:    argsExactly(2, "POOL DEVICE"),
+		Use:   "join POOL DEVICE...",
+		Short: "Put your batteries into a pool, with the most power each may be asked for and the charge it keeps",
+		Long: `join makes your batteries (devices whose certificates name their rated
+power and energy capacity) members of a pool of their network whose region
+holds their locations, all in one tx (all join or none). --max-kw caps what
+a dispatch may ask of each (default: its rated power); --min-soc is the
+state of charge a discharge never takes it below. A battery is in one pool
+at a time. --all takes, instead of DEVICE…, every active battery of
+--from's in the pool's network and region that is in no pool.`,
+		Example: `  depin tx vpp join 1 depindev1… --max-kw 5 --min-soc 20% --from alice
+  depin tx vpp join 1 --all --min-soc 20% --from alice`,
+		Args: func(cmd *cobra.Command, args []string) error {
+			switch {
+			case len(args) == 0:
+				return usageError{argsError(cmd, args)}
+			case all && len(args) > 1:
+				return usageError{fmt.Errorf("give the batteries (DEVICE…) or --all, not both")}
+			case !all && len(args) == 1:
+				return usageError{fmt.Errorf("'%s %s' needs the batteries to put in: DEVICE… (or --all: every battery of --from's that can join)", cmd.CommandPath(), args[0])}
+			}
+			return nil
+		},
 		RunE: func(cmd *cobra.Command, args []string) error {
 			pool, err := parseCount("POOL", args[0])
 			if err != nil {
 				return err
 			}
-			id, err := parseDevice("DEVICE", args[1])
-			if err != nil {
-				return err
+			var ids []crypto.DeviceID
+			seen := map[crypto.DeviceID]bool{}
+			for _, a := range args[1:] {
+				id, err := parseDevice("DEVICE", a)
+				if err != nil {
+					return err
+				}
+				if !seen[id] {
+					seen[id] = true
+					ids = append(ids, id)
+				}
 			}
 			var maxW uint64
 			if maxKW != "" {
@@ -229,16 +259,77 @@ below. A battery is in one pool at a time.`,
 			if err != nil {
 				return err
 			}
-			return g.sendMsgs(cmd, from, &f, &txv1.Msg{Sum: &txv1.Msg_JoinPool{JoinPool: &vppv1.MsgJoinPool{Owner: owner.Bytes(), Pool: pool, Device: id[:],
-				MaxW: maxW, MinSocPpt: uint32(soc)}}})
+			if all {
+				if ids, err = g.joinable(cmd, pool, owner); err != nil {
+					return err
+				}
+			}
+			if len(ids) > maxJoinsPerTx {
+				return usageError{fmt.Errorf("%d batteries: at most %d join in one tx (give them in parts)", len(ids), maxJoinsPerTx)}
+			}
+			msgs := make([]*txv1.Msg, len(ids))
+			for i, id := range ids {
+				msgs[i] = &txv1.Msg{Sum: &txv1.Msg_JoinPool{JoinPool: &vppv1.MsgJoinPool{Owner: owner.Bytes(), Pool: pool, Device: bytes.Clone(id[:]),
+					MaxW: maxW, MinSocPpt: uint32(soc)}}}
+			}
+			return g.sendMsgs(cmd, from, &f, msgs...)
 		},
 	}
-	cmd.Flags().StringVar(&from, "from", "", "the battery's owner (required)")
-	cmd.Flags().StringVar(&maxKW, "max-kw", "", "the most power a dispatch may ask of it, in kW (default: its rated power)")
+	cmd.Flags().StringVar(&from, "from", "", "the batteries' owner (required)")
+	cmd.Flags().StringVar(&maxKW, "max-kw", "", "the most power a dispatch may ask of each, in kW (default: its rated power)")
 	cmd.Flags().StringVar(&minSoC, "min-soc", "0%", "the state of charge a discharge never takes it below")
+	cmd.Flags().BoolVar(&all, "all", false, "every active battery of --from's in the pool's network and region that is in no pool")
 	f.register(cmd)
 	_ = cmd.MarkFlagRequired("from")
 	return cmd
+}
+
+// joinable lists owner's batteries that may join pool: active devices of
+// its network, with an energy capacity, located in its region, in no pool.
+func (g *globals) joinable(cmd *cobra.Command, pool uint64, owner crypto.Address) ([]crypto.DeviceID, error) {
+	ctx := cmd.Context()
+	c, err := g.client()
+	if err != nil {
+		return nil, err
+	}
+	p, err := c.Pool(ctx, pool, client.QueryOptions{})
+	if err != nil {
+		return nil, err
+	}
+	if p == nil {
+		return nil, fmt.Errorf("no pool %d on this chain ('depin query vpp pools --network N' lists them)", pool)
+	}
+	ids, err := c.Devices(ctx, client.DeviceFilter{Owner: &owner})
+	if err != nil {
+		return nil, err
+	}
+	var out []crypto.DeviceID
+	outside := 0
+	for _, id := range ids {
+		d, err := c.Device(ctx, id, client.QueryOptions{})
+		if err != nil {
+			return nil, err
+		}
+		if d == nil || d.Network != p.Network || d.Status != devicev1.DeviceStatus_DEVICE_STATUS_ACTIVE || d.EnergyCapacity == 0 || d.VppPool != 0 {
+			continue
+		}
+		if !apivpp.InRegion(p.Cell, d.Cell) {
+			outside++
+			continue
+		}
+		out = append(out, id)
+	}
+	if len(out) == 0 {
+		more := ""
+		if outside > 0 {
+			more = fmt.Sprintf(" (outside its region %x: %d)", p.Cell, outside)
+		}
+		return nil, fmt.Errorf("%s has no active battery of network %s in no pool that pool %d could take%s", owner, p.Network, pool, more)
+	}
+	if outside > 0 {
+		fmt.Fprintf(cmd.ErrOrStderr(), "%d of %s's other batteries in %s lie outside pool %d's region %x and stay out\n", outside, owner, p.Network, pool, p.Cell)
+	}
+	return out, nil
 }
 
 func newVppLeaveCmd(g *globals) *cobra.Command {

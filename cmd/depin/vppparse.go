@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/depinhq/depin/h3"
+	uh3 "github.com/uber/h3-go/v4"
 )
 
 // Reading what virtual-power-plant commands take: powers in kW, shares
@@ -81,15 +82,44 @@ func exactScaled(num string, scale any) (uint64, error) {
 	return r.Num().Uint64(), nil
 }
 
-// parseRegion reads an H3 cell in hex ("851f1d4bfffffff", as 'depin
-// query device' shows a device's cell): a pool's region.
+// DefaultRegionRes is the H3 resolution of a region given as LAT,LON
+// without @RES: cells of ~250 km², a city's core.
+const DefaultRegionRes = 5
+
+// parseRegion reads a pool's region: an H3 cell in hex, or LAT,LON[@RES]
+// (the cell of resolution RES, default DefaultRegionRes, around that
+// point; off chain, floating point: the cell is what goes on chain).
 func parseRegion(s string) (uint64, error) {
-	c, err := strconv.ParseUint(strings.TrimPrefix(strings.ToLower(strings.TrimSpace(s)), "0x"), 16, 64)
+	s = strings.TrimSpace(s)
+	if strings.Contains(s, ",") {
+		at, res := s, DefaultRegionRes
+		if a, r, ok := strings.Cut(s, "@"); ok {
+			n, err := strconv.Atoi(strings.TrimSpace(r))
+			if err != nil {
+				return 0, usageError{fmt.Errorf("--region %q: the resolution after @ must be a whole number, e.g. 52.52,13.40@4", s)}
+			}
+			at, res = a, n
+		}
+		la, lo, _ := strings.Cut(at, ",")
+		lat, err1 := strconv.ParseFloat(strings.TrimSpace(la), 64)
+		lon, err2 := strconv.ParseFloat(strings.TrimSpace(lo), 64)
+		if err1 != nil || err2 != nil {
+			return 0, usageError{fmt.Errorf("--region %q: want an H3 cell in hex or LAT,LON[@RES], e.g. 52.52,13.40@4", s)}
+		}
+		if res < 0 || res > 15 {
+			return 0, usageError{fmt.Errorf("--region %q: resolution %d is out of range (0..15; 4 takes in a city and its suburbs, 5 a city's core)", s, res)}
+		}
+		if !(lat >= -90 && lat <= 90 && lon >= -180 && lon <= 180) { // NaN too
+			return 0, usageError{fmt.Errorf("--region %q: latitude ±90, longitude ±180", s)}
+		}
+		return uint64(uh3.LatLngToCell(uh3.NewLatLng(lat, lon), res)), nil
+	}
+	c, err := strconv.ParseUint(strings.TrimPrefix(strings.ToLower(s), "0x"), 16, 64)
 	if err == nil {
 		err = h3.Validate(c)
 	}
 	if err != nil {
-		return 0, usageError{fmt.Errorf("--region %q: not an H3 cell in hex (e.g. 851f1d4bfffffff; 'depin query device' shows a device's cell, a coarser parent takes in its neighbours): %v", s, err)}
+		return 0, usageError{fmt.Errorf("--region %q: not an H3 cell in hex (e.g. 851f1d4bfffffff) nor LAT,LON[@RES] (e.g. 52.52,13.40@4); 'depin query devices --network N' shows devices' cells, a coarser parent takes in its neighbours: %v", s, err)}
 	}
 	return c, nil
 }

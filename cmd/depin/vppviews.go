@@ -36,7 +36,7 @@ func (v vppTxView) writeText(w io.Writer) {
 	v.txView.writeText(w)
 	switch {
 	case v.Pool != 0:
-		fmt.Fprintf(w, "Opened pool %d. Batteries join it with: depin tx vpp join %d DEVICE --from OWNER\n", v.Pool, v.Pool)
+		fmt.Fprintf(w, "Opened pool %d. Owners put batteries in with: depin tx vpp join %d DEVICE… (or --all) --from OWNER\n", v.Pool, v.Pool)
 	case v.Dispatch != 0:
 		fmt.Fprintf(w, "Dispatch %d from %s to %s: escrowed %s, spent %d credits.\n", v.Dispatch, unixTime(v.StartTime), unixTime(v.EndTime),
 			formatCoin(v.Denom, v.Escrow), v.Credits)
@@ -90,7 +90,14 @@ func countOf(n uint64, word string) string {
 	return fmt.Sprintf("%d %ss", n, word)
 }
 
-func directionName(d vppv1.Direction) string { return enumName(d.String(), "DIRECTION_") }
+// directionName is "discharge" or "charge"; a challenge whose members
+// go different ways has none: "mixed".
+func directionName(d vppv1.Direction) string {
+	if d == vppv1.Direction_DIRECTION_UNSPECIFIED {
+		return "mixed"
+	}
+	return enumName(d.String(), "DIRECTION_")
+}
 
 // vppPoolView is a virtual power plant.
 type vppPoolView struct {

@@ -128,6 +128,16 @@ func TestVppArguments(t *testing.T) {
 		{"region", region, "851f1d4bfffffff", 0x851f1d4bfffffff, ""},
 		{"region 0x", region, "0x851F1D4BFFFFFFF", 0x851f1d4bfffffff, ""},
 		{"region not a cell", region, "ffffffffffffffff", 0, "not an H3 cell"},
+		{"region around a point", region, "52.52,13.40@4", 0x841f1d5ffffffff, ""},
+		{"region around a point, spaced", region, " 52.52, 13.40 @ 4 ", 0x841f1d5ffffffff, ""},
+		{"region around a point at the default resolution", region, "52.52,13.40", 0x851f1d4bfffffff, ""},
+		{"region of a whole continent", region, "52.52,13.40@0", 0x801ffffffffffff, ""},
+		{"region at a resolution past 15", region, "52.52,13.40@16", 0, "out of range"},
+		{"region at a negative resolution", region, "52.52,13.40@-1", 0, "out of range"},
+		{"region at no resolution", region, "52.52,13.40@", 0, "whole number"},
+		{"region past the pole", region, "91,13.40@4", 0, "latitude ±90"},
+		{"region of words", region, "berlin,germany", 0, "LAT,LON"},
+		{"region NaN", region, "NaN,13.40", 0, "latitude ±90"},
 		{"region not hex", region, "berlin", 0, "not an H3 cell"},
 	} {
 		got, err := c.f(c.in)

@@ -44,6 +44,7 @@ test('powers, energies, shares and directions in words', () => {
   assert.equal(pptText(205), '20.5 %');
   assert.equal(direction('DIRECTION_DISCHARGE'), 'Discharge');
   assert.equal(direction('DIRECTION_CHARGE'), 'Charge');
+  assert.equal(direction('DIRECTION_UNSPECIFIED'), 'Each its own');
   assert.equal(batteries(1), '1 battery');
   assert.equal(batteries(1200), '1,200 batteries');
   assert.equal(memberState({ status: 'MEMBER' }), 'In the pool');
@@ -64,8 +65,10 @@ test('the pool page: details, batteries, dispatches, challenge results; hostile 
   const dispatches = String(dispatchesTable([settled, { ...settled, id: 3, status: 'ALLOCATED' }]));
   assert.ok(dispatches.includes('href="#/dispatch/1"') && dispatches.includes('Settled') && dispatches.includes('Allocated, waiting'));
   const challenges = String(challengesTable([{ id: 2, direction: 'DIRECTION_CHARGE', start: '2025-11-24T17:01:00Z',
-    members: [{ device: 'depindev1b2', allocatedWh: '41', deliveredWh: '41', responded: true, settled: true }, { device: 'depindev1b3', allocatedWh: '41', deliveredWh: '0', responded: false, settled: true }] }]));
+    members: [{ device: 'depindev1b2', direction: 'DIRECTION_DISCHARGE', allocatedWh: '41', deliveredWh: '41', responded: true, settled: true }, { device: 'depindev1b3', allocatedWh: '41', deliveredWh: '0', responded: false, settled: true }] }]));
   assert.ok(challenges.includes('responded') && challenges.includes('missed') && challenges.includes('41 Wh'));
+  // Each member's own direction; the challenge's when a row has none.
+  assert.ok(challenges.includes('Discharge') && challenges.includes('Charge'));
   assert.match(String(challengesTable([])), /No challenges yet/);
 });
 
@@ -105,4 +108,18 @@ test('a network: its virtual power plants, and minted against burned per epoch',
   assert.equal(showsSupply({ vpp: {}, supply: { burned: '0' } }), true);
   assert.ok(String(membershipDetails({ pool: 1, status: 'MEMBER', maxW: '4000', ratedW: '5000', minSocPpt: 200, energyWh: '13500', passed: 1, failed: 0,
     deliveredWh: '50', penalties: '0' })).includes('up to 4 kW (rated 5 kW), never below 20 % charge'));
+});
+
+test('the dispatch page pages through its batteries by device id', async () => {
+  const { membersPage, MEMBERS_SHOWN } = await import('../assets/js/pages/dispatch.js');
+  const full = Array.from({ length: MEMBERS_SHOWN }, (_, i) => ({ device: `depindev1b${String(i).padStart(3, '0')}` }));
+  const c = membersPage(full, 0, 100);
+  assert.equal(c.edges.length, MEMBERS_SHOWN);
+  assert.equal(c.pageInfo.endCursor, full[MEMBERS_SHOWN - 1].device);
+  assert.ok(c.pageInfo.hasNextPage);
+  assert.equal(c.totalCount, 100);
+  // The last page: full, but nothing after it.
+  assert.ok(!membersPage(full, 100 - MEMBERS_SHOWN, 100).pageInfo.hasNextPage);
+  assert.ok(!membersPage(full.slice(0, 3), 80, 100).pageInfo.hasNextPage);
+  assert.deepEqual(membersPage([], 0, 0).pageInfo, { endCursor: null, hasNextPage: false });
 });

@@ -646,6 +646,7 @@ type ComplexityRoot struct {
 		BaselineWh  func(childComplexity int) int
 		DeliveredWh func(childComplexity int) int
 		Device      func(childComplexity int) int
+		Direction   func(childComplexity int) int
 		Dispatch    func(childComplexity int) int
 		MeteredWh   func(childComplexity int) int
 		Owner       func(childComplexity int) int
@@ -4028,6 +4029,13 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.complexity.VppAllocation.Device(childComplexity), true
+
+	case "VppAllocation.direction":
+		if e.complexity.VppAllocation.Direction == nil {
+			break
+		}
+
+		return e.complexity.VppAllocation.Direction(childComplexity), true
 
 	case "VppAllocation.dispatch":
 		if e.complexity.VppAllocation.Dispatch == nil {
@@ -25913,6 +25921,50 @@ func (ec *executionContext) fieldContext_VppAllocation_owner(_ context.Context, 
 	return fc, nil
 }
 
+func (ec *executionContext) _VppAllocation_direction(ctx context.Context, field graphql.CollectedField, obj *VppAllocation) (ret graphql.Marshaler) {
+	fc, err := ec.fieldContext_VppAllocation_direction(ctx, field)
+	if err != nil {
+		return graphql.Null
+	}
+	ctx = graphql.WithFieldContext(ctx, fc)
+	defer func() {
+		if r := recover(); r != nil {
+			ec.Error(ctx, ec.Recover(ctx, r))
+			ret = graphql.Null
+		}
+	}()
+	resTmp, err := ec.ResolverMiddleware(ctx, func(rctx context.Context) (any, error) {
+		ctx = rctx // use context from middleware stack in children
+		return obj.Direction, nil
+	})
+	if err != nil {
+		ec.Error(ctx, err)
+		return graphql.Null
+	}
+	if resTmp == nil {
+		if !graphql.HasFieldError(ctx, fc) {
+			ec.Errorf(ctx, "must not be null")
+		}
+		return graphql.Null
+	}
+	res := resTmp.(string)
+	fc.Result = res
+	return ec.marshalNString2string(ctx, field.Selections, res)
+}
+
+func (ec *executionContext) fieldContext_VppAllocation_direction(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "VppAllocation",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return nil, errors.New("field of type String does not have child fields")
+		},
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _VppAllocation_powerW(ctx context.Context, field graphql.CollectedField, obj *VppAllocation) (ret graphql.Marshaler) {
 	fc, err := ec.fieldContext_VppAllocation_powerW(ctx, field)
 	if err != nil {
@@ -27592,6 +27644,8 @@ func (ec *executionContext) fieldContext_VppDispatch_members(ctx context.Context
 				return ec.fieldContext_VppAllocation_device(ctx, field)
 			case "owner":
 				return ec.fieldContext_VppAllocation_owner(ctx, field)
+			case "direction":
+				return ec.fieldContext_VppAllocation_direction(ctx, field)
 			case "powerW":
 				return ec.fieldContext_VppAllocation_powerW(ctx, field)
 			case "allocatedWh":
@@ -38426,6 +38480,11 @@ func (ec *executionContext) _VppAllocation(ctx context.Context, sel ast.Selectio
 			}
 		case "owner":
 			out.Values[i] = ec._VppAllocation_owner(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "direction":
+			out.Values[i] = ec._VppAllocation_direction(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				atomic.AddUint32(&out.Invalids, 1)
 			}

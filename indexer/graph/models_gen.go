@@ -783,7 +783,9 @@ type VppAllocation struct {
 	Dispatch int    `json:"dispatch"`
 	Device   string `json:"device"`
 	// Its owner, who is paid.
-	Owner       string `json:"owner"`
+	Owner string `json:"owner"`
+	// DIRECTION_DISCHARGE or DIRECTION_CHARGE: what this battery was asked to do.
+	Direction   string `json:"direction"`
 	PowerW      string `json:"powerW"`
 	AllocatedWh string `json:"allocatedWh"`
 	// Over the window: what it would have delivered anyway (its baseline), what was metered, what counted.
@@ -809,7 +811,7 @@ type VppDispatch struct {
 	// Empty for a challenge.
 	Operator  string `json:"operator"`
 	Challenge bool   `json:"challenge"`
-	// DIRECTION_DISCHARGE (to the grid) or DIRECTION_CHARGE.
+	// DIRECTION_DISCHARGE (to the grid) or DIRECTION_CHARGE; DIRECTION_UNSPECIFIED for a challenge whose members are tested in different directions (each allocation names its own).
 	Direction string `json:"direction"`
 	PowerW    string `json:"powerW"`
 	// The window (RFC 3339, UTC).

@@ -274,7 +274,7 @@ func scanAllocation(row scanner) (*VppAllocation, error) {
 	var a VppAllocation
 	var dispatch, power, allocWh, baseline, metered, delivered int64
 	var open, responded bool
-	if err := row.Scan(&dispatch, &a.Device, &a.Owner, &power, &allocWh, &baseline, &metered, &delivered, &a.Paid, &responded, &a.Penalty, &open); err != nil {
+	if err := row.Scan(&dispatch, &a.Device, &a.Owner, &a.Direction, &power, &allocWh, &baseline, &metered, &delivered, &a.Paid, &responded, &a.Penalty, &open); err != nil {
 		return nil, err
 	}
 	a.Dispatch = int(dispatch)
@@ -287,7 +287,7 @@ func scanAllocation(row scanner) (*VppAllocation, error) {
 	return &a, nil
 }
 
-const allocationCols = `dispatch, device, owner, power_w, allocated_wh, baseline_wh, metered_wh, delivered_wh, paid, responded, penalty, open`
+const allocationCols = `dispatch, device, owner, direction, power_w, allocated_wh, baseline_wh, metered_wh, delivered_wh, paid, responded, penalty, open`
 
 // dispatchMembers lists a dispatch's allocations by device id.
 func (r *Resolver) dispatchMembers(ctx context.Context, dispatch int, first *int, after *string) ([]*VppAllocation, error) {

@@ -131,7 +131,7 @@ func (k Keeper) challenge(ctx state.Context, n *networkv1.Network, vp *vppv1.Vpp
 	seed.Write(binary.BigEndian.AppendUint64(nil, uint64(now)))
 	s := seed.Sum(nil)
 	prefix := api.MembersPrefix(p.Id)
-	d := &vppv1.Dispatch{Pool: p.Id, Network: n.Id, Direction: vppv1.Direction_DIRECTION_DISCHARGE, Start: start, End: end,
+	d := &vppv1.Dispatch{Pool: p.Id, Network: n.Id, Start: start, End: end,
 		Denom: p.Denom, MinResponseBps: p.MinResponseBps, IntervalSeconds: vp.IntervalSeconds,
 		SettleTime: end + int64(vp.SettleDelaySeconds), Status: vppv1.DispatchStatus_DISPATCH_STATUS_ALLOCATED,
 		Challenge: true, CreatedHeight: ctx.Height}
@@ -160,6 +160,14 @@ func (k Keeper) challenge(ctx state.Context, n *networkv1.Network, vp *vppv1.Vpp
 	}
 	d.Id = state.NextSeq(ctx.KV, api.DispatchSeqKey)
 	d.PowerW, d.AllocatedMembers = d.AllocatedW, uint64(len(picked))
+	// Each member is tested in the direction it has room for: the record
+	// names the direction all share, or none when they differ.
+	d.Direction = picked[0].Allocs[len(picked[0].Allocs)-1].Direction
+	for _, m := range picked[1:] {
+		if m.Allocs[len(m.Allocs)-1].Direction != d.Direction {
+			d.Direction = vppv1.Direction_DIRECTION_UNSPECIFIED
+		}
+	}
 	ctx.Emit(&vppv1.EventDispatchCreated{Id: d.Id, Pool: p.Id, Network: n.Id, Direction: d.Direction, PowerW: d.PowerW,
 		Start: start, End: end, Denom: p.Denom, Challenge: true})
 	for _, m := range picked {

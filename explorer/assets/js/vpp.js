@@ -34,8 +34,9 @@ export const pptText = (ppt) => `${trim(ppt / 10)} %`;
 // batteries: "1 battery", "3 batteries".
 export const batteries = (n) => `${amount(n)} ${n === 1 ? 'battery' : 'batteries'}`;
 
-// direction: "discharge" (to the grid) or "charge" (from it).
-export const direction = (d) => words(String(d ?? '').replace(/^DIRECTION_/, ''));
+// direction: "discharge" (to the grid) or "charge" (from it); a
+// challenge whose members are tested in different directions has none.
+export const direction = (d) => (d === 'DIRECTION_UNSPECIFIED' ? 'Each its own' : words(String(d ?? '').replace(/^DIRECTION_/, '')));
 
 // dispatchStatus in words.
 export const DISPATCH_STATES = { ALLOCATING: 'Being allocated', ALLOCATED: 'Allocated, waiting for its window and reports', SETTLING: 'Settling', SETTLED: 'Settled' };
@@ -54,9 +55,9 @@ export function vppSummary(m, denom) {
 }
 
 // poolsTable lists pools (VppPool).
-export const poolsTable = (label, pools, { network = true } = {}) => table(label,
-  [num('Pool'), 'Name', ...(network ? ['Network'] : []), 'Operator', 'Status', num('Batteries'), num('Offering'), num('Price per kWh'), num('Dispatches'), num('Delivered')],
-  pools.map((p) => [link('pool', p.id, `#${p.id}`), link('pool', p.id, p.name), ...(network ? [link('network', p.network)] : []), link('account', p.operator),
+export const poolsTable = (label, pools, { network = true, operator = true } = {}) => table(label,
+  [num('Pool'), 'Name', ...(network ? ['Network'] : []), ...(operator ? ['Operator'] : []), 'Status', num('Batteries'), num('Offering'), num('Price per kWh'), num('Dispatches'), num('Delivered')],
+  pools.map((p) => [link('pool', p.id, `#${p.id}`), link('pool', p.id, p.name), ...(network ? [link('network', p.network)] : []), ...(operator ? [link('account', p.operator)] : []),
     words(p.status), amount(p.memberCount), power(p.maxW), coin(p.pricePerKwh, p.denom), amount(p.dispatchCount), energy(p.deliveredWh)]),
   { empty: 'No virtual power plants yet.' });
 
@@ -108,7 +109,7 @@ export function outcome(a) {
 // member tested, with its result.
 export const challengesTable = (challenges) => table('Challenge results',
   [num('Challenge'), 'Window', 'Battery', 'Direction', num('Asked'), num('Delivered'), 'Result'],
-  challenges.flatMap((c) => c.members.map((a) => [link('dispatch', c.id, `#${c.id}`), when(c.start), link('device', a.device), direction(c.direction),
+  challenges.flatMap((c) => c.members.map((a) => [link('dispatch', c.id, `#${c.id}`), when(c.start), link('device', a.device), direction(a.direction ?? c.direction),
     energy(a.allocatedWh), a.settled ? energy(a.deliveredWh) : '—', outcome(a)])),
   { id: 'pool-challenges-table', empty: 'No challenges yet: the chain tests a few members of each pool at random.' });
 
@@ -135,7 +136,7 @@ export function dispatchDetails(d) {
 // allocationsTable lists a dispatch's members (VppAllocation).
 export const allocationsTable = (members, denom) => table('Batteries',
   ['Battery', num('Asked'), num('Baseline'), num('Metered'), num('Delivered'), 'Result', num('Paid'), num('Penalty')],
-  members.map((a) => [link('device', a.device), `${power(a.powerW)} (${energy(a.allocatedWh)})`, a.settled ? energy(a.baselineWh) : '—', a.settled ? energy(a.meteredWh) : '—',
+  members.map((a) => [link('device', a.device), `${a.direction ? `${direction(a.direction)} ` : ''}${power(a.powerW)} (${energy(a.allocatedWh)})`, a.settled ? energy(a.baselineWh) : '—', a.settled ? energy(a.meteredWh) : '—',
     a.settled ? energy(a.deliveredWh) : '—', outcome(a), coin(a.paid, denom), a.penalty === '0' ? '—' : coin(a.penalty, 'udpin')]),
   { id: 'dispatch-members-table', empty: 'No battery was allocated a part.' });
 

@@ -1,6 +1,6 @@
 // An account: unclaimed rewards, balances, devices, device shares,
-// agreements, storage deals it owns, compute jobs it submitted, reward
-// claims and recent transactions.
+// agreements, storage deals it owns, compute jobs it submitted, virtual
+// power plants it operates, reward claims and recent transactions.
 
 import { html } from '../html.js';
 import { amount, msgSummary, plural, shareOf, tokens, words } from '../format.js';
@@ -10,6 +10,7 @@ import { $, notFound, ready, render, update } from '../page.js';
 import { agreementsTable } from './device.js';
 import { dealsTable } from '../storage.js';
 import { jobsTable } from '../compute.js';
+import { poolsTable } from '../vpp.js';
 
 const Q_ACCOUNT = `query($a: String!) {
     account(address: $a) { address balances { denom amount } devices { id network model status reportsAccepted }
@@ -17,7 +18,8 @@ const Q_ACCOUNT = `query($a: String!) {
     agreements(consumer: $a, last: 20) { id device denom escrow paid unitsPaid refunded status reason openedHeight }
     claims(owner: $a, last: 20) { height denom amount kind device }
     deals(owner: $a, first: 20) { totalCount edges { node { id owner network size pieceCount livePieces status closeReason escrow paid denom end } } }
-    jobs(consumer: $a, first: 20) { totalCount edges { node { id consumer network taskCount verified failed running status escrow paid denom submitted } } } }`;
+    jobs(consumer: $a, first: 20) { totalCount edges { node { id consumer network taskCount verified failed running status escrow paid denom submitted } } }
+    pools(operator: $a, first: 20) { totalCount edges { node { id name network operator status memberCount maxW pricePerKwh denom dispatchCount deliveredWh } } } }`;
 // Read from the chain by the API (the index cannot know it), so asked
 // apart: when the chain cannot be read, the rest of the page still shows.
 const Q_UNCLAIMED = `query($a: String!) { account(address: $a) { deviceCount unclaimed { device network denom amount tokenized } } }`;
@@ -66,13 +68,15 @@ const accountHtml = (d) => html`
       ${d.deals.totalCount > d.deals.edges.length ? html`<p>The ${amount(d.deals.edges.length)} newest of ${plural(d.deals.totalCount, 'deal')}.</p>` : ''}`)}
     ${section('acct-jobs', 'Compute jobs', html`${jobsTable('Compute jobs submitted', d.jobs.edges.map((e) => e.node), { consumer: false })}
       ${d.jobs.totalCount > d.jobs.edges.length ? html`<p>The ${amount(d.jobs.edges.length)} newest of ${plural(d.jobs.totalCount, 'job')}.</p>` : ''}`)}
+    ${d.pools.totalCount ? section('acct-pools', 'Virtual power plants operated', html`${poolsTable('Virtual power plants operated', d.pools.edges.map((e) => e.node), { operator: false })}
+      ${d.pools.totalCount > d.pools.edges.length ? html`<p>The ${amount(d.pools.edges.length)} newest of ${plural(d.pools.totalCount, 'pool')}.</p>` : ''}`) : ''}
     ${section('acct-claims', 'Reward claims', table('Reward claims', [num('Block'), 'Kind', 'Device', num('Amount')],
     d.claims.map((c) => [link('block', c.height, amount(c.height)), words(c.kind.toUpperCase()), link('device', c.device), coin(c.amount, c.denom)]), { empty: 'No claims.' }))}
     ${section('acct-txs', 'Recent transactions', txTable('Recent transactions', d.account.txs))}`;
 
 // seen: the account holds, owns or did something the index knows of.
 const seen = (d) => d.account.balances.length || d.account.devices.length || d.account.shares.length || d.account.txs.length || d.agreements.length || d.claims.length ||
-  d.deals.totalCount || d.jobs.totalCount;
+  d.deals.totalCount || d.jobs.totalCount || d.pools.totalCount;
 
 async function fillUnclaimed(p, addr) {
   let body;

@@ -14,7 +14,7 @@ const Q_POOL = `query($id: Int!) {
       memberCount maxW dispatchCount challengeCount deliveredWh paid createdHeight closedHeight
       members(first: 50) { device owner status maxW minSocPpt energyWh leaveTime leftReason passed failed misses deliveredWh earned lat lon }
       dispatches(first: 20, challenges: false) { id direction powerW start end status memberCount deliveredWh paid denom }
-      challenges: dispatches(first: 10, challenges: true) { id direction start status members(first: 10) { device allocatedWh deliveredWh responded settled } } } }`;
+      challenges: dispatches(first: 10, challenges: true) { id direction start status members(first: 10) { device direction allocatedWh deliveredWh responded settled } } } }`;
 
 function fillPool(d) {
   update($('#pool-details'), poolDetails(d));

@@ -840,8 +840,8 @@ type Dispatch struct {
 	Id               uint64                 `protobuf:"varint,1,opt,name=id,proto3" json:"id,omitempty"`
 	Pool             uint64                 `protobuf:"varint,2,opt,name=pool,proto3" json:"pool,omitempty"`
 	Network          string                 `protobuf:"bytes,3,opt,name=network,proto3" json:"network,omitempty"`
-	Operator         []byte                 `protobuf:"bytes,4,opt,name=operator,proto3" json:"operator,omitempty"` // empty for a challenge
-	Direction        Direction              `protobuf:"varint,5,opt,name=direction,proto3,enum=depin.vpp.v1.Direction" json:"direction,omitempty"`
+	Operator         []byte                 `protobuf:"bytes,4,opt,name=operator,proto3" json:"operator,omitempty"`                                // empty for a challenge
+	Direction        Direction              `protobuf:"varint,5,opt,name=direction,proto3,enum=depin.vpp.v1.Direction" json:"direction,omitempty"` // a challenge: its members' if they share one, else UNSPECIFIED (each allocation names its own)
 	PowerW           uint64                 `protobuf:"varint,6,opt,name=power_w,json=powerW,proto3" json:"power_w,omitempty"`
 	Start            int64                  `protobuf:"varint,7,opt,name=start,proto3" json:"start,omitempty"` // unix seconds, a multiple of interval_seconds
 	End              int64                  `protobuf:"varint,8,opt,name=end,proto3" json:"end,omitempty"`
@@ -2098,8 +2098,8 @@ type EventDispatchCreated struct {
 	Id            uint64                 `protobuf:"varint,1,opt,name=id,proto3" json:"id,omitempty"`
 	Pool          uint64                 `protobuf:"varint,2,opt,name=pool,proto3" json:"pool,omitempty"`
 	Network       string                 `protobuf:"bytes,3,opt,name=network,proto3" json:"network,omitempty"`
-	Operator      string                 `protobuf:"bytes,4,opt,name=operator,proto3" json:"operator,omitempty"` // empty for a challenge
-	Direction     Direction              `protobuf:"varint,5,opt,name=direction,proto3,enum=depin.vpp.v1.Direction" json:"direction,omitempty"`
+	Operator      string                 `protobuf:"bytes,4,opt,name=operator,proto3" json:"operator,omitempty"`                                // empty for a challenge
+	Direction     Direction              `protobuf:"varint,5,opt,name=direction,proto3,enum=depin.vpp.v1.Direction" json:"direction,omitempty"` // as Dispatch.direction
 	PowerW        uint64                 `protobuf:"varint,6,opt,name=power_w,json=powerW,proto3" json:"power_w,omitempty"`
 	Start         int64                  `protobuf:"varint,7,opt,name=start,proto3" json:"start,omitempty"`
 	End           int64                  `protobuf:"varint,8,opt,name=end,proto3" json:"end,omitempty"`
