@@ -200,7 +200,10 @@ func Run(ctx context.Context, c *client.Client, cfg Config) (*Result, error) {
 		// Batteries follow the dispatches the gateway forwards them, each
 		// on a connection of its own (only a client whose client id is the
 		// device id may read its dispatch topic).
+		heard := newDispatchLog(say)
+		defer heard.stop()
 		for _, f := range fleets {
+			f.OnDispatch(heard.add)
 			actx, cancel := context.WithTimeout(ctx, 30*time.Second)
 			stopSubs, err := f.SubscribeDispatches(actx, broker)
 			cancel()

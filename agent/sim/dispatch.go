@@ -24,6 +24,12 @@ func (f *Fleet) Follow(d agent.Dispatch) bool {
 	return ok
 }
 
+// OnDispatch has fn told of every dispatch SubscribeDispatches hands a
+// member, and whether the member ignores it (fn runs on the members'
+// MQTT goroutines, so it must be safe for concurrent use). Set it before
+// SubscribeDispatches.
+func (f *Fleet) OnDispatch(fn func(d agent.Dispatch, ignored bool)) { f.heard = fn }
+
 // SubscribeDispatches connects each member whose generator follows
 // dispatches to the gateway's MQTT broker at brokerURL, with its device
 // id as client id (the only client a gateway lets read a device's
@@ -50,6 +56,9 @@ func (f *Fleet) SubscribeDispatches(ctx context.Context, brokerURL string) (stop
 			f.log.Debug("dispatch", "device", d.Device, "dispatch", d.ID, "challenge", d.Challenge,
 				"direction", d.Wire().Direction, "power_w", d.PowerW, "start", d.Start, "end", d.End, "ignored", m.IgnoresDispatch)
 			g.Follow(d)
+			if f.heard != nil {
+				f.heard(d, m.IgnoresDispatch)
+			}
 		}
 		s, err := agent.NewMQTTPublisher(mc)
 		if err != nil {

@@ -108,6 +108,9 @@ type Fleet struct {
 	members  []*Member
 	byDevice map[string]*Member
 	log      *slog.Logger
+	// heard, if set, is told of each dispatch a member is handed (and
+	// whether it ignores it), from the members' MQTT goroutines.
+	heard func(d agent.Dispatch, ignored bool)
 
 	signed, offline, failed atomic.Uint64
 }
