@@ -232,6 +232,14 @@ func vppExplorer(t *testing.T, ix *indexer.Indexer, vd *indexer.VppDevnet) {
 		t.Errorf("the chart of one battery says %q", legend)
 	}
 
+	// The operator's account page lists the pools it operates.
+	var operated int
+	b.open("operator", base+"#/account/"+vd.Keys["bob"].Address.String(), "account",
+		chromedp.Evaluate(`document.querySelectorAll('#acct-pools a[href="#/pool/1"]').length`, &operated))
+	if operated == 0 {
+		t.Error("the operator's account page lists no pool")
+	}
+
 	// A battery's page shows its membership; a pool that does not exist.
 	b.open("battery", base+"#/device/"+first, "device", chromedp.Evaluate(`document.querySelector('#dev-vpp').textContent`, &text))
 	if !strings.Contains(text, "#1") || !strings.Contains(text, "never below 20 % charge") {
