@@ -346,7 +346,14 @@ func (v vppDispatchView) writeText(w io.Writer) {
 		fmt.Fprintf(tw, "operator\t%s\n", v.Operator)
 	}
 	fmt.Fprintf(tw, "asks\t%s %s from %s to %s\n", v.Direction, watts(v.PowerW), unixTime(v.StartTime), unixTime(v.EndTime))
-	fmt.Fprintf(tw, "status\t%s; settles from %s\n", v.Status, unixTime(v.SettleTime))
+	switch v.Status {
+	case "settled":
+		fmt.Fprintf(tw, "status\tsettled (from %s)\n", unixTime(v.SettleTime))
+	case "settling":
+		fmt.Fprintf(tw, "status\tsettling since %s\n", unixTime(v.SettleTime))
+	default:
+		fmt.Fprintf(tw, "status\t%s; settles from %s\n", v.Status, unixTime(v.SettleTime))
+	}
 	fmt.Fprintf(tw, "allocated\t%s (%s) to %s\n", watts(v.AllocatedW), wattHours(int64(min(v.AllocatedWh, 1<<63-1))), countOf(v.AllocatedMembers, "member"))
 	if v.Kind == "dispatch" {
 		fmt.Fprintf(tw, "terms\t%s per kWh; a miss is under %s of an allocation and costs %s of a stake\n", formatCoin(v.Denom, v.PricePerKwh),
