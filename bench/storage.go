@@ -56,6 +56,7 @@ type StorageResult struct {
 	PutMBps          float64 `json:"put_mb_per_second"`
 	GetSeconds       float64 `json:"get_seconds"`
 	GetMBps          float64 `json:"get_mb_per_second"`
+	GetHedged        int     `json:"get_pieces_hedged"`     // pieces asked for because others were late
 	RawPutMBps       float64 `json:"raw_put_mb_per_second"` // one HTTP PUT of the file over loopback, written and fsynced
 	RawGetMBps       float64 `json:"raw_get_mb_per_second"` // one HTTP GET of it back
 	RawPutCPUSeconds float64 `json:"raw_put_cpu_seconds"`   // CPU the process used for the raw PUT
@@ -151,7 +152,7 @@ func Storage(ctx context.Context, c *client.Client, cfg StorageConfig) (*Storage
 	if out.differ || len(out.want) != 0 {
 		return nil, errors.New("bench storage: get returned other bytes")
 	}
-	res.GetSeconds, res.GetMBps = got.Elapsed.Seconds(), mbps(cfg.Size, got.Elapsed)
+	res.GetSeconds, res.GetMBps, res.GetHedged = got.Elapsed.Seconds(), mbps(cfg.Size, got.Elapsed), got.Hedged
 	res.GetCPUSeconds = (processCPU() - cpu0).Seconds()
 	say("  %.2f s: %.0f MB/s; %.2f s of CPU (%.1f cores busy)\n", res.GetSeconds, res.GetMBps, res.GetCPUSeconds, res.GetCPUSeconds/res.GetSeconds)
 	res.PutShare, res.GetShare = res.PutMBps/res.RawPutMBps, res.GetMBps/res.RawGetMBps

@@ -53,8 +53,9 @@ type Config struct {
 	// OrderTTL is how long an order is valid (nodes refuse more than their
 	// own bound, an hour by default).
 	OrderTTL time.Duration
-	// HedgeAfter: a download of a segment that has had no piece for this
-	// long asks one more node.
+	// HedgeAfter bounds how long a download waits for a segment's late
+	// pieces before it asks one more node; the wait itself follows the
+	// pieces' times (twice their median, see get.go) once some have come.
 	HedgeAfter time.Duration
 	Logger     *slog.Logger
 	Clock      func() time.Time

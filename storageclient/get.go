@@ -29,7 +29,8 @@ var (
 // GetOptions say how to fetch a file.
 type GetOptions struct {
 	// Extra is how many pieces beyond k each segment asks for at once
-	// (the slow tail is cancelled when k have arrived); 0: 1.
+	// (the slow tail is cancelled when k have arrived); 0: none, and a
+	// piece that is late is hedged (another node is asked, see hedgeDelay).
 	Extra int
 	// Progress, if set, is called as the file is written: bytes written
 	// so far and in all.
@@ -46,6 +47,7 @@ type GetResult struct {
 	Size     uint64
 	Segments uint32
 	Fetched  int               // pieces downloaded and verified
+	Hedged   int               // pieces asked for because others were late
 	Corrupt  []crypto.DeviceID // nodes that served bytes not matching the deal's roots
 	Failed   []crypto.DeviceID // nodes that could not serve a piece (down, refusing)
 	Elapsed  time.Duration
@@ -53,10 +55,11 @@ type GetResult struct {
 
 // Get writes the file of deal id to dst, in order. For each segment it
 // asks k (+Extra) nodes for their pieces in parallel, asks another node
-// whenever one fails or none answers for HedgeAfter, cancels the rest
-// once k pieces have arrived, checks every piece against its root on
-// chain before using it (a node serving other bytes is left out of the
-// rest of the download and reported), decodes and decrypts.
+// whenever one fails or the pieces are late (hedgeDelay), cancels the
+// rest once k pieces have arrived, checks every piece against its root
+// on chain before using it (a node serving other bytes is left out of
+// the rest of the download and reported), decodes and decrypts. Nodes
+// that failed or were late are asked last for the segments after.
 func (c *Client) Get(ctx context.Context, id uint64, dst io.Writer, o GetOptions) (*GetResult, error) {
 	start := time.Now()
 	// A shared file (its key given) may be another account's; only the
@@ -97,8 +100,9 @@ func (c *Client) Get(ctx context.Context, id uint64, dst io.Writer, o GetOptions
 	if err != nil {
 		return nil, err
 	}
-	f := &fetcher{c: c, chainID: chainID, deal: d, layout: l, codec: cd, extra: max(o.Extra, 1),
+	f := &fetcher{c: c, chainID: chainID, deal: d, layout: l, codec: cd, extra: max(o.Extra, 0),
 		sem: make(chan struct{}, c.cfg.Transfers), endpoints: map[crypto.DeviceID]string{}, corrupt: map[crypto.DeviceID]bool{}, failures: map[crypto.DeviceID]int{},
+		late:      map[crypto.DeviceID]int{},
 		pieceBufs: newBufPool(int(l.PieceSize(0)), c.cfg.Segments*max(o.Extra, 1)),
 		segBufs:   newBufPool(int(l.PieceSize(0)*uint64(l.K)), 3*c.cfg.Segments)}
 	for _, p := range d.Pieces {
@@ -183,7 +187,7 @@ func (c *Client) Get(ctx context.Context, id uint64, dst io.Writer, o GetOptions
 	}
 	cancel()
 	wg.Wait()
-	res := &GetResult{Deal: id, Size: l.Size, Segments: l.Segments, Fetched: f.fetched, Elapsed: time.Since(start)}
+	res := &GetResult{Deal: id, Size: l.Size, Segments: l.Segments, Fetched: f.fetched, Hedged: f.hedged, Elapsed: time.Since(start)}
 	for node := range f.corrupt {
 		res.Corrupt = append(res.Corrupt, node)
 	}
@@ -221,7 +225,58 @@ type fetcher struct {
 	endpoints map[crypto.DeviceID]string
 	corrupt   map[crypto.DeviceID]bool
 	failures  map[crypto.DeviceID]int
+	late      map[crypto.DeviceID]int // requests cancelled because k pieces came first
 	fetched   int
+	hedged    int
+	times     pieceTimes
+}
+
+// Hedging: a segment asks k nodes at once, not k+1 — on a fast network
+// all of them answer together and the extra piece would be read (and
+// often hashed) for nothing, ~15% of a get's CPU (docs/PERFORMANCE.md).
+// Instead, when the segment's pieces are late — hedgeFactor times the
+// median time of the last pieces fetched, at least hedgeFloor, at most
+// Config.HedgeAfter (before any piece has arrived) — one more node is
+// asked, and again each time that delay passes. A node that stalls costs
+// a segment one such delay; a corrupt or refusing node is replaced at
+// once, as before.
+const (
+	hedgeFactor = 2
+	hedgeFloor  = 50 * time.Millisecond
+)
+
+// pieceTimes keeps how long the last pieces took, from their request to
+// their check.
+type pieceTimes struct {
+	last [16]time.Duration
+	n    int // how many were recorded in all
+}
+
+func (p *pieceTimes) add(d time.Duration) {
+	p.last[p.n%len(p.last)] = d
+	p.n++
+}
+
+// median of the recorded times; false before any.
+func (p *pieceTimes) median() (time.Duration, bool) {
+	if p.n == 0 {
+		return 0, false
+	}
+	ts := slices.Clone(p.last[:min(p.n, len(p.last))])
+	slices.Sort(ts)
+	return ts[len(ts)/2], true
+}
+
+// hedgeDelay is how long a segment's requests may go without k pieces
+// before another node is asked.
+func (f *fetcher) hedgeDelay() time.Duration {
+	f.mu.Lock()
+	m, ok := f.times.median()
+	f.mu.Unlock()
+	if !ok {
+		return f.c.cfg.HedgeAfter
+	}
+	return min(max(hedgeFactor*m, hedgeFloor), f.c.cfg.HedgeAfter)
 }
 
 type fetched struct {
@@ -246,12 +301,12 @@ func (f *fetcher) segment(ctx context.Context, s uint32) ([]byte, error) {
 		p := f.deal.Pieces[s*l.N+i]
 		node, _ := crypto.AddressFromBytes(p.Node)
 		if url := f.endpoints[node]; !p.Lost && url != "" && !f.corrupt[node] {
-			cands = append(cands, cand{i, node, url, f.failures[node]})
+			cands = append(cands, cand{i, node, url, f.failures[node] + f.late[node]})
 		}
 	}
 	f.mu.Unlock()
-	// Nodes that failed before go last; data pieces (i < k) first, as
-	// they need no decoding.
+	// Nodes that failed or were late before go last; data pieces (i < k)
+	// first, as they need no decoding.
 	slices.SortStableFunc(cands, func(a, b cand) int { return a.fails - b.fails })
 
 	// Data pieces are read straight into their place in the segment's
@@ -274,6 +329,7 @@ func (f *fetcher) segment(ctx context.Context, s uint32) ([]byte, error) {
 	defer cancel()
 	results := make(chan fetched, len(cands))
 	next, inflight := 0, 0
+	pending := map[uint32]crypto.DeviceID{} // pieces asked for and not answered
 	launch := func() bool {
 		if next == len(cands) {
 			return false
@@ -281,8 +337,15 @@ func (f *fetcher) segment(ctx context.Context, s uint32) ([]byte, error) {
 		cd := cands[next]
 		next++
 		inflight++
+		pending[cd.index] = cd.node
 		go func() {
+			asked := time.Now()
 			data, err := f.piece(ctx, cd.node, cd.url, f.deal.Pieces[s*l.N+cd.index], slot(cd.index))
+			if err == nil {
+				f.mu.Lock()
+				f.times.add(time.Since(asked))
+				f.mu.Unlock()
+			}
 			results <- fetched{cd.index, cd.node, data, err}
 		}()
 		return true
@@ -293,14 +356,19 @@ func (f *fetcher) segment(ctx context.Context, s uint32) ([]byte, error) {
 	shards := make([][]byte, l.N)
 	good := 0
 	var reasons []string
-	hedge := time.NewTimer(f.c.cfg.HedgeAfter)
+	// The hedge timer runs from the last request sent; its delay follows
+	// the pieces' times as they arrive.
+	lastAsked := time.Now()
+	hedge := time.NewTimer(f.hedgeDelay())
 	defer hedge.Stop()
 	for good < int(l.K) && (inflight > 0 || launch()) {
 		select {
 		case r := <-results:
 			inflight--
+			delete(pending, r.index)
 			if r.err == nil {
 				shards[r.index], good = r.data, good+1
+				hedge.Reset(time.Until(lastAsked.Add(f.hedgeDelay())))
 				continue
 			}
 			if ctx.Err() != nil {
@@ -316,8 +384,18 @@ func (f *fetcher) segment(ctx context.Context, s uint32) ([]byte, error) {
 			f.c.log.Warn("a piece could not be used; asking another node", "segment", s, "piece", r.index, "node", deviceString(r.node), "err", r.err)
 			launch()
 		case <-hedge.C:
-			launch()
-			hedge.Reset(f.c.cfg.HedgeAfter)
+			if wait := time.Until(lastAsked.Add(f.hedgeDelay())); wait > 0 {
+				hedge.Reset(wait) // the pieces' times grew since it was set
+				continue
+			}
+			if launch() {
+				f.mu.Lock()
+				f.hedged++
+				f.mu.Unlock()
+				f.c.log.Debug("pieces are late; asking another node", "segment", s, "waiting_for", len(pending))
+			}
+			lastAsked = time.Now()
+			hedge.Reset(f.hedgeDelay())
 		case <-ctx.Done():
 			return nil, ctx.Err()
 		}
@@ -327,6 +405,13 @@ func (f *fetcher) segment(ctx context.Context, s uint32) ([]byte, error) {
 		return nil, fmt.Errorf("%w: segment %d: %d of its %d pieces could be read, %d are needed: %s",
 			ErrUnrecoverable, s, good, l.N, l.K, strings.Join(reasons, "; "))
 	}
+	// Nodes whose pieces came too late for the segment are asked last for
+	// the next ones.
+	f.mu.Lock()
+	for _, node := range pending {
+		f.late[node]++
+	}
+	f.mu.Unlock()
 	// The slow tail's requests may still be writing into buf: they end
 	// before it is decoded into.
 	for ; inflight > 0; inflight-- {

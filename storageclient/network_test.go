@@ -3,6 +3,7 @@ package storageclient_test
 import (
 	"bytes"
 	"context"
+	"crypto/ed25519"
 	"crypto/rand"
 	"errors"
 	"io"
@@ -33,19 +34,22 @@ import (
 
 // world is a devnet with a storage network of 8 in-process nodes, each
 // reached through a proxy of its own (what it announces) that can flip
-// the bytes the node serves.
+// the bytes the node serves or stall its downloads.
 type world struct {
 	t       *testing.T
 	chain   *client.Client
 	net     *storagenet.Net
 	proxies [8]*flipProxy
 	bob     *storageclient.Client
+	bobKey  ed25519.PrivateKey
 }
 
 // flipProxy forwards to a node; with flip set it flips a byte of every
-// piece the node serves.
+// piece the node serves; with stall set it answers no GET until the
+// client gives up.
 type flipProxy struct {
 	flip   atomic.Bool
+	stall  atomic.Bool
 	target atomic.Pointer[url.URL]
 	url    string
 }
@@ -73,7 +77,13 @@ func newFlipProxy(t *testing.T) *flipProxy {
 	if err != nil {
 		t.Fatal(err)
 	}
-	srv := &http.Server{Handler: rp}
+	srv := &http.Server{Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.Method == http.MethodGet && p.stall.Load() {
+			<-r.Context().Done()
+			return
+		}
+		rp.ServeHTTP(w, r)
+	})}
 	go srv.Serve(ln)
 	t.Cleanup(func() { srv.Close() })
 	p.url = "http://" + ln.Addr().String()
@@ -121,7 +131,8 @@ func newWorld(t *testing.T, ctx context.Context) *world {
 		p.target.Store(u)
 	}
 	sc := storageclient.DefaultConfig()
-	sc.Key, sc.HedgeAfter = devKey(t, n, "bob").Private, time.Second
+	w.bobKey = devKey(t, n, "bob").Private
+	sc.Key, sc.HedgeAfter = w.bobKey, time.Second
 	if w.bob, err = storageclient.New(chain, sc); err != nil {
 		t.Fatal(err)
 	}
@@ -159,7 +170,8 @@ func sorted(ids ...crypto.DeviceID) []crypto.DeviceID {
 }
 
 // TestStorageNetwork: 8 storage nodes on a devnet. A random file stored
-// k=4 of n=8 comes back byte-identical; a node serving flipped bytes is
+// k=4 of n=8 comes back byte-identical; a node that stalls is hedged
+// around; a node serving flipped bytes is
 // caught by the root check and skipped; with 3 nodes stopped as well it
 // still comes back. A node that deletes 20% of its pieces fails its audits
 // and is disqualified; honest nodes answer theirs and are paid. Removing
@@ -201,11 +213,35 @@ func TestStorageNetwork(t *testing.T) {
 	corrupt, lossy := put.Nodes[0], put.Nodes[4]
 	stopped, honest := put.Nodes[1:4], []crypto.DeviceID{put.Nodes[0], put.Nodes[5], put.Nodes[6], put.Nodes[7]}
 
+	// The node of piece 1 (a data piece, asked first) stalls: its pieces
+	// are late, another node is asked after a delay that follows the
+	// other pieces' times, and the file comes back. The client would wait
+	// an hour before it hedged on its fixed bound: only the adaptive delay
+	// finishes this get before the test's deadline.
+	sc := storageclient.DefaultConfig()
+	sc.Key, sc.HedgeAfter = w.bobKey, time.Hour
+	patient, err := storageclient.New(w.chain, sc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	w.proxies[w.index(put.Nodes[1])].stall.Store(true)
+	start = time.Now()
+	var out bytes.Buffer
+	res, err := patient.Get(ctx, put.Deal, &out, storageclient.GetOptions{})
+	if err != nil || !bytes.Equal(out.Bytes(), data) {
+		t.Fatalf("get with a stalled node: %v (%d bytes)", err, out.Len())
+	}
+	t.Logf("get with a stalled node: %s, %d pieces fetched, %d hedged", time.Since(start).Round(time.Millisecond), res.Fetched, res.Hedged)
+	if res.Hedged == 0 || len(res.Failed) != 0 || len(res.Corrupt) != 0 {
+		t.Fatalf("hedged %d, failed %v, corrupt %v", res.Hedged, res.Failed, res.Corrupt)
+	}
+	w.proxies[w.index(put.Nodes[1])].stall.Store(false)
+
 	// The node of piece 0 serves flipped bytes: caught, skipped, the file
 	// intact.
 	w.proxies[w.index(corrupt)].flip.Store(true)
 	start = time.Now()
-	res := w.get(ctx, put.Deal, data)
+	res = w.get(ctx, put.Deal, data)
 	t.Logf("get with a corrupting node: %s, %d pieces fetched", time.Since(start).Round(time.Millisecond), res.Fetched)
 	if !slices.Equal(res.Corrupt, []crypto.DeviceID{corrupt}) {
 		t.Fatalf("corrupt nodes %v, want %v", res.Corrupt, corrupt)
