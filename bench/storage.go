@@ -71,6 +71,16 @@ type StorageResult struct {
 	EncodeMBps  float64 `json:"encode_mb_per_second"`
 	HashMBps    float64 `json:"hash_mb_per_second"`
 	DecodeMBps  float64 `json:"decode_mb_per_second"` // rebuilding from parity pieces only (the worst case)
+
+	// When the block before the deal's was committed, from the end of the
+	// upload (its successor's header time, the validators' clocks): near
+	// 0 when that block could not finish until the upload had (its fsyncs
+	// and goroutines waited behind the nodes' writes and the client's
+	// work), so the deal's block came a whole timeout_commit later; and
+	// how long that block took, from its predecessor's commit (~0.9 s of
+	// timeout_commit when nothing delays it).
+	DealPrevBlockAfterUpload float64 `json:"deal_prev_block_after_upload_seconds"`
+	DealPrevBlockInterval    float64 `json:"deal_prev_block_interval_seconds"`
 }
 
 // Storage starts a storage network of in-process nodes on chain c, puts
@@ -129,7 +139,7 @@ func Storage(ctx context.Context, c *client.Client, cfg StorageConfig) (*Storage
 		return nil, err
 	}
 	say("put…\n")
-	cpu0 := processCPU()
+	cpu0, putStart := processCPU(), time.Now()
 	put, err := cl.Put(ctx, bytes.NewReader(data), cfg.Size, storageclient.PutOptions{Network: nc.Network, K: cfg.K, N: cfg.N,
 		Duration: time.Hour, SegmentSize: cfg.SegmentSize})
 	if err != nil {
@@ -140,6 +150,9 @@ func Storage(ctx context.Context, c *client.Client, cfg StorageConfig) (*Storage
 	res.DealSeconds = res.PutSeconds - res.UploadSeconds
 	res.PutMBps = mbps(cfg.Size, put.Elapsed)
 	res.PutCPUSeconds = (processCPU() - cpu0).Seconds()
+	if at, took, err := prevBlock(ctx, c, put.Height); err == nil {
+		res.DealPrevBlockAfterUpload, res.DealPrevBlockInterval = at.Sub(putStart.Add(put.Uploaded)).Seconds(), took.Seconds()
+	}
 	say("  %.2f s (%.2f s uploading, %.2f s for the deal's block): %.0f MB/s; %.2f s of CPU (%.1f cores busy)\n",
 		res.PutSeconds, res.UploadSeconds, res.DealSeconds, res.PutMBps, res.PutCPUSeconds, res.PutCPUSeconds/res.PutSeconds)
 	say("get…\n")
@@ -160,6 +173,21 @@ func Storage(ctx context.Context, c *client.Client, cfg StorageConfig) (*Storage
 		say("removing the deal: %v\n", err)
 	}
 	return res, nil
+}
+
+// prevBlock is when the block before height h was committed (the time in
+// h's header: the median of its precommits' timestamps) and how long it
+// came after its own predecessor's commit.
+func prevBlock(ctx context.Context, c *client.Client, h int64) (time.Time, time.Duration, error) {
+	b, err := c.Block(ctx, h)
+	if err != nil {
+		return time.Time{}, 0, err
+	}
+	a, err := c.Block(ctx, h-1)
+	if err != nil {
+		return time.Time{}, 0, err
+	}
+	return b.Block.Time, b.Block.Time.Sub(a.Block.Time), nil
 }
 
 // sameBytes is a writer that checks what is written against want, in
