@@ -450,7 +450,11 @@ func (k Keeper) settleMember(ctx state.Context, n *networkv1.Network, p *vppv1.P
 	if dev != nil {
 		owner, _ := crypto.AddressFromBytes(dev.Owner)
 		ev.Owner = owner.String()
-		if !d.Challenge {
+		// A device given to a module account (MsgTransferDevice takes any
+		// address) is not paid: paying the escrow itself would fail the
+		// step, and paying another module's would break its books. What
+		// it earned is refunded with the rest.
+		if !d.Challenge && owner != Escrow && !k.Bank.Escrows[owner] {
 			if pay := min(api.Pay(delivered, d.PricePerKwh), d.Escrow); pay > 0 {
 				if err := k.Bank.Send(ctx, Escrow, owner, bank.Coins(d.Denom, pay), "vpp_payment"); err != nil {
 					return err

@@ -1,0 +1,121 @@
+package app
+
+import (
+	"testing"
+
+	"github.com/depinhq/depin/crypto"
+	devicev1 "github.com/depinhq/depin/gen/depin/device/v1"
+	networkv1 "github.com/depinhq/depin/gen/depin/network/v1"
+	txv1 "github.com/depinhq/depin/gen/depin/tx/v1"
+	vppv1 "github.com/depinhq/depin/gen/depin/vpp/v1"
+	"github.com/depinhq/depin/x/agreement"
+	"github.com/depinhq/depin/x/network"
+	"github.com/depinhq/depin/x/vpp"
+)
+
+// vppLive is a pool of two idle 5 kW / 10 kWh batteries of alice's (b1,
+// b2) with a history, the utility's credits, and one dispatch of 6,000 W
+// discharge for two intervals, allocated (3,000 W each); last is where
+// the batteries' reports have got to.
+type vppLive struct {
+	*vppWorld
+	pool       uint64
+	b1, b2     crypto.DeviceID
+	start, end int64
+	last       int64
+}
+
+// vppIdle: the batteries move 1 Wh a minute (some work, so alice earns
+// the tokens the utility's credits are bought with): a baseline of 2 Wh
+// over a two-interval window.
+var vppIdle = map[string]reading{"b1": {0, 1, 500}, "b2": {0, 1, 500}}
+
+func newVppLive(t *testing.T, params *networkv1.Params) *vppLive {
+	vw := newVppWorld(t, params)
+	c := vw.c
+	l := &vppLive{vppWorld: vw}
+	l.b1, l.b2 = vw.battery("b1", 5000, 10_000), vw.battery("b2", 5000, 10_000)
+	l.pool = vw.pool(vw.terms())
+	for _, id := range []crypto.DeviceID{l.b1, l.b2} {
+		vw.ok(vw.owner, &vppv1.MsgJoinPool{Owner: vw.owner.addr.Bytes(), Pool: l.pool, Device: id[:]})
+	}
+	base := (c.time.Unix()/60 + 2) * 60
+	for k := range int64(4) {
+		vw.at(base + 60*k + 61)
+		vw.reportAll(base+60*k, base+60*k+60, vppIdle)
+	}
+	vw.earnCredits(100)
+	l.last = base + 4*60
+	start := (c.time.Unix() + 1 + 60 + 59) / 60 * 60
+	for ; l.last+60 <= start; l.last += 60 {
+		vw.at(l.last + 61)
+		vw.reportAll(l.last, l.last+60, vppIdle)
+	}
+	l.start = (c.time.Unix() + 1 + 60 + 59) / 60 * 60
+	l.end = l.start + 120
+	vw.ok(vw.utility, &vppv1.MsgDispatch{Operator: vw.utility.addr.Bytes(), Pool: l.pool, Direction: vppv1.Direction_DIRECTION_DISCHARGE,
+		PowerW: 6000, Start: l.start, DurationSeconds: 120})
+	c.block()
+	if d := vw.dispatch(1); d.Status != vppv1.DispatchStatus_DISPATCH_STATUS_ALLOCATED || d.AllocatedW != 6000 {
+		t.Fatalf("dispatch %v", d)
+	}
+	return l
+}
+
+// runWindow reports idle up to the window, rs in the window, and moves
+// the clock to the dispatch's settlement and runs that block.
+func (l *vppLive) runWindow(rs map[string]reading) {
+	for ; l.last < l.start; l.last += 60 {
+		l.at(l.last + 61)
+		l.reportAll(l.last, l.last+60, vppIdle)
+	}
+	for ; l.last < l.end; l.last += 60 {
+		l.at(l.last + 61)
+		l.reportAll(l.last, l.last+60, rs)
+	}
+	l.at(l.end + 30)
+	l.c.block()
+}
+
+// settledClean checks that the network did not freeze, the dispatch
+// settled and the escrow is empty.
+func (l *vppLive) settledClean(t *testing.T) *vppv1.Dispatch {
+	t.Helper()
+	if n := (network.Keeper{}).Network(l.c.snapshot(), "solar"); n.Frozen {
+		t.Fatalf("the network froze: %s", n.FrozenReason)
+	}
+	d := l.dispatch(1)
+	if d.Status != vppv1.DispatchStatus_DISPATCH_STATUS_SETTLED {
+		t.Fatalf("dispatch not settled: %v", d)
+	}
+	if got := l.c.balance(vpp.Escrow, "udpin"); got != 0 {
+		t.Fatalf("escrow holds %d", got)
+	}
+	l.c.block()
+	l.c.checkBooks()
+	return d
+}
+
+// TestVppMemberGivenToAModuleAccount: a member's owner gives the battery
+// to a module account (the vpp escrow itself, or another module's
+// escrow) during a dispatch and has it deliver. Settling must neither
+// fail (a failed step freezes the network, every dispatch's escrow
+// with it) nor pay into another module's books.
+func TestVppMemberGivenToAModuleAccount(t *testing.T) {
+	for name, to := range map[string]crypto.Address{"vpp escrow": vpp.Escrow, "agreement escrow": agreement.Escrow} {
+		t.Run(name, func(t *testing.T) {
+			l := newVppLive(t, vppParams())
+			l.c.mustBlock(l.c.tx(l.owner, &txv1.Msg{Sum: &txv1.Msg_TransferDevice{TransferDevice: &devicev1.MsgTransferDevice{
+				Owner: l.owner.addr.Bytes(), Device: l.b1[:], NewOwner: to.Bytes()}}}))
+			held := l.c.balance(to, "udpin")
+			l.runWindow(map[string]reading{"b1": {0, 50, 480}, "b2": {0, 50, 480}})
+			d := l.settledClean(t)
+			if d.Paid != 98_000 || d.Refunded != 102_000 {
+				t.Errorf("paid %d refunded %d: only b2 (98 Wh above its baseline) is paid", d.Paid, d.Refunded)
+			}
+			if got := l.c.balance(to, "udpin"); to != vpp.Escrow && got != held {
+				t.Errorf("the module account went from %d to %d", held, got)
+			}
+		})
+	}
+}
