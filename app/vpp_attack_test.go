@@ -4,11 +4,13 @@ import (
 	"testing"
 
 	"github.com/depinhq/depin/crypto"
+	bankv1 "github.com/depinhq/depin/gen/depin/bank/v1"
 	devicev1 "github.com/depinhq/depin/gen/depin/device/v1"
 	networkv1 "github.com/depinhq/depin/gen/depin/network/v1"
 	txv1 "github.com/depinhq/depin/gen/depin/tx/v1"
 	vppv1 "github.com/depinhq/depin/gen/depin/vpp/v1"
 	"github.com/depinhq/depin/x/agreement"
+	"github.com/depinhq/depin/x/bank"
 	"github.com/depinhq/depin/x/network"
 	"github.com/depinhq/depin/x/vpp"
 )
@@ -117,5 +119,35 @@ func TestVppMemberGivenToAModuleAccount(t *testing.T) {
 				t.Errorf("the module account went from %d to %d", held, got)
 			}
 		})
+	}
+}
+
+// TestVppEmptyPoolsTakeNoBudget: anyone may open pools; a pool without
+// members has nothing to challenge, so its challenge timer must cost the
+// shared block budget next to nothing — else a few empty pools (of any
+// network: the budget is shared) hold up every settlement and allocation
+// behind them.
+func TestVppEmptyPoolsTakeNoBudget(t *testing.T) {
+	params := vppParams()
+	params.Vpp.ChallengeSeconds, params.Vpp.ChallengeDevices, params.Vpp.ChallengePowerBps = 86_400, 64, 5000
+	l := newVppLive(t, params)
+	mallory := newTestKey("mallory")
+	l.c.mustBlock(l.c.tx(l.owner, &txv1.Msg{Sum: &txv1.Msg_Send{Send: &bankv1.MsgSend{From: l.owner.addr.Bytes(), To: mallory.addr.Bytes(), Amount: bank.Coins("udpin", 1_000_000_000)}}}))
+	for range 8 {
+		terms := l.terms()
+		terms.Operator = mallory.addr.Bytes()
+		l.ok(mallory, terms)
+	}
+	for ; l.last < l.end; l.last += 60 {
+		l.at(l.last + 61)
+		l.reportAll(l.last, l.last+60, vppIdle)
+	}
+	// Every empty pool's challenge is due in the settlement's block; the
+	// budget is ample for the dispatch's two members.
+	l.c.app.vpp.BlockBudget = 200
+	l.at(l.end + 86_400)
+	l.c.block()
+	if d := l.dispatch(1); d.Status != vppv1.DispatchStatus_DISPATCH_STATUS_SETTLED {
+		t.Fatalf("empty pools' challenges took the budget: dispatch %s", d.Status)
 	}
 }

@@ -21,6 +21,9 @@ const (
 	MaxMemberW = 1_000_000_000
 	// MaxChallengeDevices caps the members one challenge tests.
 	MaxChallengeDevices = 64
+	// MaxChallengeSeconds is the longest challenge period (a year): a
+	// longer one would overflow the unix time of the next challenge.
+	MaxChallengeSeconds = 365 * 86_400
 	// MaxAllocations bounds the unsettled dispatches one member is in.
 	MaxAllocations = 4
 	PPT            = 1000 // state of charge is in ‰
@@ -70,8 +73,8 @@ func ValidateParams(p *vppv1.VppParams, hasMetric func(id uint32) bool) error {
 		return fmt.Errorf("vpp max_notice_seconds %d (0..a year)", p.MaxNoticeSeconds)
 	case p.CreditPrice == 0:
 		return fmt.Errorf("vpp credit_price is 0 (credits must cost something)")
-	case p.ChallengeSeconds != 0 && p.ChallengeSeconds < p.IntervalSeconds:
-		return fmt.Errorf("vpp challenge_seconds %d (0, or at least one interval)", p.ChallengeSeconds)
+	case p.ChallengeSeconds != 0 && (p.ChallengeSeconds < p.IntervalSeconds || p.ChallengeSeconds > MaxChallengeSeconds):
+		return fmt.Errorf("vpp challenge_seconds %d (0, or one interval..a year)", p.ChallengeSeconds)
 	case p.ChallengeDevices > MaxChallengeDevices:
 		return fmt.Errorf("vpp challenge_devices %d (0..%d)", p.ChallengeDevices, MaxChallengeDevices)
 	case p.ChallengePowerBps == 0 && p.ChallengeSeconds != 0 || p.ChallengePowerBps > BPS:

@@ -140,7 +140,7 @@ func (k Keeper) CreatePool(ctx state.Context, signer crypto.Address, m *vppv1.Ms
 		PricePerKwh: m.PricePerKwh, PenaltyBps: m.PenaltyBps, MinResponseBps: m.MinResponseBps, NoticeSeconds: m.NoticeSeconds,
 		CreatedHeight: ctx.Height}
 	if vp.ChallengeSeconds > 0 && vp.ChallengeDevices > 0 {
-		p.NextChallenge = now + int64(vp.ChallengeSeconds)
+		p.NextChallenge = now + int64(min(vp.ChallengeSeconds, api.MaxChallengeSeconds))
 		ctx.KV.Set(api.ChallengeKey(n.Id, p.NextChallenge, id), []byte{})
 	}
 	k.setPool(ctx.KV, p)

@@ -100,16 +100,22 @@ func (k Keeper) leaves(ctx state.Context, net string, now int64, budget *int) {
 func (k Keeper) challenges(ctx state.Context, n *networkv1.Network, vp *vppv1.VppParams, now int64, budget *int) {
 	prefix := api.ChallengeNetPrefix(n.Id)
 	for _, key := range due(ctx.KV, prefix, now, max(*budget/64, 0)) {
+		if *budget <= 0 {
+			return
+		}
 		ctx.KV.Delete(key)
+		*budget -= costWeigh
 		pool, _ := binary.BigEndian.Uint64(key[len(key)-8:]), 0
 		p := k.Pool(ctx.KV, pool)
 		if p == nil || p.Closed {
 			continue
 		}
-		p.NextChallenge = now + int64(max(vp.ChallengeSeconds, vp.IntervalSeconds))
+		p.NextChallenge = now + int64(min(max(vp.ChallengeSeconds, vp.IntervalSeconds), api.MaxChallengeSeconds))
 		ctx.KV.Set(api.ChallengeKey(n.Id, p.NextChallenge, p.Id), []byte{})
-		*budget -= int(vp.ChallengeDevices) * costSettle
+		// Only a pool with members is worth its draws (anyone may open
+		// pools: empty ones must not take the budget every network shares).
 		if p.Members > 0 && vp.ChallengeDevices > 0 && vp.ChallengeSeconds > 0 {
+			*budget -= int(vp.ChallengeDevices) * costAllocate
 			k.challenge(ctx, n, vp, p, now)
 		}
 		k.setPool(ctx.KV, p)
