@@ -151,3 +151,53 @@ func TestVppEmptyPoolsTakeNoBudget(t *testing.T) {
 		t.Fatalf("empty pools' challenges took the budget: dispatch %s", d.Status)
 	}
 }
+
+// TestVppParamsRemovedMidDispatch: the network's owner removes
+// params.vpp after a dispatch was made (in force from the next epoch,
+// before its window). The dispatch keeps its terms: the batteries that
+// deliver are measured and paid as they would have been, and none is
+// penalised for the chain no longer metering it.
+func TestVppParamsRemovedMidDispatch(t *testing.T) {
+	l := newVppLive(t, vppParams())
+	l.runWindow(map[string]reading{"b1": {0, 50, 480}, "b2": {0, 50, 480}})
+	l.settledClean(t)
+	c := l.c
+	gone := vppParams()
+	gone.Vpp = nil
+	c.mustBlock(c.tx(l.owner, &txv1.Msg{Sum: &txv1.Msg_UpdateNetworkParams{UpdateNetworkParams: &networkv1.MsgUpdateNetworkParams{
+		Owner: l.owner.addr.Bytes(), Network: "solar", Params: gone}}}))
+	n := (network.Keeper{}).Network(c.snapshot(), "solar")
+	epoch := network.EpochStart(n, n.PendingEpoch)
+	l.start = (epoch + 120 + 59) / 60 * 60
+	l.end = l.start + 120
+	l.ok(l.utility, &vppv1.MsgDispatch{Operator: l.utility.addr.Bytes(), Pool: l.pool, Direction: vppv1.Direction_DIRECTION_DISCHARGE,
+		PowerW: 6000, Start: l.start, DurationSeconds: 120})
+	c.block()
+	var id uint64
+	for i := uint64(1); l.dispatch(i) != nil; i++ {
+		id = i
+	}
+	stakes := map[crypto.DeviceID]uint64{}
+	for _, b := range []crypto.DeviceID{l.b1, l.b2} {
+		stakes[b] = deviceOf(c, b).Stake
+	}
+	l.runWindow(map[string]reading{"b1": {0, 50, 480}, "b2": {0, 50, 480}})
+	if n := (network.Keeper{}).Network(c.snapshot(), "solar"); n.Params.Vpp != nil || n.Frozen {
+		t.Fatalf("params.vpp %v, frozen %v", n.Params.Vpp, n.Frozen)
+	}
+	d := l.dispatch(id)
+	if d.Status != vppv1.DispatchStatus_DISPATCH_STATUS_SETTLED {
+		t.Fatalf("dispatch %v", d)
+	}
+	for _, b := range []crypto.DeviceID{l.b1, l.b2} {
+		if got := deviceOf(c, b).Stake; got != stakes[b] {
+			t.Errorf("%s delivered, yet its stake went from %d to %d", crypto.DeviceString(b), stakes[b], got)
+		}
+		if m := l.member(l.pool, b); m == nil || m.Misses != 0 {
+			t.Errorf("%s delivered, yet its membership is %v", crypto.DeviceString(b), m)
+		}
+	}
+	if d.Missed != 0 || d.Responded != 2 || d.Paid != 196_000 {
+		t.Errorf("dispatch after params.vpp was removed: responded %d missed %d paid %d, want 2, 0, 196000", d.Responded, d.Missed, d.Paid)
+	}
+}

@@ -389,7 +389,8 @@ func (k Keeper) DispatchPool(ctx state.Context, signer crypto.Address, m *vppv1.
 	d := &vppv1.Dispatch{Id: id, Pool: p.Id, Network: n.Id, Operator: signer.Bytes(), Direction: m.Direction, PowerW: m.PowerW,
 		Start: m.Start, End: end, Denom: p.Denom, PricePerKwh: p.PricePerKwh, PenaltyBps: p.PenaltyBps, MinResponseBps: p.MinResponseBps,
 		IntervalSeconds: vp.IntervalSeconds, SettleTime: end + int64(vp.SettleDelaySeconds), Escrow: escrow, Credits: credits,
-		Status: vppv1.DispatchStatus_DISPATCH_STATUS_WEIGHING, CreatedHeight: ctx.Height}
+		Status: vppv1.DispatchStatus_DISPATCH_STATUS_WEIGHING, CreatedHeight: ctx.Height,
+		ChargedMetric: vp.ChargedMetric, DischargedMetric: vp.DischargedMetric}
 	k.setDispatch(ctx.KV, d)
 	ctx.KV.Set(api.PoolDispatchKey(p.Id, id), []byte{})
 	ctx.KV.Set(api.QueueKey(n.Id, id), []byte{})

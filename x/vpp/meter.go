@@ -14,10 +14,11 @@ import (
 // calls it for devices whose record names a pool; it costs nothing for
 // the others): the member's metering interval, history and the
 // allocation whose window the report falls in (api/vpp, "Measurement and
-// verification").
+// verification"). With the network's flexibility params gone only the
+// allocations are metered, with the metrics their dispatch kept.
 func (k Keeper) Meter(ctx state.Context, dev *devicev1.Device, n *networkv1.Network, r *reportv1.Report) {
 	vp := n.Params.Vpp
-	if vp == nil || dev.VppPool == 0 || r.PeriodEnd <= 0 {
+	if dev.VppPool == 0 || r.PeriodEnd <= 0 {
 		return
 	}
 	id, err := crypto.AddressFromBytes(dev.Id)
@@ -25,43 +26,63 @@ func (k Keeper) Meter(ctx state.Context, dev *devicev1.Device, n *networkv1.Netw
 		return
 	}
 	m := k.Member(ctx.KV, dev.VppPool, id)
-	if m == nil {
+	if m == nil || vp == nil && len(m.Allocs) == 0 {
 		return
 	}
 	meter(m, vp, r, repOf(dev, n))
 	k.setMember(ctx.KV, m)
 }
 
-// meter adds a report to a member's metering.
+// meter adds a report to a member's metering (vp nil: its allocations'
+// windows only).
 func meter(m *vppv1.Member, vp *vppv1.VppParams, r *reportv1.Report, rep uint32) {
 	m.RepPpm = rep
-	if m.IntervalSeconds != vp.IntervalSeconds { // a new grid: the old history does not compare
-		m.IntervalSeconds, m.Interval, m.IntervalNetWh, m.IntervalEvent, m.HistoryWh = vp.IntervalSeconds, 0, 0, false, nil
-	}
-	var net int64 // discharged − charged
-	for _, v := range r.Metrics {
-		switch {
-		case v.Id == vp.DischargedMetric:
-			net = api.SatAdd(net, signed(v.Value))
-		case v.Id == vp.ChargedMetric:
-			net = api.SatAdd(net, -signed(v.Value))
-		case vp.SocMetric != 0 && v.Id == vp.SocMetric:
-			m.SocPpt, m.SocKnown = uint32(min(v.Value, api.PPT)), true
-		}
-	}
 	t := r.PeriodEnd - 1 // the period is [start, end)
-	if iv := uint64(t) / m.IntervalSeconds; iv > m.Interval {
-		roll(m, vp)
-		m.Interval, m.IntervalNetWh = iv, 0
-		m.IntervalEvent = window(m, t) != nil
-	}
-	m.IntervalNetWh = api.SatAdd(m.IntervalNetWh, net)
-	if a := window(m, t); a != nil {
-		if !a.BaselineTaken {
-			a.BaselineTaken, a.BaselineWh = true, api.Baseline(m.HistoryWh, a.Direction)
+	if vp != nil {
+		if m.IntervalSeconds != vp.IntervalSeconds { // a new grid: the old history does not compare
+			m.IntervalSeconds, m.Interval, m.IntervalNetWh, m.IntervalEvent, m.HistoryWh = vp.IntervalSeconds, 0, 0, false, nil
 		}
-		a.WindowWh = api.SatAdd(a.WindowWh, api.Toward(net, a.Direction))
+		for _, v := range r.Metrics {
+			if vp.SocMetric != 0 && v.Id == vp.SocMetric {
+				m.SocPpt, m.SocKnown = uint32(min(v.Value, api.PPT)), true
+			}
+		}
+		if iv := uint64(t) / m.IntervalSeconds; iv > m.Interval {
+			roll(m, vp)
+			m.Interval, m.IntervalNetWh = iv, 0
+			m.IntervalEvent = window(m, t) != nil
+		}
+		m.IntervalNetWh = api.SatAdd(m.IntervalNetWh, netEnergy(r, vp.ChargedMetric, vp.DischargedMetric))
 	}
+	a := window(m, t)
+	if a == nil {
+		return
+	}
+	charged, discharged := a.ChargedMetric, a.DischargedMetric
+	if discharged == 0 { // allocated before allocations named their metrics
+		if vp == nil {
+			return
+		}
+		charged, discharged = vp.ChargedMetric, vp.DischargedMetric
+	}
+	if !a.BaselineTaken {
+		a.BaselineTaken, a.BaselineWh = true, api.Baseline(m.HistoryWh, a.Direction)
+	}
+	a.WindowWh = api.SatAdd(a.WindowWh, api.Toward(netEnergy(r, charged, discharged), a.Direction))
+}
+
+// netEnergy is a report's discharged − charged energy (Wh).
+func netEnergy(r *reportv1.Report, charged, discharged uint32) int64 {
+	var net int64
+	for _, v := range r.Metrics {
+		switch v.Id {
+		case discharged:
+			net = api.SatAdd(net, signed(v.Value))
+		case charged:
+			net = api.SatAdd(net, -signed(v.Value))
+		}
+	}
+	return net
 }
 
 // roll closes the interval being metered: unless it was in an event's

@@ -140,7 +140,7 @@ func (k Keeper) challenge(ctx state.Context, n *networkv1.Network, vp *vppv1.Vpp
 	d := &vppv1.Dispatch{Pool: p.Id, Network: n.Id, Start: start, End: end,
 		Denom: p.Denom, MinResponseBps: p.MinResponseBps, IntervalSeconds: vp.IntervalSeconds,
 		SettleTime: end + int64(vp.SettleDelaySeconds), Status: vppv1.DispatchStatus_DISPATCH_STATUS_ALLOCATED,
-		Challenge: true, CreatedHeight: ctx.Height}
+		Challenge: true, CreatedHeight: ctx.Height, ChargedMetric: vp.ChargedMetric, DischargedMetric: vp.DischargedMetric}
 	var picked []*vppv1.Member
 	for draw := 0; draw < 2*int(vp.ChallengeDevices) && len(picked) < int(vp.ChallengeDevices); draw++ {
 		h := sha256.Sum256(append(binary.BigEndian.AppendUint32(bytes.Clone(s), uint32(draw)), 0))
@@ -156,7 +156,8 @@ func (k Keeper) challenge(ctx state.Context, n *networkv1.Network, vp *vppv1.Vpp
 		if w == 0 {
 			continue
 		}
-		m.Allocs = append(m.Allocs, &vppv1.Allocation{Direction: dir, PowerW: w, Start: start, End: end, Challenge: true})
+		m.Allocs = append(m.Allocs, &vppv1.Allocation{Direction: dir, PowerW: w, Start: start, End: end, Challenge: true,
+			ChargedMetric: vp.ChargedMetric, DischargedMetric: vp.DischargedMetric})
 		picked = append(picked, m)
 		d.AllocatedW += w
 		d.AllocatedWh += api.EnergyWh(w, uint64(iv))
@@ -303,7 +304,8 @@ func (k Keeper) allocate(ctx state.Context, d *vppv1.Dispatch, budget *int) {
 		if power == 0 {
 			continue
 		}
-		m.Allocs = append(m.Allocs, &vppv1.Allocation{Dispatch: d.Id, Direction: d.Direction, PowerW: power, Start: d.Start, End: d.End})
+		m.Allocs = append(m.Allocs, &vppv1.Allocation{Dispatch: d.Id, Direction: d.Direction, PowerW: power, Start: d.Start, End: d.End,
+			ChargedMetric: d.ChargedMetric, DischargedMetric: d.DischargedMetric})
 		k.setMember(ctx.KV, m)
 		d.AllocatedW += power
 		d.AllocatedWh += api.EnergyWh(power, dur)

@@ -518,8 +518,12 @@ type Allocation struct {
 	BaselineWh    int64                  `protobuf:"varint,7,opt,name=baseline_wh,json=baselineWh,proto3" json:"baseline_wh,omitempty"`          // per interval, in the dispatch's direction
 	WindowWh      int64                  `protobuf:"varint,8,opt,name=window_wh,json=windowWh,proto3" json:"window_wh,omitempty"`                // metered in the window, in the dispatch's direction
 	Challenge     bool                   `protobuf:"varint,9,opt,name=challenge,proto3" json:"challenge,omitempty"`
-	unknownFields protoimpl.UnknownFields
-	sizeCache     protoimpl.SizeCache
+	// The metrics its window is metered with, the dispatch's (0: made
+	// before allocations named them; the network's in force are used).
+	ChargedMetric    uint32 `protobuf:"varint,10,opt,name=charged_metric,json=chargedMetric,proto3" json:"charged_metric,omitempty"`
+	DischargedMetric uint32 `protobuf:"varint,11,opt,name=discharged_metric,json=dischargedMetric,proto3" json:"discharged_metric,omitempty"`
+	unknownFields    protoimpl.UnknownFields
+	sizeCache        protoimpl.SizeCache
 }
 
 func (x *Allocation) Reset() {
@@ -613,6 +617,20 @@ func (x *Allocation) GetChallenge() bool {
 		return x.Challenge
 	}
 	return false
+}
+
+func (x *Allocation) GetChargedMetric() uint32 {
+	if x != nil {
+		return x.ChargedMetric
+	}
+	return 0
+}
+
+func (x *Allocation) GetDischargedMetric() uint32 {
+	if x != nil {
+		return x.DischargedMetric
+	}
+	return 0
 }
 
 // Member is a battery in a pool, with its owner's limits, the device's
@@ -870,6 +888,10 @@ type Dispatch struct {
 	CreatedHeight    int64                  `protobuf:"varint,31,opt,name=created_height,json=createdHeight,proto3" json:"created_height,omitempty"`
 	AllocatedWh      uint64                 `protobuf:"varint,32,opt,name=allocated_wh,json=allocatedWh,proto3" json:"allocated_wh,omitempty"`
 	Members          [][]byte               `protobuf:"bytes,33,rep,name=members,proto3" json:"members,omitempty"` // a challenge's devices (an operator's dispatch: every member with an allocation)
+	// The network's energy metrics when it was made: its windows are
+	// metered with them whatever params.vpp becomes (removed included).
+	ChargedMetric    uint32 `protobuf:"varint,34,opt,name=charged_metric,json=chargedMetric,proto3" json:"charged_metric,omitempty"`
+	DischargedMetric uint32 `protobuf:"varint,35,opt,name=discharged_metric,json=dischargedMetric,proto3" json:"discharged_metric,omitempty"`
 	unknownFields    protoimpl.UnknownFields
 	sizeCache        protoimpl.SizeCache
 }
@@ -1133,6 +1155,20 @@ func (x *Dispatch) GetMembers() [][]byte {
 		return x.Members
 	}
 	return nil
+}
+
+func (x *Dispatch) GetChargedMetric() uint32 {
+	if x != nil {
+		return x.ChargedMetric
+	}
+	return 0
+}
+
+func (x *Dispatch) GetDischargedMetric() uint32 {
+	if x != nil {
+		return x.DischargedMetric
+	}
+	return 0
 }
 
 // CreditBooks are a network's service credits: tokens burned, credits
@@ -2747,7 +2783,7 @@ const file_depin_vpp_v1_vpp_proto_rawDesc = "" +
 	"\x04paid\x18\x13 \x01(\x04R\x04paid\x12\x1e\n" +
 	"\n" +
 	"challenges\x18\x14 \x01(\x04R\n" +
-	"challenges\"\xa3\x02\n" +
+	"challenges\"\xf7\x02\n" +
 	"\n" +
 	"Allocation\x12\x1a\n" +
 	"\bdispatch\x18\x01 \x01(\x04R\bdispatch\x125\n" +
@@ -2759,7 +2795,10 @@ const file_depin_vpp_v1_vpp_proto_rawDesc = "" +
 	"\vbaseline_wh\x18\a \x01(\x03R\n" +
 	"baselineWh\x12\x1b\n" +
 	"\twindow_wh\x18\b \x01(\x03R\bwindowWh\x12\x1c\n" +
-	"\tchallenge\x18\t \x01(\bR\tchallenge\"\x98\x05\n" +
+	"\tchallenge\x18\t \x01(\bR\tchallenge\x12%\n" +
+	"\x0echarged_metric\x18\n" +
+	" \x01(\rR\rchargedMetric\x12+\n" +
+	"\x11discharged_metric\x18\v \x01(\rR\x10dischargedMetric\"\x98\x05\n" +
 	"\x06Member\x12\x12\n" +
 	"\x04pool\x18\x01 \x01(\x04R\x04pool\x12\x16\n" +
 	"\x06device\x18\x02 \x01(\fR\x06device\x12\x13\n" +
@@ -2786,7 +2825,7 @@ const file_depin_vpp_v1_vpp_proto_rawDesc = "" +
 	"\arep_ppm\x18\x13 \x01(\rR\x06repPpm\x120\n" +
 	"\x06allocs\x18\x14 \x03(\v2\x18.depin.vpp.v1.AllocationR\x06allocs\x12!\n" +
 	"\fdelivered_wh\x18\x15 \x01(\x04R\vdeliveredWh\x12\x16\n" +
-	"\x06earned\x18\x16 \x01(\x04R\x06earned\"\x83\b\n" +
+	"\x06earned\x18\x16 \x01(\x04R\x06earned\"\xd7\b\n" +
 	"\bDispatch\x12\x0e\n" +
 	"\x02id\x18\x01 \x01(\x04R\x02id\x12\x12\n" +
 	"\x04pool\x18\x02 \x01(\x04R\x04pool\x12\x18\n" +
@@ -2827,7 +2866,9 @@ const file_depin_vpp_v1_vpp_proto_rawDesc = "" +
 	"\tchallenge\x18\x1e \x01(\bR\tchallenge\x12%\n" +
 	"\x0ecreated_height\x18\x1f \x01(\x03R\rcreatedHeight\x12!\n" +
 	"\fallocated_wh\x18  \x01(\x04R\vallocatedWh\x12\x18\n" +
-	"\amembers\x18! \x03(\fR\amembers\"S\n" +
+	"\amembers\x18! \x03(\fR\amembers\x12%\n" +
+	"\x0echarged_metric\x18\" \x01(\rR\rchargedMetric\x12+\n" +
+	"\x11discharged_metric\x18# \x01(\rR\x10dischargedMetric\"S\n" +
 	"\vCreditBooks\x12\x16\n" +
 	"\x06burned\x18\x01 \x01(\x04R\x06burned\x12\x16\n" +
 	"\x06minted\x18\x02 \x01(\x04R\x06minted\x12\x14\n" +
