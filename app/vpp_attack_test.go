@@ -3,6 +3,8 @@ package app
 import (
 	"testing"
 
+	uh3 "github.com/uber/h3-go/v4"
+
 	"github.com/depinhq/depin/crypto"
 	bankv1 "github.com/depinhq/depin/gen/depin/bank/v1"
 	devicev1 "github.com/depinhq/depin/gen/depin/device/v1"
@@ -64,12 +66,17 @@ func newVppLive(t *testing.T, params *networkv1.Params) *vppLive {
 	return l
 }
 
-// runWindow reports idle up to the window, rs in the window, and moves
+// runWindow reports idle up to the window, rs in the window (the
+// batteries rs names, both times), and moves
 // the clock to the dispatch's settlement and runs that block.
 func (l *vppLive) runWindow(rs map[string]reading) {
+	idle := map[string]reading{}
+	for name := range rs {
+		idle[name] = vppIdle[name]
+	}
 	for ; l.last < l.start; l.last += 60 {
 		l.at(l.last + 61)
-		l.reportAll(l.last, l.last+60, vppIdle)
+		l.reportAll(l.last, l.last+60, idle)
 	}
 	for ; l.last < l.end; l.last += 60 {
 		l.at(l.last + 61)
@@ -199,5 +206,44 @@ func TestVppParamsRemovedMidDispatch(t *testing.T) {
 	}
 	if d.Missed != 0 || d.Responded != 2 || d.Paid != 196_000 {
 		t.Errorf("dispatch after params.vpp was removed: responded %d missed %d paid %d, want 2, 0, 196000", d.Responded, d.Missed, d.Paid)
+	}
+}
+
+// TestVppInactiveOrMovedMemberLeaves: a member whose battery stops (it
+// is deactivated, or jailed) cannot respond to anything again, and one
+// moved out of the pool's region is no longer what the pool offers: at
+// its next settlement it leaves the pool, unpenalised, and the pool no
+// longer offers its power.
+func TestVppInactiveOrMovedMemberLeaves(t *testing.T) {
+	for _, how := range []string{"deactivated", "moved"} {
+		t.Run(how, func(t *testing.T) {
+			l := newVppLive(t, vppParams())
+			c := l.c
+			stake := deviceOf(c, l.b1).Stake
+			switch how {
+			case "deactivated":
+				c.mustBlock(c.tx(l.owner, &txv1.Msg{Sum: &txv1.Msg_DeactivateDevice{DeactivateDevice: &devicev1.MsgDeactivateDevice{
+					Owner: l.owner.addr.Bytes(), Device: l.b1[:]}}}))
+			case "moved":
+				cell := uint64(uh3.LatLngToCell(uh3.NewLatLng(48.85, 2.35), 10)) // Paris, far from the Berlin pool
+				c.mustBlock(c.tx(l.owner, &txv1.Msg{Sum: &txv1.Msg_MoveDevice{MoveDevice: &devicev1.MsgMoveDevice{
+					Owner: l.owner.addr.Bytes(), Device: l.b1[:], Cell: cell}}}))
+			}
+			rs := map[string]reading{"b2": {0, 50, 480}}
+			if how == "moved" {
+				rs["b1"] = reading{0, 50, 480}
+			}
+			l.runWindow(rs)
+			l.settledClean(t)
+			if m := l.member(l.pool, l.b1); m != nil {
+				t.Fatalf("b1 is still a member: %v", m)
+			}
+			if dev := deviceOf(c, l.b1); dev.VppPool != 0 || dev.Stake != stake {
+				t.Fatalf("b1: pool %d, stake %d (was %d)", dev.VppPool, dev.Stake, stake)
+			}
+			if p := (vpp.Keeper{}).Pool(c.snapshot(), l.pool); p.Members != 1 || p.MaxW != 5000 {
+				t.Fatalf("pool %v", p)
+			}
+		})
 	}
 }

@@ -516,6 +516,12 @@ func (k Keeper) settleMember(ctx state.Context, n *networkv1.Network, p *vppv1.P
 		k.removeMember(ctx, p, m, "left")
 	case dev == nil:
 		k.removeMember(ctx, p, m, "device gone")
+	case dev.Status != devicev1.DeviceStatus_DEVICE_STATUS_ACTIVE:
+		// It cannot report again: its allocations would only take power
+		// from members that can deliver it.
+		k.removeMember(ctx, p, m, "device "+dev.Status.String())
+	case !api.InRegion(p.Cell, dev.Cell):
+		k.removeMember(ctx, p, m, "moved out of the pool's region")
 	default:
 		k.setMember(ctx.KV, m)
 	}
