@@ -15,14 +15,14 @@ import { allocationsTable, batteries, dispatchDetails, dispatchSeries, seriesSum
 // MEMBERS_SHOWN is how many batteries a page of the table lists, each
 // with its series (within the API's complexity limit); the chart can show
 // any battery of the page.
-export const MEMBERS_SHOWN = 40;
+export const MEMBERS_SHOWN = 40; // as in Q_MEMBERS
 
 const Q_DISPATCH = `query($id: Int!) {
     dispatch(id: $id) { id pool network operator challenge direction powerW start end intervalSeconds status denom pricePerKwh escrow credits
       allocatedW allocatedWh memberCount baselineWh deliveredWh paid refunded responded missed penalties createdHeight settledHeight
       series { start requestedW baselineW meteredW deliveredW } } }`;
 const Q_MEMBERS = `query($id: Int!, $after: String) { dispatch(id: $id) {
-      members(first: ${MEMBERS_SHOWN}, after: $after) { device owner direction powerW allocatedWh baselineWh meteredWh deliveredWh paid responded penalty settled
+      members(first: 40, after: $after) { device owner direction powerW allocatedWh baselineWh meteredWh deliveredWh paid responded penalty settled
         series { start requestedW baselineW meteredW deliveredW } } } }`;
 
 // drawChart draws the series of who (a battery of members, or '' for all).
