@@ -131,6 +131,12 @@ func (k Keeper) Transfer(ctx state.Context, signer crypto.Address, m *devicev1.M
 	if to == signer {
 		return fmt.Errorf("%w: already the owner", errs.ErrInvalidRequest)
 	}
+	if k.Bank.Escrows[to] {
+		// A module account owning a device would be paid for its work:
+		// payments into an escrow from itself fail, into another's break
+		// its books.
+		return fmt.Errorf("%w: %s is a module account; a device cannot be given to it", bank.ErrModuleAccount, to)
+	}
 	if d.Tokenized {
 		return fmt.Errorf("%w: the device is split into shares; its shares move instead (untokenize to move the device)", ErrWrongStatus)
 	}
