@@ -259,8 +259,10 @@ func TestDispatchesOnDevnet(t *testing.T) {
 		// Within tolerance: reports carry whole Wh (each of the window's
 		// 10-second reports may fall up to 1 Wh short) and the battery's
 		// own flow drifts from its baseline, by a few Wh either way over
-		// a 40-second window of some 20 Wh.
-		if !m.IgnoresDispatch && rec.DeliveredWh*100 < alloc*70 {
+		// a 40-second window of some 20 Wh: CI runs saw followers deliver
+		// 65–100% (13 of 20 Wh), ignorers 0–18%. A follower must pass the
+		// pool's own test, half its allocation, and be paid for it.
+		if !m.IgnoresDispatch && (rec.DeliveredWh*100 < alloc*50 || rec.Passed != 1) {
 			t.Errorf("battery %d followed the dispatch but delivered %d of %d Wh", m.Index, rec.DeliveredWh, alloc)
 		}
 		if m.IgnoresDispatch {
