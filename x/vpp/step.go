@@ -6,6 +6,7 @@ import (
 	"encoding/binary"
 	"fmt"
 	"math/bits"
+	"strings"
 
 	api "github.com/depinhq/depin/api/vpp"
 	"github.com/depinhq/depin/crypto"
@@ -458,10 +459,11 @@ func (k Keeper) settleMember(ctx state.Context, n *networkv1.Network, p *vppv1.P
 	if dev != nil {
 		owner, _ := crypto.AddressFromBytes(dev.Owner)
 		ev.Owner = owner.String()
-		// A device given to a module account (MsgTransferDevice takes any
-		// address) is not paid: paying the escrow itself would fail the
-		// step, and paying another module's would break its books. What
-		// it earned is refunded with the rest.
+		// A device owned by a module account is not paid: paying the
+		// escrow itself would fail the step, and paying another module's
+		// would break its books; what it earned is refunded with the rest.
+		// x/device refuses such transfers; this keeps the step safe if a
+		// module account ever owns one another way.
 		if !d.Challenge && owner != Escrow && !k.Bank.Escrows[owner] {
 			if pay := min(api.Pay(delivered, d.PricePerKwh), d.Escrow); pay > 0 {
 				if err := k.Bank.Send(ctx, Escrow, owner, bank.Coins(d.Denom, pay), "vpp_payment"); err != nil {
@@ -519,7 +521,7 @@ func (k Keeper) settleMember(ctx state.Context, n *networkv1.Network, p *vppv1.P
 	case dev.Status != devicev1.DeviceStatus_DEVICE_STATUS_ACTIVE:
 		// It cannot report again: its allocations would only take power
 		// from members that can deliver it.
-		k.removeMember(ctx, p, m, "device "+dev.Status.String())
+		k.removeMember(ctx, p, m, "device "+strings.ToLower(strings.TrimPrefix(dev.Status.String(), "DEVICE_STATUS_")))
 	case !api.InRegion(p.Cell, dev.Cell):
 		k.removeMember(ctx, p, m, "moved out of the pool's region")
 	default:

@@ -83,9 +83,7 @@ export async function pageDispatch(p, arg) {
     drawChart(p, d, members, who);
     return conn;
   }, (c) => allocationsTable(c.edges.map((e) => e.node), d.denom));
-  memberOptions(members, who);
-  drawChart(p, d, members, who);
-  await showMembers();
+  await showMembers(); // fills the selector and draws the chart
   $('#dispatch-who').addEventListener('change', (e) => { who = e.target.value; drawChart(p, d, members, who); });
   p.refresh = async () => {
     const r = (await gql(Q_DISPATCH, { id })).dispatch;
